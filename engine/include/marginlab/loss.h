@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The loss interface: one class per loss, one file per loss, the formula in its header.
+ *
+ * evaluate() is fused: it returns the value, the gradient with respect to the embeddings
+ * (N×D) and, for losses that own parameters, with respect to the owned matrix, plus the
+ * statistics the views show. The owned matrix stacks `ownedBlocks` blocks of C rows each
+ * (C = number of classes): block 0 rows are class weights W_c (softmax family), proxies p_c
+ * (proxy losses) or centers; the center loss owns [W; centers] (2C rows).
+ *
+ * Conventions (../docs/losses.md, loss-conventions.md): PML names, defaults and reductions;
+ * "no valid tuple" gives value 0 and all-zero gradients.
+ */
+#pragma once
+
+#include "marginlab/distance.h"
+#include "marginlab/params.h"
+#include "marginlab/tuples.h"
+#include "marginlab/types.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace marginlab {
+
+struct LossStats {
+    std::string tupleKind = "samples";  ///< what `tuples` counts: "triplets", "pairs", "anchors", "samples"
+    Count tuples = 0;                   ///< tuples the loss looked at
+    Count active = 0;                   ///< tuples with a non-zero loss term
+    bool hasRegions = false;            ///< easy / semi-hard / hard are meaningful (a margin exists)
+    Count easy = 0;                     ///< δ_an − δ_ap > margin (PML's "easy")
+    Count semiHard = 0;                 ///< 0 < δ_an − δ_ap ≤ margin
+    Count hard = 0;                     ///< δ_an − δ_ap ≤ 0
+};
+
+struct LossInput {
+    const Points& embeddings;             ///< N×D
+    const Labels& labels;                 ///< N
+    const Points* owned = nullptr;        ///< (ownedBlocks·C)×D, nullptr if the loss owns none
+    const Tuples* tuples = nullptr;       ///< mined tuples; nullptr = every valid tuple
+    std::uint64_t sampleSeed = 0;         ///< for losses that sample (NCE): same seed, same samples
+};
+
+struct LossOutput {
+    Real value = 0.0;
+    Points gradEmbeddings;  ///< N×D, set when a gradient was asked for
+    Points gradOwned;       ///< same shape as LossInput::owned (empty if none)
+    LossStats stats;
+};
+
+class Loss {
+public:
+    virtual ~Loss() = default;
+    virtual std::string_view name() const = 0;
+    /// The value, gradients (when `withGradient`) and statistics for one batch.
+    virtual LossOutput evaluate(const LossInput& input, bool withGradient) const = 0;
+};
+
+enum class LossFamily { PairBased, TripletBased, Contrastive, Classification, Proxy, Other };
+
+/// What the catalogue knows about a loss, for the CLI, the controls and the docs.
+struct LossInfo {
+    std::string name;         ///< identifier used in files and on the command line, e.g. "triplet_margin"
+    std::string displayName;  ///< e.g. "Triplet margin"
+    LossFamily family = LossFamily::Other;
+    std::string pmlName;      ///< PML class, e.g. "TripletMarginLoss"; empty if PML does not have it
+    std::string formula;      ///< one-line plain-text formula
+    std::vector<ParamInfo> params;
+    DistanceSpec defaultDistance;
+    bool distanceConfigurable = false;
+    int ownedBlocks = 0;      ///< blocks of C rows in the owned matrix (0: none)
+    bool acceptsMiner = false;
+    std::function<std::unique_ptr<Loss>(const ParamValues& params, const DistanceSpec& distance)> create;
+};
+
+struct LossConfig {
+    std::string name;
+    ParamValues params;
+    std::optional<DistanceSpec> distance;  ///< empty: the loss's default
+};
+
+/// Every loss, grouped by family in catalogue order.
+const std::vector<LossInfo>& lossCatalog();
+const LossInfo* findLoss(std::string_view name);
+/// Builds a loss from a configuration; nullptr and a message on unknown names or bad parameters.
+std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error);
+
+std::string_view familyName(LossFamily family);
+
+}  // namespace marginlab

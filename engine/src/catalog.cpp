@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include "catalog_parts.h"
+
+#include <algorithm>
+
+namespace marginlab {
+
+namespace {
+
+template <typename Info>
+const Info* findByName(const std::vector<Info>& infos, std::string_view name) {
+    const auto it = std::find_if(infos.begin(), infos.end(), [&](const Info& i) { return i.name == name; });
+    return it == infos.end() ? nullptr : &*it;
+}
+
+bool validDistance(const DistanceSpec& d, std::string* error) {
+    if (d.kind == DistanceKind::Lp && d.power != 1 && d.power != 2) {
+        if (error) *error = "distance power must be 1 or 2";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+const std::vector<LossInfo>& lossCatalog() {
+    static const std::vector<LossInfo> catalog = [] {
+        std::vector<LossInfo> all;
+        for (auto part : {detail::tripletFamilyLosses, detail::pairFamilyLosses,
+                          detail::classificationFamilyLosses}) {
+            auto losses = part();
+            std::move(losses.begin(), losses.end(), std::back_inserter(all));
+        }
+        return all;
+    }();
+    return catalog;
+}
+
+const LossInfo* findLoss(std::string_view name) { return findByName(lossCatalog(), name); }
+
+std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error) {
+    const LossInfo* info = findLoss(config.name);
+    if (!info) {
+        if (error) *error = "unknown loss '" + config.name + "'";
+        return nullptr;
+    }
+    const auto params = completeParams(info->params, config.params, "loss " + info->name, error);
+    if (!params) return nullptr;
+    DistanceSpec distance = info->defaultDistance;
+    if (config.distance) {
+        if (!info->distanceConfigurable && !(*config.distance == info->defaultDistance)) {
+            if (error) *error = "loss " + info->name + " works only with " + info->defaultDistance.describe();
+            return nullptr;
+        }
+        distance = *config.distance;
+    }
+    if (!validDistance(distance, error)) return nullptr;
+    return info->create(*params, distance);
+}
+
+const std::vector<MinerInfo>& minerCatalog() {
+    static const std::vector<MinerInfo> catalog = detail::allMiners();
+    return catalog;
+}
+
+const MinerInfo* findMiner(std::string_view name) { return findByName(minerCatalog(), name); }
+
+std::unique_ptr<Miner> makeMiner(const MinerConfig& config, std::string* error) {
+    const MinerInfo* info = findMiner(config.name);
+    if (!info) {
+        if (error) *error = "unknown miner '" + config.name + "'";
+        return nullptr;
+    }
+    const auto params = completeParams(info->params, config.params, "miner " + info->name, error);
+    if (!params) return nullptr;
+    const DistanceSpec distance = config.distance.value_or(info->defaultDistance);
+    if (!validDistance(distance, error)) return nullptr;
+    return info->create(*params, distance);
+}
+
+std::string_view familyName(LossFamily family) {
+    switch (family) {
+    case LossFamily::PairBased: return "Pair";
+    case LossFamily::TripletBased: return "Triplet";
+    case LossFamily::Contrastive: return "Contrastive (InfoNCE)";
+    case LossFamily::Classification: return "Classification (margin softmax)";
+    case LossFamily::Proxy: return "Proxy and center";
+    case LossFamily::Other: return "Other";
+    }
+    return "Other";
+}
+
+}  // namespace marginlab

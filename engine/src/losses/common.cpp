@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#include "losses/common.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+namespace marginlab::detail {
+
+LossOutput zeroOutput(const LossInput& input, bool withGradient) {
+    LossOutput out;
+    if (withGradient) {
+        out.gradEmbeddings = Points::Zero(input.embeddings.rows(), input.embeddings.cols());
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+Real logSumExp(std::span<const Real> z, bool addOne, std::span<Real> weights) {
+    if (z.empty()) return 0.0;
+    Real top = *std::max_element(z.begin(), z.end());
+    if (addOne) top = std::max(top, Real(0));
+    Real sum = addOne ? std::exp(-top) : 0.0;
+    for (Real v : z) sum += std::exp(v - top);
+    if (!weights.empty())
+        for (std::size_t j = 0; j < z.size(); ++j) weights[j] = std::exp(z[j] - top) / sum;
+    return top + std::log(sum);
+}
+
+Real crossEntropy(std::span<const Real> logits, int target, std::span<Real> grad) {
+    const Real lse = logSumExp(logits, false, grad);
+    if (!grad.empty()) grad[static_cast<std::size_t>(target)] -= 1.0;
+    return lse - logits[static_cast<std::size_t>(target)];
+}
+
+int distinctLabelCount(const Labels& labels) {
+    return static_cast<int>(std::set<int>(labels.begin(), labels.end()).size());
+}
+
+}  // namespace marginlab::detail

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// Small numeric building blocks shared by the loss implementations (internal header).
+#pragma once
+
+#include "marginlab/loss.h"
+
+#include <cmath>
+#include <span>
+
+namespace marginlab::detail {
+
+/// A zero loss with zero gradients of the right shapes (PML's "no valid tuples" result).
+LossOutput zeroOutput(const LossInput& input, bool withGradient);
+
+inline Real relu(Real v) { return v > 0.0 ? v : 0.0; }
+
+/// torch.nn.functional.softplus (beta 1, threshold 20): exactly v above 20.
+inline Real softplus(Real v) { return v > 20.0 ? v : std::log1p(std::exp(v)); }
+/// d softplus / dv as torch computes it (1 above the threshold).
+inline Real softplusDerivative(Real v) { return v > 20.0 ? 1.0 : 1.0 / (1.0 + std::exp(-v)); }
+
+/**
+ * log Σ exp(z_j) (or log(1 + Σ exp(z_j)) with addOne), 0 for an empty set as PML's helper
+ * returns; if `weights` is given it receives ∂/∂z_j (the softmax weights), same size as z.
+ */
+Real logSumExp(std::span<const Real> z, bool addOne, std::span<Real> weights = {});
+
+/// torch cross-entropy of one row: −ℓ_y + log Σ_c exp(ℓ_c); `grad` (if given) gets softmax − onehot.
+Real crossEntropy(std::span<const Real> logits, int target, std::span<Real> grad = {});
+
+/// The number of distinct labels, and for each label value its members (labels need not be 0..C−1).
+int distinctLabelCount(const Labels& labels);
+
+}  // namespace marginlab::detail
