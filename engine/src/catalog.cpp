@@ -26,8 +26,9 @@ bool validDistance(const DistanceSpec& d, std::string* error) {
 const std::vector<LossInfo>& lossCatalog() {
     static const std::vector<LossInfo> catalog = [] {
         std::vector<LossInfo> all;
-        for (auto part : {detail::tripletFamilyLosses, detail::pairFamilyLosses,
-                          detail::classificationFamilyLosses}) {
+        for (auto part : {detail::pairFamilyLosses, detail::tripletFamilyLosses,
+                          detail::contrastiveFamilyLosses, detail::classificationFamilyLosses,
+                          detail::proxyFamilyLosses}) {
             auto losses = part();
             std::move(losses.begin(), losses.end(), std::back_inserter(all));
         }

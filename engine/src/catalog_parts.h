@@ -11,7 +11,9 @@ namespace marginlab::detail {
 
 std::vector<LossInfo> tripletFamilyLosses();         // losses/triplet_family.cpp
 std::vector<LossInfo> pairFamilyLosses();            // losses/pair_family.cpp
+std::vector<LossInfo> contrastiveFamilyLosses();     // losses/contrastive_family.cpp
 std::vector<LossInfo> classificationFamilyLosses();  // losses/classification_family.cpp
+std::vector<LossInfo> proxyFamilyLosses();           // losses/proxy_family.cpp
 std::vector<MinerInfo> allMiners();                  // miners/miner_family.cpp
 
 }  // namespace marginlab::detail
