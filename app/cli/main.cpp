@@ -1,3 +1,303 @@
 // SPDX-License-Identifier: MIT
+// marginlab-cli: evaluate losses on given embeddings, and train scenes headless. No Qt.
+#include "jsonio.h"
+#include "scenefile.h"
+
+#include "marginlab/generators.h"
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+#include "marginlab/trainer.h"
+
+#include <cstdio>
+#include <fstream>
 #include <iostream>
-int main() { std::cout << "marginlab-cli\n"; return 0; }
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using marginlab::json::Error;
+using marginlab::json::Json;
+namespace ml = marginlab;
+
+constexpr const char* kUsage = R"(marginlab-cli — MarginLab's engine on the command line
+
+Usage:
+  marginlab-cli loss IN.json [--indent N]      evaluate losses, gradients and miners (JSON out)
+  marginlab-cli train SCENE.json --steps K [--metrics-every M]
+                                               train a scene headless, one CSV row per step
+  marginlab-cli list [losses|miners|generators]
+                                               names, parameters and defaults
+  marginlab-cli COMMAND --help                 help for one command
+
+IN.json / SCENE.json may be '-' for standard input. Documentation: docs/cli.md.
+)";
+
+constexpr const char* kLossUsage = R"(marginlab-cli loss IN.json [--indent N]
+
+Reads one case or {"cases": [...]}; each case:
+  {"id": "a", "embeddings": [[x, y], ...], "labels": [0, 1, ...],
+   "weights": [[...], ...]                      (class weights / proxies: C×D, row c = class c; center loss: 2C×D)
+   "loss":  {"name": "triplet_margin", "params": {"margin": 0.2}, "distance": {"type": "lp", "power": 1, "normalize_embeddings": true}},
+   "miner": {"name": "batch_hard", "params": {}, "distance": {...}}   (optional)
+   "seed": 0}                                   (optional; for sampling miners and losses)
+Prints {"results": [{"id", "loss", "grad_embeddings" (N×D), "grad_weights" (C×D or null),
+                     "miner": {"triplets", "positive_pairs", "negative_pairs"} or null, "stats"}]}.
+Invalid input: a message on standard error naming the case and the JSON path; exit code 2.
+)";
+
+constexpr const char* kTrainUsage = R"(marginlab-cli train SCENE.json --steps K [--metrics-every M]
+
+Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1 (one row per step;
+precision@1 is recomputed every M steps, default 1). Stops early with a message on standard
+error (exit code 3) if training diverges. Scene format: docs/file-formats.md.
+)";
+
+constexpr const char* kListUsage = R"(marginlab-cli list [losses|miners|generators]
+
+Prints every loss, miner or data generator with its parameters and defaults.
+)";
+
+bool wantsHelp(const std::vector<std::string>& args) {
+    for (const auto& a : args)
+        if (a == "--help" || a == "-h") return true;
+    return false;
+}
+
+Json readJsonInput(const std::string& path) {
+    try {
+        if (path == "-") return Json::parse(std::cin);
+        std::ifstream in(path);
+        if (!in) throw Error{"", "cannot open " + path};
+        return Json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw Error{"", path + " is not valid JSON: " + e.what()};
+    }
+}
+
+Json evaluateCase(const Json& item, const std::string& path) {
+    const ml::Points x = ml::json::readMatrix(ml::json::member(item, "embeddings", path), path + ".embeddings");
+    const ml::Labels y = ml::json::readLabels(ml::json::member(item, "labels", path), path + ".labels");
+    if (y.size() != static_cast<std::size_t>(x.rows()))
+        throw Error{path + ".labels", "has " + std::to_string(y.size()) + " labels for " + std::to_string(x.rows()) +
+                                          " embeddings"};
+    const ml::LossConfig lossConfig = ml::json::readLossConfig(ml::json::member(item, "loss", path), path + ".loss");
+    std::string message;
+    const auto loss = ml::makeLoss(lossConfig, &message);
+    if (!loss) throw Error{path + ".loss", message};
+    const ml::LossInfo& info = *ml::findLoss(lossConfig.name);
+
+    std::optional<ml::Points> weights;
+    if (const Json* w = ml::json::optionalMember(item, "weights", path)) {
+        if (info.ownedBlocks == 0) throw Error{path + ".weights", "loss " + info.name + " has no class weights or proxies"};
+        weights = ml::json::readMatrix(*w, path + ".weights");
+        if (weights->cols() != x.cols())
+            throw Error{path + ".weights", "has " + std::to_string(weights->cols()) + " columns, the embeddings have " +
+                                               std::to_string(x.cols())};
+        if (weights->rows() % info.ownedBlocks != 0)
+            throw Error{path + ".weights", "needs " + std::to_string(info.ownedBlocks) + "·C rows"};
+        const int classes = static_cast<int>(weights->rows()) / info.ownedBlocks;
+        for (std::size_t i = 0; i < y.size(); ++i)
+            if (y[i] < 0 || y[i] >= classes)
+                throw Error{path + ".labels[" + std::to_string(i) + "]",
+                            "label " + std::to_string(y[i]) + " has no row in weights (C = " + std::to_string(classes) + ")"};
+    } else if (info.ownedBlocks > 0) {
+        throw Error{path, "loss " + info.name + " needs \"weights\" (" + std::to_string(info.ownedBlocks) + "·C×D)"};
+    }
+
+    const std::uint64_t seed = [&]() -> std::uint64_t {
+        const Json* s = ml::json::optionalMember(item, "seed", path);
+        if (!s) return 0;
+        const int value = ml::json::readInteger(*s, path + ".seed");
+        if (value < 0) throw Error{path + ".seed", "must be ≥ 0"};
+        return static_cast<std::uint64_t>(value);
+    }();
+
+    std::optional<ml::Tuples> tuples;
+    Json minerJson = nullptr;
+    if (const Json* m = ml::json::optionalMember(item, "miner", path)) {
+        if (!info.acceptsMiner) throw Error{path + ".miner", "loss " + info.name + " does not use a miner"};
+        const ml::MinerConfig minerConfig = ml::json::readMinerConfig(*m, path + ".miner");
+        const auto miner = ml::makeMiner(minerConfig, &message);
+        if (!miner) throw Error{path + ".miner", message};
+        tuples = miner->mine(ml::MinerInput{x, y, seed});
+        minerJson = ml::json::toJson(ml::countTuples(*tuples, x, y));
+    }
+
+    const ml::LossOutput out =
+        loss->evaluate(ml::LossInput{x, y, weights ? &*weights : nullptr, tuples ? &*tuples : nullptr, seed}, true);
+    Json result = {{"loss", out.value}, {"grad_embeddings", ml::json::toJson(out.gradEmbeddings)}};
+    result["grad_weights"] = weights ? ml::json::toJson(out.gradOwned) : Json(nullptr);
+    result["miner"] = minerJson;
+    result["stats"] = ml::json::toJson(out.stats);
+    return result;
+}
+
+int runLoss(const std::vector<std::string>& args) {
+    if (wantsHelp(args)) {
+        std::cout << kLossUsage;
+        return 0;
+    }
+    std::string input;
+    int indent = 2;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--indent" && i + 1 < args.size()) indent = std::stoi(args[++i]);
+        else if (input.empty()) input = args[i];
+        else throw Error{"", "unexpected argument '" + args[i] + "'"};
+    }
+    if (input.empty()) throw Error{"", "loss needs an input file (or '-')\n\n" + std::string(kLossUsage)};
+    const Json document = readJsonInput(input);
+    std::vector<std::pair<Json, std::string>> cases;
+    if (document.is_object() && document.contains("cases")) {
+        const Json& list = document["cases"];
+        if (!list.is_array() || list.empty()) throw Error{"cases", "expected a non-empty array of cases"};
+        for (std::size_t i = 0; i < list.size(); ++i) cases.emplace_back(list[i], "cases[" + std::to_string(i) + "]");
+    } else {
+        cases.emplace_back(document, "");
+    }
+    Json results = Json::array();
+    for (const auto& [item, path] : cases) {
+        Json result;
+        std::string id = path.empty() ? "case" : path;
+        try {
+            if (const Json* value = ml::json::optionalMember(item, "id", path)) {
+                id = value->is_string() ? value->get<std::string>() : value->dump();
+            }
+            result = evaluateCase(item, path);
+        } catch (const Error& e) {
+            throw Error{"", "case '" + id + "': " + e.what()};
+        }
+        Json entry = {{"id", id}};
+        entry.update(result);
+        results.push_back(std::move(entry));
+    }
+    std::cout << Json{{"results", results}}.dump(indent) << "\n";
+    return 0;
+}
+
+int runTrain(const std::vector<std::string>& args) {
+    if (wantsHelp(args)) {
+        std::cout << kTrainUsage;
+        return 0;
+    }
+    std::string input;
+    long steps = -1;
+    int metricsEvery = 1;
+    auto integer = [](const std::string& flag, const std::string& text) {
+        std::size_t used = 0;
+        long value = -1;
+        try {
+            value = std::stol(text, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used != text.size() || value < 1) throw Error{"", flag + " needs a positive integer, got '" + text + "'"};
+        return value;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--steps" && i + 1 < args.size()) steps = integer("--steps", args[++i]);
+        else if (args[i] == "--metrics-every" && i + 1 < args.size())
+            metricsEvery = static_cast<int>(integer("--metrics-every", args[++i]));
+        else if (input.empty() && args[i].rfind("--", 0) != 0) input = args[i];
+        else throw Error{"", "unexpected argument '" + args[i] + "'\n\n" + std::string(kTrainUsage)};
+    }
+    if (input.empty() || steps < 1) throw Error{"", "train needs SCENE.json and --steps K\n\n" + std::string(kTrainUsage)};
+    std::string message;
+    std::optional<ml::SceneFile> scene;
+    if (input == "-") scene = ml::parseScene(readJsonInput(input), std::filesystem::current_path(), &message);
+    else scene = ml::readSceneFile(input, &message);
+    if (!scene) throw Error{"", message};
+    scene->trainer.metricsEvery = metricsEvery;
+    ml::Trainer trainer(scene->trainer);
+    std::cout << "step,loss,active,precision_at_1\n";
+    for (long s = 0; s < steps; ++s) {
+        const auto snapshot = trainer.step(1);
+        if (snapshot->status == ml::TrainStatus::Diverged) {
+            std::cout.flush();
+            std::cerr << "marginlab-cli: training stopped: " << snapshot->message << "\n";
+            return 3;
+        }
+        char line[160];
+        std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f\n", snapshot->step, snapshot->loss,
+                      static_cast<long long>(snapshot->stats.active), snapshot->metrics.precisionAt1);
+        std::cout << line;
+    }
+    return 0;
+}
+
+void printParams(const std::vector<ml::ParamInfo>& params) {
+    for (const auto& p : params) {
+        std::cout << "    " << p.name << " = ";
+        if (p.type == ml::ParamType::Choice) {
+            std::cout << p.choices.at(static_cast<std::size_t>(p.defaultChoice)) << "  (one of";
+            for (const auto& c : p.choices) std::cout << " " << c;
+            std::cout << ")";
+        } else if (p.type == ml::ParamType::Boolean) {
+            std::cout << (p.defaultValue != 0.0 ? "true" : "false");
+        } else {
+            std::cout << p.defaultValue;
+        }
+        if (!p.description.empty()) std::cout << "  — " << p.description;
+        std::cout << "\n";
+    }
+}
+
+int runList(const std::vector<std::string>& args) {
+    if (wantsHelp(args)) {
+        std::cout << kListUsage;
+        return 0;
+    }
+    const std::string what = args.empty() ? "losses" : args[0];
+    if (what == "losses") {
+        for (const auto& info : ml::lossCatalog()) {
+            std::cout << info.name << "  [" << ml::familyName(info.family) << "]"
+                      << (info.pmlName.empty() ? "" : "  PML " + info.pmlName) << "\n    " << info.formula
+                      << "\n    distance: " << info.defaultDistance.describe()
+                      << (info.distanceConfigurable ? " (configurable)" : " (fixed)")
+                      << (info.acceptsMiner ? ", accepts a miner" : "")
+                      << (info.ownedBlocks ? ", owns " + std::to_string(info.ownedBlocks) + "·C×D parameters" : "")
+                      << "\n";
+            printParams(info.params);
+        }
+    } else if (what == "miners") {
+        for (const auto& info : ml::minerCatalog()) {
+            std::cout << info.name << (info.pmlName.empty() ? "" : "  PML " + info.pmlName) << "\n    "
+                      << info.description << "\n    distance: " << info.defaultDistance.describe() << "\n";
+            printParams(info.params);
+        }
+    } else if (what == "generators") {
+        for (const auto& info : ml::generatorCatalog()) {
+            std::cout << info.name << "  (" << info.dimension << "D)\n    " << info.description << "\n";
+            printParams(info.params);
+        }
+    } else {
+        throw Error{"", "list takes losses, miners or generators"};
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << kUsage;
+        return args.empty() ? 1 : 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    try {
+        if (command == "loss") return runLoss(args);
+        if (command == "train") return runTrain(args);
+        if (command == "list") return runList(args);
+        std::cerr << "marginlab-cli: unknown command '" << command << "'\n\n" << kUsage;
+        return 2;
+    } catch (const Error& e) {
+        std::cerr << "marginlab-cli: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "marginlab-cli: " << e.what() << "\n";
+        return 2;
+    }
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+#include "jsonio.h"
+
+#include <cmath>
+
+namespace marginlab::json {
+
+namespace {
+
+std::string typeName(const Json& value) {
+    if (value.is_null()) return "null";
+    if (value.is_boolean()) return "a boolean";
+    if (value.is_number()) return "a number";
+    if (value.is_string()) return "a string";
+    if (value.is_array()) return "an array";
+    return "an object";
+}
+
+std::string at(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
+std::string dot(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+}  // namespace
+
+const Json& member(const Json& object, const std::string& key, const std::string& path) {
+    if (!object.is_object()) throw Error{path, "expected an object, found " + typeName(object)};
+    const auto it = object.find(key);
+    if (it == object.end()) throw Error{path, "missing \"" + key + "\""};
+    return *it;
+}
+
+const Json* optionalMember(const Json& object, const std::string& key, const std::string& path) {
+    if (!object.is_object()) throw Error{path, "expected an object, found " + typeName(object)};
+    const auto it = object.find(key);
+    return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+Real readNumber(const Json& value, const std::string& path) {
+    if (!value.is_number() || value.is_boolean()) throw Error{path, "expected a number, found " + typeName(value)};
+    const Real number = value.get<Real>();
+    if (!std::isfinite(number)) throw Error{path, "expected a finite number"};
+    return number;
+}
+
+int readInteger(const Json& value, const std::string& path) {
+    if (!value.is_number_integer()) throw Error{path, "expected an integer, found " + typeName(value) +
+                                                        (value.is_number() ? " with a fraction" : "")};
+    const auto number = value.get<std::int64_t>();
+    if (number < INT32_MIN || number > INT32_MAX) throw Error{path, "integer out of range"};
+    return static_cast<int>(number);
+}
+
+bool readBool(const Json& value, const std::string& path) {
+    if (!value.is_boolean()) throw Error{path, "expected true or false, found " + typeName(value)};
+    return value.get<bool>();
+}
+
+std::string readString(const Json& value, const std::string& path) {
+    if (!value.is_string()) throw Error{path, "expected a string, found " + typeName(value)};
+    return value.get<std::string>();
+}
+
+Points readMatrix(const Json& value, const std::string& path) {
+    if (!value.is_array() || value.empty()) throw Error{path, "expected a non-empty array of rows"};
+    const Json& first = value.front();
+    if (!first.is_array() || first.empty()) throw Error{at(path, 0), "expected a non-empty array of numbers"};
+    Points out(static_cast<Eigen::Index>(value.size()), static_cast<Eigen::Index>(first.size()));
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const Json& row = value[i];
+        if (!row.is_array()) throw Error{at(path, i), "expected an array of numbers, found " + typeName(row)};
+        if (row.size() != first.size())
+            throw Error{at(path, i), "has " + std::to_string(row.size()) + " entries, expected " +
+                                         std::to_string(first.size()) + " like row 0"};
+        for (std::size_t j = 0; j < row.size(); ++j)
+            out(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = readNumber(row[j], at(at(path, i), j));
+    }
+    return out;
+}
+
+Labels readLabels(const Json& value, const std::string& path) {
+    if (!value.is_array()) throw Error{path, "expected an array of integer labels, found " + typeName(value)};
+    Labels out;
+    out.reserve(value.size());
+    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(readInteger(value[i], at(path, i)));
+    return out;
+}
+
+DistanceSpec readDistance(const Json& value, const std::string& path) {
+    const std::string type = readString(member(value, "type", path), dot(path, "type"));
+    DistanceSpec spec;
+    if (type == "lp" || type == "LpDistance") spec.kind = DistanceKind::Lp;
+    else if (type == "cosine" || type == "CosineSimilarity") spec.kind = DistanceKind::Cosine;
+    else if (type == "dot" || type == "DotProductSimilarity") spec.kind = DistanceKind::DotProduct;
+    else throw Error{dot(path, "type"), "unknown distance '" + type + "', expected lp, cosine or dot"};
+    if (const Json* power = optionalMember(value, "power", path)) {
+        spec.power = readInteger(*power, dot(path, "power"));
+        if (spec.power != 1 && spec.power != 2) throw Error{dot(path, "power"), "expected 1 or 2"};
+    }
+    if (const Json* p = optionalMember(value, "p", path))
+        if (readNumber(*p, dot(path, "p")) != 2.0) throw Error{dot(path, "p"), "only p = 2 is supported"};
+    if (const Json* normalize = optionalMember(value, "normalize_embeddings", path))
+        spec.normalize = readBool(*normalize, dot(path, "normalize_embeddings"));
+    if (spec.kind == DistanceKind::Cosine) spec.normalize = true;
+    for (const auto& [key, unused] : value.items())
+        if (key != "type" && key != "power" && key != "p" && key != "normalize_embeddings")
+            throw Error{path, "unknown distance setting \"" + key + "\""};
+    return spec;
+}
+
+ParamValues readParams(const Json& value, const std::string& path) {
+    if (!value.is_object()) throw Error{path, "expected an object of parameters, found " + typeName(value)};
+    ParamValues out;
+    for (const auto& [key, entry] : value.items()) {
+        const std::string here = dot(path, key);
+        if (entry.is_boolean()) out.numbers[key] = entry.get<bool>() ? 1.0 : 0.0;
+        else if (entry.is_string()) out.choices[key] = entry.get<std::string>();
+        else out.numbers[key] = readNumber(entry, here);
+    }
+    return out;
+}
+
+LossConfig readLossConfig(const Json& value, const std::string& path) {
+    LossConfig config;
+    if (value.is_string()) {
+        config.name = value.get<std::string>();
+        return config;
+    }
+    config.name = readString(member(value, "name", path), dot(path, "name"));
+    if (const Json* params = optionalMember(value, "params", path)) config.params = readParams(*params, dot(path, "params"));
+    if (const Json* distance = optionalMember(value, "distance", path))
+        config.distance = readDistance(*distance, dot(path, "distance"));
+    return config;
+}
+
+MinerConfig readMinerConfig(const Json& value, const std::string& path) {
+    MinerConfig config;
+    if (value.is_string()) {
+        config.name = value.get<std::string>();
+        return config;
+    }
+    config.name = readString(member(value, "name", path), dot(path, "name"));
+    if (const Json* params = optionalMember(value, "params", path)) config.params = readParams(*params, dot(path, "params"));
+    if (const Json* distance = optionalMember(value, "distance", path))
+        config.distance = readDistance(*distance, dot(path, "distance"));
+    return config;
+}
+
+OptimizerConfig readOptimizer(const Json& value, const std::string& path) {
+    OptimizerConfig config;
+    const std::string type = readString(member(value, "type", path), dot(path, "type"));
+    if (!parseOptimizerKind(type, &config.kind))
+        throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum or adam"};
+    auto number = [&](const char* key, Real* target) {
+        if (const Json* entry = optionalMember(value, key, path)) *target = readNumber(*entry, dot(path, key));
+    };
+    number("learning_rate", &config.learningRate);
+    config.ownedLearningRate = config.learningRate;
+    number("owned_learning_rate", &config.ownedLearningRate);
+    number("momentum", &config.momentum);
+    number("beta1", &config.beta1);
+    number("beta2", &config.beta2);
+    number("epsilon", &config.epsilon);
+    number("weight_decay", &config.weightDecay);
+    if (const Json* nesterov = optionalMember(value, "nesterov", path))
+        config.nesterov = readBool(*nesterov, dot(path, "nesterov"));
+    std::string error;
+    if (!config.isValid(&error)) throw Error{path, error};
+    return config;
+}
+
+BatchConfig readBatch(const Json& value, const std::string& path) {
+    BatchConfig config;
+    const std::string mode = readString(member(value, "mode", path), dot(path, "mode"));
+    if (mode == "full") {
+        config.mode = BatchConfig::Mode::Full;
+    } else if (mode == "pk") {
+        config.mode = BatchConfig::Mode::ClassesTimesSamples;
+        config.classesPerBatch = readInteger(member(value, "classes", path), dot(path, "classes"));
+        config.samplesPerClass = readInteger(member(value, "samples", path), dot(path, "samples"));
+        if (config.classesPerBatch < 1 || config.samplesPerClass < 1)
+            throw Error{path, "classes and samples must be at least 1"};
+    } else {
+        throw Error{dot(path, "mode"), "unknown batch mode '" + mode + "', expected full or pk"};
+    }
+    return config;
+}
+
+Json toJson(const Points& matrix) {
+    Json rows = Json::array();
+    for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
+        Json row = Json::array();
+        for (Eigen::Index j = 0; j < matrix.cols(); ++j) row.push_back(matrix(i, j));
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+Json toJson(const Labels& labels) { return Json(labels); }
+
+Json toJson(const DistanceSpec& distance) {
+    switch (distance.kind) {
+    case DistanceKind::Lp:
+        return {{"type", "lp"}, {"power", distance.power}, {"normalize_embeddings", distance.normalize}};
+    case DistanceKind::Cosine:
+        return {{"type", "cosine"}};
+    case DistanceKind::DotProduct:
+        return {{"type", "dot"}, {"normalize_embeddings", distance.normalize}};
+    }
+    return {};
+}
+
+Json toJson(const ParamValues& params) {
+    Json out = Json::object();
+    for (const auto& [key, value] : params.numbers) out[key] = value;
+    for (const auto& [key, value] : params.choices) out[key] = value;
+    return out;
+}
+
+Json toJson(const LossConfig& config) {
+    Json out = {{"name", config.name}, {"params", toJson(config.params)}};
+    if (config.distance) out["distance"] = toJson(*config.distance);
+    return out;
+}
+
+Json toJson(const MinerConfig& config) {
+    Json out = {{"name", config.name}, {"params", toJson(config.params)}};
+    if (config.distance) out["distance"] = toJson(*config.distance);
+    return out;
+}
+
+Json toJson(const OptimizerConfig& config) {
+    return {{"type", optimizerName(config.kind)}, {"learning_rate", config.learningRate},
+            {"owned_learning_rate", config.ownedLearningRate}, {"momentum", config.momentum},
+            {"nesterov", config.nesterov}, {"beta1", config.beta1}, {"beta2", config.beta2},
+            {"epsilon", config.epsilon}, {"weight_decay", config.weightDecay}};
+}
+
+Json toJson(const BatchConfig& config) {
+    if (config.mode == BatchConfig::Mode::Full) return {{"mode", "full"}};
+    return {{"mode", "pk"}, {"classes", config.classesPerBatch}, {"samples", config.samplesPerClass}};
+}
+
+Json toJson(const LossStats& stats) {
+    Json out = {{"tuple_kind", stats.tupleKind}, {"tuples", stats.tuples}, {"active", stats.active}};
+    if (stats.hasRegions) {
+        out["easy"] = stats.easy;
+        out["semihard"] = stats.semiHard;
+        out["hard"] = stats.hard;
+    }
+    return out;
+}
+
+Json toJson(const MinerCounts& counts) {
+    return {{"triplets", counts.triplets}, {"positive_pairs", counts.positivePairs},
+            {"negative_pairs", counts.negativePairs}};
+}
+
+}  // namespace marginlab::json

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Reading and writing engine values as JSON, with error messages that name the JSON path
+// (e.g. "cases[2].embeddings[3][1]: expected a finite number").
+#pragma once
+
+#include "marginlab/distance.h"
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+#include "marginlab/optimizer.h"
+#include "marginlab/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace marginlab::json {
+
+using Json = nlohmann::json;
+
+/// An error at a JSON path; thrown by the readers below and caught by their callers.
+struct Error {
+    std::string path;
+    std::string message;
+    std::string what() const { return path.empty() ? message : path + ": " + message; }
+};
+
+const Json& member(const Json& object, const std::string& key, const std::string& path);
+const Json* optionalMember(const Json& object, const std::string& key, const std::string& path);
+Real readNumber(const Json& value, const std::string& path);
+int readInteger(const Json& value, const std::string& path);
+bool readBool(const Json& value, const std::string& path);
+std::string readString(const Json& value, const std::string& path);
+
+/// An array of equal-length arrays of finite numbers (N×D, N ≥ 1).
+Points readMatrix(const Json& value, const std::string& path);
+/// An array of integers.
+Labels readLabels(const Json& value, const std::string& path);
+/// {"type": "lp"|"cosine"|"dot", "power": 1|2, "normalize_embeddings": bool}; PML class names accepted.
+DistanceSpec readDistance(const Json& value, const std::string& path);
+/// {"name": value, ...}: numbers, booleans (→ 0/1) and strings (choices).
+ParamValues readParams(const Json& value, const std::string& path);
+LossConfig readLossConfig(const Json& value, const std::string& path);
+MinerConfig readMinerConfig(const Json& value, const std::string& path);
+OptimizerConfig readOptimizer(const Json& value, const std::string& path);
+BatchConfig readBatch(const Json& value, const std::string& path);
+
+Json toJson(const Points& matrix);
+Json toJson(const Labels& labels);
+Json toJson(const DistanceSpec& distance);
+Json toJson(const ParamValues& params);
+Json toJson(const LossConfig& config);
+Json toJson(const MinerConfig& config);
+Json toJson(const OptimizerConfig& config);
+Json toJson(const BatchConfig& config);
+Json toJson(const LossStats& stats);
+Json toJson(const MinerCounts& counts);
+
+}  // namespace marginlab::json

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+#include "scenefile.h"
+
+#include "marginlab/csv.h"
+#include "marginlab/generators.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace marginlab {
+
+namespace {
+
+using json::Error;
+using json::Json;
+
+Dataset readData(const Json& data, const std::filesystem::path& baseDir) {
+    if (!data.is_object()) throw Error{"data", "expected an object"};
+    if (const Json* generator = json::optionalMember(data, "generator", "data")) {
+        GeneratorConfig config;
+        config.name = json::readString(*generator, "data.generator");
+        if (const Json* params = json::optionalMember(data, "params", "data"))
+            config.params = json::readParams(*params, "data.params");
+        std::string error;
+        auto dataset = generate(config, &error);
+        if (!dataset) throw Error{"data", error};
+        return std::move(*dataset);
+    }
+    if (const Json* csv = json::optionalMember(data, "csv", "data")) {
+        std::filesystem::path path = json::readString(*csv, "data.csv");
+        if (path.is_relative()) path = baseDir / path;
+        auto result = readCsvFile(path.string());
+        if (const auto* failure = std::get_if<CsvError>(&result))
+            throw Error{"data.csv", path.string() + ": " + failure->message};
+        return std::get<Dataset>(std::move(result));
+    }
+    Dataset dataset;
+    dataset.points = json::readMatrix(json::member(data, "points", "data"), "data.points");
+    dataset.labels = json::readLabels(json::member(data, "labels", "data"), "data.labels");
+    if (dataset.labels.size() != static_cast<std::size_t>(dataset.points.rows()))
+        throw Error{"data.labels", "has " + std::to_string(dataset.labels.size()) + " labels for " +
+                                       std::to_string(dataset.points.rows()) + " points"};
+    int top = -1;
+    for (std::size_t i = 0; i < dataset.labels.size(); ++i) {
+        if (dataset.labels[i] < 0)
+            throw Error{"data.labels[" + std::to_string(i) + "]", "labels must be 0, 1, 2, ..."};
+        top = std::max(top, dataset.labels[i]);
+    }
+    dataset.numClasses = top + 1;
+    if (const Json* classes = json::optionalMember(data, "classes", "data")) {
+        const int declared = json::readInteger(*classes, "data.classes");
+        if (declared <= top) throw Error{"data.classes", "is smaller than the largest label + 1"};
+        dataset.numClasses = declared;
+    }
+    return dataset;
+}
+
+}  // namespace
+
+std::optional<SceneFile> parseScene(const Json& document, const std::filesystem::path& baseDir, std::string* error) {
+    try {
+        if (!document.is_object()) throw Error{"", "a scene is a JSON object"};
+        if (const Json* format = json::optionalMember(document, "format", ""))
+            if (json::readString(*format, "format") != "marginlab-scene")
+                throw Error{"format", "this is not a MarginLab scene"};
+        const int version = json::readInteger(json::member(document, "version", ""), "version");
+        if (version > kSceneVersion)
+            throw Error{"version", "the scene was written by a newer MarginLab (version " + std::to_string(version) +
+                                       "; this one reads up to " + std::to_string(kSceneVersion) + ")"};
+        if (version < 1) throw Error{"version", "must be at least 1"};
+
+        SceneFile scene;
+        if (const Json* title = json::optionalMember(document, "title", "")) scene.title = json::readString(*title, "title");
+        if (const Json* text = json::optionalMember(document, "description", ""))
+            scene.description = json::readString(*text, "description");
+        scene.data = json::member(document, "data", "");
+        Dataset dataset = readData(scene.data, baseDir);
+
+        TrainerConfig& trainer = scene.trainer;
+        trainer.points = std::move(dataset.points);
+        trainer.labels = std::move(dataset.labels);
+        trainer.numClasses = dataset.numClasses;
+        trainer.loss = json::readLossConfig(json::member(document, "loss", ""), "loss");
+        if (const Json* miner = json::optionalMember(document, "miner", ""))
+            trainer.miner = json::readMinerConfig(*miner, "miner");
+        if (const Json* optimizer = json::optionalMember(document, "optimizer", ""))
+            trainer.optimizer = json::readOptimizer(*optimizer, "optimizer");
+        if (const Json* batch = json::optionalMember(document, "batch", "")) trainer.batch = json::readBatch(*batch, "batch");
+        if (const Json* seed = json::optionalMember(document, "seed", "")) {
+            const int value = json::readInteger(*seed, "seed");
+            if (value < 0) throw Error{"seed", "must be ≥ 0"};
+            trainer.seed = static_cast<std::uint64_t>(value);
+        }
+        if (const Json* every = json::optionalMember(document, "metrics_every", ""))
+            trainer.metricsEvery = json::readInteger(*every, "metrics_every");
+        if (const Json* owned = json::optionalMember(document, "owned", "")) trainer.owned = json::readMatrix(*owned, "owned");
+        if (const Json* view = json::optionalMember(document, "view", "")) scene.view = *view;
+
+        std::string message;
+        if (!trainer.isValid(&message)) throw Error{"", message};
+        return scene;
+    } catch (const Error& e) {
+        if (error) *error = e.what();
+    } catch (const std::exception& e) {
+        if (error) *error = e.what();
+    }
+    return std::nullopt;
+}
+
+std::optional<SceneFile> readSceneFile(const std::filesystem::path& path, std::string* error) {
+    std::ifstream in(path);
+    if (!in) {
+        if (error) *error = "cannot open " + path.string();
+        return std::nullopt;
+    }
+    Json document;
+    try {
+        document = Json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+        if (error) *error = path.string() + ": not valid JSON (" + e.what() + ")";
+        return std::nullopt;
+    }
+    std::string message;
+    auto scene = parseScene(document, path.parent_path(), &message);
+    if (!scene && error) *error = path.string() + ": " + message;
+    return scene;
+}
+
+Json sceneToJson(const SceneFile& scene, const Points* positions) {
+    const TrainerConfig& trainer = scene.trainer;
+    Json out = {{"format", "marginlab-scene"}, {"version", kSceneVersion}};
+    if (!scene.title.empty()) out["title"] = scene.title;
+    if (!scene.description.empty()) out["description"] = scene.description;
+    if (positions) {
+        out["data"] = {{"points", json::toJson(*positions)}, {"labels", json::toJson(trainer.labels)},
+                       {"classes", trainer.numClasses}};
+    } else {
+        out["data"] = scene.data;
+    }
+    out["loss"] = json::toJson(trainer.loss);
+    out["miner"] = trainer.miner ? json::toJson(*trainer.miner) : Json(nullptr);
+    out["optimizer"] = json::toJson(trainer.optimizer);
+    out["batch"] = json::toJson(trainer.batch);
+    out["seed"] = trainer.seed;
+    out["metrics_every"] = trainer.metricsEvery;
+    if (trainer.owned) out["owned"] = json::toJson(*trainer.owned);
+    out["view"] = scene.view;
+    return out;
+}
+
+}  // namespace marginlab

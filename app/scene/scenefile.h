@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Scene files: everything needed to replay a run (data, labels, positions, loss, miner,
+ * parameters, optimizer, batch, seed) plus the app's view settings, as versioned JSON:
+ *
+ *   { "format": "marginlab-scene", "version": 1, "title": "...", "description": "...",
+ *     "data": { "generator": "blobs", "params": {"points": 200, "classes": 4, "seed": 1} }
+ *           | { "points": [[x, y], ...], "labels": [0, 1, ...] }
+ *           | { "csv": "relative/or/absolute.csv" },
+ *     "loss": { "name": "triplet_margin", "params": {...}, "distance": {...} },
+ *     "miner": { "name": "batch_hard", ... } | null,
+ *     "optimizer": { "type": "adam", "learning_rate": 0.01, ... },
+ *     "batch": { "mode": "full" } | { "mode": "pk", "classes": 4, "samples": 8 },
+ *     "seed": 1, "metrics_every": 10, "owned": [[...]] (optional), "view": {...} (the app's) }
+ *
+ * docs/file-formats.md documents it with an example.
+ */
+#pragma once
+
+#include "jsonio.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace marginlab {
+
+inline constexpr int kSceneVersion = 1;
+
+struct SceneFile {
+    std::string title;
+    std::string description;
+    json::Json data;        ///< the "data" object as written (generator, explicit points or csv)
+    TrainerConfig trainer;  ///< with points and labels resolved from "data"
+    json::Json view = json::Json::object();
+};
+
+/// Parses and validates a scene; CSV paths are relative to `baseDir`. nullopt + message on error.
+std::optional<SceneFile> parseScene(const json::Json& document, const std::filesystem::path& baseDir,
+                                    std::string* error);
+std::optional<SceneFile> readSceneFile(const std::filesystem::path& path, std::string* error);
+/// The scene as JSON; `positions` (if given) replaces the data by explicit points (a saved run).
+json::Json sceneToJson(const SceneFile& scene, const Points* positions = nullptr);
+
+}  // namespace marginlab
