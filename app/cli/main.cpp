@@ -8,6 +8,8 @@
 #include "marginlab/miner.h"
 #include "marginlab/trainer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -47,16 +49,39 @@ Prints {"results": [{"id", "loss", "grad_embeddings" (N×D), "grad_weights" (C×
 Invalid input: a message on standard error naming the case and the JSON path; exit code 2.
 )";
 
-constexpr const char* kTrainUsage = R"(marginlab-cli train SCENE.json --steps K [--metrics-every M]
+constexpr const char* kTrainUsage = R"(marginlab-cli train SCENE.json --steps K [--metrics-every M] [--plot]
 
 Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1 (one row per step;
-precision@1 is recomputed every M steps, default 1). Stops early with a message on standard
-error (exit code 3) if training diverges. Scene format: docs/file-formats.md.
+precision@1 is recomputed every M steps, default 1). --plot adds a text chart of the loss after
+the table. Stops early with a message on standard error (exit code 3) if training diverges.
+Scene format: docs/file-formats.md.
 )";
 
-constexpr const char* kListUsage = R"(marginlab-cli list [losses|miners|generators]
+/// A text chart of a curve, `width` columns × `height` rows, with its range on the axis.
+void plotCurve(const std::vector<double>& values, const std::string& title) {
+    constexpr int width = 64, height = 12;
+    if (values.empty()) return;
+    const auto [lowIt, highIt] = std::minmax_element(values.begin(), values.end());
+    const double low = *lowIt, high = *highIt > *lowIt ? *highIt : *lowIt + 1.0;
+    std::vector<std::string> rows(height, std::string(width, ' '));
+    for (int col = 0; col < width; ++col) {
+        const std::size_t index = values.size() == 1 ? 0 : col * (values.size() - 1) / (width - 1);
+        const double t = (values[index] - low) / (high - low);
+        const int row = height - 1 - static_cast<int>(std::lround(t * (height - 1)));
+        rows[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)] = '*';
+    }
+    std::printf("\n%s\n", title.c_str());
+    for (int r = 0; r < height; ++r) {
+        const double label = high - (high - low) * r / (height - 1);
+        std::printf("%10.4g |%s\n", label, rows[static_cast<std::size_t>(r)].c_str());
+    }
+    std::printf("%10s +%s\n%12s%-*s%zu\n", "", std::string(width, '-').c_str(), "step 1", width - 6, "", values.size());
+}
 
-Prints every loss, miner or data generator with its parameters and defaults.
+constexpr const char* kListUsage = R"(marginlab-cli list [losses|miners|generators] [--markdown]
+
+Prints every loss, miner or data generator with its parameters and defaults
+(--markdown: as the tables of docs/losses.md).
 )";
 
 bool wantsHelp(const std::vector<std::string>& args) {
@@ -184,6 +209,7 @@ int runTrain(const std::vector<std::string>& args) {
     std::string input;
     long steps = -1;
     int metricsEvery = 1;
+    bool plot = false;
     auto integer = [](const std::string& flag, const std::string& text) {
         std::size_t used = 0;
         long value = -1;
@@ -199,7 +225,8 @@ int runTrain(const std::vector<std::string>& args) {
         if (args[i] == "--steps" && i + 1 < args.size()) steps = integer("--steps", args[++i]);
         else if (args[i] == "--metrics-every" && i + 1 < args.size())
             metricsEvery = static_cast<int>(integer("--metrics-every", args[++i]));
-        else if (input.empty() && args[i].rfind("--", 0) != 0) input = args[i];
+        else if (args[i] == "--plot") plot = true;
+        else if (input.empty() && (args[i] == "-" || args[i].rfind("--", 0) != 0)) input = args[i];
         else throw Error{"", "unexpected argument '" + args[i] + "'\n\n" + std::string(kTrainUsage)};
     }
     if (input.empty() || steps < 1) throw Error{"", "train needs SCENE.json and --steps K\n\n" + std::string(kTrainUsage)};
@@ -211,6 +238,7 @@ int runTrain(const std::vector<std::string>& args) {
     scene->trainer.metricsEvery = metricsEvery;
     ml::Trainer trainer(scene->trainer);
     std::cout << "step,loss,active,precision_at_1\n";
+    std::vector<double> curve;
     for (long s = 0; s < steps; ++s) {
         const auto snapshot = trainer.step(1);
         if (snapshot->status == ml::TrainStatus::Diverged) {
@@ -222,6 +250,11 @@ int runTrain(const std::vector<std::string>& args) {
         std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f\n", snapshot->step, snapshot->loss,
                       static_cast<long long>(snapshot->stats.active), snapshot->metrics.precisionAt1);
         std::cout << line;
+        curve.push_back(snapshot->loss);
+    }
+    if (plot) {
+        std::cout.flush();
+        plotCurve(curve, "loss of " + scene->trainer.loss.name + (scene->title.empty() ? "" : " — " + scene->title));
     }
     return 0;
 }
@@ -243,12 +276,75 @@ void printParams(const std::vector<ml::ParamInfo>& params) {
     }
 }
 
+std::string defaultText(const ml::ParamInfo& p) {
+    if (p.type == ml::ParamType::Choice) return p.choices.at(static_cast<std::size_t>(p.defaultChoice));
+    if (p.type == ml::ParamType::Boolean) return p.defaultValue != 0.0 ? "true" : "false";
+    std::ostringstream text;
+    text << p.defaultValue;
+    return text.str();
+}
+
+void printMarkdownParams(const std::vector<ml::ParamInfo>& params) {
+    if (params.empty()) {
+        std::cout << "No parameters.\n\n";
+        return;
+    }
+    std::cout << "| parameter | default | meaning |\n|---|---|---|\n";
+    for (const auto& p : params) {
+        std::string meaning = p.description;
+        if (p.type == ml::ParamType::Choice) {
+            meaning += meaning.empty() ? "One of:" : " One of:";
+            for (const auto& c : p.choices) meaning += " `" + c + "`";
+        }
+        std::cout << "| `" << p.name << "` | " << defaultText(p) << " | " << meaning << " |\n";
+    }
+    std::cout << "\n";
+}
+
+void printMarkdownCatalogue() {
+    std::cout << "# Losses and miners\n\nGenerated by `marginlab-cli list losses --markdown` from the engine's "
+                 "catalogue (do not edit by hand). Names and defaults follow pytorch-metric-learning (PML) where "
+                 "it has the loss; `docs/cli.md` shows how to pass them.\n\n";
+    ml::LossFamily family = ml::LossFamily::Other;
+    bool first = true;
+    for (const auto& info : ml::lossCatalog()) {
+        if (first || info.family != family) {
+            std::cout << "## " << ml::familyName(info.family) << "\n\n";
+            family = info.family;
+            first = false;
+        }
+        std::cout << "### `" << info.name << "` — " << info.displayName << "\n\n";
+        std::cout << "`" << info.formula << "`\n\n";
+        std::cout << "- " << (info.pmlName.empty() ? "Not in PML (from the literature)." : "PML: `" + info.pmlName + "`.")
+                  << "\n- Distance: " << info.defaultDistance.describe()
+                  << (info.distanceConfigurable ? " (configurable)." : " (fixed).") << "\n";
+        if (info.acceptsMiner) std::cout << "- Accepts a miner.\n";
+        if (info.ownedBlocks)
+            std::cout << "- Owns " << (info.ownedBlocks == 1 ? "a C×D matrix" : std::to_string(info.ownedBlocks) + "·C×D rows")
+                      << " (class weights, proxies or centers), learned with the loss.\n";
+        std::cout << "\n";
+        printMarkdownParams(info.params);
+    }
+    std::cout << "## Miners\n\n";
+    for (const auto& info : ml::minerCatalog()) {
+        std::cout << "### `" << info.name << "` — " << info.displayName << "\n\n" << info.description << "\n\n- "
+                  << (info.pmlName.empty() ? "Not in PML." : "PML: `" + info.pmlName + "`.")
+                  << "\n- Distance: " << info.defaultDistance.describe() << "\n\n";
+        printMarkdownParams(info.params);
+    }
+}
+
 int runList(const std::vector<std::string>& args) {
     if (wantsHelp(args)) {
         std::cout << kListUsage;
         return 0;
     }
     const std::string what = args.empty() ? "losses" : args[0];
+    if (std::find(args.begin(), args.end(), "--markdown") != args.end()) {
+        if (what != "losses") throw Error{"", "--markdown is for 'list losses'"};
+        printMarkdownCatalogue();
+        return 0;
+    }
     if (what == "losses") {
         for (const auto& info : ml::lossCatalog()) {
             std::cout << info.name << "  [" << ml::familyName(info.family) << "]"

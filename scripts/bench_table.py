@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Turns Google Benchmark JSON into the Markdown tables of docs/benchmarks.md."""
+import json
+import re
+import sys
+from collections import OrderedDict
+
+TARGETS = {
+    ("triplet_margin", 4096): 150.0,
+    ("triplet_margin", 1024): 25.0,
+}
+QUADRATIC = {"ntxent", "supcon", "lifted_structure", "multi_similarity", "circle", "soft_nearest_neighbor"}
+
+
+def main():
+    path, command = sys.argv[1], sys.argv[2]
+    data = json.load(open(path))
+    ctx = data["context"]
+    rows = OrderedDict()
+    sizes = set()
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate":
+            continue
+        m = re.match(r"BM_([A-Za-z]+)/([^/]+)/(\d+)", b["name"]) or re.match(r"BM_([A-Za-z]+)/(\d+)", b["name"])
+        if not m:
+            continue
+        if len(m.groups()) == 3:
+            group, name, n = m.group(1), m.group(2), int(m.group(3))
+        else:
+            group, name, n = m.group(1), m.group(1), int(m.group(2))
+        unit = b.get("time_unit", "ns")
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+        rows.setdefault((group, name), {})[n] = b["real_time"] * scale
+        sizes.add(n)
+    sizes = sorted(sizes)
+    print("# Benchmarks\n")
+    print("Measured by `bench/` (Google Benchmark), never by timed unit tests. Produced by:\n")
+    print("```\n%s\n```\n" % command)
+    print("Machine: %d CPUs at %s MHz, %s build, %s. Times are wall-clock milliseconds per "
+          "step (loss + all gradients), D = 2, 10 classes, default parameters, no miner.\n"
+          % (ctx.get("num_cpus", 0), ctx.get("mhz_per_cpu", "?"), ctx.get("library_build_type", "?"), ctx.get("date", "")))
+    print("| benchmark | " + " | ".join("N = %d" % n for n in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for (group, name), times in rows.items():
+        label = name if group == "Loss" else "%s (%s)" % (name, group)
+        cells = []
+        for n in sizes:
+            t = times.get(n)
+            cells.append("" if t is None else ("%.3f" % t if t < 10 else "%.1f" % t))
+        print("| %s | %s |" % (label, " | ".join(cells)))
+    print("\n## Targets\n")
+    print("| target | measured | met |")
+    print("|---|---|---|")
+    for (name, n), limit in TARGETS.items():
+        t = rows.get(("Loss", name), {}).get(n)
+        if t is not None:
+            print("| %s at N = %d ≤ %g ms | %.1f ms | %s |" % (name, n, limit, t, "yes" if t <= limit else "**no**"))
+    for name in sorted(QUADRATIC):
+        t = rows.get(("Loss", name), {}).get(1024)
+        if t is not None:
+            print("| %s at N = 1024 ≤ 10 ms | %.2f ms | %s |" % (name, t, "yes" if t <= 10 else "**no**"))
+
+
+if __name__ == "__main__":
+    main()

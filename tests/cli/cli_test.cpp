@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+// marginlab-cli end to end: the JSON it prints equals the engine's own numbers, and bad input
+// gives a clear message and a non-zero exit code, never a crash.
+#include "jsonio.h"
+
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sys/wait.h>
+
+namespace marginlab {
+namespace {
+
+using json::Json;
+
+struct Run {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+
+Run runCli(const std::string& arguments, const std::string& input = {}) {
+    static int counter = 0;
+    const auto dir = std::filesystem::temp_directory_path() / ("marginlab-cli-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto base = dir / std::to_string(counter++);
+    const std::string in = base.string() + ".json", out = base.string() + ".out", err = base.string() + ".err";
+    std::ofstream(in) << input;
+    const std::string command = std::string(MARGINLAB_CLI) + " " + arguments + " < " + in + " > " + out + " 2> " + err;
+    const int status = std::system(command.c_str());
+    Run run;
+    run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    auto slurp = [](const std::string& path) {
+        std::ifstream f(path);
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    };
+    run.out = slurp(out);
+    run.err = slurp(err);
+    return run;
+}
+
+Points randomMatrix(int rows, int cols, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> normal;
+    Points p(rows, cols);
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) p(i, j) = normal(rng);
+    return p;
+}
+
+TEST(Cli, HelpForEveryCommand) {
+    for (const char* command : {"--help", "loss --help", "train --help", "list --help"}) {
+        const Run run = runCli(command);
+        EXPECT_EQ(run.exitCode, 0) << command;
+        EXPECT_NE(run.out.find("marginlab-cli"), std::string::npos) << command;
+    }
+}
+
+TEST(Cli, LossRoundTripMatchesTheEngine) {
+    const Points x = randomMatrix(12, 2, 1);
+    const Labels y = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+    const Points w = randomMatrix(3, 2, 2);
+    Json cases = Json::array();
+    cases.push_back({{"id", "triplet"},
+                     {"embeddings", json::toJson(x)},
+                     {"labels", y},
+                     {"loss", {{"name", "triplet_margin"}, {"params", {{"margin", 0.3}}}}},
+                     {"miner", {{"name", "batch_hard"}}}});
+    cases.push_back({{"id", "arcface"},
+                     {"embeddings", json::toJson(x)},
+                     {"labels", y},
+                     {"weights", json::toJson(w)},
+                     {"loss", {{"name", "arcface"}, {"params", {{"scale", 8.0}}}}}});
+    const Run run = runCli("loss -", Json{{"cases", cases}}.dump());
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    const Json results = Json::parse(run.out).at("results");
+    ASSERT_EQ(results.size(), 2u);
+
+    std::string error;
+    auto triplet = makeLoss(LossConfig{"triplet_margin", {{{"margin", 0.3}}, {}}, std::nullopt}, &error);
+    auto miner = makeMiner(MinerConfig{"batch_hard", {}, std::nullopt}, &error);
+    const Tuples tuples = miner->mine(MinerInput{x, y, 0});
+    const LossOutput expected = triplet->evaluate(LossInput{x, y, nullptr, &tuples, 0}, true);
+    EXPECT_EQ(results[0].at("id"), "triplet");
+    EXPECT_DOUBLE_EQ(results[0].at("loss").get<double>(), expected.value);
+    const Points grad = json::readMatrix(results[0].at("grad_embeddings"), "grad");
+    EXPECT_TRUE(grad.isApprox(expected.gradEmbeddings, 1e-15) || expected.gradEmbeddings.isZero());
+    EXPECT_EQ(results[0].at("miner").at("triplets").get<long>(), 12);
+    EXPECT_TRUE(results[0].at("grad_weights").is_null());
+
+    auto arcface = makeLoss(LossConfig{"arcface", {{{"scale", 8.0}}, {}}, std::nullopt}, &error);
+    const LossOutput expectedArc = arcface->evaluate(LossInput{x, y, &w, nullptr, 0}, true);
+    EXPECT_DOUBLE_EQ(results[1].at("loss").get<double>(), expectedArc.value);
+    const Points gradW = json::readMatrix(results[1].at("grad_weights"), "grad_weights");
+    EXPECT_TRUE(gradW.isApprox(expectedArc.gradOwned, 1e-15));
+}
+
+struct BadCase {
+    const char* name;
+    const char* input;
+    const char* expectedMessage;
+};
+
+class CliBadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(CliBadInput, GivesAMessageAndExitCodeTwo) {
+    const BadCase& c = GetParam();
+    const Run run = runCli("loss -", c.input);
+    EXPECT_EQ(run.exitCode, 2) << run.err;
+    EXPECT_NE(run.err.find(c.expectedMessage), std::string::npos) << "stderr was: " << run.err;
+    EXPECT_TRUE(run.out.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CliBadInput,
+    ::testing::Values(
+        BadCase{"NotJson", "{\"embeddings\": [[1, 2]", "not valid JSON"},
+        BadCase{"NanLiteral", R"({"embeddings": [[NaN, 1]], "labels": [0], "loss": "contrastive"})", "not valid JSON"},
+        BadCase{"UnknownLoss", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": "nope"})",
+                "unknown loss 'nope'"},
+        BadCase{"RaggedRows", R"({"embeddings": [[0, 1], [1]], "labels": [0, 1], "loss": "contrastive"})",
+                "embeddings[1]: has 1 entries, expected 2"},
+        BadCase{"LabelCount", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0], "loss": "contrastive"})",
+                "has 1 labels for 2 embeddings"},
+        BadCase{"FractionalLabel", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1.5], "loss": "contrastive"})",
+                "labels[1]: expected an integer"},
+        BadCase{"StringCoordinate", R"({"embeddings": [[0, "a"], [1, 0]], "labels": [0, 1], "loss": "contrastive"})",
+                "embeddings[0][1]: expected a number"},
+        BadCase{"MissingWeights", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": "cosface"})",
+                "needs \"weights\""},
+        BadCase{"WeightShape",
+                R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "weights": [[1, 0, 0], [0, 1, 0]], "loss": "cosface"})",
+                "has 3 columns"},
+        BadCase{"LabelWithoutWeightRow",
+                R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 2], "weights": [[1, 0], [0, 1]], "loss": "cosface"})",
+                "label 2 has no row"},
+        BadCase{"UnknownParameter",
+                R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": {"name": "contrastive", "params": {"margn": 1}}})",
+                "unknown parameter 'margn'"},
+        BadCase{"UnknownMiner",
+                R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": "triplet_margin", "miner": "nope"})",
+                "unknown miner 'nope'"},
+        BadCase{"BadDistance",
+                R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": {"name": "contrastive", "distance": {"type": "lp", "power": 3}}})",
+                "expected 1 or 2"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+TEST(Cli, TrainPrintsOneRowPerStep) {
+    const Json scene = {{"format", "marginlab-scene"},
+                        {"version", 1},
+                        {"data", {{"generator", "blobs"}, {"params", {{"points", 40}, {"classes", 4}}}}},
+                        {"loss", {{"name", "triplet_margin"}, {"params", {{"margin", 0.2}}}}},
+                        {"optimizer", {{"type", "adam"}, {"learning_rate", 0.05}}},
+                        {"seed", 5}};
+    const Run run = runCli("train - --steps 7", scene.dump());
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    std::istringstream lines(run.out);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "step,loss,active,precision_at_1");
+    int rows = 0;
+    while (std::getline(lines, line)) {
+        ++rows;
+        EXPECT_EQ(line.rfind(std::to_string(rows) + ",", 0), 0u) << line;
+    }
+    EXPECT_EQ(rows, 7);
+}
+
+TEST(Cli, TrainRejectsANewerSceneVersion) {
+    const Json scene = {{"version", 99}, {"data", {{"generator", "blobs"}}}, {"loss", "contrastive"}};
+    const Run run = runCli("train - --steps 1", scene.dump());
+    EXPECT_EQ(run.exitCode, 2);
+    EXPECT_NE(run.err.find("newer MarginLab"), std::string::npos) << run.err;
+}
+
+TEST(Cli, TrainNeedsSteps) {
+    const Run run = runCli("train - --steps zero", "{}");
+    EXPECT_EQ(run.exitCode, 2);
+    EXPECT_NE(run.err.find("--steps needs a positive integer"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace marginlab

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/generators.h"
+#include "marginlab/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace marginlab {
+namespace {
+
+TrainerConfig blobsConfig(const std::string& loss, int points = 60, int classes = 3) {
+    GeneratorConfig data{"blobs", {}};
+    data.params.numbers["points"] = points;
+    data.params.numbers["classes"] = classes;
+    data.params.numbers["seed"] = 7;
+    std::string error;
+    auto dataset = generate(data, &error);
+    EXPECT_TRUE(dataset) << error;
+    TrainerConfig config;
+    config.points = dataset->points;
+    config.labels = dataset->labels;
+    config.numClasses = dataset->numClasses;
+    config.loss.name = loss;
+    config.optimizer.kind = OptimizerKind::Adam;
+    config.optimizer.learningRate = 0.02;
+    config.seed = 3;
+    config.metricsEvery = 5;
+    return config;
+}
+
+void expectSameSnapshot(const Snapshot& a, const Snapshot& b) {
+    EXPECT_EQ(a.step, b.step);
+    // Bit for bit: compare the raw bytes, not with a tolerance.
+    ASSERT_EQ(a.positions.size(), b.positions.size());
+    EXPECT_EQ(0, std::memcmp(a.positions.data(), b.positions.data(), sizeof(Real) * a.positions.size()));
+    ASSERT_EQ(a.owned.size(), b.owned.size());
+    if (a.owned.size())
+        EXPECT_EQ(0, std::memcmp(a.owned.data(), b.owned.data(), sizeof(Real) * a.owned.size()));
+    EXPECT_EQ(std::memcmp(&a.loss, &b.loss, sizeof(Real)), 0);
+    EXPECT_EQ(a.stats.active, b.stats.active);
+}
+
+TEST(Trainer, SameConfigurationAndSeedGiveTheSameTrajectoryBitForBit) {
+    for (const char* loss : {"triplet_margin", "softmax", "nce"}) {
+        TrainerConfig config = blobsConfig(loss);
+        config.batch.mode = BatchConfig::Mode::ClassesTimesSamples;
+        config.batch.classesPerBatch = 2;
+        config.batch.samplesPerClass = 6;
+        if (loss == std::string("triplet_margin")) config.miner = MinerConfig{"random_negative", {}, std::nullopt};
+        Trainer first(config), second(config);
+        for (int chunk = 0; chunk < 4; ++chunk) expectSameSnapshot(*first.step(5), *second.step(5));
+        EXPECT_EQ(first.snapshot()->step, 20) << loss;
+    }
+}
+
+TEST(Trainer, ADifferentSeedGivesADifferentTrajectory) {
+    TrainerConfig config = blobsConfig("triplet_margin");
+    config.batch.mode = BatchConfig::Mode::ClassesTimesSamples;
+    config.batch.classesPerBatch = 2;
+    config.batch.samplesPerClass = 4;
+    Trainer first(config);
+    config.seed = 4;
+    Trainer second(config);
+    EXPECT_NE(first.step(5)->positions, second.step(5)->positions);
+}
+
+TEST(Trainer, TrainingSeparatesBlobs) {
+    TrainerConfig config = blobsConfig("contrastive", 90, 3);
+    config.optimizer.learningRate = 0.05;
+    Trainer trainer(config);
+    const Real startLoss = trainer.snapshot()->loss;
+    const auto end = trainer.step(100);
+    EXPECT_EQ(end->status, TrainStatus::Running);
+    EXPECT_LT(end->loss, 0.5 * startLoss);
+    EXPECT_GT(end->metrics.precisionAt1, 0.95);
+    EXPECT_EQ(end->metrics.step, 100);
+}
+
+TEST(Trainer, PkBatchesTouchOnlyTheirPoints) {
+    TrainerConfig config = blobsConfig("triplet_margin", 60, 5);
+    config.batch.mode = BatchConfig::Mode::ClassesTimesSamples;
+    config.batch.classesPerBatch = 2;
+    config.batch.samplesPerClass = 3;
+    Trainer trainer(config);
+    const auto snapshot = trainer.step(1);
+    int moved = 0;
+    for (Eigen::Index i = 0; i < snapshot->gradient.rows(); ++i) moved += snapshot->gradient.row(i).isZero() ? 0 : 1;
+    EXPECT_GT(moved, 0);
+    EXPECT_LE(moved, 6);
+}
+
+TEST(Trainer, OwnedParametersAreInitialisedAndLearned) {
+    TrainerConfig config = blobsConfig("softmax", 60, 3);
+    Trainer trainer(config);
+    const Points start = trainer.snapshot()->owned;
+    ASSERT_EQ(start.rows(), 3);
+    ASSERT_EQ(start.cols(), 2);
+    EXPECT_NE(trainer.step(3)->owned, start);
+}
+
+TEST(Trainer, DivergenceStopsAndKeepsTheLastFiniteState) {
+    TrainerConfig config = blobsConfig("softmax", 30, 3);
+    config.optimizer.kind = OptimizerKind::Sgd;
+    config.optimizer.learningRate = 1e200;
+    config.optimizer.ownedLearningRate = 1e200;
+    Trainer trainer(config);
+    const auto end = trainer.step(50);
+    ASSERT_EQ(end->status, TrainStatus::Diverged);
+    EXPECT_LT(end->step, 50);
+    EXPECT_TRUE(end->positions.allFinite());
+    EXPECT_TRUE(end->owned.allFinite());
+    EXPECT_NE(end->message.find("non-finite"), std::string::npos);
+    const auto again = trainer.step(5);
+    EXPECT_EQ(again->step, end->step);
+    EXPECT_EQ(again->positions, end->positions);
+}
+
+TEST(Trainer, StopRequestCancelsBetweenSteps) {
+    Trainer trainer(blobsConfig("triplet_margin"));
+    std::stop_source source;
+    source.request_stop();
+    const auto snapshot = trainer.step(10, source.get_token());
+    EXPECT_EQ(snapshot->status, TrainStatus::Cancelled);
+    EXPECT_EQ(snapshot->step, 0);
+}
+
+TEST(Trainer, CollapseIndicatorFallsWhenPointsContract) {
+    // With a single class the contrastive loss has only positive pairs: it pulls everything together.
+    TrainerConfig config = blobsConfig("contrastive", 40, 1);
+    config.loss.distance = DistanceSpec::lp(1, false);
+    config.optimizer.learningRate = 0.05;
+    config.metricsEvery = 1;
+    Trainer trainer(config);
+    EXPECT_DOUBLE_EQ(trainer.snapshot()->metrics.collapse, 1.0);
+    EXPECT_LT(trainer.step(200)->metrics.collapse, 0.2);
+}
+
+TEST(Trainer, InvalidConfigurationsAreExplained) {
+    std::string error;
+    TrainerConfig config = blobsConfig("triplet_margin");
+    config.labels[3] = 9;
+    EXPECT_FALSE(config.isValid(&error));
+    EXPECT_NE(error.find("label 9 of point 3"), std::string::npos) << error;
+
+    config = blobsConfig("softmax");
+    config.miner = MinerConfig{"batch_hard", {}, std::nullopt};
+    EXPECT_FALSE(config.isValid(&error));
+    EXPECT_NE(error.find("does not use a miner"), std::string::npos) << error;
+
+    config = blobsConfig("no_such_loss");
+    EXPECT_FALSE(config.isValid(&error));
+    EXPECT_NE(error.find("unknown loss"), std::string::npos) << error;
+
+    config = blobsConfig("triplet_margin");
+    config.loss.params.numbers["margin"] = std::nan("");
+    EXPECT_FALSE(config.isValid(&error));
+
+    config = blobsConfig("softmax");
+    config.owned = Points::Zero(2, 2);
+    EXPECT_FALSE(config.isValid(&error));
+    EXPECT_NE(error.find("3×2"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace marginlab
