@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -14,17 +15,24 @@ namespace {
 Points embedded(const Points& x, const DistanceSpec& spec) { return spec.normalizes() ? normalizeRows(x) : x; }
 
 /// Row i of the matrix M, entries computed as SelfDistance does (Lp from differences, so equal
-/// points are at exactly 0 and ties stay ties).
+/// points are at exactly 0 and ties stay ties). Plain loops over the row-major storage: this is
+/// the O(N²·D) inner loop of every function here.
 void distanceRow(const Points& e, Eigen::Index i, const DistanceSpec& spec, std::vector<Real>& row) {
-    const Eigen::Index n = e.rows();
+    const Eigen::Index n = e.rows(), d = e.cols();
     row.resize(static_cast<std::size_t>(n));
+    const Real* query = e.data() + i * d;
+    const bool similarity = spec.isSimilarity(), squared = spec.power == 2;
     for (Eigen::Index j = 0; j < n; ++j) {
+        const Real* other = e.data() + j * d;
         Real m = 0;
-        if (spec.isSimilarity()) {
-            m = e.row(i).dot(e.row(j));
+        if (similarity) {
+            for (Eigen::Index k = 0; k < d; ++k) m += query[k] * other[k];
         } else {
-            m = (e.row(i) - e.row(j)).squaredNorm();
-            if (spec.power != 2) m = std::sqrt(m);
+            for (Eigen::Index k = 0; k < d; ++k) {
+                const Real diff = query[k] - other[k];
+                m += diff * diff;
+            }
+            if (!squared) m = std::sqrt(m);
         }
         row[static_cast<std::size_t>(j)] = m;
     }
@@ -42,8 +50,10 @@ RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const Distan
 
     const Points e = embedded(x, spec);
     const Real sign = spec.orderSign();
-    std::vector<Real> row, delta(static_cast<std::size_t>(n));
-    std::vector<Eigen::Index> candidates;
+    std::vector<Real> row;
+    // (δ, index) pairs: comparing pairs orders by closeness, then by lower index, without an
+    // indirection per comparison.
+    std::vector<std::pair<Real, Eigen::Index>> candidates;
     candidates.reserve(static_cast<std::size_t>(n));
     double sumP1 = 0, sumRPrecision = 0, sumMap = 0;  // summed per query, divided once at the end
 
@@ -53,31 +63,26 @@ RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const Distan
         if (r == 0) continue;  // lone query
 
         distanceRow(e, q, spec, row);
+        candidates.clear();
         for (Eigen::Index j = 0; j < n; ++j) {
+            if (j == q) continue;
             const Real d = sign * row[static_cast<std::size_t>(j)];
             // NaN (a diverged embedding) ranks last, keeping the comparison a strict weak order.
-            delta[static_cast<std::size_t>(j)] = std::isnan(d) ? std::numeric_limits<Real>::infinity() : d;
+            candidates.emplace_back(std::isnan(d) ? std::numeric_limits<Real>::infinity() : d, j);
         }
-        candidates.clear();
-        for (Eigen::Index j = 0; j < n; ++j)
-            if (j != q) candidates.push_back(j);
-        const auto closer = [&](Eigen::Index a, Eigen::Index b) {
-            const Real da = delta[static_cast<std::size_t>(a)], db = delta[static_cast<std::size_t>(b)];
-            return da < db || (da == db && a < b);
-        };
         // Only the R nearest matter: select them, then order just those.
         const auto rEnd = candidates.begin() + r;
-        std::nth_element(candidates.begin(), rEnd - 1, candidates.end(), closer);
-        std::sort(candidates.begin(), rEnd, closer);
+        std::nth_element(candidates.begin(), rEnd - 1, candidates.end());
+        std::sort(candidates.begin(), rEnd);
 
         int relevant = 0;
         double precisionSum = 0;
         for (int k = 0; k < r; ++k) {
-            if (y[static_cast<std::size_t>(candidates[static_cast<std::size_t>(k)])] != label) continue;
+            if (y[static_cast<std::size_t>(candidates[static_cast<std::size_t>(k)].second)] != label) continue;
             ++relevant;
             precisionSum += static_cast<double>(relevant) / (k + 1);
         }
-        sumP1 += y[static_cast<std::size_t>(candidates[0])] == label ? 1.0 : 0.0;
+        sumP1 += y[static_cast<std::size_t>(candidates[0].second)] == label ? 1.0 : 0.0;
         sumRPrecision += static_cast<double>(relevant) / r;
         sumMap += precisionSum / r;
         ++result.queries;
