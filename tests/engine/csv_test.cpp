@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <sstream>
 
 namespace marginlab {
@@ -162,6 +163,39 @@ TEST(DataCsv, GarbageNeverCrashes) {
             EXPECT_EQ(static_cast<std::size_t>(d->points.rows()), d->labels.size());
         }
     }
+}
+
+TEST(DataCsv, RandomInputsGiveAnErrorOrAConsistentDataSet) {
+    // Seeded random text over the characters that matter to the parser.
+    const std::string alphabet = "0123456789012345.,,,,--+eE\n\n\r \tnaifx\"";
+    std::mt19937_64 rng(2024);
+    int accepted = 0;
+    for (int trial = 0; trial < 3000; ++trial) {
+        std::string text(rng() % 60, ' ');
+        for (char& c : text) c = alphabet[rng() % alphabet.size()];
+        auto result = parse(text);
+        if (const auto* d = std::get_if<Dataset>(&result)) {
+            ++accepted;
+            ASSERT_GE(d->points.rows(), 2);
+            ASSERT_TRUE(d->points.cols() == 2 || d->points.cols() == 3);
+            ASSERT_EQ(static_cast<std::size_t>(d->points.rows()), d->labels.size());
+            ASSERT_TRUE(d->points.allFinite());
+            ASSERT_EQ(d->classNames.size(), static_cast<std::size_t>(d->numClasses));
+            for (int label : d->labels) ASSERT_TRUE(label >= 0 && label < d->numClasses);
+        } else {
+            const CsvError& e = std::get<CsvError>(result);
+            ASSERT_GE(e.line, 0);
+            ASSERT_FALSE(e.message.empty());
+            ASSERT_NE(e.message.find("expected"), std::string::npos) << e.message;
+        }
+    }
+    // Valid rows appended to random prefixes: some inputs must get through.
+    for (int trial = 0; trial < 200; ++trial) {
+        const std::string text = std::to_string(rng() % 100) + "," + std::to_string(rng() % 7) + ".5," +
+                                 std::to_string(rng() % 3) + "\n1,2,0\n";
+        if (std::holds_alternative<Dataset>(parse(text))) ++accepted;
+    }
+    EXPECT_GE(accepted, 200);
 }
 
 }  // namespace
