@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Leave-one-out retrieval metrics and distance summaries of an embedding.
+ *
+ * Retrieval follows pytorch-metric-learning's AccuracyCalculator with the query set equal to the
+ * reference set (embeddings_come_from_same_source=True): every point queries all the others
+ * (itself excluded); R = number of other points with its label; queries with R = 0 ("lone
+ * queries") are left out of every metric, as PML does. Neighbours are ordered by the ordering
+ * distance δ = orderSign·M (distance.h: smaller = closer), ties by lower index.
+ *
+ *   precision@1 = mean over queries of rel(1)
+ *   R-precision = mean over queries of (1/R)·#{same label among the R nearest}
+ *   MAP@R       = mean over queries of (1/R)·Σ_{k=1..R} P(k)·rel(k),  P(k) = (1/k)·Σ_{i≤k} rel(i)
+ *
+ * Cost O(N²·D + Σ_q (N + R_q log R_q)) time and O(N) extra memory (one row of distances at a time).
+ */
+#pragma once
+
+#include "marginlab/distance.h"
+#include "marginlab/types.h"
+
+namespace marginlab {
+
+struct RetrievalMetrics {
+    Real precisionAt1 = 0.0;
+    Real rPrecision = 0.0;
+    Real mapAtR = 0.0;
+    int queries = 0;  ///< queries counted (points whose class has at least one other member)
+};
+
+/// All zero with queries = 0 when no point has a same-label partner (or x and y disagree in size).
+RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const DistanceSpec& spec);
+
+struct ClassDistances {
+    Real meanIntra = 0.0;  ///< mean M over ordered pairs a ≠ b with the same label (0 if none)
+    Real meanInter = 0.0;  ///< mean M over ordered pairs with different labels (0 if none)
+};
+
+/// M is the matrix entry of `spec` (a similarity for Cosine / DotProduct, not negated).
+ClassDistances classDistances(const Points& x, const Labels& y, const DistanceSpec& spec);
+
+/// Mean of M over ordered pairs i ≠ j (0 for fewer than 2 points): the collapse indicator.
+Real meanPairwiseDistance(const Points& x, const DistanceSpec& spec);
+
+}  // namespace marginlab

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/**
+ * A small, portable random-number layer.
+ *
+ * std::mt19937_64 is specified bit-for-bit by the standard, but the std::*_distribution classes and
+ * std::shuffle are not: libstdc++, libc++ and MSVC turn the same engine output into different
+ * numbers. Everything here is built from the raw 64-bit engine output with fixed arithmetic, so the
+ * same seed gives the same sequence on every standard library (up to the last-bit accuracy of
+ * std::log / std::sin / std::cos used by normal(), which IEEE does not pin down).
+ */
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <utility>
+#include <vector>
+
+namespace marginlab {
+
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed = 1) : m_engine(seed) {}
+
+    /// A seed for an independent sub-stream: SplitMix64 of (seed, stream), so that e.g. the label
+    /// noise of a data set does not shift the positions when its fraction changes.
+    static std::uint64_t deriveSeed(std::uint64_t seed, std::uint64_t stream);
+
+    /// The raw 64 bits of the engine.
+    std::uint64_t next() { return m_engine(); }
+
+    /// Uniform in [0, 1): the 53 high bits times 2⁻⁵³ (every value a multiple of 2⁻⁵³).
+    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+    /// Uniform in [low, high).
+    double uniform(double low, double high) { return low + (high - low) * uniform(); }
+
+    /// Standard normal by Box–Muller; the second value of each pair is cached for the next call.
+    double normal();
+
+    double normal(double mean, double standardDeviation) { return mean + standardDeviation * normal(); }
+
+    /// Uniform in {0, …, n−1} without modulo bias (rejection of the short top range); n ≥ 1.
+    std::uint64_t uniformInt(std::uint64_t n);
+
+    /// Fisher–Yates with uniformInt (std::shuffle's algorithm is unspecified).
+    template <typename T>
+    void shuffle(std::vector<T>& values) {
+        for (std::size_t i = values.size(); i > 1; --i) {
+            const auto j = static_cast<std::size_t>(uniformInt(i));
+            using std::swap;
+            swap(values[i - 1], values[j]);
+        }
+    }
+
+private:
+    std::mt19937_64 m_engine;
+    double m_cachedNormal = 0.0;
+    bool m_hasCachedNormal = false;
+};
+
+}  // namespace marginlab
