@@ -19,7 +19,7 @@ std::optional<BatchEasyHardMiner::NegativeStrategy> BatchEasyHardMiner::negative
 }
 
 Tuples BatchEasyHardMiner::mine(const MinerInput& input) const {
-    const Matrix delta = detail::orderingDistances(m_distance, input.embeddings);
+    const detail::OrderingDistances delta(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     // Strict comparisons throughout: the first index wins ties, as torch.min/max return it.

@@ -6,7 +6,7 @@
 namespace marginlab {
 
 Tuples BatchHardMiner::mine(const MinerInput& input) const {
-    const Matrix delta = detail::orderingDistances(m_distance, input.embeddings);
+    const detail::OrderingDistances delta(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     std::vector<Triplet> triplets;

@@ -20,13 +20,12 @@ namespace marginlab {
 namespace {
 
 Count countFiltered(const TripletGapFilter& filter, const Points& embeddings, const Labels& labels) {
-    const SelfDistance distance(filter.distance, embeddings);
-    const Matrix& m = distance.matrix();
-    const Real sign = filter.distance.orderSign();
-    const Matrix delta = sign * m;
+    const detail::OrderingDistances delta(filter.distance, embeddings);
+    const Matrix& m = delta.matrix();
+    const Real sign = delta.sign();
     const int n = static_cast<int>(labels.size());
     Count total = 0;
-    std::vector<int> negatives;
+    std::vector<detail::RankedNegative> negatives;
     for (int a = 0; a < n; ++a) {
         detail::sortedNegatives(delta, labels, a, &negatives);
         if (negatives.empty()) continue;
@@ -35,13 +34,13 @@ Count countFiltered(const TripletGapFilter& filter, const Points& embeddings, co
             // The gap is computed exactly as materializeTriplets does, so the boundaries agree bit
             // for bit; it is non-decreasing along the sorted negatives (rounded subtraction and
             // negation are monotone), so each side of keeps() is a prefix/suffix of the list.
-            auto gap = [&](int j) { return sign * (m(a, j) - m(a, p)); };
-            const auto first = std::partition_point(negatives.begin(), negatives.end(), [&](int j) {
-                const Real g = gap(j);
+            auto gap = [&](const detail::RankedNegative& r) { return sign * (m(a, r.second) - m(a, p)); };
+            const auto first = std::partition_point(negatives.begin(), negatives.end(), [&](const detail::RankedNegative& r) {
+                const Real g = gap(r);
                 return !(filter.includeLow ? g >= filter.low : g > filter.low);
             });
-            const auto last = std::partition_point(first, negatives.end(), [&](int j) {
-                const Real g = gap(j);
+            const auto last = std::partition_point(first, negatives.end(), [&](const detail::RankedNegative& r) {
+                const Real g = gap(r);
                 return filter.includeHigh ? g <= filter.high : g < filter.high;
             });
             total += static_cast<Count>(last - first);

@@ -8,12 +8,12 @@
 namespace marginlab {
 
 Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
-    const Matrix delta = detail::orderingDistances(m_distance, input.embeddings);
+    const detail::OrderingDistances delta(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     detail::MinerRandom random(input.seed);
     std::vector<Triplet> triplets;
-    std::vector<int> negatives;
+    std::vector<detail::RankedNegative> negatives;
     for (int a = 0; a < n; ++a) {
         detail::sortedNegatives(delta, labels, a, &negatives);
         if (negatives.empty()) continue;
@@ -23,11 +23,12 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             const Real upper = delta(a, p) + m_margin;
             // δ_an is non-decreasing along `negatives`, so S(a,p) is the range [first, last).
             const auto first = std::partition_point(negatives.begin(), negatives.end(),
-                                                    [&](int j) { return !(delta(a, j) > lower); });
-            const auto last = std::partition_point(first, negatives.end(), [&](int j) { return delta(a, j) < upper; });
+                                                    [&](const detail::RankedNegative& r) { return !(r.first > lower); });
+            const auto last = std::partition_point(first, negatives.end(),
+                                                   [&](const detail::RankedNegative& r) { return r.first < upper; });
             if (first == last) continue;
             const auto pick = random.index(static_cast<std::size_t>(last - first));
-            triplets.push_back({a, p, *(first + static_cast<std::ptrdiff_t>(pick))});
+            triplets.push_back({a, p, (first + static_cast<std::ptrdiff_t>(pick))->second});
         }
     }
     return Tuples::fromTriplets(std::move(triplets));

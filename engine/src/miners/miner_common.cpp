@@ -2,15 +2,10 @@
 #include "miners/miner_common.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace marginlab::detail {
-
-Matrix orderingDistances(const DistanceSpec& spec, const Points& embeddings) {
-    const SelfDistance distance(spec, embeddings);
-    // Negation is exact, so comparisons on δ give the same answers as PML's flipped comparisons on M.
-    return spec.orderSign() * distance.matrix();
-}
 
 std::size_t MinerRandom::index(std::size_t count) {
     const auto n = static_cast<std::uint64_t>(count);
@@ -26,15 +21,17 @@ Real MinerRandom::unit() {
     return static_cast<Real>(m_engine() >> 11) * 0x1.0p-53;
 }
 
-void sortedNegatives(const Matrix& delta, const Labels& labels, int anchor, std::vector<int>* out) {
+void sortedNegatives(const OrderingDistances& delta, const Labels& labels, int anchor, std::vector<RankedNegative>* out) {
     out->clear();
     const int n = static_cast<int>(labels.size());
     for (int j = 0; j < n; ++j)
-        if (labels[j] != labels[anchor]) out->push_back(j);
-    std::sort(out->begin(), out->end(), [&](int i, int j) {
-        const Real di = delta(anchor, i), dj = delta(anchor, j);
-        return di < dj || (di == dj && i < j);
-    });
+        if (labels[j] != labels[anchor]) {
+            // A NaN (diverged embeddings) would break std::sort's ordering contract (undefined
+            // behaviour); rank it last instead, like an infinitely far negative.
+            const Real value = delta(anchor, j);
+            out->emplace_back(std::isnan(value) ? std::numeric_limits<Real>::infinity() : value, j);
+        }
+    std::sort(out->begin(), out->end());
 }
 
 }  // namespace marginlab::detail

@@ -9,9 +9,8 @@
 namespace marginlab {
 
 Tuples MultiSimilarityMiner::mine(const MinerInput& input) const {
-    // On δ = orderSign·M both PML branches read the same; negation is exact, so the
-    // comparisons agree with PML's on M bit for bit.
-    const Matrix delta = detail::orderingDistances(m_distance, input.embeddings);
+    // On δ = orderSign·M both PML branches read the same (and agree with them bit for bit).
+    const detail::OrderingDistances delta(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     constexpr Real infinity = std::numeric_limits<Real>::infinity();

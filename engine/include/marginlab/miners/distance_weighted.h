@@ -23,6 +23,8 @@
 
 #include "marginlab/miner.h"
 
+#include <vector>
+
 namespace marginlab {
 
 class DistanceWeightedMiner final : public Miner {
@@ -36,6 +38,10 @@ public:
     Matrix weights(const Points& embeddings, const Labels& labels) const;
 
 private:
+    /// Row a of weights() from the distance matrix; returns false if the row has no weight.
+    bool anchorWeights(const Matrix& distances, const Labels& labels, Real dimension, int anchor,
+                       std::vector<Real>* out) const;
+
     Real m_cutoff;
     Real m_nonzeroLossCutoff;
 };
