@@ -80,7 +80,7 @@ RegionCounts countRegions(const Points& x, const Labels& y, Real margin, const D
     detail::TripletSweepOptions options;
     options.margin = margin;
     options.semiHardIncludesMargin = rule == SemiHardRule::Pml;
-    detail::TripletSweep sweep(options);
+    detail::TripletSweep sweep(options, y);
     detail::TripletSweepTotals totals;
     const Eigen::Index n = x.rows();
     for (Eigen::Index a = 0; a < n; ++a)

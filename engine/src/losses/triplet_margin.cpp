@@ -36,18 +36,28 @@ LossOutput TripletMarginLoss::evaluate(const LossInput& input, bool withGradient
 LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const TripletGapFilter* filter,
                                                bool withGradient) const {
     const Eigen::Index n = input.embeddings.rows();
-    const SelfDistance distance(m_distance, input.embeddings);
+    // Row by row: O(N) extra memory, no N×N buffers (their page faults alone would cost more
+    // than the sweep at N in the thousands).
+    const detail::DistanceRows distance(m_distance, input.embeddings);
     const Real sign = m_distance.orderSign();
     detail::TripletSweepOptions options;
     options.margin = m_options.margin;
     options.filter = filter;
-    detail::TripletSweep sweep(options);
+    detail::TripletSweep sweep(options, input.labels);
     detail::TripletSweepTotals totals;
-    Matrix coefficients;
-    if (withGradient) coefficients.resize(n, n);
-    for (Eigen::Index a = 0; a < n; ++a)
-        sweep.anchor(static_cast<int>(a), distance.matrix().data() + a * n, sign, input.labels, &totals,
-                     withGradient ? coefficients.data() + a * n : nullptr);
+    std::vector<Real> row(static_cast<std::size_t>(n)), coefficients;
+    Points gradEmbedded;
+    if (withGradient) {
+        coefficients.resize(static_cast<std::size_t>(n));
+        gradEmbedded = Points::Zero(n, input.embeddings.cols());
+    }
+    for (Eigen::Index a = 0; a < n; ++a) {
+        distance.row(a, row.data());
+        sweep.anchor(static_cast<int>(a), row.data(), sign, input.labels, &totals,
+                     withGradient ? coefficients.data() : nullptr);
+        // Unscaled: the divisor is known only after the last anchor.
+        if (withGradient) distance.accumulate(a, coefficients.data(), row.data(), &gradEmbedded);
+    }
 
     LossStats stats = tripletStats();
     stats.tuples = totals.tuples;
@@ -67,8 +77,8 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
     out.stats = stats;
     out.value = totals.violation / Real(divisor);
     if (withGradient) {
-        coefficients *= sign / Real(divisor);
-        out.gradEmbeddings = distance.backward(coefficients);
+        gradEmbedded *= sign / Real(divisor);
+        out.gradEmbeddings = distance.finish(gradEmbedded);
     }
     return out;
 }

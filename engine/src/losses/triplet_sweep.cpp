@@ -6,26 +6,109 @@
 
 namespace marginlab::detail {
 
+void GapLocator::assign(const Real* sorted, int n) {
+    m_sorted = sorted;
+    m_size = n;
+    m_cells = 0;
+    if (n < 16) return;  // a binary search over a few values is as fast as the table
+    m_low = sorted[0];
+    const Real range = sorted[n - 1] - m_low;
+    if (!(range > 0.0) || !std::isfinite(range)) return;
+    m_cells = 2 * n;
+    m_scale = Real(m_cells) / range;
+    if (!std::isfinite(m_scale)) {
+        m_cells = 0;
+        return;
+    }
+    m_cellStart.assign(static_cast<std::size_t>(m_cells) + 1, n);
+    // cellOf is non-decreasing along the sorted values: fill each cell's first index.
+    int cell = 0;
+    for (int k = 0; k < n; ++k) {
+        const int c = cellOf(sorted[k]);
+        while (cell <= c) m_cellStart[static_cast<std::size_t>(cell++)] = k;
+    }
+}
+
+int GapLocator::cellOf(Real value) const {
+    const Real t = (value - m_low) * m_scale;
+    if (!(t > 0.0)) return 0;
+    if (t >= Real(m_cells - 1)) return m_cells - 1;
+    return static_cast<int>(t);
+}
+
+template <bool Inclusive>
+int GapLocator::firstGapBelow(Real z, Real bound) const {
+    if (m_cells == 0) return detail::firstGapBelow(m_sorted, m_size, z, bound, Inclusive);
+    const Real* x = m_sorted;
+    auto holds = [&](Real value) {
+        if constexpr (Inclusive) return z - value <= bound;
+        else return z - value < bound;
+    };
+    // The boundary is near x = z − bound; its cell's members are the only candidates if the
+    // predicate is false just before the cell and true just after it (it is monotone in x).
+    const int cell = cellOf(z - bound);
+    const int begin = m_cellStart[static_cast<std::size_t>(cell)];
+    const int end = m_cellStart[static_cast<std::size_t>(cell) + 1];
+    const bool beforeFalse = begin == 0 || !holds(x[begin - 1]);
+    const bool afterTrue = end == m_size || holds(x[end]);
+    if (!beforeFalse || !afterTrue) return detail::firstGapBelow(x, m_size, z, bound, Inclusive);
+    if (end - begin > kPadding) return begin + detail::firstGapBelow(x + begin, end - begin, z, bound, Inclusive);
+    // Count the cell's false predicates without a data-dependent branch (slots past `end` are
+    // readable padding and masked out).
+    int k = begin;
+    for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
+    return k;
+}
+
+template int GapLocator::firstGapBelow<true>(Real, Real) const;
+template int GapLocator::firstGapBelow<false>(Real, Real) const;
+
+TripletSweep::TripletSweep(const TripletSweepOptions& options, const Labels& labels) : m_options(options) {
+    const int n = static_cast<int>(labels.size());
+    m_byLabel.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) m_byLabel[static_cast<std::size_t>(i)] = i;
+    std::stable_sort(m_byLabel.begin(), m_byLabel.end(), [&](int i, int j) {
+        return labels[static_cast<std::size_t>(i)] < labels[static_cast<std::size_t>(j)];
+    });
+    m_classBegin.resize(static_cast<std::size_t>(n));
+    m_classEnd.resize(static_cast<std::size_t>(n));
+    for (int begin = 0; begin < n;) {
+        int end = begin;
+        const int label = labels[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(begin)])];
+        while (end < n && labels[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(end)])] == label) ++end;
+        for (int t = begin; t < end; ++t) {
+            m_classBegin[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(t)])] = begin;
+            m_classEnd[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(t)])] = end;
+        }
+        begin = end;
+    }
+}
+
 void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& labels, TripletSweepTotals* totals,
                           Real* coefficients) {
     const int n = static_cast<int>(labels.size());
-    const int anchorLabel = labels[static_cast<std::size_t>(a)];
     if (coefficients) std::fill(coefficients, coefficients + n, Real(0));
+    const int classBegin = m_classBegin[static_cast<std::size_t>(a)];
+    const int classEnd = m_classEnd[static_cast<std::size_t>(a)];
+    const int* byLabel = m_byLabel.data();
 
     m_positives.clear();
-    for (int j = 0; j < n; ++j)
-        if (j != a && labels[static_cast<std::size_t>(j)] == anchorLabel) m_positives.emplace_back(sign * row[j], j);
+    for (int t = classBegin; t < classEnd; ++t)
+        if (byLabel[t] != a) m_positives.emplace_back(sign * row[byLabel[t]], byLabel[t]);
     const int p = static_cast<int>(m_positives.size());
-    if (p == 0) return;
+    if (p == 0 || classEnd - classBegin == n) return;
     std::sort(m_positives.begin(), m_positives.end());
-    m_sorted.resize(static_cast<std::size_t>(p));
+    m_sorted.resize(static_cast<std::size_t>(p + GapLocator::kPadding));
     m_prefix.resize(static_cast<std::size_t>(p) + 1);
     m_prefix[0] = 0.0;
     for (int k = 0; k < p; ++k) {
         m_sorted[static_cast<std::size_t>(k)] = m_positives[static_cast<std::size_t>(k)].first;
         m_prefix[static_cast<std::size_t>(k) + 1] = m_prefix[static_cast<std::size_t>(k)] + m_sorted[static_cast<std::size_t>(k)];
     }
+    std::fill(m_sorted.begin() + p, m_sorted.end(), m_sorted[static_cast<std::size_t>(p) - 1]);
     m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
+    m_locator.assign(m_sorted.data(), p);
+    const GapLocator& locate = m_locator;
 
     const TripletGapFilter* filter = m_options.filter;
     // An infinite bound keeps every finite gap: skip its search.
@@ -33,42 +116,125 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     const bool hasLow = filter && !(std::isinf(filter->low) && filter->low < 0);
     const Real margin = m_options.margin;
     const Real* x = m_sorted.data();
+    const Real* prefix = m_prefix.data();
+    Count* difference = m_difference.data();
+    Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
+    Real violation = 0.0;
 
-    for (int j = 0; j < n; ++j) {
-        if (labels[static_cast<std::size_t>(j)] == anchorLabel) continue;
+    auto visitNegative = [&](int j) {
         const Real z = sign * row[j];
         // The kept positives form [keptBegin, keptEnd): "gap ≤ high" holds on a suffix, "gap ≥ low"
         // on a prefix (its negation "gap < low" on a suffix).
-        const int keptBegin = hasHigh ? firstGapBelow(x, p, z, filter->high, filter->includeHigh) : 0;
-        const int keptEnd = hasLow ? firstGapBelow(x, p, z, filter->low, !filter->includeLow) : p;
-        if (keptEnd <= keptBegin) continue;
-        const int activeFrom = firstGapBelow(x, p, z, margin, false);
+        const int keptBegin = hasHigh ? locate.firstGapBelow(z, filter->high, filter->includeHigh) : 0;
+        const int keptEnd = std::max(keptBegin, hasLow ? locate.firstGapBelow(z, filter->low, !filter->includeLow) : p);
+        const int activeFrom = locate.firstGapBelow<false>(z, margin);
         int semiFrom = activeFrom;  // FaceNet: semi-hard starts where gap < m
         if (m_options.semiHardIncludesMargin && activeFrom > 0 && z - x[activeFrom - 1] <= margin)
             semiFrom = firstGapBelow(x, activeFrom, z, margin, true);  // only exact ties gap == m differ
-        const int hardFrom = std::max(firstGapBelow(x, p, z, 0.0, true), keptBegin);
-        semiFrom = std::max(semiFrom, keptBegin);
-        const int activeBegin = std::max(activeFrom, keptBegin);
+        const int hardFrom = std::clamp(locate.firstGapBelow<true>(z, 0.0), keptBegin, keptEnd);
+        semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
+        const int activeBegin = std::clamp(activeFrom, keptBegin, keptEnd);
 
-        totals->tuples += keptEnd - keptBegin;
-        totals->hard += std::max(0, keptEnd - hardFrom);
-        totals->semiHard += std::max(0, std::min(hardFrom, keptEnd) - semiFrom);
-        totals->easy += std::max(0, std::min({semiFrom, hardFrom, keptEnd}) - keptBegin);
+        tuples += keptEnd - keptBegin;
+        hard += keptEnd - hardFrom;
+        semiHard += std::max(0, hardFrom - semiFrom);
+        easy += std::min(semiFrom, hardFrom) - keptBegin;
+        // Branch-free on purpose: whether a negative is active is a coin flip for the predictor.
         const int activeCount = keptEnd - activeBegin;
-        if (activeCount <= 0) continue;
-        totals->active += activeCount;
-        totals->violation += (m_prefix[static_cast<std::size_t>(keptEnd)] - m_prefix[static_cast<std::size_t>(activeBegin)]) +
-                             activeCount * (margin - z);
-        ++m_difference[static_cast<std::size_t>(activeBegin)];
-        --m_difference[static_cast<std::size_t>(keptEnd)];
+        active += activeCount;
+        violation += (prefix[keptEnd] - prefix[activeBegin]) + activeCount * (margin - z);
+        ++difference[activeBegin];
+        --difference[keptEnd];
         if (coefficients) coefficients[j] = -Real(activeCount);
-    }
+    };
+    for (int t = 0; t < classBegin; ++t) visitNegative(byLabel[t]);
+    for (int t = classEnd; t < n; ++t) visitNegative(byLabel[t]);
+    totals->tuples += tuples;
+    totals->active += active;
+    totals->easy += easy;
+    totals->semiHard += semiHard;
+    totals->hard += hard;
+    totals->violation += violation;
+
     if (!coefficients) return;
     Count running = 0;
     for (int k = 0; k < p; ++k) {
-        running += m_difference[static_cast<std::size_t>(k)];
+        running += difference[k];
         coefficients[m_positives[static_cast<std::size_t>(k)].second] = Real(running);
     }
+}
+
+namespace {
+
+Points embedRows(const DistanceSpec& spec, const Points& x, Vector* norms) {
+    if (spec.normalizes()) return normalizeRows(x, norms);
+    return x;
+}
+
+}  // namespace
+
+DistanceRows::DistanceRows(const DistanceSpec& spec, const Points& x)
+    : m_spec(spec), m_embedded(embedRows(spec, x, &m_norms)) {}
+
+void DistanceRows::row(Eigen::Index a, Real* out) const {
+    const Eigen::Index n = m_embedded.rows();
+    const Eigen::Index dims = m_embedded.cols();
+    const Real* base = m_embedded.data();
+    const Real* anchor = base + a * dims;
+    if (m_spec.isSimilarity()) {
+        for (Eigen::Index j = 0; j < n; ++j) {
+            const Real* other = base + j * dims;
+            Real dot = 0.0;
+            for (Eigen::Index k = 0; k < dims; ++k) dot += anchor[k] * other[k];
+            out[j] = dot;
+        }
+        return;
+    }
+    for (Eigen::Index j = 0; j < n; ++j) {
+        const Real* other = base + j * dims;
+        Real squared = 0.0;
+        for (Eigen::Index k = 0; k < dims; ++k) {
+            const Real difference = anchor[k] - other[k];
+            squared += difference * difference;
+        }
+        out[j] = m_spec.power == 2 ? squared : std::sqrt(squared);
+    }
+    out[a] = 0.0;
+}
+
+void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded) const {
+    const Eigen::Index n = m_embedded.rows();
+    const Eigen::Index dims = m_embedded.cols();
+    const Real* base = m_embedded.data();
+    const Real* anchor = base + a * dims;
+    Real* gradBase = gradEmbedded->data();
+    Real* gradAnchor = gradBase + a * dims;
+    const bool similarity = m_spec.isSimilarity();
+    for (Eigen::Index j = 0; j < n; ++j) {
+        if (g[j] == 0.0 || j == a) continue;
+        const Real* other = base + j * dims;
+        Real* gradOther = gradBase + j * dims;
+        if (similarity) {
+            // ∂(e_a·e_j) = e_j de_a + e_a de_j
+            for (Eigen::Index k = 0; k < dims; ++k) {
+                gradAnchor[k] += g[j] * other[k];
+                gradOther[k] += g[j] * anchor[k];
+            }
+            continue;
+        }
+        // ∂‖e_a − e_j‖ = (e_a − e_j)/‖e_a − e_j‖ (0 at 0), ∂‖e_a − e_j‖² = 2(e_a − e_j)
+        const Real weight = m_spec.power == 2 ? 2.0 * g[j] : (row[j] > 0.0 ? g[j] / row[j] : 0.0);
+        for (Eigen::Index k = 0; k < dims; ++k) {
+            const Real step = weight * (anchor[k] - other[k]);
+            gradAnchor[k] += step;
+            gradOther[k] -= step;
+        }
+    }
+}
+
+Points DistanceRows::finish(const Points& gradEmbedded) const {
+    if (m_spec.normalizes()) return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
+    return gradEmbedded;
 }
 
 }  // namespace marginlab::detail

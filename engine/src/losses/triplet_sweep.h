@@ -9,6 +9,7 @@
 // Per anchor: O(P log P) to sort the positives, O(log P) per negative: O(N² log N) for the batch.
 #pragma once
 
+#include "marginlab/distance.h"
 #include "marginlab/tuples.h"
 #include "marginlab/types.h"
 
@@ -38,6 +39,35 @@ inline int firstGapBelow(const Real* sorted, int n, Real z, Real bound, bool inc
     return static_cast<int>(base - sorted) + ((z - *base < bound) ? 0 : 1);
 }
 
+/**
+ * firstGapBelow in O(1) expected time: a table of B ≈ 2P equal-width value cells over the sorted
+ * positives gives the one cell where the answer should lie; the answer is then confirmed with the
+ * exact predicate on the cell's neighbours (monotonicity makes that a proof), and anything
+ * unusual (rounding put the boundary in the next cell, crowded cells, degenerate ranges) falls
+ * back to the binary search. Exact in every case, O(log P) in the worst case.
+ */
+class GapLocator {
+public:
+    /// Sorted values followed by kPadding readable slots; they must outlive the locator's use.
+    static constexpr int kPadding = 4;
+    void assign(const Real* sorted, int n);
+    template <bool Inclusive>
+    int firstGapBelow(Real z, Real bound) const;
+    int firstGapBelow(Real z, Real bound, bool inclusive) const {
+        return inclusive ? firstGapBelow<true>(z, bound) : firstGapBelow<false>(z, bound);
+    }
+
+private:
+    int cellOf(Real value) const;
+
+    const Real* m_sorted = nullptr;
+    int m_size = 0;
+    int m_cells = 0;  // 0: no table, always binary search
+    Real m_low = 0.0;
+    Real m_scale = 0.0;
+    std::vector<int> m_cellStart;  // first sorted index whose cell is ≥ c, c = 0..m_cells
+};
+
 struct TripletSweepOptions {
     Real margin = 0.05;                       ///< m ≥ 0: active iff gap < m (relu(m − gap) > 0)
     const TripletGapFilter* filter = nullptr;  ///< keep only triplets whose gap it keeps (same δ)
@@ -61,17 +91,50 @@ struct TripletSweepTotals {
  */
 class TripletSweep {
 public:
-    explicit TripletSweep(const TripletSweepOptions& options) : m_options(options) {}
+    /// `labels` must outlive the sweep; anchor() must be called with the same labels.
+    TripletSweep(const TripletSweepOptions& options, const Labels& labels);
 
     void anchor(int a, const Real* row, Real sign, const Labels& labels, TripletSweepTotals* totals,
                 Real* coefficients);
 
 private:
     TripletSweepOptions m_options;
+    // Indices grouped by label: the anchor's class is the range [m_classBegin[i], m_classEnd[i])
+    // of m_byLabel for i = a's position, its negatives everything outside it (no per-j label test).
+    std::vector<int> m_byLabel;
+    std::vector<int> m_classBegin;  // per sample
+    std::vector<int> m_classEnd;
     std::vector<std::pair<Real, int>> m_positives;
     std::vector<Real> m_sorted;
     std::vector<Real> m_prefix;
+    GapLocator m_locator;
     std::vector<Count> m_difference;
+};
+
+/**
+ * One row of the distance matrix at a time, and the matching backward pass accumulated row by
+ * row: what SelfDistance does with an N×N matrix, in O(N·D) memory. Entries are computed with
+ * the same arithmetic as SelfDistance (bit-identical for D ≤ 2; for larger D the Lp sum of squares
+ * may be ordered differently, i.e. differ in the last bit). Used by the batch-all sweep, where
+ * fresh N×N buffers (page faults) would cost more than the arithmetic.
+ */
+class DistanceRows {
+public:
+    DistanceRows(const DistanceSpec& spec, const Points& x);
+
+    Eigen::Index size() const { return m_embedded.rows(); }
+    /// out[j] = M_aj for every j (M_aa = 0 for Lp).
+    void row(Eigen::Index a, Real* out) const;
+    /// Adds the gradient of Σ_j g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
+    /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
+    void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded) const;
+    /// ∂L/∂x from the accumulated ∂L/∂e (through the normalization when the spec normalizes).
+    Points finish(const Points& gradEmbedded) const;
+
+private:
+    DistanceSpec m_spec;
+    Vector m_norms;  // filled together with m_embedded
+    Points m_embedded;
 };
 
 }  // namespace marginlab::detail
