@@ -224,6 +224,37 @@ TEST(TripletMargin, ExactTiesMatchBruteForce) {
     }
 }
 
+// With ≥ 16 positives per anchor the sweep locates boundaries through its bucket table; random
+// values, integer ties, duplicated points (crowded cells) and filters must all agree.
+TEST(TripletMargin, LargeBatchesMatchBruteForce) {
+    std::mt19937_64 rng(17);
+    std::uniform_int_distribution<int> coordinate(0, 5);
+    for (int trial = 0; trial < 6; ++trial) {
+        const int n = 48;
+        Points x = randomPoints(n, 2, 900 + trial);
+        if (trial % 2 == 1)
+            for (int i = 0; i < n; ++i)
+                for (int j = 0; j < 2; ++j) x(i, j) = coordinate(rng);
+        if (trial == 4)
+            for (int i = 0; i < n; i += 3) x.row(i) = x.row(0);  // many equal distances
+        const Labels y = randomLabels(n, 2, 950 + trial);
+        // Grid points stay un-normalized: distinct collinear grid points would normalize to
+        // vectors a rounding error apart, whose gradient direction is rounding noise.
+        const DistanceSpec first = trial % 2 == 1 ? DistanceSpec::lp(1, false) : DistanceSpec::lp(1, true);
+        for (const DistanceSpec& d : {first, DistanceSpec::lp(2, false)})
+            for (MinerType miner : {MinerType::None, MinerType::SemiHard, MinerType::Hard, MinerType::Easy}) {
+                TripletSetup s;
+                s.distance = d;
+                s.margin = trial % 2 == 1 ? 2.0 : 0.1;
+                s.mean = trial % 3 == 0;
+                s.miner = miner;
+                s.minerMargin = trial % 2 == 1 ? 3.0 : 0.2;
+                s.minerDistance = d;
+                expectMatches(x, y, s, "large trial " + std::to_string(trial) + " " + d.describe());
+            }
+    }
+}
+
 TEST(TripletMargin, SwapAndSmoothMatchBruteForce) {
     std::uint64_t seed = 300;
     for (bool swap : {false, true})
