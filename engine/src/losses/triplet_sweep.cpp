@@ -29,11 +29,57 @@ void GapLocator::assign(const Real* sorted, int n) {
     }
 }
 
+bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::vector<std::pair<Real, int>>* scratch) {
+    const int n = static_cast<int>(items->size());
+    m_cells = 0;
+    m_size = n;
+    if (n < 16) return false;
+    Real low = (*items)[0].first, high = low;
+    for (const auto& item : *items) {
+        low = std::min(low, item.first);
+        high = std::max(high, item.first);
+    }
+    const Real range = high - low;
+    if (!(range > 0.0) || !std::isfinite(range)) return false;
+    const Real scale = Real(2 * n) / range;
+    if (!std::isfinite(scale)) return false;
+    m_cells = 2 * n;
+    m_low = low;
+    m_scale = scale;
+    // Counting sort by cell (cellOf is non-decreasing in the value), then each cell on its own.
+    m_cellStart.assign(static_cast<std::size_t>(m_cells) + 1, 0);
+    for (const auto& item : *items) ++m_cellStart[static_cast<std::size_t>(cellOf(item.first)) + 1];
+    for (int c = 0; c < m_cells; ++c) m_cellStart[static_cast<std::size_t>(c) + 1] += m_cellStart[static_cast<std::size_t>(c)];
+    scratch->resize(items->size());
+    for (const auto& item : *items) {
+        // m_cellStart[c] is cell c's fill cursor; afterwards it holds the cell's end.
+        const int c = cellOf(item.first);
+        (*scratch)[static_cast<std::size_t>(m_cellStart[static_cast<std::size_t>(c)]++)] = item;
+    }
+    // The cursors now hold each cell's end = the next cell's start: shift them back by one cell.
+    for (int c = m_cells; c > 0; --c) m_cellStart[static_cast<std::size_t>(c)] = m_cellStart[static_cast<std::size_t>(c) - 1];
+    m_cellStart[0] = 0;
+    for (int c = 0; c < m_cells; ++c) {
+        const auto begin = scratch->begin() + m_cellStart[static_cast<std::size_t>(c)];
+        const auto end = scratch->begin() + m_cellStart[static_cast<std::size_t>(c) + 1];
+        if (end - begin < 2) continue;
+        if (end - begin > 16) {
+            std::sort(begin, end);
+            continue;
+        }
+        for (auto i = begin + 1; i < end; ++i)  // insertion sort: cells hold ~½ item on average
+            for (auto j = i; j > begin && *j < *(j - 1); --j) std::iter_swap(j, j - 1);
+    }
+    items->swap(*scratch);
+    return true;
+}
+
 int GapLocator::cellOf(Real value) const {
+    // Clamped without branches (min/max instructions): values outside the positives' range are
+    // common and unpredictable. NaN lands in cell 0; the caller's verification handles it.
     const Real t = (value - m_low) * m_scale;
-    if (!(t > 0.0)) return 0;
-    if (t >= Real(m_cells - 1)) return m_cells - 1;
-    return static_cast<int>(t);
+    const Real clamped = std::min(Real(m_cells - 1), std::max(Real(0), t));
+    return static_cast<int>(clamped);
 }
 
 template <bool Inclusive>
@@ -97,7 +143,8 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         if (byLabel[t] != a) m_positives.emplace_back(sign * row[byLabel[t]], byLabel[t]);
     const int p = static_cast<int>(m_positives.size());
     if (p == 0 || classEnd - classBegin == n) return;
-    std::sort(m_positives.begin(), m_positives.end());
+    const bool table = m_locator.sortWithTable(&m_positives, &m_scratch);
+    if (!table) std::sort(m_positives.begin(), m_positives.end());
     m_sorted.resize(static_cast<std::size_t>(p + GapLocator::kPadding));
     m_prefix.resize(static_cast<std::size_t>(p) + 1);
     m_prefix[0] = 0.0;
@@ -107,7 +154,8 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     }
     std::fill(m_sorted.begin() + p, m_sorted.end(), m_sorted[static_cast<std::size_t>(p) - 1]);
     m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
-    m_locator.assign(m_sorted.data(), p);
+    if (table) m_locator.bind(m_sorted.data());
+    else m_locator.assign(m_sorted.data(), p);
     const GapLocator& locate = m_locator;
 
     const TripletGapFilter* filter = m_options.filter;

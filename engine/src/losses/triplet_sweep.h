@@ -51,6 +51,14 @@ public:
     /// Sorted values followed by kPadding readable slots; they must outlive the locator's use.
     static constexpr int kPadding = 4;
     void assign(const Real* sorted, int n);
+    /**
+     * Sorts (value, index) items by value then index, building the cell table on the way (a
+     * bucket sort on the cells: O(n) expected instead of O(n log n)); bind() must then be given
+     * the sorted values. Returns false (items left unsorted, no table) if the values are too few
+     * or their range is empty or not finite: the caller sorts them and calls assign().
+     */
+    bool sortWithTable(std::vector<std::pair<Real, int>>* items, std::vector<std::pair<Real, int>>* scratch);
+    void bind(const Real* sorted) { m_sorted = sorted; }
     template <bool Inclusive>
     int firstGapBelow(Real z, Real bound) const;
     int firstGapBelow(Real z, Real bound, bool inclusive) const {
@@ -105,6 +113,7 @@ private:
     std::vector<int> m_classBegin;  // per sample
     std::vector<int> m_classEnd;
     std::vector<std::pair<Real, int>> m_positives;
+    std::vector<std::pair<Real, int>> m_scratch;
     std::vector<Real> m_sorted;
     std::vector<Real> m_prefix;
     GapLocator m_locator;
