@@ -76,15 +76,18 @@ int hardestPositive(const Points& x, const Labels& y, int anchor, const Distance
 }
 
 RegionCounts countRegions(const Points& x, const Labels& y, Real margin, const DistanceSpec& spec, SemiHardRule rule) {
-    const SelfDistance distance(spec, x);
+    // Row by row, as the batch-all loss does: O(N) extra memory for any N.
+    const detail::DistanceRows distance(spec, x);
     detail::TripletSweepOptions options;
     options.margin = margin;
     options.semiHardIncludesMargin = rule == SemiHardRule::Pml;
     detail::TripletSweep sweep(options, y);
     detail::TripletSweepTotals totals;
-    const Eigen::Index n = x.rows();
-    for (Eigen::Index a = 0; a < n; ++a)
-        sweep.anchor(static_cast<int>(a), distance.matrix().data() + a * n, spec.orderSign(), y, &totals, nullptr);
+    std::vector<Real> row(static_cast<std::size_t>(x.rows()));
+    for (Eigen::Index a = 0; a < x.rows(); ++a) {
+        distance.row(a, row.data());
+        sweep.anchor(static_cast<int>(a), row.data(), spec.orderSign(), y, &totals, nullptr);
+    }
     return {totals.easy, totals.semiHard, totals.hard};
 }
 

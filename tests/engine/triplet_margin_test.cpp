@@ -164,7 +164,7 @@ TEST(TripletMargin, BatchAllMatchesBruteForce) {
         for (bool mean : {false, true})
             for (Real margin : {0.0, 0.05, 0.4, 2.0}) {
                 const int n = 12 + static_cast<int>(seed % 9);
-                const int dims = 2 + static_cast<int>(seed % 2);
+                const int dims = 2 + static_cast<int>(seed % 3);  // 4: the generic-dimension path
                 const Points x = randomPoints(n, dims, seed);
                 const Labels y = randomLabels(n, 3 + static_cast<int>(seed % 2), seed + 1);
                 TripletSetup s;

@@ -74,40 +74,6 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
     return true;
 }
 
-int GapLocator::cellOf(Real value) const {
-    // Clamped without branches (min/max instructions): values outside the positives' range are
-    // common and unpredictable. NaN lands in cell 0; the caller's verification handles it.
-    const Real t = (value - m_low) * m_scale;
-    const Real clamped = std::min(Real(m_cells - 1), std::max(Real(0), t));
-    return static_cast<int>(clamped);
-}
-
-template <bool Inclusive>
-int GapLocator::firstGapBelow(Real z, Real bound) const {
-    if (m_cells == 0) return detail::firstGapBelow(m_sorted, m_size, z, bound, Inclusive);
-    const Real* x = m_sorted;
-    auto holds = [&](Real value) {
-        if constexpr (Inclusive) return z - value <= bound;
-        else return z - value < bound;
-    };
-    // The boundary is near x = z − bound; its cell's members are the only candidates if the
-    // predicate is false just before the cell and true just after it (it is monotone in x).
-    const int cell = cellOf(z - bound);
-    const int begin = m_cellStart[static_cast<std::size_t>(cell)];
-    const int end = m_cellStart[static_cast<std::size_t>(cell) + 1];
-    const bool beforeFalse = begin == 0 || !holds(x[begin - 1]);
-    const bool afterTrue = end == m_size || holds(x[end]);
-    if (!beforeFalse || !afterTrue) return detail::firstGapBelow(x, m_size, z, bound, Inclusive);
-    if (end - begin > kPadding) return begin + detail::firstGapBelow(x + begin, end - begin, z, bound, Inclusive);
-    // Count the cell's false predicates without a data-dependent branch (slots past `end` are
-    // readable padding and masked out).
-    int k = begin;
-    for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
-    return k;
-}
-
-template int GapLocator::firstGapBelow<true>(Real, Real) const;
-template int GapLocator::firstGapBelow<false>(Real, Real) const;
 
 TripletSweep::TripletSweep(const TripletSweepOptions& options, const Labels& labels) : m_options(options) {
     const int n = static_cast<int>(labels.size());
@@ -250,33 +216,58 @@ void DistanceRows::row(Eigen::Index a, Real* out) const {
     out[a] = 0.0;
 }
 
+namespace {
+
+// Σ_j g[j]·∂M_aj/∂e for one anchor. Branch-free in j (whether g[j] is zero is data-dependent);
+// Dims > 0 fixes the dimension at compile time, 0 reads it from `dims`.
+template <int Dims>
+void accumulateRow(const DistanceSpec& spec, const Real* base, Eigen::Index n, Eigen::Index dims, Eigen::Index a,
+                   const Real* g, const Real* row, Real* gradBase) {
+    const Eigen::Index d = Dims > 0 ? Dims : dims;
+    const Real* anchor = base + a * d;
+    Real* gradAnchor = gradBase + a * d;
+    Real anchorSum[Dims > 0 ? Dims : 1] = {};
+    if (spec.isSimilarity()) {
+        // ∂(e_a·e_j) = e_j de_a + e_a de_j
+        for (Eigen::Index j = 0; j < n; ++j) {
+            const Real* other = base + j * d;
+            Real* gradOther = gradBase + j * d;
+            const Real w = j == a ? 0.0 : g[j];
+            for (Eigen::Index k = 0; k < d; ++k) {
+                if constexpr (Dims > 0) anchorSum[k] += w * other[k];
+                else gradAnchor[k] += w * other[k];
+                gradOther[k] += w * anchor[k];
+            }
+        }
+    } else {
+        // ∂‖e_a − e_j‖ = (e_a − e_j)/‖e_a − e_j‖ (subgradient 0 at 0), ∂‖e_a − e_j‖² = 2(e_a − e_j)
+        const bool squared = spec.power == 2;
+        for (Eigen::Index j = 0; j < n; ++j) {
+            const Real* other = base + j * d;
+            Real* gradOther = gradBase + j * d;
+            const Real r = row[j];
+            const Real w = squared ? 2.0 * g[j] : (r > 0.0 ? g[j] / (r > 0.0 ? r : 1.0) : 0.0);
+            for (Eigen::Index k = 0; k < d; ++k) {
+                const Real step = w * (anchor[k] - other[k]);  // zero for j == a
+                if constexpr (Dims > 0) anchorSum[k] += step;
+                else gradAnchor[k] += step;
+                gradOther[k] -= step;
+            }
+        }
+    }
+    if constexpr (Dims > 0)
+        for (Eigen::Index k = 0; k < d; ++k) gradAnchor[k] += anchorSum[k];
+}
+
+}  // namespace
+
 void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded) const {
     const Eigen::Index n = m_embedded.rows();
     const Eigen::Index dims = m_embedded.cols();
-    const Real* base = m_embedded.data();
-    const Real* anchor = base + a * dims;
-    Real* gradBase = gradEmbedded->data();
-    Real* gradAnchor = gradBase + a * dims;
-    const bool similarity = m_spec.isSimilarity();
-    for (Eigen::Index j = 0; j < n; ++j) {
-        if (g[j] == 0.0 || j == a) continue;
-        const Real* other = base + j * dims;
-        Real* gradOther = gradBase + j * dims;
-        if (similarity) {
-            // ∂(e_a·e_j) = e_j de_a + e_a de_j
-            for (Eigen::Index k = 0; k < dims; ++k) {
-                gradAnchor[k] += g[j] * other[k];
-                gradOther[k] += g[j] * anchor[k];
-            }
-            continue;
-        }
-        // ∂‖e_a − e_j‖ = (e_a − e_j)/‖e_a − e_j‖ (0 at 0), ∂‖e_a − e_j‖² = 2(e_a − e_j)
-        const Real weight = m_spec.power == 2 ? 2.0 * g[j] : (row[j] > 0.0 ? g[j] / row[j] : 0.0);
-        for (Eigen::Index k = 0; k < dims; ++k) {
-            const Real step = weight * (anchor[k] - other[k]);
-            gradAnchor[k] += step;
-            gradOther[k] -= step;
-        }
+    switch (dims) {
+    case 2: accumulateRow<2>(m_spec, m_embedded.data(), n, dims, a, g, row, gradEmbedded->data()); break;
+    case 3: accumulateRow<3>(m_spec, m_embedded.data(), n, dims, a, g, row, gradEmbedded->data()); break;
+    default: accumulateRow<0>(m_spec, m_embedded.data(), n, dims, a, g, row, gradEmbedded->data()); break;
     }
 }
 

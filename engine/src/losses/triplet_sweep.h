@@ -13,6 +13,8 @@
 #include "marginlab/tuples.h"
 #include "marginlab/types.h"
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace marginlab::detail {
@@ -75,6 +77,38 @@ private:
     Real m_scale = 0.0;
     std::vector<int> m_cellStart;  // first sorted index whose cell is ≥ c, c = 0..m_cells
 };
+
+inline int GapLocator::cellOf(Real value) const {
+    // Clamped without branches (min/max instructions): values outside the positives' range are
+    // common and unpredictable. NaN lands in cell 0; the caller's verification handles it.
+    const Real t = (value - m_low) * m_scale;
+    const Real clamped = std::min(Real(m_cells - 1), std::max(Real(0), t));
+    return static_cast<int>(clamped);
+}
+
+template <bool Inclusive>
+inline int GapLocator::firstGapBelow(Real z, Real bound) const {
+    if (m_cells == 0) return detail::firstGapBelow(m_sorted, m_size, z, bound, Inclusive);
+    const Real* x = m_sorted;
+    auto holds = [&](Real value) {
+        if constexpr (Inclusive) return z - value <= bound;
+        else return z - value < bound;
+    };
+    // The boundary is near x = z − bound; its cell's members are the only candidates if the
+    // predicate is false just before the cell and true just after it (it is monotone in x).
+    const int cell = cellOf(z - bound);
+    const int begin = m_cellStart[static_cast<std::size_t>(cell)];
+    const int end = m_cellStart[static_cast<std::size_t>(cell) + 1];
+    const bool beforeFalse = begin == 0 || !holds(x[begin - 1]);
+    const bool afterTrue = end == m_size || holds(x[end]);
+    if (!beforeFalse || !afterTrue) return detail::firstGapBelow(x, m_size, z, bound, Inclusive);
+    if (end - begin > kPadding) return begin + detail::firstGapBelow(x + begin, end - begin, z, bound, Inclusive);
+    // Count the cell's false predicates without a data-dependent branch (slots past `end` are
+    // readable padding and masked out).
+    int k = begin;
+    for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
+    return k;
+}
 
 struct TripletSweepOptions {
     Real margin = 0.05;                       ///< m ≥ 0: active iff gap < m (relu(m − gap) > 0)
