@@ -80,4 +80,26 @@ void BM_TripletBruteForce(benchmark::State& state) {
 }
 BENCHMARK(BM_TripletBruteForce)->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMillisecond);
 
+// The other losses of the family, default parameters, with gradient.
+void runCatalogueLoss(benchmark::State& state, const char* name) {
+    const Batch batch = makeBatch(static_cast<int>(state.range(0)));
+    std::string error;
+    const auto loss = marginlab::makeLoss(marginlab::LossConfig{name, {}, std::nullopt}, &error);
+    if (!loss) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    for (auto _ : state) {
+        const marginlab::LossOutput out = loss->evaluate({batch.x, batch.y}, true);
+        benchmark::DoNotOptimize(out.value);
+        benchmark::DoNotOptimize(out.gradEmbeddings.data());
+    }
+}
+void BM_Contrastive(benchmark::State& state) { runCatalogueLoss(state, "contrastive"); }
+void BM_ContrastiveHadsell(benchmark::State& state) { runCatalogueLoss(state, "contrastive_hadsell"); }
+void BM_CentroidTriplet(benchmark::State& state) { runCatalogueLoss(state, "centroid_triplet"); }
+BENCHMARK(BM_Contrastive)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ContrastiveHadsell)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CentroidTriplet)->Arg(1024)->Unit(benchmark::kMillisecond);
+
 }  // namespace

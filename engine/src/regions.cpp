@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/regions.h"
 
+#include "losses/distance_rows.h"
 #include "losses/triplet_sweep.h"
 
 namespace marginlab {

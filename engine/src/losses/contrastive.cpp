@@ -2,6 +2,9 @@
 #include "marginlab/losses/contrastive.h"
 
 #include "losses/common.h"
+#include "losses/distance_rows.h"
+
+#include <optional>
 
 namespace marginlab {
 
@@ -11,8 +14,6 @@ ContrastiveLoss::ContrastiveLoss(const Options& options, const DistanceSpec& dis
 LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) const {
     const Eigen::Index n = input.embeddings.rows();
     const Labels& y = input.labels;
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& matrix = distance.matrix();
     const bool similarity = m_distance.isSimilarity();
     const Real mp = m_options.positiveMargin;
     const Real mn = m_options.negativeMargin;
@@ -33,33 +34,75 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
         Count pairs = 0;
         Count active = 0;
         Real sum = 0.0;
+        void add(Real term, Count copies = 1) {
+            pairs += copies;
+            if (term > 0.0) {
+                active += copies;
+                sum += Real(copies) * term;
+            }
+        }
     };
     Part positive, negative;
-    // Unscaled slopes; an entry (a,b) is a positive or a negative pair by its labels, so one
-    // matrix holds both sub-losses and is scaled per entry by its sub-loss's divisor at the end.
-    Matrix grad;
-    if (withGradient) grad = Matrix::Zero(n, n);
-    auto visit = [&](int a, int b, bool isPositive) {
-        Real slope = 0.0;
-        const Real term = isPositive ? positiveTerm(matrix(a, b), &slope) : negativeTerm(matrix(a, b), &slope);
-        Part& part = isPositive ? positive : negative;
-        ++part.pairs;
-        if (term > 0.0) {
-            ++part.active;
-            part.sum += term;
-        }
-        if (withGradient && slope != 0.0) grad(a, b) += slope;
-    };
+    // Unscaled gradients of each sub-loss; the divisors are known only after the last pair.
+    Points positiveGrad, negativeGrad;
+    std::optional<detail::DistanceRows> rows;
+    std::optional<SelfDistance> matrix;
 
     if (!input.tuples || (input.tuples->kind == Tuples::Kind::All && !input.tuples->filter)) {
-        for (int a = 0; a < n; ++a)
-            for (int b = 0; b < n; ++b)
-                if (a != b) visit(a, b, y[a] == y[b]);
+        // All pairs, one distance row at a time: O(N) extra memory, no N×N buffers.
+        rows.emplace(m_distance, input.embeddings);
+        std::vector<Real> row(static_cast<std::size_t>(n)), positiveSlope, negativeSlope;
+        if (withGradient) {
+            positiveSlope.assign(static_cast<std::size_t>(n), 0.0);
+            negativeSlope.assign(static_cast<std::size_t>(n), 0.0);
+            positiveGrad = Points::Zero(n, input.embeddings.cols());
+            negativeGrad = Points::Zero(n, input.embeddings.cols());
+        }
+        // M_ab = M_ba exactly and the two ordered pairs have the same label relation: visit
+        // b > a once and count it twice.
+        for (Eigen::Index a = 0; a < n; ++a) {
+            rows->row(a, row.data(), a + 1);
+            for (Eigen::Index b = a + 1; b < n; ++b) {
+                Real slope = 0.0;
+                const std::size_t j = static_cast<std::size_t>(b);
+                const bool isPositive = y[static_cast<std::size_t>(a)] == y[j];
+                if (isPositive) positive.add(positiveTerm(row[j], &slope), 2);
+                else negative.add(negativeTerm(row[j], &slope), 2);
+                if (withGradient) {
+                    positiveSlope[j] = isPositive ? 2.0 * slope : 0.0;
+                    negativeSlope[j] = isPositive ? 0.0 : 2.0 * slope;
+                }
+            }
+            if (withGradient) {
+                rows->accumulate(a, positiveSlope.data(), row.data(), &positiveGrad, a + 1);
+                rows->accumulate(a, negativeSlope.data(), row.data(), &negativeGrad, a + 1);
+            }
+        }
     } else {
+        // Mined pairs (or triplets split into pairs, duplicates kept): loop over the lists.
+        matrix.emplace(m_distance, input.embeddings);
+        const Matrix& m = matrix->matrix();
         std::vector<Pair> positives, negatives;
         materializePairs(*input.tuples, input.embeddings, y, &positives, &negatives);
-        for (const Pair& pair : positives) visit(pair[0], pair[1], true);
-        for (const Pair& pair : negatives) visit(pair[0], pair[1], false);
+        Matrix positiveSlopes, negativeSlopes;
+        if (withGradient) {
+            positiveSlopes = Matrix::Zero(n, n);
+            negativeSlopes = Matrix::Zero(n, n);
+        }
+        for (const Pair& pair : positives) {
+            Real slope = 0.0;
+            positive.add(positiveTerm(m(pair[0], pair[1]), &slope));
+            if (withGradient) positiveSlopes(pair[0], pair[1]) += slope;
+        }
+        for (const Pair& pair : negatives) {
+            Real slope = 0.0;
+            negative.add(negativeTerm(m(pair[0], pair[1]), &slope));
+            if (withGradient) negativeSlopes(pair[0], pair[1]) += slope;
+        }
+        if (withGradient) {
+            positiveGrad = matrix->backward(positiveSlopes);
+            negativeGrad = matrix->backward(negativeSlopes);
+        }
     }
 
     LossStats stats;
@@ -83,9 +126,9 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
     out.stats = stats;
     out.value = positive.sum * positiveScale + negative.sum * negativeScale;
     if (withGradient) {
-        for (int a = 0; a < n; ++a)
-            for (int b = 0; b < n; ++b) grad(a, b) *= y[a] == y[b] ? positiveScale : negativeScale;
-        out.gradEmbeddings = distance.backward(grad);
+        const Points combined = positiveScale * positiveGrad + negativeScale * negativeGrad;
+        // The list path already went through SelfDistance::backward (normalization included).
+        out.gradEmbeddings = rows ? rows->finish(combined) : combined;
     }
     return out;
 }

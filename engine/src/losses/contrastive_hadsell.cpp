@@ -2,6 +2,7 @@
 #include "marginlab/losses/contrastive_hadsell.h"
 
 #include "losses/common.h"
+#include "losses/distance_rows.h"
 
 namespace marginlab {
 
@@ -18,32 +19,41 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
         out.stats = stats;
         return out;
     }
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& d = distance.matrix();
+    // One distance row at a time (pairs b > a of row a): O(N) extra memory, no N×N buffers.
+    const detail::DistanceRows distance(m_distance, input.embeddings);
     const Real pairs = Real(n) * Real(n - 1) / 2.0;
-    Matrix grad;
-    if (withGradient) grad = Matrix::Zero(n, n);
+    std::vector<Real> row(static_cast<std::size_t>(n)), slopes;
+    Points gradEmbedded;
+    if (withGradient) {
+        slopes.assign(static_cast<std::size_t>(n), 0.0);
+        gradEmbedded = Points::Zero(n, input.embeddings.cols());
+    }
     Real sum = 0.0;
-    for (int i = 0; i < n; ++i)
-        for (int j = i + 1; j < n; ++j) {
+    for (Eigen::Index a = 0; a < n; ++a) {
+        distance.row(a, row.data(), a + 1);
+        for (Eigen::Index b = a + 1; b < n; ++b) {
+            const std::size_t j = static_cast<std::size_t>(b);
+            const Real d = row[j];
             ++stats.tuples;
-            Real term = 0.0, slope = 0.0;  // slope = d term / d d_ij
-            if (y[i] == y[j]) {
-                term = 0.5 * d(i, j) * d(i, j);
-                slope = d(i, j);
+            Real term = 0.0, slope = 0.0;  // slope = d term / d d_ab
+            if (y[static_cast<std::size_t>(a)] == y[j]) {
+                term = 0.5 * d * d;
+                slope = d;
             } else {
-                const Real shortfall = detail::relu(m_margin - d(i, j));
+                const Real shortfall = detail::relu(m_margin - d);
                 term = 0.5 * shortfall * shortfall;
                 slope = -shortfall;
             }
             if (term > 0.0) ++stats.active;
             sum += term;
-            if (withGradient) grad(i, j) = slope / pairs;  // backward adds the (j,i) side (zero here)
+            if (withGradient) slopes[j] = slope;
         }
+        if (withGradient) distance.accumulate(a, slopes.data(), row.data(), &gradEmbedded, a + 1);
+    }
     LossOutput out;
     out.stats = stats;
     out.value = sum / pairs;
-    if (withGradient) out.gradEmbeddings = distance.backward(grad);
+    if (withGradient) out.gradEmbeddings = distance.finish(gradEmbedded / pairs);
     return out;
 }
 

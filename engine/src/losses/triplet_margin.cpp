@@ -2,6 +2,7 @@
 #include "marginlab/losses/triplet_margin.h"
 
 #include "losses/common.h"
+#include "losses/distance_rows.h"
 #include "losses/triplet_sweep.h"
 
 #include <optional>

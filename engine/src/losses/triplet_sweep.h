@@ -9,7 +9,6 @@
 // Per anchor: O(P log P) to sort the positives, O(log P) per negative: O(N² log N) for the batch.
 #pragma once
 
-#include "marginlab/distance.h"
 #include "marginlab/tuples.h"
 #include "marginlab/types.h"
 
@@ -152,32 +151,6 @@ private:
     std::vector<Real> m_prefix;
     GapLocator m_locator;
     std::vector<Count> m_difference;
-};
-
-/**
- * One row of the distance matrix at a time, and the matching backward pass accumulated row by
- * row: what SelfDistance does with an N×N matrix, in O(N·D) memory. Entries are computed with
- * the same arithmetic as SelfDistance (bit-identical for D ≤ 2; for larger D the Lp sum of squares
- * may be ordered differently, i.e. differ in the last bit). Used by the batch-all sweep, where
- * fresh N×N buffers (page faults) would cost more than the arithmetic.
- */
-class DistanceRows {
-public:
-    DistanceRows(const DistanceSpec& spec, const Points& x);
-
-    Eigen::Index size() const { return m_embedded.rows(); }
-    /// out[j] = M_aj for every j (M_aa = 0 for Lp).
-    void row(Eigen::Index a, Real* out) const;
-    /// Adds the gradient of Σ_j g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
-    /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
-    void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded) const;
-    /// ∂L/∂x from the accumulated ∂L/∂e (through the normalization when the spec normalizes).
-    Points finish(const Points& gradEmbedded) const;
-
-private:
-    DistanceSpec m_spec;
-    Vector m_norms;  // filled together with m_embedded
-    Points m_embedded;
 };
 
 }  // namespace marginlab::detail
