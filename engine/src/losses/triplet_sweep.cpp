@@ -129,7 +129,6 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     const bool hasHigh = filter && !(std::isinf(filter->high) && filter->high > 0);
     const bool hasLow = filter && !(std::isinf(filter->low) && filter->low < 0);
     const Real margin = m_options.margin;
-    const Real* x = m_sorted.data();
     const Real* prefix = m_prefix.data();
     Count* difference = m_difference.data();
     Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
@@ -141,10 +140,10 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         // on a prefix (its negation "gap < low" on a suffix).
         const int keptBegin = hasHigh ? locate.firstGapBelow(z, filter->high, filter->includeHigh) : 0;
         const int keptEnd = std::max(keptBegin, hasLow ? locate.firstGapBelow(z, filter->low, !filter->includeLow) : p);
-        const int activeFrom = locate.firstGapBelow<false>(z, margin);
-        int semiFrom = activeFrom;  // FaceNet: semi-hard starts where gap < m
-        if (m_options.semiHardIncludesMargin && activeFrom > 0 && z - x[activeFrom - 1] <= margin)
-            semiFrom = firstGapBelow(x, activeFrom, z, margin, true);  // only exact ties gap == m differ
+        // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
+        int activeFrom = 0, marginFrom = 0;
+        locate.firstGapBelowBoth(z, margin, &activeFrom, &marginFrom);
+        int semiFrom = m_options.semiHardIncludesMargin ? marginFrom : activeFrom;
         const int hardFrom = std::clamp(locate.firstGapBelow<true>(z, 0.0), keptBegin, keptEnd);
         semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
         const int activeBegin = std::clamp(activeFrom, keptBegin, keptEnd);

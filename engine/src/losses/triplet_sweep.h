@@ -65,6 +65,9 @@ public:
     int firstGapBelow(Real z, Real bound, bool inclusive) const {
         return inclusive ? firstGapBelow<true>(z, bound) : firstGapBelow<false>(z, bound);
     }
+    /// Both firstGapBelow(z, bound, false) (→ *strict) and (…, true) (→ *inclusive) from one
+    /// lookup: they differ only by exact ties gap == bound, almost always inside the same cell.
+    void firstGapBelowBoth(Real z, Real bound, int* strict, int* inclusive) const;
 
 private:
     int cellOf(Real value) const;
@@ -107,6 +110,32 @@ inline int GapLocator::firstGapBelow(Real z, Real bound) const {
     int k = begin;
     for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
     return k;
+}
+
+inline void GapLocator::firstGapBelowBoth(Real z, Real bound, int* strict, int* inclusive) const {
+    const Real* x = m_sorted;
+    if (m_cells != 0) {
+        const int cell = cellOf(z - bound);
+        const int begin = m_cellStart[static_cast<std::size_t>(cell)];
+        const int end = m_cellStart[static_cast<std::size_t>(cell) + 1];
+        // Before the cell even "gap ≤ bound" must fail; after it even "gap < bound" must hold.
+        const bool beforeFalse = begin == 0 || !(z - x[begin - 1] <= bound);
+        const bool afterTrue = end == m_size || z - x[end] < bound;
+        if (beforeFalse && afterTrue && end - begin <= kPadding) {
+            int s = begin, i = begin;
+            for (int k = 0; k < kPadding; ++k) {
+                const bool inside = begin + k < end;
+                const Real gap = z - x[begin + k];
+                s += inside & !(gap < bound);
+                i += inside & !(gap <= bound);
+            }
+            *strict = s;
+            *inclusive = i;
+            return;
+        }
+    }
+    *strict = firstGapBelow<false>(z, bound);
+    *inclusive = firstGapBelow<true>(z, bound);
 }
 
 struct TripletSweepOptions {
