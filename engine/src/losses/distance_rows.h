@@ -9,10 +9,12 @@ namespace marginlab::detail {
 
 /**
  * One row of the distance matrix at a time, and the matching backward pass accumulated row by
- * row: what SelfDistance does with an N×N matrix, in O(N·D) memory. Entries are computed with
- * the same arithmetic as SelfDistance (bit-identical for D ≤ 2; for larger D the Lp sum of squares
- * may be ordered differently, i.e. differ in the last bit). Used by the all-pairs and all-triplets
- * losses, where fresh N×N buffers (their page faults) would cost more than the arithmetic.
+ * row: what SelfDistance does with an N×N matrix, in O(N·D) memory. Lp entries use
+ * SelfDistance's arithmetic (bit-identical for D ≤ 2; for larger D the sum of squares may be
+ * ordered differently); similarity entries are plain dot products in coordinate order, which a
+ * matrix product may round differently in the last bit. That matters only for exact ties
+ * compared across the two. Used by the all-pairs and all-triplets losses, where fresh N×N
+ * buffers (their page faults) would cost more than the arithmetic.
  */
 class DistanceRows {
 public:

@@ -15,7 +15,8 @@
  * LpDistance(p=2, power=1, normalize_embeddings=True).
  * With a miner: the mined pairs; mined triplets give (a,p) and (a,n) per triplet, duplicates
  * kept. PML's GenericPairLoss returns 0 when both pair lists have at most one entry.
- * Statistics: tuples = pairs, active = non-zero terms. O(N²) time and memory without a miner.
+ * Statistics: tuples = pairs, active = non-zero terms. Without a miner O(N²) time and O(N·D)
+ * extra memory (distance rows on demand); mined lists use the N×N matrix.
  */
 #pragma once
 

@@ -14,7 +14,7 @@
  *
  * Defaults: margin 1.0, normalize false (the paper's plain Euclidean distance).
  * 0 with a zero gradient when N < 2. Statistics: tuples = pairs, active = non-zero terms.
- * O(N²) time and memory.
+ * O(N²) time, O(N·D) extra memory (distance rows on demand).
  */
 #pragma once
 

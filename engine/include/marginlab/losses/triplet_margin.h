@@ -21,9 +21,10 @@
  * easy gap > m.
  *
  * Complexity: all triplets (no miner, or a TripletGapFilter measured with the loss's own
- * distance) are handled without enumerating them, in O(N² log N) time and O(N²) memory, with the
- * exact value and gradient (see src/losses/triplet_sweep.h). swap, smooth_loss, explicit lists
- * and filters under another distance loop over the triplets (O(1) memory per triplet).
+ * distance) are handled without enumerating them, with the exact value, gradient and region
+ * counts: O(N² log N) time in the worst case (O(N²) expected), one distance row at a time, i.e.
+ * O(N·D) extra memory (see src/losses/triplet_sweep.h). swap, smooth_loss, explicit lists and
+ * filters under another distance loop over the triplets (N×N matrix, O(1) memory per triplet).
  */
 #pragma once
 
