@@ -74,7 +74,6 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
     return true;
 }
 
-
 TripletSweep::TripletSweep(const TripletSweepOptions& options, const Labels& labels) : m_options(options) {
     const int n = static_cast<int>(labels.size());
     m_byLabel.resize(static_cast<std::size_t>(n));
