@@ -4,9 +4,11 @@
 // For one anchor a with ordering distances δ (δ = orderSign·M), every triplet (a,p,n) is decided by
 // its gap g = fl(δ_an − δ_ap). For a fixed negative value z = δ_an, g is non-increasing in
 // x = δ_ap, so every condition of the form "g < b" or "g ≤ b" holds on a suffix of the positives
-// sorted by x. One binary search per condition, with the exact floating-point predicate (not a
-// rearranged threshold), therefore reproduces the per-triplet decisions bit for bit, ties included.
-// Per anchor: O(P log P) to sort the positives, O(log P) per negative: O(N² log N) for the batch.
+// sorted by x. Locating each boundary with the exact floating-point predicate (not a rearranged
+// threshold) reproduces the per-triplet decisions bit for bit, ties included. Per anchor: the
+// positives are bucket-sorted (O(P) expected, O(P log P) worst), each negative's boundaries are
+// found in O(1) expected / O(log P) worst time (GapLocator), and per-positive counts come from a
+// difference array: O(N²) expected, O(N² log N) worst for the batch, never a list of triplets.
 #pragma once
 
 #include "marginlab/tuples.h"
