@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/contrastive.h"
+
+#include "losses/common.h"
+#include "losses/distance_rows.h"
+
+#include <optional>
+
+namespace marginlab {
+
+ContrastiveLoss::ContrastiveLoss(const Options& options, const DistanceSpec& distance)
+    : m_options(options), m_distance(distance) {}
+
+LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Eigen::Index n = input.embeddings.rows();
+    const Labels& y = input.labels;
+    const bool similarity = m_distance.isSimilarity();
+    const Real mp = m_options.positiveMargin;
+    const Real mn = m_options.negativeMargin;
+
+    // Term and its slope d(term)/dM for one pair; the relu's slope at 0 is 0 as in torch.
+    auto positiveTerm = [&](Real m, Real* slope) {
+        const Real v = similarity ? mp - m : m - mp;
+        *slope = v > 0.0 ? (similarity ? -1.0 : 1.0) : 0.0;
+        return detail::relu(v);
+    };
+    auto negativeTerm = [&](Real m, Real* slope) {
+        const Real v = similarity ? m - mn : mn - m;
+        *slope = v > 0.0 ? (similarity ? 1.0 : -1.0) : 0.0;
+        return detail::relu(v);
+    };
+
+    struct Part {
+        Count pairs = 0;
+        Count active = 0;
+        Real sum = 0.0;
+        void add(Real term, Count copies = 1) {
+            pairs += copies;
+            if (term > 0.0) {
+                active += copies;
+                sum += Real(copies) * term;
+            }
+        }
+    };
+    Part positive, negative;
+    // Unscaled gradients of each sub-loss; the divisors are known only after the last pair.
+    Points positiveGrad, negativeGrad;
+    std::optional<detail::DistanceRows> rows;
+    std::optional<SelfDistance> matrix;
+
+    if (!input.tuples || (input.tuples->kind == Tuples::Kind::All && !input.tuples->filter)) {
+        // All pairs, one distance row at a time: O(N) extra memory, no N×N buffers.
+        rows.emplace(m_distance, input.embeddings);
+        std::vector<Real> row(static_cast<std::size_t>(n)), positiveSlope, negativeSlope;
+        if (withGradient) {
+            positiveSlope.assign(static_cast<std::size_t>(n), 0.0);
+            negativeSlope.assign(static_cast<std::size_t>(n), 0.0);
+            positiveGrad = Points::Zero(n, input.embeddings.cols());
+            negativeGrad = Points::Zero(n, input.embeddings.cols());
+        }
+        // M_ab = M_ba exactly and the two ordered pairs have the same label relation: visit
+        // b > a once and count it twice.
+        for (Eigen::Index a = 0; a < n; ++a) {
+            rows->row(a, row.data(), a + 1);
+            for (Eigen::Index b = a + 1; b < n; ++b) {
+                Real slope = 0.0;
+                const std::size_t j = static_cast<std::size_t>(b);
+                const bool isPositive = y[static_cast<std::size_t>(a)] == y[j];
+                if (isPositive) positive.add(positiveTerm(row[j], &slope), 2);
+                else negative.add(negativeTerm(row[j], &slope), 2);
+                if (withGradient) {
+                    positiveSlope[j] = isPositive ? 2.0 * slope : 0.0;
+                    negativeSlope[j] = isPositive ? 0.0 : 2.0 * slope;
+                }
+            }
+            if (withGradient) {
+                rows->accumulate(a, positiveSlope.data(), row.data(), &positiveGrad, a + 1);
+                rows->accumulate(a, negativeSlope.data(), row.data(), &negativeGrad, a + 1);
+            }
+        }
+    } else {
+        // Mined pairs (or triplets split into pairs, duplicates kept): loop over the lists.
+        matrix.emplace(m_distance, input.embeddings);
+        const Matrix& m = matrix->matrix();
+        std::vector<Pair> positives, negatives;
+        materializePairs(*input.tuples, input.embeddings, y, &positives, &negatives);
+        Matrix positiveSlopes, negativeSlopes;
+        if (withGradient) {
+            positiveSlopes = Matrix::Zero(n, n);
+            negativeSlopes = Matrix::Zero(n, n);
+        }
+        for (const Pair& pair : positives) {
+            Real slope = 0.0;
+            positive.add(positiveTerm(m(pair[0], pair[1]), &slope));
+            if (withGradient) positiveSlopes(pair[0], pair[1]) += slope;
+        }
+        for (const Pair& pair : negatives) {
+            Real slope = 0.0;
+            negative.add(negativeTerm(m(pair[0], pair[1]), &slope));
+            if (withGradient) negativeSlopes(pair[0], pair[1]) += slope;
+        }
+        if (withGradient) {
+            positiveGrad = matrix->backward(positiveSlopes);
+            negativeGrad = matrix->backward(negativeSlopes);
+        }
+    }
+
+    LossStats stats;
+    stats.tupleKind = "pairs";
+    stats.tuples = positive.pairs + negative.pairs;
+    stats.active = positive.active + negative.active;
+    // GenericPairLoss: nothing to do when every index list has at most one entry.
+    if (positive.pairs <= 1 && negative.pairs <= 1) {
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.stats = stats;
+        return out;
+    }
+    const bool averageNonZero = m_options.reduction == Reduction::AverageNonZero;
+    auto scale = [&](const Part& part) {
+        const Count divisor = averageNonZero ? part.active : part.pairs;
+        return divisor > 0 ? 1.0 / Real(divisor) : 0.0;
+    };
+    const Real positiveScale = scale(positive);
+    const Real negativeScale = scale(negative);
+    LossOutput out;
+    out.stats = stats;
+    out.value = positive.sum * positiveScale + negative.sum * negativeScale;
+    if (withGradient) {
+        const Points combined = positiveScale * positiveGrad + negativeScale * negativeGrad;
+        // The list path already went through SelfDistance::backward (normalization included).
+        out.gradEmbeddings = rows ? rows->finish(combined) : combined;
+    }
+    return out;
+}
+
+}  // namespace marginlab

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// Distance matrix rows computed on demand, with a row-wise backward pass (internal header).
+#pragma once
+
+#include "marginlab/distance.h"
+#include "marginlab/types.h"
+
+namespace marginlab::detail {
+
+/**
+ * One row of the distance matrix at a time, and the matching backward pass accumulated row by
+ * row: what SelfDistance does with an N×N matrix, in O(N·D) memory. Lp entries use
+ * SelfDistance's arithmetic (bit-identical for D ≤ 2; for larger D the sum of squares may be
+ * ordered differently); similarity entries are plain dot products in coordinate order, which a
+ * matrix product may round differently in the last bit. That matters only for exact ties
+ * compared across the two. Used by the all-pairs and all-triplets losses, where fresh N×N
+ * buffers (their page faults) would cost more than the arithmetic.
+ */
+class DistanceRows {
+public:
+    DistanceRows(const DistanceSpec& spec, const Points& x);
+
+    Eigen::Index size() const { return m_embedded.rows(); }
+    /// out[j] = M_aj for every j ≥ first (M_aa = 0 for Lp); entries before `first` are untouched.
+    /// M_aj and M_ja are computed by the same arithmetic, so they are equal bit for bit.
+    void row(Eigen::Index a, Real* out, Eigen::Index first = 0) const;
+    /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
+    /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
+    void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded, Eigen::Index first = 0) const;
+    /// ∂L/∂x from the accumulated ∂L/∂e (through the normalization when the spec normalizes).
+    Points finish(const Points& gradEmbedded) const;
+
+private:
+    DistanceSpec m_spec;
+    Vector m_norms;  // filled together with m_embedded
+    Points m_embedded;
+};
+
+}  // namespace marginlab::detail

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/triplet_margin.h"
+
+#include "losses/common.h"
+#include "losses/distance_rows.h"
+#include "losses/triplet_sweep.h"
+
+#include <optional>
+
+namespace marginlab {
+
+namespace {
+
+LossStats tripletStats() {
+    LossStats stats;
+    stats.tupleKind = "triplets";
+    stats.hasRegions = true;
+    return stats;
+}
+
+}  // namespace
+
+TripletMarginLoss::TripletMarginLoss(const Options& options, const DistanceSpec& distance)
+    : m_options(options), m_distance(distance) {}
+
+LossOutput TripletMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Tuples* tuples = input.tuples;
+    const bool everyTriplet = !tuples || tuples->kind == Tuples::Kind::All;
+    const TripletGapFilter* filter = everyTriplet && tuples && tuples->filter ? &*tuples->filter : nullptr;
+    // The sorted sweep needs v = δ_ap − δ_an + m with relu and a filter on the same δ; anything
+    // else (swap's min, softplus, another distance's gaps, explicit lists) loops over triplets.
+    if (everyTriplet && !m_options.swap && !m_options.smoothLoss && (!filter || filter->distance == m_distance))
+        return evaluateBatchAll(input, filter, withGradient);
+    return evaluateLoop(input, withGradient);
+}
+
+LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const TripletGapFilter* filter,
+                                               bool withGradient) const {
+    const Eigen::Index n = input.embeddings.rows();
+    // Row by row: O(N) extra memory, no N×N buffers (their page faults alone would cost more
+    // than the sweep at N in the thousands).
+    const detail::DistanceRows distance(m_distance, input.embeddings);
+    const Real sign = m_distance.orderSign();
+    detail::TripletSweepOptions options;
+    options.margin = m_options.margin;
+    options.filter = filter;
+    detail::TripletSweep sweep(options, input.labels);
+    detail::TripletSweepTotals totals;
+    std::vector<Real> row(static_cast<std::size_t>(n)), coefficients;
+    Points gradEmbedded;
+    if (withGradient) {
+        coefficients.resize(static_cast<std::size_t>(n));
+        gradEmbedded = Points::Zero(n, input.embeddings.cols());
+    }
+    for (Eigen::Index a = 0; a < n; ++a) {
+        distance.row(a, row.data());
+        sweep.anchor(static_cast<int>(a), row.data(), sign, input.labels, &totals,
+                     withGradient ? coefficients.data() : nullptr);
+        // Unscaled: the divisor is known only after the last anchor.
+        if (withGradient) distance.accumulate(a, coefficients.data(), row.data(), &gradEmbedded);
+    }
+
+    LossStats stats = tripletStats();
+    stats.tuples = totals.tuples;
+    stats.active = totals.active;
+    stats.easy = totals.easy;
+    stats.semiHard = totals.semiHard;
+    stats.hard = totals.hard;
+    // AvgNonZero divides by the active count, mean by every kept triplet; both are constants of
+    // the step, so the gradient is the coefficient matrix scaled once.
+    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? totals.active : totals.tuples;
+    if (totals.active == 0 || divisor == 0) {
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.stats = stats;
+        return out;
+    }
+    LossOutput out;
+    out.stats = stats;
+    out.value = totals.violation / Real(divisor);
+    if (withGradient) {
+        gradEmbedded *= sign / Real(divisor);
+        out.gradEmbeddings = distance.finish(gradEmbedded);
+    }
+    return out;
+}
+
+LossOutput TripletMarginLoss::evaluateLoop(const LossInput& input, bool withGradient) const {
+    const Eigen::Index n = input.embeddings.rows();
+    const SelfDistance distance(m_distance, input.embeddings);
+    const Matrix& matrix = distance.matrix();
+    const Real sign = m_distance.orderSign();
+    const Real margin = m_options.margin;
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(n, n);
+
+    LossStats stats = tripletStats();
+    Real sum = 0.0;
+    auto visit = [&](int a, int p, int q) {
+        const Real ap = sign * matrix(a, p);
+        const Real an = sign * matrix(a, q);
+        const Real gap = an - ap;
+        ++stats.tuples;
+        if (gap <= 0.0) ++stats.hard;
+        else if (gap <= margin) ++stats.semiHard;
+        else ++stats.easy;
+
+        Real negative = an;
+        Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
+        if (m_options.swap) {
+            const Real pn = sign * matrix(p, q);
+            // torch.minimum's backward splits the gradient evenly on a tie.
+            if (pn < an) {
+                negative = pn;
+                anchorShare = 0.0;
+            } else if (pn == an) {
+                anchorShare = 0.5;
+            }
+        }
+        const Real v = (ap - negative) + margin;
+        const Real term = m_options.smoothLoss ? detail::softplus(v) : detail::relu(v);
+        if (term > 0.0) {
+            ++stats.active;
+            sum += term;
+        }
+        if (!withGradient) return;
+        const Real slope = m_options.smoothLoss ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+        if (slope == 0.0) return;
+        grad(a, p) += sign * slope;
+        if (anchorShare > 0.0) grad(a, q) -= sign * slope * anchorShare;
+        if (anchorShare < 1.0) grad(p, q) -= sign * slope * (1.0 - anchorShare);
+    };
+
+    const Tuples* tuples = input.tuples;
+    if (tuples && tuples->kind == Tuples::Kind::Triplets) {
+        for (const Triplet& t : tuples->triplets) visit(t[0], t[1], t[2]);
+    } else if (tuples && tuples->kind == Tuples::Kind::Pairs) {
+        for (const Triplet& t : materializeTriplets(*tuples, input.embeddings, input.labels)) visit(t[0], t[1], t[2]);
+    } else {
+        // Every triplet, possibly filtered by gaps measured with the miner's own distance.
+        const TripletGapFilter* filter = tuples && tuples->filter ? &*tuples->filter : nullptr;
+        std::optional<SelfDistance> filterDistance;
+        if (filter && !(filter->distance == m_distance)) filterDistance.emplace(filter->distance, input.embeddings);
+        const Matrix& filterMatrix = filterDistance ? filterDistance->matrix() : matrix;
+        const Real filterSign = filter ? filter->distance.orderSign() : 1.0;
+        const Labels& y = input.labels;
+        for (int a = 0; a < n; ++a)
+            for (int p = 0; p < n; ++p) {
+                if (p == a || y[a] != y[p]) continue;
+                for (int q = 0; q < n; ++q) {
+                    if (y[q] == y[a]) continue;
+                    if (filter && !filter->keeps(filterSign * (filterMatrix(a, q) - filterMatrix(a, p)))) continue;
+                    visit(a, p, q);
+                }
+            }
+    }
+
+    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? stats.active : stats.tuples;
+    if (stats.active == 0 || divisor == 0) {
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.stats = stats;
+        return out;
+    }
+    LossOutput out;
+    out.stats = stats;
+    out.value = sum / Real(divisor);
+    if (withGradient) {
+        grad /= Real(divisor);
+        out.gradEmbeddings = distance.backward(grad);
+    }
+    return out;
+}
+
+}  // namespace marginlab
