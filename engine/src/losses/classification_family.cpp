@@ -39,7 +39,8 @@ ParamInfo scaleParam(double defaultValue, const std::string& what) {
     else
         description +=
             "With scale 1 the logits are sharpened only by ‖x‖·‖w‖, so the loss can also fall by growing the "
-            "norms: in 2D expect correctly classified points (and W) to drift outward.";
+            "norms: the gradient pushes correctly classified points (and the rows of W) outward, which in 2D "
+            "shows as points drifting away from the origin.";
     return numberParam("scale", defaultValue, 1e-3, 1e3, description);
 }
 
@@ -123,8 +124,8 @@ std::vector<LossInfo> classificationFamilyLosses() {
             numberParam("margin", 4, 1, 10,
                         "Integer angle multiplier m of the target class (PML default 4; 1 = plain softmax). With "
                         "equal norms a point must sit within 1/(m+1) of the angle to the next class: in 2D with 10 "
-                        "classes m = 4 leaves ±7.2° around each class direction, and without the paper's "
-                        "annealing (absent in PML too) a 2D run from a random start can stall.",
+                        "classes m = 4 leaves ±7.2° around each class direction (the paper's annealing from plain "
+                        "softmax is absent, as in PML).",
                         ParamType::Integer),
             scaleParam(1.0, "norm-weighted cosine")};
         info.create = [](const ParamValues& p, const DistanceSpec&) {
@@ -140,8 +141,8 @@ std::vector<LossInfo> classificationFamilyLosses() {
         info.params = {
             numberParam("margin", 4, 1, 10,
                         "Integer angle multiplier m of the target class (PML default 4). In 2D with 10 classes "
-                        "m = 4 leaves ±7.2° around each class direction; the paper anneals from plain softmax, "
-                        "PML does not, so a 2D run from a random start can stall.",
+                        "m = 4 leaves ±7.2° around each class direction (the paper's annealing from plain softmax "
+                        "is absent, as in PML).",
                         ParamType::Integer),
             scaleParam(1.0, "norm-weighted cosine")};
         info.create = [](const ParamValues& p, const DistanceSpec&) {

@@ -11,8 +11,8 @@
  *        = clamp(c_{i,y_i}) − cos θ* − 1 − m3    otherwise (θ_i > θ*)
  *   ℓ_ic = s·φ_i for c = y_i, s·c_ic otherwise;  L = (1/N) Σ_i CE(ℓ_i, y_i)   (mean over samples)
  * Parameters: margin1 = m1 (1.0), margin2 = m2 (0.3, radians), margin3 = m3 (0.2), scale s (64):
- * the paper's CM1. (m1,m2,m3) = (1,0,m) is CosFace exactly; (1,m,0) is ArcFace wherever
- * θ ≤ π − m.
+ * the paper's CM1. (m1,m2,m3) = (1,0,m) is CosFace (to rounding: cos(arccos c) for c); (1,m,0) is
+ * ArcFace wherever θ ≤ π − m.
  *
  * Fallback (our choice): past θ*, cos(m1θ + m2) would rise again. We continue with cos θ shifted
  * so that φ is continuous at θ* (both sides equal −1 − m3) and strictly decreasing in θ on all of
