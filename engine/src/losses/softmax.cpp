@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/softmax.h"
+
+#include "losses/common.h"
+#include "losses/margin_softmax_common.h"
+
+#include <cassert>
+#include <vector>
+
+namespace marginlab {
+
+LossOutput SoftmaxLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const bool labelsValid = detail::classLabelsMatch(input);
+    assert(labelsValid && "labels must lie in [0, number of class-weight rows)");
+    if (!labelsValid) return detail::invalidLabelsOutput(input, withGradient);
+    const Eigen::Index n = input.embeddings.rows();
+    const Eigen::Index classes = input.owned->rows();
+    if (n == 0) return detail::zeroOutput(input, withGradient);
+
+    // The un-normalized dot product x_i · w_c is exactly the linear classifier's logit.
+    const CrossDistance dot(DistanceSpec::dot(false), input.embeddings, *input.owned);
+    const Matrix& logitMatrix = dot.matrix();
+    Matrix gradLogits;
+    if (withGradient) gradLogits.resize(n, classes);
+    std::vector<Real> logits(static_cast<std::size_t>(classes));
+    std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
+
+    LossOutput out;
+    out.stats.tupleKind = "samples";
+    out.stats.tuples = n;
+    Real total = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const int y = input.labels[static_cast<std::size_t>(i)];
+        for (Eigen::Index k = 0; k < classes; ++k) logits[static_cast<std::size_t>(k)] = logitMatrix(i, k);
+        const Real term = detail::crossEntropy(logits, y, softmaxGrad);
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+        if (withGradient)
+            for (Eigen::Index k = 0; k < classes; ++k)
+                gradLogits(i, k) = softmaxGrad[static_cast<std::size_t>(k)] / static_cast<Real>(n);
+    }
+    out.value = total / static_cast<Real>(n);
+    if (withGradient) dot.backward(gradLogits, &out.gradEmbeddings, &out.gradOwned);
+    return out;
+}
+
+}  // namespace marginlab
