@@ -55,8 +55,7 @@ bool TrainerConfig::isValid(std::string* error) const {
             return fail("label " + std::to_string(labels[i]) + " of point " + std::to_string(i) + " is outside [0, " +
                         std::to_string(numClasses) + ")");
     std::string message;
-    auto loss = makeLoss(this->loss, &message);
-    if (!loss) return fail(message);
+    if (!makeLoss(this->loss, &message)) return fail(message);
     const LossInfo* info = findLoss(this->loss.name);
     if (miner) {
         if (!info->acceptsMiner) return fail("loss " + info->name + " does not use a miner");

@@ -19,13 +19,13 @@ namespace {
 
 using json::Json;
 
-struct Run {
+struct CliRun {
     int exitCode = -1;
     std::string out;
     std::string err;
 };
 
-Run runCli(const std::string& arguments, const std::string& input = {}) {
+CliRun runCli(const std::string& arguments, const std::string& input = {}) {
     static int counter = 0;
     const auto dir = std::filesystem::temp_directory_path() / ("marginlab-cli-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
@@ -34,7 +34,7 @@ Run runCli(const std::string& arguments, const std::string& input = {}) {
     std::ofstream(in) << input;
     const std::string command = std::string(MARGINLAB_CLI) + " " + arguments + " < " + in + " > " + out + " 2> " + err;
     const int status = std::system(command.c_str());
-    Run run;
+    CliRun run;
     run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     auto slurp = [](const std::string& path) {
         std::ifstream f(path);
@@ -56,7 +56,7 @@ Points randomMatrix(int rows, int cols, unsigned seed) {
 
 TEST(Cli, HelpForEveryCommand) {
     for (const char* command : {"--help", "loss --help", "train --help", "list --help"}) {
-        const Run run = runCli(command);
+        const CliRun run = runCli(command);
         EXPECT_EQ(run.exitCode, 0) << command;
         EXPECT_NE(run.out.find("marginlab-cli"), std::string::npos) << command;
     }
@@ -77,7 +77,7 @@ TEST(Cli, LossRoundTripMatchesTheEngine) {
                      {"labels", y},
                      {"weights", json::toJson(w)},
                      {"loss", {{"name", "arcface"}, {"params", {{"scale", 8.0}}}}}});
-    const Run run = runCli("loss -", Json{{"cases", cases}}.dump());
+    const CliRun run = runCli("loss -", Json{{"cases", cases}}.dump());
     ASSERT_EQ(run.exitCode, 0) << run.err;
     const Json results = Json::parse(run.out).at("results");
     ASSERT_EQ(results.size(), 2u);
@@ -111,7 +111,7 @@ class CliBadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(CliBadInput, GivesAMessageAndExitCodeTwo) {
     const BadCase& c = GetParam();
-    const Run run = runCli("loss -", c.input);
+    const CliRun run = runCli("loss -", c.input);
     EXPECT_EQ(run.exitCode, 2) << run.err;
     EXPECT_NE(run.err.find(c.expectedMessage), std::string::npos) << "stderr was: " << run.err;
     EXPECT_TRUE(run.out.empty());
@@ -149,7 +149,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadDistance",
                 R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": {"name": "contrastive", "distance": {"type": "lp", "power": 3}}})",
                 "expected 1 or 2"}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadCase>& param) { return std::string(param.param.name); });
 
 TEST(Cli, TrainPrintsOneRowPerStep) {
     const Json scene = {{"format", "marginlab-scene"},
@@ -158,7 +158,7 @@ TEST(Cli, TrainPrintsOneRowPerStep) {
                         {"loss", {{"name", "triplet_margin"}, {"params", {{"margin", 0.2}}}}},
                         {"optimizer", {{"type", "adam"}, {"learning_rate", 0.05}}},
                         {"seed", 5}};
-    const Run run = runCli("train - --steps 7", scene.dump());
+    const CliRun run = runCli("train - --steps 7", scene.dump());
     ASSERT_EQ(run.exitCode, 0) << run.err;
     std::istringstream lines(run.out);
     std::string line;
@@ -174,13 +174,13 @@ TEST(Cli, TrainPrintsOneRowPerStep) {
 
 TEST(Cli, TrainRejectsANewerSceneVersion) {
     const Json scene = {{"version", 99}, {"data", {{"generator", "blobs"}}}, {"loss", "contrastive"}};
-    const Run run = runCli("train - --steps 1", scene.dump());
+    const CliRun run = runCli("train - --steps 1", scene.dump());
     EXPECT_EQ(run.exitCode, 2);
     EXPECT_NE(run.err.find("newer MarginLab"), std::string::npos) << run.err;
 }
 
 TEST(Cli, TrainNeedsSteps) {
-    const Run run = runCli("train - --steps zero", "{}");
+    const CliRun run = runCli("train - --steps zero", "{}");
     EXPECT_EQ(run.exitCode, 2);
     EXPECT_NE(run.err.find("--steps needs a positive integer"), std::string::npos) << run.err;
 }

@@ -36,8 +36,9 @@ void expectSameSnapshot(const Snapshot& a, const Snapshot& b) {
     ASSERT_EQ(a.positions.size(), b.positions.size());
     EXPECT_EQ(0, std::memcmp(a.positions.data(), b.positions.data(), sizeof(Real) * a.positions.size()));
     ASSERT_EQ(a.owned.size(), b.owned.size());
-    if (a.owned.size())
+    if (a.owned.size()) {
         EXPECT_EQ(0, std::memcmp(a.owned.data(), b.owned.data(), sizeof(Real) * a.owned.size()));
+    }
     EXPECT_EQ(std::memcmp(&a.loss, &b.loss, sizeof(Real)), 0);
     EXPECT_EQ(a.stats.active, b.stats.active);
 }
