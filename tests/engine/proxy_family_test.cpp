@@ -111,9 +111,15 @@ Real referenceProxyNca(const Points& x, const Labels& y, const Points& proxies, 
             const Row a = rowOf(x, i), b = rowOf(proxies, c);
             Real value = 0;
             switch (kind) {
-            case NcaDistance::NormalizedSquared: value = -sigma * squaredDistance(unit(a), unit(b)); break;
-            case NcaDistance::RawSquared: value = -sigma * squaredDistance(a, b); break;
-            case NcaDistance::Cosine: value = sigma * dot(unit(a), unit(b)); break;
+                case NcaDistance::NormalizedSquared:
+                    value = -sigma * squaredDistance(unit(a), unit(b));
+                    break;
+                case NcaDistance::RawSquared:
+                    value = -sigma * squaredDistance(a, b);
+                    break;
+                case NcaDistance::Cosine:
+                    value = sigma * dot(unit(a), unit(b));
+                    break;
             }
             logits[static_cast<std::size_t>(c)] = value;
         }
@@ -121,7 +127,8 @@ Real referenceProxyNca(const Points& x, const Labels& y, const Points& proxies, 
         const Real top = *std::max_element(logits.begin(), logits.end());
         Real denominator = 0;
         for (Real v : logits) denominator += std::exp(v - top);
-        const Real q = std::exp(logits[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])] - top) / denominator;
+        const Real q =
+            std::exp(logits[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])] - top) / denominator;
         if (q == 0) continue;
         sum += -std::log(q);
         ++kept;
@@ -166,7 +173,9 @@ std::vector<Config> configs() {
     return {{12, 2, 3, 11}, {16, 3, 4, 12}, {20, 2, 4, 13}, {15, 3, 3, 14}, {18, 2, 3, 15}};
 }
 
-Points ownedFor(const Config& c, int blocks) { return randomPoints(blocks * c.classes, c.d, c.seed + 1000); }
+Points ownedFor(const Config& c, int blocks) {
+    return randomPoints(blocks * c.classes, c.d, c.seed + 1000);
+}
 
 // An orthogonal D×D matrix from the QR factorization of a random matrix.
 Matrix randomOrthogonal(int d, std::uint64_t seed) {
@@ -185,7 +194,8 @@ void expectRotationInvariant(const Loss& loss, const Points& x, const Labels& y,
     expectRelativeNear(b.value, a.value, 1e-12, "value");
     const Points expectedX = a.gradEmbeddings * q.transpose();
     const Points expectedOwned = a.gradOwned * q.transpose();
-    EXPECT_LT((b.gradEmbeddings - expectedX).cwiseAbs().maxCoeff(), 1e-12 * std::max(1.0, expectedX.cwiseAbs().maxCoeff()));
+    EXPECT_LT((b.gradEmbeddings - expectedX).cwiseAbs().maxCoeff(),
+              1e-12 * std::max(1.0, expectedX.cwiseAbs().maxCoeff()));
     EXPECT_LT((b.gradOwned - expectedOwned).cwiseAbs().maxCoeff(),
               1e-12 * std::max(1.0, expectedOwned.cwiseAbs().maxCoeff()));
 }
@@ -200,8 +210,8 @@ TEST(ProxyAnchorCatalog, EntriesDescribeTheFourLosses) {
         bool configurable;
     };
     for (const Expected& e : {Expected{"proxy_anchor", "ProxyAnchorLoss", 1, false},
-                              Expected{"proxy_nca", "ProxyNCALoss", 1, true}, Expected{"center", "", 2, false},
-                              Expected{"coco", "", 1, false}}) {
+                              Expected{"proxy_nca", "ProxyNCALoss", 1, true},
+                              Expected{"center", "", 2, false}, Expected{"coco", "", 1, false}}) {
         const LossInfo* info = findLoss(e.name);
         ASSERT_TRUE(info) << e.name;
         EXPECT_EQ(info->family, LossFamily::Proxy);
@@ -226,7 +236,8 @@ TEST(ProxyAnchorCatalog, DefaultsAreThoseOfPmlAndOfTheHeaders) {
     const Points owned1 = randomPoints(3, 2, 3), owned2 = randomPoints(6, 2, 4);
     auto same = [&](const std::string& name, ParamValues explicitDefaults, const Points& owned) {
         const Real a = make(name)->evaluate(LossInput{x, y, &owned}, false).value;
-        const Real b = make(name, std::move(explicitDefaults))->evaluate(LossInput{x, y, &owned}, false).value;
+        const Real b =
+            make(name, std::move(explicitDefaults))->evaluate(LossInput{x, y, &owned}, false).value;
         EXPECT_EQ(a, b) << name;
     };
     same("proxy_anchor", numbers({{"margin", 0.1}, {"alpha", 32.0}}), owned1);
@@ -243,7 +254,8 @@ TEST(ProxyAnchorCatalog, BadShapesAndLabelsThrow) {
     for (const char* name : {"proxy_anchor", "proxy_nca", "coco"}) {
         auto loss = make(name);
         EXPECT_NO_THROW(loss->evaluate(LossInput{x, y, &three}, true)) << name;
-        EXPECT_THROW(loss->evaluate(LossInput{x, y, &two}, true), std::invalid_argument) << name;  // label 2 ≥ C
+        EXPECT_THROW(loss->evaluate(LossInput{x, y, &two}, true), std::invalid_argument)
+            << name;  // label 2 ≥ C
         EXPECT_THROW(loss->evaluate(LossInput{x, y, &wide}, true), std::invalid_argument) << name;
         EXPECT_THROW(loss->evaluate(LossInput{x, y, nullptr}, true), std::invalid_argument) << name;
     }
@@ -297,8 +309,9 @@ TEST(ProxyAnchor, GradientMatchesFiniteDifferences) {
             const Points x = randomPoints(c.n, c.d, c.seed);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
             const Points proxies = ownedFor(c, 1);
-            const auto error = finiteDifferenceError(*make("proxy_anchor", numbers({{"alpha", 6.0}, {"margin", margin}})),
-                                                     LossInput{x, y, &proxies});
+            const auto error =
+                finiteDifferenceError(*make("proxy_anchor", numbers({{"alpha", 6.0}, {"margin", margin}})),
+                                      LossInput{x, y, &proxies});
             EXPECT_LT(error.embeddings, 1e-6) << c.seed;
             EXPECT_LT(error.owned, 1e-6) << c.seed;
         }
@@ -336,8 +349,10 @@ TEST(ProxyAnchor, AbsentClassIsNotInThePositiveDivisor) {
         Real ps = 0, ns = 0;
         for (int i = 0; i < 12; ++i) {
             const Real s = dot(unit(rowOf(x, i)), unit(rowOf(proxies, c)));
-            if (y[static_cast<std::size_t>(i)] == c) ps += std::exp(-alpha * (s - margin));
-            else ns += std::exp(alpha * (s + margin));
+            if (y[static_cast<std::size_t>(i)] == c)
+                ps += std::exp(-alpha * (s - margin));
+            else
+                ns += std::exp(alpha * (s + margin));
         }
         pos += std::log1p(ps);
         neg += std::log1p(ns);
@@ -365,8 +380,8 @@ TEST(ProxyAnchor, SingleClassHasNoNegativeTerm) {
 TEST(ProxyAnchor, RotationInvariance) {
     auto loss = make("proxy_anchor");
     for (const Config& c : configs())
-        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed), randomLabels(c.n, c.classes, c.seed + 1),
-                                ownedFor(c, 1), c.seed + 7);
+        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed),
+                                randomLabels(c.n, c.classes, c.seed + 1), ownedFor(c, 1), c.seed + 7);
 }
 
 TEST(ProxyAnchor, HandComputedTinyValue) {
@@ -411,11 +426,15 @@ TEST(ProxyNCA, OtherDistancesMatchReference) {
         const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
         const Points proxies = ownedFor(c, 1);
         const ParamValues p = numbers({{"softmax_scale", 2.0}});
-        const Real raw = make("proxy_nca", p, DistanceSpec::lp(2, false))->evaluate(LossInput{x, y, &proxies}, false).value;
+        const Real raw = make("proxy_nca", p, DistanceSpec::lp(2, false))
+                             ->evaluate(LossInput{x, y, &proxies}, false)
+                             .value;
         expectRelativeNear(raw, referenceProxyNca(x, y, proxies, 2.0, NcaDistance::RawSquared), 1e-9);
-        const Real cosine = make("proxy_nca", p, DistanceSpec::cosine())->evaluate(LossInput{x, y, &proxies}, false).value;
+        const Real cosine =
+            make("proxy_nca", p, DistanceSpec::cosine())->evaluate(LossInput{x, y, &proxies}, false).value;
         expectRelativeNear(cosine, referenceProxyNca(x, y, proxies, 2.0, NcaDistance::Cosine), 1e-9);
-        const auto error = finiteDifferenceError(*make("proxy_nca", p, DistanceSpec::lp(2, false)), LossInput{x, y, &proxies});
+        const auto error = finiteDifferenceError(*make("proxy_nca", p, DistanceSpec::lp(2, false)),
+                                                 LossInput{x, y, &proxies});
         EXPECT_LT(error.embeddings, 1e-6);
         EXPECT_LT(error.owned, 1e-6);
     }
@@ -427,8 +446,8 @@ TEST(ProxyNCA, GradientMatchesFiniteDifferences) {
             const Points x = randomPoints(c.n, c.d, c.seed);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
             const Points proxies = ownedFor(c, 1);
-            const auto error =
-                finiteDifferenceError(*make("proxy_nca", numbers({{"softmax_scale", sigma}})), LossInput{x, y, &proxies});
+            const auto error = finiteDifferenceError(*make("proxy_nca", numbers({{"softmax_scale", sigma}})),
+                                                     LossInput{x, y, &proxies});
             EXPECT_LT(error.embeddings, 1e-6) << c.seed;
             EXPECT_LT(error.owned, 1e-6) << c.seed;
         }
@@ -443,8 +462,11 @@ struct UnderflowCase {
     Labels y = {0, 1, 2, 0};
     UnderflowCase() {
         const Real third = 2 * std::numbers::pi / 3;
-        proxies << 1, 0, 2 * std::cos(third), 2 * std::sin(third), 0.5 * std::cos(2 * third), 0.5 * std::sin(2 * third);
-        auto at = [](Real angle, Real radius) { return Eigen::RowVector2d(radius * std::cos(angle), radius * std::sin(angle)); };
+        proxies << 1, 0, 2 * std::cos(third), 2 * std::sin(third), 0.5 * std::cos(2 * third),
+            0.5 * std::sin(2 * third);
+        auto at = [](Real angle, Real radius) {
+            return Eigen::RowVector2d(radius * std::cos(angle), radius * std::sin(angle));
+        };
         x.row(0) = at(std::numbers::pi / 3 + 0.001, 1.5);  // class 0, halfway to proxy 1: q = O(1)
         x.row(1) = at(std::numbers::pi / 3 - 0.002, 0.7);  // class 1, halfway to proxy 0: q = O(1)
         x.row(2) = at(0.0, 3.0);                           // class 2 on proxy 0: q = 0
@@ -478,7 +500,8 @@ TEST(ProxyNCA, AllUnderflowedGivesZero) {
     const UnderflowCase u;
     const Points x = u.x.bottomRows(2);
     const Labels y = {2, 0};
-    const LossOutput out = make("proxy_nca", numbers({{"softmax_scale", 300.0}}))->evaluate(LossInput{x, y, &u.proxies}, true);
+    const LossOutput out =
+        make("proxy_nca", numbers({{"softmax_scale", 300.0}}))->evaluate(LossInput{x, y, &u.proxies}, true);
     EXPECT_EQ(out.value, 0.0);
     EXPECT_EQ(out.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0);
     EXPECT_EQ(out.gradOwned.cwiseAbs().maxCoeff(), 0.0);
@@ -488,8 +511,8 @@ TEST(ProxyNCA, AllUnderflowedGivesZero) {
 TEST(ProxyNCA, RotationInvariance) {
     auto loss = make("proxy_nca", numbers({{"softmax_scale", 3.0}}));
     for (const Config& c : configs())
-        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed), randomLabels(c.n, c.classes, c.seed + 1),
-                                ownedFor(c, 1), c.seed + 7);
+        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed),
+                                randomLabels(c.n, c.classes, c.seed + 1), ownedFor(c, 1), c.seed + 7);
 }
 
 TEST(ProxyNCA, HandComputedTinyValue) {
@@ -502,7 +525,8 @@ TEST(ProxyNCA, HandComputedTinyValue) {
     Points proxies(2, 2);
     proxies << 1, 0, 0, 1;
     const Labels y = {0, 0};
-    EXPECT_NEAR(make("proxy_nca")->evaluate(LossInput{x, y, &proxies}, false).value, 1.1269280110429727, 1e-14);
+    EXPECT_NEAR(make("proxy_nca")->evaluate(LossInput{x, y, &proxies}, false).value, 1.1269280110429727,
+                1e-14);
 }
 
 // ================================ center ================================
@@ -513,7 +537,8 @@ TEST(CenterLoss, ValueMatchesReference) {
             const Points x = randomPoints(c.n, c.d, c.seed, 2.0);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
             const Points owned = ownedFor(c, 2);
-            const LossOutput out = make("center", numbers({{"lambda_c", lambda}}))->evaluate(LossInput{x, y, &owned}, true);
+            const LossOutput out =
+                make("center", numbers({{"lambda_c", lambda}}))->evaluate(LossInput{x, y, &owned}, true);
             expectRelativeNear(out.value, referenceCenter(x, y, owned, lambda), 1e-9);
             EXPECT_EQ(out.gradOwned.rows(), 2 * c.classes);
         }
@@ -525,7 +550,8 @@ TEST(CenterLoss, GradientMatchesFiniteDifferences) {
             const Points x = randomPoints(c.n, c.d, c.seed, 2.0);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
             const Points owned = ownedFor(c, 2);
-            const auto error = finiteDifferenceError(*make("center", numbers({{"lambda_c", lambda}})), LossInput{x, y, &owned});
+            const auto error = finiteDifferenceError(*make("center", numbers({{"lambda_c", lambda}})),
+                                                     LossInput{x, y, &owned});
             EXPECT_LT(error.embeddings, 1e-6) << c.seed;
             EXPECT_LT(error.owned, 1e-6) << c.seed;
         }
@@ -564,7 +590,9 @@ TEST(CenterLoss, CenterTermIsTranslationInvariant) {
         const LossOutput b = withLambda->evaluate(LossInput{xs, y, &ownedShifted}, true);
         expectRelativeNear(b.value, a.value, 1e-12);
         EXPECT_LT((b.gradEmbeddings - a.gradEmbeddings).cwiseAbs().maxCoeff(), 1e-12);
-        EXPECT_LT((b.gradOwned.bottomRows(c.classes) - a.gradOwned.bottomRows(c.classes)).cwiseAbs().maxCoeff(), 1e-12);
+        EXPECT_LT(
+            (b.gradOwned.bottomRows(c.classes) - a.gradOwned.bottomRows(c.classes)).cwiseAbs().maxCoeff(),
+            1e-12);
     }
 }
 
@@ -583,8 +611,8 @@ TEST(CenterLoss, SoftmaxPartIsNotTranslationInvariant) {
 TEST(CenterLoss, RotationInvariance) {
     auto loss = make("center", numbers({{"lambda_c", 0.5}}));
     for (const Config& c : configs())
-        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed), randomLabels(c.n, c.classes, c.seed + 1),
-                                ownedFor(c, 2), c.seed + 7);
+        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed),
+                                randomLabels(c.n, c.classes, c.seed + 1), ownedFor(c, 2), c.seed + 7);
 }
 
 TEST(CenterLoss, CentersMoveTowardsTheirClassMean) {
@@ -594,7 +622,8 @@ TEST(CenterLoss, CentersMoveTowardsTheirClassMean) {
     const Labels y = {0, 1, 0, 1, 0, 1, 0, 1, 0};
     const Points owned = randomPoints(6, 2, 52);  // C = 3, class 2 absent
     const Real lambda = 0.4;
-    const LossOutput out = make("center", numbers({{"lambda_c", lambda}}))->evaluate(LossInput{x, y, &owned}, true);
+    const LossOutput out =
+        make("center", numbers({{"lambda_c", lambda}}))->evaluate(LossInput{x, y, &owned}, true);
     for (int c = 0; c < 2; ++c) {
         Eigen::RowVector2d mean = Eigen::RowVector2d::Zero();
         int count = 0;
@@ -620,7 +649,8 @@ TEST(CenterLoss, HandComputedTinyValue) {
     Points owned(4, 2);
     owned << 1, 0, -1, 0, 1, 1, -1, -1;
     const Labels y = {0, 1};
-    const LossOutput out = make("center", numbers({{"lambda_c", 0.5}}))->evaluate(LossInput{x, y, &owned}, true);
+    const LossOutput out =
+        make("center", numbers({{"lambda_c", 0.5}}))->evaluate(LossInput{x, y, &owned}, true);
     EXPECT_NEAR(out.value, 1.7850375958014588, 1e-14);
     // ∂L/∂c0 = −(λ/N)(x0 − c0) = −0.25·(0, −1) = (0, 0.25)
     EXPECT_NEAR(out.gradOwned(2, 0), 0.0, 1e-15);
@@ -635,7 +665,8 @@ TEST(CoCo, ValueMatchesReference) {
             const Points x = randomPoints(c.n, c.d, c.seed);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
             const Points centroids = ownedFor(c, 1);
-            const LossOutput out = make("coco", numbers({{"scale", scale}}))->evaluate(LossInput{x, y, &centroids}, true);
+            const LossOutput out =
+                make("coco", numbers({{"scale", scale}}))->evaluate(LossInput{x, y, &centroids}, true);
             expectRelativeNear(out.value, referenceCoco(x, y, centroids, scale), 1e-9);
         }
 }
@@ -648,7 +679,8 @@ TEST(CoCo, GradientMatchesFiniteDifferences) {
             const Points x = randomPoints(c.n, c.d, c.seed);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 1);
             const Points centroids = ownedFor(c, 1);
-            const auto error = finiteDifferenceError(*make("coco", numbers({{"scale", scale}})), LossInput{x, y, &centroids});
+            const auto error = finiteDifferenceError(*make("coco", numbers({{"scale", scale}})),
+                                                     LossInput{x, y, &centroids});
             EXPECT_LT(error.embeddings, 1e-6) << c.seed;
             EXPECT_LT(error.owned, 1e-6) << c.seed;
         }
@@ -657,8 +689,8 @@ TEST(CoCo, GradientMatchesFiniteDifferences) {
 TEST(CoCo, RotationInvariance) {
     auto loss = make("coco");
     for (const Config& c : configs())
-        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed), randomLabels(c.n, c.classes, c.seed + 1),
-                                ownedFor(c, 1), c.seed + 7);
+        expectRotationInvariant(*loss, randomPoints(c.n, c.d, c.seed),
+                                randomLabels(c.n, c.classes, c.seed + 1), ownedFor(c, 1), c.seed + 7);
 }
 
 TEST(CoCo, ScaleInvariantInNorms) {

@@ -29,7 +29,8 @@ LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const
     for (Eigen::Index i = 0; i < n; ++i) {
         const int target = input.labels[static_cast<std::size_t>(i)];
         for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = logits(i, c);
-        const Real ce = detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+        const Real ce =
+            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
         offsets.row(i) = x.row(i) - centers.row(target);
         const Real squared = offsets.row(i).squaredNorm();
         crossEntropySum += ce;
@@ -50,7 +51,8 @@ LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const
     out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     out.gradOwned.topRows(classes).noalias() = gradLogits.transpose() * x;
     for (Eigen::Index i = 0; i < n; ++i)
-        out.gradOwned.row(classes + input.labels[static_cast<std::size_t>(i)]) -= (m_lambda * inverseN) * offsets.row(i);
+        out.gradOwned.row(classes + input.labels[static_cast<std::size_t>(i)]) -=
+            (m_lambda * inverseN) * offsets.row(i);
     return out;
 }
 

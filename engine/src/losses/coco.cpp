@@ -26,7 +26,8 @@ LossOutput CocoLoss::evaluate(const LossInput& input, bool withGradient) const {
     for (Eigen::Index i = 0; i < n; ++i) {
         const int target = input.labels[static_cast<std::size_t>(i)];
         for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = m_scale * s(i, c);
-        const Real term = detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+        const Real term =
+            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
         sum += term;
         if (term > 0.0) ++out.stats.active;
         if (withGradient)

@@ -38,8 +38,9 @@ std::vector<LossInfo> proxyFamilyLosses() {
         info.displayName = "Proxy anchor";
         info.family = LossFamily::Proxy;
         info.pmlName = "ProxyAnchorLoss";
-        info.formula = "Σ_c log(1+Σ_{y_i=c} e^{−α(s_ic−δ)}) / #present + Σ_c log(1+Σ_{y_i≠c} e^{α(s_ic+δ)}) / C, "
-                       "s = cos(x_i, p_c)";
+        info.formula =
+            "Σ_c log(1+Σ_{y_i=c} e^{−α(s_ic−δ)}) / #present + Σ_c log(1+Σ_{y_i≠c} e^{α(s_ic+δ)}) / C, "
+            "s = cos(x_i, p_c)";
         info.params = {
             numberParam("margin", 0.1, 0.0, 1.0,
                         "δ: positives are pulled until cos ≥ δ, negatives pushed until cos ≤ −δ"),

@@ -39,7 +39,8 @@ LossOutput ProxyNcaLoss::evaluate(const LossInput& input, bool withGradient) con
         for (Real v : row) denominator += std::exp(v - top);
         const Real q = std::exp(row[static_cast<std::size_t>(target)] - top) / denominator;
         if (q == 0.0) continue;
-        const Real term = detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+        const Real term =
+            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
         sum += term;
         if (term > 0.0) ++out.stats.active;
         ++kept;
