@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/center.h"
+
+#include "losses/common.h"
+#include "losses/proxy_support.h"
+
+#include <vector>
+
+namespace marginlab {
+
+LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const int classes = detail::ownedClassCount(input, 2, name());
+    const Eigen::Index n = input.embeddings.rows();
+    if (n == 0) return detail::zeroOutput(input, withGradient);
+
+    const Points& x = input.embeddings;
+    const auto weights = input.owned->topRows(classes);
+    const auto centers = input.owned->bottomRows(classes);
+    const Matrix logits = x * weights.transpose();  // N×C, ℓ_ic = w_c · x_i
+
+    LossOutput out;
+    out.stats.tupleKind = "samples";
+    out.stats.tuples = n;
+    Matrix gradLogits;
+    Points offsets(n, x.cols());  // x_i − c_{y_i}
+    if (withGradient) gradLogits.resize(n, classes);
+    std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
+    Real crossEntropySum = 0.0, centerSum = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const int target = input.labels[static_cast<std::size_t>(i)];
+        for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = logits(i, c);
+        const Real ce =
+            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+        offsets.row(i) = x.row(i) - centers.row(target);
+        const Real squared = offsets.row(i).squaredNorm();
+        crossEntropySum += ce;
+        centerSum += squared;
+        if (ce + 0.5 * m_lambda * squared > 0.0) ++out.stats.active;
+        if (withGradient)
+            for (int c = 0; c < classes; ++c) gradLogits(i, c) = grad[static_cast<std::size_t>(c)];
+    }
+    const Real inverseN = 1.0 / static_cast<Real>(n);
+    out.value = inverseN * (crossEntropySum + 0.5 * m_lambda * centerSum);
+    if (!withGradient) return out;
+
+    gradLogits *= inverseN;
+    // ∂/∂x_i = Σ_c g_ic w_c + (λ/N)(x_i − c_{y_i});  ∂/∂w_c = Σ_i g_ic x_i;
+    // ∂/∂c_c = −(λ/N) Σ_{i: y_i = c} (x_i − c_c).
+    out.gradEmbeddings.noalias() = gradLogits * weights;
+    out.gradEmbeddings += (m_lambda * inverseN) * offsets;
+    out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    out.gradOwned.topRows(classes).noalias() = gradLogits.transpose() * x;
+    for (Eigen::Index i = 0; i < n; ++i)
+        out.gradOwned.row(classes + input.labels[static_cast<std::size_t>(i)]) -=
+            (m_lambda * inverseN) * offsets.row(i);
+    return out;
+}
+
+}  // namespace marginlab

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/coco.h"
+
+#include "losses/common.h"
+#include "losses/proxy_support.h"
+
+#include <vector>
+
+namespace marginlab {
+
+LossOutput CocoLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const int classes = detail::ownedClassCount(input, 1, name());
+    const Eigen::Index n = input.embeddings.rows();
+    if (n == 0) return detail::zeroOutput(input, withGradient);
+
+    const CrossDistance cosine(DistanceSpec::cosine(), input.embeddings, *input.owned);
+    const Matrix& s = cosine.matrix();
+
+    LossOutput out;
+    out.stats.tupleKind = "samples";
+    out.stats.tuples = n;
+    Matrix gradS;
+    if (withGradient) gradS.resize(n, classes);
+    std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
+    Real sum = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const int target = input.labels[static_cast<std::size_t>(i)];
+        for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = m_scale * s(i, c);
+        const Real term =
+            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+        sum += term;
+        if (term > 0.0) ++out.stats.active;
+        if (withGradient)
+            for (int c = 0; c < classes; ++c) gradS(i, c) = grad[static_cast<std::size_t>(c)];
+    }
+    const Real inverseN = 1.0 / static_cast<Real>(n);
+    out.value = sum * inverseN;
+    if (withGradient) {
+        gradS *= m_scale * inverseN;  // ∂ℓ/∂s = α, and the mean's 1/N
+        cosine.backward(gradS, &out.gradEmbeddings, &out.gradOwned);
+    }
+    return out;
+}
+
+}  // namespace marginlab
