@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/circle.h"
+
+#include "losses/pair_family_support.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace marginlab {
+
+CircleLoss::CircleLoss(Real relaxation, Real scale) : m_relaxation(relaxation), m_scale(scale) {}
+
+LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const detail::PairCounts counts = detail::countPairs(labels);
+    if (counts.positives <= 1 && counts.negatives <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+
+    const SelfDistance distance(DistanceSpec::cosine(), input.embeddings);
+    const Matrix& s = distance.matrix();
+    const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
+    const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
+    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    Matrix gradMatrix;
+    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    std::vector<Real> exponent(static_cast<std::size_t>(n));
+    // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
+    std::vector<Real> slope(static_cast<std::size_t>(n));
+    Real total = 0.0;
+    for (int i = 0; i < n; ++i) {
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            const auto k = static_cast<std::size_t>(j);
+            if (labels[j] == labels[i]) {
+                const Real alpha = detail::relu(optimumPositive - s(i, j));
+                slope[k] = -m_scale * alpha;
+                exponent[k] = slope[k] * (s(i, j) - marginPositive);
+                topPositive = std::max(topPositive, exponent[k]);
+            } else {
+                const Real alpha = detail::relu(s(i, j) - optimumNegative);
+                slope[k] = m_scale * alpha;
+                exponent[k] = slope[k] * (s(i, j) - marginNegative);
+                topNegative = std::max(topNegative, exponent[k]);
+            }
+        }
+        // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
+        if (topPositive == minusInfinity || topNegative == minusInfinity) continue;
+        ++out.stats.tuples;
+        Real sumPositive = 0.0, sumNegative = 0.0;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            Real& z = exponent[static_cast<std::size_t>(j)];
+            const bool positive = labels[j] == labels[i];
+            z = std::exp(z - (positive ? topPositive : topNegative));
+            (positive ? sumPositive : sumNegative) += z;
+        }
+        const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
+        const Real term = detail::softplus(v);
+        // AvgNonZero: only terms > 0 count (softplus can underflow to exactly 0 for large γ).
+        if (!(term > 0.0)) continue;
+        total += term;
+        ++out.stats.active;
+        if (withGradient) {
+            const Real outer = detail::softplusDerivative(v);
+            for (int j = 0; j < n; ++j) {
+                if (j == i) continue;
+                const auto k = static_cast<std::size_t>(j);
+                const Real softmax = exponent[k] / (labels[j] == labels[i] ? sumPositive : sumNegative);
+                gradMatrix(i, j) = outer * softmax * slope[k];
+            }
+        }
+    }
+    if (out.stats.active == 0) {
+        LossOutput zero = detail::zeroOutputWithKind(input, withGradient, "anchors");
+        zero.stats.tuples = out.stats.tuples;
+        return zero;
+    }
+    const Real activeCount = static_cast<Real>(out.stats.active);
+    out.value = total / activeCount;
+    if (withGradient) {
+        gradMatrix /= activeCount;  // the AvgNonZero count is a constant in the backward pass
+        out.gradEmbeddings = distance.backward(gradMatrix);
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+}  // namespace marginlab

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/multi_similarity.h"
+
+#include "losses/pair_family_support.h"
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace marginlab {
+
+MultiSimilarityLoss::MultiSimilarityLoss(Real positiveScale, Real negativeScale, Real base)
+    : m_positiveScale(positiveScale), m_negativeScale(negativeScale), m_base(base) {}
+
+LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+
+    // Which pairs each anchor sees. Mined lists are written into a mask, exactly as PML's
+    // GenericPairLoss does (pos_mask[a1, p] = 1): a pair listed twice counts once.
+    std::optional<detail::PairMask> mask;
+    Count positiveListed = 0, negativeListed = 0;
+    const bool mined = input.tuples && !(input.tuples->kind == Tuples::Kind::All && !input.tuples->filter);
+    if (mined) {
+        std::vector<Pair> positives, negatives;
+        materializePairs(*input.tuples, input.embeddings, labels, &positives, &negatives);
+        positiveListed = static_cast<Count>(positives.size());
+        negativeListed = static_cast<Count>(negatives.size());
+        if (positiveListed > 1 || negativeListed > 1) mask = detail::PairMask::fromPairs(n, positives, negatives);
+    } else {
+        const detail::PairCounts counts = detail::countPairs(labels);
+        positiveListed = counts.positives;
+        negativeListed = counts.negatives;
+        if (positiveListed > 1 || negativeListed > 1) mask = detail::PairMask::fromLabels(labels);
+    }
+    // PML: "every index list has length ≤ 1" → 0.
+    if (!mask) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+
+    const SelfDistance distance(DistanceSpec::cosine(), input.embeddings);
+    const Matrix& s = distance.matrix();
+    const Real anchorCount = static_cast<Real>(n);
+
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = n;
+    Matrix gradMatrix;
+    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    std::vector<Real> exponent(static_cast<std::size_t>(n));
+    std::vector<std::uint8_t> kind(static_cast<std::size_t>(n));  // 0 none, 1 positive, 2 negative
+    Real total = 0.0;
+    for (int i = 0; i < n; ++i) {
+        // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
+        Real topPositive = 0.0, topNegative = 0.0;
+        bool anyPositive = false, anyNegative = false;
+        for (int j = 0; j < n; ++j) {
+            const auto k = static_cast<std::size_t>(j);
+            kind[k] = 0;
+            if (mask->positive(i, j)) {
+                kind[k] = 1;
+                exponent[k] = -m_positiveScale * (s(i, j) - m_base);
+                topPositive = std::max(topPositive, exponent[k]);
+                anyPositive = true;
+            } else if (mask->negative(i, j)) {
+                kind[k] = 2;
+                exponent[k] = m_negativeScale * (s(i, j) - m_base);
+                topNegative = std::max(topNegative, exponent[k]);
+                anyNegative = true;
+            }
+        }
+        if (!anyPositive && !anyNegative) continue;
+        Real sumPositive = std::exp(-topPositive), sumNegative = std::exp(-topNegative);
+        for (int j = 0; j < n; ++j) {
+            const auto k = static_cast<std::size_t>(j);
+            if (kind[k] == 0) continue;
+            exponent[k] = std::exp(exponent[k] - (kind[k] == 1 ? topPositive : topNegative));
+            (kind[k] == 1 ? sumPositive : sumNegative) += exponent[k];
+        }
+        const Real termPositive = anyPositive ? (topPositive + std::log(sumPositive)) / m_positiveScale : 0.0;
+        const Real termNegative = anyNegative ? (topNegative + std::log(sumNegative)) / m_negativeScale : 0.0;
+        const Real term = termPositive + termNegative;
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+        if (withGradient)
+            for (int j = 0; j < n; ++j) {
+                const auto k = static_cast<std::size_t>(j);
+                // (1/α)·softmax·(−α) = −softmax for positives, (1/β)·softmax·β = +softmax for negatives.
+                if (kind[k] == 1) gradMatrix(i, j) = -exponent[k] / sumPositive / anchorCount;
+                else if (kind[k] == 2) gradMatrix(i, j) = exponent[k] / sumNegative / anchorCount;
+            }
+    }
+    out.value = total / anchorCount;
+    if (withGradient) {
+        out.gradEmbeddings = distance.backward(gradMatrix);
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+}  // namespace marginlab

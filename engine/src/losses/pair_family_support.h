@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// Internal helpers of the pair-family losses (lifted structure, circle, multi-similarity, soft
+// nearest neighbor, NCE): pair counting, pair masks and stable scalar functions.
+#pragma once
+
+#include "losses/common.h"
+#include "marginlab/tuples.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <vector>
+
+namespace marginlab::detail {
+
+/// Numbers of ordered positive pairs (a ≠ p, same label) and ordered negative pairs, in O(N log N).
+struct PairCounts {
+    Count positives = 0;
+    Count negatives = 0;
+};
+
+inline PairCounts countPairs(const Labels& labels) {
+    std::map<int, Count> perClass;
+    for (int label : labels) ++perClass[label];
+    const Count n = static_cast<Count>(labels.size());
+    PairCounts counts;
+    Count sameLabel = 0;  // ordered pairs with equal labels, the diagonal included
+    for (const auto& [label, members] : perClass) sameLabel += members * members;
+    counts.positives = sameLabel - n;
+    counts.negatives = n * n - sameLabel;
+    return counts;
+}
+
+/// log(e^a + e^b) for finite a, b without overflow.
+inline Real logAddExp(Real a, Real b) {
+    const Real top = std::max(a, b);
+    return top + std::log1p(std::exp(-std::abs(a - b)));
+}
+
+/**
+ * An N×N pair mask: bit 1 = (i,j) is a positive pair, bit 2 = a negative pair. Built from the
+ * labels (all pairs) or from explicit pair lists, where a pair listed twice is simply set twice
+ * (PML writes the mined lists into masks the same way).
+ */
+class PairMask {
+public:
+    static constexpr std::uint8_t positiveBit = 1;
+    static constexpr std::uint8_t negativeBit = 2;
+
+    static PairMask fromLabels(const Labels& labels) {
+        const int n = static_cast<int>(labels.size());
+        PairMask mask(n);
+        for (int i = 0; i < n; ++i)
+            for (int j = 0; j < n; ++j) {
+                if (labels[i] != labels[j]) mask.m_bits[mask.index(i, j)] = negativeBit;
+                else if (i != j) mask.m_bits[mask.index(i, j)] = positiveBit;
+            }
+        return mask;
+    }
+
+    static PairMask fromPairs(int n, const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {
+        PairMask mask(n);
+        for (const Pair& pair : positives) mask.m_bits[mask.index(pair[0], pair[1])] |= positiveBit;
+        for (const Pair& pair : negatives) mask.m_bits[mask.index(pair[0], pair[1])] |= negativeBit;
+        return mask;
+    }
+
+    bool positive(int i, int j) const { return (m_bits[index(i, j)] & positiveBit) != 0; }
+    bool negative(int i, int j) const { return (m_bits[index(i, j)] & negativeBit) != 0; }
+
+private:
+    explicit PairMask(int n) : m_size(n), m_bits(static_cast<std::size_t>(n) * static_cast<std::size_t>(n), 0) {}
+    std::size_t index(int i, int j) const {
+        return static_cast<std::size_t>(i) * static_cast<std::size_t>(m_size) + static_cast<std::size_t>(j);
+    }
+
+    int m_size;
+    std::vector<std::uint8_t> m_bits;
+};
+
+/// The "no valid tuples" output with the statistics header filled in.
+inline LossOutput zeroOutputWithKind(const LossInput& input, bool withGradient, const char* tupleKind) {
+    LossOutput out = zeroOutput(input, withGradient);
+    out.stats.tupleKind = tupleKind;
+    return out;
+}
+
+}  // namespace marginlab::detail
