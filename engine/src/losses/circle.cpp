@@ -17,16 +17,15 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives <= 1 && counts.negatives <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
-    const SelfDistance distance(DistanceSpec::cosine(), input.embeddings);
-    const Matrix& s = distance.matrix();
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
+    const Matrix& s = workspace.matrix();
     const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
     const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
 
     LossOutput out;
     out.stats.tupleKind = "anchors";
-    Matrix gradMatrix;
-    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     std::vector<Real> exponent(static_cast<std::size_t>(n));
     // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
     std::vector<Real> slope(static_cast<std::size_t>(n));
@@ -84,7 +83,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     out.value = total / activeCount;
     if (withGradient) {
         gradMatrix /= activeCount;  // the AvgNonZero count is a constant in the backward pass
-        out.gradEmbeddings = distance.backward(gradMatrix);
+        out.gradEmbeddings = workspace.backward();
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -20,8 +20,8 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives <= 1 && counts.negatives <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& m = distance.matrix();
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
+    const Matrix& m = workspace.matrix();
     const Real sign = m_distance.orderSign();  // PML's margin(): x − y for a distance, y − x for a similarity
     const Real anchorCount = static_cast<Real>(n);
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
@@ -29,8 +29,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
-    Matrix gradMatrix;
-    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     std::vector<Real> exponent(static_cast<std::size_t>(n));  // one row of z (positives and negatives)
     Real total = 0.0;
     for (int i = 0; i < n; ++i) {
@@ -72,7 +71,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     }
     out.value = total / anchorCount;
     if (withGradient) {
-        out.gradEmbeddings = distance.backward(gradMatrix);
+        out.gradEmbeddings = workspace.backward();
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

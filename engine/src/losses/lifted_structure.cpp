@@ -17,14 +17,17 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives == 0 || counts.negatives == 0) return detail::zeroOutputWithKind(input, withGradient, "pairs");
 
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& m = distance.matrix();
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
+    const Matrix& m = workspace.matrix();
     // PML's margin(x, y) is x − y for a distance and y − x for a similarity: one sign covers both.
     const Real sign = m_distance.orderSign();
 
     // Per sample i: L_i = log Σ_{n∈N(i)} e^{t_in}, t_in = sign·(mn − M_in). The shifted
-    // exponentials are kept (0 off the negatives) because every positive pair of i reuses them.
-    Matrix shifted = Matrix::Zero(n, n);
+    // exponentials are kept (0 off the negatives) for the backward pass, in a per-thread buffer
+    // reused across calls (a fresh N×N buffer costs more in page faults than the arithmetic).
+    thread_local Matrix shifted;
+    shifted.resize(n, n);
+    shifted.setZero();
     Vector rowSum(n), rowLog(n);
     for (int i = 0; i < n; ++i) {
         Real top = -std::numeric_limits<Real>::infinity();
@@ -45,12 +48,9 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     out.stats.tupleKind = "pairs";
     out.stats.tuples = counts.positives;
     const Real pairCount = static_cast<Real>(counts.positives);
-    Matrix gradMatrix;
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     Vector rowWeight;  // Σ over the pairs using row i of ∂L/∂L_i
-    if (withGradient) {
-        gradMatrix = Matrix::Zero(n, n);
-        rowWeight = Vector::Zero(n);
-    }
+    if (withGradient) rowWeight = Vector::Zero(n);
     Real total = 0.0;
     for (int a = 0; a < n; ++a)
         for (int p = 0; p < n; ++p) {
@@ -76,7 +76,7 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             const Real scale = -sign * rowWeight(i) / rowSum(i);
             gradMatrix.row(i) += scale * shifted.row(i);
         }
-        out.gradEmbeddings = distance.backward(gradMatrix);
+        out.gradEmbeddings = workspace.backward();
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -18,7 +18,8 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
     const int n = static_cast<int>(labels.size());
 
     // Which pairs each anchor sees. Mined lists are written into a mask, exactly as PML's
-    // GenericPairLoss does (pos_mask[a1, p] = 1): a pair listed twice counts once.
+    // GenericPairLoss does (pos_mask[a1, p] = 1): a pair listed twice counts once. Without a
+    // miner the labels decide directly (no mask to allocate).
     std::optional<detail::PairMask> mask;
     Count positiveListed = 0, negativeListed = 0;
     const bool mined = input.tuples && !(input.tuples->kind == Tuples::Kind::All && !input.tuples->filter);
@@ -27,25 +28,29 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         materializePairs(*input.tuples, input.embeddings, labels, &positives, &negatives);
         positiveListed = static_cast<Count>(positives.size());
         negativeListed = static_cast<Count>(negatives.size());
-        if (positiveListed > 1 || negativeListed > 1) mask = detail::PairMask::fromPairs(n, positives, negatives);
+        mask = detail::PairMask::fromPairs(n, positives, negatives);
     } else {
         const detail::PairCounts counts = detail::countPairs(labels);
         positiveListed = counts.positives;
         negativeListed = counts.negatives;
-        if (positiveListed > 1 || negativeListed > 1) mask = detail::PairMask::fromLabels(labels);
     }
     // PML: "every index list has length ≤ 1" → 0.
-    if (!mask) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    if (positiveListed <= 1 && negativeListed <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    // 1 = positive pair, 2 = negative pair, 0 = not used (a mined pair in both lists is taken as positive).
+    auto pairKind = [&](int i, int j) -> std::uint8_t {
+        if (mask) return mask->positive(i, j) ? 1 : (mask->negative(i, j) ? 2 : 0);
+        if (labels[i] != labels[j]) return 2;
+        return i != j ? 1 : 0;
+    };
 
-    const SelfDistance distance(DistanceSpec::cosine(), input.embeddings);
-    const Matrix& s = distance.matrix();
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
+    const Matrix& s = workspace.matrix();
     const Real anchorCount = static_cast<Real>(n);
 
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
-    Matrix gradMatrix;
-    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     std::vector<Real> exponent(static_cast<std::size_t>(n));
     std::vector<std::uint8_t> kind(static_cast<std::size_t>(n));  // 0 none, 1 positive, 2 negative
     Real total = 0.0;
@@ -55,14 +60,12 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         bool anyPositive = false, anyNegative = false;
         for (int j = 0; j < n; ++j) {
             const auto k = static_cast<std::size_t>(j);
-            kind[k] = 0;
-            if (mask->positive(i, j)) {
-                kind[k] = 1;
+            kind[k] = pairKind(i, j);
+            if (kind[k] == 1) {
                 exponent[k] = -m_positiveScale * (s(i, j) - m_base);
                 topPositive = std::max(topPositive, exponent[k]);
                 anyPositive = true;
-            } else if (mask->negative(i, j)) {
-                kind[k] = 2;
+            } else if (kind[k] == 2) {
                 exponent[k] = m_negativeScale * (s(i, j) - m_base);
                 topNegative = std::max(topNegative, exponent[k]);
                 anyNegative = true;
@@ -91,7 +94,7 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
     }
     out.value = total / anchorCount;
     if (withGradient) {
-        out.gradEmbeddings = distance.backward(gradMatrix);
+        out.gradEmbeddings = workspace.backward();
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -55,12 +55,26 @@ NoiseContrastiveSampler::NoiseContrastiveSampler(std::uint64_t seed, int anchor)
     : m_engine(splitMix64(seed ^ splitMix64(static_cast<std::uint64_t>(anchor)))) {}
 
 int NoiseContrastiveSampler::drawIndex(int count) {
-    const auto range = static_cast<std::uint64_t>(count);
-    // Outputs below 2^64 mod count would make the low residues more likely: reject them.
-    const std::uint64_t threshold = (0 - range) % range;
+    // Lemire's multiply-shift on 32-bit halves of the engine's output, with rejection of the
+    // few low products that would bias the result; the threshold 2^32 mod count is computed once
+    // per count (a 64-bit division per draw was a large part of the loss's time).
+    const auto range = static_cast<std::uint32_t>(count);
+    if (range != m_range) {
+        m_range = range;
+        m_threshold = static_cast<std::uint32_t>((std::uint64_t(1) << 32) % range);
+    }
     for (;;) {
-        const std::uint64_t r = m_engine();
-        if (r >= threshold) return static_cast<int>(r % range);
+        if (!m_hasSpare) {
+            const std::uint64_t r = m_engine();
+            m_spare = static_cast<std::uint32_t>(r >> 32);
+            m_hasSpare = true;
+            const std::uint64_t product = static_cast<std::uint64_t>(static_cast<std::uint32_t>(r)) * range;
+            if (static_cast<std::uint32_t>(product) >= m_threshold) return static_cast<int>(product >> 32);
+        } else {
+            m_hasSpare = false;
+            const std::uint64_t product = static_cast<std::uint64_t>(m_spare) * range;
+            if (static_cast<std::uint32_t>(product) >= m_threshold) return static_cast<int>(product >> 32);
+        }
     }
 }
 
@@ -89,16 +103,15 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
     if (counts.positives == 0 || counts.negatives == 0 || m_negativesPerPair < 1)
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
 
-    const SelfDistance distance(DistanceSpec::cosine(), input.embeddings);
-    const Matrix& s = distance.matrix();
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
+    const Matrix& s = workspace.matrix();
     const Real inverseTemperature = 1.0 / m_temperature;
     const Real pairCount = static_cast<Real>(counts.positives);
 
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = counts.positives;
-    Matrix gradMatrix;
-    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     Real total = 0.0;
     // Data term −log σ(s_ap/τ), once per ordered positive pair.
     for (int a = 0; a < n; ++a)
@@ -109,17 +122,35 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
             // d(−log σ(v))/dv = −σ(−v)
             if (withGradient) gradMatrix(a, p) -= complement * inverseTemperature / pairCount;
         }
-    // Noise terms −log σ(−s_an/τ), drawn on the fly (nothing of size |P|·K is stored).
+    // Noise terms −log σ(−s_an/τ), drawn on the fly (nothing of size |P|·K is stored). Draws of
+    // one anchor are counted per negative first, so each distinct (a,n) is evaluated once.
+    std::vector<int> draws(static_cast<std::size_t>(n), 0);
+    int currentAnchor = -1;
+    auto flushAnchor = [&]() {
+        if (currentAnchor < 0) return;
+        const int a = currentAnchor;
+        for (int j = 0; j < n; ++j) {
+            const int times = draws[static_cast<std::size_t>(j)];
+            if (times == 0) continue;
+            draws[static_cast<std::size_t>(j)] = 0;
+            Real complement = 0.0;  // σ(v) for v = s_an/τ
+            total -= times * logSigmoid(-s(a, j) * inverseTemperature, &complement);
+            // d(−log σ(−v))/dv = σ(v)
+            if (withGradient) gradMatrix(a, j) += times * complement * inverseTemperature / pairCount;
+        }
+    };
     forEachNoiseSample(labels, input.sampleSeed, m_negativesPerPair, [&](int a, int, int negative) {
-        Real complement = 0.0;  // σ(v) for v = s_an/τ
-        total -= logSigmoid(-s(a, negative) * inverseTemperature, &complement);
-        // d(−log σ(−v))/dv = σ(v)
-        if (withGradient) gradMatrix(a, negative) += complement * inverseTemperature / pairCount;
+        if (a != currentAnchor) {
+            flushAnchor();
+            currentAnchor = a;
+        }
+        ++draws[static_cast<std::size_t>(negative)];
     });
+    flushAnchor();
     out.value = total / pairCount;
     out.stats.active = counts.positives;  // every ℓ_ap > 0
     if (withGradient) {
-        out.gradEmbeddings = distance.backward(gradMatrix);
+        out.gradEmbeddings = workspace.backward();
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

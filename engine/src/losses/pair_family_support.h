@@ -80,6 +80,39 @@ private:
     std::vector<std::uint8_t> m_bits;
 };
 
+/**
+ * The pairwise matrix of the pair-family losses: the same entries and gradients as SelfDistance
+ * (distance.h), computed into buffers that are reused across calls on the same thread.
+ *
+ * Why not SelfDistance directly: at N = 1024 every fresh N×N buffer (8 MB) costs more in page
+ * faults than the whole loss arithmetic on this machine, and SelfDistance allocates its matrix
+ * plus an N×N temporary in each backward pass. Here the matrix and the gradient matrix live in a
+ * thread_local workspace (O(N²) memory kept per thread between calls) and backward() needs no
+ * further N×N temporary.
+ *
+ * Usage: `PairwiseWorkspace& w = pairwiseWorkspace(spec, x, withGradient);` then read w.matrix(),
+ * accumulate ∂L/∂M into w.gradient() (zeroed when withGradient) and call w.backward().
+ * Not re-entrant: one loss evaluation per thread at a time (evaluate() never nests).
+ */
+class PairwiseWorkspace {
+public:
+    void compute(const DistanceSpec& spec, const Points& x, bool withGradient);
+    const Matrix& matrix() const { return m_matrix; }
+    Matrix& gradient() { return m_gradient; }
+    /// ∂L/∂x from gradient() = ∂L/∂M (the diagonal is ignored: no loss here uses M_ii).
+    Points backward();
+
+private:
+    DistanceSpec m_spec;
+    Vector m_norms;
+    Points m_embedded;
+    Matrix m_matrix;
+    Matrix m_gradient;
+};
+
+/// This thread's workspace, filled for `spec` and `x`.
+PairwiseWorkspace& pairwiseWorkspace(const DistanceSpec& spec, const Points& x, bool withGradient);
+
 /// The "no valid tuples" output with the statistics header filled in.
 inline LossOutput zeroOutputWithKind(const LossInput& input, bool withGradient, const char* tupleKind) {
     LossOutput out = zeroOutput(input, withGradient);

@@ -18,16 +18,15 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives == 0) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& m = distance.matrix();
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
+    const Matrix& m = workspace.matrix();
     // logits z_ik = −δ_ik / T with δ the ordering distance (δ = d, or −s for a similarity)
     const Real factor = -m_distance.orderSign() / m_temperature;
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
 
     LossOutput out;
     out.stats.tupleKind = "anchors";
-    Matrix gradMatrix;
-    if (withGradient) gradMatrix = Matrix::Zero(n, n);
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     std::vector<Real> shiftedAll(static_cast<std::size_t>(n)), shiftedPositive(static_cast<std::size_t>(n));
     Real total = 0.0;
     for (int i = 0; i < n; ++i) {
@@ -75,7 +74,7 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     out.value = total / anchorCount;
     if (withGradient) {
         gradMatrix /= anchorCount;
-        out.gradEmbeddings = distance.backward(gradMatrix);
+        out.gradEmbeddings = workspace.backward();
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -17,10 +17,10 @@
  * STOCHASTIC in the batch (each evaluation with a new seed sees other noise) but DETERMINISTIC
  * given LossInput::sampleSeed: the same seed gives the same samples, value and gradient.
  * Sampling (see NoiseContrastiveSampler, noiseContrastiveNegatives): anchor a has its own
- * std::mt19937_64 stream derived from (seed, a); it visits a's positives p in increasing index order and for each
- * draws K indices uniformly from a's negatives listed in increasing index order
- * (rejection sampling on the raw 64-bit output, so the draw does not depend on the standard
- * library's distributions). O(N²) time and memory (samples are drawn on the fly).
+ * std::mt19937_64 stream derived from (seed, a); it visits a's positives p in increasing index
+ * order and for each draws K indices uniformly from a's negatives listed in increasing index
+ * order (own unbiased integer sampling, so the draws do not depend on the standard library).
+ * O(N²) time and memory (samples are drawn on the fly, nothing of size |P|·K is stored).
  */
 #pragma once
 
@@ -39,12 +39,17 @@ namespace marginlab {
 class NoiseContrastiveSampler {
 public:
     NoiseContrastiveSampler(std::uint64_t seed, int anchor);
-    /// A uniform index in [0, count), count ≥ 1, by rejection on the raw 64-bit output
-    /// (std::uniform_int_distribution differs between standard libraries).
+    /// A uniform index in [0, count), 1 ≤ count < 2^31: Lemire's multiply-shift with rejection on
+    /// the two 32-bit halves of each engine output, low half first (std::uniform_int_distribution
+    /// differs between standard libraries; this does not).
     int drawIndex(int count);
 
 private:
     std::mt19937_64 m_engine;
+    std::uint32_t m_range = 0;      // the count m_threshold belongs to
+    std::uint32_t m_threshold = 0;  // 2^32 mod range: products whose low half is below it are rejected
+    std::uint32_t m_spare = 0;      // the unused high half of the last engine output
+    bool m_hasSpare = false;
 };
 
 /**
