@@ -52,60 +52,42 @@ void PairwiseWorkspace::compute(const DistanceSpec& spec, const Points& x, bool 
     }
 }
 
-namespace {
-
-/**
- * One pass over G (row-major) accumulating ∂L/∂e for every kind of matrix: for each entry,
- *   similarity:  ∂(e_i·e_j)/∂e_i = e_j,  ∂/∂e_j = e_i
- *   Lp:          ∂M_ij/∂e_i = c_ij (e_i − e_j) = −∂M_ij/∂e_j, c = 1/‖e_i − e_j‖ (power 1; 0 for
- *                coinciding points, a subgradient) or 2 (power 2).
- * Fused by hand: Eigen's G·E and Gᵀ·E with D = 2 spend their time packing the N×N matrix.
- */
-template <int Dimension>
-Points accumulateGradient(const Matrix& g, const Matrix& m, const Points& e, const DistanceSpec& spec) {
-    const Eigen::Index n = e.rows();
-    const Eigen::Index d = Dimension > 0 ? Dimension : e.cols();
-    Points grad = Points::Zero(n, e.cols());
-    const Real* data = e.data();
-    Real* out = grad.data();
-    const bool similarity = spec.isSimilarity();
-    const bool euclidean = spec.power == 1;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const Real* row = data + i * d;
-        const Real* gradientRow = g.data() + i * n;
-        const Real* matrixRow = m.data() + i * n;
-        Real* outRow = out + i * d;
-        for (Eigen::Index j = 0; j < n; ++j) {
-            const Real gij = gradientRow[j];
-            if (gij == 0.0 || j == i) continue;  // the diagonal is constant for every loss here
-            const Real* other = data + j * d;
-            Real* outOther = out + j * d;
-            if (similarity) {
-                for (Eigen::Index k = 0; k < d; ++k) {
-                    outRow[k] += gij * other[k];
-                    outOther[k] += gij * row[k];
-                }
+Points PairwiseWorkspace::backward() {
+    // Row by row of G, with the embeddings and the result stored column by column, so that every
+    // step is a vectorizable dot product or axpy over a whole row (Eigen's G·E and Gᵀ·E spend their
+    // time packing the N×N matrix when D = 2, and a scatter loop does not vectorize). For row j:
+    //   similarity:  ∂(e_j·e_i)/∂e_j = e_i,  ∂/∂e_i = e_j
+    //   Lp:          ∂M_ji/∂e_j = c_ji (e_j − e_i) = −∂M_ji/∂e_i, c = 1/‖e_j − e_i‖ (power 1; 0 for
+    //                coinciding points, a subgradient) or 2 (power 2).
+    using ColumnMajor = Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+    const Eigen::Index n = m_embedded.rows();
+    const Eigen::Index d = m_embedded.cols();
+    const ColumnMajor columns = m_embedded;
+    ColumnMajor grad = ColumnMajor::Zero(n, d);
+    m_gradient.diagonal().setZero();  // M_jj is constant for every loss here
+    Eigen::ArrayXd weight(n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+        const auto g = m_gradient.row(j).transpose().array();
+        if (m_spec.isSimilarity()) {
+            for (Eigen::Index k = 0; k < d; ++k) {
+                grad(j, k) += (g * columns.col(k).array()).sum();
+                grad.col(k).array() += g * columns(j, k);
+            }
+        } else {
+            if (m_spec.power == 1) {
+                const auto distance = m_matrix.row(j).transpose().array();
+                weight = (distance > 0.0).select(g / distance, 0.0);
             } else {
-                Real weight = 2.0 * gij;
-                if (euclidean) weight = matrixRow[j] > 0.0 ? gij / matrixRow[j] : 0.0;
-                for (Eigen::Index k = 0; k < d; ++k) {
-                    const Real step = weight * (row[k] - other[k]);
-                    outRow[k] += step;
-                    outOther[k] -= step;
-                }
+                weight = 2.0 * g;
+            }
+            const Real weightSum = weight.sum();
+            for (Eigen::Index k = 0; k < d; ++k) {
+                grad(j, k) += columns(j, k) * weightSum - (weight * columns.col(k).array()).sum();
+                grad.col(k).array() += weight * (columns.col(k).array() - columns(j, k));
             }
         }
     }
-    return grad;
-}
-
-}  // namespace
-
-Points PairwiseWorkspace::backward() {
-    Points gradEmbedded;
-    if (m_embedded.cols() == 2) gradEmbedded = accumulateGradient<2>(m_gradient, m_matrix, m_embedded, m_spec);
-    else if (m_embedded.cols() == 3) gradEmbedded = accumulateGradient<3>(m_gradient, m_matrix, m_embedded, m_spec);
-    else gradEmbedded = accumulateGradient<0>(m_gradient, m_matrix, m_embedded, m_spec);
+    const Points gradEmbedded = grad;
     if (!m_spec.normalizes()) return gradEmbedded;
     return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
 }
