@@ -66,11 +66,12 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         ++out.stats.active;
         if (withGradient) {
             const Real outer = detail::softplusDerivative(v);
+            const Real positiveFactor = outer / sumPositive, negativeFactor = outer / sumNegative;
             for (int j = 0; j < n; ++j) {
                 if (j == i) continue;
                 const auto k = static_cast<std::size_t>(j);
-                const Real softmax = exponent[k] / (labels[j] == labels[i] ? sumPositive : sumNegative);
-                gradMatrix(i, j) = outer * softmax * slope[k];
+                // softplus' × softmax weight × ∂z/∂s with α frozen
+                gradMatrix(i, j) = exponent[k] * slope[k] * (labels[j] == labels[i] ? positiveFactor : negativeFactor);
             }
         }
     }

@@ -60,14 +60,17 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         if (term <= 0.0) continue;
         total += term;
         ++out.stats.active;
-        if (withGradient)
+        if (withGradient) {
+            // softmax weight × ∂z/∂M (sign for positives, −sign for negatives), mean over anchors;
+            // the row factors are hoisted so the N² loop has no division.
+            const Real positiveFactor = sign / (sumPositive * anchorCount);
+            const Real negativeFactor = -sign / (sumNegative * anchorCount);
             for (int j = 0; j < n; ++j) {
                 if (j == i) continue;
                 const Real e = exponent[static_cast<std::size_t>(j)];
-                // softmax weight × ∂z/∂M (sign for positives, −sign for negatives), mean over anchors
-                gradMatrix(i, j) = labels[j] == labels[i] ? sign * e / sumPositive / anchorCount
-                                                          : -sign * e / sumNegative / anchorCount;
+                gradMatrix(i, j) = e * (labels[j] == labels[i] ? positiveFactor : negativeFactor);
             }
+        }
     }
     out.value = total / anchorCount;
     if (withGradient) {

@@ -27,19 +27,17 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     // reused across calls (a fresh N×N buffer costs more in page faults than the arithmetic).
     thread_local Matrix shifted;
     shifted.resize(n, n);
-    shifted.setZero();
     Vector rowSum(n), rowLog(n);
     for (int i = 0; i < n; ++i) {
         Real top = -std::numeric_limits<Real>::infinity();
         for (int j = 0; j < n; ++j)
             if (labels[j] != labels[i]) top = std::max(top, sign * (m_negativeMargin - m(i, j)));
         Real sum = 0.0;
-        for (int j = 0; j < n; ++j)
-            if (labels[j] != labels[i]) {
-                const Real e = std::exp(sign * (m_negativeMargin - m(i, j)) - top);
-                shifted(i, j) = e;
-                sum += e;
-            }
+        for (int j = 0; j < n; ++j) {
+            const Real e = labels[j] != labels[i] ? std::exp(sign * (m_negativeMargin - m(i, j)) - top) : 0.0;
+            shifted(i, j) = e;
+            sum += e;
+        }
         rowSum(i) = sum;
         rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
     }

@@ -84,13 +84,16 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         const Real term = termPositive + termNegative;
         total += term;
         if (term > 0.0) ++out.stats.active;
-        if (withGradient)
+        if (withGradient) {
+            // (1/α)·softmax·(−α) = −softmax for positives, (1/β)·softmax·β = +softmax for negatives.
+            const Real positiveFactor = -1.0 / (sumPositive * anchorCount);
+            const Real negativeFactor = 1.0 / (sumNegative * anchorCount);
             for (int j = 0; j < n; ++j) {
                 const auto k = static_cast<std::size_t>(j);
-                // (1/α)·softmax·(−α) = −softmax for positives, (1/β)·softmax·β = +softmax for negatives.
-                if (kind[k] == 1) gradMatrix(i, j) = -exponent[k] / sumPositive / anchorCount;
-                else if (kind[k] == 2) gradMatrix(i, j) = exponent[k] / sumNegative / anchorCount;
+                if (kind[k] == 1) gradMatrix(i, j) = exponent[k] * positiveFactor;
+                else if (kind[k] == 2) gradMatrix(i, j) = exponent[k] * negativeFactor;
             }
+        }
     }
     out.value = total / anchorCount;
     if (withGradient) {

@@ -59,15 +59,17 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         const Real term = (topAll + std::log(sumAll)) - (topPositive + std::log(sumPositive));
         total += term;
         if (term > 0.0) ++out.stats.active;
-        if (withGradient)
+        if (withGradient) {
+            // ∂ℓ_i/∂z_ik = softmax over all k − softmax over the positives; × ∂z/∂M = factor
+            const Real allFactor = factor / sumAll, positiveFactor = factor / sumPositive;
             for (int k = 0; k < n; ++k) {
                 if (k == i) continue;
                 const auto index = static_cast<std::size_t>(k);
-                // ∂ℓ_i/∂z_ik = softmax over all k − softmax over the positives
-                Real g = shiftedAll[index] / sumAll;
-                if (labels[k] == labels[i]) g -= shiftedPositive[index] / sumPositive;
-                gradMatrix(i, k) = g * factor;
+                Real g = shiftedAll[index] * allFactor;
+                if (labels[k] == labels[i]) g -= shiftedPositive[index] * positiveFactor;
+                gradMatrix(i, k) = g;
             }
+        }
     }
     if (out.stats.tuples == 0) return detail::zeroOutputWithKind(input, withGradient, "anchors");
     const Real anchorCount = static_cast<Real>(out.stats.tuples);

@@ -33,8 +33,9 @@
 namespace marginlab {
 
 /**
- * The noise stream of one anchor: a std::mt19937_64 seeded with a splitmix64 mix of
- * (seed, anchor), so streams of different anchors are independent and reproducible.
+ * The noise stream of one anchor: a std::mt19937_64 seeded with
+ * splitmix64(seed XOR splitmix64(anchor)), so streams of different anchors are independent and
+ * reproducible from the batch seed alone.
  */
 class NoiseContrastiveSampler {
 public:
