@@ -3,6 +3,7 @@
 
 #include "losses/pair_family_support.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -21,6 +22,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const Matrix& s = workspace.matrix();
     const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
     const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
+    const Real scale = m_scale;  // a local: the stores below could otherwise alias the member
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
 
     LossOutput out;
@@ -32,20 +34,22 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     Real total = 0.0;
     for (int i = 0; i < n; ++i) {
         Real topPositive = minusInfinity, topNegative = minusInfinity;
+        const int label = labels[static_cast<std::size_t>(i)];
+        const Real* row = s.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(n);
         for (int j = 0; j < n; ++j) {
             if (j == i) continue;
             const auto k = static_cast<std::size_t>(j);
-            if (labels[j] == labels[i]) {
-                const Real alpha = detail::relu(optimumPositive - s(i, j));
-                slope[k] = -m_scale * alpha;
-                exponent[k] = slope[k] * (s(i, j) - marginPositive);
-                topPositive = std::max(topPositive, exponent[k]);
-            } else {
-                const Real alpha = detail::relu(s(i, j) - optimumNegative);
-                slope[k] = m_scale * alpha;
-                exponent[k] = slope[k] * (s(i, j) - marginNegative);
-                topNegative = std::max(topNegative, exponent[k]);
-            }
+            const Real similarity = row[j];
+            // Both branches computed and selected, branch-free (the label test is data-dependent).
+            const bool positive = labels[k] == label;
+            const Real alpha = positive ? std::max(optimumPositive - similarity, 0.0)
+                                        : std::max(similarity - optimumNegative, 0.0);
+            const Real gradientSlope = positive ? -scale * alpha : scale * alpha;
+            const Real z = gradientSlope * (similarity - (positive ? marginPositive : marginNegative));
+            slope[k] = gradientSlope;
+            exponent[k] = z;
+            if (positive) topPositive = std::max(topPositive, z);
+            else topNegative = std::max(topNegative, z);
         }
         // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
         if (topPositive == minusInfinity || topNegative == minusInfinity) continue;
@@ -55,7 +59,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
             if (j == i) continue;
             Real& z = exponent[static_cast<std::size_t>(j)];
             const bool positive = labels[j] == labels[i];
-            z = std::exp(z - (positive ? topPositive : topNegative));
+            z = detail::shiftedExp(z - (positive ? topPositive : topNegative));
             (positive ? sumPositive : sumNegative) += z;
         }
         const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);

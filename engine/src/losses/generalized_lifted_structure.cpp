@@ -50,7 +50,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
             if (j == i) continue;
             Real& z = exponent[static_cast<std::size_t>(j)];
             const bool positive = labels[j] == labels[i];
-            z = std::exp(z - (positive ? topPositive : topNegative));  // z now holds the shifted exponential
+            z = detail::shiftedExp(z - (positive ? topPositive : topNegative));  // z now holds the shifted exponential
             (positive ? sumPositive : sumNegative) += z;
         }
         // LSE of an empty set is 0 (PML's helper), not −∞.

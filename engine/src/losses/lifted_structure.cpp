@@ -34,7 +34,7 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             if (labels[j] != labels[i]) top = std::max(top, sign * (m_negativeMargin - m(i, j)));
         Real sum = 0.0;
         for (int j = 0; j < n; ++j) {
-            const Real e = labels[j] != labels[i] ? std::exp(sign * (m_negativeMargin - m(i, j)) - top) : 0.0;
+            const Real e = labels[j] != labels[i] ? detail::shiftedExp(sign * (m_negativeMargin - m(i, j)) - top) : 0.0;
             shifted(i, j) = e;
             sum += e;
         }

@@ -76,7 +76,7 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         for (int j = 0; j < n; ++j) {
             const auto k = static_cast<std::size_t>(j);
             if (kind[k] == 0) continue;
-            exponent[k] = std::exp(exponent[k] - (kind[k] == 1 ? topPositive : topNegative));
+            exponent[k] = detail::shiftedExp(exponent[k] - (kind[k] == 1 ? topPositive : topNegative));
             (kind[k] == 1 ? sumPositive : sumNegative) += exponent[k];
         }
         const Real termPositive = anyPositive ? (topPositive + std::log(sumPositive)) / m_positiveScale : 0.0;

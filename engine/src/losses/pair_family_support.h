@@ -33,6 +33,14 @@ inline PairCounts countPairs(const Labels& labels) {
     return counts;
 }
 
+/**
+ * e^v for a shifted exponent v ≤ 0 (v = z − max z), flushing v < −700 to exactly 0: such terms
+ * are below double precision relative to the row's largest term (e^0 = 1), and the subnormal
+ * results e^v would otherwise make every later multiplication with them slow (microcode assists;
+ * circle loss with γ = 80 produces them by the hundred thousand).
+ */
+inline Real shiftedExp(Real v) { return v < -700.0 ? 0.0 : std::exp(v); }
+
 /// log(e^a + e^b) for finite a, b without overflow.
 inline Real logAddExp(Real a, Real b) {
     const Real top = std::max(a, b);

@@ -49,10 +49,10 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
             if (k == i) continue;
             const auto index = static_cast<std::size_t>(k);
             const Real z = factor * m(i, k);
-            shiftedAll[index] = std::exp(z - topAll);
+            shiftedAll[index] = detail::shiftedExp(z - topAll);
             sumAll += shiftedAll[index];
             if (labels[k] == labels[i]) {
-                shiftedPositive[index] = std::exp(z - topPositive);
+                shiftedPositive[index] = detail::shiftedExp(z - topPositive);
                 sumPositive += shiftedPositive[index];
             }
         }
