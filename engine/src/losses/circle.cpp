@@ -40,7 +40,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
             if (j == i) continue;
             const auto k = static_cast<std::size_t>(j);
             const Real similarity = row[j];
-            // Both branches computed and selected, branch-free (the label test is data-dependent).
+            // Written as selects so the compiler need not branch on the (data-dependent) label test.
             const bool positive = labels[k] == label;
             const Real alpha = positive ? std::max(optimumPositive - similarity, 0.0)
                                         : std::max(similarity - optimumNegative, 0.0);
