@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Circle loss (Sun et al. 2020), as pytorch-metric-learning's `CircleLoss(m=0.4, gamma=80)`
+ * computes it.
+ *
+ * Input: embeddings N×D, labels N. Cosine similarity s_ij = x̂_i·x̂_j (fixed).
+ * O_p = 1+m, O_n = −m, Δ_p = 1−m, Δ_n = m. For anchor i:
+ *
+ *     z_ip = −γ·α_ip·(s_ip − Δ_p),  α_ip = relu(O_p − s_ip),   p ∈ P(i)
+ *     z_in =  γ·α_in·(s_in − Δ_n),  α_in = relu(s_in − O_n),   n ∈ N(i)
+ *     ℓ_i  = softplus( LSE_{P(i)} z_ip + LSE_{N(i)} z_in ),     ℓ_i = 0 if P(i) or N(i) is empty
+ *
+ * (softplus with torch's threshold: exactly v above 20). Loss = mean of the ℓ_i that are > 0
+ * (AvgNonZeroReducer); 0 if none.
+ *
+ * GRADIENT: as in PML the weights α_ip, α_in are detached (constants in the backward pass), so
+ * the returned gradient is ∂/∂x of the expression with α frozen at its current value — it is
+ * deliberately NOT the derivative of the value. O(N²) time and memory.
+ */
+#pragma once
+
+#include "marginlab/loss.h"
+
+namespace marginlab {
+
+class CircleLoss final : public Loss {
+public:
+    CircleLoss(Real relaxation, Real scale);
+    std::string_view name() const override { return "circle"; }
+    LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+
+private:
+    Real m_relaxation;  // m
+    Real m_scale;       // γ
+};
+
+}  // namespace marginlab

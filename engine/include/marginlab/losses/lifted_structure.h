@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Lifted structure loss (Song et al. 2016), as pytorch-metric-learning's
+ * `LiftedStructureLoss(neg_margin=1, pos_margin=0)` computes it.
+ *
+ * Input: embeddings N×D, labels N. With M the distance matrix (default: PML's normalized
+ * Euclidean distance, LpDistance(p=2, power=1, normalize_embeddings=True); configurable) and
+ * for every ordered positive pair (a,p), a ≠ p, y_a = y_p:
+ *
+ *     J_ap = log( Σ_{n: y_n≠y_a} e^{mn − d_an} + Σ_{n: y_n≠y_p} e^{mn − d_pn} ) + d_ap − mp
+ *     ℓ_ap = relu(J_ap)² / 2
+ *
+ * Loss = mean of ℓ_ap over all |P| ordered positive pairs (PML's MeanReducer; equal to Song et
+ * al.'s 1/(2|P̂|) Σ over unordered pairs). For a similarity s (cosine, dot product) PML's margin
+ * convention flips the signs: d_ap − mp becomes mp − s_ap and mn − d_an becomes s_an − mn.
+ * No positive pair or no negative pair → value 0, zero gradient. All pairs, no miner.
+ * O(N²) time and memory.
+ */
+#pragma once
+
+#include "marginlab/loss.h"
+
+namespace marginlab {
+
+class LiftedStructureLoss final : public Loss {
+public:
+    LiftedStructureLoss(Real negativeMargin, Real positiveMargin, const DistanceSpec& distance);
+    std::string_view name() const override { return "lifted_structure"; }
+    LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+
+private:
+    Real m_negativeMargin;
+    Real m_positiveMargin;
+    DistanceSpec m_distance;
+};
+
+}  // namespace marginlab

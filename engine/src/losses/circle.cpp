@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/circle.h"
+
+#include "losses/pair_family_support.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace marginlab {
+
+CircleLoss::CircleLoss(Real relaxation, Real scale) : m_relaxation(relaxation), m_scale(scale) {}
+
+LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const detail::PairCounts counts = detail::countPairs(labels);
+    if (counts.positives <= 1 && counts.negatives <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
+    const Matrix& s = workspace.matrix();
+    const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
+    const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
+    const Real scale = m_scale;  // a local: the stores below could otherwise alias the member
+    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
+    std::vector<Real> exponent(static_cast<std::size_t>(n));
+    // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
+    std::vector<Real> slope(static_cast<std::size_t>(n));
+    Real total = 0.0;
+    for (int i = 0; i < n; ++i) {
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
+        const int label = labels[static_cast<std::size_t>(i)];
+        const Real* row = s.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(n);
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            const auto k = static_cast<std::size_t>(j);
+            const Real similarity = row[j];
+            // Written as selects so the compiler need not branch on the (data-dependent) label test.
+            const bool positive = labels[k] == label;
+            const Real alpha = positive ? std::max(optimumPositive - similarity, 0.0)
+                                        : std::max(similarity - optimumNegative, 0.0);
+            const Real gradientSlope = positive ? -scale * alpha : scale * alpha;
+            const Real z = gradientSlope * (similarity - (positive ? marginPositive : marginNegative));
+            slope[k] = gradientSlope;
+            exponent[k] = z;
+            if (positive) topPositive = std::max(topPositive, z);
+            else topNegative = std::max(topNegative, z);
+        }
+        // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
+        if (topPositive == minusInfinity || topNegative == minusInfinity) continue;
+        ++out.stats.tuples;
+        Real sumPositive = 0.0, sumNegative = 0.0;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            Real& z = exponent[static_cast<std::size_t>(j)];
+            const bool positive = labels[j] == labels[i];
+            z = detail::shiftedExp(z - (positive ? topPositive : topNegative));
+            (positive ? sumPositive : sumNegative) += z;
+        }
+        const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
+        const Real term = detail::softplus(v);
+        // AvgNonZero: only terms > 0 count (softplus can underflow to exactly 0 for large γ).
+        if (!(term > 0.0)) continue;
+        total += term;
+        ++out.stats.active;
+        if (withGradient) {
+            const Real outer = detail::softplusDerivative(v);
+            const Real positiveFactor = outer / sumPositive, negativeFactor = outer / sumNegative;
+            for (int j = 0; j < n; ++j) {
+                if (j == i) continue;
+                const auto k = static_cast<std::size_t>(j);
+                // softplus' × softmax weight × ∂z/∂s with α frozen
+                gradMatrix(i, j) = exponent[k] * slope[k] * (labels[j] == labels[i] ? positiveFactor : negativeFactor);
+            }
+        }
+    }
+    if (out.stats.active == 0) {
+        LossOutput zero = detail::zeroOutputWithKind(input, withGradient, "anchors");
+        zero.stats.tuples = out.stats.tuples;
+        return zero;
+    }
+    const Real activeCount = static_cast<Real>(out.stats.active);
+    out.value = total / activeCount;
+    if (withGradient) {
+        gradMatrix /= activeCount;  // the AvgNonZero count is a constant in the backward pass
+        out.gradEmbeddings = workspace.backward();
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+}  // namespace marginlab

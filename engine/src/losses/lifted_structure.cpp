@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/lifted_structure.h"
+
+#include "losses/pair_family_support.h"
+
+#include <cmath>
+#include <limits>
+
+namespace marginlab {
+
+LiftedStructureLoss::LiftedStructureLoss(Real negativeMargin, Real positiveMargin, const DistanceSpec& distance)
+    : m_negativeMargin(negativeMargin), m_positiveMargin(positiveMargin), m_distance(distance) {}
+
+LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const detail::PairCounts counts = detail::countPairs(labels);
+    if (counts.positives == 0 || counts.negatives == 0) return detail::zeroOutputWithKind(input, withGradient, "pairs");
+
+    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
+    const Matrix& m = workspace.matrix();
+    // PML's margin(x, y) is x − y for a distance and y − x for a similarity: one sign covers both.
+    const Real sign = m_distance.orderSign();
+
+    // Per sample i: L_i = log Σ_{n∈N(i)} e^{t_in}, t_in = sign·(mn − M_in). The shifted
+    // exponentials are kept (0 off the negatives) for the backward pass, in a per-thread buffer
+    // reused across calls (a fresh N×N buffer costs more in page faults than the arithmetic).
+    thread_local Matrix shifted;
+    shifted.resize(n, n);
+    Vector rowSum(n), rowLog(n);
+    for (int i = 0; i < n; ++i) {
+        Real top = -std::numeric_limits<Real>::infinity();
+        for (int j = 0; j < n; ++j)
+            if (labels[j] != labels[i]) top = std::max(top, sign * (m_negativeMargin - m(i, j)));
+        Real sum = 0.0;
+        for (int j = 0; j < n; ++j) {
+            const Real e = labels[j] != labels[i] ? detail::shiftedExp(sign * (m_negativeMargin - m(i, j)) - top) : 0.0;
+            shifted(i, j) = e;
+            sum += e;
+        }
+        rowSum(i) = sum;
+        rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
+    }
+
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = counts.positives;
+    const Real pairCount = static_cast<Real>(counts.positives);
+    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
+    Vector rowWeight;  // Σ over the pairs using row i of ∂L/∂L_i
+    if (withGradient) rowWeight = Vector::Zero(n);
+    Real total = 0.0;
+    for (int a = 0; a < n; ++a)
+        for (int p = 0; p < n; ++p) {
+            if (p == a || labels[p] != labels[a]) continue;
+            // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE.
+            const Real joint = detail::logAddExp(rowLog(a), rowLog(p));
+            const Real j = joint + sign * (m(a, p) - m_positiveMargin);
+            if (j <= 0.0) continue;
+            total += 0.5 * j * j;
+            ++out.stats.active;
+            if (withGradient) {
+                const Real g = j / pairCount;  // d(J²/2)/dJ, mean over pairs
+                gradMatrix(a, p) += g * sign;
+                rowWeight(a) += g * std::exp(rowLog(a) - joint);
+                rowWeight(p) += g * std::exp(rowLog(p) - joint);
+            }
+        }
+    out.value = total / pairCount;
+    if (withGradient) {
+        for (int i = 0; i < n; ++i) {
+            if (rowWeight(i) == 0.0) continue;
+            // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign.
+            const Real scale = -sign * rowWeight(i) / rowSum(i);
+            gradMatrix.row(i) += scale * shifted.row(i);
+        }
+        out.gradEmbeddings = workspace.backward();
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+}  // namespace marginlab
