@@ -13,10 +13,12 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QFileDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
@@ -39,7 +41,7 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/softmax-circle.json", "Normalized softmax on the circle"},
     {":/scenes/cosface-circle.json", "CosFace on the circle"},
     {":/scenes/arcface-circle.json", "ArcFace on the circle"},
-    {":/scenes/collapse.json", "Collapse: triplet loss without a margin"},
+    {":/scenes/collapse.json", "Stuck: hardest triplets from the start"},
     {":/scenes/angular.json", "Angular loss"},
 };
 
@@ -93,7 +95,9 @@ MainWindow::MainWindow(QWidget* parent)
     m_statusTimer.start();
 
     QSettings settings;
-    resize(1500, 900);
+    // First start: nearly the whole screen (the view needs room); later starts restore the last geometry.
+    if (const QScreen* screen = QGuiApplication::primaryScreen())
+        resize(screen->availableGeometry().size().boundedTo(QSize(1920, 1200)));
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
 
@@ -106,7 +110,8 @@ void MainWindow::createDocks() {
     auto* scroll = new QScrollArea;
     scroll->setWidget(m_controls);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumWidth(330);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(m_controls->sizeHint().width() + 24);
     auto* controlsDock = new QDockWidget(tr("Controls"), this);
     controlsDock->setObjectName(QStringLiteral("controlsDock"));
     controlsDock->setWidget(scroll);

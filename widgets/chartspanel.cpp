@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "chartspanel.h"
 
+#include "classpalette.h"
+
 #include <QChart>
 #include <QChartView>
 #include <QLegend>
@@ -22,6 +24,14 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
     const QString tips[] = {tr("The loss of every step."),
                             tr("Precision@1 and MAP@R of the points (leave-one-out retrieval), every few steps."),
                             tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss).")};
+    // Mining colours match the view's triplet overlay (easy green, semi-hard orange, hard red).
+    const QColor miningColors[] = {ClassPalette::easyColor(), ClassPalette::semiHardColor(), ClassPalette::hardColor(),
+                                   QColor(90, 90, 90)};
+    for (std::size_t s = 0; s < m_miningChart.series.size(); ++s)
+        m_miningChart.series[s]->setPen(QPen(miningColors[s], 2.0));
+    m_lossChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
+    m_metricsChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
+    m_metricsChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
     int i = 0;
     for (Chart* chart : {&m_lossChart, &m_metricsChart, &m_miningChart}) {
         auto* view = new QChartView(chart->chart);
@@ -121,7 +131,8 @@ void ChartsPanel::feed(Chart& chart, const std::vector<const QList<QPointF>*>& h
         chart.y->setRange(0.0, 1.0);
     } else {
         const double pad = std::max((maxY - minY) * 0.05, 1e-9);
-        chart.y->setRange(std::min(0.0, minY - pad), maxY + pad);
+        // Losses are mostly ≥ 0: keep 0 as the floor then, instead of padding below it.
+        chart.y->setRange(minY >= 0.0 ? 0.0 : minY - pad, maxY + pad);
     }
 }
 
