@@ -123,6 +123,23 @@ private slots:
         QCOMPARE(m_controller->currentStep(), 1);
     }
 
+    void divergencePausesAndReportsTheMessage() {
+        TrainerConfig wild = smallConfig();
+        wild.optimizer.kind = OptimizerKind::Sgd;
+        wild.optimizer.learningRate = 1e300;  // with the decay, the first update overflows to infinity
+        wild.optimizer.weightDecay = 1e10;
+        QString error;
+        QVERIFY2(m_controller->setConfig(wild, &error), qPrintable(error));
+        QSignalSpy diverged(m_controller.get(), &TrainingController::diverged);
+        m_controller->play();
+        QVERIFY(diverged.wait(kTimeout));
+        QVERIFY(!m_controller->isPlaying());
+        QVERIFY(!diverged.front().at(0).toString().isEmpty());
+        QCOMPARE(m_controller->snapshot()->status, TrainStatus::Diverged);
+        m_controller->play();  // refused until a reset
+        QVERIFY(!m_controller->isPlaying());
+    }
+
 private:
     std::unique_ptr<TrainingController> m_controller;
 };
