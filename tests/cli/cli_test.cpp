@@ -107,6 +107,8 @@ struct BadCase {
     const char* expectedMessage;
 };
 
+void PrintTo(const BadCase& c, std::ostream* out) { *out << c.name; }
+
 class CliBadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(CliBadInput, GivesAMessageAndExitCodeTwo) {
