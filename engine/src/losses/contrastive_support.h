@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// Internal helpers of the contrastive-family losses (angular, npairs, ntxent, supcon,
+// decoupled_contrastive): numerically safe scalar functions and the pair masks of a batch.
+#pragma once
+
+#include "marginlab/loss.h"
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace marginlab::detail {
+
+/// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
+inline Real stableSoftplus(Real v) { return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
+/// 1 / (1 + e⁻ᵛ), the derivative of stableSoftplus.
+inline Real logistic(Real v) {
+    if (v >= 0.0) return 1.0 / (1.0 + std::exp(-v));
+    const Real e = std::exp(v);
+    return e / (1.0 + e);
+}
+
+/**
+ * Dense N×N positive / negative masks (row = anchor). Built from the labels (every pair) or from
+ * mined pair lists: PML's mat-based pair losses set mask[a, j] = 1 per listed pair, so duplicates
+ * collapse. Bytes, not bits: N = 1024 costs 2 MB and keeps the inner loops branch-cheap.
+ */
+struct PairMasks {
+    Eigen::Index size = 0;
+    std::vector<std::uint8_t> positive;  // row-major N×N
+    std::vector<std::uint8_t> negative;
+    Count positiveCount = 0;  // set entries
+    Count negativeCount = 0;
+
+    bool isPositive(Eigen::Index a, Eigen::Index j) const { return positive[static_cast<std::size_t>(a * size + j)] != 0; }
+    bool isNegative(Eigen::Index a, Eigen::Index j) const { return negative[static_cast<std::size_t>(a * size + j)] != 0; }
+};
+
+/// Masks of every ordered positive pair (a ≠ p, same label) and every ordered negative pair.
+PairMasks labelPairMasks(const Labels& labels);
+/// Masks of the listed pairs (the lists of materializePairs).
+PairMasks listedPairMasks(Eigen::Index size, const std::vector<Pair>& positives, const std::vector<Pair>& negatives);
+
+/// PML GenericPairLoss's early exit: every index list has length ≤ 1 → the loss is 0.
+inline bool tooFewMinedPairs(const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {
+    return positives.size() <= 1 && negatives.size() <= 1;
+}
+
+}  // namespace marginlab::detail

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/ntxent.h"
+
+#include "losses/common.h"
+#include "losses/contrastive_support.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace marginlab {
+
+namespace {
+
+constexpr Real kMinusInfinity = -std::numeric_limits<Real>::infinity();
+
+}  // namespace
+
+NTXentLoss::NTXentLoss(Real temperature, const DistanceSpec& distance)
+    : m_temperature(temperature), m_distance(distance) {}
+
+LossOutput NTXentLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.tuples && input.tuples->kind != Tuples::Kind::All) return evaluateMinedPairs(input, withGradient);
+    if (input.tuples && input.tuples->filter) return evaluateMinedPairs(input, withGradient);
+    return evaluateAllPairs(input, withGradient);
+}
+
+LossOutput NTXentLoss::evaluateAllPairs(const LossInput& input, bool withGradient) const {
+    const Labels& y = input.labels;
+    const auto n = static_cast<Eigen::Index>(y.size());
+    // Count pairs from the labels first: the empty cases must not touch the matrix.
+    Count positivePairs = 0, negativePairs = 0;
+    {
+        std::vector<int> sorted(y.begin(), y.end());
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t i = 0; i < sorted.size();) {
+            std::size_t j = i;
+            while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+            const auto size = static_cast<Count>(j - i);
+            positivePairs += size * (size - 1);
+            negativePairs += size * (static_cast<Count>(n) - size);
+            i = j;
+        }
+    }
+    if (positivePairs == 0 || negativePairs == 0) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "pairs";
+        zero.stats.tuples = positivePairs;
+        return zero;
+    }
+
+    const SelfDistance distance(m_distance, input.embeddings);
+    // Logits z_ij = s_ij / τ; the distance's sign turns a distance into a similarity.
+    const Real toLogit = -m_distance.orderSign() / m_temperature;
+    const Matrix logits = toLogit * distance.matrix();
+
+    // Per anchor: L_a = LSE over its negatives, shifted by their max (so no overflow whatever
+    // the positives are), then ℓ_ap = softplus(L_a − z_ap).
+    Vector shift(n);
+    for (Eigen::Index a = 0; a < n; ++a) {
+        Real top = kMinusInfinity;
+        const int label = y[static_cast<std::size_t>(a)];
+        for (Eigen::Index j = 0; j < n; ++j)
+            if (y[static_cast<std::size_t>(j)] != label) top = std::max(top, logits(a, j));
+        shift(a) = top;
+    }
+    // Vectorized exp of the whole matrix; only the negative entries are read afterwards
+    // (positive entries may overflow to +inf and are never used).
+    Matrix expShifted = (logits.colwise() - shift).array().exp().matrix();
+
+    const Real perPair = 1.0 / static_cast<Real>(positivePairs);
+    Matrix gradLogits;
+    if (withGradient) gradLogits = Matrix::Zero(n, n);
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = positivePairs;
+    Real total = 0.0;
+    for (Eigen::Index a = 0; a < n; ++a) {
+        const int label = y[static_cast<std::size_t>(a)];
+        Real negativeSum = 0.0;
+        for (Eigen::Index j = 0; j < n; ++j)
+            if (y[static_cast<std::size_t>(j)] != label) negativeSum += expShifted(a, j);
+        const Real logNegatives = shift(a) + std::log(negativeSum);
+        Real weightSum = 0.0;  // Σ_p σ(L_a − z_ap): how much the anchor's negatives are pushed
+        for (Eigen::Index p = 0; p < n; ++p) {
+            if (p == a || y[static_cast<std::size_t>(p)] != label) continue;
+            const Real gap = logNegatives - logits(a, p);
+            const Real term = detail::stableSoftplus(gap);
+            total += term;
+            if (term > 0.0) ++out.stats.active;
+            if (withGradient) {
+                const Real weight = detail::logistic(gap);
+                gradLogits(a, p) -= weight * perPair;
+                weightSum += weight;
+            }
+        }
+        if (withGradient && weightSum > 0.0) {
+            const Real scale = weightSum * perPair / negativeSum;
+            for (Eigen::Index j = 0; j < n; ++j)
+                if (y[static_cast<std::size_t>(j)] != label) gradLogits(a, j) += scale * expShifted(a, j);
+        }
+    }
+    out.value = total * perPair;
+    if (withGradient) out.gradEmbeddings = distance.backward(toLogit * gradLogits);
+    return out;
+}
+
+LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradient) const {
+    std::vector<Pair> positives, negatives;
+    materializePairs(*input.tuples, input.embeddings, input.labels, &positives, &negatives);
+    if (positives.empty() || negatives.empty() || detail::tooFewMinedPairs(positives, negatives)) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "pairs";
+        zero.stats.tuples = static_cast<Count>(positives.size());
+        return zero;
+    }
+    const Eigen::Index n = input.embeddings.rows();
+    const SelfDistance distance(m_distance, input.embeddings);
+    const Real toLogit = -m_distance.orderSign() / m_temperature;
+    const Matrix logits = toLogit * distance.matrix();
+
+    // Per anchor LSE over its mined negatives (duplicates count, as PML sums over the list).
+    Vector shift = Vector::Constant(n, kMinusInfinity);
+    for (const Pair& pair : negatives) shift(pair[0]) = std::max(shift(pair[0]), logits(pair[0], pair[1]));
+    Vector negativeSum = Vector::Zero(n);
+    for (const Pair& pair : negatives) negativeSum(pair[0]) += std::exp(logits(pair[0], pair[1]) - shift(pair[0]));
+
+    const Real perPair = 1.0 / static_cast<Real>(positives.size());
+    Matrix gradLogits;
+    if (withGradient) gradLogits = Matrix::Zero(n, n);
+    Vector weightSum = Vector::Zero(n);
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = static_cast<Count>(positives.size());
+    Real total = 0.0;
+    for (const Pair& pair : positives) {
+        const int a = pair[0];
+        if (negativeSum(a) == 0.0) continue;  // no mined negative: −log(1) = 0, no gradient
+        const Real gap = shift(a) + std::log(negativeSum(a)) - logits(a, pair[1]);
+        const Real term = detail::stableSoftplus(gap);
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+        if (withGradient) {
+            const Real weight = detail::logistic(gap);
+            gradLogits(a, pair[1]) -= weight * perPair;
+            weightSum(a) += weight;
+        }
+    }
+    if (withGradient)
+        for (const Pair& pair : negatives) {
+            const int a = pair[0];
+            gradLogits(a, pair[1]) +=
+                weightSum(a) * perPair * std::exp(logits(a, pair[1]) - shift(a)) / negativeSum(a);
+        }
+    out.value = total * perPair;
+    if (withGradient) out.gradEmbeddings = distance.backward(toLogit * gradLogits);
+    return out;
+}
+
+}  // namespace marginlab
