@@ -167,6 +167,22 @@ TEST(AngularLoss, GradientMatchesFiniteDifferences) {
     }
 }
 
+TEST(AngularLoss, BlockedFactorizedPathMatchesExplicitPath) {
+    // Classes of ~100 against ~200 negatives: E' is built in several column blocks.
+    const int n = 270;  // m = 90, k = 180: m·k > 12288, so two column blocks
+    const Points x = randomPoints(n, 3, 61, 0.8);
+    const Labels y = randomLabels(n, 3, 62);
+    const LossInput input{x, y};
+    const LossOutput fast = AngularLoss(40.0, true).evaluate(input, true);
+    const LossOutput slow = AngularLoss(40.0, false).evaluate(input, true);
+    expectRelativeNear(fast.value, slow.value, 1e-11);
+    expectRelativeNear(fast.value, referenceAngular(x, y, 40.0));
+    EXPECT_LE((fast.gradEmbeddings - slow.gradEmbeddings).cwiseAbs().maxCoeff(),
+              1e-10 * slow.gradEmbeddings.cwiseAbs().maxCoeff());
+    EXPECT_EQ(fast.stats.tuples, slow.stats.tuples);
+    EXPECT_EQ(fast.stats.active, slow.stats.active);
+}
+
 TEST(AngularLoss, NegativesEnterRaw) {
     // Scaling a negative changes the loss (it would not if x_n were normalized); scaling an
     // anchor/positive does not.

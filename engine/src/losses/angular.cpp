@@ -4,7 +4,9 @@
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numbers>
 
@@ -15,6 +17,8 @@ namespace {
 // Largest 16·t·max‖x‖ for the factorized sums: each scaled factor E' ≥ e^{-8tR}, so every
 // product term stays ≥ e^{-600}, far above the smallest normal double (≈ e^{-708}).
 constexpr Real kFactorizedExponentRange = 600.0;
+// Entries of one column block of E' (12288 doubles = 96 KB, under glibc's mmap threshold).
+constexpr Eigen::Index kBlockEntries = 12288;
 
 struct Gradients {
     Points normalized;  // ∂L/∂x̂ (anchor/positive roles)
@@ -74,35 +78,54 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
 
         if (factorized) {
             // E'_in = exp(4t x̂_i·x_n − α_i); Σ_n exp(f_apn) = e^{α_a+α_p−2(1+t)s_ap} · (E'E'ᵀ)_ap.
-            Matrix exponents = (4.0 * t) * (anchors * negatives.transpose());
-            const Vector rowShift = exponents.rowwise().maxCoeff();
-            const Matrix scaled = (exponents.colwise() - rowShift).array().exp().matrix();
-            Matrix products(m, m);
-            products.noalias() = scaled * scaled.transpose();
-            // c_ap = σ(z_ap) / K_ap / |P| turns E'_an E'_pn into the softmax weight of n in ℓ_ap.
+            // E' (m×k) is never stored whole: it is rebuilt in column blocks of ≤ ~96 KB, because
+            // large fresh buffers cost more in page faults than the products themselves.
+            const Eigen::Index block = std::max<Eigen::Index>(16, kBlockEntries / m);
+            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width, const Vector& shift, Matrix& target) {
+                target.noalias() = anchors * negatives.middleRows(start, width).transpose();
+                target *= 4.0 * t;
+                for (Eigen::Index i = 0; i < m; ++i) target.row(i).array() = (target.row(i).array() - shift(i)).exp();
+            };
+            Vector rowShift = Vector::Constant(m, -std::numeric_limits<Real>::infinity());
+            Matrix work;
+            for (Eigen::Index start = 0; start < k; start += block) {
+                const Eigen::Index width = std::min(block, k - start);
+                work.noalias() = anchors * negatives.middleRows(start, width).transpose();
+                rowShift = rowShift.cwiseMax((4.0 * t) * work.rowwise().maxCoeff());
+            }
+            Matrix products = Matrix::Zero(m, m);
+            for (Eigen::Index start = 0; start < k; start += block) {
+                const Eigen::Index width = std::min(block, k - start);
+                scaledBlock(start, width, rowShift, work);
+                products.selfadjointView<Eigen::Lower>().rankUpdate(work);
+            }
+            // c_ap = σ(z_ap) / K_ap / |P| turns E'_an E'_pn into the weight of n in ℓ_ap (ℓ_ap = ℓ_pa).
             Matrix weights = Matrix::Zero(m, m);
             Matrix gradCosines = Matrix::Zero(m, m);
             for (Eigen::Index a = 0; a < m; ++a)
-                for (Eigen::Index p = 0; p < m; ++p) {
-                    if (a == p) continue;
-                    const Real z = std::log(products(a, p)) + rowShift(a) + rowShift(p) - 2.0 * (1.0 + t) * cosines(a, p);
+                for (Eigen::Index p = 0; p < a; ++p) {
+                    const Real product = products(a, p);  // lower triangle holds K
+                    const Real z = std::log(product) + rowShift(a) + rowShift(p) - 2.0 * (1.0 + t) * cosines(a, p);
                     const Real term = detail::stableSoftplus(z);
-                    total += term;
-                    if (term > 0.0) ++out.stats.active;
+                    total += 2.0 * term;  // (a,p) and (p,a)
+                    if (term > 0.0) out.stats.active += 2;
                     const Real sigma = detail::logistic(z);
-                    weights(a, p) = sigma / products(a, p) * perPair;
-                    gradCosines(a, p) = -2.0 * (1.0 + t) * sigma * perPair;
+                    weights(a, p) = weights(p, a) = sigma / product * perPair;
+                    gradCosines(a, p) = gradCosines(p, a) = -2.0 * (1.0 + t) * sigma * perPair;
                 }
             if (withGradient) {
-                // weights and gradCosines are symmetric (ℓ_ap = ℓ_pa), so each pair's two roles
-                // give the factor 2: ∂x̂_i = 2 Σ_p g_ip x̂_p + 8t Σ_n Q_in x_n, ∂x_n = 8t Σ_i Q_in x̂_i
-                // with Q = E' ∘ (C E').
-                Matrix q(m, k);
-                q.noalias() = weights * scaled;
-                q.array() *= scaled.array();
+                // Both roles of each pair give the factor 2: ∂x̂_i = 2 Σ_p g_ip x̂_p + 8t Σ_n Q_in x_n,
+                // ∂x_n = 8t Σ_i Q_in x̂_i, with Q = E' ∘ (C E').
                 gradAnchors.noalias() += 2.0 * gradCosines * anchors;
-                gradAnchors.noalias() += (8.0 * t) * (q * negatives);
-                gradNegatives.noalias() += (8.0 * t) * (q.transpose() * anchors);
+                Matrix q;
+                for (Eigen::Index start = 0; start < k; start += block) {
+                    const Eigen::Index width = std::min(block, k - start);
+                    scaledBlock(start, width, rowShift, work);
+                    q.noalias() = weights * work;
+                    q.array() *= work.array();
+                    gradAnchors.noalias() += (8.0 * t) * (q * negatives.middleRows(start, width));
+                    gradNegatives.middleRows(start, width).noalias() += (8.0 * t) * (q.transpose() * anchors);
+                }
             }
         } else {
             std::vector<Real> exponents(static_cast<std::size_t>(k)), softmax(static_cast<std::size_t>(k));

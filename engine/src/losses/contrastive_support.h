@@ -41,6 +41,38 @@ PairMasks labelPairMasks(const Labels& labels);
 /// Masks of the listed pairs (the lists of materializePairs).
 PairMasks listedPairMasks(Eigen::Index size, const std::vector<Pair>& positives, const std::vector<Pair>& negatives);
 
+/**
+ * The similarity matrix of the all-pairs losses, one anchor row at a time, with its backward pass
+ * accumulated row by row: O(N·D) memory, so no N×N matrix is ever allocated (fresh N×N buffers
+ * page-fault at every call, which costs more than the arithmetic at N = 1024).
+ * s_aj = e_a·e_j for similarities, −‖e_a − e_j‖^power for Lp distances (PML negates
+ * non-inverted distances), e = normalized rows when the spec normalizes. Values and gradients
+ * equal SelfDistance's (a zero distance gets the subgradient 0, as there).
+ */
+class RowSimilarities {
+public:
+    RowSimilarities(const DistanceSpec& spec, const Points& x);
+    Eigen::Index size() const { return m_embedded.rows(); }
+    /// s_a· into `out` (resized to N).
+    void row(Eigen::Index a, Vector& out) const;
+    /// Adds the effect of ∂L/∂s_a· (`gradRow`, size N) on the embeddings.
+    void addRowGradient(Eigen::Index a, const Vector& gradRow);
+    /// ∂L/∂x (N×D): everything added so far, taken back through the normalization.
+    Points gradient() const;
+
+private:
+    DistanceSpec m_spec;
+    Vector m_norms;  // before m_embedded: filled together
+    Points m_embedded;
+    Points m_gradEmbedded;
+    mutable Vector m_distances;  // scratch for the Lp backward
+};
+
+/// Row kinds of one anchor row: 0 = not a pair, 1 = positive, 2 = negative.
+enum : std::uint8_t { kNoPair = 0, kPositivePair = 1, kNegativePair = 2 };
+/// Fills `kinds` (size N) for anchor a from the labels: every other sample is a positive or a negative.
+void labelRowKinds(const Labels& labels, Eigen::Index a, std::vector<std::uint8_t>& kinds);
+
 /// PML GenericPairLoss's early exit: every index list has length ≤ 1 → the loss is 0.
 inline bool tooFewMinedPairs(const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {
     return positives.size() <= 1 && negatives.size() <= 1;

@@ -5,6 +5,7 @@
 #include "losses/contrastive_support.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 namespace marginlab {
@@ -48,59 +49,51 @@ LossOutput NTXentLoss::evaluateAllPairs(const LossInput& input, bool withGradien
         return zero;
     }
 
-    const SelfDistance distance(m_distance, input.embeddings);
-    // Logits z_ij = s_ij / τ; the distance's sign turns a distance into a similarity.
-    const Real toLogit = -m_distance.orderSign() / m_temperature;
-    const Matrix logits = toLogit * distance.matrix();
-
-    // Per anchor: L_a = LSE over its negatives, shifted by their max (so no overflow whatever
-    // the positives are), then ℓ_ap = softplus(L_a − z_ap).
-    Vector shift(n);
-    for (Eigen::Index a = 0; a < n; ++a) {
-        Real top = kMinusInfinity;
-        const int label = y[static_cast<std::size_t>(a)];
-        for (Eigen::Index j = 0; j < n; ++j)
-            if (y[static_cast<std::size_t>(j)] != label) top = std::max(top, logits(a, j));
-        shift(a) = top;
-    }
-    // Vectorized exp of the whole matrix; only the negative entries are read afterwards
-    // (positive entries may overflow to +inf and are never used).
-    Matrix expShifted = (logits.colwise() - shift).array().exp().matrix();
-
+    // Row by row (no N×N buffer). Per anchor: L_a = LSE over its negatives of z = s/τ, shifted by
+    // their max (no overflow whatever the positives are); ℓ_ap = softplus(L_a − z_ap).
+    detail::RowSimilarities similarities(m_distance, input.embeddings);
+    const Real inverseTemperature = 1.0 / m_temperature;
     const Real perPair = 1.0 / static_cast<Real>(positivePairs);
-    Matrix gradLogits;
-    if (withGradient) gradLogits = Matrix::Zero(n, n);
+    const Real minusInfinity = kMinusInfinity;
+    Vector logits, negativeExp, gradRow;
+    std::vector<std::uint8_t> kinds;
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
     Real total = 0.0;
     for (Eigen::Index a = 0; a < n; ++a) {
-        const int label = y[static_cast<std::size_t>(a)];
-        Real negativeSum = 0.0;
+        detail::labelRowKinds(y, a, kinds);
+        similarities.row(a, logits);
+        logits *= inverseTemperature;
+        // Non-negatives become −∞ so one vectorized exp/sum covers exactly N(a).
+        negativeExp = logits;
         for (Eigen::Index j = 0; j < n; ++j)
-            if (y[static_cast<std::size_t>(j)] != label) negativeSum += expShifted(a, j);
-        const Real logNegatives = shift(a) + std::log(negativeSum);
-        Real weightSum = 0.0;  // Σ_p σ(L_a − z_ap): how much the anchor's negatives are pushed
+            if (kinds[static_cast<std::size_t>(j)] != detail::kNegativePair) negativeExp(j) = minusInfinity;
+        const Real top = negativeExp.maxCoeff();
+        negativeExp = (negativeExp.array() - top).exp().matrix();
+        const Real negativeSum = negativeExp.sum();
+        const Real logNegatives = top + std::log(negativeSum);
+        if (withGradient) gradRow = Vector::Zero(n);
+        Real weightSum = 0.0;  // Σ_p σ(L_a − z_ap): how hard the anchor's negatives are pushed
         for (Eigen::Index p = 0; p < n; ++p) {
-            if (p == a || y[static_cast<std::size_t>(p)] != label) continue;
-            const Real gap = logNegatives - logits(a, p);
+            if (kinds[static_cast<std::size_t>(p)] != detail::kPositivePair) continue;
+            const Real gap = logNegatives - logits(p);
             const Real term = detail::stableSoftplus(gap);
             total += term;
             if (term > 0.0) ++out.stats.active;
             if (withGradient) {
                 const Real weight = detail::logistic(gap);
-                gradLogits(a, p) -= weight * perPair;
+                gradRow(p) = -weight * perPair;
                 weightSum += weight;
             }
         }
         if (withGradient && weightSum > 0.0) {
-            const Real scale = weightSum * perPair / negativeSum;
-            for (Eigen::Index j = 0; j < n; ++j)
-                if (y[static_cast<std::size_t>(j)] != label) gradLogits(a, j) += scale * expShifted(a, j);
+            gradRow += (weightSum * perPair / negativeSum) * negativeExp;
+            similarities.addRowGradient(a, inverseTemperature * gradRow);
         }
     }
     out.value = total * perPair;
-    if (withGradient) out.gradEmbeddings = distance.backward(toLogit * gradLogits);
+    if (withGradient) out.gradEmbeddings = similarities.gradient();
     return out;
 }
 

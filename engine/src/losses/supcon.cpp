@@ -5,7 +5,10 @@
 #include "losses/contrastive_support.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <map>
+#include <optional>
 
 namespace marginlab {
 
@@ -14,88 +17,84 @@ SupConLoss::SupConLoss(Real temperature, const DistanceSpec& distance)
 
 LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const {
     const Eigen::Index n = input.embeddings.rows();
-    detail::PairMasks masks;
+    auto zero = [&] {
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.stats.tupleKind = "anchors";
+        return out;
+    };
+    // Without a miner the pair kinds come from the labels row by row; mined pairs become masks.
+    std::optional<detail::PairMasks> masks;
     const bool mined = input.tuples && (input.tuples->kind != Tuples::Kind::All || input.tuples->filter);
     if (mined) {
         std::vector<Pair> positives, negatives;
         materializePairs(*input.tuples, input.embeddings, input.labels, &positives, &negatives);
-        if (detail::tooFewMinedPairs(positives, negatives)) {
-            LossOutput zero = detail::zeroOutput(input, withGradient);
-            zero.stats.tupleKind = "anchors";
-            return zero;
-        }
+        if (detail::tooFewMinedPairs(positives, negatives)) return zero();
         masks = detail::listedPairMasks(n, positives, negatives);
+        if (masks->positiveCount == 0 || masks->negativeCount == 0) return zero();
     } else {
-        masks = detail::labelPairMasks(input.labels);
-    }
-    if (masks.positiveCount == 0 || masks.negativeCount == 0) {
-        LossOutput zero = detail::zeroOutput(input, withGradient);
-        zero.stats.tupleKind = "anchors";
-        return zero;
-    }
-
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Real toLogit = -m_distance.orderSign() / m_temperature;
-    const Matrix logits = toLogit * distance.matrix();
-
-    // Per anchor: the LSE over the kept entries (shifted by their max) and the mean positive logit.
-    Vector terms = Vector::Zero(n);
-    Vector shift = Vector::Zero(n), denominator = Vector::Ones(n);
-    std::vector<Count> positiveCounts(static_cast<std::size_t>(n), 0);
-    for (Eigen::Index i = 0; i < n; ++i) {
-        Real top = -std::numeric_limits<Real>::infinity();
-        Real positiveSum = 0.0;
-        Count positiveCount = 0;
-        for (Eigen::Index k = 0; k < n; ++k) {
-            const bool positive = masks.isPositive(i, k);
-            if (positive || masks.isNegative(i, k)) top = std::max(top, logits(i, k));
-            if (positive) {
-                positiveSum += logits(i, k);
-                ++positiveCount;
-            }
-        }
-        positiveCounts[static_cast<std::size_t>(i)] = positiveCount;
-        if (positiveCount == 0) continue;  // ℓ_i = 0
-        Real sum = 0.0;
-        for (Eigen::Index k = 0; k < n; ++k)
-            if (masks.isPositive(i, k) || masks.isNegative(i, k)) sum += std::exp(logits(i, k) - top);
-        shift(i) = top;
-        denominator(i) = sum;
-        terms(i) = top + std::log(sum) - positiveSum / static_cast<Real>(positiveCount);
+        std::map<int, Count> classSizes;
+        for (int value : input.labels) ++classSizes[value];
+        bool anyPositive = false;
+        for (const auto& [label, size] : classSizes) anyPositive = anyPositive || size >= 2;
+        if (!anyPositive || classSizes.size() < 2) return zero();
     }
 
+    // Row by row (no N×N buffer): D_i = LSE over the kept entries of z = s/τ (shifted by their
+    // max), ℓ_i = D_i − mean_{p∈P(i)} z_ip, ∂ℓ_i/∂z_ik = softmax_ik − [k∈P(i)]/|P(i)|.
+    // AvgNonZero: the gradient rows are added with weight 1 and scaled by 1/#(ℓ_i > 0) at the end.
+    detail::RowSimilarities similarities(m_distance, input.embeddings);
+    const Real inverseTemperature = 1.0 / m_temperature;
+    const Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    Vector logits, keptExp, gradRow;
+    std::vector<std::uint8_t> kinds(static_cast<std::size_t>(n));
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
     Real total = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i)
-        if (terms(i) > 0.0) {
-            ++out.stats.active;
-            total += terms(i);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        if (masks) {
+            for (Eigen::Index k = 0; k < n; ++k)
+                kinds[static_cast<std::size_t>(k)] = masks->isPositive(i, k)   ? detail::kPositivePair
+                                                     : masks->isNegative(i, k) ? detail::kNegativePair
+                                                                               : detail::kNoPair;
+        } else {
+            detail::labelRowKinds(input.labels, i, kinds);
         }
+        Count positiveCount = 0;
+        for (std::uint8_t kind : kinds) positiveCount += kind == detail::kPositivePair;
+        if (positiveCount == 0) continue;  // ℓ_i = 0
+        similarities.row(i, logits);
+        logits *= inverseTemperature;
+        keptExp = logits;
+        Real positiveSum = 0.0;
+        for (Eigen::Index k = 0; k < n; ++k) {
+            const std::uint8_t kind = kinds[static_cast<std::size_t>(k)];
+            if (kind == detail::kNoPair) keptExp(k) = minusInfinity;
+            if (kind == detail::kPositivePair) positiveSum += logits(k);
+        }
+        const Real top = keptExp.maxCoeff();
+        keptExp = (keptExp.array() - top).exp().matrix();
+        const Real sum = keptExp.sum();
+        const Real inversePositives = 1.0 / static_cast<Real>(positiveCount);
+        const Real term = top + std::log(sum) - positiveSum * inversePositives;
+        if (!(term > 0.0)) continue;
+        ++out.stats.active;
+        total += term;
+        if (withGradient) {
+            gradRow = keptExp / sum;
+            for (Eigen::Index k = 0; k < n; ++k)
+                if (kinds[static_cast<std::size_t>(k)] == detail::kPositivePair) gradRow(k) -= inversePositives;
+            similarities.addRowGradient(i, inverseTemperature * gradRow);
+        }
+    }
     if (out.stats.active == 0) {
-        LossOutput zero = detail::zeroOutput(input, withGradient);
-        zero.stats = out.stats;
-        return zero;
+        LossOutput none = zero();
+        none.stats = out.stats;
+        return none;
     }
     const Real perAnchor = 1.0 / static_cast<Real>(out.stats.active);
     out.value = total * perAnchor;
-    if (withGradient) {
-        // ∂ℓ_i/∂z_ik = softmax_ik over the kept entries − [k ∈ P(i)] / |P(i)|.
-        Matrix gradLogits = Matrix::Zero(n, n);
-        for (Eigen::Index i = 0; i < n; ++i) {
-            if (!(terms(i) > 0.0)) continue;
-            const Real inversePositives = 1.0 / static_cast<Real>(positiveCounts[static_cast<std::size_t>(i)]);
-            for (Eigen::Index k = 0; k < n; ++k) {
-                const bool positive = masks.isPositive(i, k);
-                if (!positive && !masks.isNegative(i, k)) continue;
-                Real g = std::exp(logits(i, k) - shift(i)) / denominator(i);
-                if (positive) g -= inversePositives;
-                gradLogits(i, k) = g * perAnchor;
-            }
-        }
-        out.gradEmbeddings = distance.backward(toLogit * gradLogits);
-    }
+    if (withGradient) out.gradEmbeddings = perAnchor * similarities.gradient();
     return out;
 }
 
