@@ -99,13 +99,13 @@ Real referenceAngular(const Points& x, const Labels& y, Real alphaDegrees) {
         for (int p = 0; p < n; ++p) {
             if (a == p || y[a] != y[p]) continue;
             ++pairs;
+            const Row anchor = unit(x, a), positive = unit(x, p);
             Real inner = 0.0;
             for (int m = 0; m < n; ++m) {
                 if (y[m] == y[a]) continue;
                 anyNegative = true;
                 // x_n raw: PML's quirk.
-                inner += std::exp(4 * t * (unit(x, a) + unit(x, p)).dot(x.row(m)) -
-                                  2 * (1 + t) * unit(x, a).dot(unit(x, p)));
+                inner += std::exp(4 * t * (anchor + positive).dot(x.row(m)) - 2 * (1 + t) * anchor.dot(positive));
             }
             sum += std::log(1 + inner);
         }

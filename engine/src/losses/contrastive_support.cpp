@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "losses/contrastive_support.h"
 
+#include <map>
+
 namespace marginlab::detail {
 
 PairMasks labelPairMasks(const Labels& labels) {
@@ -90,6 +92,24 @@ void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
 Points RowSimilarities::gradient() const {
     if (m_spec.normalizes()) return normalizeRowsBackward(m_embedded, m_norms, m_gradEmbedded);
     return m_gradEmbedded;
+}
+
+std::vector<std::vector<int>> groupByLabel(const Labels& labels) {
+    std::map<int, std::vector<int>> byLabel;
+    for (int i = 0; i < static_cast<int>(labels.size()); ++i) byLabel[labels[static_cast<std::size_t>(i)]].push_back(i);
+    std::vector<std::vector<int>> groups;
+    groups.reserve(byLabel.size());
+    for (auto& [label, members] : byLabel) groups.push_back(std::move(members));
+    return groups;
+}
+
+Count orderedPositivePairs(const std::vector<std::vector<int>>& groups) {
+    Count pairs = 0;
+    for (const auto& members : groups) {
+        const auto m = static_cast<Count>(members.size());
+        pairs += m * (m - 1);
+    }
+    return pairs;
 }
 
 void labelRowKinds(const Labels& labels, Eigen::Index a, std::vector<std::uint8_t>& kinds) {

@@ -68,6 +68,11 @@ private:
     mutable Vector m_distances;  // scratch for the Lp backward
 };
 
+/// The members (ascending indices) of each distinct label, labels ascending.
+std::vector<std::vector<int>> groupByLabel(const Labels& labels);
+/// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.
+Count orderedPositivePairs(const std::vector<std::vector<int>>& groups);
+
 /// Row kinds of one anchor row: 0 = not a pair, 1 = positive, 2 = negative.
 enum : std::uint8_t { kNoPair = 0, kPositivePair = 1, kNegativePair = 2 };
 /// Fills `kinds` (size N) for anchor a from the labels: every other sample is a positive or a negative.

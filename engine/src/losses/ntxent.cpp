@@ -26,70 +26,61 @@ LossOutput NTXentLoss::evaluate(const LossInput& input, bool withGradient) const
 }
 
 LossOutput NTXentLoss::evaluateAllPairs(const LossInput& input, bool withGradient) const {
-    const Labels& y = input.labels;
-    const auto n = static_cast<Eigen::Index>(y.size());
-    // Count pairs from the labels first: the empty cases must not touch the matrix.
-    Count positivePairs = 0, negativePairs = 0;
-    {
-        std::vector<int> sorted(y.begin(), y.end());
-        std::sort(sorted.begin(), sorted.end());
-        for (std::size_t i = 0; i < sorted.size();) {
-            std::size_t j = i;
-            while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
-            const auto size = static_cast<Count>(j - i);
-            positivePairs += size * (size - 1);
-            negativePairs += size * (static_cast<Count>(n) - size);
-            i = j;
-        }
-    }
-    if (positivePairs == 0 || negativePairs == 0) {
+    const auto n = static_cast<Eigen::Index>(input.labels.size());
+    const auto groups = detail::groupByLabel(input.labels);
+    const Count positivePairs = detail::orderedPositivePairs(groups);
+    if (positivePairs == 0 || groups.size() < 2) {  // no positive or no negative pair
         LossOutput zero = detail::zeroOutput(input, withGradient);
         zero.stats.tupleKind = "pairs";
         zero.stats.tuples = positivePairs;
         return zero;
     }
 
-    // Row by row (no N×N buffer). Per anchor: L_a = LSE over its negatives of z = s/τ, shifted by
-    // their max (no overflow whatever the positives are); ℓ_ap = softplus(L_a − z_ap).
+    // Row by row, class by class (no N×N buffer). Per anchor: L_a = LSE over its negatives of
+    // z = s/τ, shifted by their max (no overflow whatever the positives are);
+    // ℓ_ap = softplus(L_a − z_ap). Adding −∞ on the anchor's own class turns the row into
+    // exactly N(a), so max / exp / sum run vectorized without branches.
     detail::RowSimilarities similarities(m_distance, input.embeddings);
     const Real inverseTemperature = 1.0 / m_temperature;
     const Real perPair = 1.0 / static_cast<Real>(positivePairs);
-    const Real minusInfinity = kMinusInfinity;
-    Vector logits, negativeExp, gradRow;
-    std::vector<std::uint8_t> kinds;
+    Vector logits, negativeExp, gradRow, classMask;
+    std::vector<Real> weights;
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
     Real total = 0.0;
-    for (Eigen::Index a = 0; a < n; ++a) {
-        detail::labelRowKinds(y, a, kinds);
-        similarities.row(a, logits);
-        logits *= inverseTemperature;
-        // Non-negatives become −∞ so one vectorized exp/sum covers exactly N(a).
-        negativeExp = logits;
-        for (Eigen::Index j = 0; j < n; ++j)
-            if (kinds[static_cast<std::size_t>(j)] != detail::kNegativePair) negativeExp(j) = minusInfinity;
-        const Real top = negativeExp.maxCoeff();
-        negativeExp = (negativeExp.array() - top).exp().matrix();
-        const Real negativeSum = negativeExp.sum();
-        const Real logNegatives = top + std::log(negativeSum);
-        if (withGradient) gradRow = Vector::Zero(n);
-        Real weightSum = 0.0;  // Σ_p σ(L_a − z_ap): how hard the anchor's negatives are pushed
-        for (Eigen::Index p = 0; p < n; ++p) {
-            if (kinds[static_cast<std::size_t>(p)] != detail::kPositivePair) continue;
-            const Real gap = logNegatives - logits(p);
-            const Real term = detail::stableSoftplus(gap);
-            total += term;
-            if (term > 0.0) ++out.stats.active;
-            if (withGradient) {
+    for (const auto& members : groups) {
+        if (members.size() < 2) continue;  // no positive: the anchor adds no term
+        classMask = Vector::Zero(n);
+        for (int i : members) classMask(i) = kMinusInfinity;
+        for (int a : members) {
+            similarities.row(a, logits);
+            logits *= inverseTemperature;
+            negativeExp = logits + classMask;
+            const Real top = negativeExp.maxCoeff();
+            negativeExp = (negativeExp.array() - top).exp().matrix();
+            for (int i : members) negativeExp(i) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
+            const Real negativeSum = negativeExp.sum();
+            const Real logNegatives = top + std::log(negativeSum);
+            weights.clear();
+            Real weightSum = 0.0;  // Σ_p σ(L_a − z_ap): how hard the anchor's negatives are pushed
+            for (int p : members) {
+                if (p == a) continue;
+                const Real gap = logNegatives - logits(p);
+                const Real term = detail::stableSoftplus(gap);
+                total += term;
+                if (term > 0.0) ++out.stats.active;
                 const Real weight = detail::logistic(gap);
-                gradRow(p) = -weight * perPair;
+                weights.push_back(weight);
                 weightSum += weight;
             }
-        }
-        if (withGradient && weightSum > 0.0) {
-            gradRow += (weightSum * perPair / negativeSum) * negativeExp;
-            similarities.addRowGradient(a, inverseTemperature * gradRow);
+            if (!withGradient) continue;
+            // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −σ.
+            gradRow = (inverseTemperature * weightSum * perPair / negativeSum) * negativeExp;
+            std::size_t next = 0;
+            for (int p : members)
+                if (p != a) gradRow(p) = -inverseTemperature * weights[next++] * perPair;
+            similarities.addRowGradient(a, gradRow);
         }
     }
     out.value = total * perPair;

@@ -45,47 +45,55 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     detail::RowSimilarities similarities(m_distance, input.embeddings);
     const Real inverseTemperature = 1.0 / m_temperature;
     const Real minusInfinity = -std::numeric_limits<Real>::infinity();
-    Vector logits, keptExp, gradRow;
-    std::vector<std::uint8_t> kinds(static_cast<std::size_t>(n));
+    Vector logits, keptExp;
+    std::vector<int> positiveList, droppedList;
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
     Real total = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        if (masks) {
-            for (Eigen::Index k = 0; k < n; ++k)
-                kinds[static_cast<std::size_t>(k)] = masks->isPositive(i, k)   ? detail::kPositivePair
-                                                     : masks->isNegative(i, k) ? detail::kNegativePair
-                                                                               : detail::kNoPair;
-        } else {
-            detail::labelRowKinds(input.labels, i, kinds);
-        }
-        Count positiveCount = 0;
-        for (std::uint8_t kind : kinds) positiveCount += kind == detail::kPositivePair;
-        if (positiveCount == 0) continue;  // ℓ_i = 0
+    // One anchor, given its positives and the entries outside P(i) ∪ N(i) (itself included).
+    auto processAnchor = [&](Eigen::Index i) {
+        if (positiveList.empty()) return;  // ℓ_i = 0
         similarities.row(i, logits);
         logits *= inverseTemperature;
         keptExp = logits;
-        Real positiveSum = 0.0;
-        for (Eigen::Index k = 0; k < n; ++k) {
-            const std::uint8_t kind = kinds[static_cast<std::size_t>(k)];
-            if (kind == detail::kNoPair) keptExp(k) = minusInfinity;
-            if (kind == detail::kPositivePair) positiveSum += logits(k);
-        }
+        for (int k : droppedList) keptExp(k) = minusInfinity;
         const Real top = keptExp.maxCoeff();
         keptExp = (keptExp.array() - top).exp().matrix();
+        for (int k : droppedList) keptExp(k) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
         const Real sum = keptExp.sum();
-        const Real inversePositives = 1.0 / static_cast<Real>(positiveCount);
+        Real positiveSum = 0.0;
+        for (int p : positiveList) positiveSum += logits(p);
+        const Real inversePositives = 1.0 / static_cast<Real>(positiveList.size());
         const Real term = top + std::log(sum) - positiveSum * inversePositives;
-        if (!(term > 0.0)) continue;
+        if (!(term > 0.0)) return;
         ++out.stats.active;
         total += term;
-        if (withGradient) {
-            gradRow = keptExp / sum;
-            for (Eigen::Index k = 0; k < n; ++k)
-                if (kinds[static_cast<std::size_t>(k)] == detail::kPositivePair) gradRow(k) -= inversePositives;
-            similarities.addRowGradient(i, inverseTemperature * gradRow);
+        if (!withGradient) return;
+        keptExp *= inverseTemperature / sum;  // in place: becomes ∂ℓ_i/∂s_i·
+        for (int p : positiveList) keptExp(p) -= inverseTemperature * inversePositives;
+        similarities.addRowGradient(i, keptExp);
+    };
+    if (masks) {
+        for (Eigen::Index i = 0; i < n; ++i) {
+            positiveList.clear();
+            droppedList.clear();
+            for (Eigen::Index k = 0; k < n; ++k) {
+                if (masks->isPositive(i, k)) positiveList.push_back(static_cast<int>(k));
+                else if (!masks->isNegative(i, k)) droppedList.push_back(static_cast<int>(k));
+            }
+            processAnchor(i);
         }
+    } else {
+        // All pairs: P(i) = the rest of i's class, N(i) = everything else; only i itself is dropped.
+        for (const auto& members : detail::groupByLabel(input.labels))
+            for (int i : members) {
+                positiveList.clear();
+                for (int p : members)
+                    if (p != i) positiveList.push_back(p);
+                droppedList.assign(1, i);
+                processAnchor(i);
+            }
     }
     if (out.stats.active == 0) {
         LossOutput none = zero();
