@@ -20,6 +20,12 @@ constexpr Real kFactorizedExponentRange = 600.0;
 // Entries of one column block of E' (12288 doubles = 96 KB, under glibc's mmap threshold).
 constexpr Eigen::Index kBlockEntries = 12288;
 
+using MatrixMap = Eigen::Map<Matrix>;
+using VectorMap = Eigen::Map<Vector>;
+
+// Columns per block of E' for a class of m rows.
+Eigen::Index blockWidth(Eigen::Index m) { return std::max<Eigen::Index>(16, kBlockEntries / m); }
+
 struct Gradients {
     Points normalized;  // ∂L/∂x̂ (anchor/positive roles)
     Points raw;         // ∂L/∂x  (negative role, the raw-x_n quirk)
@@ -62,46 +68,76 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     out.stats.tuples = positivePairs;
     Real total = 0.0;
 
+    // All per-class buffers live in one arena allocated once per call: freeing and re-allocating
+    // them per class made the allocator return memory to the system each time, and the page
+    // faults cost more than the products.
+    Eigen::Index largestClass = 0, largestOthers = 0, largestWork = 0;
+    for (const auto& [label, members] : classes) {
+        const auto m = static_cast<Eigen::Index>(members.size());
+        if (m < 2) continue;
+        largestClass = std::max(largestClass, m);
+        largestOthers = std::max(largestOthers, n - m);
+        largestWork = std::max(largestWork, m * std::min(blockWidth(m), n - m));
+    }
+    std::vector<Real> arena(static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
+                                                     2 * largestOthers * d + 2 * largestWork + largestClass));
+    std::vector<int> others;
+    others.reserve(static_cast<std::size_t>(largestOthers));
+
     for (const auto& [label, members] : classes) {
         const auto m = static_cast<Eigen::Index>(members.size());
         if (m < 2) continue;
         const Eigen::Index k = n - m;
-        std::vector<int> others;
-        others.reserve(static_cast<std::size_t>(k));
+        others.clear();
         for (int i = 0; i < static_cast<int>(n); ++i)
             if (y[static_cast<std::size_t>(i)] != label) others.push_back(i);
-        Points anchors(m, d), negatives(k, d);
+        Real* next = arena.data();
+        auto take = [&next](Eigen::Index rows, Eigen::Index cols) {
+            MatrixMap view(next, rows, cols);
+            next += rows * cols;
+            return view;
+        };
+        MatrixMap anchors = take(m, d), negatives = take(k, d), cosines = take(m, m);
+        MatrixMap gradAnchors = take(m, d), gradNegatives = take(k, d);
         for (Eigen::Index i = 0; i < m; ++i) anchors.row(i) = xh.row(members[static_cast<std::size_t>(i)]);
         for (Eigen::Index j = 0; j < k; ++j) negatives.row(j) = x.row(others[static_cast<std::size_t>(j)]);
-        const Matrix cosines = anchors * anchors.transpose();
-        Points gradAnchors = Points::Zero(m, d), gradNegatives = Points::Zero(k, d);
+        cosines.noalias() = anchors * anchors.transpose();
+        gradAnchors.setZero();
+        gradNegatives.setZero();
 
         if (factorized) {
             // E'_in = exp(4t x̂_i·x_n − α_i); Σ_n exp(f_apn) = e^{α_a+α_p−2(1+t)s_ap} · (E'E'ᵀ)_ap.
             // E' (m×k) is never stored whole: it is rebuilt in column blocks of ≤ ~96 KB, because
             // large fresh buffers cost more in page faults than the products themselves.
-            const Eigen::Index block = std::max<Eigen::Index>(16, kBlockEntries / m);
-            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width, const Vector& shift, Matrix& target) {
+            const Eigen::Index block = blockWidth(m);
+            Real* const workStorage = next;
+            Real* const qStorage = next + m * std::min(block, k);
+            next = qStorage + m * std::min(block, k);
+            VectorMap rowShift(next, m);
+            next += m;
+            MatrixMap products = take(m, m), weights = take(m, m), gradCosines = take(m, m);
+            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
+                MatrixMap target(workStorage, m, width);
                 target.noalias() = anchors * negatives.middleRows(start, width).transpose();
                 target *= 4.0 * t;
-                for (Eigen::Index i = 0; i < m; ++i) target.row(i).array() = (target.row(i).array() - shift(i)).exp();
+                for (Eigen::Index i = 0; i < m; ++i) target.row(i).array() = (target.row(i).array() - rowShift(i)).exp();
+                return target;
             };
-            Vector rowShift = Vector::Constant(m, -std::numeric_limits<Real>::infinity());
-            Matrix work;
+            rowShift.setConstant(-std::numeric_limits<Real>::infinity());
             for (Eigen::Index start = 0; start < k; start += block) {
                 const Eigen::Index width = std::min(block, k - start);
+                MatrixMap work(workStorage, m, width);
                 work.noalias() = anchors * negatives.middleRows(start, width).transpose();
                 rowShift = rowShift.cwiseMax((4.0 * t) * work.rowwise().maxCoeff());
             }
-            Matrix products = Matrix::Zero(m, m);
+            products.setZero();
             for (Eigen::Index start = 0; start < k; start += block) {
                 const Eigen::Index width = std::min(block, k - start);
-                scaledBlock(start, width, rowShift, work);
-                products.selfadjointView<Eigen::Lower>().rankUpdate(work);
+                products.selfadjointView<Eigen::Lower>().rankUpdate(scaledBlock(start, width));
             }
             // c_ap = σ(z_ap) / K_ap / |P| turns E'_an E'_pn into the weight of n in ℓ_ap (ℓ_ap = ℓ_pa).
-            Matrix weights = Matrix::Zero(m, m);
-            Matrix gradCosines = Matrix::Zero(m, m);
+            weights.setZero();
+            gradCosines.setZero();
             for (Eigen::Index a = 0; a < m; ++a)
                 for (Eigen::Index p = 0; p < a; ++p) {
                     const Real product = products(a, p);  // lower triangle holds K
@@ -117,10 +153,10 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                 // Both roles of each pair give the factor 2: ∂x̂_i = 2 Σ_p g_ip x̂_p + 8t Σ_n Q_in x_n,
                 // ∂x_n = 8t Σ_i Q_in x̂_i, with Q = E' ∘ (C E').
                 gradAnchors.noalias() += 2.0 * gradCosines * anchors;
-                Matrix q;
                 for (Eigen::Index start = 0; start < k; start += block) {
                     const Eigen::Index width = std::min(block, k - start);
-                    scaledBlock(start, width, rowShift, work);
+                    const MatrixMap work = scaledBlock(start, width);
+                    MatrixMap q(qStorage, m, width);
                     q.noalias() = weights * work;
                     q.array() *= work.array();
                     gradAnchors.noalias() += (8.0 * t) * (q * negatives.middleRows(start, width));
