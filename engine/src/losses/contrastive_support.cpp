@@ -5,27 +5,6 @@
 
 namespace marginlab::detail {
 
-PairMasks labelPairMasks(const Labels& labels) {
-    PairMasks masks;
-    const auto n = static_cast<Eigen::Index>(labels.size());
-    masks.size = n;
-    masks.positive.assign(static_cast<std::size_t>(n * n), 0);
-    masks.negative.assign(static_cast<std::size_t>(n * n), 0);
-    for (Eigen::Index a = 0; a < n; ++a)
-        for (Eigen::Index j = 0; j < n; ++j) {
-            if (a == j) continue;
-            const auto at = static_cast<std::size_t>(a * n + j);
-            if (labels[static_cast<std::size_t>(a)] == labels[static_cast<std::size_t>(j)]) {
-                masks.positive[at] = 1;
-                ++masks.positiveCount;
-            } else {
-                masks.negative[at] = 1;
-                ++masks.negativeCount;
-            }
-        }
-    return masks;
-}
-
 PairMasks listedPairMasks(Eigen::Index size, const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {
     PairMasks masks;
     masks.size = size;
@@ -110,14 +89,6 @@ Count orderedPositivePairs(const std::vector<std::vector<int>>& groups) {
         pairs += m * (m - 1);
     }
     return pairs;
-}
-
-void labelRowKinds(const Labels& labels, Eigen::Index a, std::vector<std::uint8_t>& kinds) {
-    const auto n = labels.size();
-    kinds.resize(n);
-    const int label = labels[static_cast<std::size_t>(a)];
-    for (std::size_t j = 0; j < n; ++j) kinds[j] = labels[j] == label ? kPositivePair : kNegativePair;
-    kinds[static_cast<std::size_t>(a)] = kNoPair;
 }
 
 }  // namespace marginlab::detail

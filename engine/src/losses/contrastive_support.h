@@ -21,9 +21,9 @@ inline Real logistic(Real v) {
 }
 
 /**
- * Dense N×N positive / negative masks (row = anchor). Built from the labels (every pair) or from
- * mined pair lists: PML's mat-based pair losses set mask[a, j] = 1 per listed pair, so duplicates
- * collapse. Bytes, not bits: N = 1024 costs 2 MB and keeps the inner loops branch-cheap.
+ * Dense N×N positive / negative masks (row = anchor) of mined pair lists: PML's mat-based pair
+ * losses set mask[a, j] = 1 per listed pair, so duplicates collapse. Only for mined tuples (the
+ * all-pairs paths never build an N×N structure).
  */
 struct PairMasks {
     Eigen::Index size = 0;
@@ -36,8 +36,6 @@ struct PairMasks {
     bool isNegative(Eigen::Index a, Eigen::Index j) const { return negative[static_cast<std::size_t>(a * size + j)] != 0; }
 };
 
-/// Masks of every ordered positive pair (a ≠ p, same label) and every ordered negative pair.
-PairMasks labelPairMasks(const Labels& labels);
 /// Masks of the listed pairs (the lists of materializePairs).
 PairMasks listedPairMasks(Eigen::Index size, const std::vector<Pair>& positives, const std::vector<Pair>& negatives);
 
@@ -72,11 +70,6 @@ private:
 std::vector<std::vector<int>> groupByLabel(const Labels& labels);
 /// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.
 Count orderedPositivePairs(const std::vector<std::vector<int>>& groups);
-
-/// Row kinds of one anchor row: 0 = not a pair, 1 = positive, 2 = negative.
-enum : std::uint8_t { kNoPair = 0, kPositivePair = 1, kNegativePair = 2 };
-/// Fills `kinds` (size N) for anchor a from the labels: every other sample is a positive or a negative.
-void labelRowKinds(const Labels& labels, Eigen::Index a, std::vector<std::uint8_t>& kinds);
 
 /// PML GenericPairLoss's early exit: every index list has length ≤ 1 → the loss is 0.
 inline bool tooFewMinedPairs(const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {

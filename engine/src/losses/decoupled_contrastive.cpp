@@ -4,10 +4,7 @@
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
 
-#include <algorithm>
-#include <cstdint>
 #include <limits>
-#include <map>
 
 namespace marginlab {
 

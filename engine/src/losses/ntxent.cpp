@@ -5,7 +5,6 @@
 #include "losses/contrastive_support.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <limits>
 
 namespace marginlab {

@@ -4,8 +4,6 @@
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
 
-#include <algorithm>
-#include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
