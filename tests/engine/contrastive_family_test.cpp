@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <random>
@@ -435,6 +436,46 @@ TEST(NTXentLoss, MinedTripletsBecomePairs) {
     EXPECT_LE(finiteDifferenceError(*loss, input).embeddings, 1e-6);
 }
 
+std::vector<TripletGapFilter> gapFilters() {
+    const Real inf = std::numeric_limits<Real>::infinity();
+    // PML TripletMarginMiner(margin 0.2): "all", "semihard", "easy", "hard"; then with cosine.
+    return {TripletGapFilter{-inf, 0.2, false, true, DistanceSpec::lp(1, true)},
+            TripletGapFilter{0.0, 0.2, false, true, DistanceSpec::lp(1, true)},
+            TripletGapFilter{0.2, inf, false, false, DistanceSpec::lp(1, true)},
+            TripletGapFilter{-inf, 0.0, false, true, DistanceSpec::lp(1, true)},
+            TripletGapFilter{0.0, 0.3, false, true, DistanceSpec::cosine()}};
+}
+
+TEST(NTXentLoss, GapFilteredTripletsMatchMaterializedLists) {
+    // Kind::All with a filter is counted per anchor instead of listing triplets; the result must
+    // equal the loss over the explicit lists that materializeTriplets gives.
+    int nonTrivial = 0;
+    for (const Config& c : kConfigs)
+        for (const TripletGapFilter& filter : gapFilters()) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 380);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 381);
+            Tuples tuples = Tuples::all();
+            tuples.filter = filter;
+            std::vector<Pair> positives, negatives;
+            for (const Triplet& t : materializeTriplets(tuples, x, y)) {
+                positives.push_back({t[0], t[1]});
+                negatives.push_back({t[0], t[2]});
+            }
+            const auto loss = make("ntxent", temperature(0.3));
+            const LossInput input{x, y, nullptr, &tuples};
+            const LossOutput out = loss->evaluate(input, false);
+            expectRelativeNear(out.value, referenceNTXentMined(x, positives, negatives, 0.3));
+            EXPECT_EQ(out.stats.tuples, static_cast<Count>(positives.size()));
+            nonTrivial += out.value > 0.0;
+        }
+    EXPECT_GE(nonTrivial, 20);  // of 25 configurations
+    const Points x = randomPoints(14, 2, 391);
+    const Labels y = randomLabels(14, 3, 392);
+    Tuples tuples = Tuples::all();
+    tuples.filter = gapFilters()[1];
+    EXPECT_LE(finiteDifferenceError(*make("ntxent", temperature(0.3)), LossInput{x, y, nullptr, &tuples}).embeddings, 1e-6);
+}
+
 TEST(NTXentLoss, MinedPairsEdgeCases) {
     const Points x = randomPoints(6, 2, 351);
     const Labels y = {0, 0, 1, 1, 2, 2};
@@ -570,6 +611,23 @@ TEST(SupConLoss, MinedPairsUseMasks) {
     const LossInput input{x, y, nullptr, &tuples};
     expectRelativeNear(loss->evaluate(input, false).value, sum / nonZero);
     EXPECT_LE(finiteDifferenceError(*loss, input).embeddings, 1e-6);
+}
+
+TEST(SupConLoss, GapFilteredTripletsGiveTheMasksOfTheirPairs) {
+    // With a filtered Kind::All the masks are those of the materialized lists; a loss built from
+    // explicit pair lists must give the same value.
+    for (const TripletGapFilter& filter : gapFilters()) {
+        const Points x = randomPoints(15, 3, 451);
+        const Labels y = randomLabels(15, 3, 452);
+        Tuples tuples = Tuples::all();
+        tuples.filter = filter;
+        std::vector<Pair> positives, negatives;
+        materializePairs(tuples, x, y, &positives, &negatives);
+        const Tuples explicitPairs = Tuples::fromPairs(positives, negatives);
+        const auto loss = make("supcon", temperature(0.3));
+        expectRelativeNear(loss->evaluate(LossInput{x, y, nullptr, &tuples}, false).value,
+                           loss->evaluate(LossInput{x, y, nullptr, &explicitPairs}, false).value, 1e-12);
+    }
 }
 
 TEST(SupConLoss, RotationInvariant) {

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: MIT
 #include "losses/contrastive_support.h"
 
+#include <algorithm>
 #include <map>
+#include <utility>
 
 namespace marginlab::detail {
 
-PairMasks listedPairMasks(Eigen::Index size, const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {
+PairMasks listedPairMasks(Eigen::Index size, const std::vector<WeightedPair>& positives,
+                          const std::vector<WeightedPair>& negatives) {
     PairMasks masks;
     masks.size = size;
     masks.positive.assign(static_cast<std::size_t>(size * size), 0);
     masks.negative.assign(static_cast<std::size_t>(size * size), 0);
-    auto mark = [size](std::vector<std::uint8_t>& mask, const std::vector<Pair>& pairs) {
+    auto mark = [size](std::vector<std::uint8_t>& mask, const std::vector<WeightedPair>& pairs) {
         Count count = 0;
-        for (const Pair& pair : pairs) {
-            std::uint8_t& entry = mask[static_cast<std::size_t>(pair[0] * size + pair[1])];
+        for (const WeightedPair& pair : pairs) {
+            std::uint8_t& entry = mask[static_cast<std::size_t>(pair.anchor * size + pair.other)];
             if (!entry) ++count;
             entry = 1;
         }
@@ -89,6 +92,60 @@ Count orderedPositivePairs(const std::vector<std::vector<int>>& groups) {
         pairs += m * (m - 1);
     }
     return pairs;
+}
+
+void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                   std::vector<WeightedPair>* positives, std::vector<WeightedPair>* negatives) {
+    positives->clear();
+    negatives->clear();
+    if (!(tuples.kind == Tuples::Kind::All && tuples.filter)) {
+        std::vector<Pair> positiveList, negativeList;
+        materializePairs(tuples, embeddings, labels, &positiveList, &negativeList);
+        for (const Pair& pair : positiveList) positives->push_back({pair[0], pair[1], 1});
+        for (const Pair& pair : negativeList) negatives->push_back({pair[0], pair[1], 1});
+        return;
+    }
+    const TripletGapFilter& filter = *tuples.filter;
+    // The ordering distance of the miner's own distance, exactly as materializeTriplets builds it.
+    const SelfDistance minerDistance(filter.distance, embeddings);
+    const Real sign = filter.distance.orderSign();
+    const auto n = static_cast<int>(labels.size());
+    auto aboveLow = [&filter](Real gap) { return filter.includeLow ? gap >= filter.low : gap > filter.low; };
+    auto belowHigh = [&filter](Real gap) { return filter.includeHigh ? gap <= filter.high : gap < filter.high; };
+    std::vector<std::pair<Real, int>> positiveRow, negativeRow;  // (δ, index), sorted by δ
+    for (int a = 0; a < n; ++a) {
+        positiveRow.clear();
+        negativeRow.clear();
+        for (int j = 0; j < n; ++j) {
+            if (j == a) continue;
+            const Real delta = sign * minerDistance.matrix()(a, j);
+            (labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)] ? positiveRow : negativeRow)
+                .emplace_back(delta, j);
+        }
+        if (positiveRow.empty() || negativeRow.empty()) continue;
+        std::sort(positiveRow.begin(), positiveRow.end());
+        std::sort(negativeRow.begin(), negativeRow.end());
+        // Fixed p: gap = δ_an − δ_ap grows with δ_an, so the kept n form one run of negativeRow.
+        for (const auto& [deltaPositive, p] : positiveRow) {
+            const auto first = std::partition_point(negativeRow.begin(), negativeRow.end(), [&](const auto& entry) {
+                return !aboveLow(entry.first - deltaPositive);
+            });
+            const auto last = std::partition_point(first, negativeRow.end(), [&](const auto& entry) {
+                return belowHigh(entry.first - deltaPositive);
+            });
+            if (last > first) positives->push_back({a, p, static_cast<Count>(last - first)});
+        }
+        // Fixed n: the gap falls as δ_ap grows, so the kept p form one run of positiveRow.
+        for (const auto& [deltaNegative, m] : negativeRow) {
+            const auto first = std::partition_point(positiveRow.begin(), positiveRow.end(), [&](const auto& entry) {
+                return !belowHigh(deltaNegative - entry.first);
+            });
+            const auto last = std::partition_point(first, positiveRow.end(), [&](const auto& entry) {
+                return aboveLow(deltaNegative - entry.first);
+            });
+            if (last > first) negatives->push_back({a, m, static_cast<Count>(last - first)});
+        }
+    }
 }
 
 }  // namespace marginlab::detail

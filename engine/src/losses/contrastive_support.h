@@ -36,8 +36,6 @@ struct PairMasks {
     bool isNegative(Eigen::Index a, Eigen::Index j) const { return negative[static_cast<std::size_t>(a * size + j)] != 0; }
 };
 
-/// Masks of the listed pairs (the lists of materializePairs).
-PairMasks listedPairMasks(Eigen::Index size, const std::vector<Pair>& positives, const std::vector<Pair>& negatives);
 
 /**
  * The similarity matrix of the all-pairs losses, one anchor row at a time, with its backward pass
@@ -71,9 +69,39 @@ std::vector<std::vector<int>> groupByLabel(const Labels& labels);
 /// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.
 Count orderedPositivePairs(const std::vector<std::vector<int>>& groups);
 
+/// One ordered pair of a mined list and how many times the list holds it.
+struct WeightedPair {
+    int anchor = 0;
+    int other = 0;
+    Count uses = 1;
+};
+
+/**
+ * The positive and negative pair lists of mined tuples as PML's convert_to_pairs gives them
+ * (a triplet (a,p,n) contributes (a,p) and (a,n)), with multiplicities. Explicit pairs and
+ * triplets are listed as they come (uses 1 each). For Kind::All with a gap filter (the triplet
+ * margin miner) the counts uses(a,p) = #{n : kept} and uses(a,n) = #{p : kept} are found per
+ * anchor by binary search over the sorted distances — O(N² log N) time and O(N²) memory instead
+ * of listing O(N³) triplets. The search applies filter.keeps to the same δ_an − δ_ap values as
+ * materializeTriplets (floating subtraction is monotone), so the counts are exact.
+ */
+void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                   std::vector<WeightedPair>* positives, std::vector<WeightedPair>* negatives);
+
+/// Masks of the listed pairs (any multiplicity sets the entry once).
+PairMasks listedPairMasks(Eigen::Index size, const std::vector<WeightedPair>& positives,
+                          const std::vector<WeightedPair>& negatives);
+
+/// Σ uses: the length of the list PML would hold.
+inline Count listLength(const std::vector<WeightedPair>& pairs) {
+    Count length = 0;
+    for (const WeightedPair& pair : pairs) length += pair.uses;
+    return length;
+}
+
 /// PML GenericPairLoss's early exit: every index list has length ≤ 1 → the loss is 0.
-inline bool tooFewMinedPairs(const std::vector<Pair>& positives, const std::vector<Pair>& negatives) {
-    return positives.size() <= 1 && negatives.size() <= 1;
+inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives, const std::vector<WeightedPair>& negatives) {
+    return listLength(positives) <= 1 && listLength(negatives) <= 1;
 }
 
 }  // namespace marginlab::detail

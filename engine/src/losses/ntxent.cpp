@@ -88,12 +88,13 @@ LossOutput NTXentLoss::evaluateAllPairs(const LossInput& input, bool withGradien
 }
 
 LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradient) const {
-    std::vector<Pair> positives, negatives;
-    materializePairs(*input.tuples, input.embeddings, input.labels, &positives, &negatives);
-    if (positives.empty() || negatives.empty() || detail::tooFewMinedPairs(positives, negatives)) {
+    std::vector<detail::WeightedPair> positives, negatives;
+    detail::minedPairUses(*input.tuples, input.embeddings, input.labels, &positives, &negatives);
+    const Count positiveLength = detail::listLength(positives);
+    if (positiveLength == 0 || detail::listLength(negatives) == 0 || detail::tooFewMinedPairs(positives, negatives)) {
         LossOutput zero = detail::zeroOutput(input, withGradient);
         zero.stats.tupleKind = "pairs";
-        zero.stats.tuples = static_cast<Count>(positives.size());
+        zero.stats.tuples = positiveLength;
         return zero;
     }
     const Eigen::Index n = input.embeddings.rows();
@@ -101,38 +102,40 @@ LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradi
     const Real toLogit = -m_distance.orderSign() / m_temperature;
     const Matrix logits = toLogit * distance.matrix();
 
-    // Per anchor LSE over its mined negatives (duplicates count, as PML sums over the list).
+    // Per anchor LSE over its mined negatives, each counted as often as the list holds it.
     Vector shift = Vector::Constant(n, kMinusInfinity);
-    for (const Pair& pair : negatives) shift(pair[0]) = std::max(shift(pair[0]), logits(pair[0], pair[1]));
+    for (const auto& pair : negatives) shift(pair.anchor) = std::max(shift(pair.anchor), logits(pair.anchor, pair.other));
     Vector negativeSum = Vector::Zero(n);
-    for (const Pair& pair : negatives) negativeSum(pair[0]) += std::exp(logits(pair[0], pair[1]) - shift(pair[0]));
+    for (const auto& pair : negatives)
+        negativeSum(pair.anchor) += static_cast<Real>(pair.uses) * std::exp(logits(pair.anchor, pair.other) - shift(pair.anchor));
 
-    const Real perPair = 1.0 / static_cast<Real>(positives.size());
+    const Real perPair = 1.0 / static_cast<Real>(positiveLength);
     Matrix gradLogits;
     if (withGradient) gradLogits = Matrix::Zero(n, n);
     Vector weightSum = Vector::Zero(n);
     LossOutput out;
     out.stats.tupleKind = "pairs";
-    out.stats.tuples = static_cast<Count>(positives.size());
+    out.stats.tuples = positiveLength;
     Real total = 0.0;
-    for (const Pair& pair : positives) {
-        const int a = pair[0];
+    for (const auto& pair : positives) {
+        const int a = pair.anchor;
         if (negativeSum(a) == 0.0) continue;  // no mined negative: −log(1) = 0, no gradient
-        const Real gap = shift(a) + std::log(negativeSum(a)) - logits(a, pair[1]);
+        const auto uses = static_cast<Real>(pair.uses);
+        const Real gap = shift(a) + std::log(negativeSum(a)) - logits(a, pair.other);
         const Real term = detail::stableSoftplus(gap);
-        total += term;
-        if (term > 0.0) ++out.stats.active;
+        total += uses * term;
+        if (term > 0.0) out.stats.active += pair.uses;
         if (withGradient) {
             const Real weight = detail::logistic(gap);
-            gradLogits(a, pair[1]) -= weight * perPair;
-            weightSum(a) += weight;
+            gradLogits(a, pair.other) -= uses * weight * perPair;
+            weightSum(a) += uses * weight;
         }
     }
     if (withGradient)
-        for (const Pair& pair : negatives) {
-            const int a = pair[0];
-            gradLogits(a, pair[1]) +=
-                weightSum(a) * perPair * std::exp(logits(a, pair[1]) - shift(a)) / negativeSum(a);
+        for (const auto& pair : negatives) {
+            const int a = pair.anchor;
+            gradLogits(a, pair.other) += static_cast<Real>(pair.uses) * weightSum(a) * perPair *
+                                         std::exp(logits(a, pair.other) - shift(a)) / negativeSum(a);
         }
     out.value = total * perPair;
     if (withGradient) out.gradEmbeddings = distance.backward(toLogit * gradLogits);

@@ -24,8 +24,8 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     std::optional<detail::PairMasks> masks;
     const bool mined = input.tuples && (input.tuples->kind != Tuples::Kind::All || input.tuples->filter);
     if (mined) {
-        std::vector<Pair> positives, negatives;
-        materializePairs(*input.tuples, input.embeddings, input.labels, &positives, &negatives);
+        std::vector<detail::WeightedPair> positives, negatives;
+        detail::minedPairUses(*input.tuples, input.embeddings, input.labels, &positives, &negatives);
         if (detail::tooFewMinedPairs(positives, negatives)) return zero();
         masks = detail::listedPairMasks(n, positives, negatives);
         if (masks->positiveCount == 0 || masks->negativeCount == 0) return zero();

@@ -14,7 +14,7 @@
  * 0 with zero gradient if there is no positive or no negative pair. Unweighted DCL (the paper's
  * von-Mises-weighted DCLW variant is not offered). No miner.
  *
- * Cost: O(N²·D) time and O(N²) memory.
+ * Cost: O(N²·D) time and O(N·D) memory (rows of the similarity matrix are made one at a time).
  */
 #pragma once
 

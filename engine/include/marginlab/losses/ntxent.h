@@ -19,9 +19,12 @@
  * positive pairs are the mined positive pairs (duplicates count) and the negatives of (a,p) are
  * the mined negative pairs whose anchor is a (duplicates count); a pair whose anchor has no mined
  * negative contributes 0 but still counts in the mean. PML's GenericPairLoss rule applies first:
- * if both lists have ≤ 1 entry the loss is 0.
+ * if both lists have ≤ 1 entry the loss is 0. A gap-filtered Tuples::Kind::All (the triplet
+ * margin miner) is not listed triplet by triplet: each pair is weighted by how many kept
+ * triplets use it, which is the same sum.
  *
- * Cost: O(N²·D) time and O(N²) memory without a miner.
+ * Cost: O(N²·D) time and O(N·D) memory without a miner (rows of the similarity matrix are
+ * made one at a time); O(N² log N) time and O(N²) memory with a miner.
  */
 #pragma once
 

@@ -13,8 +13,9 @@
  *
  * With mined tuples, P(i) and N(i) are the mined pairs with anchor i (as masks, so duplicates
  * collapse, like PML's mat-based pair losses); PML's "every list has ≤ 1 entry → 0" rule applies.
+ * A gap-filtered Tuples::Kind::All gives the masks of the pairs its kept triplets use.
  *
- * Cost: O(N²·D) time and O(N²) memory.
+ * Cost: O(N²·D) time and O(N·D) memory without a miner; O(N² log N) time, O(N²) memory with one.
  */
 #pragma once
 
