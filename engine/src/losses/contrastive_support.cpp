@@ -113,6 +113,16 @@ void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels&
     auto aboveLow = [&filter](Real gap) { return filter.includeLow ? gap >= filter.low : gap > filter.low; };
     auto belowHigh = [&filter](Real gap) { return filter.includeHigh ? gap <= filter.high : gap < filter.high; };
     std::vector<std::pair<Real, int>> positiveRow, negativeRow;  // (δ, index), sorted by δ
+    {
+        // At most every ordered pair once: reserve instead of growing through copies.
+        std::map<int, Count> classSizes;
+        for (int value : labels) ++classSizes[value];
+        Count positivePairs = 0;
+        for (const auto& [label, size] : classSizes) positivePairs += size * (size - 1);
+        const auto all = static_cast<Count>(n);
+        positives->reserve(static_cast<std::size_t>(positivePairs));
+        negatives->reserve(static_cast<std::size_t>(all * (all - 1) - positivePairs));
+    }
     for (int a = 0; a < n; ++a) {
         positiveRow.clear();
         negativeRow.clear();

@@ -100,7 +100,9 @@ LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradi
     const Eigen::Index n = input.embeddings.rows();
     const SelfDistance distance(m_distance, input.embeddings);
     const Real toLogit = -m_distance.orderSign() / m_temperature;
-    const Matrix logits = toLogit * distance.matrix();
+    // z_aj = toLogit · M_aj read on the fly: no second N×N matrix.
+    const Matrix& matrix = distance.matrix();
+    auto logits = [&matrix, toLogit](int a, int j) { return toLogit * matrix(a, j); };
 
     // Per anchor LSE over its mined negatives, each counted as often as the list holds it.
     Vector shift = Vector::Constant(n, kMinusInfinity);
@@ -138,7 +140,10 @@ LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradi
                                          std::exp(logits(a, pair.other) - shift(a)) / negativeSum(a);
         }
     out.value = total * perPair;
-    if (withGradient) out.gradEmbeddings = distance.backward(toLogit * gradLogits);
+    if (withGradient) {
+        gradLogits *= toLogit;  // ∂L/∂M, in place
+        out.gradEmbeddings = distance.backward(gradLogits);
+    }
     return out;
 }
 
