@@ -11,15 +11,8 @@ namespace marginlab::detail {
 namespace {
 
 ParamInfo temperatureParam(double defaultValue, const std::string& description) {
-    ParamInfo info;
-    info.name = "temperature";
-    info.type = ParamType::Number;
-    info.defaultValue = defaultValue;
     // Below ~1e-3 the logits of a cosine reach ±2000: still exact here, but no longer a useful setting.
-    info.minValue = 1e-3;
-    info.maxValue = 100.0;
-    info.description = description;
-    return info;
+    return numberParam("temperature", defaultValue, 1e-3, 100.0, description);
 }
 
 }  // namespace
