@@ -189,3 +189,19 @@ TEST(Cli, TrainNeedsSteps) {
 
 }  // namespace
 }  // namespace marginlab
+
+namespace marginlab {
+namespace {
+
+// docs/losses.md is generated from the catalogue; a loss added or changed without regenerating
+// it would leave the reference wrong.
+TEST(Cli, LossReferenceIsUpToDate) {
+    const CliRun run = runCli("list losses --markdown");
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    std::ifstream doc(std::string(MARGINLAB_SOURCE_DIR) + "/docs/losses.md");
+    const std::string committed(std::istreambuf_iterator<char>(doc), {});
+    EXPECT_EQ(run.out, committed) << "regenerate it: build/app/cli/marginlab-cli list losses --markdown > docs/losses.md";
+}
+
+}  // namespace
+}  // namespace marginlab
