@@ -197,7 +197,7 @@ int runLoss(const std::vector<std::string>& args) {
         entry.update(result);
         results.push_back(std::move(entry));
     }
-    std::cout << Json{{"results", results}}.dump(indent) << "\n";
+    std::cout << ml::json::format(Json{{"results", results}}, indent) << "\n";
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "jsonio.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace marginlab::json {
@@ -182,6 +183,55 @@ BatchConfig readBatch(const Json& value, const std::string& path) {
         throw Error{dot(path, "mode"), "unknown batch mode '" + mode + "', expected full or pk"};
     }
     return config;
+}
+
+namespace {
+
+void formatInto(const Json& value, int indent, int depth, std::string& out) {
+    const std::string pad(static_cast<std::size_t>(indent * (depth + 1)), ' ');
+    const std::string closePad(static_cast<std::size_t>(indent * depth), ' ');
+    if (value.is_object() && !value.empty()) {
+        out += "{\n";
+        std::size_t i = 0;
+        for (const auto& [key, entry] : value.items()) {
+            out += pad + Json(key).dump() + ": ";
+            formatInto(entry, indent, depth + 1, out);
+            out += ++i < value.size() ? ",\n" : "\n";
+        }
+        out += closePad + "}";
+        return;
+    }
+    const bool scalars = std::all_of(value.begin(), value.end(), [](const Json& e) { return e.is_primitive(); });
+    if (value.is_array() && !value.empty() && !scalars) {
+        out += "[\n";
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            out += pad;
+            formatInto(value[i], indent, depth + 1, out);
+            out += i + 1 < value.size() ? ",\n" : "\n";
+        }
+        out += closePad + "]";
+        return;
+    }
+    std::string line = value.dump();
+    const bool hasStrings = std::any_of(value.begin(), value.end(), [](const Json& e) { return e.is_string(); });
+    if (value.is_array() && !hasStrings) {  // "[1,2]" → "[1, 2]": without strings every comma separates
+        std::string spaced;
+        for (char c : line) {
+            spaced += c;
+            if (c == ',') spaced += ' ';
+        }
+        line = spaced;
+    }
+    out += line;
+}
+
+}  // namespace
+
+std::string format(const Json& value, int indent) {
+    if (indent < 0) return value.dump();
+    std::string out;
+    formatInto(value, indent, 0, out);
+    return out;
 }
 
 Json toJson(const Points& matrix) {

@@ -44,6 +44,9 @@ MinerConfig readMinerConfig(const Json& value, const std::string& path);
 OptimizerConfig readOptimizer(const Json& value, const std::string& path);
 BatchConfig readBatch(const Json& value, const std::string& path);
 
+/// Pretty JSON in which arrays of scalars (a matrix row, a label list) stay on one line.
+std::string format(const Json& value, int indent = 2);
+
 Json toJson(const Points& matrix);
 Json toJson(const Labels& labels);
 Json toJson(const DistanceSpec& distance);

@@ -8,6 +8,32 @@
 
 namespace marginlab {
 
+ParamInfo numberParam(std::string name, double defaultValue, double minValue, double maxValue,
+                      std::string description, ParamType type) {
+    ParamInfo info;
+    info.name = std::move(name);
+    info.type = type;
+    info.defaultValue = defaultValue;
+    info.minValue = minValue;
+    info.maxValue = maxValue;
+    info.description = std::move(description);
+    return info;
+}
+
+ParamInfo flagParam(std::string name, bool defaultValue, std::string description) {
+    return numberParam(std::move(name), defaultValue ? 1.0 : 0.0, 0.0, 1.0, std::move(description), ParamType::Boolean);
+}
+
+ParamInfo choiceParam(std::string name, std::vector<std::string> choices, int defaultChoice, std::string description) {
+    ParamInfo info;
+    info.name = std::move(name);
+    info.type = ParamType::Choice;
+    info.choices = std::move(choices);
+    info.defaultChoice = defaultChoice;
+    info.description = std::move(description);
+    return info;
+}
+
 double ParamValues::number(std::string_view name) const {
     const auto it = numbers.find(name);
     assert(it != numbers.end() && "parameter not completed");

@@ -22,13 +22,6 @@ bool allFinite(const Points& p) { return p.size() == 0 || p.allFinite(); }
 
 }  // namespace
 
-std::uint64_t mixSeed(std::uint64_t seed, std::uint64_t counter) {
-    std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (counter + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 std::string statusName(TrainStatus status) {
     switch (status) {
     case TrainStatus::Running: return "running";
@@ -87,7 +80,7 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
     if (m_config.owned) {
         m_owned = *m_config.owned;
     } else if (info->ownedBlocks > 0) {
-        Rng rng(mixSeed(m_config.seed, kInitStream));
+        Rng rng(Rng::deriveSeed(m_config.seed, kInitStream));
         m_owned.resize(static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses, m_positions.cols());
         for (Eigen::Index i = 0; i < m_owned.rows(); ++i)
             for (Eigen::Index j = 0; j < m_owned.cols(); ++j) m_owned(i, j) = rng.normal();
@@ -135,8 +128,8 @@ std::vector<int> Trainer::sampleBatch(std::uint64_t stepSeed) const {
 }
 
 void Trainer::stepOnce() {
-    const std::uint64_t stepSeed = mixSeed(m_config.seed, static_cast<std::uint64_t>(m_step));
-    const std::vector<int> batch = sampleBatch(mixSeed(stepSeed, kBatchStream));
+    const std::uint64_t stepSeed = Rng::deriveSeed(m_config.seed, static_cast<std::uint64_t>(m_step));
+    const std::vector<int> batch = sampleBatch(Rng::deriveSeed(stepSeed, kBatchStream));
 
     Points x(static_cast<Eigen::Index>(batch.size()), m_positions.cols());
     Labels y(batch.size());
@@ -148,12 +141,12 @@ void Trainer::stepOnce() {
     std::optional<Tuples> tuples;
     MinerCounts counts;
     if (m_miner) {
-        tuples = m_miner->mine(MinerInput{x, y, mixSeed(stepSeed, kMinerStream)});
+        tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
         counts = countTuples(*tuples, x, y);
     }
     const Points* owned = m_owned.size() ? &m_owned : nullptr;
     const LossOutput out = m_loss->evaluate(
-        LossInput{x, y, owned, tuples ? &*tuples : nullptr, mixSeed(stepSeed, kLossStream)}, true);
+        LossInput{x, y, owned, tuples ? &*tuples : nullptr, Rng::deriveSeed(stepSeed, kLossStream)}, true);
 
     if (!std::isfinite(out.value) || !allFinite(out.gradEmbeddings) || !allFinite(out.gradOwned)) {
         m_status = TrainStatus::Diverged;

@@ -107,6 +107,8 @@ struct BadCase {
     const char* expectedMessage;
 };
 
+void PrintTo(const BadCase& c, std::ostream* out) { *out << c.name; }
+
 class CliBadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(CliBadInput, GivesAMessageAndExitCodeTwo) {
@@ -183,6 +185,22 @@ TEST(Cli, TrainNeedsSteps) {
     const CliRun run = runCli("train - --steps zero", "{}");
     EXPECT_EQ(run.exitCode, 2);
     EXPECT_NE(run.err.find("--steps needs a positive integer"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace marginlab
+
+namespace marginlab {
+namespace {
+
+// docs/losses.md is generated from the catalogue; a loss added or changed without regenerating
+// it would leave the reference wrong.
+TEST(Cli, LossReferenceIsUpToDate) {
+    const CliRun run = runCli("list losses --markdown");
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    std::ifstream doc(std::string(MARGINLAB_SOURCE_DIR) + "/docs/losses.md");
+    const std::string committed(std::istreambuf_iterator<char>(doc), {});
+    EXPECT_EQ(run.out, committed) << "regenerate it: build/app/cli/marginlab-cli list losses --markdown > docs/losses.md";
 }
 
 }  // namespace

@@ -709,21 +709,6 @@ TEST(SoftmaxFamilyCatalog, LabelsOutsideTheClassRangeAreRejected) {
 }
 
 // Not part of the suite (timing is not a test): run with --gtest_also_run_disabled_tests.
-TEST(SoftmaxFamilyCatalog, DISABLED_TimingAtN1024) {
-    const Points x = randomPoints(1024, 2, 1);
-    const Points w = randomPoints(10, 2, 2);
-    const Labels y = randomLabels(1024, 10, 3);
-    for (const std::string& name : kFamily) {
-        const auto loss = make(name);
-        const int repeats = 200;
-        const auto start = std::chrono::steady_clock::now();
-        Real sink = 0.0;
-        for (int r = 0; r < repeats; ++r) sink += loss->evaluate({x, y, &w}, true).value;
-        const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
-        std::printf("%-22s %.3f ms per loss+gradient (N=1024, D=2, C=10) [%g]\n", name.c_str(),
-                    elapsed.count() / repeats, sink);
-    }
-}
 
 }  // namespace
 }  // namespace marginlab

@@ -58,6 +58,7 @@ TEST(Trainer, SameConfigurationAndSeedGiveTheSameTrajectoryBitForBit) {
 
 TEST(Trainer, ADifferentSeedGivesADifferentTrajectory) {
     TrainerConfig config = blobsConfig("triplet_margin");
+    config.loss.params.numbers["margin"] = 2.0;  // wider than any normalized distance: every triplet is active
     config.batch.mode = BatchConfig::Mode::ClassesTimesSamples;
     config.batch.classesPerBatch = 2;
     config.batch.samplesPerClass = 4;
@@ -81,6 +82,7 @@ TEST(Trainer, TrainingSeparatesBlobs) {
 
 TEST(Trainer, PkBatchesTouchOnlyTheirPoints) {
     TrainerConfig config = blobsConfig("triplet_margin", 60, 5);
+    config.loss.params.numbers["margin"] = 2.0;
     config.batch.mode = BatchConfig::Mode::ClassesTimesSamples;
     config.batch.classesPerBatch = 2;
     config.batch.samplesPerClass = 3;
@@ -129,7 +131,9 @@ TEST(Trainer, StopRequestCancelsBetweenSteps) {
 
 TEST(Trainer, CollapseIndicatorFallsWhenPointsContract) {
     // With a single class the contrastive loss has only positive pairs: it pulls everything together.
-    TrainerConfig config = blobsConfig("contrastive", 40, 1);
+    TrainerConfig config = blobsConfig("contrastive", 40, 2);
+    std::fill(config.labels.begin(), config.labels.end(), 0);
+    config.numClasses = 1;
     config.loss.distance = DistanceSpec::lp(1, false);
     config.optimizer.learningRate = 0.05;
     config.metricsEvery = 1;

@@ -28,6 +28,13 @@ struct ParamInfo {
     int defaultChoice = 0;
 };
 
+/// Factories for the catalogues' parameter lists.
+ParamInfo numberParam(std::string name, double defaultValue, double minValue, double maxValue,
+                      std::string description, ParamType type = ParamType::Number);
+ParamInfo flagParam(std::string name, bool defaultValue, std::string description);
+ParamInfo choiceParam(std::string name, std::vector<std::string> choices, int defaultChoice,
+                      std::string description);
+
 /// Values set by the user; missing entries take the defaults of the ParamInfo list.
 struct ParamValues {
     std::map<std::string, double, std::less<>> numbers;

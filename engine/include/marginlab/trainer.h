@@ -109,7 +109,4 @@ private:
     std::shared_ptr<const Snapshot> m_snapshot;
 };
 
-/// SplitMix64: mixes a seed and a counter into an independent 64-bit seed.
-std::uint64_t mixSeed(std::uint64_t seed, std::uint64_t counter);
-
 }  // namespace marginlab

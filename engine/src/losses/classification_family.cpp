@@ -16,18 +16,6 @@ namespace marginlab::detail {
 
 namespace {
 
-ParamInfo numberParam(std::string name, double defaultValue, double minValue, double maxValue,
-                      std::string description, ParamType type = ParamType::Number) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = type;
-    info.defaultValue = defaultValue;
-    info.minValue = minValue;
-    info.maxValue = maxValue;
-    info.description = std::move(description);
-    return info;
-}
-
 // Shared by every loss that scales cosine logits (PML's default 64 everywhere).
 ParamInfo scaleParam(double defaultValue, const std::string& what) {
     std::string description = "Multiplies the " + what + " logits (default " +

@@ -11,13 +11,6 @@ namespace marginlab {
 
 namespace {
 
-std::uint64_t splitMix64(std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
-
 /**
  * log σ(v) = −softplus(−v), evaluated without overflow for either sign. `complement` gets
  * σ(−v) = 1 − σ(v) computed directly (not as 1 − σ(v), which cancels for large v).
@@ -52,30 +45,10 @@ void forEachNoiseSample(const Labels& labels, std::uint64_t seed, int negativesP
 }  // namespace
 
 NoiseContrastiveSampler::NoiseContrastiveSampler(std::uint64_t seed, int anchor)
-    : m_engine(splitMix64(seed ^ splitMix64(static_cast<std::uint64_t>(anchor)))) {}
+    : m_random(Rng::deriveSeed(seed, static_cast<std::uint64_t>(anchor))) {}
 
 int NoiseContrastiveSampler::drawIndex(int count) {
-    // Lemire's multiply-shift on 32-bit halves of the engine's output, with rejection of the
-    // few low products that would bias the result; the threshold 2^32 mod count is computed once
-    // per count (a 64-bit division per draw was a large part of the loss's time).
-    const auto range = static_cast<std::uint32_t>(count);
-    if (range != m_range) {
-        m_range = range;
-        m_threshold = static_cast<std::uint32_t>((std::uint64_t(1) << 32) % range);
-    }
-    for (;;) {
-        if (!m_hasSpare) {
-            const std::uint64_t r = m_engine();
-            m_spare = static_cast<std::uint32_t>(r >> 32);
-            m_hasSpare = true;
-            const std::uint64_t product = static_cast<std::uint64_t>(static_cast<std::uint32_t>(r)) * range;
-            if (static_cast<std::uint32_t>(product) >= m_threshold) return static_cast<int>(product >> 32);
-        } else {
-            m_hasSpare = false;
-            const std::uint64_t product = static_cast<std::uint64_t>(m_spare) * range;
-            if (static_cast<std::uint32_t>(product) >= m_threshold) return static_cast<int>(product >> 32);
-        }
-    }
+    return static_cast<int>(m_random.uniformInt(static_cast<std::uint64_t>(count)));
 }
 
 std::vector<std::vector<int>> noiseContrastiveNegatives(const Labels& labels, std::uint64_t seed,

@@ -13,21 +13,6 @@
 
 namespace marginlab::detail {
 
-namespace {
-
-ParamInfo number(std::string name, double defaultValue, double minValue, double maxValue, std::string description) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = ParamType::Number;
-    info.defaultValue = defaultValue;
-    info.minValue = minValue;
-    info.maxValue = maxValue;
-    info.description = std::move(description);
-    return info;
-}
-
-}  // namespace
-
 std::vector<LossInfo> pairFamilyLosses() {
     std::vector<LossInfo> losses;
 
@@ -39,8 +24,8 @@ std::vector<LossInfo> pairFamilyLosses() {
         info.pmlName = "LiftedStructureLoss";
         info.formula = "mean over ordered positive pairs (a,p) of relu(log(sum_{n in N(a)} e^(mn - d_an) + "
                        "sum_{n in N(p)} e^(mn - d_pn)) + d_ap - mp)^2 / 2";
-        info.params = {number("neg_margin", 1.0, -10.0, 10.0, "mn: negatives closer than this are penalized"),
-                       number("pos_margin", 0.0, -10.0, 10.0, "mp: positives farther than this are penalized")};
+        info.params = {numberParam("neg_margin", 1.0, -10.0, 10.0, "mn: negatives closer than this are penalized"),
+                       numberParam("pos_margin", 0.0, -10.0, 10.0, "mp: positives farther than this are penalized")};
         info.defaultDistance = DistanceSpec::lp(1, true);
         info.distanceConfigurable = true;
         info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
@@ -56,8 +41,8 @@ std::vector<LossInfo> pairFamilyLosses() {
         info.pmlName = "GeneralizedLiftedStructureLoss";
         info.formula = "mean over anchors i of relu(LSE_{p in P(i)}(d_ip - mp) + LSE_{n in N(i)}(mn - d_in)), "
                        "LSE of an empty set = 0";
-        info.params = {number("neg_margin", 1.0, -10.0, 10.0, "mn: negatives closer than this are penalized"),
-                       number("pos_margin", 0.0, -10.0, 10.0, "mp: positives farther than this are penalized")};
+        info.params = {numberParam("neg_margin", 1.0, -10.0, 10.0, "mn: negatives closer than this are penalized"),
+                       numberParam("pos_margin", 0.0, -10.0, 10.0, "mp: positives farther than this are penalized")};
         info.defaultDistance = DistanceSpec::lp(1, true);
         info.distanceConfigurable = true;
         info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
@@ -73,8 +58,8 @@ std::vector<LossInfo> pairFamilyLosses() {
         info.pmlName = "CircleLoss";
         info.formula = "mean over anchors with l_i > 0 of l_i = softplus(LSE_p(-g a_p (s_ip - 1 + m)) + "
                        "LSE_n(g a_n (s_in - m))), a_p = relu(1 + m - s_ip), a_n = relu(s_in + m) (a detached)";
-        info.params = {number("m", 0.4, 0.0, 1.0, "relaxation: optima 1+m / -m, decision margins 1-m / m"),
-                       number("gamma", 80.0, 1e-3, 1e4, "scale factor")};
+        info.params = {numberParam("m", 0.4, 0.0, 1.0, "relaxation: optima 1+m / -m, decision margins 1-m / m"),
+                       numberParam("gamma", 80.0, 1e-3, 1e4, "scale factor")};
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;
         info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
@@ -90,9 +75,9 @@ std::vector<LossInfo> pairFamilyLosses() {
         info.pmlName = "MultiSimilarityLoss";
         info.formula = "mean over anchors of (1/alpha) log(1 + sum_{p in P(i)} e^(-alpha (s_ip - base))) + "
                        "(1/beta) log(1 + sum_{n in N(i)} e^(beta (s_in - base)))";
-        info.params = {number("alpha", 2.0, 1e-3, 1e3, "weight of the positive pairs"),
-                       number("beta", 50.0, 1e-3, 1e3, "weight of the negative pairs"),
-                       number("base", 0.5, -1.0, 1.0, "similarity threshold lambda")};
+        info.params = {numberParam("alpha", 2.0, 1e-3, 1e3, "weight of the positive pairs"),
+                       numberParam("beta", 50.0, 1e-3, 1e3, "weight of the negative pairs"),
+                       numberParam("base", 0.5, -1.0, 1.0, "similarity threshold lambda")};
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;
         info.acceptsMiner = true;
@@ -108,7 +93,7 @@ std::vector<LossInfo> pairFamilyLosses() {
         info.family = LossFamily::Contrastive;
         info.formula = "mean over anchors with a positive of -log(sum_{j!=i, y_j=y_i} e^(-d_ij/T) / "
                        "sum_{k!=i} e^(-d_ik/T))";
-        info.params = {number("temperature", 1.0, 1e-4, 1e4, "T: softness of the neighbor selection")};
+        info.params = {numberParam("temperature", 1.0, 1e-4, 1e4, "T: softness of the neighbor selection")};
         info.defaultDistance = DistanceSpec::lp(2, false);
         info.distanceConfigurable = true;
         info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
@@ -130,7 +115,7 @@ std::vector<LossInfo> pairFamilyLosses() {
         negatives.minValue = 1;
         negatives.maxValue = 1000;
         negatives.description = "K: noise samples per positive pair (with replacement)";
-        info.params = {number("temperature", 0.1, 1e-4, 1e4, "tau: similarities are divided by it"),
+        info.params = {numberParam("temperature", 0.1, 1e-4, 1e4, "tau: similarities are divided by it"),
                        std::move(negatives)};
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;

@@ -13,22 +13,6 @@
 
 namespace marginlab::detail {
 
-namespace {
-
-ParamInfo numberParam(std::string name, double defaultValue, double minValue, double maxValue,
-                      std::string description) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = ParamType::Number;
-    info.defaultValue = defaultValue;
-    info.minValue = minValue;
-    info.maxValue = maxValue;
-    info.description = std::move(description);
-    return info;
-}
-
-}  // namespace
-
 std::vector<LossInfo> proxyFamilyLosses() {
     std::vector<LossInfo> losses;
 

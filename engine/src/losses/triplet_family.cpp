@@ -9,37 +9,10 @@ namespace marginlab::detail {
 
 namespace {
 
-ParamInfo number(std::string name, double value, double low, double high, std::string description) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = ParamType::Number;
-    info.defaultValue = value;
-    info.minValue = low;
-    info.maxValue = high;
-    info.description = std::move(description);
-    return info;
-}
-
-ParamInfo flag(std::string name, bool value, std::string description) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = ParamType::Boolean;
-    info.defaultValue = value ? 1.0 : 0.0;
-    info.minValue = 0.0;
-    info.maxValue = 1.0;
-    info.description = std::move(description);
-    return info;
-}
-
 ParamInfo reducer() {
-    ParamInfo info;
-    info.name = "reducer";
-    info.type = ParamType::Choice;
-    info.choices = {"avg_non_zero", "mean"};
-    info.defaultChoice = 0;
-    info.description = "avg_non_zero: average over the non-zero terms (PML's AvgNonZeroReducer); "
-                       "mean: average over all terms (MeanReducer)";
-    return info;
+    return choiceParam("reducer", {"avg_non_zero", "mean"}, 0,
+                       "avg_non_zero: average over the non-zero terms (PML's AvgNonZeroReducer); "
+                       "mean: average over all terms (MeanReducer)");
 }
 
 bool averagesNonZero(const ParamValues& params) { return params.choice("reducer") == "avg_non_zero"; }
@@ -52,9 +25,9 @@ LossInfo tripletMargin() {
     info.pmlName = "TripletMarginLoss";
     info.formula = "mean over triplets with t > 0 of t = relu(d_ap - d_an + margin)";
     info.params = {
-        number("margin", 0.05, 0.0, 100.0, "required gap between d_an and d_ap"),
-        flag("swap", false, "use min(d_an, d_pn) as the negative distance"),
-        flag("smooth_loss", false, "softplus instead of relu"),
+        numberParam("margin", 0.05, 0.0, 100.0, "required gap between d_an and d_ap"),
+        flagParam("swap", false, "use min(d_an, d_pn) as the negative distance"),
+        flagParam("smooth_loss", false, "softplus instead of relu"),
         reducer(),
     };
     info.defaultDistance = DistanceSpec::lp(1, true);
@@ -80,8 +53,8 @@ LossInfo contrastive() {
     info.pmlName = "ContrastiveLoss";
     info.formula = "avg_nonzero(relu(d_ap - pos_margin)) + avg_nonzero(relu(neg_margin - d_an))";
     info.params = {
-        number("pos_margin", 0.0, -100.0, 100.0, "positive pairs are penalized beyond this distance"),
-        number("neg_margin", 1.0, -100.0, 100.0, "negative pairs are penalized within this distance"),
+        numberParam("pos_margin", 0.0, -100.0, 100.0, "positive pairs are penalized beyond this distance"),
+        numberParam("neg_margin", 1.0, -100.0, 100.0, "negative pairs are penalized within this distance"),
         reducer(),
     };
     info.defaultDistance = DistanceSpec::lp(1, true);
@@ -105,8 +78,8 @@ LossInfo contrastiveHadsell() {
     info.family = LossFamily::PairBased;
     info.formula = "mean over pairs i<j of (y_i = y_j ? d^2/2 : max(0, margin - d)^2/2)";
     info.params = {
-        number("margin", 1.0, 0.0, 100.0, "negative pairs are pushed to at least this distance"),
-        flag("normalize", false, "measure distances between L2-normalized embeddings"),
+        numberParam("margin", 1.0, 0.0, 100.0, "negative pairs are pushed to at least this distance"),
+        flagParam("normalize", false, "measure distances between L2-normalized embeddings"),
     };
     info.defaultDistance = DistanceSpec::lp(1, false);
     info.distanceConfigurable = false;
@@ -124,7 +97,7 @@ LossInfo centroidTriplet() {
     info.family = LossFamily::TripletBased;
     info.formula = "mean_i ||x_i - c_{y_i}|| - 1/(3(C-1)) sum_{m != y_i} ||x_i - c_m||, c_m = batch class means";
     info.params = {
-        flag("normalize", false, "L2-normalize the embeddings before taking class means"),
+        flagParam("normalize", false, "L2-normalize the embeddings before taking class means"),
     };
     info.defaultDistance = DistanceSpec::lp(1, false);
     info.distanceConfigurable = false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/miners/distance_weighted.h"
 
+#include "marginlab/random.h"
 #include "miners/miner_common.h"
 
 #include <algorithm>
@@ -59,7 +60,7 @@ Tuples DistanceWeightedMiner::mine(const MinerInput& input) const {
     const int n = static_cast<int>(labels.size());
     const SelfDistance distance(DistanceSpec::lp(1, true), input.embeddings);
     const Real dimension = static_cast<Real>(input.embeddings.cols());
-    detail::MinerRandom random(input.seed);
+    Rng random(input.seed);
     std::vector<Triplet> triplets;
     std::vector<Real> weight, cumulative(static_cast<std::size_t>(n));
     for (int a = 0; a < n; ++a) {
@@ -77,7 +78,7 @@ Tuples DistanceWeightedMiner::mine(const MinerInput& input) const {
         }
         for (int p = 0; p < n; ++p) {
             if (p == a || labels[p] != labels[a]) continue;
-            const Real target = random.unit() * total;
+            const Real target = random.uniform() * total;
             // First index whose cumulative weight exceeds the target: zero-weight entries repeat
             // the previous cumulative value and so can never be the first to exceed it.
             const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), target);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/miners/facenet_semihard.h"
 
+#include "marginlab/random.h"
 #include "miners/miner_common.h"
 
 #include <algorithm>
@@ -11,7 +12,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     const detail::OrderingDistances delta(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
-    detail::MinerRandom random(input.seed);
+    Rng random(input.seed);
     std::vector<Triplet> triplets;
     std::vector<detail::RankedNegative> negatives;
     for (int a = 0; a < n; ++a) {
@@ -27,7 +28,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             const auto last = std::partition_point(first, negatives.end(),
                                                    [&](const detail::RankedNegative& r) { return r.first < upper; });
             if (first == last) continue;
-            const auto pick = random.index(static_cast<std::size_t>(last - first));
+            const auto pick = static_cast<std::size_t>(random.uniformInt(static_cast<std::uint64_t>(last - first)));
             triplets.push_back({a, p, (first + static_cast<std::ptrdiff_t>(pick))->second});
         }
     }

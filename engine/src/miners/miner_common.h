@@ -33,24 +33,6 @@ private:
     Real m_sign;
 };
 
-/**
- * The miners' random source. std::mt19937_64's output sequence is fixed by the C++ standard,
- * but the std::*_distribution algorithms are not; drawing from the raw 64-bit outputs ourselves
- * keeps "same seed ⇒ same tuples" true across standard libraries.
- */
-class MinerRandom {
-public:
-    explicit MinerRandom(std::uint64_t seed) : m_engine(seed) {}
-
-    /// Uniform in {0, …, count − 1} (count ≥ 1), by rejection: no modulo bias.
-    std::size_t index(std::size_t count);
-    /// Uniform in [0, 1) on the grid k·2⁻⁵³.
-    Real unit();
-
-private:
-    std::mt19937_64 m_engine;
-};
-
 /// A negative of an anchor with its ordering distance: (δ_an, n).
 using RankedNegative = std::pair<Real, int>;
 

@@ -12,31 +12,6 @@
 
 namespace marginlab::detail {
 
-namespace {
-
-ParamInfo number(std::string name, double defaultValue, double minValue, double maxValue, std::string description) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = ParamType::Number;
-    info.defaultValue = defaultValue;
-    info.minValue = minValue;
-    info.maxValue = maxValue;
-    info.description = std::move(description);
-    return info;
-}
-
-ParamInfo choice(std::string name, std::vector<std::string> choices, int defaultChoice, std::string description) {
-    ParamInfo info;
-    info.name = std::move(name);
-    info.type = ParamType::Choice;
-    info.choices = std::move(choices);
-    info.defaultChoice = defaultChoice;
-    info.description = std::move(description);
-    return info;
-}
-
-}  // namespace
-
 std::vector<MinerInfo> allMiners() {
     const DistanceSpec euclidean = DistanceSpec::lp(1, true);  // PML's default miner distance
     std::vector<MinerInfo> out;
@@ -44,8 +19,8 @@ std::vector<MinerInfo> allMiners() {
     out.push_back({"triplet_margin", "Triplet margin", "TripletMarginMiner",
                    "Keeps the triplets whose gap δ_an − δ_ap is ≤ margin (all), ≤ min(margin, 0) (hard), in "
                    "(0, margin] (semihard) or > margin (easy).",
-                   {number("margin", 0.2, -10.0, 10.0, "Gap threshold m on δ_an − δ_ap."),
-                    choice("type_of_triplets", {"all", "hard", "semihard", "easy"}, 0,
+                   {numberParam("margin", 0.2, -10.0, 10.0, "Gap threshold m on δ_an − δ_ap."),
+                    choiceParam("type_of_triplets", {"all", "hard", "semihard", "easy"}, 0,
                            "Which triplets to keep: all margin violators, hard (gap ≤ 0), semihard (0 < gap ≤ m) or easy (gap > m).")},
                    euclidean,
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
@@ -64,8 +39,8 @@ std::vector<MinerInfo> allMiners() {
     out.push_back({"batch_easy_hard", "Batch easy-hard", "BatchEasyHardMiner",
                    "Keeps one triplet per anchor: the easiest (nearest) or hardest positive, with the nearest "
                    "negative strictly farther than it (semihard), the nearest (hard) or the farthest (easy) negative.",
-                   {choice("pos_strategy", {"easy", "hard"}, 0, "Positive per anchor: easy = nearest, hard = farthest."),
-                    choice("neg_strategy", {"semihard", "hard", "easy"}, 0,
+                   {choiceParam("pos_strategy", {"easy", "hard"}, 0, "Positive per anchor: easy = nearest, hard = farthest."),
+                    choiceParam("neg_strategy", {"semihard", "hard", "easy"}, 0,
                            "Negative per anchor: semihard = nearest negative strictly farther than the positive, "
                            "hard = nearest, easy = farthest.")},
                    euclidean,
@@ -78,7 +53,7 @@ std::vector<MinerInfo> allMiners() {
     out.push_back({"multi_similarity", "Multi-similarity", "MultiSimilarityMiner",
                    "Keeps the positive pairs less similar than the anchor's most similar negative plus epsilon and "
                    "the negative pairs more similar than its least similar positive minus epsilon.",
-                   {number("epsilon", 0.1, 0.0, 10.0, "Slack ε in the two pair conditions.")},
+                   {numberParam("epsilon", 0.1, 0.0, 10.0, "Slack ε in the two pair conditions.")},
                    DistanceSpec::cosine(),
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<MultiSimilarityMiner>(p.number("epsilon"), d);
@@ -87,8 +62,8 @@ std::vector<MinerInfo> allMiners() {
     out.push_back({"pair_margin", "Pair margin", "PairMarginMiner",
                    "Keeps the positive pairs farther than pos_margin and the negative pairs closer than neg_margin "
                    "(for a similarity: less similar than pos_margin, more similar than neg_margin).",
-                   {number("pos_margin", 0.2, -10.0, 10.0, "Positive pairs beyond this value of the distance are kept."),
-                    number("neg_margin", 0.8, -10.0, 10.0, "Negative pairs within this value of the distance are kept.")},
+                   {numberParam("pos_margin", 0.2, -10.0, 10.0, "Positive pairs beyond this value of the distance are kept."),
+                    numberParam("neg_margin", 0.8, -10.0, 10.0, "Negative pairs within this value of the distance are kept.")},
                    euclidean,
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<PairMarginMiner>(p.number("pos_margin"), p.number("neg_margin"), d);
@@ -97,8 +72,8 @@ std::vector<MinerInfo> allMiners() {
     out.push_back({"distance_weighted", "Distance weighted", "DistanceWeightedMiner",
                    "Keeps, for every positive pair, one negative drawn with probability proportional to the inverse "
                    "density of its distance on the unit sphere (always normalized L2).",
-                   {number("cutoff", 0.5, 0.0, 2.0, "Distances below this are raised to it before weighting."),
-                    number("nonzero_loss_cutoff", 1.4, 0.0, 4.0, "Negatives at or beyond this distance get weight 0.")},
+                   {numberParam("cutoff", 0.5, 0.0, 2.0, "Distances below this are raised to it before weighting."),
+                    numberParam("nonzero_loss_cutoff", 1.4, 0.0, 4.0, "Negatives at or beyond this distance get weight 0.")},
                    euclidean,
                    [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Miner> {
                        return std::make_unique<DistanceWeightedMiner>(p.number("cutoff"), p.number("nonzero_loss_cutoff"));
@@ -107,7 +82,7 @@ std::vector<MinerInfo> allMiners() {
     out.push_back({"facenet_semihard", "FaceNet semi-hard", "",
                    "Keeps, for every positive pair, one random negative farther than the positive but within the "
                    "margin of it; pairs without such a negative are dropped.",
-                   {number("margin", 0.2, 0.0, 10.0, "Width of the semi-hard band δ_ap < δ_an < δ_ap + margin.")},
+                   {numberParam("margin", 0.2, 0.0, 10.0, "Width of the semi-hard band δ_ap < δ_an < δ_ap + margin.")},
                    euclidean,
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<FaceNetSemiHardMiner>(p.number("margin"), d);

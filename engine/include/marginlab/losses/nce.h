@@ -17,40 +17,33 @@
  * STOCHASTIC in the batch (each evaluation with a new seed sees other noise) but DETERMINISTIC
  * given LossInput::sampleSeed: the same seed gives the same samples, value and gradient.
  * Sampling (see NoiseContrastiveSampler, noiseContrastiveNegatives): anchor a has its own
- * std::mt19937_64 stream derived from (seed, a); it visits a's positives p in increasing index
+ * random stream derived from (seed, a); it visits its positives p in increasing index
  * order and for each draws K indices uniformly from a's negatives listed in increasing index
- * order (own unbiased integer sampling, so the draws do not depend on the standard library).
+ * order (Rng: the draws do not depend on the standard library).
  * O(N²) time and memory (samples are drawn on the fly, nothing of size |P|·K is stored).
  */
 #pragma once
 
 #include "marginlab/loss.h"
+#include "marginlab/random.h"
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 namespace marginlab {
 
 /**
- * The noise stream of one anchor: a std::mt19937_64 seeded with
- * splitmix64(seed XOR splitmix64(anchor)), so streams of different anchors are independent and
- * reproducible from the batch seed alone.
+ * The noise stream of one anchor: an Rng seeded with Rng::deriveSeed(seed, anchor), so streams of
+ * different anchors are independent and reproducible from the batch seed alone.
  */
 class NoiseContrastiveSampler {
 public:
     NoiseContrastiveSampler(std::uint64_t seed, int anchor);
-    /// A uniform index in [0, count), 1 ≤ count < 2^31: Lemire's multiply-shift with rejection on
-    /// the two 32-bit halves of each engine output, low half first (std::uniform_int_distribution
-    /// differs between standard libraries; this does not).
+    /// A uniform index in [0, count), count ≥ 1.
     int drawIndex(int count);
 
 private:
-    std::mt19937_64 m_engine;
-    std::uint32_t m_range = 0;      // the count m_threshold belongs to
-    std::uint32_t m_threshold = 0;  // 2^32 mod range: products whose low half is below it are rejected
-    std::uint32_t m_spare = 0;      // the unused high half of the last engine output
-    bool m_hasSpare = false;
+    Rng m_random;
 };
 
 /**

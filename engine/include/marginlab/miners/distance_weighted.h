@@ -13,7 +13,7 @@
  * normalised over n per anchor. For every ordered positive pair (a,p) (anchors ascending, then p
  * ascending) one negative n is drawn with probability w_an / Σ_n' w_an'; pairs whose anchor has
  * no weight are skipped. Output: Kind::Triplets.
- * Random: std::mt19937_64 seeded with MinerInput::seed, one draw of 53 bits per pair.
+ * Random: Rng seeded with MinerInput::seed, one draw of 53 bits per pair.
  * Deviations from PML, both on purpose: PML draws |class| positives per anchor at random with
  * replacement; here every ordered positive pair gets one negative (deterministic coverage).
  * PML subtracts one global maximum of the log-weights; here the maximum is per anchor (same

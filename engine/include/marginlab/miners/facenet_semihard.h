@@ -7,7 +7,7 @@
  *   S(a,p) = { n : y_n ≠ y_a,  δ_ap < δ_an < δ_ap + margin }
  * (δ = orderSign·M of the miner's distance, default normalized L2 power 1; margin default 0.2);
  * the pair is skipped if S(a,p) is empty. Output: Kind::Triplets.
- * Random: std::mt19937_64 seeded with MinerInput::seed, one draw per pair with a non-empty set.
+ * Random: Rng seeded with MinerInput::seed, one draw per pair with a non-empty set.
  * Cost O(N² log N): each anchor's negatives are sorted once, S(a,p) is a contiguous range.
  */
 #pragma once

@@ -6,7 +6,7 @@
  * For every ordered positive pair (a,p) of an anchor with at least one negative (anchors
  * ascending, then p ascending), one triplet (a, p, n) with n uniform over N(a) = {n : y_n ≠ y_a}.
  * Distances are not used. Output: Kind::Triplets.
- * Random: std::mt19937_64 seeded with MinerInput::seed, one draw per pair.
+ * Random: Rng seeded with MinerInput::seed, one draw per pair.
  */
 #pragma once
 

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Angular loss (Wang et al. 2017) as PML computes it, PML `AngularLoss(alpha=40)`.
+ *
+ * Shapes: embeddings N×D, labels N; no owned parameters. α is in DEGREES; t = tan²(α·π/180).
+ * Requires PML's default distance (normalized L2; only its normalization is used). For every
+ * ordered positive pair (a,p), a ≠ p, y_a = y_p:
+ *
+ *     f_apn = 4t · (x̂_a + x̂_p) · x_n − 2(1+t) · x̂_a · x̂_p      for each n with y_n ≠ y_a
+ *     ℓ_ap  = log(1 + Σ_n exp(f_apn))                            (LSE₁)
+ *
+ * Loss = mean of ℓ_ap over all |P| ordered positive pairs (MeanReducer); 0 with zero gradient
+ * if there is no positive or no negative pair. PML quirk kept on purpose: x_n is the RAW
+ * embedding (anchor and positive are normalized), so the gradient reaches a negative directly,
+ * not through the normalization, and grows with ‖x_n‖.
+ *
+ * Cost: the definition has |P|·|N(a)| terms (≈ N³/C). Because exp(4t(x̂_a + x̂_p)·x_n) =
+ * E_an·E_pn with E_in = exp(4t x̂_i·x_n), the sums over n are matrix products per class
+ * (K = E Eᵀ), which is what runs when the exponents are small enough to be multiplied without
+ * under/overflow (16·t·max‖x‖ ≤ 600); otherwise an explicit per-pair log-sum-exp runs.
+ */
+#pragma once
+
+#include "marginlab/loss.h"
+
+namespace marginlab {
+
+class AngularLoss final : public Loss {
+public:
+    /// `allowFactorized = false` forces the explicit per-pair path (used by tests to compare both).
+    explicit AngularLoss(Real alphaDegrees, bool allowFactorized = true);
+    std::string_view name() const override { return "angular"; }
+    LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+
+private:
+    Real m_alphaDegrees;
+    bool m_allowFactorized;
+};
+
+}  // namespace marginlab

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// Internal helpers of the contrastive-family losses (angular, npairs, ntxent, supcon,
+// decoupled_contrastive): numerically safe scalar functions and the pair masks of a batch.
+#pragma once
+
+#include "marginlab/loss.h"
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace marginlab::detail {
+
+/// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
+inline Real stableSoftplus(Real v) { return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
+/// 1 / (1 + e⁻ᵛ), the derivative of stableSoftplus.
+inline Real logistic(Real v) {
+    if (v >= 0.0) return 1.0 / (1.0 + std::exp(-v));
+    const Real e = std::exp(v);
+    return e / (1.0 + e);
+}
+
+/**
+ * Dense N×N positive / negative masks (row = anchor) of mined pair lists: PML's mat-based pair
+ * losses set mask[a, j] = 1 per listed pair, so duplicates collapse. Only for mined tuples (the
+ * all-pairs paths never build an N×N structure).
+ */
+struct PairMasks {
+    Eigen::Index size = 0;
+    std::vector<std::uint8_t> positive;  // row-major N×N
+    std::vector<std::uint8_t> negative;
+    Count positiveCount = 0;  // set entries
+    Count negativeCount = 0;
+
+    bool isPositive(Eigen::Index a, Eigen::Index j) const { return positive[static_cast<std::size_t>(a * size + j)] != 0; }
+    bool isNegative(Eigen::Index a, Eigen::Index j) const { return negative[static_cast<std::size_t>(a * size + j)] != 0; }
+};
+
+
+/**
+ * The similarity matrix of the all-pairs losses, one anchor row at a time, with its backward pass
+ * accumulated row by row: O(N·D) memory, so no N×N matrix is ever allocated (fresh N×N buffers
+ * page-fault at every call, which costs more than the arithmetic at N = 1024).
+ * s_aj = e_a·e_j for similarities, −‖e_a − e_j‖^power for Lp distances (PML negates
+ * non-inverted distances), e = normalized rows when the spec normalizes. Values and gradients
+ * equal SelfDistance's (a zero distance gets the subgradient 0, as there).
+ */
+class RowSimilarities {
+public:
+    RowSimilarities(const DistanceSpec& spec, const Points& x);
+    Eigen::Index size() const { return m_embedded.rows(); }
+    /// s_a· into `out` (resized to N).
+    void row(Eigen::Index a, Vector& out) const;
+    /// Adds the effect of ∂L/∂s_a· (`gradRow`, size N) on the embeddings.
+    void addRowGradient(Eigen::Index a, const Vector& gradRow);
+    /// ∂L/∂x (N×D): everything added so far, taken back through the normalization.
+    Points gradient() const;
+
+private:
+    DistanceSpec m_spec;
+    Vector m_norms;  // before m_embedded: filled together
+    Points m_embedded;
+    Points m_gradEmbedded;
+    mutable Vector m_distances;  // scratch for the Lp backward
+};
+
+/// The members (ascending indices) of each distinct label, labels ascending.
+std::vector<std::vector<int>> groupByLabel(const Labels& labels);
+/// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.
+Count orderedPositivePairs(const std::vector<std::vector<int>>& groups);
+
+/// One ordered pair of a mined list and how many times the list holds it.
+struct WeightedPair {
+    int anchor = 0;
+    int other = 0;
+    Count uses = 1;
+};
+
+/**
+ * The positive and negative pair lists of mined tuples as PML's convert_to_pairs gives them
+ * (a triplet (a,p,n) contributes (a,p) and (a,n)), with multiplicities. Explicit pairs and
+ * triplets are listed as they come (uses 1 each). For Kind::All with a gap filter (the triplet
+ * margin miner) the counts uses(a,p) = #{n : kept} and uses(a,n) = #{p : kept} are found per
+ * anchor by binary search over the sorted distances — O(N² log N) time and O(N²) memory instead
+ * of listing O(N³) triplets. The search applies filter.keeps to the same δ_an − δ_ap values as
+ * materializeTriplets (floating subtraction is monotone), so the counts are exact.
+ */
+void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                   std::vector<WeightedPair>* positives, std::vector<WeightedPair>* negatives);
+
+/// Masks of the listed pairs (any multiplicity sets the entry once).
+PairMasks listedPairMasks(Eigen::Index size, const std::vector<WeightedPair>& positives,
+                          const std::vector<WeightedPair>& negatives);
+
+/// Σ uses: the length of the list PML would hold.
+inline Count listLength(const std::vector<WeightedPair>& pairs) {
+    Count length = 0;
+    for (const WeightedPair& pair : pairs) length += pair.uses;
+    return length;
+}
+
+/// PML GenericPairLoss's early exit: every index list has length ≤ 1 → the loss is 0.
+inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives, const std::vector<WeightedPair>& negatives) {
+    return listLength(positives) <= 1 && listLength(negatives) <= 1;
+}
+
+}  // namespace marginlab::detail
