@@ -37,13 +37,15 @@ def main():
     print("# Benchmarks\n")
     print("Measured by `bench/` (Google Benchmark), never by timed unit tests. Produced by:\n")
     print("```\n%s\n```\n" % command)
-    print("Machine: %d CPUs at %s MHz, %s build, %s. Times are wall-clock milliseconds per "
-          "step (loss + all gradients), D = 2, 10 classes, default parameters, no miner.\n"
-          % (ctx.get("num_cpus", 0), ctx.get("mhz_per_cpu", "?"), ctx.get("library_build_type", "?"), ctx.get("date", "")))
+    print("Machine: %d CPUs at %s MHz, MarginLab built Release (Google Benchmark itself reports "
+          "the Debian package's build type), %s. Times are wall-clock milliseconds per step "
+          "(loss + all gradients), D = 2, 10 classes, default parameters, no miner. The machine is "
+          "shared: compare rows of one run with each other rather than across runs.\n"
+          % (ctx.get("num_cpus", 0), ctx.get("mhz_per_cpu", "?"), ctx.get("date", "")))
     print("| benchmark | " + " | ".join("N = %d" % n for n in sizes) + " |")
     print("|---|" + "---|" * len(sizes))
     for (group, name), times in rows.items():
-        label = name if group == "Loss" else "%s (%s)" % (name, group)
+        label = name if group == "Loss" else "triplet_margin, plain O(N³) loop (reference)"
         cells = []
         for n in sizes:
             t = times.get(n)
