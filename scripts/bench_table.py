@@ -64,5 +64,21 @@ def main():
             print("| %s at N = 1024 ≤ 10 ms | %.2f ms | %s |" % (name, t, "yes" if t <= 10 else "**no**"))
 
 
+    print("""
+## Notes
+
+- Batch-all triplet loss never lists triplets: per anchor the positives are bucket-sorted and
+  every negative's boundaries found by an exact floating-point search, so the cost grows like
+  N² (the brute-force row grows like N³). What remains at N = 4096 is about 15 ns of dependent
+  memory access per (anchor, negative) pair on this virtual machine; a second thread gave no
+  measurable gain here (the two vCPUs did not scale on a plain arithmetic loop either).
+- The all-pairs losses are bound by one `exp` per pair (about 3.5 ms per million here, SSE2 only:
+  the build adds no `-march`, see ENVIRONMENT.md). On this VM a freshly allocated N×N buffer
+  costs page faults of the same order as the arithmetic, so the losses compute distance rows on
+  demand or reuse buffers instead of allocating N×N matrices per step; the losses whose N = 4096
+  time grows far faster than N² still allocate N×N work matrices and are the next to change.
+""")
+
+
 if __name__ == "__main__":
     main()
