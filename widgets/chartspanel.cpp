@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#include "chartspanel.h"
+
+#include "classpalette.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QLegend>
+#include <QLineSeries>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace marginlab {
+
+ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_lossChart = makeChart(tr("Loss"), {tr("loss")}, QString());
+    m_metricsChart = makeChart(tr("Retrieval"), {tr("precision@1"), tr("MAP@R")}, QString());
+    m_miningChart = makeChart(tr("Tuples"), {tr("easy"), tr("semi-hard"), tr("hard"), tr("active")}, tr("fraction"));
+    const QString tips[] = {tr("The loss of every step."),
+                            tr("Precision@1 and MAP@R of the points (leave-one-out retrieval), every few steps."),
+                            tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss).")};
+    // Mining colours match the view's triplet overlay (easy green, semi-hard orange, hard red).
+    const QColor miningColors[] = {ClassPalette::easyColor(), ClassPalette::semiHardColor(), ClassPalette::hardColor(),
+                                   QColor(90, 90, 90)};
+    for (std::size_t s = 0; s < m_miningChart.series.size(); ++s)
+        m_miningChart.series[s]->setPen(QPen(miningColors[s], 2.0));
+    m_lossChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
+    m_metricsChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
+    m_metricsChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
+    int i = 0;
+    for (Chart* chart : {&m_lossChart, &m_metricsChart, &m_miningChart}) {
+        auto* view = new QChartView(chart->chart);
+        view->setRenderHint(QPainter::Antialiasing);
+        view->setMinimumHeight(150);
+        view->setToolTip(tips[i++]);
+        layout->addWidget(view);
+    }
+    m_timer.setInterval(100);
+    connect(&m_timer, &QTimer::timeout, this, [this] {
+        if (m_dirty) refresh();
+    });
+    m_timer.start();
+}
+
+ChartsPanel::Chart ChartsPanel::makeChart(const QString& title, const QStringList& names, const QString& yTitle) {
+    Chart c;
+    c.chart = new QChart;
+    c.chart->setTitle(title);
+    c.chart->setMargins(QMargins(2, 2, 2, 2));
+    c.chart->legend()->setVisible(names.size() > 1);
+    c.chart->legend()->setAlignment(Qt::AlignBottom);
+    c.x = new QValueAxis;
+    c.x->setLabelFormat(QStringLiteral("%d"));
+    c.x->setTitleText(tr("step"));
+    c.y = new QValueAxis;
+    if (!yTitle.isEmpty()) c.y->setTitleText(yTitle);
+    c.chart->addAxis(c.x, Qt::AlignBottom);
+    c.chart->addAxis(c.y, Qt::AlignLeft);
+    for (const QString& name : names) {
+        auto* series = new QLineSeries;
+        series->setName(name);
+        c.chart->addSeries(series);
+        series->attachAxis(c.x);
+        series->attachAxis(c.y);
+        c.series.push_back(series);
+    }
+    return c;
+}
+
+QList<QPointF> ChartsPanel::decimate(const QList<QPointF>& history, int maxPoints) {
+    if (history.size() <= maxPoints || maxPoints < 2) return history;
+    QList<QPointF> out;
+    out.reserve(maxPoints);
+    const double stride = static_cast<double>(history.size() - 1) / (maxPoints - 1);
+    for (int i = 0; i < maxPoints; ++i) out.append(history[static_cast<qsizetype>(std::llround(i * stride))]);
+    return out;
+}
+
+void ChartsPanel::clear() {
+    for (QList<QPointF>* h : {&m_loss, &m_precision, &m_map, &m_easy, &m_semiHard, &m_hard, &m_active}) h->clear();
+    m_lastMetricsStep = -2;
+    m_lastStep = -1;
+    refresh();
+}
+
+void ChartsPanel::append(std::shared_ptr<const Snapshot> snapshot) {
+    if (!snapshot) return;
+    const auto step = static_cast<double>(snapshot->step);
+    if (snapshot->step <= m_lastStep) return;  // a repeated snapshot (e.g. after pause) adds nothing
+    m_lastStep = snapshot->step;
+    if (std::isfinite(snapshot->loss)) m_loss.append({step, snapshot->loss});
+    if (snapshot->metrics.step >= 0 && snapshot->metrics.step != m_lastMetricsStep) {
+        m_lastMetricsStep = snapshot->metrics.step;
+        const auto at = static_cast<double>(snapshot->metrics.step);
+        m_precision.append({at, snapshot->metrics.precisionAt1});
+        m_map.append({at, snapshot->metrics.mapAtR});
+    }
+    const LossStats& s = snapshot->stats;
+    if (s.tuples > 0) {
+        const double total = static_cast<double>(s.tuples);
+        if (s.hasRegions) {
+            m_easy.append({step, static_cast<double>(s.easy) / total});
+            m_semiHard.append({step, static_cast<double>(s.semiHard) / total});
+            m_hard.append({step, static_cast<double>(s.hard) / total});
+        }
+        m_active.append({step, static_cast<double>(s.active) / total});
+    }
+    m_dirty = true;
+}
+
+void ChartsPanel::feed(Chart& chart, const std::vector<const QList<QPointF>*>& histories, bool fixedUnitRange) {
+    double maxX = 1.0, minY = 0.0, maxY = 1.0;
+    bool any = false;
+    for (std::size_t i = 0; i < histories.size(); ++i) {
+        const QList<QPointF>& h = *histories[i];
+        chart.series[i]->replace(decimate(h, kMaxChartPoints));
+        for (const QPointF& p : h) {
+            if (!any) minY = maxY = p.y(), any = true;
+            maxX = std::max(maxX, p.x());
+            minY = std::min(minY, p.y());
+            maxY = std::max(maxY, p.y());
+        }
+    }
+    chart.x->setRange(0.0, maxX);
+    if (fixedUnitRange) {
+        chart.y->setRange(0.0, 1.0);
+    } else {
+        const double pad = std::max((maxY - minY) * 0.05, 1e-9);
+        // Losses are mostly ≥ 0: keep 0 as the floor then, instead of padding below it.
+        chart.y->setRange(minY >= 0.0 ? 0.0 : minY - pad, maxY + pad);
+    }
+}
+
+void ChartsPanel::refresh() {
+    m_dirty = false;
+    feed(m_lossChart, {&m_loss}, false);
+    feed(m_metricsChart, {&m_precision, &m_map}, true);
+    feed(m_miningChart, {&m_easy, &m_semiHard, &m_hard, &m_active}, true);
+}
+
+}  // namespace marginlab

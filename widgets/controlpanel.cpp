@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+#include "controlpanel.h"
+
+#include "paramform.h"
+#include "sceneio.h"
+
+#include "marginlab/generators.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace marginlab {
+
+namespace {
+
+constexpr const char* kFromFile = "";  // generator combo data of the "(points from the file)" entry
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+QDoubleSpinBox* rateBox(double minimum, double maximum, double step, int decimals) {
+    auto* box = new QDoubleSpinBox;
+    box->setRange(minimum, maximum);
+    box->setSingleStep(step);
+    box->setDecimals(decimals);
+    box->setKeyboardTracking(false);
+    return box;
+}
+
+// The distance combo: index ↔ (kind, power).
+DistanceSpec distanceFromIndex(int index, bool normalize) {
+    switch (index) {
+    case 1: return DistanceSpec::lp(2, normalize);
+    case 2: return DistanceSpec::cosine();
+    case 3: return DistanceSpec::dot(normalize);
+    default: return DistanceSpec::lp(1, normalize);
+    }
+}
+
+int indexFromDistance(const DistanceSpec& d) {
+    if (d.kind == DistanceKind::Cosine) return 2;
+    if (d.kind == DistanceKind::DotProduct) return 3;
+    return d.power == 2 ? 1 : 0;
+}
+
+QString formatValue(const ParamInfo& info, const ParamValues& values) {
+    if (info.type == ParamType::Choice) return qs(values.choice(info.name));
+    const double v = values.number(info.name);
+    if (info.type == ParamType::Boolean) return v != 0.0 ? QStringLiteral("true") : QStringLiteral("false");
+    return QString::number(v, 'g', 5);
+}
+
+}  // namespace
+
+ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+
+    // Data
+    auto* dataBox = new QGroupBox(tr("Data"));
+    auto* dataForm = new QFormLayout(dataBox);
+    m_generator = new QComboBox;
+    m_generator->setToolTip(tr("The data generator (seeded). Changing it or its parameters makes new points and restarts."));
+    for (const auto& info : generatorCatalog())
+        m_generator->addItem(tr("%1 (%2D)").arg(qs(info.name)).arg(info.dimension), qs(info.name));
+    m_generator->addItem(tr("(points from the scene file)"), QString::fromLatin1(kFromFile));
+    dataForm->addRow(tr("Generator"), m_generator);
+    m_generatorParams = new ParamForm;
+    dataForm->addRow(m_generatorParams);
+    layout->addWidget(dataBox);
+
+    // Loss
+    auto* lossBox = new QGroupBox(tr("Loss"));
+    auto* lossForm = new QFormLayout(lossBox);
+    m_loss = new QComboBox;
+    m_loss->setToolTip(tr("The loss, grouped by family. Parameters and defaults follow pytorch-metric-learning."));
+    auto* model = qobject_cast<QStandardItemModel*>(m_loss->model());
+    std::optional<LossFamily> family;
+    for (const auto& info : lossCatalog()) {
+        if (!family || *family != info.family) {
+            family = info.family;
+            m_loss->addItem(QStringLiteral("— %1 —").arg(qs(std::string(familyName(info.family)))), QString());
+            if (model) model->item(m_loss->count() - 1)->setEnabled(false);
+        }
+        m_loss->addItem(qs(info.displayName), qs(info.name));
+        m_loss->setItemData(m_loss->count() - 1, qs(info.formula), Qt::ToolTipRole);
+    }
+    lossForm->addRow(tr("Loss"), m_loss);
+    m_lossParams = new ParamForm;
+    lossForm->addRow(m_lossParams);
+    m_distance = new QComboBox;
+    m_distance->addItems({tr("Euclidean"), tr("Squared Euclidean"), tr("Cosine similarity"), tr("Dot product")});
+    m_distance->setToolTip(tr("The distance the loss compares pairs with (only for losses that accept another one)."));
+    m_normalize = new QCheckBox(tr("normalize embeddings"));
+    m_normalize->setToolTip(tr("Project the points onto the unit circle / sphere before measuring (PML's normalize_embeddings).\n"
+                               "The gradient flows through the normalization."));
+    lossForm->addRow(tr("Distance"), m_distance);
+    lossForm->addRow(QString(), m_normalize);
+    m_formula = new QLabel;
+    m_formula->setWordWrap(true);
+    m_formula->setTextFormat(Qt::RichText);
+    m_formula->setFrameShape(QFrame::StyledPanel);
+    m_formula->setMargin(6);
+    m_formula->setToolTip(tr("The loss's formula and the values in use."));
+    m_formula->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    lossForm->addRow(m_formula);
+    layout->addWidget(lossBox);
+
+    // Miner
+    auto* minerBox = new QGroupBox(tr("Miner"));
+    auto* minerForm = new QFormLayout(minerBox);
+    m_miner = new QComboBox;
+    m_miner->setToolTip(tr("Which tuples the loss trains on (tuple losses only); 'none' uses every valid tuple."));
+    m_miner->addItem(tr("none (all tuples)"), QString());
+    for (const auto& info : minerCatalog()) {
+        m_miner->addItem(qs(info.displayName.empty() ? info.name : info.displayName), qs(info.name));
+        m_miner->setItemData(m_miner->count() - 1, qs(info.description), Qt::ToolTipRole);
+    }
+    minerForm->addRow(tr("Miner"), m_miner);
+    m_minerParams = new ParamForm;
+    minerForm->addRow(m_minerParams);
+    layout->addWidget(minerBox);
+
+    // Optimizer, batch, seed
+    auto* trainBox = new QGroupBox(tr("Training"));
+    auto* trainForm = new QFormLayout(trainBox);
+    m_optimizer = new QComboBox;
+    m_optimizer->addItem(tr("SGD"), QStringLiteral("sgd"));
+    m_optimizer->addItem(tr("Momentum"), QStringLiteral("momentum"));
+    m_optimizer->addItem(tr("Adam"), QStringLiteral("adam"));
+    m_optimizer->setToolTip(tr("The update rule (PyTorch's): SGD, SGD with momentum, or Adam."));
+    trainForm->addRow(tr("Optimizer"), m_optimizer);
+    m_learningRate = rateBox(1e-5, 100.0, 0.005, 5);
+    m_learningRate->setToolTip(tr("Learning rate of the points."));
+    trainForm->addRow(tr("Learning rate"), m_learningRate);
+    m_ownedLearningRate = rateBox(1e-5, 100.0, 0.005, 5);
+    m_ownedLearningRate->setToolTip(tr("Learning rate of the loss's own parameters (class weights, proxies, centers)."));
+    trainForm->addRow(tr("Loss parameters rate"), m_ownedLearningRate);
+    m_momentum = rateBox(0.0, 0.999, 0.05, 3);
+    m_momentum->setToolTip(tr("Momentum factor μ (momentum optimizer only)."));
+    trainForm->addRow(tr("Momentum"), m_momentum);
+    m_weightDecay = rateBox(0.0, 10.0, 0.001, 4);
+    m_weightDecay->setToolTip(tr("Weight decay λ: adds λθ to every gradient, pulling points to the origin."));
+    trainForm->addRow(tr("Weight decay"), m_weightDecay);
+    m_batchMode = new QComboBox;
+    m_batchMode->addItem(tr("Full (all points)"));
+    m_batchMode->addItem(tr("P classes × K samples"));
+    m_batchMode->setToolTip(tr("Every step uses all points, or a random batch of P classes with K samples each."));
+    trainForm->addRow(tr("Batch"), m_batchMode);
+    m_classesPerBatch = new QSpinBox;
+    m_classesPerBatch->setRange(1, 1000);
+    m_classesPerBatch->setToolTip(tr("P: classes per batch."));
+    m_samplesPerClass = new QSpinBox;
+    m_samplesPerClass->setRange(1, 1000);
+    m_samplesPerClass->setToolTip(tr("K: samples per class (drawn with replacement when a class is smaller)."));
+    trainForm->addRow(tr("P"), m_classesPerBatch);
+    trainForm->addRow(tr("K"), m_samplesPerClass);
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, 1000000000);
+    m_seed->setToolTip(tr("Seed of the run: the same scene and seed give the same trajectory."));
+    trainForm->addRow(tr("Seed"), m_seed);
+    layout->addWidget(trainBox);
+
+    // View
+    auto* viewBox = new QGroupBox(tr("View"));
+    auto* viewForm = new QFormLayout(viewBox);
+    m_showRegions = new QCheckBox(tr("class regions"));
+    m_showRegions->setToolTip(tr("Colour the background by the predicted class (class weights) or the nearest class centroid."));
+    m_showNormalized = new QCheckBox(tr("normalized copies"));
+    m_showNormalized->setToolTip(tr("Draw each point faintly where the loss sees it: on the unit circle (normalizing losses)."));
+    m_showForces = new QCheckBox(tr("forces −∂L/∂x"));
+    m_showForces->setToolTip(tr("Arrows along the negative gradient of the last step (where the loss pushes each point)."));
+    m_forceScale = rateBox(0.05, 20.0, 0.25, 2);
+    m_forceScale->setToolTip(tr("Arrow length: at 1 the strongest force is 40 pixels long."));
+    viewForm->addRow(m_showRegions);
+    viewForm->addRow(m_showNormalized);
+    viewForm->addRow(m_showForces);
+    viewForm->addRow(tr("Force scale"), m_forceScale);
+    layout->addWidget(viewBox);
+
+    m_message = new QLabel;
+    m_message->setWordWrap(true);
+    m_message->setTextFormat(Qt::PlainText);
+    layout->addWidget(m_message);
+    layout->addStretch(1);
+
+    connect(m_generator, &QComboBox::currentIndexChanged, this, [this] { onGeneratorChanged(); });
+    connect(m_generatorParams, &ParamForm::changed, this, [this] { applyEdits(true); });
+    connect(m_loss, &QComboBox::currentIndexChanged, this, [this] { onLossChanged(); });
+    connect(m_lossParams, &ParamForm::changed, this, [this] { applyEdits(false); });
+    connect(m_distance, &QComboBox::currentIndexChanged, this, [this] { applyEdits(false); });
+    connect(m_normalize, &QCheckBox::toggled, this, [this] { applyEdits(false); });
+    connect(m_miner, &QComboBox::currentIndexChanged, this, [this] { onMinerChanged(); });
+    connect(m_minerParams, &ParamForm::changed, this, [this] { applyEdits(false); });
+    for (QComboBox* box : {m_optimizer, m_batchMode})
+        connect(box, &QComboBox::currentIndexChanged, this, [this] { applyEdits(false); });
+    for (QDoubleSpinBox* box : {m_learningRate, m_ownedLearningRate, m_momentum, m_weightDecay})
+        connect(box, &QDoubleSpinBox::valueChanged, this, [this] { applyEdits(false); });
+    for (QSpinBox* box : {m_classesPerBatch, m_samplesPerClass, m_seed})
+        connect(box, &QSpinBox::valueChanged, this, [this] { applyEdits(false); });
+
+    connect(m_showForces, &QCheckBox::toggled, this, &ControlPanel::showForcesChanged);
+    connect(m_forceScale, &QDoubleSpinBox::valueChanged, this, &ControlPanel::forceScaleChanged);
+    connect(m_showRegions, &QCheckBox::toggled, this, &ControlPanel::showRegionsChanged);
+    connect(m_showNormalized, &QCheckBox::toggled, this, &ControlPanel::showNormalizedChanged);
+}
+
+void ControlPanel::setViewOptions(bool forces, double forceScale, bool regions, bool normalized) {
+    const QSignalBlocker b1(m_showForces), b2(m_forceScale), b3(m_showRegions), b4(m_showNormalized);
+    m_showForces->setChecked(forces);
+    m_forceScale->setValue(forceScale);
+    m_showRegions->setChecked(regions);
+    m_showNormalized->setChecked(normalized);
+}
+
+void ControlPanel::showMessage(const QString& text, bool isError) {
+    m_message->setText(text);
+    m_message->setStyleSheet(isError ? QStringLiteral("color: #b00000;") : QString());
+}
+
+void ControlPanel::populateGenerator(const json::Json& dataObject) {
+    std::string name;
+    ParamValues params;
+    if (dataObject.is_object() && dataObject.contains("generator") && dataObject["generator"].is_string()) {
+        name = dataObject["generator"].get<std::string>();
+        if (dataObject.contains("params")) {
+            try {
+                params = json::readParams(dataObject["params"], "data.params");
+            } catch (const json::Error&) {
+                // Already validated by parseScene; nothing sensible to show otherwise.
+            }
+        }
+    }
+    int index = name.empty() ? -1 : m_generator->findData(qs(name));
+    if (index < 0) index = m_generator->findData(QString::fromLatin1(kFromFile));
+    m_generator->setCurrentIndex(index);
+    const GeneratorInfo* info = nullptr;
+    for (const auto& g : generatorCatalog())
+        if (g.name == name) info = &g;
+    m_generatorParams->setParams(info ? info->params : std::vector<ParamInfo>{}, params);
+}
+
+void ControlPanel::populateLoss(const LossConfig& loss) {
+    m_loss->setCurrentIndex(std::max(0, m_loss->findData(qs(loss.name))));
+    const LossInfo* info = findLoss(loss.name);
+    m_lossParams->setParams(info ? info->params : std::vector<ParamInfo>{}, loss.params);
+    const DistanceSpec distance = loss.distance.value_or(info ? info->defaultDistance : DistanceSpec{});
+    m_distance->setCurrentIndex(indexFromDistance(distance));
+    m_normalize->setChecked(distance.normalizes());
+}
+
+void ControlPanel::populateMiner(const std::optional<MinerConfig>& miner, bool acceptsMiner) {
+    const int index = miner ? m_miner->findData(qs(miner->name)) : 0;
+    m_miner->setCurrentIndex(acceptsMiner ? std::max(0, index) : 0);
+    const MinerInfo* info = miner ? findMiner(miner->name) : nullptr;
+    m_minerParams->setParams(info && acceptsMiner ? info->params : std::vector<ParamInfo>{},
+                             miner ? miner->params : ParamValues{});
+}
+
+void ControlPanel::setScene(const SceneFile& scene) {
+    m_updating = true;
+    m_scene = scene;
+    const TrainerConfig& t = scene.trainer;
+    populateGenerator(scene.data);
+    populateLoss(t.loss);
+    const LossInfo* info = findLoss(t.loss.name);
+    populateMiner(t.miner, info && info->acceptsMiner);
+    m_optimizer->setCurrentIndex(static_cast<int>(t.optimizer.kind));
+    m_learningRate->setValue(t.optimizer.learningRate);
+    m_ownedLearningRate->setValue(t.optimizer.ownedLearningRate);
+    m_momentum->setValue(t.optimizer.momentum);
+    m_weightDecay->setValue(t.optimizer.weightDecay);
+    m_batchMode->setCurrentIndex(t.batch.mode == BatchConfig::Mode::Full ? 0 : 1);
+    m_classesPerBatch->setValue(t.batch.classesPerBatch);
+    m_samplesPerClass->setValue(t.batch.samplesPerClass);
+    m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(t.seed, 1000000000)));
+    updateEnabled();
+    updateFormula();
+    m_updating = false;
+}
+
+void ControlPanel::updateEnabled() {
+    const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
+    const bool configurable = info && info->distanceConfigurable;
+    m_distance->setEnabled(configurable);
+    m_normalize->setEnabled(configurable && m_distance->currentIndex() != 2);
+    m_miner->setEnabled(info && info->acceptsMiner);
+    m_ownedLearningRate->setEnabled(info && info->ownedBlocks > 0);
+    m_momentum->setEnabled(m_optimizer->currentIndex() == static_cast<int>(OptimizerKind::Momentum));
+    const bool pk = m_batchMode->currentIndex() == 1;
+    m_classesPerBatch->setEnabled(pk);
+    m_samplesPerClass->setEnabled(pk);
+}
+
+void ControlPanel::updateFormula() {
+    const LossInfo* info = findLoss(m_scene.trainer.loss.name);
+    if (!info) {
+        m_formula->clear();
+        return;
+    }
+    QString text = QStringLiteral("<b>%1</b>").arg(qs(info->displayName).toHtmlEscaped());
+    if (!info->pmlName.empty()) text += QStringLiteral(" <i>(PML %1)</i>").arg(qs(info->pmlName).toHtmlEscaped());
+    text += QStringLiteral("<br><span style='font-family:monospace'>%1</span>").arg(qs(info->formula).toHtmlEscaped());
+    const DistanceSpec distance = m_scene.trainer.loss.distance.value_or(info->defaultDistance);
+    text += QStringLiteral("<br><small>%1 · %2</small>")
+                .arg(qs(std::string(familyName(info->family))).toHtmlEscaped(), qs(distance.describe()).toHtmlEscaped());
+    if (auto values = completeParams(info->params, m_scene.trainer.loss.params, info->name, nullptr); values && !info->params.empty()) {
+        QStringList parts;
+        for (const ParamInfo& p : info->params) parts << QStringLiteral("%1 = %2").arg(qs(p.name), formatValue(p, *values));
+        text += QStringLiteral("<br>") + parts.join(QStringLiteral(", ")).toHtmlEscaped();
+    }
+    m_formula->setText(text);
+}
+
+void ControlPanel::onGeneratorChanged() {
+    if (m_updating) return;
+    const std::string name = m_generator->currentData().toString().toStdString();
+    const GeneratorInfo* info = nullptr;
+    for (const auto& g : generatorCatalog())
+        if (g.name == name) info = &g;
+    {
+        const QSignalBlocker blocker(m_generatorParams);
+        m_generatorParams->setParams(info ? info->params : std::vector<ParamInfo>{}, {});
+    }
+    if (info) applyEdits(true);
+}
+
+void ControlPanel::onLossChanged() {
+    if (m_updating) return;
+    const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
+    if (!info) return;
+    // A new loss starts from its own defaults (PML's), distance included.
+    m_updating = true;
+    m_lossParams->setParams(info->params, {});
+    m_distance->setCurrentIndex(indexFromDistance(info->defaultDistance));
+    m_normalize->setChecked(info->defaultDistance.normalizes());
+    if (!info->acceptsMiner) populateMiner(std::nullopt, false);
+    m_updating = false;
+    applyEdits(false);
+}
+
+void ControlPanel::onMinerChanged() {
+    if (m_updating) return;
+    const MinerInfo* info = findMiner(m_miner->currentData().toString().toStdString());
+    {
+        const QSignalBlocker blocker(m_minerParams);
+        m_minerParams->setParams(info ? info->params : std::vector<ParamInfo>{}, {});
+    }
+    applyEdits(false);
+}
+
+void ControlPanel::applyEdits(bool dataChanged) {
+    if (m_updating) return;
+    updateEnabled();
+    SceneFile next = m_scene;
+    TrainerConfig& t = next.trainer;
+
+    if (dataChanged) {
+        const std::string generator = m_generator->currentData().toString().toStdString();
+        if (generator.empty()) return;
+        QString error;
+        auto generated = sceneio::withGenerator(next, generator, m_generatorParams->values(), &error);
+        if (!generated) {
+            showMessage(error, true);
+            return;
+        }
+        next = std::move(*generated);
+    }
+
+    const std::string lossName = m_loss->currentData().toString().toStdString();
+    const LossInfo* info = findLoss(lossName);
+    if (!info) return;
+    if (t.loss.name != lossName) t.owned.reset();  // the old loss's parameters mean nothing to the new one
+    t.loss.name = lossName;
+    t.loss.params = m_lossParams->values();
+    t.loss.distance.reset();
+    if (info->distanceConfigurable) {
+        const DistanceSpec chosen = distanceFromIndex(m_distance->currentIndex(), m_normalize->isChecked());
+        if (!(chosen == info->defaultDistance)) t.loss.distance = chosen;
+    }
+    t.miner.reset();
+    const std::string minerName = m_miner->currentData().toString().toStdString();
+    if (info->acceptsMiner && !minerName.empty()) t.miner = MinerConfig{minerName, m_minerParams->values(), std::nullopt};
+
+    t.optimizer.kind = static_cast<OptimizerKind>(m_optimizer->currentIndex());
+    t.optimizer.learningRate = m_learningRate->value();
+    t.optimizer.ownedLearningRate = m_ownedLearningRate->value();
+    t.optimizer.momentum = m_momentum->value();
+    t.optimizer.weightDecay = m_weightDecay->value();
+    t.batch.mode = m_batchMode->currentIndex() == 0 ? BatchConfig::Mode::Full : BatchConfig::Mode::ClassesTimesSamples;
+    t.batch.classesPerBatch = m_classesPerBatch->value();
+    t.batch.samplesPerClass = m_samplesPerClass->value();
+    t.seed = static_cast<std::uint64_t>(m_seed->value());
+
+    std::string message;
+    if (!t.isValid(&message)) {
+        showMessage(tr("Not applied: %1").arg(qs(message)), true);
+        return;
+    }
+    m_scene = std::move(next);
+    showMessage(QString(), false);
+    updateFormula();
+    emit sceneEdited(m_scene);
+}
+
+}  // namespace marginlab

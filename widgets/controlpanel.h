@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// ControlPanel: edits the one SceneFile (data generator, loss and its parameters, miner,
+// distance, optimizer, batch, seed) and shows the loss's formula card. Every edit builds a new
+// configuration; a valid one is announced with sceneEdited, an invalid one only shows its
+// message and the current run continues untouched. Also holds the view options.
+#pragma once
+
+#include "scenefile.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QSpinBox;
+
+namespace marginlab {
+
+class ParamForm;
+
+class ControlPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ControlPanel(QWidget* parent = nullptr);
+
+    /// Shows `scene` in the controls (emits nothing).
+    void setScene(const SceneFile& scene);
+    const SceneFile& scene() const { return m_scene; }
+    void setViewOptions(bool forces, double forceScale, bool regions, bool normalized);
+    /// Shows a message under the controls (errors in red).
+    void showMessage(const QString& text, bool isError);
+
+signals:
+    void sceneEdited(const marginlab::SceneFile& scene);
+    void showForcesChanged(bool on);
+    void forceScaleChanged(double scale);
+    void showRegionsChanged(bool on);
+    void showNormalizedChanged(bool on);
+
+private:
+    void populateLoss(const LossConfig& loss);
+    void populateMiner(const std::optional<MinerConfig>& miner, bool acceptsMiner);
+    void populateGenerator(const json::Json& dataObject);
+    void updateFormula();
+    void updateEnabled();
+    void onLossChanged();
+    void onMinerChanged();
+    void onGeneratorChanged();
+    /// Builds a configuration from the controls; regenerates the data when `dataChanged`.
+    void applyEdits(bool dataChanged);
+
+    SceneFile m_scene;
+    bool m_updating = false;  // set while populating: programmatic changes are not edits
+
+    QComboBox* m_generator;
+    ParamForm* m_generatorParams;
+    QComboBox* m_loss;
+    ParamForm* m_lossParams;
+    QComboBox* m_distance;
+    QCheckBox* m_normalize;
+    QLabel* m_formula;
+    QComboBox* m_miner;
+    ParamForm* m_minerParams;
+    QComboBox* m_optimizer;
+    QDoubleSpinBox* m_learningRate;
+    QDoubleSpinBox* m_ownedLearningRate;
+    QDoubleSpinBox* m_momentum;
+    QDoubleSpinBox* m_weightDecay;
+    QComboBox* m_batchMode;
+    QSpinBox* m_classesPerBatch;
+    QSpinBox* m_samplesPerClass;
+    QSpinBox* m_seed;
+    QLabel* m_message;
+    QCheckBox* m_showForces;
+    QDoubleSpinBox* m_forceScale;
+    QCheckBox* m_showRegions;
+    QCheckBox* m_showNormalized;
+};
+
+}  // namespace marginlab

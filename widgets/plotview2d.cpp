@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: MIT
+#include "plotview2d.h"
+
+#include "classpalette.h"
+
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+#include <QWheelEvent>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace marginlab {
+
+namespace {
+
+constexpr int kRegionCell = 4;        // background evaluated on a grid of 4×4-pixel cells
+constexpr double kSpriteRadius = 4.5;
+constexpr double kForceLength = 40.0;  // pixels of the longest force arrow at scale 1
+constexpr double kPickRadius = 8.0;
+
+double norm2(QPointF p) { return std::hypot(p.x(), p.y()); }
+
+void drawArrow(QPainter& painter, QPointF from, QPointF to, double head) {
+    painter.drawLine(from, to);
+    const QPointF d = to - from;
+    const double length = norm2(d);
+    if (length < 1e-9) return;
+    const QPointF u = d / length;
+    const QPointF n(-u.y(), u.x());
+    const double h = std::min(head, length * 0.5);
+    painter.drawLine(to, to - u * h + n * h * 0.5);
+    painter.drawLine(to, to - u * h - n * h * 0.5);
+}
+
+/// A "nice" grid step (1, 2 or 5 times a power of ten) close to `target` world units.
+double niceStep(double target) {
+    const double power = std::pow(10.0, std::floor(std::log10(target)));
+    for (double m : {1.0, 2.0, 5.0})
+        if (m * power >= target) return m * power;
+    return 10.0 * power;
+}
+
+}  // namespace
+
+PlotView2D::PlotView2D(QWidget* parent) : QWidget(parent) {
+    setMinimumSize(320, 240);
+    setFocusPolicy(Qt::StrongFocus);
+    setMouseTracking(false);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+    setToolTip(tr("Click a point to make it the triplet anchor (its hardest positive is chosen);\n"
+                  "Shift+click a point of the same class to choose the positive; click empty space to clear.\n"
+                  "Drag empty space to pan, wheel to zoom, F to fit."));
+}
+
+void PlotView2D::setConfig(const TrainerConfig& config, bool fit) {
+    m_labels = config.labels;
+    m_numClasses = config.numClasses;
+    m_lossInfo = findLoss(config.loss.name);
+    m_distance = m_lossInfo ? config.loss.distance.value_or(m_lossInfo->defaultDistance) : DistanceSpec{};
+    m_margin = 0.0;
+    // Only the triplet family's "margin" is a gap between δ_an and δ_ap (CosFace's is not).
+    if (m_lossInfo && m_lossInfo->family == LossFamily::TripletBased) {
+        for (const ParamInfo& p : m_lossInfo->params) {
+            if (p.name != "margin") continue;
+            const auto it = config.loss.params.numbers.find("margin");
+            m_margin = it != config.loss.params.numbers.end() ? it->second : p.defaultValue;
+        }
+    }
+    m_rule = SemiHardRule::Pml;
+    if (config.miner && config.miner->name == "facenet_semihard") m_rule = SemiHardRule::FaceNet;
+    if (config.miner && config.miner->name == "tfa_semihard") m_rule = SemiHardRule::TfAddons;
+    m_classSizes.assign(static_cast<std::size_t>(std::max(0, m_numClasses)), 0);
+    for (int label : m_labels)
+        if (label >= 0 && label < m_numClasses) ++m_classSizes[static_cast<std::size_t>(label)];
+    if (m_anchor >= static_cast<int>(m_labels.size())) m_anchor = m_positive = -1;
+    auto initial = std::make_shared<Snapshot>();
+    initial->positions = config.points;
+    m_snapshot = std::move(initial);
+    if (fit) fitToData();
+    updateOverlay();
+    update();
+}
+
+void PlotView2D::setSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+    m_snapshot = std::move(snapshot);
+    updateOverlay();
+    update();
+}
+
+QPointF PlotView2D::raw(Eigen::Index i) const {
+    const Points& x = m_snapshot->positions;
+    return {x(i, 0), x.cols() > 1 ? x(i, 1) : 0.0};
+}
+
+QPointF PlotView2D::drawn(Eigen::Index i) const {
+    if (!m_distance.normalizes()) return raw(i);
+    const Points& x = m_snapshot->positions;
+    const double length = std::max(x.row(i).norm(), 1e-12);
+    return {x(i, 0) / length, x.cols() > 1 ? x(i, 1) / length : 0.0};
+}
+
+QPointF PlotView2D::toScreen(QPointF world, QSize size) const {
+    return {size.width() / 2.0 + (world.x() - m_center.x()) * m_pixelsPerUnit,
+            size.height() / 2.0 - (world.y() - m_center.y()) * m_pixelsPerUnit};
+}
+
+QPointF PlotView2D::toWorld(QPointF screen, QSize size) const {
+    return {m_center.x() + (screen.x() - size.width() / 2.0) / m_pixelsPerUnit,
+            m_center.y() - (screen.y() - size.height() / 2.0) / m_pixelsPerUnit};
+}
+
+void PlotView2D::setView(QPointF center, double pixelsPerUnit) {
+    m_center = center;
+    m_pixelsPerUnit = std::clamp(pixelsPerUnit, 1e-3, 1e7);
+    update();
+}
+
+void PlotView2D::fitToData() {
+    double minX = std::numeric_limits<double>::infinity(), maxX = -minX, minY = minX, maxY = -minX;
+    if (m_snapshot)
+        for (Eigen::Index i = 0; i < m_snapshot->positions.rows(); ++i) {
+            const QPointF p = raw(i);
+            minX = std::min(minX, p.x()), maxX = std::max(maxX, p.x());
+            minY = std::min(minY, p.y()), maxY = std::max(maxY, p.y());
+        }
+    if (m_distance.normalizes() || !std::isfinite(minX)) {
+        minX = std::min(minX, -1.0), maxX = std::max(maxX, 1.0);
+        minY = std::min(minY, -1.0), maxY = std::max(maxY, 1.0);
+    }
+    const double width = std::max(maxX - minX, 1e-6) * 1.15, height = std::max(maxY - minY, 1e-6) * 1.15;
+    const QSize area = size().isEmpty() ? QSize(800, 600) : size();
+    setView({(minX + maxX) / 2.0, (minY + maxY) / 2.0}, std::min(area.width() / width, area.height() / height));
+}
+
+void PlotView2D::setAnchor(int anchor, int positive) {
+    const int n = static_cast<int>(m_labels.size());
+    m_anchor = anchor >= 0 && anchor < n ? anchor : -1;
+    m_positive = m_anchor >= 0 && positive >= 0 && positive < n && positive != m_anchor &&
+                         m_labels[static_cast<std::size_t>(positive)] == m_labels[static_cast<std::size_t>(m_anchor)]
+                     ? positive
+                     : -1;
+    updateOverlay();
+    emit anchorChanged(m_anchor, m_positive);
+    update();
+}
+
+void PlotView2D::updateOverlay() {
+    m_overlay = TripletOverlay{};
+    if (m_anchor < 0 || !m_snapshot || m_snapshot->positions.rows() != static_cast<Eigen::Index>(m_labels.size()))
+        return;
+    // The regions are the loss's: its distance, its margin, and the semi-hard rule of its miner.
+    const Points& x = m_snapshot->positions;
+    const int positive = m_positive >= 0 ? m_positive : hardestPositive(x, m_labels, m_anchor, m_distance);
+    if (positive < 0) return;  // the anchor's class has no other member
+    TripletOverlay& o = m_overlay;
+    o.query = queryRegions(x, m_labels, m_anchor, positive, m_margin, m_distance, m_rule);
+    o.valid = true;
+    o.anchor = m_anchor;
+    o.positive = positive;
+    // The balls in drawing space: δ_an ≤ t is a Euclidean disk around the (normalized) anchor of
+    // radius t (power 1), √t (power 2), or the chord √(2 + 2t) for a similarity (δ = −cos).
+    const Real apDelta = m_distance.orderSign() * o.query.apValue;
+    auto radius = [&](Real t) -> Real {
+        if (m_distance.kind == DistanceKind::Lp)
+            return m_distance.power == 2 ? std::sqrt(std::max(t, 0.0)) : std::max(t, 0.0);
+        return std::sqrt(std::max(2.0 + 2.0 * t, 0.0));
+    };
+    o.center = drawn(m_anchor);
+    o.hasCircles = m_distance.kind == DistanceKind::Lp || m_distance.normalizes();
+    o.hardRadius = radius(apDelta);
+    o.ringRadius = radius(apDelta + o.query.margin);
+}
+
+int PlotView2D::pointAt(QPointF screen) const {
+    if (!m_snapshot) return -1;
+    int best = -1;
+    double bestDistance = kPickRadius;
+    for (Eigen::Index i = 0; i < m_snapshot->positions.rows(); ++i) {
+        const double d = norm2(toScreen(raw(i), size()) - screen);
+        if (d <= bestDistance) bestDistance = d, best = static_cast<int>(i);
+    }
+    return best;
+}
+
+const QImage& PlotView2D::sprite(int classId) {
+    const std::size_t index = static_cast<std::size_t>(std::max(0, classId));
+    if (m_sprites.size() <= index) m_sprites.resize(index + 1);
+    QImage& image = m_sprites[index];
+    if (image.isNull()) {
+        // Drawn once per class and blitted: far cheaper than an anti-aliased ellipse per point.
+        const int side = static_cast<int>(std::ceil(2 * kSpriteRadius)) + 2;
+        image = QImage(side, side, QImage::Format_ARGB32_Premultiplied);
+        image.fill(Qt::transparent);
+        QPainter p(&image);
+        p.setRenderHint(QPainter::Antialiasing);
+        const QColor fill = ClassPalette::color(classId);
+        p.setPen(QPen(fill.darker(170), 1.0));
+        p.setBrush(fill);
+        p.drawEllipse(QPointF(side / 2.0, side / 2.0), kSpriteRadius, kSpriteRadius);
+    }
+    return image;
+}
+
+std::vector<QPointF> PlotView2D::centroids() const {
+    std::vector<QPointF> sum(static_cast<std::size_t>(std::max(0, m_numClasses)), QPointF(0, 0));
+    std::vector<int> count(sum.size(), 0);
+    for (Eigen::Index i = 0; i < m_snapshot->positions.rows(); ++i) {
+        const int c = m_labels[static_cast<std::size_t>(i)];
+        sum[static_cast<std::size_t>(c)] += drawn(i);
+        ++count[static_cast<std::size_t>(c)];
+    }
+    for (std::size_t c = 0; c < sum.size(); ++c)
+        if (count[c]) sum[c] /= count[c];
+    return sum;
+}
+
+void PlotView2D::drawRegions(QPainter& painter, QSize size) {
+    if (!m_showRegions || !m_lossInfo || m_numClasses < 2 || m_snapshot->positions.cols() != 2) return;
+    // Class weights (margin-softmax family, proxies): the predicted class argmax_c ŵ_c·x̂.
+    // Tuple losses have no classifier: colour by the nearest class centroid instead.
+    std::vector<QPointF> references;
+    bool cosine = true;
+    const Points& owned = m_snapshot->owned;
+    if (m_lossInfo->ownedBlocks >= 1 && owned.rows() >= m_numClasses && owned.cols() >= 2) {
+        for (int c = 0; c < m_numClasses; ++c) references.emplace_back(owned(c, 0), owned(c, 1));
+    } else {
+        references = centroids();
+        cosine = m_distance.normalizes();
+    }
+    if (cosine)
+        for (QPointF& r : references) r /= std::max(norm2(r), 1e-12);
+
+    const int w = (size.width() + kRegionCell - 1) / kRegionCell, h = (size.height() + kRegionCell - 1) / kRegionCell;
+    if (m_regionImage.size() != QSize(w, h)) m_regionImage = QImage(w, h, QImage::Format_RGB32);
+    std::vector<QRgb> tints(references.size());
+    for (std::size_t c = 0; c < tints.size(); ++c) tints[c] = ClassPalette::background(static_cast<int>(c)).rgb();
+    for (int row = 0; row < h; ++row) {
+        auto* line = reinterpret_cast<QRgb*>(m_regionImage.scanLine(row));
+        for (int col = 0; col < w; ++col) {
+            const QPointF p = toWorld(QPointF((col + 0.5) * kRegionCell, (row + 0.5) * kRegionCell), size);
+            std::size_t best = 0;
+            double bestScore = -std::numeric_limits<double>::infinity();
+            for (std::size_t c = 0; c < references.size(); ++c) {
+                const QPointF r = references[c];
+                const double score = cosine ? (p.x() * r.x() + p.y() * r.y()) : -((p - r).x() * (p - r).x() + (p - r).y() * (p - r).y());
+                if (score > bestScore) bestScore = score, best = c;
+            }
+            line[col] = tints[best];
+        }
+    }
+    // Nearest-neighbour scaling keeps the cells exact (no blended colours between regions).
+    painter.save();
+    painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    painter.drawImage(QRectF(0, 0, w * kRegionCell, h * kRegionCell), m_regionImage);
+    painter.restore();
+}
+
+void PlotView2D::drawGrid(QPainter& painter, QSize size) const {
+    const double step = niceStep(80.0 / m_pixelsPerUnit);
+    const QPointF topLeft = toWorld(QPointF(0, 0), size), bottomRight = toWorld(QPointF(size.width(), size.height()), size);
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing, false);
+    QFont font = painter.font();
+    font.setPointSizeF(8.0);
+    painter.setFont(font);
+    const QColor gridColor(0, 0, 0, 28), labelColor(90, 90, 90);
+    for (double x = std::ceil(topLeft.x() / step) * step; x <= bottomRight.x(); x += step) {
+        const double sx = toScreen(QPointF(x, 0), size).x();
+        painter.setPen(gridColor);
+        painter.drawLine(QPointF(sx, 0), QPointF(sx, size.height()));
+        painter.setPen(labelColor);
+        painter.drawText(QPointF(sx + 2, size.height() - 4), QString::number(std::abs(x) < step * 1e-6 ? 0.0 : x, 'g', 4));
+    }
+    for (double y = std::ceil(bottomRight.y() / step) * step; y <= topLeft.y(); y += step) {
+        const double sy = toScreen(QPointF(0, y), size).y();
+        painter.setPen(gridColor);
+        painter.drawLine(QPointF(0, sy), QPointF(size.width(), sy));
+        painter.setPen(labelColor);
+        painter.drawText(QPointF(3, sy - 2), QString::number(std::abs(y) < step * 1e-6 ? 0.0 : y, 'g', 4));
+    }
+    const QPointF origin = toScreen(QPointF(0, 0), size);
+    painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0));
+    painter.drawLine(QPointF(0, origin.y()), QPointF(size.width(), origin.y()));
+    painter.drawLine(QPointF(origin.x(), 0), QPointF(origin.x(), size.height()));
+    if (m_distance.normalizes()) {
+        painter.setRenderHint(QPainter::Antialiasing, true);
+        painter.setPen(QPen(QColor(60, 60, 60, 160), 1.2, Qt::DashLine));
+        painter.setBrush(Qt::NoBrush);
+        painter.drawEllipse(origin, m_pixelsPerUnit, m_pixelsPerUnit);
+    }
+    painter.restore();
+}
+
+void PlotView2D::drawOwned(QPainter& painter, QSize size) const {
+    if (!m_lossInfo) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    const QPointF origin = toScreen(QPointF(0, 0), size);
+    const Points& owned = m_snapshot->owned;
+    if (m_lossInfo->ownedBlocks >= 1 && owned.rows() >= m_numClasses && owned.cols() >= 2) {
+        // Directions are what the cosine logits see; drawn to the unit circle when the loss normalizes.
+        for (int c = 0; c < m_numClasses; ++c) {
+            QPointF w(owned(c, 0), owned(c, 1));
+            if (m_distance.normalizes()) w /= std::max(norm2(w), 1e-12);
+            painter.setPen(QPen(ClassPalette::color(c).darker(130), 2.5, Qt::SolidLine, Qt::RoundCap));
+            drawArrow(painter, origin, toScreen(w, size), 10.0);
+        }
+        if (m_lossInfo->ownedBlocks >= 2 && owned.rows() >= 2 * m_numClasses)
+            for (int c = 0; c < m_numClasses; ++c) {
+                const QPointF p = toScreen(QPointF(owned(m_numClasses + c, 0), owned(m_numClasses + c, 1)), size);
+                painter.setPen(QPen(Qt::black, 1.5));
+                painter.setBrush(ClassPalette::color(c));
+                painter.drawRect(QRectF(p - QPointF(5, 5), QSizeF(10, 10)));
+            }
+    } else if (m_numClasses >= 1) {
+        const std::vector<QPointF> centers = centroids();
+        for (std::size_t c = 0; c < centers.size(); ++c) {
+            const QPointF p = toScreen(centers[c], size);
+            painter.setPen(QPen(Qt::black, 4.0, Qt::SolidLine, Qt::RoundCap));
+            painter.drawLine(p - QPointF(6, 6), p + QPointF(6, 6));
+            painter.drawLine(p - QPointF(6, -6), p + QPointF(6, -6));
+            painter.setPen(QPen(ClassPalette::color(static_cast<int>(c)), 2.0, Qt::SolidLine, Qt::RoundCap));
+            painter.drawLine(p - QPointF(6, 6), p + QPointF(6, 6));
+            painter.drawLine(p - QPointF(6, -6), p + QPointF(6, -6));
+        }
+    }
+    painter.restore();
+}
+
+void PlotView2D::drawOverlay(QPainter& painter, QSize size) const {
+    const TripletOverlay& o = m_overlay;
+    if (!o.valid || !o.hasCircles) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    const QPointF c = toScreen(o.center, size);
+    const double inner = o.hardRadius * m_pixelsPerUnit, outer = o.ringRadius * m_pixelsPerUnit;
+    QColor ring = ClassPalette::semiHardColor(), hard = ClassPalette::hardColor();
+    QPainterPath annulus;
+    annulus.addEllipse(c, outer, outer);
+    annulus.addEllipse(c, inner, inner);  // odd-even fill leaves the disk out
+    ring.setAlpha(90);
+    painter.fillPath(annulus, ring);
+    hard.setAlpha(60);
+    painter.setPen(QPen(ClassPalette::hardColor(), 1.5));
+    painter.setBrush(hard);
+    painter.drawEllipse(c, inner, inner);
+    painter.setPen(QPen(ClassPalette::semiHardColor(), 1.5, Qt::DashLine));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawEllipse(c, outer, outer);
+    painter.restore();
+}
+
+void PlotView2D::drawPoints(QPainter& painter, QSize size) {
+    const Points& x = m_snapshot->positions;
+    const bool labelled = static_cast<Eigen::Index>(m_labels.size()) == x.rows();
+    const double half = (std::ceil(2 * kSpriteRadius) + 2) / 2.0;
+    painter.save();
+    if (m_distance.normalizes() && m_showNormalized) {
+        // Where the loss sees each point: faint copies on the unit circle.
+        painter.setOpacity(0.3);
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+            const QPointF p = toScreen(drawn(i), size);
+            painter.drawImage(QPointF(std::round(p.x() - half), std::round(p.y() - half)),
+                              sprite(labelled ? m_labels[static_cast<std::size_t>(i)] : 0));
+        }
+        painter.setOpacity(1.0);
+    }
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+        const QPointF p = toScreen(raw(i), size);
+        painter.drawImage(QPointF(std::round(p.x() - half), std::round(p.y() - half)),
+                          sprite(labelled ? m_labels[static_cast<std::size_t>(i)] : 0));
+    }
+    if (m_overlay.valid) {
+        // Negatives get a ring in their region's colour, drawn where the loss measures them.
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setBrush(Qt::NoBrush);
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+            const Region r = m_overlay.query.regions[static_cast<std::size_t>(i)];
+            if (r == Region::NotNegative) continue;
+            const QColor color = r == Region::Hard       ? ClassPalette::hardColor()
+                                 : r == Region::SemiHard ? ClassPalette::semiHardColor()
+                                                         : ClassPalette::easyColor();
+            // Easy negatives are the majority and matter least: a thin ring, so hard ones stand out.
+            painter.setPen(QPen(color, r == Region::Easy ? 1.0 : 2.2));
+            painter.drawEllipse(toScreen(drawn(i), size), kSpriteRadius + 2.5, kSpriteRadius + 2.5);
+        }
+        if (const int chosen = m_overlay.query.chosenNegative; chosen >= 0) {
+            // The single negative a FaceNet / TF-Addons semi-hard rule would pick.
+            painter.setPen(QPen(ClassPalette::anchorColor(), 1.5, Qt::DashLine));
+            painter.drawLine(toScreen(drawn(m_overlay.anchor), size), toScreen(drawn(chosen), size));
+        }
+        painter.setPen(QPen(ClassPalette::anchorColor(), 2.5));
+        painter.drawEllipse(toScreen(drawn(m_overlay.anchor), size), kSpriteRadius + 4, kSpriteRadius + 4);
+        painter.setPen(QPen(ClassPalette::anchorColor(), 1.5, Qt::DotLine));
+        painter.drawLine(toScreen(drawn(m_overlay.anchor), size), toScreen(drawn(m_overlay.positive), size));
+        painter.setPen(QPen(ClassPalette::anchorColor(), 2.0));
+        const QPointF p = toScreen(drawn(m_overlay.positive), size);
+        painter.drawRect(QRectF(p - QPointF(7, 7), QSizeF(14, 14)));
+    }
+    painter.restore();
+}
+
+void PlotView2D::drawForces(QPainter& painter, QSize size) const {
+    const Points& g = m_snapshot->gradient;
+    if (!m_showForces || g.rows() != m_snapshot->positions.rows() || g.rows() == 0) return;
+    // Relative scale: the strongest force is kForceLength pixels at scale 1, so the arrows stay
+    // readable whatever the loss's reduction makes the absolute size.
+    const double largest = g.rowwise().norm().maxCoeff();
+    if (!(largest > 0.0) || !std::isfinite(largest)) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(QPen(QColor(30, 30, 30, 170), 1.2));
+    const double factor = m_forceScale * kForceLength / largest;
+    for (Eigen::Index i = 0; i < g.rows(); ++i) {
+        const QPointF force(-g(i, 0), g.cols() > 1 ? -g(i, 1) : 0.0);
+        const QPointF from = toScreen(raw(i), size);
+        const QPointF to = from + QPointF(force.x(), -force.y()) * factor;
+        if (norm2(to - from) < 1.5) continue;
+        drawArrow(painter, from, to, 5.0);
+    }
+    painter.restore();
+}
+
+void PlotView2D::drawLegend(QPainter& painter, QSize size) const {
+    if (m_numClasses < 1) return;
+    const int shown = std::min(m_numClasses, 12);
+    const int lineHeight = 16, width = 118;
+    const QRectF box(size.width() - width - 8, 8, width, lineHeight * shown + 8 + (shown < m_numClasses ? lineHeight : 0));
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(QColor(0, 0, 0, 60));
+    painter.setBrush(QColor(255, 255, 255, 225));
+    painter.drawRoundedRect(box, 4, 4);
+    QFont font = painter.font();
+    font.setPointSizeF(8.5);
+    painter.setFont(font);
+    for (int c = 0; c < shown; ++c) {
+        const QPointF at(box.left() + 12, box.top() + 4 + lineHeight * c + lineHeight / 2.0);
+        painter.setPen(QPen(ClassPalette::color(c).darker(170), 1.0));
+        painter.setBrush(ClassPalette::color(c));
+        painter.drawEllipse(at, 5, 5);
+        painter.setPen(Qt::black);
+        const int members = c < static_cast<int>(m_classSizes.size()) ? m_classSizes[static_cast<std::size_t>(c)] : 0;
+        painter.drawText(QPointF(at.x() + 12, at.y() + 4), tr("class %1 (%2)").arg(c).arg(members));
+    }
+    if (shown < m_numClasses)
+        painter.drawText(QPointF(box.left() + 24, box.bottom() - 6), tr("… %1 more").arg(m_numClasses - shown));
+    painter.restore();
+}
+
+void PlotView2D::drawText(QPainter& painter, QSize size) const {
+    QStringList lines;
+    if (m_lossInfo) lines << QString::fromStdString(m_lossInfo->displayName);
+    lines << tr("step %1   loss %2").arg(m_snapshot->step).arg(m_snapshot->loss, 0, 'g', 5);
+    if (m_overlay.valid)
+        lines << tr("anchor #%1, positive #%2 (%3_ap = %4, margin %5)")
+                     .arg(m_overlay.anchor)
+                     .arg(m_overlay.positive)
+                     .arg(m_distance.isSimilarity() ? QStringLiteral("s") : QStringLiteral("d"))
+                     .arg(m_overlay.query.apValue, 0, 'g', 4)
+                     .arg(m_overlay.query.margin, 0, 'g', 4)
+              << tr("negatives: %1 hard, %2 semi-hard, %3 easy")
+                     .arg(m_overlay.query.hard)
+                     .arg(m_overlay.query.semiHard)
+                     .arg(m_overlay.query.easy);
+    if (m_snapshot->status == TrainStatus::Diverged) lines << tr("DIVERGED: %1").arg(QString::fromStdString(m_snapshot->message));
+    painter.save();
+    QFont font = painter.font();
+    font.setPointSizeF(9.0);
+    painter.setFont(font);
+    const QFontMetrics metrics(font);
+    int width = 0;
+    for (const QString& line : lines) width = std::max(width, metrics.horizontalAdvance(line));
+    const QRectF box(8, 8, width + 12, metrics.height() * lines.size() + 8);
+    painter.setPen(QColor(0, 0, 0, 60));
+    painter.setBrush(QColor(255, 255, 255, 225));
+    painter.drawRoundedRect(box, 4, 4);
+    painter.setPen(Qt::black);
+    for (int i = 0; i < lines.size(); ++i)
+        painter.drawText(QPointF(box.left() + 6, box.top() + 4 + metrics.ascent() + metrics.height() * i), lines[i]);
+    painter.restore();
+    Q_UNUSED(size);
+}
+
+void PlotView2D::render(QPainter& painter, QSize size) {
+    painter.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    if (!m_snapshot || m_snapshot->positions.rows() == 0 || m_snapshot->positions.cols() < 1) return;
+    drawRegions(painter, size);
+    drawGrid(painter, size);
+    drawOwned(painter, size);
+    drawOverlay(painter, size);
+    drawPoints(painter, size);
+    drawForces(painter, size);
+    drawLegend(painter, size);
+    drawText(painter, size);
+}
+
+QImage PlotView2D::renderImage(QSize size) {
+    QImage image(size, QImage::Format_RGB32);
+    QPainter painter(&image);
+    render(painter, size);
+    return image;
+}
+
+void PlotView2D::paintEvent(QPaintEvent*) {
+    QPainter painter(this);
+    render(painter, size());
+    ++m_frames;
+}
+
+int PlotView2D::takeFrameCount() {
+    const int frames = m_frames;
+    m_frames = 0;
+    return frames;
+}
+
+void PlotView2D::mousePressEvent(QMouseEvent* event) {
+    if (event->button() != Qt::LeftButton) return;
+    const int hit = pointAt(event->position());
+    if (hit >= 0) {
+        if ((event->modifiers() & Qt::ShiftModifier) && m_anchor >= 0) setAnchor(m_anchor, hit);
+        else setAnchor(hit);
+        emit viewSettingsChanged();
+        return;
+    }
+    m_dragging = true;
+    m_dragMoved = false;
+    m_dragStart = event->position();
+    m_dragCenter = m_center;
+}
+
+void PlotView2D::mouseMoveEvent(QMouseEvent* event) {
+    if (!m_dragging) return;
+    const QPointF d = event->position() - m_dragStart;
+    if (norm2(d) > 3.0) m_dragMoved = true;
+    setView(m_dragCenter + QPointF(-d.x(), d.y()) / m_pixelsPerUnit, m_pixelsPerUnit);
+}
+
+void PlotView2D::mouseReleaseEvent(QMouseEvent* event) {
+    if (event->button() != Qt::LeftButton || !m_dragging) return;
+    m_dragging = false;
+    if (!m_dragMoved && m_anchor >= 0) setAnchor(-1);  // a plain click on empty space clears the overlay
+    emit viewSettingsChanged();
+}
+
+void PlotView2D::wheelEvent(QWheelEvent* event) {
+    // Zoom about the cursor: the world point under it stays put.
+    const QPointF cursor = event->position();
+    const QPointF before = toWorld(cursor, size());
+    const double factor = std::pow(1.0015, event->angleDelta().y());
+    m_pixelsPerUnit = std::clamp(m_pixelsPerUnit * factor, 1e-3, 1e7);
+    const QPointF after = toWorld(cursor, size());
+    setView(m_center + (before - after), m_pixelsPerUnit);
+    emit viewSettingsChanged();
+}
+
+void PlotView2D::keyPressEvent(QKeyEvent* event) {
+    if (event->key() == Qt::Key_F) {
+        fitToData();
+        emit viewSettingsChanged();
+    } else if (event->key() == Qt::Key_Escape) {
+        setAnchor(-1);
+    } else {
+        QWidget::keyPressEvent(event);
+    }
+}
+
+void PlotView2D::setShowForces(bool on) { m_showForces = on; update(); }
+void PlotView2D::setForceScale(double scale) { m_forceScale = std::max(0.0, scale); update(); }
+void PlotView2D::setShowRegions(bool on) { m_showRegions = on; update(); }
+void PlotView2D::setShowNormalized(bool on) { m_showNormalized = on; update(); }
+
+nlohmann::json PlotView2D::viewSettings() const {
+    nlohmann::json view = {{"center", {m_center.x(), m_center.y()}}, {"pixels_per_unit", m_pixelsPerUnit},
+                           {"show_forces", m_showForces}, {"force_scale", m_forceScale},
+                           {"show_regions", m_showRegions}, {"show_normalized", m_showNormalized}};
+    if (m_anchor >= 0) view["anchor"] = m_anchor;
+    if (m_positive >= 0) view["positive"] = m_positive;
+    return view;
+}
+
+void PlotView2D::applyViewSettings(const nlohmann::json& view) {
+    // Lenient on purpose: the view part is cosmetic, a missing or odd entry keeps the default.
+    if (!view.is_object()) return;
+    auto number = [&](const char* key, double fallback) {
+        const auto it = view.find(key);
+        return it != view.end() && it->is_number() ? it->get<double>() : fallback;
+    };
+    auto flag = [&](const char* key, bool fallback) {
+        const auto it = view.find(key);
+        return it != view.end() && it->is_boolean() ? it->get<bool>() : fallback;
+    };
+    m_showForces = flag("show_forces", m_showForces);
+    m_forceScale = std::max(0.0, number("force_scale", m_forceScale));
+    m_showRegions = flag("show_regions", m_showRegions);
+    m_showNormalized = flag("show_normalized", m_showNormalized);
+    const auto center = view.find("center");
+    if (center != view.end() && center->is_array() && center->size() == 2 && (*center)[0].is_number() &&
+        (*center)[1].is_number() && number("pixels_per_unit", 0.0) > 0.0)
+        setView(QPointF((*center)[0].get<double>(), (*center)[1].get<double>()), number("pixels_per_unit", 100.0));
+    setAnchor(static_cast<int>(number("anchor", -1.0)), static_cast<int>(number("positive", -1.0)));
+    update();
+}
+
+}  // namespace marginlab

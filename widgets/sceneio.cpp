@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+#include "sceneio.h"
+
+#include "marginlab/csv.h"
+#include "marginlab/generators.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+
+#include <variant>
+
+namespace marginlab::sceneio {
+
+namespace {
+
+/// Data changed: loss parameters sized by the old class count are no longer valid.
+void adoptDataset(SceneFile& scene, Dataset dataset) {
+    TrainerConfig& trainer = scene.trainer;
+    if (trainer.owned && (dataset.numClasses != trainer.numClasses || dataset.points.cols() != trainer.points.cols()))
+        trainer.owned.reset();
+    trainer.points = std::move(dataset.points);
+    trainer.labels = std::move(dataset.labels);
+    trainer.numClasses = dataset.numClasses;
+}
+
+}  // namespace
+
+std::optional<SceneFile> openScene(const QString& path, QString* error) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error) *error = QObject::tr("Cannot open %1: %2").arg(path, file.errorString());
+        return std::nullopt;
+    }
+    const QByteArray bytes = file.readAll();
+    json::Json document = json::Json::parse(bytes.constBegin(), bytes.constEnd(), nullptr, false);
+    if (document.is_discarded()) {
+        if (error) *error = QObject::tr("%1 is not valid JSON.").arg(path);
+        return std::nullopt;
+    }
+    // Relative CSV paths are relative to the scene; resources have no folder on disk.
+    const std::filesystem::path baseDir =
+        path.startsWith(QLatin1Char(':')) ? std::filesystem::path()
+                                    : std::filesystem::path(QFileInfo(path).absoluteDir().absolutePath().toStdString());
+    std::string message;
+    auto scene = parseScene(document, baseDir, &message);
+    if (!scene && error) *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(message));
+    return scene;
+}
+
+bool saveScene(const SceneFile& scene, const QString& path, QString* error) {
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error) *error = QObject::tr("Cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    const std::string text = sceneToJson(scene).dump(2) + "\n";
+    if (file.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) || !file.commit()) {
+        if (error) *error = QObject::tr("Cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+std::optional<SceneFile> importCsv(const SceneFile& scene, const QString& path, QString* error) {
+    auto result = readCsvFile(path.toStdString());
+    if (const auto* failure = std::get_if<CsvError>(&result)) {
+        if (error)
+            *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(failure->message));  // names line and column
+        return std::nullopt;
+    }
+    SceneFile out = scene;
+    adoptDataset(out, std::get<Dataset>(std::move(result)));
+    out.data = {{"points", json::toJson(out.trainer.points)},
+                {"labels", json::toJson(out.trainer.labels)},
+                {"classes", out.trainer.numClasses}};
+    std::string message;
+    if (!out.trainer.isValid(&message)) {
+        if (error) *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(message));
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<SceneFile> withGenerator(const SceneFile& scene, const std::string& generator, const ParamValues& params,
+                                       QString* error) {
+    std::string message;
+    auto dataset = generate(GeneratorConfig{generator, params}, &message);
+    if (!dataset) {
+        if (error) *error = QString::fromStdString(message);
+        return std::nullopt;
+    }
+    SceneFile out = scene;
+    adoptDataset(out, std::move(*dataset));
+    out.data = {{"generator", generator}, {"params", json::toJson(params)}};
+    return out;
+}
+
+}  // namespace marginlab::sceneio
