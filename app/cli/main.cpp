@@ -5,6 +5,7 @@
 
 #include "marginlab/generators.h"
 #include "marginlab/loss.h"
+#include "marginlab/losses/class_labels.h"
 #include "marginlab/miner.h"
 #include "marginlab/trainer.h"
 
@@ -123,10 +124,8 @@ Json evaluateCase(const Json& item, const std::string& path) {
         if (weights->rows() % info.ownedBlocks != 0)
             throw Error{path + ".weights", "needs " + std::to_string(info.ownedBlocks) + "·C rows"};
         const int classes = static_cast<int>(weights->rows()) / info.ownedBlocks;
-        for (std::size_t i = 0; i < y.size(); ++i)
-            if (y[i] < 0 || y[i] >= classes)
-                throw Error{path + ".labels[" + std::to_string(i) + "]",
-                            "label " + std::to_string(y[i]) + " has no row in weights (C = " + std::to_string(classes) + ")"};
+        if (!ml::validateClassLabels(y, classes, &message))
+            throw Error{path + ".labels", message + " (weights has a row per class)"};
     } else if (info.ownedBlocks > 0) {
         throw Error{path, "loss " + info.name + " needs \"weights\" (" + std::to_string(info.ownedBlocks) + "·C×D)"};
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/trainer.h"
 
+#include "marginlab/losses/class_labels.h"
 #include "marginlab/metrics.h"
 #include "marginlab/random.h"
 
@@ -43,11 +44,8 @@ bool TrainerConfig::isValid(std::string* error) const {
         return fail("there are " + std::to_string(labels.size()) + " labels for " + std::to_string(points.rows()) +
                     " points");
     if (numClasses < 1) return fail("the number of classes must be at least 1");
-    for (std::size_t i = 0; i < labels.size(); ++i)
-        if (labels[i] < 0 || labels[i] >= numClasses)
-            return fail("label " + std::to_string(labels[i]) + " of point " + std::to_string(i) + " is outside [0, " +
-                        std::to_string(numClasses) + ")");
     std::string message;
+    if (!validateClassLabels(labels, numClasses, &message)) return fail(message);
     if (!makeLoss(this->loss, &message)) return fail(message);
     const LossInfo* info = findLoss(this->loss.name);
     if (miner) {

@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "has 3 columns"},
         BadCase{"LabelWithoutWeightRow",
                 R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 2], "weights": [[1, 0], [0, 1]], "loss": "cosface"})",
-                "label 2 has no row"},
+                "label 2 of point 1 is outside [0, 2)"},
         BadCase{"UnknownParameter",
                 R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": {"name": "contrastive", "params": {"margn": 1}}})",
                 "unknown parameter 'margn'"},

@@ -9,8 +9,7 @@ bool validateClassLabels(const Labels& labels, Eigen::Index classCount, std::str
         if (y < 0 || static_cast<Eigen::Index>(y) >= classCount) {
             if (error)
                 *error = "label " + std::to_string(y) + " of point " + std::to_string(i) + " is outside [0, " +
-                         std::to_string(classCount) + "): the class-weight matrix has " +
-                         std::to_string(classCount) + " rows";
+                         std::to_string(classCount) + ")";
             return false;
         }
     }
