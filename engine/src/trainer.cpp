@@ -21,6 +21,12 @@ constexpr std::uint64_t kInitStream = 4;
 
 bool allFinite(const Points& p) { return p.size() == 0 || p.allFinite(); }
 
+// Beyond this a squared distance overflows to infinity, and ∞ − ∞ = NaN can hide behind a relu as
+// a zero loss: such a state is as lost as a non-finite one.
+constexpr Real kLargestCoordinate = 1e150;
+
+bool usable(const Points& p) { return allFinite(p) && (p.size() == 0 || p.cwiseAbs().maxCoeff() <= kLargestCoordinate); }
+
 }  // namespace
 
 std::string statusName(TrainStatus status) {
@@ -162,10 +168,11 @@ void Trainer::stepOnce() {
     const Optimizer saved = *m_optimizer;
     m_optimizer->step(0, nextPositions, gradient);
     if (nextOwned.size()) m_optimizer->step(1, nextOwned, out.gradOwned);
-    if (!allFinite(nextPositions) || !allFinite(nextOwned)) {
+    if (!usable(nextPositions) || !usable(nextOwned)) {
         *m_optimizer = saved;
         m_status = TrainStatus::Diverged;
-        m_message = "an update produced a non-finite position at step " + std::to_string(m_step + 1) +
+        m_message = "an update produced a non-finite or astronomically large position (beyond 1e150) at step " +
+                    std::to_string(m_step + 1) +
                     "; the points are kept as they were before it (try a smaller learning rate)";
         return;
     }

@@ -120,6 +120,21 @@ TEST(Trainer, DivergenceStopsAndKeepsTheLastFiniteState) {
     EXPECT_EQ(again->positions, end->positions);
 }
 
+TEST(Trainer, CoordinatesThatWouldOverflowDistancesCountAsDivergence) {
+    // Squared distances of points near 1e300 are infinite; ∞ − ∞ inside the triplet loss is NaN
+    // and relu(NaN) reads as a zero loss, so the guard has to look at the coordinates.
+    TrainerConfig config = blobsConfig("triplet_margin", 30, 3);
+    config.loss.distance = DistanceSpec::lp(2, false);
+    config.loss.params.numbers["margin"] = 100.0;  // every triplet active
+    config.optimizer.kind = OptimizerKind::Sgd;
+    config.optimizer.learningRate = 1e300;
+    Trainer trainer(config);
+    const auto end = trainer.step(10);
+    ASSERT_EQ(end->status, TrainStatus::Diverged);
+    EXPECT_LE(end->positions.cwiseAbs().maxCoeff(), 1e150);
+    EXPECT_EQ(end->positions, config.points);  // the very first update was refused
+}
+
 TEST(Trainer, StopRequestCancelsBetweenSteps) {
     Trainer trainer(blobsConfig("triplet_margin"));
     std::stop_source source;
