@@ -80,5 +80,28 @@ def main():
 """)
 
 
+def frames(path):
+    data = json.load(open(path))
+    rows = OrderedDict()
+    for b in data["benchmarks"]:
+        m = re.match(r"frame/(\w+)/(\d+)", b["name"])
+        if m and b.get("run_type") != "aggregate":
+            scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+            rows.setdefault(m.group(1), {})[int(m.group(2))] = (b["real_time"] * scale, b["cpu_time"] * scale)
+    sizes = sorted({n for r in rows.values() for n in r})
+    print("## Frame time of the 2D view\n")
+    print("`build/bench/marginlab_frame_bench` (run by `scripts/bench`): a new snapshot arrives and the view "
+          "paints a 1280×800 frame offscreen with every overlay on (regions, force arrows, normalized "
+          "copies, triplet overlay of one anchor). Wall-clock / CPU milliseconds of the painting thread; "
+          "target ≤ 16 ms at N = 2000.\n")
+    print("| scene | " + " | ".join("N = %d" % n for n in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for name, r in rows.items():
+        print("| %s | %s |" % (name, " | ".join("%.1f / %.1f" % r[n] if n in r else "" for n in sizes)))
+    print()
+
+
 if __name__ == "__main__":
     main()
+    if len(sys.argv) > 3:
+        frames(sys.argv[3])
