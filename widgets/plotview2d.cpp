@@ -186,21 +186,47 @@ int PlotView2D::pointAt(QPointF screen) const {
     return best;
 }
 
+namespace {
+
+// A circle drawn once and blitted: far cheaper than an anti-aliased ellipse per point.
+QImage circleSprite(double radius, const QPen& pen, const QBrush& brush) {
+    const int side = static_cast<int>(std::ceil(2 * radius + pen.widthF())) + 2;
+    QImage image(side, side, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::transparent);
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(pen);
+    p.setBrush(brush);
+    p.drawEllipse(QPointF(side / 2.0, side / 2.0), radius, radius);
+    return image;
+}
+
+void blitCentered(QPainter& painter, QPointF at, const QImage& image) {
+    painter.drawImage(QPointF(std::round(at.x() - image.width() / 2.0), std::round(at.y() - image.height() / 2.0)),
+                      image);
+}
+
+}  // namespace
+
 const QImage& PlotView2D::sprite(int classId) {
     const std::size_t index = static_cast<std::size_t>(std::max(0, classId));
     if (m_sprites.size() <= index) m_sprites.resize(index + 1);
     QImage& image = m_sprites[index];
     if (image.isNull()) {
-        // Drawn once per class and blitted: far cheaper than an anti-aliased ellipse per point.
-        const int side = static_cast<int>(std::ceil(2 * kSpriteRadius)) + 2;
-        image = QImage(side, side, QImage::Format_ARGB32_Premultiplied);
-        image.fill(Qt::transparent);
-        QPainter p(&image);
-        p.setRenderHint(QPainter::Antialiasing);
         const QColor fill = ClassPalette::color(classId);
-        p.setPen(QPen(fill.darker(170), 1.0));
-        p.setBrush(fill);
-        p.drawEllipse(QPointF(side / 2.0, side / 2.0), kSpriteRadius, kSpriteRadius);
+        image = circleSprite(kSpriteRadius, QPen(fill.darker(170), 1.0), fill);
+    }
+    return image;
+}
+
+const QImage& PlotView2D::ringSprite(Region region) {
+    QImage& image = m_ringSprites[static_cast<std::size_t>(region)];
+    if (image.isNull()) {
+        const QColor color = region == Region::Hard       ? ClassPalette::hardColor()
+                             : region == Region::SemiHard ? ClassPalette::semiHardColor()
+                                                          : ClassPalette::easyColor();
+        // Easy negatives are the majority and matter least: a thin ring, so hard ones stand out.
+        image = circleSprite(kSpriteRadius + 2.5, QPen(color, region == Region::Easy ? 1.0 : 2.2), Qt::NoBrush);
     }
     return image;
 }
@@ -357,37 +383,24 @@ void PlotView2D::drawOverlay(QPainter& painter, QSize size) const {
 void PlotView2D::drawPoints(QPainter& painter, QSize size) {
     const Points& x = m_snapshot->positions;
     const bool labelled = static_cast<Eigen::Index>(m_labels.size()) == x.rows();
-    const double half = (std::ceil(2 * kSpriteRadius) + 2) / 2.0;
     painter.save();
     if (m_distance.normalizes() && m_showNormalized) {
         // Where the loss sees each point: faint copies on the unit circle.
         painter.setOpacity(0.3);
-        for (Eigen::Index i = 0; i < x.rows(); ++i) {
-            const QPointF p = toScreen(drawn(i), size);
-            painter.drawImage(QPointF(std::round(p.x() - half), std::round(p.y() - half)),
-                              sprite(labelled ? m_labels[static_cast<std::size_t>(i)] : 0));
-        }
+        for (Eigen::Index i = 0; i < x.rows(); ++i)
+            blitCentered(painter, toScreen(drawn(i), size), sprite(labelled ? m_labels[static_cast<std::size_t>(i)] : 0));
         painter.setOpacity(1.0);
     }
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
-        const QPointF p = toScreen(raw(i), size);
-        painter.drawImage(QPointF(std::round(p.x() - half), std::round(p.y() - half)),
-                          sprite(labelled ? m_labels[static_cast<std::size_t>(i)] : 0));
-    }
+    for (Eigen::Index i = 0; i < x.rows(); ++i)
+        blitCentered(painter, toScreen(raw(i), size), sprite(labelled ? m_labels[static_cast<std::size_t>(i)] : 0));
     if (m_overlay.valid) {
         // Negatives get a ring in their region's colour, drawn where the loss measures them.
-        painter.setRenderHint(QPainter::Antialiasing);
-        painter.setBrush(Qt::NoBrush);
         for (Eigen::Index i = 0; i < x.rows(); ++i) {
             const Region r = m_overlay.query.regions[static_cast<std::size_t>(i)];
-            if (r == Region::NotNegative) continue;
-            const QColor color = r == Region::Hard       ? ClassPalette::hardColor()
-                                 : r == Region::SemiHard ? ClassPalette::semiHardColor()
-                                                         : ClassPalette::easyColor();
-            // Easy negatives are the majority and matter least: a thin ring, so hard ones stand out.
-            painter.setPen(QPen(color, r == Region::Easy ? 1.0 : 2.2));
-            painter.drawEllipse(toScreen(drawn(i), size), kSpriteRadius + 2.5, kSpriteRadius + 2.5);
+            if (r != Region::NotNegative) blitCentered(painter, toScreen(drawn(i), size), ringSprite(r));
         }
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setBrush(Qt::NoBrush);
         if (const int chosen = m_overlay.query.chosenNegative; chosen >= 0) {
             // The single negative a FaceNet / TF-Addons semi-hard rule would pick.
             painter.setPen(QPen(ClassPalette::anchorColor(), 1.5, Qt::DashLine));

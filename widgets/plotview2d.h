@@ -19,6 +19,7 @@
 #include <QPointF>
 #include <QWidget>
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -99,6 +100,7 @@ private:
     QPointF raw(Eigen::Index i) const;
     int pointAt(QPointF screen) const;
     const QImage& sprite(int classId);
+    const QImage& ringSprite(Region region);  // Easy, SemiHard or Hard
     void drawRegions(QPainter& painter, QSize size);
     void drawGrid(QPainter& painter, QSize size) const;
     void drawOwned(QPainter& painter, QSize size) const;
@@ -129,6 +131,7 @@ private:
     bool m_showNormalized = true;
 
     std::vector<QImage> m_sprites;
+    std::array<QImage, 3> m_ringSprites;  // indexed by Region (Easy, SemiHard, Hard)
     QImage m_regionImage;
     bool m_dragging = false;
     bool m_dragMoved = false;
