@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <set>
 
 namespace marginlab::detail {
 
@@ -31,10 +30,6 @@ Real crossEntropy(std::span<const Real> logits, int target, std::span<Real> grad
     const Real lse = logSumExp(logits, false, grad);
     if (!grad.empty()) grad[static_cast<std::size_t>(target)] -= 1.0;
     return lse - logits[static_cast<std::size_t>(target)];
-}
-
-int distinctLabelCount(const Labels& labels) {
-    return static_cast<int>(std::set<int>(labels.begin(), labels.end()).size());
 }
 
 }  // namespace marginlab::detail

@@ -28,7 +28,4 @@ Real logSumExp(std::span<const Real> z, bool addOne, std::span<Real> weights = {
 /// torch cross-entropy of one row: −ℓ_y + log Σ_c exp(ℓ_c); `grad` (if given) gets softmax − onehot.
 Real crossEntropy(std::span<const Real> logits, int target, std::span<Real> grad = {});
 
-/// The number of distinct labels, and for each label value its members (labels need not be 0..C−1).
-int distinctLabelCount(const Labels& labels);
-
 }  // namespace marginlab::detail
