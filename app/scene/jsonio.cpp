@@ -119,8 +119,12 @@ ParamValues readParams(const Json& value, const std::string& path) {
     return out;
 }
 
-LossConfig readLossConfig(const Json& value, const std::string& path) {
-    LossConfig config;
+namespace {
+
+// Losses and miners are written alike: a name, or {"name", "params", "distance"}.
+template <typename Config>
+Config readNamedConfig(const Json& value, const std::string& path) {
+    Config config;
     if (value.is_string()) {
         config.name = value.get<std::string>();
         return config;
@@ -132,17 +136,19 @@ LossConfig readLossConfig(const Json& value, const std::string& path) {
     return config;
 }
 
+template <typename Config>
+Json namedConfigToJson(const Config& config) {
+    Json out = {{"name", config.name}, {"params", toJson(config.params)}};
+    if (config.distance) out["distance"] = toJson(*config.distance);
+    return out;
+}
+
+}  // namespace
+
+LossConfig readLossConfig(const Json& value, const std::string& path) { return readNamedConfig<LossConfig>(value, path); }
+
 MinerConfig readMinerConfig(const Json& value, const std::string& path) {
-    MinerConfig config;
-    if (value.is_string()) {
-        config.name = value.get<std::string>();
-        return config;
-    }
-    config.name = readString(member(value, "name", path), dot(path, "name"));
-    if (const Json* params = optionalMember(value, "params", path)) config.params = readParams(*params, dot(path, "params"));
-    if (const Json* distance = optionalMember(value, "distance", path))
-        config.distance = readDistance(*distance, dot(path, "distance"));
-    return config;
+    return readNamedConfig<MinerConfig>(value, path);
 }
 
 OptimizerConfig readOptimizer(const Json& value, const std::string& path) {
@@ -265,17 +271,9 @@ Json toJson(const ParamValues& params) {
     return out;
 }
 
-Json toJson(const LossConfig& config) {
-    Json out = {{"name", config.name}, {"params", toJson(config.params)}};
-    if (config.distance) out["distance"] = toJson(*config.distance);
-    return out;
-}
+Json toJson(const LossConfig& config) { return namedConfigToJson(config); }
 
-Json toJson(const MinerConfig& config) {
-    Json out = {{"name", config.name}, {"params", toJson(config.params)}};
-    if (config.distance) out["distance"] = toJson(*config.distance);
-    return out;
-}
+Json toJson(const MinerConfig& config) { return namedConfigToJson(config); }
 
 Json toJson(const OptimizerConfig& config) {
     return {{"type", optimizerName(config.kind)}, {"learning_rate", config.learningRate},

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "losses/contrastive_support.h"
 
+#include "losses/common.h"
+
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -156,6 +159,68 @@ void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels&
             if (last > first) negatives->push_back({a, m, static_cast<Count>(last - first)});
         }
     }
+}
+
+LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
+                                 Real (*term)(Real gap, Real* slope), bool withGradient) {
+    const auto n = static_cast<Eigen::Index>(input.labels.size());
+    const auto groups = groupByLabel(input.labels);
+    const Count positivePairs = orderedPositivePairs(groups);
+    if (positivePairs == 0 || groups.size() < 2) {  // no positive or no negative pair
+        LossOutput zero = zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "pairs";
+        zero.stats.tuples = positivePairs;
+        return zero;
+    }
+
+    // Per anchor: L_a = LSE over its negatives of z, shifted by their max (no overflow whatever
+    // the positives are). Adding −∞ on the anchor's own class turns the row into exactly N(a),
+    // so max / exp / sum run vectorized without branches.
+    RowSimilarities similarities(distance, input.embeddings);
+    const Real inverseTemperature = 1.0 / temperature;
+    const Real perPair = 1.0 / static_cast<Real>(positivePairs);
+    Vector logits, negativeExp, gradRow, classMask;
+    std::vector<Real> slopes;
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = positivePairs;
+    Real total = 0.0;
+    for (const auto& members : groups) {
+        if (members.size() < 2) continue;  // no positive: the anchor adds no term
+        classMask = Vector::Zero(n);
+        for (int i : members) classMask(i) = -std::numeric_limits<Real>::infinity();
+        for (int a : members) {
+            similarities.row(a, logits);
+            logits *= inverseTemperature;
+            negativeExp = logits + classMask;
+            const Real top = negativeExp.maxCoeff();
+            negativeExp = (negativeExp.array() - top).exp().matrix();
+            for (int i : members) negativeExp(i) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
+            const Real negativeSum = negativeExp.sum();
+            const Real logNegatives = top + std::log(negativeSum);
+            slopes.clear();
+            Real slopeSum = 0.0;  // Σ_p f'(g_ap): how hard the anchor's negatives are pushed
+            for (int p : members) {
+                if (p == a) continue;
+                Real slope = 0.0;
+                const Real value = term(logNegatives - logits(p), &slope);
+                total += value;
+                if (value != 0.0) ++out.stats.active;
+                slopes.push_back(slope);
+                slopeSum += slope;
+            }
+            if (!withGradient) continue;
+            // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −f'.
+            gradRow = (inverseTemperature * slopeSum * perPair / negativeSum) * negativeExp;
+            std::size_t next = 0;
+            for (int p : members)
+                if (p != a) gradRow(p) = -inverseTemperature * slopes[next++] * perPair;
+            similarities.addRowGradient(a, gradRow);
+        }
+    }
+    out.value = total * perPair;
+    if (withGradient) out.gradEmbeddings = similarities.gradient();
+    return out;
 }
 
 }  // namespace marginlab::detail

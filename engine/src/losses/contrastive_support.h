@@ -104,4 +104,13 @@ inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives, const s
     return listLength(positives) <= 1 && listLength(negatives) <= 1;
 }
 
+/**
+ * The losses that are a mean over every ordered positive pair (a,p) of f(g_ap), with
+ * g_ap = LSE_{n∈N(a)} z_an − z_ap and z = s/τ (NT-Xent: f = softplus; decoupled contrastive:
+ * f = identity). `term(g, &slope)` returns f(g) and f'(g). Row by row, class by class: no N×N
+ * buffer. Stats count the pairs and those with f(g) ≠ 0. 0 if no positive or no negative pair.
+ */
+LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
+                                 Real (*term)(Real gap, Real* slope), bool withGradient);
+
 }  // namespace marginlab::detail

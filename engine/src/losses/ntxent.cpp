@@ -25,66 +25,12 @@ LossOutput NTXentLoss::evaluate(const LossInput& input, bool withGradient) const
 }
 
 LossOutput NTXentLoss::evaluateAllPairs(const LossInput& input, bool withGradient) const {
-    const auto n = static_cast<Eigen::Index>(input.labels.size());
-    const auto groups = detail::groupByLabel(input.labels);
-    const Count positivePairs = detail::orderedPositivePairs(groups);
-    if (positivePairs == 0 || groups.size() < 2) {  // no positive or no negative pair
-        LossOutput zero = detail::zeroOutput(input, withGradient);
-        zero.stats.tupleKind = "pairs";
-        zero.stats.tuples = positivePairs;
-        return zero;
-    }
-
-    // Row by row, class by class (no N×N buffer). Per anchor: L_a = LSE over its negatives of
-    // z = s/τ, shifted by their max (no overflow whatever the positives are);
-    // ℓ_ap = softplus(L_a − z_ap). Adding −∞ on the anchor's own class turns the row into
-    // exactly N(a), so max / exp / sum run vectorized without branches.
-    detail::RowSimilarities similarities(m_distance, input.embeddings);
-    const Real inverseTemperature = 1.0 / m_temperature;
-    const Real perPair = 1.0 / static_cast<Real>(positivePairs);
-    Vector logits, negativeExp, gradRow, classMask;
-    std::vector<Real> weights;
-    LossOutput out;
-    out.stats.tupleKind = "pairs";
-    out.stats.tuples = positivePairs;
-    Real total = 0.0;
-    for (const auto& members : groups) {
-        if (members.size() < 2) continue;  // no positive: the anchor adds no term
-        classMask = Vector::Zero(n);
-        for (int i : members) classMask(i) = kMinusInfinity;
-        for (int a : members) {
-            similarities.row(a, logits);
-            logits *= inverseTemperature;
-            negativeExp = logits + classMask;
-            const Real top = negativeExp.maxCoeff();
-            negativeExp = (negativeExp.array() - top).exp().matrix();
-            for (int i : members) negativeExp(i) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
-            const Real negativeSum = negativeExp.sum();
-            const Real logNegatives = top + std::log(negativeSum);
-            weights.clear();
-            Real weightSum = 0.0;  // Σ_p σ(L_a − z_ap): how hard the anchor's negatives are pushed
-            for (int p : members) {
-                if (p == a) continue;
-                const Real gap = logNegatives - logits(p);
-                const Real term = detail::stableSoftplus(gap);
-                total += term;
-                if (term > 0.0) ++out.stats.active;
-                const Real weight = detail::logistic(gap);
-                weights.push_back(weight);
-                weightSum += weight;
-            }
-            if (!withGradient) continue;
-            // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −σ.
-            gradRow = (inverseTemperature * weightSum * perPair / negativeSum) * negativeExp;
-            std::size_t next = 0;
-            for (int p : members)
-                if (p != a) gradRow(p) = -inverseTemperature * weights[next++] * perPair;
-            similarities.addRowGradient(a, gradRow);
-        }
-    }
-    out.value = total * perPair;
-    if (withGradient) out.gradEmbeddings = similarities.gradient();
-    return out;
+    // ℓ_ap = −log(e^{z_ap} / (e^{z_ap} + Σ_{N(a)} e^{z_an})) = softplus(LSE_{N(a)} z − z_ap).
+    auto softplusTerm = [](Real gap, Real* slope) {
+        *slope = detail::logistic(gap);
+        return detail::stableSoftplus(gap);
+    };
+    return detail::negativeLogSumExpLoss(input, m_distance, m_temperature, softplusTerm, withGradient);
 }
 
 LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradient) const {
