@@ -82,10 +82,7 @@ MainWindow::MainWindow(QWidget* parent)
         statusBar()->showMessage(tr("Diverged: %1").arg(message));
     });
     connect(m_controls, &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) { applyScene(scene, false); });
-    connect(m_controls, &ControlPanel::showForcesChanged, m_view, &PlotView2D::setShowForces);
-    connect(m_controls, &ControlPanel::forceScaleChanged, m_view, &PlotView2D::setForceScale);
-    connect(m_controls, &ControlPanel::showRegionsChanged, m_view, &PlotView2D::setShowRegions);
-    connect(m_controls, &ControlPanel::showNormalizedChanged, m_view, &PlotView2D::setShowNormalized);
+    connect(m_controls, &ControlPanel::viewOptionsChanged, m_view, &PlotView2D::setOptions);
 
     m_statusTimer.setInterval(1000);
     connect(&m_statusTimer, &QTimer::timeout, this, [this] {
@@ -200,7 +197,7 @@ bool MainWindow::openScene(const QString& path) {
     m_controls->setScene(*scene);
     applyScene(*scene, true);
     m_view->applyViewSettings(scene->view);
-    m_controls->setViewOptions(m_view->showForces(), m_view->forceScale(), m_view->showRegions(), m_view->showNormalized());
+    m_controls->setViewOptions(m_view->options());
     if (scene->view.is_object() && scene->view.contains("steps_per_frame") && scene->view["steps_per_frame"].is_number_integer())
         m_stepsPerFrame->setValue(scene->view["steps_per_frame"].get<int>());
     setWindowTitle(tr("MarginLab — %1").arg(scene->title.empty() ? QFileInfo(path).fileName() : QString::fromStdString(scene->title)));

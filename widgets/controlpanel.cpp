@@ -172,7 +172,14 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     auto* viewBox = new QGroupBox(tr("View"));
     auto* viewForm = new QFormLayout(viewBox);
     m_showRegions = new QCheckBox(tr("class regions"));
-    m_showRegions->setToolTip(tr("Colour the background by the predicted class (class weights) or the nearest class centroid."));
+    m_showRegions->setToolTip(tr("Colour the background by the predicted class (class weights) or the nearest class centroid.\n"
+                                 "Softmax family: the margin band is striped, and the colour fades where the softmax is unsure."));
+    m_nearestNeighbourRegions = new QCheckBox(tr("by nearest point (1-NN)"));
+    m_nearestNeighbourRegions->setToolTip(tr("Tuple losses: colour the background by the class of the nearest point (the 1-NN\n"
+                                             "classifier that precision@1 measures) instead of the nearest class centroid."));
+    m_showMarginInset = new QCheckBox(tr("θ inset (softmax family)"));
+    m_showMarginInset->setToolTip(tr("Plot the target logit φ(θ) of the active softmax loss against cos θ, with a tick per sample\n"
+                                     "at its angle to its class weight."));
     m_showNormalized = new QCheckBox(tr("normalized copies"));
     m_showNormalized->setToolTip(tr("Draw each point faintly where the loss sees it: on the unit circle (normalizing losses)."));
     m_showForces = new QCheckBox(tr("forces −∂L/∂x"));
@@ -180,6 +187,8 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     m_forceScale = rateBox(0.05, 20.0, 0.25, 2);
     m_forceScale->setToolTip(tr("Arrow length: at 1 the strongest force is 40 pixels long."));
     viewForm->addRow(m_showRegions);
+    viewForm->addRow(m_nearestNeighbourRegions);
+    viewForm->addRow(m_showMarginInset);
     viewForm->addRow(m_showNormalized);
     viewForm->addRow(m_showForces);
     viewForm->addRow(tr("Force scale"), m_forceScale);
@@ -206,18 +215,31 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     for (QSpinBox* box : {m_classesPerBatch, m_samplesPerClass, m_seed})
         connect(box, &QSpinBox::valueChanged, this, [this] { applyEdits(false); });
 
-    connect(m_showForces, &QCheckBox::toggled, this, &ControlPanel::showForcesChanged);
-    connect(m_forceScale, &QDoubleSpinBox::valueChanged, this, &ControlPanel::forceScaleChanged);
-    connect(m_showRegions, &QCheckBox::toggled, this, &ControlPanel::showRegionsChanged);
-    connect(m_showNormalized, &QCheckBox::toggled, this, &ControlPanel::showNormalizedChanged);
+    for (QCheckBox* box : {m_showRegions, m_nearestNeighbourRegions, m_showMarginInset, m_showNormalized, m_showForces})
+        connect(box, &QCheckBox::toggled, this, [this] { emit viewOptionsChanged(viewOptions()); });
+    connect(m_forceScale, &QDoubleSpinBox::valueChanged, this, [this] { emit viewOptionsChanged(viewOptions()); });
 }
 
-void ControlPanel::setViewOptions(bool forces, double forceScale, bool regions, bool normalized) {
-    const QSignalBlocker b1(m_showForces), b2(m_forceScale), b3(m_showRegions), b4(m_showNormalized);
-    m_showForces->setChecked(forces);
-    m_forceScale->setValue(forceScale);
-    m_showRegions->setChecked(regions);
-    m_showNormalized->setChecked(normalized);
+ViewOptions ControlPanel::viewOptions() const {
+    ViewOptions options;
+    options.showRegions = m_showRegions->isChecked();
+    options.nearestNeighbourRegions = m_nearestNeighbourRegions->isChecked();
+    options.showMarginInset = m_showMarginInset->isChecked();
+    options.showNormalized = m_showNormalized->isChecked();
+    options.showForces = m_showForces->isChecked();
+    options.forceScale = m_forceScale->value();
+    return options;
+}
+
+void ControlPanel::setViewOptions(const ViewOptions& options) {
+    const QSignalBlocker b1(m_showForces), b2(m_forceScale), b3(m_showRegions), b4(m_showNormalized),
+        b5(m_nearestNeighbourRegions), b6(m_showMarginInset);
+    m_showForces->setChecked(options.showForces);
+    m_forceScale->setValue(options.forceScale);
+    m_showRegions->setChecked(options.showRegions);
+    m_nearestNeighbourRegions->setChecked(options.nearestNeighbourRegions);
+    m_showMarginInset->setChecked(options.showMarginInset);
+    m_showNormalized->setChecked(options.showNormalized);
 }
 
 void ControlPanel::showMessage(const QString& text, bool isError) {

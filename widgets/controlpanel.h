@@ -6,6 +6,7 @@
 #pragma once
 
 #include "scenefile.h"
+#include "viewoptions.h"
 
 #include <QWidget>
 
@@ -27,18 +28,16 @@ public:
     /// Shows `scene` in the controls (emits nothing).
     void setScene(const SceneFile& scene);
     const SceneFile& scene() const { return m_scene; }
-    void setViewOptions(bool forces, double forceScale, bool regions, bool normalized);
+    void setViewOptions(const ViewOptions& options);
     /// Shows a message under the controls (errors in red).
     void showMessage(const QString& text, bool isError);
 
 signals:
     void sceneEdited(const marginlab::SceneFile& scene);
-    void showForcesChanged(bool on);
-    void forceScaleChanged(double scale);
-    void showRegionsChanged(bool on);
-    void showNormalizedChanged(bool on);
+    void viewOptionsChanged(const marginlab::ViewOptions& options);
 
 private:
+    ViewOptions viewOptions() const;
     void populateLoss(const LossConfig& loss);
     void populateMiner(const std::optional<MinerConfig>& miner, bool acceptsMiner);
     void populateGenerator(const json::Json& dataObject);
@@ -75,7 +74,9 @@ private:
     QCheckBox* m_showForces;
     QDoubleSpinBox* m_forceScale;
     QCheckBox* m_showRegions;
+    QCheckBox* m_nearestNeighbourRegions;
     QCheckBox* m_showNormalized;
+    QCheckBox* m_showMarginInset;
 };
 
 }  // namespace marginlab

@@ -2,6 +2,7 @@
 #include "plotview2d.h"
 
 #include "classpalette.h"
+#include "nearestindex.h"
 
 #include <QKeyEvent>
 #include <QMouseEvent>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 
 namespace marginlab {
 
@@ -60,6 +62,9 @@ void PlotView2D::setConfig(const TrainerConfig& config, bool fit) {
     m_labels = config.labels;
     m_numClasses = config.numClasses;
     m_lossInfo = findLoss(config.loss.name);
+    std::string error;
+    const std::unique_ptr<Loss> loss = makeLoss(config.loss, &error);
+    m_marginLogits = loss ? loss->marginLogits() : std::nullopt;
     m_distance = m_lossInfo ? config.loss.distance.value_or(m_lossInfo->defaultDistance) : DistanceSpec{};
     m_margin = 0.0;
     // Only the triplet family's "margin" is a gap between δ_an and δ_ap (CosFace's is not).
@@ -244,45 +249,121 @@ std::vector<QPointF> PlotView2D::centroids() const {
     return sum;
 }
 
-void PlotView2D::drawRegions(QPainter& painter, QSize size) {
-    if (!m_showRegions || !m_lossInfo || m_numClasses < 2 || m_snapshot->positions.cols() != 2) return;
-    // Class weights (margin-softmax family, proxies): the predicted class argmax_c ŵ_c·x̂.
-    // Tuple losses have no classifier: colour by the nearest class centroid instead.
-    std::vector<QPointF> references;
-    bool cosine = true;
+bool PlotView2D::hasClassWeights() const {
     const Points& owned = m_snapshot->owned;
-    if (m_lossInfo->ownedBlocks >= 1 && owned.rows() >= m_numClasses && owned.cols() >= 2) {
-        for (int c = 0; c < m_numClasses; ++c) references.emplace_back(owned(c, 0), owned(c, 1));
-    } else {
-        references = centroids();
-        cosine = m_distance.normalizes();
-    }
-    if (cosine)
-        for (QPointF& r : references) r /= std::max(norm2(r), 1e-12);
+    return m_lossInfo && m_lossInfo->ownedBlocks >= 1 && owned.rows() >= m_numClasses && owned.cols() >= 2;
+}
 
+void PlotView2D::drawRegions(QPainter& painter, QSize size) {
+    if (!m_options.showRegions || !m_lossInfo || m_numClasses < 2 || m_snapshot->positions.cols() != 2) return;
     const int w = (size.width() + kRegionCell - 1) / kRegionCell, h = (size.height() + kRegionCell - 1) / kRegionCell;
     if (m_regionImage.size() != QSize(w, h)) m_regionImage = QImage(w, h, QImage::Format_RGB32);
-    std::vector<QRgb> tints(references.size());
-    for (std::size_t c = 0; c < tints.size(); ++c) tints[c] = ClassPalette::background(static_cast<int>(c)).rgb();
-    for (int row = 0; row < h; ++row) {
-        auto* line = reinterpret_cast<QRgb*>(m_regionImage.scanLine(row));
-        for (int col = 0; col < w; ++col) {
-            const QPointF p = toWorld(QPointF((col + 0.5) * kRegionCell, (row + 0.5) * kRegionCell), size);
-            std::size_t best = 0;
-            double bestScore = -std::numeric_limits<double>::infinity();
-            for (std::size_t c = 0; c < references.size(); ++c) {
-                const QPointF r = references[c];
-                const double score = cosine ? (p.x() * r.x() + p.y() * r.y()) : -((p - r).x() * (p - r).x() + (p - r).y() * (p - r).y());
-                if (score > bestScore) bestScore = score, best = c;
-            }
-            line[col] = tints[best];
-        }
+    if (hasClassWeights()) {
+        fillClassifierRegions(size);
+    } else if (m_options.nearestNeighbourRegions) {
+        // Tuple losses have no classifier: the 1-NN classifier of the points as the loss sees them.
+        std::vector<QPointF> references;
+        for (Eigen::Index i = 0; i < m_snapshot->positions.rows(); ++i) references.push_back(drawn(i));
+        std::vector<int> classOf(m_labels.begin(), m_labels.end());
+        fillNearestRegions(size, references, classOf);
+    } else {
+        // … or the nearest class centroid; for a normalizing loss the mean direction of each class.
+        std::vector<QPointF> references = centroids();
+        if (m_distance.normalizes())
+            for (QPointF& r : references) r /= std::max(norm2(r), 1e-12);
+        std::vector<int> classOf(references.size());
+        for (std::size_t c = 0; c < classOf.size(); ++c) classOf[c] = static_cast<int>(c);
+        fillNearestRegions(size, references, classOf);
     }
     // Nearest-neighbour scaling keeps the cells exact (no blended colours between regions).
     painter.save();
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
     painter.drawImage(QRectF(0, 0, w * kRegionCell, h * kRegionCell), m_regionImage);
     painter.restore();
+}
+
+namespace {
+
+QRgb blend(QRgb a, QRgb b, double t) {
+    auto mix = [t](int u, int v) { return static_cast<int>(std::lround(u + (v - u) * t)); };
+    return qRgb(mix(qRed(a), qRed(b)), mix(qGreen(a), qGreen(b)), mix(qBlue(a), qBlue(b)));
+}
+
+}  // namespace
+
+void PlotView2D::fillClassifierRegions(QSize size) {
+    // Each cell is a would-be sample x: its winning class c* = argmax of the logits without margin.
+    // With a margin the target logit of c* is φ(cos θ); where it no longer beats the runner-up the
+    // loss would still push a sample of c* — the margin band, striped. Elsewhere the tint fades
+    // with 1 − p(c*), the softmax probability with the margin and the scale, so a larger scale
+    // sharpens the boundary and a larger margin widens the band.
+    const Points& owned = m_snapshot->owned;
+    const int classes = m_numClasses;
+    std::vector<QPointF> directions(static_cast<std::size_t>(classes));
+    std::vector<double> weightNorm(static_cast<std::size_t>(classes), 1.0);
+    for (int c = 0; c < classes; ++c) {
+        const QPointF wc(owned(c, 0), owned(c, 1));
+        const double length = std::max(norm2(wc), 1e-12);
+        directions[static_cast<std::size_t>(c)] = wc / length;
+        if (m_marginLogits && m_marginLogits->weightNorms) weightNorm[static_cast<std::size_t>(c)] = length;
+    }
+    std::vector<QRgb> tints(static_cast<std::size_t>(classes));
+    for (int c = 0; c < classes; ++c) tints[static_cast<std::size_t>(c)] = ClassPalette::background(c).rgb();
+    const QRgb uncertain = qRgb(238, 238, 238), stripeDark = qRgb(178, 178, 178), stripeLight = qRgb(222, 222, 222);
+    const MarginLogits* logits = m_marginLogits ? &*m_marginLogits : nullptr;
+    std::vector<double> base(static_cast<std::size_t>(classes));
+    for (int row = 0; row < m_regionImage.height(); ++row) {
+        auto* line = reinterpret_cast<QRgb*>(m_regionImage.scanLine(row));
+        for (int col = 0; col < m_regionImage.width(); ++col) {
+            const QPointF p = toWorld(QPointF((col + 0.5) * kRegionCell, (row + 0.5) * kRegionCell), size);
+            const double radius = std::max(norm2(p), 1e-12);
+            std::size_t best = 0;
+            for (std::size_t c = 0; c < base.size(); ++c) {
+                const QPointF d = directions[c];
+                base[c] = weightNorm[c] * (p.x() * d.x() + p.y() * d.y()) / radius;
+                if (base[c] > base[best]) best = c;
+            }
+            if (!logits) {  // proxies: the nearest direction, no probabilities
+                line[col] = tints[best];
+                continue;
+            }
+            const double cosine = base[best] / weightNorm[best];
+            const double target = weightNorm[best] * logits->target(std::clamp(cosine, -1.0, 1.0));
+            const double factor = logits->scale * (logits->normScaled ? radius : 1.0);
+            double runnerUp = -std::numeric_limits<double>::infinity(), others = 0.0;
+            for (std::size_t c = 0; c < base.size(); ++c) {
+                if (c == best) continue;
+                runnerUp = std::max(runnerUp, base[c]);
+                others += std::exp(std::min(factor * (base[c] - target), 700.0));
+            }
+            if (logits->hasMargin && target <= runnerUp) {
+                line[col] = ((col + row) / 2) % 2 ? stripeDark : stripeLight;
+                continue;
+            }
+            const double probability = 1.0 / (1.0 + others);
+            line[col] = blend(tints[best], uncertain, std::clamp(2.0 * (1.0 - probability), 0.0, 1.0));
+        }
+    }
+}
+
+void PlotView2D::fillNearestRegions(QSize size, const std::vector<QPointF>& references, const std::vector<int>& classOf) {
+    // Normalizing losses see directions: a cell is classified at its own direction x̂.
+    const bool normalized = m_distance.normalizes();
+    QRectF bounds(toWorld(QPointF(0, 0), size), toWorld(QPointF(size.width(), size.height()), size));
+    bounds = bounds.normalized().united(QRectF(-1.0, -1.0, 2.0, 2.0));
+    for (const QPointF& r : references) bounds |= QRectF(r, QSizeF(0, 0)).adjusted(-1e-9, -1e-9, 1e-9, 1e-9);
+    const NearestIndex index(references, bounds);
+    std::vector<QRgb> tints(static_cast<std::size_t>(m_numClasses));
+    for (int c = 0; c < m_numClasses; ++c) tints[static_cast<std::size_t>(c)] = ClassPalette::background(c).rgb();
+    for (int row = 0; row < m_regionImage.height(); ++row) {
+        auto* line = reinterpret_cast<QRgb*>(m_regionImage.scanLine(row));
+        for (int col = 0; col < m_regionImage.width(); ++col) {
+            QPointF p = toWorld(QPointF((col + 0.5) * kRegionCell, (row + 0.5) * kRegionCell), size);
+            if (normalized) p /= std::max(norm2(p), 1e-12);
+            const int nearest = index.nearest(p);
+            line[col] = nearest >= 0 ? tints[static_cast<std::size_t>(classOf[static_cast<std::size_t>(nearest)])] : qRgb(255, 255, 255);
+        }
+    }
 }
 
 void PlotView2D::drawGrid(QPainter& painter, QSize size) const {
@@ -384,7 +465,7 @@ void PlotView2D::drawPoints(QPainter& painter, QSize size) {
     const Points& x = m_snapshot->positions;
     const bool labelled = static_cast<Eigen::Index>(m_labels.size()) == x.rows();
     painter.save();
-    if (m_distance.normalizes() && m_showNormalized) {
+    if (m_distance.normalizes() && m_options.showNormalized) {
         // Where the loss sees each point: faint copies on the unit circle.
         painter.setOpacity(0.3);
         for (Eigen::Index i = 0; i < x.rows(); ++i)
@@ -419,7 +500,7 @@ void PlotView2D::drawPoints(QPainter& painter, QSize size) {
 
 void PlotView2D::drawForces(QPainter& painter, QSize size) const {
     const Points& g = m_snapshot->gradient;
-    if (!m_showForces || g.rows() != m_snapshot->positions.rows() || g.rows() == 0) return;
+    if (!m_options.showForces || g.rows() != m_snapshot->positions.rows() || g.rows() == 0) return;
     // Relative scale: the strongest force is kForceLength pixels at scale 1, so the arrows stay
     // readable whatever the loss's reduction makes the absolute size.
     const double largest = g.rowwise().norm().maxCoeff();
@@ -427,7 +508,7 @@ void PlotView2D::drawForces(QPainter& painter, QSize size) const {
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setPen(QPen(QColor(30, 30, 30, 170), 1.2));
-    const double factor = m_forceScale * kForceLength / largest;
+    const double factor = m_options.forceScale * kForceLength / largest;
     for (Eigen::Index i = 0; i < g.rows(); ++i) {
         const QPointF force(-g(i, 0), g.cols() > 1 ? -g(i, 1) : 0.0);
         const QPointF from = toScreen(raw(i), size);
@@ -480,7 +561,7 @@ void PlotView2D::drawText(QPainter& painter, QSize size) const {
                      .arg(m_overlay.query.hard)
                      .arg(m_overlay.query.semiHard)
                      .arg(m_overlay.query.easy);
-    if (m_snapshot->status == TrainStatus::Diverged) lines << tr("DIVERGED: %1").arg(QString::fromStdString(m_snapshot->message));
+    if (m_snapshot->status == TrainStatus::Diverged) lines << QString::fromStdString(m_snapshot->message);
     painter.save();
     QFont font = painter.font();
     font.setPointSizeF(9.0);
@@ -510,6 +591,116 @@ void PlotView2D::render(QPainter& painter, QSize size) {
     drawForces(painter, size);
     drawLegend(painter, size);
     drawText(painter, size);
+    drawMarginInset(painter, size);
+    drawDiagnosis(painter, size);
+}
+
+void PlotView2D::drawMarginInset(QPainter& painter, QSize size) const {
+    if (!m_options.showMarginInset || !m_marginLogits || !hasClassWeights() || size.width() < 480 || size.height() < 360) return;
+    // The target logit φ against θ (the angle to the sample's own class weight), next to cos θ,
+    // with a tick per sample at its current θ: the curve is what the loss asks of each point.
+    constexpr int kSamples = 181;
+    std::array<double, kSamples> phi{};
+    double low = -1.0;
+    for (int k = 0; k < kSamples; ++k) {
+        phi[static_cast<std::size_t>(k)] = m_marginLogits->target(std::cos(k * std::numbers::pi / (kSamples - 1)));
+        low = std::min(low, phi[static_cast<std::size_t>(k)]);
+    }
+    low = std::max(low, -8.0);
+    const QRectF box(size.width() - 258, size.height() - 196, 246, 170);
+    const QRectF plot = box.adjusted(34, 22, -10, -28);
+    auto at = [&](double thetaDegrees, double value) {
+        return QPointF(plot.left() + plot.width() * thetaDegrees / 180.0,
+                       plot.bottom() - plot.height() * (std::max(value, low) - low) / (1.0 - low));
+    };
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(QColor(0, 0, 0, 60));
+    painter.setBrush(QColor(255, 255, 255, 235));
+    painter.drawRoundedRect(box, 4, 4);
+    QFont font = painter.font();
+    font.setPointSizeF(8.0);
+    painter.setFont(font);
+    painter.setPen(Qt::black);
+    painter.drawText(QPointF(box.left() + 6, box.top() + 14), tr("target logit vs θ to its class weight"));
+    painter.setPen(QColor(90, 90, 90));
+    painter.drawText(QPointF(plot.left() - 4, plot.bottom() + 13), QStringLiteral("0°"));
+    painter.drawText(QPointF(plot.center().x() - 8, plot.bottom() + 13), QStringLiteral("90°"));
+    painter.drawText(QPointF(plot.right() - 22, plot.bottom() + 13), QStringLiteral("180°"));
+    painter.drawText(QPointF(box.left() + 6, plot.top() + 8), QStringLiteral("1"));
+    painter.drawText(QPointF(box.left() + 6, plot.bottom()), QString::number(low, 'g', 3));
+    painter.setPen(QPen(QColor(0, 0, 0, 50), 1.0));
+    painter.drawRect(plot);
+    painter.drawLine(at(0, 0), at(180, 0));
+    // Per-sample ticks along the bottom, in class colours.
+    const Points& x = m_snapshot->positions;
+    const Points& owned = m_snapshot->owned;
+    const Eigen::Index step = std::max<Eigen::Index>(1, x.rows() / 400);
+    for (Eigen::Index i = 0; i < x.rows(); i += step) {
+        const int y = m_labels[static_cast<std::size_t>(i)];
+        const QPointF xi(x(i, 0), x(i, 1)), wy(owned(y, 0), owned(y, 1));
+        const double denominator = std::max(norm2(xi) * norm2(wy), 1e-12);
+        const double theta = std::acos(std::clamp((xi.x() * wy.x() + xi.y() * wy.y()) / denominator, -1.0, 1.0));
+        const double sx = at(theta * 180.0 / std::numbers::pi, 0).x();
+        painter.setPen(QPen(ClassPalette::color(y), 1.0));
+        painter.drawLine(QPointF(sx, plot.bottom() - 6), QPointF(sx, plot.bottom()));
+    }
+    QPainterPath plain, curve;
+    for (int k = 0; k < kSamples; ++k) {
+        const double degrees = 180.0 * k / (kSamples - 1);
+        const QPointF a = at(degrees, std::cos(degrees * std::numbers::pi / 180.0));
+        const QPointF b = at(degrees, phi[static_cast<std::size_t>(k)]);
+        if (k == 0) plain.moveTo(a), curve.moveTo(b);
+        else plain.lineTo(a), curve.lineTo(b);
+    }
+    painter.setBrush(Qt::NoBrush);
+    painter.setPen(QPen(QColor(120, 120, 120), 1.2, Qt::DashLine));
+    painter.drawPath(plain);
+    painter.setPen(QPen(QColor(20, 60, 160), 2.0));
+    painter.drawPath(curve);
+    painter.setPen(QColor(20, 60, 160));
+    const QString name = m_lossInfo ? QString::fromStdString(m_lossInfo->displayName) : QString();
+    painter.drawText(QPointF(plot.right() - 120, plot.top() + 12), m_marginLogits->hasMargin ? name : tr("%1 (no margin)").arg(name));
+    painter.setPen(QColor(110, 110, 110));
+    painter.drawText(QPointF(plot.right() - 120, plot.top() + 24), tr("cos θ"));
+    painter.restore();
+}
+
+Diagnosis PlotView2D::diagnosis() const {
+    return m_snapshot ? diagnose(*m_snapshot, m_lossInfo) : Diagnosis{};
+}
+
+void PlotView2D::drawDiagnosis(QPainter& painter, QSize size) const {
+    const Diagnosis d = diagnosis();
+    if (d.kind == Diagnosis::Kind::None) return;
+    const QColor accent = d.kind == Diagnosis::Kind::Diverged       ? QColor(200, 30, 30)
+                          : d.kind == Diagnosis::Kind::DeadGradient ? QColor(190, 120, 0)
+                                                                    : QColor(120, 40, 160);
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    QFont bold = painter.font();
+    bold.setPointSizeF(10.0);
+    bold.setBold(true);
+    QFont plain = bold;
+    plain.setBold(false);
+    plain.setPointSizeF(9.0);
+    const double width = std::min(560.0, size.width() - 24.0);
+    const QRectF titleRect = QFontMetricsF(bold).boundingRect(QRectF(0, 0, width - 20, 1000), Qt::TextWordWrap, d.title);
+    const QRectF bodyRect = QFontMetricsF(plain).boundingRect(QRectF(0, 0, width - 20, 1000), Qt::TextWordWrap, d.sentence);
+    const double height = titleRect.height() + bodyRect.height() + 18;
+    // Bottom centre, above the axis labels: it must not hide the legend or the read-out.
+    const QRectF box((size.width() - width) / 2.0, size.height() - height - 22, width, height);
+    painter.setPen(QPen(accent, 2.0));
+    painter.setBrush(QColor(255, 255, 255, 235));
+    painter.drawRoundedRect(box, 6, 6);
+    painter.setPen(accent.darker(120));
+    painter.setFont(bold);
+    painter.drawText(QRectF(box.left() + 10, box.top() + 6, width - 20, titleRect.height()), Qt::TextWordWrap, d.title);
+    painter.setPen(QColor(30, 30, 30));
+    painter.setFont(plain);
+    painter.drawText(QRectF(box.left() + 10, box.top() + 10 + titleRect.height(), width - 20, bodyRect.height()),
+                     Qt::TextWordWrap, d.sentence);
+    painter.restore();
 }
 
 QImage PlotView2D::renderImage(QSize size) {
@@ -582,15 +773,18 @@ void PlotView2D::keyPressEvent(QKeyEvent* event) {
     }
 }
 
-void PlotView2D::setShowForces(bool on) { m_showForces = on; update(); }
-void PlotView2D::setForceScale(double scale) { m_forceScale = std::max(0.0, scale); update(); }
-void PlotView2D::setShowRegions(bool on) { m_showRegions = on; update(); }
-void PlotView2D::setShowNormalized(bool on) { m_showNormalized = on; update(); }
+void PlotView2D::setOptions(const ViewOptions& options) {
+    m_options = options;
+    m_options.forceScale = std::max(0.0, options.forceScale);
+    update();
+}
 
 nlohmann::json PlotView2D::viewSettings() const {
     nlohmann::json view = {{"center", {m_center.x(), m_center.y()}}, {"pixels_per_unit", m_pixelsPerUnit},
-                           {"show_forces", m_showForces}, {"force_scale", m_forceScale},
-                           {"show_regions", m_showRegions}, {"show_normalized", m_showNormalized}};
+                           {"show_forces", m_options.showForces}, {"force_scale", m_options.forceScale},
+                           {"show_regions", m_options.showRegions}, {"show_normalized", m_options.showNormalized},
+                           {"nearest_neighbour_regions", m_options.nearestNeighbourRegions},
+                           {"show_margin_inset", m_options.showMarginInset}};
     if (m_anchor >= 0) view["anchor"] = m_anchor;
     if (m_positive >= 0) view["positive"] = m_positive;
     return view;
@@ -607,10 +801,12 @@ void PlotView2D::applyViewSettings(const nlohmann::json& view) {
         const auto it = view.find(key);
         return it != view.end() && it->is_boolean() ? it->get<bool>() : fallback;
     };
-    m_showForces = flag("show_forces", m_showForces);
-    m_forceScale = std::max(0.0, number("force_scale", m_forceScale));
-    m_showRegions = flag("show_regions", m_showRegions);
-    m_showNormalized = flag("show_normalized", m_showNormalized);
+    m_options.showForces = flag("show_forces", m_options.showForces);
+    m_options.forceScale = std::max(0.0, number("force_scale", m_options.forceScale));
+    m_options.showRegions = flag("show_regions", m_options.showRegions);
+    m_options.showNormalized = flag("show_normalized", m_options.showNormalized);
+    m_options.nearestNeighbourRegions = flag("nearest_neighbour_regions", m_options.nearestNeighbourRegions);
+    m_options.showMarginInset = flag("show_margin_inset", m_options.showMarginInset);
     const auto center = view.find("center");
     if (center != view.end() && center->is_array() && center->size() == 2 && (*center)[0].is_number() &&
         (*center)[1].is_number() && number("pixels_per_unit", 0.0) > 0.0)

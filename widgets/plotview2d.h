@@ -3,12 +3,16 @@
 // draws on screen (paintEvent), into a QImage in offscreen tests and into recorded frames.
 //
 // It keeps the last snapshot and never touches the trainer. Layers, back to front: decision
-// regions (class weights: argmax_c ŵ_c·x̂; tuple losses: nearest class centroid), grid and axes,
-// unit circle (normalizing losses), class weights / centroids, the triplet overlay (hard disk,
-// semi-hard ring), normalized copies of the points, the points, force arrows, legend and text.
+// regions (class weights: the predicted class, the margin band striped, the softmax's uncertainty
+// faded; tuple losses: nearest class centroid or nearest point), grid and axes, unit circle
+// (normalizing losses), class weights / centroids, the triplet overlay (hard disk, semi-hard
+// ring), normalized copies of the points, the points, force arrows, legend, text, the θ inset of
+// the softmax family and the diagnosis banner.
 // With 3D data it shows the first two coordinates.
 #pragma once
 
+#include "diagnosis.h"
+#include "viewoptions.h"
 #include "marginlab/loss.h"
 #include "marginlab/regions.h"
 #include "marginlab/trainer.h"
@@ -21,6 +25,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace marginlab {
@@ -64,10 +69,10 @@ public:
     int anchor() const { return m_anchor; }
     const TripletOverlay& overlay() const { return m_overlay; }
 
-    bool showForces() const { return m_showForces; }
-    double forceScale() const { return m_forceScale; }
-    bool showRegions() const { return m_showRegions; }
-    bool showNormalized() const { return m_showNormalized; }
+    const ViewOptions& options() const { return m_options; }
+
+    /// What is wrong with the run shown (printed on the canvas as a banner).
+    Diagnosis diagnosis() const;
 
     /// The view part of a scene file ("view" object) and back.
     nlohmann::json viewSettings() const;
@@ -77,10 +82,7 @@ public:
     int takeFrameCount();
 
 public slots:
-    void setShowForces(bool on);
-    void setForceScale(double scale);
-    void setShowRegions(bool on);
-    void setShowNormalized(bool on);
+    void setOptions(const marginlab::ViewOptions& options);
 
 signals:
     void anchorChanged(int anchor, int positive);
@@ -102,6 +104,10 @@ private:
     const QImage& sprite(int classId);
     const QImage& ringSprite(Region region);  // Easy, SemiHard or Hard
     void drawRegions(QPainter& painter, QSize size);
+    void fillClassifierRegions(QSize size);
+    void fillNearestRegions(QSize size, const std::vector<QPointF>& references, const std::vector<int>& classOf);
+    void drawMarginInset(QPainter& painter, QSize size) const;
+    bool hasClassWeights() const;
     void drawGrid(QPainter& painter, QSize size) const;
     void drawOwned(QPainter& painter, QSize size) const;
     void drawOverlay(QPainter& painter, QSize size) const;
@@ -109,12 +115,14 @@ private:
     void drawForces(QPainter& painter, QSize size) const;
     void drawLegend(QPainter& painter, QSize size) const;
     void drawText(QPainter& painter, QSize size) const;
+    void drawDiagnosis(QPainter& painter, QSize size) const;
     std::vector<QPointF> centroids() const;
 
     std::shared_ptr<const Snapshot> m_snapshot;
     Labels m_labels;
     int m_numClasses = 0;
     const LossInfo* m_lossInfo = nullptr;
+    std::optional<MarginLogits> m_marginLogits;  // softmax family: how logits and the margin are made
     DistanceSpec m_distance;
     Real m_margin = 0.0;
     SemiHardRule m_rule = SemiHardRule::Pml;
@@ -125,10 +133,7 @@ private:
     int m_anchor = -1;
     int m_positive = -1;
     TripletOverlay m_overlay;
-    bool m_showForces = true;
-    double m_forceScale = 1.0;
-    bool m_showRegions = true;
-    bool m_showNormalized = true;
+    ViewOptions m_options;
 
     std::vector<QImage> m_sprites;
     std::array<QImage, 3> m_ringSprites;  // indexed by Region (Easy, SemiHard, Hard)

@@ -52,8 +52,9 @@ Invalid input: a message on standard error naming the case and the JSON path; ex
 
 constexpr const char* kTrainUsage = R"(marginlab-cli train SCENE.json --steps K [--metrics-every M] [--plot]
 
-Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1 (one row per step;
-precision@1 is recomputed every M steps, default 1). --plot adds a text chart of the loss after
+Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1,collapse (one row
+per step; precision@1 and collapse, the mean pairwise distance relative to step 0, are recomputed
+every M steps, default 1). --plot adds a text chart of the loss after
 the table. Stops early with a message on standard error (exit code 3) if training diverges.
 Scene format: docs/file-formats.md.
 )";
@@ -236,7 +237,7 @@ int runTrain(const std::vector<std::string>& args) {
     if (!scene) throw Error{"", message};
     scene->trainer.metricsEvery = metricsEvery;
     ml::Trainer trainer(scene->trainer);
-    std::cout << "step,loss,active,precision_at_1\n";
+    std::cout << "step,loss,active,precision_at_1,collapse\n";
     std::vector<double> curve;
     for (long s = 0; s < steps; ++s) {
         const auto snapshot = trainer.step(1);
@@ -246,8 +247,9 @@ int runTrain(const std::vector<std::string>& args) {
             return 3;
         }
         char line[160];
-        std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f\n", snapshot->step, snapshot->loss,
-                      static_cast<long long>(snapshot->stats.active), snapshot->metrics.precisionAt1);
+        std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f,%.6f\n", snapshot->step, snapshot->loss,
+                      static_cast<long long>(snapshot->stats.active), snapshot->metrics.precisionAt1,
+                      snapshot->metrics.collapse);
         std::cout << line;
         curve.push_back(snapshot->loss);
     }

@@ -42,9 +42,7 @@ void frame(benchmark::State& state, const char* loss) {
     PlotView2D view;
     view.resize(1280, 800);
     view.setConfig(config);
-    view.setShowForces(true);
-    view.setShowRegions(true);
-    view.setShowNormalized(true);
+    view.setOptions(ViewOptions{});  // the defaults draw every overlay
     view.setSnapshot(snapshots[0]);
     view.setAnchor(0);
     int which = 0;

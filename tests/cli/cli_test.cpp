@@ -165,7 +165,7 @@ TEST(Cli, TrainPrintsOneRowPerStep) {
     std::istringstream lines(run.out);
     std::string line;
     std::getline(lines, line);
-    EXPECT_EQ(line, "step,loss,active,precision_at_1");
+    EXPECT_EQ(line, "step,loss,active,precision_at_1,collapse");
     int rows = 0;
     while (std::getline(lines, line)) {
         ++rows;

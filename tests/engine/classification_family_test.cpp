@@ -708,6 +708,48 @@ TEST(SoftmaxFamilyCatalog, LabelsOutsideTheClassRangeAreRejected) {
     }
 }
 
+// The views draw margins from Loss::marginLogits(): rebuilding every logit from it (times the
+// factor common to all classes of a sample) must give back the loss the engine trains with.
+TEST(MarginLogits, RebuildTheLossOfEverySoftmaxFamilyMember) {
+    struct Member {
+        std::string name;
+        std::map<std::string, double, std::less<>> params;
+        std::function<Real(const Eigen::RowVectorXd& x)> commonFactor;
+        bool hasMargin;
+    };
+    const std::vector<Member> members = {
+        {"normalized_softmax", {{"temperature", 0.2}}, [](const auto&) { return 5.0; }, false},
+        {"cosface", {{"margin", 0.3}, {"scale", 4.0}}, [](const auto&) { return 4.0; }, true},
+        {"arcface", {{"margin", 40.0}, {"scale", 3.0}}, [](const auto&) { return 3.0; }, true},
+        {"combined_margin", {{"margin1", 1.2}, {"margin2", 0.2}, {"margin3", 0.1}, {"scale", 2.0}},
+         [](const auto&) { return 2.0; }, true},
+        {"sphereface", {{"margin", 3}, {"scale", 0.7}}, [](const auto& x) { return 0.7 * x.norm(); }, true},
+        {"large_margin_softmax", {{"margin", 2}, {"scale", 1.5}}, [](const auto& x) { return 1.5 * x.norm(); }, true},
+        {"softmax", {}, [](const auto& x) { return x.norm(); }, false},
+        {"coco", {{"scale", 6.0}}, [](const auto&) { return 6.0; }, false},
+    };
+    const Points x = randomPoints(9, 2, 4242);
+    const Points w = randomPoints(3, 2, 4243);
+    const Labels y = randomLabels(9, 3, 4244);
+    for (const Member& member : members) {
+        const auto loss = make(member.name, member.params);
+        ASSERT_TRUE(loss);
+        const auto logits = loss->marginLogits();
+        ASSERT_TRUE(logits) << member.name;
+        EXPECT_EQ(logits->hasMargin, member.hasMargin) << member.name;
+        // The factor shared by all classes, as the engine states it and as the formula has it.
+        const auto factor = [&](const Eigen::RowVectorXd& xi) { return logits->scale * (logits->normScaled ? xi.norm() : 1.0); };
+        EXPECT_NEAR(factor(x.row(0)), member.commonFactor(x.row(0)), 1e-12) << member.name;
+        const ReferenceLogit rebuilt = [&](const auto& xi, const auto& wc, bool target) {
+            const Real c = referenceCosine(xi, wc);
+            const Real norm = logits->weightNorms ? wc.norm() : 1.0;
+            return factor(xi) * norm * (target ? logits->target(c) : c);
+        };
+        EXPECT_NEAR(loss->evaluate({x, y, &w}, false).value, referenceLoss(x, y, w, rebuilt), 1e-10) << member.name;
+    }
+    EXPECT_FALSE(make("triplet_margin")->marginLogits());
+}
+
 // Not part of the suite (timing is not a test): run with --gtest_also_run_disabled_tests.
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <map>
 
 using namespace marginlab;
 
@@ -65,7 +66,9 @@ private slots:
         // World (−1.5, −1.2): nearest to the class-0 centroid; (1.5, −1.2): to class 1.
         QCOMPARE(image.pixelColor(50, 270), ClassPalette::background(0));
         QCOMPARE(image.pixelColor(350, 270), ClassPalette::background(1));
-        m_view->setShowRegions(false);
+        ViewOptions options = m_view->options();
+        options.showRegions = false;
+        m_view->setOptions(options);
         QCOMPARE(m_view->renderImage(kSize).pixelColor(50, 270), QColor(Qt::white));
     }
 
@@ -84,6 +87,106 @@ private slots:
         const QImage image = m_view->renderImage(kSize);
         QCOMPARE(image.pixelColor(350, 70), ClassPalette::background(0));   // world (1.5, 0.8)
         QCOMPARE(image.pixelColor(350, 260), ClassPalette::background(1));  // world (1.5, −1.1)
+    }
+
+    /// Two class weights at right angles (W_0 along +x, W_1 along +y) for a softmax-family loss.
+    void showClassWeights(const std::string& loss, std::map<std::string, double, std::less<>> params,
+                          double lengthW0 = 1.0) {
+        TrainerConfig config = tinyScene();
+        config.loss = LossConfig{loss, {}, std::nullopt};
+        config.loss.params.numbers = std::move(params);
+        m_view->setConfig(config, false);
+        m_view->setView(QPointF(0, 0), 100.0);
+        auto snapshot = std::make_shared<Snapshot>();
+        snapshot->positions = config.points;
+        snapshot->owned = Points(2, 2);
+        snapshot->owned << lengthW0, 0.0, 0.0, 1.0;
+        m_view->setSnapshot(snapshot);
+    }
+
+    /// How many degrees of the arc of radius 1.2 between the two weights are striped (margin band).
+    int bandDegrees() {
+        const QImage image = m_view->renderImage(kSize);
+        int striped = 0;
+        for (int degree = 1; degree < 90; ++degree) {
+            const double a = degree * M_PI / 180.0;
+            const QColor c = image.pixelColor(m_view->toScreen(QPointF(1.2 * std::cos(a), 1.2 * std::sin(a)), kSize).toPoint());
+            striped += c.red() == c.green() && c.green() == c.blue() && c.red() < 230;
+        }
+        return striped;
+    }
+
+    void marginBandIsStripedAndWidensWithTheMargin() {
+        // CosFace: a sample of the winning class c is inside the band while cos θ_c − m ≤ cos θ_other,
+        // i.e. within asin(m/√2) of the 45° bisector: ±8.1° for m = 0.2, ±16.4° for m = 0.4.
+        showClassWeights("cosface", {{"margin", 0.2}, {"scale", 64.0}});
+        const int narrow = bandDegrees();
+        QVERIFY2(std::abs(narrow - 16) <= 2, qPrintable(QString::number(narrow)));
+        const QImage image = m_view->renderImage(kSize);
+        QCOMPARE(image.pixelColor(m_view->toScreen(QPointF(1.2, 0.05), kSize).toPoint()), ClassPalette::background(0));
+        showClassWeights("cosface", {{"margin", 0.4}, {"scale", 64.0}});
+        const int wide = bandDegrees();
+        QVERIFY2(std::abs(wide - 33) <= 2, qPrintable(QString::number(wide)));
+        // No margin, no band.
+        showClassWeights("normalized_softmax", {});
+        QCOMPARE(bandDegrees(), 0);
+    }
+
+    void smallerScaleFadesTheBoundary() {
+        // Same margin, lower scale: more of the arc is faded towards grey by the softmax's doubt.
+        auto faded = [&](double scale) {
+            showClassWeights("arcface", {{"margin", 10.0}, {"scale", scale}});
+            const QImage image = m_view->renderImage(kSize);
+            int count = 0;
+            for (int degree = 1; degree < 90; ++degree) {
+                const double a = degree * M_PI / 180.0;
+                const QColor c = image.pixelColor(m_view->toScreen(QPointF(1.2 * std::cos(a), 1.2 * std::sin(a)), kSize).toPoint());
+                count += c != ClassPalette::background(0) && c != ClassPalette::background(1);
+            }
+            return count;
+        };
+        QVERIFY(faded(4.0) > faded(64.0) + 10);
+    }
+
+    void plainSoftmaxRegionsFollowTheWeightNorms() {
+        // w_0 = (3, 0), w_1 = (0, 1): at 60° the logits are 3·cos 60° = 1.5 against sin 60° ≈ 0.87,
+        // so class 0 wins although the direction is nearer to w_1.
+        showClassWeights("softmax", {}, 3.0);
+        const QImage image = m_view->renderImage(kSize);
+        const QColor at60 = image.pixelColor(m_view->toScreen(QPointF(1.2 * 0.5, 1.2 * 0.866), kSize).toPoint());
+        QVERIFY(colorDistance(at60, ClassPalette::background(0)) < colorDistance(at60, ClassPalette::background(1)));
+        const QColor at85 = image.pixelColor(m_view->toScreen(QPointF(1.2 * 0.087, 1.2 * 0.996), kSize).toPoint());
+        QVERIFY(colorDistance(at85, ClassPalette::background(1)) < colorDistance(at85, ClassPalette::background(0)));
+    }
+
+    void marginInsetPlotsTheTargetCurve() {
+        const QSize big(800, 600);
+        m_view->resize(big);
+        showClassWeights("arcface", {{"margin", 28.6}, {"scale", 64.0}});
+        auto curvePixels = [&] {
+            const QImage image = m_view->renderImage(big);
+            int count = 0;
+            for (int x = big.width() - 258; x < big.width() - 12; ++x)
+                for (int y = big.height() - 196; y < big.height() - 26; ++y)
+                    count += colorDistance(image.pixelColor(x, y), QColor(20, 60, 160)) < 40;
+            return count;
+        };
+        QVERIFY(curvePixels() > 150);
+        ViewOptions options = m_view->options();
+        options.showMarginInset = false;
+        m_view->setOptions(options);
+        QCOMPARE(curvePixels(), 0);
+    }
+
+    void nearestNeighbourRegionsFollowSinglePoints() {
+        // World (−1.3, −0.35) is next to point 4 (class 1) but nearer to the class-0 centroid.
+        const QPoint probe = m_view->toScreen(QPointF(-1.3, -0.35), kSize).toPoint();
+        QCOMPARE(m_view->renderImage(kSize).pixelColor(probe), ClassPalette::background(0));
+        ViewOptions options = m_view->options();
+        options.nearestNeighbourRegions = true;
+        m_view->setOptions(options);
+        QCOMPARE(m_view->renderImage(kSize).pixelColor(probe), ClassPalette::background(1));
+        QCOMPARE(m_view->renderImage(kSize).pixelColor(350, 270), ClassPalette::background(1));
     }
 
     void tripletOverlayClassifiesNegatives() {
@@ -126,16 +229,69 @@ private slots:
 
     void viewSettingsRoundTrip() {
         m_view->setAnchor(0);
-        m_view->setForceScale(2.5);
+        ViewOptions options = m_view->options();
+        options.forceScale = 2.5;
+        options.nearestNeighbourRegions = true;
+        options.showMarginInset = false;
+        m_view->setOptions(options);
         const auto settings = m_view->viewSettings();
         PlotView2D other;
         other.resize(kSize);
         other.setConfig(tinyScene(), true);
         other.applyViewSettings(settings);
         QCOMPARE(other.anchor(), 0);
-        QCOMPARE(other.forceScale(), 2.5);
+        QVERIFY(other.options() == options);
         QCOMPARE(other.center(), m_view->center());
         QCOMPARE(other.pixelsPerUnit(), 100.0);
+    }
+
+    void diagnosisNamesTheMostUrgentProblem() {
+        auto state = std::make_shared<Snapshot>(*m_view->snapshot());
+        state->step = 40;
+        m_view->setSnapshot(state);
+        QCOMPARE(m_view->diagnosis().kind, Diagnosis::Kind::None);
+        const QImage healthy = m_view->renderImage(kSize);
+
+        state = std::make_shared<Snapshot>(*state);
+        state->metrics.step = 40;
+        state->metrics.collapse = 0.5;  // shrinking, but not collapsed
+        m_view->setSnapshot(state);
+        QCOMPARE(m_view->diagnosis().kind, Diagnosis::Kind::None);
+        state = std::make_shared<Snapshot>(*state);
+        state->metrics.collapse = 0.05;
+        m_view->setSnapshot(state);
+        QCOMPARE(m_view->diagnosis().kind, Diagnosis::Kind::Collapse);
+        QVERIFY(m_view->diagnosis().title.contains(QStringLiteral("5.0%")));
+
+        state = std::make_shared<Snapshot>(*state);
+        state->deadGradient = true;
+        m_view->setSnapshot(state);
+        QCOMPARE(m_view->diagnosis().kind, Diagnosis::Kind::DeadGradient);
+        QVERIFY(m_view->diagnosis().sentence.contains(QStringLiteral("margin")));  // triplet advice
+
+        state = std::make_shared<Snapshot>(*state);
+        state->status = TrainStatus::Diverged;
+        m_view->setSnapshot(state);
+        QCOMPARE(m_view->diagnosis().kind, Diagnosis::Kind::Diverged);
+
+        // The banner is painted at the bottom centre of the canvas, where the healthy run shows none.
+        const QImage flagged = m_view->renderImage(kSize);
+        int changed = 0;
+        for (int x = 40; x < kSize.width() - 40; ++x)
+            for (int y = kSize.height() - 90; y < kSize.height() - 24; ++y)
+                changed += healthy.pixel(x, y) != flagged.pixel(x, y);
+        QVERIFY2(changed > 2000, qPrintable(QString::number(changed)));
+    }
+
+    void aStuckTripletRunIsDiagnosedAsDead() {
+        // Margin 0.05 on two far-apart groups: every triplet is easy from the start.
+        TrainerConfig config = tinyScene();
+        config.points << -1.0, 0.0, -1.0, 0.1, 5.0, 0.0, 5.0, 0.1, 5.0, -0.1;
+        config.loss.params.numbers["margin"] = 0.05;
+        Trainer trainer(config);
+        m_view->setConfig(config, false);
+        m_view->setSnapshot(trainer.step(1));
+        QCOMPARE(m_view->diagnosis().kind, Diagnosis::Kind::DeadGradient);
     }
 
     void chartsDecimateLongHistories() {

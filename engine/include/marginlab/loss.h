@@ -53,12 +53,29 @@ struct LossOutput {
     LossStats stats;
 };
 
+/**
+ * How a softmax-family loss makes its logits, for the views. For a sample x the logit of class c
+ * is  ℓ_c = scale · (‖x‖ if normScaled) · (‖w_c‖ if weightNorms) · u_c,  where u_c = c_c = x̂·ŵ_c
+ * for the other classes and u_y = φ(c_y) for the sample's own class y; φ = identity is no margin.
+ * A sample of class y is classified with the margin when its target logit beats every other
+ * logit; the views shade where that fails for the winning class, and plot φ against θ.
+ */
+struct MarginLogits {
+    std::function<Real(Real cosine)> target;  ///< φ(c), in the units of the other classes' c
+    bool hasMargin = true;                    ///< false when φ is the identity
+    Real scale = 1.0;                         ///< s (or 1/temperature)
+    bool normScaled = false;                  ///< logits also scale with ‖x‖ (SphereFace, L-Softmax, softmax)
+    bool weightNorms = false;                 ///< logits also scale with ‖w_c‖ (L-Softmax, softmax)
+};
+
 class Loss {
 public:
     virtual ~Loss() = default;
     virtual std::string_view name() const = 0;
     /// The value, gradients (when `withGradient`) and statistics for one batch.
     virtual LossOutput evaluate(const LossInput& input, bool withGradient) const = 0;
+    /// Softmax-family losses: how their logits are made (see MarginLogits); empty for the others.
+    virtual std::optional<MarginLogits> marginLogits() const { return std::nullopt; }
 };
 
 enum class LossFamily { PairBased, TripletBased, Contrastive, Classification, Proxy, Other };

@@ -56,4 +56,9 @@ LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const
     return out;
 }
 
+std::optional<MarginLogits> CenterLoss::marginLogits() const {
+    // Its classifier is the plain linear softmax (block 0 of the owned matrix).
+    return MarginLogits{[](Real cosine) { return cosine; }, false, 1.0, true, true};
+}
+
 }  // namespace marginlab

@@ -42,4 +42,8 @@ LossOutput CocoLoss::evaluate(const LossInput& input, bool withGradient) const {
     return out;
 }
 
+std::optional<MarginLogits> CocoLoss::marginLogits() const {
+    return MarginLogits{[](Real cosine) { return cosine; }, false, m_scale, false, false};
+}
+
 }  // namespace marginlab

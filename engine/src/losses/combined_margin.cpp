@@ -12,11 +12,12 @@ namespace marginlab {
 CombinedMarginLoss::CombinedMarginLoss(Real margin1, Real margin2, Real margin3, Real scale)
     : m_margin1(margin1), m_margin2(margin2), m_margin3(margin3), m_scale(scale) {}
 
-LossOutput CombinedMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
-    const Real m1 = m_margin1, m2 = m_margin2, m3 = m_margin3;
+namespace {
+
+detail::TargetFunction combinedTarget(Real m1, Real m2, Real m3) {
     // cos θ* where m1·θ* + m2 = π; the fallback is shifted by it so that φ(θ*) = −1 − m3 on both sides.
     const Real boundaryCosine = std::cos((std::numbers::pi - m2) / m1);
-    const auto target = [=](Real cosine) {
+    return [=](Real cosine) {
         const Real theta = detail::angleFromCosine(cosine);
         const Real sine = detail::sineFromCosine(cosine);  // 0 when |c| ≥ 1: derivative 0 there
         const Real angle = m1 * theta + m2;
@@ -25,7 +26,17 @@ LossOutput CombinedMarginLoss::evaluate(const LossInput& input, bool withGradien
         return detail::TargetLogit{std::clamp(cosine, Real(-1), Real(1)) - boundaryCosine - 1.0 - m3,
                                    sine > 0.0 ? 1.0 : 0.0};
     };
-    return detail::cosineMarginSoftmax(input, withGradient, m_scale, target, true);
+}
+
+}  // namespace
+
+LossOutput CombinedMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    return detail::cosineMarginSoftmax(input, withGradient, m_scale, combinedTarget(m_margin1, m_margin2, m_margin3),
+                                       true);
+}
+
+std::optional<MarginLogits> CombinedMarginLoss::marginLogits() const {
+    return MarginLogits{detail::targetValue(combinedTarget(m_margin1, m_margin2, m_margin3)), true, m_scale, false, false};
 }
 
 }  // namespace marginlab

@@ -11,4 +11,9 @@ LossOutput LargeMarginSoftmaxLoss::evaluate(const LossInput& input, bool withGra
     return detail::largeMarginSoftmax(input, withGradient, m_margin, m_scale, /*useWeightNorms=*/true);
 }
 
+std::optional<MarginLogits> LargeMarginSoftmaxLoss::marginLogits() const {
+    const int m = m_margin;
+    return MarginLogits{[m](Real cosine) { return detail::largeMarginTarget(cosine, m).value; }, m != 1, m_scale, true, true};
+}
+
 }  // namespace marginlab

@@ -18,6 +18,11 @@ struct TargetLogit {
 
 using TargetFunction = std::function<TargetLogit(Real cosine)>;
 
+/// The value part of a target function (what MarginLogits::target exposes to the views).
+inline std::function<Real(Real)> targetValue(TargetFunction target) {
+    return [target = std::move(target)](Real cosine) { return target(cosine).value; };
+}
+
 /**
  * sin θ for c = cos θ, from √((1−c)(1+c)) (accurate near |c| = 1, where 1 − c² cancels);
  * 0 when |c| ≥ 1 (the clamp of θ = arccos(clamp(c, −1, 1))).

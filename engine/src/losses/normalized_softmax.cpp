@@ -13,4 +13,8 @@ LossOutput NormalizedSoftmaxLoss::evaluate(const LossInput& input, bool withGrad
     return detail::cosineMarginSoftmax(input, withGradient, 1.0 / m_temperature, plain, false);
 }
 
+std::optional<MarginLogits> NormalizedSoftmaxLoss::marginLogits() const {
+    return MarginLogits{[](Real cosine) { return cosine; }, false, 1.0 / m_temperature, false, false};
+}
+
 }  // namespace marginlab

@@ -44,4 +44,9 @@ LossOutput SoftmaxLoss::evaluate(const LossInput& input, bool withGradient) cons
     return out;
 }
 
+std::optional<MarginLogits> SoftmaxLoss::marginLogits() const {
+    // w_c·x = ‖w_c‖‖x‖cos θ_c: no margin, but the weight norms decide the regions.
+    return MarginLogits{[](Real cosine) { return cosine; }, false, 1.0, true, true};
+}
+
 }  // namespace marginlab

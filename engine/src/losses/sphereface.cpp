@@ -11,4 +11,9 @@ LossOutput SphereFaceLoss::evaluate(const LossInput& input, bool withGradient) c
     return detail::largeMarginSoftmax(input, withGradient, m_margin, m_scale, /*useWeightNorms=*/false);
 }
 
+std::optional<MarginLogits> SphereFaceLoss::marginLogits() const {
+    const int m = m_margin;
+    return MarginLogits{[m](Real cosine) { return detail::largeMarginTarget(cosine, m).value; }, m != 1, m_scale, true, false};
+}
+
 }  // namespace marginlab

@@ -31,6 +31,7 @@ public:
     explicit ArcFaceLoss(Real marginDegrees = 28.6, Real scale = 64.0);
     std::string_view name() const override { return "arcface"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     Real m_margin;  // radians

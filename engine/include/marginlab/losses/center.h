@@ -41,6 +41,7 @@ public:
     std::string_view name() const override { return "center"; }
     /// Throws std::invalid_argument if the owned matrix or the labels do not fit (see above).
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     Real m_lambda;

@@ -33,6 +33,7 @@ public:
     explicit CombinedMarginLoss(Real margin1 = 1.0, Real margin2 = 0.3, Real margin3 = 0.2, Real scale = 64.0);
     std::string_view name() const override { return "combined_margin"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     Real m_margin1;

@@ -23,6 +23,7 @@ public:
     explicit CosFaceLoss(Real margin = 0.35, Real scale = 64.0);
     std::string_view name() const override { return "cosface"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     Real m_margin;

@@ -26,6 +26,7 @@ public:
     explicit LargeMarginSoftmaxLoss(int margin = 4, Real scale = 1.0);
     std::string_view name() const override { return "large_margin_softmax"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     int m_margin;

@@ -24,6 +24,7 @@ public:
     explicit NormalizedSoftmaxLoss(Real temperature = 0.05);
     std::string_view name() const override { return "normalized_softmax"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     Real m_temperature;

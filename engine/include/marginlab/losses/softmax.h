@@ -21,6 +21,7 @@ class SoftmaxLoss final : public Loss {
 public:
     std::string_view name() const override { return "softmax"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 };
 
 }  // namespace marginlab

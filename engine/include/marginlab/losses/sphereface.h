@@ -21,6 +21,7 @@ public:
     explicit SphereFaceLoss(int margin = 4, Real scale = 1.0);
     std::string_view name() const override { return "sphereface"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    std::optional<MarginLogits> marginLogits() const override;
 
 private:
     int m_margin;
