@@ -37,11 +37,16 @@ struct BuiltInScene {
 // The teaching scenes, in menu order; the first one opens at start.
 constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/triplet-regions.json", "Triplet regions on blobs"},
+    {":/scenes/mining-batch-all.json", "Mining 1/3: batch-all triplets"},
+    {":/scenes/mining-batch-hard.json", "Mining 2/3: batch-hard"},
+    {":/scenes/mining-semihard.json", "Mining 3/3: semi-hard"},
     {":/scenes/contrastive-blobs.json", "Contrastive loss on blobs"},
+    {":/scenes/triplet-vs-contrastive.json", "Triplet loss on the same blobs"},
     {":/scenes/softmax-circle.json", "Normalized softmax on the circle"},
     {":/scenes/cosface-circle.json", "CosFace on the circle"},
     {":/scenes/arcface-circle.json", "ArcFace on the circle"},
-    {":/scenes/collapse.json", "Stuck: hardest triplets from the start"},
+    {":/scenes/collapse.json", "Collapse: attraction without repulsion"},
+    {":/scenes/batch-hard-stuck.json", "Stuck: hardest triplets from the start"},
     {":/scenes/angular.json", "Angular loss"},
 };
 

@@ -309,7 +309,7 @@ void PlotView2D::fillClassifierRegions(QSize size) {
     }
     std::vector<QRgb> tints(static_cast<std::size_t>(classes));
     for (int c = 0; c < classes; ++c) tints[static_cast<std::size_t>(c)] = ClassPalette::background(c).rgb();
-    const QRgb uncertain = qRgb(238, 238, 238), stripeDark = qRgb(178, 178, 178), stripeLight = qRgb(222, 222, 222);
+    const QRgb uncertain = qRgb(238, 238, 238), stripeDark = qRgb(196, 196, 196), stripeLight = qRgb(228, 228, 228);
     const MarginLogits* logits = m_marginLogits ? &*m_marginLogits : nullptr;
     std::vector<double> base(static_cast<std::size_t>(classes));
     for (int row = 0; row < m_regionImage.height(); ++row) {
@@ -658,11 +658,17 @@ void PlotView2D::drawMarginInset(QPainter& painter, QSize size) const {
     painter.drawPath(plain);
     painter.setPen(QPen(QColor(20, 60, 160), 2.0));
     painter.drawPath(curve);
+    // Legend at the top right, where both curves are low (they start at the top left).
+    const QFontMetricsF metrics(font);
+    const QString name = m_lossInfo ? QString::fromStdString(m_lossInfo->pmlName.empty() ? m_lossInfo->name : m_lossInfo->pmlName)
+                                    : QString();
+    const QString label = metrics.elidedText(m_marginLogits->hasMargin ? name : tr("%1 (no margin)").arg(name), Qt::ElideRight,
+                                             plot.width() * 0.6);
+    const QRectF legend(plot.right() - plot.width() * 0.6 - 4, plot.top() + 2, plot.width() * 0.6, metrics.height());
     painter.setPen(QColor(20, 60, 160));
-    const QString name = m_lossInfo ? QString::fromStdString(m_lossInfo->displayName) : QString();
-    painter.drawText(QPointF(plot.right() - 120, plot.top() + 12), m_marginLogits->hasMargin ? name : tr("%1 (no margin)").arg(name));
+    painter.drawText(legend, Qt::AlignRight, label);
     painter.setPen(QColor(110, 110, 110));
-    painter.drawText(QPointF(plot.right() - 120, plot.top() + 24), tr("cos θ"));
+    painter.drawText(legend.translated(0, metrics.height()), Qt::AlignRight, tr("cos θ (no margin)"));
     painter.restore();
 }
 
