@@ -93,6 +93,9 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
         m_loss->setItemData(m_loss->count() - 1, qs(info.formula), Qt::ToolTipRole);
     }
     lossForm->addRow(tr("Loss"), m_loss);
+    m_lossPreset = new QComboBox;
+    m_lossPreset->setToolTip(tr("Parameter sets: PML's defaults, or a 2D preset where the paper's defaults fail on a circle."));
+    lossForm->addRow(tr("Preset"), m_lossPreset);
     m_lossParams = new ParamForm;
     lossForm->addRow(m_lossParams);
     m_distance = new QComboBox;
@@ -204,6 +207,7 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     connect(m_generatorParams, &ParamForm::changed, this, [this] { applyEdits(true); });
     connect(m_loss, &QComboBox::currentIndexChanged, this, [this] { onLossChanged(); });
     connect(m_lossParams, &ParamForm::changed, this, [this] { applyEdits(false); });
+    connect(m_lossPreset, &QComboBox::activated, this, [this](int index) { applyPreset(index); });
     connect(m_distance, &QComboBox::currentIndexChanged, this, [this] { applyEdits(false); });
     connect(m_normalize, &QCheckBox::toggled, this, [this] { applyEdits(false); });
     connect(m_miner, &QComboBox::currentIndexChanged, this, [this] { onMinerChanged(); });
@@ -273,6 +277,7 @@ void ControlPanel::populateLoss(const LossConfig& loss) {
     m_loss->setCurrentIndex(std::max(0, m_loss->findData(qs(loss.name))));
     const LossInfo* info = findLoss(loss.name);
     m_lossParams->setParams(info ? info->params : std::vector<ParamInfo>{}, loss.params);
+    populatePresets(info);
     const DistanceSpec distance = loss.distance.value_or(info ? info->defaultDistance : DistanceSpec{});
     m_distance->setCurrentIndex(indexFromDistance(distance));
     m_normalize->setChecked(distance.normalizes());
@@ -354,6 +359,36 @@ void ControlPanel::onGeneratorChanged() {
     if (info) applyEdits(true);
 }
 
+void ControlPanel::populatePresets(const LossInfo* info) {
+    // Item 0 is a prompt, 1 the defaults, then the loss's presets with their reason as tooltip.
+    const QSignalBlocker blocker(m_lossPreset);
+    m_lossPreset->clear();
+    m_lossPreset->addItem(tr("choose…"));
+    m_lossPreset->addItem(tr("PML defaults"));
+    if (info)
+        for (const LossPreset& preset : info->presets) {
+            m_lossPreset->addItem(qs(preset.name));
+            m_lossPreset->setItemData(m_lossPreset->count() - 1, qs(preset.why), Qt::ToolTipRole);
+        }
+}
+
+void ControlPanel::applyPreset(int index) {
+    const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
+    if (!info || index < 1) return;
+    const bool defaults = index == 1;
+    const LossPreset* preset = defaults ? nullptr : &info->presets.at(static_cast<std::size_t>(index - 2));
+    m_updating = true;
+    m_lossParams->setParams(info->params, preset ? preset->params : ParamValues{});
+    m_updating = false;
+    {
+        const QSignalBlocker blocker(m_lossPreset);
+        m_lossPreset->setCurrentIndex(0);
+    }
+    applyEdits(false);
+    // After applyEdits, whose own message would replace the reason.
+    showMessage(preset ? tr("%1: %2").arg(qs(preset->name), qs(preset->why)) : tr("PML's defaults restored."), false);
+}
+
 void ControlPanel::onLossChanged() {
     if (m_updating) return;
     const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
@@ -361,6 +396,7 @@ void ControlPanel::onLossChanged() {
     // A new loss starts from its own defaults (PML's), distance included.
     m_updating = true;
     m_lossParams->setParams(info->params, {});
+    populatePresets(info);
     m_distance->setCurrentIndex(indexFromDistance(info->defaultDistance));
     m_normalize->setChecked(info->defaultDistance.normalizes());
     if (!info->acceptsMiner) populateMiner(std::nullopt, false);

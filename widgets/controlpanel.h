@@ -29,6 +29,8 @@ public:
     void setScene(const SceneFile& scene);
     const SceneFile& scene() const { return m_scene; }
     void setViewOptions(const ViewOptions& options);
+    /// Applies a row of the preset box: 1 = PML's defaults, 2… = the loss's 2D presets (emits sceneEdited).
+    void applyPreset(int index);
     /// Shows a message under the controls (errors in red).
     void showMessage(const QString& text, bool isError);
 
@@ -39,6 +41,7 @@ signals:
 private:
     ViewOptions viewOptions() const;
     void populateLoss(const LossConfig& loss);
+    void populatePresets(const LossInfo* info);
     void populateMiner(const std::optional<MinerConfig>& miner, bool acceptsMiner);
     void populateGenerator(const json::Json& dataObject);
     void updateFormula();
@@ -55,6 +58,7 @@ private:
     QComboBox* m_generator;
     ParamForm* m_generatorParams;
     QComboBox* m_loss;
+    QComboBox* m_lossPreset;
     ParamForm* m_lossParams;
     QComboBox* m_distance;
     QCheckBox* m_normalize;

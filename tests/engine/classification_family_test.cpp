@@ -750,6 +750,34 @@ TEST(MarginLogits, RebuildTheLossOfEverySoftmaxFamilyMember) {
     EXPECT_FALSE(make("triplet_margin")->marginLogits());
 }
 
+// The 2D presets state how many evenly spread classes their margin fits ("up to K classes") and
+// that the defaults do not: check both through the logits the engine trains with. A point lying
+// on its own class direction (θ = 0) must beat the neighbouring class (θ = 360°/C) with the margin.
+TEST(LossPresets, MarginsFitTheClassCountTheyClaimAndTheDefaultsDoNot) {
+    auto fits = [](const Loss& loss, int classes) {
+        const auto logits = loss.marginLogits();
+        return logits && logits->target(1.0) > std::cos(2.0 * kPi / classes);
+    };
+    int checked = 0;
+    for (const LossInfo& info : lossCatalog()) {
+        for (const LossPreset& preset : info.presets) {
+            std::string error;
+            const auto loss = makeLoss(LossConfig{info.name, preset.params, std::nullopt}, &error);
+            ASSERT_TRUE(loss) << info.name << " / " << preset.name << ": " << error;
+            EXPECT_FALSE(preset.why.empty());
+            const auto upTo = preset.name.find("up to ");
+            ASSERT_NE(upTo, std::string::npos) << preset.name;
+            const int claimed = std::stoi(preset.name.substr(upTo + 6));
+            EXPECT_TRUE(fits(*loss, claimed)) << info.name << " " << claimed;
+            EXPECT_FALSE(fits(*loss, claimed + 1)) << info.name << " " << claimed + 1;
+            const auto defaults = makeLoss(LossConfig{info.name, {}, std::nullopt}, &error);
+            EXPECT_FALSE(fits(*defaults, claimed)) << info.name << ": the defaults already fit, no preset needed";
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 3);  // CosFace, ArcFace, combined margin
+}
+
 // Not part of the suite (timing is not a test): run with --gtest_also_run_disabled_tests.
 
 }  // namespace

@@ -79,6 +79,25 @@ private slots:
         QVERIFY2(sceneToJson(*reopened) == sceneToJson(*scene), sceneToJson(*reopened).dump().c_str());
     }
 
+    void presetsSetTheLossParameters() {
+        QString error;
+        const auto arcface = sceneio::openScene(sceneDir() + QStringLiteral("/arcface-circle.json"), &error);
+        QVERIFY2(arcface, qPrintable(error));
+        ControlPanel panel;
+        panel.setScene(*arcface);
+        std::optional<SceneFile> edited;
+        connect(&panel, &ControlPanel::sceneEdited, this, [&](const SceneFile& scene) { edited = scene; });
+        panel.applyPreset(2);  // the first 2D preset
+        QVERIFY(edited);
+        const ParamValues& preset = findLoss("arcface")->presets.at(0).params;
+        QCOMPARE(edited->trainer.loss.params.numbers.at("margin"), preset.numbers.at("margin"));
+        QCOMPARE(edited->trainer.loss.params.numbers.at("scale"), preset.numbers.at("scale"));
+        edited.reset();
+        panel.applyPreset(1);  // back to PML's defaults: nothing differs from them any more
+        QVERIFY(edited);
+        QVERIFY(edited->trainer.loss.params.numbers.empty());
+    }
+
     void badFilesAreRefusedAndTheSceneStaysIntact() {
         QString error;
         const auto good = sceneio::openScene(sceneDir() + QStringLiteral("/triplet-regions.json"), &error);

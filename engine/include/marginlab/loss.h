@@ -80,6 +80,13 @@ public:
 
 enum class LossFamily { PairBased, TripletBased, Contrastive, Classification, Proxy, Other };
 
+/// A named parameter set where the paper defaults fail in two dimensions, with the reason.
+struct LossPreset {
+    std::string name;    ///< e.g. "2D (up to 13 classes)"
+    ParamValues params;  ///< the parameters it sets (the others keep their defaults)
+    std::string why;     ///< one or two sentences: what goes wrong in 2D and what the preset changes
+};
+
 /// What the catalogue knows about a loss, for the CLI, the controls and the docs.
 struct LossInfo {
     std::string name;         ///< identifier used in files and on the command line, e.g. "triplet_margin"
@@ -92,6 +99,7 @@ struct LossInfo {
     bool distanceConfigurable = false;
     int ownedBlocks = 0;      ///< blocks of C rows in the owned matrix (0: none)
     bool acceptsMiner = false;
+    std::vector<LossPreset> presets;  ///< 2D presets (the defaults themselves are not listed)
     std::function<std::unique_ptr<Loss>(const ParamValues& params, const DistanceSpec& distance)> create;
 };
 
