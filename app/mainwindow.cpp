@@ -4,6 +4,7 @@
 #include "chartspanel.h"
 #include "controlpanel.h"
 #include "plotview2d.h"
+#include "pointedit.h"
 #include "sceneio.h"
 #include "trainingcontroller.h"
 
@@ -58,6 +59,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_view(new PlotView2D),
       m_controls(new ControlPanel),
       m_charts(new ChartsPanel),
+      m_editor(new PointEditor(m_controller, this)),
       m_statusStep(new QLabel),
       m_statusRate(new QLabel),
       m_statusFrames(new QLabel),
@@ -88,6 +90,14 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_controls, &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) { applyScene(scene, false); });
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_view, &PlotView2D::setOptions);
+    connect(m_view, &PlotView2D::pointAddRequested, this,
+            [this](QPointF at) { m_editor->addPoint(at, m_controls->newPointClass()); });
+    connect(m_view, &PlotView2D::pointMoveRequested, m_editor, &PointEditor::movePoint);
+    connect(m_view, &PlotView2D::pointRemoveRequested, m_editor, &PointEditor::removePoint);
+    connect(m_controller, &TrainingController::pointsEdited, this, [this] {
+        m_controls->setData(m_controller->config().points, m_controller->config().labels);
+        m_view->setLabels(m_controller->config().labels);
+    });
 
     m_statusTimer.setInterval(1000);
     connect(&m_statusTimer, &QTimer::timeout, this, [this] {
@@ -139,6 +149,16 @@ void MainWindow::createActions() {
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_editor->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    undo->setToolTip(tr("Undo the last point edit (Ctrl+Z)"));
+    QAction* redo = m_editor->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    redo->setToolTip(tr("Redo the last undone point edit (Ctrl+Shift+Z)"));
+    edit->addAction(undo);
+    edit->addAction(redo);
 
     QMenu* scenes = menuBar()->addMenu(tr("&Scenes"));
     for (const BuiltInScene& scene : kBuiltInScenes) {
@@ -216,6 +236,7 @@ void MainWindow::applyScene(const SceneFile& scene, bool fitView) {
         m_controls->showMessage(error, true);
         return;
     }
+    m_editor->forgetHistory();
     m_view->setConfig(scene.trainer, fitView);
 }
 

@@ -17,6 +17,7 @@ namespace marginlab {
 class ChartsPanel;
 class ControlPanel;
 class PlotView2D;
+class PointEditor;
 class TrainingController;
 
 class MainWindow : public QMainWindow {
@@ -44,6 +45,7 @@ private:
     PlotView2D* m_view;
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
+    PointEditor* m_editor;
     QAction* m_playAction = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
     QLabel* m_statusStep;

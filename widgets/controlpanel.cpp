@@ -195,6 +195,10 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     viewForm->addRow(m_showNormalized);
     viewForm->addRow(m_showForces);
     viewForm->addRow(tr("Force scale"), m_forceScale);
+    m_newPointClass = new QSpinBox;
+    m_newPointClass->setRange(0, 0);
+    m_newPointClass->setToolTip(tr("Class of the points added with Ctrl+click on the canvas."));
+    viewForm->addRow(tr("New point class"), m_newPointClass);
     layout->addWidget(viewBox);
 
     m_message = new QLabel;
@@ -223,6 +227,17 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
         connect(box, &QCheckBox::toggled, this, [this] { emit viewOptionsChanged(viewOptions()); });
     connect(m_forceScale, &QDoubleSpinBox::valueChanged, this, [this] { emit viewOptionsChanged(viewOptions()); });
 }
+
+void ControlPanel::setData(const Points& points, const Labels& labels) {
+    m_scene.trainer.points = points;
+    m_scene.trainer.labels = labels;
+    m_scene.data = {{"points", json::toJson(points)}, {"labels", json::toJson(labels)}};
+    m_updating = true;
+    populateGenerator(m_scene.data);
+    m_updating = false;
+}
+
+int ControlPanel::newPointClass() const { return m_newPointClass->value(); }
 
 ViewOptions ControlPanel::viewOptions() const {
     ViewOptions options;
@@ -308,6 +323,7 @@ void ControlPanel::setScene(const SceneFile& scene) {
     m_classesPerBatch->setValue(t.batch.classesPerBatch);
     m_samplesPerClass->setValue(t.batch.samplesPerClass);
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(t.seed, 1000000000)));
+    m_newPointClass->setRange(0, std::max(0, t.numClasses - 1));
     updateEnabled();
     updateFormula();
     m_updating = false;
@@ -463,6 +479,7 @@ void ControlPanel::applyEdits(bool dataChanged) {
         return;
     }
     m_scene = std::move(next);
+    m_newPointClass->setRange(0, std::max(0, m_scene.trainer.numClasses - 1));
     showMessage(QString(), false);
     updateFormula();
     emit sceneEdited(m_scene);

@@ -29,6 +29,10 @@ public:
     void setScene(const SceneFile& scene);
     const SceneFile& scene() const { return m_scene; }
     void setViewOptions(const ViewOptions& options);
+    /// The data after point edits: the scene now holds these points explicitly (emits nothing).
+    void setData(const Points& points, const Labels& labels);
+    /// The class a Ctrl+click adds.
+    int newPointClass() const;
     /// Applies a row of the preset box: 1 = PML's defaults, 2… = the loss's 2D presets (emits sceneEdited).
     void applyPreset(int index);
     /// Shows a message under the controls (errors in red).
@@ -81,6 +85,7 @@ private:
     QCheckBox* m_nearestNeighbourRegions;
     QCheckBox* m_showNormalized;
     QCheckBox* m_showMarginInset;
+    QSpinBox* m_newPointClass;
 };
 
 }  // namespace marginlab

@@ -55,7 +55,8 @@ PlotView2D::PlotView2D(QWidget* parent) : QWidget(parent) {
     setAttribute(Qt::WA_OpaquePaintEvent);
     setToolTip(tr("Click a point to make it the triplet anchor (its hardest positive is chosen);\n"
                   "Shift+click a point of the same class to choose the positive; click empty space to clear.\n"
-                  "Drag empty space to pan, wheel to zoom, F to fit."));
+                  "Drag a point to move it, Ctrl+click to add a point of the chosen class, Delete removes the anchor\n"
+                  "point (Ctrl+Z undoes). Drag empty space to pan, wheel to zoom, F to fit."));
 }
 
 void PlotView2D::setConfig(const TrainerConfig& config, bool fit) {
@@ -78,14 +79,22 @@ void PlotView2D::setConfig(const TrainerConfig& config, bool fit) {
     m_rule = SemiHardRule::Pml;
     if (config.miner && config.miner->name == "facenet_semihard") m_rule = SemiHardRule::FaceNet;
     if (config.miner && config.miner->name == "tfa_semihard") m_rule = SemiHardRule::TfAddons;
-    m_classSizes.assign(static_cast<std::size_t>(std::max(0, m_numClasses)), 0);
-    for (int label : m_labels)
-        if (label >= 0 && label < m_numClasses) ++m_classSizes[static_cast<std::size_t>(label)];
-    if (m_anchor >= static_cast<int>(m_labels.size())) m_anchor = m_positive = -1;
+    setLabels(config.labels);
     auto initial = std::make_shared<Snapshot>();
     initial->positions = config.points;
     m_snapshot = std::move(initial);
     if (fit) fitToData();
+    updateOverlay();
+    update();
+}
+
+void PlotView2D::setLabels(const Labels& labels) {
+    m_labels = labels;
+    m_classSizes.assign(static_cast<std::size_t>(std::max(0, m_numClasses)), 0);
+    for (int label : m_labels)
+        if (label >= 0 && label < m_numClasses) ++m_classSizes[static_cast<std::size_t>(label)];
+    if (m_anchor >= static_cast<int>(m_labels.size())) m_anchor = m_positive = -1;
+    if (m_positive >= static_cast<int>(m_labels.size())) m_positive = -1;
     updateOverlay();
     update();
 }
@@ -97,6 +106,7 @@ void PlotView2D::setSnapshot(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 QPointF PlotView2D::raw(Eigen::Index i) const {
+    if (i == m_draggedPoint) return m_dragPreview;
     const Points& x = m_snapshot->positions;
     return {x(i, 0), x.cols() > 1 ? x(i, 1) : 0.0};
 }
@@ -104,8 +114,9 @@ QPointF PlotView2D::raw(Eigen::Index i) const {
 QPointF PlotView2D::drawn(Eigen::Index i) const {
     if (!m_distance.normalizes()) return raw(i);
     const Points& x = m_snapshot->positions;
-    const double length = std::max(x.row(i).norm(), 1e-12);
-    return {x(i, 0) / length, x.cols() > 1 ? x(i, 1) / length : 0.0};
+    if (i == m_draggedPoint || x.cols() <= 2) return raw(i) / std::max(norm2(raw(i)), 1e-12);
+    const double length = std::max(x.row(i).norm(), 1e-12);  // 3D: normalized in 3D, then projected
+    return {x(i, 0) / length, x(i, 1) / length};
 }
 
 QPointF PlotView2D::toScreen(QPointF world, QSize size) const {
@@ -583,15 +594,18 @@ void PlotView2D::drawText(QPainter& painter, QSize size) const {
 void PlotView2D::render(QPainter& painter, QSize size) {
     painter.fillRect(QRect(QPoint(0, 0), size), Qt::white);
     if (!m_snapshot || m_snapshot->positions.rows() == 0 || m_snapshot->positions.cols() < 1) return;
-    drawRegions(painter, size);
+    // For a frame after a point edit the labels are already new and the positions not yet: draw
+    // only what needs no labels until they match again.
+    const bool labelled = static_cast<Eigen::Index>(m_labels.size()) == m_snapshot->positions.rows();
+    if (labelled) drawRegions(painter, size);
     drawGrid(painter, size);
-    drawOwned(painter, size);
+    if (labelled) drawOwned(painter, size);
     drawOverlay(painter, size);
     drawPoints(painter, size);
     drawForces(painter, size);
     drawLegend(painter, size);
     drawText(painter, size);
-    drawMarginInset(painter, size);
+    if (labelled) drawMarginInset(painter, size);
     drawDiagnosis(painter, size);
 }
 
@@ -730,28 +744,46 @@ int PlotView2D::takeFrameCount() {
 
 void PlotView2D::mousePressEvent(QMouseEvent* event) {
     if (event->button() != Qt::LeftButton) return;
-    const int hit = pointAt(event->position());
-    if (hit >= 0) {
-        if ((event->modifiers() & Qt::ShiftModifier) && m_anchor >= 0) setAnchor(m_anchor, hit);
-        else setAnchor(hit);
-        emit viewSettingsChanged();
+    m_pressPosition = event->position();
+    m_dragMoved = false;
+    // On a point: a click picks the anchor, a drag moves the point (decided when the mouse moves).
+    m_pressedPoint = pointAt(event->position());
+    if (m_pressedPoint >= 0) return;
+    if (event->modifiers() & Qt::ControlModifier) {
+        emit pointAddRequested(toWorld(event->position(), size()));
         return;
     }
     m_dragging = true;
-    m_dragMoved = false;
     m_dragStart = event->position();
     m_dragCenter = m_center;
 }
 
 void PlotView2D::mouseMoveEvent(QMouseEvent* event) {
+    if (norm2(event->position() - m_pressPosition) > 3.0) m_dragMoved = true;
+    if (m_pressedPoint >= 0) {
+        if (!m_dragMoved) return;
+        m_draggedPoint = m_pressedPoint;
+        m_dragPreview = toWorld(event->position(), size());
+        update();
+        return;
+    }
     if (!m_dragging) return;
     const QPointF d = event->position() - m_dragStart;
-    if (norm2(d) > 3.0) m_dragMoved = true;
     setView(m_dragCenter + QPointF(-d.x(), d.y()) / m_pixelsPerUnit, m_pixelsPerUnit);
 }
 
 void PlotView2D::mouseReleaseEvent(QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton || !m_dragging) return;
+    if (event->button() != Qt::LeftButton) return;
+    if (m_pressedPoint >= 0) {
+        const int point = m_pressedPoint;
+        m_pressedPoint = m_draggedPoint = -1;
+        if (m_dragMoved) emit pointMoveRequested(point, toWorld(event->position(), size()));
+        else if ((event->modifiers() & Qt::ShiftModifier) && m_anchor >= 0) setAnchor(m_anchor, point);
+        else setAnchor(point);
+        emit viewSettingsChanged();
+        return;
+    }
+    if (!m_dragging) return;
     m_dragging = false;
     if (!m_dragMoved && m_anchor >= 0) setAnchor(-1);  // a plain click on empty space clears the overlay
     emit viewSettingsChanged();
@@ -774,6 +806,10 @@ void PlotView2D::keyPressEvent(QKeyEvent* event) {
         emit viewSettingsChanged();
     } else if (event->key() == Qt::Key_Escape) {
         setAnchor(-1);
+    } else if ((event->key() == Qt::Key_Delete || event->key() == Qt::Key_Backspace) && m_anchor >= 0) {
+        const int point = m_anchor;
+        setAnchor(-1);
+        emit pointRemoveRequested(point);
     } else {
         QWidget::keyPressEvent(event);
     }

@@ -50,6 +50,8 @@ public:
     /// A new scene: labels, classes and the loss (what to draw); keeps the view unless `fit`.
     void setConfig(const TrainerConfig& config, bool fit = true);
     void setSnapshot(std::shared_ptr<const Snapshot> snapshot);
+    /// New labels after a point edit (the snapshot with the edited points follows).
+    void setLabels(const Labels& labels);
     std::shared_ptr<const Snapshot> snapshot() const { return m_snapshot; }
 
     /// Paints everything at `size` (device-independent pixels) with the current view transform.
@@ -86,6 +88,10 @@ public slots:
 
 signals:
     void anchorChanged(int anchor, int positive);
+    // Point editing: the view only asks; the owner applies the edit (undoably) to the run.
+    void pointAddRequested(QPointF world);                   ///< Ctrl+click on empty space
+    void pointMoveRequested(int index, QPointF to);          ///< a point dragged and dropped
+    void pointRemoveRequested(int index);                    ///< Delete on the selected (anchor) point
     void viewSettingsChanged();
 
 protected:
@@ -138,6 +144,10 @@ private:
     std::vector<QImage> m_sprites;
     std::array<QImage, 3> m_ringSprites;  // indexed by Region (Easy, SemiHard, Hard)
     QImage m_regionImage;
+    int m_pressedPoint = -1;   // the point under the press, until release
+    int m_draggedPoint = -1;   // the point being dragged (drawn at m_dragPreview)
+    QPointF m_dragPreview;
+    QPointF m_pressPosition;
     bool m_dragging = false;
     bool m_dragMoved = false;
     QPointF m_dragStart;

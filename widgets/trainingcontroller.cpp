@@ -50,6 +50,21 @@ bool TrainingController::setConfig(const TrainerConfig& config, QString* error) 
     return true;
 }
 
+bool TrainingController::editPoints(const PointEdit& edit) {
+    if (!m_hasConfig) return false;
+    TrainerConfig next = m_config;
+    if (!applyPointEdit(edit, next.points, next.labels) || !next.isValid(nullptr)) return false;
+    m_config = std::move(next);
+    // Like a reset, the answer to anything in flight is dropped; the worker applies the edit after
+    // it and answers with the edited state, and playing resumes from there.
+    bumpGeneration();
+    m_inFlight = true;
+    const quint64 generation = m_generation;
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, generation, edit] { worker->edit(generation, edit); });
+    emit pointsEdited();
+    return true;
+}
+
 void TrainingController::bumpGeneration() {
     ++m_generation;
     m_pacer.stop();

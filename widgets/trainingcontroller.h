@@ -6,6 +6,7 @@
 #pragma once
 
 #include "marginlab/trainer.h"
+#include "pointedit.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -40,6 +41,11 @@ public:
     double stepsPerSecond() const { return m_stepsPerSecond; }
     quint64 generation() const { return m_generation; }
 
+    /// Applies a point edit to the configuration (so Reset and Save keep it) and to the running
+    /// trainer at its current step; playing goes on. False, changing nothing, when the edit does
+    /// not fit (an index out of range, fewer than two points left, a label outside the classes).
+    bool editPoints(const PointEdit& edit);
+
 public slots:
     void play();
     void pause();
@@ -57,6 +63,8 @@ signals:
     void runRestarted();
     void playingChanged(bool playing);
     void diverged(const QString& message);
+    /// config().points / labels changed by a point edit.
+    void pointsEdited();
 
 private:
     void onChunkDone(quint64 generation, std::shared_ptr<const Snapshot> snapshot);

@@ -26,6 +26,17 @@ void TrainingWorker::reset(quint64 generation, const TrainerConfig& config) {
     }
 }
 
+void TrainingWorker::edit(quint64 generation, const PointEdit& edit) {
+    if (!m_trainer) return;
+    // The edit lands where the trainer is now, which may be a few steps past the picture the user
+    // edited: indices and target positions are absolute, so that does not matter.
+    Points positions = m_trainer->snapshot()->positions;
+    Labels labels = m_trainer->config().labels;
+    std::string error;
+    if (applyPointEdit(edit, positions, labels)) m_trainer->editPoints(std::move(positions), std::move(labels), &error);
+    emit chunkDone(generation, m_trainer->snapshot());
+}
+
 void TrainingWorker::runChunk(quint64 generation, int steps) {
     if (!m_trainer) return;
     try {

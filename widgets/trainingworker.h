@@ -6,6 +6,7 @@
 #pragma once
 
 #include "marginlab/trainer.h"
+#include "pointedit.h"
 
 #include <QObject>
 
@@ -28,6 +29,8 @@ public slots:
     void reset(quint64 generation, const marginlab::TrainerConfig& config);
     /// Advances `steps` steps (0: just report the current snapshot) and answers with the snapshot.
     void runChunk(quint64 generation, int steps);
+    /// Applies a point edit to the trainer's current state and answers with the snapshot.
+    void edit(quint64 generation, const marginlab::PointEdit& edit);
 
 signals:
     void chunkDone(quint64 generation, std::shared_ptr<const marginlab::Snapshot> snapshot);

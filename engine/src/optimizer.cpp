@@ -77,4 +77,9 @@ void Optimizer::step(int group, Points& parameters, const Points& gradient) {
     }
 }
 
+void Optimizer::resetGroup(int group) {
+    assert(group >= 0 && group < static_cast<int>(m_state.size()));
+    m_state[static_cast<std::size_t>(group)] = GroupState{};
+}
+
 }  // namespace marginlab

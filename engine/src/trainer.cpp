@@ -96,7 +96,28 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
 
     const LossOutput start = m_loss->evaluate(
         LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
-    publish(start.value, start.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), true);
+    publish(start.value, start.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), true, false);
+}
+
+bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
+    auto fail = [&](const std::string& message) {
+        if (error) *error = message;
+        return false;
+    };
+    if (positions.cols() != m_positions.cols())
+        return fail("edited points must have " + std::to_string(m_positions.cols()) + " coordinates");
+    if (static_cast<Eigen::Index>(labels.size()) != positions.rows()) return fail("one label per edited point is needed");
+    if (positions.rows() < 2) return fail("a run needs at least two points");
+    if (!validateClassLabels(labels, m_config.numClasses, error)) return false;
+    if (!positions.allFinite()) return fail("edited points must be finite");
+    m_positions = std::move(positions);
+    m_config.points = m_positions;
+    m_config.labels = std::move(labels);
+    m_optimizer->resetGroup(0);
+    const LossOutput now = m_loss->evaluate(
+        LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
+    publish(now.value, now.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), true, false);
+    return true;
 }
 
 Trainer::~Trainer() = default;
@@ -180,7 +201,8 @@ void Trainer::stepOnce() {
     m_owned = std::move(nextOwned);
     ++m_step;
     const bool metricsDue = m_step % m_config.metricsEvery == 0;
-    publish(out.value, out.stats, counts, gradient, metricsDue);
+    const bool deadGradient = gradient.size() == 0 || gradient.cwiseAbs().maxCoeff() == 0.0;
+    publish(out.value, out.stats, counts, gradient, metricsDue, deadGradient);
 }
 
 std::shared_ptr<const Snapshot> Trainer::step(int steps, std::stop_token stop) {
@@ -203,7 +225,7 @@ std::shared_ptr<const Snapshot> Trainer::step(int steps, std::stop_token stop) {
 }
 
 void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& counts, const Points& gradient,
-                      bool metricsDue) {
+                      bool metricsDue, bool deadGradient) {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->step = m_step;
     snapshot->positions = m_positions;
@@ -212,7 +234,7 @@ void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& coun
     snapshot->loss = loss;
     snapshot->stats = stats;
     snapshot->minerCounts = counts;
-    snapshot->deadGradient = m_step > 0 && (gradient.size() == 0 || gradient.cwiseAbs().maxCoeff() == 0.0);
+    snapshot->deadGradient = deadGradient;
     snapshot->status = m_status;
     snapshot->message = m_message;
     if (metricsDue || !m_snapshot) {

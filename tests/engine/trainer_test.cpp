@@ -103,6 +103,46 @@ TEST(Trainer, OwnedParametersAreInitialisedAndLearned) {
     EXPECT_NE(trainer.step(3)->owned, start);
 }
 
+TEST(Trainer, EditingPointsKeepsTheRunAndTrainsTheNewPoint) {
+    TrainerConfig config = blobsConfig("softmax", 60, 3);
+    Trainer trainer(config);
+    const auto before = trainer.step(10);
+    Points edited(61, 2);
+    edited.topRows(60) = before->positions;
+    edited.row(60) << 4.0, -4.0;
+    Labels labels = config.labels;
+    labels.push_back(2);
+    std::string error;
+    ASSERT_TRUE(trainer.editPoints(edited, labels, &error)) << error;
+    const auto after = trainer.snapshot();
+    EXPECT_EQ(after->step, 10);                 // the run goes on …
+    EXPECT_EQ(after->owned, before->owned);     // … with the learned class weights
+    EXPECT_EQ(after->positions, edited);
+    EXPECT_FALSE(after->deadGradient);
+    EXPECT_EQ(trainer.config().labels.size(), 61u);
+    const auto later = trainer.step(5);
+    EXPECT_EQ(later->step, 15);
+    EXPECT_NE(later->positions.row(60), edited.row(60));  // the new point is trained like the others
+
+    // The same edit at the same step gives the same trajectory.
+    Trainer again(config);
+    again.step(10);
+    ASSERT_TRUE(again.editPoints(edited, labels, &error));
+    expectSameSnapshot(*again.step(5), *later);
+}
+
+TEST(Trainer, BadEditsAreRefusedAndChangeNothing) {
+    TrainerConfig config = blobsConfig("triplet_margin", 30, 3);
+    Trainer trainer(config);
+    const auto before = trainer.step(2);
+    std::string error;
+    EXPECT_FALSE(trainer.editPoints(before->positions, Labels(30, 3), &error));  // class 3 of 3
+    EXPECT_NE(error.find("label 3"), std::string::npos) << error;
+    EXPECT_FALSE(trainer.editPoints(Points::Zero(30, 3), config.labels, &error));
+    EXPECT_FALSE(trainer.editPoints(before->positions.topRows(1), Labels{0}, &error));
+    EXPECT_EQ(trainer.snapshot(), before);
+}
+
 TEST(Trainer, DivergenceStopsAndKeepsTheLastFiniteState) {
     TrainerConfig config = blobsConfig("softmax", 30, 3);
     config.optimizer.kind = OptimizerKind::Sgd;

@@ -5,6 +5,8 @@
 #include "plotview2d.h"
 
 #include <QImage>
+#include <QMouseEvent>
+#include <QSignalSpy>
 #include <QTest>
 
 #include <cmath>
@@ -187,6 +189,49 @@ private slots:
         m_view->setOptions(options);
         QCOMPARE(m_view->renderImage(kSize).pixelColor(probe), ClassPalette::background(1));
         QCOMPARE(m_view->renderImage(kSize).pixelColor(350, 270), ClassPalette::background(1));
+    }
+
+    void send(QEvent::Type type, QPointF at, Qt::MouseButtons buttons, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
+        QMouseEvent event(type, at, m_view->mapToGlobal(at), type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton,
+                          buttons, modifiers);
+        QCoreApplication::sendEvent(m_view.get(), &event);
+    }
+
+    void mouseEditsAreRequested() {
+        QSignalSpy added(m_view.get(), &PlotView2D::pointAddRequested);
+        QSignalSpy moved(m_view.get(), &PlotView2D::pointMoveRequested);
+        QSignalSpy removed(m_view.get(), &PlotView2D::pointRemoveRequested);
+        // Ctrl+click on empty space asks for a point there (world (0.5, 1.0) = pixel (250, 50)).
+        send(QEvent::MouseButtonPress, QPointF(250, 50), Qt::LeftButton, Qt::ControlModifier);
+        send(QEvent::MouseButtonRelease, QPointF(250, 50), Qt::NoButton, Qt::ControlModifier);
+        QCOMPARE(added.count(), 1);
+        QCOMPARE(added.front().at(0).toPointF(), QPointF(0.5, 1.0));
+        // Dragging point 2 (pixel (300, 150)) to pixel (320, 130) asks to move it to (1.2, 0.2),
+        // and draws it there meanwhile.
+        send(QEvent::MouseButtonPress, QPointF(300, 150), Qt::LeftButton);
+        send(QEvent::MouseMove, QPointF(320, 130), Qt::LeftButton);
+        QCOMPARE(m_view->renderImage(kSize).pixelColor(320, 130), ClassPalette::color(1));
+        send(QEvent::MouseButtonRelease, QPointF(320, 130), Qt::NoButton);
+        QCOMPARE(moved.count(), 1);
+        QCOMPARE(moved.front().at(0).toInt(), 2);
+        QVERIFY((moved.front().at(1).toPointF() - QPointF(1.2, 0.2)).manhattanLength() < 1e-9);
+        QCOMPARE(m_view->anchor(), -1);  // a drag is not a click
+        // A click selects point 3 as the anchor; Delete asks to remove it.
+        send(QEvent::MouseButtonPress, QPointF(300, 200), Qt::LeftButton);
+        send(QEvent::MouseButtonRelease, QPointF(300, 200), Qt::NoButton);
+        QCOMPARE(m_view->anchor(), 3);
+        QTest::keyClick(m_view.get(), Qt::Key_Delete);
+        QCOMPARE(removed.count(), 1);
+        QCOMPARE(removed.front().at(0).toInt(), 3);
+        QCOMPARE(m_view->anchor(), -1);
+    }
+
+    void labelsArrivingBeforeTheEditedPointsDrawSafely() {
+        Labels longer = tinyScene().labels;
+        longer.push_back(1);
+        m_view->setLabels(longer);  // 6 labels, 5 positions until the next snapshot
+        const QImage image = m_view->renderImage(kSize);
+        QCOMPARE(image.pixelColor(100, 150), ClassPalette::color(0));
     }
 
     void tripletOverlayClassifiesNegatives() {

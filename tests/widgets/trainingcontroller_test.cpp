@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // TrainingController through the real worker thread: play / pause / step / reset, stale chunks.
 // Waits are QSignalSpy::wait / QTRY_* (event-driven, with generous time-outs); nothing asserts timing.
+#include "pointedit.h"
 #include "trainingcontroller.h"
 
 #include <QSignalSpy>
@@ -138,6 +139,73 @@ private slots:
         QCOMPARE(m_controller->snapshot()->status, TrainStatus::Diverged);
         m_controller->play();  // refused until a reset
         QVERIFY(!m_controller->isPlaying());
+    }
+
+    void pointEditsApplyWhilePlayingAndUndoInOrder() {
+        PointEditor editor(m_controller.get());
+        QUndoStack& stack = *editor.undoStack();
+        m_controller->play();
+        QTRY_VERIFY_WITH_TIMEOUT(m_controller->currentStep() >= 3, kTimeout);
+
+        // Add while playing: the run goes on (no restart) with 25 points, the new one of class 2.
+        QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
+        editor.addPoint(QPointF(5.0, 5.0), 2);
+        QCOMPARE(m_controller->config().labels.size(), std::size_t{25});
+        QCOMPARE(m_controller->config().labels.back(), 2);
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->snapshot()->positions.rows(), Eigen::Index{25}, kTimeout);
+        const long stepAfterAdd = m_controller->currentStep();
+        QVERIFY(stepAfterAdd >= 3);
+        QTRY_VERIFY_WITH_TIMEOUT(m_controller->currentStep() > stepAfterAdd, kTimeout);  // still training
+        m_controller->pause();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+
+        // Move point 0, then remove point 1; the snapshot follows each edit.
+        editor.movePoint(0, QPointF(-7.0, 3.0));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->snapshot()->positions(0, 0), -7.0);
+        QCOMPARE(m_controller->snapshot()->positions(0, 1), 3.0);
+        const Eigen::RowVectorXd second = m_controller->snapshot()->positions.row(1);
+        const Eigen::RowVectorXd third = m_controller->snapshot()->positions.row(2);
+        const int secondLabel = m_controller->config().labels[1];
+        editor.removePoint(1);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{24});
+        QVERIFY(m_controller->snapshot()->positions.row(1) == third);  // rows shifted up
+
+        // Undo the removal: the point is back in its row with its class and place.
+        stack.undo();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{25});
+        QVERIFY(m_controller->snapshot()->positions.row(1) == second);
+        QCOMPARE(m_controller->config().labels[1], secondLabel);
+        // Undo the move and the add; redo the add.
+        stack.undo();
+        stack.undo();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{24});
+        QVERIFY(m_controller->snapshot()->positions(0, 0) != -7.0);
+        stack.redo();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{25});
+        QCOMPARE(m_controller->snapshot()->positions(24, 0), 5.0);
+        QCOMPARE(restarted.count(), 0);
+
+        // Reset keeps the edited data: 25 points at step 0.
+        m_controller->reset();
+        QVERIFY(restarted.wait(kTimeout));
+        QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{25});
+        QCOMPARE(m_controller->currentStep(), 0);
+    }
+
+    void editsThatDoNotFitAreRefused() {
+        PointEditor editor(m_controller.get());
+        editor.addPoint(QPointF(0, 0), 7);  // there are 3 classes
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->config().labels.size(), std::size_t{24});
+        QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{24});
+        QVERIFY(!m_controller->editPoints(PointEdit::remove(24)));
+        QVERIFY(!m_controller->editPoints(PointEdit::move(0, Eigen::RowVectorXd::Zero(3))));  // wrong dimension
+        QCOMPARE(editor.undoStack()->count(), 0);  // the refused add left nothing to undo
     }
 
 private:

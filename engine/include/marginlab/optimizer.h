@@ -46,6 +46,8 @@ public:
 
     /// One update of group `group` in place. Shapes must stay the same between calls.
     void step(int group, Points& parameters, const Points& gradient);
+    /// Forgets the momentum / moments of `group` (its parameters changed shape or meaning).
+    void resetGroup(int group);
     const OptimizerConfig& config() const { return m_config; }
 
 private:

@@ -86,14 +86,25 @@ public:
     /// Advances up to `steps` steps (fewer if diverged or stop requested) and returns the snapshot.
     std::shared_ptr<const Snapshot> step(int steps, std::stop_token stop = {});
     std::shared_ptr<const Snapshot> snapshot() const { return m_snapshot; }
+    /// The configuration; after editPoints() its points and labels are the edited ones.
     const TrainerConfig& config() const { return m_config; }
+
+    /**
+     * Replaces the points in the middle of a run (the app's point editing): new positions and
+     * labels, possibly a different number of points. Keeps the step count, the loss's own
+     * parameters and their optimizer state, and the reference spread of the collapse metric;
+     * the points' optimizer state starts afresh (an added point has no history, and removing
+     * one shifts the rows). Publishes a snapshot at the same step. Returns false with a message
+     * (and changes nothing) on a wrong dimension or a label outside [0, numClasses).
+     */
+    bool editPoints(Points positions, Labels labels, std::string* error);
     const Loss& loss() const { return *m_loss; }
 
 private:
     void stepOnce();
     std::vector<int> sampleBatch(std::uint64_t stepSeed) const;
     void publish(Real loss, const LossStats& stats, const MinerCounts& counts, const Points& gradient,
-                 bool metricsDue);
+                 bool metricsDue, bool deadGradient);
 
     TrainerConfig m_config;
     std::unique_ptr<Loss> m_loss;
