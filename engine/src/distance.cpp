@@ -38,7 +38,8 @@ Matrix sameLabelEntries(const Matrix& gradMatrix, const Labels& rowLabels, const
     Matrix kept = gradMatrix;
     for (Eigen::Index i = 0; i < kept.rows(); ++i)
         for (Eigen::Index j = 0; j < kept.cols(); ++j)
-            if (rowLabels[static_cast<std::size_t>(i)] != columnLabels[static_cast<std::size_t>(j)]) kept(i, j) = 0.0;
+            if (rowLabels[static_cast<std::size_t>(i)] != columnLabels[static_cast<std::size_t>(j)])
+                kept(i, j) = 0.0;
     return kept;
 }
 

@@ -149,9 +149,9 @@ void Trainer::stepOnce() {
         counts = countTuples(*tuples, x, y);
     }
     const Points* owned = m_owned.size() ? &m_owned : nullptr;
-    const LossOutput out = m_loss->evaluate(
-        LossInput{x, y, owned, tuples ? &*tuples : nullptr, Rng::deriveSeed(stepSeed, kLossStream), m_splitForces},
-        true);
+    LossInput input{x, y, owned, tuples ? &*tuples : nullptr, Rng::deriveSeed(stepSeed, kLossStream)};
+    input.splitForces = m_splitForces;
+    const LossOutput out = m_loss->evaluate(input, true);
 
     if (!std::isfinite(out.value) || !allFinite(out.gradEmbeddings) || !allFinite(out.gradOwned)) {
         m_status = TrainStatus::Diverged;

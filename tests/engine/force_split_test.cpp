@@ -29,7 +29,8 @@ using Row = Eigen::RowVectorXd;
 
 bool sameBits(const Points& a, const Points& b) {
     if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
-    return a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0;
+    return a.size() == 0 ||
+           std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0;
 }
 
 Real largest(const Points& p) { return p.size() ? p.cwiseAbs().maxCoeff() : 0.0; }
@@ -88,8 +89,8 @@ std::vector<Case> catalogueCases() {
     for (const LossInfo& info : lossCatalog()) {
         cases.push_back({&info, {}, std::nullopt});
         if (info.distanceConfigurable)
-            for (const DistanceSpec& d : {DistanceSpec::lp(1, false), DistanceSpec::lp(2, false), DistanceSpec::lp(1, true),
-                                          DistanceSpec::cosine()})
+            for (const DistanceSpec& d : {DistanceSpec::lp(1, false), DistanceSpec::lp(2, false),
+                                          DistanceSpec::lp(1, true), DistanceSpec::cosine()})
                 cases.push_back({&info, {}, d});
         if (info.name == "triplet_margin") {
             cases.push_back({&info, numbers({{"swap", 1}}), std::nullopt});
@@ -148,7 +149,8 @@ TEST(ForceSplit, EveryCatalogueLossKeepsValueAndGradientBitIdentical) {
             for (std::uint64_t seed = 1; seed <= 3; ++seed)
                 for (int d : {2, 3}) {
                     const int n = 10 + static_cast<int>(seed) * 2;
-                    const Inputs in = randomInputs(*c.info, n, d, randomLabels(n, 3, seed * 17 + 5), seed * 31 + d);
+                    const Inputs in =
+                        randomInputs(*c.info, n, d, randomLabels(n, 3, seed * 17 + 5), seed * 31 + d);
                     std::optional<Tuples> tuples;
                     if (minerName) {
                         std::string error;
@@ -159,8 +161,8 @@ TEST(ForceSplit, EveryCatalogueLossKeepsValueAndGradientBitIdentical) {
                     const Tuples* t = tuples ? &*tuples : nullptr;
                     const LossOutput plain = evaluate(*loss, in, t, false);
                     const LossOutput split = evaluate(*loss, in, t, true);
-                    const std::string where = c.describe() + " miner " + minerName.value_or("none") + " seed " +
-                                              std::to_string(seed) + " D " + std::to_string(d);
+                    const std::string where = c.describe() + " miner " + minerName.value_or("none") +
+                                              " seed " + std::to_string(seed) + " D " + std::to_string(d);
                     EXPECT_EQ(std::memcmp(&plain.value, &split.value, sizeof(Real)), 0) << where;
                     EXPECT_TRUE(sameBits(plain.gradEmbeddings, split.gradEmbeddings)) << where;
                     EXPECT_TRUE(sameBits(plain.gradOwned, split.gradOwned)) << where;
@@ -202,7 +204,8 @@ TEST(ForceSplit, EdgeCasesGiveAZeroOrConsistentSplit) {
         const Inputs in = randomInputs(info, 8, 2, randomLabels(8, 2, 3), 6);
         LossInput input{in.x, in.y, in.owned.size() ? &in.owned : nullptr, nullptr, 1};
         input.splitForces = true;
-        EXPECT_EQ(loss->evaluate(input, false).gradFromPositives.size(), 0) << info.name << ": no gradient asked";
+        EXPECT_EQ(loss->evaluate(input, false).gradFromPositives.size(), 0)
+            << info.name << ": no gradient asked";
     }
 }
 
@@ -228,7 +231,8 @@ TEST(ForceSplit, WithTwoPointsPerClassTheAttractionIsAlongTheLineToThePartner) {
             cases.push_back({&info, {}, DistanceSpec::lp(1, false)});
             cases.push_back({&info, {}, DistanceSpec::lp(2, false)});
         } else if (info.defaultDistance.kind == DistanceKind::Lp && !info.defaultDistance.normalize) {
-            cases.push_back({&info, {}, std::nullopt});  // Hadsell, centroid bound (its mean of two is the midpoint)
+            // Hadsell; the centroid bound (with two members, its class mean is their midpoint).
+            cases.push_back({&info, {}, std::nullopt});
         }
     }
     std::set<std::string> names;
@@ -251,11 +255,13 @@ TEST(ForceSplit, WithTwoPointsPerClassTheAttractionIsAlongTheLineToThePartner) {
                 for (int i = 0; i < 8; ++i) {
                     int partner = 0;
                     for (int j = 0; j < 8; ++j)
-                        if (j != i && y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)]) partner = j;
+                        if (j != i && y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)])
+                            partner = j;
                     const Row g = positive.row(i);
                     if (g.norm() == 0.0) continue;
                     ++nonZero;
-                    EXPECT_LE(sine(g, in.x.row(i) - in.x.row(partner)), 1e-9) << c.describe() << " point " << i;
+                    EXPECT_LE(sine(g, in.x.row(i) - in.x.row(partner)), 1e-9)
+                        << c.describe() << " point " << i;
                     EXPECT_LE((g + positive.row(partner)).cwiseAbs().maxCoeff(), 1e-12 * scale)
                         << c.describe() << ": the partners' attractions must cancel";
                 }
@@ -288,8 +294,8 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
     //  ‖x‖·ψ(cos) (L-Softmax, SphereFace):            in the plane of x and w_y
     //  w_y·x + λ/2 ‖x − c_y‖² (center loss):          in the plane of w_y and x − c_y
     const std::set<std::string> dot{"softmax"};
-    const std::set<std::string> tangent{"normalized_softmax", "cosface",     "arcface",  "combined_margin",
-                                        "coco",               "proxy_anchor", "proxy_nca"};
+    const std::set<std::string> tangent{
+        "normalized_softmax", "cosface", "arcface", "combined_margin", "coco", "proxy_anchor", "proxy_nca"};
     const std::set<std::string> normPlane{"large_margin_softmax", "sphereface"};
     const std::set<std::string> center{"center"};
     for (const LossInfo& info : lossCatalog()) {
@@ -324,8 +330,10 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
                     EXPECT_LE(std::abs(g.dot(xh)), 1e-12 * g.norm()) << info.name << ": not tangent";
                 } else {
                     // The plane's normal: x × w_y, or w_y × (x − c_y) for the center loss (C = 3 classes).
-                    const Row normal = normPlane.count(info.name) ? cross(x, w) : cross(w, x - in.owned.row(3 + c));
-                    EXPECT_LE(std::abs(g.dot(normal)), 1e-9 * g.norm() * normal.norm()) << info.name << " point " << i;
+                    const Row normal =
+                        normPlane.count(info.name) ? cross(x, w) : cross(w, x - in.owned.row(3 + c));
+                    EXPECT_LE(std::abs(g.dot(normal)), 1e-9 * g.norm() * normal.norm())
+                        << info.name << " point " << i;
                 }
             }
         }
@@ -406,7 +414,8 @@ TEST(ForceSplit, TripletMarginMatchesAPlainLoopOverAllTriplets) {
             expected.negative /= active;
             const auto loss = make("triplet_margin", numbers({{"margin", margin}}), spec);
             // Both code paths: the sorted sweep (no miner) and the triplet loop (swap off, a list).
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected, "sweep " + spec.describe());
+            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
+                        "sweep " + spec.describe());
             Tuples all;
             all.kind = Tuples::Kind::Triplets;
             for (int a = 0; a < n; ++a)
@@ -450,7 +459,8 @@ TEST(ForceSplit, ContrastiveMatchesAPlainLoopOverPairs) {
             expected.positive /= activePositive;
             expected.negative /= activeNegative;
             const auto loss = make("contrastive", numbers({{"pos_margin", mp}, {"neg_margin", mn}}), spec);
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected, "all pairs " + spec.describe());
+            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
+                        "all pairs " + spec.describe());
             // The same pairs as explicit lists take the SelfDistance path.
             Tuples pairs;
             pairs.kind = Tuples::Kind::Pairs;
@@ -460,7 +470,8 @@ TEST(ForceSplit, ContrastiveMatchesAPlainLoopOverPairs) {
                     if (y[a] == y[b]) pairs.positivePairs.push_back({a, b});
                     else pairs.negativePairs.push_back({a, b});
                 }
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, &pairs, true), expected, "listed " + spec.describe());
+            expectSplit(evaluate(*loss, Inputs{x, y, {}}, &pairs, true), expected,
+                        "listed " + spec.describe());
         }
 }
 
@@ -565,7 +576,8 @@ TEST(ForceSplit, CentroidBoundAttractionReachesTheClassmatesThroughTheMean) {
 }
 
 TEST(ForceSplit, NTXentMatchesAPlainLoopOverPositivePairs) {
-    for (const DistanceSpec& spec : {DistanceSpec::cosine(), DistanceSpec::lp(2, false), DistanceSpec::lp(1, true)})
+    for (const DistanceSpec& spec :
+         {DistanceSpec::cosine(), DistanceSpec::lp(2, false), DistanceSpec::lp(1, true)})
         for (std::uint64_t seed = 1; seed <= 3; ++seed) {
             const Real tau = 0.5;
             const int n = 12;
@@ -593,11 +605,13 @@ TEST(ForceSplit, NTXentMatchesAPlainLoopOverPositivePairs) {
                     addEntryGradient(spec, x, a, p, -(1.0 - share) * toLogit / pairs, expected.positive);
                     for (int q = 0; q < n; ++q)
                         if (y[q] != y[a])
-                            addEntryGradient(spec, x, a, q, std::exp(z(a, q) - top) / denominator * toLogit / pairs,
+                            addEntryGradient(spec, x, a, q,
+                                             std::exp(z(a, q) - top) / denominator * toLogit / pairs,
                                              expected.negative);
                 }
             const auto loss = make("ntxent", numbers({{"temperature", tau}}), spec);
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected, "all pairs " + spec.describe());
+            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
+                        "all pairs " + spec.describe());
             // Every pair listed explicitly takes the mined path (SelfDistance).
             Tuples listed;
             listed.kind = Tuples::Kind::Pairs;
@@ -607,7 +621,8 @@ TEST(ForceSplit, NTXentMatchesAPlainLoopOverPositivePairs) {
                     if (y[a] == y[b]) listed.positivePairs.push_back({a, b});
                     else listed.negativePairs.push_back({a, b});
                 }
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, &listed, true), expected, "listed " + spec.describe());
+            expectSplit(evaluate(*loss, Inputs{x, y, {}}, &listed, true), expected,
+                        "listed " + spec.describe());
         }
 }
 
@@ -702,7 +717,8 @@ TEST(ForceSplit, TrainerTrajectoryIsTheSameWithAndWithoutTheSplit) {
             for (Eigen::Index i = 0; i < a->gradient.rows(); ++i)
                 if (a->gradient.row(i).cwiseAbs().maxCoeff() == 0.0) {
                     ++outside;
-                    EXPECT_EQ(a->gradientFromPositives.row(i).cwiseAbs().maxCoeff(), 0.0) << where << " row " << i;
+                    EXPECT_EQ(a->gradientFromPositives.row(i).cwiseAbs().maxCoeff(), 0.0)
+                        << where << " row " << i;
                 }
             EXPECT_GT(outside, 0) << where;
             EXPECT_GT(largest(a->gradientFromPositives), 0.0) << where;

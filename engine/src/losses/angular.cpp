@@ -195,8 +195,10 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                     gradAnchors.row(p) += (4.0 * t) * pulled - 2.0 * (1.0 + t) * weightSum * anchors.row(a);
                     if (split) {
                         const Real cosineSlope = -2.0 * (1.0 + t) * weightSum;  // ∂ℓ_ap/∂(x̂_a·x̂_p)
-                        grad.sameLabel.row(members[static_cast<std::size_t>(a)]) += cosineSlope * anchors.row(p);
-                        grad.sameLabel.row(members[static_cast<std::size_t>(p)]) += cosineSlope * anchors.row(a);
+                        const int anchor = members[static_cast<std::size_t>(a)];
+                        const int positive = members[static_cast<std::size_t>(p)];
+                        grad.sameLabel.row(anchor) += cosineSlope * anchors.row(p);
+                        grad.sameLabel.row(positive) += cosineSlope * anchors.row(a);
                     }
                 }
         }

@@ -79,7 +79,8 @@ LossOutput CentroidTripletLoss::evaluate(const LossInput& input, bool withGradie
             const int own = slots[static_cast<std::size_t>(i)];
             ownEmbedded.row(i) += ownCenters.row(own) / sizes(own);
         }
-        out.gradFromPositives = m_normalize ? normalizeRowsBackward(embedded, norms, ownEmbedded) : ownEmbedded;
+        out.gradFromPositives =
+            m_normalize ? normalizeRowsBackward(embedded, norms, ownEmbedded) : ownEmbedded;
     }
     return out;
 }

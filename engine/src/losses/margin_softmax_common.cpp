@@ -113,7 +113,8 @@ LossOutput cosineMarginSoftmax(const LossInput& input, bool withGradient, Real s
     if (withGradient) cosine.backward(gradCosine, &out.gradEmbeddings, &out.gradOwned);
     // The same-class share: through the target logit s·φ(c_{i,y_i}) alone.
     if (splitsForces(input, withGradient))
-        cosine.backwardSameLabel(gradCosine, input.labels, classRowLabels(classes), &out.gradFromPositives, nullptr);
+        cosine.backwardSameLabel(gradCosine, input.labels, classRowLabels(classes), &out.gradFromPositives,
+                                 nullptr);
     return out;
 }
 
@@ -206,7 +207,8 @@ LossOutput largeMarginSoftmax(const LossInput& input, bool withGradient, int mar
         for (Eigen::Index i = 0; i < n; ++i)
             if (xNorms(i) > 0.0) out.gradEmbeddings.row(i) += gradXNorms(i) / xNorms(i) * x.row(i);
         if (split) {
-            cosine.backwardSameLabel(gradCosine, input.labels, classRowLabels(classes), &out.gradFromPositives, nullptr);
+            cosine.backwardSameLabel(gradCosine, input.labels, classRowLabels(classes),
+                                     &out.gradFromPositives, nullptr);
             for (Eigen::Index i = 0; i < n; ++i)
                 if (xNorms(i) > 0.0) out.gradFromPositives.row(i) += targetXNorms(i) / xNorms(i) * x.row(i);
         }

@@ -59,8 +59,8 @@ LossOutput ProxyNcaLoss::evaluate(const LossInput& input, bool withGradient) con
         gradM *= logitScale / count;
         distance.backward(gradM, &out.gradEmbeddings, &out.gradOwned);
         if (input.splitForces)  // through the own-proxy distance
-            distance.backwardSameLabel(gradM, input.labels, detail::classRowLabels(classes), &out.gradFromPositives,
-                                       nullptr);
+            distance.backwardSameLabel(gradM, input.labels, detail::classRowLabels(classes),
+                                       &out.gradFromPositives, nullptr);
     }
     return out;
 }

@@ -102,7 +102,8 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real perAnchor = 1.0 / static_cast<Real>(out.stats.active);
     out.value = total * perAnchor;
     if (withGradient) out.gradEmbeddings = perAnchor * similarities.gradient();
-    if (detail::splitsForces(input, withGradient)) out.gradFromPositives = perAnchor * similarities.sameLabelGradient();
+    if (detail::splitsForces(input, withGradient))
+        out.gradFromPositives = perAnchor * similarities.sameLabelGradient();
     return out;
 }
 

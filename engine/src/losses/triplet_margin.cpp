@@ -61,7 +61,8 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
         // Unscaled: the divisor is known only after the last anchor.
         if (withGradient) distance.accumulate(a, coefficients.data(), row.data(), &gradEmbedded);
         // The positives' coefficients alone: the triplets' pull through their d_ap.
-        if (split) distance.accumulateSameLabel(a, coefficients.data(), row.data(), input.labels, &gradSameLabel);
+        if (split)
+            distance.accumulateSameLabel(a, coefficients.data(), row.data(), input.labels, &gradSameLabel);
     }
 
     LossStats stats = tripletStats();
