@@ -90,6 +90,8 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_controls, &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) { applyScene(scene, false); });
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_view, &PlotView2D::setOptions);
+    connect(m_controls, &ControlPanel::viewOptionsChanged, m_controller,
+            [this](const ViewOptions& options) { m_controller->setSplitForces(options.showForces && options.splitForces); });
     connect(m_view, &PlotView2D::pointAddRequested, this,
             [this](QPointF at) { m_editor->addPoint(at, m_controls->newPointClass()); });
     connect(m_view, &PlotView2D::pointMoveRequested, m_editor, &PointEditor::movePoint);
@@ -223,6 +225,7 @@ bool MainWindow::openScene(const QString& path) {
     applyScene(*scene, true);
     m_view->applyViewSettings(scene->view);
     m_controls->setViewOptions(m_view->options());
+    m_controller->setSplitForces(m_view->options().showForces && m_view->options().splitForces);
     if (scene->view.is_object() && scene->view.contains("steps_per_frame") && scene->view["steps_per_frame"].is_number_integer())
         m_stepsPerFrame->setValue(scene->view["steps_per_frame"].get<int>());
     setWindowTitle(tr("MarginLab — %1").arg(scene->title.empty() ? QFileInfo(path).fileName() : QString::fromStdString(scene->title)));

@@ -187,6 +187,10 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     m_showNormalized->setToolTip(tr("Draw each point faintly where the loss sees it: on the unit circle (normalizing losses)."));
     m_showForces = new QCheckBox(tr("forces −∂L/∂x"));
     m_showForces->setToolTip(tr("Arrows along the negative gradient of the last step (where the loss pushes each point)."));
+    m_splitForces = new QCheckBox(tr("split: attraction / repulsion"));
+    m_splitForces->setToolTip(tr("Two arrows per point: blue, the force through its same-class terms (positives, its own class\n"
+                                 "weight); red, the force through the other-class terms (negatives, other classes). They add up\n"
+                                 "to −∂L/∂x."));
     m_forceScale = rateBox(0.05, 20.0, 0.25, 2);
     m_forceScale->setToolTip(tr("Arrow length: at 1 the strongest force is 40 pixels long."));
     viewForm->addRow(m_showRegions);
@@ -194,6 +198,7 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     viewForm->addRow(m_showMarginInset);
     viewForm->addRow(m_showNormalized);
     viewForm->addRow(m_showForces);
+    viewForm->addRow(m_splitForces);
     viewForm->addRow(tr("Force scale"), m_forceScale);
     m_newPointClass = new QSpinBox;
     m_newPointClass->setRange(0, 0);
@@ -223,7 +228,7 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     for (QSpinBox* box : {m_classesPerBatch, m_samplesPerClass, m_seed})
         connect(box, &QSpinBox::valueChanged, this, [this] { applyEdits(false); });
 
-    for (QCheckBox* box : {m_showRegions, m_nearestNeighbourRegions, m_showMarginInset, m_showNormalized, m_showForces})
+    for (QCheckBox* box : {m_showRegions, m_nearestNeighbourRegions, m_showMarginInset, m_showNormalized, m_showForces, m_splitForces})
         connect(box, &QCheckBox::toggled, this, [this] { emit viewOptionsChanged(viewOptions()); });
     connect(m_forceScale, &QDoubleSpinBox::valueChanged, this, [this] { emit viewOptionsChanged(viewOptions()); });
 }
@@ -247,18 +252,20 @@ ViewOptions ControlPanel::viewOptions() const {
     options.showNormalized = m_showNormalized->isChecked();
     options.showForces = m_showForces->isChecked();
     options.forceScale = m_forceScale->value();
+    options.splitForces = m_splitForces->isChecked();
     return options;
 }
 
 void ControlPanel::setViewOptions(const ViewOptions& options) {
     const QSignalBlocker b1(m_showForces), b2(m_forceScale), b3(m_showRegions), b4(m_showNormalized),
-        b5(m_nearestNeighbourRegions), b6(m_showMarginInset);
+        b5(m_nearestNeighbourRegions), b6(m_showMarginInset), b7(m_splitForces);
     m_showForces->setChecked(options.showForces);
     m_forceScale->setValue(options.forceScale);
     m_showRegions->setChecked(options.showRegions);
     m_nearestNeighbourRegions->setChecked(options.nearestNeighbourRegions);
     m_showMarginInset->setChecked(options.showMarginInset);
     m_showNormalized->setChecked(options.showNormalized);
+    m_splitForces->setChecked(options.splitForces);
 }
 
 void ControlPanel::showMessage(const QString& text, bool isError) {

@@ -85,6 +85,7 @@ private:
     QCheckBox* m_nearestNeighbourRegions;
     QCheckBox* m_showNormalized;
     QCheckBox* m_showMarginInset;
+    QCheckBox* m_splitForces;
     QSpinBox* m_newPointClass;
 };
 

@@ -26,6 +26,17 @@ constexpr double kPickRadius = 8.0;
 
 double norm2(QPointF p) { return std::hypot(p.x(), p.y()); }
 
+enum class ForcePart { Total, Attraction, Repulsion };
+
+QColor forceColor(ForcePart part) {
+    switch (part) {
+    case ForcePart::Attraction: return QColor(0, 90, 200, 210);
+    case ForcePart::Repulsion: return QColor(210, 40, 20, 210);
+    case ForcePart::Total: break;
+    }
+    return QColor(30, 30, 30, 170);
+}
+
 void drawArrow(QPainter& painter, QPointF from, QPointF to, double head) {
     painter.drawLine(from, to);
     const QPointF d = to - from;
@@ -512,20 +523,34 @@ void PlotView2D::drawPoints(QPainter& painter, QSize size) {
 void PlotView2D::drawForces(QPainter& painter, QSize size) const {
     const Points& g = m_snapshot->gradient;
     if (!m_options.showForces || g.rows() != m_snapshot->positions.rows() || g.rows() == 0) return;
-    // Relative scale: the strongest force is kForceLength pixels at scale 1, so the arrows stay
+    const Points& fromPositives = m_snapshot->gradientFromPositives;
+    const bool split = m_options.splitForces && fromPositives.rows() == g.rows() && fromPositives.cols() == g.cols();
+    // Split: the force through same-class terms (attraction, from positives / the own class
+    // weight) and the rest (repulsion, from negatives / the other classes); they add up to −∂L/∂x.
+    std::vector<std::pair<Points, QColor>> layers;
+    if (split) {
+        layers.emplace_back(fromPositives, forceColor(ForcePart::Attraction));
+        layers.emplace_back(g - fromPositives, forceColor(ForcePart::Repulsion));
+    } else {
+        layers.emplace_back(g, forceColor(ForcePart::Total));
+    }
+    // Relative scale: the strongest arrow is kForceLength pixels at scale 1, so the arrows stay
     // readable whatever the loss's reduction makes the absolute size.
-    const double largest = g.rowwise().norm().maxCoeff();
+    double largest = 0.0;
+    for (const auto& layer : layers) largest = std::max(largest, layer.first.rowwise().norm().maxCoeff());
     if (!(largest > 0.0) || !std::isfinite(largest)) return;
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QPen(QColor(30, 30, 30, 170), 1.2));
     const double factor = m_options.forceScale * kForceLength / largest;
-    for (Eigen::Index i = 0; i < g.rows(); ++i) {
-        const QPointF force(-g(i, 0), g.cols() > 1 ? -g(i, 1) : 0.0);
-        const QPointF from = toScreen(raw(i), size);
-        const QPointF to = from + QPointF(force.x(), -force.y()) * factor;
-        if (norm2(to - from) < 1.5) continue;
-        drawArrow(painter, from, to, 5.0);
+    for (const auto& [gradient, color] : layers) {
+        painter.setPen(QPen(color, split ? 1.4 : 1.2));
+        for (Eigen::Index i = 0; i < gradient.rows(); ++i) {
+            const QPointF force(-gradient(i, 0), gradient.cols() > 1 ? -gradient(i, 1) : 0.0);
+            const QPointF from = toScreen(raw(i), size);
+            const QPointF to = from + QPointF(force.x(), -force.y()) * factor;
+            if (norm2(to - from) < 1.5) continue;
+            drawArrow(painter, from, to, 5.0);
+        }
     }
     painter.restore();
 }
@@ -561,6 +586,8 @@ void PlotView2D::drawText(QPainter& painter, QSize size) const {
     QStringList lines;
     if (m_lossInfo) lines << QString::fromStdString(m_lossInfo->displayName);
     lines << tr("step %1   loss %2").arg(m_snapshot->step).arg(m_snapshot->loss, 0, 'g', 5);
+    if (m_options.showForces && m_options.splitForces)
+        lines << tr("arrows: blue = attraction (from positives), red = repulsion (from negatives)");
     if (m_overlay.valid)
         lines << tr("anchor #%1, positive #%2 (%3_ap = %4, margin %5)")
                      .arg(m_overlay.anchor)
@@ -824,6 +851,7 @@ void PlotView2D::setOptions(const ViewOptions& options) {
 nlohmann::json PlotView2D::viewSettings() const {
     nlohmann::json view = {{"center", {m_center.x(), m_center.y()}}, {"pixels_per_unit", m_pixelsPerUnit},
                            {"show_forces", m_options.showForces}, {"force_scale", m_options.forceScale},
+                           {"split_forces", m_options.splitForces},
                            {"show_regions", m_options.showRegions}, {"show_normalized", m_options.showNormalized},
                            {"nearest_neighbour_regions", m_options.nearestNeighbourRegions},
                            {"show_margin_inset", m_options.showMarginInset}};
@@ -845,6 +873,7 @@ void PlotView2D::applyViewSettings(const nlohmann::json& view) {
     };
     m_options.showForces = flag("show_forces", m_options.showForces);
     m_options.forceScale = std::max(0.0, number("force_scale", m_options.forceScale));
+    m_options.splitForces = flag("split_forces", m_options.splitForces);
     m_options.showRegions = flag("show_regions", m_options.showRegions);
     m_options.showNormalized = flag("show_normalized", m_options.showNormalized);
     m_options.nearestNeighbourRegions = flag("nearest_neighbour_regions", m_options.nearestNeighbourRegions);

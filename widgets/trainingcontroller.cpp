@@ -122,6 +122,10 @@ void TrainingController::setStepsPerFrame(int steps) { m_stepsPerFrame = std::ma
 
 void TrainingController::setSlowMotion(bool on) { m_slowMotion = on; }
 
+void TrainingController::setSplitForces(bool on) {
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, on] { worker->setSplitForces(on); });
+}
+
 void TrainingController::requestChunk(int steps) {
     m_inFlight = true;
     m_sinceRequest.start();

@@ -56,6 +56,9 @@ public slots:
     void reset();
     void setStepsPerFrame(int steps);
     void setSlowMotion(bool on);
+    /// Steps also report each force's part from positives (Snapshot::gradientFromPositives);
+    /// applies from the next step, never changes the trajectory.
+    void setSplitForces(bool on);
 
 signals:
     void snapshotChanged(std::shared_ptr<const marginlab::Snapshot> snapshot);

@@ -15,6 +15,7 @@ void TrainingWorker::reset(quint64 generation, const TrainerConfig& config) {
     // Exceptions must not cross the thread boundary: report them as a diverged snapshot instead.
     try {
         m_trainer = std::make_unique<Trainer>(config);
+        m_trainer->setSplitForces(m_splitForces);
         emit chunkDone(generation, m_trainer->snapshot());
     } catch (const std::exception& e) {
         m_trainer.reset();
@@ -35,6 +36,11 @@ void TrainingWorker::edit(quint64 generation, const PointEdit& edit) {
     std::string error;
     if (applyPointEdit(edit, positions, labels)) m_trainer->editPoints(std::move(positions), std::move(labels), &error);
     emit chunkDone(generation, m_trainer->snapshot());
+}
+
+void TrainingWorker::setSplitForces(bool on) {
+    m_splitForces = on;
+    if (m_trainer) m_trainer->setSplitForces(on);
 }
 
 void TrainingWorker::runChunk(quint64 generation, int steps) {

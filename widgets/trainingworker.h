@@ -31,12 +31,15 @@ public slots:
     void runChunk(quint64 generation, int steps);
     /// Applies a point edit to the trainer's current state and answers with the snapshot.
     void edit(quint64 generation, const marginlab::PointEdit& edit);
+    /// Whether steps also report the force from positives (kept for the next trainers too).
+    void setSplitForces(bool on);
 
 signals:
     void chunkDone(quint64 generation, std::shared_ptr<const marginlab::Snapshot> snapshot);
 
 private:
     std::unique_ptr<Trainer> m_trainer;
+    bool m_splitForces = false;
     std::stop_source m_stop;
 };
 

@@ -12,6 +12,7 @@ struct ViewOptions {
     bool showNormalized = true;            ///< faint copies of the points on the unit circle
     bool showForces = true;                ///< −∂L/∂x arrows
     double forceScale = 1.0;               ///< arrow length factor (1: the longest is 40 px)
+    bool splitForces = false;              ///< two arrows: from positives (attraction) and negatives
     bool showMarginInset = true;           ///< softmax family: target logit against θ
 
     bool operator==(const ViewOptions&) const = default;

@@ -33,6 +33,16 @@ Real lpWeight(Real gradEntry, Real distance, int power) {
     return distance > 0.0 ? gradEntry / distance : 0.0;
 }
 
+// G with every entry (i, j) whose labels differ set to 0.
+Matrix sameLabelEntries(const Matrix& gradMatrix, const Labels& rowLabels, const Labels& columnLabels) {
+    Matrix kept = gradMatrix;
+    for (Eigen::Index i = 0; i < kept.rows(); ++i)
+        for (Eigen::Index j = 0; j < kept.cols(); ++j)
+            if (rowLabels[static_cast<std::size_t>(i)] != columnLabels[static_cast<std::size_t>(j)])
+                kept(i, j) = 0.0;
+    return kept;
+}
+
 }  // namespace
 
 std::string DistanceSpec::describe() const {
@@ -112,6 +122,11 @@ Points SelfDistance::backward(const Matrix& gradMatrix) const {
     return unembed(m_spec, m_embedded, m_norms, gradEmbedded);
 }
 
+Points SelfDistance::backwardSameLabel(const Matrix& gradMatrix, const Labels& labels) const {
+    // The backward pass is linear in G, so masking G splits ∂L/∂X exactly.
+    return backward(sameLabelEntries(gradMatrix, labels, labels));
+}
+
 CrossDistance::CrossDistance(const DistanceSpec& spec, const Points& queries, const Points& references)
     : m_spec(spec),
       m_queries(embed(spec, queries, &m_queryNorms)),
@@ -145,6 +160,12 @@ void CrossDistance::backward(const Matrix& gradMatrix, Points* gradQueries, Poin
     }
     if (gradQueries) *gradQueries = unembed(m_spec, m_queries, m_queryNorms, gq);
     if (gradReferences) *gradReferences = unembed(m_spec, m_references, m_referenceNorms, gr);
+}
+
+void CrossDistance::backwardSameLabel(const Matrix& gradMatrix, const Labels& queryLabels,
+                                      const Labels& referenceLabels, Points* gradQueries,
+                                      Points* gradReferences) const {
+    backward(sameLabelEntries(gradMatrix, queryLabels, referenceLabels), gradQueries, gradReferences);
 }
 
 }  // namespace marginlab

@@ -96,7 +96,7 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
 
     const LossOutput start = m_loss->evaluate(
         LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
-    publish(start.value, start.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), true, false);
+    publish(start.value, start.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), {}, true, false);
 }
 
 bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
@@ -116,7 +116,7 @@ bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
     m_optimizer->resetGroup(0);
     const LossOutput now = m_loss->evaluate(
         LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
-    publish(now.value, now.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), true, false);
+    publish(now.value, now.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), {}, true, false);
     return true;
 }
 
@@ -170,8 +170,9 @@ void Trainer::stepOnce() {
         counts = countTuples(*tuples, x, y);
     }
     const Points* owned = m_owned.size() ? &m_owned : nullptr;
-    const LossOutput out = m_loss->evaluate(
-        LossInput{x, y, owned, tuples ? &*tuples : nullptr, Rng::deriveSeed(stepSeed, kLossStream)}, true);
+    LossInput input{x, y, owned, tuples ? &*tuples : nullptr, Rng::deriveSeed(stepSeed, kLossStream)};
+    input.splitForces = m_splitForces;
+    const LossOutput out = m_loss->evaluate(input, true);
 
     if (!std::isfinite(out.value) || !allFinite(out.gradEmbeddings) || !allFinite(out.gradOwned)) {
         m_status = TrainStatus::Diverged;
@@ -183,6 +184,14 @@ void Trainer::stepOnce() {
     Points gradient = Points::Zero(m_positions.rows(), m_positions.cols());
     for (std::size_t b = 0; b < batch.size(); ++b)
         gradient.row(batch[b]) += out.gradEmbeddings.row(static_cast<Eigen::Index>(b));
+
+    // Only reported, never used for the update: the split cannot change the trajectory.
+    Points gradientFromPositives;
+    if (m_splitForces) {
+        gradientFromPositives = Points::Zero(m_positions.rows(), m_positions.cols());
+        for (std::size_t b = 0; b < batch.size(); ++b)
+            gradientFromPositives.row(batch[b]) += out.gradFromPositives.row(static_cast<Eigen::Index>(b));
+    }
 
     Points nextPositions = m_positions;
     Points nextOwned = m_owned;
@@ -202,7 +211,7 @@ void Trainer::stepOnce() {
     ++m_step;
     const bool metricsDue = m_step % m_config.metricsEvery == 0;
     const bool deadGradient = gradient.size() == 0 || gradient.cwiseAbs().maxCoeff() == 0.0;
-    publish(out.value, out.stats, counts, gradient, metricsDue, deadGradient);
+    publish(out.value, out.stats, counts, gradient, std::move(gradientFromPositives), metricsDue, deadGradient);
 }
 
 std::shared_ptr<const Snapshot> Trainer::step(int steps, std::stop_token stop) {
@@ -225,12 +234,13 @@ std::shared_ptr<const Snapshot> Trainer::step(int steps, std::stop_token stop) {
 }
 
 void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& counts, const Points& gradient,
-                      bool metricsDue, bool deadGradient) {
+                      Points gradientFromPositives, bool metricsDue, bool deadGradient) {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->step = m_step;
     snapshot->positions = m_positions;
     snapshot->owned = m_owned;
     snapshot->gradient = gradient;
+    snapshot->gradientFromPositives = std::move(gradientFromPositives);
     snapshot->loss = loss;
     snapshot->stats = stats;
     snapshot->minerCounts = counts;

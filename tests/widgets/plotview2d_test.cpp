@@ -226,6 +226,33 @@ private slots:
         QCOMPARE(m_view->anchor(), -1);
     }
 
+    void splitForcesDrawAttractionAndRepulsionApart() {
+        auto snapshot = std::make_shared<Snapshot>(*m_view->snapshot());
+        snapshot->gradient = Points::Zero(5, 2);
+        snapshot->gradient.row(0) << 0.5, -1.0;  // force (−0.5, 1): up and to the left
+        snapshot->gradientFromPositives = Points::Zero(5, 2);
+        snapshot->gradientFromPositives.row(0) << 0.0, -1.0;  // attraction straight up, repulsion left
+        m_view->setSnapshot(snapshot);
+        ViewOptions options = m_view->options();
+        options.showRegions = false;
+        options.splitForces = true;
+        m_view->setOptions(options);
+        const QImage split = m_view->renderImage(kSize);
+        // Point 0 is at pixel (100, 150); the longest arrow (the attraction, |1|) is 40 px.
+        auto blueish = [](QColor c) { return c.blue() > c.red() + 60; };
+        auto reddish = [](QColor c) { return c.red() > c.blue() + 60; };
+        QVERIFY(blueish(split.pixelColor(100, 138)));
+        QVERIFY(reddish(split.pixelColor(88, 150)));
+        // Unsplit: one dark arrow along the total force, nothing straight up or straight left.
+        options.splitForces = false;
+        m_view->setOptions(options);
+        const QImage total = m_view->renderImage(kSize);
+        QVERIFY(!blueish(total.pixelColor(100, 138)));
+        QVERIFY(!reddish(total.pixelColor(88, 150)));
+        const QColor along = total.pixelColor(91, 132);  // (100, 150) + t·(−0.5, −1)·… on the total arrow
+        QVERIFY2(along.red() < 200 && std::abs(along.red() - along.blue()) < 30, qPrintable(along.name()));
+    }
+
     void labelsArrivingBeforeTheEditedPointsDrawSafely() {
         Labels longer = tinyScene().labels;
         longer.push_back(1);

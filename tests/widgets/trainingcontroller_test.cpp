@@ -197,6 +197,19 @@ private slots:
         QCOMPARE(m_controller->currentStep(), 0);
     }
 
+    void splitForcesReachTheSnapshotsOnRequest() {
+        m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 1, kTimeout);
+        QCOMPARE(m_controller->snapshot()->gradientFromPositives.size(), Eigen::Index{0});
+        m_controller->setSplitForces(true);
+        m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 2, kTimeout);
+        const auto snapshot = m_controller->snapshot();
+        QCOMPARE(snapshot->gradientFromPositives.rows(), snapshot->gradient.rows());
+        QVERIFY(snapshot->gradientFromPositives.cwiseAbs().maxCoeff() > 0.0);
+        QVERIFY(snapshot->gradientFromPositives != snapshot->gradient);  // the negatives push too
+    }
+
     void editsThatDoNotFitAreRefused() {
         PointEditor editor(m_controller.get());
         editor.addPoint(QPointF(0, 0), 7);  // there are 3 classes

@@ -61,6 +61,9 @@ public:
     const Points& embedded() const { return m_embedded; }  ///< e_i (normalized rows if normalizing)
     const DistanceSpec& spec() const { return m_spec; }
     Points backward(const Matrix& gradMatrix) const;
+    /// backward() of G restricted to the entries with labels[i] == labels[j]: the part of ∂L/∂X
+    /// that flows through same-label pairs (LossOutput::gradFromPositives).
+    Points backwardSameLabel(const Matrix& gradMatrix, const Labels& labels) const;
 
 private:
     DistanceSpec m_spec;
@@ -81,6 +84,10 @@ public:
     const Points& embeddedQueries() const { return m_queries; }
     const Points& embeddedReferences() const { return m_references; }
     void backward(const Matrix& gradMatrix, Points* gradQueries, Points* gradReferences) const;
+    /// backward() of G restricted to the entries with queryLabels[i] == referenceLabels[c], e.g.
+    /// each point's own class row (LossOutput::gradFromPositives). Either output may be null.
+    void backwardSameLabel(const Matrix& gradMatrix, const Labels& queryLabels, const Labels& referenceLabels,
+                           Points* gradQueries, Points* gradReferences) const;
 
 private:
     DistanceSpec m_spec;

@@ -44,12 +44,23 @@ struct LossInput {
     const Points* owned = nullptr;        ///< (ownedBlocks·C)×D, nullptr if the loss owns none
     const Tuples* tuples = nullptr;       ///< mined tuples; nullptr = every valid tuple
     std::uint64_t sampleSeed = 0;         ///< for losses that sample (NCE): same seed, same samples
+    /// Also return LossOutput::gradFromPositives (with a gradient only). Costs one more backward
+    /// pass; the value and every other output are bit-identical either way.
+    bool splitForces = false;
 };
 
 struct LossOutput {
     Real value = 0.0;
     Points gradEmbeddings;  ///< N×D, set when a gradient was asked for
     Points gradOwned;       ///< same shape as LossInput::owned (empty if none)
+    /**
+     * N×D, set when a gradient and LossInput::splitForces were asked for: the part of
+     * gradEmbeddings that flows, by the chain rule, through the same-class terms (pairs of two
+     * same-label points; for per-class rows, the row of the point's own class). The rest,
+     * gradEmbeddings − gradFromPositives, flows through the other-class terms. Each loss header
+     * says what its same-class terms are.
+     */
+    Points gradFromPositives;
     LossStats stats;
 };
 

@@ -68,6 +68,10 @@ struct Snapshot {
     Points positions;        ///< N×D
     Points owned;            ///< the loss's own parameters (empty if none)
     Points gradient;         ///< ∂L/∂x of the last step for every point (zero rows outside the batch)
+    /// The part of `gradient` through same-class terms (LossOutput::gradFromPositives), laid out
+    /// like `gradient`; gradient − gradientFromPositives is the part through other-class terms.
+    /// Empty unless the step was taken with Trainer::setSplitForces(true).
+    Points gradientFromPositives;
     Real loss = 0.0;
     LossStats stats;
     MinerCounts minerCounts;
@@ -99,12 +103,17 @@ public:
      */
     bool editPoints(Points positions, Labels labels, std::string* error);
     const Loss& loss() const { return *m_loss; }
+    /// Whether the following steps also split each force into its same-class part
+    /// (Snapshot::gradientFromPositives). Costs one more backward pass per step and never
+    /// changes the trajectory; may be switched between step() calls.
+    void setSplitForces(bool on) { m_splitForces = on; }
+    bool splitForces() const { return m_splitForces; }
 
 private:
     void stepOnce();
     std::vector<int> sampleBatch(std::uint64_t stepSeed) const;
     void publish(Real loss, const LossStats& stats, const MinerCounts& counts, const Points& gradient,
-                 bool metricsDue, bool deadGradient);
+                 Points gradientFromPositives, bool metricsDue, bool deadGradient);
 
     TrainerConfig m_config;
     std::unique_ptr<Loss> m_loss;
@@ -113,6 +122,7 @@ private:
     Points m_positions;
     Points m_owned;
     long m_step = 0;
+    bool m_splitForces = false;
     TrainStatus m_status = TrainStatus::Running;
     std::string m_message;
     Real m_initialSpread = 0.0;

@@ -29,6 +29,7 @@ Eigen::Index blockWidth(Eigen::Index m) { return std::max<Eigen::Index>(16, kBlo
 struct Gradients {
     Points normalized;  // ∂L/∂x̂ (anchor/positive roles)
     Points raw;         // ∂L/∂x  (negative role, the raw-x_n quirk)
+    Points sameLabel;   // ∂L/∂x̂ through the cosines x̂_a·x̂_p only (the force split; empty if off)
 };
 
 }  // namespace
@@ -62,7 +63,8 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     const Real largestNorm = norms.maxCoeff();
     const bool factorized = m_allowFactorized && 16.0 * t * largestNorm <= kFactorizedExponentRange;
 
-    Gradients grad{Points::Zero(n, d), Points::Zero(n, d)};
+    const bool split = detail::splitsForces(input, withGradient);
+    Gradients grad{Points::Zero(n, d), Points::Zero(n, d), split ? Points::Zero(n, d) : Points()};
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
@@ -153,6 +155,11 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                 // Both roles of each pair give the factor 2: ∂x̂_i = 2 Σ_p g_ip x̂_p + 8t Σ_n Q_in x_n,
                 // ∂x_n = 8t Σ_i Q_in x̂_i, with Q = E' ∘ (C E').
                 gradAnchors.noalias() += 2.0 * gradCosines * anchors;
+                if (split) {
+                    const Points cosinePart = 2.0 * gradCosines * anchors;  // the x̂_a·x̂_p terms alone
+                    for (Eigen::Index i = 0; i < m; ++i)
+                        grad.sameLabel.row(members[static_cast<std::size_t>(i)]) += cosinePart.row(i);
+                }
                 for (Eigen::Index start = 0; start < k; start += block) {
                     const Eigen::Index width = std::min(block, k - start);
                     const MatrixMap work = scaledBlock(start, width);
@@ -186,6 +193,13 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                     }
                     gradAnchors.row(a) += (4.0 * t) * pulled - 2.0 * (1.0 + t) * weightSum * anchors.row(p);
                     gradAnchors.row(p) += (4.0 * t) * pulled - 2.0 * (1.0 + t) * weightSum * anchors.row(a);
+                    if (split) {
+                        const Real cosineSlope = -2.0 * (1.0 + t) * weightSum;  // ∂ℓ_ap/∂(x̂_a·x̂_p)
+                        const int anchor = members[static_cast<std::size_t>(a)];
+                        const int positive = members[static_cast<std::size_t>(p)];
+                        grad.sameLabel.row(anchor) += cosineSlope * anchors.row(p);
+                        grad.sameLabel.row(positive) += cosineSlope * anchors.row(a);
+                    }
                 }
         }
         if (withGradient) {
@@ -195,6 +209,7 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     }
     out.value = total * perPair;
     if (withGradient) out.gradEmbeddings = normalizeRowsBackward(xh, norms, grad.normalized) + grad.raw;
+    if (split) out.gradFromPositives = normalizeRowsBackward(xh, norms, grad.sameLabel);
     return out;
 }
 

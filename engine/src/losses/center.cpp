@@ -48,6 +48,14 @@ LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const
     // ∂/∂c_c = −(λ/N) Σ_{i: y_i = c} (x_i − c_c).
     out.gradEmbeddings.noalias() = gradLogits * weights;
     out.gradEmbeddings += (m_lambda * inverseN) * offsets;
+    if (input.splitForces) {
+        // Own class: the logit w_{y_i}·x_i and the whole center term (it only involves c_{y_i}).
+        out.gradFromPositives = (m_lambda * inverseN) * offsets;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const int target = input.labels[static_cast<std::size_t>(i)];
+            out.gradFromPositives.row(i) += gradLogits(i, target) * weights.row(target);
+        }
+    }
     out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     out.gradOwned.topRows(classes).noalias() = gradLogits.transpose() * x;
     for (Eigen::Index i = 0; i < n; ++i)

@@ -71,6 +71,17 @@ LossOutput CentroidTripletLoss::evaluate(const LossInput& input, bool withGradie
         gradEmbedded.row(i) += gradCenters.row(own) / sizes(own);
     }
     out.gradEmbeddings = m_normalize ? normalizeRowsBackward(embedded, norms, gradEmbedded) : gradEmbedded;
+    if (input.splitForces) {
+        // Through ‖e_i − c_{y_i}‖ alone: to e_i, and through the mean c_{y_i} to its classmates.
+        Points ownEmbedded, ownCenters;
+        distance.backwardSameLabel(grad, slots, detail::classRowLabels(classes), &ownEmbedded, &ownCenters);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const int own = slots[static_cast<std::size_t>(i)];
+            ownEmbedded.row(i) += ownCenters.row(own) / sizes(own);
+        }
+        out.gradFromPositives =
+            m_normalize ? normalizeRowsBackward(embedded, norms, ownEmbedded) : ownEmbedded;
+    }
     return out;
 }
 

@@ -89,6 +89,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     if (withGradient) {
         gradMatrix /= activeCount;  // the AvgNonZero count is a constant in the backward pass
         out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -38,6 +38,9 @@ LossOutput CocoLoss::evaluate(const LossInput& input, bool withGradient) const {
     if (withGradient) {
         gradS *= m_scale * inverseN;  // ∂ℓ/∂s = α, and the mean's 1/N
         cosine.backward(gradS, &out.gradEmbeddings, &out.gradOwned);
+        if (input.splitForces)  // through the own-centroid cosine s_{i,y_i}
+            cosine.backwardSameLabel(gradS, input.labels, detail::classRowLabels(classes),
+                                     &out.gradFromPositives, nullptr);
     }
     return out;
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 namespace marginlab::detail {
 
@@ -11,8 +12,15 @@ LossOutput zeroOutput(const LossInput& input, bool withGradient) {
     if (withGradient) {
         out.gradEmbeddings = Points::Zero(input.embeddings.rows(), input.embeddings.cols());
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+        if (input.splitForces) out.gradFromPositives = out.gradEmbeddings;
     }
     return out;
+}
+
+Labels classRowLabels(Eigen::Index classes) {
+    Labels rows(static_cast<std::size_t>(classes));
+    std::iota(rows.begin(), rows.end(), 0);
+    return rows;
 }
 
 Real logSumExp(std::span<const Real> z, bool addOne, std::span<Real> weights) {

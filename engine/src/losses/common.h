@@ -9,8 +9,16 @@
 
 namespace marginlab::detail {
 
-/// A zero loss with zero gradients of the right shapes (PML's "no valid tuples" result).
+/// A zero loss with zero gradients of the right shapes (PML's "no valid tuples" result),
+/// gradFromPositives included when the input asks for the split.
 LossOutput zeroOutput(const LossInput& input, bool withGradient);
+
+/// Whether evaluate() must fill LossOutput::gradFromPositives.
+inline bool splitsForces(const LossInput& input, bool withGradient) { return withGradient && input.splitForces; }
+
+/// 0, 1, …, C−1: the label of each row of a per-class matrix (W, proxies, centers), so that
+/// CrossDistance::backwardSameLabel keeps the entry of every point's own class.
+Labels classRowLabels(Eigen::Index classes);
 
 inline Real relu(Real v) { return v > 0.0 ? v : 0.0; }
 

@@ -129,6 +129,11 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
         const Points combined = positiveScale * positiveGrad + negativeScale * negativeGrad;
         // The list path already went through SelfDistance::backward (normalization included).
         out.gradEmbeddings = rows ? rows->finish(combined) : combined;
+        if (input.splitForces) {
+            // The positive sub-loss is exactly the same-label pairs: its gradient is the split.
+            const Points attraction = positiveScale * positiveGrad;
+            out.gradFromPositives = rows ? rows->finish(attraction) : attraction;
+        }
     }
     return out;
 }

@@ -23,11 +23,13 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
     const detail::DistanceRows distance(m_distance, input.embeddings);
     const Real pairs = Real(n) * Real(n - 1) / 2.0;
     std::vector<Real> row(static_cast<std::size_t>(n)), slopes;
-    Points gradEmbedded;
+    const bool split = detail::splitsForces(input, withGradient);
+    Points gradEmbedded, gradSameLabel;
     if (withGradient) {
         slopes.assign(static_cast<std::size_t>(n), 0.0);
         gradEmbedded = Points::Zero(n, input.embeddings.cols());
     }
+    if (split) gradSameLabel = Points::Zero(n, input.embeddings.cols());
     Real sum = 0.0;
     for (Eigen::Index a = 0; a < n; ++a) {
         distance.row(a, row.data(), a + 1);
@@ -49,11 +51,13 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
             if (withGradient) slopes[j] = slope;
         }
         if (withGradient) distance.accumulate(a, slopes.data(), row.data(), &gradEmbedded, a + 1);
+        if (split) distance.accumulateSameLabel(a, slopes.data(), row.data(), y, &gradSameLabel, a + 1);
     }
     LossOutput out;
     out.stats = stats;
     out.value = sum / pairs;
     if (withGradient) out.gradEmbeddings = distance.finish(gradEmbedded / pairs);
+    if (split) out.gradFromPositives = distance.finish(gradSameLabel / pairs);
     return out;
 }
 

@@ -50,11 +50,11 @@ void RowSimilarities::row(Eigen::Index a, Vector& out) const {
     out = -out;
 }
 
-void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
+void RowSimilarities::addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded) {
     if (m_spec.isSimilarity()) {
         // s_aj = e_a·e_j: ∂/∂e_a = Σ_j g_j e_j, ∂/∂e_j = g_j e_a.
-        m_gradEmbedded.row(a).noalias() += gradRow.transpose() * m_embedded;
-        m_gradEmbedded.noalias() += gradRow * m_embedded.row(a);
+        gradEmbedded.row(a).noalias() += gradRow.transpose() * m_embedded;
+        gradEmbedded.noalias() += gradRow * m_embedded.row(a);
         return;
     }
     // s_aj = −d_aj^power; ∂s_aj/∂e_a = w_j (e_a − e_j) with w_j = −2 (power 2) or −1/d_aj (power 1).
@@ -68,15 +68,38 @@ void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
             if (m_distances(j) > 0.0) weights(j) = -gradRow(j) / m_distances(j);
     }
     const Real total = weights.sum();
-    m_gradEmbedded.row(a) += total * m_embedded.row(a);
-    m_gradEmbedded.row(a).noalias() -= weights.transpose() * m_embedded;
-    m_gradEmbedded.noalias() -= weights * m_embedded.row(a);
-    m_gradEmbedded.array() += (m_embedded.array().colwise() * weights.array());
+    gradEmbedded.row(a) += total * m_embedded.row(a);
+    gradEmbedded.row(a).noalias() -= weights.transpose() * m_embedded;
+    gradEmbedded.noalias() -= weights * m_embedded.row(a);
+    gradEmbedded.array() += (m_embedded.array().colwise() * weights.array());
 }
 
-Points RowSimilarities::gradient() const {
-    if (m_spec.normalizes()) return normalizeRowsBackward(m_embedded, m_norms, m_gradEmbedded);
-    return m_gradEmbedded;
+void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
+    addRow(a, gradRow, m_gradEmbedded);
+    if (!m_sameLabels) return;
+    const Labels& labels = *m_sameLabels;
+    const int label = labels[static_cast<std::size_t>(a)];
+    m_sameLabelRow = gradRow;
+    for (Eigen::Index j = 0; j < m_sameLabelRow.size(); ++j)
+        if (labels[static_cast<std::size_t>(j)] != label) m_sameLabelRow(j) = 0.0;
+    addRow(a, m_sameLabelRow, m_gradSameLabel);
+}
+
+void RowSimilarities::trackSameLabel(const Labels& labels) {
+    m_sameLabels = &labels;
+    m_gradSameLabel = Points::Zero(m_embedded.rows(), m_embedded.cols());
+}
+
+Points RowSimilarities::throughNormalization(const Points& gradEmbedded) const {
+    if (m_spec.normalizes()) return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
+    return gradEmbedded;
+}
+
+Points RowSimilarities::gradient() const { return throughNormalization(m_gradEmbedded); }
+
+Points RowSimilarities::sameLabelGradient() const {
+    if (!m_sameLabels) return Points::Zero(m_embedded.rows(), m_embedded.cols());
+    return throughNormalization(m_gradSameLabel);
 }
 
 std::vector<std::vector<int>> groupByLabel(const Labels& labels) {
@@ -177,6 +200,7 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     // the positives are). Adding −∞ on the anchor's own class turns the row into exactly N(a),
     // so max / exp / sum run vectorized without branches.
     RowSimilarities similarities(distance, input.embeddings);
+    if (splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
     const Real inverseTemperature = 1.0 / temperature;
     const Real perPair = 1.0 / static_cast<Real>(positivePairs);
     Vector logits, negativeExp, gradRow, classMask;
@@ -220,6 +244,7 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     }
     out.value = total * perPair;
     if (withGradient) out.gradEmbeddings = similarities.gradient();
+    if (splitsForces(input, withGradient)) out.gradFromPositives = similarities.sameLabelGradient();
     return out;
 }
 

@@ -56,11 +56,24 @@ public:
     /// ∂L/∂x (N×D): everything added so far, taken back through the normalization.
     Points gradient() const;
 
+    /// From now on addRowGradient also adds the same-label entries of each row (j with
+    /// labels[j] == labels[a]) to a second gradient, read with sameLabelGradient(). For
+    /// LossOutput::gradFromPositives; costs one more row backward per row. `labels` must outlive this.
+    void trackSameLabel(const Labels& labels);
+    /// ∂L/∂x through the same-label entries only (N×D); zero unless trackSameLabel was called.
+    Points sameLabelGradient() const;
+
 private:
+    void addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded);
+    Points throughNormalization(const Points& gradEmbedded) const;
+
     DistanceSpec m_spec;
     Vector m_norms;  // before m_embedded: filled together
     Points m_embedded;
     Points m_gradEmbedded;
+    const Labels* m_sameLabels = nullptr;  // set by trackSameLabel
+    Points m_gradSameLabel;
+    Vector m_sameLabelRow;       // scratch: the masked row
     mutable Vector m_distances;  // scratch for the Lp backward
 };
 

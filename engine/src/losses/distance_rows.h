@@ -5,6 +5,8 @@
 #include "marginlab/distance.h"
 #include "marginlab/types.h"
 
+#include <vector>
+
 namespace marginlab::detail {
 
 /**
@@ -27,6 +29,10 @@ public:
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded, Eigen::Index first = 0) const;
+    /// accumulate() with g[j] taken as 0 wherever labels[j] ≠ labels[a]: only the same-label
+    /// pairs of row a (for LossOutput::gradFromPositives).
+    void accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,
+                             Points* gradEmbedded, Eigen::Index first = 0) const;
     /// ∂L/∂x from the accumulated ∂L/∂e (through the normalization when the spec normalizes).
     Points finish(const Points& gradEmbedded) const;
 
@@ -34,6 +40,7 @@ private:
     DistanceSpec m_spec;
     Vector m_norms;  // filled together with m_embedded
     Points m_embedded;
+    mutable std::vector<Real> m_sameLabel;  // scratch: the masked row of accumulateSameLabel
 };
 
 }  // namespace marginlab::detail

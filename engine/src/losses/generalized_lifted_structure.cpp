@@ -75,6 +75,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     out.value = total / anchorCount;
     if (withGradient) {
         out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

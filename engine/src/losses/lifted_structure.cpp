@@ -75,6 +75,7 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             gradMatrix.row(i) += scale * shifted.row(i);
         }
         out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -111,6 +111,10 @@ LossOutput cosineMarginSoftmax(const LossInput& input, bool withGradient, Real s
     }
     out.value = total / static_cast<Real>(n);
     if (withGradient) cosine.backward(gradCosine, &out.gradEmbeddings, &out.gradOwned);
+    // The same-class share: through the target logit s·φ(c_{i,y_i}) alone.
+    if (splitsForces(input, withGradient))
+        cosine.backwardSameLabel(gradCosine, input.labels, classRowLabels(classes), &out.gradFromPositives,
+                                 nullptr);
     return out;
 }
 
@@ -159,6 +163,10 @@ LossOutput largeMarginSoftmax(const LossInput& input, bool withGradient, int mar
         gradXNorms = Vector::Zero(n);
         gradWNorms = Vector::Zero(classes);
     }
+    // The force split: the target logit also reaches x_i through ‖x_i‖; its share of gradXNorms.
+    const bool split = splitsForces(input, withGradient);
+    Vector targetXNorms;
+    if (split) targetXNorms = Vector::Zero(n);
     std::vector<Real> logits(static_cast<std::size_t>(classes)), factors(logits.size());
     std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
 
@@ -187,6 +195,7 @@ LossOutput largeMarginSoftmax(const LossInput& input, bool withGradient, int mar
                 const Real h = k == y ? psi.value : c(i, k);
                 gradCosine(i, k) = g * factors[kk] * (k == y ? psi.derivative : 1.0);
                 gradXNorms(i) += g * scale * wNorms(k) * h;
+                if (split && k == y) targetXNorms(i) = g * scale * wNorms(k) * h;
                 if (useWeightNorms) gradWNorms(k) += g * scale * xNorms(i) * h;
             }
         }
@@ -197,6 +206,12 @@ LossOutput largeMarginSoftmax(const LossInput& input, bool withGradient, int mar
         // d‖v‖/dv = v/‖v‖; at v = 0 torch gives NaN (0/0), we take the subgradient 0.
         for (Eigen::Index i = 0; i < n; ++i)
             if (xNorms(i) > 0.0) out.gradEmbeddings.row(i) += gradXNorms(i) / xNorms(i) * x.row(i);
+        if (split) {
+            cosine.backwardSameLabel(gradCosine, input.labels, classRowLabels(classes),
+                                     &out.gradFromPositives, nullptr);
+            for (Eigen::Index i = 0; i < n; ++i)
+                if (xNorms(i) > 0.0) out.gradFromPositives.row(i) += targetXNorms(i) / xNorms(i) * x.row(i);
+        }
         if (useWeightNorms)
             for (Eigen::Index k = 0; k < classes; ++k)
                 if (wNorms(k) > 0.0) out.gradOwned.row(k) += gradWNorms(k) / wNorms(k) * w.row(k);

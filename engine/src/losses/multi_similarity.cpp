@@ -98,6 +98,7 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
     out.value = total / anchorCount;
     if (withGradient) {
         out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

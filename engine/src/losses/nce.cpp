@@ -124,6 +124,7 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
     out.stats.active = counts.positives;  // every ℓ_ap > 0
     if (withGradient) {
         out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -61,6 +61,16 @@ LossOutput NPairsLoss::evaluate(const LossInput& input, bool withGradient) const
             out.gradEmbeddings.row(anchors[static_cast<std::size_t>(i)]) += gradAnchors.row(i);
             out.gradEmbeddings.row(positives[static_cast<std::size_t>(i)]) += gradPositives.row(i);
         }
+        if (input.splitForces) {
+            // Row r and column r of S belong to the same class: the same-label entries are S_kk.
+            const Labels pairClass = detail::classRowLabels(k);
+            similarity.backwardSameLabel(gradS, pairClass, pairClass, &gradAnchors, &gradPositives);
+            out.gradFromPositives = Points::Zero(input.embeddings.rows(), d);
+            for (Eigen::Index i = 0; i < k; ++i) {
+                out.gradFromPositives.row(anchors[static_cast<std::size_t>(i)]) += gradAnchors.row(i);
+                out.gradFromPositives.row(positives[static_cast<std::size_t>(i)]) += gradPositives.row(i);
+            }
+        }
     }
     return out;
 }

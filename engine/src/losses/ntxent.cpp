@@ -89,6 +89,7 @@ LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradi
     if (withGradient) {
         gradLogits *= toLogit;  // ∂L/∂M, in place
         out.gradEmbeddings = distance.backward(gradLogits);
+        if (input.splitForces) out.gradFromPositives = distance.backwardSameLabel(gradLogits, input.labels);
     }
     return out;
 }

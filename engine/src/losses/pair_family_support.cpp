@@ -92,6 +92,16 @@ Points PairwiseWorkspace::backward() {
     return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
 }
 
+Points PairwiseWorkspace::backwardSameLabel(const Labels& labels) {
+    const Eigen::Index n = m_gradient.rows();
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const int label = labels[static_cast<std::size_t>(i)];
+        for (Eigen::Index j = 0; j < n; ++j)
+            if (labels[static_cast<std::size_t>(j)] != label) m_gradient(i, j) = 0.0;
+    }
+    return backward();  // linear in ∂L/∂M: the masked matrix gives exactly its share of the gradient
+}
+
 PairwiseWorkspace& pairwiseWorkspace(const DistanceSpec& spec, const Points& x, bool withGradient) {
     thread_local PairwiseWorkspace workspace;
     workspace.compute(spec, x, withGradient);

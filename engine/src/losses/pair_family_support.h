@@ -99,7 +99,8 @@ private:
  * further N×N temporary.
  *
  * Usage: `PairwiseWorkspace& w = pairwiseWorkspace(spec, x, withGradient);` then read w.matrix(),
- * accumulate ∂L/∂M into w.gradient() (zeroed when withGradient) and call w.backward().
+ * accumulate ∂L/∂M into w.gradient() (zeroed when withGradient) and call w.backward() (then,
+ * for the force split, w.backwardSameLabel(labels)).
  * Not re-entrant: one loss evaluation per thread at a time (evaluate() never nests).
  */
 class PairwiseWorkspace {
@@ -109,6 +110,10 @@ public:
     Matrix& gradient() { return m_gradient; }
     /// ∂L/∂x from gradient() = ∂L/∂M (the diagonal is ignored: no loss here uses M_ii).
     Points backward();
+    /// The part of backward() that flows through the same-label entries of ∂L/∂M
+    /// (LossOutput::gradFromPositives). Call it after backward(): it zeroes the other entries of
+    /// gradient() in place (no N×N copy) and runs the backward pass again.
+    Points backwardSameLabel(const Labels& labels);
 
 private:
     DistanceSpec m_spec;

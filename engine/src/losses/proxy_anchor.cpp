@@ -60,6 +60,9 @@ LossOutput ProxyAnchorLoss::evaluate(const LossInput& input, bool withGradient) 
     out.value = positiveSum / present + negativeSum / classes;
 
     if (withGradient) cosine.backward(gradS, &out.gradEmbeddings, &out.gradOwned);
+    if (detail::splitsForces(input, withGradient))  // through the own-proxy similarities (the pos_c terms)
+        cosine.backwardSameLabel(gradS, input.labels, detail::classRowLabels(classes), &out.gradFromPositives,
+                                 nullptr);
     return out;
 }
 

@@ -58,6 +58,9 @@ LossOutput ProxyNcaLoss::evaluate(const LossInput& input, bool withGradient) con
         // ∂L/∂M = (∂L/∂ℓ)·(∂ℓ/∂M); rows of dropped samples stay 0 (the count is a constant).
         gradM *= logitScale / count;
         distance.backward(gradM, &out.gradEmbeddings, &out.gradOwned);
+        if (input.splitForces)  // through the own-proxy distance
+            distance.backwardSameLabel(gradM, input.labels, detail::classRowLabels(classes),
+                                       &out.gradFromPositives, nullptr);
     }
     return out;
 }

@@ -77,6 +77,7 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     if (withGradient) {
         gradMatrix /= anchorCount;
         out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

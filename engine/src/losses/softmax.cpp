@@ -41,6 +41,9 @@ LossOutput SoftmaxLoss::evaluate(const LossInput& input, bool withGradient) cons
     }
     out.value = total / static_cast<Real>(n);
     if (withGradient) dot.backward(gradLogits, &out.gradEmbeddings, &out.gradOwned);
+    if (detail::splitsForces(input, withGradient))  // through the own-class logit w_{y_i}·x_i
+        dot.backwardSameLabel(gradLogits, input.labels, detail::classRowLabels(classes),
+                              &out.gradFromPositives, nullptr);
     return out;
 }
 

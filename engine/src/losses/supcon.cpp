@@ -41,6 +41,7 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     // max), ℓ_i = D_i − mean_{p∈P(i)} z_ip, ∂ℓ_i/∂z_ik = softmax_ik − [k∈P(i)]/|P(i)|.
     // AvgNonZero: the gradient rows are added with weight 1 and scaled by 1/#(ℓ_i > 0) at the end.
     detail::RowSimilarities similarities(m_distance, input.embeddings);
+    if (detail::splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
     const Real inverseTemperature = 1.0 / m_temperature;
     const Real minusInfinity = -std::numeric_limits<Real>::infinity();
     Vector logits, keptExp;
@@ -101,6 +102,8 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real perAnchor = 1.0 / static_cast<Real>(out.stats.active);
     out.value = total * perAnchor;
     if (withGradient) out.gradEmbeddings = perAnchor * similarities.gradient();
+    if (detail::splitsForces(input, withGradient))
+        out.gradFromPositives = perAnchor * similarities.sameLabelGradient();
     return out;
 }
 

@@ -47,17 +47,22 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
     detail::TripletSweep sweep(options, input.labels);
     detail::TripletSweepTotals totals;
     std::vector<Real> row(static_cast<std::size_t>(n)), coefficients;
-    Points gradEmbedded;
+    const bool split = detail::splitsForces(input, withGradient);
+    Points gradEmbedded, gradSameLabel;
     if (withGradient) {
         coefficients.resize(static_cast<std::size_t>(n));
         gradEmbedded = Points::Zero(n, input.embeddings.cols());
     }
+    if (split) gradSameLabel = Points::Zero(n, input.embeddings.cols());
     for (Eigen::Index a = 0; a < n; ++a) {
         distance.row(a, row.data());
         sweep.anchor(static_cast<int>(a), row.data(), sign, input.labels, &totals,
                      withGradient ? coefficients.data() : nullptr);
         // Unscaled: the divisor is known only after the last anchor.
         if (withGradient) distance.accumulate(a, coefficients.data(), row.data(), &gradEmbedded);
+        // The positives' coefficients alone: the triplets' pull through their d_ap.
+        if (split)
+            distance.accumulateSameLabel(a, coefficients.data(), row.data(), input.labels, &gradSameLabel);
     }
 
     LossStats stats = tripletStats();
@@ -80,6 +85,7 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
     if (withGradient) {
         gradEmbedded *= sign / Real(divisor);
         out.gradEmbeddings = distance.finish(gradEmbedded);
+        if (split) out.gradFromPositives = distance.finish(gradSameLabel * (sign / Real(divisor)));
     }
     return out;
 }
@@ -166,6 +172,7 @@ LossOutput TripletMarginLoss::evaluateLoop(const LossInput& input, bool withGrad
     if (withGradient) {
         grad /= Real(divisor);
         out.gradEmbeddings = distance.backward(grad);
+        if (input.splitForces) out.gradFromPositives = distance.backwardSameLabel(grad, input.labels);
     }
     return out;
 }

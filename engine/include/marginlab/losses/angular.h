@@ -18,6 +18,10 @@
  * E_an·E_pn with E_in = exp(4t x̂_i·x_n), the sums over n are matrix products per class
  * (K = E Eᵀ), which is what runs when the exponents are small enough to be multiplied without
  * under/overflow (16·t·max‖x‖ ≤ 600); otherwise an explicit per-pair log-sum-exp runs.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the only quantity
+ * that involves two same-label points, the cosine x̂_a·x̂_p; the midpoint products
+ * (x̂_a + x̂_p)·x_n pair a point with a negative and count as repulsion, even where they move a and p.
  */
 #pragma once
 

@@ -18,6 +18,9 @@
  * torch's clamp also gives 0 outside [−1, 1]; exactly at ±1 torch's arccos backward gives
  * ±inf·0 (inf or NaN) — we give 0, the value that does not matter anyway since ∂c/∂x = 0 there.
  * Statistics: easy / semi-hard / hard as for CosFace (with and without the margin).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the target logit
+ * s·φ_i; the other logits carry the repulsion.
  */
 #pragma once
 

@@ -27,6 +27,10 @@
  * Empty batch: 0 with zero gradients. No miner.
  * Statistics: tuples = N samples; active = samples whose term (CE + center part) is > 0.
  * Cost O(N·C·D) time, O(N·C) memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the own-class logit
+ * w_{y_i}·x_i and the whole center term (it involves c_{y_i} only); the other logits carry the
+ * repulsion.
  */
 #pragma once
 

@@ -15,6 +15,10 @@
  * The gradient flows through the means (each c_m depends on its members). 0 with a zero
  * gradient when fewer than 2 classes are present. Distance: Euclidean, normalize default false.
  * Statistics: tuples = N samples, active = #(ℓ_i > 0). O(N·C·D) time.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the own-class terms
+ * ‖e_i − c_{y_i}‖: to e_i and, through the mean c_{y_i}, to each of its classmates; the other-class
+ * distances carry the repulsion.
  */
 #pragma once
 

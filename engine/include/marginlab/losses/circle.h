@@ -16,6 +16,9 @@
  * GRADIENT: as in PML the weights α_ip, α_in are detached (constants in the backward pass), so
  * the returned gradient is ∂/∂x of the expression with α frozen at its current value — it is
  * deliberately NOT the derivative of the value. O(N²) time and memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient (with α detached, as above)
+ * through the same-label s_ip; the s_in carry the repulsion.
  */
 #pragma once
 

@@ -24,6 +24,9 @@
  * Empty batch: 0 with zero gradients. No miner.
  * Statistics: tuples = N samples; active = samples with a cross-entropy term > 0.
  * Cost O(N·C·D) time, O(N·C) memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the own-centroid
+ * logit α·s_{i,y_i}; the other centroids carry the repulsion.
  */
 #pragma once
 

@@ -21,6 +21,9 @@
  * Derivatives: dφ/dc = m1·sin(m1θ + m2)/sin θ, resp. 1; both taken as 0 when |c| ≥ 1 (see
  * arcface.h for why this is harmless and finite for every in-range c).
  * Labels are asserted (class_labels.h). Statistics: easy / semi-hard / hard with and without margin.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the target logit
+ * s·φ_i; the other logits carry the repulsion.
  */
 #pragma once
 

@@ -17,6 +17,9 @@
  * kept. PML's GenericPairLoss returns 0 when both pair lists have at most one entry.
  * Statistics: tuples = pairs, active = non-zero terms. Without a miner O(N²) time and O(N·D)
  * extra memory (distance rows on demand); mined lists use the N×N matrix.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient of the positive sub-loss,
+ * i.e. through the same-label pairs' M_ap, at both ends of each pair.
  */
 #pragma once
 

@@ -15,6 +15,9 @@
  * Defaults: margin 1.0, normalize false (the paper's plain Euclidean distance).
  * 0 with a zero gradient when N < 2. Statistics: tuples = pairs, active = non-zero terms.
  * O(N²) time, O(N·D) extra memory (distance rows on demand).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label
+ * pairs' d²/2 terms, at both ends of each pair.
  */
 #pragma once
 

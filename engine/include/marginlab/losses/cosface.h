@@ -11,6 +11,9 @@
  * Returns ∂L/∂X and ∂L/∂W. No miner. Labels outside [0, C) are asserted (class_labels.h).
  * Statistics per sample: hard = s·c_iy not above every other logit, semi-hard = above them only
  * without the margin, easy = above them with the margin; active = samples with CE > 0.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the target logit
+ * s·(c_{i,y_i} − m); the other logits carry the repulsion.
  */
 #pragma once
 

@@ -15,6 +15,9 @@
  * von-Mises-weighted DCLW variant is not offered). No miner.
  *
  * Cost: O(N²·D) time and O(N·D) memory (rows of the similarity matrix are made one at a time).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label
+ * similarities s_ap; the s_an of the LSE carry the repulsion.
  */
 #pragma once
 

@@ -14,6 +14,9 @@
  * Because LSE(∅) = 0, an anchor without positives still pays for its negatives (and one class
  * only still pays for the positives): the value is 0 only when there is no pair at all
  * (PML's "every index list has length ≤ 1" rule). O(N²) time and memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the d_ip of the
+ * positive LSE; the negative LSE carries the repulsion.
  */
 #pragma once
 

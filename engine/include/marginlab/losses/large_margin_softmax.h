@@ -14,6 +14,9 @@
  * where torch would give NaN). ψ is continuous and C¹ in θ across the k sectors. No miner.
  * No λ-annealing of the paper (PML has none either). Labels are asserted (class_labels.h).
  * Statistics: easy / semi-hard / hard with and without the margin (target logit ψ vs c).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the target logit
+ * ℓ_{i,y_i}, its factor ‖x_i‖ included; the other logits carry the repulsion.
  */
 #pragma once
 

@@ -15,6 +15,9 @@
  * convention flips the signs: d_ap − mp becomes mp − s_ap and mn − d_an becomes s_an − mn.
  * No positive pair or no negative pair → value 0, zero gradient. All pairs, no miner.
  * O(N²) time and memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label d_ap;
+ * the negatives' LSE terms carry the repulsion.
  */
 #pragma once
 

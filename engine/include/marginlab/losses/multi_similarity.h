@@ -15,6 +15,9 @@
  * are the mined positive/negative pairs whose first index is i. As in PML the mined lists are
  * written into N×N masks, so a pair listed twice counts once. PML's "every index list has
  * length ≤ 1 → 0" rule applies. O(N²) time and memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label s_ip;
+ * the s_in carry the repulsion.
  */
 #pragma once
 

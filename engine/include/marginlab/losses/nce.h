@@ -21,6 +21,9 @@
  * order and for each draws K indices uniformly from a's negatives listed in increasing index
  * order (Rng: the draws do not depend on the standard library).
  * O(N²) time and memory (samples are drawn on the fly, nothing of size |P|·K is stored).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the data terms'
+ * s_ap; the sampled noise terms carry the repulsion.
  */
 #pragma once
 

@@ -12,6 +12,10 @@
  * Returns ∂L/∂X (N×D) and ∂L/∂W (C×D). No miner. N = 0 gives 0.
  * Labels outside [0, C) are a programmer error (asserted; see class_labels.h).
  * Statistics: tuples = samples, active = samples with CE > 0; no margin regions.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the own-class logit
+ * c_{i,y_i}/T (tangent to the sphere at x̂_i, towards ŵ_{y_i}); the other logits carry the
+ * repulsion.
  */
 #pragma once
 

@@ -13,6 +13,10 @@
  * paper). 0 with zero gradient if no class has two samples (K = 1 gives CE of a single logit: 0).
  *
  * Cost: O(N + K²·D).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the diagonal S_kk
+ * (anchor and positive of one class, the only same-label entries of S), at both rows; the
+ * off-diagonal S_kl carry the repulsion.
  */
 #pragma once
 

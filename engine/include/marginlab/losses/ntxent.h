@@ -25,6 +25,9 @@
  *
  * Cost: O(N²·D) time and O(N·D) memory without a miner (rows of the similarity matrix are
  * made one at a time); O(N² log N) time and O(N²) memory with a miner.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label
+ * similarities s_ap, at both ends; the s_an of the denominator carry the repulsion.
  */
 #pragma once
 

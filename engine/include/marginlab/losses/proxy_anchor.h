@@ -17,6 +17,9 @@
  * Statistics: tuples = the N·C sample–proxy pairs; active = pairs whose exponent is positive,
  * i.e. that sit inside their margin (positive with s < δ, negative with s > −δ).
  * Cost O(N·C·D) time, O(N·C) memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the similarity to
+ * the own proxy s_{i,y_i} (the pos_c terms); the other proxies (neg_c) carry the repulsion.
  */
 #pragma once
 

@@ -18,6 +18,9 @@
  * Parameter: softmax_scale σ = 1. No miner.
  * Statistics: tuples = N samples; active = samples kept in the mean with a term > 0.
  * Cost O(N·C·D) time, O(N·C) memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the distance to the
+ * own proxy; the other proxies carry the repulsion.
  */
 #pragma once
 

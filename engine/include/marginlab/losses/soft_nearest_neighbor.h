@@ -14,6 +14,9 @@
  * anchor has one. An anchor without negatives has ℓ_i = 0 exactly. For a similarity s (cosine,
  * dot product) −d_ij is replaced by +s_ij (the ordering distance, see distance.h).
  * O(N²) time and memory.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label M_ij,
+ * in the numerator and in the denominator; the other-label entries carry the repulsion.
  */
 #pragma once
 

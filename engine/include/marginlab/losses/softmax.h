@@ -10,6 +10,9 @@
  *   L    = (1/N) Σ_i CE(ℓ_i, y_i)   (mean over samples)
  * No parameters. Returns ∂L/∂X = G W and ∂L/∂W = Gᵀ X with G_ic = (softmax(ℓ_i)_c − [c = y_i])/N.
  * Labels outside [0, C) are asserted (class_labels.h). No margin regions in the statistics.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the own-class logit
+ * w_{y_i}·x_i (so it points along w_{y_i}); the other logits carry the repulsion.
  */
 #pragma once
 

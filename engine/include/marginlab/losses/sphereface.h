@@ -9,6 +9,9 @@
  *   inputs: X (N×D), labels y_i ∈ [0, C), owned W (C×D, row c = class c), ownedBlocks = 1.
  * Returns ∂L/∂X (through ‖x_i‖ and x̂_i) and ∂L/∂W (through ŵ_c only). No miner.
  * Labels are asserted (class_labels.h). Statistics as for L-Softmax.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the target logit
+ * ℓ_{i,y_i}, its factor ‖x_i‖ included; the other logits carry the repulsion.
  */
 #pragma once
 

@@ -16,6 +16,9 @@
  * A gap-filtered Tuples::Kind::All gives the masks of the pairs its kept triplets use.
  *
  * Cost: O(N²·D) time and O(N·D) memory without a miner; O(N² log N) time, O(N²) memory with one.
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through the same-label
+ * similarities s_ip, their share of the denominator's LSE included; the s_in carry the repulsion.
  */
 #pragma once
 

@@ -25,6 +25,9 @@
  * counts: O(N² log N) time in the worst case (O(N²) expected), one distance row at a time, i.e.
  * O(N·D) extra memory (see src/losses/triplet_sweep.h). swap, smooth_loss, explicit lists and
  * filters under another distance loop over the triplets (N×N matrix, O(1) memory per triplet).
+ *
+ * Force split (LossInput::splitForces): the attraction is the gradient through every δ_ap
+ * (anchor–positive), at both a and p; δ_an (and δ_pn with swap) carry the repulsion.
  */
 #pragma once
 
