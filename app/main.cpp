@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
+#include "trainingcontroller.h"
 
 #include <QApplication>
 
@@ -9,6 +10,7 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("MarginLab"));
     QApplication::setApplicationVersion(QStringLiteral(MARGINLAB_VERSION));
 
+    marginlab::TrainingController::leaveACoreForTraining();
     marginlab::MainWindow window;
     window.show();
     // A scene given on the command line replaces the built-in first one.

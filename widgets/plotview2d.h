@@ -24,6 +24,7 @@
 #include <QWidget>
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -109,7 +110,9 @@ private:
     int pointAt(QPointF screen) const;
     const QImage& sprite(int classId);
     const QImage& ringSprite(Region region);  // Easy, SemiHard or Hard
-    void drawRegions(QPainter& painter, QSize size);
+    /// False (nothing drawn) when there are no regions to show.
+    bool drawRegions(QPainter& painter, QSize size);
+    void fillCells(QSize size, const std::function<QRgb(QPointF world, int col, int row)>& colourOf);
     void fillClassifierRegions(QSize size);
     void fillNearestRegions(QSize size, const std::vector<QPointF>& references, const std::vector<int>& classOf);
     void drawMarginInset(QPainter& painter, QSize size) const;

@@ -3,6 +3,8 @@
 
 #include "trainingworker.h"
 
+#include <QThreadPool>
+
 #include <algorithm>
 
 namespace marginlab {
@@ -27,6 +29,10 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent) {
     connect(&m_pacer, &QTimer::timeout, this, [this] {
         if (m_playing && !m_inFlight) requestChunk(m_slowMotion ? 1 : m_stepsPerFrame);
     });
+}
+
+void TrainingController::leaveACoreForTraining() {
+    QThreadPool::globalInstance()->setMaxThreadCount(std::max(1, QThread::idealThreadCount() - 1));
 }
 
 TrainingController::~TrainingController() {
