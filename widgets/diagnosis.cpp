@@ -14,17 +14,17 @@ QString deadGradientAdvice(const LossInfo* loss) {
     const LossFamily family = loss ? loss->family : LossFamily::Other;
     switch (family) {
     case LossFamily::TripletBased:
-        return tr("every triplet already has δ_an ≥ δ_ap + margin (all easy), so the loss and its gradient are 0. "
+        return tr("Every triplet already has δ_an ≥ δ_ap + margin (all easy), so the loss and its gradient are 0. "
                   "Try a larger margin, a hard or semi-hard miner, or more points per class.");
     case LossFamily::PairBased:
-        return tr("every positive pair is closer than pos_margin and every negative pair farther than neg_margin, "
+        return tr("Every positive pair is closer than pos_margin and every negative pair farther than neg_margin, "
                   "so no pair contributes. Try tighter margins or a pair miner that keeps the hardest pairs.");
     case LossFamily::Classification:
     case LossFamily::Proxy:
-        return tr("every sample is classified with the margin to spare, so the gradient vanishes. "
+        return tr("Every sample is classified with the margin to spare, so the gradient vanishes. "
                   "Increase the margin or lower the scale to keep learning.");
     default:
-        return tr("no tuple is active, so the loss is 0 and nothing moves. Try a larger margin or a harder miner.");
+        return tr("No tuple is active, so the loss is 0 and nothing moves. Try a larger margin or a harder miner.");
     }
 }
 

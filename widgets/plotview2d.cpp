@@ -60,6 +60,23 @@ QPointF diamondDirection(double t) {
     }
 }
 
+/// (1 − t)·a + t·b per channel.
+QRgb blend(QRgb a, QRgb b, double t) {
+    auto mix = [t](int u, int v) { return static_cast<int>(std::lround(u + (v - u) * t)); };
+    return qRgb(mix(qRed(a), qRed(b)), mix(qGreen(a), qGreen(b)), mix(qBlue(a), qBlue(b)));
+}
+
+/// The white rounded card behind the legend, the read-out and the inset; sets the font size.
+void drawCard(QPainter& painter, const QRectF& box, double pointSize) {
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(QColor(0, 0, 0, 60));
+    painter.setBrush(QColor(255, 255, 255, 230));
+    painter.drawRoundedRect(box, 4, 4);
+    QFont font = painter.font();
+    font.setPointSizeF(pointSize);
+    painter.setFont(font);
+}
+
 /// The three strokes of an arrow (shaft and two barbs), appended for one drawLines call.
 void appendArrow(std::vector<QLineF>& lines, QPointF from, QPointF to, double head) {
     lines.emplace_back(from, to);
@@ -306,9 +323,51 @@ bool PlotView2D::hasClassWeights() const {
     return m_lossInfo && m_lossInfo->ownedBlocks >= 1 && owned.rows() >= m_numClasses && owned.cols() >= 2;
 }
 
-bool PlotView2D::drawRegions(QPainter& painter, QSize size) {
-    if (!m_options.showRegions || !m_lossInfo || m_numClasses < 2 || m_snapshot->positions.cols() != 2) return false;
+void PlotView2D::drawBackground(QPainter& painter, QSize size, bool labelled) {
+    // One opaque image per frame: the regions (or white) with the grid lines written into it,
+    // then a single blit. Drawing the grid with QPainter on top cost more than the regions: a
+    // vertical line is blended pixel by pixel.
     if (m_regionImage.size() != size) m_regionImage = QImage(size, QImage::Format_RGB32);
+    if (!labelled || !fillRegions(size)) m_regionImage.fill(Qt::white);
+    const GridTicks ticks = gridTicks(size);
+    auto darkenColumn = [&](double sx, double alpha) {
+        const int x = static_cast<int>(std::lround(sx));
+        if (x < 0 || x >= size.width()) return;
+        for (int y = 0; y < size.height(); ++y) {
+            auto* pixel = reinterpret_cast<QRgb*>(m_regionImage.scanLine(y)) + x;
+            *pixel = blend(*pixel, qRgb(0, 0, 0), alpha);
+        }
+    };
+    auto darkenRow = [&](double sy, double alpha) {
+        const int y = static_cast<int>(std::lround(sy));
+        if (y < 0 || y >= size.height()) return;
+        auto* line = reinterpret_cast<QRgb*>(m_regionImage.scanLine(y));
+        for (int x = 0; x < size.width(); ++x) line[x] = blend(line[x], qRgb(0, 0, 0), alpha);
+    };
+    constexpr double kGridAlpha = 28.0 / 255.0, kAxisAlpha = 90.0 / 255.0;
+    for (double x : ticks.xs) darkenColumn(toScreen(QPointF(x, 0), size).x(), kGridAlpha);
+    for (double y : ticks.ys) darkenRow(toScreen(QPointF(0, y), size).y(), kGridAlpha);
+    const QPointF origin = toScreen(QPointF(0, 0), size);
+    darkenColumn(origin.x(), kAxisAlpha);
+    darkenRow(origin.y(), kAxisAlpha);
+    painter.drawImage(QPointF(0, 0), m_regionImage);
+}
+
+PlotView2D::GridTicks PlotView2D::gridTicks(QSize size) const {
+    GridTicks ticks;
+    ticks.step = niceStep(80.0 / m_pixelsPerUnit);
+    const QPointF topLeft = toWorld(QPointF(0, 0), size), bottomRight = toWorld(QPointF(size.width(), size.height()), size);
+    // Snap near-zero ticks to 0 so that the label reads "0", not "1.2e-17".
+    auto snap = [&](double v) { return std::abs(v) < ticks.step * 1e-6 ? 0.0 : v; };
+    for (double x = std::ceil(topLeft.x() / ticks.step) * ticks.step; x <= bottomRight.x(); x += ticks.step)
+        ticks.xs.push_back(snap(x));
+    for (double y = std::ceil(bottomRight.y() / ticks.step) * ticks.step; y <= topLeft.y(); y += ticks.step)
+        ticks.ys.push_back(snap(y));
+    return ticks;
+}
+
+bool PlotView2D::fillRegions(QSize size) {
+    if (!m_options.showRegions || !m_lossInfo || m_numClasses < 2 || m_snapshot->positions.cols() != 2) return false;
     if (hasClassWeights()) {
         fillClassifierRegions(size);
     } else if (m_options.nearestNeighbourRegions) {
@@ -326,7 +385,6 @@ bool PlotView2D::drawRegions(QPainter& painter, QSize size) {
         for (std::size_t c = 0; c < classOf.size(); ++c) classOf[c] = static_cast<int>(c);
         fillNearestRegions(size, references, classOf);
     }
-    painter.drawImage(QPointF(0, 0), m_regionImage);
     return true;
 }
 
@@ -350,15 +408,6 @@ void PlotView2D::fillCells(QSize size, const std::function<QRgb(QPointF world, i
             std::memcpy(m_regionImage.scanLine(line), first, static_cast<std::size_t>(size.width()) * sizeof(QRgb));
     }
 }
-
-namespace {
-
-QRgb blend(QRgb a, QRgb b, double t) {
-    auto mix = [t](int u, int v) { return static_cast<int>(std::lround(u + (v - u) * t)); };
-    return qRgb(mix(qRed(a), qRed(b)), mix(qGreen(a), qGreen(b)), mix(qBlue(a), qBlue(b)));
-}
-
-}  // namespace
 
 void PlotView2D::fillClassifierRegions(QSize size) {
     // Each cell is a would-be sample x: its winning class c* = argmax of the logits without margin.
@@ -461,38 +510,23 @@ void PlotView2D::fillNearestRegions(QSize size, const std::vector<QPointF>& refe
     });
 }
 
-void PlotView2D::drawGrid(QPainter& painter, QSize size) const {
-    const double step = niceStep(80.0 / m_pixelsPerUnit);
-    const QPointF topLeft = toWorld(QPointF(0, 0), size), bottomRight = toWorld(QPointF(size.width(), size.height()), size);
+void PlotView2D::drawGridLabels(QPainter& painter, QSize size) const {
+    const GridTicks ticks = gridTicks(size);
     painter.save();
-    painter.setRenderHint(QPainter::Antialiasing, false);
     QFont font = painter.font();
     font.setPointSizeF(8.0);
     painter.setFont(font);
-    const QColor gridColor(0, 0, 0, 28), labelColor(90, 90, 90);
-    for (double x = std::ceil(topLeft.x() / step) * step; x <= bottomRight.x(); x += step) {
-        const double sx = toScreen(QPointF(x, 0), size).x();
-        painter.setPen(gridColor);
-        painter.drawLine(QPointF(sx, 0), QPointF(sx, size.height()));
-        painter.setPen(labelColor);
-        painter.drawText(QPointF(sx + 2, size.height() - 4), QString::number(std::abs(x) < step * 1e-6 ? 0.0 : x, 'g', 4));
-    }
-    for (double y = std::ceil(bottomRight.y() / step) * step; y <= topLeft.y(); y += step) {
-        const double sy = toScreen(QPointF(0, y), size).y();
-        painter.setPen(gridColor);
-        painter.drawLine(QPointF(0, sy), QPointF(size.width(), sy));
-        painter.setPen(labelColor);
-        painter.drawText(QPointF(3, sy - 2), QString::number(std::abs(y) < step * 1e-6 ? 0.0 : y, 'g', 4));
-    }
-    const QPointF origin = toScreen(QPointF(0, 0), size);
-    painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0));
-    painter.drawLine(QPointF(0, origin.y()), QPointF(size.width(), origin.y()));
-    painter.drawLine(QPointF(origin.x(), 0), QPointF(origin.x(), size.height()));
+    painter.setPen(QColor(90, 90, 90));
+    for (double x : ticks.xs)
+        painter.drawText(QPointF(toScreen(QPointF(x, 0), size).x() + 2, size.height() - 4), QString::number(x, 'g', 4));
+    for (double y : ticks.ys) painter.drawText(QPointF(3, toScreen(QPointF(0, y), size).y() - 2), QString::number(y, 'g', 4));
     if (m_distance.normalizes()) {
         painter.setRenderHint(QPainter::Antialiasing, true);
-        painter.setPen(QPen(QColor(60, 60, 60, 160), 1.2, Qt::DashLine));
+        QPen dashed(QColor(60, 60, 60, 160), 1.0, Qt::DashLine);
+        dashed.setCosmetic(true);  // hair-lines take Qt's fast line drawer; wider pens the slow path stroker
+        painter.setPen(dashed);
         painter.setBrush(Qt::NoBrush);
-        painter.drawEllipse(origin, m_pixelsPerUnit, m_pixelsPerUnit);
+        painter.drawEllipse(toScreen(QPointF(0, 0), size), m_pixelsPerUnit, m_pixelsPerUnit);
     }
     painter.restore();
 }
@@ -625,7 +659,9 @@ void PlotView2D::drawForces(QPainter& painter, QSize size) const {
             if (norm2(to - from) < 1.5) continue;
             appendArrow(lines, from, to, 5.0);
         }
-        painter.setPen(QPen(color, split ? 1.4 : 1.2));
+        QPen pen(color, 1.0);
+        pen.setCosmetic(true);  // hair-lines take Qt's fast line drawer; wider pens the slow path stroker
+        painter.setPen(pen);
         painter.drawLines(lines.data(), static_cast<int>(lines.size()));
     }
     painter.restore();
@@ -637,13 +673,7 @@ void PlotView2D::drawLegend(QPainter& painter, QSize size) const {
     const int lineHeight = 16, width = 118;
     const QRectF box(size.width() - width - 8, 8, width, lineHeight * shown + 8 + (shown < m_numClasses ? lineHeight : 0));
     painter.save();
-    painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QColor(0, 0, 0, 60));
-    painter.setBrush(QColor(255, 255, 255, 225));
-    painter.drawRoundedRect(box, 4, 4);
-    QFont font = painter.font();
-    font.setPointSizeF(8.5);
-    painter.setFont(font);
+    drawCard(painter, box, 8.5);
     for (int c = 0; c < shown; ++c) {
         const QPointF at(box.left() + 12, box.top() + 4 + lineHeight * c + lineHeight / 2.0);
         painter.setPen(QPen(ClassPalette::color(c).darker(170), 1.0));
@@ -679,14 +709,11 @@ void PlotView2D::drawText(QPainter& painter, QSize size) const {
     painter.save();
     QFont font = painter.font();
     font.setPointSizeF(9.0);
-    painter.setFont(font);
     const QFontMetrics metrics(font);
     int width = 0;
     for (const QString& line : lines) width = std::max(width, metrics.horizontalAdvance(line));
     const QRectF box(8, 8, width + 12, metrics.height() * lines.size() + 8);
-    painter.setPen(QColor(0, 0, 0, 60));
-    painter.setBrush(QColor(255, 255, 255, 225));
-    painter.drawRoundedRect(box, 4, 4);
+    drawCard(painter, box, 9.0);
     painter.setPen(Qt::black);
     for (int i = 0; i < lines.size(); ++i)
         painter.drawText(QPointF(box.left() + 6, box.top() + 4 + metrics.ascent() + metrics.height() * i), lines[i]);
@@ -703,8 +730,8 @@ void PlotView2D::render(QPainter& painter, QSize size) {
     // only what needs no labels until they match again.
     const bool labelled = static_cast<Eigen::Index>(m_labels.size()) == m_snapshot->positions.rows();
     // The regions cover the whole picture; only without them is a white fill needed.
-    if (!labelled || !drawRegions(painter, size)) painter.fillRect(QRect(QPoint(0, 0), size), Qt::white);
-    drawGrid(painter, size);
+    drawBackground(painter, size, labelled);
+    drawGridLabels(painter, size);
     if (labelled) drawOwned(painter, size);
     drawOverlay(painter, size);
     drawPoints(painter, size);
@@ -734,13 +761,8 @@ void PlotView2D::drawMarginInset(QPainter& painter, QSize size) const {
                        plot.bottom() - plot.height() * (std::max(value, low) - low) / (1.0 - low));
     };
     painter.save();
-    painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QColor(0, 0, 0, 60));
-    painter.setBrush(QColor(255, 255, 255, 235));
-    painter.drawRoundedRect(box, 4, 4);
-    QFont font = painter.font();
-    font.setPointSizeF(8.0);
-    painter.setFont(font);
+    drawCard(painter, box, 8.0);
+    const QFont font = painter.font();
     painter.setPen(Qt::black);
     painter.drawText(QPointF(box.left() + 6, box.top() + 14), tr("target logit vs θ to its class weight"));
     painter.setPen(QColor(90, 90, 90));

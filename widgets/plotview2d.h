@@ -110,14 +110,20 @@ private:
     int pointAt(QPointF screen) const;
     const QImage& sprite(int classId);
     const QImage& ringSprite(Region region);  // Easy, SemiHard or Hard
-    /// False (nothing drawn) when there are no regions to show.
-    bool drawRegions(QPainter& painter, QSize size);
+    struct GridTicks {
+        double step = 1.0;
+        std::vector<double> xs, ys;  // world coordinates of the grid lines in view
+    };
+    GridTicks gridTicks(QSize size) const;
+    void drawBackground(QPainter& painter, QSize size, bool labelled);
+    /// Fills m_regionImage with the regions; false (nothing written) when there are none to show.
+    bool fillRegions(QSize size);
     void fillCells(QSize size, const std::function<QRgb(QPointF world, int col, int row)>& colourOf);
     void fillClassifierRegions(QSize size);
     void fillNearestRegions(QSize size, const std::vector<QPointF>& references, const std::vector<int>& classOf);
     void drawMarginInset(QPainter& painter, QSize size) const;
     bool hasClassWeights() const;
-    void drawGrid(QPainter& painter, QSize size) const;
+    void drawGridLabels(QPainter& painter, QSize size) const;
     void drawOwned(QPainter& painter, QSize size) const;
     void drawOverlay(QPainter& painter, QSize size) const;
     void drawPoints(QPainter& painter, QSize size);

@@ -379,6 +379,20 @@ struct Split {
     Points positive, negative;
 };
 
+/// Every ordered pair (a ≠ b) as an explicit list, positives and negatives by label.
+Tuples everyPair(const Labels& y) {
+    Tuples pairs;
+    pairs.kind = Tuples::Kind::Pairs;
+    const int n = static_cast<int>(y.size());
+    for (int a = 0; a < n; ++a)
+        for (int b = 0; b < n; ++b) {
+            if (a == b) continue;
+            if (y[static_cast<std::size_t>(a)] == y[static_cast<std::size_t>(b)]) pairs.positivePairs.push_back({a, b});
+            else pairs.negativePairs.push_back({a, b});
+        }
+    return pairs;
+}
+
 void expectSplit(const LossOutput& out, const Split& expected, const std::string& where) {
     EXPECT_LE(relativeError(out.gradFromPositives, expected.positive), 1e-9) << where;
     EXPECT_LE(relativeError(out.gradEmbeddings - out.gradFromPositives, expected.negative), 1e-9) << where;
@@ -462,14 +476,7 @@ TEST(ForceSplit, ContrastiveMatchesAPlainLoopOverPairs) {
             expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
                         "all pairs " + spec.describe());
             // The same pairs as explicit lists take the SelfDistance path.
-            Tuples pairs;
-            pairs.kind = Tuples::Kind::Pairs;
-            for (int a = 0; a < n; ++a)
-                for (int b = 0; b < n; ++b) {
-                    if (a == b) continue;
-                    if (y[a] == y[b]) pairs.positivePairs.push_back({a, b});
-                    else pairs.negativePairs.push_back({a, b});
-                }
+            const Tuples pairs = everyPair(y);
             expectSplit(evaluate(*loss, Inputs{x, y, {}}, &pairs, true), expected,
                         "listed " + spec.describe());
         }
@@ -613,14 +620,7 @@ TEST(ForceSplit, NTXentMatchesAPlainLoopOverPositivePairs) {
             expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
                         "all pairs " + spec.describe());
             // Every pair listed explicitly takes the mined path (SelfDistance).
-            Tuples listed;
-            listed.kind = Tuples::Kind::Pairs;
-            for (int a = 0; a < n; ++a)
-                for (int b = 0; b < n; ++b) {
-                    if (a == b) continue;
-                    if (y[a] == y[b]) listed.positivePairs.push_back({a, b});
-                    else listed.negativePairs.push_back({a, b});
-                }
+            const Tuples listed = everyPair(y);
             expectSplit(evaluate(*loss, Inputs{x, y, {}}, &listed, true), expected,
                         "listed " + spec.describe());
         }
