@@ -7,6 +7,7 @@
 #include "pointedit.h"
 #include "sceneio.h"
 #include "trainingcontroller.h"
+#include "viewexport.h"
 
 #include <QAction>
 #include <QApplication>
@@ -146,6 +147,9 @@ void MainWindow::createActions() {
     QAction* save = file->addAction(tr("&Save scene…"), this, &MainWindow::saveDialog);
     save->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
     save->setToolTip(tr("Save the current configuration and view as a scene"));
+    QAction* exportView = file->addAction(tr("&Export view…"), this, &MainWindow::exportDialog);
+    exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportView->setToolTip(tr("Save the current picture of the view as PNG or SVG (Ctrl+E)"));
     QAction* import = file->addAction(tr("&Import CSV…"), this, &MainWindow::importCsvDialog);
     import->setToolTip(tr("Replace the data by points and labels from a CSV file"));
     file->addSeparator();
@@ -265,6 +269,18 @@ void MainWindow::saveDialog() {
     QString error;
     if (!sceneio::saveScene(scene, path, &error)) QMessageBox::warning(this, tr("Cannot save scene"), error);
     else statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
+}
+
+void MainWindow::exportDialog() {
+    QSettings settings;
+    QString path = QFileDialog::getSaveFileName(this, tr("Export view"), settings.value(QStringLiteral("files/lastDir")).toString(),
+                                                tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty()) return;
+    if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".png");
+    settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
+    QString error;
+    if (!exportView(*m_view, path, m_view->size(), &error)) QMessageBox::warning(this, tr("Cannot export the view"), error);
+    else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 
 void MainWindow::importCsvDialog() {

@@ -39,6 +39,7 @@ private:
     void openDialog();
     void saveDialog();
     void importCsvDialog();
+    void exportDialog();
     void updateStatus();
 
     TrainingController* m_controller;

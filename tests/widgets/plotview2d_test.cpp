@@ -3,8 +3,12 @@
 #include "chartspanel.h"
 #include "classpalette.h"
 #include "plotview2d.h"
+#include "viewexport.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QImage>
+#include <QTemporaryDir>
 #include <QMouseEvent>
 #include <QSignalSpy>
 #include <QTest>
@@ -251,6 +255,30 @@ private slots:
         QVERIFY(!reddish(total.pixelColor(88, 150)));
         const QColor along = total.pixelColor(91, 132);  // (100, 150) + t·(−0.5, −1)·… on the total arrow
         QVERIFY2(along.red() < 200 && std::abs(along.red() - along.blue()) < 30, qPrintable(along.name()));
+    }
+
+    void exportWritesPngAndSvgAndRefusesTheRest() {
+        QTemporaryDir dir;
+        QString error;
+        const QString png = dir.filePath(QStringLiteral("view.png"));
+        QVERIFY2(exportView(*m_view, png, kSize, &error), qPrintable(error));
+        const QImage written(png);
+        QCOMPARE(written.size(), kSize);
+        QCOMPARE(written.pixelColor(100, 150), ClassPalette::color(0));  // point 0, as rendered
+        QCOMPARE(written.pixelColor(50, 270), ClassPalette::background(0));
+
+        const QString svg = dir.filePath(QStringLiteral("view.svg"));
+        QVERIFY2(exportView(*m_view, svg, kSize, &error), qPrintable(error));
+        QFile file(svg);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray text = file.readAll();
+        QVERIFY(text.contains("<svg"));
+        QVERIFY(text.contains("Triplet margin"));  // the read-out is vector text
+
+        QVERIFY(!exportView(*m_view, dir.filePath(QStringLiteral("view.bmp")), kSize, &error));
+        QVERIFY(error.contains(QStringLiteral(".png or .svg")));
+        QVERIFY(!exportView(*m_view, dir.filePath(QStringLiteral("missing/dir/view.png")), kSize, &error));
+        QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("view.bmp"))));
     }
 
     void labelsArrivingBeforeTheEditedPointsDrawSafely() {
