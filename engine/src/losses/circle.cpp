@@ -32,6 +32,13 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
     std::vector<Real> slope(static_cast<std::size_t>(n));
     Real total = 0.0;
+    // Per pair kind (index 0 = negative, 1 = positive): the sign of the slope, the optimum and the
+    // margin. Looked up by the label test instead of branching on it: the test is data-dependent
+    // and its mispredictions were half of the loss's time. −(s − O_p) = O_p − s exactly, so the
+    // values are bit for bit those of the two-branch formula.
+    const Real sign[2] = {1.0, -1.0};
+    const Real optimum[2] = {optimumNegative, optimumPositive};
+    const Real margin[2] = {marginNegative, marginPositive};
     for (int i = 0; i < n; ++i) {
         Real topPositive = minusInfinity, topNegative = minusInfinity;
         const int label = labels[static_cast<std::size_t>(i)];
@@ -40,16 +47,19 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
             if (j == i) continue;
             const auto k = static_cast<std::size_t>(j);
             const Real similarity = row[j];
-            // Written as selects so the compiler need not branch on the (data-dependent) label test.
-            const bool positive = labels[k] == label;
-            const Real alpha = positive ? std::max(optimumPositive - similarity, 0.0)
-                                        : std::max(similarity - optimumNegative, 0.0);
-            const Real gradientSlope = positive ? -scale * alpha : scale * alpha;
-            const Real z = gradientSlope * (similarity - (positive ? marginPositive : marginNegative));
+            const int kind = labels[k] == label ? 1 : 0;
+            const Real gap = sign[kind] * (similarity - optimum[kind]);
+            // max(gap, 0) without a branch (the sign of the gap is data-dependent): exact, as
+            // gap + |gap| = 2·gap and the halving are exact in binary floating point.
+            const Real alpha = 0.5 * (gap + std::abs(gap));
+            const Real gradientSlope = sign[kind] * (scale * alpha);
+            const Real z = gradientSlope * (similarity - margin[kind]);
             slope[k] = gradientSlope;
             exponent[k] = z;
-            if (positive) topPositive = std::max(topPositive, z);
-            else topNegative = std::max(topNegative, z);
+            // Two running maxima fed by selects: no branch, and no store-to-load chain through
+            // an array indexed by the kind.
+            topPositive = std::max(topPositive, kind ? z : minusInfinity);
+            topNegative = std::max(topNegative, kind ? minusInfinity : z);
         }
         // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
         if (topPositive == minusInfinity || topNegative == minusInfinity) continue;

@@ -218,8 +218,12 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             logits *= inverseTemperature;
             negativeExp = logits + classMask;
             const Real top = negativeExp.maxCoeff();
+            // The anchor's own class is set to the top before exp and zeroed after: Eigen's
+            // exp(−∞) is a subnormal, and each subnormal costs a slow microcode assist (a
+            // hundred per row made the exp the bulk of the loss).
+            for (int i : members) negativeExp(i) = top;
             negativeExp = (negativeExp.array() - top).exp().matrix();
-            for (int i : members) negativeExp(i) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
+            for (int i : members) negativeExp(i) = 0.0;
             const Real negativeSum = negativeExp.sum();
             const Real logNegatives = top + std::log(negativeSum);
             slopes.clear();

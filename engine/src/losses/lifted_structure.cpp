@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/lifted_structure.h"
 
+#include "losses/contrastive_support.h"
 #include "losses/pair_family_support.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -28,15 +30,23 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     thread_local Matrix shifted;
     shifted.resize(n, n);
     Vector rowSum(n), rowLog(n);
+    // The label tests are selects, not branches: which j is a negative is data-dependent, and
+    // mispredicting it cost more than the exp. Same-label entries get exp(min(·, 0)), then 0.
+    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
     for (int i = 0; i < n; ++i) {
-        Real top = -std::numeric_limits<Real>::infinity();
-        for (int j = 0; j < n; ++j)
-            if (labels[j] != labels[i]) top = std::max(top, sign * (m_negativeMargin - m(i, j)));
+        const int label = labels[static_cast<std::size_t>(i)];
+        Real top = minusInfinity;
+        for (int j = 0; j < n; ++j) {
+            const Real t = sign * (m_negativeMargin - m(i, j));
+            top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
+        }
         Real sum = 0.0;
         for (int j = 0; j < n; ++j) {
-            const Real e = labels[j] != labels[i] ? detail::shiftedExp(sign * (m_negativeMargin - m(i, j)) - top) : 0.0;
-            shifted(i, j) = e;
-            sum += e;
+            const Real t = sign * (m_negativeMargin - m(i, j));
+            const Real e = detail::shiftedExp(std::min(t - top, Real(0)));
+            const Real kept = labels[static_cast<std::size_t>(j)] != label ? e : 0.0;
+            shifted(i, j) = kept;
+            sum += kept;
         }
         rowSum(i) = sum;
         rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
@@ -50,9 +60,15 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     Vector rowWeight;  // Σ over the pairs using row i of ∂L/∂L_i
     if (withGradient) rowWeight = Vector::Zero(n);
     Real total = 0.0;
+    // Positive pairs straight from the class member lists (ascending, as a scan of all p would
+    // visit them), not by testing every p's label.
+    const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
+    std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
+    for (const auto& members : groups)
+        for (int i : members) classOf[static_cast<std::size_t>(i)] = &members;
     for (int a = 0; a < n; ++a)
-        for (int p = 0; p < n; ++p) {
-            if (p == a || labels[p] != labels[a]) continue;
+        for (int p : *classOf[static_cast<std::size_t>(a)]) {
+            if (p == a) continue;
             // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE.
             const Real joint = detail::logAddExp(rowLog(a), rowLog(p));
             const Real j = joint + sign * (m(a, p) - m_positiveMargin);
