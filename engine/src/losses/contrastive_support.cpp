@@ -222,7 +222,9 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             // exp(−∞) is a subnormal, and each subnormal costs a slow microcode assist (a
             // hundred per row made the exp the bulk of the loss).
             for (int i : members) negativeExp(i) = top;
-            negativeExp = (negativeExp.array() - top).exp().matrix();
+            // glibc's exp (an FMA version chosen at run time) is faster here than Eigen's
+            // vectorized exp, which the portable build compiles for SSE2 without FMA.
+            for (Eigen::Index j = 0; j < n; ++j) negativeExp(j) = std::exp(negativeExp(j) - top);
             for (int i : members) negativeExp(i) = 0.0;
             const Real negativeSum = negativeExp.sum();
             const Real logNegatives = top + std::log(negativeSum);

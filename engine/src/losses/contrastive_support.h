@@ -20,6 +20,14 @@ inline Real logistic(Real v) {
     return e / (1.0 + e);
 }
 
+/// stableSoftplus(v) with logistic(v) in `*slope`, from one exp: both use e^{−|v|}, so the
+/// results are bit for bit those of the two functions.
+inline Real softplusWithSlope(Real v, Real* slope) {
+    const Real e = std::exp(-std::abs(v));
+    *slope = v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    return v > 0.0 ? v + std::log1p(e) : std::log1p(e);
+}
+
 /**
  * Dense N×N positive / negative masks (row = anchor) of mined pair lists: PML's mat-based pair
  * losses set mask[a, j] = 1 per listed pair, so duplicates collapse. Only for mined tuples (the

@@ -69,8 +69,11 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     for (int a = 0; a < n; ++a)
         for (int p : *classOf[static_cast<std::size_t>(a)]) {
             if (p == a) continue;
-            // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE.
-            const Real joint = detail::logAddExp(rowLog(a), rowLog(p));
+            // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE. The same
+            // e^{−|L_a − L_p|} also gives the two softmax shares of the backward pass.
+            const Real la = rowLog(a), lp = rowLog(p);
+            const Real e = std::exp(-std::abs(la - lp));
+            const Real joint = std::max(la, lp) + std::log1p(e);
             const Real j = joint + sign * (m(a, p) - m_positiveMargin);
             if (j <= 0.0) continue;
             total += 0.5 * j * j;
@@ -78,8 +81,9 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             if (withGradient) {
                 const Real g = j / pairCount;  // d(J²/2)/dJ, mean over pairs
                 gradMatrix(a, p) += g * sign;
-                rowWeight(a) += g * std::exp(rowLog(a) - joint);
-                rowWeight(p) += g * std::exp(rowLog(p) - joint);
+                const Real larger = 1.0 / (1.0 + e), smaller = e / (1.0 + e);  // e^{L − joint} of each end
+                rowWeight(a) += g * (la >= lp ? larger : smaller);
+                rowWeight(p) += g * (la >= lp ? smaller : larger);
             }
         }
     out.value = total / pairCount;
