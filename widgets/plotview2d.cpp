@@ -738,12 +738,19 @@ void PlotView2D::render(QPainter& painter, QSize size) {
     drawForces(painter, size);
     drawLegend(painter, size);
     drawText(painter, size);
-    if (labelled) drawMarginInset(painter, size);
+    drawMarginInset(painter, size);
     drawDiagnosis(painter, size);
 }
 
+bool PlotView2D::marginInsetShown(QSize size) const {
+    return m_options.showMarginInset && m_marginLogits && hasClassWeights() && size.width() >= 480 && size.height() >= 360 &&
+           static_cast<Eigen::Index>(m_labels.size()) == m_snapshot->positions.rows();
+}
+
+QRectF PlotView2D::marginInsetBox(QSize size) { return {size.width() - 258.0, size.height() - 196.0, 246.0, 170.0}; }
+
 void PlotView2D::drawMarginInset(QPainter& painter, QSize size) const {
-    if (!m_options.showMarginInset || !m_marginLogits || !hasClassWeights() || size.width() < 480 || size.height() < 360) return;
+    if (!marginInsetShown(size)) return;
     // The target logit φ against θ (the angle to the sample's own class weight), next to cos θ,
     // with a tick per sample at its current θ: the curve is what the loss asks of each point.
     constexpr int kSamples = 181;
@@ -754,7 +761,7 @@ void PlotView2D::drawMarginInset(QPainter& painter, QSize size) const {
         low = std::min(low, phi[static_cast<std::size_t>(k)]);
     }
     low = std::max(low, -8.0);
-    const QRectF box(size.width() - 258, size.height() - 196, 246, 170);
+    const QRectF box = marginInsetBox(size);
     const QRectF plot = box.adjusted(34, 22, -10, -28);
     auto at = [&](double thetaDegrees, double value) {
         return QPointF(plot.left() + plot.width() * thetaDegrees / 180.0,
@@ -836,12 +843,14 @@ void PlotView2D::drawDiagnosis(QPainter& painter, QSize size) const {
     QFont plain = bold;
     plain.setBold(false);
     plain.setPointSizeF(9.0);
-    const double width = std::min(560.0, size.width() - 24.0);
+    // Bottom centre of the space left of the θ inset (when it is shown), above the axis labels:
+    // it must not hide the legend, the read-out or the inset.
+    const double right = marginInsetShown(size) ? marginInsetBox(size).left() - 12.0 : size.width();
+    const double width = std::max(200.0, std::min(560.0, right - 24.0));
     const QRectF titleRect = QFontMetricsF(bold).boundingRect(QRectF(0, 0, width - 20, 1000), Qt::TextWordWrap, d.title);
     const QRectF bodyRect = QFontMetricsF(plain).boundingRect(QRectF(0, 0, width - 20, 1000), Qt::TextWordWrap, d.sentence);
     const double height = titleRect.height() + bodyRect.height() + 18;
-    // Bottom centre, above the axis labels: it must not hide the legend or the read-out.
-    const QRectF box((size.width() - width) / 2.0, size.height() - height - 22, width, height);
+    const QRectF box(std::max(12.0, (right - width) / 2.0), size.height() - height - 22, width, height);
     painter.setPen(QPen(accent, 2.0));
     painter.setBrush(QColor(255, 255, 255, 235));
     painter.drawRoundedRect(box, 6, 6);

@@ -122,6 +122,8 @@ private:
     void fillClassifierRegions(QSize size);
     void fillNearestRegions(QSize size, const std::vector<QPointF>& references, const std::vector<int>& classOf);
     void drawMarginInset(QPainter& painter, QSize size) const;
+    bool marginInsetShown(QSize size) const;
+    static QRectF marginInsetBox(QSize size);
     bool hasClassWeights() const;
     void drawGridLabels(QPainter& painter, QSize size) const;
     void drawOwned(QPainter& painter, QSize size) const;

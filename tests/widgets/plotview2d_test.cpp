@@ -184,6 +184,26 @@ private slots:
         QCOMPARE(curvePixels(), 0);
     }
 
+    void diagnosisBannerLeavesTheInsetVisible() {
+        const QSize big(800, 600);
+        m_view->resize(big);
+        showClassWeights("arcface", {{"margin", 28.6}, {"scale", 64.0}});
+        const QImage calm = m_view->renderImage(big);
+        auto stuck = std::make_shared<Snapshot>(*m_view->snapshot());
+        stuck->deadGradient = true;
+        m_view->setSnapshot(stuck);
+        const QImage flagged = m_view->renderImage(big);
+        int bannerPixels = 0, insetChanged = 0;
+        for (int x = 0; x < big.width(); ++x)
+            for (int y = big.height() - 200; y < big.height(); ++y) {
+                const bool differs = calm.pixel(x, y) != flagged.pixel(x, y);
+                const bool inInset = x >= big.width() - 258 && y >= big.height() - 196 && y < big.height() - 26;
+                (inInset ? insetChanged : bannerPixels) += differs;
+            }
+        QVERIFY(bannerPixels > 2000);
+        QCOMPARE(insetChanged, 0);
+    }
+
     void nearestNeighbourRegionsFollowSinglePoints() {
         // World (−1.3, −0.35) is next to point 4 (class 1) but nearer to the class-0 centroid.
         const QPoint probe = m_view->toScreen(QPointF(-1.3, -0.35), kSize).toPoint();
