@@ -181,6 +181,23 @@ TEST(LiftedStructure, MatchesReferenceLoop) {
             }
 }
 
+TEST(LiftedStructure, FarApartClassesTakeTheExactShift) {
+    // Un-normalized, classes 1000 units apart: e^{mn − M} underflows for every negative, so the
+    // one-pass shift by mn gives a zero sum and the row must be redone with the exact maximum.
+    Points x(6, 2);
+    x << 0.0, 0.0, 0.3, 0.1, -0.2, 0.4, 1000.0, 0.0, 1000.5, 0.2, 999.7, -0.3;
+    const Labels y = {0, 0, 0, 1, 1, 1};
+    const DistanceSpec spec = DistanceSpec::lp(1, false);
+    const auto loss = make("lifted_structure", {{"neg_margin", 1.0}, {"pos_margin", 0.0}}, spec);
+    const LossOutput out = run(*loss, x, y);
+    ASSERT_TRUE(std::isfinite(out.value));
+    expectRelative(out.value, referenceLifted(x, y, 1.0, 0.0, spec));  // all pairs inactive: 0 …
+    Points close = x;
+    close.bottomRows(3).col(0).array() -= 999.0;  // … and 1 unit apart, active again
+    expectRelative(run(*loss, close, y).value, referenceLifted(close, y, 1.0, 0.0, spec));
+    EXPECT_GT(run(*loss, close, y).value, 0.0);
+}
+
 TEST(LiftedStructure, GradientMatchesFiniteDifferences) {
     for (const Config& c : configs)
         for (const DistanceSpec& spec : liftedDistances) {

@@ -33,13 +33,10 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     // The label tests are selects, not branches: which j is a negative is data-dependent, and
     // mispredicting it cost more than the exp. Same-label entries get exp(min(·, 0)), then 0.
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
-    for (int i = 0; i < n; ++i) {
-        const int label = labels[static_cast<std::size_t>(i)];
-        Real top = minusInfinity;
-        for (int j = 0; j < n; ++j) {
-            const Real t = sign * (m_negativeMargin - m(i, j));
-            top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
-        }
+    // For a distance, t_in = mn − M_in ≤ mn = t_ii (M ≥ 0 and M_ii = 0), so mn is a valid shift
+    // and one pass suffices; only if the shifted sum underflows (negatives hundreds of units away)
+    // is the row redone with the exact maximum. Similarities have no such bound: always exact.
+    auto fillRow = [&](int i, int label, Real top) {
         Real sum = 0.0;
         for (int j = 0; j < n; ++j) {
             const Real t = sign * (m_negativeMargin - m(i, j));
@@ -47,6 +44,21 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             const Real kept = labels[static_cast<std::size_t>(j)] != label ? e : 0.0;
             shifted(i, j) = kept;
             sum += kept;
+        }
+        return sum;
+    };
+    const bool boundedByDiagonal = !m_distance.isSimilarity();
+    for (int i = 0; i < n; ++i) {
+        const int label = labels[static_cast<std::size_t>(i)];
+        Real top = m_negativeMargin;
+        Real sum = boundedByDiagonal ? fillRow(i, label, top) : 0.0;
+        if (!(sum > 1e-280)) {
+            top = minusInfinity;
+            for (int j = 0; j < n; ++j) {
+                const Real t = sign * (m_negativeMargin - m(i, j));
+                top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
+            }
+            sum = fillRow(i, label, top);
         }
         rowSum(i) = sum;
         rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
