@@ -398,6 +398,15 @@ void expectSplit(const LossOutput& out, const Split& expected, const std::string
     EXPECT_LE(relativeError(out.gradEmbeddings - out.gradFromPositives, expected.negative), 1e-9) << where;
 }
 
+/// The all-pairs evaluation and the same pairs listed explicitly (the SelfDistance path) must both
+/// give the expected split.
+void expectSplitOnBothPaths(const Loss& loss, const Points& x, const Labels& y, const Split& expected,
+                            const DistanceSpec& spec) {
+    expectSplit(evaluate(loss, Inputs{x, y, {}}, nullptr, true), expected, "all pairs " + spec.describe());
+    const Tuples listed = everyPair(y);
+    expectSplit(evaluate(loss, Inputs{x, y, {}}, &listed, true), expected, "listed " + spec.describe());
+}
+
 const std::vector<DistanceSpec> referenceDistances{DistanceSpec::lp(1, true), DistanceSpec::lp(1, false),
                                                    DistanceSpec::lp(2, false), DistanceSpec::cosine()};
 
@@ -473,12 +482,7 @@ TEST(ForceSplit, ContrastiveMatchesAPlainLoopOverPairs) {
             expected.positive /= activePositive;
             expected.negative /= activeNegative;
             const auto loss = make("contrastive", numbers({{"pos_margin", mp}, {"neg_margin", mn}}), spec);
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
-                        "all pairs " + spec.describe());
-            // The same pairs as explicit lists take the SelfDistance path.
-            const Tuples pairs = everyPair(y);
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, &pairs, true), expected,
-                        "listed " + spec.describe());
+            expectSplitOnBothPaths(*loss, x, y, expected, spec);
         }
 }
 
@@ -594,10 +598,7 @@ TEST(ForceSplit, NTXentMatchesAPlainLoopOverPositivePairs) {
             const Real toLogit = -spec.orderSign() / tau;
             auto z = [&](int i, int j) { return toLogit * entry(spec, x, i, j); };
             Split expected{Points::Zero(n, x.cols()), Points::Zero(n, x.cols())};
-            int pairs = 0;
-            for (int a = 0; a < n; ++a)
-                for (int p = 0; p < n; ++p)
-                    if (p != a && y[a] == y[p]) ++pairs;
+            const int pairs = static_cast<int>(everyPair(y).positivePairs.size());
             for (int a = 0; a < n; ++a)
                 for (int p = 0; p < n; ++p) {
                     if (p == a || y[a] != y[p]) continue;
@@ -617,12 +618,7 @@ TEST(ForceSplit, NTXentMatchesAPlainLoopOverPositivePairs) {
                                              expected.negative);
                 }
             const auto loss = make("ntxent", numbers({{"temperature", tau}}), spec);
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, nullptr, true), expected,
-                        "all pairs " + spec.describe());
-            // Every pair listed explicitly takes the mined path (SelfDistance).
-            const Tuples listed = everyPair(y);
-            expectSplit(evaluate(*loss, Inputs{x, y, {}}, &listed, true), expected,
-                        "listed " + spec.describe());
+            expectSplitOnBothPaths(*loss, x, y, expected, spec);
         }
 }
 
@@ -638,10 +634,7 @@ TEST(ForceSplit, AngularAttractionIsThroughTheAnchorPositiveCosineOnly) {
         const Points x = randomPoints(n, 2 + static_cast<int>(seed % 2), seed + 700);
         const Labels y = randomLabels(n, 3, seed + 701);
         Points expected = Points::Zero(n, x.cols());
-        int pairs = 0;
-        for (int a = 0; a < n; ++a)
-            for (int p = 0; p < n; ++p)
-                if (p != a && y[a] == y[p]) ++pairs;
+        const int pairs = static_cast<int>(everyPair(y).positivePairs.size());
         for (int a = 0; a < n; ++a)
             for (int p = 0; p < n; ++p) {
                 if (p == a || y[a] != y[p]) continue;
