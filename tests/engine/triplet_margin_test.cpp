@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/loss.h"
 #include "marginlab/losses/triplet_margin.h"
+#include "marginlab/parallel.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -252,6 +253,37 @@ TEST(TripletMargin, LargeBatchesMatchBruteForce) {
                 s.minerDistance = d;
                 expectMatches(x, y, s, "large trial " + std::to_string(trial) + " " + d.describe());
             }
+    }
+}
+
+// Past 256 anchors the batch-all sweep splits them into chunks run on the engine's threads: every
+// thread count must give the brute-force numbers and the same bits (chunks are fixed by N).
+TEST(TripletMargin, ChunkedAnchorsMatchBruteForceOnAnyThreadCount) {
+    const int n = 600;  // three chunks
+    const Points x = randomPoints(n, 2, 4242);
+    const Labels y = randomLabels(n, 10, 4243);
+    const int threadsBefore = engineThreads();
+    for (MinerType miner : {MinerType::None, MinerType::SemiHard}) {
+        TripletSetup s;
+        s.margin = 0.1;
+        s.miner = miner;
+        const auto loss = makeTriplet(s);
+        const auto tuples = minerTuples(s);
+        LossInput input{x, y, nullptr, tuples ? &*tuples : nullptr};
+        input.splitForces = true;
+        setEngineThreads(1);
+        expectMatches(x, y, s, "chunked, one thread");
+        const LossOutput single = loss->evaluate(input, true);
+        for (int threads : {2, 3, 7}) {
+            setEngineThreads(threads);
+            const LossOutput many = loss->evaluate(input, true);
+            EXPECT_EQ(many.value, single.value) << threads << " threads";
+            EXPECT_TRUE(many.gradEmbeddings == single.gradEmbeddings) << threads << " threads";
+            EXPECT_TRUE(many.gradFromPositives == single.gradFromPositives) << threads << " threads";
+            EXPECT_EQ(many.stats.active, single.stats.active);
+            EXPECT_EQ(many.stats.semiHard, single.stats.semiHard);
+        }
+        setEngineThreads(threadsBefore);
     }
 }
 

@@ -30,6 +30,7 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
         gradEmbedded = Points::Zero(n, input.embeddings.cols());
     }
     if (split) gradSameLabel = Points::Zero(n, input.embeddings.cols());
+    std::vector<Real> masked;  // accumulateSameLabel's scratch
     Real sum = 0.0;
     for (Eigen::Index a = 0; a < n; ++a) {
         distance.row(a, row.data(), a + 1);
@@ -51,7 +52,7 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
             if (withGradient) slopes[j] = slope;
         }
         if (withGradient) distance.accumulate(a, slopes.data(), row.data(), &gradEmbedded, a + 1);
-        if (split) distance.accumulateSameLabel(a, slopes.data(), row.data(), y, &gradSameLabel, a + 1);
+        if (split) distance.accumulateSameLabel(a, slopes.data(), row.data(), y, &gradSameLabel, &masked, a + 1);
     }
     LossOutput out;
     out.stats = stats;

@@ -100,13 +100,13 @@ void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Po
 }
 
 void DistanceRows::accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,
-                                       Points* gradEmbedded, Eigen::Index first) const {
+                                       Points* gradEmbedded, std::vector<Real>* scratch, Eigen::Index first) const {
     const Eigen::Index n = m_embedded.rows();
-    m_sameLabel.assign(static_cast<std::size_t>(n), 0.0);
+    scratch->assign(static_cast<std::size_t>(n), 0.0);
     const int label = labels[static_cast<std::size_t>(a)];
     for (Eigen::Index j = first; j < n; ++j)
-        if (labels[static_cast<std::size_t>(j)] == label) m_sameLabel[static_cast<std::size_t>(j)] = g[j];
-    accumulate(a, m_sameLabel.data(), row, gradEmbedded, first);
+        if (labels[static_cast<std::size_t>(j)] == label) (*scratch)[static_cast<std::size_t>(j)] = g[j];
+    accumulate(a, scratch->data(), row, gradEmbedded, first);
 }
 
 Points DistanceRows::finish(const Points& gradEmbedded) const {

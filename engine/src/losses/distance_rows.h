@@ -18,6 +18,7 @@ namespace marginlab::detail {
  * compared across the two. Used by the all-pairs and all-triplets losses, where fresh N×N
  * buffers (their page faults) would cost more than the arithmetic.
  */
+/// Its const members may be called from several threads at once.
 class DistanceRows {
 public:
     DistanceRows(const DistanceSpec& spec, const Points& x);
@@ -30,9 +31,10 @@ public:
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded, Eigen::Index first = 0) const;
     /// accumulate() with g[j] taken as 0 wherever labels[j] ≠ labels[a]: only the same-label
-    /// pairs of row a (for LossOutput::gradFromPositives).
+    /// pairs of row a (for LossOutput::gradFromPositives). `scratch` holds the masked row: one
+    /// per thread, so that threads can share this object.
     void accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,
-                             Points* gradEmbedded, Eigen::Index first = 0) const;
+                             Points* gradEmbedded, std::vector<Real>* scratch, Eigen::Index first = 0) const;
     /// ∂L/∂x from the accumulated ∂L/∂e (through the normalization when the spec normalizes).
     Points finish(const Points& gradEmbedded) const;
 
@@ -40,7 +42,6 @@ private:
     DistanceSpec m_spec;
     Vector m_norms;  // filled together with m_embedded
     Points m_embedded;
-    mutable std::vector<Real> m_sameLabel;  // scratch: the masked row of accumulateSameLabel
 };
 
 }  // namespace marginlab::detail

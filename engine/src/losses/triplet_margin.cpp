@@ -4,6 +4,7 @@
 #include "losses/common.h"
 #include "losses/distance_rows.h"
 #include "losses/triplet_sweep.h"
+#include "parallel.h"
 
 #include <optional>
 
@@ -37,32 +38,60 @@ LossOutput TripletMarginLoss::evaluate(const LossInput& input, bool withGradient
 LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const TripletGapFilter* filter,
                                                bool withGradient) const {
     const Eigen::Index n = input.embeddings.rows();
-    // Row by row: O(N) extra memory, no N×N buffers (their page faults alone would cost more
-    // than the sweep at N in the thousands).
+    const Eigen::Index dims = input.embeddings.cols();
+    // Row by row: O(N) extra memory per thread, no N×N buffers (their page faults alone would
+    // cost more than the sweep at N in the thousands).
     const detail::DistanceRows distance(m_distance, input.embeddings);
     const Real sign = m_distance.orderSign();
     detail::TripletSweepOptions options;
     options.margin = m_options.margin;
     options.filter = filter;
-    detail::TripletSweep sweep(options, input.labels);
-    detail::TripletSweepTotals totals;
-    std::vector<Real> row(static_cast<std::size_t>(n)), coefficients;
+    const detail::TripletSweep prototype(options, input.labels);
     const bool split = detail::splitsForces(input, withGradient);
+
+    // Anchors in chunks fixed by N alone, each with its own sums, added in chunk order: the same
+    // result bit for bit on any number of threads.
+    const detail::AnchorChunks chunks(n);
+    struct ChunkResult {
+        detail::TripletSweepTotals totals;
+        Points gradEmbedded, gradSameLabel;  // unscaled: the divisor is known only at the end
+    };
+    std::vector<ChunkResult> results(static_cast<std::size_t>(chunks.count()));
+    struct Worker {
+        detail::TripletSweep sweep;
+        std::vector<Real> row, coefficients, masked;
+    };
+    const int workerCount = detail::chunkWorkers(chunks.count());
+    std::vector<Worker> workers(static_cast<std::size_t>(workerCount), Worker{prototype, {}, {}, {}});
+    detail::forEachChunk(chunks.count(), workerCount, [&](int chunk, int w) {
+        Worker& worker = workers[static_cast<std::size_t>(w)];
+        ChunkResult& result = results[static_cast<std::size_t>(chunk)];
+        worker.row.resize(static_cast<std::size_t>(n));
+        if (withGradient) {
+            worker.coefficients.resize(static_cast<std::size_t>(n));
+            result.gradEmbedded = Points::Zero(n, dims);
+        }
+        if (split) result.gradSameLabel = Points::Zero(n, dims);
+        for (Eigen::Index a = chunks.begin(chunk); a < chunks.end(chunk); ++a) {
+            distance.row(a, worker.row.data());
+            worker.sweep.anchor(static_cast<int>(a), worker.row.data(), sign, input.labels, &result.totals,
+                                withGradient ? worker.coefficients.data() : nullptr);
+            if (withGradient)
+                distance.accumulate(a, worker.coefficients.data(), worker.row.data(), &result.gradEmbedded);
+            // The positives' coefficients alone: the triplets' pull through their d_ap.
+            if (split)
+                distance.accumulateSameLabel(a, worker.coefficients.data(), worker.row.data(), input.labels,
+                                             &result.gradSameLabel, &worker.masked);
+        }
+    });
+    detail::TripletSweepTotals totals;
     Points gradEmbedded, gradSameLabel;
-    if (withGradient) {
-        coefficients.resize(static_cast<std::size_t>(n));
-        gradEmbedded = Points::Zero(n, input.embeddings.cols());
-    }
-    if (split) gradSameLabel = Points::Zero(n, input.embeddings.cols());
-    for (Eigen::Index a = 0; a < n; ++a) {
-        distance.row(a, row.data());
-        sweep.anchor(static_cast<int>(a), row.data(), sign, input.labels, &totals,
-                     withGradient ? coefficients.data() : nullptr);
-        // Unscaled: the divisor is known only after the last anchor.
-        if (withGradient) distance.accumulate(a, coefficients.data(), row.data(), &gradEmbedded);
-        // The positives' coefficients alone: the triplets' pull through their d_ap.
-        if (split)
-            distance.accumulateSameLabel(a, coefficients.data(), row.data(), input.labels, &gradSameLabel);
+    if (withGradient) gradEmbedded = Points::Zero(n, dims);
+    if (split) gradSameLabel = Points::Zero(n, dims);
+    for (const ChunkResult& result : results) {
+        totals += result.totals;
+        if (withGradient) gradEmbedded += result.gradEmbedded;
+        if (split) gradSameLabel += result.gradSameLabel;
     }
 
     LossStats stats = tripletStats();

@@ -6,33 +6,48 @@
 
 namespace marginlab::detail {
 
-void GapLocator::assign(const Real* sorted, int n) {
-    m_sorted = sorted;
-    m_size = n;
-    m_cells = 0;
-    if (n < 16) return;  // a binary search over a few values is as fast as the table
-    m_low = sorted[0];
-    const Real range = sorted[n - 1] - m_low;
-    if (!(range > 0.0) || !std::isfinite(range)) return;
-    m_cells = 2 * n;
-    m_scale = Real(m_cells) / range;
-    if (!std::isfinite(m_scale)) {
-        m_cells = 0;
-        return;
+int GapTable::searchGapBelow(Real z, Real bound, bool inclusive) const {
+    if (cells != 0) {
+        // Within the cell when its neighbours confirm it (a crowded cell), else everywhere.
+        const int cell = cellOf(z - bound);
+        const int begin = cellStart[cell];
+        const int end = cellStart[cell + 1];
+        auto holds = [&](Real value) { return inclusive ? z - value <= bound : z - value < bound; };
+        const bool beforeFalse = begin == 0 || !holds(sorted[begin - 1]);
+        const bool afterTrue = end == size || holds(sorted[end]);
+        if (beforeFalse && afterTrue)
+            return begin + detail::firstGapBelow(sorted + begin, end - begin, z, bound, inclusive);
     }
-    m_cellStart.assign(static_cast<std::size_t>(m_cells) + 1, n);
+    return detail::firstGapBelow(sorted, size, z, bound, inclusive);
+}
+
+void GapLocator::assign(const Real* sorted, int n) {
+    m_table = GapTable{};
+    m_table.sorted = sorted;
+    m_table.size = n;
+    if (n < 16) return;  // a binary search over a few values is as fast as the table
+    const Real low = sorted[0];
+    const Real range = sorted[n - 1] - low;
+    if (!(range > 0.0) || !std::isfinite(range)) return;
+    const Real scale = Real(2 * n) / range;
+    if (!std::isfinite(scale)) return;
+    m_table.cells = 2 * n;
+    m_table.low = low;
+    m_table.scale = scale;
+    m_cellStart.assign(static_cast<std::size_t>(m_table.cells) + 1, n);
+    m_table.cellStart = m_cellStart.data();
     // cellOf is non-decreasing along the sorted values: fill each cell's first index.
     int cell = 0;
     for (int k = 0; k < n; ++k) {
-        const int c = cellOf(sorted[k]);
+        const int c = m_table.cellOf(sorted[k]);
         while (cell <= c) m_cellStart[static_cast<std::size_t>(cell++)] = k;
     }
 }
 
 bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::vector<std::pair<Real, int>>* scratch) {
     const int n = static_cast<int>(items->size());
-    m_cells = 0;
-    m_size = n;
+    m_table = GapTable{};
+    m_table.size = n;
     if (n < 16) return false;
     Real low = (*items)[0].first, high = low;
     for (const auto& item : *items) {
@@ -43,25 +58,27 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
     if (!(range > 0.0) || !std::isfinite(range)) return false;
     const Real scale = Real(2 * n) / range;
     if (!std::isfinite(scale)) return false;
-    m_cells = 2 * n;
-    m_low = low;
-    m_scale = scale;
+    const int cells = 2 * n;
+    m_table.cells = cells;
+    m_table.low = low;
+    m_table.scale = scale;
     // Counting sort by cell (cellOf is non-decreasing in the value), then each cell on its own.
-    m_cellStart.assign(static_cast<std::size_t>(m_cells) + 1, 0);
-    for (const auto& item : *items) ++m_cellStart[static_cast<std::size_t>(cellOf(item.first)) + 1];
-    for (int c = 0; c < m_cells; ++c) m_cellStart[static_cast<std::size_t>(c) + 1] += m_cellStart[static_cast<std::size_t>(c)];
+    m_cellStart.assign(static_cast<std::size_t>(cells) + 1, 0);
+    m_table.cellStart = m_cellStart.data();
+    int* start = m_cellStart.data();
+    for (const auto& item : *items) ++start[m_table.cellOf(item.first) + 1];
+    for (int c = 0; c < cells; ++c) start[c + 1] += start[c];
     scratch->resize(items->size());
     for (const auto& item : *items) {
-        // m_cellStart[c] is cell c's fill cursor; afterwards it holds the cell's end.
-        const int c = cellOf(item.first);
-        (*scratch)[static_cast<std::size_t>(m_cellStart[static_cast<std::size_t>(c)]++)] = item;
+        // start[c] is cell c's fill cursor; afterwards it holds the cell's end.
+        (*scratch)[static_cast<std::size_t>(start[m_table.cellOf(item.first)]++)] = item;
     }
     // The cursors now hold each cell's end = the next cell's start: shift them back by one cell.
-    for (int c = m_cells; c > 0; --c) m_cellStart[static_cast<std::size_t>(c)] = m_cellStart[static_cast<std::size_t>(c) - 1];
-    m_cellStart[0] = 0;
-    for (int c = 0; c < m_cells; ++c) {
-        const auto begin = scratch->begin() + m_cellStart[static_cast<std::size_t>(c)];
-        const auto end = scratch->begin() + m_cellStart[static_cast<std::size_t>(c) + 1];
+    for (int c = cells; c > 0; --c) start[c] = start[c - 1];
+    start[0] = 0;
+    for (int c = 0; c < cells; ++c) {
+        const auto begin = scratch->begin() + start[c];
+        const auto end = scratch->begin() + start[c + 1];
         if (end - begin < 2) continue;
         if (end - begin > 16) {
             std::sort(begin, end);
@@ -73,6 +90,88 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
     items->swap(*scratch);
     return true;
 }
+
+namespace {
+
+/// What one anchor's sweep over its negatives reads; everything by value or through pointers
+/// the loop does not write, so it stays in registers.
+struct NegativeSweep {
+    const Real* row;
+    Real sign;
+    const int* negatives;  // indices, the anchor's class left out
+    int count;
+    int positives;         // p
+    Real margin;
+    bool semiHardIncludesMargin;
+    const TripletGapFilter* filter;
+    bool hasHigh, hasLow;
+    const Real* prefix;    // prefix sums of the sorted positive values
+};
+
+/**
+ * The per-negative work of TripletSweep::anchor, with local accumulators (a captured-by-reference
+ * lambda kept them in memory: every negative paid a store-to-load round trip on each sum).
+ * Unfiltered sweeps, the common case, skip the filter's two searches at compile time.
+ */
+template <bool Filtered>
+TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table, int* activeBegins, int* keptEnds,
+                                  Real* coefficients) {
+    const Real* row = in.row;
+    const Real sign = in.sign;
+    const int* negatives = in.negatives;
+    const int p = in.positives;
+    const Real margin = in.margin;
+    const Real* prefix = in.prefix;
+    const bool semiIncludesMargin = in.semiHardIncludesMargin;
+    Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
+    Real violation = 0.0;
+    for (int t = 0; t < in.count; ++t) {
+        const int j = negatives[t];
+        const Real z = sign * row[j];
+        // The kept positives form [keptBegin, keptEnd): "gap ≤ high" holds on a suffix, "gap ≥ low"
+        // on a prefix (its negation "gap < low" on a suffix).
+        int keptBegin = 0, keptEnd = p;
+        if constexpr (Filtered) {
+            const TripletGapFilter& filter = *in.filter;
+            keptBegin = in.hasHigh ? table.firstGapBelow(z, filter.high, filter.includeHigh) : 0;
+            keptEnd = std::max(keptBegin, in.hasLow ? table.firstGapBelow(z, filter.low, !filter.includeLow) : p);
+        }
+        // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
+        const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
+        int activeFrom = atMargin.strict;
+        int semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
+        int hardFrom = table.countBelow(z);
+        if constexpr (Filtered) {
+            hardFrom = std::clamp(hardFrom, keptBegin, keptEnd);
+            semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
+            activeFrom = std::clamp(activeFrom, keptBegin, keptEnd);
+        }
+        tuples += keptEnd - keptBegin;
+        hard += keptEnd - hardFrom;
+        semiHard += std::max(0, hardFrom - semiFrom);
+        easy += std::min(semiFrom, hardFrom) - keptBegin;
+        // Branch-free on purpose: whether a negative is active is a coin flip for the predictor.
+        const int activeCount = keptEnd - activeFrom;
+        active += activeCount;
+        violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
+        // Recorded, not counted here: an increment of difference[activeFrom] would wait for the
+        // search, and the loads speculated past it trip over repeated indices (0 and p are
+        // common), each a pipeline flush; a separate pass counts them at a third of the cost.
+        activeBegins[t] = activeFrom;
+        if constexpr (Filtered) keptEnds[t] = keptEnd;
+        coefficients[j] = -Real(activeCount);
+    }
+    TripletSweepTotals totals;
+    totals.tuples = tuples;
+    totals.active = active;
+    totals.easy = easy;
+    totals.semiHard = semiHard;
+    totals.hard = hard;
+    totals.violation = violation;
+    return totals;
+}
+
+}  // namespace
 
 TripletSweep::TripletSweep(const TripletSweepOptions& options, const Labels& labels) : m_options(options) {
     const int n = static_cast<int>(labels.size());
@@ -118,60 +217,50 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         m_prefix[static_cast<std::size_t>(k) + 1] = m_prefix[static_cast<std::size_t>(k)] + m_sorted[static_cast<std::size_t>(k)];
     }
     std::fill(m_sorted.begin() + p, m_sorted.end(), m_sorted[static_cast<std::size_t>(p) - 1]);
-    m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
     if (table) m_locator.bind(m_sorted.data());
     else m_locator.assign(m_sorted.data(), p);
-    const GapLocator& locate = m_locator;
+
+    // The negatives are everything outside the anchor's class range of m_byLabel: gather them
+    // into one list so the loop has a single trip count.
+    m_negatives.clear();
+    m_negatives.insert(m_negatives.end(), byLabel, byLabel + classBegin);
+    m_negatives.insert(m_negatives.end(), byLabel + classEnd, byLabel + n);
+    if (!coefficients) m_discarded.resize(static_cast<std::size_t>(n));
+    Real* out = coefficients ? coefficients : m_discarded.data();
 
     const TripletGapFilter* filter = m_options.filter;
+    NegativeSweep in{};
+    in.row = row;
+    in.sign = sign;
+    in.negatives = m_negatives.data();
+    in.count = static_cast<int>(m_negatives.size());
+    in.positives = p;
+    in.margin = m_options.margin;
+    in.semiHardIncludesMargin = m_options.semiHardIncludesMargin;
+    in.filter = filter;
     // An infinite bound keeps every finite gap: skip its search.
-    const bool hasHigh = filter && !(std::isinf(filter->high) && filter->high > 0);
-    const bool hasLow = filter && !(std::isinf(filter->low) && filter->low < 0);
-    const Real margin = m_options.margin;
-    const Real* prefix = m_prefix.data();
-    Count* difference = m_difference.data();
-    Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
-    Real violation = 0.0;
-
-    auto visitNegative = [&](int j) {
-        const Real z = sign * row[j];
-        // The kept positives form [keptBegin, keptEnd): "gap ≤ high" holds on a suffix, "gap ≥ low"
-        // on a prefix (its negation "gap < low" on a suffix).
-        const int keptBegin = hasHigh ? locate.firstGapBelow(z, filter->high, filter->includeHigh) : 0;
-        const int keptEnd = std::max(keptBegin, hasLow ? locate.firstGapBelow(z, filter->low, !filter->includeLow) : p);
-        // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
-        int activeFrom = 0, marginFrom = 0;
-        locate.firstGapBelowBoth(z, margin, &activeFrom, &marginFrom);
-        int semiFrom = m_options.semiHardIncludesMargin ? marginFrom : activeFrom;
-        const int hardFrom = std::clamp(locate.firstGapBelow<true>(z, 0.0), keptBegin, keptEnd);
-        semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
-        const int activeBegin = std::clamp(activeFrom, keptBegin, keptEnd);
-
-        tuples += keptEnd - keptBegin;
-        hard += keptEnd - hardFrom;
-        semiHard += std::max(0, hardFrom - semiFrom);
-        easy += std::min(semiFrom, hardFrom) - keptBegin;
-        // Branch-free on purpose: whether a negative is active is a coin flip for the predictor.
-        const int activeCount = keptEnd - activeBegin;
-        active += activeCount;
-        violation += (prefix[keptEnd] - prefix[activeBegin]) + activeCount * (margin - z);
-        ++difference[activeBegin];
-        --difference[keptEnd];
-        if (coefficients) coefficients[j] = -Real(activeCount);
-    };
-    for (int t = 0; t < classBegin; ++t) visitNegative(byLabel[t]);
-    for (int t = classEnd; t < n; ++t) visitNegative(byLabel[t]);
-    totals->tuples += tuples;
-    totals->active += active;
-    totals->easy += easy;
-    totals->semiHard += semiHard;
-    totals->hard += hard;
-    totals->violation += violation;
+    in.hasHigh = filter && !(std::isinf(filter->high) && filter->high > 0);
+    in.hasLow = filter && !(std::isinf(filter->low) && filter->low < 0);
+    in.prefix = m_prefix.data();
+    m_activeBegins.resize(m_negatives.size());
+    m_keptEnds.resize(m_negatives.size());
+    const bool filtered = in.hasHigh || in.hasLow;
+    const TripletSweepTotals found =
+        filtered ? sweepNegatives<true>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out)
+                 : sweepNegatives<false>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out);
+    *totals += found;
 
     if (!coefficients) return;
+    // A positive's coefficient counts the negatives whose active range [activeBegin, keptEnd)
+    // covers it: a difference array over the sorted positives, summed up.
+    m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
+    Count* difference = m_difference.data();
+    for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
+    if (filtered)
+        for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
     Count running = 0;
     for (int k = 0; k < p; ++k) {
-        running += difference[k];
+        running += m_difference[static_cast<std::size_t>(k)];
         coefficients[m_positives[static_cast<std::size_t>(k)].second] = Real(running);
     }
 }

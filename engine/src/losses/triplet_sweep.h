@@ -48,11 +48,119 @@ inline int firstGapBelow(const Real* sorted, int n, Real z, Real bound, bool inc
  * exact predicate on the cell's neighbours (monotonicity makes that a proof), and anything
  * unusual (rounding put the boundary in the next cell, crowded cells, degenerate ranges) falls
  * back to the binary search. Exact in every case, O(log P) in the worst case.
+ *
+ * A plain value (pointers and numbers): the hot loop keeps a copy in registers, which it could
+ * not do with members that every store through a double pointer might have changed.
  */
+struct GapTable {
+    /// The sorted values are followed by kPadding readable slots.
+    static constexpr int kPadding = 4;
+    const Real* sorted = nullptr;
+    int size = 0;
+    int cells = 0;  // 0: no table, always binary search
+    Real low = 0.0;
+    Real scale = 0.0;
+    const int* cellStart = nullptr;  // first sorted index whose cell is ≥ c, c = 0..cells
+
+    int cellOf(Real value) const {
+        // Clamped without branches (min/max instructions): values outside the positives' range
+        // are common and unpredictable. NaN lands in cell 0; the caller's verification handles it.
+        const Real t = (value - low) * scale;
+        const Real clamped = std::min(Real(cells - 1), std::max(Real(0), t));
+        return static_cast<int>(clamped);
+    }
+    template <bool Inclusive>
+    int firstGapBelow(Real z, Real bound) const;
+    int firstGapBelow(Real z, Real bound, bool inclusive) const {
+        return inclusive ? firstGapBelow<true>(z, bound) : firstGapBelow<false>(z, bound);
+    }
+    /// Both firstGapBelow(z, bound, false) and (…, true) from one lookup: they differ only by
+    /// exact ties gap == bound, almost always inside the same cell.
+    struct Boundaries {
+        int strict;
+        int inclusive;
+    };
+    Boundaries firstGapBelowBoth(Real z, Real bound) const;
+    /// firstGapBelow<true>(z, 0) = the number of values below z. Faster: with bound 0 the query
+    /// is z itself, placed by the same cellOf as the values, so cells alone order it against
+    /// every value outside its own cell (no neighbours to confirm).
+    int countBelow(Real z) const;
+
+private:
+    /// The rare cases the cell cannot settle: a binary search over the relevant range. Kept out
+    /// of line so the hot loop stays small.
+    [[gnu::noinline]] int searchGapBelow(Real z, Real bound, bool inclusive) const;
+};
+
+template <bool Inclusive>
+[[gnu::always_inline]] inline int GapTable::firstGapBelow(Real z, Real bound) const {
+    const Real* x = sorted;
+    auto holds = [&](Real value) {
+        if constexpr (Inclusive) return z - value <= bound;
+        else return z - value < bound;
+    };
+    if (cells != 0) {
+        // The boundary is near x = z − bound; its cell's members are the only candidates if the
+        // predicate is false just before the cell and true just after it (it is monotone in x).
+        const int cell = cellOf(z - bound);
+        const int begin = cellStart[cell];
+        const int end = cellStart[cell + 1];
+        const bool beforeFalse = begin == 0 || !holds(x[begin - 1]);
+        const bool afterTrue = end == size || holds(x[end]);
+        if (beforeFalse && afterTrue && end - begin <= kPadding) {
+            // Count the cell's false predicates without a data-dependent branch (slots past
+            // `end` are readable padding and masked out).
+            int k = begin;
+            for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
+            return k;
+        }
+    }
+    return searchGapBelow(z, bound, Inclusive);
+}
+
+[[gnu::always_inline]] inline GapTable::Boundaries GapTable::firstGapBelowBoth(Real z, Real bound) const {
+    const Real* x = sorted;
+    if (cells != 0) {
+        const int cell = cellOf(z - bound);
+        const int begin = cellStart[cell];
+        const int end = cellStart[cell + 1];
+        // Before the cell even "gap ≤ bound" must fail; after it even "gap < bound" must hold.
+        const bool beforeFalse = begin == 0 || !(z - x[begin - 1] <= bound);
+        const bool afterTrue = end == size || z - x[end] < bound;
+        if (beforeFalse && afterTrue && end - begin <= kPadding) {
+            Boundaries found{begin, begin};
+            for (int k = 0; k < kPadding; ++k) {
+                const bool inside = begin + k < end;
+                const Real gap = z - x[begin + k];
+                found.strict += inside & !(gap < bound);
+                found.inclusive += inside & !(gap <= bound);
+            }
+            return found;
+        }
+    }
+    return {searchGapBelow(z, bound, false), searchGapBelow(z, bound, true)};
+}
+
+[[gnu::always_inline]] inline int GapTable::countBelow(Real z) const {
+    // fl(z − x) ≤ 0 exactly when z ≤ x; cellOf is non-decreasing, so a value in a lower cell is
+    // below z and one in a higher cell is not. Non-finite z would break the exact correspondence.
+    if (cells != 0 && std::isfinite(z)) {
+        const int cell = cellOf(z);
+        const int begin = cellStart[cell];
+        const int end = cellStart[cell + 1];
+        if (end - begin <= kPadding) {
+            int k = begin;
+            for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & (sorted[begin + i] < z);
+            return k;
+        }
+    }
+    return searchGapBelow(z, 0.0, true);
+}
+
+/// Builds a GapTable over sorted values and owns its cell index.
 class GapLocator {
 public:
-    /// Sorted values followed by kPadding readable slots; they must outlive the locator's use.
-    static constexpr int kPadding = 4;
+    static constexpr int kPadding = GapTable::kPadding;
     void assign(const Real* sorted, int n);
     /**
      * Sorts (value, index) items by value then index, building the cell table on the way (a
@@ -61,84 +169,13 @@ public:
      * or their range is empty or not finite: the caller sorts them and calls assign().
      */
     bool sortWithTable(std::vector<std::pair<Real, int>>* items, std::vector<std::pair<Real, int>>* scratch);
-    void bind(const Real* sorted) { m_sorted = sorted; }
-    template <bool Inclusive>
-    int firstGapBelow(Real z, Real bound) const;
-    int firstGapBelow(Real z, Real bound, bool inclusive) const {
-        return inclusive ? firstGapBelow<true>(z, bound) : firstGapBelow<false>(z, bound);
-    }
-    /// Both firstGapBelow(z, bound, false) (→ *strict) and (…, true) (→ *inclusive) from one
-    /// lookup: they differ only by exact ties gap == bound, almost always inside the same cell.
-    void firstGapBelowBoth(Real z, Real bound, int* strict, int* inclusive) const;
+    void bind(const Real* sorted) { m_table.sorted = sorted; }
+    const GapTable& table() const { return m_table; }
 
 private:
-    int cellOf(Real value) const;
-
-    const Real* m_sorted = nullptr;
-    int m_size = 0;
-    int m_cells = 0;  // 0: no table, always binary search
-    Real m_low = 0.0;
-    Real m_scale = 0.0;
-    std::vector<int> m_cellStart;  // first sorted index whose cell is ≥ c, c = 0..m_cells
+    GapTable m_table;
+    std::vector<int> m_cellStart;
 };
-
-inline int GapLocator::cellOf(Real value) const {
-    // Clamped without branches (min/max instructions): values outside the positives' range are
-    // common and unpredictable. NaN lands in cell 0; the caller's verification handles it.
-    const Real t = (value - m_low) * m_scale;
-    const Real clamped = std::min(Real(m_cells - 1), std::max(Real(0), t));
-    return static_cast<int>(clamped);
-}
-
-template <bool Inclusive>
-inline int GapLocator::firstGapBelow(Real z, Real bound) const {
-    if (m_cells == 0) return detail::firstGapBelow(m_sorted, m_size, z, bound, Inclusive);
-    const Real* x = m_sorted;
-    auto holds = [&](Real value) {
-        if constexpr (Inclusive) return z - value <= bound;
-        else return z - value < bound;
-    };
-    // The boundary is near x = z − bound; its cell's members are the only candidates if the
-    // predicate is false just before the cell and true just after it (it is monotone in x).
-    const int cell = cellOf(z - bound);
-    const int begin = m_cellStart[static_cast<std::size_t>(cell)];
-    const int end = m_cellStart[static_cast<std::size_t>(cell) + 1];
-    const bool beforeFalse = begin == 0 || !holds(x[begin - 1]);
-    const bool afterTrue = end == m_size || holds(x[end]);
-    if (!beforeFalse || !afterTrue) return detail::firstGapBelow(x, m_size, z, bound, Inclusive);
-    if (end - begin > kPadding) return begin + detail::firstGapBelow(x + begin, end - begin, z, bound, Inclusive);
-    // Count the cell's false predicates without a data-dependent branch (slots past `end` are
-    // readable padding and masked out).
-    int k = begin;
-    for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
-    return k;
-}
-
-inline void GapLocator::firstGapBelowBoth(Real z, Real bound, int* strict, int* inclusive) const {
-    const Real* x = m_sorted;
-    if (m_cells != 0) {
-        const int cell = cellOf(z - bound);
-        const int begin = m_cellStart[static_cast<std::size_t>(cell)];
-        const int end = m_cellStart[static_cast<std::size_t>(cell) + 1];
-        // Before the cell even "gap ≤ bound" must fail; after it even "gap < bound" must hold.
-        const bool beforeFalse = begin == 0 || !(z - x[begin - 1] <= bound);
-        const bool afterTrue = end == m_size || z - x[end] < bound;
-        if (beforeFalse && afterTrue && end - begin <= kPadding) {
-            int s = begin, i = begin;
-            for (int k = 0; k < kPadding; ++k) {
-                const bool inside = begin + k < end;
-                const Real gap = z - x[begin + k];
-                s += inside & !(gap < bound);
-                i += inside & !(gap <= bound);
-            }
-            *strict = s;
-            *inclusive = i;
-            return;
-        }
-    }
-    *strict = firstGapBelow<false>(z, bound);
-    *inclusive = firstGapBelow<true>(z, bound);
-}
 
 struct TripletSweepOptions {
     Real margin = 0.05;                       ///< m ≥ 0: active iff gap < m (relu(m − gap) > 0)
@@ -153,6 +190,16 @@ struct TripletSweepTotals {
     Count semiHard = 0;
     Count hard = 0;
     Real violation = 0.0;  ///< Σ over active kept triplets of (δ_ap − δ_an + m)
+
+    TripletSweepTotals& operator+=(const TripletSweepTotals& other) {
+        tuples += other.tuples;
+        active += other.active;
+        easy += other.easy;
+        semiHard += other.semiHard;
+        hard += other.hard;
+        violation += other.violation;
+        return *this;
+    }
 };
 
 /**
@@ -182,6 +229,10 @@ private:
     std::vector<Real> m_prefix;
     GapLocator m_locator;
     std::vector<Count> m_difference;
+    std::vector<int> m_negatives;   // the anchor's negatives, in m_byLabel order
+    std::vector<int> m_activeBegins;  // per negative: its active positives start here…
+    std::vector<int> m_keptEnds;      // …and end here (filtered sweeps; else at p)
+    std::vector<Real> m_discarded;  // coefficients nobody asked for
 };
 
 }  // namespace marginlab::detail

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// Running independent chunks of work on the engine's threads (internal header).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+
+namespace marginlab::detail {
+
+/// How many workers forEachChunk will use for `chunks` chunks: min(engineThreads(), chunks), at
+/// least 1. Callers size their per-worker scratch with it.
+int chunkWorkers(int chunks);
+
+/**
+ * Calls work(chunk, worker) once for every chunk in [0, chunks), on `workers` threads (the
+ * calling thread is worker 0; the others are started for the call). A worker handles one chunk
+ * at a time, so per-worker scratch needs no locking. Which worker runs which chunk varies: a
+ * chunk's result must depend on the chunk alone. The first exception thrown is rethrown here
+ * once every worker has stopped.
+ */
+void forEachChunk(int chunks, int workers, const std::function<void(int chunk, int worker)>& work);
+
+/**
+ * Rows 0..n−1 cut into consecutive runs by n alone (never by the thread count): at least
+ * kMinRows rows each, so that small problems stay in one chunk, and at most kMaxChunks runs, so
+ * that per-chunk N×D sums stay few.
+ */
+class AnchorChunks {
+public:
+    static constexpr std::ptrdiff_t kMinRows = 256;
+    static constexpr int kMaxChunks = 16;
+
+    explicit AnchorChunks(std::ptrdiff_t n)
+        : m_n(n), m_size(std::max(kMinRows, (n + kMaxChunks - 1) / kMaxChunks)) {}
+    int count() const { return m_n <= 0 ? 0 : static_cast<int>((m_n + m_size - 1) / m_size); }
+    std::ptrdiff_t begin(int chunk) const { return std::min(m_n, chunk * m_size); }
+    std::ptrdiff_t end(int chunk) const { return std::min(m_n, (chunk + 1) * m_size); }
+
+private:
+    std::ptrdiff_t m_n;
+    std::ptrdiff_t m_size;
+};
+
+}  // namespace marginlab::detail
