@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace marginlab::detail {
 
@@ -29,9 +30,10 @@ void GapLocator::assign(const Real* sorted, int n) {
     const Real low = sorted[0];
     const Real range = sorted[n - 1] - low;
     if (!(range > 0.0) || !std::isfinite(range)) return;
-    const Real scale = Real(2 * n) / range;
+    const Real scale = Real(4 * n) / range;
     if (!std::isfinite(scale)) return;
-    m_table.cells = 2 * n;
+    m_table.cells = 4 * n;
+    m_table.top = Real(m_table.cells - 1);
     m_table.low = low;
     m_table.scale = scale;
     m_cellStart.assign(static_cast<std::size_t>(m_table.cells) + 1, n);
@@ -56,10 +58,11 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
     }
     const Real range = high - low;
     if (!(range > 0.0) || !std::isfinite(range)) return false;
-    const Real scale = Real(2 * n) / range;
+    const Real scale = Real(4 * n) / range;
     if (!std::isfinite(scale)) return false;
-    const int cells = 2 * n;
+    const int cells = 4 * n;
     m_table.cells = cells;
+    m_table.top = Real(cells - 1);
     m_table.low = low;
     m_table.scale = scale;
     // Counting sort by cell (cellOf is non-decreasing in the value), then each cell on its own.
@@ -209,16 +212,19 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     if (p == 0 || classEnd - classBegin == n) return;
     const bool table = m_locator.sortWithTable(&m_positives, &m_scratch);
     if (!table) std::sort(m_positives.begin(), m_positives.end());
-    m_sorted.resize(static_cast<std::size_t>(p + GapLocator::kPadding));
+    // m_sorted = [−∞, the p sorted values, +∞ × (kPadding + 1)]: the table's sentinels.
+    constexpr Real infinity = std::numeric_limits<Real>::infinity();
+    m_sorted.assign(static_cast<std::size_t>(p + GapLocator::kPadding + 2), infinity);
+    m_sorted[0] = -infinity;
+    Real* sorted = m_sorted.data() + 1;
     m_prefix.resize(static_cast<std::size_t>(p) + 1);
     m_prefix[0] = 0.0;
     for (int k = 0; k < p; ++k) {
-        m_sorted[static_cast<std::size_t>(k)] = m_positives[static_cast<std::size_t>(k)].first;
-        m_prefix[static_cast<std::size_t>(k) + 1] = m_prefix[static_cast<std::size_t>(k)] + m_sorted[static_cast<std::size_t>(k)];
+        sorted[k] = m_positives[static_cast<std::size_t>(k)].first;
+        m_prefix[static_cast<std::size_t>(k) + 1] = m_prefix[static_cast<std::size_t>(k)] + sorted[k];
     }
-    std::fill(m_sorted.begin() + p, m_sorted.end(), m_sorted[static_cast<std::size_t>(p) - 1]);
-    if (table) m_locator.bind(m_sorted.data());
-    else m_locator.assign(m_sorted.data(), p);
+    if (table) m_locator.bind(sorted);
+    else m_locator.assign(sorted, p);
 
     // The negatives are everything outside the anchor's class range of m_byLabel: gather them
     // into one list so the loop has a single trip count.

@@ -18,6 +18,10 @@
 #include <cmath>
 #include <vector>
 
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+#include <emmintrin.h>
+#endif
+
 namespace marginlab::detail {
 
 /// First position k of the ascending `sorted[0..n)` with fl(z − sorted[k]) < bound (≤ if
@@ -43,36 +47,44 @@ inline int firstGapBelow(const Real* sorted, int n, Real z, Real bound, bool inc
 }
 
 /**
- * firstGapBelow in O(1) expected time: a table of B ≈ 2P equal-width value cells over the sorted
+ * firstGapBelow in O(1) expected time: a table of B ≈ 4P equal-width value cells over the sorted
  * positives gives the one cell where the answer should lie; the answer is then confirmed with the
  * exact predicate on the cell's neighbours (monotonicity makes that a proof), and anything
  * unusual (rounding put the boundary in the next cell, crowded cells, degenerate ranges) falls
  * back to the binary search. Exact in every case, O(log P) in the worst case.
  *
+ * With a table, `sorted` must be readable from sorted[−1] = −∞ to sorted[size + kPadding] = +∞
+ * (sentinels): a cell's neighbours and its kPadding slots are then read without bounds tests, and
+ * slots past the cell need no mask (the predicate is already settled there: see the lookups).
+ *
  * A plain value (pointers and numbers): the hot loop keeps a copy in registers, which it could
  * not do with members that every store through a double pointer might have changed.
  */
 struct GapTable {
-    /// The sorted values are followed by kPadding readable slots.
+    /// Slots read from a cell's first value on; cells holding more fall back to the search.
     static constexpr int kPadding = 4;
     const Real* sorted = nullptr;
     int size = 0;
     int cells = 0;  // 0: no table, always binary search
     Real low = 0.0;
     Real scale = 0.0;
+    Real top = 0.0;  // cells − 1, the last cell
     const int* cellStart = nullptr;  // first sorted index whose cell is ≥ c, c = 0..cells
 
     int cellOf(Real value) const {
-        // Clamped without branches (min/max instructions): values outside the positives' range
-        // are common and unpredictable. NaN lands in cell 0; the caller's verification handles it.
+        // Clamped without branches: values outside the positives' range are common and
+        // unpredictable. NaN lands in cell 0; the caller's verification handles it. Not
+        // std::min/std::max: GCC turns those (they return references) into a store, a pointer
+        // select and a reload, or into a branch, either doubling the cost of a lookup.
         const Real t = (value - low) * scale;
-        const Real clamped = std::min(Real(cells - 1), std::max(Real(0), t));
-        return static_cast<int>(clamped);
-    }
-    template <bool Inclusive>
-    int firstGapBelow(Real z, Real bound) const;
-    int firstGapBelow(Real z, Real bound, bool inclusive) const {
-        return inclusive ? firstGapBelow<true>(z, bound) : firstGapBelow<false>(z, bound);
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+        // maxsd(t, 0) is t > 0 ? t : 0 and minsd(·, top) is · < top ? · : top, NaN included.
+        const __m128d above = _mm_max_sd(_mm_set_sd(t), _mm_setzero_pd());
+        return _mm_cvttsd_si32(_mm_min_sd(above, _mm_set_sd(top)));
+#else
+        const Real above = t > Real(0) ? t : Real(0);
+        return static_cast<int>(above < top ? above : top);
+#endif
     }
     /// Both firstGapBelow(z, bound, false) and (…, true) from one lookup: they differ only by
     /// exact ties gap == bound, almost always inside the same cell.
@@ -81,7 +93,11 @@ struct GapTable {
         int inclusive;
     };
     Boundaries firstGapBelowBoth(Real z, Real bound) const;
-    /// firstGapBelow<true>(z, 0) = the number of values below z. Faster: with bound 0 the query
+    int firstGapBelow(Real z, Real bound, bool inclusive) const {
+        const Boundaries found = firstGapBelowBoth(z, bound);
+        return inclusive ? found.inclusive : found.strict;
+    }
+    /// firstGapBelow(z, 0, true) = the number of values below z. Cheaper: with bound 0 the query
     /// is z itself, placed by the same cellOf as the values, so cells alone order it against
     /// every value outside its own cell (no neighbours to confirm).
     int countBelow(Real z) const;
@@ -92,66 +108,70 @@ private:
     [[gnu::noinline]] int searchGapBelow(Real z, Real bound, bool inclusive) const;
 };
 
-template <bool Inclusive>
-[[gnu::always_inline]] inline int GapTable::firstGapBelow(Real z, Real bound) const {
-    const Real* x = sorted;
-    auto holds = [&](Real value) {
-        if constexpr (Inclusive) return z - value <= bound;
-        else return z - value < bound;
-    };
-    if (cells != 0) {
-        // The boundary is near x = z − bound; its cell's members are the only candidates if the
-        // predicate is false just before the cell and true just after it (it is monotone in x).
-        const int cell = cellOf(z - bound);
-        const int begin = cellStart[cell];
-        const int end = cellStart[cell + 1];
-        const bool beforeFalse = begin == 0 || !holds(x[begin - 1]);
-        const bool afterTrue = end == size || holds(x[end]);
-        if (beforeFalse && afterTrue && end - begin <= kPadding) {
-            // Count the cell's false predicates without a data-dependent branch (slots past
-            // `end` are readable padding and masked out).
-            int k = begin;
-            for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & !holds(x[begin + i]);
-            return k;
-        }
-    }
-    return searchGapBelow(z, bound, Inclusive);
-}
-
 [[gnu::always_inline]] inline GapTable::Boundaries GapTable::firstGapBelowBoth(Real z, Real bound) const {
-    const Real* x = sorted;
     if (cells != 0) {
+        const Real* x = sorted;
+        // The boundary is near x = z − bound. The predicates are monotone in x, so the cell's
+        // members are the only candidates if, before the cell, even "gap ≤ bound" fails and,
+        // after it, even "gap < bound" holds; the latter then also holds on every slot past
+        // the cell's end, so counting the failures over all kPadding slots counts the cell's.
         const int cell = cellOf(z - bound);
         const int begin = cellStart[cell];
         const int end = cellStart[cell + 1];
-        // Before the cell even "gap ≤ bound" must fail; after it even "gap < bound" must hold.
-        const bool beforeFalse = begin == 0 || !(z - x[begin - 1] <= bound);
-        const bool afterTrue = end == size || z - x[end] < bound;
-        if (beforeFalse && afterTrue && end - begin <= kPadding) {
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+        // Six gaps in three pairs: (before, slot 0), (slots 1, 2), (slot 3, after). cmpnlt and
+        // cmpnle are "not <" and "not ≤": the predicates' failures, NaN failing both as in the
+        // scalar code below.
+        const __m128d zz = _mm_set1_pd(z);
+        const __m128d limit = _mm_set1_pd(bound);
+        const __m128d g0 = _mm_sub_pd(zz, _mm_loadu_pd(x + begin - 1));
+        const __m128d g1 = _mm_sub_pd(zz, _mm_loadu_pd(x + begin + 1));
+        const __m128d g2 = _mm_sub_pd(zz, _mm_setr_pd(x[begin + 3], x[end]));
+        const int strict0 = _mm_movemask_pd(_mm_cmpnlt_pd(g0, limit));
+        const int strict1 = _mm_movemask_pd(_mm_cmpnlt_pd(g1, limit));
+        const int strict2 = _mm_movemask_pd(_mm_cmpnlt_pd(g2, limit));
+        const int inclusive0 = _mm_movemask_pd(_mm_cmpnle_pd(g0, limit));
+        const int inclusive1 = _mm_movemask_pd(_mm_cmpnle_pd(g1, limit));
+        const int inclusive2 = _mm_movemask_pd(_mm_cmpnle_pd(g2, limit));
+        const bool confirmed = (inclusive0 & 1) & !(strict2 >> 1) & (end - begin <= kPadding);
+        if (confirmed)
+            return {begin + (strict0 >> 1) + (strict1 & 1) + (strict1 >> 1) + (strict2 & 1),
+                    begin + (inclusive0 >> 1) + (inclusive1 & 1) + (inclusive1 >> 1) + (inclusive2 & 1)};
+#else
+        const bool confirmed = !(z - x[begin - 1] <= bound) & (z - x[end] < bound) & (end - begin <= kPadding);
+        if (confirmed) {
             Boundaries found{begin, begin};
             for (int k = 0; k < kPadding; ++k) {
-                const bool inside = begin + k < end;
                 const Real gap = z - x[begin + k];
-                found.strict += inside & !(gap < bound);
-                found.inclusive += inside & !(gap <= bound);
+                found.strict += !(gap < bound);
+                found.inclusive += !(gap <= bound);
             }
             return found;
         }
+#endif
     }
     return {searchGapBelow(z, bound, false), searchGapBelow(z, bound, true)};
 }
 
 [[gnu::always_inline]] inline int GapTable::countBelow(Real z) const {
     // fl(z − x) ≤ 0 exactly when z ≤ x; cellOf is non-decreasing, so a value in a lower cell is
-    // below z and one in a higher cell is not. Non-finite z would break the exact correspondence.
+    // below z and one in a higher cell (or the +∞ sentinel) is not: the slots past the cell add
+    // nothing. Non-finite z would break the exact correspondence.
     if (cells != 0 && std::isfinite(z)) {
         const int cell = cellOf(z);
         const int begin = cellStart[cell];
         const int end = cellStart[cell + 1];
         if (end - begin <= kPadding) {
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+            const __m128d zz = _mm_set1_pd(z);
+            const int below0 = _mm_movemask_pd(_mm_cmplt_pd(_mm_loadu_pd(sorted + begin), zz));
+            const int below1 = _mm_movemask_pd(_mm_cmplt_pd(_mm_loadu_pd(sorted + begin + 2), zz));
+            return begin + (below0 & 1) + (below0 >> 1) + (below1 & 1) + (below1 >> 1);
+#else
             int k = begin;
-            for (int i = 0; i < kPadding; ++i) k += (begin + i < end) & (sorted[begin + i] < z);
+            for (int i = 0; i < kPadding; ++i) k += sorted[begin + i] < z;
             return k;
+#endif
         }
     }
     return searchGapBelow(z, 0.0, true);
@@ -161,11 +181,12 @@ template <bool Inclusive>
 class GapLocator {
 public:
     static constexpr int kPadding = GapTable::kPadding;
+    /// `sorted` must carry GapTable's sentinels and outlive the table's use.
     void assign(const Real* sorted, int n);
     /**
      * Sorts (value, index) items by value then index, building the cell table on the way (a
      * bucket sort on the cells: O(n) expected instead of O(n log n)); bind() must then be given
-     * the sorted values. Returns false (items left unsorted, no table) if the values are too few
+     * the sorted values, with GapTable's sentinels. Returns false (items left unsorted, no table) if the values are too few
      * or their range is empty or not finite: the caller sorts them and calls assign().
      */
     bool sortWithTable(std::vector<std::pair<Real, int>>* items, std::vector<std::pair<Real, int>>* scratch);
