@@ -65,6 +65,12 @@ void forEachChunk(int chunks, int workers, const std::function<void(int, int)>& 
     if (failure) std::rethrow_exception(failure);
 }
 
+void forEachRowChunk(std::ptrdiff_t n, const std::function<void(std::ptrdiff_t, std::ptrdiff_t, int)>& work) {
+    const AnchorChunks chunks(n);
+    forEachChunk(chunks.count(), chunkWorkers(chunks.count()),
+                 [&](int chunk, int) { work(chunks.begin(chunk), chunks.end(chunk), chunk); });
+}
+
 }  // namespace detail
 
 }  // namespace marginlab

@@ -42,4 +42,8 @@ private:
     std::ptrdiff_t m_size;
 };
 
+/// work(begin, end, chunk) for every AnchorChunks run of rows [0, n), on the engine's threads.
+/// For loops whose rows are independent, or that keep one partial sum per chunk.
+void forEachRowChunk(std::ptrdiff_t n, const std::function<void(std::ptrdiff_t begin, std::ptrdiff_t end, int chunk)>& work);
+
 }  // namespace marginlab::detail

@@ -31,16 +31,39 @@ void DistanceRows::row(Eigen::Index a, Real* out, Eigen::Index first) const {
         }
         return;
     }
+    lpRow(base, n, dims, a, m_spec.power, out, first);
+}
+
+namespace {
+
+template <int Dims>
+void squaredRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, Real* out, Eigen::Index first) {
+    const Eigen::Index d = Dims > 0 ? Dims : dims;
+    const Real* anchor = data + a * d;
     for (Eigen::Index j = first; j < n; ++j) {
-        const Real* other = base + j * dims;
+        const Real* other = data + j * d;
         Real squared = 0.0;
-        for (Eigen::Index k = 0; k < dims; ++k) {
+        for (Eigen::Index k = 0; k < d; ++k) {
             const Real difference = anchor[k] - other[k];
             squared += difference * difference;
         }
-        out[j] = m_spec.power == 2 ? squared : std::sqrt(squared);
+        out[j] = squared;
     }
-    if (a >= first) out[a] = 0.0;
+}
+
+}  // namespace
+
+void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,
+           Eigen::Index first) {
+    switch (dims) {
+    case 2: squaredRow<2>(data, n, dims, a, out, first); break;
+    case 3: squaredRow<3>(data, n, dims, a, out, first); break;
+    default: squaredRow<0>(data, n, dims, a, out, first); break;
+    }
+    if (power == 1 && n > first) {
+        Eigen::Map<Eigen::ArrayXd> row(out + first, n - first);
+        row = row.sqrt();
+    }
 }
 
 namespace {

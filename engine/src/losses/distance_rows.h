@@ -18,6 +18,15 @@ namespace marginlab::detail {
  * compared across the two. Used by the all-pairs and all-triplets losses, where fresh N×N
  * buffers (their page faults) would cost more than the arithmetic.
  */
+/**
+ * out[j] = ‖e_a − e_j‖ (power 1) or ‖e_a − e_j‖² (power 2) for j in [first, n), e = the n×dims
+ * row-major `data`: from the differences (exact zeros for equal points, no cancellation for close
+ * ones, as SelfDistance), with the square roots of the row taken at once (vectorized, and
+ * correctly rounded like std::sqrt).
+ */
+void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,
+           Eigen::Index first = 0);
+
 /// Its const members may be called from several threads at once.
 class DistanceRows {
 public:

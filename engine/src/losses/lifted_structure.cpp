@@ -3,6 +3,7 @@
 
 #include "losses/contrastive_support.h"
 #include "losses/pair_family_support.h"
+#include "parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +28,10 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     // Per sample i: L_i = log Σ_{n∈N(i)} e^{t_in}, t_in = sign·(mn − M_in). The shifted
     // exponentials are kept (0 off the negatives) for the backward pass, in a per-thread buffer
     // reused across calls (a fresh N×N buffer costs more in page faults than the arithmetic).
-    thread_local Matrix shifted;
+    thread_local Matrix shiftedBuffer;
+    // Named once, on this thread: the row chunks below run on other threads too, where the name
+    // of the thread_local would denote their own (empty) buffers.
+    Matrix& shifted = shiftedBuffer;
     shifted.resize(n, n);
     Vector rowSum(n), rowLog(n);
     // The label tests are selects, not branches: which j is a negative is data-dependent, and
@@ -48,21 +52,24 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
         return sum;
     };
     const bool boundedByDiagonal = !m_distance.isSimilarity();
-    for (int i = 0; i < n; ++i) {
-        const int label = labels[static_cast<std::size_t>(i)];
-        Real top = m_negativeMargin;
-        Real sum = boundedByDiagonal ? fillRow(i, label, top) : 0.0;
-        if (!(sum > 1e-280)) {
-            top = minusInfinity;
-            for (int j = 0; j < n; ++j) {
-                const Real t = sign * (m_negativeMargin - m(i, j));
-                top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
+    // Rows are independent: any split over threads gives the same numbers.
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
+        for (int i = static_cast<int>(begin); i < end; ++i) {
+            const int label = labels[static_cast<std::size_t>(i)];
+            Real top = m_negativeMargin;
+            Real sum = boundedByDiagonal ? fillRow(i, label, top) : 0.0;
+            if (!(sum > 1e-280)) {
+                top = minusInfinity;
+                for (int j = 0; j < n; ++j) {
+                    const Real t = sign * (m_negativeMargin - m(i, j));
+                    top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
+                }
+                sum = fillRow(i, label, top);
             }
-            sum = fillRow(i, label, top);
+            rowSum(i) = sum;
+            rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
         }
-        rowSum(i) = sum;
-        rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
-    }
+    });
 
     LossOutput out;
     out.stats.tupleKind = "pairs";
@@ -100,12 +107,14 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
         }
     out.value = total / pairCount;
     if (withGradient) {
-        for (int i = 0; i < n; ++i) {
-            if (rowWeight(i) == 0.0) continue;
-            // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign.
-            const Real scale = -sign * rowWeight(i) / rowSum(i);
-            gradMatrix.row(i) += scale * shifted.row(i);
-        }
+        detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
+            for (Eigen::Index i = begin; i < end; ++i) {
+                if (rowWeight(i) == 0.0) continue;
+                // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign.
+                const Real scale = -sign * rowWeight(i) / rowSum(i);
+                gradMatrix.row(i) += scale * shifted.row(i);
+            }
+        });
         out.gradEmbeddings = workspace.backward();
         if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());

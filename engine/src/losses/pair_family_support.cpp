@@ -1,37 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "losses/pair_family_support.h"
 
+#include "losses/distance_rows.h"
+#include "parallel.h"
+
 #include <cmath>
 
 namespace marginlab::detail {
-
-namespace {
-
-/// ‖e_i − e_j‖ (power 1) or ‖e_i − e_j‖² (power 2) from the differences: exact zeros for equal
-/// points and no cancellation for close ones (as SelfDistance, which the FD tests rely on).
-template <int Dimension>
-void fillLpMatrix(const Points& e, int power, Matrix* m) {
-    const Eigen::Index n = e.rows();
-    const Eigen::Index d = Dimension > 0 ? Dimension : e.cols();
-    const Real* data = e.data();
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const Real* row = data + i * d;
-        Real* out = m->data() + i * n;
-        for (Eigen::Index j = 0; j < n; ++j) {
-            const Real* other = data + j * d;
-            Real squared = 0.0;
-            for (Eigen::Index k = 0; k < d; ++k) {
-                const Real diff = row[k] - other[k];
-                squared += diff * diff;
-            }
-            out[j] = squared;
-        }
-        // The square roots of a whole row at once: vectorized, and correctly rounded like std::sqrt.
-        if (power == 1) Eigen::Map<Eigen::ArrayXd>(out, n) = Eigen::Map<Eigen::ArrayXd>(out, n).sqrt();
-    }
-}
-
-}  // namespace
 
 void PairwiseWorkspace::compute(const DistanceSpec& spec, const Points& x, bool withGradient) {
     m_spec = spec;
@@ -41,12 +16,12 @@ void PairwiseWorkspace::compute(const DistanceSpec& spec, const Points& x, bool 
     m_matrix.resize(n, n);  // keeps the buffer when the size is unchanged
     if (spec.isSimilarity()) {
         m_matrix.noalias() = m_embedded * m_embedded.transpose();
-    } else if (x.cols() == 2) {
-        fillLpMatrix<2>(m_embedded, spec.power, &m_matrix);
-    } else if (x.cols() == 3) {
-        fillLpMatrix<3>(m_embedded, spec.power, &m_matrix);
     } else {
-        fillLpMatrix<0>(m_embedded, spec.power, &m_matrix);
+        // Rows are independent: any split over threads gives the same matrix.
+        forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
+            for (Eigen::Index i = begin; i < end; ++i)
+                lpRow(m_embedded.data(), n, m_embedded.cols(), i, spec.power, m_matrix.data() + i * n);
+        });
     }
     if (withGradient) {
         m_gradient.resize(n, n);
@@ -65,30 +40,39 @@ Points PairwiseWorkspace::backward() {
     const Eigen::Index n = m_embedded.rows();
     const Eigen::Index d = m_embedded.cols();
     const ColumnMajor columns = m_embedded;
-    ColumnMajor grad = ColumnMajor::Zero(n, d);
     m_gradient.diagonal().setZero();  // M_jj is constant for every loss here
-    Eigen::ArrayXd weight(n);
-    for (Eigen::Index j = 0; j < n; ++j) {
-        const auto g = m_gradient.row(j).transpose().array();
-        if (m_spec.isSimilarity()) {
-            for (Eigen::Index k = 0; k < d; ++k) {
-                grad(j, k) += (g * columns.col(k).array()).sum();
-                grad.col(k).array() += g * columns(j, k);
-            }
-        } else {
-            if (m_spec.power == 1) {
-                const auto distance = m_matrix.row(j).transpose().array();
-                weight = (distance > 0.0).select(g / distance, 0.0);
+    // Rows of G in chunks fixed by n, each with its own partial sum, added in chunk order: the
+    // same bits on any number of threads.
+    const AnchorChunks chunks(n);
+    std::vector<ColumnMajor> partial(static_cast<std::size_t>(chunks.count()));
+    forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
+        ColumnMajor& grad = partial[static_cast<std::size_t>(chunk)];
+        grad = ColumnMajor::Zero(n, d);
+        Eigen::ArrayXd weight(n);
+        for (Eigen::Index j = begin; j < end; ++j) {
+            const auto g = m_gradient.row(j).transpose().array();
+            if (m_spec.isSimilarity()) {
+                for (Eigen::Index k = 0; k < d; ++k) {
+                    grad(j, k) += (g * columns.col(k).array()).sum();
+                    grad.col(k).array() += g * columns(j, k);
+                }
             } else {
-                weight = 2.0 * g;
-            }
-            const Real weightSum = weight.sum();
-            for (Eigen::Index k = 0; k < d; ++k) {
-                grad(j, k) += columns(j, k) * weightSum - (weight * columns.col(k).array()).sum();
-                grad.col(k).array() += weight * (columns.col(k).array() - columns(j, k));
+                if (m_spec.power == 1) {
+                    const auto distance = m_matrix.row(j).transpose().array();
+                    weight = (distance > 0.0).select(g / distance, 0.0);
+                } else {
+                    weight = 2.0 * g;
+                }
+                const Real weightSum = weight.sum();
+                for (Eigen::Index k = 0; k < d; ++k) {
+                    grad(j, k) += columns(j, k) * weightSum - (weight * columns.col(k).array()).sum();
+                    grad.col(k).array() += weight * (columns.col(k).array() - columns(j, k));
+                }
             }
         }
-    }
+    });
+    ColumnMajor grad = ColumnMajor::Zero(n, d);
+    for (const ColumnMajor& part : partial) grad += part;
     const Points gradEmbedded = grad;
     if (!m_spec.normalizes()) return gradEmbedded;
     return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
