@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The engine's chunked threads (internal parallel.h): every chunk runs once, on a worker in
 // range, failures reach the caller, and the chunking depends on the problem size alone.
+#include "marginlab/loss.h"
 #include "marginlab/parallel.h"
 #include "parallel.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -61,6 +63,31 @@ TEST_F(EngineThreads, AFailingChunkIsRethrownToTheCaller) {
                                               if (chunk == 5) throw std::runtime_error("chunk 5");
                                           }),
                      std::runtime_error);
+    }
+}
+
+// Large enough for several row chunks: every loss must give the same bits on any thread count
+// (and, run under ThreadSanitizer, shows the chunks share nothing they write).
+TEST_F(EngineThreads, EveryCatalogueLossGivesTheSameBitsOnAnyThreadCount) {
+    const int n = 600, classes = 6;
+    const Points x = testing::randomPoints(n, 2, 321);
+    const Labels y = testing::randomLabels(n, classes, 322);
+    for (const LossInfo& info : lossCatalog()) {
+        std::string error;
+        const auto loss = makeLoss(LossConfig{info.name, {}, std::nullopt}, &error);
+        ASSERT_TRUE(loss) << error;
+        const Points owned = testing::randomPoints(std::max(1, info.ownedBlocks) * classes, 2, 323);
+        LossInput input{x, y, info.ownedBlocks ? &owned : nullptr, nullptr, 7};
+        input.splitForces = true;
+        setEngineThreads(1);
+        const LossOutput one = loss->evaluate(input, true);
+        setEngineThreads(3);
+        const LossOutput three = loss->evaluate(input, true);
+        EXPECT_EQ(one.value, three.value) << info.name;
+        EXPECT_TRUE(one.gradEmbeddings == three.gradEmbeddings) << info.name;
+        EXPECT_TRUE(one.gradFromPositives == three.gradFromPositives) << info.name;
+        EXPECT_TRUE(one.gradOwned == three.gradOwned) << info.name;
+        EXPECT_EQ(one.stats.active, three.stats.active) << info.name;
     }
 }
 
