@@ -2,6 +2,7 @@
 #include "losses/contrastive_support.h"
 
 #include "losses/common.h"
+#include "parallel.h"
 
 #include <algorithm>
 #include <limits>
@@ -93,6 +94,11 @@ void RowSimilarities::trackSameLabel(const Labels& labels) {
 Points RowSimilarities::throughNormalization(const Points& gradEmbedded) const {
     if (m_spec.normalizes()) return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
     return gradEmbedded;
+}
+
+void RowSimilarities::addAccumulated(const RowSimilarities& part) {
+    m_gradEmbedded += part.m_gradEmbedded;
+    if (m_sameLabels) m_gradSameLabel += part.m_gradSameLabel;
 }
 
 Points RowSimilarities::gradient() const { return throughNormalization(m_gradEmbedded); }
@@ -203,18 +209,38 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     if (splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
     const Real inverseTemperature = 1.0 / temperature;
     const Real perPair = 1.0 / static_cast<Real>(positivePairs);
-    Vector logits, negativeExp, gradRow, classMask;
-    std::vector<Real> slopes;
-    LossOutput out;
-    out.stats.tupleKind = "pairs";
-    out.stats.tuples = positivePairs;
-    Real total = 0.0;
-    for (const auto& members : groups) {
-        if (members.size() < 2) continue;  // no positive: the anchor adds no term
-        classMask = Vector::Zero(n);
-        for (int i : members) classMask(i) = -std::numeric_limits<Real>::infinity();
-        for (int a : members) {
-            similarities.row(a, logits);
+    // The anchors with a positive, class by class; in chunks fixed by their number, each with its
+    // own sums and gradient, added in chunk order (the same bits on any number of threads).
+    struct Anchor {
+        int index;
+        const std::vector<int>* members;
+    };
+    std::vector<Anchor> anchors;
+    for (const auto& members : groups)
+        if (members.size() >= 2)
+            for (int a : members) anchors.push_back({a, &members});
+    struct Chunk {
+        RowSimilarities similarities;
+        Real total = 0.0;
+        Count active = 0;
+    };
+    const AnchorChunks chunks(static_cast<std::ptrdiff_t>(anchors.size()));
+    std::vector<Chunk> parts(static_cast<std::size_t>(chunks.count()), Chunk{similarities});
+    forEachRowChunk(static_cast<std::ptrdiff_t>(anchors.size()), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int c) {
+        Chunk& part = parts[static_cast<std::size_t>(c)];
+        Vector logits, negativeExp, gradRow, classMask = Vector::Zero(n);
+        std::vector<Real> slopes;
+        const std::vector<int>* maskedClass = nullptr;
+        for (std::ptrdiff_t t = begin; t < end; ++t) {
+            const int a = anchors[static_cast<std::size_t>(t)].index;
+            const std::vector<int>& members = *anchors[static_cast<std::size_t>(t)].members;
+            if (maskedClass != &members) {
+                if (maskedClass)
+                    for (int i : *maskedClass) classMask(i) = 0.0;
+                for (int i : members) classMask(i) = -std::numeric_limits<Real>::infinity();
+                maskedClass = &members;
+            }
+            part.similarities.row(a, logits);
             logits *= inverseTemperature;
             negativeExp = logits + classMask;
             const Real top = negativeExp.maxCoeff();
@@ -234,8 +260,8 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
                 if (p == a) continue;
                 Real slope = 0.0;
                 const Real value = term(logNegatives - logits(p), &slope);
-                total += value;
-                if (value != 0.0) ++out.stats.active;
+                part.total += value;
+                if (value != 0.0) ++part.active;
                 slopes.push_back(slope);
                 slopeSum += slope;
             }
@@ -245,8 +271,17 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             std::size_t next = 0;
             for (int p : members)
                 if (p != a) gradRow(p) = -inverseTemperature * slopes[next++] * perPair;
-            similarities.addRowGradient(a, gradRow);
+            part.similarities.addRowGradient(a, gradRow);
         }
+    });
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = positivePairs;
+    Real total = 0.0;
+    for (const Chunk& part : parts) {
+        total += part.total;
+        out.stats.active += part.active;
+        if (withGradient) similarities.addAccumulated(part.similarities);
     }
     out.value = total * perPair;
     if (withGradient) out.gradEmbeddings = similarities.gradient();

@@ -70,6 +70,9 @@ public:
     void trackSameLabel(const Labels& labels);
     /// ∂L/∂x through the same-label entries only (N×D); zero unless trackSameLabel was called.
     Points sameLabelGradient() const;
+    /// Adds what `part` (a copy of this object, made before any row was added) has accumulated:
+    /// each chunk of anchors works on its own copy, and the copies are added in chunk order.
+    void addAccumulated(const RowSimilarities& part);
 
 private:
     void addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded);

@@ -3,6 +3,7 @@
 
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
+#include "parallel.h"
 
 #include <limits>
 #include <map>
@@ -44,55 +45,77 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     if (detail::splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
     const Real inverseTemperature = 1.0 / m_temperature;
     const Real minusInfinity = -std::numeric_limits<Real>::infinity();
-    Vector logits, keptExp;
-    std::vector<int> positiveList, droppedList;
+    // Anchors in chunks fixed by N, each with its own sums and gradient, added in chunk order
+    // (the same bits on any number of threads). Without a miner they go class by class.
+    std::vector<int> order;
+    std::vector<const std::vector<int>*> classOf;  // all pairs: each anchor's class members
+    const std::vector<std::vector<int>> groups = masks ? std::vector<std::vector<int>>{} : detail::groupByLabel(input.labels);
+    if (masks) {
+        for (int i = 0; i < n; ++i) order.push_back(i);
+    } else {
+        for (const auto& members : groups)
+            for (int i : members) {
+                order.push_back(i);
+                classOf.push_back(&members);
+            }
+    }
+    struct Chunk {
+        detail::RowSimilarities similarities;
+        Real total = 0.0;
+        Count active = 0;
+    };
+    const detail::AnchorChunks chunks(n);
+    std::vector<Chunk> parts(static_cast<std::size_t>(chunks.count()), Chunk{similarities});
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
+        Chunk& part = parts[static_cast<std::size_t>(c)];
+        Vector logits, keptExp;
+        std::vector<int> positiveList, droppedList;
+        for (Eigen::Index t = begin; t < end; ++t) {
+            const int i = order[static_cast<std::size_t>(t)];
+            // The anchor's positives and the entries outside P(i) ∪ N(i) (itself included).
+            positiveList.clear();
+            droppedList.clear();
+            if (masks) {
+                for (int k = 0; k < n; ++k) {
+                    if (masks->isPositive(i, k)) positiveList.push_back(k);
+                    else if (!masks->isNegative(i, k)) droppedList.push_back(k);
+                }
+            } else {
+                // All pairs: P(i) = the rest of i's class, N(i) = everything else.
+                for (int p : *classOf[static_cast<std::size_t>(t)])
+                    if (p != i) positiveList.push_back(p);
+                droppedList.assign(1, i);
+            }
+            if (positiveList.empty()) continue;  // ℓ_i = 0
+            part.similarities.row(i, logits);
+            logits *= inverseTemperature;
+            keptExp = logits;
+            for (int k : droppedList) keptExp(k) = minusInfinity;
+            const Real top = keptExp.maxCoeff();
+            keptExp = (keptExp.array() - top).exp().matrix();
+            for (int k : droppedList) keptExp(k) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
+            const Real sum = keptExp.sum();
+            Real positiveSum = 0.0;
+            for (int p : positiveList) positiveSum += logits(p);
+            const Real inversePositives = 1.0 / static_cast<Real>(positiveList.size());
+            const Real term = top + std::log(sum) - positiveSum * inversePositives;
+            if (!(term > 0.0)) continue;
+            ++part.active;
+            part.total += term;
+            if (!withGradient) continue;
+            keptExp *= inverseTemperature / sum;  // in place: becomes ∂ℓ_i/∂s_i·
+            for (int p : positiveList) keptExp(p) -= inverseTemperature * inversePositives;
+            part.similarities.addRowGradient(i, keptExp);
+        }
+    });
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
     Real total = 0.0;
-    // One anchor, given its positives and the entries outside P(i) ∪ N(i) (itself included).
-    auto processAnchor = [&](Eigen::Index i) {
-        if (positiveList.empty()) return;  // ℓ_i = 0
-        similarities.row(i, logits);
-        logits *= inverseTemperature;
-        keptExp = logits;
-        for (int k : droppedList) keptExp(k) = minusInfinity;
-        const Real top = keptExp.maxCoeff();
-        keptExp = (keptExp.array() - top).exp().matrix();
-        for (int k : droppedList) keptExp(k) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
-        const Real sum = keptExp.sum();
-        Real positiveSum = 0.0;
-        for (int p : positiveList) positiveSum += logits(p);
-        const Real inversePositives = 1.0 / static_cast<Real>(positiveList.size());
-        const Real term = top + std::log(sum) - positiveSum * inversePositives;
-        if (!(term > 0.0)) return;
-        ++out.stats.active;
-        total += term;
-        if (!withGradient) return;
-        keptExp *= inverseTemperature / sum;  // in place: becomes ∂ℓ_i/∂s_i·
-        for (int p : positiveList) keptExp(p) -= inverseTemperature * inversePositives;
-        similarities.addRowGradient(i, keptExp);
-    };
-    if (masks) {
-        for (Eigen::Index i = 0; i < n; ++i) {
-            positiveList.clear();
-            droppedList.clear();
-            for (Eigen::Index k = 0; k < n; ++k) {
-                if (masks->isPositive(i, k)) positiveList.push_back(static_cast<int>(k));
-                else if (!masks->isNegative(i, k)) droppedList.push_back(static_cast<int>(k));
-            }
-            processAnchor(i);
-        }
-    } else {
-        // All pairs: P(i) = the rest of i's class, N(i) = everything else; only i itself is dropped.
-        for (const auto& members : detail::groupByLabel(input.labels))
-            for (int i : members) {
-                positiveList.clear();
-                for (int p : members)
-                    if (p != i) positiveList.push_back(p);
-                droppedList.assign(1, i);
-                processAnchor(i);
-            }
+    for (const Chunk& part : parts) {
+        total += part.total;
+        out.stats.active += part.active;
+        if (withGradient) similarities.addAccumulated(part.similarities);
     }
     if (out.stats.active == 0) {
         LossOutput none = zero();
