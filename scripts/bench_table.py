@@ -19,8 +19,11 @@ def main():
     ctx = data["context"]
     rows = OrderedDict()
     sizes = set()
+    # With repetitions, the medians (the machine is shared and the engine's threads share it).
+    medians = any(b.get("aggregate_name") == "median" for b in data["benchmarks"])
     for b in data["benchmarks"]:
-        if b.get("run_type") == "aggregate":
+        wanted = b.get("aggregate_name") == "median" if medians else b.get("run_type") != "aggregate"
+        if not wanted:
             continue
         m = re.match(r"BM_([A-Za-z]+)/([^/]+)/(\d+)", b["name"]) or re.match(r"BM_([A-Za-z]+)/(\d+)", b["name"])
         if not m:
@@ -39,9 +42,11 @@ def main():
     print("```\n%s\n```\n" % command)
     print("Machine: %d CPUs at %s MHz, MarginLab built Release (Google Benchmark itself reports "
           "the Debian package's build type), %s. Times are wall-clock milliseconds per step "
-          "(loss + all gradients), D = 2, 10 classes, default parameters, no miner. The machine is "
-          "shared: compare rows of one run with each other rather than across runs.\n"
-          % (ctx.get("num_cpus", 0), ctx.get("mhz_per_cpu", "?"), ctx.get("date", "")))
+          "(loss + all gradients)%s, D = 2, 10 classes, default parameters, no miner, with the "
+          "engine's default thread count (one per CPU; results are the same bits on any count). "
+          "The machine is shared: compare rows of one run with each other rather than across runs.\n"
+          % (ctx.get("num_cpus", 0), ctx.get("mhz_per_cpu", "?"), ctx.get("date", ""),
+             ", median of the repetitions" if medians else ""))
     print("| benchmark | " + " | ".join("N = %d" % n for n in sizes) + " |")
     print("|---|" + "---|" * len(sizes))
     for (group, name), times in rows.items():
@@ -67,21 +72,23 @@ def main():
     print("""
 ## Notes
 
-- Batch-all triplet loss never lists triplets: per anchor the positives are bucket-sorted and
-  every negative's boundaries found by an exact floating-point search, so the cost grows like
-  N² (the brute-force row grows like N³). What remains at N = 4096 is about 15 ns of dependent
-  memory access per (anchor, negative) pair on this virtual machine; a second thread gave no
-  measurable gain here (the two vCPUs did not scale on a plain arithmetic loop either).
+- Batch-all triplet loss never lists triplets: per anchor the positives are bucket-sorted into
+  about four cells per value, and every negative's boundaries are read off its cell and confirmed
+  with the exact floating-point predicate on the cell's neighbours (two SSE2 compares over six
+  values; crowded cells and rounding surprises fall back to a binary search), so the cost grows
+  like N² (the brute-force row grows like N³). The "hard" count needs no confirmation: its query
+  is the negative's own value, placed by the same cell function as the positives.
+- The largest loops run on the engine's threads (`marginlab/parallel.h`): rows or anchors are cut
+  into at most 16 chunks of at least 256 fixed by N alone, each chunk keeps its own sums, and the
+  sums are added in chunk order, so the numbers are the same bits on any thread count (tested for
+  every loss). Below 512 points everything stays on the calling thread. Both vCPUs of this VM
+  scale on this work; one of them is at times slowed by its neighbours, which the medians absorb.
 - The all-pairs losses are bound by one `exp` per pair (about 3.5 ms per million here, SSE2 only:
-  the build adds no `-march`, see ENVIRONMENT.md). On this VM a freshly allocated N×N buffer
-  costs page faults of the same order as the arithmetic, so the losses compute distance rows on
-  demand or reuse buffers instead of allocating N×N matrices per step; the losses whose N = 4096
-  time grows far faster than N² still allocate N×N work matrices and are the next to change.
+  the build adds no `-march`, see ENVIRONMENT.md), and reuse their N×N buffers across steps: a
+  fresh N×N buffer costs page faults of the same order as the arithmetic on this VM.
 - Two traps cost these losses up to a third of their time and are avoided: subnormal numbers
   (Eigen's exp(−∞) returns one, and each costs a microcode assist), and branches on the label test
   "is j a positive of i" (data-dependent, so mispredicted); the loops select instead of branching.
-  Lifted structure at N = 1024 is still above 10 ms: its two passes over the N×N matrix (a max,
-  then the exponentials kept for the backward pass) and the Lp matrix itself remain.
 """)
 
 

@@ -76,35 +76,53 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     out.stats.tuples = counts.positives;
     const Real pairCount = static_cast<Real>(counts.positives);
     Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
-    Vector rowWeight;  // Σ over the pairs using row i of ∂L/∂L_i
-    if (withGradient) rowWeight = Vector::Zero(n);
-    Real total = 0.0;
     // Positive pairs straight from the class member lists (ascending, as a scan of all p would
     // visit them), not by testing every p's label.
     const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
     std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
     for (const auto& members : groups)
         for (int i : members) classOf[static_cast<std::size_t>(i)] = &members;
-    for (int a = 0; a < n; ++a)
-        for (int p : *classOf[static_cast<std::size_t>(a)]) {
-            if (p == a) continue;
-            // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE. The same
-            // e^{−|L_a − L_p|} also gives the two softmax shares of the backward pass.
-            const Real la = rowLog(a), lp = rowLog(p);
-            const Real e = std::exp(-std::abs(la - lp));
-            const Real joint = std::max(la, lp) + std::log1p(e);
-            const Real j = joint + sign * (m(a, p) - m_positiveMargin);
-            if (j <= 0.0) continue;
-            total += 0.5 * j * j;
-            ++out.stats.active;
-            if (withGradient) {
-                const Real g = j / pairCount;  // d(J²/2)/dJ, mean over pairs
-                gradMatrix(a, p) += g * sign;
-                const Real larger = 1.0 / (1.0 + e), smaller = e / (1.0 + e);  // e^{L − joint} of each end
-                rowWeight(a) += g * (la >= lp ? larger : smaller);
-                rowWeight(p) += g * (la >= lp ? smaller : larger);
+    // Anchors a in chunks on the engine's threads. A pair also weighs on row p, so each chunk
+    // keeps its own row weights (Σ over the pairs using row i of ∂L/∂L_i) and sums, added in
+    // chunk order: the same bits on any number of threads.
+    struct Chunk {
+        Real total = 0.0;
+        Count active = 0;
+        Vector rowWeight;
+    };
+    std::vector<Chunk> parts(static_cast<std::size_t>(detail::AnchorChunks(n).count()));
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
+        Chunk& part = parts[static_cast<std::size_t>(c)];
+        if (withGradient) part.rowWeight = Vector::Zero(n);
+        for (int a = static_cast<int>(begin); a < end; ++a)
+            for (int p : *classOf[static_cast<std::size_t>(a)]) {
+                if (p == a) continue;
+                // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE. The
+                // same e^{−|L_a − L_p|} also gives the two softmax shares of the backward pass.
+                const Real la = rowLog(a), lp = rowLog(p);
+                const Real e = std::exp(-std::abs(la - lp));
+                const Real joint = std::max(la, lp) + std::log1p(e);
+                const Real j = joint + sign * (m(a, p) - m_positiveMargin);
+                if (j <= 0.0) continue;
+                part.total += 0.5 * j * j;
+                ++part.active;
+                if (withGradient) {
+                    const Real g = j / pairCount;  // d(J²/2)/dJ, mean over pairs
+                    gradMatrix(a, p) += g * sign;
+                    const Real larger = 1.0 / (1.0 + e), smaller = e / (1.0 + e);  // e^{L − joint} of each end
+                    part.rowWeight(a) += g * (la >= lp ? larger : smaller);
+                    part.rowWeight(p) += g * (la >= lp ? smaller : larger);
+                }
             }
-        }
+    });
+    Real total = 0.0;
+    Vector rowWeight;
+    if (withGradient) rowWeight = Vector::Zero(n);
+    for (const Chunk& part : parts) {
+        total += part.total;
+        out.stats.active += part.active;
+        if (withGradient) rowWeight += part.rowWeight;
+    }
     out.value = total / pairCount;
     if (withGradient) {
         detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
