@@ -108,6 +108,16 @@ Points RowSimilarities::sameLabelGradient() const {
     return throughNormalization(m_gradSameLabel);
 }
 
+Real addChunkSums(const std::vector<ChunkSums>& parts, bool withGradient, RowSimilarities* into, Count* active) {
+    Real total = 0.0;
+    for (const ChunkSums& part : parts) {
+        total += part.total;
+        *active += part.active;
+        if (withGradient) into->addAccumulated(part.similarities);
+    }
+    return total;
+}
+
 std::vector<std::vector<int>> groupByLabel(const Labels& labels) {
     std::map<int, std::vector<int>> byLabel;
     for (int i = 0; i < static_cast<int>(labels.size()); ++i) byLabel[labels[static_cast<std::size_t>(i)]].push_back(i);
@@ -219,15 +229,10 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     for (const auto& members : groups)
         if (members.size() >= 2)
             for (int a : members) anchors.push_back({a, &members});
-    struct Chunk {
-        RowSimilarities similarities;
-        Real total = 0.0;
-        Count active = 0;
-    };
     const AnchorChunks chunks(static_cast<std::ptrdiff_t>(anchors.size()));
-    std::vector<Chunk> parts(static_cast<std::size_t>(chunks.count()), Chunk{similarities});
+    std::vector<ChunkSums> parts(static_cast<std::size_t>(chunks.count()), ChunkSums{similarities});
     forEachRowChunk(static_cast<std::ptrdiff_t>(anchors.size()), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int c) {
-        Chunk& part = parts[static_cast<std::size_t>(c)];
+        ChunkSums& part = parts[static_cast<std::size_t>(c)];
         Vector logits, negativeExp, gradRow, classMask = Vector::Zero(n);
         std::vector<Real> slopes;
         const std::vector<int>* maskedClass = nullptr;
@@ -277,13 +282,7 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
-    Real total = 0.0;
-    for (const Chunk& part : parts) {
-        total += part.total;
-        out.stats.active += part.active;
-        if (withGradient) similarities.addAccumulated(part.similarities);
-    }
-    out.value = total * perPair;
+    out.value = addChunkSums(parts, withGradient, &similarities, &out.stats.active) * perPair;
     if (withGradient) out.gradEmbeddings = similarities.gradient();
     if (splitsForces(input, withGradient)) out.gradFromPositives = similarities.sameLabelGradient();
     return out;

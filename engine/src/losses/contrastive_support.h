@@ -88,6 +88,17 @@ private:
     mutable Vector m_distances;  // scratch for the Lp backward
 };
 
+/// One chunk of anchors of a row-by-row loss: its own copy of the similarities (with the
+/// gradient it accumulates), its sum of terms and its count of active anchors or pairs.
+struct ChunkSums {
+    RowSimilarities similarities;
+    Real total = 0.0;
+    Count active = 0;
+};
+/// Adds the chunks in order: their gradients into `into` (if `withGradient`), their counts into
+/// *active; returns the sum of their totals. The same bits however the chunks were scheduled.
+Real addChunkSums(const std::vector<ChunkSums>& parts, bool withGradient, RowSimilarities* into, Count* active);
+
 /// The members (ascending indices) of each distinct label, labels ascending.
 std::vector<std::vector<int>> groupByLabel(const Labels& labels);
 /// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.

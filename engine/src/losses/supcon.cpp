@@ -59,15 +59,10 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
                 classOf.push_back(&members);
             }
     }
-    struct Chunk {
-        detail::RowSimilarities similarities;
-        Real total = 0.0;
-        Count active = 0;
-    };
     const detail::AnchorChunks chunks(n);
-    std::vector<Chunk> parts(static_cast<std::size_t>(chunks.count()), Chunk{similarities});
+    std::vector<detail::ChunkSums> parts(static_cast<std::size_t>(chunks.count()), detail::ChunkSums{similarities});
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
-        Chunk& part = parts[static_cast<std::size_t>(c)];
+        detail::ChunkSums& part = parts[static_cast<std::size_t>(c)];
         Vector logits, keptExp;
         std::vector<int> positiveList, droppedList;
         for (Eigen::Index t = begin; t < end; ++t) {
@@ -111,12 +106,7 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
-    Real total = 0.0;
-    for (const Chunk& part : parts) {
-        total += part.total;
-        out.stats.active += part.active;
-        if (withGradient) similarities.addAccumulated(part.similarities);
-    }
+    const Real total = detail::addChunkSums(parts, withGradient, &similarities, &out.stats.active);
     if (out.stats.active == 0) {
         LossOutput none = zero();
         none.stats = out.stats;
