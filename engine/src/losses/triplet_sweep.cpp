@@ -157,9 +157,7 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         const int activeCount = keptEnd - activeFrom;
         active += activeCount;
         violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
-        // Recorded, not counted here: an increment of difference[activeFrom] would wait for the
-        // search, and the loads speculated past it trip over repeated indices (0 and p are
-        // common), each a pipeline flush; a separate pass counts them at a third of the cost.
+        // Recorded here and counted afterwards, only when the positives' coefficients are wanted.
         activeBegins[t] = activeFrom;
         if constexpr (Filtered) keptEnds[t] = keptEnd;
         coefficients[j] = -Real(activeCount);
