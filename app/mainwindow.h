@@ -3,7 +3,7 @@
 // menus, toolbar and status bar; scenes are opened and saved through sceneio.
 #pragma once
 
-#include "scenefile.h"
+#include "marginlab/scene/scenefile.h"
 
 #include <QMainWindow>
 #include <QTimer>

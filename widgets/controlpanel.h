@@ -5,7 +5,7 @@
 // message and the current run continues untouched. Also holds the view options.
 #pragma once
 
-#include "scenefile.h"
+#include "marginlab/scene/scenefile.h"
 #include "viewoptions.h"
 
 #include <QWidget>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Scene files and CSV data for the desktop app, on top of app/scene/scenefile.h: reading also
+// Scene files and CSV data for the desktop app, on top of marginlab/scene/scenefile.h: reading also
 // works for Qt resources (":/scenes/..."), saving goes through QSaveFile so that a failed save
 // never leaves a half-written file, and every failure comes back as a message, never a throw.
 #pragma once
 
-#include "scenefile.h"
+#include "marginlab/scene/scenefile.h"
 
 #include <QString>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // marginlab-cli: evaluate losses on given embeddings, and train scenes headless. No Qt.
-#include "jsonio.h"
-#include "scenefile.h"
+#include "marginlab/scene/jsonio.h"
+#include "marginlab/scene/scenefile.h"
 
 #include "marginlab/generators.h"
 #include "marginlab/loss.h"

@@ -113,6 +113,7 @@ bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
     m_positions = std::move(positions);
     m_config.points = m_positions;
     m_config.labels = std::move(labels);
+    ++m_revision;
     m_optimizer->resetGroup(0);
     const LossOutput now = m_loss->evaluate(
         LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
@@ -238,6 +239,9 @@ void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& coun
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->step = m_step;
     snapshot->positions = m_positions;
+    snapshot->labels = m_config.labels;
+    snapshot->numClasses = m_config.numClasses;
+    snapshot->revision = m_revision;
     snapshot->owned = m_owned;
     snapshot->gradient = gradient;
     snapshot->gradientFromPositives = std::move(gradientFromPositives);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // marginlab-cli end to end: the JSON it prints equals the engine's own numbers, and bad input
 // gives a clear message and a non-zero exit code, never a crash.
-#include "jsonio.h"
+#include "marginlab/scene/jsonio.h"
 
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"

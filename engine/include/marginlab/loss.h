@@ -91,6 +91,13 @@ public:
 
 enum class LossFamily { PairBased, TripletBased, Contrastive, Classification, Proxy, Other };
 
+/// What the class regions of the views mean for a loss (the catalogue says, the views ask).
+enum class ClassRegions {
+    NearestCentroid,  ///< tuple losses: the nearest class centroid (mean direction when normalized)
+    ClassWeights,     ///< softmax family: the class whose weight wins the logits (argmax), margin band
+    NearestProxy,     ///< proxy and center losses: the nearest proxy / class weight direction
+};
+
 /// A named parameter set where the paper defaults fail in two dimensions, with the reason.
 struct LossPreset {
     std::string name;    ///< e.g. "2D (up to 13 classes)"
@@ -110,6 +117,10 @@ struct LossInfo {
     bool distanceConfigurable = false;
     int ownedBlocks = 0;      ///< blocks of C rows in the owned matrix (0: none)
     bool acceptsMiner = false;
+    ClassRegions regions = ClassRegions::NearestCentroid;
+    /// The parameter that is the gap between δ_an and δ_ap of a triplet (its easy / semi-hard /
+    /// hard regions); empty when the loss has no such margin (the regions then use gap 0).
+    std::string tripletMarginParam;
     std::vector<LossPreset> presets;  ///< 2D presets (the defaults themselves are not listed)
     std::function<std::unique_ptr<Loss>(const ParamValues& params, const DistanceSpec& distance)> create;
 };

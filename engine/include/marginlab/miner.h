@@ -8,6 +8,7 @@
 
 #include "marginlab/distance.h"
 #include "marginlab/params.h"
+#include "marginlab/regions.h"
 #include "marginlab/tuples.h"
 #include "marginlab/types.h"
 
@@ -47,6 +48,8 @@ struct MinerInfo {
     std::vector<ParamInfo> params;
     DistanceSpec defaultDistance;
     std::function<std::unique_ptr<Miner>(const ParamValues& params, const DistanceSpec& distance)> create;
+    /// How it tells semi-hard negatives apart (the triplet overlay draws the miner's rule).
+    SemiHardRule semiHardRule = SemiHardRule::Pml;
 };
 
 struct MinerConfig {

@@ -66,6 +66,11 @@ struct Metrics {
 struct Snapshot {
     long step = 0;
     Points positions;        ///< N×D
+    Labels labels;           ///< N labels in [0, numClasses): a snapshot describes its own points
+    int numClasses = 0;
+    /// Bumped by the trainer whenever its configuration changes (point edits, new loss / miner /
+    /// optimizer settings), so a view knows when to ask the catalogue again.
+    std::uint64_t revision = 0;
     Points owned;            ///< the loss's own parameters (empty if none)
     Points gradient;         ///< ∂L/∂x of the last step for every point (zero rows outside the batch)
     /// The part of `gradient` through same-class terms (LossOutput::gradFromPositives), laid out
@@ -122,6 +127,7 @@ private:
     Points m_positions;
     Points m_owned;
     long m_step = 0;
+    std::uint64_t m_revision = 0;
     bool m_splitForces = false;
     TrainStatus m_status = TrainStatus::Running;
     std::string m_message;

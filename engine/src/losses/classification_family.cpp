@@ -50,6 +50,7 @@ LossInfo classificationInfo(std::string name, std::string displayName, std::stri
     info.distanceConfigurable = false;  // the logit definitions fix the similarity
     info.ownedBlocks = 1;
     info.acceptsMiner = false;
+    info.regions = ClassRegions::ClassWeights;
     return info;
 }
 

@@ -34,6 +34,7 @@ std::vector<LossInfo> proxyFamilyLosses() {
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;
         info.ownedBlocks = 1;
+        info.regions = ClassRegions::NearestProxy;
         info.acceptsMiner = false;
         info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
             return std::make_unique<ProxyAnchorLoss>(p.number("margin"), p.number("alpha"));
@@ -54,6 +55,7 @@ std::vector<LossInfo> proxyFamilyLosses() {
         info.defaultDistance = DistanceSpec::lp(2, true);
         info.distanceConfigurable = true;
         info.ownedBlocks = 1;
+        info.regions = ClassRegions::NearestProxy;
         info.acceptsMiner = false;
         info.create = [](const ParamValues& p, const DistanceSpec& distance) -> std::unique_ptr<Loss> {
             return std::make_unique<ProxyNcaLoss>(p.number("softmax_scale"), distance);
@@ -75,6 +77,7 @@ std::vector<LossInfo> proxyFamilyLosses() {
         info.defaultDistance = DistanceSpec::lp(2, false);
         info.distanceConfigurable = false;
         info.ownedBlocks = 2;
+        info.regions = ClassRegions::NearestProxy;
         info.acceptsMiner = false;
         info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
             return std::make_unique<CenterLoss>(p.number("lambda_c"));
@@ -95,6 +98,7 @@ std::vector<LossInfo> proxyFamilyLosses() {
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;
         info.ownedBlocks = 1;
+        info.regions = ClassRegions::NearestProxy;
         info.acceptsMiner = false;
         info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
             return std::make_unique<CocoLoss>(p.number("scale"));

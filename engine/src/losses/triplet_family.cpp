@@ -33,6 +33,7 @@ LossInfo tripletMargin() {
     info.defaultDistance = DistanceSpec::lp(1, true);
     info.distanceConfigurable = true;
     info.acceptsMiner = true;
+    info.tripletMarginParam = "margin";
     info.create = [](const ParamValues& params, const DistanceSpec& distance) -> std::unique_ptr<Loss> {
         TripletMarginLoss::Options options;
         options.margin = params.number("margin");

@@ -87,6 +87,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<FaceNetSemiHardMiner>(p.number("margin"), d);
                    }});
+    out.back().semiHardRule = SemiHardRule::FaceNet;
 
     out.push_back({"tfa_semihard", "TF-Addons semi-hard", "",
                    "Keeps, for every positive pair, the nearest negative strictly farther than the positive, or the "
@@ -96,6 +97,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues&, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<TfaSemiHardMiner>(d);
                    }});
+    out.back().semiHardRule = SemiHardRule::TfAddons;
 
     out.push_back({"random_negative", "Random negative", "",
                    "Keeps, for every positive pair, one negative chosen uniformly at random.",

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "scenefile.h"
+#include "marginlab/scene/scenefile.h"
 
 #include "marginlab/csv.h"
 #include "marginlab/generators.h"

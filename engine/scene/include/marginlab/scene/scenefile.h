@@ -17,7 +17,7 @@
  */
 #pragma once
 
-#include "jsonio.h"
+#include "marginlab/scene/jsonio.h"
 
 #include <filesystem>
 #include <optional>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "jsonio.h"
+#include "marginlab/scene/jsonio.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/**
+ * RunInfo: what a view needs to know about a run to draw it, read from the catalogue (never by
+ * matching loss or miner names): the distance the loss sees, the triplet margin and semi-hard
+ * rule of the easy / semi-hard / hard regions, how the softmax family makes its logits, what the
+ * class regions mean, and a one-line title naming the loss, its parameters and the miner.
+ *
+ * It depends only on the loss and miner configuration, so a view can cache it per configuration
+ * revision; the data and the trained state come with each Snapshot.
+ */
+#pragma once
+
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+#include "marginlab/regions.h"
+
+#include <optional>
+#include <string>
+
+namespace marginlab {
+
+struct RunInfo {
+    const LossInfo* loss = nullptr;    ///< nullptr for an unknown loss (nothing loss-specific is drawn)
+    const MinerInfo* miner = nullptr;  ///< nullptr without a miner
+    DistanceSpec distance;             ///< the loss's distance (its default unless configured)
+    Real tripletMargin = 0.0;          ///< gap of the triplet regions (0 when the loss has none)
+    SemiHardRule semiHardRule = SemiHardRule::Pml;
+    std::optional<MarginLogits> logits;  ///< softmax family: how the logits and the margin are made
+    ClassRegions regions = ClassRegions::NearestCentroid;
+    int ownedBlocks = 0;
+    std::string title;    ///< e.g. "Triplet margin (margin 0.2) + Batch hard"
+    std::string details;  ///< e.g. "normalized L2, reducer avg_non_zero"
+
+    bool hasClassWeights() const { return ownedBlocks >= 1; }
+};
+
+/// Describes the run of `loss` (and `miner`); unknown names give an empty description.
+RunInfo describeRun(const LossConfig& loss, const std::optional<MinerConfig>& miner);
+
+}  // namespace marginlab
