@@ -29,16 +29,11 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
         m_miningChart.series[0]->setPen(active);
         m_miningChart.series[3]->setPen(QPen(QColor(0x20, 0x20, 0x20), 2.5));
         m_miningChart.series[2]->setPen(QPen(QColor(0xD5, 0x5E, 0x00), 2.0));
-        m_miningChart.series[1]->setPen(QPen(QColor(0x56, 0xB4, 0xE9), 2.0));
+        m_miningChart.series[1]->setPen(QPen(QColor(0x7A, 0xA6, 0xD0), 2.0));
     }
     const QString tips[] = {tr("The loss of every step."),
                             tr("Precision@1 and MAP@R of the points (leave-one-out retrieval), every few steps."),
                             tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss).")};
-    // Mining colours match the view's triplet overlay (easy green, semi-hard orange, hard red).
-    const QColor miningColors[] = {ClassPalette::easyColor(), ClassPalette::semiHardColor(), ClassPalette::hardColor(),
-                                   QColor(90, 90, 90)};
-    for (std::size_t s = 0; s < m_miningChart.series.size(); ++s)
-        m_miningChart.series[s]->setPen(QPen(miningColors[s], 2.0));
     m_lossChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
