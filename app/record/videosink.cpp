@@ -151,8 +151,8 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
         av_dict_set(&codecOptions, "preset", preset.constData(), 0);
     } else {
         c->bit_rate = 0;  // constant quality: crf alone
-        av_dict_set(&codecOptions, "deadline", "good", 0);
-        av_dict_set(&codecOptions, "cpu-used", "5", 0);
+        av_dict_set(&codecOptions, "deadline", "realtime", 0);
+        av_dict_set(&codecOptions, "cpu-used", "6", 0);
         av_dict_set(&codecOptions, "row-mt", "1", 0);
     }
     result = avcodec_open2(c, codec, &codecOptions);
