@@ -6,13 +6,7 @@
 //
 // Also FFmpeg's own GIF encoder on the same frames (mapped to the same palette), to compare
 // file size and colour exactness with the giflib sink (docs/recording.md).
-#include "../tests/record/decode.h"
-
-#include "framesink.h"
-#include "gifpalette.h"
-#include "gifsink.h"
-#include "pngsequencesink.h"
-#include "videosink.h"
+#include <benchmark/benchmark.h>
 
 #include <QDir>
 #include <QDirIterator>
@@ -20,11 +14,15 @@
 #include <QGuiApplication>
 #include <QPainter>
 #include <QTemporaryDir>
-
-#include <benchmark/benchmark.h>
-
 #include <cmath>
 #include <random>
+
+#include "../tests/record/decode.h"
+#include "framesink.h"
+#include "gifpalette.h"
+#include "gifsink.h"
+#include "pngsequencesink.h"
+#include "videosink.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -35,14 +33,14 @@ namespace {
 
 using namespace marginlab;
 
-constexpr int kPeriod = 60;          // frames drawn
+constexpr int kPeriod = 60;            // frames drawn
 constexpr int kRecordingFrames = 300;  // 10 s at 30 fps
 constexpr double kFps = 30.0;
 constexpr int kDiscs = 500;
 
 const QList<QColor>& classColours() {
-    static const QList<QColor> colours{QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
-                                       QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75),
+    static const QList<QColor> colours{QColor(31, 119, 180),  QColor(255, 127, 14),  QColor(44, 160, 44),
+                                       QColor(214, 39, 40),   QColor(148, 103, 189), QColor(140, 86, 75),
                                        QColor(227, 119, 194), QColor(127, 127, 127)};
     return colours;
 }
@@ -63,8 +61,8 @@ const std::vector<QImage>& frames(QSize size) {
         const int colour = i % static_cast<int>(classColours().size());
         // Clustered by class, as a trained embedding is.
         const double cx = 0.2 + 0.6 * ((colour % 4) / 3.0), cy = colour < 4 ? 0.3 : 0.7;
-        discs.push_back({cx + 0.09 * (unit(rng) - 0.5) * 2, cy + 0.12 * (unit(rng) - 0.5) * 2, 0.01 + 0.03 * unit(rng),
-                         2 * M_PI * unit(rng), colour});
+        discs.push_back({cx + 0.09 * (unit(rng) - 0.5) * 2, cy + 0.12 * (unit(rng) - 0.5) * 2,
+                         0.01 + 0.03 * unit(rng), 2 * M_PI * unit(rng), colour});
     }
     const double radius = size.height() / 120.0;
     for (int k = 0; k < kPeriod; ++k) {
@@ -243,14 +241,38 @@ void giflibGifExactness(benchmark::State& state, QSize size) {
 
 const QSize k720p(1280, 720), k360p(640, 360);
 
-BENCHMARK_CAPTURE(recordWith, mp4_1280x720, ".mp4", k720p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(recordWith, webm_1280x720, ".webm", k720p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(recordWith, gif_640x360, ".gif", k360p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(recordWith, gif_1280x720, ".gif", k720p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(recordWith, png_640x360, "-frames/", k360p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(recordWith, mp4_640x360, ".mp4", k360p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(ffmpegGif, ffmpeg_gif_640x360, k360p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-BENCHMARK_CAPTURE(giflibGifExactness, giflib_gif_640x360, k360p)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK_CAPTURE(recordWith, mp4_1280x720, ".mp4", k720p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(recordWith, webm_1280x720, ".webm", k720p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(recordWith, gif_640x360, ".gif", k360p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(recordWith, gif_1280x720, ".gif", k720p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(recordWith, png_640x360, "-frames/", k360p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(recordWith, mp4_640x360, ".mp4", k360p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(ffmpegGif, ffmpeg_gif_640x360, k360p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(giflibGifExactness, giflib_gif_640x360, k360p)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -1,15 +1,5 @@
 // SPDX-License-Identifier: MIT
 // marginlab-cli: evaluate losses on given embeddings, and train scenes headless. No Qt.
-#include "marginlab/scene/jsonio.h"
-#include "marginlab/scene/scenefile.h"
-#include "marginlab/scene/trajectory.h"
-
-#include "marginlab/generators.h"
-#include "marginlab/loss.h"
-#include "marginlab/losses/class_labels.h"
-#include "marginlab/miner.h"
-#include "marginlab/trainer.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +8,15 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "marginlab/generators.h"
+#include "marginlab/loss.h"
+#include "marginlab/losses/class_labels.h"
+#include "marginlab/miner.h"
+#include "marginlab/scene/jsonio.h"
+#include "marginlab/scene/scenefile.h"
+#include "marginlab/scene/trajectory.h"
+#include "marginlab/trainer.h"
 
 namespace {
 
@@ -273,7 +272,8 @@ void applyInitialState(ml::SceneFile& scene, const std::string& initPath, const 
         trainer.owned = std::move(*owned);
     }
     if ((!initPath.empty() || !ownedPath.empty()) && !trainer.isValid(&message)) {
-        const std::string& file = ownedPath.empty() ? initPath : (initPath.empty() ? ownedPath : initPath + " / " + ownedPath);
+        const std::string& file =
+            ownedPath.empty() ? initPath : (initPath.empty() ? ownedPath : initPath + " / " + ownedPath);
         throw Error{"", file + ": does not fit the scene: " + message};
     }
 }
@@ -305,10 +305,14 @@ int runTrain(const std::vector<std::string>& args) {
         else if (args[i] == "--metrics-every" && i + 1 < args.size())
             metricsEvery = static_cast<int>(integer("--metrics-every", args[++i]));
         else if (args[i] == "--plot") plot = true;
-        else if (args[i] == "--trajectory" && i + 1 < args.size()) trajectoryPath = args[++i];
-        else if (args[i] == "--every" && i + 1 < args.size()) every = integer("--every", args[++i]);
-        else if (args[i] == "--init" && i + 1 < args.size()) initPath = args[++i];
-        else if (args[i] == "--init-owned" && i + 1 < args.size()) initOwnedPath = args[++i];
+        else if (args[i] == "--trajectory" && i + 1 < args.size())
+            trajectoryPath = args[++i];
+        else if (args[i] == "--every" && i + 1 < args.size())
+            every = integer("--every", args[++i]);
+        else if (args[i] == "--init" && i + 1 < args.size())
+            initPath = args[++i];
+        else if (args[i] == "--init-owned" && i + 1 < args.size())
+            initOwnedPath = args[++i];
         else if (input.empty() && (args[i] == "-" || args[i].rfind("--", 0) != 0)) input = args[i];
         else throw Error{"", "unexpected argument '" + args[i] + "'\n\n" + std::string(kTrainUsage)};
     }

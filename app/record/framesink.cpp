@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "framesink.h"
 
-#include "gifsink.h"
-#include "pngsequencesink.h"
-#include "videosink.h"
-
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QPainter>
 #include <QRegularExpression>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+
+#include "gifsink.h"
+#include "pngsequencesink.h"
+#include "videosink.h"
 
 namespace marginlab {
 
@@ -30,7 +29,10 @@ bool FrameSink::checkOpenArguments(QSize size, double fps, QString* error) const
         return false;
     }
     if (!std::isfinite(fps) || fps <= 0.0 || fps > 240.0) {
-        if (error) *error = QStringLiteral("%1: the frame rate %2 is outside (0, 240] frames per second").arg(m_destination).arg(fps);
+        if (error)
+            *error = QStringLiteral("%1: the frame rate %2 is outside (0, 240] frames per second")
+                         .arg(m_destination)
+                         .arg(fps);
         return false;
     }
     return true;
@@ -70,8 +72,9 @@ bool isFramePattern(const QString& destination) {
 }
 
 QString unknownKindMessage(const QString& destination) {
-    return QStringLiteral("cannot record to '%1': choose a .mp4, .webm or .gif file, a folder, or a pattern "
-                          "like out/%04d.png")
+    return QStringLiteral(
+               "cannot record to '%1': choose a .mp4, .webm or .gif file, a folder, or a pattern "
+               "like out/%04d.png")
         .arg(destination);
 }
 
@@ -83,16 +86,19 @@ std::optional<SinkKind> sinkKindFor(const QString& destination, QString* error) 
         return std::nullopt;
     }
     if (destination.contains(QLatin1Char('%'))) {
-        if (!isFramePattern(destination) || !destination.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive)) {
+        if (!isFramePattern(destination) ||
+            !destination.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive)) {
             if (error)
-                *error = QStringLiteral("'%1' is not a frame pattern: use one %d or %0Nd and end in .png "
-                                        "(e.g. out/%04d.png)")
+                *error = QStringLiteral(
+                             "'%1' is not a frame pattern: use one %d or %0Nd and end in .png "
+                             "(e.g. out/%04d.png)")
                              .arg(destination);
             return std::nullopt;
         }
         return SinkKind::PngSequence;
     }
-    if (destination.endsWith(QLatin1Char('/')) || QFileInfo(destination).isDir()) return SinkKind::PngSequence;
+    if (destination.endsWith(QLatin1Char('/')) || QFileInfo(destination).isDir())
+        return SinkKind::PngSequence;
     const QString suffix = QFileInfo(destination).suffix().toLower();
     if (suffix == QStringLiteral("mp4")) return SinkKind::Mp4;
     if (suffix == QStringLiteral("webm")) return SinkKind::WebM;
@@ -105,11 +111,15 @@ std::unique_ptr<FrameSink> makeSink(const QString& destination, const SinkOption
     const auto kind = sinkKindFor(destination, error);
     if (!kind) return nullptr;
     switch (*kind) {
-    case SinkKind::Mp4: return std::make_unique<VideoSink>(destination, VideoSink::Codec::H264, options);
-    case SinkKind::WebM: return std::make_unique<VideoSink>(destination, VideoSink::Codec::Vp9, options);
-    case SinkKind::Gif:
-        return std::make_unique<GifSink>(destination, options.gifPalette ? *options.gifPalette : GifPalette::standard());
-    case SinkKind::PngSequence: return std::make_unique<PngSequenceSink>(destination);
+        case SinkKind::Mp4:
+            return std::make_unique<VideoSink>(destination, VideoSink::Codec::H264, options);
+        case SinkKind::WebM:
+            return std::make_unique<VideoSink>(destination, VideoSink::Codec::Vp9, options);
+        case SinkKind::Gif:
+            return std::make_unique<GifSink>(
+                destination, options.gifPalette ? *options.gifPalette : GifPalette::standard());
+        case SinkKind::PngSequence:
+            return std::make_unique<PngSequenceSink>(destination);
     }
     return nullptr;
 }
@@ -125,7 +135,9 @@ bool replaceFile(const QString& from, const QString& to, QString* error) {
     // std::rename replaces an existing file atomically on POSIX; QFile::rename refuses to.
     if (std::rename(QFile::encodeName(from).constData(), QFile::encodeName(to).constData()) == 0) return true;
     const int code = errno;
-    if (error) *error = QStringLiteral("cannot move the recording to %1: %2").arg(to, QString::fromLocal8Bit(std::strerror(code)));
+    if (error)
+        *error = QStringLiteral("cannot move the recording to %1: %2")
+                     .arg(to, QString::fromLocal8Bit(std::strerror(code)));
     return false;
 }
 

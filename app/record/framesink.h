@@ -9,15 +9,14 @@
 // names the file. A sink is used from one thread at a time.
 #pragma once
 
-#include "gifpalette.h"
-
 #include <QColor>
 #include <QImage>
 #include <QSize>
 #include <QString>
-
 #include <memory>
 #include <optional>
+
+#include "gifpalette.h"
 
 namespace marginlab {
 

@@ -51,13 +51,16 @@ GifPalette GifPalette::fromColours(const QList<QColor>& colours) {
     return GifPalette(std::move(out));
 }
 
-GifPalette GifPalette::standard() { return fromColours({}); }
+GifPalette GifPalette::standard() {
+    return fromColours({});
+}
 
 GifPalette::GifPalette(std::vector<QRgb> colours) : m_colours(std::move(colours)) {
     // Nearest colour of each cell's centre.
     m_nearest.resize(kCells);
     for (int cell = 0; cell < kCells; ++cell) {
-        const int red = ((cell >> 10) & 31) * 8 + 4, green = ((cell >> 5) & 31) * 8 + 4, blue = (cell & 31) * 8 + 4;
+        const int red = ((cell >> 10) & 31) * 8 + 4, green = ((cell >> 5) & 31) * 8 + 4,
+                  blue = (cell & 31) * 8 + 4;
         m_nearest[static_cast<std::size_t>(cell)] = static_cast<std::uint8_t>(nearestIndex(red, green, blue));
     }
     // Palette colours grouped by cell (a counting sort), for the exact-match path.
@@ -76,7 +79,8 @@ int GifPalette::nearestIndex(int red, int green, int blue) const {
     int best = 0;
     long bestDistance = std::numeric_limits<long>::max();
     for (std::size_t i = 0; i < m_colours.size(); ++i) {
-        const long dr = qRed(m_colours[i]) - red, dg = qGreen(m_colours[i]) - green, db = qBlue(m_colours[i]) - blue;
+        const long dr = qRed(m_colours[i]) - red, dg = qGreen(m_colours[i]) - green,
+                   db = qBlue(m_colours[i]) - blue;
         const long distance = 2 * dr * dr + 4 * dg * dg + 3 * db * db;
         if (distance < bestDistance) {
             bestDistance = distance;

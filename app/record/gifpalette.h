@@ -5,7 +5,6 @@
 #include <QColor>
 #include <QList>
 #include <QRgb>
-
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -59,9 +58,9 @@ private:
         std::uint8_t index;
     };
     std::vector<QRgb> m_colours;
-    std::vector<std::uint8_t> m_nearest;        // 32768 cells
-    std::vector<std::uint32_t> m_exactBegin;    // 32769 offsets into m_exact
-    std::vector<Exact> m_exact;                 // palette colours sorted by cell
+    std::vector<std::uint8_t> m_nearest;      // 32768 cells
+    std::vector<std::uint32_t> m_exactBegin;  // 32769 offsets into m_exact
+    std::vector<Exact> m_exact;               // palette colours sorted by cell
 };
 
 }  // namespace marginlab

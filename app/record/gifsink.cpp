@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "gifsink.h"
 
-#include <QFile>
-
 #include <gif_lib.h>
 
+#include <QFile>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,10 +16,10 @@ struct GifSink::State {
     QString partialPath;
     std::FILE* file = nullptr;
     GifFileType* gif = nullptr;
-    int writeErrno = 0;                    // the first failed fwrite's errno
-    std::vector<std::uint8_t> canvas;      // what a viewer shows now, as indices
-    std::vector<std::uint8_t> indices;     // the incoming frame, as indices
-    std::vector<std::uint8_t> row;         // one row of the stored rectangle
+    int writeErrno = 0;                 // the first failed fwrite's errno
+    std::vector<std::uint8_t> canvas;   // what a viewer shows now, as indices
+    std::vector<std::uint8_t> indices;  // the incoming frame, as indices
+    std::vector<std::uint8_t> row;      // one row of the stored rectangle
 
     ~State() {
         if (gif) EGifCloseFile(gif, nullptr);
@@ -33,7 +32,8 @@ namespace {
 int writeBytes(GifFileType* gif, const GifByteType* bytes, int length) {
     auto* state = static_cast<GifSink::State*>(gif->UserData);
     const std::size_t written = std::fwrite(bytes, 1, static_cast<std::size_t>(length), state->file);
-    if (written != static_cast<std::size_t>(length) && state->writeErrno == 0) state->writeErrno = errno ? errno : EIO;
+    if (written != static_cast<std::size_t>(length) && state->writeErrno == 0)
+        state->writeErrno = errno ? errno : EIO;
     return static_cast<int>(written);
 }
 
@@ -50,9 +50,12 @@ int delayOf(long index, double fps) {
 
 }  // namespace
 
-GifSink::GifSink(QString path, GifPalette palette) : FrameSink(std::move(path)), m_palette(std::move(palette)) {}
+GifSink::GifSink(QString path, GifPalette palette)
+    : FrameSink(std::move(path)), m_palette(std::move(palette)) {}
 
-GifSink::~GifSink() { cancel(); }
+GifSink::~GifSink() {
+    cancel();
+}
 
 bool GifSink::fail(const QString& message, QString* error) {
     if (error) *error = message;
@@ -62,18 +65,21 @@ bool GifSink::fail(const QString& message, QString* error) {
 
 QString GifSink::writeError() const {
     const int code = m_state && m_state->writeErrno ? m_state->writeErrno : EIO;
-    return QStringLiteral("writing %1 failed: %2").arg(m_destination, QString::fromLocal8Bit(std::strerror(code)));
+    return QStringLiteral("writing %1 failed: %2")
+        .arg(m_destination, QString::fromLocal8Bit(std::strerror(code)));
 }
 
 bool GifSink::open(QSize size, double fps, QString* error) {
     cancel();
     m_frames = 0;
     if (!checkOpenArguments(size, fps, error)) return false;
-    if (size.width() > 65535 || size.height() > 65535) return fail(QStringLiteral("%1: too large for a GIF").arg(m_destination), error);
+    if (size.width() > 65535 || size.height() > 65535)
+        return fail(QStringLiteral("%1: too large for a GIF").arg(m_destination), error);
     if (fps > kMaxFps) {
         if (error)
-            *error = QStringLiteral("%1: a GIF plays at most %2 frames per second (its delays are hundredths of a "
-                                    "second and browsers slow shorter ones down); record at %2 fps or less")
+            *error = QStringLiteral(
+                         "%1: a GIF plays at most %2 frames per second (its delays are hundredths of a "
+                         "second and browsers slow shorter ones down); record at %2 fps or less")
                          .arg(m_destination)
                          .arg(kMaxFps);
         return false;
@@ -83,7 +89,9 @@ bool GifSink::open(QSize size, double fps, QString* error) {
     s.partialPath = detail::partialPathFor(m_destination);
     s.file = std::fopen(QFile::encodeName(s.partialPath).constData(), "wb");
     if (!s.file)
-        return fail(QStringLiteral("cannot write %1: %2").arg(m_destination, QString::fromLocal8Bit(std::strerror(errno))), error);
+        return fail(QStringLiteral("cannot write %1: %2")
+                        .arg(m_destination, QString::fromLocal8Bit(std::strerror(errno))),
+                    error);
     int code = 0;
     s.gif = EGifOpen(&s, writeBytes, &code);
     if (!s.gif) return fail(QStringLiteral("%1: %2").arg(m_destination, giflibError(code)), error);

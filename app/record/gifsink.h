@@ -2,12 +2,12 @@
 // Animated GIF through giflib: one global palette, frame differences, loops forever.
 #pragma once
 
-#include "framesink.h"
-#include "gifpalette.h"
-
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "framesink.h"
+#include "gifpalette.h"
 
 namespace marginlab {
 

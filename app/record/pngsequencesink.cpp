@@ -7,7 +7,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QImageWriter>
-
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -26,9 +25,13 @@ PngSequenceSink::PngSequenceSink(QString destination) : FrameSink(std::move(dest
     }
 }
 
-PngSequenceSink::~PngSequenceSink() { cancel(); }
+PngSequenceSink::~PngSequenceSink() {
+    cancel();
+}
 
-QString PngSequenceSink::fileName(int number) const { return QString::asprintf(m_pattern.toUtf8().constData(), number); }
+QString PngSequenceSink::fileName(int number) const {
+    return QString::asprintf(m_pattern.toUtf8().constData(), number);
+}
 
 bool PngSequenceSink::fail(const QString& message, QString* error) {
     if (error) *error = message;
@@ -43,21 +46,23 @@ bool PngSequenceSink::open(QSize size, double fps, QString* error) {
     if (!checkOpenArguments(size, fps, error)) return false;
     const QFileInfo folder(m_folder);
     if (folder.exists() && !folder.isDir()) {
-        if (error) *error = QStringLiteral("cannot write frames into %1: it is a file, not a folder").arg(m_folder);
+        if (error)
+            *error = QStringLiteral("cannot write frames into %1: it is a file, not a folder").arg(m_folder);
         return false;
     }
     static std::atomic<int> counter{0};
     QString temporary;
     if (folder.exists()) {
         // Inside the destination: the same file system, so each file moves by a rename.
-        temporary = QDir(m_folder).filePath(QStringLiteral(".frames-%1-%2.partial")
-                                                .arg(QCoreApplication::applicationPid())
-                                                .arg(counter++));
+        temporary = QDir(m_folder).filePath(
+            QStringLiteral(".frames-%1-%2.partial").arg(QCoreApplication::applicationPid()).arg(counter++));
         m_renameFolder = false;
     } else {
         const QFileInfo parent(folder.absolutePath());
         if (!parent.isDir()) {
-            if (error) *error = QStringLiteral("cannot write frames into %1: the folder %2 does not exist").arg(m_folder, parent.filePath());
+            if (error)
+                *error = QStringLiteral("cannot write frames into %1: the folder %2 does not exist")
+                             .arg(m_folder, parent.filePath());
             return false;
         }
         temporary = QDir(parent.filePath()).filePath(QStringLiteral(".%1.partial").arg(folder.fileName()));
@@ -65,7 +70,9 @@ bool PngSequenceSink::open(QSize size, double fps, QString* error) {
     }
     if (QFileInfo::exists(temporary)) QDir(temporary).removeRecursively();  // left by a crash
     if (!QDir().mkdir(temporary)) {
-        if (error) *error = QStringLiteral("cannot write frames into %1: cannot create a folder there").arg(m_folder);
+        if (error)
+            *error =
+                QStringLiteral("cannot write frames into %1: cannot create a folder there").arg(m_folder);
         return false;
     }
     m_temporary = temporary;
@@ -89,7 +96,9 @@ bool PngSequenceSink::write(const QImage& frame, QString* error) {
     const QByteArray target = QFile::encodeName(QDir(m_temporary).filePath(name));
     std::FILE* file = std::fopen(target.constData(), "wb");
     if (!file)
-        return fail(QStringLiteral("cannot write %1: %2").arg(shownName, QString::fromLocal8Bit(std::strerror(errno))), error);
+        return fail(QStringLiteral("cannot write %1: %2")
+                        .arg(shownName, QString::fromLocal8Bit(std::strerror(errno))),
+                    error);
     const bool written = std::fwrite(png.constData(), 1, static_cast<std::size_t>(png.size()), file) ==
                              static_cast<std::size_t>(png.size()) &&
                          std::fflush(file) == 0;
@@ -117,7 +126,8 @@ bool PngSequenceSink::finish(QString* error) {
         }
     } else {
         for (const QString& name : std::as_const(m_written))
-            if (!detail::replaceFile(QDir(m_temporary).filePath(name), QDir(m_folder).filePath(name), error)) {
+            if (!detail::replaceFile(QDir(m_temporary).filePath(name), QDir(m_folder).filePath(name),
+                                     error)) {
                 cancel();
                 return false;
             }

@@ -2,9 +2,9 @@
 // A numbered sequence of PNG files.
 #pragma once
 
-#include "framesink.h"
-
 #include <QStringList>
+
+#include "framesink.h"
 
 namespace marginlab {
 
@@ -37,10 +37,10 @@ private:
     bool fail(const QString& message, QString* error);
 
     QString m_folder;
-    QString m_pattern;       // printf pattern of the file name, one integer conversion
-    QString m_temporary;     // the hidden folder being written, empty when not open
+    QString m_pattern;    // printf pattern of the file name, one integer conversion
+    QString m_temporary;  // the hidden folder being written, empty when not open
     bool m_renameFolder = false;
-    QStringList m_written;   // file names inside m_temporary
+    QStringList m_written;  // file names inside m_temporary
     QSize m_size;
 };
 

@@ -2,7 +2,6 @@
 #include "videosink.h"
 
 #include <QFile>
-
 #include <cmath>
 
 extern "C" {
@@ -24,7 +23,9 @@ QString ffmpegError(int code) {
     return QString::fromUtf8(text);
 }
 
-const char* encoderName(VideoSink::Codec codec) { return codec == VideoSink::Codec::H264 ? "libx264" : "libvpx-vp9"; }
+const char* encoderName(VideoSink::Codec codec) {
+    return codec == VideoSink::Codec::H264 ? "libx264" : "libvpx-vp9";
+}
 
 }  // namespace
 
@@ -71,9 +72,13 @@ struct VideoSink::State {
 VideoSink::VideoSink(QString path, Codec codec, SinkOptions options)
     : FrameSink(std::move(path)), m_codec(codec), m_options(std::move(options)) {}
 
-VideoSink::~VideoSink() { cancel(); }
+VideoSink::~VideoSink() {
+    cancel();
+}
 
-bool VideoSink::encoderAvailable(Codec codec) { return avcodec_find_encoder_by_name(encoderName(codec)) != nullptr; }
+bool VideoSink::encoderAvailable(Codec codec) {
+    return avcodec_find_encoder_by_name(encoderName(codec)) != nullptr;
+}
 
 bool VideoSink::fail(const QString& message, QString* error) {
     if (error) *error = message;
@@ -94,8 +99,9 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
     if (size.width() % 2 != 0 || size.height() % 2 != 0) {
         if (!m_options.padToEven) {
             if (error)
-                *error = QStringLiteral("%1: %2 needs an even width and height (yuv420p), the frames are %3×%4; "
-                                        "record %5×%6 instead")
+                *error = QStringLiteral(
+                             "%1: %2 needs an even width and height (yuv420p), the frames are %3×%4; "
+                             "record %5×%6 instead")
                              .arg(m_destination, what)
                              .arg(size.width())
                              .arg(size.height())
@@ -108,8 +114,9 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
     const AVCodec* codec = avcodec_find_encoder_by_name(encoderName(m_codec));
     if (!codec) {
         if (error)
-            *error = QStringLiteral("%1: this FFmpeg has no %2 encoder, which %3 needs; record %4 or install an "
-                                    "FFmpeg built with it")
+            *error = QStringLiteral(
+                         "%1: this FFmpeg has no %2 encoder, which %3 needs; record %4 or install an "
+                         "FFmpeg built with it")
                          .arg(m_destination, QString::fromLatin1(encoderName(m_codec)), what,
                               h264 ? QStringLiteral("WebM or GIF") : QStringLiteral("MP4 or GIF"));
         return false;
@@ -119,8 +126,10 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
     State& s = *m_state;
     s.partialPath = detail::partialPathFor(m_destination);
     const QByteArray partial = QFile::encodeName(s.partialPath);
-    int result = avformat_alloc_output_context2(&s.format, nullptr, h264 ? "mp4" : "webm", partial.constData());
-    if (result < 0 || !s.format) return fail(QStringLiteral("%1: %2").arg(m_destination, ffmpegError(result)), error);
+    int result =
+        avformat_alloc_output_context2(&s.format, nullptr, h264 ? "mp4" : "webm", partial.constData());
+    if (result < 0 || !s.format)
+        return fail(QStringLiteral("%1: %2").arg(m_destination, ffmpegError(result)), error);
 
     // 29.97 → 30000/1001; whole rates stay n/1.
     const AVRational rate = av_d2q(fps, 1001000);
@@ -128,7 +137,8 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
     s.stream = avformat_new_stream(s.format, nullptr);
     s.frame = av_frame_alloc();
     s.packet = av_packet_alloc();
-    if (!s.encoder || !s.stream || !s.frame || !s.packet) return fail(QStringLiteral("%1: out of memory").arg(m_destination), error);
+    if (!s.encoder || !s.stream || !s.frame || !s.packet)
+        return fail(QStringLiteral("%1: out of memory").arg(m_destination), error);
     AVCodecContext* c = s.encoder;
     c->width = coded.width();
     c->height = coded.height();
@@ -147,7 +157,8 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
     const int quality = m_options.quality >= 0 ? m_options.quality : (h264 ? 20 : 32);
     av_dict_set_int(&codecOptions, "crf", quality, 0);
     if (h264) {
-        const QByteArray preset = m_options.preset.isEmpty() ? QByteArrayLiteral("veryfast") : m_options.preset.toUtf8();
+        const QByteArray preset =
+            m_options.preset.isEmpty() ? QByteArrayLiteral("veryfast") : m_options.preset.toUtf8();
         av_dict_set(&codecOptions, "preset", preset.constData(), 0);
     } else {
         c->bit_rate = 0;  // constant quality: crf alone
@@ -175,7 +186,8 @@ bool VideoSink::open(QSize size, double fps, QString* error) {
     if (h264) av_dict_set(&muxOptions, "movflags", "+faststart", 0);
     result = avformat_write_header(s.format, &muxOptions);
     av_dict_free(&muxOptions);
-    if (result < 0) return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
+    if (result < 0)
+        return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
 
     s.frame->format = c->pix_fmt;
     s.frame->width = c->width;
@@ -201,7 +213,8 @@ bool VideoSink::write(const QImage& frame, QString* error) {
         // Odd size with padToEven: repeat the last column and row.
         QImage padded(s.encoder->width, s.encoder->height, QImage::Format_RGB32);
         for (int y = 0; y < padded.height(); ++y) {
-            const auto* from = reinterpret_cast<const QRgb*>(rgb.constScanLine(std::min(y, rgb.height() - 1)));
+            const auto* from =
+                reinterpret_cast<const QRgb*>(rgb.constScanLine(std::min(y, rgb.height() - 1)));
             auto* to = reinterpret_cast<QRgb*>(padded.scanLine(y));
             std::copy(from, from + rgb.width(), to);
             for (int x = rgb.width(); x < padded.width(); ++x) to[x] = from[rgb.width() - 1];
@@ -216,7 +229,10 @@ bool VideoSink::write(const QImage& frame, QString* error) {
     s.frame->pts = m_frames;
     result = s.encode(s.frame);
     if (result < 0)
-        return fail(QStringLiteral("writing %1 failed at frame %2: %3").arg(m_destination).arg(m_frames + 1).arg(ffmpegError(result)),
+        return fail(QStringLiteral("writing %1 failed at frame %2: %3")
+                        .arg(m_destination)
+                        .arg(m_frames + 1)
+                        .arg(ffmpegError(result)),
                     error);
     ++m_frames;
     return true;
@@ -230,13 +246,16 @@ bool VideoSink::finish(QString* error) {
     State& s = *m_state;
     if (m_frames == 0) return fail(QStringLiteral("%1: no frames were recorded").arg(m_destination), error);
     int result = s.encode(nullptr);
-    if (result < 0) return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
+    if (result < 0)
+        return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
     result = av_write_trailer(s.format);
     if (result >= 0 && s.format->pb->error < 0) result = s.format->pb->error;
-    if (result < 0) return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
+    if (result < 0)
+        return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
     result = avio_closep(&s.format->pb);
     s.fileOpen = false;
-    if (result < 0) return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
+    if (result < 0)
+        return fail(QStringLiteral("writing %1 failed: %2").arg(m_destination, ffmpegError(result)), error);
     const QString partial = s.partialPath;
     if (!detail::replaceFile(partial, m_destination, error)) {
         cancel();

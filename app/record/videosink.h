@@ -2,9 +2,9 @@
 // MP4 (H.264, libx264) and WebM (VP9, libvpx-vp9) through FFmpeg's libraries.
 #pragma once
 
-#include "framesink.h"
-
 #include <memory>
+
+#include "framesink.h"
 
 namespace marginlab {
 

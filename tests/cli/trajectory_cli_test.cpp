@@ -3,18 +3,17 @@
 // written are the trainer's own positions bit for bit, a run exported and re-imported continues
 // where it stopped, the table on standard output is unchanged, and bad files give one line
 // naming the file and exit code 2.
-#include "marginlab/scene/scenefile.h"
-#include "marginlab/scene/trajectory.h"
-
-#include "marginlab/trainer.h"
-
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "marginlab/scene/scenefile.h"
+#include "marginlab/scene/trajectory.h"
+#include "marginlab/trainer.h"
 
 namespace marginlab {
 namespace {
@@ -53,8 +52,8 @@ protected:
 
     CliResult cli(const std::string& arguments) const {
         const std::string out = path("stdout").string(), err = path("stderr").string();
-        const std::string command = "cd " + m_dir.string() + " && " + MARGINLAB_CLI + " " + arguments + " > " + out +
-                                    " 2> " + err + " < /dev/null";
+        const std::string command = "cd " + m_dir.string() + " && " + MARGINLAB_CLI + " " + arguments +
+                                    " > " + out + " 2> " + err + " < /dev/null";
         const int status = std::system(command.c_str());
         CliResult run;
         run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -84,7 +83,8 @@ TEST_F(TrajectoryCli, FramesAreTheTrainersOwnPositions) {
     const CliResult plain = cli("train arcface.json --steps 10");
     ASSERT_EQ(plain.exitCode, 0) << plain.err;
     for (const char* file : {"t.csv", "t.npy", "t.json"}) {
-        const CliResult run = cli(std::string("train arcface.json --steps 10 --every 3 --trajectory ") + file);
+        const CliResult run =
+            cli(std::string("train arcface.json --steps 10 --every 3 --trajectory ") + file);
         ASSERT_EQ(run.exitCode, 0) << run.err;
         EXPECT_EQ(run.out, plain.out) << "the table on standard output must not change";
         EXPECT_TRUE(run.err.empty()) << run.err;
@@ -103,7 +103,8 @@ TEST_F(TrajectoryCli, FramesAreTheTrainersOwnPositions) {
         for (long step = 0; step <= 10; ++step) {
             const auto snapshot = step == 0 ? trainer.snapshot() : trainer.step(1);
             if (frame < t.steps.size() && t.steps[frame] == step) {
-                EXPECT_TRUE(bitwiseEqual(t.positions[frame], snapshot->positions)) << file << " step " << step;
+                EXPECT_TRUE(bitwiseEqual(t.positions[frame], snapshot->positions))
+                    << file << " step " << step;
                 EXPECT_TRUE(bitwiseEqual(t.owned[frame], snapshot->owned)) << file << " step " << step;
                 ++frame;
             }
@@ -117,7 +118,8 @@ TEST_F(TrajectoryCli, FramesAreTheTrainersOwnPositions) {
 TEST_F(TrajectoryCli, ExportedRunContinuesWhereItStopped) {
     ASSERT_EQ(cli("train arcface.json --steps 20 --trajectory whole.npy").exitCode, 0);
     ASSERT_EQ(cli("train arcface.json --steps 10 --every 5 --trajectory first.csv").exitCode, 0);
-    const CliResult resumed = cli("train arcface.json --steps 10 --init first.csv --init-owned first.csv --trajectory rest.json");
+    const CliResult resumed =
+        cli("train arcface.json --steps 10 --init first.csv --init-owned first.csv --trajectory rest.json");
     ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
     const Trajectory whole = read("whole.npy"), rest = read("rest.json");
     ASSERT_EQ(whole.steps.size(), 21u);
@@ -133,7 +135,10 @@ TEST_F(TrajectoryCli, ExportedRunContinuesWhereItStopped) {
     EXPECT_TRUE(bitwiseEqual(fresh.positions[0], whole.positions[10]));
     EXPECT_FALSE(bitwiseEqual(fresh.owned[0], whole.owned[10]));
     // The NPY pair works as --init too (positions: last frame; owned: the -owned file).
-    ASSERT_EQ(cli("train arcface.json --steps 1 --init whole.npy --init-owned whole-owned.npy --trajectory last.csv").exitCode, 0);
+    ASSERT_EQ(cli("train arcface.json --steps 1 --init whole.npy --init-owned whole-owned.npy --trajectory "
+                  "last.csv")
+                  .exitCode,
+              0);
     EXPECT_TRUE(bitwiseEqual(read("last.csv").positions[0], whole.positions[20]));
 }
 
@@ -145,12 +150,14 @@ TEST_F(TrajectoryCli, BadArgumentsAndFilesGiveOneLineAndExitCodeTwo) {
         {"--steps 3 --init bad.csv", "bad.csv: line 3, column 2: expected a number, found 'oops'"},
         {"--steps 3 --init missing.npy", "missing.npy: cannot open: no such file"},
         {"--steps 3 --init-owned owned.csv", "owned.csv: does not fit the scene"},
-        {"--steps 3 --init three.csv --init-owned owned.csv", "three.csv / owned.csv: does not fit the scene"},
+        {"--steps 3 --init three.csv --init-owned owned.csv",
+         "three.csv / owned.csv: does not fit the scene"},
         {"--steps 3 --trajectory t.avi", "t.avi: unknown trajectory format; use .csv, .npy or .json"},
         {"--steps 3 --trajectory nowhere/t.csv", "nowhere/t.csv: the folder nowhere does not exist"},
         {"--steps 3 --every 2", "--every needs --trajectory OUT"},
         {"--steps 3 --trajectory t.csv --every 0", "--every needs a positive integer, got '0'"},
-        {"--steps 300000 --trajectory t.csv", "t.csv: 300001 frames exceed the limit of 100000; use a larger --every"},
+        {"--steps 300000 --trajectory t.csv",
+         "t.csv: 300001 frames exceed the limit of 100000; use a larger --every"},
     };
     for (const auto& [arguments, message] : cases) {
         const CliResult run = cli("train arcface.json " + arguments);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "decode.h"
 
-#include <QFile>
-
 #include <gif_lib.h>
 
+#include <QFile>
 #include <cstring>
 
 extern "C" {
@@ -62,8 +61,10 @@ DecodedVideo decodeVideo(const QString& path) {
     out.height = stream->codecpar->height;
     out.rateNumerator = stream->avg_frame_rate.num;
     out.rateDenominator = stream->avg_frame_rate.den;
-    if (stream->duration != AV_NOPTS_VALUE) out.durationSeconds = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
-    else if (format->duration != AV_NOPTS_VALUE) out.durationSeconds = static_cast<double>(format->duration) / AV_TIME_BASE;
+    if (stream->duration != AV_NOPTS_VALUE)
+        out.durationSeconds = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+    else if (format->duration != AV_NOPTS_VALUE)
+        out.durationSeconds = static_cast<double>(format->duration) / AV_TIME_BASE;
 
     auto receive = [&]() -> bool {
         for (;;) {
@@ -71,12 +72,13 @@ DecodedVideo decodeVideo(const QString& path) {
             if (result == AVERROR(EAGAIN) || result == AVERROR_EOF) return true;
             if (result < 0) return false;
             QImage image(frame->width, frame->height, QImage::Format_RGB32);
-            scaler = sws_getCachedContext(scaler, frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
-                                          frame->width, frame->height, AV_PIX_FMT_RGB32, SWS_BILINEAR | SWS_ACCURATE_RND,
-                                          nullptr, nullptr, nullptr);
-            const int* matrix = sws_getCoefficients(frame->colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT);
-            sws_setColorspaceDetails(scaler, matrix, frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0, matrix, 1, 0,
-                                     1 << 16, 1 << 16);
+            scaler = sws_getCachedContext(
+                scaler, frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), frame->width,
+                frame->height, AV_PIX_FMT_RGB32, SWS_BILINEAR | SWS_ACCURATE_RND, nullptr, nullptr, nullptr);
+            const int* matrix =
+                sws_getCoefficients(frame->colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT);
+            sws_setColorspaceDetails(scaler, matrix, frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0, matrix,
+                                     1, 0, 1 << 16, 1 << 16);
             uint8_t* planes[1] = {image.bits()};
             const int strides[1] = {static_cast<int>(image.bytesPerLine())};
             sws_scale(scaler, frame->data, frame->linesize, 0, frame->height, planes, strides);
@@ -85,7 +87,8 @@ DecodedVideo decodeVideo(const QString& path) {
     };
     while (av_read_frame(format, packet) >= 0) {
         if (packet->stream_index == index) {
-            if (avcodec_send_packet(decoder, packet) < 0 || !receive()) out.error = QStringLiteral("decode error");
+            if (avcodec_send_packet(decoder, packet) < 0 || !receive())
+                out.error = QStringLiteral("decode error");
         }
         av_packet_unref(packet);
     }

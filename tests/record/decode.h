@@ -6,18 +6,17 @@
 #include <QImage>
 #include <QRgb>
 #include <QString>
-
 #include <vector>
 
 namespace marginlab::test {
 
 struct DecodedVideo {
-    QString error;            // empty on success
-    QString codec;            // "h264", "vp9"
-    QString pixelFormat;      // "yuv420p"
+    QString error;        // empty on success
+    QString codec;        // "h264", "vp9"
+    QString pixelFormat;  // "yuv420p"
     int width = 0;
     int height = 0;
-    int rateNumerator = 0;    // the stream's average frame rate
+    int rateNumerator = 0;  // the stream's average frame rate
     int rateDenominator = 1;
     double durationSeconds = 0;  // the stream's duration
     std::vector<QImage> frames;  // RGB32

@@ -33,11 +33,13 @@ std::set<std::string> widgetsHeaders() {
 
 TEST(RecordLibrary, IncludesNoQtWidgetsHeader) {
     const std::set<std::string> widgets = widgetsHeaders();
-    ASSERT_GT(widgets.size(), 100u) << "QtWidgets' include folder not found in " << MARGINLAB_QTWIDGETS_INCLUDES;
+    ASSERT_GT(widgets.size(), 100u) << "QtWidgets' include folder not found in "
+                                    << MARGINLAB_QTWIDGETS_INCLUDES;
     ASSERT_TRUE(widgets.count("QWidget"));
     const std::regex include(R"(#\s*include\s*[<"]([^>"]+)[>"])");
     int files = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(fs::path(MARGINLAB_SOURCE_DIR) / "app" / "record")) {
+    for (const auto& entry :
+         fs::recursive_directory_iterator(fs::path(MARGINLAB_SOURCE_DIR) / "app" / "record")) {
         if (!entry.is_regular_file()) continue;
         const std::string text = slurp(entry.path());
         ++files;

@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Frame sinks: write synthetic animations, decode them with FFmpeg's libraries / giflib, and
 // check what a viewer would see (frame count, size, rate, colours, motion); atomic writes.
-#include "decode.h"
-
-#include "framesink.h"
-#include "gifpalette.h"
-#include "gifsink.h"
-#include "pngsequencesink.h"
-#include "videosink.h"
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <QDir>
 #include <QDirIterator>
@@ -15,13 +11,15 @@
 #include <QGuiApplication>
 #include <QPainter>
 #include <QTemporaryDir>
-
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <csignal>
-#include <sys/resource.h>
-#include <unistd.h>
+
+#include "decode.h"
+#include "framesink.h"
+#include "gifpalette.h"
+#include "gifsink.h"
+#include "pngsequencesink.h"
+#include "videosink.h"
 
 namespace marginlab {
 namespace {
@@ -50,7 +48,9 @@ QImage discFrame(int k, QSize size = {320, 240}) {
     return image;
 }
 
-GifPalette testPalette() { return GifPalette::fromColours({kRed, kGreen, kBlue, kInk, Qt::white}); }
+GifPalette testPalette() {
+    return GifPalette::fromColours({kRed, kGreen, kBlue, kInk, Qt::white});
+}
 
 /// Every file and folder under `dir`, hidden ones included.
 QStringList everything(const QString& dir) {
@@ -84,7 +84,8 @@ double meanDifference(const QImage& a, const QImage& b) {
 }
 
 int channelDistance(QRgb a, QRgb b) {
-    return std::max({std::abs(qRed(a) - qRed(b)), std::abs(qGreen(a) - qGreen(b)), std::abs(qBlue(a) - qBlue(b))});
+    return std::max(
+        {std::abs(qRed(a) - qRed(b)), std::abs(qGreen(a) - qGreen(b)), std::abs(qBlue(a) - qBlue(b))});
 }
 
 struct VideoCase {
@@ -163,7 +164,8 @@ TEST(VideoSink, Mp4StartsWithItsIndex) {
     ASSERT_TRUE(record(sink, 5, &error)) << error.toStdString();
     // +faststart: "moov" before "mdat", so playback starts before the file is fully read.
     const auto boxes = test::mp4Boxes(path);
-    const auto moov = std::find(boxes.begin(), boxes.end(), "moov"), mdat = std::find(boxes.begin(), boxes.end(), "mdat");
+    const auto moov = std::find(boxes.begin(), boxes.end(), "moov"),
+               mdat = std::find(boxes.begin(), boxes.end(), "mdat");
     ASSERT_NE(moov, boxes.end());
     ASSERT_NE(mdat, boxes.end());
     EXPECT_LT(moov - boxes.begin(), mdat - boxes.begin());
@@ -267,7 +269,8 @@ TEST(GifSink, ExactPaletteColoursLoopAndDelays) {
     // After the first frame, only the moving discs' bounding box is stored.
     EXPECT_EQ(gif.rectangles[0], QRect(0, 0, 320, 240));
     for (int k = 1; k < kFrames; ++k) {
-        EXPECT_LT(gif.rectangles[std::size_t(k)].width() * gif.rectangles[std::size_t(k)].height(), 320 * 240 * 3 / 4)
+        EXPECT_LT(gif.rectangles[std::size_t(k)].width() * gif.rectangles[std::size_t(k)].height(),
+                  320 * 240 * 3 / 4)
             << "frame " << k;
         // The still disc (bottom left) is outside it.
         EXPECT_FALSE(gif.rectangles[std::size_t(k)].contains(QPoint(32, 204))) << "frame " << k;
@@ -301,7 +304,8 @@ TEST(GifSink, UnchangedFrameIsOneTransparentPixel) {
     GifSink sink(path, testPalette());
     QString error;
     ASSERT_TRUE(sink.open({64, 48}, 10, &error)) << error.toStdString();
-    for (int k = 0; k < 3; ++k) ASSERT_TRUE(sink.write(discFrame(0, {64, 48}), &error)) << error.toStdString();
+    for (int k = 0; k < 3; ++k)
+        ASSERT_TRUE(sink.write(discFrame(0, {64, 48}), &error)) << error.toStdString();
     ASSERT_TRUE(sink.finish(&error)) << error.toStdString();
     const auto gif = test::decodeGif(path);
     ASSERT_EQ(gif.frames.size(), 3u);
@@ -328,7 +332,8 @@ TEST(PngSequenceSink, FolderGetsNumberedFrames) {
     ASSERT_TRUE(record(*sink, 12, &error)) << error.toStdString();
     QStringList expected;
     expected << QStringLiteral("frames");
-    for (int k = 1; k <= 12; ++k) expected << QStringLiteral("frames/frame_%1.png").arg(k, 4, 10, QLatin1Char('0'));
+    for (int k = 1; k <= 12; ++k)
+        expected << QStringLiteral("frames/frame_%1.png").arg(k, 4, 10, QLatin1Char('0'));
     expected.sort();
     EXPECT_EQ(everything(dir.path()), expected);
     // PNG is lossless: frame 7 is the 7th frame written, pixel for pixel.
@@ -346,9 +351,8 @@ TEST(PngSequenceSink, PatternInAnExistingFolderLeavesOtherFiles) {
     auto sink = makeSink(dir.filePath(QStringLiteral("%03d.png")), {}, &error);
     ASSERT_TRUE(sink) << error.toStdString();
     ASSERT_TRUE(record(*sink, 3, &error)) << error.toStdString();
-    EXPECT_EQ(everything(dir.path()),
-              (QStringList{QStringLiteral("001.png"), QStringLiteral("002.png"), QStringLiteral("003.png"),
-                           QStringLiteral("notes.txt")}));
+    EXPECT_EQ(everything(dir.path()), (QStringList{QStringLiteral("001.png"), QStringLiteral("002.png"),
+                                                   QStringLiteral("003.png"), QStringLiteral("notes.txt")}));
 }
 
 TEST(MakeSink, ChoosesByExtension) {
@@ -364,7 +368,8 @@ TEST(MakeSink, ChoosesByExtension) {
     EXPECT_NE(dynamic_cast<VideoSink*>(makeSink(QStringLiteral("x.webm"), {}, &error).get()), nullptr);
 
     EXPECT_FALSE(makeSink(QStringLiteral("movie.avi"), {}, &error));
-    EXPECT_TRUE(error.contains(QStringLiteral("movie.avi")) && error.contains(QStringLiteral(".mp4"))) << error.toStdString();
+    EXPECT_TRUE(error.contains(QStringLiteral("movie.avi")) && error.contains(QStringLiteral(".mp4")))
+        << error.toStdString();
     EXPECT_FALSE(makeSink(QStringLiteral("out/%04d_%d.png"), {}, &error));
     EXPECT_TRUE(error.contains(QStringLiteral("pattern"))) << error.toStdString();
     EXPECT_FALSE(makeSink(QStringLiteral("out/%04s.png"), {}, &error));
@@ -377,8 +382,12 @@ std::vector<std::unique_ptr<FrameSink>> oneOfEach(const QString& base) {
     std::vector<std::unique_ptr<FrameSink>> sinks;
     QString error;
     for (const char* suffix : {".mp4", ".webm", ".gif", "-frames/"}) {
-        if (QLatin1String(suffix) == QLatin1String(".mp4") && !VideoSink::encoderAvailable(VideoSink::Codec::H264)) continue;
-        if (QLatin1String(suffix) == QLatin1String(".webm") && !VideoSink::encoderAvailable(VideoSink::Codec::Vp9)) continue;
+        if (QLatin1String(suffix) == QLatin1String(".mp4") &&
+            !VideoSink::encoderAvailable(VideoSink::Codec::H264))
+            continue;
+        if (QLatin1String(suffix) == QLatin1String(".webm") &&
+            !VideoSink::encoderAvailable(VideoSink::Codec::Vp9))
+            continue;
         SinkOptions options;
         options.gifPalette = testPalette();
         sinks.push_back(makeSink(base + QLatin1String(suffix), options, &error));
@@ -397,9 +406,11 @@ TEST(Atomicity, CancelAndDestructionLeaveNothingAndKeepTheOldFile) {
         QString error;
         ASSERT_TRUE(sink->open({320, 240}, kFps, &error)) << error.toStdString();
         for (int k = 0; k < 5; ++k) ASSERT_TRUE(sink->write(discFrame(k), &error)) << error.toStdString();
-        EXPECT_GT(everything(dir.path()).size(), 1) << sink->destination().toStdString();  // a temporary exists
+        EXPECT_GT(everything(dir.path()).size(), 1)
+            << sink->destination().toStdString();  // a temporary exists
         sink->cancel();
-        EXPECT_EQ(everything(dir.path()), QStringList{QStringLiteral("rec.gif")}) << sink->destination().toStdString();
+        EXPECT_EQ(everything(dir.path()), QStringList{QStringLiteral("rec.gif")})
+            << sink->destination().toStdString();
     }
     for (auto& sink : oneOfEach(dir.filePath(QStringLiteral("dropped")))) {
         QString error;
@@ -431,7 +442,8 @@ TEST(Atomicity, UnwritableDestinationsGiveAMessageAndLeaveNothing) {
     QFile blocker(dir.filePath(QStringLiteral("file")));
     ASSERT_TRUE(blocker.open(QIODevice::WriteOnly));
     blocker.close();
-    QStringList bases{dir.filePath(QStringLiteral("file/rec")), dir.filePath(QStringLiteral("missing/folder/rec"))};
+    QStringList bases{dir.filePath(QStringLiteral("file/rec")),
+                      dir.filePath(QStringLiteral("missing/folder/rec"))};
     if (::geteuid() != 0) {  // root writes into read-only folders
         const QString locked = dir.filePath(QStringLiteral("locked"));
         QDir().mkdir(locked);
@@ -503,7 +515,8 @@ TEST(Atomicity, AFullDiskGivesAMessageAndLeavesNothing) {
         EXPECT_FALSE(ok) << sink->destination().toStdString();
         EXPECT_TRUE(error.contains(QStringLiteral("File too large"))) << error.toStdString();
         EXPECT_TRUE(error.contains(QStringLiteral("full"))) << error.toStdString();
-        EXPECT_TRUE(everything(dir.path()).isEmpty()) << everything(dir.path()).join(QLatin1Char(' ')).toStdString();
+        EXPECT_TRUE(everything(dir.path()).isEmpty())
+            << everything(dir.path()).join(QLatin1Char(' ')).toStdString();
     }
 }
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Trajectories: every format reads back bit for bit what was written; bad files are refused as
 // a whole with a message that says where (line and column for CSV) and what was expected.
-#include "marginlab/scene/npy.h"
 #include "marginlab/scene/trajectory.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -12,7 +12,8 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
+
+#include "marginlab/scene/npy.h"
 
 namespace marginlab {
 namespace {
@@ -23,15 +24,16 @@ class TempDir {
 public:
     TempDir() {
         static int counter = 0;
-        m_path = fs::temp_directory_path() /
-                 ("marginlab-trajectory-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        m_path = fs::temp_directory_path() / ("marginlab-trajectory-test-" + std::to_string(::getpid()) +
+                                              "-" + std::to_string(counter++));
         fs::create_directories(m_path);
     }
     ~TempDir() { fs::remove_all(m_path); }
     fs::path operator/(const std::string& name) const { return m_path / name; }
     std::vector<std::string> files() const {
         std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(m_path)) names.push_back(entry.path().filename().string());
+        for (const auto& entry : fs::directory_iterator(m_path))
+            names.push_back(entry.path().filename().string());
         std::sort(names.begin(), names.end());
         return names;
     }
@@ -40,7 +42,9 @@ private:
     fs::path m_path;
 };
 
-void writeText(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+void writeText(const fs::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
 
 Points randomPoints(Eigen::Index rows, Eigen::Index cols, std::mt19937& rng) {
     std::normal_distribution<double> normal(0.0, 3.0);
@@ -79,11 +83,14 @@ void expectSame(const Trajectory& a, const Trajectory& b) {
         ASSERT_EQ(a.positions[f].rows(), b.positions[f].rows());
         ASSERT_EQ(a.positions[f].cols(), b.positions[f].cols());
         // Bit for bit.
-        EXPECT_EQ(std::memcmp(a.positions[f].data(), b.positions[f].data(), sizeof(double) * a.positions[f].size()), 0)
+        EXPECT_EQ(
+            std::memcmp(a.positions[f].data(), b.positions[f].data(), sizeof(double) * a.positions[f].size()),
+            0)
             << "frame " << f;
         if (!a.owned.empty()) {
             ASSERT_EQ(a.owned[f].rows(), b.owned[f].rows());
-            EXPECT_EQ(std::memcmp(a.owned[f].data(), b.owned[f].data(), sizeof(double) * a.owned[f].size()), 0)
+            EXPECT_EQ(std::memcmp(a.owned[f].data(), b.owned[f].data(), sizeof(double) * a.owned[f].size()),
+                      0)
                 << "frame " << f;
         }
     }
@@ -112,14 +119,16 @@ TEST_P(TrajectoryRoundTrip, ReadsBackWhatWasWritten) {
 INSTANTIATE_TEST_SUITE_P(Formats, TrajectoryRoundTrip,
                          ::testing::Values(RoundTripCase{"t.csv", 2, false}, RoundTripCase{"t.csv", 3, true},
                                            RoundTripCase{"t.npy", 2, true}, RoundTripCase{"t.npy", 3, false},
-                                           RoundTripCase{"t.json", 2, true}, RoundTripCase{"t.json", 3, false},
+                                           RoundTripCase{"t.json", 2, true},
+                                           RoundTripCase{"t.json", 3, false},
                                            RoundTripCase{"T.CSV", 2, true}));
 
 TEST(TrajectoryFiles, NpyWritesItsSiblingsAndRemovesAStaleOwnedFile) {
     TempDir dir;
     std::string error;
     ASSERT_TRUE(writeTrajectory(makeTrajectory(2, true), dir / "run.npy", &error)) << error;
-    EXPECT_EQ(dir.files(), (std::vector<std::string>{"run-labels.npy", "run-owned.npy", "run-steps.npy", "run.npy"}));
+    EXPECT_EQ(dir.files(),
+              (std::vector<std::string>{"run-labels.npy", "run-owned.npy", "run-steps.npy", "run.npy"}));
     ASSERT_TRUE(writeTrajectory(makeTrajectory(2, false), dir / "run.npy", &error)) << error;
     EXPECT_EQ(dir.files(), (std::vector<std::string>{"run-labels.npy", "run-steps.npy", "run.npy"}));
     // Without the steps file a trajectory is read as steps 0, 1, 2, ...
@@ -144,9 +153,10 @@ TEST(TrajectoryFiles, NpyHeaderIsNumpys) {
 }
 
 /// A .npy file built by hand (not by npy::encode), as another writer would.
-std::string handMadeNpy(const std::string& descr, const std::string& shape, const std::string& data, bool fortran = false,
-                        int version = 1) {
-    std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+std::string handMadeNpy(const std::string& descr, const std::string& shape, const std::string& data,
+                        bool fortran = false, int version = 1) {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
+                       ", 'shape': " + shape + ", }";
     const std::size_t prefix = version == 1 ? 10 : 12;
     while ((prefix + dict.size() + 1) % 64 != 0) dict += ' ';
     dict += '\n';
@@ -194,21 +204,24 @@ TEST(TrajectoryFiles, BadNpyFilesAreRefused) {
         {"fortran", handMadeNpy("<f8", "(1, 2, 2)", four, true), labels2, "Fortran"},
         {"big-endian", handMadeNpy(">f8", "(1, 2, 2)", four), labels2, "dtype '>f8'"},
         {"complex", handMadeNpy("<c16", "(1, 2, 1)", four), labels2, "dtype '<c16'"},
-        {"truncated", handMadeNpy("<f8", "(1, 2, 2)", four.substr(0, 24)), labels2, "32 bytes of data, the file has 24"},
-        {"too long", handMadeNpy("<f8", "(1, 2, 2)", four + four), labels2, "32 bytes of data, the file has 64"},
+        {"truncated", handMadeNpy("<f8", "(1, 2, 2)", four.substr(0, 24)), labels2,
+         "32 bytes of data, the file has 24"},
+        {"too long", handMadeNpy("<f8", "(1, 2, 2)", four + four), labels2,
+         "32 bytes of data, the file has 64"},
         {"two-dimensional", handMadeNpy("<f8", "(2, 2)", four), labels2, "F×N×D"},
         {"four coordinates", handMadeNpy("<f8", "(1, 1, 4)", four),
          handMadeNpy("<i8", "(1,)", rawBytes(std::vector<std::int64_t>{0})), "4 coordinates"},
         {"no magic", "hello", labels2, "not a .npy file"},
         {"huge shape", handMadeNpy("<f8", "(100000000, 100000, 2)", four), labels2, "more than"},
-        {"float labels", handMadeNpy("<f8", "(1, 2, 2)", four), handMadeNpy("<f8", "(2,)", rawBytes(std::vector<double>{0, 1})),
-         "labels must be integers"},
-        {"label count", handMadeNpy("<f8", "(1, 2, 2)", four), handMadeNpy("<i8", "(3,)", rawBytes(std::vector<std::int64_t>{0, 1, 1})),
-         "expected 2 labels"},
-        {"negative label", handMadeNpy("<f8", "(1, 2, 2)", four), handMadeNpy("<i8", "(2,)", rawBytes(std::vector<std::int64_t>{0, -1})),
-         "label -1 at index 1"},
+        {"float labels", handMadeNpy("<f8", "(1, 2, 2)", four),
+         handMadeNpy("<f8", "(2,)", rawBytes(std::vector<double>{0, 1})), "labels must be integers"},
+        {"label count", handMadeNpy("<f8", "(1, 2, 2)", four),
+         handMadeNpy("<i8", "(3,)", rawBytes(std::vector<std::int64_t>{0, 1, 1})), "expected 2 labels"},
+        {"negative label", handMadeNpy("<f8", "(1, 2, 2)", four),
+         handMadeNpy("<i8", "(2,)", rawBytes(std::vector<std::int64_t>{0, -1})), "label -1 at index 1"},
         {"no labels", handMadeNpy("<f8", "(1, 2, 2)", four), "", "p-labels.npy"},
-        {"nan", handMadeNpy("<f8", "(1, 2, 2)", rawBytes(std::vector<double>{1, NAN, 3, 4})), labels2, "non-finite"},
+        {"nan", handMadeNpy("<f8", "(1, 2, 2)", rawBytes(std::vector<double>{1, NAN, 3, 4})), labels2,
+         "non-finite"},
     };
     for (const auto& c : cases) {
         TempDir dir;
@@ -222,7 +235,8 @@ TEST(TrajectoryFiles, BadNpyFilesAreRefused) {
 }
 
 TEST(TrajectoryCsv, ReadsTheShortHeaderOfOtherWriters) {
-    std::istringstream in("step,point,label,x,y,z\n0,0,1,0.5,1,2\n0,1,0,3,4,5\n\n7,0,1,1,1,1\r\n7,1,0,2,2,2\n");
+    std::istringstream in(
+        "step,point,label,x,y,z\n0,0,1,0.5,1,2\n0,1,0,3,4,5\n\n7,0,1,1,1,1\r\n7,1,0,2,2,2\n");
     std::string error;
     const auto t = parseTrajectoryCsv(in, &error);
     ASSERT_TRUE(t) << error;
@@ -247,14 +261,20 @@ TEST(TrajectoryCsv, BadFilesNameLineAndColumn) {
         {"step,kind,point,label,x,y\n", "has a header but no rows"},
         {"x,y,label\n1,2,0\n", "line 1: expected the header step,kind,point,label,x,y[,z]"},
         {"0,point,0,0,1,2\n", "line 1: expected the header"},
-        {"step,kind,point,label,x,y\n0,point,0,0,1\n", "line 2, column 6: expected 6 fields like the header, found 5"},
+        {"step,kind,point,label,x,y\n0,point,0,0,1\n",
+         "line 2, column 6: expected 6 fields like the header, found 5"},
         {"step,kind,point,label,x,y\n0,point,0,0,1,2,3\n", "line 2, column 7: expected 6 fields"},
-        {"step,kind,point,label,x,y\n0,point,0,0,abc,2\n", "line 2, column 5: expected a finite number, found 'abc'"},
-        {"step,kind,point,label,x,y\n0,point,0,0,1,nan\n", "line 2, column 6: expected a finite number, found 'nan'"},
+        {"step,kind,point,label,x,y\n0,point,0,0,abc,2\n",
+         "line 2, column 5: expected a finite number, found 'abc'"},
+        {"step,kind,point,label,x,y\n0,point,0,0,1,nan\n",
+         "line 2, column 6: expected a finite number, found 'nan'"},
         {"step,kind,point,label,x,y\n0,point,0,0,1,1e999\n", "line 2, column 6"},
-        {"step,kind,point,label,x,y\n-1,point,0,0,1,2\n", "line 2, column 1: expected a step (an integer ≥ 0), found '-1'"},
-        {"step,kind,point,label,x,y\n0,dot,0,0,1,2\n", "line 2, column 2: expected point or owned, found 'dot'"},
-        {"step,kind,point,label,x,y\n0,point,1,0,1,2\n", "line 2, column 3: expected point 0 of step 0, found 1"},
+        {"step,kind,point,label,x,y\n-1,point,0,0,1,2\n",
+         "line 2, column 1: expected a step (an integer ≥ 0), found '-1'"},
+        {"step,kind,point,label,x,y\n0,dot,0,0,1,2\n",
+         "line 2, column 2: expected point or owned, found 'dot'"},
+        {"step,kind,point,label,x,y\n0,point,1,0,1,2\n",
+         "line 2, column 3: expected point 0 of step 0, found 1"},
         {"step,kind,point,label,x,y\n0,point,0,0.5,1,2\n", "line 2, column 4: expected a label"},
         {"step,kind,point,label,x,y\n0,point,0,-2,1,2\n", "line 2, column 4: expected a label"},
         {"step,kind,point,label,x,y\n0,point,0,0,1,2\n0,point,1,1,1,2\n1,point,0,1,1,2\n",
@@ -296,7 +316,8 @@ TEST(TrajectoryFiles, ReaderMessagesNameTheFile) {
     std::string error;
     writeText(dir / "bad.csv", "step,kind,point,label,x,y\n0,point,0,0,1,oops\n");
     EXPECT_FALSE(readTrajectory(dir / "bad.csv", &error));
-    EXPECT_EQ(error, (dir / "bad.csv").string() + ": line 2, column 6: expected a finite number, found 'oops'");
+    EXPECT_EQ(error,
+              (dir / "bad.csv").string() + ": line 2, column 6: expected a finite number, found 'oops'");
     EXPECT_FALSE(readTrajectory(dir / "missing.csv", &error));
     EXPECT_EQ(error, (dir / "missing.csv").string() + ": cannot open: no such file");
     EXPECT_FALSE(readTrajectory(dir / "t.txt", &error));
@@ -387,7 +408,8 @@ TEST(InitialState, BadFilesAreRefusedWithTheFileName) {
     EXPECT_NE(error.find("flat-labels.npy"), std::string::npos) << error;
     writeText(dir / "owned.csv", "1,0\n0,1,2\n");
     EXPECT_FALSE(readInitialOwned(dir / "owned.csv", &error));
-    EXPECT_EQ(error, (dir / "owned.csv").string() + ": line 2, column 3: expected 2 fields like the first row, found 3");
+    EXPECT_EQ(error, (dir / "owned.csv").string() +
+                         ": line 2, column 3: expected 2 fields like the first row, found 3");
     ASSERT_TRUE(writeTrajectory(makeTrajectory(2, false), dir / "t.csv", &error)) << error;
     EXPECT_FALSE(readInitialOwned(dir / "t.csv", &error));
     EXPECT_NE(error.find("has no owned parameters"), std::string::npos) << error;

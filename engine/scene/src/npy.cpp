@@ -74,9 +74,12 @@ bool parseHeader(const std::string& text, Header* header, std::string* error) {
 
     at = valueAfter(text, "fortran_order");
     if (!at) return fail("no 'fortran_order'");
-    if (text.compare(*at, 4, "True") == 0) header->fortranOrder = true;
-    else if (text.compare(*at, 5, "False") == 0) header->fortranOrder = false;
-    else return fail("'fortran_order' is neither True nor False");
+    if (text.compare(*at, 4, "True") == 0)
+        header->fortranOrder = true;
+    else if (text.compare(*at, 5, "False") == 0)
+        header->fortranOrder = false;
+    else
+        return fail("'fortran_order' is neither True nor False");
 
     at = valueAfter(text, "shape");
     if (!at) return fail("no 'shape'");
@@ -89,23 +92,29 @@ bool parseHeader(const std::string& text, Header* header, std::string* error) {
         std::int64_t value = 0;
         std::size_t digits = 0;
         while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-            if (value > (std::numeric_limits<std::int64_t>::max() - 9) / 10) return fail("a dimension is too large");
+            if (value > (std::numeric_limits<std::int64_t>::max() - 9) / 10)
+                return fail("a dimension is too large");
             value = value * 10 + (text[i] - '0');
             ++i, ++digits;
         }
         if (digits == 0) return fail("'shape' holds something other than non-negative integers");
         header->shape.push_back(value);
         skipSpaces(text, i);
-        if (i < text.size() && text[i] == ',') ++i;
-        else if (i < text.size() && text[i] == ')') break;
-        else return fail("'shape' is not closed");
+        if (i < text.size() && text[i] == ',')
+            ++i;
+        else if (i < text.size() && text[i] == ')')
+            break;
+        else
+            return fail("'shape' is not closed");
     }
     return true;
 }
 
 std::string headerBytes(const std::string& descr, const std::vector<std::int64_t>& shape) {
     std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
-    for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? "," : "") + (i + 1 < shape.size() ? " " : "");
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? "," : "") +
+                (i + 1 < shape.size() ? " " : "");
     dict += "), }";
     // Magic (6) + version (2) + length (2) + dictionary + '\n', padded with spaces to a multiple
     // of 64 bytes, as NumPy writes it (aligned data).
@@ -139,7 +148,8 @@ std::optional<Array> read(const std::filesystem::path& path, std::int64_t maxVal
     if (!in || ec) return fail("cannot open for reading");
     unsigned char prefix[12] = {};
     in.read(reinterpret_cast<char*>(prefix), 10);
-    if (in.gcount() < 10 || std::memcmp(prefix, "\x93NUMPY", 6) != 0) return fail("not a .npy file (no \\x93NUMPY magic)");
+    if (in.gcount() < 10 || std::memcmp(prefix, "\x93NUMPY", 6) != 0)
+        return fail("not a .npy file (no \\x93NUMPY magic)");
     const int major = prefix[6];
     std::int64_t headerLength = 0, headerStart = 10;
     if (major == 1) {
@@ -164,14 +174,16 @@ std::optional<Array> read(const std::filesystem::path& path, std::int64_t maxVal
     // '<f8' little-endian double, '|i1' one-byte integer ('=' native is little-endian here).
     std::string descr = header.descr;
     if (descr.size() != 3 || (descr[0] != '<' && descr[0] != '|' && descr[0] != '=')) {
-        return fail("dtype '" + header.descr + "' is not read: use little-endian float64, float32 or integers");
+        return fail("dtype '" + header.descr +
+                    "' is not read: use little-endian float64, float32 or integers");
     }
     if constexpr (std::endian::native == std::endian::big)
         if (descr[0] == '=') return fail("dtype '" + header.descr + "' is big-endian here");
     const char kind = descr[1];
     const int width = descr[2] - '0';
     const bool real = kind == 'f' && (width == 4 || width == 8);
-    const bool integer = (kind == 'i' || kind == 'u') && (width == 1 || width == 2 || width == 4 || width == 8);
+    const bool integer =
+        (kind == 'i' || kind == 'u') && (width == 1 || width == 2 || width == 4 || width == 8);
     if (!real && !integer)
         return fail("dtype '" + header.descr + "' is not read: use float64, float32 or an integer type");
 
@@ -180,13 +192,16 @@ std::optional<Array> read(const std::filesystem::path& path, std::int64_t maxVal
     array.isInteger = integer;
     std::int64_t count = 1;
     for (auto d : array.shape) {
-        if (d != 0 && count > maxValues / d) return fail("holds more than " + std::to_string(maxValues) + " values (the limit)");
+        if (d != 0 && count > maxValues / d)
+            return fail("holds more than " + std::to_string(maxValues) + " values (the limit)");
         count *= d;
     }
-    if (count > maxValues) return fail("holds more than " + std::to_string(maxValues) + " values (the limit)");
+    if (count > maxValues)
+        return fail("holds more than " + std::to_string(maxValues) + " values (the limit)");
     const std::int64_t expected = count * width, present = fileSize - headerStart - headerLength;
     if (present != expected)
-        return fail("the shape says " + std::to_string(expected) + " bytes of data, the file has " + std::to_string(present));
+        return fail("the shape says " + std::to_string(expected) + " bytes of data, the file has " +
+                    std::to_string(present));
     std::vector<unsigned char> data(static_cast<std::size_t>(expected));
     in.read(reinterpret_cast<char*>(data.data()), expected);
     if (in.gcount() != expected) return fail("read error");
@@ -203,21 +218,38 @@ std::optional<Array> read(const std::filesystem::path& path, std::int64_t maxVal
             std::int64_t v = 0;
             if (kind == 'i') {
                 switch (width) {
-                case 1: v = static_cast<std::int8_t>(p[0]); break;
-                case 2: v = fromLittleEndian<std::int16_t>(p); break;
-                case 4: v = fromLittleEndian<std::int32_t>(p); break;
-                default: v = fromLittleEndian<std::int64_t>(p); break;
+                    case 1:
+                        v = static_cast<std::int8_t>(p[0]);
+                        break;
+                    case 2:
+                        v = fromLittleEndian<std::int16_t>(p);
+                        break;
+                    case 4:
+                        v = fromLittleEndian<std::int32_t>(p);
+                        break;
+                    default:
+                        v = fromLittleEndian<std::int64_t>(p);
+                        break;
                 }
             } else {
                 std::uint64_t u = 0;
                 switch (width) {
-                case 1: u = p[0]; break;
-                case 2: u = fromLittleEndian<std::uint16_t>(p); break;
-                case 4: u = fromLittleEndian<std::uint32_t>(p); break;
-                default: u = fromLittleEndian<std::uint64_t>(p); break;
+                    case 1:
+                        u = p[0];
+                        break;
+                    case 2:
+                        u = fromLittleEndian<std::uint16_t>(p);
+                        break;
+                    case 4:
+                        u = fromLittleEndian<std::uint32_t>(p);
+                        break;
+                    default:
+                        u = fromLittleEndian<std::uint64_t>(p);
+                        break;
                 }
                 if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-                    return fail("value " + std::to_string(u) + " at index " + std::to_string(i) + " is out of range");
+                    return fail("value " + std::to_string(u) + " at index " + std::to_string(i) +
+                                " is out of range");
                 v = static_cast<std::int64_t>(u);
             }
             array.integers[i] = v;

@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/scene/trajectory.h"
 
-#include "marginlab/csv.h"
-#include "marginlab/scene/jsonio.h"
-#include "marginlab/scene/npy.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -16,6 +12,10 @@
 #include <sstream>
 #include <string_view>
 
+#include "marginlab/csv.h"
+#include "marginlab/scene/jsonio.h"
+#include "marginlab/scene/npy.h"
+
 namespace marginlab {
 
 namespace {
@@ -23,7 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text;
 }
 
@@ -91,7 +92,9 @@ void appendNumber(std::string& out, double value) {
 // ---------------------------------------------------------------------------------------------
 // Writing: whole files under a temporary name, renamed when complete.
 
-fs::path partialPath(const fs::path& path) { return path.parent_path() / ("." + path.filename().string() + ".partial"); }
+fs::path partialPath(const fs::path& path) {
+    return path.parent_path() / ("." + path.filename().string() + ".partial");
+}
 
 class PartialFile {
 public:
@@ -193,12 +196,15 @@ bool writeNpy(const Trajectory& t, const fs::path& path, std::string* error) {
         std::string bytes;
     };
     std::vector<Part> parts;
-    parts.push_back({npySibling(path, "-labels"), npy::encode({static_cast<std::int64_t>(labels.size())}, labels)});
+    parts.push_back(
+        {npySibling(path, "-labels"), npy::encode({static_cast<std::int64_t>(labels.size())}, labels)});
     parts.push_back({npySibling(path, "-steps"), npy::encode({frames}, steps)});
     if (!t.owned.empty())
-        parts.push_back({npySibling(path, "-owned"),
-                         npy::encode({frames, static_cast<std::int64_t>(t.owned.front().rows()), d}, flatten(t.owned))});
-    parts.push_back({path, npy::encode({frames, static_cast<std::int64_t>(t.pointCount()), d}, flatten(t.positions))});
+        parts.push_back(
+            {npySibling(path, "-owned"),
+             npy::encode({frames, static_cast<std::int64_t>(t.owned.front().rows()), d}, flatten(t.owned))});
+    parts.push_back(
+        {path, npy::encode({frames, static_cast<std::int64_t>(t.pointCount()), d}, flatten(t.positions))});
     // Every file complete under its temporary name before any is renamed.
     std::vector<std::unique_ptr<PartialFile>> files;
     for (const Part& part : parts) {
@@ -241,12 +247,14 @@ Points toPoints(const double* values, std::int64_t rows, std::int64_t cols) {
 }
 
 void checkDimension(std::int64_t d, const std::string& what) {
-    if (d != 2 && d != 3) throw Failure{what + " has " + std::to_string(d) + " coordinates per point; expected 2 or 3"};
+    if (d != 2 && d != 3)
+        throw Failure{what + " has " + std::to_string(d) + " coordinates per point; expected 2 or 3"};
 }
 
 Labels readLabelsArray(const fs::path& path, std::int64_t expected) {
     if (!fs::exists(path))
-        throw Failure{"the labels are missing: expected " + path.filename().string() + " next to it (N integers)"};
+        throw Failure{"the labels are missing: expected " + path.filename().string() +
+                      " next to it (N integers)"};
     std::string message;
     const auto array = npy::read(path, kMaxTrajectoryPoints, &message);
     if (!array) throw Failure{path.string() + ": " + message};
@@ -278,19 +286,23 @@ Trajectory readNpy(const fs::path& path) {
         throw Failure{"expected an F×N×D float array of positions (frames × points × 2 or 3)"};
     const std::int64_t frames = positions->shape[0], n = positions->shape[1], d = positions->shape[2];
     if (frames < 1 || n < 1) throw Failure{"has no frames or no points"};
-    if (frames > kMaxTrajectoryFrames) throw Failure{"has more than " + std::to_string(kMaxTrajectoryFrames) + " frames (the limit)"};
-    if (n > kMaxTrajectoryPoints) throw Failure{"has more than " + std::to_string(kMaxTrajectoryPoints) + " points (the limit)"};
+    if (frames > kMaxTrajectoryFrames)
+        throw Failure{"has more than " + std::to_string(kMaxTrajectoryFrames) + " frames (the limit)"};
+    if (n > kMaxTrajectoryPoints)
+        throw Failure{"has more than " + std::to_string(kMaxTrajectoryPoints) + " points (the limit)"};
     checkDimension(d, "the array");
     Trajectory t;
     t.labels = readLabelsArray(npySibling(path, "-labels"), n);
     t.numClasses = classCount(t.labels);
-    for (std::int64_t f = 0; f < frames; ++f) t.positions.push_back(toPoints(positions->reals.data() + f * n * d, n, d));
+    for (std::int64_t f = 0; f < frames; ++f)
+        t.positions.push_back(toPoints(positions->reals.data() + f * n * d, n, d));
     const fs::path stepsPath = npySibling(path, "-steps");
     if (fs::exists(stepsPath)) {
         const auto steps = npy::read(stepsPath, kMaxTrajectoryFrames, &message);
         if (!steps) throw Failure{stepsPath.string() + ": " + message};
         if (!steps->isInteger || steps->shape.size() != 1 || steps->shape[0] != frames)
-            throw Failure{stepsPath.string() + ": expected " + std::to_string(frames) + " integer steps in a 1-D array"};
+            throw Failure{stepsPath.string() + ": expected " + std::to_string(frames) +
+                          " integer steps in a 1-D array"};
         for (auto s : steps->integers) t.steps.push_back(static_cast<long>(s));
     } else {
         for (std::int64_t f = 0; f < frames; ++f) t.steps.push_back(static_cast<long>(f));
@@ -300,10 +312,11 @@ Trajectory readNpy(const fs::path& path) {
         const auto owned = npy::read(ownedPath, kMaxTrajectoryValues - frames * n * d, &message);
         if (!owned) throw Failure{ownedPath.string() + ": " + message};
         if (owned->isInteger || owned->shape.size() != 3 || owned->shape[0] != frames || owned->shape[2] != d)
-            throw Failure{ownedPath.string() + ": expected an F×R×D float array with F = " + std::to_string(frames) +
-                          " and D = " + std::to_string(d)};
+            throw Failure{ownedPath.string() + ": expected an F×R×D float array with F = " +
+                          std::to_string(frames) + " and D = " + std::to_string(d)};
         const std::int64_t r = owned->shape[1];
-        for (std::int64_t f = 0; f < frames; ++f) t.owned.push_back(toPoints(owned->reals.data() + f * r * d, r, d));
+        for (std::int64_t f = 0; f < frames; ++f)
+            t.owned.push_back(toPoints(owned->reals.data() + f * r * d, r, d));
     }
     return t;
 }
@@ -311,7 +324,8 @@ Trajectory readNpy(const fs::path& path) {
 Trajectory readJson(const fs::path& path) {
     std::error_code ec;
     if (fs::file_size(path, ec) > kMaxTrajectoryJsonBytes)
-        throw Failure{"is larger than " + std::to_string(kMaxTrajectoryJsonBytes >> 20) + " MiB (the limit for JSON; use NPY)"};
+        throw Failure{"is larger than " + std::to_string(kMaxTrajectoryJsonBytes >> 20) +
+                      " MiB (the limit for JSON; use NPY)"};
     std::ifstream in(path);
     json::Json document;
     try {
@@ -337,12 +351,14 @@ Trajectory readJson(const fs::path& path) {
             const std::string at = "frames[" + std::to_string(f) + "]";
             const int step = json::readInteger(json::member(frames[f], "step", at), at + ".step");
             t.steps.push_back(step);
-            t.positions.push_back(json::readMatrix(json::member(frames[f], "positions", at), at + ".positions"));
+            t.positions.push_back(
+                json::readMatrix(json::member(frames[f], "positions", at), at + ".positions"));
             if (const auto* owned = json::optionalMember(frames[f], "owned", at))
                 t.owned.push_back(json::readMatrix(*owned, at + ".owned"));
             else if (!t.owned.empty())
                 throw json::Error{at, "has no \"owned\" though frame 0 has"};
-            if (f > 0 && t.owned.size() != f + 1 && !t.owned.empty()) throw json::Error{at, "frame 0 has no \"owned\""};
+            if (f > 0 && t.owned.size() != f + 1 && !t.owned.empty())
+                throw json::Error{at, "frame 0 has no \"owned\""};
         }
         if (const auto* dimension = json::optionalMember(document, "dimension", ""))
             if (json::readInteger(*dimension, "dimension") != t.dimension())
@@ -393,32 +409,38 @@ bool validateTrajectory(const Trajectory& t, std::string* error) {
         return false;
     };
     if (t.positions.empty()) return fail("a trajectory needs at least one frame");
-    if (t.frameCount() > kMaxTrajectoryFrames) return fail("more than " + std::to_string(kMaxTrajectoryFrames) + " frames");
+    if (t.frameCount() > kMaxTrajectoryFrames)
+        return fail("more than " + std::to_string(kMaxTrajectoryFrames) + " frames");
     if (t.steps.size() != t.positions.size()) return fail("one step per frame is needed");
-    if (!t.owned.empty() && t.owned.size() != t.positions.size()) return fail("owned parameters for every frame or none");
+    if (!t.owned.empty() && t.owned.size() != t.positions.size())
+        return fail("owned parameters for every frame or none");
     const Eigen::Index n = t.positions.front().rows(), d = t.positions.front().cols();
     if (n < 1) return fail("a trajectory needs at least one point");
     if (d != 2 && d != 3) return fail("points must have 2 or 3 coordinates");
     const Eigen::Index r = t.owned.empty() ? 0 : t.owned.front().rows();
-    if (n + r > kMaxTrajectoryPoints) return fail("more than " + std::to_string(kMaxTrajectoryPoints) + " points per frame");
+    if (n + r > kMaxTrajectoryPoints)
+        return fail("more than " + std::to_string(kMaxTrajectoryPoints) + " points per frame");
     if (static_cast<std::int64_t>(t.positions.size()) * (n + r) * d > kMaxTrajectoryValues)
         return fail("more than " + std::to_string(kMaxTrajectoryValues) + " coordinates in all (the limit)");
     if (static_cast<Eigen::Index>(t.labels.size()) != n) return fail("one label per point is needed");
     if (t.numClasses < 1) return fail("at least one class is needed");
     for (std::size_t i = 0; i < t.labels.size(); ++i)
         if (t.labels[i] < 0 || t.labels[i] >= t.numClasses)
-            return fail("label " + std::to_string(t.labels[i]) + " of point " + std::to_string(i) + " is outside 0 ... " +
-                        std::to_string(t.numClasses - 1));
+            return fail("label " + std::to_string(t.labels[i]) + " of point " + std::to_string(i) +
+                        " is outside 0 ... " + std::to_string(t.numClasses - 1));
     for (std::size_t f = 0; f < t.positions.size(); ++f) {
         if (t.steps[f] < 0 || (f > 0 && t.steps[f] <= t.steps[f - 1]))
             return fail("steps must be ≥ 0 and increasing (frame " + std::to_string(f) + ")");
         if (t.positions[f].rows() != n || t.positions[f].cols() != d)
             return fail("frame " + std::to_string(f) + " has a different shape than frame 0");
-        if (!t.positions[f].allFinite()) return fail("frame " + std::to_string(f) + " has a non-finite position");
+        if (!t.positions[f].allFinite())
+            return fail("frame " + std::to_string(f) + " has a non-finite position");
         if (!t.owned.empty()) {
             if (t.owned[f].rows() != r || t.owned[f].cols() != d)
-                return fail("owned parameters of frame " + std::to_string(f) + " have a different shape than frame 0");
-            if (!t.owned[f].allFinite()) return fail("owned parameters of frame " + std::to_string(f) + " are not finite");
+                return fail("owned parameters of frame " + std::to_string(f) +
+                            " have a different shape than frame 0");
+            if (!t.owned[f].allFinite())
+                return fail("owned parameters of frame " + std::to_string(f) + " are not finite");
         }
     }
     return true;
@@ -433,9 +455,12 @@ bool writeTrajectory(const Trajectory& trajectory, const fs::path& path, std::st
         return false;
     }
     switch (*format) {
-    case TrajectoryFormat::Csv: return writeCsv(trajectory, path, error);
-    case TrajectoryFormat::Npy: return writeNpy(trajectory, path, error);
-    case TrajectoryFormat::Json: return writeJson(trajectory, path, error);
+        case TrajectoryFormat::Csv:
+            return writeCsv(trajectory, path, error);
+        case TrajectoryFormat::Npy:
+            return writeNpy(trajectory, path, error);
+        case TrajectoryFormat::Json:
+            return writeJson(trajectory, path, error);
     }
     return false;
 }
@@ -454,15 +479,17 @@ std::optional<Trajectory> parseTrajectoryCsv(std::istream& in, std::string* erro
         std::int64_t values = 0;
 
         auto closeFrame = [&](int line) {
-            if (pointRows == 0) failAt(frameStartLine, 0, "step " + std::to_string(currentStep) + " has no point rows");
+            if (pointRows == 0)
+                failAt(frameStartLine, 0, "step " + std::to_string(currentStep) + " has no point rows");
             if (framePoints < 0) {
                 framePoints = pointRows;
                 frameOwned = ownedRows;
             } else if (pointRows != framePoints || ownedRows != frameOwned) {
                 failAt(line, 0,
-                       "step " + std::to_string(currentStep) + " has " + std::to_string(pointRows) + " points and " +
-                           std::to_string(ownedRows) + " owned rows, step " + std::to_string(t.steps.front()) + " had " +
-                           std::to_string(framePoints) + " and " + std::to_string(frameOwned));
+                       "step " + std::to_string(currentStep) + " has " + std::to_string(pointRows) +
+                           " points and " + std::to_string(ownedRows) + " owned rows, step " +
+                           std::to_string(t.steps.front()) + " had " + std::to_string(framePoints) + " and " +
+                           std::to_string(frameOwned));
             }
             t.steps.push_back(currentStep);
             t.positions.push_back(toPoints(points.data(), pointRows, dimension));
@@ -485,11 +512,14 @@ std::optional<Trajectory> parseTrajectoryCsv(std::istream& in, std::string* erro
             if (columns.empty()) {
                 for (auto f : fields) columns.push_back(lower(std::string(f)));
                 const std::vector<std::vector<std::string>> accepted = {
-                    {"step", "point", "label", "x", "y"},         {"step", "point", "label", "x", "y", "z"},
-                    {"step", "kind", "point", "label", "x", "y"}, {"step", "kind", "point", "label", "x", "y", "z"}};
+                    {"step", "point", "label", "x", "y"},
+                    {"step", "point", "label", "x", "y", "z"},
+                    {"step", "kind", "point", "label", "x", "y"},
+                    {"step", "kind", "point", "label", "x", "y", "z"}};
                 if (std::find(accepted.begin(), accepted.end(), columns) == accepted.end())
                     failAt(lineNumber, 0,
-                           "expected the header step,kind,point,label,x,y[,z] or step,point,label,x,y[,z], found " +
+                           "expected the header step,kind,point,label,x,y[,z] or step,point,label,x,y[,z], "
+                           "found " +
                                shown(text));
                 hasKind = columns[1] == "kind";
                 dimension = columns.back() == "z" ? 3 : 2;
@@ -508,30 +538,36 @@ std::optional<Trajectory> parseTrajectoryCsv(std::istream& in, std::string* erro
                 if (currentStep >= 0) {
                     if (step < currentStep)
                         failAt(lineNumber, 1,
-                               "step " + std::to_string(step) + " comes after step " + std::to_string(currentStep) +
+                               "step " + std::to_string(step) + " comes after step " +
+                                   std::to_string(currentStep) +
                                    "; rows must be grouped by step in increasing order");
                     closeFrame(lineNumber - 1);
                 }
                 if (static_cast<long>(t.steps.size()) >= kMaxTrajectoryFrames)
-                    failAt(lineNumber, 1, "more than " + std::to_string(kMaxTrajectoryFrames) + " frames (the limit)");
+                    failAt(lineNumber, 1,
+                           "more than " + std::to_string(kMaxTrajectoryFrames) + " frames (the limit)");
                 currentStep = static_cast<long>(step);
                 frameStartLine = lineNumber;
             }
             bool isOwned = false;
             if (hasKind) {
                 ++column;
-                if (fields[1] == "owned") isOwned = true;
-                else if (fields[1] != "point") failAt(lineNumber, column, "expected point or owned, found " + shown(fields[1]));
+                if (fields[1] == "owned")
+                    isOwned = true;
+                else if (fields[1] != "point")
+                    failAt(lineNumber, column, "expected point or owned, found " + shown(fields[1]));
             }
             ++column;
             long long index = 0;
             const long expectedIndex = isOwned ? ownedRows : pointRows;
             if (!parseInteger(fields[static_cast<std::size_t>(column - 1)], &index))
-                failAt(lineNumber, column, "expected an index, found " + shown(fields[static_cast<std::size_t>(column - 1)]));
+                failAt(lineNumber, column,
+                       "expected an index, found " + shown(fields[static_cast<std::size_t>(column - 1)]));
             if (index != expectedIndex)
                 failAt(lineNumber, column,
-                       "expected " + std::string(isOwned ? "owned row " : "point ") + std::to_string(expectedIndex) +
-                           " of step " + std::to_string(currentStep) + ", found " + std::to_string(index));
+                       "expected " + std::string(isOwned ? "owned row " : "point ") +
+                           std::to_string(expectedIndex) + " of step " + std::to_string(currentStep) +
+                           ", found " + std::to_string(index));
             ++column;
             long long label = 0;
             const std::string_view labelField = fields[static_cast<std::size_t>(column - 1)];
@@ -542,30 +578,35 @@ std::optional<Trajectory> parseTrajectoryCsv(std::istream& in, std::string* erro
                     t.labels.push_back(static_cast<int>(label));
                 } else if (index >= framePoints) {
                     failAt(lineNumber, column - 1,
-                           "step " + std::to_string(currentStep) + " has more than the " + std::to_string(framePoints) +
-                               " points of step " + std::to_string(t.steps.front()));
+                           "step " + std::to_string(currentStep) + " has more than the " +
+                               std::to_string(framePoints) + " points of step " +
+                               std::to_string(t.steps.front()));
                 } else if (t.labels[static_cast<std::size_t>(index)] != label) {
                     failAt(lineNumber, column,
-                           "point " + std::to_string(index) + " has label " + std::to_string(label) + " here but " +
-                               std::to_string(t.labels[static_cast<std::size_t>(index)]) + " at step " +
-                               std::to_string(t.steps.front()));
+                           "point " + std::to_string(index) + " has label " + std::to_string(label) +
+                               " here but " + std::to_string(t.labels[static_cast<std::size_t>(index)]) +
+                               " at step " + std::to_string(t.steps.front()));
                 }
             }
             for (int k = 0; k < dimension; ++k) {
                 ++column;
                 double value = 0;
                 const std::string_view field = fields[static_cast<std::size_t>(column - 1)];
-                if (!parseReal(field, &value)) failAt(lineNumber, column, "expected a finite number, found " + shown(field));
+                if (!parseReal(field, &value))
+                    failAt(lineNumber, column, "expected a finite number, found " + shown(field));
                 (isOwned ? owned : points).push_back(value);
             }
             (isOwned ? ownedRows : pointRows)++;
             if (pointRows + ownedRows > kMaxTrajectoryPoints)
-                failAt(lineNumber, 0, "more than " + std::to_string(kMaxTrajectoryPoints) + " rows in one step (the limit)");
+                failAt(lineNumber, 0,
+                       "more than " + std::to_string(kMaxTrajectoryPoints) + " rows in one step (the limit)");
             if ((values += dimension) > kMaxTrajectoryValues)
-                failAt(lineNumber, 0, "more than " + std::to_string(kMaxTrajectoryValues) + " coordinates (the limit)");
+                failAt(lineNumber, 0,
+                       "more than " + std::to_string(kMaxTrajectoryValues) + " coordinates (the limit)");
         }
         if (in.bad()) failAt(lineNumber, 0, "read error after this line");
-        if (columns.empty()) throw Failure{"the file is empty (expected a header step,kind,point,label,x,y[,z])"};
+        if (columns.empty())
+            throw Failure{"the file is empty (expected a header step,kind,point,label,x,y[,z])"};
         if (currentStep < 0) throw Failure{"the file has a header but no rows"};
         closeFrame(lastDataLine);
         t.numClasses = classCount(t.labels);
@@ -584,15 +625,19 @@ std::optional<Trajectory> readTrajectory(const fs::path& path, std::string* erro
     try {
         requireFile(path);
         switch (*format) {
-        case TrajectoryFormat::Csv: {
-            std::ifstream in(path, std::ios::binary);
-            if (!in) throw Failure{"cannot open for reading"};
-            t = parseTrajectoryCsv(in, &message);
-            if (!t) throw Failure{message};
-            break;
-        }
-        case TrajectoryFormat::Npy: t = readNpy(path); break;
-        case TrajectoryFormat::Json: t = readJson(path); break;
+            case TrajectoryFormat::Csv: {
+                std::ifstream in(path, std::ios::binary);
+                if (!in) throw Failure{"cannot open for reading"};
+                t = parseTrajectoryCsv(in, &message);
+                if (!t) throw Failure{message};
+                break;
+            }
+            case TrajectoryFormat::Npy:
+                t = readNpy(path);
+                break;
+            case TrajectoryFormat::Json:
+                t = readJson(path);
+                break;
         }
         if (!validateTrajectory(*t, &message)) throw Failure{message};
         return t;
@@ -663,7 +708,8 @@ std::optional<Points> readInitialOwned(const fs::path& path, std::string* error)
             while (std::getline(in, line)) {
                 ++lineNumber;
                 if (line.size() > kMaxTrajectoryLine)
-                    failAt(lineNumber, 0, "longer than " + std::to_string(kMaxTrajectoryLine) + " characters");
+                    failAt(lineNumber, 0,
+                           "longer than " + std::to_string(kMaxTrajectoryLine) + " characters");
                 std::string_view text(line);
                 if (lineNumber == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
                 if (trim(text).empty()) continue;
@@ -672,16 +718,20 @@ std::optional<Points> readInitialOwned(const fs::path& path, std::string* error)
                 if (rows == 0 && width == 0 && !parseReal(fields[0], &unused) && lineNumber == 1) continue;
                 if (width == 0) {
                     if (fields.size() != 2 && fields.size() != 3)
-                        failAt(lineNumber, 0, "expected 2 or 3 numbers (x,y[,z]), found " + std::to_string(fields.size()) + " fields");
+                        failAt(lineNumber, 0,
+                               "expected 2 or 3 numbers (x,y[,z]), found " + std::to_string(fields.size()) +
+                                   " fields");
                     width = fields.size();
                 } else if (fields.size() != width) {
                     failAt(lineNumber, static_cast<int>(std::min(fields.size(), width)) + 1,
-                           "expected " + std::to_string(width) + " fields like the first row, found " + std::to_string(fields.size()));
+                           "expected " + std::to_string(width) + " fields like the first row, found " +
+                               std::to_string(fields.size()));
                 }
                 for (std::size_t k = 0; k < fields.size(); ++k) {
                     double value = 0;
                     if (!parseReal(fields[k], &value))
-                        failAt(lineNumber, static_cast<int>(k) + 1, "expected a finite number, found " + shown(fields[k]));
+                        failAt(lineNumber, static_cast<int>(k) + 1,
+                               "expected a finite number, found " + shown(fields[k]));
                     values.push_back(value);
                 }
                 if (++rows > kMaxTrajectoryPoints) failAt(lineNumber, 0, "more rows than the limit");
@@ -724,7 +774,8 @@ std::optional<Points> readInitialOwned(const fs::path& path, std::string* error)
             if (error) *error = message;
             return std::nullopt;
         }
-        if (t->owned.empty()) throw Failure{"the trajectory has no owned parameters (class weights, proxies, centers)"};
+        if (t->owned.empty())
+            throw Failure{"the trajectory has no owned parameters (class weights, proxies, centers)"};
         return t->owned.back();
     } catch (const Failure& failure) {
         if (error) *error = path.string() + ": " + failure.message;

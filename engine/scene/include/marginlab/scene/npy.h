@@ -21,9 +21,9 @@ namespace marginlab::npy {
 struct Array {
     std::vector<std::int64_t> shape;
     bool isInteger = false;
-    std::vector<double> reals;          ///< C-order values when !isInteger
-    std::vector<std::int64_t> integers; ///< C-order values when isInteger
-    std::int64_t size() const;          ///< product of the shape
+    std::vector<double> reals;           ///< C-order values when !isInteger
+    std::vector<std::int64_t> integers;  ///< C-order values when isInteger
+    std::int64_t size() const;           ///< product of the shape
 };
 
 std::optional<Array> read(const std::filesystem::path& path, std::int64_t maxValues, std::string* error);

@@ -29,15 +29,15 @@
  */
 #pragma once
 
-#include "marginlab/dataset.h"
-#include "marginlab/types.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <istream>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "marginlab/dataset.h"
+#include "marginlab/types.h"
 
 namespace marginlab {
 
@@ -48,11 +48,11 @@ inline constexpr std::size_t kMaxTrajectoryLine = 4096;           ///< character
 inline constexpr std::uintmax_t kMaxTrajectoryJsonBytes = 256u << 20;
 
 struct Trajectory {
-    std::vector<long> steps;          ///< F steps, strictly increasing, ≥ 0
-    std::vector<Points> positions;    ///< F frames of N×D
-    Labels labels;                    ///< N labels in [0, numClasses)
+    std::vector<long> steps;        ///< F steps, strictly increasing, ≥ 0
+    std::vector<Points> positions;  ///< F frames of N×D
+    Labels labels;                  ///< N labels in [0, numClasses)
     int numClasses = 0;
-    std::vector<Points> owned;        ///< empty, or F frames of R×D
+    std::vector<Points> owned;  ///< empty, or F frames of R×D
 
     long frameCount() const { return static_cast<long>(positions.size()); }
     long pointCount() const { return positions.empty() ? 0 : static_cast<long>(positions.front().rows()); }
