@@ -121,6 +121,10 @@ Inputs randomInputs(const LossInfo& info, int n, int d, const Labels& y, std::ui
     Inputs in{randomPoints(n, d, seed), y, {}};
     const int classes = *std::max_element(y.begin(), y.end()) + 1;
     if (info.ownedBlocks > 0) in.owned = randomPoints(info.ownedBlocks * classes, d, seed + 1000);
+    // The learned margin β_c (column 0) inside the range of every distance, so that both the
+    // positive and the negative terms can be active (an N(0,1) β may silence either half).
+    if (info.name == "margin_learn_beta")
+        for (int c = 0; c < classes; ++c) in.owned(c, 0) = 0.5 + 0.1 * c;
     return in;
 }
 
@@ -138,7 +142,7 @@ bool isClassOrProxy(const LossInfo& info) {
 // Every loss: the split leaves value and gradients untouched and is a finite N×D matrix.
 
 TEST(ForceSplit, EveryCatalogueLossKeepsValueAndGradientBitIdentical) {
-    ASSERT_EQ(lossCatalog().size(), 26u);
+    ASSERT_EQ(lossCatalog().size(), 34u);
     std::set<std::string> covered;
     std::map<std::string, bool> attracts, repels;  // some configuration had a non-zero part
     for (const Case& c : catalogueCases()) {

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+// Catalogue part: the rest of pytorch-metric-learning's catalogue (margin, tuplet margin, NCA,
+// SNR contrastive, intra-pair variance, histogram, instance). Each entry names its family; the
+// catalogue places it after the other losses of that family.
+#include "catalog_parts.h"
+#include "marginlab/losses/histogram.h"
+#include "marginlab/losses/instance.h"
+#include "marginlab/losses/intra_pair_variance.h"
+#include "marginlab/losses/margin.h"
+#include "marginlab/losses/nca.h"
+#include "marginlab/losses/snr_contrastive.h"
+#include "marginlab/losses/tuplet_margin.h"
+
+namespace marginlab::detail {
+
+namespace {
+
+LossInfo margin(bool learnBeta) {
+    LossInfo info;
+    info.name = learnBeta ? "margin_learn_beta" : "margin";
+    info.displayName = learnBeta ? "Margin (learned per-class beta)" : "Margin";
+    info.family = LossFamily::TripletBased;
+    info.pmlName = "MarginLoss";
+    info.formula =
+        learnBeta
+            ? "(sum over triplets of relu(d_ap - beta_y + margin) + relu(beta_y - d_an + margin) + nu*beta_y)"
+              " / #(non-zero relu terms); beta_c = column 0 of the owned C x D block"
+            : "sum over triplets of relu(d_ap - beta + margin) + relu(beta - d_an + margin), divided by "
+              "the number of non-zero relu terms";
+    info.params = {
+        numberParam("margin", 0.2, -10.0, 10.0, "half-width of the band around beta that pairs must clear")};
+    if (learnBeta) {
+        info.params.push_back(
+            numberParam("nu", 0.0, 0.0, 100.0,
+                        "weight of the beta regularizer nu * beta_y per triplet (learn_beta=True)"));
+        info.ownedBlocks = 1;
+        info.regions = ClassRegions::NearestCentroid;
+    } else {
+        info.params.push_back(numberParam("beta", 1.2, -10.0, 10.0,
+                                          "boundary between positive and negative distances (fixed)"));
+    }
+    info.defaultDistance = DistanceSpec::lp(1, true);
+    info.distanceConfigurable = true;
+    info.acceptsMiner = true;
+    info.create = [learnBeta](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
+        MarginLoss::Options options;
+        options.margin = p.number("margin");
+        options.learnBeta = learnBeta;
+        if (learnBeta)
+            options.nu = p.number("nu");
+        else
+            options.beta = p.number("beta");
+        return std::make_unique<MarginLoss>(options, d);
+    };
+    return info;
+}
+
+LossInfo tupletMargin() {
+    LossInfo info;
+    info.name = "tuplet_margin";
+    info.displayName = "Tuplet margin";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "TupletMarginLoss";
+    info.formula =
+        "mean over positive pairs (a,p) of log(1 + sum_{n in N(a)} exp(scale*(s_an - cos(acos(s_ap) - "
+        "margin))))";
+    info.params = {numberParam("margin", 5.73, -90.0, 90.0,
+                               "angular margin in degrees subtracted from the positive angle"),
+                   numberParam("scale", 64.0, 0.0, 1000.0, "multiplier of the similarity differences")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.acceptsMiner = true;
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<TupletMarginLoss>(p.number("margin"), p.number("scale"));
+    };
+    return info;
+}
+
+LossInfo nca() {
+    LossInfo info;
+    info.name = "nca";
+    info.displayName = "NCA";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "NCALoss";
+    info.formula =
+        "mean over points with classmates of -log sum_{j != i, y_j = y_i} softmax_{j != i}(-softmax_scale * "
+        "d_ij)";
+    info.params = {
+        numberParam("softmax_scale", 1.0, 0.0, 1000.0, "multiplier of the negated distances in the softmax")};
+    info.defaultDistance = DistanceSpec::lp(2, true);
+    info.distanceConfigurable = true;
+    info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
+        return std::make_unique<NcaLoss>(p.number("softmax_scale"), d);
+    };
+    return info;
+}
+
+LossInfo snrContrastive() {
+    LossInfo info;
+    info.name = "snr_contrastive";
+    info.displayName = "Signal-to-noise ratio contrastive";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "SignalToNoiseRatioContrastiveLoss";
+    info.formula =
+        "avg_nonzero(relu(SNR_ap - pos_margin)) + avg_nonzero(relu(neg_margin - SNR_an)), "
+        "SNR_ij = var(e_i - e_j) / var(e_i)";
+    info.params = {
+        numberParam("pos_margin", 0.0, -100.0, 100.0, "positive pairs are penalized beyond this SNR"),
+        numberParam("neg_margin", 1.0, -100.0, 100.0, "negative pairs are penalized below this SNR"),
+        numberParam("regularizer_weight", 0.0, 0.0, 100.0,
+                    "weight of PML's ZeroMeanRegularizer mean_i |sum_d x_id| (0: none, PML's default)"),
+        flagParam("normalize", true, "SNRDistance(normalize_embeddings): L2-normalize the embeddings first")};
+    info.defaultDistance =
+        DistanceSpec::lp(1, true);  // stands for SNRDistance, which DistanceSpec cannot name
+    info.acceptsMiner = true;
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<SnrContrastiveLoss>(p.number("pos_margin"), p.number("neg_margin"),
+                                                    p.number("regularizer_weight"), p.flag("normalize"));
+    };
+    return info;
+}
+
+LossInfo intraPairVariance() {
+    LossInfo info;
+    info.name = "intra_pair_variance";
+    info.displayName = "Intra-pair variance";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "IntraPairVarianceLoss";
+    info.formula =
+        "mean_P relu((1 - pos_eps) mean_P(s) - s_ap)^2 + mean_N relu(s_an - (1 + neg_eps) mean_N(s))^2";
+    info.params = {numberParam("pos_eps", 0.01, -10.0, 10.0, "slack below the mean positive similarity"),
+                   numberParam("neg_eps", 0.01, -10.0, 10.0, "slack above the mean negative similarity")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.distanceConfigurable = true;
+    info.acceptsMiner = true;
+    info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
+        return std::make_unique<IntraPairVarianceLoss>(p.number("pos_eps"), p.number("neg_eps"), d);
+    };
+    return info;
+}
+
+LossInfo histogram() {
+    LossInfo info;
+    info.name = "histogram";
+    info.displayName = "Histogram";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "HistogramLoss";
+    info.formula =
+        "sum_r h_neg[r] * cumsum(h_pos)[r], h = linearly interpolated histograms of the cosine "
+        "similarities of unordered pairs on n_bins + 1 nodes over [-1, 1]";
+    info.params = {numberParam("n_bins", 100, 1, 100000, "number of bins (PML's delta = 2 / n_bins)",
+                               ParamType::Integer)};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<HistogramLoss>(static_cast<int>(p.number("n_bins")));
+    };
+    return info;
+}
+
+LossInfo instance() {
+    LossInfo info;
+    info.name = "instance";
+    info.displayName = "Instance";
+    info.family = LossFamily::Contrastive;
+    info.pmlName = "InstanceLoss";
+    info.formula =
+        "mean_i CE(gamma * s_i., k_i), k_i = rank of y_i among the batch's labels (a sample index)";
+    info.params = {numberParam("gamma", 64.0, 0.0, 1000.0, "scale of the cosine logits")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<InstanceLoss>(p.number("gamma"));
+    };
+    return info;
+}
+
+}  // namespace
+
+std::vector<LossInfo> morePmlLosses() {
+    return {margin(false),    margin(true),        tupletMargin(), nca(),
+            snrContrastive(), intraPairVariance(), histogram(),    instance()};
+}
+
+}  // namespace marginlab::detail

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: MIT
+// Tests of the rest of PML's catalogue: margin (fixed and learned β), tuplet margin, NCA, SNR
+// contrastive, intra-pair variance, histogram and instance losses. The references are plain
+// loops written from PML's definitions (see each header); they share no code with the engine
+// (no DistanceRows, no workspace, no pair lists from the engine: pairs and triplets are
+// enumerated here).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+#include "test_support.h"
+
+namespace marginlab {
+namespace {
+
+using testing::finiteDifferenceError;
+using testing::randomLabels;
+using testing::randomPoints;
+using Row = Eigen::RowVectorXd;
+
+const Real kPi = std::acos(-1.0);
+
+std::unique_ptr<Loss> make(const std::string& name, std::map<std::string, double, std::less<>> numbers = {},
+                           std::optional<DistanceSpec> distance = std::nullopt) {
+    std::string error;
+    ParamValues values;
+    values.numbers = std::move(numbers);
+    auto loss = makeLoss(LossConfig{name, values, distance}, &error);
+    EXPECT_TRUE(loss) << name << ": " << error;
+    return loss;
+}
+
+void expectRelative(Real actual, Real expected, const std::string& where, Real tolerance = 1e-10) {
+    EXPECT_NEAR(actual, expected, tolerance * std::max(1.0, std::abs(expected))) << where;
+}
+
+/// M_ij straight from the definition of the distance.
+Real entry(const DistanceSpec& spec, const Points& x, int i, int j) {
+    Row a = x.row(i), b = x.row(j);
+    if (spec.normalizes()) {
+        a /= a.norm();
+        b /= b.norm();
+    }
+    if (spec.isSimilarity()) return a.dot(b);
+    const Real d = (a - b).norm();
+    return spec.power == 2 ? d * d : d;
+}
+
+std::vector<Triplet> everyTriplet(const Labels& y) {
+    std::vector<Triplet> out;
+    const int n = static_cast<int>(y.size());
+    for (int a = 0; a < n; ++a)
+        for (int p = 0; p < n; ++p)
+            for (int q = 0; q < n; ++q)
+                if (p != a && y[a] == y[p] && y[q] != y[a]) out.push_back({a, p, q});
+    return out;
+}
+
+void everyPair(const Labels& y, std::vector<Pair>* positives, std::vector<Pair>* negatives) {
+    const int n = static_cast<int>(y.size());
+    for (int a = 0; a < n; ++a)
+        for (int b = 0; b < n; ++b) {
+            if (a == b) continue;
+            (y[a] == y[b] ? positives : negatives)->push_back({a, b});
+        }
+}
+
+/// The pair lists a miner hands over, as PML's convert_to_pairs makes them.
+void listedPairs(const Tuples& t, std::vector<Pair>* positives, std::vector<Pair>* negatives) {
+    if (t.kind == Tuples::Kind::Pairs) {
+        *positives = t.positivePairs;
+        *negatives = t.negativePairs;
+        return;
+    }
+    for (const Triplet& triplet : t.triplets) {
+        positives->push_back({triplet[0], triplet[1]});
+        negatives->push_back({triplet[0], triplet[2]});
+    }
+}
+
+/// convert_to_triplets: triplets as they are, pairs joined where a1[i] == a2[j].
+std::vector<Triplet> listedTriplets(const Tuples& t) {
+    if (t.kind == Tuples::Kind::Triplets) return t.triplets;
+    std::vector<Triplet> out;
+    for (const Pair& p : t.positivePairs)
+        for (const Pair& q : t.negativePairs)
+            if (p[0] == q[0]) out.push_back({p[0], p[1], q[1]});
+    return out;
+}
+
+Tuples mine(const std::string& miner, const Points& x, const Labels& y) {
+    std::string error;
+    const auto m = makeMiner(MinerConfig{miner, {}, std::nullopt}, &error);
+    EXPECT_TRUE(m) << error;
+    return m->mine(MinerInput{x, y, 5});
+}
+
+void expectZeroOutput(const LossOutput& out, Eigen::Index n, Eigen::Index d, const std::string& where) {
+    EXPECT_EQ(out.value, 0.0) << where;
+    ASSERT_EQ(out.gradEmbeddings.rows(), n) << where;
+    ASSERT_EQ(out.gradEmbeddings.cols(), d) << where;
+    if (n > 0) {
+        EXPECT_EQ(out.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << where;
+    }
+}
+
+struct Config {
+    int n, d, classes;
+    std::uint64_t seed;
+};
+const std::vector<Config> configs = {{10, 2, 3, 1}, {12, 3, 3, 2}, {14, 2, 4, 3}, {11, 3, 2, 4}};
+
+const std::vector<DistanceSpec> someDistances = {DistanceSpec::lp(1, true), DistanceSpec::lp(1, false),
+                                                 DistanceSpec::lp(2, false), DistanceSpec::cosine()};
+
+// ---------------------------------------------------------------------------------------------
+// Margin loss.
+
+/// PML's MarginLoss over explicit triplets; beta[c] per class (all equal for a fixed β).
+Real marginReference(const Points& x, const Labels& y, const std::vector<Triplet>& triplets,
+                     const DistanceSpec& spec, Real margin, const std::vector<Real>& beta, Real nu,
+                     bool learned) {
+    const Real sigma = spec.isSimilarity() ? -1.0 : 1.0;
+    Real sum = 0.0, regularizer = 0.0;
+    int nonZero = 0;
+    for (const Triplet& t : triplets) {
+        const Real b = beta[static_cast<std::size_t>(y[t[0]])];
+        const Real pos = std::max(0.0, sigma * (entry(spec, x, t[0], t[1]) - b) + margin);
+        const Real neg = std::max(0.0, sigma * (b - entry(spec, x, t[0], t[2])) + margin);
+        sum += pos + neg;
+        nonZero += (pos > 0) + (neg > 0);
+        regularizer += nu * b;
+    }
+    if (triplets.empty() || nonZero == 0) return 0.0;
+    return (sum + (learned ? regularizer : 0.0)) / nonZero;
+}
+
+TEST(MarginLoss, MatchesTheReferenceOverEveryTripletAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (const DistanceSpec& spec : someDistances) {
+            const Points x = randomPoints(c.n, c.d, c.seed);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 7);
+            // A β in the middle of the distances so that both halves have active and idle terms.
+            const Real beta =
+                spec.isSimilarity() ? 0.1 : (spec.power == 2 ? 2.0 : (spec.normalize ? 1.1 : 1.4));
+            const auto loss = make("margin", {{"margin", 0.2}, {"beta", beta}}, spec);
+            const LossOutput out = loss->evaluate(LossInput{x, y}, true);
+            const std::string where = spec.describe() + " seed " + std::to_string(c.seed);
+            const Real expected =
+                marginReference(x, y, everyTriplet(y), spec, 0.2,
+                                std::vector<Real>(static_cast<std::size_t>(c.classes), beta), 0, false);
+            ASSERT_GT(expected, 0.0) << where;
+            expectRelative(out.value, expected, where);
+            EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << where;
+            EXPECT_EQ(out.stats.tuples, static_cast<Count>(everyTriplet(y).size())) << where;
+        }
+}
+
+TEST(MarginLoss, LearnedBetaIsColumnZeroOfTheOwnedBlockWithItsGradient) {
+    for (const Config& c : configs)
+        for (Real nu : {0.0, 0.3}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 20);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 21);
+            Points owned = randomPoints(c.classes, c.d, c.seed + 22) * 0.05;
+            std::vector<Real> beta;
+            for (int k = 0; k < c.classes; ++k) {
+                owned(k, 0) += 0.9 + 0.15 * k;
+                beta.push_back(owned(k, 0));
+            }
+            const auto loss = make("margin_learn_beta", {{"nu", nu}});
+            const LossInput input{x, y, &owned};
+            const LossOutput out = loss->evaluate(input, true);
+            const std::string where = "nu " + std::to_string(nu) + " seed " + std::to_string(c.seed);
+            expectRelative(
+                out.value,
+                marginReference(x, y, everyTriplet(y), DistanceSpec::lp(1, true), 0.2, beta, nu, true),
+                where);
+            const auto error = finiteDifferenceError(*loss, input);
+            EXPECT_LE(error.embeddings, 1e-6) << where;
+            EXPECT_LE(error.owned, 1e-6) << where;
+            ASSERT_EQ(out.gradOwned.rows(), c.classes);
+            EXPECT_GT(out.gradOwned.col(0).cwiseAbs().maxCoeff(), 0.0) << where;
+            EXPECT_EQ(out.gradOwned.rightCols(c.d - 1).cwiseAbs().maxCoeff(), 0.0)
+                << where << ": unused columns";
+        }
+}
+
+TEST(MarginLoss, MinedTripletsAndPairsFollowTheLists) {
+    for (const Config& c : configs)
+        for (const char* miner : {"batch_hard", "angular", "pair_margin", "multi_similarity"}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 40);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 41);
+            const Tuples tuples = mine(miner, x, y);
+            const auto loss = make("margin", {{"beta", 1.0}});
+            const LossInput input{x, y, nullptr, &tuples};
+            const std::string where = std::string(miner) + " seed " + std::to_string(c.seed);
+            expectRelative(loss->evaluate(input, false).value,
+                           marginReference(x, y, listedTriplets(tuples), DistanceSpec::lp(1, true), 0.2,
+                                           std::vector<Real>(4, 1.0), 0, false),
+                           where);
+            EXPECT_LE(finiteDifferenceError(*loss, input).embeddings, 1e-6) << where;
+        }
+}
+
+TEST(MarginLoss, HandComputedValue) {
+    // On a line, unnormalized: only the negative pairs (1,2) = 1.5, (1,3) = 1.7 (from anchor 1) and
+    // (2,1) = 1.5, (3,1) = 1.7 fall inside β + margin = 1.8: (0.3 + 0.1 + 0.3 + 0.1) / 4 = 0.2.
+    Points x(4, 2);
+    x << 0, 0, 0.5, 0, 2, 0, 2.2, 0;
+    const auto loss = make("margin", {{"margin", 0.2}, {"beta", 1.6}}, DistanceSpec::lp(1, false));
+    const LossOutput out = loss->evaluate(LossInput{x, Labels{0, 0, 1, 1}}, true);
+    EXPECT_NEAR(out.value, 0.2, 1e-15);
+    EXPECT_EQ(out.stats.tuples, 8);
+    EXPECT_EQ(out.stats.active, 4);
+    // Moving x_1 right shortens d(1,2) and d(1,3), each counted from both ends: ∂/∂x_1 = 4·(1/4).
+    EXPECT_NEAR(out.gradEmbeddings(1, 0), 1.0, 1e-15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tuplet margin.
+
+Real tupletReference(const Points& x, const std::vector<Pair>& positives, const std::vector<Pair>& negatives,
+                     Real marginDegrees, Real scale) {
+    const DistanceSpec cosine = DistanceSpec::cosine();
+    if (positives.empty() || negatives.empty()) return 0.0;
+    Real total = 0.0;
+    for (const Pair& p : positives) {
+        const Real target = std::cos(std::acos(entry(cosine, x, p[0], p[1])) - marginDegrees * kPi / 180.0);
+        Real sum = 1.0;
+        for (const Pair& q : negatives)
+            if (q[0] == p[0]) sum += std::exp(scale * (entry(cosine, x, q[0], q[1]) - target));
+        total += std::log(sum);
+    }
+    return total / static_cast<Real>(positives.size());
+}
+
+TEST(TupletMarginLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (Real scale : {64.0, 4.0}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 60);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 61);
+            std::vector<Pair> positives, negatives;
+            everyPair(y, &positives, &negatives);
+            const auto loss = make("tuplet_margin", {{"scale", scale}});
+            const std::string where = "scale " + std::to_string(scale) + " seed " + std::to_string(c.seed);
+            expectRelative(loss->evaluate(LossInput{x, y}, false).value,
+                           tupletReference(x, positives, negatives, 5.73, scale), where);
+            const Real step = scale < 10 ? 1e-6 : 1e-8;  // steep at scale 64: a smaller step
+            EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}, step).embeddings, 1e-6) << where;
+        }
+}
+
+TEST(TupletMarginLoss, MinedPairsFollowTheLists) {
+    for (const Config& c : configs)
+        for (const char* miner : {"pair_margin", "batch_hard", "multi_similarity"}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 70);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 71);
+            const Tuples tuples = mine(miner, x, y);
+            std::vector<Pair> positives, negatives;
+            listedPairs(tuples, &positives, &negatives);
+            const auto loss = make("tuplet_margin", {{"scale", 3.0}, {"margin", 10.0}});
+            const LossInput input{x, y, nullptr, &tuples};
+            expectRelative(loss->evaluate(input, false).value,
+                           tupletReference(x, positives, negatives, 10.0, 3.0), miner);
+            EXPECT_LE(finiteDifferenceError(*loss, input).embeddings, 1e-6) << miner;
+        }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NCA.
+
+Real ncaReference(const Points& x, const Labels& y, const DistanceSpec& spec, Real scale) {
+    const int n = static_cast<int>(y.size());
+    const Real sign = spec.isSimilarity() ? 1.0 : -1.0;
+    Real total = 0.0;
+    int kept = 0;
+    for (int i = 0; i < n; ++i) {
+        Real same = 0.0, all = 0.0;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            const Real e = std::exp(sign * scale * entry(spec, x, i, j));
+            all += e;
+            if (y[j] == y[i]) same += e;
+        }
+        if (same == 0.0) continue;
+        total += -std::log(same / all);
+        ++kept;
+    }
+    return kept ? total / kept : 0.0;
+}
+
+TEST(NcaLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (const DistanceSpec& spec : {DistanceSpec::lp(2, true), DistanceSpec::lp(1, false),
+                                         DistanceSpec::lp(2, false), DistanceSpec::cosine()})
+            for (Real scale : {1.0, 5.0}) {
+                const Points x = randomPoints(c.n, c.d, c.seed + 80);
+                Labels y = randomLabels(c.n, c.classes, c.seed + 81);
+                y[0] = 99;  // a point without classmates: left out of the mean
+                const auto loss = make("nca", {{"softmax_scale", scale}}, spec);
+                const std::string where = spec.describe() + " scale " + std::to_string(scale);
+                const LossOutput out = loss->evaluate(LossInput{x, y}, true);
+                expectRelative(out.value, ncaReference(x, y, spec, scale), where);
+                EXPECT_EQ(out.stats.tuples, c.n - 1) << where;
+                EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << where;
+            }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SNR contrastive.
+
+Real unbiasedVariance(const Row& v) {
+    const Real mean = v.mean();
+    Real sum = 0.0;
+    for (Eigen::Index k = 0; k < v.size(); ++k) sum += (v(k) - mean) * (v(k) - mean);
+    return sum / static_cast<Real>(v.size() - 1);
+}
+
+Real snrReference(const Points& x, const std::vector<Pair>& positives, const std::vector<Pair>& negatives,
+                  Real mp, Real mn, Real weight, bool normalize) {
+    auto e = [&](int i) { return normalize ? Row(x.row(i) / x.row(i).norm()) : Row(x.row(i)); };
+    auto snr = [&](const Pair& p) { return unbiasedVariance(e(p[0]) - e(p[1])) / unbiasedVariance(e(p[0])); };
+    auto avgNonZero = [](const std::vector<Real>& terms) {
+        Real sum = 0.0;
+        int count = 0;
+        for (Real t : terms) {
+            sum += t;
+            count += t > 0;
+        }
+        return count ? sum / count : 0.0;
+    };
+    Real total = 0.0;
+    if (positives.size() > 1 || negatives.size() > 1) {
+        std::vector<Real> pos, neg;
+        for (const Pair& p : positives) pos.push_back(std::max(0.0, snr(p) - mp));
+        for (const Pair& p : negatives) neg.push_back(std::max(0.0, mn - snr(p)));
+        total = avgNonZero(pos) + avgNonZero(neg);
+    }
+    Real regularizer = 0.0;
+    for (Eigen::Index i = 0; i < x.rows(); ++i) regularizer += std::abs(x.row(i).sum());
+    return total + (x.rows() ? weight * regularizer / static_cast<Real>(x.rows()) : 0.0);
+}
+
+TEST(SnrContrastiveLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (bool normalize : {true, false})
+            for (Real weight : {0.0, 0.2}) {
+                const Points x = randomPoints(c.n, c.d, c.seed + 90);
+                const Labels y = randomLabels(c.n, c.classes, c.seed + 91);
+                std::vector<Pair> positives, negatives;
+                everyPair(y, &positives, &negatives);
+                // Margins inside the SNR range so that both halves have idle and active pairs.
+                const std::map<std::string, double, std::less<>> params{{"pos_margin", 0.5},
+                                                                        {"neg_margin", 1.5},
+                                                                        {"regularizer_weight", weight},
+                                                                        {"normalize", normalize}};
+                const auto loss = make("snr_contrastive", params);
+                const std::string where =
+                    "normalize " + std::to_string(normalize) + " weight " + std::to_string(weight);
+                expectRelative(loss->evaluate(LossInput{x, y}, false).value,
+                               snrReference(x, positives, negatives, 0.5, 1.5, weight, normalize), where);
+                EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << where;
+            }
+}
+
+TEST(SnrContrastiveLoss, DefaultsAndMinedPairs) {
+    for (const Config& c : configs) {
+        const Points x = randomPoints(c.n, c.d, c.seed + 95);
+        const Labels y = randomLabels(c.n, c.classes, c.seed + 96);
+        std::vector<Pair> positives, negatives;
+        everyPair(y, &positives, &negatives);
+        expectRelative(make("snr_contrastive")->evaluate(LossInput{x, y}, false).value,
+                       snrReference(x, positives, negatives, 0.0, 1.0, 0.0, true), "defaults");
+        const Tuples tuples = mine("pair_margin", x, y);
+        positives.clear();
+        negatives.clear();
+        listedPairs(tuples, &positives, &negatives);
+        expectRelative(make("snr_contrastive")->evaluate(LossInput{x, y, nullptr, &tuples}, false).value,
+                       snrReference(x, positives, negatives, 0.0, 1.0, 0.0, true), "pair_margin");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intra-pair variance.
+
+Real intraPairReference(const Points& x, const std::vector<Pair>& positives,
+                        const std::vector<Pair>& negatives, const DistanceSpec& spec, Real posEps,
+                        Real negEps) {
+    if (positives.size() <= 1 && negatives.size() <= 1) return 0.0;
+    auto mean = [&](const std::vector<Pair>& pairs) {
+        Real sum = 0.0;
+        for (const Pair& p : pairs) sum += entry(spec, x, p[0], p[1]);
+        return sum / static_cast<Real>(pairs.size());
+    };
+    Real total = 0.0;
+    if (!positives.empty()) {
+        const Real mu = mean(positives);
+        Real sum = 0.0;
+        for (const Pair& p : positives) {
+            const Real s = entry(spec, x, p[0], p[1]);
+            const Real v = spec.isSimilarity() ? (1 - posEps) * mu - s : s - (1 + posEps) * mu;
+            sum += std::pow(std::max(0.0, v), 2);
+        }
+        total += sum / static_cast<Real>(positives.size());
+    }
+    if (!negatives.empty()) {
+        const Real mu = mean(negatives);
+        Real sum = 0.0;
+        for (const Pair& p : negatives) {
+            const Real s = entry(spec, x, p[0], p[1]);
+            const Real v = spec.isSimilarity() ? s - (1 + negEps) * mu : (1 - negEps) * mu - s;
+            sum += std::pow(std::max(0.0, v), 2);
+        }
+        total += sum / static_cast<Real>(negatives.size());
+    }
+    return total;
+}
+
+TEST(IntraPairVarianceLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (const DistanceSpec& spec : someDistances) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 100);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 101);
+            std::vector<Pair> positives, negatives;
+            everyPair(y, &positives, &negatives);
+            const auto loss = make("intra_pair_variance", {{"pos_eps", 0.05}, {"neg_eps", 0.02}}, spec);
+            const Real expected = intraPairReference(x, positives, negatives, spec, 0.05, 0.02);
+            ASSERT_GT(expected, 0.0);
+            expectRelative(loss->evaluate(LossInput{x, y}, false).value, expected, spec.describe());
+            EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << spec.describe();
+            const Tuples tuples = mine("pair_margin", x, y);
+            positives.clear();
+            negatives.clear();
+            listedPairs(tuples, &positives, &negatives);
+            const LossInput mined{x, y, nullptr, &tuples};
+            expectRelative(loss->evaluate(mined, false).value,
+                           intraPairReference(x, positives, negatives, spec, 0.05, 0.02),
+                           spec.describe() + " mined");
+            EXPECT_LE(finiteDifferenceError(*loss, mined).embeddings, 1e-6) << spec.describe() << " mined";
+        }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histogram.
+
+/// The unordered pairs of every triplet ({a,p} and {a,n}), then the two interpolated histograms.
+Real histogramReference(const Points& x, const Labels& y, int bins) {
+    std::set<Pair> positives, negatives;
+    for (const Triplet& t : everyTriplet(y)) {
+        positives.insert({std::min(t[0], t[1]), std::max(t[0], t[1])});
+        negatives.insert({std::min(t[0], t[2]), std::max(t[0], t[2])});
+    }
+    if (positives.empty()) return 0.0;
+    const Real delta = 2.0 / bins;
+    auto histogram = [&](const std::set<Pair>& pairs) {
+        std::vector<Real> h(static_cast<std::size_t>(bins) + 1, 0.0);
+        for (const Pair& p : pairs) {
+            const Real s = entry(DistanceSpec::cosine(), x, p[0], p[1]);
+            for (int r = 0; r <= bins; ++r) {  // the triangular kernel around each node t_r
+                const Real node = -1.0 + r * delta;
+                h[static_cast<std::size_t>(r)] +=
+                    std::max(0.0, 1.0 - std::abs(s - node) / delta) / pairs.size();
+            }
+        }
+        return h;
+    };
+    const auto hp = histogram(positives), hn = histogram(negatives);
+    Real total = 0.0;
+    for (int r = 0; r <= bins; ++r) {
+        Real below = 0.0;
+        for (int k = 0; k <= r; ++k) below += hp[static_cast<std::size_t>(k)];
+        total += hn[static_cast<std::size_t>(r)] * below;
+    }
+    return total;
+}
+
+TEST(HistogramLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (int bins : {100, 7}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 110);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 111);
+            const auto loss = make("histogram", {{"n_bins", bins}});
+            const std::string where = "bins " + std::to_string(bins) + " seed " + std::to_string(c.seed);
+            const Real expected = histogramReference(x, y, bins);
+            ASSERT_GT(expected, 0.0) << where;
+            expectRelative(loss->evaluate(LossInput{x, y}, false).value, expected, where);
+            EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << where;
+        }
+}
+
+TEST(HistogramLoss, SingletonClassesKeepOnlyTheNegativePairsOfTriplets) {
+    // Points 3 and 4 are alone in their classes: the pair {3,4} belongs to no triplet.
+    const Points x = randomPoints(5, 2, 120);
+    const Labels y{0, 0, 0, 1, 2};
+    const auto loss = make("histogram", {{"n_bins", 10}});
+    const LossOutput out = loss->evaluate(LossInput{x, y}, true);
+    expectRelative(out.value, histogramReference(x, y, 10), "singletons");
+    EXPECT_EQ(out.stats.tuples, 3 + 6);  // {0,1},{0,2},{1,2} and {0..2}×{3,4}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instance.
+
+Real instanceReference(const Points& x, const Labels& y, Real gamma) {
+    std::vector<int> distinct(y.begin(), y.end());
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    const int n = static_cast<int>(y.size());
+    Real total = 0.0;
+    for (int i = 0; i < n; ++i) {
+        int target = 0;
+        while (distinct[static_cast<std::size_t>(target)] != y[i]) ++target;
+        Real sum = 0.0;
+        for (int j = 0; j < n; ++j) sum += std::exp(gamma * entry(DistanceSpec::cosine(), x, i, j));
+        total += std::log(sum) - gamma * entry(DistanceSpec::cosine(), x, i, target);
+    }
+    return total / n;
+}
+
+TEST(InstanceLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (Real gamma : {64.0, 2.0}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 130);
+            Labels y = randomLabels(c.n, c.classes, c.seed + 131);
+            for (int& label : y) label = 3 * label + 5;  // the targets are ranks, not the labels
+            const auto loss = make("instance", {{"gamma", gamma}});
+            const std::string where = "gamma " + std::to_string(gamma);
+            expectRelative(loss->evaluate(LossInput{x, y}, false).value, instanceReference(x, y, gamma),
+                           where);
+            const Real step = gamma < 10 ? 1e-6 : 1e-8;  // steep at γ = 64: a smaller step
+            EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}, step).embeddings, 1e-6) << where;
+        }
+    // Every label distinct: instance discrimination, each point its own target.
+    const Points x = randomPoints(8, 3, 140);
+    const Labels y{7, 6, 5, 4, 3, 2, 1, 0};
+    expectRelative(make("instance", {{"gamma", 3.0}})->evaluate(LossInput{x, y}, false).value,
+                   instanceReference(x, y, 3.0), "distinct");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every new loss: empty and degenerate batches.
+
+TEST(MorePmlLosses, EmptyAndDegenerateBatchesGiveZero) {
+    const std::vector<std::string> names = {"margin",          "margin_learn_beta",   "tuplet_margin", "nca",
+                                            "snr_contrastive", "intra_pair_variance", "histogram"};
+    for (const std::string& name : names)
+        for (int d : {2, 3}) {
+            const auto loss = make(name);
+            const Points owned = randomPoints(8, d, 3);
+            auto run = [&](const Points& x, const Labels& y) {
+                LossInput input{x, y, findLoss(name)->ownedBlocks ? &owned : nullptr};
+                input.splitForces = true;
+                return loss->evaluate(input, true);
+            };
+            const Points x = randomPoints(8, d, 4);
+            // One class: no negative pair, no triplet. NCA is the exception: every point has
+            // classmates and the softmax runs over the same points (checked below).
+            if (name != "nca" && name != "intra_pair_variance" && name != "snr_contrastive")
+                expectZeroOutput(run(x, Labels(8, 0)), 8, d, name + " one class");
+            // Every label distinct: no positive pair, no triplet, no classmate.
+            if (name != "intra_pair_variance" && name != "snr_contrastive")
+                expectZeroOutput(run(x, Labels{0, 1, 2, 3, 4, 5, 6, 7}), 8, d, name + " distinct");
+            expectZeroOutput(run(Points(0, d), Labels{}), 0, d, name + " empty");
+            expectZeroOutput(run(randomPoints(1, d, 5), Labels{0}), 1, d, name + " one point");
+        }
+    // The pair-variance losses judge each kind of pair on its own: one class still has positives.
+    const Points x = randomPoints(8, 2, 6);
+    EXPECT_GT(make("intra_pair_variance")->evaluate(LossInput{x, Labels(8, 0)}, false).value, 0.0);
+    EXPECT_GT(make("nca")->evaluate(LossInput{x, Labels(8, 0)}, false).value, -1e-15);
+    EXPECT_NEAR(make("nca")->evaluate(LossInput{x, Labels(8, 0)}, false).value, 0.0, 1e-12);  // p_i = 1
+    // Without positive pairs the negative half still spreads the negatives around their mean.
+    EXPECT_GT(
+        make("intra_pair_variance")->evaluate(LossInput{x, Labels{0, 1, 2, 3, 4, 5, 6, 7}}, false).value,
+        0.0);
+    EXPECT_GT(make("snr_contrastive")->evaluate(LossInput{x, Labels{0, 1, 2, 3, 4, 5, 6, 7}}, false).value,
+              0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole catalogue: central finite differences with the defaults, D = 2 and 3.
+
+TEST(LossCatalogue, EveryLossMatchesCentralFiniteDifferences) {
+    for (const LossInfo& info : lossCatalog()) {
+        // Circle loss detaches its weights (PML): its gradient is not the derivative of its value.
+        if (info.name == "circle") continue;
+        const auto loss = make(info.name);
+        for (int d : {2, 3})
+            for (std::uint64_t seed : {1u, 2u}) {
+                const int n = 10, classes = 3;
+                const Points x = randomPoints(n, d, seed * 10 + d);
+                const Labels y = randomLabels(n, classes, seed * 10 + d + 1);
+                const Points owned =
+                    randomPoints(std::max(1, info.ownedBlocks) * classes, d, seed * 10 + d + 2);
+                const LossInput input{x, y, info.ownedBlocks ? &owned : nullptr, nullptr, seed};
+                // Large default scales (γ = 64, s = 64) make the value steep: a smaller step.
+                const auto error = finiteDifferenceError(*loss, input, 1e-7);
+                EXPECT_LE(error.embeddings, 1e-6) << info.name << " D " << d << " seed " << seed;
+                EXPECT_LE(error.owned, 1e-6) << info.name << " D " << d << " seed " << seed;
+            }
+    }
+}
+
+}  // namespace
+}  // namespace marginlab
