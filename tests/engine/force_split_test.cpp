@@ -142,7 +142,7 @@ bool isClassOrProxy(const LossInfo& info) {
 // Every loss: the split leaves value and gradients untouched and is a finite N×D matrix.
 
 TEST(ForceSplit, EveryCatalogueLossKeepsValueAndGradientBitIdentical) {
-    ASSERT_EQ(lossCatalog().size(), 34u);
+    ASSERT_EQ(lossCatalog().size(), 35u);
     std::set<std::string> covered;
     std::map<std::string, bool> attracts, repels;  // some configuration had a non-zero part
     for (const Case& c : catalogueCases()) {
@@ -299,7 +299,8 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
     //  w_y·x + λ/2 ‖x − c_y‖² (center loss):          in the plane of w_y and x − c_y
     const std::set<std::string> dot{"softmax"};
     const std::set<std::string> tangent{
-        "normalized_softmax", "cosface", "arcface", "combined_margin", "coco", "proxy_anchor", "proxy_nca"};
+        "normalized_softmax", "cosface", "arcface", "combined_margin", "coco", "proxy_anchor", "proxy_nca",
+        "subcenter_arcface"};
     const std::set<std::string> normPlane{"large_margin_softmax", "sphereface"};
     const std::set<std::string> center{"center"};
     for (const LossInfo& info : lossCatalog()) {
@@ -309,7 +310,8 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
             << info.name << " has no geometric check";
         // Scales below the defaults keep every softmax weight away from 0 and 1.
         ParamValues params;
-        if (info.name == "cosface" || info.name == "arcface" || info.name == "combined_margin")
+        if (info.name == "cosface" || info.name == "arcface" || info.name == "combined_margin" ||
+            info.name == "subcenter_arcface")
             params = numbers({{"scale", 4.0}});
         if (info.name == "coco") params = numbers({{"scale", 4.0}});
         if (info.name == "proxy_anchor") params = numbers({{"alpha", 4.0}});
@@ -323,7 +325,12 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
                 const int c = in.y[static_cast<std::size_t>(i)];
                 const Row g = positive.row(i);
                 const Row x = in.x.row(i);
-                const Row w = in.owned.row(c);
+                Row w = in.owned.row(c);
+                // Sub-center ArcFace: the own class's sub-center closest to x (rows k·C + c).
+                for (int k = 1; k < info.ownedBlocks && info.name == "subcenter_arcface"; ++k) {
+                    const Row candidate = in.owned.row(k * 3 + c);
+                    if (candidate.normalized().dot(x.normalized()) > w.normalized().dot(x.normalized())) w = candidate;
+                }
                 ASSERT_GT(g.norm(), 0.0) << info.name << " point " << i;
                 if (dot.count(info.name)) {
                     EXPECT_LE(sine(g, w), 1e-9) << info.name << " point " << i;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "marginlab/loss.h"
+#include "marginlab/losses/subcenter_arcface.h"
 #include "marginlab/miner.h"
 #include "test_support.h"
 
@@ -542,6 +543,72 @@ TEST(InstanceLoss, MatchesTheReferenceAndFiniteDifferences) {
     const Labels y{7, 6, 5, 4, 3, 2, 1, 0};
     expectRelative(make("instance", {{"gamma", 3.0}})->evaluate(LossInput{x, y}, false).value,
                    instanceReference(x, y, 3.0), "distinct");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sub-center ArcFace.
+
+/// PML's SubCenterArcFaceLoss with our row layout (sub-center k of class c = row k·C + c).
+Real subCenterReference(const Points& x, const Labels& y, const Points& w, int subCenters, Real marginDegrees,
+                        Real scale) {
+    const int classes = static_cast<int>(w.rows()) / subCenters;
+    const Real m = marginDegrees * kPi / 180.0;
+    Real total = 0.0;
+    for (int i = 0; i < x.rows(); ++i) {
+        std::vector<Real> logits;
+        for (int c = 0; c < classes; ++c) {
+            Real best = -2.0;
+            for (int k = 0; k < subCenters; ++k)
+                best = std::max(best, x.row(i).normalized().dot(w.row(k * classes + c).normalized()));
+            if (c == y[i]) {
+                const Real theta = std::acos(std::clamp(best, -1.0, 1.0));
+                best = theta <= kPi - m ? std::cos(theta + m) : std::cos(theta) - m * std::sin(m);
+            }
+            logits.push_back(scale * best);
+        }
+        Real sum = 0.0;
+        for (Real l : logits) sum += std::exp(l);
+        total += std::log(sum) - logits[static_cast<std::size_t>(y[i])];
+    }
+    return total / static_cast<Real>(x.rows());
+}
+
+TEST(SubCenterArcFaceLoss, MatchesTheReferenceAndFiniteDifferencesForPointsAndSubCenters) {
+    for (const Config& c : configs)
+        for (Real scale : {64.0, 4.0})
+            for (Real margin : {28.6, 80.0}) {  // 80°: the fallback branch θ > π − m = 100° is taken too
+                const Points x = randomPoints(c.n, c.d, c.seed + 150);
+                const Labels y = randomLabels(c.n, c.classes, c.seed + 151);
+                const Points w = randomPoints(3 * c.classes, c.d, c.seed + 152);
+                const auto loss = make("subcenter_arcface", {{"scale", scale}, {"margin", margin}});
+                const LossInput input{x, y, &w};
+                const std::string where =
+                    "scale " + std::to_string(scale) + " margin " + std::to_string(margin);
+                expectRelative(loss->evaluate(input, false).value,
+                               subCenterReference(x, y, w, 3, margin, scale), where);
+                const auto error = finiteDifferenceError(*loss, input, scale < 10 ? 1e-6 : 1e-8);
+                EXPECT_LE(error.embeddings, 1e-6) << where;
+                EXPECT_LE(error.owned, 1e-6) << where;
+            }
+}
+
+TEST(SubCenterArcFaceLoss, OneSubCenterIsArcFaceAndRepeatedSubCentersChangeNothing) {
+    const Points x = randomPoints(12, 3, 160);
+    const Labels y = randomLabels(12, 4, 161);
+    const Points w = randomPoints(4, 3, 162);
+    const LossOutput arcface = make("arcface", {{"scale", 8.0}})->evaluate(LossInput{x, y, &w}, true);
+    const LossOutput one = SubCenterArcFaceLoss(28.6, 8.0, 1).evaluate(LossInput{x, y, &w}, true);
+    expectRelative(one.value, arcface.value, "K = 1", 1e-13);
+    EXPECT_LE((one.gradEmbeddings - arcface.gradEmbeddings).cwiseAbs().maxCoeff(), 1e-13);
+    EXPECT_LE((one.gradOwned - arcface.gradOwned).cwiseAbs().maxCoeff(), 1e-13);
+    Points repeated(12, 3);
+    repeated << w, w, w;
+    const LossOutput three =
+        make("subcenter_arcface", {{"scale", 8.0}})->evaluate(LossInput{x, y, &repeated}, true);
+    expectRelative(three.value, arcface.value, "K = 3, equal sub-centers", 1e-13);
+    // Ties go to sub-center 0: the whole gradient lands in block 0.
+    EXPECT_LE((three.gradOwned.topRows(4) - arcface.gradOwned).cwiseAbs().maxCoeff(), 1e-13);
+    EXPECT_EQ(three.gradOwned.bottomRows(8).cwiseAbs().maxCoeff(), 0.0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "marginlab/losses/margin.h"
 #include "marginlab/losses/nca.h"
 #include "marginlab/losses/snr_contrastive.h"
+#include "marginlab/losses/subcenter_arcface.h"
 #include "marginlab/losses/tuplet_margin.h"
 
 namespace marginlab::detail {
@@ -172,11 +173,34 @@ LossInfo instance() {
     return info;
 }
 
+// PML's default sub-center count; the owned block count belongs to the catalogue entry.
+constexpr int kSubCenters = 3;
+
+LossInfo subCenterArcFace() {
+    LossInfo info;
+    info.name = "subcenter_arcface";
+    info.displayName = "Sub-center ArcFace";
+    info.family = LossFamily::Classification;
+    info.pmlName = "SubCenterArcFaceLoss";
+    info.formula =
+        "mean_i CE(s * [max_k cos(x_i, w_kc) for c != y_i; cos(theta_i + m) for c = y_i]), "
+        "3 sub-centers per class, row k*C + c";
+    info.params = {numberParam("margin", 28.6, 0.0, 90.0, "additive angular margin m in degrees"),
+                   numberParam("scale", 64.0, 0.0, 1000.0, "logit scale s")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.ownedBlocks = kSubCenters;
+    info.regions = ClassRegions::ClassWeights;
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<SubCenterArcFaceLoss>(p.number("margin"), p.number("scale"), kSubCenters);
+    };
+    return info;
+}
+
 }  // namespace
 
 std::vector<LossInfo> morePmlLosses() {
-    return {margin(false),    margin(true),        tupletMargin(), nca(),
-            snrContrastive(), intraPairVariance(), histogram(),    instance()};
+    return {margin(false), margin(true), tupletMargin(),    nca(), snrContrastive(), intraPairVariance(),
+            histogram(),   instance(),   subCenterArcFace()};
 }
 
 }  // namespace marginlab::detail
