@@ -612,11 +612,107 @@ TEST(SubCenterArcFaceLoss, OneSubCenterIsArcFaceAndRepeatedSubCentersChangeNothi
 }
 
 // ---------------------------------------------------------------------------------------------
+// PML's centroid triplet loss.
+
+/// Balanced batches (every class M ≥ 2 members): per instance r and class k, the anchor is the
+/// r-th member, the positive the mean of the others, the negatives the full means of the other
+/// classes (classes in order of first appearance; with P ≥ 5, PML's chunking keeps the last 3).
+Real centroidPmlReference(const Points& x, const Labels& y, const DistanceSpec& spec, Real margin) {
+    std::vector<int> order;
+    std::map<int, std::vector<int>> members;
+    for (int i = 0; i < static_cast<int>(y.size()); ++i) {
+        if (members[y[i]].empty()) order.push_back(y[i]);
+        members[y[i]].push_back(i);
+    }
+    const int classes = static_cast<int>(order.size());
+    const std::size_t perClass = members[order[0]].size();
+    auto mean = [&](const std::vector<int>& rows) {
+        Row sum = Row::Zero(x.cols());
+        for (int r : rows) sum += x.row(r);
+        return Row(sum / static_cast<Real>(rows.size()));
+    };
+    auto measure = [&](Row a, Row b) {
+        if (spec.normalizes()) {
+            a.normalize();
+            b.normalize();
+        }
+        if (spec.isSimilarity()) return a.dot(b);
+        return spec.power == 2 ? (a - b).squaredNorm() : (a - b).norm();
+    };
+    const Real sigma = spec.isSimilarity() ? -1.0 : 1.0;
+    Real sum = 0.0;
+    int active = 0;
+    for (std::size_t r = 0; r < perClass; ++r)
+        for (int k = 0; k < classes; ++k) {
+            const auto& own = members[order[static_cast<std::size_t>(k)]];
+            std::vector<int> others;
+            for (std::size_t m = 0; m < own.size(); ++m)
+                if (m != r) others.push_back(own[m]);
+            const Row query = x.row(own[r]);
+            const Real positive = measure(query, mean(others));
+            std::vector<int> negatives;
+            for (int j = 0; j < classes; ++j)
+                if (j != k) negatives.push_back(j);
+            if (classes >= 5) negatives.erase(negatives.begin(), negatives.end() - 3);
+            for (int j : negatives) {
+                const Real t = std::max(
+                    0.0,
+                    sigma * (positive - measure(query, mean(members[order[static_cast<std::size_t>(j)]]))) +
+                        margin);
+                sum += t;
+                active += t > 0;
+            }
+        }
+    return active ? sum / active : 0.0;
+}
+
+TEST(PmlCentroidTripletLoss, BalancedBatchesMatchTheReferenceAndFiniteDifferences) {
+    for (int classes : {2, 3, 4, 5, 6})
+        for (int perClass : {2, 3, 4})
+            for (const DistanceSpec& spec : someDistances) {
+                const int n = classes * perClass, d = 2 + (classes + perClass) % 2;
+                const Points x = randomPoints(n, d, static_cast<std::uint64_t>(10 * classes + perClass));
+                const Labels y =
+                    randomLabels(n, classes, static_cast<std::uint64_t>(10 * classes + perClass + 1));
+                const Real margin = spec.isSimilarity() || spec.power == 2 ? 0.5 : 0.3;
+                const auto loss = make("centroid_triplet_pml", {{"margin", margin}}, spec);
+                const std::string where =
+                    spec.describe() + " P " + std::to_string(classes) + " M " + std::to_string(perClass);
+                const LossOutput out = loss->evaluate(LossInput{x, y}, false);
+                const Real expected = centroidPmlReference(x, y, spec, margin);
+                ASSERT_GT(expected, 0.0) << where;
+                expectRelative(out.value, expected, where);
+                EXPECT_EQ(out.stats.tuples, static_cast<Count>(n * std::min(classes - 1, 3))) << where;
+                EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << where;
+            }
+}
+
+TEST(PmlCentroidTripletLoss, ImbalancedBatchesSingletonsAndOneClass) {
+    // Unequal sizes take PML's padded path; its gradient is still exact.
+    const Points x = randomPoints(9, 2, 170);
+    const Labels imbalanced{0, 1, 1, 2, 0, 1, 2, 1, 0};
+    const auto loss = make("centroid_triplet_pml", {{"margin", 0.3}});
+    EXPECT_GT(loss->evaluate(LossInput{x, imbalanced}, false).value, 0.0);
+    EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, imbalanced}).embeddings, 1e-6);
+    // A singleton class (PML raises) is left out: the value is that of the batch without it.
+    const Labels withSingleton{0, 1, 0, 1, 7, 0, 1};
+    Points kept(6, 2);
+    kept << x.row(0), x.row(1), x.row(2), x.row(3), x.row(5), x.row(6);
+    const LossOutput out = loss->evaluate(LossInput{x.topRows(7), withSingleton}, true);
+    expectRelative(out.value, loss->evaluate(LossInput{kept, Labels{0, 1, 0, 1, 0, 1}}, false).value,
+                   "singleton");
+    EXPECT_EQ(out.gradEmbeddings.row(4).cwiseAbs().maxCoeff(), 0.0);
+    expectZeroOutput(loss->evaluate(LossInput{x, Labels(9, 0)}, true), 9, 2, "one class");
+    expectZeroOutput(loss->evaluate(LossInput{x, Labels{0, 1, 2, 3, 4, 5, 6, 7, 8}}, true), 9, 2, "distinct");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every new loss: empty and degenerate batches.
 
 TEST(MorePmlLosses, EmptyAndDegenerateBatchesGiveZero) {
-    const std::vector<std::string> names = {"margin",          "margin_learn_beta",   "tuplet_margin", "nca",
-                                            "snr_contrastive", "intra_pair_variance", "histogram"};
+    const std::vector<std::string> names = {"margin",    "margin_learn_beta",   "tuplet_margin",
+                                            "nca",       "snr_contrastive",     "intra_pair_variance",
+                                            "histogram", "centroid_triplet_pml"};
     for (const std::string& name : names)
         for (int d : {2, 3}) {
             const auto loss = make(name);

@@ -3,6 +3,7 @@
 // SNR contrastive, intra-pair variance, histogram, instance). Each entry names its family; the
 // catalogue places it after the other losses of that family.
 #include "catalog_parts.h"
+#include "marginlab/losses/centroid_triplet_pml.h"
 #include "marginlab/losses/histogram.h"
 #include "marginlab/losses/instance.h"
 #include "marginlab/losses/intra_pair_variance.h"
@@ -173,6 +174,30 @@ LossInfo instance() {
     return info;
 }
 
+LossInfo centroidTripletPml() {
+    LossInfo info;
+    info.name = "centroid_triplet_pml";
+    info.displayName = "Centroid triplet (PML)";
+    info.family = LossFamily::TripletBased;
+    info.pmlName = "CentroidTripletLoss";
+    info.formula =
+        "avg_nonzero over (query q, leave-one-out centroid of its class, centroid of another class) "
+        "of relu(d(q, c+) - d(q, c-) + margin)";
+    info.params = {numberParam("margin", 0.05, 0.0, 100.0, "required gap between d(q, c-) and d(q, c+)"),
+                   flagParam("swap", false, "use min(d(q, c-), d(c+, c-)) as the negative distance"),
+                   flagParam("smooth_loss", false, "softplus instead of relu")};
+    info.defaultDistance = DistanceSpec::lp(1, true);
+    info.distanceConfigurable = true;
+    info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
+        PmlCentroidTripletLoss::Options options;
+        options.margin = p.number("margin");
+        options.swap = p.flag("swap");
+        options.smoothLoss = p.flag("smooth_loss");
+        return std::make_unique<PmlCentroidTripletLoss>(options, d);
+    };
+    return info;
+}
+
 // PML's default sub-center count; the owned block count belongs to the catalogue entry.
 constexpr int kSubCenters = 3;
 
@@ -199,8 +224,8 @@ LossInfo subCenterArcFace() {
 }  // namespace
 
 std::vector<LossInfo> morePmlLosses() {
-    return {margin(false), margin(true), tupletMargin(),    nca(), snrContrastive(), intraPairVariance(),
-            histogram(),   instance(),   subCenterArcFace()};
+    return {margin(false),    margin(true),        centroidTripletPml(), tupletMargin(), nca(),
+            snrContrastive(), intraPairVariance(), histogram(),          instance(),     subCenterArcFace()};
 }
 
 }  // namespace marginlab::detail
