@@ -52,10 +52,12 @@ Invalid input: a message on standard error naming the case and the JSON path; ex
 
 constexpr const char* kTrainUsage = R"(marginlab-cli train SCENE.json --steps K [--metrics-every M] [--plot]
 
-Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1,collapse (one row
-per step; precision@1 and collapse, the mean pairwise distance relative to step 0, are recomputed
-every M steps, default 1). --plot adds a text chart of the loss after
-the table. Stops early with a message on standard error (exit code 3) if training diverges.
+Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1,collapse, one row
+per step from step 0 to K. The loss of step k is the one the update to step k evaluated (at the
+points of step k - 1); step 0 shows what the first update evaluates, so rows 0 and 1 agree.
+Precision@1 and collapse (the mean pairwise distance relative to step 0) are recomputed every
+M steps, default 1. --plot adds a text chart of the loss after the table. Stops early with a
+message on standard error (exit code 3) if training diverges.
 Scene format: docs/file-formats.md.
 )";
 
@@ -239,6 +241,16 @@ int runTrain(const std::vector<std::string>& args) {
     ml::Trainer trainer(scene->trainer);
     std::cout << "step,loss,active,precision_at_1,collapse\n";
     std::vector<double> curve;
+    auto printRow = [&](const ml::Snapshot& snapshot) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f,%.6f\n", snapshot.step, snapshot.loss,
+                      static_cast<long long>(snapshot.stats.active), snapshot.metrics.precisionAt1,
+                      snapshot.metrics.collapse);
+        std::cout << line;
+        curve.push_back(snapshot.loss);
+    };
+    // The first row is the starting point: what the first step will evaluate there.
+    printRow(*trainer.snapshot());
     for (long s = 0; s < steps; ++s) {
         const auto snapshot = trainer.step(1);
         if (snapshot->status == ml::TrainStatus::Diverged) {
@@ -246,12 +258,7 @@ int runTrain(const std::vector<std::string>& args) {
             std::cerr << "marginlab-cli: training stopped: " << snapshot->message << "\n";
             return 3;
         }
-        char line[160];
-        std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f,%.6f\n", snapshot->step, snapshot->loss,
-                      static_cast<long long>(snapshot->stats.active), snapshot->metrics.precisionAt1,
-                      snapshot->metrics.collapse);
-        std::cout << line;
-        curve.push_back(snapshot->loss);
+        printRow(*snapshot);
     }
     if (plot) {
         std::cout.flush();

@@ -44,7 +44,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, int groups) : m_config(confi
 void Optimizer::step(int group, Points& parameters, const Points& gradient) {
     assert(group >= 0 && group < static_cast<int>(m_state.size()));
     assert(parameters.rows() == gradient.rows() && parameters.cols() == gradient.cols());
-    GroupState& state = m_state[static_cast<std::size_t>(group)];
+    OptimizerGroupState& state = m_state[static_cast<std::size_t>(group)];
     const Real rate = group == 0 ? m_config.learningRate : m_config.ownedLearningRate;
     Points g = gradient;
     if (m_config.weightDecay != 0.0) g += m_config.weightDecay * parameters;
@@ -79,7 +79,70 @@ void Optimizer::step(int group, Points& parameters, const Points& gradient) {
 
 void Optimizer::resetGroup(int group) {
     assert(group >= 0 && group < static_cast<int>(m_state.size()));
-    m_state[static_cast<std::size_t>(group)] = GroupState{};
+    m_state[static_cast<std::size_t>(group)] = OptimizerGroupState{};
+}
+
+void Optimizer::setConfig(const OptimizerConfig& config) {
+    assert(config.kind == m_config.kind && "a different optimizer kind needs a new Optimizer");
+    m_config = config;
+}
+
+OptimizerState Optimizer::state() const { return OptimizerState{m_config.kind, m_state}; }
+
+void Optimizer::restore(OptimizerState state) {
+    assert(state.kind == m_config.kind && state.groups.size() == m_state.size());
+    m_state = std::move(state.groups);
+}
+
+bool OptimizerState::isValid(OptimizerKind expectedKind,
+                             const std::vector<std::pair<Eigen::Index, Eigen::Index>>& shapes,
+                             std::string* error) const {
+    auto fail = [&](const std::string& message) {
+        if (error) *error = message;
+        return false;
+    };
+    if (kind != expectedKind)
+        return fail("the optimizer state is " + optimizerName(kind) + "'s but the optimizer is " +
+                    optimizerName(expectedKind));
+    if (groups.size() != shapes.size())
+        return fail("the optimizer state has " + std::to_string(groups.size()) + " parameter groups, expected " +
+                    std::to_string(shapes.size()));
+    const char* names[] = {"points", "owned"};
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const OptimizerGroupState& group = groups[g];
+        const std::string name = std::string("optimizer state of the ") + (g < 2 ? names[g] : "group") + ": ";
+        const auto [rows, cols] = shapes[g];
+        auto checkBuffer = [&](const Points& buffer, const char* what) {
+            if (buffer.rows() != rows || buffer.cols() != cols)
+                return fail(name + what + " is " + std::to_string(buffer.rows()) + "×" + std::to_string(buffer.cols()) +
+                            ", expected " + std::to_string(rows) + "×" + std::to_string(cols));
+            if (!buffer.allFinite()) return fail(name + what + " contains a non-finite value");
+            return true;
+        };
+        if (group.steps < 0) return fail(name + "the step count must be ≥ 0");
+        const bool stepped = group.steps > 0;
+        switch (kind) {
+        case OptimizerKind::Sgd:
+            if (group.first.size() || group.second.size()) return fail(name + "SGD keeps no buffers");
+            break;
+        case OptimizerKind::Momentum:
+            if (group.second.size()) return fail(name + "momentum keeps no second moment");
+            if (stepped != (group.first.size() > 0))
+                return fail(name + (stepped ? "the momentum buffer is missing" : "a momentum buffer before any step"));
+            if (stepped && !checkBuffer(group.first, "the momentum buffer")) return false;
+            break;
+        case OptimizerKind::Adam:
+            if (stepped != (group.first.size() > 0) || stepped != (group.second.size() > 0))
+                return fail(name + (stepped ? "Adam's moments are missing" : "Adam moments before any step"));
+            if (stepped) {
+                if (!checkBuffer(group.first, "the first moment") || !checkBuffer(group.second, "the second moment"))
+                    return false;
+                if (group.second.minCoeff() < 0.0) return fail(name + "the second moment must be ≥ 0");
+            }
+            break;
+        }
+    }
+    return true;
 }
 
 }  // namespace marginlab

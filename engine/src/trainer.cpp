@@ -8,7 +8,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <map>
+#include <numeric>
+#include <utility>
 
 namespace marginlab {
 
@@ -58,16 +59,30 @@ bool TrainerConfig::isValid(std::string* error) const {
         if (!info->acceptsMiner) return fail("loss " + info->name + " does not use a miner");
         if (!makeMiner(*miner, &message)) return fail(message);
     }
-    if (owned) {
-        const Eigen::Index rows = static_cast<Eigen::Index>(info->ownedBlocks) * numClasses;
-        if (owned->rows() != rows || owned->cols() != points.cols())
-            return fail("the loss parameters must be " + std::to_string(rows) + "×" + std::to_string(points.cols()));
-        if (!owned->allFinite()) return fail("the loss parameters contain a non-finite value");
-    }
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(info->ownedBlocks) * numClasses;
+    auto checkOwned = [&](const Points& matrix, const std::string& what) {
+        if (matrix.rows() != ownedRows || matrix.cols() != points.cols())
+            return fail(what + " must be " + std::to_string(ownedRows) + "×" + std::to_string(points.cols()));
+        if (!matrix.allFinite()) return fail(what + " contain a non-finite value");
+        return true;
+    };
+    if (owned && !checkOwned(*owned, "the loss parameters")) return false;
     if (!optimizer.isValid(&message)) return fail(message);
     if (batch.mode == BatchConfig::Mode::ClassesTimesSamples && (batch.classesPerBatch < 1 || batch.samplesPerClass < 1))
         return fail("a P×K batch needs P ≥ 1 classes and K ≥ 1 samples");
     if (metricsEvery < 1) return fail("metrics interval must be at least 1 step");
+    if (start) {
+        if (start->step < 0) return fail("the start step must be ≥ 0");
+        if (start->positions.rows() != points.rows() || start->positions.cols() != points.cols())
+            return fail("the start positions must be " + std::to_string(points.rows()) + "×" +
+                        std::to_string(points.cols()) + " like the data");
+        if (!usable(start->positions)) return fail("the start positions contain a non-finite or too large value");
+        if (start->owned && !checkOwned(*start->owned, "the start's loss parameters")) return false;
+        if (start->optimizer &&
+            !start->optimizer->isValid(optimizer.kind, {{points.rows(), points.cols()}, {ownedRows, points.cols()}},
+                                       &message))
+            return fail(message);
+    }
     return true;
 }
 
@@ -78,25 +93,133 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
     m_loss = makeLoss(m_config.loss, &error);
     if (m_config.miner) m_miner = makeMiner(*m_config.miner, &error);
     m_optimizer = std::make_unique<Optimizer>(m_config.optimizer);
-    m_positions = m_config.points;
+    m_positions = m_config.start ? m_config.start->positions : m_config.points;
+    m_referencePoints = m_config.points;
 
     const LossInfo* info = findLoss(m_config.loss.name);
-    if (m_config.owned) {
-        m_owned = *m_config.owned;
-    } else if (info->ownedBlocks > 0) {
-        Rng rng(Rng::deriveSeed(m_config.seed, kInitStream));
-        m_owned.resize(static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses, m_positions.cols());
-        for (Eigen::Index i = 0; i < m_owned.rows(); ++i)
-            for (Eigen::Index j = 0; j < m_owned.cols(); ++j) m_owned(i, j) = rng.normal();
+    if (m_config.start && m_config.start->owned) m_owned = *m_config.start->owned;
+    else if (m_config.owned) m_owned = *m_config.owned;
+    else m_owned = seededOwned(static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses);
+    if (m_config.start) {
+        m_step = m_config.start->step;
+        if (m_config.start->optimizer) m_optimizer->restore(*m_config.start->optimizer);
     }
-    // Retrieval and collapse are measured in the geometry the loss sees: on the sphere when it normalizes.
-    const DistanceSpec lossDistance = m_config.loss.distance.value_or(info->defaultDistance);
-    m_metricDistance = DistanceSpec::lp(1, lossDistance.normalizes());
-    m_initialSpread = meanPairwiseDistance(m_positions, m_metricDistance);
+    measureGeometry();
+    prepareBatches();
+    previewNextStep();
+    publish(true);
+}
 
-    const LossOutput start = m_loss->evaluate(
-        LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
-    publish(start.value, start.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), {}, true, false);
+Trainer::~Trainer() = default;
+
+Points Trainer::seededOwned(Eigen::Index rows) const {
+    Points owned;
+    if (rows == 0) return owned;
+    Rng rng(Rng::deriveSeed(m_config.seed, kInitStream));
+    owned.resize(rows, m_positions.cols());
+    for (Eigen::Index i = 0; i < owned.rows(); ++i)
+        for (Eigen::Index j = 0; j < owned.cols(); ++j) owned(i, j) = rng.normal();
+    return owned;
+}
+
+void Trainer::measureGeometry() {
+    // Retrieval and collapse are measured in the geometry the loss sees: on the sphere when it normalizes.
+    const DistanceSpec lossDistance = m_config.loss.distance.value_or(findLoss(m_config.loss.name)->defaultDistance);
+    m_metricDistance = DistanceSpec::lp(1, lossDistance.normalizes());
+    std::optional<Real>& spread = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0];
+    if (!spread) spread = meanPairwiseDistance(m_referencePoints, m_metricDistance);
+}
+
+void Trainer::prepareBatches() {
+    const int n = static_cast<int>(m_positions.rows());
+    m_fullBatch = m_config.batch.mode == BatchConfig::Mode::Full;
+    m_classMembers.clear();
+    if (m_fullBatch) {
+        m_batch.resize(static_cast<std::size_t>(n));
+        std::iota(m_batch.begin(), m_batch.end(), 0);
+        return;
+    }
+    // The classes present, in increasing label order, each with its points in index order.
+    std::vector<int> slot(static_cast<std::size_t>(m_config.numClasses), -1);
+    std::vector<int> present;
+    for (int i = 0; i < n; ++i) {
+        const int label = m_config.labels[static_cast<std::size_t>(i)];
+        if (slot[static_cast<std::size_t>(label)] < 0) {
+            slot[static_cast<std::size_t>(label)] = 0;
+            present.push_back(label);
+        }
+    }
+    std::sort(present.begin(), present.end());
+    for (std::size_t c = 0; c < present.size(); ++c) slot[static_cast<std::size_t>(present[c])] = static_cast<int>(c);
+    m_classMembers.assign(present.size(), {});
+    for (int i = 0; i < n; ++i)
+        m_classMembers[static_cast<std::size_t>(slot[static_cast<std::size_t>(m_config.labels[static_cast<std::size_t>(i)])])]
+            .push_back(i);
+}
+
+void Trainer::sampleBatch(std::uint64_t seed) {
+    // Shuffling class positions permutes exactly as shuffling the labels themselves would: the
+    // draws do not depend on the values, so the batch sequence stays that of (seed, step).
+    m_classOrder.resize(m_classMembers.size());
+    std::iota(m_classOrder.begin(), m_classOrder.end(), 0);
+    Rng rng(seed);
+    rng.shuffle(m_classOrder);
+    const int p = std::min<int>(m_config.batch.classesPerBatch, static_cast<int>(m_classOrder.size()));
+    const int k = m_config.batch.samplesPerClass;
+    m_batch.clear();
+    for (int c = 0; c < p; ++c) {
+        m_pool = m_classMembers[static_cast<std::size_t>(m_classOrder[static_cast<std::size_t>(c)])];
+        if (static_cast<int>(m_pool.size()) >= k) {
+            rng.shuffle(m_pool);
+            m_batch.insert(m_batch.end(), m_pool.begin(), m_pool.begin() + k);
+        } else {
+            for (int j = 0; j < k; ++j)
+                m_batch.push_back(m_pool[rng.uniformInt(static_cast<std::uint64_t>(m_pool.size()))]);
+        }
+    }
+    std::sort(m_batch.begin(), m_batch.end());
+    m_batchX.resize(static_cast<Eigen::Index>(m_batch.size()), m_positions.cols());
+    m_batchY.resize(m_batch.size());
+    for (std::size_t b = 0; b < m_batch.size(); ++b) {
+        m_batchX.row(static_cast<Eigen::Index>(b)) = m_positions.row(m_batch[b]);
+        m_batchY[b] = m_config.labels[static_cast<std::size_t>(m_batch[b])];
+    }
+}
+
+LossOutput Trainer::evaluateStep() {
+    const std::uint64_t stepSeed = Rng::deriveSeed(m_config.seed, static_cast<std::uint64_t>(m_step));
+    if (!m_fullBatch) sampleBatch(Rng::deriveSeed(stepSeed, kBatchStream));
+    // A full batch is every point in order: the loss reads the positions themselves.
+    const Points& x = m_fullBatch ? m_positions : m_batchX;
+    const Labels& y = m_fullBatch ? m_config.labels : m_batchY;
+    m_tuples.reset();
+    if (m_miner) m_tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
+    LossInput input{x, y, m_owned.size() ? &m_owned : nullptr, m_tuples ? &*m_tuples : nullptr,
+                    Rng::deriveSeed(stepSeed, kLossStream)};
+    input.splitForces = m_splitForces;
+    return m_loss->evaluate(input, true);
+}
+
+void Trainer::scatter(const Points& batchRows, Points& target) const {
+    target.setZero(m_positions.rows(), m_positions.cols());
+    for (std::size_t b = 0; b < m_batch.size(); ++b)
+        target.row(m_batch[b]) += batchRows.row(static_cast<Eigen::Index>(b));
+}
+
+void Trainer::previewNextStep() {
+    LossOutput out = evaluateStep();
+    m_lastLoss = out.value;
+    m_lastStats = std::move(out.stats);
+    // A non-finite gradient is not drawn; the step itself will report the divergence.
+    if (allFinite(out.gradEmbeddings) && out.gradEmbeddings.rows() == static_cast<Eigen::Index>(m_batch.size()))
+        scatter(out.gradEmbeddings, m_lastGradient);
+    else m_lastGradient.setZero(m_positions.rows(), m_positions.cols());
+    m_lastSplit = m_splitForces && allFinite(out.gradFromPositives) &&
+                  out.gradFromPositives.rows() == static_cast<Eigen::Index>(m_batch.size());
+    if (m_lastSplit) scatter(out.gradFromPositives, m_lastGradientFromPositives);
+    m_lastBatchX = m_fullBatch ? m_positions : m_batchX;
+    m_lastBatchY = m_fullBatch ? Labels{} : m_batchY;
+    m_lastTuples = std::move(m_tuples);
 }
 
 bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
@@ -113,129 +236,145 @@ bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
     m_positions = std::move(positions);
     m_config.points = m_positions;
     m_config.labels = std::move(labels);
+    m_config.start.reset();  // its positions no longer describe these points
     ++m_revision;
     m_optimizer->resetGroup(0);
-    const LossOutput now = m_loss->evaluate(
-        LossInput{m_positions, m_config.labels, m_owned.size() ? &m_owned : nullptr, nullptr, 0}, false);
-    publish(now.value, now.stats, {}, Points::Zero(m_positions.rows(), m_positions.cols()), {}, true, false);
+    prepareBatches();
+    previewNextStep();
+    publish(true);
     return true;
 }
 
-Trainer::~Trainer() = default;
+bool Trainer::reconfigure(const LossConfig& loss, const std::optional<MinerConfig>& miner,
+                          const OptimizerConfig& optimizer, const BatchConfig& batch, std::string* error) {
+    TrainerConfig candidate = m_config;
+    candidate.loss = loss;
+    candidate.miner = miner;
+    candidate.optimizer = optimizer;
+    candidate.batch = batch;
+    // Only the new settings are checked here; owned parameters and optimizer state are fitted below.
+    candidate.owned.reset();
+    candidate.start.reset();
+    if (!candidate.isValid(error)) return false;
 
-std::vector<int> Trainer::sampleBatch(std::uint64_t stepSeed) const {
-    const int n = static_cast<int>(m_positions.rows());
-    std::vector<int> batch;
-    if (m_config.batch.mode == BatchConfig::Mode::Full) {
-        batch.resize(static_cast<std::size_t>(n));
-        for (int i = 0; i < n; ++i) batch[static_cast<std::size_t>(i)] = i;
-        return batch;
+    std::string message;
+    m_loss = makeLoss(loss, &message);
+    m_miner = miner ? makeMiner(*miner, &message) : nullptr;
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(findLoss(loss.name)->ownedBlocks) * m_config.numClasses;
+    const bool sameOwned = m_owned.rows() == ownedRows && (ownedRows == 0 || m_owned.cols() == m_positions.cols());
+    if (optimizer.kind == m_optimizer->config().kind) {
+        m_optimizer->setConfig(optimizer);
+    } else {
+        m_optimizer = std::make_unique<Optimizer>(optimizer);
     }
-    std::map<int, std::vector<int>> members;
-    for (int i = 0; i < n; ++i) members[m_config.labels[static_cast<std::size_t>(i)]].push_back(i);
-    std::vector<int> classes;
-    for (const auto& entry : members) classes.push_back(entry.first);
-    Rng rng(stepSeed);
-    rng.shuffle(classes);
-    const int p = std::min<int>(m_config.batch.classesPerBatch, static_cast<int>(classes.size()));
-    const int k = m_config.batch.samplesPerClass;
-    for (int c = 0; c < p; ++c) {
-        std::vector<int> pool = members[classes[static_cast<std::size_t>(c)]];
-        if (static_cast<int>(pool.size()) >= k) {
-            rng.shuffle(pool);
-            batch.insert(batch.end(), pool.begin(), pool.begin() + k);
-        } else {
-            for (int j = 0; j < k; ++j)
-                batch.push_back(pool[rng.uniformInt(static_cast<std::uint64_t>(pool.size()))]);
-        }
+    if (!sameOwned) {
+        m_owned = seededOwned(ownedRows);
+        m_optimizer->resetGroup(1);
     }
-    std::sort(batch.begin(), batch.end());
-    return batch;
+    candidate.owned = sameOwned ? m_config.owned : std::nullopt;
+    candidate.start = m_config.start;
+    if (candidate.start) {
+        if (!sameOwned) candidate.start->owned.reset();
+        if (optimizer.kind != m_config.optimizer.kind) candidate.start->optimizer.reset();
+    }
+    m_config = std::move(candidate);
+    m_savedOptimizer.reset();
+    ++m_revision;
+    m_status = TrainStatus::Running;
+    m_message.clear();
+    measureGeometry();
+    prepareBatches();
+    previewNextStep();
+    publish(true);
+    return true;
 }
 
-void Trainer::stepOnce() {
-    const std::uint64_t stepSeed = Rng::deriveSeed(m_config.seed, static_cast<std::uint64_t>(m_step));
-    const std::vector<int> batch = sampleBatch(Rng::deriveSeed(stepSeed, kBatchStream));
+TrainerStart Trainer::savedState() const {
+    TrainerStart state;
+    state.step = m_step;
+    state.positions = m_positions;
+    if (m_owned.size()) state.owned = m_owned;
+    state.optimizer = m_optimizer->state();
+    return state;
+}
 
-    Points x(static_cast<Eigen::Index>(batch.size()), m_positions.cols());
-    Labels y(batch.size());
-    for (std::size_t b = 0; b < batch.size(); ++b) {
-        x.row(static_cast<Eigen::Index>(b)) = m_positions.row(batch[b]);
-        y[b] = m_config.labels[static_cast<std::size_t>(batch[b])];
-    }
-
-    std::optional<Tuples> tuples;
-    MinerCounts counts;
-    if (m_miner) {
-        tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
-        counts = countTuples(*tuples, x, y);
-    }
-    const Points* owned = m_owned.size() ? &m_owned : nullptr;
-    LossInput input{x, y, owned, tuples ? &*tuples : nullptr, Rng::deriveSeed(stepSeed, kLossStream)};
-    input.splitForces = m_splitForces;
-    const LossOutput out = m_loss->evaluate(input, true);
+bool Trainer::stepOnce() {
+    LossOutput out = evaluateStep();
 
     if (!std::isfinite(out.value) || !allFinite(out.gradEmbeddings) || !allFinite(out.gradOwned)) {
         m_status = TrainStatus::Diverged;
         m_message = "the loss or its gradient became non-finite at step " + std::to_string(m_step + 1) +
                     "; the points are kept as they were before it";
-        return;
+        return false;
     }
 
-    Points gradient = Points::Zero(m_positions.rows(), m_positions.cols());
-    for (std::size_t b = 0; b < batch.size(); ++b)
-        gradient.row(batch[b]) += out.gradEmbeddings.row(static_cast<Eigen::Index>(b));
-
+    scatter(out.gradEmbeddings, m_stepGradient);
     // Only reported, never used for the update: the split cannot change the trajectory.
-    Points gradientFromPositives;
-    if (m_splitForces) {
-        gradientFromPositives = Points::Zero(m_positions.rows(), m_positions.cols());
-        for (std::size_t b = 0; b < batch.size(); ++b)
-            gradientFromPositives.row(batch[b]) += out.gradFromPositives.row(static_cast<Eigen::Index>(b));
-    }
+    if (m_splitForces) scatter(out.gradFromPositives, m_stepGradientFromPositives);
 
-    Points nextPositions = m_positions;
-    Points nextOwned = m_owned;
-    const Optimizer saved = *m_optimizer;
-    m_optimizer->step(0, nextPositions, gradient);
-    if (nextOwned.size()) m_optimizer->step(1, nextOwned, out.gradOwned);
-    if (!usable(nextPositions) || !usable(nextOwned)) {
-        *m_optimizer = saved;
+    m_nextPositions = m_positions;
+    m_nextOwned = m_owned;
+    if (m_savedOptimizer) *m_savedOptimizer = *m_optimizer;
+    else m_savedOptimizer.emplace(*m_optimizer);
+    m_optimizer->step(0, m_nextPositions, m_stepGradient);
+    if (m_nextOwned.size()) m_optimizer->step(1, m_nextOwned, out.gradOwned);
+    if (!usable(m_nextPositions) || !usable(m_nextOwned)) {
+        *m_optimizer = *m_savedOptimizer;
         m_status = TrainStatus::Diverged;
         m_message = "an update produced a non-finite or astronomically large position (beyond 1e150) at step " +
                     std::to_string(m_step + 1) +
                     "; the points are kept as they were before it (try a smaller learning rate)";
-        return;
+        return false;
     }
-    m_positions = std::move(nextPositions);
-    m_owned = std::move(nextOwned);
+    // Swaps, not copies: the points before the update stay as the batch the miner counts refer to.
+    m_positions.swap(m_nextPositions);
+    if (m_fullBatch) {
+        m_lastBatchX.swap(m_nextPositions);
+    } else {
+        m_lastBatchX.swap(m_batchX);
+        m_lastBatchY.swap(m_batchY);
+    }
+    m_owned.swap(m_nextOwned);
+    m_lastGradient.swap(m_stepGradient);
+    m_lastSplit = m_splitForces;
+    if (m_splitForces) m_lastGradientFromPositives.swap(m_stepGradientFromPositives);
+    m_lastTuples = std::move(m_tuples);
+    m_lastLoss = out.value;
+    m_lastStats = std::move(out.stats);
     ++m_step;
-    const bool metricsDue = m_step % m_config.metricsEvery == 0;
-    const bool deadGradient = gradient.size() == 0 || gradient.cwiseAbs().maxCoeff() == 0.0;
-    publish(out.value, out.stats, counts, gradient, std::move(gradientFromPositives), metricsDue, deadGradient);
+    return true;
 }
 
 std::shared_ptr<const Snapshot> Trainer::step(int steps, std::stop_token stop) {
+    bool advanced = false;
+    bool metricsDue = false;
+    bool cancelled = false;
     for (int i = 0; i < steps && m_status != TrainStatus::Diverged; ++i) {
         if (stop.stop_requested()) {
-            auto snapshot = std::make_shared<Snapshot>(*m_snapshot);
-            snapshot->status = TrainStatus::Cancelled;
-            m_snapshot = std::move(snapshot);
-            return m_snapshot;
+            cancelled = true;
+            break;
         }
-        stepOnce();
+        if (!stepOnce()) break;
+        advanced = true;
+        metricsDue = metricsDue || m_step % m_config.metricsEvery == 0;
     }
-    if (m_status == TrainStatus::Diverged && m_snapshot->status != TrainStatus::Diverged) {
+    if (advanced) {
+        publish(metricsDue);
+    } else if (m_status == TrainStatus::Diverged && m_snapshot->status != TrainStatus::Diverged) {
         auto snapshot = std::make_shared<Snapshot>(*m_snapshot);
         snapshot->status = m_status;
         snapshot->message = m_message;
         m_snapshot = std::move(snapshot);
     }
+    if (cancelled) {
+        auto snapshot = std::make_shared<Snapshot>(*m_snapshot);
+        snapshot->status = TrainStatus::Cancelled;
+        m_snapshot = std::move(snapshot);
+    }
     return m_snapshot;
 }
 
-void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& counts, const Points& gradient,
-                      Points gradientFromPositives, bool metricsDue, bool deadGradient) {
+void Trainer::publish(bool metricsDue) {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->step = m_step;
     snapshot->positions = m_positions;
@@ -243,12 +382,13 @@ void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& coun
     snapshot->numClasses = m_config.numClasses;
     snapshot->revision = m_revision;
     snapshot->owned = m_owned;
-    snapshot->gradient = gradient;
-    snapshot->gradientFromPositives = std::move(gradientFromPositives);
-    snapshot->loss = loss;
-    snapshot->stats = stats;
-    snapshot->minerCounts = counts;
-    snapshot->deadGradient = deadGradient;
+    snapshot->gradient = m_lastGradient;
+    if (m_lastSplit) snapshot->gradientFromPositives = m_lastGradientFromPositives;
+    snapshot->loss = m_lastLoss;
+    snapshot->stats = m_lastStats;
+    if (m_lastTuples)
+        snapshot->minerCounts = countTuples(*m_lastTuples, m_lastBatchX, m_fullBatch ? m_config.labels : m_lastBatchY);
+    snapshot->deadGradient = m_lastGradient.size() == 0 || m_lastGradient.cwiseAbs().maxCoeff() == 0.0;
     snapshot->status = m_status;
     snapshot->message = m_message;
     if (metricsDue || !m_snapshot) {
@@ -261,9 +401,8 @@ void Trainer::publish(Real loss, const LossStats& stats, const MinerCounts& coun
         const ClassDistances distances = classDistances(m_positions, m_config.labels, m_metricDistance);
         metrics.meanIntra = distances.meanIntra;
         metrics.meanInter = distances.meanInter;
-        metrics.collapse = m_initialSpread > 0.0
-                               ? meanPairwiseDistance(m_positions, m_metricDistance) / m_initialSpread
-                               : 1.0;
+        const Real reference = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0].value_or(0.0);
+        metrics.collapse = reference > 0.0 ? meanPairwiseDistance(m_positions, m_metricDistance) / reference : 1.0;
     } else {
         snapshot->metrics = m_snapshot->metrics;
     }

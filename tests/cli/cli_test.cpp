@@ -168,10 +168,34 @@ TEST(Cli, TrainPrintsOneRowPerStep) {
     EXPECT_EQ(line, "step,loss,active,precision_at_1,collapse");
     int rows = 0;
     while (std::getline(lines, line)) {
-        ++rows;
         EXPECT_EQ(line.rfind(std::to_string(rows) + ",", 0), 0u) << line;
+        ++rows;
     }
-    EXPECT_EQ(rows, 7);
+    EXPECT_EQ(rows, 8);  // steps 0 to 7
+}
+
+// Step 0 evaluates what the first step will (with the miner), so a mined scene does not start
+// with batch-all's loss and a spike at step 1.
+TEST(Cli, TrainStartsWithTheMinedLoss) {
+    for (const char* scene : {"mining-batch-hard.json", "mining-semihard.json"}) {
+        const CliRun run = runCli(std::string("train ") + MARGINLAB_SOURCE_DIR + "/resources/scenes/" + scene + " --steps 2");
+        ASSERT_EQ(run.exitCode, 0) << run.err;
+        std::istringstream lines(run.out);
+        std::string header, row0, row1, row2;
+        std::getline(lines, header);
+        std::getline(lines, row0);
+        std::getline(lines, row1);
+        std::getline(lines, row2);
+        auto loss = [](const std::string& row) {
+            const auto first = row.find(',');
+            return row.substr(first + 1, row.find(',', first + 1) - first - 1);
+        };
+        ASSERT_EQ(row0.rfind("0,", 0), 0u) << row0;
+        ASSERT_EQ(row1.rfind("1,", 0), 0u) << row1;
+        EXPECT_EQ(loss(row0), loss(row1)) << scene;
+        EXPECT_NE(loss(row0), "0.6363288955") << scene;  // batch-all's loss on this data
+        EXPECT_NE(loss(row1), loss(row2)) << scene;      // and the run moves on
+    }
 }
 
 TEST(Cli, TrainRejectsANewerSceneVersion) {

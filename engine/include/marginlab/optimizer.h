@@ -16,6 +16,7 @@
 #include "marginlab/types.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -39,6 +40,28 @@ struct OptimizerConfig {
 std::string optimizerName(OptimizerKind kind);
 bool parseOptimizerKind(const std::string& name, OptimizerKind* kind);
 
+/// What an optimizer remembers about one parameter group: enough to continue a run bit for bit.
+struct OptimizerGroupState {
+    Points first;    ///< momentum buffer / Adam's first moment (PyTorch: momentum_buffer / exp_avg)
+    Points second;   ///< Adam's second moment (exp_avg_sq)
+    long steps = 0;  ///< updates taken so far (Adam's bias correction counts them)
+};
+
+/// The state of every group, in group order (0: points, 1: owned parameters).
+struct OptimizerState {
+    OptimizerKind kind = OptimizerKind::Adam;
+    std::vector<OptimizerGroupState> groups;
+
+    /**
+     * Checks that the state can belong to an optimizer of `kind` whose groups have the given
+     * shapes (rows × cols of group g): SGD keeps no buffers; a momentum buffer exists exactly when
+     * steps > 0 and Adam's two moments likewise; buffers have the group's shape and are finite,
+     * Adam's second moment is ≥ 0, steps ≥ 0. `shapes` has one (rows, cols) pair per group.
+     */
+    bool isValid(OptimizerKind expectedKind, const std::vector<std::pair<Eigen::Index, Eigen::Index>>& shapes,
+                 std::string* error) const;
+};
+
 class Optimizer {
 public:
     /// `groups` = number of parameter groups (0: points, 1: owned parameters).
@@ -49,15 +72,22 @@ public:
     /// Forgets the momentum / moments of `group` (its parameters changed shape or meaning).
     void resetGroup(int group);
     const OptimizerConfig& config() const { return m_config; }
+    /**
+     * New settings for the following steps, keeping every group's state; the kind must stay the
+     * same (a different kind means a new Optimizer). Momentum buffers and Adam moments carry on
+     * as they are: a new learning rate scales the next update, new betas / momentum weigh the
+     * old buffers from the next step on, and Adam's bias correction keeps counting its steps.
+     */
+    void setConfig(const OptimizerConfig& config);
+    /// A copy of every group's state (for saving a run).
+    OptimizerState state() const;
+    /// Replaces the state; it must be of this optimizer's kind with one entry per group (see
+    /// OptimizerState::isValid, which the caller runs first).
+    void restore(OptimizerState state);
 
 private:
-    struct GroupState {
-        Points first;   ///< momentum buffer or Adam's first moment
-        Points second;  ///< Adam's second moment
-        long steps = 0;
-    };
     OptimizerConfig m_config;
-    std::vector<GroupState> m_state;
+    std::vector<OptimizerGroupState> m_state;
 };
 
 }  // namespace marginlab

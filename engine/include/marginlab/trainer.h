@@ -10,6 +10,16 @@
  *
  * A non-finite loss, gradient or update stops training with status Diverged and keeps the last
  * finite state; step() never throws for numeric trouble.
+ *
+ * The snapshot of step k reports the loss, statistics and gradient of the update that led to it
+ * (evaluated at the points of step k − 1). The snapshot published without a step (at the start,
+ * after editPoints() or reconfigure()) evaluates exactly what the next step will evaluate — the
+ * same batch, the miner with that step's seed, the loss's sample seed — so its loss, statistics,
+ * miner counts and gradient equal those the next snapshot reports.
+ *
+ * A run can start from a saved moment (TrainerConfig::start): the step count, positions, owned
+ * parameters and optimizer state of step k. Every random draw of a step derives from
+ * (seed, step), so such a run continues bit for bit as the uninterrupted one.
  */
 #pragma once
 
@@ -23,6 +33,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 namespace marginlab {
 
@@ -31,6 +42,16 @@ struct BatchConfig {
     Mode mode = Mode::Full;
     int classesPerBatch = 4;   ///< P
     int samplesPerClass = 8;   ///< K (drawn with replacement when a class is smaller)
+};
+
+/// A saved moment of a run (Trainer::savedState()), to continue it from there.
+struct TrainerStart {
+    long step = 0;                            ///< steps already taken, ≥ 0
+    Points positions;                         ///< N×D positions at that step (the shape of TrainerConfig::points)
+    std::optional<Points> owned;              ///< the loss's parameters then; empty: TrainerConfig::owned or the seeded ones
+    /// The optimizer's memory (moments, buffers, step counters); empty: a fresh optimizer, so the
+    /// run goes on from the positions but not bit for bit as the uninterrupted one.
+    std::optional<OptimizerState> optimizer;
 };
 
 struct TrainerConfig {
@@ -44,6 +65,9 @@ struct TrainerConfig {
     std::uint64_t seed = 1;
     std::optional<Points> owned;  ///< initial owned parameters; random N(0,1) rows when empty
     int metricsEvery = 10;        ///< retrieval metrics every k steps (they cost O(N² log N))
+    /// Where the run starts when it continues a saved one; empty: step 0 at `points`. `points`
+    /// stay the data of step 0 (the collapse metric measures against them).
+    std::optional<TrainerStart> start;
 
     /// Checks shapes, labels, loss / miner names and parameters; a message on the first problem.
     bool isValid(std::string* error) const;
@@ -92,7 +116,13 @@ public:
     explicit Trainer(TrainerConfig config);
     ~Trainer();
 
-    /// Advances up to `steps` steps (fewer if diverged or stop requested) and returns the snapshot.
+    /**
+     * Advances up to `steps` steps (fewer if diverged or stop requested) and returns one snapshot
+     * of where it got to; a chunk builds its snapshot once, at its end. Retrieval metrics are
+     * computed at the end of the chunk when the chunk crossed a step that is a multiple of
+     * metricsEvery (Metrics::step says where they were computed); stepping one at a time gives
+     * them at exactly those steps.
+     */
     std::shared_ptr<const Snapshot> step(int steps, std::stop_token stop = {});
     std::shared_ptr<const Snapshot> snapshot() const { return m_snapshot; }
     /// The configuration; after editPoints() its points and labels are the edited ones.
@@ -107,6 +137,25 @@ public:
      * (and changes nothing) on a wrong dimension or a label outside [0, numClasses).
      */
     bool editPoints(Points positions, Labels labels, std::string* error);
+
+    /**
+     * New loss, miner, optimizer and batch settings for the running state (the app changes a
+     * setting while playing): the points stay where they are and training goes on from the same
+     * step. Kept: positions, labels, step, the reference of the collapse metric, the owned
+     * parameters when the new loss owns the same shape (otherwise they start as the constructor
+     * starts them: seeded N(0,1), with a fresh optimizer state for them), and the optimizer's
+     * state when its kind is unchanged (Optimizer::setConfig: buffers and moments carry on, the
+     * new rates and betas apply from the next step; a different kind starts afresh). A diverged
+     * run resumes from its last finite state. Bumps the revision and publishes a snapshot of the
+     * same step evaluated with the new settings. Returns false with a message (and changes
+     * nothing) when the settings are invalid.
+     */
+    bool reconfigure(const LossConfig& loss, const std::optional<MinerConfig>& miner, const OptimizerConfig& optimizer,
+                     const BatchConfig& batch, std::string* error);
+
+    /// The moment the run is at (step, positions, owned parameters, optimizer state): put it in
+    /// TrainerConfig::start, with this trainer's config(), to continue the run bit for bit.
+    TrainerStart savedState() const;
     const Loss& loss() const { return *m_loss; }
     /// Whether the following steps also split each force into its same-class part
     /// (Snapshot::gradientFromPositives). Costs one more backward pass per step and never
@@ -115,10 +164,16 @@ public:
     bool splitForces() const { return m_splitForces; }
 
 private:
-    void stepOnce();
-    std::vector<int> sampleBatch(std::uint64_t stepSeed) const;
-    void publish(Real loss, const LossStats& stats, const MinerCounts& counts, const Points& gradient,
-                 Points gradientFromPositives, bool metricsDue, bool deadGradient);
+    bool stepOnce();
+    void prepareBatches();
+    void sampleBatch(std::uint64_t seed);
+    LossOutput evaluateStep();
+    void keepStepInputs();
+    void scatter(const Points& batchRows, Points& target) const;
+    void previewNextStep();
+    void publish(bool metricsDue);
+    Points seededOwned(Eigen::Index rows) const;
+    void measureGeometry();
 
     TrainerConfig m_config;
     std::unique_ptr<Loss> m_loss;
@@ -131,9 +186,31 @@ private:
     bool m_splitForces = false;
     TrainStatus m_status = TrainStatus::Running;
     std::string m_message;
-    Real m_initialSpread = 0.0;
+    Points m_referencePoints;                 ///< the data of step 0, the collapse metric's reference
+    std::optional<Real> m_initialSpread[2];   ///< their mean pairwise distance, raw / normalized (when needed)
     DistanceSpec m_metricDistance;
     std::shared_ptr<const Snapshot> m_snapshot;
+
+    // Buffers reused from step to step, so that a step allocates little beyond the loss's own work.
+    bool m_fullBatch = true;
+    std::vector<std::vector<int>> m_classMembers;  ///< P×K batches: point indices of each class, by label
+    std::vector<int> m_classOrder, m_pool;
+    std::vector<int> m_batch;                      ///< batch row → point index
+    Points m_batchX;                               ///< P×K batches: the batch's rows
+    Labels m_batchY;
+    std::optional<Tuples> m_tuples;
+    Points m_stepGradient, m_stepGradientFromPositives, m_nextPositions, m_nextOwned;
+    std::optional<Optimizer> m_savedOptimizer;
+
+    // What the last evaluated step (or the preview of the next one) gave, for the next snapshot.
+    // The miner counts are computed only when a snapshot is built, from the kept tuples and batch.
+    Real m_lastLoss = 0.0;
+    LossStats m_lastStats;
+    Points m_lastGradient, m_lastGradientFromPositives;
+    bool m_lastSplit = false;
+    std::optional<Tuples> m_lastTuples;
+    Points m_lastBatchX;
+    Labels m_lastBatchY;
 };
 
 }  // namespace marginlab
