@@ -142,7 +142,7 @@ bool isClassOrProxy(const LossInfo& info) {
 // Every loss: the split leaves value and gradients untouched and is a finite N×D matrix.
 
 TEST(ForceSplit, EveryCatalogueLossKeepsValueAndGradientBitIdentical) {
-    ASSERT_EQ(lossCatalog().size(), 36u);
+    ASSERT_EQ(lossCatalog().size(), 39u);
     std::set<std::string> covered;
     std::map<std::string, bool> attracts, repels;  // some configuration had a non-zero part
     for (const Case& c : catalogueCases()) {
@@ -297,16 +297,18 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
     //  cosine of x̂ and ŵ_y (or ‖x̂ − p̂_y‖²):          along the tangent part (I − x̂x̂ᵀ) ŵ_y
     //  ‖x‖·ψ(cos) (L-Softmax, SphereFace):            in the plane of x and w_y
     //  w_y·x + λ/2 ‖x − c_y‖² (center loss):          in the plane of w_y and x − c_y
+    //  soft assignment to several class centers (SoftTriple): tangent to the sphere at x̂
     const std::set<std::string> dot{"softmax"};
     const std::set<std::string> tangent{
         "normalized_softmax", "cosface", "arcface", "combined_margin", "coco", "proxy_anchor", "proxy_nca",
-        "subcenter_arcface"};
+        "subcenter_arcface", "p2sgrad"};
+    const std::set<std::string> tangentOnly{"soft_triple"};
     const std::set<std::string> normPlane{"large_margin_softmax", "sphereface"};
     const std::set<std::string> center{"center"};
     for (const LossInfo& info : lossCatalog()) {
         if (!isClassOrProxy(info)) continue;
         ASSERT_TRUE(dot.count(info.name) + tangent.count(info.name) + normPlane.count(info.name) +
-                    center.count(info.name))
+                    center.count(info.name) + tangentOnly.count(info.name))
             << info.name << " has no geometric check";
         // Scales below the defaults keep every softmax weight away from 0 and 1.
         ParamValues params;
@@ -334,6 +336,8 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
                 ASSERT_GT(g.norm(), 0.0) << info.name << " point " << i;
                 if (dot.count(info.name)) {
                     EXPECT_LE(sine(g, w), 1e-9) << info.name << " point " << i;
+                } else if (tangentOnly.count(info.name)) {
+                    EXPECT_LE(std::abs(g.dot(x.normalized())), 1e-12 * g.norm()) << info.name << ": not tangent";
                 } else if (tangent.count(info.name)) {
                     const Row xh = x.normalized();
                     const Row wh = w.normalized();

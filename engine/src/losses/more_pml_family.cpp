@@ -4,12 +4,15 @@
 // catalogue places it after the other losses of that family.
 #include "catalog_parts.h"
 #include "marginlab/losses/centroid_triplet_pml.h"
+#include "marginlab/losses/fast_ap.h"
 #include "marginlab/losses/histogram.h"
 #include "marginlab/losses/instance.h"
 #include "marginlab/losses/intra_pair_variance.h"
 #include "marginlab/losses/margin.h"
 #include "marginlab/losses/nca.h"
+#include "marginlab/losses/p2sgrad.h"
 #include "marginlab/losses/snr_contrastive.h"
+#include "marginlab/losses/soft_triple.h"
 #include "marginlab/losses/subcenter_arcface.h"
 #include "marginlab/losses/tuplet_margin.h"
 
@@ -198,6 +201,68 @@ LossInfo centroidTripletPml() {
     return info;
 }
 
+LossInfo fastAp() {
+    LossInfo info;
+    info.name = "fast_ap";
+    info.displayName = "FastAP";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "FastAPLoss";
+    info.formula =
+        "mean over anchors with positives of 1 - AP_i, AP from triangular-pulse histograms of the "
+        "anchor's positive and negative distances on num_bins + 1 nodes over [0, 2^power]";
+    info.params = {numberParam("num_bins", 10, 1, 100000, "number of histogram bins", ParamType::Integer)};
+    info.defaultDistance = DistanceSpec::lp(2, true);
+    info.distanceConfigurable = true;
+    info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
+        return std::make_unique<FastApLoss>(static_cast<int>(p.number("num_bins")), d);
+    };
+    return info;
+}
+
+LossInfo p2sGrad() {
+    LossInfo info;
+    info.name = "p2sgrad";
+    info.displayName = "P2SGrad";
+    info.family = LossFamily::Classification;
+    info.pmlName = "P2SGradLoss";
+    info.formula =
+        "mean over samples and classes of (cos(x_i, w_c) - [c = y_i])^2; W renormalized outside the "
+        "gradient";
+    info.defaultDistance = DistanceSpec::cosine();
+    info.ownedBlocks = 1;
+    info.regions = ClassRegions::ClassWeights;
+    info.create = [](const ParamValues&, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<P2SGradLoss>();
+    };
+    return info;
+}
+
+// PML's default number of centers per class; the owned block count belongs to the catalogue entry.
+constexpr int kSoftTripleCenters = 10;
+
+LossInfo softTriple() {
+    LossInfo info;
+    info.name = "soft_triple";
+    info.displayName = "SoftTriple";
+    info.family = LossFamily::Classification;
+    info.pmlName = "SoftTripleLoss";
+    info.formula =
+        "mean_i CE(la * (S_i - margin [c = y_i]), y_i), S_ic = sum_k softmax_k(s_ick / gamma) s_ick over "
+        "10 centers per class (row k*C + c)";
+    info.params = {
+        numberParam("la", 20.0, 0.0, 1000.0, "scale of the class logits (lambda)"),
+        numberParam("gamma", 0.1, 1e-6, 100.0, "temperature of the soft assignment to a class's centers"),
+        numberParam("margin", 0.01, -10.0, 10.0, "margin subtracted from the own class's similarity")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.ownedBlocks = kSoftTripleCenters;
+    info.regions = ClassRegions::ClassWeights;
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        return std::make_unique<SoftTripleLoss>(kSoftTripleCenters, p.number("la"), p.number("gamma"),
+                                                p.number("margin"));
+    };
+    return info;
+}
+
 // PML's default sub-center count; the owned block count belongs to the catalogue entry.
 constexpr int kSubCenters = 3;
 
@@ -225,7 +290,8 @@ LossInfo subCenterArcFace() {
 
 std::vector<LossInfo> morePmlLosses() {
     return {margin(false),    margin(true),        centroidTripletPml(), tupletMargin(), nca(),
-            snrContrastive(), intraPairVariance(), histogram(),          instance(),     subCenterArcFace()};
+            snrContrastive(), intraPairVariance(), histogram(),          instance(),     subCenterArcFace(),
+            fastAp(),         p2sGrad(),           softTriple()};
 }
 
 }  // namespace marginlab::detail
