@@ -833,6 +833,112 @@ TEST(SoftTripleLoss, MatchesTheReferenceAndFiniteDifferencesForPointsAndCenters)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Ranked list.
+
+Real rankedListReference(const Points& x, const Labels& y, const DistanceSpec& spec, Real margin, Real tn,
+                         Real imbalance, Real alpha, Real tp) {
+    const int n = static_cast<int>(y.size());
+    Real total = 0.0;
+    for (int i = 0; i < n; ++i) {
+        Real wp = 0.0, wpu = 0.0, wn = 0.0, wnz = 0.0;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            const Real d = entry(spec, x, i, j);
+            if (y[j] == y[i] && d > alpha - margin) {
+                const Real u = d - (alpha - margin);
+                wp += std::exp(tp * u);
+                wpu += std::exp(tp * u) * u;
+            } else if (y[j] != y[i] && d < alpha && d > 0) {
+                const Real z = alpha - d;
+                wn += std::exp(tn * z);
+                wnz += std::exp(tn * z) * z;
+            }
+        }
+        total += (1 - imbalance) * (wp > 0 ? wpu / wp : 0.0) + imbalance * (wn > 0 ? wnz / wn : 0.0);
+    }
+    return total / n;
+}
+
+TEST(RankedListLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (const DistanceSpec& spec :
+             {DistanceSpec::lp(1, true), DistanceSpec::lp(1, false), DistanceSpec::cosine()})
+            for (Real tp : {0.0, 2.0}) {
+                const Points x = randomPoints(c.n, c.d, c.seed + 210);
+                const Labels y = randomLabels(c.n, c.classes, c.seed + 211);
+                // A similarity has its boundaries the other way round; 0.3/0.6 keeps both sets busy.
+                const Real alpha = spec.isSimilarity() ? 0.6 : 1.2, margin = spec.isSimilarity() ? 0.3 : 0.4;
+                const auto loss = make("ranked_list",
+                                       {{"margin", margin}, {"alpha", alpha}, {"Tp", tp}, {"Tn", 3.0}}, spec);
+                const std::string where = spec.describe() + " Tp " + std::to_string(tp);
+                const Real expected = rankedListReference(x, y, spec, margin, 3.0, 0.5, alpha, tp);
+                ASSERT_GT(expected, 0.0) << where;
+                expectRelative(loss->evaluate(LossInput{x, y}, false).value, expected, where);
+                EXPECT_LE(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6) << where;
+            }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PNP.
+
+Real pnpReference(const Points& x, const Labels& y, Real b, Real alpha, Real anneal,
+                  const std::string& variant) {
+    const int n = static_cast<int>(y.size());
+    const DistanceSpec cosine = DistanceSpec::cosine();
+    Real total = 0.0;
+    for (int i = 0; i < n; ++i) {
+        std::vector<int> positives;
+        for (int j = 0; j < n; ++j)
+            if (y[j] == y[i]) positives.push_back(j);
+        if (positives.size() < 2) continue;
+        Real sum = 0.0;
+        for (int j : positives) {
+            Real r = 0.0;
+            for (int k = 0; k < n; ++k) {
+                if (y[k] == y[i]) continue;
+                const Real exponent =
+                    std::clamp(-(entry(cosine, x, i, k) - entry(cosine, x, i, j)) / anneal, -50.0, 50.0);
+                r += 1.0 / (1.0 + std::exp(exponent));
+            }
+            if (variant == "Ds")
+                r = std::log(1 + r);
+            else if (variant == "Dq")
+                r = 1 / std::pow(1 + r, alpha);
+            else if (variant == "Iu")
+                r = (1 + r) * std::log(1 + r);
+            else if (variant == "Ib")
+                r = (b * r - std::log(1 + b * r)) / (b * b);
+            sum += r;
+        }
+        total += sum / static_cast<Real>(positives.size());
+    }
+    total /= n;
+    return variant == "Dq" ? 1 - total : total;
+}
+
+TEST(PnpLoss, EveryVariantMatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (const char* variant : {"O", "Ds", "Dq", "Iu", "Ib"})
+            for (Real anneal : {0.01, 0.3}) {
+                const Points x = randomPoints(c.n, c.d, c.seed + 220);
+                const Labels y = randomLabels(c.n, c.classes, c.seed + 221);
+                ParamValues params;
+                params.numbers = {{"anneal", anneal}, {"alpha", 1.5}, {"b", 3.0}};
+                params.choices["variant"] = variant;
+                std::string error;
+                const auto loss = makeLoss(LossConfig{"pnp", params, std::nullopt}, &error);
+                ASSERT_TRUE(loss) << error;
+                const std::string where = std::string(variant) + " anneal " + std::to_string(anneal);
+                expectRelative(loss->evaluate(LossInput{x, y}, false).value,
+                               pnpReference(x, y, 3.0, 1.5, anneal, variant), where);
+                EXPECT_LE(
+                    finiteDifferenceError(*loss, LossInput{x, y}, anneal < 0.1 ? 1e-8 : 1e-6).embeddings,
+                    1e-6)
+                    << where;
+            }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every new loss: empty and degenerate batches.
 
 TEST(MorePmlLosses, EmptyAndDegenerateBatchesGiveZero) {

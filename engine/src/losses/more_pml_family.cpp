@@ -11,6 +11,8 @@
 #include "marginlab/losses/margin.h"
 #include "marginlab/losses/nca.h"
 #include "marginlab/losses/p2sgrad.h"
+#include "marginlab/losses/pnp.h"
+#include "marginlab/losses/ranked_list.h"
 #include "marginlab/losses/snr_contrastive.h"
 #include "marginlab/losses/soft_triple.h"
 #include "marginlab/losses/subcenter_arcface.h"
@@ -263,6 +265,62 @@ LossInfo softTriple() {
     return info;
 }
 
+LossInfo rankedList() {
+    LossInfo info;
+    info.name = "ranked_list";
+    info.displayName = "Ranked list";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "RankedListLoss";
+    info.formula =
+        "mean_i (1 - imbalance) wmean_{p: d_ip > alpha - margin}(d_ip - alpha + margin) + imbalance "
+        "wmean_{n: 0 < d_in < alpha}(alpha - d_in), weights e^(Tp u), e^(Tn u)";
+    info.params = {
+        numberParam("margin", 0.4, 0.0, 100.0, "gap between the positive boundary alpha - margin and alpha"),
+        numberParam("Tn", 10.0, 0.0, 1000.0, "temperature of the negative weights"),
+        numberParam("imbalance", 0.5, 0.0, 1.0, "weight of the negative set (1 - imbalance: positive set)"),
+        numberParam("alpha", 1.2, -100.0, 100.0,
+                    "negative boundary (PML's alpha=None is 1 + margin/2, 1.2 for margin 0.4)"),
+        numberParam("Tp", 0.0, 0.0, 1000.0, "temperature of the positive weights")};
+    info.defaultDistance = DistanceSpec::lp(1, true);
+    info.distanceConfigurable = true;
+    info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
+        RankedListLoss::Options options;
+        options.margin = p.number("margin");
+        options.negativeTemperature = p.number("Tn");
+        options.imbalance = p.number("imbalance");
+        options.alpha = p.number("alpha");
+        options.positiveTemperature = p.number("Tp");
+        return std::make_unique<RankedListLoss>(options, d);
+    };
+    return info;
+}
+
+LossInfo pnp() {
+    LossInfo info;
+    info.name = "pnp";
+    info.displayName = "PNP";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "PNPLoss";
+    info.formula = "(1/N) sum_i mean_{j: y_j = y_i} f(sum_{k: y_k != y_i} sigmoid((s_ik - s_ij) / anneal))";
+    info.params = {numberParam("b", 2.0, 1e-6, 1000.0, "b of the Ib variant"),
+                   numberParam("alpha", 1.0, 0.0, 100.0, "exponent of the Dq variant"),
+                   numberParam("anneal", 0.01, 1e-6, 100.0, "temperature of the sigmoid rank"),
+                   choiceParam("variant", {"Ds", "Dq", "Iu", "Ib", "O"}, 4,
+                               "f(R): log(1+R) (Ds), (1+R)^-alpha (Dq, loss 1 - mean), (1+R)log(1+R) (Iu), "
+                               "(bR - log(1+bR))/b^2 (Ib), R (O)")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        const std::string& name = p.choice("variant");
+        const PnpLoss::Variant variant = name == "Ds"   ? PnpLoss::Variant::Ds
+                                         : name == "Dq" ? PnpLoss::Variant::Dq
+                                         : name == "Iu" ? PnpLoss::Variant::Iu
+                                         : name == "Ib" ? PnpLoss::Variant::Ib
+                                                        : PnpLoss::Variant::O;
+        return std::make_unique<PnpLoss>(p.number("b"), p.number("alpha"), p.number("anneal"), variant);
+    };
+    return info;
+}
+
 // PML's default sub-center count; the owned block count belongs to the catalogue entry.
 constexpr int kSubCenters = 3;
 
@@ -291,7 +349,7 @@ LossInfo subCenterArcFace() {
 std::vector<LossInfo> morePmlLosses() {
     return {margin(false),    margin(true),        centroidTripletPml(), tupletMargin(), nca(),
             snrContrastive(), intraPairVariance(), histogram(),          instance(),     subCenterArcFace(),
-            fastAp(),         p2sGrad(),           softTriple()};
+            fastAp(),         p2sGrad(),           softTriple(),         rankedList(),   pnp()};
 }
 
 }  // namespace marginlab::detail

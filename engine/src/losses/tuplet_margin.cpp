@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
@@ -18,44 +19,48 @@ LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient)
     if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
     const int n = static_cast<int>(input.labels.size());
-    // The listed negatives of each anchor, in list order (duplicates kept: PML's keep_mask
-    // counts each listed entry).
-    std::vector<std::vector<int>> negativesOf(static_cast<std::size_t>(n));
-    for (const Pair& pair : negatives) negativesOf[static_cast<std::size_t>(pair[0])].push_back(pair[1]);
-
+    // Σ_n e^{scale·(s_an − q)} = e^{−scale·q} · Σ_n e^{scale·s_an}: the sum over the anchor's
+    // listed negatives (duplicates counted, as PML's keep_mask does) is shared by all of its
+    // positive pairs, so ℓ_ap = softplus(log Σ_n e^{scale·s_an} − scale·q_ap), O(N²) in all.
     detail::PairwiseWorkspace& workspace =
         detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
     const Matrix& s = workspace.matrix();
+    std::vector<Real> top(static_cast<std::size_t>(n), -std::numeric_limits<Real>::infinity());
+    std::vector<Real> shiftedSum(static_cast<std::size_t>(n), 0.0);
+    for (const Pair& pair : negatives)
+        top[static_cast<std::size_t>(pair[0])] =
+            std::max(top[static_cast<std::size_t>(pair[0])], m_scale * s(pair[0], pair[1]));
+    for (const Pair& pair : negatives)
+        shiftedSum[static_cast<std::size_t>(pair[0])] +=
+            std::exp(m_scale * s(pair[0], pair[1]) - top[static_cast<std::size_t>(pair[0])]);
     const Real count = static_cast<Real>(positives.size());
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = static_cast<Count>(positives.size());
-    std::vector<Real> z, weights;
+    std::vector<Real> negativeShare(static_cast<std::size_t>(n), 0.0);  // Σ_p σ(z_ap) per anchor
     Real total = 0.0;
     for (const Pair& pair : positives) {
         const int a = pair[0], p = pair[1];
-        const auto& others = negativesOf[static_cast<std::size_t>(a)];
-        if (others.empty()) continue;  // log(1 + 0) = 0
+        const auto k = static_cast<std::size_t>(a);
+        if (shiftedSum[k] == 0.0) continue;  // no listed negative: log(1 + 0) = 0
         const Real cosine = std::clamp(s(a, p), Real(-1), Real(1));
         const Real theta = std::acos(cosine);
-        const Real target = std::cos(theta - m_margin);
-        z.resize(others.size());
-        weights.resize(others.size());
-        for (std::size_t k = 0; k < others.size(); ++k) z[k] = m_scale * (s(a, others[k]) - target);
-        const Real term =
-            detail::logSumExp(z, true, withGradient ? std::span<Real>(weights) : std::span<Real>());
+        const Real z = top[k] + std::log(shiftedSum[k]) - m_scale * std::cos(theta - m_margin);
+        const Real term = detail::softplus(z);
         total += term;
         if (term > 0.0) ++out.stats.active;
         if (!withGradient) continue;
-        Matrix& g = workspace.gradient();
-        Real weightSum = 0.0;
-        for (std::size_t k = 0; k < others.size(); ++k) {
-            g(a, others[k]) += m_scale * weights[k] / count;
-            weightSum += weights[k];
-        }
+        const Real share = detail::softplusDerivative(z);
+        negativeShare[k] += share;
         const Real slope = std::sin(theta - m_margin) / std::max(std::sin(theta), Real(1e-12));
-        g(a, p) -= m_scale * weightSum * slope / count;
+        workspace.gradient()(a, p) -= m_scale * share * slope / count;
     }
+    if (withGradient)
+        for (const Pair& pair : negatives) {
+            const auto k = static_cast<std::size_t>(pair[0]);
+            const Real weight = std::exp(m_scale * s(pair[0], pair[1]) - top[k]) / shiftedSum[k];
+            workspace.gradient()(pair[0], pair[1]) += m_scale * negativeShare[k] * weight / count;
+        }
     out.value = total / count;
     if (withGradient) {
         out.gradEmbeddings = workspace.backward();
