@@ -939,6 +939,50 @@ TEST(PnpLoss, EveryVariantMatchesTheReferenceAndFiniteDifferences) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Threshold-consistent margin term.
+
+Real tcmReference(const Points& x, const std::vector<Pair>& positives, const std::vector<Pair>& negatives,
+                  Real lp, Real lm, Real mp, Real mm) {
+    const DistanceSpec cosine = DistanceSpec::cosine();
+    Real pos = 0.0, neg = 0.0;
+    int inPos = 0, inNeg = 0;
+    for (const Pair& p : positives)
+        if (entry(cosine, x, p[0], p[1]) <= mp) {
+            pos += mp - entry(cosine, x, p[0], p[1]);
+            ++inPos;
+        }
+    for (const Pair& p : negatives)
+        if (entry(cosine, x, p[0], p[1]) >= mm) {
+            neg += entry(cosine, x, p[0], p[1]) - mm;
+            ++inNeg;
+        }
+    return lp * (inPos ? pos / inPos : 0.0) + lm * (inNeg ? neg / inNeg : 0.0);
+}
+
+TEST(ThresholdConsistentMarginLoss, MatchesTheReferenceAndFiniteDifferences) {
+    for (const Config& c : configs)
+        for (const char* miner : {"", "pair_margin", "batch_hard"}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 230);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 231);
+            std::vector<Pair> positives, negatives;
+            std::optional<Tuples> tuples;
+            if (*miner) {
+                tuples = mine(miner, x, y);
+                listedPairs(*tuples, &positives, &negatives);
+            } else {
+                everyPair(y, &positives, &negatives);
+            }
+            const auto loss =
+                make("threshold_consistent_margin", {{"lambda_minus", 0.7}, {"margin_minus", 0.2}});
+            const LossInput input{x, y, nullptr, tuples ? &*tuples : nullptr};
+            const Real expected = tcmReference(x, positives, negatives, 1.0, 0.7, 0.9, 0.2);
+            ASSERT_GT(expected, 0.0) << miner;
+            expectRelative(loss->evaluate(input, false).value, expected, miner);
+            EXPECT_LE(finiteDifferenceError(*loss, input).embeddings, 1e-6) << miner;
+        }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every new loss: empty and degenerate batches.
 
 TEST(MorePmlLosses, EmptyAndDegenerateBatchesGiveZero) {

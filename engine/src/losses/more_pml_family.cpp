@@ -16,6 +16,7 @@
 #include "marginlab/losses/snr_contrastive.h"
 #include "marginlab/losses/soft_triple.h"
 #include "marginlab/losses/subcenter_arcface.h"
+#include "marginlab/losses/threshold_consistent_margin.h"
 #include "marginlab/losses/tuplet_margin.h"
 
 namespace marginlab::detail {
@@ -321,6 +322,33 @@ LossInfo pnp() {
     return info;
 }
 
+LossInfo thresholdConsistentMargin() {
+    LossInfo info;
+    info.name = "threshold_consistent_margin";
+    info.displayName = "Threshold-consistent margin (TCM term)";
+    info.family = LossFamily::PairBased;
+    info.pmlName = "ThresholdConsistentMarginLoss";
+    info.formula =
+        "lambda_plus mean_{P: s <= margin_plus}(margin_plus - s) + lambda_minus mean_{N: s >= "
+        "margin_minus}(s - margin_minus) (the TCM term without PML's base loss)";
+    info.params = {
+        numberParam("lambda_plus", 1.0, 0.0, 100.0, "weight of the positive term"),
+        numberParam("lambda_minus", 1.0, 0.0, 100.0, "weight of the negative term"),
+        numberParam("margin_plus", 0.9, -1.0, 1.0, "positive pairs less similar than this are penalized"),
+        numberParam("margin_minus", 0.5, -1.0, 1.0, "negative pairs more similar than this are penalized")};
+    info.defaultDistance = DistanceSpec::cosine();
+    info.acceptsMiner = true;
+    info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
+        ThresholdConsistentMarginLoss::Options options;
+        options.lambdaPlus = p.number("lambda_plus");
+        options.lambdaMinus = p.number("lambda_minus");
+        options.marginPlus = p.number("margin_plus");
+        options.marginMinus = p.number("margin_minus");
+        return std::make_unique<ThresholdConsistentMarginLoss>(options);
+    };
+    return info;
+}
+
 // PML's default sub-center count; the owned block count belongs to the catalogue entry.
 constexpr int kSubCenters = 3;
 
@@ -347,9 +375,22 @@ LossInfo subCenterArcFace() {
 }  // namespace
 
 std::vector<LossInfo> morePmlLosses() {
-    return {margin(false),    margin(true),        centroidTripletPml(), tupletMargin(), nca(),
-            snrContrastive(), intraPairVariance(), histogram(),          instance(),     subCenterArcFace(),
-            fastAp(),         p2sGrad(),           softTriple(),         rankedList(),   pnp()};
+    return {margin(false),
+            margin(true),
+            centroidTripletPml(),
+            tupletMargin(),
+            nca(),
+            snrContrastive(),
+            intraPairVariance(),
+            histogram(),
+            instance(),
+            subCenterArcFace(),
+            fastAp(),
+            p2sGrad(),
+            softTriple(),
+            rankedList(),
+            pnp(),
+            thresholdConsistentMargin()};
 }
 
 }  // namespace marginlab::detail
