@@ -983,6 +983,57 @@ TEST(ThresholdConsistentMarginLoss, MatchesTheReferenceAndFiniteDifferences) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Force split (LossOutput::gradFromPositives) against plain loops.
+
+TEST(MorePmlForceSplit, MarginAttractionIsTheGradientThroughTheAnchorPositiveDistances) {
+    // Unnormalized Euclidean: an active positive term of triplet (a,p,n) pulls with
+    // ∂d_ap/∂x_a = (x_a − x_p)/d_ap (and the opposite at p), divided by the non-zero count.
+    for (const Config& c : configs) {
+        const Points x = randomPoints(c.n, c.d, c.seed + 240);
+        const Labels y = randomLabels(c.n, c.classes, c.seed + 241);
+        const Real beta = 1.4, margin = 0.2;
+        Points expected = Points::Zero(c.n, c.d);
+        int nonZero = 0;
+        for (const Triplet& t : everyTriplet(y)) {
+            const Real dap = (x.row(t[0]) - x.row(t[1])).norm(), dan = (x.row(t[0]) - x.row(t[2])).norm();
+            nonZero += (dap - beta + margin > 0) + (beta - dan + margin > 0);
+            if (dap - beta + margin > 0) {
+                expected.row(t[0]) += (x.row(t[0]) - x.row(t[1])) / dap;
+                expected.row(t[1]) -= (x.row(t[0]) - x.row(t[1])) / dap;
+            }
+        }
+        expected /= nonZero;
+        LossInput input{x, y};
+        input.splitForces = true;
+        const LossOutput out =
+            make("margin", {{"beta", beta}, {"margin", margin}}, DistanceSpec::lp(1, false))
+                ->evaluate(input, true);
+        ASSERT_GT(expected.cwiseAbs().maxCoeff(), 0.0);
+        EXPECT_LE((out.gradFromPositives - expected).cwiseAbs().maxCoeff(),
+                  1e-12 * expected.cwiseAbs().maxCoeff());
+    }
+}
+
+TEST(MorePmlForceSplit, SnrAttractionIsTheGradientOfThePositiveHalfAlone) {
+    // The positive half of the SNR loss with the negative margin switched off (neg_margin far below
+    // every SNR makes every negative term 0): then the whole gradient is the attraction.
+    for (const Config& c : configs) {
+        const Points x = randomPoints(c.n, c.d, c.seed + 250);
+        const Labels y = randomLabels(c.n, c.classes, c.seed + 251);
+        LossInput input{x, y};
+        input.splitForces = true;
+        const auto both = make("snr_contrastive", {{"pos_margin", 0.3}, {"neg_margin", 1.5}});
+        const auto positiveOnly = make("snr_contrastive", {{"pos_margin", 0.3}, {"neg_margin", -100.0}});
+        const LossOutput split = both->evaluate(input, true);
+        const LossOutput reference = positiveOnly->evaluate(LossInput{x, y}, true);
+        ASSERT_GT(reference.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0);
+        EXPECT_LE((split.gradFromPositives - reference.gradEmbeddings).cwiseAbs().maxCoeff(),
+                  1e-13 * reference.gradEmbeddings.cwiseAbs().maxCoeff());
+        EXPECT_GT((split.gradEmbeddings - split.gradFromPositives).cwiseAbs().maxCoeff(), 0.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every new loss: empty and degenerate batches.
 
 TEST(MorePmlLosses, EmptyAndDegenerateBatchesGiveZero) {

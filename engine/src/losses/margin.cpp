@@ -27,7 +27,6 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
         bool positive;
         Real weight;
     };
-    std::vector<Term> terms;
     Count triplets = 0;
     std::vector<Triplet> mined;
     const bool everyTriplet = detail::usesEveryTuple(input);
@@ -72,7 +71,6 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
                     labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
                 const Real term = termValue(a, j, positive);
                 const Real weight = positive ? negatives : positives;  // triplets sharing this pair
-                terms.push_back({a, j, positive, weight});
                 sum += weight * term;
                 if (term > 0.0)
                     divisor += weight;
@@ -85,8 +83,6 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     } else {
         for (const Triplet& t : mined) {
             const Real pos = termValue(t[0], t[1], true), neg = termValue(t[0], t[2], false);
-            terms.push_back({t[0], t[1], true, 1.0});
-            terms.push_back({t[0], t[2], false, 1.0});
             sum += pos + neg;
             divisor += (pos > 0.0 ? 1.0 : 0.0) + (neg > 0.0 ? 1.0 : 0.0);
             if (pos + neg > 0.0) ++out.stats.active;
@@ -104,7 +100,29 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     Matrix& g = workspace.gradient();
     Points gradOwned;
     if (input.owned) gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
-    for (const Term& t : terms) {
+    // Every pair term once more, with the number of triplets that share it (all triplets: an
+    // (a,p) pair counts |N(a)| times, an (a,n) pair |P(a)| times) or once per mined triplet:
+    // recomputed rather than stored (N² terms at N = 4096 would be 400 MB).
+    auto forEachTerm = [&](auto&& visit) {
+        if (!everyTriplet) {
+            for (const Triplet& t : mined) {
+                visit(Term{t[0], t[1], true, 1.0});
+                visit(Term{t[0], t[2], false, 1.0});
+            }
+            return;
+        }
+        for (int a = 0; a < n; ++a) {
+            const int size = classSize[labels[static_cast<std::size_t>(a)]];
+            if (size == 1 || size == n) continue;
+            for (int j = 0; j < n; ++j) {
+                if (j == a) continue;
+                const bool positive =
+                    labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
+                visit(Term{a, j, positive, positive ? Real(n - size) : Real(size - 1)});
+            }
+        }
+    };
+    forEachTerm([&](const Term& t) {
         const Real term = termValue(t.anchor, t.other, t.positive);
         const Real beta =
             learned ? t.weight * m_options.nu / 2.0 : 0.0;  // ν per triplet, split over its two pairs
@@ -116,7 +134,7 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
             slopeBeta -= t.weight * slope;
         }
         if (learned) gradOwned(labels[static_cast<std::size_t>(t.anchor)], 0) += slopeBeta / divisor;
-    }
+    });
     out.gradEmbeddings = workspace.backward();
     if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
     if (input.owned) out.gradOwned = std::move(gradOwned);

@@ -24,8 +24,9 @@ LossOutput NcaLoss::evaluate(const LossInput& input, bool withGradient) const {
     // that "p_i ≠ 0" decides the same points as PML's test on the summed probabilities.
     std::vector<Real> q(static_cast<std::size_t>(n));
     std::vector<Real> probability(static_cast<std::size_t>(n), 0.0);
-    std::vector<std::vector<Real>> rows;  // q of the kept points, for the gradient
     std::vector<int> kept;
+    // Each row's shift and sum, to rebuild q_ij in the backward pass (no N×N copy).
+    std::vector<Real> rowTop(static_cast<std::size_t>(n)), rowSum(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
         Real top = -std::numeric_limits<Real>::infinity();
         for (int j = 0; j < n; ++j)
@@ -42,10 +43,9 @@ LossOutput NcaLoss::evaluate(const LossInput& input, bool withGradient) const {
                 same += q[static_cast<std::size_t>(j)];
         }
         probability[static_cast<std::size_t>(i)] = same;
-        if (same != 0.0) {
-            kept.push_back(i);
-            if (withGradient) rows.push_back(q);
-        }
+        rowTop[static_cast<std::size_t>(i)] = top;
+        rowSum[static_cast<std::size_t>(i)] = sum;
+        if (same != 0.0) kept.push_back(i);
     }
     if (kept.empty()) return detail::zeroOutputWithKind(input, withGradient, "samples");
     LossOutput out;
@@ -64,7 +64,8 @@ LossOutput NcaLoss::evaluate(const LossInput& input, bool withGradient) const {
         Matrix& g = workspace.gradient();
         for (int j = 0; j < n; ++j) {
             if (j == i) continue;
-            const Real qij = rows[k][static_cast<std::size_t>(j)];
+            const Real qij = std::exp(toLogit * m(i, j) - rowTop[static_cast<std::size_t>(i)]) /
+                             rowSum[static_cast<std::size_t>(i)];
             const bool same = y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)];
             g(i, j) += (qij - (same ? qij / p : 0.0)) * toLogit / count;
         }

@@ -15,17 +15,6 @@ SnrContrastiveLoss::SnrContrastiveLoss(Real positiveMargin, Real negativeMargin,
       m_regularizerWeight(regularizerWeight),
       m_normalize(normalize) {}
 
-namespace {
-
-using Row = Eigen::Matrix<Real, 1, Eigen::Dynamic>;
-
-/// v − mean(v): the centred coordinates (the gradient of Σ(v − v̄)² is twice them).
-Row centred(const Row& v) {
-    return v.array() - v.mean();
-}
-
-}  // namespace
-
 LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradient) const {
     std::vector<Pair> positives, negatives;
     detail::pairLists(input, &positives, &negatives);
@@ -48,35 +37,41 @@ LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradien
     const bool none = positives.size() <= 1 && negatives.size() <= 1;
     Vector norms;
     const Points e = m_normalize ? normalizeRows(input.embeddings, &norms) : input.embeddings;
+    // Centring is linear: centred(e_a − e_j) = c_a − c_j with c = the centred rows, computed once;
+    // ‖c_a‖² is the signal of every pair anchored at a (the variances' common 1/(D−1) cancels).
+    const Points c = e.colwise() - e.rowwise().mean();
+    const Vector signal = c.rowwise().squaredNorm();
+    auto snr = [&](const Pair& p) { return (c.row(p[0]) - c.row(p[1])).squaredNorm() / signal(p[0]); };
     Points gradE, gradPositive;
     if (withGradient) gradE = gradPositive = Points::Zero(n, dims);
     // Σ / #non-zero of one list's terms, with their gradient added to `grad`.
     auto halfLoss = [&](const std::vector<Pair>& pairs, bool positive, Points* grad) {
-        std::vector<Real> terms(pairs.size());
+        auto term = [&](const Pair& p) {
+            return positive ? detail::relu(snr(p) - m_positiveMargin)
+                            : detail::relu(m_negativeMargin - snr(p));
+        };
         Count active = 0;
         Real sum = 0.0;
-        for (std::size_t k = 0; k < pairs.size(); ++k) {
-            const Row a = e.row(pairs[k][0]), other = e.row(pairs[k][1]);
-            const Row ca = centred(a), cd = centred(a - other);
-            const Real snr = cd.squaredNorm() / ca.squaredNorm();
-            terms[k] = positive ? detail::relu(snr - m_positiveMargin) : detail::relu(m_negativeMargin - snr);
-            sum += terms[k];
-            if (terms[k] > 0.0) ++active;
+        for (const Pair& p : pairs) {
+            const Real t = term(p);
+            sum += t;
+            if (t > 0.0) ++active;
         }
         out.stats.tuples += static_cast<Count>(pairs.size());
         out.stats.active += active;
         if (active == 0) return 0.0;
         if (withGradient)
-            for (std::size_t k = 0; k < pairs.size(); ++k) {
-                if (terms[k] <= 0.0) continue;
-                const Row a = e.row(pairs[k][0]), other = e.row(pairs[k][1]);
-                const Row ca = centred(a), cd = centred(a - other);
-                const Real signal = ca.squaredNorm(), noise = cd.squaredNorm();
+            for (const Pair& p : pairs) {
+                if (term(p) <= 0.0) continue;
+                const Real noise = (c.row(p[0]) - c.row(p[1])).squaredNorm(), s = signal(p[0]);
                 const Real slope = (positive ? 1.0 : -1.0) / Real(active);  // ∂term/∂SNR over the count
-                // SNR = noise/signal: ∂/∂e_a = 2cd/signal − 2·noise·ca/signal², ∂/∂e_j = −2cd/signal.
-                const Row towardsOther = 2.0 * cd / signal;
-                grad->row(pairs[k][0]) += slope * (towardsOther - 2.0 * noise / (signal * signal) * ca);
-                grad->row(pairs[k][1]) -= slope * towardsOther;
+                // SNR = noise/signal: ∂/∂e_a = 2cd/signal − 2·noise·c_a/signal², ∂/∂e_j = −2cd/signal
+                // (the gradient of ‖centred(v)‖² is 2·centred(v), already centred).
+                for (Eigen::Index k = 0; k < dims; ++k) {
+                    const Real towardsOther = 2.0 * (c(p[0], k) - c(p[1], k)) / s;
+                    (*grad)(p[0], k) += slope * (towardsOther - 2.0 * noise / (s * s) * c(p[0], k));
+                    (*grad)(p[1], k) -= slope * towardsOther;
+                }
             }
         return sum / Real(active);
     };
