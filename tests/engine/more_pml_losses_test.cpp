@@ -16,6 +16,7 @@
 #include "marginlab/loss.h"
 #include "marginlab/losses/subcenter_arcface.h"
 #include "marginlab/miner.h"
+#include "marginlab/trainer.h"
 #include "test_support.h"
 
 namespace marginlab {
@@ -1074,6 +1075,50 @@ TEST(MorePmlLosses, EmptyAndDegenerateBatchesGiveZero) {
         0.0);
     EXPECT_GT(make("snr_contrastive")->evaluate(LossInput{x, Labels{0, 1, 2, 3, 4, 5, 6, 7}}, false).value,
               0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every loss of this file trains: 40 Adam steps stay finite and lower the loss from its start.
+
+TEST(MorePmlLosses, EachTrainsWithTheTrainer) {
+    const std::vector<std::string> names = {"margin",
+                                            "margin_learn_beta",
+                                            "centroid_triplet_pml",
+                                            "tuplet_margin",
+                                            "nca",
+                                            "snr_contrastive",
+                                            "intra_pair_variance",
+                                            "histogram",
+                                            "instance",
+                                            "subcenter_arcface",
+                                            "fast_ap",
+                                            "p2sgrad",
+                                            "soft_triple",
+                                            "ranked_list",
+                                            "pnp",
+                                            "threshold_consistent_margin"};
+    for (const std::string& name : names) {
+        TrainerConfig config;
+        config.points = randomPoints(24, 2, 260);
+        config.labels = randomLabels(24, 3, 261);
+        config.numClasses = 3;
+        config.loss.name = name;
+        config.optimizer.kind = OptimizerKind::Adam;
+        config.optimizer.learningRate = 0.01;
+        if (name == "margin_learn_beta") {  // β_c = 1.2 (PML's initial β) in column 0
+            Points owned = Points::Zero(3, 2);
+            owned.col(0).setConstant(1.2);
+            config.owned = owned;
+        }
+        std::string error;
+        ASSERT_TRUE(config.isValid(&error)) << name << ": " << error;
+        Trainer trainer(config);
+        const Real first = trainer.snapshot()->loss;
+        const auto last = trainer.step(40);
+        EXPECT_EQ(last->status, TrainStatus::Running) << name;
+        EXPECT_TRUE(last->positions.allFinite()) << name;
+        EXPECT_LT(last->loss, first) << name;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,25 @@
 // SPDX-License-Identifier: MIT
-// Catalogue part: the rest of pytorch-metric-learning's catalogue (margin, tuplet margin, NCA,
-// SNR contrastive, intra-pair variance, histogram, instance). Each entry names its family; the
-// catalogue places it after the other losses of that family.
+// Catalogue part: the rest of pytorch-metric-learning's catalogue. Each entry names its family;
+// the catalogue places it after the other losses of that family.
+//
+// Owned-parameter layouts (LossInfo::ownedBlocks blocks of C rows):
+//   margin_learn_beta   1 block, β_c in column 0 of row c (other columns unused, zero gradient)
+//   subcenter_arcface   3 blocks, row k·C + c = sub-center k of class c (PML's column c·K + k)
+//   soft_triple        10 blocks, row k·C + c = center k of class c (PML's column c·K + k)
+//   p2sgrad             1 block, row c = class weight (PML's `weight` column c)
+// The block count is fixed per entry (PML's sub_centers / centers_per_class defaults), since it
+// belongs to the catalogue entry rather than to a parameter value.
+//
+// PML losses not offered, and why:
+//   DynamicSoftMarginLoss  keeps a running histogram across calls (momentum): its value depends
+//                          on every earlier batch, while Loss::evaluate() is a pure function of
+//                          one batch; it would need state held by the Trainer.
+//   ManifoldLoss           owns K = 50 unlabelled proxies (not one block per class, so not the
+//                          owned C-row convention) and inverts an (N+K)² random-walk matrix.
+//   VICRegLoss, SelfSupervisedLoss, CrossBatchMemory, MultipleLosses
+//                          need two augmented views or wrap other losses: no meaning for one set
+//                          of labelled free points.
+//   ThresholdConsistentMarginLoss is offered as its TCM term alone (see its header).
 #include "catalog_parts.h"
 #include "marginlab/losses/centroid_triplet_pml.h"
 #include "marginlab/losses/fast_ap.h"
