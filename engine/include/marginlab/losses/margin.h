@@ -27,7 +27,8 @@
  * Defaults (PML): margin 0.2, nu 0, beta 1.2, distance LpDistance(p=2, power=1, normalized).
  * Statistics: tuples = triplets, active = triplets with pos_t + neg_t > 0.
  * Cost: all triplets O(N²) time (each pair term weighted by its count, never enumerating the
- * N³ triplets), N×N matrix; mined triplets O(N² + |T|).
+ * N³ triplets), N×N matrix; mined triplets O(N² + |T|) (a TripletMarginMiner's gap filter is
+ * enumerated, O(N³)).
  *
  * Force split (LossInput::splitForces): the attraction is the gradient through every M_ap
  * (anchor–positive), the repulsion through M_an.
