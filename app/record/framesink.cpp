@@ -73,8 +73,8 @@ bool isFramePattern(const QString& destination) {
 
 QString unknownKindMessage(const QString& destination) {
     return QStringLiteral(
-               "cannot record to '%1': choose a .mp4, .webm or .gif file, a folder, or a pattern "
-               "like out/%04d.png")
+               "cannot record to '%1': choose a .mp4, .webm or .gif file, a folder (an "
+               "existing one, or a path ending in /), or a pattern like out/%04d.png")
         .arg(destination);
 }
 
