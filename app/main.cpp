@@ -4,7 +4,41 @@
 
 #include <QApplication>
 
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: marginlab [SCENE.json]\n"
+    "\n"
+    "MarginLab trains 2D and 3D point embeddings with deep-metric-learning losses in real time\n"
+    "and shows how each loss moves the points.\n"
+    "\n"
+    "  SCENE.json     open this scene instead of the first built-in one\n"
+    "  -h, --help     print this help and exit (needs no display)\n"
+    "  -v, --version  print the version and exit (needs no display)\n"
+    "\n"
+    "Headless training and loss evaluation: marginlab-cli --help\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    // Answered before Qt starts: a GUI program with no display would abort here.
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        if (!std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")) {
+            std::printf("marginlab %s\n", MARGINLAB_VERSION);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0' && std::strncmp(argv[i], "-platform", 9) != 0) {
+            std::fprintf(stderr, "marginlab: unknown option '%s' (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("MarginLab"));
     QApplication::setApplicationName(QStringLiteral("MarginLab"));
@@ -12,9 +46,10 @@ int main(int argc, char** argv) {
 
     marginlab::TrainingController::leaveACoreForTraining();
     marginlab::MainWindow window;
-    window.show();
     // A scene given on the command line replaces the built-in first one.
     const QStringList args = QApplication::arguments();
-    if (args.size() > 1) window.openScene(args.at(1));
+    for (qsizetype i = 1; i < args.size(); ++i)
+        if (!args.at(i).startsWith(QLatin1Char('-'))) window.openScene(args.at(i));
+    window.show();
     return QApplication::exec();
 }

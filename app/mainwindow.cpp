@@ -3,20 +3,19 @@
 
 #include "chartspanel.h"
 #include "controlpanel.h"
+#include "frameexport.h"
 #include "plotview2d.h"
-#include "pointedit.h"
+#include "scenedocument.h"
 #include "sceneio.h"
 #include "trainingcontroller.h"
-#include "viewexport.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QDir>
 #include <QDockWidget>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
-#include <QFileDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -25,7 +24,9 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QStyle>
 #include <QToolBar>
+#include <QToolButton>
 
 namespace marginlab {
 
@@ -52,21 +53,24 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/angular.json", "Angular loss"},
 };
 
+constexpr double kPresentationTextScale = 1.5;
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       m_controller(new TrainingController(this)),
+      m_document(new SceneDocument(m_controller, this)),
       m_view(new PlotView2D),
-      m_controls(new ControlPanel),
+      m_controls(new ControlPanel(m_document)),
       m_charts(new ChartsPanel),
-      m_editor(new PointEditor(m_controller, this)),
       m_statusStep(new QLabel),
       m_statusRate(new QLabel),
       m_statusFrames(new QLabel),
       m_statusState(new QLabel) {
     setWindowTitle(tr("MarginLab"));
     setCentralWidget(m_view);
+    m_controls->setFocusTarget(m_view);
     createDocks();
     createActions();
 
@@ -82,6 +86,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_controller, &TrainingController::snapshotChanged, this, [this] { updateStatus(); });
     connect(m_controller, &TrainingController::playingChanged, this, [this](bool playing) {
         m_playAction->setText(playing ? tr("Pause") : tr("Play"));
+        m_playAction->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
         m_playAction->setChecked(playing);
         updateStatus();
     });
@@ -89,18 +94,26 @@ MainWindow::MainWindow(QWidget* parent)
         m_controls->showMessage(tr("Training stopped: %1").arg(message), true);
         statusBar()->showMessage(tr("Diverged: %1").arg(message));
     });
-    connect(m_controls, &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) { applyScene(scene, false); });
+    connect(m_controls, &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) {
+        QString error;
+        if (!m_document->edit(scene, &error)) m_controls->showMessage(tr("Not applied: %1").arg(error), true);
+    });
+    connect(m_document, &SceneDocument::changed, this, [this](SceneDocument::Change change) {
+        m_view->setRun(m_document->run());
+        if (change != SceneDocument::Change::PointsEdited) m_controls->refresh();
+        if (change == SceneDocument::Change::Restarted)
+            m_controls->showMessage(tr("New data or seed: the run restarted at step 0."), false);
+        else if (change == SceneDocument::Change::Training)
+            statusBar()->showMessage(tr("Applied to the running state: the points stay where they are."), 3000);
+    });
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_view, &PlotView2D::setOptions);
+    connect(m_view, &PlotView2D::optionsChanged, m_controls, &ControlPanel::setViewOptions);
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_controller,
             [this](const ViewOptions& options) { m_controller->setSplitForces(options.showForces && options.splitForces); });
     connect(m_view, &PlotView2D::pointAddRequested, this,
-            [this](QPointF at) { m_editor->addPoint(at, m_controls->newPointClass()); });
-    connect(m_view, &PlotView2D::pointMoveRequested, m_editor, &PointEditor::movePoint);
-    connect(m_view, &PlotView2D::pointRemoveRequested, m_editor, &PointEditor::removePoint);
-    connect(m_controller, &TrainingController::pointsEdited, this, [this] {
-        m_controls->setData(m_controller->config().points, m_controller->config().labels);
-        m_view->setLabels(m_controller->config().labels);
-    });
+            [this](QPointF at) { m_document->addPoint(at, m_controls->newPointClass()); });
+    connect(m_view, &PlotView2D::pointMoveRequested, m_document, &SceneDocument::movePoint);
+    connect(m_view, &PlotView2D::pointRemoveRequested, m_document, &SceneDocument::removePoint);
 
     m_statusTimer.setInterval(1000);
     connect(&m_statusTimer, &QTimer::timeout, this, [this] {
@@ -120,6 +133,12 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // Space, S and R work from the first second: the keyboard starts on the canvas.
+    m_view->setFocus(Qt::OtherFocusReason);
+}
 
 void MainWindow::createDocks() {
     auto* scroll = new QScrollArea;
@@ -146,10 +165,10 @@ void MainWindow::createActions() {
     open->setToolTip(tr("Open a MarginLab scene (JSON)"));
     QAction* save = file->addAction(tr("&Save scene…"), this, &MainWindow::saveDialog);
     save->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
-    save->setToolTip(tr("Save the current configuration and view as a scene"));
+    save->setToolTip(tr("Save the scene and the view as they are now"));
     QAction* exportView = file->addAction(tr("&Export view…"), this, &MainWindow::exportDialog);
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    exportView->setToolTip(tr("Save the current picture of the view as PNG or SVG (Ctrl+E)"));
+    exportView->setToolTip(tr("Save the current picture of the view as PNG, SVG or PDF (Ctrl+E)"));
     QAction* import = file->addAction(tr("&Import CSV…"), this, &MainWindow::importCsvDialog);
     import->setToolTip(tr("Replace the data by points and labels from a CSV file"));
     file->addSeparator();
@@ -157,10 +176,10 @@ void MainWindow::createActions() {
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = m_editor->undoStack()->createUndoAction(this, tr("&Undo"));
+    QAction* undo = m_document->undoStack()->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
     undo->setToolTip(tr("Undo the last point edit (Ctrl+Z)"));
-    QAction* redo = m_editor->undoStack()->createRedoAction(this, tr("&Redo"));
+    QAction* redo = m_document->undoStack()->createRedoAction(this, tr("&Redo"));
     redo->setShortcut(QKeySequence::Redo);
     redo->setToolTip(tr("Redo the last undone point edit (Ctrl+Shift+Z)"));
     edit->addAction(undo);
@@ -174,14 +193,17 @@ void MainWindow::createActions() {
     }
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    m_playAction = run->addAction(tr("Play"), m_controller, &TrainingController::togglePlay);
+    m_playAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Play"), m_controller,
+                                  &TrainingController::togglePlay);
     m_playAction->setCheckable(true);
     m_playAction->setShortcut(QKeySequence(Qt::Key_Space));
     m_playAction->setToolTip(tr("Start or pause training (Space)"));
-    QAction* step = run->addAction(tr("Step"), m_controller, &TrainingController::step);
+    QAction* step = run->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"), m_controller,
+                                   &TrainingController::step);
     step->setShortcuts({QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_Right)});
     step->setToolTip(tr("Advance one step (S or →)"));
-    QAction* reset = run->addAction(tr("Reset"), m_controller, &TrainingController::reset);
+    QAction* reset = run->addAction(style()->standardIcon(QStyle::SP_MediaSkipBackward), tr("Reset"), m_document,
+                                    &SceneDocument::reset);
     reset->setShortcut(QKeySequence(Qt::Key_R));
     reset->setToolTip(tr("Back to step 0: same data and seed, same trajectory (R)"));
     QAction* slow = run->addAction(tr("Slow motion"), m_controller, &TrainingController::setSlowMotion);
@@ -192,15 +214,43 @@ void MainWindow::createActions() {
     QAction* fit = view->addAction(tr("Fit to data"), m_view, &PlotView2D::fitToData);
     fit->setShortcut(QKeySequence(Qt::Key_F));
     fit->setToolTip(tr("Zoom and pan so that every point is visible (F)"));
-    QAction* clear = view->addAction(tr("Clear anchor"), this, [this] { m_view->setAnchor(-1); });
+    QAction* clear = view->addAction(tr("Clear anchor / close the description"), this, [this] {
+        if (m_view->anchor() >= 0) {
+            m_view->setAnchor(-1);
+        } else {
+            ViewOptions options = m_view->options();
+            options.showDescription = false;
+            m_view->setOptions(options);
+        }
+    });
     clear->setShortcut(QKeySequence(Qt::Key_Escape));
-    clear->setToolTip(tr("Hide the triplet overlay (Esc)"));
+    clear->setToolTip(tr("Hide the triplet overlay, then the scene's description (Esc)"));
+    QAction* describe = view->addAction(tr("Show the scene's description"), this, [this] {
+        ViewOptions options = m_view->options();
+        options.showDescription = true;
+        m_view->setOptions(options);
+    });
+    describe->setToolTip(tr("Show the scene's teaching text on the canvas again"));
+    QAction* presentation = view->addAction(tr("Presentation mode"), this, &MainWindow::setPresentation);
+    presentation->setCheckable(true);
+    presentation->setShortcut(QKeySequence(Qt::Key_F5));
+    presentation->setToolTip(tr("Hide the docks and enlarge the text on the canvas, for a lecture (F5)"));
     view->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
     QToolBar* toolbar = addToolBar(tr("Training"));
     toolbar->setObjectName(QStringLiteral("trainingToolbar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     toolbar->addAction(m_playAction);
+    // The play control is the first thing a lecturer looks for: large, with its name.
+    if (auto* button = qobject_cast<QToolButton*>(toolbar->widgetForAction(m_playAction))) {
+        button->setIconSize(QSize(32, 32));
+        QFont font = button->font();
+        font.setPointSizeF(font.pointSizeF() * 1.4);
+        font.setBold(true);
+        button->setFont(font);
+        button->setMinimumWidth(120);
+    }
     toolbar->addAction(step);
     toolbar->addAction(reset);
     toolbar->addAction(slow);
@@ -209,42 +259,51 @@ void MainWindow::createActions() {
     m_stepsPerFrame = new QSpinBox;
     m_stepsPerFrame->setRange(1, 1000);
     m_stepsPerFrame->setValue(m_controller->stepsPerFrame());
+    m_stepsPerFrame->setFocusPolicy(Qt::ClickFocus);  // never steals the keyboard from the canvas
     m_stepsPerFrame->setToolTip(tr("Training steps between two pictures (speed)"));
     label->setToolTip(m_stepsPerFrame->toolTip());
     connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_controller, &TrainingController::setStepsPerFrame);
+    connect(m_stepsPerFrame, &QSpinBox::editingFinished, m_view, [this] { m_view->setFocus(); });
     toolbar->addWidget(label);
     toolbar->addWidget(m_stepsPerFrame);
     toolbar->addSeparator();
     toolbar->addAction(fit);
+    toolbar->addAction(presentation);
+}
+
+void MainWindow::setPresentation(bool on) {
+    ViewOptions options = m_view->options();
+    options.textScale = on ? kPresentationTextScale : 1.0;
+    m_view->setOptions(options);
+    m_controls->setViewOptions(options);
+    if (on) {
+        m_dockState = saveState();
+        for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->hide();
+    } else if (!m_dockState.isEmpty()) {
+        restoreState(m_dockState);
+    }
+    m_view->setFocus();
 }
 
 bool MainWindow::openScene(const QString& path) {
     QString error;
     auto scene = sceneio::openScene(path, &error);
-    if (!scene) {
+    if (!scene || !m_document->open(*scene, &error)) {
         QMessageBox::warning(this, tr("Cannot open scene"), error + tr("\n\nThe current scene is unchanged."));
         return false;
     }
-    m_controls->setScene(*scene);
-    applyScene(*scene, true);
-    m_view->applyViewSettings(scene->view);
+    ViewSettings settings = viewSettingsFromJson(scene->view);
+    settings.options.textScale = m_view->options().textScale;  // presentation mode stays as it is
+    settings.options.showDescription = true;
+    m_view->setRun(m_document->run());
+    m_view->setDescription(QString::fromStdString(scene->description));
+    m_view->applyViewSettings(settings);
     m_controls->setViewOptions(m_view->options());
     m_controller->setSplitForces(m_view->options().showForces && m_view->options().splitForces);
-    if (scene->view.is_object() && scene->view.contains("steps_per_frame") && scene->view["steps_per_frame"].is_number_integer())
-        m_stepsPerFrame->setValue(scene->view["steps_per_frame"].get<int>());
+    if (settings.stepsPerFrame) m_stepsPerFrame->setValue(*settings.stepsPerFrame);
     setWindowTitle(tr("MarginLab — %1").arg(scene->title.empty() ? QFileInfo(path).fileName() : QString::fromStdString(scene->title)));
-    if (!scene->description.empty()) m_controls->showMessage(QString::fromStdString(scene->description), false);
+    m_controls->showMessage(QString(), false);
     return true;
-}
-
-void MainWindow::applyScene(const SceneFile& scene, bool fitView) {
-    QString error;
-    if (!m_controller->setConfig(scene.trainer, &error)) {
-        m_controls->showMessage(error, true);
-        return;
-    }
-    m_editor->forgetHistory();
-    m_view->setConfig(scene.trainer, fitView);
 }
 
 void MainWindow::openDialog() {
@@ -263,9 +322,10 @@ void MainWindow::saveDialog() {
     if (path.isEmpty()) return;
     if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
-    SceneFile scene = m_controls->scene();
-    scene.view = m_view->viewSettings();
-    scene.view["steps_per_frame"] = m_stepsPerFrame->value();
+    SceneFile scene = m_document->scene();
+    ViewSettings view = m_view->viewSettings();
+    view.stepsPerFrame = m_stepsPerFrame->value();
+    scene.view = viewSettingsToJson(view);
     QString error;
     if (!sceneio::saveScene(scene, path, &error)) QMessageBox::warning(this, tr("Cannot save scene"), error);
     else statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
@@ -274,12 +334,13 @@ void MainWindow::saveDialog() {
 void MainWindow::exportDialog() {
     QSettings settings;
     QString path = QFileDialog::getSaveFileName(this, tr("Export view"), settings.value(QStringLiteral("files/lastDir")).toString(),
-                                                tr("PNG image (*.png);;SVG drawing (*.svg)"));
+                                                tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
     if (path.isEmpty()) return;
     if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".png");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
     QString error;
-    if (!exportView(*m_view, path, m_view->size(), &error)) QMessageBox::warning(this, tr("Cannot export the view"), error);
+    Renderer2D renderer;
+    if (!exportFrame(renderer, m_view->frame(), path, &error)) QMessageBox::warning(this, tr("Cannot export the view"), error);
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 
@@ -290,13 +351,12 @@ void MainWindow::importCsvDialog() {
     if (path.isEmpty()) return;
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
     QString error;
-    auto scene = sceneio::importCsv(m_controls->scene(), path, &error);
-    if (!scene) {
+    auto scene = sceneio::importCsv(m_document->scene(), path, &error);
+    if (!scene || !m_document->edit(*scene, &error)) {
         QMessageBox::warning(this, tr("Cannot import CSV"), error + tr("\n\nThe current scene is unchanged."));
         return;
     }
-    m_controls->setScene(*scene);
-    applyScene(*scene, true);
+    m_view->fitToData();
 }
 
 void MainWindow::updateStatus() {

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // MainWindow: wiring only. The view in the middle, the controls and the charts in docks,
-// menus, toolbar and status bar; scenes are opened and saved through sceneio.
+// menus, toolbar and status bar. The scene lives in the SceneDocument; training in the
+// TrainingController's worker; pictures come from the render library.
 #pragma once
-
-#include "marginlab/scene/scenefile.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -17,7 +16,7 @@ namespace marginlab {
 class ChartsPanel;
 class ControlPanel;
 class PlotView2D;
-class PointEditor;
+class SceneDocument;
 class TrainingController;
 
 class MainWindow : public QMainWindow {
@@ -28,25 +27,29 @@ public:
 
     /// Opens a scene file or resource; on failure shows why and keeps the current scene.
     bool openScene(const QString& path);
+    SceneDocument* document() const { return m_document; }
+    PlotView2D* view() const { return m_view; }
+    TrainingController* controller() const { return m_controller; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     void createActions();
     void createDocks();
-    void applyScene(const SceneFile& scene, bool fitView);
     void openDialog();
     void saveDialog();
     void importCsvDialog();
     void exportDialog();
+    void setPresentation(bool on);
     void updateStatus();
 
     TrainingController* m_controller;
+    SceneDocument* m_document;
     PlotView2D* m_view;
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
-    PointEditor* m_editor;
     QAction* m_playAction = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
     QLabel* m_statusStep;
@@ -55,6 +58,7 @@ private:
     QLabel* m_statusState;
     QTimer m_statusTimer;
     int m_framesPerSecond = 0;
+    QByteArray m_dockState;  // the docks as they were before presentation mode
 };
 
 }  // namespace marginlab

@@ -7,6 +7,7 @@
 #include <QChartView>
 #include <QLegend>
 #include <QLineSeries>
+#include <QPen>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
@@ -20,15 +21,19 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(0, 0, 0, 0);
     m_lossChart = makeChart(tr("Loss"), {tr("loss")}, QString());
     m_metricsChart = makeChart(tr("Retrieval"), {tr("precision@1"), tr("MAP@R")}, QString());
-    m_miningChart = makeChart(tr("Tuples"), {tr("easy"), tr("semi-hard"), tr("hard"), tr("active")}, tr("fraction"));
+    // "active" first, so it is drawn underneath, and dashed: it must not hide the hard and
+    // semi-hard lines that tell miners apart.
+    m_miningChart = makeChart(tr("Tuples"), {tr("active"), tr("easy"), tr("semi-hard"), tr("hard")}, tr("fraction"));
+    {
+        QPen active(QColor(150, 150, 150), 1.5, Qt::DashLine);
+        m_miningChart.series[0]->setPen(active);
+        m_miningChart.series[3]->setPen(QPen(QColor(0x20, 0x20, 0x20), 2.5));
+        m_miningChart.series[2]->setPen(QPen(QColor(0xD5, 0x5E, 0x00), 2.0));
+        m_miningChart.series[1]->setPen(QPen(QColor(0x7A, 0xA6, 0xD0), 2.0));
+    }
     const QString tips[] = {tr("The loss of every step."),
                             tr("Precision@1 and MAP@R of the points (leave-one-out retrieval), every few steps."),
                             tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss).")};
-    // Mining colours match the view's triplet overlay (easy green, semi-hard orange, hard red).
-    const QColor miningColors[] = {ClassPalette::easyColor(), ClassPalette::semiHardColor(), ClassPalette::hardColor(),
-                                   QColor(90, 90, 90)};
-    for (std::size_t s = 0; s < m_miningChart.series.size(); ++s)
-        m_miningChart.series[s]->setPen(QPen(miningColors[s], 2.0));
     m_lossChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
@@ -126,6 +131,15 @@ void ChartsPanel::feed(Chart& chart, const std::vector<const QList<QPointF>*>& h
             maxY = std::max(maxY, p.y());
         }
     }
+    // Whole steps on the axis: at least 0…4, ticks a 1-2-5 multiple of one step (never "0 0 0 1").
+    maxX = std::max(maxX, 4.0);
+    double interval = 1.0;
+    for (double base = 1.0; maxX / interval > 5.0; base *= 10.0)
+        for (double m : {1.0, 2.0, 5.0})
+            if (maxX / interval > 5.0) interval = m * base;
+    chart.x->setTickType(QValueAxis::TicksDynamic);
+    chart.x->setTickAnchor(0.0);
+    chart.x->setTickInterval(interval);
     chart.x->setRange(0.0, maxX);
     if (fixedUnitRange) {
         chart.y->setRange(0.0, 1.0);
@@ -140,7 +154,7 @@ void ChartsPanel::refresh() {
     m_dirty = false;
     feed(m_lossChart, {&m_loss}, false);
     feed(m_metricsChart, {&m_precision, &m_map}, true);
-    feed(m_miningChart, {&m_easy, &m_semiHard, &m_hard, &m_active}, true);
+    feed(m_miningChart, {&m_active, &m_easy, &m_semiHard, &m_hard}, true);
 }
 
 }  // namespace marginlab

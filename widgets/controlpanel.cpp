@@ -6,7 +6,10 @@
 
 #include "marginlab/generators.h"
 
+#include <QAbstractScrollArea>
 #include <QCheckBox>
+#include <QCoreApplication>
+#include <QKeyEvent>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -32,6 +35,7 @@ QDoubleSpinBox* rateBox(double minimum, double maximum, double step, int decimal
     box->setSingleStep(step);
     box->setDecimals(decimals);
     box->setKeyboardTracking(false);
+    box->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);  // steps follow the value's magnitude
     return box;
 }
 
@@ -60,7 +64,7 @@ QString formatValue(const ParamInfo& info, const ParamValues& values) {
 
 }  // namespace
 
-ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
+ControlPanel::ControlPanel(const SceneDocument* document, QWidget* parent) : QWidget(parent), m_document(document) {
     auto* layout = new QVBoxLayout(this);
 
     // Data
@@ -193,6 +197,11 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
                                  "to −∂L/∂x."));
     m_forceScale = rateBox(0.05, 20.0, 0.25, 2);
     m_forceScale->setToolTip(tr("Arrow length: at 1 the strongest force is 40 pixels long."));
+    m_fixedForceScale = new QCheckBox(tr("fixed force scale"));
+    m_fixedForceScale->setToolTip(tr("Keep one length per unit of force (set from the forces when it is switched on),\n"
+                                     "so arrows shrink as the loss dies away; the read-out says what 40 pixels mean."));
+    m_followData = new QCheckBox(tr("follow the points"));
+    m_followData->setToolTip(tr("The view eases to keep every point in the picture as they travel (off when you pan or zoom)."));
     viewForm->addRow(m_showRegions);
     viewForm->addRow(m_nearestNeighbourRegions);
     viewForm->addRow(m_showMarginInset);
@@ -200,6 +209,8 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     viewForm->addRow(m_showForces);
     viewForm->addRow(m_splitForces);
     viewForm->addRow(tr("Force scale"), m_forceScale);
+    viewForm->addRow(m_fixedForceScale);
+    viewForm->addRow(m_followData);
     m_newPointClass = new QSpinBox;
     m_newPointClass->setRange(0, 0);
     m_newPointClass->setToolTip(tr("Class of the points added with Ctrl+click on the canvas."));
@@ -228,24 +239,57 @@ ControlPanel::ControlPanel(QWidget* parent) : QWidget(parent) {
     for (QSpinBox* box : {m_classesPerBatch, m_samplesPerClass, m_seed})
         connect(box, &QSpinBox::valueChanged, this, [this] { applyEdits(false); });
 
-    for (QCheckBox* box : {m_showRegions, m_nearestNeighbourRegions, m_showMarginInset, m_showNormalized, m_showForces, m_splitForces})
+    for (QCheckBox* box : {m_showRegions, m_nearestNeighbourRegions, m_showMarginInset, m_showNormalized, m_showForces,
+                           m_splitForces, m_fixedForceScale, m_followData})
         connect(box, &QCheckBox::toggled, this, [this] { emit viewOptionsChanged(viewOptions()); });
     connect(m_forceScale, &QDoubleSpinBox::valueChanged, this, [this] { emit viewOptionsChanged(viewOptions()); });
+
+    guardFields();
+    // Parameter forms rebuild their fields when the loss, miner or generator changes.
+    for (ParamForm* form : {m_generatorParams, m_lossParams, m_minerParams})
+        connect(form, &ParamForm::rebuilt, this, &ControlPanel::guardFields);
 }
 
-void ControlPanel::setData(const Points& points, const Labels& labels) {
-    m_scene.trainer.points = points;
-    m_scene.trainer.labels = labels;
-    m_scene.data = {{"points", json::toJson(points)}, {"labels", json::toJson(labels)}};
-    m_updating = true;
-    populateGenerator(m_scene.data);
-    m_updating = false;
+void ControlPanel::guardFields() {
+    // Safe in front of a class: fields take the wheel only when they have focus (else the panel
+    // scrolls), and Enter / Escape give the keyboard back to the canvas.
+    const auto fields = findChildren<QWidget*>();
+    for (QWidget* field : fields) {
+        if (!qobject_cast<QAbstractSpinBox*>(field) && !qobject_cast<QComboBox*>(field)) continue;
+        if (field->property("marginlabGuarded").toBool()) continue;
+        field->setProperty("marginlabGuarded", true);
+        field->setFocusPolicy(Qt::StrongFocus);
+        field->installEventFilter(this);
+    }
 }
+
+bool ControlPanel::eventFilter(QObject* watched, QEvent* event) {
+    auto* field = qobject_cast<QWidget*>(watched);
+    if (field && event->type() == QEvent::Wheel && !field->hasFocus()) {
+        // Hand the wheel to the scroll area around the panel (if any) instead of the field.
+        for (QWidget* up = parentWidget(); up; up = up->parentWidget())
+            if (auto* area = qobject_cast<QAbstractScrollArea*>(up)) {
+                QCoreApplication::sendEvent(area->viewport(), event);
+                break;
+            }
+        return true;
+    }
+    if (field && event->type() == QEvent::KeyPress && m_focusTarget) {
+        const int key = static_cast<QKeyEvent*>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter || key == Qt::Key_Escape) {
+            if (auto* box = qobject_cast<QAbstractSpinBox*>(field); box && key != Qt::Key_Escape) box->interpretText();
+            m_focusTarget->setFocus(Qt::OtherFocusReason);
+            return key == Qt::Key_Escape;  // Enter still commits the value in the field
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
 
 int ControlPanel::newPointClass() const { return m_newPointClass->value(); }
 
 ViewOptions ControlPanel::viewOptions() const {
-    ViewOptions options;
+    ViewOptions options = m_viewOptions;
     options.showRegions = m_showRegions->isChecked();
     options.nearestNeighbourRegions = m_nearestNeighbourRegions->isChecked();
     options.showMarginInset = m_showMarginInset->isChecked();
@@ -253,12 +297,18 @@ ViewOptions ControlPanel::viewOptions() const {
     options.showForces = m_showForces->isChecked();
     options.forceScale = m_forceScale->value();
     options.splitForces = m_splitForces->isChecked();
+    options.forceScaleMode = m_fixedForceScale->isChecked() ? ViewOptions::ForceScale::Fixed : ViewOptions::ForceScale::Relative;
+    if (options.forceScaleMode == ViewOptions::ForceScale::Relative) options.forcePixelsPerUnit = 0.0;
+    options.followData = m_followData->isChecked();
     return options;
 }
 
 void ControlPanel::setViewOptions(const ViewOptions& options) {
     const QSignalBlocker b1(m_showForces), b2(m_forceScale), b3(m_showRegions), b4(m_showNormalized),
-        b5(m_nearestNeighbourRegions), b6(m_showMarginInset), b7(m_splitForces);
+        b5(m_nearestNeighbourRegions), b6(m_showMarginInset), b7(m_splitForces), b8(m_fixedForceScale), b9(m_followData);
+    m_viewOptions = options;
+    m_fixedForceScale->setChecked(options.forceScaleMode == ViewOptions::ForceScale::Fixed);
+    m_followData->setChecked(options.followData);
     m_showForces->setChecked(options.showForces);
     m_forceScale->setValue(options.forceScale);
     m_showRegions->setChecked(options.showRegions);
@@ -313,9 +363,9 @@ void ControlPanel::populateMiner(const std::optional<MinerConfig>& miner, bool a
                              miner ? miner->params : ParamValues{});
 }
 
-void ControlPanel::setScene(const SceneFile& scene) {
+void ControlPanel::refresh() {
     m_updating = true;
-    m_scene = scene;
+    const SceneFile& scene = m_document->scene();
     const TrainerConfig& t = scene.trainer;
     populateGenerator(scene.data);
     populateLoss(t.loss);
@@ -350,7 +400,7 @@ void ControlPanel::updateEnabled() {
 }
 
 void ControlPanel::updateFormula() {
-    const LossInfo* info = findLoss(m_scene.trainer.loss.name);
+    const LossInfo* info = findLoss(m_document->scene().trainer.loss.name);
     if (!info) {
         m_formula->clear();
         return;
@@ -358,10 +408,10 @@ void ControlPanel::updateFormula() {
     QString text = QStringLiteral("<b>%1</b>").arg(qs(info->displayName).toHtmlEscaped());
     if (!info->pmlName.empty()) text += QStringLiteral(" <i>(PML %1)</i>").arg(qs(info->pmlName).toHtmlEscaped());
     text += QStringLiteral("<br><span style='font-family:monospace'>%1</span>").arg(qs(info->formula).toHtmlEscaped());
-    const DistanceSpec distance = m_scene.trainer.loss.distance.value_or(info->defaultDistance);
+    const DistanceSpec distance = m_document->scene().trainer.loss.distance.value_or(info->defaultDistance);
     text += QStringLiteral("<br><small>%1 · %2</small>")
                 .arg(qs(std::string(familyName(info->family))).toHtmlEscaped(), qs(distance.describe()).toHtmlEscaped());
-    if (auto values = completeParams(info->params, m_scene.trainer.loss.params, info->name, nullptr); values && !info->params.empty()) {
+    if (auto values = completeParams(info->params, m_document->scene().trainer.loss.params, info->name, nullptr); values && !info->params.empty()) {
         QStringList parts;
         for (const ParamInfo& p : info->params) parts << QStringLiteral("%1 = %2").arg(qs(p.name), formatValue(p, *values));
         text += QStringLiteral("<br>") + parts.join(QStringLiteral(", ")).toHtmlEscaped();
@@ -440,7 +490,7 @@ void ControlPanel::onMinerChanged() {
 void ControlPanel::applyEdits(bool dataChanged) {
     if (m_updating) return;
     updateEnabled();
-    SceneFile next = m_scene;
+    SceneFile next = m_document->scene();
     TrainerConfig& t = next.trainer;
 
     if (dataChanged) {
@@ -485,11 +535,10 @@ void ControlPanel::applyEdits(bool dataChanged) {
         showMessage(tr("Not applied: %1").arg(qs(message)), true);
         return;
     }
-    m_scene = std::move(next);
-    m_newPointClass->setRange(0, std::max(0, m_scene.trainer.numClasses - 1));
+    m_newPointClass->setRange(0, std::max(0, next.trainer.numClasses - 1));
     showMessage(QString(), false);
+    emit sceneEdited(next);
     updateFormula();
-    emit sceneEdited(m_scene);
 }
 
 }  // namespace marginlab

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-// ControlPanel: edits the one SceneFile (data generator, loss and its parameters, miner,
-// distance, optimizer, batch, seed) and shows the loss's formula card. Every edit builds a new
-// configuration; a valid one is announced with sceneEdited, an invalid one only shows its
-// message and the current run continues untouched. Also holds the view options.
+// ControlPanel: shows the document's scene (data generator, loss and its parameters, miner,
+// distance, optimizer, batch, seed) and the loss's formula card, and turns every edit into a new
+// scene for the document (sceneEdited); an invalid one only shows its message and the current
+// run continues untouched. It keeps no copy of the scene. Also holds the view options.
+// Its fields are safe in front of a class: the wheel never changes a field without focus, and
+// Enter or Escape hands the keyboard back to the canvas.
 #pragma once
 
 #include "marginlab/scene/scenefile.h"
+#include "scenedocument.h"
 #include "viewoptions.h"
 
 #include <QWidget>
@@ -23,14 +26,12 @@ class ParamForm;
 class ControlPanel : public QWidget {
     Q_OBJECT
 public:
-    explicit ControlPanel(QWidget* parent = nullptr);
-
-    /// Shows `scene` in the controls (emits nothing).
-    void setScene(const SceneFile& scene);
-    const SceneFile& scene() const { return m_scene; }
+    explicit ControlPanel(const SceneDocument* document, QWidget* parent = nullptr);
+    /// Shows the document's scene in the controls (emits nothing).
+    void refresh();
     void setViewOptions(const ViewOptions& options);
-    /// The data after point edits: the scene now holds these points explicitly (emits nothing).
-    void setData(const Points& points, const Labels& labels);
+    /// Where Enter / Escape in a field sends the keyboard focus (the canvas).
+    void setFocusTarget(QWidget* target) { m_focusTarget = target; }
     /// The class a Ctrl+click adds.
     int newPointClass() const;
     /// Applies a row of the preset box: 1 = PML's defaults, 2… = the loss's 2D presets (emits sceneEdited).
@@ -44,6 +45,9 @@ signals:
 
 private:
     ViewOptions viewOptions() const;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+    void guardFields();
+    ViewOptions m_viewOptions;  // the options not edited here (camera follow state, text scale)
     void populateLoss(const LossConfig& loss);
     void populatePresets(const LossInfo* info);
     void populateMiner(const std::optional<MinerConfig>& miner, bool acceptsMiner);
@@ -56,7 +60,8 @@ private:
     /// Builds a configuration from the controls; regenerates the data when `dataChanged`.
     void applyEdits(bool dataChanged);
 
-    SceneFile m_scene;
+    const SceneDocument* m_document;
+    QWidget* m_focusTarget = nullptr;
     bool m_updating = false;  // set while populating: programmatic changes are not edits
 
     QComboBox* m_generator;
@@ -86,6 +91,8 @@ private:
     QCheckBox* m_showNormalized;
     QCheckBox* m_showMarginInset;
     QCheckBox* m_splitForces;
+    QCheckBox* m_fixedForceScale;
+    QCheckBox* m_followData;
     QSpinBox* m_newPointClass;
 };
 

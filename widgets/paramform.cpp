@@ -46,9 +46,9 @@ void ParamForm::setParams(const std::vector<ParamInfo>& infos, const ParamValues
             auto* box = new QDoubleSpinBox;
             box->setDecimals(4);
             box->setRange(std::max(info.minValue, -1e6), std::min(info.maxValue, 1e6));
-            // A step of about a tenth of the default's size suits margins (0.05) and scales (5) alike.
-            const double magnitude = std::abs(info.defaultValue) > 0 ? std::abs(info.defaultValue) : 1.0;
-            box->setSingleStep(std::pow(10.0, std::floor(std::log10(magnitude)) - 1.0) * 5.0);
+            // Steps follow the value's magnitude (0.1 at 2.0, 0.01 at 0.2): one click is a visible
+            // change whatever the parameter's scale.
+            box->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
             box->setValue(value);
             box->setKeyboardTracking(false);
             connect(box, &QDoubleSpinBox::valueChanged, this, &ParamForm::changed);
@@ -71,6 +71,7 @@ void ParamForm::setParams(const std::vector<ParamInfo>& infos, const ParamValues
         if (QWidget* labelWidget = m_layout->labelForField(editor)) labelWidget->setToolTip(tip);
         m_editors.push_back(editor);
     }
+    emit rebuilt();
 }
 
 ParamValues ParamForm::values() const {

@@ -26,6 +26,8 @@ public:
 
 signals:
     void changed();
+    /// The editors were rebuilt by setParams (new widgets to look after).
+    void rebuilt();
 
 private:
     QFormLayout* m_layout;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "pointedit.h"
 
-#include "trainingcontroller.h"
 
 namespace marginlab {
 
@@ -40,53 +39,6 @@ bool applyPointEdit(const PointEdit& edit, Points& positions, Labels& labels) {
     }
     }
     return false;
-}
-
-PointEditCommand::PointEditCommand(TrainingController* controller, PointEdit forward, PointEdit backward,
-                                   const QString& text)
-    : QUndoCommand(text), m_controller(controller), m_forward(std::move(forward)), m_backward(std::move(backward)) {}
-
-void PointEditCommand::redo() {
-    // An edit that does not fit never lands; marked obsolete, the stack drops it on push, so its
-    // undo can never run against rows it did not create.
-    if (!m_controller->editPoints(m_forward)) setObsolete(true);
-}
-
-void PointEditCommand::undo() { m_controller->editPoints(m_backward); }
-
-PointEditor::PointEditor(TrainingController* controller, QObject* parent)
-    : QObject(parent), m_controller(controller) {}
-
-void PointEditor::addPoint(QPointF world, int label) {
-    const Points& points = m_controller->config().points;
-    Eigen::RowVectorXd position = Eigen::RowVectorXd::Zero(points.cols());
-    position(0) = world.x();
-    if (points.cols() > 1) position(1) = world.y();
-    const int index = static_cast<int>(points.rows());
-    m_stack.push(new PointEditCommand(m_controller, PointEdit::append(position, label), PointEdit::remove(index),
-                                      tr("Add a point of class %1").arg(label)));
-}
-
-void PointEditor::movePoint(int index, QPointF world) {
-    const auto snapshot = m_controller->snapshot();
-    if (!snapshot || index < 0 || index >= snapshot->positions.rows()) return;
-    // Undo puts the point back where it was when it was grabbed (as far as the picture knew).
-    const Eigen::RowVectorXd from = snapshot->positions.row(index);
-    Eigen::RowVectorXd to = from;
-    to(0) = world.x();
-    if (to.size() > 1) to(1) = world.y();
-    m_stack.push(new PointEditCommand(m_controller, PointEdit::move(index, to), PointEdit::move(index, from),
-                                      tr("Move point %1").arg(index)));
-}
-
-void PointEditor::removePoint(int index) {
-    const auto snapshot = m_controller->snapshot();
-    const Labels& labels = m_controller->config().labels;
-    if (!snapshot || index < 0 || index >= snapshot->positions.rows() || index >= static_cast<int>(labels.size())) return;
-    const int label = labels[static_cast<std::size_t>(index)];
-    m_stack.push(new PointEditCommand(m_controller, PointEdit::remove(index),
-                                      PointEdit::insert(index, snapshot->positions.row(index), label),
-                                      tr("Remove point %1").arg(index)));
 }
 
 }  // namespace marginlab

@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Point editing: one edit of the data (add, move, remove or re-insert a point), applied the same
-// way to the running trainer's positions and to the configuration, and the undo command that
-// pairs an edit with its inverse for the QUndoStack.
+// Point editing: one edit of the data (add, move, remove or re-insert a point). SceneDocument
+// applies it to the scene's data and sends it to the running trainer; both go through
+// applyPointEdit, so the two can never disagree.
 #pragma once
 
 #include "marginlab/types.h"
 
-#include <QObject>
-#include <QPointF>
-#include <QUndoCommand>
-#include <QUndoStack>
 
 namespace marginlab {
-
-class TrainingController;
 
 struct PointEdit {
     enum class Kind { Append, Insert, Move, Remove };
@@ -31,41 +25,5 @@ struct PointEdit {
 /// Applies `edit` to the rows of `positions` and `labels`; false (nothing changed) if its index or
 /// dimension does not fit.
 bool applyPointEdit(const PointEdit& edit, Points& positions, Labels& labels);
-
-/// An undoable edit: redo() applies `forward` through the controller, undo() applies `backward`.
-/// Undo and redo run in stack order, so the row indices they carry are valid when they run.
-class PointEditCommand : public QUndoCommand {
-public:
-    PointEditCommand(TrainingController* controller, PointEdit forward, PointEdit backward, const QString& text);
-    void redo() override;
-    void undo() override;
-
-private:
-    TrainingController* m_controller;
-    PointEdit m_forward;
-    PointEdit m_backward;
-};
-
-/**
- * PointEditor: turns the view's requests (add at a place, move to a place, remove) into undoable
- * commands on the run. Positions of 3D data keep their third coordinate (the view shows x, y).
- */
-class PointEditor : public QObject {
-    Q_OBJECT
-public:
-    explicit PointEditor(TrainingController* controller, QObject* parent = nullptr);
-    QUndoStack* undoStack() { return &m_stack; }
-
-public slots:
-    void addPoint(QPointF world, int label);
-    void movePoint(int index, QPointF world);
-    void removePoint(int index);
-    /// A new scene: earlier edits no longer apply.
-    void forgetHistory() { m_stack.clear(); }
-
-private:
-    TrainingController* m_controller;
-    QUndoStack m_stack;
-};
 
 }  // namespace marginlab

@@ -6,6 +6,7 @@
 #include <QThreadPool>
 
 #include <algorithm>
+#include <cassert>
 
 namespace marginlab {
 
@@ -41,34 +42,42 @@ TrainingController::~TrainingController() {
     m_thread.wait();
 }
 
-bool TrainingController::setConfig(const TrainerConfig& config, QString* error) {
-    std::string message;
-    if (!config.isValid(&message)) {
-        if (error) *error = QString::fromStdString(message);
-        return false;
-    }
+void TrainingController::restart(const TrainerConfig& config) {
+    assert(config.isValid(nullptr));
     // Editing while playing keeps playing: the new run starts at step 0 and goes on.
     const bool wasPlaying = m_playing;
-    m_config = config;
-    m_hasConfig = true;
-    reset();
+    if (m_playing) {
+        m_playing = false;
+        emit playingChanged(false);
+    }
+    m_hasRun = true;
+    bumpGeneration();
+    m_pendingSteps = 0;
+    m_inFlight = true;
+    m_awaitingReset = true;
+    m_stepsPerSecond = 0.0;
+    const quint64 generation = m_generation;
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, generation, config] { worker->reset(generation, config); });
     if (wasPlaying) play();
-    return true;
 }
 
-bool TrainingController::editPoints(const PointEdit& edit) {
-    if (!m_hasConfig) return false;
-    TrainerConfig next = m_config;
-    if (!applyPointEdit(edit, next.points, next.labels) || !next.isValid(nullptr)) return false;
-    m_config = std::move(next);
-    // Like a reset, the answer to anything in flight is dropped; the worker applies the edit after
-    // it and answers with the edited state, and playing resumes from there.
+void TrainingController::reconfigure(const TrainerConfig& config) {
+    if (!m_hasRun) return restart(config);
+    // Like an edit: the answer to anything in flight is dropped, the worker applies the change
+    // after it and answers with the state at the same step; playing goes on from there.
+    bumpGeneration();
+    m_inFlight = true;
+    const quint64 generation = m_generation;
+    QMetaObject::invokeMethod(m_worker,
+                              [worker = m_worker, generation, config] { worker->reconfigure(generation, config); });
+}
+
+void TrainingController::editPoints(const PointEdit& edit) {
+    if (!m_hasRun) return;
     bumpGeneration();
     m_inFlight = true;
     const quint64 generation = m_generation;
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, generation, edit] { worker->edit(generation, edit); });
-    emit pointsEdited();
-    return true;
 }
 
 void TrainingController::bumpGeneration() {
@@ -77,7 +86,7 @@ void TrainingController::bumpGeneration() {
 }
 
 void TrainingController::play() {
-    if (!m_hasConfig || m_playing) return;
+    if (!m_hasRun || m_playing) return;
     if (!m_awaitingReset && m_snapshot && m_snapshot->status == TrainStatus::Diverged) return;  // reset first
     m_playing = true;
     m_rateClock.start();
@@ -100,28 +109,12 @@ void TrainingController::pause() {
 void TrainingController::togglePlay() { m_playing ? pause() : play(); }
 
 void TrainingController::step() {
-    if (!m_hasConfig) return;
+    if (!m_hasRun) return;
     pause();
     if (m_snapshot && m_snapshot->status == TrainStatus::Diverged) return;
     // One request at a time even when stepping: a step asked for while a chunk is out waits for it.
     if (m_inFlight) ++m_pendingSteps;
     else requestChunk(1);
-}
-
-void TrainingController::reset() {
-    if (!m_hasConfig) return;
-    if (m_playing) {
-        m_playing = false;
-        emit playingChanged(false);
-    }
-    bumpGeneration();
-    m_pendingSteps = 0;
-    m_inFlight = true;
-    m_awaitingReset = true;
-    m_stepsPerSecond = 0.0;
-    const quint64 generation = m_generation;
-    const TrainerConfig config = m_config;
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, generation, config] { worker->reset(generation, config); });
 }
 
 void TrainingController::setStepsPerFrame(int steps) { m_stepsPerFrame = std::max(1, steps); }

@@ -30,11 +30,13 @@ public:
     static void leaveACoreForTraining();
     ~TrainingController() override;  // stops the worker: request stop, quit(), wait()
 
-    /// Validates and installs a new configuration (back to step 0; playing goes on). On an invalid
-    /// configuration returns false with the message and keeps the current run untouched.
-    bool setConfig(const TrainerConfig& config, QString* error = nullptr);
-    const TrainerConfig& config() const { return m_config; }
-    bool hasConfig() const { return m_hasConfig; }
+    /// Starts a new run of `config` (which must be valid) at step 0; playing goes on. The
+    /// controller keeps no copy: SceneDocument owns the scene and says when to restart.
+    void restart(const TrainerConfig& config);
+    /// Applies `config`'s loss, miner, optimizer and batch settings to the running state: the
+    /// points stay where they are, the step count goes on, playing goes on.
+    void reconfigure(const TrainerConfig& config);
+    bool hasRun() const { return m_hasRun; }
 
     std::shared_ptr<const Snapshot> snapshot() const { return m_snapshot; }
     bool isPlaying() const { return m_playing; }
@@ -46,10 +48,8 @@ public:
     double stepsPerSecond() const { return m_stepsPerSecond; }
     quint64 generation() const { return m_generation; }
 
-    /// Applies a point edit to the configuration (so Reset and Save keep it) and to the running
-    /// trainer at its current step; playing goes on. False, changing nothing, when the edit does
-    /// not fit (an index out of range, fewer than two points left, a label outside the classes).
-    bool editPoints(const PointEdit& edit);
+    /// Applies a point edit to the running trainer at its current step; playing goes on.
+    void editPoints(const PointEdit& edit);
 
 public slots:
     void play();
@@ -57,8 +57,6 @@ public slots:
     void togglePlay();
     /// Advances exactly one step (pauses first).
     void step();
-    /// Rebuilds the trainer from the configuration and seed: step 0, same trajectory again.
-    void reset();
     void setStepsPerFrame(int steps);
     void setSlowMotion(bool on);
     /// Steps also report each force's part from positives (Snapshot::gradientFromPositives);
@@ -67,12 +65,10 @@ public slots:
 
 signals:
     void snapshotChanged(std::shared_ptr<const marginlab::Snapshot> snapshot);
-    /// A new run started at step 0 (after reset or a new configuration): clear histories.
+    /// A new run started at step 0 (after a restart): clear histories.
     void runRestarted();
     void playingChanged(bool playing);
     void diverged(const QString& message);
-    /// config().points / labels changed by a point edit.
-    void pointsEdited();
 
 private:
     void onChunkDone(quint64 generation, std::shared_ptr<const Snapshot> snapshot);
@@ -88,8 +84,7 @@ private:
     long m_rateSteps = 0;
     double m_stepsPerSecond = 0.0;
 
-    TrainerConfig m_config;
-    bool m_hasConfig = false;
+    bool m_hasRun = false;
     std::shared_ptr<const Snapshot> m_snapshot;
     quint64 m_generation = 0;
     bool m_inFlight = false;

@@ -38,6 +38,18 @@ void TrainingWorker::edit(quint64 generation, const PointEdit& edit) {
     emit chunkDone(generation, m_trainer->snapshot());
 }
 
+void TrainingWorker::reconfigure(quint64 generation, const TrainerConfig& config) {
+    if (!m_trainer) return reset(generation, config);
+    std::string error;
+    if (!m_trainer->reconfigure(config.loss, config.miner, config.optimizer, config.batch, &error)) {
+        auto failed = std::make_shared<Snapshot>(*m_trainer->snapshot());
+        failed->message = "the new settings could not be applied: " + error;
+        emit chunkDone(generation, failed);
+        return;
+    }
+    emit chunkDone(generation, m_trainer->snapshot());
+}
+
 void TrainingWorker::setSplitForces(bool on) {
     m_splitForces = on;
     if (m_trainer) m_trainer->setSplitForces(on);

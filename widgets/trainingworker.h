@@ -29,6 +29,9 @@ public slots:
     void reset(quint64 generation, const marginlab::TrainerConfig& config);
     /// Advances `steps` steps (0: just report the current snapshot) and answers with the snapshot.
     void runChunk(quint64 generation, int steps);
+    /// Applies new loss / miner / optimizer / batch settings to the running state and answers
+    /// with the snapshot at the same step (a failure keeps the old settings and says why).
+    void reconfigure(quint64 generation, const marginlab::TrainerConfig& config);
     /// Applies a point edit to the trainer's current state and answers with the snapshot.
     void edit(quint64 generation, const marginlab::PointEdit& edit);
     /// Whether steps also report the force from positives (kept for the next trainers too).

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+#include "frameexport.h"
+
+#include "renderer2d.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QImageWriter>
+#include <QPageSize>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QSaveFile>
+#include <QSvgGenerator>
+
+namespace marginlab {
+
+namespace {
+
+QString tr(const char* text) { return QCoreApplication::translate("FrameExport", text); }
+
+}  // namespace
+
+QString frameFormatOf(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    for (const char* known : {"png", "svg", "pdf"})
+        if (suffix == QLatin1String(known)) return suffix;
+    return {};
+}
+
+bool exportFrame(Renderer2D& renderer, const Frame2D& frame, const QString& path, QString* error) {
+    auto fail = [&](const QString& message) {
+        if (error) *error = message;
+        return false;
+    };
+    const QString format = frameFormatOf(path);
+    if (format.isEmpty()) return fail(tr("Cannot export to %1: use a .png, .svg or .pdf file name.").arg(path));
+    if (frame.size.isEmpty()) return fail(tr("Cannot export an empty picture."));
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) return fail(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    if (format == QLatin1String("png")) {
+        QImageWriter writer(&file, "png");
+        if (!writer.write(renderer.image(frame))) return fail(tr("Cannot write %1: %2").arg(path, writer.errorString()));
+    } else if (format == QLatin1String("svg")) {
+        QSvgGenerator svg;
+        svg.setOutputDevice(&file);
+        svg.setSize(frame.size);
+        svg.setViewBox(QRect(QPoint(0, 0), frame.size));
+        svg.setTitle(QStringLiteral("MarginLab"));
+        QPainter painter;
+        if (!painter.begin(&svg)) return fail(tr("Cannot write %1: the SVG could not be started.").arg(path));
+        renderer.paint(painter, frame);
+        painter.end();
+    } else {
+        QPdfWriter pdf(&file);
+        pdf.setTitle(QStringLiteral("MarginLab"));
+        pdf.setCreator(QStringLiteral("MarginLab"));
+        pdf.setResolution(72);  // one PDF point per frame pixel
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setPageSize(QPageSize(QSizeF(frame.size), QPageSize::Point, QString(), QPageSize::ExactMatch));
+        QPainter painter;
+        if (!painter.begin(&pdf)) return fail(tr("Cannot write %1: the PDF could not be started.").arg(path));
+        renderer.paint(painter, frame);
+        painter.end();
+    }
+    if (!file.commit()) return fail(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    return true;
+}
+
+}  // namespace marginlab

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// Single frames to files: PNG (pixels), SVG and PDF (vectors: every region a path, every point
+// an ellipse). Written through QSaveFile, so a failed export never leaves a half-written file.
+#pragma once
+
+#include "frame2d.h"
+
+#include <QString>
+
+namespace marginlab {
+
+class Renderer2D;
+
+/// The file kinds exportFrame() writes, by suffix; empty when the suffix is not one of them.
+QString frameFormatOf(const QString& path);
+
+/// Renders `frame` (at frame.size) into `path`: .png, .svg or .pdf. False and a one-line message
+/// on an unknown suffix, an empty size or a write error.
+bool exportFrame(Renderer2D& renderer, const Frame2D& frame, const QString& path, QString* error);
+
+}  // namespace marginlab

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// The layers of a 2D frame (internal to the render library). Each layer is a function of the
+// FrameContext, which holds what several layers need and is computed once per frame.
+#pragma once
+
+#include "renderer2d.h"
+
+#include <QFont>
+#include <QLineF>
+#include <QPainter>
+
+#include <optional>
+#include <vector>
+
+namespace marginlab::layers {
+
+struct FrameContext {
+    FrameContext(const Frame2D& frame, bool vector);
+
+    const Frame2D& frame;
+    const Snapshot& snapshot;
+    const RunInfo& run;
+    const ViewOptions& options;
+    QSizeF size;
+    bool vector;         ///< an SVG / PDF target: paths and shapes only, no cached bitmaps
+    double scale;        ///< ViewOptions::textScale: multiplies text and line sizes
+    bool normalizes;     ///< the loss sees directions: normalized copies, unit circle
+    bool planar;         ///< D = 2 (3D data show x, y and no regions)
+    int classes;
+    std::vector<QPointF> raw;   ///< world positions as drawn (with the drag preview)
+    std::vector<QPointF> seen;  ///< where the loss sees them (normalized copies, or raw)
+    TripletOverlay triplet;
+    Diagnosis diagnosis;
+    bool insetShown = false;
+    QRectF insetBox;
+
+    QPointF screen(QPointF world) const { return frame.camera.toScreen(world, size); }
+    double px(double pixels) const { return pixels * scale; }
+    QFont font(double pixels, bool bold = false) const;
+    bool hasClassWeights() const;
+};
+
+// Back to front.
+void paintRegionsAndGrid(QPainter& painter, const FrameContext& c, QImage& cache);
+void paintAxisLabels(QPainter& painter, const FrameContext& c);
+void paintClassWeights(QPainter& painter, const FrameContext& c);
+void paintTripletZones(QPainter& painter, const FrameContext& c);
+void paintPoints(QPainter& painter, const FrameContext& c, std::vector<QImage>& sprites, double& spriteScale);
+void paintTripletMarks(QPainter& painter, const FrameContext& c);
+void paintForces(QPainter& painter, const FrameContext& c);
+void paintReadout(QPainter& painter, const FrameContext& c);
+void paintLegend(QPainter& painter, const FrameContext& c);
+void paintMarginInset(QPainter& painter, const FrameContext& c);
+void paintBanner(QPainter& painter, const FrameContext& c);
+void paintCaptions(QPainter& painter, const FrameContext& c);
+
+/// Geometry shared by the description card's painting and the widget's click test.
+QRectF descriptionBox(const FrameContext& c);
+QRectF descriptionCloseBox(const FrameContext& c);
+
+/// Pixels per unit of |∂L/∂x| of the force arrows in this frame (0: none drawn).
+double forcePixelsPerUnit(const FrameContext& c);
+
+// Small drawing helpers shared by the layers.
+double norm2(QPointF p);
+void appendArrow(std::vector<QLineF>& lines, QPointF from, QPointF to, double head);
+void drawCard(QPainter& painter, const QRectF& box, double scale);
+/// The 1-2-5 grid step closest above `target` world units.
+double niceStep(double target);
+
+}  // namespace marginlab::layers
