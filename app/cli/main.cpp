@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // marginlab-cli: evaluate losses on given embeddings, and train scenes headless. No Qt.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "marginlab/generators.h"
+#include "marginlab/limits.h"
 #include "marginlab/loss.h"
 #include "marginlab/losses/class_labels.h"
 #include "marginlab/miner.h"
@@ -58,7 +60,7 @@ Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1,colla
 per step from step 0 to K. The loss of step k is the one the update to step k evaluated (at the
 points of step k - 1); step 0 shows what the first update evaluates, so rows 0 and 1 agree.
 Precision@1 and collapse (the mean pairwise distance relative to step 0) are recomputed every
-M steps, default 1. --plot adds a text chart of the loss after the table. Stops early with a
+M steps (default: the scene's metrics_every, 10 when it has none). --plot adds a text chart of the loss after the table. Stops early with a
 message on standard error (exit code 3) if training diverges.
 
 --trajectory OUT   also writes the positions (and the loss's class weights / proxies / centers)
@@ -72,9 +74,52 @@ message on standard error (exit code 3) if training diverges.
 Scene format: docs/file-formats.md.
 )";
 
+/// One CSV row of `train`, of any length (a collapsed run prints numbers of 150 digits).
+std::string formatRow(const ml::Snapshot& snapshot) {
+    auto print = [&](char* buffer, std::size_t size) {
+        return std::snprintf(buffer, size, "%ld,%.10g,%lld,%.6f,%.6f\n", snapshot.step, snapshot.loss,
+                             static_cast<long long>(snapshot.stats.active), snapshot.metrics.precisionAt1,
+                             snapshot.metrics.collapse);
+    };
+    std::string row(96, '\0');  // enough for ordinary rows; measured and redone for longer ones
+    int length = print(row.data(), row.size());
+    if (length < 0) throw Error{"", "cannot format a row"};
+    if (static_cast<std::size_t>(length) >= row.size()) {
+        row.resize(static_cast<std::size_t>(length) + 1);
+        length = print(row.data(), row.size());
+    }
+    row.resize(static_cast<std::size_t>(length));
+    return row;
+}
+
+/**
+ * The loss curve for --plot in bounded memory: every value until kKept, then every second one
+ * (and so on), which is more than the chart's 64 columns need for any run length.
+ */
+class LossCurve {
+public:
+    void add(double value) {
+        if (m_count++ % m_stride != 0) return;
+        m_values.push_back(value);
+        if (m_values.size() < kKept) return;
+        for (std::size_t i = 0; 2 * i < m_values.size(); ++i) m_values[i] = m_values[2 * i];
+        m_values.resize((m_values.size() + 1) / 2);
+        m_stride *= 2;
+    }
+    const std::vector<double>& values() const { return m_values; }
+    long count() const { return m_count; }
+
+private:
+    static constexpr std::size_t kKept = 4096;
+    std::vector<double> m_values;
+    long m_count = 0;
+    long m_stride = 1;
+};
+
 /// A text chart of a curve, `width` columns × `height` rows, with its range on the axis.
-void plotCurve(const std::vector<double>& values, const std::string& title) {
+void plotCurve(const LossCurve& curve, const std::string& title) {
     constexpr int width = 64, height = 12;
+    const std::vector<double>& values = curve.values();
     if (values.empty()) return;
     const auto [lowIt, highIt] = std::minmax_element(values.begin(), values.end());
     const double low = *lowIt, high = *highIt > *lowIt ? *highIt : *lowIt + 1.0;
@@ -85,12 +130,16 @@ void plotCurve(const std::vector<double>& values, const std::string& title) {
         const int row = height - 1 - static_cast<int>(std::lround(t * (height - 1)));
         rows[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)] = '*';
     }
-    std::printf("\n%s\n", title.c_str());
+    // Through std::cout like the table, so the two stay in order and write errors are seen.
+    std::cout << "\n" << title << "\n";
     for (int r = 0; r < height; ++r) {
         const double label = high - (high - low) * r / (height - 1);
-        std::printf("%10.4g |%s\n", label, rows[static_cast<std::size_t>(r)].c_str());
+        char axis[64];
+        std::snprintf(axis, sizeof axis, "%10.4g |", label);  // %10.4g: at most 11 characters
+        std::cout << axis << rows[static_cast<std::size_t>(r)] << "\n";
     }
-    std::printf("%10s +%s\n%12s%-*s%zu\n", "", std::string(width, '-').c_str(), "step 1", width - 6, "", values.size());
+    std::cout << std::string(10, ' ') << " +" << std::string(width, '-') << "\n"
+              << std::string(6, ' ') << "step 1" << std::string(width - 6, ' ') << curve.count() << "\n";
 }
 
 constexpr const char* kListUsage = R"(marginlab-cli list [losses|miners|generators] [--markdown]
@@ -105,41 +154,58 @@ bool wantsHelp(const std::vector<std::string>& args) {
     return false;
 }
 
+/// A command-line integer in [low, high], the whole text (no sign games, no trailing text, no
+/// wrap-around: "4294967296" is refused, not taken as 0).
+std::int64_t parseInteger(const std::string& flag, const std::string& text, std::int64_t low, std::int64_t high) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < low || value > high)
+        throw Error{"", flag + " needs an integer from " + std::to_string(low) + " to " + std::to_string(high) +
+                            ", got '" + text + "'"};
+    return value;
+}
+
 Json readJsonInput(const std::string& path) {
+    const std::string text = path == "-" ? ml::json::readStandardInput() : ml::json::readFile(path);
     try {
-        if (path == "-") return Json::parse(std::cin);
-        std::ifstream in(path);
-        if (!in) throw Error{"", "cannot open " + path};
-        return Json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Error{"", path + " is not valid JSON: " + e.what()};
+        return ml::json::parse(text);
+    } catch (const Error& e) {
+        throw Error{"", (path == "-" ? std::string("standard input") : path) + ": " + e.what()};
     }
 }
 
+/// Standard output must have taken everything: a full disk or a closed stream is an error.
+void checkOutput() {
+    std::cout.flush();
+    if (!std::cout) throw Error{"", "cannot write to standard output"};
+}
+
 Json evaluateCase(const Json& item, const std::string& path) {
-    const ml::Points x = ml::json::readMatrix(ml::json::member(item, "embeddings", path), path + ".embeddings");
-    const ml::Labels y = ml::json::readLabels(ml::json::member(item, "labels", path), path + ".labels");
+    const std::string prefix = path.empty() ? "" : path + ".";
+    ml::json::checkKeys(item, {"id", "embeddings", "labels", "weights", "loss", "miner", "seed"}, path);
+    const ml::Points x = ml::json::readBoundedMatrix(ml::json::member(item, "embeddings", path), prefix + "embeddings");
+    const ml::Labels y = ml::json::readLabels(ml::json::member(item, "labels", path), prefix + "labels");
     if (y.size() != static_cast<std::size_t>(x.rows()))
-        throw Error{path + ".labels", "has " + std::to_string(y.size()) + " labels for " + std::to_string(x.rows()) +
+        throw Error{prefix + "labels", "has " + std::to_string(y.size()) + " labels for " + std::to_string(x.rows()) +
                                           " embeddings"};
-    const ml::LossConfig lossConfig = ml::json::readLossConfig(ml::json::member(item, "loss", path), path + ".loss");
+    const ml::LossConfig lossConfig = ml::json::readLossConfig(ml::json::member(item, "loss", path), prefix + "loss");
     std::string message;
     const auto loss = ml::makeLoss(lossConfig, &message);
-    if (!loss) throw Error{path + ".loss", message};
+    if (!loss) throw Error{prefix + "loss", message};
     const ml::LossInfo& info = *ml::findLoss(lossConfig.name);
 
     std::optional<ml::Points> weights;
     if (const Json* w = ml::json::optionalMember(item, "weights", path)) {
-        if (info.ownedBlocks == 0) throw Error{path + ".weights", "loss " + info.name + " has no class weights or proxies"};
-        weights = ml::json::readMatrix(*w, path + ".weights");
+        if (info.ownedBlocks == 0) throw Error{prefix + "weights", "loss " + info.name + " has no class weights or proxies"};
+        weights = ml::json::readBoundedMatrix(*w, prefix + "weights");
         if (weights->cols() != x.cols())
-            throw Error{path + ".weights", "has " + std::to_string(weights->cols()) + " columns, the embeddings have " +
+            throw Error{prefix + "weights", "has " + std::to_string(weights->cols()) + " columns, the embeddings have " +
                                                std::to_string(x.cols())};
         if (weights->rows() % info.ownedBlocks != 0)
-            throw Error{path + ".weights", "needs " + std::to_string(info.ownedBlocks) + "·C rows"};
+            throw Error{prefix + "weights", "needs " + std::to_string(info.ownedBlocks) + "·C rows"};
         const int classes = static_cast<int>(weights->rows()) / info.ownedBlocks;
         if (!ml::validateClassLabels(y, classes, &message))
-            throw Error{path + ".labels", message + " (weights has a row per class)"};
+            throw Error{prefix + "labels", message + " (weights has a row per class)"};
     } else if (info.ownedBlocks > 0) {
         throw Error{path, "loss " + info.name + " needs \"weights\" (" + std::to_string(info.ownedBlocks) + "·C×D)"};
     }
@@ -147,24 +213,30 @@ Json evaluateCase(const Json& item, const std::string& path) {
     const std::uint64_t seed = [&]() -> std::uint64_t {
         const Json* s = ml::json::optionalMember(item, "seed", path);
         if (!s) return 0;
-        const int value = ml::json::readInteger(*s, path + ".seed");
-        if (value < 0) throw Error{path + ".seed", "must be ≥ 0"};
+        const int value = ml::json::readInteger(*s, prefix + "seed");
+        if (value < 0) throw Error{prefix + "seed", "must be ≥ 0"};
         return static_cast<std::uint64_t>(value);
     }();
 
     std::optional<ml::Tuples> tuples;
     Json minerJson = nullptr;
     if (const Json* m = ml::json::optionalMember(item, "miner", path)) {
-        if (!info.acceptsMiner) throw Error{path + ".miner", "loss " + info.name + " does not use a miner"};
-        const ml::MinerConfig minerConfig = ml::json::readMinerConfig(*m, path + ".miner");
+        if (!info.acceptsMiner) throw Error{prefix + "miner", "loss " + info.name + " does not use a miner"};
+        const ml::MinerConfig minerConfig = ml::json::readMinerConfig(*m, prefix + "miner");
         const auto miner = ml::makeMiner(minerConfig, &message);
-        if (!miner) throw Error{path + ".miner", message};
+        if (!miner) throw Error{prefix + "miner", message};
         tuples = miner->mine(ml::MinerInput{x, y, seed});
         minerJson = ml::json::toJson(ml::countTuples(*tuples, x, y));
     }
 
     const ml::LossOutput out =
         loss->evaluate(ml::LossInput{x, y, weights ? &*weights : nullptr, tuples ? &*tuples : nullptr, seed}, true);
+    // Never "null" with exit 0: inputs within the supported range (|x| ≤ 1e150) can still
+    // overflow in a loss that squares or exponentiates them.
+    if (!std::isfinite(out.value) || (out.gradEmbeddings.size() > 0 && !out.gradEmbeddings.allFinite()) ||
+        (weights && out.gradOwned.size() > 0 && !out.gradOwned.allFinite()))
+        throw Error{path, "the loss or its gradient overflows for these inputs (not representable as a double); "
+                          "scale the embeddings or weights down"};
     Json result = {{"loss", out.value}, {"grad_embeddings", ml::json::toJson(out.gradEmbeddings)}};
     result["grad_weights"] = weights ? ml::json::toJson(out.gradOwned) : Json(nullptr);
     result["miner"] = minerJson;
@@ -180,14 +252,17 @@ int runLoss(const std::vector<std::string>& args) {
     std::string input;
     int indent = 2;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--indent" && i + 1 < args.size()) indent = std::stoi(args[++i]);
-        else if (input.empty()) input = args[i];
-        else throw Error{"", "unexpected argument '" + args[i] + "'"};
+        if (args[i] == "--indent" && i + 1 < args.size())
+            indent = static_cast<int>(parseInteger("--indent", args[++i], 0, ml::limits::kMaxIndent));
+        else if (args[i] == "--indent") throw Error{"", "--indent needs a number"};
+        else if (input.empty() && (args[i] == "-" || args[i].rfind("--", 0) != 0)) input = args[i];
+        else throw Error{"", "unexpected argument '" + args[i] + "' (see marginlab-cli loss --help)"};
     }
-    if (input.empty()) throw Error{"", "loss needs an input file (or '-')\n\n" + std::string(kLossUsage)};
+    if (input.empty()) throw Error{"", "loss needs an input file or '-' (see marginlab-cli loss --help)"};
     const Json document = readJsonInput(input);
     std::vector<std::pair<Json, std::string>> cases;
     if (document.is_object() && document.contains("cases")) {
+        ml::json::checkKeys(document, {"cases"}, "");
         const Json& list = document["cases"];
         if (!list.is_array() || list.empty()) throw Error{"cases", "expected a non-empty array of cases"};
         for (std::size_t i = 0; i < list.size(); ++i) cases.emplace_back(list[i], "cases[" + std::to_string(i) + "]");
@@ -211,6 +286,7 @@ int runLoss(const std::vector<std::string>& args) {
         results.push_back(std::move(entry));
     }
     std::cout << ml::json::format(Json{{"results", results}}, indent) << "\n";
+    checkOutput();
     return 0;
 }
 
@@ -287,44 +363,37 @@ int runTrain(const std::vector<std::string>& args) {
     }
     std::string input;
     long steps = -1;
-    int metricsEvery = 1;
+    int metricsEvery = 0;  // 0: the scene's own metrics_every
     bool plot = false;
-    auto integer = [](const std::string& flag, const std::string& text) {
-        std::size_t used = 0;
-        long value = -1;
-        try {
-            value = std::stol(text, &used);
-        } catch (...) {
-            used = 0;
-        }
-        if (used != text.size() || value < 1) throw Error{"", flag + " needs a positive integer, got '" + text + "'"};
-        return value;
+    auto integer = [](const std::string& flag, const std::string& text, std::int64_t high) {
+        return static_cast<long>(parseInteger(flag, text, 1, high));
     };
     std::string trajectoryPath, initPath, initOwnedPath;
     long every = 0;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--steps" && i + 1 < args.size()) steps = integer("--steps", args[++i]);
+        if (args[i] == "--steps" && i + 1 < args.size()) steps = integer("--steps", args[++i], ml::limits::kMaxSteps);
         else if (args[i] == "--metrics-every" && i + 1 < args.size())
-            metricsEvery = static_cast<int>(integer("--metrics-every", args[++i]));
+            metricsEvery = static_cast<int>(integer("--metrics-every", args[++i], INT32_MAX));
         else if (args[i] == "--plot") plot = true;
         else if (args[i] == "--trajectory" && i + 1 < args.size())
             trajectoryPath = args[++i];
         else if (args[i] == "--every" && i + 1 < args.size())
-            every = integer("--every", args[++i]);
+            every = integer("--every", args[++i], ml::limits::kMaxSteps);
         else if (args[i] == "--init" && i + 1 < args.size())
             initPath = args[++i];
         else if (args[i] == "--init-owned" && i + 1 < args.size())
             initOwnedPath = args[++i];
         else if (input.empty() && (args[i] == "-" || args[i].rfind("--", 0) != 0)) input = args[i];
-        else throw Error{"", "unexpected argument '" + args[i] + "'\n\n" + std::string(kTrainUsage)};
+        else throw Error{"", "unexpected argument '" + args[i] + "' (see marginlab-cli train --help)"};
     }
-    if (input.empty() || steps < 1) throw Error{"", "train needs SCENE.json and --steps K\n\n" + std::string(kTrainUsage)};
+    if (input.empty() || steps < 1)
+        throw Error{"", "train needs SCENE.json and --steps K (see marginlab-cli train --help)"};
     std::string message;
     std::optional<ml::SceneFile> scene;
     if (input == "-") scene = ml::parseScene(readJsonInput(input), std::filesystem::current_path(), &message);
     else scene = ml::readSceneFile(input, &message);
-    if (!scene) throw Error{"", message};
-    scene->trainer.metricsEvery = metricsEvery;
+    if (!scene) throw Error{"", (input == "-" ? "standard input: " : "") + message};
+    if (metricsEvery > 0) scene->trainer.metricsEvery = metricsEvery;
     if (every > 0 && trajectoryPath.empty()) throw Error{"", "--every needs --trajectory OUT"};
     if (every == 0) every = 1;
     std::optional<TrajectoryLog> log;
@@ -332,38 +401,38 @@ int runTrain(const std::vector<std::string>& args) {
     applyInitialState(*scene, initPath, initOwnedPath);
     ml::Trainer trainer(scene->trainer);
     if (log) log->add(*trainer.snapshot());
-    std::cout << "step,loss,active,precision_at_1,collapse\n";
-    std::vector<double> curve;
+    LossCurve curve;
+    bool headerDone = false;
     auto printRow = [&](const ml::Snapshot& snapshot) {
-        char line[160];
-        std::snprintf(line, sizeof line, "%ld,%.10g,%lld,%.6f,%.6f\n", snapshot.step, snapshot.loss,
-                      static_cast<long long>(snapshot.stats.active), snapshot.metrics.precisionAt1,
-                      snapshot.metrics.collapse);
-        std::cout << line;
-        curve.push_back(snapshot.loss);
+        // The header goes out with the first row: a run refused before it prints nothing.
+        if (!headerDone) std::cout << "step,loss,active,precision_at_1,collapse\n";
+        headerDone = true;
+        std::cout << formatRow(snapshot);
+        if (!std::cout) throw Error{"", "cannot write to standard output"};
+        curve.add(snapshot.loss);
     };
     // The first row is the starting point: what the first step will evaluate there.
     printRow(*trainer.snapshot());
     for (long s = 0; s < steps; ++s) {
         const auto snapshot = trainer.step(1);
         if (snapshot->status == ml::TrainStatus::Diverged) {
-            std::cout.flush();
+            checkOutput();
             // The trajectory up to the last finite state is still worth having.
             if (log) {
                 log->add(*snapshot);
                 log->write();
             }
-            std::cerr << "marginlab-cli: training stopped: " << snapshot->message << "\n";
+            if (plot) plotCurve(curve, "loss of " + scene->trainer.loss.name + " until it diverged");
+            checkOutput();
+            std::cerr << "marginlab-cli: training stopped: " << ml::json::printable(snapshot->message) << "\n";
             return 3;
         }
         if (log && (snapshot->step % every == 0 || s + 1 == steps)) log->add(*snapshot);
         printRow(*snapshot);
     }
     if (log) log->write();
-    if (plot) {
-        std::cout.flush();
-        plotCurve(curve, "loss of " + scene->trainer.loss.name + (scene->title.empty() ? "" : " — " + scene->title));
-    }
+    if (plot) plotCurve(curve, "loss of " + scene->trainer.loss.name + (scene->title.empty() ? "" : " — " + scene->title));
+    checkOutput();
     return 0;
 }
 
@@ -498,23 +567,34 @@ int runList(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    // Messages are one line: control characters from a file or an argument are escaped.
+    auto fail = [](const std::string& message) {
+        std::cerr << "marginlab-cli: " << ml::json::printable(message) << "\n";
+        return 2;
+    };
+    if (args.empty()) return fail("no command; try marginlab-cli --help");
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::cout << kUsage;
-        return args.empty() ? 1 : 0;
+        std::cout.flush();
+        return std::cout ? 0 : fail("cannot write to standard output");
     }
     const std::string command = args[0];
     args.erase(args.begin());
     try {
-        if (command == "loss") return runLoss(args);
-        if (command == "train") return runTrain(args);
-        if (command == "list") return runList(args);
-        std::cerr << "marginlab-cli: unknown command '" << command << "'\n\n" << kUsage;
-        return 2;
+        int code = -1;
+        if (command == "loss") code = runLoss(args);
+        else if (command == "train") code = runTrain(args);
+        else if (command == "list") code = runList(args);
+        if (code >= 0) {
+            checkOutput();
+            return code;
+        }
+        return fail("unknown command '" + command + "'; try marginlab-cli --help");
     } catch (const Error& e) {
-        std::cerr << "marginlab-cli: " << e.what() << "\n";
-        return 2;
+        return fail(e.what());
+    } catch (const std::bad_alloc&) {
+        return fail("out of memory");
     } catch (const std::exception& e) {
-        std::cerr << "marginlab-cli: " << e.what() << "\n";
-        return 2;
+        return fail(e.what());
     }
 }

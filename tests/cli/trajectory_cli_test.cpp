@@ -155,7 +155,7 @@ TEST_F(TrajectoryCli, BadArgumentsAndFilesGiveOneLineAndExitCodeTwo) {
         {"--steps 3 --trajectory t.avi", "t.avi: unknown trajectory format; use .csv, .npy or .json"},
         {"--steps 3 --trajectory nowhere/t.csv", "nowhere/t.csv: the folder nowhere does not exist"},
         {"--steps 3 --every 2", "--every needs --trajectory OUT"},
-        {"--steps 3 --trajectory t.csv --every 0", "--every needs a positive integer, got '0'"},
+        {"--steps 3 --trajectory t.csv --every 0", "--every needs an integer from 1 to 100000000, got '0'"},
         {"--steps 300000 --trajectory t.csv",
          "t.csv: 300001 frames exceed the limit of 100000; use a larger --every"},
     };

@@ -1,12 +1,122 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/scene/jsonio.h"
 
+#include "marginlab/limits.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <unordered_set>
 
 namespace marginlab::json {
 
 namespace {
+
+/**
+ * Builds the document like nlohmann's DOM parser, but refuses deep nesting, long strings and
+ * duplicate keys as they are read: nlohmann's copy, dump and comparison recurse, so a deep
+ * document must never be built. It keeps the JSON path of the current value for the messages.
+ */
+class LimitedSax {
+public:
+    explicit LimitedSax(Json& root) : m_dom(root, true) {}
+
+    bool null() { return value(m_dom.null()); }
+    bool boolean(bool v) { return value(m_dom.boolean(v)); }
+    bool number_integer(Json::number_integer_t v) { return value(m_dom.number_integer(v)); }
+    bool number_unsigned(Json::number_unsigned_t v) { return value(m_dom.number_unsigned(v)); }
+    bool number_float(Json::number_float_t v, const Json::string_t& text) { return value(m_dom.number_float(v, text)); }
+    bool string(Json::string_t& v) {
+        checkString(v);
+        return value(m_dom.string(v));
+    }
+    bool binary(Json::binary_t& v) { return value(m_dom.binary(v)); }
+    bool start_object(std::size_t size) {
+        open(false);
+        return m_dom.start_object(size);
+    }
+    bool key(Json::string_t& k) {
+        checkString(k);
+        Frame& frame = m_frames.back();
+        frame.key = k;
+        if (!frame.keys.insert(k).second) throw Error{path(), "duplicate key (each key may appear once in an object)"};
+        return m_dom.key(k);
+    }
+    bool end_object() {
+        m_frames.pop_back();
+        return value(m_dom.end_object());
+    }
+    bool start_array(std::size_t size) {
+        open(true);
+        return m_dom.start_array(size);
+    }
+    bool end_array() {
+        m_frames.pop_back();
+        return value(m_dom.end_array());
+    }
+    bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+        m_errorPosition = position;
+        m_errorToken = token;
+        m_errorId = e.id;
+        m_errorMessage = e.what();
+        return false;
+    }
+
+    std::size_t errorPosition() const { return m_errorPosition; }
+    int errorId() const { return m_errorId; }
+    const std::string& errorMessage() const { return m_errorMessage; }
+    const std::string& errorToken() const { return m_errorToken; }
+
+private:
+    struct Frame {
+        bool array = false;
+        std::size_t index = 0;
+        std::string key;
+        std::unordered_set<std::string> keys;
+    };
+
+    void open(bool array) {
+        if (static_cast<int>(m_frames.size()) >= limits::kMaxJsonDepth)
+            throw Error{path(), "nested deeper than " + std::to_string(limits::kMaxJsonDepth) +
+                                    " arrays and objects (the limit)"};
+        m_frames.push_back(Frame{array, 0, {}, {}});
+    }
+    void checkString(const std::string& text) const {
+        if (text.size() > limits::kMaxStringBytes)
+            throw Error{path(), "a string of " + std::to_string(text.size()) + " bytes (the limit is " +
+                                    std::to_string(limits::kMaxStringBytes) + ")"};
+    }
+    bool value(bool keepGoing) {
+        if (!m_frames.empty() && m_frames.back().array) ++m_frames.back().index;
+        return keepGoing;
+    }
+    std::string path() const {
+        std::string out;
+        for (const Frame& frame : m_frames) {
+            if (frame.array) out += "[" + std::to_string(frame.index) + "]";
+            else if (!frame.key.empty() || frame.keys.size() > 0) out += (out.empty() ? "" : ".") + frame.key;
+        }
+        return out;
+    }
+
+    nlohmann::detail::json_sax_dom_parser<Json> m_dom;
+    std::vector<Frame> m_frames;
+    std::size_t m_errorPosition = 0;
+    int m_errorId = 0;
+    std::string m_errorMessage;
+    std::string m_errorToken;
+};
+
+/// "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error ..." → the part after "] ".
+std::string withoutPrefix(const std::string& message) {
+    const auto bracket = message.find("] ");
+    return message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos ? message.substr(bracket + 2)
+                                                                                   : message;
+}
 
 std::string typeName(const Json& value) {
     if (value.is_null()) return "null";
@@ -21,6 +131,123 @@ std::string at(const std::string& path, std::size_t index) { return path + "[" +
 std::string dot(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
 }  // namespace
+
+Json parse(std::string_view text) {
+    Json root;
+    LimitedSax sax(root);
+    if (Json::sax_parse(text.begin(), text.end(), &sax)) return root;
+    // Locate the error by line and column (1-based) from its byte position.
+    const std::size_t position = std::min(sax.errorPosition(), text.size());
+    int line = 1;
+    std::size_t lineStart = 0;
+    for (std::size_t i = 0; i < position; ++i)
+        if (text[i] == '\n') ++line, lineStart = i + 1;
+    const std::size_t column = position > lineStart ? position - lineStart : 1;
+    std::string message = withoutPrefix(sax.errorMessage());
+    if (message.rfind("parse error at line", 0) == 0) {
+        // nlohmann's own "parse error at line L, column C: syntax error while parsing value - ..."
+        const auto colon = message.find(": ");
+        if (colon != std::string::npos) message = message.substr(colon + 2);
+    }
+    if (sax.errorId() == 406) message += " (numbers must be finite doubles, at most about ±1.8e308)";
+    throw Error{"", "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + message};
+}
+
+std::string readFile(const std::string& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) throw Error{"", path + ": cannot open: no such file"};
+    if (std::filesystem::is_directory(status)) throw Error{"", path + ": cannot open: a folder, not a file"};
+    if (!std::filesystem::is_regular_file(status))
+        throw Error{"", path + ": cannot open: not a regular file (a FIFO, socket or device)"};
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > limits::kMaxFileBytes)
+        throw Error{"", path + ": " + std::to_string(size) + " bytes, larger than the limit of " +
+                            std::to_string(limits::kMaxFileBytes) + " bytes"};
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error{"", path + ": cannot open for reading"};
+    std::string text;
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    if (in.bad() || static_cast<std::uintmax_t>(in.gcount()) != size) throw Error{"", path + ": read error"};
+    return text;
+}
+
+std::string readStandardInput() {
+    std::string text;
+    char buffer[1 << 16];
+    while (std::cin.read(buffer, sizeof buffer) || std::cin.gcount() > 0) {
+        text.append(buffer, static_cast<std::size_t>(std::cin.gcount()));
+        if (text.size() > limits::kMaxFileBytes)
+            throw Error{"", "standard input: more than the limit of " + std::to_string(limits::kMaxFileBytes) + " bytes"};
+    }
+    if (std::cin.bad()) throw Error{"", "standard input: read error"};
+    return text;
+}
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (byte < 0x20 || byte == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        current[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j)
+            current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(previous, current);
+    }
+    return previous[b.size()];
+}
+
+}  // namespace
+
+std::string didYouMean(std::string_view word, const std::vector<std::string>& known) {
+    if (word.size() > 64) return "";
+    const std::string* best = nullptr;
+    std::size_t bestDistance = 0;
+    for (const std::string& candidate : known) {
+        const std::size_t distance = editDistance(word, candidate);
+        if (!best || distance < bestDistance) best = &candidate, bestDistance = distance;
+    }
+    // A near miss: a typo or two, not a different word.
+    if (!best || bestDistance == 0 || bestDistance > std::max<std::size_t>(1, std::min(word.size(), best->size()) / 3))
+        return "";
+    return " (did you mean \"" + *best + "\"?)";
+}
+
+void checkKeys(const Json& object, std::initializer_list<std::string_view> known, const std::string& path) {
+    checkKeys(object, std::span<const std::string_view>(known.begin(), known.size()), path);
+}
+
+void checkKeys(const Json& object, std::span<const std::string_view> known, const std::string& path) {
+    if (!object.is_object()) return;
+    for (const auto& [key, unused] : object.items()) {
+        if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+        const std::vector<std::string> names(known.begin(), known.end());
+        std::string list;
+        for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+        throw Error{dot(path, key), "unknown key" + didYouMean(key, names) + "; expected one of " + list};
+    }
+}
 
 const Json& member(const Json& object, const std::string& key, const std::string& path) {
     if (!object.is_object()) throw Error{path, "expected an object, found " + typeName(object)};
@@ -43,11 +270,25 @@ Real readNumber(const Json& value, const std::string& path) {
 }
 
 int readInteger(const Json& value, const std::string& path) {
-    if (!value.is_number_integer()) throw Error{path, "expected an integer, found " + typeName(value) +
-                                                        (value.is_number() ? " with a fraction" : "")};
-    const auto number = value.get<std::int64_t>();
-    if (number < INT32_MIN || number > INT32_MAX) throw Error{path, "integer out of range"};
-    return static_cast<int>(number);
+    const std::string range = "an integer from " + std::to_string(INT32_MIN) + " to " + std::to_string(INT32_MAX);
+    // Unsigned first: a value above 2⁶³ read as int64 would wrap to a negative number.
+    if (value.is_number_unsigned()) {
+        if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT32_MAX))
+            throw Error{path, "expected " + range + ", found " + value.dump()};
+        return static_cast<int>(value.get<std::uint64_t>());
+    }
+    if (value.is_number_integer()) {
+        const auto number = value.get<std::int64_t>();
+        if (number < INT32_MIN || number > INT32_MAX) throw Error{path, "expected " + range + ", found " + value.dump()};
+        return static_cast<int>(number);
+    }
+    if (value.is_number_float()) {
+        const double number = value.get<double>();
+        if (std::isfinite(number) && std::floor(number) == number)
+            throw Error{path, "expected an integer written without a decimal point or exponent, found " + value.dump()};
+        throw Error{path, "expected an integer, found a number with a fraction (" + value.dump() + ")"};
+    }
+    throw Error{path, "expected an integer, found " + typeName(value)};
 }
 
 bool readBool(const Json& value, const std::string& path) {
@@ -62,8 +303,15 @@ std::string readString(const Json& value, const std::string& path) {
 
 Points readMatrix(const Json& value, const std::string& path) {
     if (!value.is_array() || value.empty()) throw Error{path, "expected a non-empty array of rows"};
+    // Limits before the matrix is allocated.
+    if (static_cast<std::int64_t>(value.size()) > limits::kMaxPoints)
+        throw Error{path, "has " + std::to_string(value.size()) + " rows, more than the limit of " +
+                              std::to_string(limits::kMaxPoints)};
     const Json& first = value.front();
     if (!first.is_array() || first.empty()) throw Error{at(path, 0), "expected a non-empty array of numbers"};
+    if (static_cast<std::int64_t>(first.size()) > limits::kMaxDimension)
+        throw Error{at(path, 0), "has " + std::to_string(first.size()) + " entries, more than the limit of " +
+                                     std::to_string(limits::kMaxDimension) + " coordinates"};
     Points out(static_cast<Eigen::Index>(value.size()), static_cast<Eigen::Index>(first.size()));
     for (std::size_t i = 0; i < value.size(); ++i) {
         const Json& row = value[i];
@@ -77,11 +325,30 @@ Points readMatrix(const Json& value, const std::string& path) {
     return out;
 }
 
+Points readBoundedMatrix(const Json& value, const std::string& path) {
+    Points out = readMatrix(value, path);
+    for (Eigen::Index i = 0; i < out.rows(); ++i)
+        for (Eigen::Index j = 0; j < out.cols(); ++j)
+            if (std::abs(out(i, j)) > limits::kMaxMagnitude)
+                throw Error{at(at(path, static_cast<std::size_t>(i)), static_cast<std::size_t>(j)),
+                            "is beyond the supported range: magnitudes up to 1e150"};
+    return out;
+}
+
 Labels readLabels(const Json& value, const std::string& path) {
     if (!value.is_array()) throw Error{path, "expected an array of integer labels, found " + typeName(value)};
+    if (static_cast<std::int64_t>(value.size()) > limits::kMaxPoints)
+        throw Error{path, "has " + std::to_string(value.size()) + " labels, more than the limit of " +
+                              std::to_string(limits::kMaxPoints)};
     Labels out;
     out.reserve(value.size());
-    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(readInteger(value[i], at(path, i)));
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        out.push_back(readInteger(value[i], at(path, i)));
+        if (out.back() >= limits::kMaxClasses)
+            throw Error{at(path, i), "label " + std::to_string(out.back()) + " is beyond the limit of " +
+                                         std::to_string(limits::kMaxClasses) + " classes (labels 0 to " +
+                                         std::to_string(limits::kMaxClasses - 1) + ")"};
+    }
     return out;
 }
 
@@ -101,17 +368,33 @@ DistanceSpec readDistance(const Json& value, const std::string& path) {
     if (const Json* normalize = optionalMember(value, "normalize_embeddings", path))
         spec.normalize = readBool(*normalize, dot(path, "normalize_embeddings"));
     if (spec.kind == DistanceKind::Cosine) spec.normalize = true;
-    for (const auto& [key, unused] : value.items())
-        if (key != "type" && key != "power" && key != "p" && key != "normalize_embeddings")
-            throw Error{path, "unknown distance setting \"" + key + "\""};
+    checkKeys(value, {"type", "power", "p", "normalize_embeddings"}, path);
     return spec;
 }
 
-ParamValues readParams(const Json& value, const std::string& path) {
+ParamValues readParams(const Json& value, const std::string& path, const std::vector<ParamInfo>* infos) {
     if (!value.is_object()) throw Error{path, "expected an object of parameters, found " + typeName(value)};
     ParamValues out;
     for (const auto& [key, entry] : value.items()) {
         const std::string here = dot(path, key);
+        if (infos) {
+            const auto info = std::find_if(infos->begin(), infos->end(), [&](const ParamInfo& p) { return p.name == key; });
+            if (info == infos->end()) {
+                std::vector<std::string> names;
+                for (const ParamInfo& p : *infos) names.push_back(p.name);
+                std::string list;
+                for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+                throw Error{here, "unknown parameter" + didYouMean(key, names) +
+                                      (names.empty() ? "; this takes no parameters" : "; expected one of " + list)};
+            }
+            // Booleans are not numbers: "margin": true is a mistake, not 1.0.
+            if (info->type == ParamType::Boolean && !entry.is_boolean())
+                throw Error{here, "expected true or false, found " + typeName(entry)};
+            if (info->type == ParamType::Choice && !entry.is_string())
+                throw Error{here, "expected a string, found " + typeName(entry)};
+            if ((info->type == ParamType::Number || info->type == ParamType::Integer) && !entry.is_number())
+                throw Error{here, "expected a number, found " + typeName(entry)};
+        }
         if (entry.is_boolean()) out.numbers[key] = entry.get<bool>() ? 1.0 : 0.0;
         else if (entry.is_string()) out.choices[key] = entry.get<std::string>();
         else out.numbers[key] = readNumber(entry, here);
@@ -122,6 +405,16 @@ ParamValues readParams(const Json& value, const std::string& path) {
 namespace {
 
 // Losses and miners are written alike: a name, or {"name", "params", "distance"}.
+const std::vector<ParamInfo>* paramsOf(const LossConfig& config) {
+    const LossInfo* info = findLoss(config.name);
+    return info ? &info->params : nullptr;
+}
+
+const std::vector<ParamInfo>* paramsOf(const MinerConfig& config) {
+    const MinerInfo* info = findMiner(config.name);
+    return info ? &info->params : nullptr;
+}
+
 template <typename Config>
 Config readNamedConfig(const Json& value, const std::string& path) {
     Config config;
@@ -129,8 +422,11 @@ Config readNamedConfig(const Json& value, const std::string& path) {
         config.name = value.get<std::string>();
         return config;
     }
+    checkKeys(value, {"name", "params", "distance"}, path);
     config.name = readString(member(value, "name", path), dot(path, "name"));
-    if (const Json* params = optionalMember(value, "params", path)) config.params = readParams(*params, dot(path, "params"));
+    // Unknown names are left to makeLoss / makeMiner, whose messages list the catalogue.
+    if (const Json* params = optionalMember(value, "params", path))
+        config.params = readParams(*params, dot(path, "params"), paramsOf(config));
     if (const Json* distance = optionalMember(value, "distance", path))
         config.distance = readDistance(*distance, dot(path, "distance"));
     return config;
@@ -153,6 +449,9 @@ MinerConfig readMinerConfig(const Json& value, const std::string& path) {
 
 OptimizerConfig readOptimizer(const Json& value, const std::string& path) {
     OptimizerConfig config;
+    checkKeys(value, {"type", "learning_rate", "owned_learning_rate", "momentum", "nesterov", "beta1", "beta2", "epsilon",
+                      "weight_decay"},
+              path);
     const std::string type = readString(member(value, "type", path), dot(path, "type"));
     if (!parseOptimizerKind(type, &config.kind))
         throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum or adam"};
@@ -178,13 +477,20 @@ BatchConfig readBatch(const Json& value, const std::string& path) {
     BatchConfig config;
     const std::string mode = readString(member(value, "mode", path), dot(path, "mode"));
     if (mode == "full") {
+        checkKeys(value, {"mode"}, path);
         config.mode = BatchConfig::Mode::Full;
     } else if (mode == "pk") {
+        checkKeys(value, {"mode", "classes", "samples"}, path);
         config.mode = BatchConfig::Mode::ClassesTimesSamples;
         config.classesPerBatch = readInteger(member(value, "classes", path), dot(path, "classes"));
         config.samplesPerClass = readInteger(member(value, "samples", path), dot(path, "samples"));
         if (config.classesPerBatch < 1 || config.samplesPerClass < 1)
             throw Error{path, "classes and samples must be at least 1"};
+        // The batch is allocated as P×K indices: bound it before anything is built.
+        if (static_cast<std::int64_t>(config.classesPerBatch) * config.samplesPerClass > limits::kMaxBatchSize)
+            throw Error{path, "a batch of " + std::to_string(config.classesPerBatch) + " × " +
+                                  std::to_string(config.samplesPerClass) + " points is larger than the limit of " +
+                                  std::to_string(limits::kMaxBatchSize)};
     } else {
         throw Error{dot(path, "mode"), "unknown batch mode '" + mode + "', expected full or pk"};
     }
@@ -198,9 +504,7 @@ OptimizerState readOptimizerState(const Json& value, const std::string& path,
     if (!parseOptimizerKind(type, &state.kind))
         throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum or adam"};
     const char* groupNames[] = {"points", "owned"};
-    for (const auto& [key, unused] : value.items())
-        if (key != "type" && key != groupNames[0] && key != groupNames[1])
-            throw Error{path, "unknown optimizer state \"" + key + "\""};
+    checkKeys(value, {"type", "points", "owned"}, path);
     state.groups.resize(shapes.size());
     for (std::size_t g = 0; g < shapes.size() && g < 2; ++g) {
         const Json* group = optionalMember(value, groupNames[g], path);
@@ -258,6 +562,7 @@ constexpr HistoryColumn kHistoryColumns[] = {
 }  // namespace
 
 std::vector<HistoryPoint> readHistory(const Json& value, const std::string& path) {
+    checkKeys(value, {"columns", "rows"}, path);
     const Json& columns = member(value, "columns", path);
     const std::string columnsPath = dot(path, "columns");
     if (!columns.is_array()) throw Error{columnsPath, "expected an array of column names, found " + typeName(columns)};

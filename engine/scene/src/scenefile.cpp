@@ -3,9 +3,9 @@
 
 #include "marginlab/csv.h"
 #include "marginlab/generators.h"
+#include "marginlab/limits.h"
 
-#include <fstream>
-#include <sstream>
+#include <string_view>
 
 namespace marginlab {
 
@@ -14,28 +14,44 @@ namespace {
 using json::Error;
 using json::Json;
 
+// The keys each block accepts, one list per block: a key that is not here is refused with its
+// JSON path (and a "did you mean" for a near miss). "view" is the app's and stays lenient.
+constexpr std::string_view kSceneKeys[] = {"format", "version",       "title", "description", "data",
+                                           "loss",   "miner",         "optimizer", "batch", "seed",
+                                           "metrics_every", "owned", "view",  "state"};
+constexpr std::string_view kGeneratorDataKeys[] = {"generator", "params"};
+constexpr std::string_view kPointsDataKeys[] = {"points", "labels", "classes"};
+constexpr std::string_view kCsvDataKeys[] = {"csv"};
+
 Dataset readData(const Json& data, const std::filesystem::path& baseDir) {
     if (!data.is_object()) throw Error{"data", "expected an object"};
+    const bool hasGenerator = data.contains("generator"), hasCsv = data.contains("csv"), hasPoints = data.contains("points");
+    if (hasGenerator + hasCsv + hasPoints > 1)
+        throw Error{"data", "has more than one of \"generator\", \"csv\" and \"points\"; give exactly one"};
     if (const Json* generator = json::optionalMember(data, "generator", "data")) {
+        json::checkKeys(data, kGeneratorDataKeys, "data");
         GeneratorConfig config;
         config.name = json::readString(*generator, "data.generator");
+        const GeneratorInfo* info = findGenerator(config.name);
         if (const Json* params = json::optionalMember(data, "params", "data"))
-            config.params = json::readParams(*params, "data.params");
+            config.params = json::readParams(*params, "data.params", info ? &info->params : nullptr);
         std::string error;
         auto dataset = generate(config, &error);
         if (!dataset) throw Error{"data", error};
         return std::move(*dataset);
     }
     if (const Json* csv = json::optionalMember(data, "csv", "data")) {
+        json::checkKeys(data, kCsvDataKeys, "data");
         std::filesystem::path path = json::readString(*csv, "data.csv");
         if (path.is_relative()) path = baseDir / path;
         auto result = readCsvFile(path.string());
         if (const auto* failure = std::get_if<CsvError>(&result))
-            throw Error{"data.csv", path.string() + ": " + failure->message};
+            throw Error{"data.csv", failure->message};
         return std::get<Dataset>(std::move(result));
     }
+    json::checkKeys(data, kPointsDataKeys, "data");
     Dataset dataset;
-    dataset.points = json::readMatrix(json::member(data, "points", "data"), "data.points");
+    dataset.points = json::readBoundedMatrix(json::member(data, "points", "data"), "data.points");
     dataset.labels = json::readLabels(json::member(data, "labels", "data"), "data.labels");
     if (dataset.labels.size() != static_cast<std::size_t>(dataset.points.rows()))
         throw Error{"data.labels", "has " + std::to_string(dataset.labels.size()) + " labels for " +
@@ -49,6 +65,9 @@ Dataset readData(const Json& data, const std::filesystem::path& baseDir) {
     dataset.numClasses = top + 1;
     if (const Json* classes = json::optionalMember(data, "classes", "data")) {
         const int declared = json::readInteger(*classes, "data.classes");
+        if (declared > limits::kMaxClasses)
+            throw Error{"data.classes", std::to_string(declared) + " is more than the limit of " +
+                                            std::to_string(limits::kMaxClasses) + " classes"};
         if (declared <= top) throw Error{"data.classes", "is smaller than the largest label + 1"};
         dataset.numClasses = declared;
     }
@@ -68,14 +87,14 @@ void readState(const Json& value, SceneFile& scene) {
     if (step < 0) throw Error{"state.step", "must be ≥ 0"};
     start.step = step;
     auto shape = [](Eigen::Index rows, Eigen::Index cols) { return std::to_string(rows) + "×" + std::to_string(cols); };
-    start.positions = json::readMatrix(json::member(value, "positions", "state"), "state.positions");
+    start.positions = json::readBoundedMatrix(json::member(value, "positions", "state"), "state.positions");
     if (start.positions.rows() != trainer.points.rows() || start.positions.cols() != trainer.points.cols())
         throw Error{"state.positions", "is " + shape(start.positions.rows(), start.positions.cols()) + ", expected " +
                                            shape(trainer.points.rows(), trainer.points.cols()) + " like the data"};
     const Eigen::Index ownedRows = static_cast<Eigen::Index>(findLoss(trainer.loss.name)->ownedBlocks) * trainer.numClasses;
     if (const Json* owned = json::optionalMember(value, "owned", "state")) {
         if (ownedRows == 0) throw Error{"state.owned", "loss " + trainer.loss.name + " has no parameters of its own"};
-        start.owned = json::readMatrix(*owned, "state.owned");
+        start.owned = json::readBoundedMatrix(*owned, "state.owned");
         if (start.owned->rows() != ownedRows || start.owned->cols() != trainer.points.cols())
             throw Error{"state.owned", "is " + shape(start.owned->rows(), start.owned->cols()) + ", expected " +
                                            shape(ownedRows, trainer.points.cols())};
@@ -101,6 +120,7 @@ void readState(const Json& value, SceneFile& scene) {
 std::optional<SceneFile> parseScene(const Json& document, const std::filesystem::path& baseDir, std::string* error) {
     try {
         if (!document.is_object()) throw Error{"", "a scene is a JSON object"};
+        json::checkKeys(document, kSceneKeys, "");
         if (const Json* format = json::optionalMember(document, "format", ""))
             if (json::readString(*format, "format") != "marginlab-scene")
                 throw Error{"format", "this is not a MarginLab scene"};
@@ -134,7 +154,7 @@ std::optional<SceneFile> parseScene(const Json& document, const std::filesystem:
         }
         if (const Json* every = json::optionalMember(document, "metrics_every", ""))
             trainer.metricsEvery = json::readInteger(*every, "metrics_every");
-        if (const Json* owned = json::optionalMember(document, "owned", "")) trainer.owned = json::readMatrix(*owned, "owned");
+        if (const Json* owned = json::optionalMember(document, "owned", "")) trainer.owned = json::readBoundedMatrix(*owned, "owned");
         if (const Json* view = json::optionalMember(document, "view", "")) scene.view = *view;
 
         std::string message;
@@ -153,16 +173,16 @@ std::optional<SceneFile> parseScene(const Json& document, const std::filesystem:
 }
 
 std::optional<SceneFile> readSceneFile(const std::filesystem::path& path, std::string* error) {
-    std::ifstream in(path);
-    if (!in) {
-        if (error) *error = "cannot open " + path.string();
-        return std::nullopt;
-    }
     Json document;
     try {
-        document = Json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-        if (error) *error = path.string() + ": not valid JSON (" + e.what() + ")";
+        const std::string text = json::readFile(path.string());  // names the path itself
+        try {
+            document = json::parse(text);
+        } catch (const Error& e) {
+            throw Error{"", path.string() + ": " + e.what()};
+        }
+    } catch (const Error& e) {
+        if (error) *error = e.what();
         return std::nullopt;
     }
     std::string message;

@@ -12,7 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace marginlab::json {
 
@@ -25,6 +28,26 @@ struct Error {
     std::string what() const { return path.empty() ? message : path + ": " + message; }
 };
 
+/**
+ * Parses JSON text within the limits of marginlab/limits.h, refusing while parsing (before any
+ * recursive copy, dump or destruction): nesting deeper than kMaxJsonDepth, strings longer than
+ * kMaxStringBytes, duplicate keys (JSON path named) and numbers beyond double range (line and
+ * column named). Every reader of scenes and loss cases goes through here.
+ */
+Json parse(std::string_view text);
+/// The bytes of a regular file of at most kMaxFileBytes; FIFOs, folders and devices are refused
+/// with the path named (so a FIFO without a writer cannot block). Throws Error{"", "PATH: ..."}.
+std::string readFile(const std::string& path);
+/// Standard input, at most kMaxFileBytes.
+std::string readStandardInput();
+/// A message made safe for one line of a terminal: control characters as \n, \t, \x1b, ….
+std::string printable(std::string_view text);
+/// " (did you mean \"x\"?)" when `word` is a near miss of one of `known`, else "".
+std::string didYouMean(std::string_view word, const std::vector<std::string>& known);
+/// Every key of `object` must be one of `known`: else Error{path.key, "unknown key ... (did you mean ...)"}.
+void checkKeys(const Json& object, std::span<const std::string_view> known, const std::string& path);
+void checkKeys(const Json& object, std::initializer_list<std::string_view> known, const std::string& path);
+
 const Json& member(const Json& object, const std::string& key, const std::string& path);
 const Json* optionalMember(const Json& object, const std::string& key, const std::string& path);
 Real readNumber(const Json& value, const std::string& path);
@@ -34,12 +57,17 @@ std::string readString(const Json& value, const std::string& path);
 
 /// An array of equal-length arrays of finite numbers (N×D, N ≥ 1).
 Points readMatrix(const Json& value, const std::string& path);
+/// readMatrix whose entries are at most limits::kMaxMagnitude (1e150) in magnitude: points,
+/// embeddings and weights, where a squared distance must not overflow.
+Points readBoundedMatrix(const Json& value, const std::string& path);
 /// An array of integers.
 Labels readLabels(const Json& value, const std::string& path);
 /// {"type": "lp"|"cosine"|"dot", "power": 1|2, "normalize_embeddings": bool}; PML class names accepted.
 DistanceSpec readDistance(const Json& value, const std::string& path);
-/// {"name": value, ...}: numbers, booleans (→ 0/1) and strings (choices).
-ParamValues readParams(const Json& value, const std::string& path);
+/// {"name": value, ...}: numbers, booleans (→ 0/1) and strings (choices). With `infos`, every name
+/// must be one of them ("did you mean" for near misses) and its JSON type must fit: a boolean
+/// only for a flag, a string only for a choice, a number only for a number.
+ParamValues readParams(const Json& value, const std::string& path, const std::vector<ParamInfo>* infos = nullptr);
 LossConfig readLossConfig(const Json& value, const std::string& path);
 MinerConfig readMinerConfig(const Json& value, const std::string& path);
 OptimizerConfig readOptimizer(const Json& value, const std::string& path);
