@@ -3,6 +3,7 @@
 
 #include "marginlab/csv.h"
 #include "marginlab/generators.h"
+#include "marginlab/limits.h"
 
 #include <QDir>
 #include <QFile>
@@ -28,15 +29,28 @@ void adoptDataset(SceneFile& scene, Dataset dataset) {
 }  // namespace
 
 std::optional<SceneFile> openScene(const QString& path, QString* error) {
+    // A FIFO without a writer would block the GUI in open(); folders and devices are no scenes.
+    if (QFileInfo fileInfo(path); fileInfo.exists() && !fileInfo.isFile()) {
+        if (error) *error = QObject::tr("%1: not a regular file").arg(path);
+        return std::nullopt;
+    }
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         if (error) *error = QObject::tr("Cannot open %1: %2").arg(path, file.errorString());
         return std::nullopt;
     }
+    // Same limits as every reader (marginlab/limits.h): a huge or deeply nested file is refused
+    // before it is built, so it cannot exhaust memory or the stack.
+    if (file.size() > static_cast<qint64>(limits::kMaxFileBytes)) {
+        if (error) *error = QObject::tr("%1: larger than the limit of %2 bytes").arg(path).arg(limits::kMaxFileBytes);
+        return std::nullopt;
+    }
     const QByteArray bytes = file.readAll();
-    json::Json document = json::Json::parse(bytes.constBegin(), bytes.constEnd(), nullptr, false);
-    if (document.is_discarded()) {
-        if (error) *error = QObject::tr("%1 is not valid JSON.").arg(path);
+    json::Json document;
+    try {
+        document = json::parse(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
+    } catch (const json::Error& e) {
+        if (error) *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(e.what()));
         return std::nullopt;
     }
     // Relative CSV paths are relative to the scene; resources have no folder on disk.
