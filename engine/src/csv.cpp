@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/csv.h"
 
+#include "marginlab/limits.h"
+
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -114,6 +116,10 @@ std::variant<Dataset, CsvError> parseCsv(std::istream& in) {
                 return makeError(lineNumber, column,
                                  "expected a number in double range, found " + shown(fields[k]));
             }
+            // Beyond this a squared distance overflows: the trainer could not use the point.
+            if (std::abs(value) > limits::kMaxMagnitude)
+                return makeError(lineNumber, column,
+                                 "expected a number of magnitude at most 1e150, found " + shown(fields[k]));
             coordinates.push_back(value);
         }
         const std::string_view labelField = withoutPlus(fields.back());
@@ -125,6 +131,9 @@ std::variant<Dataset, CsvError> parseCsv(std::istream& in) {
         if (labelField.empty() || ec != std::errc() || end != labelField.data() + labelField.size())
             return makeError(lineNumber, labelColumn, "expected an integer label, found " + shown(fields.back()));
         rawLabels.push_back(label);
+        if (static_cast<std::int64_t>(rawLabels.size()) > limits::kMaxPoints)
+            return makeError(lineNumber, 0,
+                             "more than the limit of " + std::to_string(limits::kMaxPoints) + " points");
     }
     if (in.bad()) return makeError(lineNumber, 0, "read error after this line");
     if (rawLabels.size() < 2)
@@ -154,11 +163,16 @@ std::variant<Dataset, CsvError> parseCsv(std::istream& in) {
 std::variant<Dataset, CsvError> readCsvFile(const std::string& path) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status)) return CsvError{0, 0, "cannot open '" + path + "': file not found"};
+    // Callers name the file; the message says what is wrong with it.
+    if (ec || !std::filesystem::exists(status)) return CsvError{0, 0, "cannot open: file not found"};
     if (!std::filesystem::is_regular_file(status))
-        return CsvError{0, 0, "cannot open '" + path + "': expected a regular file"};
+        return CsvError{0, 0, "cannot open: expected a regular file, not a FIFO, folder or device"};
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > limits::kMaxFileBytes)
+        return CsvError{0, 0, "the file has " + std::to_string(size) + " bytes, more than the limit of " +
+                                  std::to_string(limits::kMaxFileBytes)};
     std::ifstream in(path, std::ios::binary);
-    if (!in) return CsvError{0, 0, "cannot open '" + path + "' for reading"};
+    if (!in) return CsvError{0, 0, "cannot open for reading"};
     return parseCsv(in);
 }
 

@@ -46,7 +46,7 @@ Dataset readData(const Json& data, const std::filesystem::path& baseDir) {
         if (path.is_relative()) path = baseDir / path;
         auto result = readCsvFile(path.string());
         if (const auto* failure = std::get_if<CsvError>(&result))
-            throw Error{"data.csv", failure->message};
+            throw Error{"data.csv", path.string() + ": " + failure->message};
         return std::get<Dataset>(std::move(result));
     }
     json::checkKeys(data, kPointsDataKeys, "data");
