@@ -8,6 +8,7 @@
 #include "trainingcontroller.h"
 
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -278,6 +279,51 @@ private slots:
         QCOMPARE(changed.front().at(0).value<SceneDocument::Change>(), SceneDocument::Change::Restarted);
         QVERIFY(restarted.wait(kTimeout));
         QCOMPARE(m_controller->currentStep(), 0);
+    }
+
+    void aSavedMomentReopensAndContinuesBitForBit() {
+        SceneFile scene = smallScene();
+        scene.trainer.miner = MinerConfig{"batch_hard", {}, std::nullopt};
+        QString error;
+        QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
+        QVERIFY2(m_document->open(scene, &error), qPrintable(error));
+        QVERIFY(restarted.wait(kTimeout));
+        for (int i = 0; i < 7; ++i) m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 7, kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        const auto state = m_controller->savedState();
+        QVERIFY(state);
+        QCOMPARE(state->step, 7L);
+        RunHistory history;
+        history.append(*m_controller->snapshot());
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("moment.json"));
+        QVERIFY2(sceneio::saveScene(m_document->sceneAt(*state, history.points()), path, &error), qPrintable(error));
+        // The uninterrupted run goes 5 steps further …
+        for (int i = 0; i < 5; ++i) m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 12, kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        const Points uninterrupted = m_controller->snapshot()->positions;
+        // … and so does the reopened moment, to the same bits.
+        auto reopened = sceneio::openScene(path, &error);
+        QVERIFY2(reopened, qPrintable(error));
+        QCOMPARE(reopened->history.size(), std::size_t{1});
+        QVERIFY2(m_document->open(*reopened, &error), qPrintable(error));
+        QVERIFY(restarted.wait(kTimeout));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->currentStep(), 7L);
+        for (int i = 0; i < 5; ++i) m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 12, kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QVERIFY(m_controller->snapshot()->positions == uninterrupted);
+        // A point edit forgets the moment: Reset then starts at step 0 with the edited data.
+        m_document->movePoint(0, QPointF(3.0, 3.0));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QVERIFY(!m_document->scene().trainer.start);
+        m_document->reset();
+        QVERIFY(restarted.wait(kTimeout));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->currentStep(), 0L);
     }
 
     void stepZeroOfAMinedSceneMatchesTheCommandLine() {
