@@ -5,7 +5,6 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QWheelEvent>
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -18,7 +17,9 @@ constexpr double kPickRadius = 8.0;
 constexpr int kTurntableInterval = 33;  // ms: about 30 frames/s
 constexpr double kKeyStep = 5.0 * std::numbers::pi / 180.0;
 
-double distance(QPointF a, QPointF b) { return std::hypot(a.x() - b.x(), a.y() - b.y()); }
+double distance(QPointF a, QPointF b) {
+    return std::hypot(a.x() - b.x(), a.y() - b.y());
+}
 
 }  // namespace
 
@@ -26,13 +27,16 @@ PlotView3D::PlotView3D(QWidget* parent) : QWidget(parent) {
     setMinimumSize(320, 240);
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
-    setToolTip(tr("Drag to rotate the sphere, right-drag to pan, wheel to zoom.\n"
-                  "Click a point to make it the triplet anchor (the front-most point under the cursor), Shift+click "
-                  "its positive;\ndrag a point to move it over the sphere, Delete removes the anchor point.\n"
-                  "Keys: arrows rotate, +/− zoom, 0 reset, 1 front, 2 top, 3 along the anchor's class, T turntable."));
+    setToolTip(tr(
+        "Drag to rotate the sphere, right-drag to pan, wheel to zoom; Ctrl+click on the sphere adds a "
+        "point.\n"
+        "Click a point to make it the triplet anchor (the front-most point under the cursor), Shift+click "
+        "its positive;\ndrag a point to move it over the sphere, Delete removes the anchor point.\n"
+        "Keys: arrows rotate, +/− zoom, 0 reset, 1 front, 2 top, 3 along the anchor's class, T turntable."));
     m_turntable.setInterval(kTurntableInterval);
     connect(&m_turntable, &QTimer::timeout, this, [this] {
-        const double radians = kTurntableDegreesPerSecond * std::numbers::pi / 180.0 * kTurntableInterval / 1000.0;
+        const double radians =
+            kTurntableDegreesPerSecond * std::numbers::pi / 180.0 * kTurntableInterval / 1000.0;
         setCamera(m_frame.camera.turned(radians));
     });
 }
@@ -60,10 +64,11 @@ void PlotView3D::setSnapshot(std::shared_ptr<const Snapshot> snapshot) {
     if (m_frame.snapshot && (m_fitPending || m_frame.options.followData)) {
         const Camera3D fitted = Renderer3D::fitted(m_frame);
         // Following eases the radius; the first snapshot sets it.
-        m_frame.camera.worldRadius = m_fitPending ? fitted.worldRadius
-                                                  : std::exp(std::log(m_frame.camera.worldRadius) +
-                                                             0.25 * (std::log(fitted.worldRadius) -
-                                                                     std::log(m_frame.camera.worldRadius)));
+        m_frame.camera.worldRadius =
+            m_fitPending
+                ? fitted.worldRadius
+                : std::exp(std::log(m_frame.camera.worldRadius) +
+                           0.25 * (std::log(fitted.worldRadius) - std::log(m_frame.camera.worldRadius)));
         m_fitPending = false;
     }
     calibrateForces();
@@ -72,7 +77,8 @@ void PlotView3D::setSnapshot(std::shared_ptr<const Snapshot> snapshot) {
 
 void PlotView3D::calibrateForces() {
     ViewOptions& o = m_frame.options;
-    if (o.forceScaleMode != ViewOptions::ForceScale::Fixed || o.forcePixelsPerUnit > 0.0 || !m_frame.snapshot) return;
+    if (o.forceScaleMode != ViewOptions::ForceScale::Fixed || o.forcePixelsPerUnit > 0.0 || !m_frame.snapshot)
+        return;
     const double scale = Renderer2D::calibratedForceScale(*m_frame.snapshot, o.splitForces);
     if (!(scale > 0.0)) return;
     o.forcePixelsPerUnit = scale;
@@ -102,7 +108,9 @@ Eigen::Vector3d PlotView3D::classDirection() const {
     const Snapshot* s = m_frame.snapshot.get();
     if (!s || s->positions.rows() == 0) return Eigen::Vector3d::UnitZ();
     const int anchor = m_frame.selection.anchor;
-    const int label = anchor >= 0 && anchor < static_cast<int>(s->labels.size()) ? s->labels[static_cast<std::size_t>(anchor)] : 0;
+    const int label = anchor >= 0 && anchor < static_cast<int>(s->labels.size())
+                          ? s->labels[static_cast<std::size_t>(anchor)]
+                          : 0;
     auto row3 = [](const Points& x, Eigen::Index i) {
         Eigen::Vector3d p = Eigen::Vector3d::Zero();
         for (Eigen::Index k = 0; k < std::min<Eigen::Index>(3, x.cols()); ++k) p(k) = x(i, k);
@@ -118,22 +126,31 @@ Eigen::Vector3d PlotView3D::classDirection() const {
 
 void PlotView3D::showNamedView(NamedView view) {
     switch (view) {
-    case NamedView::Front: setCamera(m_frame.camera.front()); break;
-    case NamedView::Top: setCamera(m_frame.camera.top()); break;
-    case NamedView::AlongClass: setCamera(m_frame.camera.along(classDirection())); break;
+        case NamedView::Front:
+            setCamera(m_frame.camera.front());
+            break;
+        case NamedView::Top:
+            setCamera(m_frame.camera.top());
+            break;
+        case NamedView::AlongClass:
+            setCamera(m_frame.camera.along(classDirection()));
+            break;
     }
 }
 
 void PlotView3D::setTurntable(bool on) {
     if (on == m_turntable.isActive()) return;
-    if (on) m_turntable.start();
-    else m_turntable.stop();
+    if (on)
+        m_turntable.start();
+    else
+        m_turntable.stop();
 }
 
 void PlotView3D::setAnchor(int anchor, int positive) {
     const int n = m_frame.snapshot ? static_cast<int>(m_frame.snapshot->positions.rows()) : 0;
     m_frame.selection.anchor = anchor >= 0 && anchor < n ? anchor : -1;
-    m_frame.selection.positive = m_frame.selection.anchor >= 0 && positive >= 0 && positive < n ? positive : -1;
+    m_frame.selection.positive =
+        m_frame.selection.anchor >= 0 && positive >= 0 && positive < n ? positive : -1;
     const SphereTripletOverlay o = overlay();
     emit anchorChanged(m_frame.selection.anchor, o.valid ? o.planar.positive : -1);
     update();
@@ -206,6 +223,13 @@ void PlotView3D::mousePressEvent(QMouseEvent* event) {
     if (m_pressedPoint >= 0) {
         const std::vector<Eigen::Vector3d> raw = Renderer3D::rawPositions(m_frame);
         m_dragRadius = std::max(raw[static_cast<std::size_t>(m_pressedPoint)].norm(), 1e-3);
+        return;
+    }
+    if (event->modifiers() & Qt::ControlModifier) {
+        m_button = Qt::NoButton;  // not a rotation
+        if (const auto at = m_frame.camera.unprojectToSphere(event->position(), size()))
+            emit pointAddRequested3D(QVector3D(static_cast<float>(at->x()), static_cast<float>(at->y()),
+                                               static_cast<float>(at->z())));
     }
 }
 
@@ -254,36 +278,59 @@ void PlotView3D::wheelEvent(QWheelEvent* event) {
 
 void PlotView3D::keyPressEvent(QKeyEvent* event) {
     switch (event->key()) {
-    case Qt::Key_Left: setCamera(m_frame.camera.turned(-kKeyStep)); break;
-    case Qt::Key_Right: setCamera(m_frame.camera.turned(kKeyStep)); break;
-    case Qt::Key_Up: setCamera(m_frame.camera.rotatedInView(Eigen::Vector3d::UnitX(), -kKeyStep)); break;
-    case Qt::Key_Down: setCamera(m_frame.camera.rotatedInView(Eigen::Vector3d::UnitX(), kKeyStep)); break;
-    case Qt::Key_Plus:
-    case Qt::Key_Equal: setCamera(m_frame.camera.zoomed(1.2)); break;
-    case Qt::Key_Minus: setCamera(m_frame.camera.zoomed(1.0 / 1.2)); break;
-    case Qt::Key_0: resetCamera(); break;
-    case Qt::Key_1: showNamedView(NamedView::Front); break;
-    case Qt::Key_2: showNamedView(NamedView::Top); break;
-    case Qt::Key_3: showNamedView(NamedView::AlongClass); break;
-    case Qt::Key_T: setTurntable(!turntable()); break;
-    case Qt::Key_Escape:
-        if (anchor() >= 0) {
-            setAnchor(-1);
-        } else if (m_frame.options.showDescription && !m_frame.captions.description.isEmpty()) {
-            m_frame.options.showDescription = false;
-            emit optionsChanged(m_frame.options);
-            update();
-        }
-        break;
-    case Qt::Key_Delete:
-    case Qt::Key_Backspace:
-        if (anchor() >= 0) {
-            const int point = anchor();
-            setAnchor(-1);
-            emit pointRemoveRequested(point);
-        }
-        break;
-    default: QWidget::keyPressEvent(event);
+        case Qt::Key_Left:
+            setCamera(m_frame.camera.turned(-kKeyStep));
+            break;
+        case Qt::Key_Right:
+            setCamera(m_frame.camera.turned(kKeyStep));
+            break;
+        case Qt::Key_Up:
+            setCamera(m_frame.camera.rotatedInView(Eigen::Vector3d::UnitX(), -kKeyStep));
+            break;
+        case Qt::Key_Down:
+            setCamera(m_frame.camera.rotatedInView(Eigen::Vector3d::UnitX(), kKeyStep));
+            break;
+        case Qt::Key_Plus:
+        case Qt::Key_Equal:
+            setCamera(m_frame.camera.zoomed(1.2));
+            break;
+        case Qt::Key_Minus:
+            setCamera(m_frame.camera.zoomed(1.0 / 1.2));
+            break;
+        case Qt::Key_0:
+            resetCamera();
+            break;
+        case Qt::Key_1:
+            showNamedView(NamedView::Front);
+            break;
+        case Qt::Key_2:
+            showNamedView(NamedView::Top);
+            break;
+        case Qt::Key_3:
+            showNamedView(NamedView::AlongClass);
+            break;
+        case Qt::Key_T:
+            setTurntable(!turntable());
+            break;
+        case Qt::Key_Escape:
+            if (anchor() >= 0) {
+                setAnchor(-1);
+            } else if (m_frame.options.showDescription && !m_frame.captions.description.isEmpty()) {
+                m_frame.options.showDescription = false;
+                emit optionsChanged(m_frame.options);
+                update();
+            }
+            break;
+        case Qt::Key_Delete:
+        case Qt::Key_Backspace:
+            if (anchor() >= 0) {
+                const int point = anchor();
+                setAnchor(-1);
+                emit pointRemoveRequested(point);
+            }
+            break;
+        default:
+            QWidget::keyPressEvent(event);
     }
 }
 

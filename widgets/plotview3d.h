@@ -6,18 +6,18 @@
 // Mouse: left drag on empty space rotates (arcball: the grabbed point of the sphere follows the
 // cursor), left drag on a point moves it over the sphere through it (released: a move request),
 // click picks the anchor (front-most point wins), Shift+click its positive, click on empty space
-// clears; right or middle drag pans; the wheel zooms. Keys: arrows rotate, +/− zoom, 0 resets,
-// 1 front, 2 top, 3 along the anchor's class weight (or class centroid), T turntable, Esc, Delete.
+// clears, Ctrl+click on the sphere asks for a point there; right or middle drag pans; the wheel zooms. Keys:
+// arrows rotate, +/− zoom, 0 resets, 1 front, 2 top, 3 along the anchor's class weight (or class centroid), T
+// turntable, Esc, Delete.
 #pragma once
-
-#include "renderer3d.h"
 
 #include <QTimer>
 #include <QVector3D>
 #include <QWidget>
-
 #include <deque>
 #include <memory>
+
+#include "renderer3d.h"
 
 namespace marginlab {
 
@@ -66,6 +66,8 @@ public slots:
 
 signals:
     void anchorChanged(int anchor, int positive);
+    /// Ctrl+click on the sphere where no point is: add a point there (world, on the unit sphere).
+    void pointAddRequested3D(QVector3D at);
     /// A point dragged over the sphere through it and dropped at `to` (world).
     void pointMoveRequested3D(int index, QVector3D to);
     void pointRemoveRequested(int index);  ///< Delete on the selected (anchor) point

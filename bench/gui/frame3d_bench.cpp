@@ -4,19 +4,17 @@
 // (ArcFace) or mean-direction regions (triplet), class weight arrows or centroids, split force
 // arrows, normalized copies, the selected anchor's triplet caps and marks, trails of 8 snapshots,
 // the θ inset and the equal-area map. Sphere caps data, 10 classes, N ∈ {500, 2000, 5000}.
-#include "renderer3d.h"
-#include "trainingcontroller.h"
-
-#include "marginlab/generators.h"
-#include "marginlab/trainer.h"
+#include <benchmark/benchmark.h>
 
 #include <QApplication>
 #include <QImage>
 #include <QPainter>
-
-#include <benchmark/benchmark.h>
-
 #include <memory>
+
+#include "marginlab/generators.h"
+#include "marginlab/trainer.h"
+#include "renderer3d.h"
+#include "trainingcontroller.h"
 
 namespace {
 
@@ -69,7 +67,11 @@ void frame(benchmark::State& state, const char* loss) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(frame, Triplet, "triplet_margin")->Arg(500)->Arg(2000)->Arg(5000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(frame, Triplet, "triplet_margin")
+    ->Arg(500)
+    ->Arg(2000)
+    ->Arg(5000)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(frame, ArcFace, "arcface")->Arg(500)->Arg(2000)->Arg(5000)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {

@@ -403,26 +403,33 @@ const std::vector<Entry>& entries() {
                           labelNoiseParam(0)}},
                         makeBlobs3d});
         // 3D forms of the planar generators above (appended, so the earlier entries are unchanged).
-        list.push_back({{"sphere_rings", "Rings on the sphere (3D)",
-                         "One circle of latitude per class on the unit sphere, class c at polar angle π(c+1)/(C+1) "
-                         "from +y, with Gaussian jitter of the polar angle (radians).",
-                         3,
-                         {pointsParam(), classesParam(3, 20), noiseParam(0.05, "Standard deviation of the polar angle"),
-                          seedParam(), labelNoiseParam(0)}},
-                        makeSphereRings});
-        list.push_back({{"uniform_sphere", "Uniform on the sphere (3D)",
-                         "Points uniform on the unit sphere, labels independent of position (the most uniform "
-                         "embedding, nothing to learn from the layout).",
-                         3, {pointsParam(), classesParam(3), seedParam(), labelNoiseParam(0)}},
-                        makeUniformSphere});
-        list.push_back({{"noisy_blobs3d", "3D blobs with noisy labels",
-                         "3D Gaussian blobs where a fraction `label_noise` (default 20%) of the labels is flipped "
-                         "to another class.",
-                         3,
-                         {pointsParam(), classesParam(4), noiseParam(0.5, blobNoise),
-                          spreadParam(3, "Distance of the blob centres from the origin"), seedParam(),
-                          labelNoiseParam(0.2)}},
-                        makeBlobs3d});
+        list.push_back(
+            {{"sphere_rings",
+              "Rings on the sphere (3D)",
+              "One circle of latitude per class on the unit sphere, class c at polar angle π(c+1)/(C+1) "
+              "from +y, with Gaussian jitter of the polar angle (radians).",
+              3,
+              {pointsParam(), classesParam(3, 20), noiseParam(0.05, "Standard deviation of the polar angle"),
+               seedParam(), labelNoiseParam(0)}},
+             makeSphereRings});
+        list.push_back(
+            {{"uniform_sphere",
+              "Uniform on the sphere (3D)",
+              "Points uniform on the unit sphere, labels independent of position (the most uniform "
+              "embedding, nothing to learn from the layout).",
+              3,
+              {pointsParam(), classesParam(3), seedParam(), labelNoiseParam(0)}},
+             makeUniformSphere});
+        list.push_back(
+            {{"noisy_blobs3d",
+              "3D blobs with noisy labels",
+              "3D Gaussian blobs where a fraction `label_noise` (default 20%) of the labels is flipped "
+              "to another class.",
+              3,
+              {pointsParam(), classesParam(4), noiseParam(0.5, blobNoise),
+               spreadParam(3, "Distance of the blob centres from the origin"), seedParam(),
+               labelNoiseParam(0.2)}},
+             makeBlobs3d});
         return list;
     }();
     return all;

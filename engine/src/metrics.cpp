@@ -182,4 +182,3 @@ Real alignment(const Points& x, const Labels& y, Real alpha) {
 }
 
 }  // namespace marginlab
-

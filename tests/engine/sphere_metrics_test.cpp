@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Uniformity and alignment on the sphere (Wang & Isola) against plain loops over ordered pairs,
 // hand-computed cases, invariances; and the 3D generators they are meant for.
-#include "marginlab/generators.h"
-#include "marginlab/metrics.h"
-#include "test_support.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <numbers>
+
+#include "marginlab/generators.h"
+#include "marginlab/metrics.h"
+#include "test_support.h"
 
 namespace marginlab {
 namespace {
@@ -48,7 +48,8 @@ TEST(SphereMetrics, UniformityAndAlignmentMatchPlainLoops) {
             const Points x = randomPoints(n, d, 11u + static_cast<unsigned>(n * d), 2.0);
             const Labels y = randomLabels(n, 3, 5u + static_cast<unsigned>(n));
             for (Real t : {0.5, 2.0, 7.0})
-                EXPECT_NEAR(uniformity(x, t), referenceUniformity(x, t), 1e-12) << n << "x" << d << " t=" << t;
+                EXPECT_NEAR(uniformity(x, t), referenceUniformity(x, t), 1e-12)
+                    << n << "x" << d << " t=" << t;
             for (Real alpha : {1.0, 2.0, 3.0})
                 EXPECT_NEAR(alignment(x, y, alpha), referenceAlignment(x, y, alpha), 1e-12)
                     << n << "x" << d << " alpha=" << alpha;
@@ -144,7 +145,8 @@ TEST(SphereGenerators, SphereRingsAreCirclesOfLatitude) {
     for (Eigen::Index i = 0; i < jittered->points.rows(); ++i) {
         EXPECT_NEAR(jittered->points.row(i).norm(), 1.0, 1e-14);
         const int c = jittered->labels[static_cast<std::size_t>(i)];
-        largestOff = std::max(largestOff, std::abs(jittered->points(i, 1) - std::cos(std::numbers::pi * (c + 1) / 5.0)));
+        largestOff = std::max(largestOff,
+                              std::abs(jittered->points(i, 1) - std::cos(std::numbers::pi * (c + 1) / 5.0)));
     }
     EXPECT_GT(largestOff, 0.05);
     EXPECT_LT(largestOff, 0.5);

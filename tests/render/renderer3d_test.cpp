@@ -2,17 +2,16 @@
 // Camera3D and Renderer3D without a widget: frames painted into QImages and checked pixel by
 // pixel against geometry computed here (rotations by Rodrigues' formula, Lambert's projection by
 // its definition), plus picking, the triplet caps and determinism.
-#include "camera3d.h"
-#include "classpalette.h"
 #include "renderer3d.h"
 
-#include "marginlab/generators.h"
-#include "marginlab/trainer.h"
-
 #include <QTest>
-
 #include <cmath>
 #include <numbers>
+
+#include "camera3d.h"
+#include "classpalette.h"
+#include "marginlab/generators.h"
+#include "marginlab/trainer.h"
 
 using namespace marginlab;
 using Eigen::Vector3d;
@@ -21,10 +20,12 @@ namespace {
 
 constexpr QSize kSize(800, 600);
 
-std::shared_ptr<Snapshot> snapshotOf(const std::vector<Vector3d>& points, const std::vector<int>& labels, int classes) {
+std::shared_ptr<Snapshot> snapshotOf(const std::vector<Vector3d>& points, const std::vector<int>& labels,
+                                     int classes) {
     auto s = std::make_shared<Snapshot>();
     s->positions.resize(static_cast<Eigen::Index>(points.size()), 3);
-    for (std::size_t i = 0; i < points.size(); ++i) s->positions.row(static_cast<Eigen::Index>(i)) = points[i].transpose();
+    for (std::size_t i = 0; i < points.size(); ++i)
+        s->positions.row(static_cast<Eigen::Index>(i)) = points[i].transpose();
     s->labels = labels;
     s->numClasses = classes;
     return s;
@@ -56,13 +57,15 @@ int nearestAround(const QImage& image, QPointF p, const std::vector<QColor>& can
     std::vector<int> votes(candidates.size(), 0);
     for (int dy = -2; dy <= 2; ++dy)
         for (int dx = -2; dx <= 2; ++dx)
-            ++votes[static_cast<std::size_t>(
-                nearest(image.pixel(static_cast<int>(std::floor(p.x())) + dx, static_cast<int>(std::floor(p.y())) + dy),
-                        candidates))];
+            ++votes[static_cast<std::size_t>(nearest(image.pixel(static_cast<int>(std::floor(p.x())) + dx,
+                                                                 static_cast<int>(std::floor(p.y())) + dy),
+                                                     candidates))];
     return static_cast<int>(std::max_element(votes.begin(), votes.end()) - votes.begin());
 }
 
-QRgb pixelAt(const QImage& image, QPointF p) { return image.pixel(static_cast<int>(std::floor(p.x())), static_cast<int>(std::floor(p.y()))); }
+QRgb pixelAt(const QImage& image, QPointF p) {
+    return image.pixel(static_cast<int>(std::floor(p.x())), static_cast<int>(std::floor(p.y())));
+}
 
 /// Rodrigues' rotation of v about the unit axis k by angle θ (independent of Eigen's quaternions).
 Vector3d rodrigues(const Vector3d& v, const Vector3d& k, double theta) {
@@ -72,7 +75,8 @@ Vector3d rodrigues(const Vector3d& v, const Vector3d& k, double theta) {
 double segmentDistance(QPointF p, QPointF a, QPointF b) {
     const QPointF d = b - a;
     const double length2 = d.x() * d.x() + d.y() * d.y();
-    const double t = length2 > 0 ? std::clamp(((p - a).x() * d.x() + (p - a).y() * d.y()) / length2, 0.0, 1.0) : 0.0;
+    const double t =
+        length2 > 0 ? std::clamp(((p - a).x() * d.x() + (p - a).y() * d.y()) / length2, 0.0, 1.0) : 0.0;
     const QPointF q = a + d * t;
     return std::hypot(p.x() - q.x(), p.y() - q.y());
 }
@@ -128,11 +132,12 @@ private slots:
         const QPointF from = camera.project(p, kSize).screen, to = from + QPointF(40, -25);
         const Camera3D dragged = camera.arcball(from, to, kSize);
         // The grabbed point follows the cursor.
-        QVERIFY(std::hypot(dragged.project(p, kSize).screen.x() - to.x(), dragged.project(p, kSize).screen.y() - to.y()) <
-                1e-9);
+        QVERIFY(std::hypot(dragged.project(p, kSize).screen.x() - to.x(),
+                           dragged.project(p, kSize).screen.y() - to.y()) < 1e-9);
         // Any other point turns by the rotation taking the two sphere points into each other.
         const Vector3d a = Vector3d(0.3, 0.2, std::sqrt(1 - 0.13));
-        const Vector3d b = *camera.front().unprojectToSphere(to, kSize);  // view coordinates: the front camera
+        const Vector3d b =
+            *camera.front().unprojectToSphere(to, kSize);  // view coordinates: the front camera
         const Vector3d axis = a.cross(b).normalized();
         const double angle = std::acos(std::clamp(a.dot(b), -1.0, 1.0));
         const Vector3d other(-0.5, 0.7, 0.1);
@@ -173,8 +178,9 @@ private slots:
         const QPointF farAt = frame.camera.project(Vector3d(0.6, 0, -0.8), kSize).screen;
         const QRgb far = pixelAt(image, farAt);
         QVERIFY(far != ClassPalette::color(1).rgb());
-        QVERIFY(qRed(far) + qGreen(far) + qBlue(far) > qRed(ClassPalette::color(1).rgb()) + qGreen(ClassPalette::color(1).rgb()) +
-                                                         qBlue(ClassPalette::color(1).rgb()));
+        QVERIFY(qRed(far) + qGreen(far) + qBlue(far) > qRed(ClassPalette::color(1).rgb()) +
+                                                           qGreen(ClassPalette::color(1).rgb()) +
+                                                           qBlue(ClassPalette::color(1).rgb()));
         QCOMPARE(nearest(far, {ClassPalette::color(0), ClassPalette::color(1)}), 1);
     }
 
@@ -187,8 +193,8 @@ private slots:
         frame.run = describeRun(loss, std::nullopt);
         QVERIFY(frame.run.logits);
         QVERIFY(frame.run.hasClassWeights());
-        auto s = snapshotOf({Vector3d(-0.6, -0.5, -0.6), Vector3d(-0.5, -0.6, -0.6), Vector3d(-0.6, -0.6, -0.5),
-                             Vector3d(-0.55, -0.55, -0.6)},
+        auto s = snapshotOf({Vector3d(-0.6, -0.5, -0.6), Vector3d(-0.5, -0.6, -0.6),
+                             Vector3d(-0.6, -0.6, -0.5), Vector3d(-0.55, -0.55, -0.6)},
                             {0, 1, 2, 0}, 3);
         s->owned = Points::Identity(3, 3);
         frame.snapshot = s;
@@ -199,7 +205,8 @@ private slots:
         frame.options.showForces = false;
         frame.options.showMarginInset = false;
         const QImage image = Renderer3D().image(frame);
-        if (qEnvironmentVariableIsSet("MARGINLAB_SAVE")) image.save(QStringLiteral("/tmp/sphere_weights.png"));
+        if (qEnvironmentVariableIsSet("MARGINLAB_SAVE"))
+            image.save(QStringLiteral("/tmp/sphere_weights.png"));
         // The surface as painted: a region colour, lit (darker by 20 % × (1 − facing)), at 82 %
         // over the back disc (grey, 236 at the middle to 214 at the rim).
         auto surface = [](QColor region, double facing) {
@@ -209,12 +216,13 @@ private slots:
             return QColor(mix(region.red()), mix(region.green()), mix(region.blue()));
         };
         auto candidatesAt = [&](double facing) {
-            return std::vector<QColor>{surface(ClassPalette::background(0), facing),
-                                       surface(ClassPalette::background(1), facing),
-                                       surface(ClassPalette::background(2), facing),
-                                       surface(QColor(196, 196, 196), facing), surface(QColor(228, 228, 228), facing)};
+            return std::vector<QColor>{
+                surface(ClassPalette::background(0), facing), surface(ClassPalette::background(1), facing),
+                surface(ClassPalette::background(2), facing), surface(QColor(196, 196, 196), facing),
+                surface(QColor(228, 228, 228), facing)};
         };
-        const Vector3d probes[3] = {Vector3d(1, 0.35, -0.2), Vector3d(-0.2, 1, 0.35), Vector3d(0.35, -0.2, 1)};
+        const Vector3d probes[3] = {Vector3d(1, 0.35, -0.2), Vector3d(-0.2, 1, 0.35),
+                                    Vector3d(0.35, -0.2, 1)};
         const QPointF origin = frame.camera.project(Vector3d::Zero(), kSize).screen;
         for (int k = 0; k < 3; ++k) {
             const Vector3d u = probes[k].normalized();
@@ -223,7 +231,8 @@ private slots:
             QVERIFY(at.depth > 0.2);
             // Guard: the class weight arrows do not cover the probe.
             for (int w = 0; w < 3; ++w)
-                QVERIFY(segmentDistance(at.screen, origin, frame.camera.project(Vector3d::Unit(w), kSize).screen) > 12);
+                QVERIFY(segmentDistance(at.screen, origin,
+                                        frame.camera.project(Vector3d::Unit(w), kSize).screen) > 12);
             QCOMPARE(nearestAround(image, at.screen, candidatesAt(at.depth)), k);
         }
         const Vector3d between = Vector3d(1, 1, 0).normalized();
@@ -242,8 +251,9 @@ private slots:
 
     void equalAreaMapPutsKnownPointsAtKnownPixels() {
         const double s45 = std::sqrt(0.5);
-        const std::vector<Vector3d> points = {Vector3d(0, 2, 0),    Vector3d(0, -1, 0),  Vector3d(1, 0, 0),
-                                              Vector3d(0, 0, 1),    Vector3d(s45, s45, 0), Vector3d(0, -s45, -s45)};
+        const std::vector<Vector3d> points = {Vector3d(0, 2, 0),     Vector3d(0, -1, 0),
+                                              Vector3d(1, 0, 0),     Vector3d(0, 0, 1),
+                                              Vector3d(s45, s45, 0), Vector3d(0, -s45, -s45)};
         Frame3D frame;
         frame.size = QSize(1280, 800);
         frame.camera = plainCamera();
@@ -263,7 +273,8 @@ private slots:
         for (std::size_t i = 0; i < points.size(); ++i) {
             const auto at = Renderer3D::equalAreaPoint(frame, points[i]);
             QVERIFY(at);
-            QVERIFY2(std::hypot(at->x() - expected[i].x(), at->y() - expected[i].y()) < 1e-9, qPrintable(QString::number(i)));
+            QVERIFY2(std::hypot(at->x() - expected[i].x(), at->y() - expected[i].y()) < 1e-9,
+                     qPrintable(QString::number(i)));
             // The dot is painted there in its class colour.
             std::vector<QColor> colors;
             for (int k = 0; k < 6; ++k) colors.push_back(ClassPalette::color(k).darker(115));
@@ -324,8 +335,9 @@ private slots:
             Renderer3D().image(frame).save(QStringLiteral("/tmp/sphere_triplet.png"));
             frame.size = kSize;
         }
-        const RegionQuery q = queryRegions(s->positions, s->labels, 5, o.planar.positive, frame.run.tripletMargin,
-                                           frame.run.distance, frame.run.semiHardRule);
+        const RegionQuery q =
+            queryRegions(s->positions, s->labels, 5, o.planar.positive, frame.run.tripletMargin,
+                         frame.run.distance, frame.run.semiHardRule);
         QCOMPARE(o.planar.query.hard, q.hard);
         QCOMPARE(o.planar.query.semiHard, q.semiHard);
         QCOMPARE(o.planar.query.easy, q.easy);
@@ -334,10 +346,17 @@ private slots:
         for (std::size_t i = 0; i < seen.size(); ++i) {
             const double angle = std::acos(std::clamp(seen[i].dot(o.center), -1.0, 1.0));
             switch (q.regions[i]) {
-            case Region::Hard: QVERIFY(angle <= o.hardAngle + 1e-9); break;
-            case Region::SemiHard: QVERIFY(angle > o.hardAngle - 1e-9 && angle <= o.ringAngle + 1e-9); break;
-            case Region::Easy: QVERIFY(angle > o.ringAngle - 1e-9); break;
-            case Region::NotNegative: break;
+                case Region::Hard:
+                    QVERIFY(angle <= o.hardAngle + 1e-9);
+                    break;
+                case Region::SemiHard:
+                    QVERIFY(angle > o.hardAngle - 1e-9 && angle <= o.ringAngle + 1e-9);
+                    break;
+                case Region::Easy:
+                    QVERIFY(angle > o.ringAngle - 1e-9);
+                    break;
+                case Region::NotNegative:
+                    break;
             }
         }
         // Not normalized: shells in space around the raw anchor.

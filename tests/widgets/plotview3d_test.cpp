@@ -6,7 +6,6 @@
 #include <QMouseEvent>
 #include <QSignalSpy>
 #include <QTest>
-
 #include <cmath>
 
 using namespace marginlab;
@@ -64,7 +63,8 @@ private slots:
         m_view->setAnchor(-1);
         click(m_view->camera().project(Vector3d(0.3, 0.2, -0.9), kSize).screen);
         QCOMPARE(m_view->anchor(), 0);
-        click(m_view->camera().project(Vector3d(0.3, 0.2, 0.9), kSize).screen + QPointF(20, 0));  // empty: clears
+        click(m_view->camera().project(Vector3d(0.3, 0.2, 0.9), kSize).screen +
+              QPointF(20, 0));  // empty: clears
         QCOMPARE(m_view->anchor(), -1);
         // Shift+click: the positive (point 3, of the anchor's class).
         click(m_view->camera().project(Vector3d(0.0, -0.8, 0.5), kSize).screen, Qt::ShiftModifier);
@@ -91,6 +91,26 @@ private slots:
                 std::abs(target.z() - expected.z()) < 1e-6);
         QVERIFY(std::abs(double(target.length()) - p.norm()) < 1e-6);  // kept its distance from the origin
         QCOMPARE(m_view->frame().drag.point, -1);
+    }
+
+    void ctrlClickOnTheSphereRequestsAPoint() {
+        QSignalSpy added(m_view.get(), &PlotView3D::pointAddRequested3D);
+        const Camera3D start = m_view->camera();
+        const QPointF at(180, 120);  // view (−0.16, 0.24): on the sphere, no point near
+        QCOMPARE(Renderer3D::pick(m_view->frame(), at), -1);
+        send(QEvent::MouseButtonPress, at, Qt::LeftButton, Qt::ControlModifier);
+        send(QEvent::MouseButtonRelease, at, Qt::NoButton, Qt::ControlModifier);
+        QCOMPARE(added.count(), 1);
+        const QVector3D p = added.front().at(0).value<QVector3D>();
+        const Vector3d expected = *start.unprojectToSphere(at, kSize);
+        QVERIFY(std::abs(p.x() - expected.x()) < 1e-6 && std::abs(p.y() - expected.y()) < 1e-6 &&
+                std::abs(p.z() - expected.z()) < 1e-6);
+        QVERIFY(expected.z() > 0.9);
+        // Off the sphere nothing is asked.
+        send(QEvent::MouseButtonPress, QPointF(5, 5), Qt::LeftButton, Qt::ControlModifier);
+        send(QEvent::MouseButtonRelease, QPointF(5, 5), Qt::NoButton, Qt::ControlModifier);
+        QCOMPARE(added.count(), 1);
+        QVERIFY(m_view->camera() == start);
     }
 
     void keysAndWheelMoveTheCamera() {
@@ -149,9 +169,10 @@ private slots:
     }
 
 private:
-    void send(QEvent::Type type, QPointF at, Qt::MouseButtons buttons, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
-        QMouseEvent event(type, at, m_view->mapToGlobal(at), type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton,
-                          buttons, modifiers);
+    void send(QEvent::Type type, QPointF at, Qt::MouseButtons buttons,
+              Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
+        QMouseEvent event(type, at, m_view->mapToGlobal(at),
+                          type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton, buttons, modifiers);
         QCoreApplication::sendEvent(m_view.get(), &event);
     }
     void click(QPointF at, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {

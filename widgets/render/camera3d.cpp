@@ -10,7 +10,9 @@ double Camera3D::pixelsPerUnit(QSizeF size) const {
     return zoom * 0.42 * std::max(1.0, std::min(size.width(), size.height())) / std::max(worldRadius, 1e-9);
 }
 
-QPointF Camera3D::origin(QSizeF size) const { return QPointF(size.width() / 2.0, size.height() / 2.0) + pan; }
+QPointF Camera3D::origin(QSizeF size) const {
+    return QPointF(size.width() / 2.0, size.height() / 2.0) + pan;
+}
 
 Projection Camera3D::project(const Eigen::Vector3d& world, QSizeF size) const {
     const Eigen::Vector3d v = toView(world);
@@ -62,14 +64,16 @@ Camera3D Camera3D::arcball(QPointF from, QPointF to, QSizeF size) const {
 
 Camera3D Camera3D::turned(double radians) const {
     Camera3D out = *this;
-    out.rotation = (rotation * Eigen::Quaterniond(Eigen::AngleAxisd(radians, Eigen::Vector3d::UnitY()))).normalized();
+    out.rotation =
+        (rotation * Eigen::Quaterniond(Eigen::AngleAxisd(radians, Eigen::Vector3d::UnitY()))).normalized();
     return out;
 }
 
 Camera3D Camera3D::rotatedInView(const Eigen::Vector3d& axis, double radians) const {
     Camera3D out = *this;
     if (!(axis.squaredNorm() > 0.0)) return out;
-    out.rotation = (Eigen::Quaterniond(Eigen::AngleAxisd(radians, axis.normalized())) * rotation).normalized();
+    out.rotation =
+        (Eigen::Quaterniond(Eigen::AngleAxisd(radians, axis.normalized())) * rotation).normalized();
     return out;
 }
 
@@ -85,7 +89,9 @@ Camera3D Camera3D::front() const {
     return out;
 }
 
-Camera3D Camera3D::top() const { return along(Eigen::Vector3d::UnitY()); }
+Camera3D Camera3D::top() const {
+    return along(Eigen::Vector3d::UnitY());
+}
 
 Camera3D Camera3D::along(const Eigen::Vector3d& d) const {
     Camera3D out = *this;
@@ -93,7 +99,8 @@ Camera3D Camera3D::along(const Eigen::Vector3d& d) const {
     const Eigen::Vector3d back = d.normalized();  // becomes view +z
     // y up unless the direction is (nearly) vertical; then −z (from above) or +z (from below).
     Eigen::Vector3d up = Eigen::Vector3d::UnitY();
-    if (std::abs(back.dot(up)) > 0.999) up = back.y() > 0 ? Eigen::Vector3d(0, 0, -1) : Eigen::Vector3d(0, 0, 1);
+    if (std::abs(back.dot(up)) > 0.999)
+        up = back.y() > 0 ? Eigen::Vector3d(0, 0, -1) : Eigen::Vector3d(0, 0, 1);
     const Eigen::Vector3d right = up.cross(back).normalized();
     const Eigen::Vector3d trueUp = back.cross(right);
     Eigen::Matrix3d m;

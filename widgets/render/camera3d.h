@@ -12,10 +12,8 @@
 
 #include <Eigen/Core>
 #include <Eigen/Geometry>
-
 #include <QPointF>
 #include <QSizeF>
-
 #include <optional>
 
 namespace marginlab {
@@ -75,8 +73,8 @@ struct Camera3D {
     Camera3D along(const Eigen::Vector3d& d) const;
 
     bool operator==(const Camera3D& other) const {
-        return rotation.coeffs() == other.rotation.coeffs() && zoom == other.zoom && worldRadius == other.worldRadius &&
-               pan == other.pan;
+        return rotation.coeffs() == other.rotation.coeffs() && zoom == other.zoom &&
+               worldRadius == other.worldRadius && pan == other.pan;
     }
 };
 

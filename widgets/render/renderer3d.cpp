@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "renderer3d.h"
 
-#include "classpalette.h"
-#include "layers.h"
-#include "sphere_layers.h"
-
 #include <QPaintEngine>
 #include <QPainterPath>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
+
+#include "classpalette.h"
+#include "layers.h"
+#include "sphere_layers.h"
 
 namespace marginlab {
 
@@ -87,7 +86,8 @@ struct Runs {
 
 /// The circle {cos α·axis + sin α·(cos φ·u + sin φ·v)} on the sphere of `radius`, split where it
 /// crosses to the far side (view z < 0).
-void addSphereCircle(Runs& runs, const SphereContext& c, const Vector3d& axis, double alpha, double radius = 1.0) {
+void addSphereCircle(Runs& runs, const SphereContext& c, const Vector3d& axis, double alpha,
+                     double radius = 1.0) {
     constexpr int kSegments = 144;
     const auto [u, v] = basisAround(axis);
     QPolygonF current;
@@ -159,7 +159,8 @@ void paintAxes(QPainter& painter, const SphereContext& c, bool front) {
     painter.setFont(c.font(12.0, true));
     for (int a = 0; a < 3; ++a) {
         const Vector3d axis = Vector3d::Unit(a);
-        const Projection inner = c.project(Vector3d::Zero()), rim = c.project(axis), tip = c.project(length * axis);
+        const Projection inner = c.project(Vector3d::Zero()), rim = c.project(axis),
+                         tip = c.project(length * axis);
         if (!front) {
             // Inside the sphere: behind its surface, so dashed and faint.
             painter.setPen(backPen(QColor(60, 60, 60, 90), c.px(1.0)));
@@ -237,7 +238,8 @@ void paintClassWeights(QPainter& painter, const SphereContext& c) {
             painter.setOpacity(c.behindSurface(centre) ? 0.45 : 1.0);
             painter.setPen(QPen(Qt::black, c.px(4.0), Qt::SolidLine, Qt::RoundCap));
             painter.drawLines(cross, 2);
-            painter.setPen(QPen(ClassPalette::color(static_cast<int>(k)), c.px(2.0), Qt::SolidLine, Qt::RoundCap));
+            painter.setPen(
+                QPen(ClassPalette::color(static_cast<int>(k)), c.px(2.0), Qt::SolidLine, Qt::RoundCap));
             painter.drawLines(cross, 2);
         }
     }
@@ -336,7 +338,8 @@ std::vector<Item> items(const SphereContext& c, bool behind) {
         }
     }
     std::sort(out.begin(), out.end(), [](const Item& a, const Item& b) {
-        return a.depth != b.depth ? a.depth < b.depth : (a.point != b.point ? a.point < b.point : a.copy > b.copy);
+        return a.depth != b.depth ? a.depth < b.depth
+                                  : (a.point != b.point ? a.point < b.point : a.copy > b.copy);
     });
     return out;
 }
@@ -357,7 +360,8 @@ void paintPoints(QPainter& painter, const SphereContext& c, bool behind, std::ve
     if (c.vector) {
         painter.setRenderHint(QPainter::Antialiasing);
         for (const Item& item : list) {
-            const QColor fill = shaded(labels[static_cast<std::size_t>(item.point)], shadeLevel(c, item.depth));
+            const QColor fill =
+                shaded(labels[static_cast<std::size_t>(item.point)], shadeLevel(c, item.depth));
             painter.setOpacity(item.copy && !used(item.point) ? 0.3 : 1.0);
             painter.setPen(QPen(fill.darker(170), c.px(1.0)));
             painter.setBrush(fill);
@@ -397,7 +401,8 @@ void paintTrails(QPainter& painter, const SphereContext& c) {
     const Eigen::Index n = static_cast<Eigen::Index>(c.raw.size());
     std::vector<std::vector<QLineF>> lines(static_cast<std::size_t>(std::max(c.classes, 1)));
     for (Eigen::Index i = 0; i < n; ++i) {
-        const int label = std::clamp(c.snapshot.labels[static_cast<std::size_t>(i)], 0, std::max(0, c.classes - 1));
+        const int label =
+            std::clamp(c.snapshot.labels[static_cast<std::size_t>(i)], 0, std::max(0, c.classes - 1));
         QPointF previous;
         bool started = false;
         for (const Points& step : trail) {
@@ -406,7 +411,9 @@ void paintTrails(QPainter& painter, const SphereContext& c) {
             if (started) lines[static_cast<std::size_t>(label)].emplace_back(previous, at);
             previous = at, started = true;
         }
-        if (started) lines[static_cast<std::size_t>(label)].emplace_back(previous, c.project(c.raw[static_cast<std::size_t>(i)]).screen);
+        if (started)
+            lines[static_cast<std::size_t>(label)].emplace_back(
+                previous, c.project(c.raw[static_cast<std::size_t>(i)]).screen);
     }
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
@@ -428,8 +435,9 @@ void paintTripletMarks(QPainter& painter, const SphereContext& c) {
     // Marks sit where the loss measures the points; those behind the surface are fainter.
     const double ringRadius = c.px(kPointRadius + 2.5);
     for (Region region : {Region::SemiHard, Region::Hard}) {
-        QPen pen = region == Region::Hard ? QPen(ClassPalette::hardColor(), c.px(2.2))
-                                          : QPen(ClassPalette::semiHardColor(), c.px(1.6), Qt::CustomDashLine);
+        QPen pen = region == Region::Hard
+                       ? QPen(ClassPalette::hardColor(), c.px(2.2))
+                       : QPen(ClassPalette::semiHardColor(), c.px(1.6), Qt::CustomDashLine);
         if (region == Region::SemiHard) pen.setDashPattern({2.0, 1.6});
         painter.setPen(pen);
         for (std::size_t i = 0; i < c.seen.size(); ++i) {
@@ -443,7 +451,8 @@ void paintTripletMarks(QPainter& painter, const SphereContext& c) {
     const QPointF positive = c.project(c.seen[static_cast<std::size_t>(o.planar.positive)]).screen;
     if (o.planar.query.chosenNegative >= 0) {
         painter.setPen(QPen(ClassPalette::anchorColor(), c.px(1.5), Qt::DashLine));
-        painter.drawLine(anchor, c.project(c.seen[static_cast<std::size_t>(o.planar.query.chosenNegative)]).screen);
+        painter.drawLine(anchor,
+                         c.project(c.seen[static_cast<std::size_t>(o.planar.query.chosenNegative)]).screen);
     }
     painter.setPen(QPen(ClassPalette::anchorColor(), c.px(2.5)));
     painter.drawEllipse(anchor, c.px(kPointRadius + 4), c.px(kPointRadius + 4));
@@ -455,7 +464,7 @@ void paintTripletMarks(QPainter& painter, const SphereContext& c) {
 }
 
 QColor forceColor(int part) {
-    if (part == 1) return QColor(0, 90, 200, 210);  // attraction
+    if (part == 1) return QColor(0, 90, 200, 210);   // attraction
     if (part == 2) return QColor(210, 40, 20, 210);  // repulsion
     return QColor(30, 30, 30, 170);
 }
@@ -469,8 +478,10 @@ void paintForces(QPainter& painter, const SphereContext& c, const layers::FrameC
     const Points& positives = c.snapshot.gradientFromPositives;
     const bool split = c.options.splitForces && positives.rows() == g.rows() && positives.cols() == g.cols();
     std::vector<std::pair<Points, int>> parts;
-    if (split) parts = {{positives, 1}, {g - positives, 2}};
-    else parts = {{g, 0}};
+    if (split)
+        parts = {{positives, 1}, {g - positives, 2}};
+    else
+        parts = {{g, 0}};
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     std::vector<QLineF> lines;
@@ -569,8 +580,10 @@ SphereClassifier makeClassifier(const SphereContext& c) {
     }
     for (std::size_t k = 0; k < classes; ++k) {
         const double length = sum[k].norm();
-        if (length < 1e-12) model.present[k] = 0;
-        else model.directions[k] = sum[k] / length;
+        if (length < 1e-12)
+            model.present[k] = 0;
+        else
+            model.directions[k] = sum[k] / length;
     }
     return model;
 }
@@ -614,7 +627,8 @@ QFont SphereContext::font(double pixels, bool bold) const {
 }
 
 bool SphereContext::hasClassWeights() const {
-    return run.hasClassWeights() && snapshot.owned.rows() >= classes && snapshot.owned.cols() >= 1 && classes >= 1;
+    return run.hasClassWeights() && snapshot.owned.rows() >= classes && snapshot.owned.cols() >= 1 &&
+           classes >= 1;
 }
 
 }  // namespace sphere

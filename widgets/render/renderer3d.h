@@ -19,25 +19,22 @@
  */
 #pragma once
 
-#include "camera3d.h"
-#include "diagnosis.h"
-#include "frame2d.h"
-#include "renderer2d.h"
-
-#include "marginlab/regions.h"
-#include "marginlab/runinfo.h"
-#include "marginlab/trainer.h"
-
 #include <Eigen/Core>
-
 #include <QImage>
 #include <QPainter>
 #include <QRectF>
 #include <QSize>
-
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "camera3d.h"
+#include "diagnosis.h"
+#include "frame2d.h"
+#include "marginlab/regions.h"
+#include "marginlab/runinfo.h"
+#include "marginlab/trainer.h"
+#include "renderer2d.h"
 
 namespace marginlab {
 
@@ -78,8 +75,9 @@ struct SphereTripletOverlay {
 
 /// The two discs of the equal-area map (empty when not shown) and their common radius in pixels.
 struct EqualAreaLayout {
-    QRectF box;    ///< the card
-    QPointF north, south;  ///< disc centres: the hemisphere y ≥ 0 seen from +y (x right, z down), y < 0 seen from −y (x right, z up)
+    QRectF box;            ///< the card
+    QPointF north, south;  ///< disc centres: the hemisphere y ≥ 0 seen from +y (x right, z down), y < 0 seen
+                           ///< from −y (x right, z up)
     double radius = 0.0;
     bool shown() const { return radius > 0.0; }
 };
@@ -120,9 +118,9 @@ public:
     static Frame2D cardFrame(const Frame3D& frame);
 
 private:
-    QImage m_surface;                 // the sphere's front surface, reused between frames
-    QImage m_map;                     // the equal-area discs
-    std::vector<QImage> m_sprites;    // per class × depth shade
+    QImage m_surface;               // the sphere's front surface, reused between frames
+    QImage m_map;                   // the equal-area discs
+    std::vector<QImage> m_sprites;  // per class × depth shade
     double m_spriteScale = 0.0;
 };
 

@@ -3,14 +3,13 @@
 // SphereContext, computed once per frame, like the 2D layers of layers.h.
 #pragma once
 
-#include "renderer3d.h"
-
 #include <QFont>
 #include <QLineF>
 #include <QPainter>
 #include <QPolygonF>
-
 #include <vector>
+
+#include "renderer3d.h"
 
 namespace marginlab::sphere {
 
@@ -45,7 +44,7 @@ struct SphereContext {
     Eigen::Matrix3d rotation;     // world → view
     double pixelsPerUnit;
     QPointF origin;
-    double extent;                // data radius (depth shading range)
+    double extent;  // data radius (depth shading range)
 
     Projection project(const Eigen::Vector3d& world) const {
         const Eigen::Vector3d v = rotation * world;

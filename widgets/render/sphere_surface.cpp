@@ -3,17 +3,16 @@
 // the class regions, the margin band and the triplet caps) and the equal-area map of the whole
 // sphere. Both classify a direction per sample with the same SphereClassifier, once per 4×4 block
 // where its corners agree and with 2×2 samples per pixel where they do not (anti-aliased edges).
-#include "classpalette.h"
-#include "layers.h"
-#include "sphere_layers.h"
-
 #include <QCoreApplication>
 #include <QPainterPath>
 #include <QRadialGradient>
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "classpalette.h"
+#include "layers.h"
+#include "sphere_layers.h"
 
 namespace marginlab {
 
@@ -42,7 +41,9 @@ QRgb premultiplied(QRgb color, double alpha) {
  */
 template <typename DirectionAt, typename ColorAt>
 void rasterize(QImage& image, const SphereClassifier& classifier, DirectionAt directionAt, ColorAt colorAt) {
-    auto classify = [&](const Vector3d& n) { return classifier.valid() ? classifier.label(n) : Renderer3D::kNoRegion; };
+    auto classify = [&](const Vector3d& n) {
+        return classifier.valid() ? classifier.label(n) : Renderer3D::kNoRegion;
+    };
     const int width = image.width(), height = image.height();
     const int columns = (width + kBlock - 1) / kBlock + 1, rows = (height + kBlock - 1) / kBlock + 1;
     std::vector<int> corners(static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows));
@@ -142,7 +143,8 @@ void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
     const double cosHard = std::cos(c.triplet.hardAngle), cosRing = std::cos(c.triplet.ringAngle);
     const double alpha = c.classifier.valid() ? 0.82 : 0.55;
     auto colorAt = [&](const Vector3d& n, int label, double x, double y) {
-        QRgb color = withCaps(c, regionColor(c, label, x + area.left(), y + area.top(), ratio), n, cosHard, cosRing);
+        QRgb color =
+            withCaps(c, regionColor(c, label, x + area.left(), y + area.top(), ratio), n, cosHard, cosRing);
         // Lit from the viewer: the rim is darker than the middle, so the surface reads as a ball.
         const double facing = (c.rotation.row(2) * n).value();
         color = blend(color, qRgb(0, 0, 0), 0.2 * (1.0 - std::clamp(facing, 0.0, 1.0)));
@@ -163,7 +165,8 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
     const double cosHard = std::cos(c.triplet.hardAngle), cosRing = std::cos(c.triplet.ringAngle);
     for (const bool north : {true, false}) {
         const QPointF centre = north ? layout.north : layout.south;
-        const QRect area = QRectF((centre - QPointF(R, R)) * ratio, QSizeF(2 * R, 2 * R) * ratio).toAlignedRect();
+        const QRect area =
+            QRectF((centre - QPointF(R, R)) * ratio, QSizeF(2 * R, 2 * R) * ratio).toAlignedRect();
         if (cache.size() != area.size() || cache.format() != QImage::Format_ARGB32_Premultiplied)
             cache = QImage(area.size(), QImage::Format_ARGB32_Premultiplied);
         cache.setDevicePixelRatio(1.0);
@@ -179,8 +182,9 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
             return true;
         };
         auto colorAt = [&](const Vector3d& n, int label, double x, double y) {
-            return premultiplied(
-                withCaps(c, regionColor(c, label, x + area.left(), y + area.top(), ratio), n, cosHard, cosRing), 1.0);
+            return premultiplied(withCaps(c, regionColor(c, label, x + area.left(), y + area.top(), ratio), n,
+                                          cosHard, cosRing),
+                                 1.0);
         };
         rasterize(cache, c.classifier, directionAt, colorAt);
         cache.setDevicePixelRatio(ratio);
@@ -202,7 +206,8 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
         if (at && label >= 0 && label < c.classes) dots[static_cast<std::size_t>(label)].push_back(*at);
     }
     for (std::size_t k = 0; k < dots.size(); ++k) {
-        painter.setPen(QPen(ClassPalette::color(static_cast<int>(k)).darker(115), c.px(3.2), Qt::SolidLine, Qt::RoundCap));
+        painter.setPen(QPen(ClassPalette::color(static_cast<int>(k)).darker(115), c.px(3.2), Qt::SolidLine,
+                            Qt::RoundCap));
         painter.drawPoints(dots[k].data(), static_cast<int>(dots[k].size()));
     }
     if (c.triplet.valid) {
@@ -213,8 +218,8 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
     }
     painter.setFont(c.font(11.0));
     painter.setPen(QColor(60, 60, 60));
-    painter.drawText(QRectF(layout.box.left(), layout.box.top() + c.px(3), layout.box.width(), c.px(16)), Qt::AlignCenter,
-                     QCoreApplication::translate("Renderer3D", "whole sphere, equal area"));
+    painter.drawText(QRectF(layout.box.left(), layout.box.top() + c.px(3), layout.box.width(), c.px(16)),
+                     Qt::AlignCenter, QCoreApplication::translate("Renderer3D", "whole sphere, equal area"));
     const double below = layout.north.y() + R + c.px(3);
     painter.drawText(QRectF(layout.north.x() - R, below, 2 * R, c.px(16)), Qt::AlignCenter,
                      QCoreApplication::translate("Renderer3D", "y ≥ 0, from above"));
