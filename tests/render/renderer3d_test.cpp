@@ -208,11 +208,10 @@ private slots:
         if (qEnvironmentVariableIsSet("MARGINLAB_SAVE"))
             image.save(QStringLiteral("/tmp/sphere_weights.png"));
         // The surface as painted: a region colour, lit (darker by 20 % × (1 − facing)), at 82 %
-        // over the back disc (grey, 236 at the middle to 214 at the rim).
+        // over the back disc (grey 226).
         auto surface = [](QColor region, double facing) {
             const double light = 1.0 - 0.2 * (1.0 - facing);
-            const double grey = 236.0 - 22.0 * std::sqrt(std::max(0.0, 1.0 - facing * facing));
-            auto mix = [&](int v) { return static_cast<int>(std::lround(0.82 * v * light + 0.18 * grey)); };
+            auto mix = [&](int v) { return static_cast<int>(std::lround(0.82 * v * light + 0.18 * 226.0)); };
             return QColor(mix(region.red()), mix(region.green()), mix(region.blue()));
         };
         auto candidatesAt = [&](double facing) {

@@ -416,11 +416,14 @@ void paintTrails(QPainter& painter, const SphereContext& c) {
                 previous, c.project(c.raw[static_cast<std::size_t>(i)]).screen);
     }
     painter.save();
-    painter.setRenderHint(QPainter::Antialiasing);
+    // Thousands of short faint segments: aliased hair-lines read the same and cost a fraction.
+    painter.setRenderHint(QPainter::Antialiasing, c.vector);
     for (std::size_t k = 0; k < lines.size(); ++k) {
         QColor color = ClassPalette::color(static_cast<int>(k));
         color.setAlpha(110);
-        painter.setPen(QPen(color, c.px(1.2)));
+        QPen pen(color, c.scale > 1.25 ? c.px(1.2) : 1.0);
+        pen.setCosmetic(c.scale <= 1.25);  // hair-lines take Qt's fast line drawer (thousands of segments)
+        painter.setPen(pen);
         painter.drawLines(lines[k].data(), static_cast<int>(lines[k].size()));
     }
     painter.restore();

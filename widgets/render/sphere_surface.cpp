@@ -5,7 +5,6 @@
 // where its corners agree and with 2×2 samples per pixel where they do not (anti-aliased edges).
 #include <QCoreApplication>
 #include <QPainterPath>
-#include <QRadialGradient>
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -25,13 +24,8 @@ using Eigen::Vector3d;
 constexpr int kOutside = -100;  // a sample off the disc
 constexpr int kBlock = 4;
 const QRgb kStripeDark = qRgb(196, 196, 196), kStripeLight = qRgb(228, 228, 228);
-const QRgb kGlass = qRgb(248, 248, 248);  // the surface where no regions are drawn
-
-QRgb premultiplied(QRgb color, double alpha) {
-    auto channel = [alpha](int v) { return static_cast<int>(std::lround(v * alpha)); };
-    return qRgba(channel(qRed(color)), channel(qGreen(color)), channel(qBlue(color)),
-                 static_cast<int>(std::lround(255.0 * alpha)));
-}
+const QRgb kGlass = qRgb(248, 248, 248);     // the surface where no regions are drawn
+const QRgb kBackDisc = qRgb(226, 226, 230);  // the far hemisphere seen through the surface
 
 /**
  * Fills `image` (ARGB32 premultiplied) sample by sample. `directionAt(x, y, n)` gives the unit
@@ -83,38 +77,57 @@ void rasterize(QImage& image, const SphereClassifier& classifier, DirectionAt di
         }
 }
 
-/// The region colour of a label (stripes in the band, a pale glass without regions).
-QRgb regionColor(const SphereContext& c, int label, double deviceX, double deviceY, double ratio) {
-    if (label >= 0) return ClassPalette::background(label).rgb();
-    if (label == Renderer3D::kBand) {
-        // Diagonal stripes, 8 px apart, as the 2D band.
-        const double spacing = c.px(8.0);
-        const double t = std::fmod((deviceX + deviceY) / ratio, spacing);
-        return t < c.px(3.0) ? kStripeDark : kStripeLight;
+/// The colours of the surface fields, looked up once per frame (the fields ask per sample).
+struct SurfacePalette {
+    /// `toField` takes world directions to the field's frame (the view's, for the front surface).
+    SurfacePalette(const SphereContext& c, double ratio, const Eigen::Matrix3d& toField)
+        : spacing(c.px(8.0) * ratio),
+          dark(c.px(3.0) * ratio),
+          caps(c.triplet.caps),
+          center(toField * c.triplet.center),
+          cosHard(std::cos(c.triplet.hardAngle)),
+          cosRing(std::cos(c.triplet.ringAngle)) {
+        for (int k = 0; k < c.classes; ++k) tints.push_back(ClassPalette::background(k).rgb());
     }
-    return kGlass;
-}
 
-/// The selected anchor's caps darken the surface: hard (δ_an ≤ δ_ap) more, the margin ring less.
-QRgb withCaps(const SphereContext& c, QRgb color, const Vector3d& n, double cosHard, double cosRing) {
-    if (!c.triplet.caps) return color;
-    const double d = n.dot(c.triplet.center);
-    if (d >= cosHard) return blend(color, qRgb(0, 0, 0), 0.16);
-    if (d >= cosRing) return blend(color, qRgb(0, 0, 0), 0.06);
-    return color;
+    /// The region colour of a label at device point (x, y): stripes in the band, a pale glass
+    /// without regions.
+    QRgb color(int label, double x, double y) const {
+        if (label >= 0 && label < static_cast<int>(tints.size()))
+            return tints[static_cast<std::size_t>(label)];
+        if (label == Renderer3D::kBand) return std::fmod(x + y, spacing) < dark ? kStripeDark : kStripeLight;
+        return kGlass;
+    }
+    /// The selected anchor's caps darken the surface: hard (δ_an ≤ δ_ap) more, the margin ring less.
+    double capFactor(const Vector3d& n) const {
+        if (!caps) return 1.0;
+        const double d = n.dot(center);
+        return d >= cosHard ? 0.84 : d >= cosRing ? 0.94 : 1.0;
+    }
+
+    std::vector<QRgb> tints;
+    double spacing, dark;
+    bool caps;
+    Vector3d center;
+    double cosHard, cosRing;
+};
+
+/// `color` darkened by `factor` ∈ [0, 1], at opacity `alpha`, premultiplied.
+QRgb shaded(QRgb color, double factor, double alpha) {
+    const double s = factor * alpha;
+    return qRgba(static_cast<int>(qRed(color) * s + 0.5), static_cast<int>(qGreen(color) * s + 0.5),
+                 static_cast<int>(qBlue(color) * s + 0.5), static_cast<int>(255.0 * alpha + 0.5));
 }
 
 }  // namespace
 
 void paintBackDisc(QPainter& painter, const SphereContext& c) {
-    // The inside of the far hemisphere, lit from the front: darker towards the rim.
+    // The inside of the far hemisphere: one flat grey (a gradient fill of this size costs more
+    // than the whole surface field; the surface's own lighting gives the roundness).
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
-    QRadialGradient gradient(c.origin, c.pixelsPerUnit);
-    gradient.setColorAt(0.0, QColor(236, 236, 238));
-    gradient.setColorAt(1.0, QColor(214, 214, 218));
     painter.setPen(Qt::NoPen);
-    painter.setBrush(gradient);
+    painter.setBrush(QColor(kBackDisc));
     painter.drawEllipse(c.origin, c.pixelsPerUnit, c.pixelsPerUnit);
     painter.restore();
 }
@@ -130,27 +143,27 @@ void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
     if (cache.size() != area.size() || cache.format() != QImage::Format_ARGB32_Premultiplied)
         cache = QImage(area.size(), QImage::Format_ARGB32_Premultiplied);
     cache.setDevicePixelRatio(1.0);
-    const Eigen::Matrix3d toWorld = c.rotation.transpose();
     const double ox = c.origin.x() * ratio - area.left(), oy = c.origin.y() * ratio - area.top();
     const double perPixel = 1.0 / (r * ratio);
     auto directionAt = [&](double x, double y, Vector3d& n) {
         const double vx = (x - ox) * perPixel, vy = -(y - oy) * perPixel;
         const double r2 = vx * vx + vy * vy;
         if (r2 > 1.0) return false;
-        n = toWorld * Vector3d(vx, vy, std::sqrt(1.0 - r2));
+        n = Vector3d(vx, vy, std::sqrt(1.0 - r2));
         return true;
     };
-    const double cosHard = std::cos(c.triplet.hardAngle), cosRing = std::cos(c.triplet.ringAngle);
+    // The field works in view coordinates (no rotation per sample): the classifier's directions
+    // and the anchor are turned into the view once.
+    SphereClassifier classifier = c.classifier;
+    for (Vector3d& d : classifier.directions) d = c.rotation * d;
+    const SurfacePalette palette(c, ratio, c.rotation);
     const double alpha = c.classifier.valid() ? 0.82 : 0.55;
     auto colorAt = [&](const Vector3d& n, int label, double x, double y) {
-        QRgb color =
-            withCaps(c, regionColor(c, label, x + area.left(), y + area.top(), ratio), n, cosHard, cosRing);
         // Lit from the viewer: the rim is darker than the middle, so the surface reads as a ball.
-        const double facing = (c.rotation.row(2) * n).value();
-        color = blend(color, qRgb(0, 0, 0), 0.2 * (1.0 - std::clamp(facing, 0.0, 1.0)));
-        return premultiplied(color, alpha);
+        return shaded(palette.color(label, x + area.left(), y + area.top()),
+                      palette.capFactor(n) * (1.0 - 0.2 * (1.0 - n.z())), alpha);
     };
-    rasterize(cache, c.classifier, directionAt, colorAt);
+    rasterize(cache, classifier, directionAt, colorAt);
     cache.setDevicePixelRatio(ratio);
     painter.drawImage(QPointF(area.left() / ratio, area.top() / ratio), cache);
 }
@@ -162,7 +175,7 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
     painter.save();
     layers::drawCard(painter, layout.box, c.scale);
     const double R = layout.radius;
-    const double cosHard = std::cos(c.triplet.hardAngle), cosRing = std::cos(c.triplet.ringAngle);
+    const SurfacePalette palette(c, ratio, Eigen::Matrix3d::Identity());
     for (const bool north : {true, false}) {
         const QPointF centre = north ? layout.north : layout.south;
         const QRect area =
@@ -182,9 +195,7 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
             return true;
         };
         auto colorAt = [&](const Vector3d& n, int label, double x, double y) {
-            return premultiplied(withCaps(c, regionColor(c, label, x + area.left(), y + area.top(), ratio), n,
-                                          cosHard, cosRing),
-                                 1.0);
+            return shaded(palette.color(label, x + area.left(), y + area.top()), palette.capFactor(n), 1.0);
         };
         rasterize(cache, c.classifier, directionAt, colorAt);
         cache.setDevicePixelRatio(ratio);
@@ -206,9 +217,30 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
         if (at && label >= 0 && label < c.classes) dots[static_cast<std::size_t>(label)].push_back(*at);
     }
     for (std::size_t k = 0; k < dots.size(); ++k) {
-        painter.setPen(QPen(ClassPalette::color(static_cast<int>(k)).darker(115), c.px(3.2), Qt::SolidLine,
-                            Qt::RoundCap));
-        painter.drawPoints(dots[k].data(), static_cast<int>(dots[k].size()));
+        const QColor color = ClassPalette::color(static_cast<int>(k)).darker(115);
+        if (c.vector) {
+            painter.setPen(QPen(color, c.px(3.2), Qt::SolidLine, Qt::RoundCap));
+            painter.drawPoints(dots[k].data(), static_cast<int>(dots[k].size()));
+            continue;
+        }
+        // Thousands of anti-aliased round dots are stroked paths; one small sprite blitted is far cheaper.
+        const double radius = c.px(1.6);
+        const int side = static_cast<int>(std::ceil(2 * radius * ratio)) + 2;
+        QImage dot(side, side, QImage::Format_ARGB32_Premultiplied);
+        dot.fill(Qt::transparent);
+        {
+            QPainter p(&dot);
+            p.setRenderHint(QPainter::Antialiasing);
+            p.setPen(Qt::NoPen);
+            p.setBrush(color);
+            p.drawEllipse(QPointF(side / 2.0, side / 2.0), radius * ratio, radius * ratio);
+        }
+        dot.setDevicePixelRatio(ratio);
+        const double half = side / 2.0 / ratio;
+        for (const QPointF& at : dots[k])
+            painter.drawImage(QPointF(std::round((at.x() - half) * ratio) / ratio,
+                                      std::round((at.y() - half) * ratio) / ratio),
+                              dot);
     }
     if (c.triplet.valid) {
         if (const auto at = Renderer3D::equalAreaPoint(c.frame, c.triplet.center)) {
