@@ -7,6 +7,7 @@
 #include <QTest>
 #include <cmath>
 #include <numbers>
+#include <random>
 
 #include "camera3d.h"
 #include "classpalette.h"
@@ -246,6 +247,52 @@ private slots:
         // Regions off: nothing is classified.
         frame.options.showRegions = false;
         QCOMPARE(Renderer3D::regionAt(frame, probes[0].normalized()), Renderer3D::kNoRegion);
+    }
+
+    void surfaceRegionsMatchTheLogitsByBruteForce() {
+        // The class and margin band of every direction, from the logits written out here: argmax of
+        // ‖w_c‖·cos, and the band where some other class reaches ‖w_y‖·φ(cos θ_y).
+        std::mt19937_64 random(7);
+        std::normal_distribution<double> normal;
+        for (const char* name : {"arcface", "cosface", "sphereface", "large_margin_softmax"}) {
+            LossConfig loss;
+            loss.name = name;
+            Frame3D frame;
+            frame.run = describeRun(loss, std::nullopt);
+            QVERIFY2(frame.run.logits && frame.run.hasClassWeights(), name);
+            const MarginLogits& logits = *frame.run.logits;
+            auto s = snapshotOf({Vector3d(1, 0, 0), Vector3d(0, 1, 0), Vector3d(0, 0, 1), Vector3d(1, 1, 1),
+                                 Vector3d(-1, 0, 0)},
+                                {0, 1, 2, 3, 4}, 5);
+            s->owned = Points(5, 3);
+            for (Eigen::Index k = 0; k < 5; ++k)
+                for (Eigen::Index a = 0; a < 3; ++a) s->owned(k, a) = normal(random) * (1.0 + 0.3 * k);
+            frame.snapshot = s;
+            int bands = 0, classes = 0;
+            for (int trial = 0; trial < 2000; ++trial) {
+                const Vector3d u = Vector3d(normal(random), normal(random), normal(random)).normalized();
+                std::vector<double> value(5), norm(5, 1.0);
+                int best = 0;
+                for (int k = 0; k < 5; ++k) {
+                    const Vector3d w = s->owned.row(k).transpose();
+                    if (logits.weightNorms) norm[static_cast<std::size_t>(k)] = w.norm();
+                    value[static_cast<std::size_t>(k)] =
+                        norm[static_cast<std::size_t>(k)] * u.dot(w.normalized());
+                    if (value[static_cast<std::size_t>(k)] > value[static_cast<std::size_t>(best)]) best = k;
+                }
+                const double target = norm[static_cast<std::size_t>(best)] *
+                                      logits.target(std::clamp(value[static_cast<std::size_t>(best)] /
+                                                                   norm[static_cast<std::size_t>(best)],
+                                                               -1.0, 1.0));
+                bool band = false;
+                for (int k = 0; k < 5; ++k)
+                    band = band || (k != best && value[static_cast<std::size_t>(k)] >= target);
+                const int expected = band && logits.hasMargin ? Renderer3D::kBand : best;
+                QCOMPARE(Renderer3D::regionAt(frame, u), expected);
+                (expected == Renderer3D::kBand ? bands : classes) += 1;
+            }
+            QVERIFY2(bands > 100 && classes > 100, name);  // guard: both kinds were checked
+        }
     }
 
     void equalAreaMapPutsKnownPointsAtKnownPixels() {

@@ -540,20 +540,50 @@ QRgb blend(QRgb a, QRgb b, double t) {
 
 int SphereClassifier::label(const Eigen::Vector3d& u) const {
     int best = -1;
-    double bestValue = -std::numeric_limits<double>::infinity();
+    double bestValue = -std::numeric_limits<double>::infinity(), runnerUp = bestValue;
     for (std::size_t k = 0; k < directions.size(); ++k) {
         if (!present[k]) continue;
         const double value = weightNorm[k] * u.dot(directions[k]);
-        if (value > bestValue) bestValue = value, best = static_cast<int>(k);
+        if (value > bestValue)
+            runnerUp = bestValue, bestValue = value, best = static_cast<int>(k);
+        else
+            runnerUp = std::max(runnerUp, value);
     }
     if (best < 0) return Renderer3D::kNoRegion;
     if (!logits || !logits->hasMargin) return best;
-    // The band: the target logit with its margin no longer beats a runner-up.
-    const std::size_t b = static_cast<std::size_t>(best);
-    const double target = weightNorm[b] * logits->target(std::clamp(bestValue / weightNorm[b], -1.0, 1.0));
-    for (std::size_t k = 0; k < directions.size(); ++k)
-        if (k != b && present[k] && weightNorm[k] * u.dot(directions[k]) >= target) return Renderer3D::kBand;
-    return best;
+    // The band: the target logit with its margin no longer beats the runner-up.
+    const double norm = weightNorm[static_cast<std::size_t>(best)];
+    const double cosine = std::clamp(bestValue / norm, -1.0, 1.0);
+    if (!bounds.empty()) {
+        // The bracket of φ over the table interval holding the cosine decides unless the
+        // runner-up falls inside it; then φ itself is evaluated.
+        const double position = (cosine + 1.0) * 0.5 * kTargetIntervals;
+        const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{kTargetIntervals - 1});
+        if (runnerUp < norm * bounds[k].first) return best;
+        if (runnerUp >= norm * bounds[k].second) return Renderer3D::kBand;
+    }
+    return runnerUp >= norm * logits->target(cosine) ? Renderer3D::kBand : best;
+}
+
+void SphereClassifier::tabulateTarget() {
+    bounds.clear();
+    if (!logits || !logits->hasMargin) return;
+    // φ at the ends of each interval; the bracket is the two values widened by their difference
+    // (a smooth φ strays from its chord by far less over one interval). Near c = ±1, where φ of an
+    // angle (acos) is steep, the intervals are left open: φ is always evaluated there.
+    std::vector<double> phi(kTargetIntervals + 1);
+    for (std::size_t i = 0; i <= kTargetIntervals; ++i)
+        phi[i] = logits->target(-1.0 + 2.0 * static_cast<double>(i) / kTargetIntervals);
+    const double open = std::numeric_limits<double>::infinity();
+    bounds.resize(kTargetIntervals);
+    for (std::size_t k = 0; k < kTargetIntervals; ++k) {
+        const double low = std::min(phi[k], phi[k + 1]), high = std::max(phi[k], phi[k + 1]);
+        const double slack = (high - low) + 1e-9 * (1.0 + std::abs(high));
+        const bool steepEnd = k < 8 || k + 8 >= kTargetIntervals;
+        bounds[k] = steepEnd || !std::isfinite(low) || !std::isfinite(high)
+                        ? std::pair{-open, open}
+                        : std::pair{low - slack, high + slack};
+    }
 }
 
 SphereClassifier makeClassifier(const SphereContext& c) {
@@ -571,7 +601,10 @@ SphereClassifier makeClassifier(const SphereContext& c) {
             model.directions[k] = w / length;
             if (logits && c.run.logits->weightNorms) model.weightNorm[k] = length;
         }
-        if (logits) model.logits = &*c.run.logits;
+        if (logits) {
+            model.logits = &*c.run.logits;
+            model.tabulateTarget();
+        }
         return model;
     }
     if (!c.normalizes) return {};  // centroid cells in space are not regions of the sphere

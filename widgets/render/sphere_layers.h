@@ -7,6 +7,7 @@
 #include <QLineF>
 #include <QPainter>
 #include <QPolygonF>
+#include <utility>
 #include <vector>
 
 #include "renderer3d.h"
@@ -21,9 +22,16 @@ struct SphereClassifier {
     std::vector<char> present;       // classes that can win
     const MarginLogits* logits = nullptr;
 
+    /// φ (logits->target) bracketed over kTargetIntervals intervals of the cosine: the band test
+    /// asks φ itself only where a runner-up lies inside the bracket (the field asks per sample).
+    static constexpr std::size_t kTargetIntervals = 4096;
+    std::vector<std::pair<double, double>> bounds;
+
     bool valid() const { return !directions.empty(); }
     /// The winning class at unit direction u, or Renderer3D::kBand where its margin is not met.
     int label(const Eigen::Vector3d& u) const;
+    /// Fills `bounds` from `logits` (call after setting it).
+    void tabulateTarget();
 };
 
 struct SphereContext {
