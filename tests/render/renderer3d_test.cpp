@@ -4,6 +4,8 @@
 // its definition), plus picking, the triplet caps and determinism.
 #include "renderer3d.h"
 
+#include <QBuffer>
+#include <QSvgGenerator>
 #include <QTest>
 #include <cmath>
 #include <numbers>
@@ -443,6 +445,38 @@ private slots:
         QVERIFY(a == c);
         frame.camera = frame.camera.turned(0.01);
         QVERIFY(renderer.image(frame) != a);  // guard: the picture depends on the camera
+    }
+
+    void svgHoldsOneEllipsePerPoint() {
+        // Vector targets: every point (and normalized copy) its own shape, no sprite bitmaps.
+        GeneratorConfig data{"blobs3d", {}};
+        data.params.numbers["points"] = 60;
+        std::string error;
+        const auto dataset = generate(data, &error);
+        QVERIFY(dataset);
+        auto s = std::make_shared<Snapshot>();
+        s->positions = dataset->points;
+        s->labels = dataset->labels;
+        s->numClasses = dataset->numClasses;
+        LossConfig loss;
+        loss.name = "triplet_margin";
+        Frame3D frame;
+        frame.run = describeRun(loss, std::nullopt);
+        frame.snapshot = s;
+        frame.size = kSize;
+        frame.showEqualArea = false;
+        frame.camera = Renderer3D::fitted(frame);
+        QBuffer buffer;
+        buffer.open(QIODevice::WriteOnly);
+        QSvgGenerator svg;
+        svg.setOutputDevice(&buffer);
+        svg.setSize(kSize);
+        svg.setViewBox(QRect(QPoint(0, 0), kSize));
+        QPainter painter(&svg);
+        Renderer3D().paint(painter, frame);
+        painter.end();
+        const QString text = QString::fromUtf8(buffer.data());
+        QVERIFY(text.count(QStringLiteral("<ellipse")) + text.count(QStringLiteral("<circle")) >= 2 * 60);
     }
 
     void emptyFramesPaint() {
