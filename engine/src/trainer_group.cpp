@@ -10,7 +10,8 @@ namespace {
 
 bool sameBits(const Points& a, const Points& b) {
     return a.rows() == b.rows() && a.cols() == b.cols() &&
-           (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
+           (a.size() == 0 ||
+            std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
 }
 
 bool sameBatch(const BatchConfig& a, const BatchConfig& b) {
@@ -19,7 +20,9 @@ bool sameBatch(const BatchConfig& a, const BatchConfig& b) {
            (a.classesPerBatch == b.classesPerBatch && a.samplesPerClass == b.samplesPerClass);
 }
 
-std::string panelName(std::size_t index) { return "panel " + std::to_string(index + 1); }
+std::string panelName(std::size_t index) {
+    return "panel " + std::to_string(index + 1);
+}
 
 }  // namespace
 
@@ -39,9 +42,11 @@ bool TrainerGroup::isValid(const std::vector<TrainerConfig>& panels, std::string
     for (std::size_t i = 1; i < panels.size(); ++i) {
         const TrainerConfig& other = panels[i];
         const std::string which = panelName(i) + " and panel 1 ";
-        if (!sameBits(other.points, first.points) || other.labels != first.labels || other.numClasses != first.numClasses)
+        if (!sameBits(other.points, first.points) || other.labels != first.labels ||
+            other.numClasses != first.numClasses)
             return fail(which + "have different data: panels compare settings on the same points");
-        if (other.seed != first.seed) return fail(which + "have different seeds: they would see different batches");
+        if (other.seed != first.seed)
+            return fail(which + "have different seeds: they would see different batches");
         if (!sameBatch(other.batch, first.batch))
             return fail(which + "have different batch settings: the batch sequence is shared");
         const bool startsAlike = other.start.has_value() == first.start.has_value() &&
@@ -94,10 +99,12 @@ GroupSnapshot TrainerGroup::snapshot() const {
     return out;
 }
 
-bool TrainerGroup::reconfigure(std::size_t panel, const LossConfig& loss, const std::optional<MinerConfig>& miner,
-                               const OptimizerConfig& optimizer, std::string* error) {
+bool TrainerGroup::reconfigure(std::size_t panel, const LossConfig& loss,
+                               const std::optional<MinerConfig>& miner, const OptimizerConfig& optimizer,
+                               std::string* error) {
     if (panel >= m_panels.size()) {
-        if (error) *error = "there is no " + panelName(panel) + " in a group of " + std::to_string(m_panels.size());
+        if (error)
+            *error = "there is no " + panelName(panel) + " in a group of " + std::to_string(m_panels.size());
         return false;
     }
     Trainer& trainer = *m_panels[panel];

@@ -149,8 +149,8 @@ std::vector<HistoryPoint> syntheticHistory(int n, int metricsEvery) {
 
 TEST(RunHistory, DecimationKeepsEndsExtremesAndMetrics) {
     std::vector<HistoryPoint> points = syntheticHistory(10000, 10);
-    points[4321].loss = 50.0;   // a spike
-    points[7777].loss = -3.0;   // a dip
+    points[4321].loss = 50.0;  // a spike
+    points[7777].loss = -3.0;  // a dip
     RunHistory history;
     std::string error;
     ASSERT_TRUE(history.assign(points, &error)) << error;
@@ -169,12 +169,14 @@ TEST(RunHistory, DecimationKeepsEndsExtremesAndMetrics) {
         for (std::size_t i = 1; i < out.size(); ++i) EXPECT_LT(out[i - 1].step, out[i].step);
         if (maxPoints >= 5) {
             const auto has = [&](long step) {
-                return std::any_of(out.begin(), out.end(), [&](const HistoryPoint& p) { return p.step == step; });
+                return std::any_of(out.begin(), out.end(),
+                                   [&](const HistoryPoint& p) { return p.step == step; });
             };
             EXPECT_TRUE(has(4321));
             EXPECT_TRUE(has(7777));
             // Every bucket keeps a point with metrics: the retrieval curve stays as long as the loss's.
-            const auto metrics = std::count_if(out.begin(), out.end(), [](const HistoryPoint& p) { return p.hasMetrics(); });
+            const auto metrics =
+                std::count_if(out.begin(), out.end(), [](const HistoryPoint& p) { return p.hasMetrics(); });
             EXPECT_GE(static_cast<std::size_t>(metrics), (maxPoints - 2) / 3);
         }
     }

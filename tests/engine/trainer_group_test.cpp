@@ -41,7 +41,8 @@ TrainerConfig withMiner(const std::string& miner) {
 
 bool sameBits(const Points& a, const Points& b) {
     return a.rows() == b.rows() && a.cols() == b.cols() &&
-           (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
+           (a.size() == 0 ||
+            std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
 }
 
 void expectSame(const Snapshot& a, const Snapshot& b) {
@@ -69,7 +70,8 @@ TEST(TrainerGroup, IdenticalPanelsStayIdentical) {
 }
 
 TEST(TrainerGroup, APanelEqualsItsConfigurationRunAlone) {
-    std::vector<TrainerConfig> configs = {withMiner("batch_hard"), withMiner("random_negative"), base(), base()};
+    std::vector<TrainerConfig> configs = {withMiner("batch_hard"), withMiner("random_negative"), base(),
+                                          base()};
     configs[2].loss = LossConfig{"proxy_nca", {}, std::nullopt};
     configs[3].loss = LossConfig{"proxy_anchor", {}, std::nullopt};
     configs[3].optimizer.kind = OptimizerKind::Momentum;
@@ -89,7 +91,8 @@ TEST(TrainerGroup, APanelEqualsItsConfigurationRunAlone) {
 TEST(TrainerGroup, DifferentMinersDivergeFromTheSameStart) {
     TrainerGroup group({withMiner("batch_hard"), withMiner("triplet_margin"), withMiner("random_negative")});
     const GroupSnapshot start = group.snapshot();
-    for (std::size_t i = 1; i < 3; ++i) EXPECT_TRUE(sameBits(start.panels[i]->positions, start.panels[0]->positions));
+    for (std::size_t i = 1; i < 3; ++i)
+        EXPECT_TRUE(sameBits(start.panels[i]->positions, start.panels[0]->positions));
     // The same batch of step 0 for all: the same points carry a gradient, whatever the miner picks.
     const GroupSnapshot later = group.step(10);
     EXPECT_FALSE(sameBits(later.panels[0]->positions, later.panels[1]->positions));
@@ -144,8 +147,8 @@ TEST(TrainerGroup, ReconfigureChangesOnePanelAndEditsChangeAll) {
     group.step(5);
     std::string error;
     const TrainerConfig config = withMiner("batch_hard");
-    ASSERT_TRUE(group.reconfigure(1, config.loss, MinerConfig{"random_negative", {}, std::nullopt}, config.optimizer,
-                                  &error))
+    ASSERT_TRUE(group.reconfigure(1, config.loss, MinerConfig{"random_negative", {}, std::nullopt},
+                                  config.optimizer, &error))
         << error;
     EXPECT_EQ(group.panel(0).config().miner->name, "batch_hard");
     EXPECT_EQ(group.panel(1).config().miner->name, "random_negative");
@@ -168,7 +171,8 @@ TEST(TrainerGroup, ReconfigureChangesOnePanelAndEditsChangeAll) {
     // Batch settings are shared: they change for every panel.
     EXPECT_FALSE(group.setBatch(BatchConfig{BatchConfig::Mode::ClassesTimesSamples, 0, 3}, &error));
     ASSERT_TRUE(group.setBatch(BatchConfig{BatchConfig::Mode::ClassesTimesSamples, 2, 4}, &error)) << error;
-    for (std::size_t i = 0; i < group.size(); ++i) EXPECT_EQ(group.panel(i).config().batch.classesPerBatch, 2);
+    for (std::size_t i = 0; i < group.size(); ++i)
+        EXPECT_EQ(group.panel(i).config().batch.classesPerBatch, 2);
     snapshot = group.step(3);
     for (const auto& panel : snapshot.panels) EXPECT_EQ(panel->step, 13);
 }
@@ -184,6 +188,27 @@ TEST(TrainerGroup, AStoppedChunkIsCaughtUpByTheNextOne) {
     for (const auto& panel : next.panels) EXPECT_EQ(panel->step, 6);
     Trainer alone(base());
     expectSame(*next.panels[1], *alone.step(6));
+}
+
+TEST(TrainerGroup, PanelsCanStartFromASavedMoment) {
+    Trainer saved(withMiner("batch_hard"));
+    saved.step(9);
+    TrainerConfig hard = withMiner("batch_hard"), random = withMiner("random_negative");
+    hard.start = saved.savedState();
+    random.start = saved.savedState();
+    random.start->optimizer.reset();  // a panel may start the optimizer afresh from the same points
+    TrainerGroup group({hard, random});
+    EXPECT_EQ(group.step(), 9);
+    const GroupSnapshot snapshot = group.step(4);
+    for (const auto& panel : snapshot.panels) EXPECT_EQ(panel->step, 13);
+    Trainer whole(withMiner("batch_hard"));
+    expectSame(*snapshot.panels[0], *whole.step(13));  // the saved run goes on as if uninterrupted
+
+    TrainerConfig elsewhere = random;
+    elsewhere.start->step = 8;
+    std::string error;
+    EXPECT_FALSE(TrainerGroup::isValid({hard, elsewhere}, &error));
+    EXPECT_NE(error.find("different moments"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ SceneFile blobScene(const std::string& loss) {
     EXPECT_TRUE(dataset) << error;
     SceneFile scene;
     scene.title = "state test";
-    scene.data = {{"generator", "blobs"}, {"params", {{"points", 40}, {"classes", 4}, {"noise", 1.3}, {"seed", 9}}}};
+    scene.data = {{"generator", "blobs"},
+                  {"params", {{"points", 40}, {"classes", 4}, {"noise", 1.3}, {"seed", 9}}}};
     scene.trainer.points = dataset->points;
     scene.trainer.labels = dataset->labels;
     scene.trainer.numClasses = dataset->numClasses;
@@ -44,19 +45,23 @@ SceneFile blobScene(const std::string& loss) {
 
 bool sameBits(const Points& a, const Points& b) {
     return a.rows() == b.rows() && a.cols() == b.cols() &&
-           (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
+           (a.size() == 0 ||
+            std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
 }
 
-bool sameValue(Real a, Real b) { return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(Real)) == 0; }
+bool sameValue(Real a, Real b) {
+    return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(Real)) == 0;
+}
 
 void expectSameHistory(const std::vector<HistoryPoint>& a, const std::vector<HistoryPoint>& b) {
     ASSERT_EQ(a.size(), b.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
         SCOPED_TRACE(i);
         EXPECT_EQ(a[i].step, b[i].step);
-        for (Real HistoryPoint::*field : {&HistoryPoint::loss, &HistoryPoint::activeFraction, &HistoryPoint::easy,
-                                          &HistoryPoint::semiHard, &HistoryPoint::hard, &HistoryPoint::precisionAt1,
-                                          &HistoryPoint::mapAtR, &HistoryPoint::rPrecision, &HistoryPoint::collapse})
+        for (Real HistoryPoint::*field :
+             {&HistoryPoint::loss, &HistoryPoint::activeFraction, &HistoryPoint::easy,
+              &HistoryPoint::semiHard, &HistoryPoint::hard, &HistoryPoint::precisionAt1,
+              &HistoryPoint::mapAtR, &HistoryPoint::rPrecision, &HistoryPoint::collapse})
             EXPECT_TRUE(sameValue(a[i].*field, b[i].*field)) << a[i].*field << " vs " << b[i].*field;
     }
 }
@@ -96,7 +101,8 @@ TEST(SceneState, ASavedRunContinuesAsTheUninterruptedRun) {
         const SceneFile reopened = throughText(saved);
         ASSERT_TRUE(reopened.trainer.start);
         EXPECT_EQ(reopened.trainer.start->step, 15);
-        EXPECT_TRUE(sameBits(reopened.trainer.points, scene.trainer.points));  // the data stays that of step 0
+        EXPECT_TRUE(
+            sameBits(reopened.trainer.points, scene.trainer.points));  // the data stays that of step 0
         Trainer second(reopened.trainer);
         RunHistory secondHistory;
         std::string error;
@@ -116,6 +122,42 @@ TEST(SceneState, ASavedRunContinuesAsTheUninterruptedRun) {
         EXPECT_FALSE(sameBits(a->positions, scene.trainer.points));
         expectSameHistory(secondHistory.points(), wholeHistory.points());
     }
+}
+
+TEST(SceneState, AnEditedRunIsSavedWithItsEditedPoints) {
+    SceneFile scene = blobScene("softmax");
+    Trainer whole(scene.trainer);
+    whole.step(5);
+    Points edited(41, 2);
+    edited.topRows(40) = whole.snapshot()->positions;
+    edited.row(40) << 1.5, -0.5;
+    Labels labels = scene.trainer.labels;
+    labels.push_back(2);
+    std::string error;
+    ASSERT_TRUE(whole.editPoints(edited, labels, &error)) << error;
+    whole.step(5);
+
+    SceneFile saved = scene;
+    saved.trainer = whole.config();  // the edited points and labels
+    saved.trainer.start = whole.savedState();
+    // Without the edited points the state does not fit the data (40 generated points) …
+    std::string message;
+    EXPECT_FALSE(parseScene(sceneToJson(saved), ".", &message));
+    EXPECT_NE(message.find("state.positions: is 41×2, expected 40×2 like the data"), std::string::npos) << message;
+    // … with them it does.
+    const std::string text = json::format(sceneToJson(saved, &whole.config().points));
+    auto parsed = parseScene(Json::parse(text), ".", &error);
+    ASSERT_TRUE(parsed) << error;
+    const SceneFile reopened = *parsed;
+    ASSERT_TRUE(reopened.trainer.start);
+    EXPECT_EQ(reopened.trainer.points.rows(), 41);
+    EXPECT_EQ(reopened.trainer.labels, labels);
+    Trainer second(reopened.trainer);
+    const auto a = whole.step(7);
+    const auto b = second.step(7);
+    EXPECT_EQ(b->step, 17);
+    EXPECT_TRUE(sameBits(a->positions, b->positions));
+    EXPECT_TRUE(sameBits(a->owned, b->owned));
 }
 
 TEST(SceneState, TheStateIsWrittenOnlyForASavedRun) {
@@ -208,7 +250,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadState{"MissingPositions", [](Json& s) { s.erase("positions"); }, "state: missing \"positions\""},
         BadState{"FewerPositions", [](Json& s) { s["positions"].erase(0); },
                  "state.positions: is 39×2, expected 40×2 like the data"},
-        BadState{"NonFinitePosition", [](Json& s) { s["positions"][3][1] = std::numeric_limits<double>::infinity(); },
+        BadState{"NonFinitePosition",
+                 [](Json& s) { s["positions"][3][1] = std::numeric_limits<double>::infinity(); },
                  "state.positions[3][1]: expected a finite number"},
         BadState{"OwnedShape", [](Json& s) { s["owned"].erase(0); }, "state.owned: is 3×2, expected 4×2"},
         BadState{"MomentShape", [](Json& s) { s["optimizer"]["points"]["exp_avg"].erase(5); },
@@ -217,9 +260,13 @@ INSTANTIATE_TEST_SUITE_P(
                  "state.optimizer.owned.exp_avg_sq: a second moment must be ≥ 0"},
         BadState{"MissingMoment", [](Json& s) { s["optimizer"]["points"].erase("exp_avg_sq"); },
                  "state.optimizer.points: missing \"exp_avg_sq\" after 2 steps"},
-        BadState{"WrongOptimizer", [](Json& s) { s["optimizer"] = {{"type", "sgd"}}; },
+        BadState{"WrongOptimizer",
+                 [](Json& s) {
+                     s["optimizer"] = {{"type", "sgd"}};
+                 },
                  "state.optimizer.type: is sgd but the scene's optimizer is adam"},
-        BadState{"MomentumBufferForAdam", [](Json& s) { s["optimizer"]["points"]["momentum_buffer"] = s["positions"]; },
+        BadState{"MomentumBufferForAdam",
+                 [](Json& s) { s["optimizer"]["points"]["momentum_buffer"] = s["positions"]; },
                  "state.optimizer.points: unknown entry \"momentum_buffer\" for the adam optimizer"},
         BadState{"NegativeOptimizerStep", [](Json& s) { s["optimizer"]["owned"]["step"] = -1; },
                  "state.optimizer.owned.step: must be ≥ 0"},
@@ -230,7 +277,11 @@ INSTANTIATE_TEST_SUITE_P(
                  "state.history.rows[1]: expected an array of 10 values"},
         BadState{"HistoryFraction", [](Json& s) { s["history"]["rows"][1][2] = 1.5; },
                  "state.history.rows[1]: fractions and retrieval metrics must be in [0, 1]"},
-        BadState{"HistoryBackwards", [](Json& s) { s["history"]["rows"][0][0] = 2; s["history"]["rows"][1][0] = 1; },
+        BadState{"HistoryBackwards",
+                 [](Json& s) {
+                     s["history"]["rows"][0][0] = 2;
+                     s["history"]["rows"][1][0] = 1;
+                 },
                  "state.history.rows[1]: steps must not decrease"},
         BadState{"HistoryBeyondTheState", [](Json& s) { s["history"]["rows"][1][0] = 7; },
                  "state.history: goes on to step 7, after the state's step 2"}),
@@ -244,7 +295,8 @@ TEST(SceneState, OwnedParametersForALossWithoutThemAreRefused) {
     document["state"]["owned"] = {{1.0, 0.0}};
     std::string error;
     EXPECT_FALSE(parseScene(document, ".", &error));
-    EXPECT_NE(error.find("state.owned: loss contrastive has no parameters of its own"), std::string::npos) << error;
+    EXPECT_NE(error.find("state.owned: loss contrastive has no parameters of its own"), std::string::npos)
+        << error;
 }
 
 }  // namespace

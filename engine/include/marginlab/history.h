@@ -31,16 +31,16 @@ struct HistoryPoint {
     static constexpr Real kMissing = std::numeric_limits<Real>::quiet_NaN();
 
     long step = 0;
-    std::uint64_t revision = 0;   ///< the snapshot's configuration revision (0 for points read from a file)
-    Real loss = kMissing;         ///< NaN when the loss was not finite
+    std::uint64_t revision = 0;  ///< the snapshot's configuration revision (0 for points read from a file)
+    Real loss = kMissing;        ///< NaN when the loss was not finite
     Real activeFraction = kMissing;  ///< active / tuples; NaN without tuples
-    Real easy = kMissing;         ///< easy / tuples; NaN without tuples or when the loss has no regions
+    Real easy = kMissing;            ///< easy / tuples; NaN without tuples or when the loss has no regions
     Real semiHard = kMissing;
     Real hard = kMissing;
     Real precisionAt1 = kMissing;  ///< retrieval metrics: NaN unless computed at this step
     Real mapAtR = kMissing;
     Real rPrecision = kMissing;
-    Real collapse = kMissing;      ///< mean pairwise distance relative to step 0, with the metrics
+    Real collapse = kMissing;  ///< mean pairwise distance relative to step 0, with the metrics
 
     bool hasMetrics() const { return !std::isnan(precisionAt1); }
     bool hasRegions() const { return !std::isnan(easy); }

@@ -52,7 +52,10 @@ std::optional<SceneFile> parseScene(const json::Json& document, const std::files
 std::optional<SceneFile> readSceneFile(const std::filesystem::path& path, std::string* error);
 /**
  * The scene as JSON; `positions` (if given) replaces the data by explicit points. With
- * `scene.trainer.start` set, a "state" object records the trained moment (and `scene.history`).
+ * `scene.trainer.start` set, a "state" object records the trained moment (and `scene.history`);
+ * save a run with `scene.trainer` = the trainer's config() and `start` = its savedState(). After
+ * point edits the data no longer describes the run: pass `positions` = &config().points, so the
+ * data becomes the edited points and labels, which the state's positions fit.
  */
 json::Json sceneToJson(const SceneFile& scene, const Points* positions = nullptr);
 
