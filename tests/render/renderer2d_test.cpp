@@ -488,6 +488,47 @@ private slots:
         QCOMPARE(Renderer2D::calibratedForceScale(*single(-2.0), false), 20.0);
     }
 
+    void forceLegendArrowMatchesItsLabel() {
+        // The read-out's scale arrow says "= |∂L/∂x| of v": its drawn length must be v × the
+        // frame's pixels per unit, in either mode. Read from the SVG, where both are vectors.
+        auto s = std::make_shared<Snapshot>();
+        s->positions = Points(1, 2);
+        s->positions << -1.0, 0.0;
+        s->labels = {0};
+        s->numClasses = 1;
+        s->gradient = Points(1, 2);
+        s->gradient << -2.0, 0.0;
+        QTemporaryDir dir;
+        for (const bool fixed : {true, false}) {
+            Frame2D frame = frameOf(s, tripletLoss());
+            frame.options.showRegions = false;
+            frame.options.forceScaleMode = fixed ? ViewOptions::ForceScale::Fixed : ViewOptions::ForceScale::Relative;
+            frame.options.forcePixelsPerUnit = 50.0;
+            const double perUnit = fixed ? 50.0 : 40.0 / 2.0;  // relative: the longest arrow (|2|) is 40 px
+            Renderer2D renderer;
+            QString error;
+            const QString path = dir.filePath(fixed ? QStringLiteral("fixed.svg") : QStringLiteral("relative.svg"));
+            QVERIFY2(exportFrame(renderer, frame, path, &error), qPrintable(error));
+            const QString svg = QString::fromUtf8(readAll(path));
+            const QRegularExpressionMatch label =
+                QRegularExpression(QStringLiteral("\\|∂L/∂x\\| of ([0-9.e+-]+)")).match(svg);
+            QVERIFY2(label.hasMatch(), "no force-scale label");
+            const double value = label.captured(1).toDouble();
+            // The legend arrow is the group stroked opaque in its grey (#1e1e1e, 1.2 px; the force
+            // arrows are translucent hair-lines); its first line is the shaft.
+            const QRegularExpressionMatch shaft =
+                QRegularExpression(QStringLiteral("stroke=\"#1e1e1e\" stroke-opacity=\"1\" stroke-width=\"1.2\"[^>]*>\\s*<polyline[^>]*points=\"([-0-9.e]+),([-0-9.e]+) "
+                                                  "([-0-9.e]+),([-0-9.e]+) \""))
+                    .match(svg);
+            QVERIFY2(shaft.hasMatch(), "no legend arrow");
+            const double length = std::hypot(shaft.captured(3).toDouble() - shaft.captured(1).toDouble(),
+                                             shaft.captured(4).toDouble() - shaft.captured(2).toDouble());
+            QVERIFY2(length > 15.0, qPrintable(QString::number(length)));
+            QVERIFY2(std::abs(value * perUnit - length) <= 0.01 * length,
+                     qPrintable(QStringLiteral("label %1 × %2 px per unit vs a %3 px arrow").arg(value).arg(perUnit).arg(length)));
+        }
+    }
+
     // ---------------------------------------------------------------- triplet overlay
 
     void tripletOverlayClassifiesNegatives() {
@@ -712,6 +753,36 @@ private slots:
         const Camera2D half = camera.easedTowards(target, 0.5);
         QVERIFY(std::abs(half.pixelsPerUnit - std::sqrt(73.5 * 400.0)) < 1e-9);
         QVERIFY(std::abs(half.center.x() - (0.37 + 4.0) / 2.0) < 1e-12);
+    }
+
+    void cameraFitsALineOrASinglePoint() {
+        // Data without extent in one or both directions (points on a line, one point, a
+        // non-normalizing loss) must still be in view, centred, with a usable zoom.
+        const QSizeF size(640, 360);
+        auto s = std::make_shared<Snapshot>();
+        s->positions = Points(3, 2);
+        s->positions << 3.0, 2.0, 5.0, 2.0, 7.0, 2.0;  // a horizontal line
+        s->labels = {0, 1, 0};
+        s->numClasses = 2;
+        Frame2D frame = frameOf(s, tripletLoss());
+        const Camera2D line = Camera2D::fitting(Renderer2D::dataBounds(frame), size);
+        for (QPointF p : Renderer2D::rawPositions(frame)) {
+            const QPointF at = line.toScreen(p, size);
+            QVERIFY2(at.x() >= 0.1 * size.width() - 1e-9 && at.x() <= 0.9 * size.width() + 1e-9 &&
+                         std::abs(at.y() - size.height() / 2.0) < 1e-9,
+                     qPrintable(QStringLiteral("(%1, %2)").arg(at.x()).arg(at.y())));
+        }
+        QVERIFY(std::abs(line.pixelsPerUnit - 0.8 * size.width() / 4.0) < 1e-9);  // the line spans 4 units
+        // One point: at the centre, with at least a unit of the plane around it.
+        s = std::make_shared<Snapshot>(*s);
+        s->positions = Points(1, 2);
+        s->positions << 5.0, -4.0;
+        s->labels = {0};
+        frame.snapshot = s;
+        const Camera2D point = Camera2D::fitting(Renderer2D::dataBounds(frame), size);
+        QVERIFY(std::abs(point.center.x() - 5.0) < 1e-12 && std::abs(point.center.y() + 4.0) < 1e-12);
+        QVERIFY2(point.pixelsPerUnit <= 0.4 * size.height() + 1e-9 && point.pixelsPerUnit > 1.0,
+                 qPrintable(QString::number(point.pixelsPerUnit)));
     }
 
     // ---------------------------------------------------------------- purity, text size, DPI
