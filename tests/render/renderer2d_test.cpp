@@ -268,6 +268,41 @@ private slots:
         QCOMPARE(image.pixelColor(60, 70), ClassPalette::background(0));    // world (−1.4, 0.8)
     }
 
+    void proxyRegionsFollowTheLossDistance() {
+        // ProxyNCA predicts the class of the nearest proxy under its own distance. Two proxies in
+        // the same direction, p_0 = (0.3, 0) and p_1 = (1.3, 0): with a plain Euclidean distance
+        // the boundary is their bisector x = 0.8 (pixel 280); by direction alone p_0 would own
+        // the whole plane.
+        auto s = tinySnapshot();
+        s->owned = Points(2, 2);
+        s->owned << 0.3, 0.0, 1.3, 0.0;
+        LossConfig loss;
+        loss.name = "proxy_nca";
+        loss.distance = DistanceSpec::lp(2, false);
+        const Frame2D euclidean = frameOf(s, loss);
+        QCOMPARE(euclidean.run.regions, ClassRegions::NearestProxy);
+        QVERIFY(!euclidean.run.logits);
+        const QImage image = render(euclidean);
+        QCOMPARE(image.pixelColor(276, 240), ClassPalette::background(0));
+        QCOMPARE(image.pixelColor(284, 240), ClassPalette::background(1));
+        QCOMPARE(image.pixelColor(320, 90), ClassPalette::background(1));  // world (1.2, 0.6)
+        QCOMPARE(image.pixelColor(50, 270), ClassPalette::background(0));
+        // Normalized (the default): the proxies' directions decide, and both point along +x.
+        loss.distance = DistanceSpec::lp(2, true);
+        const Frame2D normalized = frameOf(s, loss);
+        QCOMPARE(render(normalized).pixelColor(320, 90), ClassPalette::background(0));
+        // An unnormalized dot product: argmax x·p_c, so the proxies' lengths count, as for a plain
+        // softmax. p_0 = (3, 0), p_1 = (0, 1): at 60° 3·cos 60° = 1.5 beats sin 60° ≈ 0.87.
+        s = std::make_shared<Snapshot>(*s);
+        s->owned << 3.0, 0.0, 0.0, 1.0;
+        loss.distance = DistanceSpec::dot(false);
+        const Frame2D dot = frameOf(s, loss, kBig);
+        const QImage dotImage = render(dot);
+        const double a60 = std::numbers::pi / 3.0, a85 = 85.0 * std::numbers::pi / 180.0;
+        QCOMPARE(colorAt(dotImage, pixelOf(dot, QPointF(1.2 * std::cos(a60), 1.2 * std::sin(a60)))), ClassPalette::background(0));
+        QCOMPARE(colorAt(dotImage, pixelOf(dot, QPointF(1.2 * std::cos(a85), 1.2 * std::sin(a85)))), ClassPalette::background(1));
+    }
+
     void marginBandIsStripedAndWidensWithTheMargin() {
         // CosFace: a sample of the winning class c is inside the band while cos θ_c − m ≤ cos θ_other,
         // i.e. within 45° − (acos(m/√2) − 45°) of the 45° bisector: 36.87° … 53.13° for m = 0.2,
