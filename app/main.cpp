@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
+#include "rendercommand.h"
 #include "trainingcontroller.h"
 
 #include <QApplication>
@@ -15,6 +16,8 @@ constexpr const char* kUsage =
     "MarginLab trains 2D and 3D point embeddings with deep-metric-learning losses in real time\n"
     "and shows how each loss moves the points.\n"
     "\n"
+    "       marginlab render INPUT -o OUTPUT [options]   (see marginlab render --help)\n"
+    "\n"
     "  SCENE.json     open this scene instead of the first built-in one\n"
     "  -h, --help     print this help and exit (needs no display)\n"
     "  -v, --version  print the version and exit (needs no display)\n"
@@ -24,6 +27,16 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && !std::strcmp(argv[1], "render")) {
+        // Headless: the offscreen platform needs no display (and no xvfb-run). Qt's own notes
+        // (a missing XDG_RUNTIME_DIR, fonts) would break the one-line-message contract on stderr.
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+        qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& message) {
+            if (type == QtCriticalMsg || type == QtFatalMsg) std::fprintf(stderr, "marginlab render: %s\n", qPrintable(message));
+        });
+        QGuiApplication app(argc, argv);
+        return marginlab::runRenderCommand(argc, argv);
+    }
     // Answered before Qt starts: a GUI program with no display would abort here.
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {

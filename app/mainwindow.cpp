@@ -82,7 +82,10 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(m_controller, &TrainingController::snapshotChanged, m_view, &PlotView2D::setSnapshot);
     connect(m_controller, &TrainingController::snapshotChanged, m_charts, &ChartsPanel::append);
-    connect(m_controller, &TrainingController::runRestarted, m_charts, &ChartsPanel::clear);
+    // A restart shows the history the scene starts with: none, or the one saved with a trained moment.
+    connect(m_controller, &TrainingController::runRestarted, m_charts, [this] {
+        if (m_document->scene().history.empty() || !m_charts->setHistory(m_document->scene().history)) m_charts->clear();
+    });
     connect(m_controller, &TrainingController::snapshotChanged, this, [this] { updateStatus(); });
     connect(m_controller, &TrainingController::playingChanged, this, [this](bool playing) {
         m_playAction->setText(playing ? tr("Pause") : tr("Play"));
@@ -165,7 +168,7 @@ void MainWindow::createActions() {
     open->setToolTip(tr("Open a MarginLab scene (JSON)"));
     QAction* save = file->addAction(tr("&Save scene…"), this, &MainWindow::saveDialog);
     save->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
-    save->setToolTip(tr("Save the scene and the view as they are now"));
+    save->setToolTip(tr("Save the scene, the trained moment (step, positions, class weights, optimizer, charts) and the view"));
     QAction* exportView = file->addAction(tr("&Export view…"), this, &MainWindow::exportDialog);
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportView->setToolTip(tr("Save the current picture of the view as PNG, SVG or PDF (Ctrl+E)"));
@@ -322,7 +325,9 @@ void MainWindow::saveDialog() {
     if (path.isEmpty()) return;
     if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
-    SceneFile scene = m_document->scene();
+    // The moment the run is at, with its chart history: reopened, it continues bit for bit.
+    const std::optional<TrainerStart> state = m_controller->savedState();
+    SceneFile scene = state ? m_document->sceneAt(*state, m_charts->history().points()) : m_document->scene();
     ViewSettings view = m_view->viewSettings();
     view.stepsPerFrame = m_stepsPerFrame->value();
     scene.view = viewSettingsToJson(view);

@@ -29,16 +29,11 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
         m_miningChart.series[0]->setPen(active);
         m_miningChart.series[3]->setPen(QPen(QColor(0x20, 0x20, 0x20), 2.5));
         m_miningChart.series[2]->setPen(QPen(QColor(0xD5, 0x5E, 0x00), 2.0));
-        m_miningChart.series[1]->setPen(QPen(QColor(0x56, 0xB4, 0xE9), 2.0));
+        m_miningChart.series[1]->setPen(QPen(QColor(0x7A, 0xA6, 0xD0), 2.0));
     }
     const QString tips[] = {tr("The loss of every step."),
                             tr("Precision@1 and MAP@R of the points (leave-one-out retrieval), every few steps."),
                             tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss).")};
-    // Mining colours match the view's triplet overlay (easy green, semi-hard orange, hard red).
-    const QColor miningColors[] = {ClassPalette::easyColor(), ClassPalette::semiHardColor(), ClassPalette::hardColor(),
-                                   QColor(90, 90, 90)};
-    for (std::size_t s = 0; s < m_miningChart.series.size(); ++s)
-        m_miningChart.series[s]->setPen(QPen(miningColors[s], 2.0));
     m_lossChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
@@ -82,53 +77,30 @@ ChartsPanel::Chart ChartsPanel::makeChart(const QString& title, const QStringLis
     return c;
 }
 
-QList<QPointF> ChartsPanel::decimate(const QList<QPointF>& history, int maxPoints) {
-    if (history.size() <= maxPoints || maxPoints < 2) return history;
-    QList<QPointF> out;
-    out.reserve(maxPoints);
-    const double stride = static_cast<double>(history.size() - 1) / (maxPoints - 1);
-    for (int i = 0; i < maxPoints; ++i) out.append(history[static_cast<qsizetype>(std::llround(i * stride))]);
-    return out;
+void ChartsPanel::clear() {
+    m_history.clear();
+    refresh();
 }
 
-void ChartsPanel::clear() {
-    for (QList<QPointF>* h : {&m_loss, &m_precision, &m_map, &m_easy, &m_semiHard, &m_hard, &m_active}) h->clear();
-    m_lastMetricsStep = -2;
-    m_lastStep = -1;
+bool ChartsPanel::setHistory(std::vector<HistoryPoint> points) {
+    if (!m_history.assign(std::move(points), nullptr)) return false;
     refresh();
+    return true;
 }
 
 void ChartsPanel::append(std::shared_ptr<const Snapshot> snapshot) {
     if (!snapshot) return;
-    const auto step = static_cast<double>(snapshot->step);
-    if (snapshot->step <= m_lastStep) return;  // a repeated snapshot (e.g. after pause) adds nothing
-    m_lastStep = snapshot->step;
-    if (std::isfinite(snapshot->loss)) m_loss.append({step, snapshot->loss});
-    if (snapshot->metrics.step >= 0 && snapshot->metrics.step != m_lastMetricsStep) {
-        m_lastMetricsStep = snapshot->metrics.step;
-        const auto at = static_cast<double>(snapshot->metrics.step);
-        m_precision.append({at, snapshot->metrics.precisionAt1});
-        m_map.append({at, snapshot->metrics.mapAtR});
-    }
-    const LossStats& s = snapshot->stats;
-    if (s.tuples > 0) {
-        const double total = static_cast<double>(s.tuples);
-        if (s.hasRegions) {
-            m_easy.append({step, static_cast<double>(s.easy) / total});
-            m_semiHard.append({step, static_cast<double>(s.semiHard) / total});
-            m_hard.append({step, static_cast<double>(s.hard) / total});
-        }
-        m_active.append({step, static_cast<double>(s.active) / total});
-    }
-    m_dirty = true;
+    const std::size_t before = m_history.size();
+    m_history.append(*snapshot);  // a repeated snapshot (e.g. after pause) adds nothing
+    if (m_history.size() != before) m_dirty = true;
 }
 
-void ChartsPanel::feed(Chart& chart, const std::vector<const QList<QPointF>*>& histories, bool fixedUnitRange) {
+void ChartsPanel::feed(Chart& chart, const std::vector<QList<QPointF>>& series, bool fixedUnitRange) {
     double maxX = 1.0, minY = 0.0, maxY = 1.0;
     bool any = false;
-    for (std::size_t i = 0; i < histories.size(); ++i) {
-        const QList<QPointF>& h = *histories[i];
-        chart.series[i]->replace(decimate(h, kMaxChartPoints));
+    for (std::size_t i = 0; i < series.size(); ++i) {
+        const QList<QPointF>& h = series[i];
+        chart.series[i]->replace(h);
         for (const QPointF& p : h) {
             if (!any) minY = maxY = p.y(), any = true;
             maxX = std::max(maxX, p.x());
@@ -157,9 +129,24 @@ void ChartsPanel::feed(Chart& chart, const std::vector<const QList<QPointF>*>& h
 
 void ChartsPanel::refresh() {
     m_dirty = false;
-    feed(m_lossChart, {&m_loss}, false);
-    feed(m_metricsChart, {&m_precision, &m_map}, true);
-    feed(m_miningChart, {&m_active, &m_easy, &m_semiHard, &m_hard}, true);
+    // One pass over the decimated history; a missing value (NaN) is simply not a point.
+    std::vector<QList<QPointF>> loss(1), metrics(2), mining(4);
+    for (const HistoryPoint& p : m_history.decimated(kMaxChartPoints)) {
+        const auto step = static_cast<double>(p.step);
+        auto add = [step](QList<QPointF>& line, double value) {
+            if (std::isfinite(value)) line.append({step, value});
+        };
+        add(loss[0], p.loss);
+        add(metrics[0], p.precisionAt1);
+        add(metrics[1], p.mapAtR);
+        add(mining[0], p.activeFraction);
+        add(mining[1], p.easy);
+        add(mining[2], p.semiHard);
+        add(mining[3], p.hard);
+    }
+    feed(m_lossChart, loss, false);
+    feed(m_metricsChart, metrics, true);
+    feed(m_miningChart, mining, true);
 }
 
 }  // namespace marginlab

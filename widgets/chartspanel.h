@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // ChartsPanel: loss over steps, retrieval metrics (precision@1, MAP@R) and mining statistics
-// (easy / semi-hard / hard fractions, active tuples). The full history is kept; the series get a
-// decimated copy (at most kMaxChartPoints) through QLineSeries::replace, at most ~10 times a
-// second, because appending to a long series and repainting grows without bound.
+// (easy / semi-hard / hard fractions, active tuples), drawn from the run's RunHistory — the same
+// model a recorded chart strip draws and a saved scene stores. The series get a decimated copy
+// (at most kMaxChartPoints) through QLineSeries::replace, at most ~10 times a second, because
+// appending to a long series and repainting grows without bound.
 #pragma once
 
+#include "marginlab/history.h"
 #include "marginlab/trainer.h"
 
 #include <QList>
@@ -28,9 +30,10 @@ public:
 
     explicit ChartsPanel(QWidget* parent = nullptr);
 
-    /// Every point of a history ≤ maxPoints long; otherwise evenly spaced samples, first and last kept.
-    static QList<QPointF> decimate(const QList<QPointF>& history, int maxPoints);
-    int historyLength() const { return static_cast<int>(m_loss.size()); }
+    const RunHistory& history() const { return m_history; }
+    int historyLength() const { return static_cast<int>(m_history.size()); }
+    /// Shows a saved history (a reopened trained scene); false when it does not hold together.
+    bool setHistory(std::vector<HistoryPoint> points);
 
 public slots:
     void clear();
@@ -46,11 +49,9 @@ private:
         std::vector<QLineSeries*> series;
     };
     Chart makeChart(const QString& title, const QStringList& names, const QString& yTitle);
-    void feed(Chart& chart, const std::vector<const QList<QPointF>*>& histories, bool fixedUnitRange);
+    void feed(Chart& chart, const std::vector<QList<QPointF>>& series, bool fixedUnitRange);
 
-    QList<QPointF> m_loss, m_precision, m_map, m_easy, m_semiHard, m_hard, m_active;
-    long m_lastMetricsStep = -2;
-    long m_lastStep = -1;
+    RunHistory m_history;
     bool m_dirty = false;
     QTimer m_timer;
     Chart m_lossChart, m_metricsChart, m_miningChart;

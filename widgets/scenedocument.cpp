@@ -44,6 +44,13 @@ bool SceneDocument::open(SceneFile scene, QString* error) {
     return true;
 }
 
+SceneFile SceneDocument::sceneAt(const TrainerStart& state, std::vector<HistoryPoint> history) const {
+    SceneFile out = m_scene;
+    out.trainer.start = state;
+    out.history = std::move(history);
+    return out;
+}
+
 bool SceneDocument::sameData(const SceneFile& other) const {
     const TrainerConfig& a = m_scene.trainer;
     const TrainerConfig& b = other.trainer;
@@ -60,6 +67,9 @@ bool SceneDocument::edit(SceneFile scene, QString* error) {
     }
     if (!m_hasScene || !sameData(scene)) {
         m_scene = std::move(scene);
+        // New data: a saved moment of the old data no longer applies.
+        m_scene.trainer.start.reset();
+        m_scene.history.clear();
         m_run = describeRun(m_scene.trainer.loss, m_scene.trainer.miner);
         m_undo.clear();  // earlier point edits refer to rows of the old data
         m_controller->restart(m_scene.trainer);
@@ -82,9 +92,14 @@ void SceneDocument::reset() {
 bool SceneDocument::applyEdit(const PointEdit& edit) {
     if (!m_hasScene) return false;
     TrainerConfig next = m_scene.trainer;
+    next.start.reset();
     if (!applyPointEdit(edit, next.points, next.labels) || !next.isValid(nullptr)) return false;
     m_scene.trainer.points = std::move(next.points);
     m_scene.trainer.labels = std::move(next.labels);
+    // A saved moment holds the old rows (positions, optimizer memory): Reset now starts at step 0
+    // with the edited data.
+    m_scene.trainer.start.reset();
+    m_scene.history.clear();
     // The scene now holds its points explicitly (a generator would not make the edited data).
     m_scene.data = {{"points", json::toJson(m_scene.trainer.points)}, {"labels", json::toJson(m_scene.trainer.labels)},
                     {"classes", m_scene.trainer.numClasses}};

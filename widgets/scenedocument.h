@@ -51,7 +51,9 @@ public:
     bool open(SceneFile scene, QString* error);
     /// An edit from the controls: restarts for new data or seed, otherwise applies live.
     bool edit(SceneFile scene, QString* error);
-    /// Back to step 0 with the scene as it is (data edits kept).
+    /// The scene with a trained moment and its chart history, to save ("step 200 of batch-hard").
+    SceneFile sceneAt(const TrainerStart& state, std::vector<HistoryPoint> history) const;
+    /// Back to the start of the scene (step 0, or the saved moment it was opened at), data edits kept.
     void reset();
 
     // Point edits, undoable (Ctrl+Z).

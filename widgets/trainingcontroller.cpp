@@ -72,6 +72,16 @@ void TrainingController::reconfigure(const TrainerConfig& config) {
                               [worker = m_worker, generation, config] { worker->reconfigure(generation, config); });
 }
 
+std::optional<TrainerStart> TrainingController::savedState() {
+    if (!m_hasRun) return std::nullopt;
+    pause();
+    std::optional<TrainerStart> state;
+    // Queued behind whatever the worker has been asked already, so it is the trainer's latest state.
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker, &state] { state = worker->savedState(); }, Qt::BlockingQueuedConnection);
+    return state;
+}
+
 void TrainingController::editPoints(const PointEdit& edit) {
     if (!m_hasRun) return;
     bumpGeneration();

@@ -14,6 +14,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 namespace marginlab {
 
@@ -48,6 +49,9 @@ public:
     double stepsPerSecond() const { return m_stepsPerSecond; }
     quint64 generation() const { return m_generation; }
 
+    /// The moment the running trainer is at (to save a trained scene). Pauses first; waits for
+    /// the worker to finish the chunk it is on (a few milliseconds). Empty without a run.
+    std::optional<TrainerStart> savedState();
     /// Applies a point edit to the running trainer at its current step; playing goes on.
     void editPoints(const PointEdit& edit);
 

@@ -50,6 +50,11 @@ void TrainingWorker::reconfigure(quint64 generation, const TrainerConfig& config
     emit chunkDone(generation, m_trainer->snapshot());
 }
 
+std::optional<TrainerStart> TrainingWorker::savedState() const {
+    if (!m_trainer) return std::nullopt;
+    return m_trainer->savedState();
+}
+
 void TrainingWorker::setSplitForces(bool on) {
     m_splitForces = on;
     if (m_trainer) m_trainer->setSplitForces(on);

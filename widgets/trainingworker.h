@@ -11,6 +11,7 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 #include <stop_token>
 
 namespace marginlab {
@@ -21,6 +22,8 @@ public:
     explicit TrainingWorker(QObject* parent = nullptr);
     ~TrainingWorker() override;
 
+    /// The trainer's current moment (call on the worker's thread); empty without a trainer.
+    std::optional<TrainerStart> savedState() const;
     /// Thread-safe: makes a running chunk return early (used on shutdown).
     void requestStop() { m_stop.request_stop(); }
 

@@ -1,14 +1,5 @@
 // SPDX-License-Identifier: MIT
 // marginlab-cli: evaluate losses on given embeddings, and train scenes headless. No Qt.
-#include "marginlab/scene/jsonio.h"
-#include "marginlab/scene/scenefile.h"
-
-#include "marginlab/generators.h"
-#include "marginlab/loss.h"
-#include "marginlab/losses/class_labels.h"
-#include "marginlab/miner.h"
-#include "marginlab/trainer.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +8,15 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "marginlab/generators.h"
+#include "marginlab/loss.h"
+#include "marginlab/losses/class_labels.h"
+#include "marginlab/miner.h"
+#include "marginlab/scene/jsonio.h"
+#include "marginlab/scene/scenefile.h"
+#include "marginlab/scene/trajectory.h"
+#include "marginlab/trainer.h"
 
 namespace {
 
@@ -28,7 +28,8 @@ constexpr const char* kUsage = R"(marginlab-cli — MarginLab's engine on the co
 
 Usage:
   marginlab-cli loss IN.json [--indent N]      evaluate losses, gradients and miners (JSON out)
-  marginlab-cli train SCENE.json --steps K [--metrics-every M]
+  marginlab-cli train SCENE.json --steps K [--metrics-every M] [--trajectory OUT [--every M]]
+                    [--init POSITIONS] [--init-owned FILE]
                                                train a scene headless, one CSV row per step
   marginlab-cli list [losses|miners|generators]
                                                names, parameters and defaults
@@ -51,6 +52,7 @@ Invalid input: a message on standard error naming the case and the JSON path; ex
 )";
 
 constexpr const char* kTrainUsage = R"(marginlab-cli train SCENE.json --steps K [--metrics-every M] [--plot]
+                   [--trajectory OUT [--every M]] [--init POSITIONS] [--init-owned FILE]
 
 Runs the scene for K steps and prints CSV: step,loss,active,precision_at_1,collapse, one row
 per step from step 0 to K. The loss of step k is the one the update to step k evaluated (at the
@@ -58,6 +60,15 @@ points of step k - 1); step 0 shows what the first update evaluates, so rows 0 a
 Precision@1 and collapse (the mean pairwise distance relative to step 0) are recomputed every
 M steps, default 1. --plot adds a text chart of the loss after the table. Stops early with a
 message on standard error (exit code 3) if training diverges.
+
+--trajectory OUT   also writes the positions (and the loss's class weights / proxies / centers)
+                   at step 0, every M steps (--every, default 1) and the last step, to OUT:
+                   .csv (step,kind,point,label,x,y[,z]), .npy (F×N×D + OUT-labels.npy,
+                   OUT-steps.npy, OUT-owned.npy) or .json. See docs/trajectories.md.
+--init POSITIONS   starts from these points instead of the scene's data: a CSV x,y[,z],label,
+                   an NPY N×D array with POSITIONS-labels.npy, or a trajectory (its last frame).
+--init-owned FILE  starts the loss's own parameters from FILE: a CSV of rows x,y[,z], an NPY R×D
+                   array, or a trajectory (its last frame).
 Scene format: docs/file-formats.md.
 )";
 
@@ -203,6 +214,72 @@ int runLoss(const std::vector<std::string>& args) {
     return 0;
 }
 
+/// The frames `train --trajectory` collects, written once at the end (atomically).
+class TrajectoryLog {
+public:
+    TrajectoryLog(std::string path, long steps, long every) : m_path(std::move(path)) {
+        std::string message;
+        if (!ml::trajectoryFormatFor(m_path, &message)) throw Error{"", message};
+        const std::filesystem::path parent = std::filesystem::path(m_path).parent_path();
+        if (!parent.empty() && !std::filesystem::is_directory(parent))
+            throw Error{"", m_path + ": the folder " + parent.string() + " does not exist"};
+        m_frames = 1 + steps / every + (steps % every != 0 ? 1 : 0);
+        if (m_frames > ml::kMaxTrajectoryFrames)
+            throw Error{"", m_path + ": " + std::to_string(m_frames) + " frames exceed the limit of " +
+                                std::to_string(ml::kMaxTrajectoryFrames) + "; use a larger --every"};
+    }
+
+    void add(const ml::Snapshot& snapshot) {
+        if (!m_trajectory.steps.empty() && m_trajectory.steps.back() == snapshot.step) return;
+        if (m_trajectory.steps.empty()) {
+            m_trajectory.labels = snapshot.labels;
+            m_trajectory.numClasses = snapshot.numClasses;
+            const std::int64_t values =
+                m_frames * (snapshot.positions.rows() + snapshot.owned.rows()) * snapshot.positions.cols();
+            if (values > ml::kMaxTrajectoryValues)
+                throw Error{"", m_path + ": " + std::to_string(values) + " coordinates exceed the limit of " +
+                                    std::to_string(ml::kMaxTrajectoryValues) + "; use a larger --every"};
+        }
+        m_trajectory.steps.push_back(snapshot.step);
+        m_trajectory.positions.push_back(snapshot.positions);
+        if (snapshot.owned.size() > 0) m_trajectory.owned.push_back(snapshot.owned);
+    }
+
+    void write() const {
+        std::string message;
+        if (!ml::writeTrajectory(m_trajectory, m_path, &message)) throw Error{"", message};
+    }
+
+private:
+    std::string m_path;
+    long m_frames = 0;
+    ml::Trajectory m_trajectory;
+};
+
+/// --init / --init-owned: the scene starts from given points and parameters.
+void applyInitialState(ml::SceneFile& scene, const std::string& initPath, const std::string& ownedPath) {
+    std::string message;
+    ml::TrainerConfig& trainer = scene.trainer;
+    if (!initPath.empty()) {
+        auto data = ml::readInitialPoints(initPath, &message);
+        if (!data) throw Error{"", message};
+        trainer.points = std::move(data->points);
+        trainer.labels = std::move(data->labels);
+        // Keep the scene's class count when it is larger: its class weights have a row per class.
+        trainer.numClasses = std::max(trainer.numClasses, data->numClasses);
+    }
+    if (!ownedPath.empty()) {
+        auto owned = ml::readInitialOwned(ownedPath, &message);
+        if (!owned) throw Error{"", message};
+        trainer.owned = std::move(*owned);
+    }
+    if ((!initPath.empty() || !ownedPath.empty()) && !trainer.isValid(&message)) {
+        const std::string& file =
+            ownedPath.empty() ? initPath : (initPath.empty() ? ownedPath : initPath + " / " + ownedPath);
+        throw Error{"", file + ": does not fit the scene: " + message};
+    }
+}
+
 int runTrain(const std::vector<std::string>& args) {
     if (wantsHelp(args)) {
         std::cout << kTrainUsage;
@@ -223,11 +300,21 @@ int runTrain(const std::vector<std::string>& args) {
         if (used != text.size() || value < 1) throw Error{"", flag + " needs a positive integer, got '" + text + "'"};
         return value;
     };
+    std::string trajectoryPath, initPath, initOwnedPath;
+    long every = 0;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--steps" && i + 1 < args.size()) steps = integer("--steps", args[++i]);
         else if (args[i] == "--metrics-every" && i + 1 < args.size())
             metricsEvery = static_cast<int>(integer("--metrics-every", args[++i]));
         else if (args[i] == "--plot") plot = true;
+        else if (args[i] == "--trajectory" && i + 1 < args.size())
+            trajectoryPath = args[++i];
+        else if (args[i] == "--every" && i + 1 < args.size())
+            every = integer("--every", args[++i]);
+        else if (args[i] == "--init" && i + 1 < args.size())
+            initPath = args[++i];
+        else if (args[i] == "--init-owned" && i + 1 < args.size())
+            initOwnedPath = args[++i];
         else if (input.empty() && (args[i] == "-" || args[i].rfind("--", 0) != 0)) input = args[i];
         else throw Error{"", "unexpected argument '" + args[i] + "'\n\n" + std::string(kTrainUsage)};
     }
@@ -238,7 +325,13 @@ int runTrain(const std::vector<std::string>& args) {
     else scene = ml::readSceneFile(input, &message);
     if (!scene) throw Error{"", message};
     scene->trainer.metricsEvery = metricsEvery;
+    if (every > 0 && trajectoryPath.empty()) throw Error{"", "--every needs --trajectory OUT"};
+    if (every == 0) every = 1;
+    std::optional<TrajectoryLog> log;
+    if (!trajectoryPath.empty()) log.emplace(trajectoryPath, steps, every);  // checks OUT before training
+    applyInitialState(*scene, initPath, initOwnedPath);
     ml::Trainer trainer(scene->trainer);
+    if (log) log->add(*trainer.snapshot());
     std::cout << "step,loss,active,precision_at_1,collapse\n";
     std::vector<double> curve;
     auto printRow = [&](const ml::Snapshot& snapshot) {
@@ -255,11 +348,18 @@ int runTrain(const std::vector<std::string>& args) {
         const auto snapshot = trainer.step(1);
         if (snapshot->status == ml::TrainStatus::Diverged) {
             std::cout.flush();
+            // The trajectory up to the last finite state is still worth having.
+            if (log) {
+                log->add(*snapshot);
+                log->write();
+            }
             std::cerr << "marginlab-cli: training stopped: " << snapshot->message << "\n";
             return 3;
         }
+        if (log && (snapshot->step % every == 0 || s + 1 == steps)) log->add(*snapshot);
         printRow(*snapshot);
     }
+    if (log) log->write();
     if (plot) {
         std::cout.flush();
         plotCurve(curve, "loss of " + scene->trainer.loss.name + (scene->title.empty() ? "" : " — " + scene->title));

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Frame time of the 2D view, offscreen: a new snapshot arrives and the view paints a 1280×800
-// frame with every overlay on (regions, split force arrows, normalized copies, triplet overlay,
+// Frame time of the 2D renderer (the one the view, the exporter and the recorder use),
+// offscreen: a new snapshot arrives and a 1280×800 frame is painted with every overlay on (regions, split force arrows, normalized copies, triplet overlay,
 // and for ArcFace the margin band and the θ inset). N ∈ {500, 2000, 5000}; a triplet scene
 // (centroid regions, overlay) and an ArcFace scene (class-weight regions and arrows on the circle).
-#include "plotview2d.h"
+#include "renderer2d.h"
 #include "trainingcontroller.h"
 
 #include "marginlab/generators.h"
@@ -42,23 +42,23 @@ void frame(benchmark::State& state, const char* loss) {
     Trainer trainer(config);
     trainer.setSplitForces(true);
     const std::shared_ptr<const Snapshot> snapshots[2] = {trainer.step(1), trainer.step(1)};
-    PlotView2D view;
-    view.resize(1280, 800);
-    view.setConfig(config);
-    ViewOptions everything;  // the defaults draw every overlay but the split arrows
-    everything.splitForces = true;
-    view.setOptions(everything);
-    view.setSnapshot(snapshots[0]);
-    view.setAnchor(0);
+    Frame2D frame;
+    frame.size = QSize(1280, 800);
+    frame.run = describeRun(config.loss, config.miner);
+    frame.options.splitForces = true;  // the defaults draw every overlay but the split arrows
+    frame.snapshot = snapshots[0];
+    frame.camera = Camera2D::fitting(Renderer2D::dataBounds(frame), frame.size);
+    frame.selection.anchor = 0;
+    Renderer2D renderer;
     int which = 0;
     // One image painted over and over, like the window's backing store (a fresh 4 MB image per
     // frame would measure page faults, not painting).
     QImage image(QSize(1280, 800), QImage::Format_RGB32);
     for (auto _ : state) {
         which = 1 - which;  // a different snapshot every frame, as while training
-        view.setSnapshot(snapshots[which]);
+        frame.snapshot = snapshots[which];
         QPainter painter(&image);
-        view.render(painter, image.size());
+        renderer.paint(painter, frame);
         painter.end();
         benchmark::DoNotOptimize(image.constBits());
     }

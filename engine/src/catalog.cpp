@@ -28,10 +28,18 @@ const std::vector<LossInfo>& lossCatalog() {
         std::vector<LossInfo> all;
         for (auto part : {detail::pairFamilyLosses, detail::tripletFamilyLosses,
                           detail::contrastiveFamilyLosses, detail::classificationFamilyLosses,
-                          detail::proxyFamilyLosses}) {
+                          detail::proxyFamilyLosses, detail::morePmlLosses}) {
             auto losses = part();
             std::move(losses.begin(), losses.end(), std::back_inserter(all));
         }
+        // Grouped by family, families in the order they first appear: a part may add to
+        // several families, and each loss keeps its place within its family.
+        std::vector<LossFamily> order;
+        for (const LossInfo& info : all)
+            if (std::find(order.begin(), order.end(), info.family) == order.end()) order.push_back(info.family);
+        auto rank = [&](LossFamily family) { return std::find(order.begin(), order.end(), family) - order.begin(); };
+        std::stable_sort(all.begin(), all.end(),
+                         [&](const LossInfo& a, const LossInfo& b) { return rank(a.family) < rank(b.family); });
         return all;
     }();
     return catalog;

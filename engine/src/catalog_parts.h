@@ -14,6 +14,7 @@ std::vector<LossInfo> pairFamilyLosses();            // losses/pair_family.cpp
 std::vector<LossInfo> contrastiveFamilyLosses();     // losses/contrastive_family.cpp
 std::vector<LossInfo> classificationFamilyLosses();  // losses/classification_family.cpp
 std::vector<LossInfo> proxyFamilyLosses();           // losses/proxy_family.cpp
+std::vector<LossInfo> morePmlLosses();               // losses/more_pml_family.cpp (several families)
 std::vector<MinerInfo> allMiners();                  // miners/miner_family.cpp
 
 }  // namespace marginlab::detail

@@ -121,6 +121,10 @@ Inputs randomInputs(const LossInfo& info, int n, int d, const Labels& y, std::ui
     Inputs in{randomPoints(n, d, seed), y, {}};
     const int classes = *std::max_element(y.begin(), y.end()) + 1;
     if (info.ownedBlocks > 0) in.owned = randomPoints(info.ownedBlocks * classes, d, seed + 1000);
+    // The learned margin β_c (column 0) inside the range of every distance, so that both the
+    // positive and the negative terms can be active (an N(0,1) β may silence either half).
+    if (info.name == "margin_learn_beta")
+        for (int c = 0; c < classes; ++c) in.owned(c, 0) = 0.5 + 0.1 * c;
     return in;
 }
 
@@ -138,7 +142,7 @@ bool isClassOrProxy(const LossInfo& info) {
 // Every loss: the split leaves value and gradients untouched and is a finite N×D matrix.
 
 TEST(ForceSplit, EveryCatalogueLossKeepsValueAndGradientBitIdentical) {
-    ASSERT_EQ(lossCatalog().size(), 26u);
+    ASSERT_EQ(lossCatalog().size(), 42u);
     std::set<std::string> covered;
     std::map<std::string, bool> attracts, repels;  // some configuration had a non-zero part
     for (const Case& c : catalogueCases()) {
@@ -293,19 +297,23 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
     //  cosine of x̂ and ŵ_y (or ‖x̂ − p̂_y‖²):          along the tangent part (I − x̂x̂ᵀ) ŵ_y
     //  ‖x‖·ψ(cos) (L-Softmax, SphereFace):            in the plane of x and w_y
     //  w_y·x + λ/2 ‖x − c_y‖² (center loss):          in the plane of w_y and x − c_y
+    //  soft assignment to several class centers (SoftTriple): tangent to the sphere at x̂
     const std::set<std::string> dot{"softmax"};
     const std::set<std::string> tangent{
-        "normalized_softmax", "cosface", "arcface", "combined_margin", "coco", "proxy_anchor", "proxy_nca"};
+        "normalized_softmax", "cosface", "arcface", "combined_margin", "coco", "proxy_anchor", "proxy_nca",
+        "subcenter_arcface", "p2sgrad"};
+    const std::set<std::string> tangentOnly{"soft_triple"};
     const std::set<std::string> normPlane{"large_margin_softmax", "sphereface"};
     const std::set<std::string> center{"center"};
     for (const LossInfo& info : lossCatalog()) {
         if (!isClassOrProxy(info)) continue;
         ASSERT_TRUE(dot.count(info.name) + tangent.count(info.name) + normPlane.count(info.name) +
-                    center.count(info.name))
+                    center.count(info.name) + tangentOnly.count(info.name))
             << info.name << " has no geometric check";
         // Scales below the defaults keep every softmax weight away from 0 and 1.
         ParamValues params;
-        if (info.name == "cosface" || info.name == "arcface" || info.name == "combined_margin")
+        if (info.name == "cosface" || info.name == "arcface" || info.name == "combined_margin" ||
+            info.name == "subcenter_arcface")
             params = numbers({{"scale", 4.0}});
         if (info.name == "coco") params = numbers({{"scale", 4.0}});
         if (info.name == "proxy_anchor") params = numbers({{"alpha", 4.0}});
@@ -319,10 +327,17 @@ TEST(ForceSplit, ClassificationAttractionFollowsTheOwnClassRow) {
                 const int c = in.y[static_cast<std::size_t>(i)];
                 const Row g = positive.row(i);
                 const Row x = in.x.row(i);
-                const Row w = in.owned.row(c);
+                Row w = in.owned.row(c);
+                // Sub-center ArcFace: the own class's sub-center closest to x (rows k·C + c).
+                for (int k = 1; k < info.ownedBlocks && info.name == "subcenter_arcface"; ++k) {
+                    const Row candidate = in.owned.row(k * 3 + c);
+                    if (candidate.normalized().dot(x.normalized()) > w.normalized().dot(x.normalized())) w = candidate;
+                }
                 ASSERT_GT(g.norm(), 0.0) << info.name << " point " << i;
                 if (dot.count(info.name)) {
                     EXPECT_LE(sine(g, w), 1e-9) << info.name << " point " << i;
+                } else if (tangentOnly.count(info.name)) {
+                    EXPECT_LE(std::abs(g.dot(x.normalized())), 1e-12 * g.norm()) << info.name << ": not tangent";
                 } else if (tangent.count(info.name)) {
                     const Row xh = x.normalized();
                     const Row wh = w.normalized();

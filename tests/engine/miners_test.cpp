@@ -106,7 +106,8 @@ std::vector<Pair> positivePairsOf(const Labels& labels) {
 TEST(MinerCatalogue, ListsEveryMinerWithDefaults) {
     const std::vector<std::string> names = {"triplet_margin", "batch_hard",      "batch_easy_hard",
                                             "multi_similarity", "pair_margin",   "distance_weighted",
-                                            "facenet_semihard", "tfa_semihard",  "random_negative"};
+                                            "facenet_semihard", "tfa_semihard",  "random_negative",
+                                            "angular",          "hdc",           "uniform_histogram"};
     ASSERT_EQ(minerCatalog().size(), names.size());
     for (const std::string& name : names) {
         const MinerInfo* info = findMiner(name);
@@ -728,9 +729,10 @@ TEST(MinerEmpty, DegenerateLabelsGiveNoTuples) {
             const Tuples tuples = miner->mine(MinerInput{x, labels, 3});
             const MinerCounts counts = countTuples(tuples, x, labels);
             EXPECT_EQ(counts.triplets, 0) << info.name;
-            // Pair margin judges each pair alone, so it may keep pairs of one kind; every other
-            // miner needs both a positive and a negative for an anchor.
-            if (info.name != "pair_margin") {
+            // Pair margin, HDC and the uniform histogram judge each kind of pair on its own, so they
+            // may keep pairs of one kind; every other miner needs both a positive and a negative
+            // for an anchor.
+            if (info.name != "pair_margin" && info.name != "hdc" && info.name != "uniform_histogram") {
                 EXPECT_EQ(counts.positivePairs, 0) << info.name;
                 EXPECT_EQ(counts.negativePairs, 0) << info.name;
             }

@@ -43,10 +43,13 @@ TrainerConfig minedTriplets(const std::string& miner) {
 
 bool sameBits(const Points& a, const Points& b) {
     return a.rows() == b.rows() && a.cols() == b.cols() &&
-           (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
+           (a.size() == 0 ||
+            std::memcmp(a.data(), b.data(), sizeof(Real) * static_cast<std::size_t>(a.size())) == 0);
 }
 
-bool sameBits(Real a, Real b) { return std::memcmp(&a, &b, sizeof(Real)) == 0; }
+bool sameBits(Real a, Real b) {
+    return std::memcmp(&a, &b, sizeof(Real)) == 0;
+}
 
 void expectSameStats(const LossStats& a, const LossStats& b) {
     EXPECT_EQ(a.tupleKind, b.tupleKind);
@@ -105,7 +108,8 @@ TEST(TrainerChunks, MetricsAreComputedAtTheEndOfAChunkThatCrossedADueStep) {
 
     auto snapshot = chunked.step(7);  // crosses step 5: metrics of step 7
     EXPECT_EQ(snapshot->metrics.step, 7);
-    const RetrievalMetrics retrieval = retrievalMetrics(snapshot->positions, snapshot->labels, DistanceSpec::lp(1, true));
+    const RetrievalMetrics retrieval =
+        retrievalMetrics(snapshot->positions, snapshot->labels, DistanceSpec::lp(1, true));
     EXPECT_EQ(snapshot->metrics.precisionAt1, retrieval.precisionAt1);
     EXPECT_EQ(snapshot->metrics.mapAtR, retrieval.mapAtR);
     EXPECT_EQ(snapshot->metrics.rPrecision, retrieval.rPrecision);
@@ -159,8 +163,10 @@ TEST(TrainerStepZero, MinedLossAtTheStartIsTheMinedEvaluation) {
         const auto miner = makeMiner(*config.miner, &error);
         const auto loss = makeLoss(config.loss, &error);
         const Tuples tuples = miner->mine(MinerInput{config.points, config.labels, 0});
-        const LossOutput mined = loss->evaluate(LossInput{config.points, config.labels, nullptr, &tuples, 0}, true);
-        const LossOutput all = loss->evaluate(LossInput{config.points, config.labels, nullptr, nullptr, 0}, false);
+        const LossOutput mined =
+            loss->evaluate(LossInput{config.points, config.labels, nullptr, &tuples, 0}, true);
+        const LossOutput all =
+            loss->evaluate(LossInput{config.points, config.labels, nullptr, nullptr, 0}, false);
         ASSERT_NE(mined.value, all.value);  // the miner makes a difference here
 
         EXPECT_EQ(start->step, 0);
@@ -185,7 +191,8 @@ TEST(TrainerStepZero, RandomMinersAndSampledBatchesUseTheFirstStepsDraws) {
     Trainer trainer(config);
     const auto start = trainer.snapshot();
     int touched = 0;
-    for (Eigen::Index i = 0; i < start->gradient.rows(); ++i) touched += start->gradient.row(i).isZero() ? 0 : 1;
+    for (Eigen::Index i = 0; i < start->gradient.rows(); ++i)
+        touched += start->gradient.row(i).isZero() ? 0 : 1;
     EXPECT_GT(touched, 0);
     EXPECT_LE(touched, 12);  // only the P×K batch of step 0
     const auto first = trainer.step(1);
@@ -230,8 +237,8 @@ TEST(TrainerReconfigure, KeepsThePointsAndGoesOnFromTheSameStep) {
     LossConfig loss = config.loss;
     loss.params.numbers["margin"] = 0.1;
     std::string error;
-    ASSERT_TRUE(trainer.reconfigure(loss, MinerConfig{"triplet_margin", {}, std::nullopt}, config.optimizer, config.batch,
-                                    &error))
+    ASSERT_TRUE(trainer.reconfigure(loss, MinerConfig{"triplet_margin", {}, std::nullopt}, config.optimizer,
+                                    config.batch, &error))
         << error;
     const auto now = trainer.snapshot();
     EXPECT_EQ(now->step, 10);
@@ -246,7 +253,8 @@ TEST(TrainerReconfigure, KeepsThePointsAndGoesOnFromTheSameStep) {
     const auto miner = makeMiner(MinerConfig{"triplet_margin", {}, std::nullopt}, &error);
     const auto newLoss = makeLoss(loss, &error);
     const Tuples tuples = miner->mine(MinerInput{before->positions, before->labels, 0});
-    const LossOutput expected = newLoss->evaluate(LossInput{before->positions, before->labels, nullptr, &tuples, 0}, false);
+    const LossOutput expected =
+        newLoss->evaluate(LossInput{before->positions, before->labels, nullptr, &tuples, 0}, false);
     EXPECT_TRUE(sameBits(now->loss, expected.value));
     EXPECT_NE(now->loss, before->loss);
 
@@ -286,7 +294,8 @@ TEST(TrainerReconfigure, OwnedParametersAndOptimizerStateFollowTheRules) {
     // run would; another optimizer kind starts the optimizer afresh.
     OptimizerConfig momentum = config.optimizer;
     momentum.kind = OptimizerKind::Momentum;
-    ASSERT_TRUE(trainer.reconfigure(LossConfig{"center", {}, std::nullopt}, std::nullopt, momentum, config.batch, &error))
+    ASSERT_TRUE(trainer.reconfigure(LossConfig{"center", {}, std::nullopt}, std::nullopt, momentum,
+                                    config.batch, &error))
         << error;
     TrainerConfig fresh = config;
     fresh.loss = LossConfig{"center", {}, std::nullopt};
@@ -304,8 +313,8 @@ TEST(TrainerReconfigure, InvalidSettingsAreRefusedAndChangeNothing) {
     Trainer trainer(config);
     const auto before = trainer.step(3);
     std::string error;
-    EXPECT_FALSE(trainer.reconfigure(config.loss, MinerConfig{"batch_hard", {}, std::nullopt}, config.optimizer,
-                                     config.batch, &error));
+    EXPECT_FALSE(trainer.reconfigure(config.loss, MinerConfig{"batch_hard", {}, std::nullopt},
+                                     config.optimizer, config.batch, &error));
     EXPECT_NE(error.find("does not use a miner"), std::string::npos) << error;
     LossConfig bad = config.loss;
     bad.params.numbers["no_such_parameter"] = 1.0;
@@ -344,7 +353,8 @@ TEST(TrainerReconfigure, ADivergedRunResumesWithSaferSettings) {
 // ---- a run continues from a saved moment ----
 
 TEST(TrainerStart, ContinuingFromASavedMomentIsTheUninterruptedRun) {
-    std::vector<TrainerConfig> configs = {minedTriplets("random_negative"), blobs("softmax"), blobs("center")};
+    std::vector<TrainerConfig> configs = {minedTriplets("random_negative"), blobs("softmax"),
+                                          blobs("center")};
     configs[0].batch = BatchConfig{BatchConfig::Mode::ClassesTimesSamples, 3, 5};
     configs[1].optimizer.kind = OptimizerKind::Momentum;
     configs[1].optimizer.nesterov = true;

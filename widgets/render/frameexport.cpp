@@ -28,27 +28,36 @@ QString frameFormatOf(const QString& path) {
 }
 
 bool exportFrame(Renderer2D& renderer, const Frame2D& frame, const QString& path, QString* error) {
+    return exportPainting(path, frame.size, [&](QPainter& painter) { renderer.paint(painter, frame); }, error);
+}
+
+bool exportPainting(const QString& path, QSize size, const std::function<void(QPainter&)>& paint, QString* error) {
     auto fail = [&](const QString& message) {
         if (error) *error = message;
         return false;
     };
     const QString format = frameFormatOf(path);
     if (format.isEmpty()) return fail(tr("Cannot export to %1: use a .png, .svg or .pdf file name.").arg(path));
-    if (frame.size.isEmpty()) return fail(tr("Cannot export an empty picture."));
+    if (size.isEmpty()) return fail(tr("Cannot export an empty picture."));
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) return fail(tr("Cannot write %1: %2").arg(path, file.errorString()));
     if (format == QLatin1String("png")) {
         QImageWriter writer(&file, "png");
-        if (!writer.write(renderer.image(frame))) return fail(tr("Cannot write %1: %2").arg(path, writer.errorString()));
+        QImage image(size, QImage::Format_RGB32);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        paint(painter);
+        painter.end();
+        if (!writer.write(image)) return fail(tr("Cannot write %1: %2").arg(path, writer.errorString()));
     } else if (format == QLatin1String("svg")) {
         QSvgGenerator svg;
         svg.setOutputDevice(&file);
-        svg.setSize(frame.size);
-        svg.setViewBox(QRect(QPoint(0, 0), frame.size));
+        svg.setSize(size);
+        svg.setViewBox(QRect(QPoint(0, 0), size));
         svg.setTitle(QStringLiteral("MarginLab"));
         QPainter painter;
         if (!painter.begin(&svg)) return fail(tr("Cannot write %1: the SVG could not be started.").arg(path));
-        renderer.paint(painter, frame);
+        paint(painter);
         painter.end();
     } else {
         QPdfWriter pdf(&file);
@@ -56,10 +65,10 @@ bool exportFrame(Renderer2D& renderer, const Frame2D& frame, const QString& path
         pdf.setCreator(QStringLiteral("MarginLab"));
         pdf.setResolution(72);  // one PDF point per frame pixel
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setPageSize(QPageSize(QSizeF(frame.size), QPageSize::Point, QString(), QPageSize::ExactMatch));
+        pdf.setPageSize(QPageSize(QSizeF(size), QPageSize::Point, QString(), QPageSize::ExactMatch));
         QPainter painter;
         if (!painter.begin(&pdf)) return fail(tr("Cannot write %1: the PDF could not be started.").arg(path));
-        renderer.paint(painter, frame);
+        paint(painter);
         painter.end();
     }
     if (!file.commit()) return fail(tr("Cannot write %1: %2").arg(path, file.errorString()));

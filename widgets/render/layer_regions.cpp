@@ -415,7 +415,8 @@ void fillNearestField(QImage& image, const FrameContext& c, double ratio) {
 }
 
 bool regionsShown(const FrameContext& c) {
-    return c.options.showRegions && c.run.loss && c.classes >= 2 && c.planar;
+    // Without a loss (a replayed trajectory) the regions are the nearest class centroids.
+    return c.options.showRegions && c.classes >= 2 && c.planar;
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ bool tripletShown(const FrameContext& c) { return c.triplet.valid; }
 }  // namespace
 
 void paintClassWeights(QPainter& painter, const FrameContext& c) {
-    if (!c.run.loss || c.classes < 1) return;
+    if (c.classes < 1) return;
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     const QPointF origin = c.screen(QPointF(0, 0));

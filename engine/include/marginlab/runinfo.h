@@ -31,7 +31,8 @@ struct RunInfo {
     std::string title;    ///< e.g. "Triplet margin (margin 0.2) + Batch hard"
     std::string details;  ///< e.g. "normalized L2, reducer avg_non_zero"
 
-    bool hasClassWeights() const { return ownedBlocks >= 1; }
+    /// The owned rows are class directions the views draw (not, e.g., a per-class β of MarginLoss).
+    bool hasClassWeights() const { return ownedBlocks >= 1 && regions != ClassRegions::NearestCentroid; }
 };
 
 /// Describes the run of `loss` (and `miner`); unknown names give an empty description.

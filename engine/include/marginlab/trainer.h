@@ -96,7 +96,9 @@ struct Snapshot {
     /// optimizer settings), so a view knows when to ask the catalogue again.
     std::uint64_t revision = 0;
     Points owned;            ///< the loss's own parameters (empty if none)
-    Points gradient;         ///< ∂L/∂x of the last step for every point (zero rows outside the batch)
+    /// ∂L/∂x of the last step for every point (zero rows outside the batch); in a snapshot
+    /// published without a step (start, edit, new settings) the one the next step will apply.
+    Points gradient;
     /// The part of `gradient` through same-class terms (LossOutput::gradFromPositives), laid out
     /// like `gradient`; gradient − gradientFromPositives is the part through other-class terms.
     /// Empty unless the step was taken with Trainer::setSplitForces(true).
@@ -105,7 +107,7 @@ struct Snapshot {
     LossStats stats;
     MinerCounts minerCounts;
     Metrics metrics;
-    bool deadGradient = false;  ///< the last step moved nothing: no active tuple / zero gradient
+    bool deadGradient = false;  ///< `gradient` is all zero: no active tuple, nothing moves
     TrainStatus status = TrainStatus::Running;
     std::string message;        ///< why training stopped, for Diverged
 };

@@ -191,6 +191,120 @@ BatchConfig readBatch(const Json& value, const std::string& path) {
     return config;
 }
 
+OptimizerState readOptimizerState(const Json& value, const std::string& path,
+                                  const std::vector<std::pair<Eigen::Index, Eigen::Index>>& shapes) {
+    OptimizerState state;
+    const std::string type = readString(member(value, "type", path), dot(path, "type"));
+    if (!parseOptimizerKind(type, &state.kind))
+        throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum or adam"};
+    const char* groupNames[] = {"points", "owned"};
+    for (const auto& [key, unused] : value.items())
+        if (key != "type" && key != groupNames[0] && key != groupNames[1])
+            throw Error{path, "unknown optimizer state \"" + key + "\""};
+    state.groups.resize(shapes.size());
+    for (std::size_t g = 0; g < shapes.size() && g < 2; ++g) {
+        const Json* group = optionalMember(value, groupNames[g], path);
+        if (!group) continue;
+        const std::string here = dot(path, groupNames[g]);
+        OptimizerGroupState& out = state.groups[g];
+        const int steps = readInteger(member(*group, "step", here), dot(here, "step"));
+        if (steps < 0) throw Error{dot(here, "step"), "must be ≥ 0"};
+        out.steps = steps;
+        std::vector<std::string> buffers;
+        if (state.kind == OptimizerKind::Momentum) buffers = {"momentum_buffer"};
+        if (state.kind == OptimizerKind::Adam) buffers = {"exp_avg", "exp_avg_sq"};
+        for (const auto& [key, unused] : group->items())
+            if (key != "step" && std::find(buffers.begin(), buffers.end(), key) == buffers.end())
+                throw Error{here, "unknown entry \"" + key + "\" for the " + type + " optimizer"};
+        for (std::size_t b = 0; b < buffers.size(); ++b) {
+            const std::string where = dot(here, buffers[b]);
+            const Json* matrix = optionalMember(*group, buffers[b], here);
+            if ((matrix != nullptr) != (steps > 0))
+                throw Error{steps > 0 ? here : where,
+                            steps > 0 ? "missing \"" + buffers[b] + "\" after " + std::to_string(steps) + " steps"
+                                      : "a buffer before any step (step is 0)"};
+            if (!matrix) continue;
+            Points buffer = readMatrix(*matrix, where);
+            const auto [rows, cols] = shapes[g];
+            if (buffer.rows() != rows || buffer.cols() != cols)
+                throw Error{where, "is " + std::to_string(buffer.rows()) + "×" + std::to_string(buffer.cols()) +
+                                       ", expected " + std::to_string(rows) + "×" + std::to_string(cols)};
+            if (buffers[b] == "exp_avg_sq" && buffer.minCoeff() < 0.0)
+                throw Error{where, "a second moment must be ≥ 0"};
+            (b == 0 ? out.first : out.second) = std::move(buffer);
+        }
+    }
+    std::string message;
+    if (!state.isValid(state.kind, shapes, &message)) throw Error{path, message};
+    return state;
+}
+
+namespace {
+
+struct HistoryColumn {
+    const char* name;
+    Real HistoryPoint::*field;
+};
+
+// "step" is the first column, read as an integer; the others are numbers or null.
+constexpr HistoryColumn kHistoryColumns[] = {
+    {"loss", &HistoryPoint::loss},         {"active", &HistoryPoint::activeFraction},
+    {"easy", &HistoryPoint::easy},         {"semihard", &HistoryPoint::semiHard},
+    {"hard", &HistoryPoint::hard},         {"precision_at_1", &HistoryPoint::precisionAt1},
+    {"map_at_r", &HistoryPoint::mapAtR},   {"r_precision", &HistoryPoint::rPrecision},
+    {"collapse", &HistoryPoint::collapse},
+};
+
+}  // namespace
+
+std::vector<HistoryPoint> readHistory(const Json& value, const std::string& path) {
+    const Json& columns = member(value, "columns", path);
+    const std::string columnsPath = dot(path, "columns");
+    if (!columns.is_array()) throw Error{columnsPath, "expected an array of column names, found " + typeName(columns)};
+    std::vector<Real HistoryPoint::*> fields;  // nullptr: the step
+    bool hasStep = false;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+        const std::string name = readString(columns[c], at(columnsPath, c));
+        for (std::size_t d = 0; d < c; ++d)
+            if (columns[d] == columns[c]) throw Error{at(columnsPath, c), "column \"" + name + "\" appears twice"};
+        if (name == "step") {
+            hasStep = true;
+            fields.push_back(nullptr);
+            continue;
+        }
+        const auto* column = std::find_if(std::begin(kHistoryColumns), std::end(kHistoryColumns),
+                                          [&](const HistoryColumn& known) { return name == known.name; });
+        if (column == std::end(kHistoryColumns)) throw Error{at(columnsPath, c), "unknown history column \"" + name + "\""};
+        fields.push_back(column->field);
+    }
+    if (!hasStep) throw Error{columnsPath, "the \"step\" column is required"};
+    const Json& rows = member(value, "rows", path);
+    const std::string rowsPath = dot(path, "rows");
+    if (!rows.is_array()) throw Error{rowsPath, "expected an array of rows, found " + typeName(rows)};
+    std::vector<HistoryPoint> points;
+    points.reserve(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const Json& row = rows[r];
+        const std::string rowPath = at(rowsPath, r);
+        if (!row.is_array() || row.size() != fields.size())
+            throw Error{rowPath, "expected an array of " + std::to_string(fields.size()) + " values like \"columns\""};
+        HistoryPoint point;
+        for (std::size_t c = 0; c < fields.size(); ++c) {
+            const std::string cell = at(rowPath, c);
+            if (!fields[c]) {
+                point.step = readInteger(row[c], cell);
+                if (point.step < 0) throw Error{cell, "a step must be ≥ 0"};
+            } else if (!row[c].is_null()) {
+                point.*fields[c] = readNumber(row[c], cell);
+            }
+        }
+        std::string message;
+        if (!point.isValid(points.empty() ? nullptr : &points.back(), &message)) throw Error{rowPath, message};
+        points.push_back(point);
+    }
+    return points;
+}
+
 namespace {
 
 void formatInto(const Json& value, int indent, int depth, std::string& out) {
@@ -295,6 +409,38 @@ Json toJson(const LossStats& stats) {
         out["hard"] = stats.hard;
     }
     return out;
+}
+
+Json toJson(const OptimizerState& state) {
+    Json out = {{"type", optimizerName(state.kind)}};
+    const char* groupNames[] = {"points", "owned"};
+    for (std::size_t g = 0; g < state.groups.size() && g < 2; ++g) {
+        const OptimizerGroupState& group = state.groups[g];
+        if (group.steps == 0) continue;  // never stepped: nothing to remember
+        Json entry = {{"step", group.steps}};
+        if (state.kind == OptimizerKind::Momentum) entry["momentum_buffer"] = toJson(group.first);
+        if (state.kind == OptimizerKind::Adam) {
+            entry["exp_avg"] = toJson(group.first);
+            entry["exp_avg_sq"] = toJson(group.second);
+        }
+        out[groupNames[g]] = std::move(entry);
+    }
+    return out;
+}
+
+Json toJson(const std::vector<HistoryPoint>& history) {
+    Json columns = Json::array({"step"});
+    for (const HistoryColumn& column : kHistoryColumns) columns.push_back(column.name);
+    Json rows = Json::array();
+    for (const HistoryPoint& point : history) {
+        Json row = Json::array({point.step});
+        for (const HistoryColumn& column : kHistoryColumns) {
+            const Real value = point.*column.field;
+            row.push_back(std::isfinite(value) ? Json(value) : Json(nullptr));
+        }
+        rows.push_back(std::move(row));
+    }
+    return {{"columns", std::move(columns)}, {"rows", std::move(rows)}};
 }
 
 Json toJson(const MinerCounts& counts) {

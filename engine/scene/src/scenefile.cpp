@@ -55,6 +55,47 @@ Dataset readData(const Json& data, const std::filesystem::path& baseDir) {
     return dataset;
 }
 
+// The "state" of a saved run, checked against the (already valid) configuration.
+void readState(const Json& value, SceneFile& scene) {
+    TrainerConfig& trainer = scene.trainer;
+    if (!value.is_object()) throw Error{"state", "expected an object"};
+    for (const auto& [key, unused] : value.items())
+        if (key != "step" && key != "positions" && key != "owned" && key != "optimizer" && key != "history")
+            throw Error{"state", "unknown entry \"" + key + "\""};
+    // Filled in place (the scene is thrown away on any error below).
+    TrainerStart& start = trainer.start.emplace();
+    const int step = json::readInteger(json::member(value, "step", "state"), "state.step");
+    if (step < 0) throw Error{"state.step", "must be ≥ 0"};
+    start.step = step;
+    auto shape = [](Eigen::Index rows, Eigen::Index cols) { return std::to_string(rows) + "×" + std::to_string(cols); };
+    start.positions = json::readMatrix(json::member(value, "positions", "state"), "state.positions");
+    if (start.positions.rows() != trainer.points.rows() || start.positions.cols() != trainer.points.cols())
+        throw Error{"state.positions", "is " + shape(start.positions.rows(), start.positions.cols()) + ", expected " +
+                                           shape(trainer.points.rows(), trainer.points.cols()) + " like the data"};
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(findLoss(trainer.loss.name)->ownedBlocks) * trainer.numClasses;
+    if (const Json* owned = json::optionalMember(value, "owned", "state")) {
+        if (ownedRows == 0) throw Error{"state.owned", "loss " + trainer.loss.name + " has no parameters of its own"};
+        start.owned = json::readMatrix(*owned, "state.owned");
+        if (start.owned->rows() != ownedRows || start.owned->cols() != trainer.points.cols())
+            throw Error{"state.owned", "is " + shape(start.owned->rows(), start.owned->cols()) + ", expected " +
+                                           shape(ownedRows, trainer.points.cols())};
+    }
+    if (const Json* optimizer = json::optionalMember(value, "optimizer", "state")) {
+        start.optimizer = json::readOptimizerState(*optimizer, "state.optimizer",
+                                                   {{trainer.points.rows(), trainer.points.cols()},
+                                                    {ownedRows, trainer.points.cols()}});
+        if (start.optimizer->kind != trainer.optimizer.kind)
+            throw Error{"state.optimizer.type", "is " + optimizerName(start.optimizer->kind) + " but the scene's optimizer is " +
+                                                    optimizerName(trainer.optimizer.kind)};
+    }
+    if (const Json* history = json::optionalMember(value, "history", "state")) {
+        scene.history = json::readHistory(*history, "state.history");
+        if (!scene.history.empty() && scene.history.back().step > start.step)
+            throw Error{"state.history", "goes on to step " + std::to_string(scene.history.back().step) +
+                                             ", after the state's step " + std::to_string(start.step)};
+    }
+}
+
 }  // namespace
 
 std::optional<SceneFile> parseScene(const Json& document, const std::filesystem::path& baseDir, std::string* error) {
@@ -98,6 +139,10 @@ std::optional<SceneFile> parseScene(const Json& document, const std::filesystem:
 
         std::string message;
         if (!trainer.isValid(&message)) throw Error{"", message};
+        if (const Json* state = json::optionalMember(document, "state", "")) {
+            readState(*state, scene);
+            if (!trainer.isValid(&message)) throw Error{"state", message};
+        }
         return scene;
     } catch (const Error& e) {
         if (error) *error = e.what();
@@ -145,6 +190,14 @@ Json sceneToJson(const SceneFile& scene, const Points* positions) {
     out["metrics_every"] = trainer.metricsEvery;
     if (trainer.owned) out["owned"] = json::toJson(*trainer.owned);
     out["view"] = scene.view;
+    if (trainer.start) {
+        const TrainerStart& start = *trainer.start;
+        Json state = {{"step", start.step}, {"positions", json::toJson(start.positions)}};
+        if (start.owned) state["owned"] = json::toJson(*start.owned);
+        if (start.optimizer) state["optimizer"] = json::toJson(*start.optimizer);
+        if (!scene.history.empty()) state["history"] = json::toJson(scene.history);
+        out["state"] = std::move(state);
+    }
     return out;
 }
 

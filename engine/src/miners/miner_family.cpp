@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "catalog_parts.h"
+#include "marginlab/miners/angular.h"
 #include "marginlab/miners/batch_easy_hard.h"
 #include "marginlab/miners/batch_hard.h"
 #include "marginlab/miners/distance_weighted.h"
 #include "marginlab/miners/facenet_semihard.h"
+#include "marginlab/miners/hdc.h"
 #include "marginlab/miners/multi_similarity.h"
 #include "marginlab/miners/pair_margin.h"
 #include "marginlab/miners/random_negative.h"
 #include "marginlab/miners/tfa_semihard.h"
 #include "marginlab/miners/triplet_margin.h"
+#include "marginlab/miners/uniform_histogram.h"
 
 namespace marginlab::detail {
 
@@ -105,6 +108,36 @@ std::vector<MinerInfo> allMiners() {
                    euclidean,
                    [](const ParamValues&, const DistanceSpec&) -> std::unique_ptr<Miner> {
                        return std::make_unique<RandomNegativeMiner>();
+                   }});
+    out.push_back({"angular", "Angular", "AngularMiner",
+                   "Keeps the triplets whose negative sees the anchor-positive segment under an angle "
+                   "atan(||x_a - x_p|| / (2 ||x_n - (x_a + x_p)/2||)) larger than `angle` (raw embeddings).",
+                   {numberParam("angle", 20.0, 0.0, 90.0, "Threshold angle in degrees.")},
+                   euclidean,
+                   [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Miner> {
+                       return std::make_unique<AngularMiner>(p.number("angle"));
+                   }});
+
+    out.push_back({"hdc", "Hard-aware cascaded (HDC)", "HDCMiner",
+                   "Keeps the hardest filter_percentage of the positive pairs (farthest) and of the negative pairs "
+                   "(nearest), each kind on its own.",
+                   {numberParam("filter_percentage", 0.5, 0.0, 1.0, "Fraction of each kind of pair to keep (rounded up).")},
+                   euclidean,
+                   [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
+                       return std::make_unique<HdcMiner>(p.number("filter_percentage"), d);
+                   }});
+
+    out.push_back({"uniform_histogram", "Uniform histogram", "UniformHistogramMiner",
+                   "Cuts the range of the positive (and of the negative) pair distances into num_bins equal bins and "
+                   "draws pos_per_bin (neg_per_bin) pairs with replacement from every non-empty bin.",
+                   {numberParam("num_bins", 100, 1, 100000, "Number of equal-width bins per kind of pair.", ParamType::Integer),
+                    numberParam("pos_per_bin", 10, 0, 100000, "Positive pairs drawn per non-empty bin.", ParamType::Integer),
+                    numberParam("neg_per_bin", 10, 0, 100000, "Negative pairs drawn per non-empty bin.", ParamType::Integer)},
+                   euclidean,
+                   [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
+                       return std::make_unique<UniformHistogramMiner>(static_cast<int>(p.number("num_bins")),
+                                                                      static_cast<int>(p.number("pos_per_bin")),
+                                                                      static_cast<int>(p.number("neg_per_bin")), d);
                    }});
     return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "marginlab/distance.h"
+#include "marginlab/history.h"
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "marginlab/optimizer.h"
@@ -43,6 +44,20 @@ LossConfig readLossConfig(const Json& value, const std::string& path);
 MinerConfig readMinerConfig(const Json& value, const std::string& path);
 OptimizerConfig readOptimizer(const Json& value, const std::string& path);
 BatchConfig readBatch(const Json& value, const std::string& path);
+/**
+ * An optimizer's state, PyTorch's names: {"type": "sgd"|"momentum"|"adam", "points": GROUP,
+ * "owned": GROUP} with GROUP = {"step": n, "momentum_buffer": M} (momentum) or
+ * {"step": n, "exp_avg": M, "exp_avg_sq": M} (Adam) or {"step": n} (SGD); a missing group has
+ * not stepped. `shapes` gives each group's (rows, cols); every check names its JSON path.
+ */
+OptimizerState readOptimizerState(const Json& value, const std::string& path,
+                                  const std::vector<std::pair<Eigen::Index, Eigen::Index>>& shapes);
+/**
+ * A run history: {"columns": ["step", "loss", "active", "easy", "semihard", "hard",
+ * "precision_at_1", "map_at_r", "r_precision", "collapse"], "rows": [[0, 0.63, ...], ...]}.
+ * "step" is required, the other columns optional and in any order; null is a missing value (NaN).
+ */
+std::vector<HistoryPoint> readHistory(const Json& value, const std::string& path);
 
 /// Pretty JSON in which arrays of scalars (a matrix row, a label list) stay on one line.
 std::string format(const Json& value, int indent = 2);
@@ -57,5 +72,7 @@ Json toJson(const OptimizerConfig& config);
 Json toJson(const BatchConfig& config);
 Json toJson(const LossStats& stats);
 Json toJson(const MinerCounts& counts);
+Json toJson(const OptimizerState& state);
+Json toJson(const std::vector<HistoryPoint>& history);
 
 }  // namespace marginlab::json

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
-// TrainingController through the real worker thread: play / pause / step / reset, stale chunks.
+// SceneDocument and TrainingController through the real worker thread: play / pause / step /
+// reset, stale chunks, live parameter changes, restarts for new data, undoable point edits.
 // Waits are QSignalSpy::wait / QTRY_* (event-driven, with generous time-outs); nothing asserts timing.
 #include "pointedit.h"
+#include "scenedocument.h"
+#include "sceneio.h"
 #include "trainingcontroller.h"
 
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -28,23 +33,34 @@ TrainerConfig smallConfig() {
     return config;
 }
 
+SceneFile smallScene() {
+    SceneFile scene;
+    scene.trainer = smallConfig();
+    scene.data = {{"points", json::toJson(scene.trainer.points)}, {"labels", json::toJson(scene.trainer.labels)}};
+    return scene;
+}
+
 constexpr int kTimeout = 20000;
 
 }  // namespace
 
-class TrainingControllerTest : public QObject {
+class SceneDocumentTest : public QObject {
     Q_OBJECT
 
 private slots:
     void init() {
         m_controller = std::make_unique<TrainingController>();
+        m_document = std::make_unique<SceneDocument>(m_controller.get());
         QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
         QString error;
-        QVERIFY2(m_controller->setConfig(smallConfig(), &error), qPrintable(error));
+        QVERIFY2(m_document->open(smallScene(), &error), qPrintable(error));
         QVERIFY(restarted.wait(kTimeout));
         QCOMPARE(m_controller->currentStep(), 0);
     }
-    void cleanup() { m_controller.reset(); }  // the destructor stops and joins the worker thread
+    void cleanup() {
+        m_document.reset();
+        m_controller.reset();  // the destructor stops and joins the worker thread
+    }
 
     void stepAdvancesOneStepAtATime() {
         QSignalSpy snapshots(m_controller.get(), &TrainingController::snapshotChanged);
@@ -89,7 +105,7 @@ private slots:
         QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
         QSignalSpy snapshots(m_controller.get(), &TrainingController::snapshotChanged);
         const quint64 before = m_controller->generation();
-        m_controller->reset();
+        m_document->reset();
         QVERIFY(m_controller->generation() > before);
         QVERIFY(!m_controller->isPlaying());
         QVERIFY(restarted.wait(kTimeout));
@@ -104,7 +120,7 @@ private slots:
         m_controller->step();
         QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 1, kTimeout);
         const Points first = m_controller->snapshot()->positions;
-        m_controller->reset();
+        m_document->reset();
         QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
         QCOMPARE(m_controller->currentStep(), 0);
         m_controller->step();
@@ -115,22 +131,22 @@ private slots:
     void invalidConfigKeepsTheCurrentRun() {
         m_controller->step();
         QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 1, kTimeout);
-        TrainerConfig bad = smallConfig();
-        bad.loss.name = "no_such_loss";
+        SceneFile bad = smallScene();
+        bad.trainer.loss.name = "no_such_loss";
         QString error;
-        QVERIFY(!m_controller->setConfig(bad, &error));
+        QVERIFY(!m_document->edit(bad, &error));
         QVERIFY(error.contains(QStringLiteral("no_such_loss")));
-        QCOMPARE(QString::fromStdString(m_controller->config().loss.name), QStringLiteral("triplet_margin"));
+        QCOMPARE(QString::fromStdString(m_document->scene().trainer.loss.name), QStringLiteral("triplet_margin"));
         QCOMPARE(m_controller->currentStep(), 1);
     }
 
     void divergencePausesAndReportsTheMessage() {
-        TrainerConfig wild = smallConfig();
-        wild.optimizer.kind = OptimizerKind::Sgd;
-        wild.optimizer.learningRate = 1e300;  // with the decay, the first update overflows to infinity
-        wild.optimizer.weightDecay = 1e10;
+        SceneFile wild = smallScene();
+        wild.trainer.optimizer.kind = OptimizerKind::Sgd;
+        wild.trainer.optimizer.learningRate = 1e300;  // with the decay, the first update overflows to infinity
+        wild.trainer.optimizer.weightDecay = 1e10;
         QString error;
-        QVERIFY2(m_controller->setConfig(wild, &error), qPrintable(error));
+        QVERIFY2(m_document->edit(wild, &error), qPrintable(error));
         QSignalSpy diverged(m_controller.get(), &TrainingController::diverged);
         m_controller->play();
         QVERIFY(diverged.wait(kTimeout));
@@ -142,7 +158,7 @@ private slots:
     }
 
     void pointEditsApplyWhilePlayingAndUndoInOrder() {
-        PointEditor editor(m_controller.get());
+        SceneDocument& editor = *m_document;
         QUndoStack& stack = *editor.undoStack();
         m_controller->play();
         QTRY_VERIFY_WITH_TIMEOUT(m_controller->currentStep() >= 3, kTimeout);
@@ -150,8 +166,8 @@ private slots:
         // Add while playing: the run goes on (no restart) with 25 points, the new one of class 2.
         QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
         editor.addPoint(QPointF(5.0, 5.0), 2);
-        QCOMPARE(m_controller->config().labels.size(), std::size_t{25});
-        QCOMPARE(m_controller->config().labels.back(), 2);
+        QCOMPARE(m_document->scene().trainer.labels.size(), std::size_t{25});
+        QCOMPARE(m_document->scene().trainer.labels.back(), 2);
         QTRY_COMPARE_WITH_TIMEOUT(m_controller->snapshot()->positions.rows(), Eigen::Index{25}, kTimeout);
         const long stepAfterAdd = m_controller->currentStep();
         QVERIFY(stepAfterAdd >= 3);
@@ -166,7 +182,7 @@ private slots:
         QCOMPARE(m_controller->snapshot()->positions(0, 1), 3.0);
         const Eigen::RowVectorXd second = m_controller->snapshot()->positions.row(1);
         const Eigen::RowVectorXd third = m_controller->snapshot()->positions.row(2);
-        const int secondLabel = m_controller->config().labels[1];
+        const int secondLabel = m_document->scene().trainer.labels[1];
         editor.removePoint(1);
         QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
         QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{24});
@@ -177,7 +193,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
         QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{25});
         QVERIFY(m_controller->snapshot()->positions.row(1) == second);
-        QCOMPARE(m_controller->config().labels[1], secondLabel);
+        QCOMPARE(m_document->scene().trainer.labels[1], secondLabel);
         // Undo the move and the add; redo the add.
         stack.undo();
         stack.undo();
@@ -191,7 +207,7 @@ private slots:
         QCOMPARE(restarted.count(), 0);
 
         // Reset keeps the edited data: 25 points at step 0.
-        m_controller->reset();
+        m_document->reset();
         QVERIFY(restarted.wait(kTimeout));
         QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{25});
         QCOMPARE(m_controller->currentStep(), 0);
@@ -211,19 +227,135 @@ private slots:
     }
 
     void editsThatDoNotFitAreRefused() {
-        PointEditor editor(m_controller.get());
+        SceneDocument& editor = *m_document;
         editor.addPoint(QPointF(0, 0), 7);  // there are 3 classes
         QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
-        QCOMPARE(m_controller->config().labels.size(), std::size_t{24});
+        QCOMPARE(m_document->scene().trainer.labels.size(), std::size_t{24});
         QCOMPARE(m_controller->snapshot()->positions.rows(), Eigen::Index{24});
-        QVERIFY(!m_controller->editPoints(PointEdit::remove(24)));
-        QVERIFY(!m_controller->editPoints(PointEdit::move(0, Eigen::RowVectorXd::Zero(3))));  // wrong dimension
+        QVERIFY(!m_document->applyEdit(PointEdit::remove(24)));
+        QVERIFY(!m_document->applyEdit(PointEdit::move(0, Eigen::RowVectorXd::Zero(3))));  // wrong dimension
         QCOMPARE(editor.undoStack()->count(), 0);  // the refused add left nothing to undo
+    }
+
+    void aParameterChangeWhilePlayingKeepsThePositions() {
+        QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
+        m_controller->setStepsPerFrame(2);
+        m_controller->play();
+        QTRY_VERIFY_WITH_TIMEOUT(m_controller->currentStep() >= 6, kTimeout);
+        SceneFile wider = m_document->scene();
+        wider.trainer.loss.params.numbers["margin"] = 1.5;
+        wider.trainer.miner = MinerConfig{"batch_hard", {}, std::nullopt};
+        QSignalSpy changed(m_document.get(), &SceneDocument::changed);
+        QString error;
+        QVERIFY2(m_document->edit(wider, &error), qPrintable(error));
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(changed.front().at(0).value<SceneDocument::Change>(), SceneDocument::Change::Training);
+        QVERIFY(m_controller->isPlaying());  // playing goes on
+        m_controller->pause();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(restarted.count(), 0);  // never back to step 0
+        QVERIFY(m_controller->currentStep() >= 6);
+        // The run uses the new settings from where it was: the revision moved, the run title names the miner.
+        QVERIFY(m_controller->snapshot()->revision > 0);
+        QVERIFY(QString::fromStdString(m_document->run().title).contains(QStringLiteral("margin 1.5")));
+        QVERIFY(QString::fromStdString(m_document->run().title).contains(QStringLiteral("Batch hard")));
+        const long before = m_controller->currentStep();
+        const Points positions = m_controller->snapshot()->positions;
+        m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), before + 1, kTimeout);
+        // One step from the kept positions: every point moved by at most one Adam step (lr 0.01).
+        QVERIFY((m_controller->snapshot()->positions - positions).cwiseAbs().maxCoeff() < 0.011);
+    }
+
+    void newDataOrSeedRestarts() {
+        m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 1, kTimeout);
+        QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
+        QSignalSpy changed(m_document.get(), &SceneDocument::changed);
+        SceneFile reseeded = m_document->scene();
+        reseeded.trainer.seed = 99;
+        QString error;
+        QVERIFY2(m_document->edit(reseeded, &error), qPrintable(error));
+        QCOMPARE(changed.front().at(0).value<SceneDocument::Change>(), SceneDocument::Change::Restarted);
+        QVERIFY(restarted.wait(kTimeout));
+        QCOMPARE(m_controller->currentStep(), 0);
+    }
+
+    void aSavedMomentReopensAndContinuesBitForBit() {
+        SceneFile scene = smallScene();
+        scene.trainer.miner = MinerConfig{"batch_hard", {}, std::nullopt};
+        QString error;
+        QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
+        QVERIFY2(m_document->open(scene, &error), qPrintable(error));
+        QVERIFY(restarted.wait(kTimeout));
+        for (int i = 0; i < 7; ++i) m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 7, kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        const auto state = m_controller->savedState();
+        QVERIFY(state);
+        QCOMPARE(state->step, 7L);
+        RunHistory history;
+        history.append(*m_controller->snapshot());
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("moment.json"));
+        QVERIFY2(sceneio::saveScene(m_document->sceneAt(*state, history.points()), path, &error), qPrintable(error));
+        // The uninterrupted run goes 5 steps further …
+        for (int i = 0; i < 5; ++i) m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 12, kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        const Points uninterrupted = m_controller->snapshot()->positions;
+        // … and so does the reopened moment, to the same bits.
+        auto reopened = sceneio::openScene(path, &error);
+        QVERIFY2(reopened, qPrintable(error));
+        QCOMPARE(reopened->history.size(), std::size_t{1});
+        QVERIFY2(m_document->open(*reopened, &error), qPrintable(error));
+        QVERIFY(restarted.wait(kTimeout));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->currentStep(), 7L);
+        for (int i = 0; i < 5; ++i) m_controller->step();
+        QTRY_COMPARE_WITH_TIMEOUT(m_controller->currentStep(), 12, kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QVERIFY(m_controller->snapshot()->positions == uninterrupted);
+        // A point edit forgets the moment: Reset then starts at step 0 with the edited data.
+        m_document->movePoint(0, QPointF(3.0, 3.0));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QVERIFY(!m_document->scene().trainer.start);
+        m_document->reset();
+        QVERIFY(restarted.wait(kTimeout));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        QCOMPARE(m_controller->currentStep(), 0L);
+    }
+
+    void stepZeroOfAMinedSceneMatchesTheCommandLine() {
+        // Step 0 is computed with the scene's miner, exactly as marginlab-cli computes it.
+        const QString path = QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/mining-batch-hard.json");
+        QString error;
+        auto scene = sceneio::openScene(path, &error);
+        QVERIFY2(scene, qPrintable(error));
+        QSignalSpy restarted(m_controller.get(), &TrainingController::runRestarted);
+        QVERIFY2(m_document->open(*scene, &error), qPrintable(error));
+        QVERIFY(restarted.wait(kTimeout));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_controller->isBusy(), kTimeout);
+        const double appLoss = m_controller->snapshot()->loss;
+
+        QProcess cli;
+        cli.start(QStringLiteral(MARGINLAB_CLI), {QStringLiteral("train"), path, QStringLiteral("--steps"), QStringLiteral("1")});
+        QVERIFY(cli.waitForFinished(kTimeout));
+        QCOMPARE(cli.exitCode(), 0);
+        const QStringList lines = QString::fromUtf8(cli.readAllStandardOutput()).split(QLatin1Char('\n'));
+        QVERIFY(lines.size() >= 2 && lines[1].startsWith(QStringLiteral("0,")));
+        const double cliLoss = lines[1].split(QLatin1Char(',')).at(1).toDouble();
+        QVERIFY2(std::abs(appLoss - cliLoss) <= 1e-9 * std::abs(cliLoss), qPrintable(QStringLiteral("%1 vs %2").arg(appLoss).arg(cliLoss)));
+        // Batch-all's loss at the same points is another number: step 0 is not computed without the miner.
+        scene->trainer.miner.reset();
+        Trainer batchAll(scene->trainer);
+        QVERIFY(std::abs(batchAll.snapshot()->loss - appLoss) > 0.1);
     }
 
 private:
     std::unique_ptr<TrainingController> m_controller;
+    std::unique_ptr<SceneDocument> m_document;
 };
 
-QTEST_MAIN(TrainingControllerTest)
-#include "trainingcontroller_test.moc"
+QTEST_MAIN(SceneDocumentTest)
+#include "scenedocument_test.moc"

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/history.h"
+
+#include <algorithm>
+
+namespace marginlab {
+
+HistoryPoint HistoryPoint::of(const Snapshot& snapshot) {
+    HistoryPoint point;
+    point.step = snapshot.step;
+    point.revision = snapshot.revision;
+    if (std::isfinite(snapshot.loss)) point.loss = snapshot.loss;
+    const LossStats& stats = snapshot.stats;
+    if (stats.tuples > 0) {
+        const auto total = static_cast<Real>(stats.tuples);
+        point.activeFraction = static_cast<Real>(stats.active) / total;
+        if (stats.hasRegions) {
+            point.easy = static_cast<Real>(stats.easy) / total;
+            point.semiHard = static_cast<Real>(stats.semiHard) / total;
+            point.hard = static_cast<Real>(stats.hard) / total;
+        }
+    }
+    if (snapshot.metrics.step == snapshot.step) {
+        point.precisionAt1 = snapshot.metrics.precisionAt1;
+        point.mapAtR = snapshot.metrics.mapAtR;
+        point.rPrecision = snapshot.metrics.rPrecision;
+        point.collapse = snapshot.metrics.collapse;
+    }
+    return point;
+}
+
+void RunHistory::append(const Snapshot& snapshot) {
+    if (!m_points.empty()) {
+        const HistoryPoint& last = m_points.back();
+        if (snapshot.step < last.step) return;
+        if (snapshot.step == last.step && snapshot.revision <= last.revision) return;
+    }
+    m_points.push_back(HistoryPoint::of(snapshot));
+}
+
+bool HistoryPoint::isValid(const HistoryPoint* previous, std::string* error) const {
+    auto fail = [&](const std::string& message) {
+        if (error) *error = message;
+        return false;
+    };
+    if (step < 0) return fail("the step must be ≥ 0");
+    if (previous && step < previous->step) return fail("steps must not decrease");
+    for (Real fraction : {activeFraction, easy, semiHard, hard, precisionAt1, mapAtR, rPrecision})
+        if (!std::isnan(fraction) && !(fraction >= 0.0 && fraction <= 1.0))
+            return fail("fractions and retrieval metrics must be in [0, 1]");
+    if (!std::isnan(collapse) && !(collapse >= 0.0 && std::isfinite(collapse)))
+        return fail("the collapse indicator must be finite and ≥ 0");
+    if (std::isinf(loss)) return fail("the loss must be finite (or missing)");
+    return true;
+}
+
+bool RunHistory::assign(std::vector<HistoryPoint> points, std::string* error) {
+    std::string message;
+    for (std::size_t i = 0; i < points.size(); ++i)
+        if (!points[i].isValid(i ? &points[i - 1] : nullptr, &message)) {
+            if (error) *error = "history point " + std::to_string(i) + ": " + message;
+            return false;
+        }
+    m_points = std::move(points);
+    return true;
+}
+
+std::vector<HistoryPoint> RunHistory::decimated(std::size_t maxPoints) const {
+    const std::size_t n = m_points.size();
+    if (n <= maxPoints) return m_points;
+    std::vector<HistoryPoint> out;
+    if (maxPoints == 0) return out;
+    out.reserve(maxPoints);
+    out.push_back(m_points.front());
+    if (maxPoints == 1) return out;
+
+    const std::size_t interior = n - 2;  // points 1 … n−2
+    const std::size_t room = maxPoints - 2;
+    std::vector<std::size_t> keep;
+    if (room < 3) {
+        for (std::size_t k = 0; k < room; ++k) keep.push_back(1 + (k + 1) * interior / (room + 1));
+    } else {
+        const std::size_t buckets = room / 3;
+        for (std::size_t b = 0; b < buckets; ++b) {
+            const std::size_t begin = 1 + b * interior / buckets;
+            const std::size_t end = 1 + (b + 1) * interior / buckets;
+            std::size_t low = end, high = end, metrics = end;
+            for (std::size_t i = begin; i < end; ++i) {
+                const Real loss = m_points[i].loss;
+                if (!std::isnan(loss)) {
+                    if (low == end || loss < m_points[low].loss) low = i;
+                    if (high == end || loss > m_points[high].loss) high = i;
+                }
+                if (m_points[i].hasMetrics()) metrics = i;
+            }
+            // Buckets without a finite loss still keep a point, so the tuple fractions go on.
+            if (low == end && metrics == end && begin < end) low = begin;
+            std::size_t chosen[] = {low, high, metrics};
+            std::sort(std::begin(chosen), std::end(chosen));
+            for (std::size_t k = 0; k < 3; ++k)
+                if (chosen[k] != end && (k == 0 || chosen[k] != chosen[k - 1])) keep.push_back(chosen[k]);
+        }
+    }
+    for (std::size_t i : keep) out.push_back(m_points[i]);
+    out.push_back(m_points.back());
+    return out;
+}
+
+}  // namespace marginlab

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/margin.h"
+
+#include <map>
+
+#include "losses/pair_family_support.h"
+#include "losses/pair_lists.h"
+
+namespace marginlab {
+
+MarginLoss::MarginLoss(const Options& options, const DistanceSpec& distance)
+    : m_options(options), m_distance(distance) {}
+
+LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const bool learned = m_options.learnBeta && input.owned;
+    auto betaOf = [&](int anchor) {
+        return learned ? (*input.owned)(labels[static_cast<std::size_t>(anchor)], 0) : m_options.beta;
+    };
+    const Real sigma = m_distance.orderSign();
+    const Real margin = m_options.margin;
+
+    // A weighted pair term: `weight` triplets share it (all-triplets path) or one does (mined).
+    struct Term {
+        int anchor, other;
+        bool positive;
+        Real weight;
+    };
+    Count triplets = 0;
+    std::vector<Triplet> mined;
+    const bool everyTriplet = detail::usesEveryTuple(input);
+    std::map<int, int> classSize;
+    if (everyTriplet) {
+        for (int label : labels) ++classSize[label];
+        for (int a = 0; a < n; ++a) {
+            const int size = classSize[labels[static_cast<std::size_t>(a)]];
+            triplets += static_cast<Count>(size - 1) * static_cast<Count>(n - size);
+        }
+    } else {
+        mined = materializeTriplets(*input.tuples, input.embeddings, labels);
+        triplets = static_cast<Count>(mined.size());
+    }
+    if (triplets == 0) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "triplets";
+        return zero;
+    }
+
+    detail::PairwiseWorkspace& workspace =
+        detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
+    const Matrix& m = workspace.matrix();
+    auto termValue = [&](int a, int j, bool positive) {
+        const Real beta = betaOf(a);
+        return detail::relu(positive ? sigma * (m(a, j) - beta) + margin : sigma * (beta - m(a, j)) + margin);
+    };
+
+    LossOutput out;
+    out.stats.tupleKind = "triplets";
+    out.stats.tuples = triplets;
+    Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
+    if (everyTriplet) {
+        for (int a = 0; a < n; ++a) {
+            const int size = classSize[labels[static_cast<std::size_t>(a)]];
+            const Real positives = size - 1, negatives = n - size;
+            if (positives == 0 || negatives == 0) continue;
+            Count positiveZero = 0, negativeZero = 0;
+            for (int j = 0; j < n; ++j) {
+                if (j == a) continue;
+                const bool positive =
+                    labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
+                const Real term = termValue(a, j, positive);
+                const Real weight = positive ? negatives : positives;  // triplets sharing this pair
+                sum += weight * term;
+                if (term > 0.0)
+                    divisor += weight;
+                else
+                    ++(positive ? positiveZero : negativeZero);
+            }
+            out.stats.active += static_cast<Count>(positives * negatives) - positiveZero * negativeZero;
+            regularizer += positives * negatives * betaOf(a);
+        }
+    } else {
+        for (const Triplet& t : mined) {
+            const Real pos = termValue(t[0], t[1], true), neg = termValue(t[0], t[2], false);
+            sum += pos + neg;
+            divisor += (pos > 0.0 ? 1.0 : 0.0) + (neg > 0.0 ? 1.0 : 0.0);
+            if (pos + neg > 0.0) ++out.stats.active;
+            regularizer += betaOf(t[0]);
+        }
+    }
+    if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats = out.stats;
+        return zero;
+    }
+    out.value = sum / divisor + (learned ? m_options.nu * regularizer / divisor : 0.0);
+    if (!withGradient) return out;
+
+    Matrix& g = workspace.gradient();
+    Points gradOwned;
+    if (input.owned) gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    // Every pair term once more, with the number of triplets that share it (all triplets: an
+    // (a,p) pair counts |N(a)| times, an (a,n) pair |P(a)| times) or once per mined triplet:
+    // recomputed rather than stored (N² terms at N = 4096 would be 400 MB).
+    auto forEachTerm = [&](auto&& visit) {
+        if (!everyTriplet) {
+            for (const Triplet& t : mined) {
+                visit(Term{t[0], t[1], true, 1.0});
+                visit(Term{t[0], t[2], false, 1.0});
+            }
+            return;
+        }
+        for (int a = 0; a < n; ++a) {
+            const int size = classSize[labels[static_cast<std::size_t>(a)]];
+            if (size == 1 || size == n) continue;
+            for (int j = 0; j < n; ++j) {
+                if (j == a) continue;
+                const bool positive =
+                    labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
+                visit(Term{a, j, positive, positive ? Real(n - size) : Real(size - 1)});
+            }
+        }
+    };
+    forEachTerm([&](const Term& t) {
+        const Real term = termValue(t.anchor, t.other, t.positive);
+        const Real beta =
+            learned ? t.weight * m_options.nu / 2.0 : 0.0;  // ν per triplet, split over its two pairs
+        Real slopeBeta = beta;
+        if (term > 0.0) {
+            // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ; ∂pos/∂β = −σ, ∂neg/∂β = σ.
+            const Real slope = t.positive ? sigma : -sigma;
+            g(t.anchor, t.other) += t.weight * slope / divisor;
+            slopeBeta -= t.weight * slope;
+        }
+        if (learned) gradOwned(labels[static_cast<std::size_t>(t.anchor)], 0) += slopeBeta / divisor;
+    });
+    out.gradEmbeddings = workspace.backward();
+    if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+    if (input.owned) out.gradOwned = std::move(gradOwned);
+    return out;
+}
+
+}  // namespace marginlab

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#include "marginlab/losses/soft_triple.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+
+#include "losses/common.h"
+
+namespace marginlab {
+
+SoftTripleLoss::SoftTripleLoss(int centersPerClass, Real la, Real gamma, Real margin)
+    : m_centersPerClass(centersPerClass), m_la(la), m_gamma(gamma), m_margin(margin) {}
+
+LossOutput SoftTripleLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const Eigen::Index n = input.embeddings.rows();
+    assert(input.owned && input.owned->rows() % m_centersPerClass == 0);
+    const Points& w = *input.owned;
+    const Eigen::Index classes = w.rows() / m_centersPerClass;
+    const Labels& y = input.labels;
+    const bool labelsFit =
+        std::all_of(y.begin(), y.end(), [&](int label) { return label >= 0 && label < classes; });
+    assert(labelsFit);
+    if (!labelsFit) {  // release builds: a NaN stops the Trainer (as the other classification losses)
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.value = std::numeric_limits<Real>::quiet_NaN();
+        return out;
+    }
+    LossOutput out;
+    out.stats.tupleKind = "samples";
+    out.stats.tuples = n;
+    if (n == 0) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats = out.stats;
+        return zero;
+    }
+    const CrossDistance cosine(DistanceSpec::cosine(), input.embeddings, w);
+    const Matrix& s = cosine.matrix();  // N × K·C
+    Matrix g;
+    if (withGradient) g = Matrix::Zero(n, w.rows());
+    const auto k = static_cast<std::size_t>(m_centersPerClass);
+    std::vector<Real> logits(static_cast<std::size_t>(classes)), grad(static_cast<std::size_t>(classes));
+    std::vector<Real> z(k), p(static_cast<std::size_t>(classes) * k), soft(static_cast<std::size_t>(classes));
+    Real total = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const int target = y[static_cast<std::size_t>(i)];
+        for (Eigen::Index c = 0; c < classes; ++c) {
+            for (std::size_t j = 0; j < k; ++j)
+                z[j] = s(i, static_cast<Eigen::Index>(j) * classes + c) / m_gamma;
+            std::span<Real> weights(p.data() + static_cast<std::size_t>(c) * k, k);
+            detail::logSumExp(z, false, weights);
+            Real value = 0.0;
+            for (std::size_t j = 0; j < k; ++j)
+                value += weights[j] * s(i, static_cast<Eigen::Index>(j) * classes + c);
+            soft[static_cast<std::size_t>(c)] = value;
+            logits[static_cast<std::size_t>(c)] = m_la * (value - (c == target ? m_margin : 0.0));
+        }
+        const Real term =
+            detail::crossEntropy(logits, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+        if (!withGradient) continue;
+        for (Eigen::Index c = 0; c < classes; ++c) {
+            const Real upstream = grad[static_cast<std::size_t>(c)] * m_la / Real(n);  // ∂loss/∂S_ic
+            const Real mean = soft[static_cast<std::size_t>(c)];
+            for (std::size_t j = 0; j < k; ++j) {
+                const Eigen::Index column = static_cast<Eigen::Index>(j) * classes + c;
+                const Real weight = p[static_cast<std::size_t>(c) * k + j];
+                g(i, column) += upstream * weight * (1.0 + (s(i, column) - mean) / m_gamma);
+            }
+        }
+    }
+    out.value = total / Real(n);
+    if (withGradient) {
+        cosine.backward(g, &out.gradEmbeddings, &out.gradOwned);
+        if (input.splitForces) {
+            Labels rowClass(static_cast<std::size_t>(w.rows()));
+            for (Eigen::Index r = 0; r < w.rows(); ++r)
+                rowClass[static_cast<std::size_t>(r)] = static_cast<int>(r % classes);
+            cosine.backwardSameLabel(g, y, rowClass, &out.gradFromPositives, nullptr);
+        }
+    }
+    return out;
+}
+
+}  // namespace marginlab
