@@ -17,7 +17,8 @@ Camera2D Camera2D::fitting(QRectF bounds, QSizeF size) {
         !std::isfinite(bounds.height()) || !std::isfinite(bounds.center().x()) || !std::isfinite(bounds.center().y()))
         bounds = QRectF(-1.0, -1.0, 2.0, 2.0);
     // A single point: a unit around it rather than the zoom limit.
-    if (bounds.width() < 1e-9 && bounds.height() < 1e-9) bounds = QRectF(bounds.center() - QPointF(1.0, 1.0), QSizeF(2.0, 2.0));
+    if (bounds.width() < 1e-9 && bounds.height() < 1e-9)
+        bounds = QRectF(bounds.center() - QPointF(1.0, 1.0), QSizeF(2.0, 2.0));
     const double width = std::max(bounds.width(), 1e-6), height = std::max(bounds.height(), 1e-6);
     // 10 % of the picture free on every side (cards sit in the corners, labels along the edges).
     const double usableWidth = std::max(1.0, size.width() * 0.8), usableHeight = std::max(1.0, size.height() * 0.8);
