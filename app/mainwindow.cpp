@@ -5,6 +5,7 @@
 #include "controlpanel.h"
 #include "frameexport.h"
 #include "plotview2d.h"
+#include "recorddialog.h"
 #include "scenedocument.h"
 #include "sceneio.h"
 #include "trainingcontroller.h"
@@ -172,6 +173,11 @@ void MainWindow::createActions() {
     QAction* exportView = file->addAction(tr("&Export view…"), this, &MainWindow::exportDialog);
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportView->setToolTip(tr("Save the current picture of the view as PNG, SVG or PDF (Ctrl+E)"));
+    QAction* record = file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Record…"), this,
+                                      &MainWindow::recordDialog);
+    record->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    record->setToolTip(tr("Record an animation of the run: MP4, WebM, GIF, PNG frames, or one PNG / SVG / PDF frame (Ctrl+R)"));
+    m_recordAction = record;
     QAction* import = file->addAction(tr("&Import CSV…"), this, &MainWindow::importCsvDialog);
     import->setToolTip(tr("Replace the data by points and labels from a CSV file"));
     file->addSeparator();
@@ -272,6 +278,8 @@ void MainWindow::createActions() {
     toolbar->addSeparator();
     toolbar->addAction(fit);
     toolbar->addAction(presentation);
+    toolbar->addSeparator();
+    toolbar->addAction(m_recordAction);
 }
 
 void MainWindow::setPresentation(bool on) {
@@ -347,6 +355,21 @@ void MainWindow::exportDialog() {
     Renderer2D renderer;
     if (!exportFrame(renderer, m_view->frame(), path, &error)) QMessageBox::warning(this, tr("Cannot export the view"), error);
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
+}
+
+void MainWindow::recordDialog() {
+    // The recording trains its own copy: from the scene's start, or from the moment on screen.
+    const std::optional<TrainerStart> state = m_controller->savedState();
+    std::optional<SceneFile> now;
+    if (state) now = m_document->sceneAt(*state, m_charts->history().points());
+    ViewSettings view = m_view->viewSettings();
+    view.stepsPerFrame = m_stepsPerFrame->value();
+    RecordDialog dialog(m_document->scene(), now, view, this);
+    QString error;
+    const QString done = dialog.exec(&error);
+    if (!error.isEmpty()) QMessageBox::warning(this, tr("Recording failed"), error);
+    else if (!done.isEmpty()) statusBar()->showMessage(done, 6000);
+    m_view->setFocus();
 }
 
 void MainWindow::importCsvDialog() {

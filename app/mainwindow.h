@@ -42,6 +42,7 @@ private:
     void saveDialog();
     void importCsvDialog();
     void exportDialog();
+    void recordDialog();
     void setPresentation(bool on);
     void updateStatus();
 
@@ -51,6 +52,7 @@ private:
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
     QAction* m_playAction = nullptr;
+    QAction* m_recordAction = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
     QLabel* m_statusStep;
     QLabel* m_statusRate;

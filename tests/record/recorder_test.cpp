@@ -171,6 +171,20 @@ TEST(Render, BadInputAndFailuresLeaveNothingBehind) {
     EXPECT_EQ(entries(dir.path()), QStringList{QStringLiteral("plain.txt")});
 }
 
+TEST(Render, EveryBuiltInSceneRenders) {
+    QTemporaryDir dir;
+    const QStringList scenes = QDir(QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes")).entryList({QStringLiteral("*.json")});
+    ASSERT_GE(scenes.size(), 12);
+    for (const QString& name : scenes) {
+        const QString out = dir.filePath(QFileInfo(name).completeBaseName() + QStringLiteral(".gif"));
+        const RunResult result = render({QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/") + name, QStringLiteral("--steps"),
+                                         QStringLiteral("6"), QStringLiteral("--size"), QStringLiteral("160x120"), QStringLiteral("--quiet"),
+                                         QStringLiteral("-o"), out});
+        EXPECT_EQ(result.exitCode, 0) << name.toStdString() << ": " << result.errors.toStdString();
+        EXPECT_EQ(test::decodeGif(out).frames.size(), 7u) << name.toStdString();
+    }
+}
+
 TEST(Recorder, CancelLeavesNoFile) {
     QTemporaryDir dir;
     std::string error;

@@ -121,7 +121,7 @@ void paintReadout(QPainter& painter, const FrameContext& c) {
     double width = 0;
     for (const QString& line : lines) width = std::max(width, metrics.horizontalAdvance(line));
     width = std::min(width, c.size.width() * 0.6);
-    const QRectF box(c.px(8), c.px(8), width + c.px(12), metrics.height() * lines.size() + c.px(8));
+    const QRectF box(c.px(8), c.top, width + c.px(12), metrics.height() * lines.size() + c.px(8));
     drawCard(painter, box, c.scale);
     painter.setFont(font);
     painter.setPen(Qt::black);
@@ -148,7 +148,7 @@ void paintLegend(QPainter& painter, const FrameContext& c) {
     for (int label : c.snapshot.labels)
         if (label >= 0 && label < c.classes) ++members[static_cast<std::size_t>(label)];
     const double lineHeight = c.px(18), width = c.px(132);
-    const QRectF box(c.size.width() - width - c.px(8), c.px(8), width,
+    const QRectF box(c.size.width() - width - c.px(8), c.top, width,
                      lineHeight * shown + c.px(8) + (shown < c.classes ? lineHeight : 0));
     painter.save();
     drawCard(painter, box, c.scale);
@@ -309,7 +309,7 @@ void paintCaptions(QPainter& painter, const FrameContext& c) {
     if (!c.frame.captions.title.isEmpty()) {
         const QFont font = c.font(20.0, true);
         const QFontMetricsF metrics(font);
-        const double width = std::min(metrics.horizontalAdvance(c.frame.captions.title) + c.px(24), c.size.width() * 0.5);
+        const double width = std::min(metrics.horizontalAdvance(c.frame.captions.title) + c.px(24), c.size.width() - c.px(16));
         const QRectF box(c.size.width() / 2.0 - width / 2.0, c.px(8), width, metrics.height() + c.px(10));
         drawCard(painter, box, c.scale);
         painter.setFont(font);
