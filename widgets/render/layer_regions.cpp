@@ -510,9 +510,8 @@ void paintRegionsAndGrid(QPainter& painter, const FrameContext& c, QImage& cache
             boundaries = paintRegionFills(p, c, model);
         }
         if (fade) {
-            // The fade is smooth: a value per 2×2 device pixels (4×4 when it needs an exp per cell),
-            // blended in place.
-            const int kCell = model->logits->normScaled ? 4 : 2;
+            // The fade is smooth: a value per 4×4 device pixels is enough, blended in place.
+            constexpr int kCell = 4;
             const int columns = (pixels.width() + kCell - 1) / kCell, rows = (pixels.height() + kCell - 1) / kCell;
             const std::vector<float> f = fadeField(c, *model, kCell, columns, rows, ratio);
             for (int y = 0; y < pixels.height(); ++y) {
