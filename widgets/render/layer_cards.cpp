@@ -87,8 +87,12 @@ void paintAxisLabels(QPainter& painter, const FrameContext& c) {
 
 void paintReadout(QPainter& painter, const FrameContext& c) {
     QStringList lines;
-    if (c.run.loss) lines << QString::fromStdString(c.run.title);
-    lines << tr("step %1   loss %2").arg(c.snapshot.step).arg(c.snapshot.loss, 0, 'g', 5);
+    if (c.run.loss) {
+        lines << QString::fromStdString(c.run.title);
+        lines << tr("step %1   loss %2").arg(c.snapshot.step).arg(c.snapshot.loss, 0, 'g', 5);
+    } else {
+        lines << tr("replay — step %1").arg(c.snapshot.step);  // a logged run: positions, no loss
+    }
     const bool forces = c.options.showForces && c.snapshot.gradient.rows() > 0;
     if (forces && c.options.splitForces)
         lines << tr("arrows: blue = attraction (from positives), red = repulsion (from negatives)");
