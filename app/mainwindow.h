@@ -16,6 +16,7 @@ namespace marginlab {
 class ChartsPanel;
 class ControlPanel;
 class PlotView2D;
+class ReplayPlayer;
 class SceneDocument;
 class TrainingController;
 
@@ -27,6 +28,8 @@ public:
 
     /// Opens a scene file or resource; on failure shows why and keeps the current scene.
     bool openScene(const QString& path);
+    /// Replays a trajectory file (CSV / NPY / JSON); on failure shows why and keeps the current scene.
+    bool replay(const QString& path);
     SceneDocument* document() const { return m_document; }
     PlotView2D* view() const { return m_view; }
     TrainingController* controller() const { return m_controller; }
@@ -43,10 +46,12 @@ private:
     void importCsvDialog();
     void exportDialog();
     void recordDialog();
+    void replayDialog();
     void setPresentation(bool on);
     void updateStatus();
 
     TrainingController* m_controller;
+    ReplayPlayer* m_replay;
     SceneDocument* m_document;
     PlotView2D* m_view;
     ControlPanel* m_controls;

@@ -170,7 +170,21 @@ std::vector<QPointF> centroids(const FrameContext& c, std::vector<bool>& present
     return sum;
 }
 
-/// The classifier the regions show, or nothing for centroid Voronoi cells / 1-NN.
+/// Proxy losses (one block of owned rows: the proxies) whose distance does not normalize.
+bool proxiesSeenRaw(const FrameContext& c) {
+    return c.run.regions == ClassRegions::NearestProxy && c.run.ownedBlocks == 1 && !c.normalizes;
+}
+
+/// The sites of Voronoi regions: the proxies of proxiesSeenRaw(), else the class centroids.
+std::vector<QPointF> voronoiSites(const FrameContext& c, std::vector<bool>& present) {
+    if (!c.hasClassWeights() || !proxiesSeenRaw(c)) return centroids(c, present);
+    std::vector<QPointF> sites;
+    for (int k = 0; k < c.classes; ++k) sites.emplace_back(c.snapshot.owned(k, 0), c.snapshot.owned(k, 1));
+    present.assign(sites.size(), true);
+    return sites;
+}
+
+/// The classifier the regions show, or nothing for Voronoi cells (centroids, raw proxies) / 1-NN.
 std::optional<ClassifierModel> angularModel(const FrameContext& c) {
     ClassifierModel model;
     const int classes = c.classes;
@@ -180,11 +194,15 @@ std::optional<ClassifierModel> angularModel(const FrameContext& c) {
     if (c.hasClassWeights()) {
         const Points& owned = c.snapshot.owned;
         const bool logits = c.run.regions == ClassRegions::ClassWeights && c.run.logits;
+        // Proxies under an unnormalized distance: an Lp distance makes the Voronoi cells of the
+        // proxies (paintRegionFills), a dot product weighs each direction by the proxy's length.
+        const bool rawProxies = proxiesSeenRaw(c);
+        if (rawProxies && c.run.distance.kind == DistanceKind::Lp) return std::nullopt;
         for (int k = 0; k < classes; ++k) {
             const QPointF w(owned(k, 0), owned(k, 1));
             const double length = std::max(norm2(w), 1e-12);
             model.directions[static_cast<std::size_t>(k)] = w / length;
-            if (logits && c.run.logits->weightNorms) model.weightNorm[static_cast<std::size_t>(k)] = length;
+            if ((logits && c.run.logits->weightNorms) || rawProxies) model.weightNorm[static_cast<std::size_t>(k)] = length;
         }
         if (logits) model.logits = &*c.run.logits;
         return model;
@@ -359,7 +377,7 @@ std::vector<QLineF> paintRegionFills(QPainter& painter, const FrameContext& c, c
         if (!band.isEmpty()) paintStripes(painter, c, band);
     } else {
         std::vector<bool> present;
-        const std::vector<QPointF> sites = centroids(c, present);
+        const std::vector<QPointF> sites = voronoiSites(c, present);
         QRectF box = c.frame.camera.visibleWorld(c.size);
         box = box.adjusted(-box.width(), -box.height(), box.width(), box.height());
         for (std::size_t k = 0; k < sites.size(); ++k) {
@@ -492,9 +510,8 @@ void paintRegionsAndGrid(QPainter& painter, const FrameContext& c, QImage& cache
             boundaries = paintRegionFills(p, c, model);
         }
         if (fade) {
-            // The fade is smooth: a value per 2×2 device pixels (4×4 when it needs an exp per cell),
-            // blended in place.
-            const int kCell = model->logits->normScaled ? 4 : 2;
+            // The fade is smooth: a value per 4×4 device pixels is enough, blended in place.
+            constexpr int kCell = 4;
             const int columns = (pixels.width() + kCell - 1) / kCell, rows = (pixels.height() + kCell - 1) / kCell;
             const std::vector<float> f = fadeField(c, *model, kCell, columns, rows, ratio);
             for (int y = 0; y < pixels.height(); ++y) {
