@@ -31,6 +31,7 @@ struct FrameContext {
     std::vector<QPointF> seen;  ///< where the loss sees them (normalized copies, or raw)
     TripletOverlay triplet;
     Diagnosis diagnosis;
+    double top = 0.0;  ///< where the corner cards start: below the caption title when there is one
     bool insetShown = false;
     QRectF insetBox;
 
@@ -57,6 +58,10 @@ void paintCaptions(QPainter& painter, const FrameContext& c);
 /// Geometry shared by the description card's painting and the widget's click test.
 QRectF descriptionBox(const FrameContext& c);
 QRectF descriptionCloseBox(const FrameContext& c);
+
+/// The class means of the points as the loss sees them (unnormalized means of the normalized
+/// copies when it normalizes); `present[k]` is false for a class with no point.
+std::vector<QPointF> classCentroids(const FrameContext& c, std::vector<bool>& present);
 
 /// Pixels per unit of |∂L/∂x| of the force arrows in this frame (0: none drawn).
 double forcePixelsPerUnit(const FrameContext& c);
