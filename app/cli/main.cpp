@@ -339,6 +339,9 @@ void applyInitialState(ml::SceneFile& scene, const std::string& initPath, const 
     if (!initPath.empty()) {
         auto data = ml::readInitialPoints(initPath, &message);
         if (!data) throw Error{"", message};
+        // The trainer's bound, refused here so that it is not blamed on the learning rate later.
+        if (data->points.size() > 0 && data->points.cwiseAbs().maxCoeff() > ml::limits::kMaxMagnitude)
+            throw Error{"", initPath + ": a coordinate is beyond the supported range: magnitudes up to 1e150"};
         trainer.points = std::move(data->points);
         trainer.labels = std::move(data->labels);
         // Keep the scene's class count when it is larger: its class weights have a row per class.

@@ -103,6 +103,26 @@ TEST_F(Hardening, TheScenesMetricsIntervalIsKept) {
     EXPECT_NE(everyStep.back(), everyStep[0]);
 }
 
+TEST_F(Hardening, LongRowsAreNotCut) {
+    // Points 1e-140 apart pushed to distance ~1 by one step: a collapse value of ~1e140, printed
+    // with %.6f as 141 digits. The rows used to be cut at 160 bytes and lose their newline.
+    const CliResult run = cli(
+        "train - --steps 2",
+        R"({"version": 1, "data": {"points": [[0, 0], [1e-140, 0], [0, 1e-140], [1e-140, 1e-140]], "labels": [0, 0, 1, 1]},
+            "loss": {"name": "contrastive", "distance": {"type": "lp", "power": 1, "normalize_embeddings": false}},
+            "optimizer": {"type": "sgd", "learning_rate": 1}, "metrics_every": 1})");
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    std::istringstream lines(run.out);
+    std::string line;
+    std::vector<std::string> rows;
+    while (std::getline(lines, line)) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 4u) << run.out;
+    EXPECT_GT(rows[2].size(), 160u);
+    EXPECT_EQ(rows[2].rfind("1,", 0), 0u);
+    EXPECT_EQ(std::count(rows[2].begin(), rows[2].end(), ','), 4) << rows[2];
+    EXPECT_EQ(rows[3].rfind("2,", 0), 0u);
+}
+
 TEST_F(Hardening, DeepNestingIsRefusedWhileParsing) {
     const std::string deep = std::string(200000, '[') + std::string(200000, ']');
     for (const std::string& where : {deep, R"({"id": )" + deep + "}", R"({"whatever": )" + deep + "}"})

@@ -28,7 +28,7 @@ inline constexpr std::int64_t kMaxSteps = 100'000'000;
 /// `loss --indent N`.
 inline constexpr int kMaxIndent = 16;
 /// Bytes of any file read (scene, loss case, CSV) and of standard input.
-inline constexpr std::uintmax_t kMaxFileBytes = 256u << 20;
+inline constexpr std::uintmax_t kMaxFileBytes = 128u << 20;
 /// Nesting of JSON arrays and objects.
 inline constexpr int kMaxJsonDepth = 64;
 /// Bytes of one JSON string or key.

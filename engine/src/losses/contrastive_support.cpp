@@ -178,7 +178,10 @@ void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels&
         std::sort(positiveRow.begin(), positiveRow.end());
         std::sort(negativeRow.begin(), negativeRow.end());
         // Fixed p: gap = δ_an − δ_ap grows with δ_an, so the kept n form one run of negativeRow.
-        for (const auto& [deltaPositive, p] : positiveRow) {
+        for (const auto& positiveEntry : positiveRow) {
+            // Not a structured binding: clang 14 (the fuzz build) cannot capture those in a lambda.
+            const Real deltaPositive = positiveEntry.first;
+            const auto p = positiveEntry.second;
             const auto first = std::partition_point(negativeRow.begin(), negativeRow.end(), [&](const auto& entry) {
                 return !aboveLow(entry.first - deltaPositive);
             });
@@ -188,7 +191,9 @@ void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels&
             if (last > first) positives->push_back({a, p, static_cast<Count>(last - first)});
         }
         // Fixed n: the gap falls as δ_ap grows, so the kept p form one run of positiveRow.
-        for (const auto& [deltaNegative, m] : negativeRow) {
+        for (const auto& negativeEntry : negativeRow) {
+            const Real deltaNegative = negativeEntry.first;
+            const auto m = negativeEntry.second;
             const auto first = std::partition_point(positiveRow.begin(), positiveRow.end(), [&](const auto& entry) {
                 return !belowHigh(deltaNegative - entry.first);
             });
