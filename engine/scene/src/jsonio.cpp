@@ -447,11 +447,18 @@ MinerConfig readMinerConfig(const Json& value, const std::string& path) {
     return readNamedConfig<MinerConfig>(value, path);
 }
 
+namespace {
+
+// Every key readOptimizer reads, and no other: a key added there must be added here.
+constexpr std::string_view kOptimizerKeys[] = {"type",      "learning_rate", "owned_learning_rate", "momentum",
+                                               "dampening", "nesterov",      "beta1",               "beta2",
+                                               "epsilon",   "weight_decay"};
+
+}  // namespace
+
 OptimizerConfig readOptimizer(const Json& value, const std::string& path) {
     OptimizerConfig config;
-    checkKeys(value, {"type", "learning_rate", "owned_learning_rate", "momentum", "nesterov", "beta1", "beta2", "epsilon",
-                      "weight_decay"},
-              path);
+    checkKeys(value, kOptimizerKeys, path);
     const std::string type = readString(member(value, "type", path), dot(path, "type"));
     if (!parseOptimizerKind(type, &config.kind))
         throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum, adam or adamw"};
