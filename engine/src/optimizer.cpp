@@ -121,7 +121,8 @@ bool OptimizerState::isValid(OptimizerKind expectedKind,
     for (std::size_t g = 0; g < groups.size(); ++g) {
         const OptimizerGroupState& group = groups[g];
         const std::string name = std::string("optimizer state of the ") + (g < 2 ? names[g] : "group") + ": ";
-        const auto [rows, cols] = shapes[g];
+        // Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.
+        const Eigen::Index rows = shapes[g].first, cols = shapes[g].second;
         auto checkBuffer = [&](const Points& buffer, const char* what) {
             if (buffer.rows() != rows || buffer.cols() != cols)
                 return fail(name + what + " is " + std::to_string(buffer.rows()) + "×" + std::to_string(buffer.cols()) +

@@ -378,7 +378,7 @@ ParamValues readParams(const Json& value, const std::string& path, const std::ve
     for (const auto& [key, entry] : value.items()) {
         const std::string here = dot(path, key);
         if (infos) {
-            const auto info = std::find_if(infos->begin(), infos->end(), [&](const ParamInfo& p) { return p.name == key; });
+            const auto info = std::find_if(infos->begin(), infos->end(), [&name = key](const ParamInfo& p) { return p.name == name; });
             if (info == infos->end()) {
                 std::vector<std::string> names;
                 for (const ParamInfo& p : *infos) names.push_back(p.name);
