@@ -285,7 +285,7 @@ int readInteger(const Json& value, const std::string& path) {
     if (value.is_number_float()) {
         const double number = value.get<double>();
         if (std::isfinite(number) && std::floor(number) == number)
-            throw Error{path, "expected an integer written without a decimal point or exponent, found " + value.dump()};
+            throw Error{path, "expected an integer written without a decimal point or exponent (like 3, not 3.0 or 3e0)"};
         throw Error{path, "expected an integer, found a number with a fraction (" + value.dump() + ")"};
     }
     throw Error{path, "expected an integer, found " + typeName(value)};

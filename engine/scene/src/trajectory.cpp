@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string_view>
 
@@ -321,18 +322,24 @@ Trajectory readNpy(const fs::path& path) {
     return t;
 }
 
+/// Through json::parse, whose limits (nesting, string length, numbers beyond double range) refuse
+/// what would otherwise escape as an exception or overflow the stack.
+json::Json parseJsonFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+        return json::parse(text);
+    } catch (const json::Error& e) {
+        throw Failure{"not valid JSON (" + e.what() + ")"};
+    }
+}
+
 Trajectory readJson(const fs::path& path) {
     std::error_code ec;
     if (fs::file_size(path, ec) > kMaxTrajectoryJsonBytes)
         throw Failure{"is larger than " + std::to_string(kMaxTrajectoryJsonBytes >> 20) +
                       " MiB (the limit for JSON; use NPY)"};
-    std::ifstream in(path);
-    json::Json document;
-    try {
-        document = json::Json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Failure{std::string("not valid JSON (") + e.what() + ")"};
-    }
+    const json::Json document = parseJsonFile(path);
     try {
         if (!document.is_object()) throw json::Error{"", "a trajectory is a JSON object"};
         if (const auto* format = json::optionalMember(document, "format", ""))
@@ -753,13 +760,7 @@ std::optional<Points> readInitialOwned(const fs::path& path, std::string* error)
             return toPoints(array->reals.data() + (frames - 1) * r * d, r, d);
         }
         if (extension == ".json") {
-            std::ifstream in(path);
-            json::Json document;
-            try {
-                document = json::Json::parse(in);
-            } catch (const nlohmann::json::parse_error& e) {
-                throw Failure{std::string("not valid JSON (") + e.what() + ")"};
-            }
+            const json::Json document = parseJsonFile(path);
             if (document.is_array()) {
                 try {
                     return json::readMatrix(document, "");
