@@ -262,9 +262,13 @@ int runLoss(const std::vector<std::string>& args) {
     const Json document = readJsonInput(input);
     std::vector<std::pair<Json, std::string>> cases;
     if (document.is_object() && document.contains("cases")) {
-        ml::json::checkKeys(document, {"cases"}, "");
+        try {
+            ml::json::checkKeys(document, {"cases"}, "");
+        } catch (const Error& e) {
+            throw Error{"", (input == "-" ? std::string("standard input") : input) + ": " + e.what()};
+        }
         const Json& list = document["cases"];
-        if (!list.is_array() || list.empty()) throw Error{"cases", "expected a non-empty array of cases"};
+        if (!list.is_array() || list.empty()) throw Error{"", (input == "-" ? std::string("standard input") : input) + ": cases: expected a non-empty array of cases"};
         for (std::size_t i = 0; i < list.size(); ++i) cases.emplace_back(list[i], "cases[" + std::to_string(i) + "]");
     } else {
         cases.emplace_back(document, "");
@@ -279,7 +283,7 @@ int runLoss(const std::vector<std::string>& args) {
             }
             result = evaluateCase(item, path);
         } catch (const Error& e) {
-            throw Error{"", "case '" + id + "': " + e.what()};
+            throw Error{"", (input == "-" ? std::string("standard input") : input) + ": case '" + id + "': " + e.what()};
         }
         Json entry = {{"id", id}};
         entry.update(result);
