@@ -5,6 +5,8 @@
 #include "controlpanel.h"
 #include "frameexport.h"
 #include "plotview2d.h"
+#include "plotview3d.h"
+#include "renderer3d.h"
 #include "recorddialog.h"
 #include "replayplayer.h"
 #include "scenedocument.h"
@@ -25,6 +27,8 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStackedWidget>
+#include <QVector3D>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
@@ -65,6 +69,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_replay(new ReplayPlayer(this)),
       m_document(new SceneDocument(m_controller, this)),
       m_view(new PlotView2D),
+      m_view3d(new PlotView3D),
+      m_views(new QStackedWidget),
       m_controls(new ControlPanel(m_document)),
       m_charts(new ChartsPanel),
       m_statusStep(new QLabel),
@@ -72,7 +78,9 @@ MainWindow::MainWindow(QWidget* parent)
       m_statusFrames(new QLabel),
       m_statusState(new QLabel) {
     setWindowTitle(tr("MarginLab"));
-    setCentralWidget(m_view);
+    m_views->addWidget(m_view);
+    m_views->addWidget(m_view3d);
+    setCentralWidget(m_views);
     m_controls->setFocusTarget(m_view);
     createDocks();
     createActions();
@@ -86,7 +94,8 @@ MainWindow::MainWindow(QWidget* parent)
     // While a trajectory is replayed, a late answer of the paused trainer must not cover it.
     connect(m_controller, &TrainingController::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
         if (m_replay->isActive()) return;
-        m_view->setSnapshot(s);
+        if (s && s->positions.cols() == 3) m_view3d->setSnapshot(s);
+        else m_view->setSnapshot(s);
         m_charts->append(s);
     });
     // A restart shows the history the scene starts with: none, or the one saved with a trained moment.
@@ -101,7 +110,10 @@ MainWindow::MainWindow(QWidget* parent)
         updateStatus();
     });
     // A replayed trajectory feeds the same view and charts; nothing trains meanwhile.
-    connect(m_replay, &ReplayPlayer::snapshotChanged, m_view, &PlotView2D::setSnapshot);
+    connect(m_replay, &ReplayPlayer::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
+        if (s->positions.cols() == 3) m_view3d->setSnapshot(s);
+        else m_view->setSnapshot(s);
+    });
     connect(m_replay, &ReplayPlayer::snapshotChanged, m_charts, &ChartsPanel::append);
     connect(m_replay, &ReplayPlayer::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
         m_statusStep->setText(tr("frame at step %1").arg(s->step));
@@ -122,6 +134,8 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_document, &SceneDocument::changed, this, [this](SceneDocument::Change change) {
         m_view->setRun(m_document->run());
+        m_view3d->setRun(m_document->run());
+        showViewFor(m_document->dimension());
         if (change != SceneDocument::Change::PointsEdited) m_controls->refresh();
         if (change == SceneDocument::Change::Restarted)
             m_controls->showMessage(tr("New data or seed: the run restarted at step 0."), false);
@@ -129,17 +143,26 @@ MainWindow::MainWindow(QWidget* parent)
             statusBar()->showMessage(tr("Applied to the running state: the points stay where they are."), 3000);
     });
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_view, &PlotView2D::setOptions);
+    connect(m_controls, &ControlPanel::viewOptionsChanged, m_view3d, &PlotView3D::setOptions);
     connect(m_view, &PlotView2D::optionsChanged, m_controls, &ControlPanel::setViewOptions);
+    connect(m_view3d, &PlotView3D::optionsChanged, m_controls, &ControlPanel::setViewOptions);
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_controller,
             [this](const ViewOptions& options) { m_controller->setSplitForces(options.showForces && options.splitForces); });
     connect(m_view, &PlotView2D::pointAddRequested, this,
             [this](QPointF at) { m_document->addPoint(at, m_controls->newPointClass()); });
     connect(m_view, &PlotView2D::pointMoveRequested, m_document, &SceneDocument::movePoint);
     connect(m_view, &PlotView2D::pointRemoveRequested, m_document, &SceneDocument::removePoint);
+    connect(m_view3d, &PlotView3D::pointRemoveRequested, m_document, &SceneDocument::removePoint);
+    connect(m_view3d, &PlotView3D::pointMoveRequested3D, this, [this](int index, QVector3D to) {
+        m_document->movePointTo(index, Eigen::RowVector3d(to.x(), to.y(), to.z()));
+    });
+    connect(m_view3d, &PlotView3D::pointAddRequested3D, this, [this](QVector3D at) {
+        m_document->addPointAt(Eigen::RowVector3d(at.x(), at.y(), at.z()), m_controls->newPointClass());
+    });
 
     m_statusTimer.setInterval(1000);
     connect(&m_statusTimer, &QTimer::timeout, this, [this] {
-        m_framesPerSecond = m_view->takeFrameCount();
+        m_framesPerSecond = m_view->takeFrameCount() + m_view3d->takeFrameCount();
         updateStatus();
     });
     m_statusTimer.start();
@@ -159,7 +182,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
     // Space, S and R work from the first second: the keyboard starts on the canvas.
-    m_view->setFocus(Qt::OtherFocusReason);
+    m_views->currentWidget()->setFocus(Qt::OtherFocusReason);
 }
 
 void MainWindow::createDocks() {
@@ -266,6 +289,17 @@ void MainWindow::createActions() {
         m_view->setOptions(options);
     });
     describe->setToolTip(tr("Show the scene's teaching text on the canvas again"));
+    m_threeD = view->addAction(tr("3D (points in space, D = 3)"), this, [this](bool on) {
+        QString error;
+        if (!m_document->setDimension(on ? 3 : 2, &error)) {
+            QMessageBox::warning(this, tr("Cannot switch the dimension"), error);
+            m_threeD->setChecked(is3D());
+        }
+    });
+    m_threeD->setCheckable(true);
+    m_threeD->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+    m_threeD->setToolTip(tr("Train the same scene in 3D (or back in 2D): the same loss, miner, optimizer, classes and "
+                            "seed, with the data's 3D form (Ctrl+3). In 3D: drag to rotate, T turntable, 1/2/3 views."));
     QAction* presentation = view->addAction(tr("Presentation mode"), this, &MainWindow::setPresentation);
     presentation->setCheckable(true);
     presentation->setShortcut(QKeySequence(Qt::Key_F5));
@@ -304,6 +338,7 @@ void MainWindow::createActions() {
     toolbar->addWidget(m_stepsPerFrame);
     toolbar->addSeparator();
     toolbar->addAction(fit);
+    toolbar->addAction(m_threeD);
     toolbar->addAction(presentation);
     toolbar->addSeparator();
     toolbar->addAction(m_recordAction);
@@ -313,6 +348,7 @@ void MainWindow::setPresentation(bool on) {
     ViewOptions options = m_view->options();
     options.textScale = on ? kPresentationTextScale : 1.0;
     m_view->setOptions(options);
+    m_view3d->setOptions(options);
     m_controls->setViewOptions(options);
     if (on) {
         m_dockState = saveState();
@@ -320,7 +356,18 @@ void MainWindow::setPresentation(bool on) {
     } else if (!m_dockState.isEmpty()) {
         restoreState(m_dockState);
     }
-    m_view->setFocus();
+    m_views->currentWidget()->setFocus();
+}
+
+bool MainWindow::is3D() const { return m_views->currentWidget() == m_view3d; }
+
+void MainWindow::showViewFor(int dimension) {
+    QWidget* wanted = dimension == 3 ? static_cast<QWidget*>(m_view3d) : m_view;
+    if (m_threeD) m_threeD->setChecked(dimension == 3);
+    if (m_views->currentWidget() == wanted) return;
+    const bool focused = m_views->currentWidget()->hasFocus();
+    m_views->setCurrentWidget(wanted);
+    if (focused || !QApplication::focusWidget()) wanted->setFocus();
 }
 
 bool MainWindow::openScene(const QString& path) {
@@ -336,8 +383,13 @@ bool MainWindow::openScene(const QString& path) {
     settings.options.textScale = m_view->options().textScale;  // presentation mode stays as it is
     settings.options.showDescription = true;
     m_view->setRun(m_document->run());
+    m_view3d->setRun(m_document->run());
     m_view->setDescription(QString::fromStdString(scene->description));
+    m_view3d->setDescription(QString::fromStdString(scene->description));
     m_view->applyViewSettings(settings);
+    m_view3d->setOptions(m_view->options());
+    m_view3d->resetCamera();
+    showViewFor(m_document->dimension());
     m_controls->setViewOptions(m_view->options());
     m_controller->setSplitForces(m_view->options().showForces && m_view->options().splitForces);
     if (settings.stepsPerFrame) m_stepsPerFrame->setValue(*settings.stepsPerFrame);
@@ -381,8 +433,16 @@ void MainWindow::exportDialog() {
     if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".png");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
     QString error;
-    Renderer2D renderer;
-    if (!exportFrame(renderer, m_view->frame(), path, &error)) QMessageBox::warning(this, tr("Cannot export the view"), error);
+    bool written;
+    if (is3D()) {
+        Renderer3D renderer;
+        const Frame3D frame = m_view3d->frame();
+        written = exportPainting(path, frame.size, [&](QPainter& painter) { renderer.paint(painter, frame); }, &error);
+    } else {
+        Renderer2D renderer;
+        written = exportFrame(renderer, m_view->frame(), path, &error);
+    }
+    if (!written) QMessageBox::warning(this, tr("Cannot export the view"), error);
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 

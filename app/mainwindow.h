@@ -10,12 +10,14 @@
 class QAction;
 class QLabel;
 class QSpinBox;
+class QStackedWidget;
 
 namespace marginlab {
 
 class ChartsPanel;
 class ControlPanel;
 class PlotView2D;
+class PlotView3D;
 class ReplayPlayer;
 class SceneDocument;
 class TrainingController;
@@ -48,16 +50,22 @@ private:
     void recordDialog();
     void replayDialog();
     void setPresentation(bool on);
+    /// Shows the 2D or the 3D view, whichever fits the data's dimension.
+    void showViewFor(int dimension);
+    bool is3D() const;
     void updateStatus();
 
     TrainingController* m_controller;
     ReplayPlayer* m_replay;
     SceneDocument* m_document;
     PlotView2D* m_view;
+    PlotView3D* m_view3d;
+    QStackedWidget* m_views;
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
     QAction* m_playAction = nullptr;
     QAction* m_recordAction = nullptr;
+    QAction* m_threeD = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
     QLabel* m_statusStep;
     QLabel* m_statusRate;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace marginlab {
 
@@ -140,7 +141,25 @@ Frame2D Recorder::frameOf(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 void Recorder::paint(QPainter& painter, const Frame2D& frame) {
-    m_renderer.paint(painter, frame);
+    if (frame.snapshot && frame.snapshot->positions.cols() == 3) {
+        // 3D data: the sphere view, fitted on the first frame, turning by the turntable path.
+        Frame3D frame3d;
+        frame3d.snapshot = frame.snapshot;
+        frame3d.run = frame.run;
+        frame3d.options = frame.options;
+        frame3d.size = frame.size;
+        frame3d.selection = frame.selection;
+        frame3d.captions = frame.captions;
+        if (!m_camera3d) {
+            m_camera3d = Renderer3D::fitted(frame3d);
+        } else {
+            m_camera3d = m_camera3d->turned(m_settings.turntableDegreesPerFrame * std::numbers::pi / 180.0);
+        }
+        frame3d.camera = *m_camera3d;
+        m_renderer3d.paint(painter, frame3d);
+    } else {
+        m_renderer.paint(painter, frame);
+    }
     if (!m_settings.chartStrip) return;
     const QRectF strip(0, frame.size.height(), m_settings.size.width(), m_settings.size.height() - frame.size.height());
     const long last = m_source->lastStep() >= 0 ? m_source->lastStep() : m_firstStep + m_settings.steps;
