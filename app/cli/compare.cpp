@@ -37,7 +37,7 @@ int trainComparison(const ComparisonFile& comparison, long steps, int metricsEve
     TrainerGroup group(std::move(configs));
     std::vector<bool> stopped(group.size(), false);
 
-    out << "step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,title\n";
+    out << "step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,collapse,title\n";
     auto printRows = [&](const GroupSnapshot& snapshots) {
         for (std::size_t p = 0; p < snapshots.panels.size(); ++p) {
             if (stopped[p]) continue;
@@ -54,7 +54,7 @@ int trainComparison(const ComparisonFile& comparison, long steps, int metricsEve
             std::snprintf(line, sizeof line, "%ld,%zu,%.10g,%lld,%.6f,%.6f,", s.step, p, s.loss,
                           static_cast<long long>(s.stats.active), s.metrics.precisionAt1, s.metrics.mapAtR);
             out << line << fraction(point.easy) << ',' << fraction(point.semiHard) << ',' << fraction(point.hard) << ','
-                << quoted(comparison.panels[p].title) << '\n';
+                << fraction(s.metrics.collapse) << ',' << quoted(comparison.panels[p].title) << '\n';
         }
     };
     printRows(group.snapshot());

@@ -73,7 +73,7 @@ message on standard error (exit code 3) if training diverges.
 --init-owned FILE  starts the loss's own parameters from FILE: a CSV of rows x,y[,z], an NPY R×D
                    array, or a trajectory (its last frame).
 A comparison (a scene with "panels", 2-4 panels trained in lockstep from the same start) prints
-step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,title: one row per panel per
+step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,collapse,title: one row per panel per
 step; it takes only --steps and --metrics-every, and a diverged panel stops (exit code 3 at the end)
 while the others go on.
 Scene format: docs/file-formats.md.

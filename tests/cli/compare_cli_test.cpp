@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
     int exitCode = -1;
     std::string out, err;
 };
@@ -31,7 +31,7 @@ std::string slurp(const fs::path& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-Run runCli(const std::string& arguments) {
+CliRun runCli(const std::string& arguments) {
     static int counter = 0;
     const fs::path dir = fs::temp_directory_path() / ("marginlab-compare-cli-" + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -39,7 +39,7 @@ Run runCli(const std::string& arguments) {
     const std::string command = std::string(MARGINLAB_CLI) + " " + arguments + " > " + base.string() + ".out 2> " +
                                 base.string() + ".err";
     const int status = std::system(command.c_str());
-    Run run;
+    CliRun run;
     run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     run.out = slurp(base.string() + ".out");
     run.err = slurp(base.string() + ".err");
@@ -49,7 +49,7 @@ Run runCli(const std::string& arguments) {
 struct Row {
     long step = 0;
     int panel = 0;
-    double loss = 0, active = 0, precision = 0, map = 0, easy = 0, semiHard = 0, hard = 0;
+    double loss = 0, active = 0, precision = 0, map = 0, easy = 0, semiHard = 0, hard = 0, collapse = 0;
     std::string title;
 };
 
@@ -83,7 +83,7 @@ std::vector<Row> parseTable(const std::string& text, std::string* header) {
     std::string line;
     while (std::getline(in, line)) {
         const auto c = splitCsv(line);
-        if (c.size() != 10) {
+        if (c.size() != 11) {
             ADD_FAILURE() << "row with " << c.size() << " cells: " << line;
             continue;
         }
@@ -97,7 +97,8 @@ std::vector<Row> parseTable(const std::string& text, std::string* header) {
         r.easy = std::stod(c[6]);
         r.semiHard = std::stod(c[7]);
         r.hard = std::stod(c[8]);
-        r.title = c[9];
+        r.collapse = std::stod(c[9]);
+        r.title = c[10];
         rows.push_back(r);
     }
     return rows;
@@ -107,11 +108,11 @@ const fs::path kMining = fs::path(MARGINLAB_SOURCE_DIR) / "resources/comparisons
 
 TEST(CompareCli, OneRowPerPanelPerStepMatchingEachPanelAlone) {
     constexpr long kSteps = 12;
-    const Run run = runCli("train " + kMining.string() + " --steps " + std::to_string(kSteps));
+    const CliRun run = runCli("train " + kMining.string() + " --steps " + std::to_string(kSteps));
     ASSERT_EQ(run.exitCode, 0) << run.err;
     std::string header;
     const std::vector<Row> rows = parseTable(run.out, &header);
-    EXPECT_EQ(header, "step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,title");
+    EXPECT_EQ(header, "step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,collapse,title");
 
     std::string error;
     const auto comparison = readComparisonFile(kMining, &error);
@@ -138,6 +139,7 @@ TEST(CompareCli, OneRowPerPanelPerStepMatchingEachPanelAlone) {
             EXPECT_EQ(row.active, static_cast<double>(snapshot->stats.active));
             EXPECT_NEAR(row.precision, snapshot->metrics.precisionAt1, 1e-6);
             EXPECT_NEAR(row.map, snapshot->metrics.mapAtR, 1e-6);
+            EXPECT_NEAR(row.collapse, snapshot->metrics.collapse, 1e-6);
             const HistoryPoint point = HistoryPoint::of(*snapshot);
             EXPECT_NEAR(row.hard, point.hard, 1e-6);
             EXPECT_NEAR(row.semiHard, point.semiHard, 1e-6);
@@ -156,14 +158,14 @@ TEST(CompareCli, OneRowPerPanelPerStepMatchingEachPanelAlone) {
 }
 
 TEST(CompareCli, SingleScenesStillPrintTheSingleTable) {
-    const Run run =
+    const CliRun run =
         runCli("train " + (fs::path(MARGINLAB_SOURCE_DIR) / "resources/scenes/mining-batch-hard.json").string() + " --steps 3");
     ASSERT_EQ(run.exitCode, 0) << run.err;
     EXPECT_EQ(run.out.substr(0, run.out.find('\n')), "step,loss,active,precision_at_1,collapse");
 }
 
 TEST(CompareCli, RefusesSingleRunOptionsAndBadPanels) {
-    Run run = runCli("train " + kMining.string() + " --steps 3 --plot");
+    CliRun run = runCli("train " + kMining.string() + " --steps 3 --plot");
     EXPECT_EQ(run.exitCode, 2);
     EXPECT_NE(run.err.find("only --steps and --metrics-every"), std::string::npos) << run.err;
 

@@ -155,18 +155,20 @@ private slots:
         for (std::size_t i = 0; i < reopened->panels.size(); ++i) {
             const TrainerConfig& a = page.comparison().panels[i].trainer;
             const TrainerConfig& b = reopened->panels[i].trainer;
-            QCOMPARE(json::toJson(a.optimizer), json::toJson(b.optimizer));
-            QCOMPARE(json::toJson(a.loss), json::toJson(b.loss));
-            QCOMPARE(a.points, b.points);
+            QVERIFY(json::toJson(a.optimizer) == json::toJson(b.optimizer));
+            QVERIFY(json::toJson(a.loss) == json::toJson(b.loss));
+            QVERIFY(a.points == b.points);
             QCOMPARE(reopened->panels[i].title, page.comparison().panels[i].title);
         }
         QCOMPARE(reopened->panels[1].trainer.optimizer.learningRate, 0.25);
-        QCOMPARE(json::toJson(reopened->panels[2].trainer.optimizer), json::toJson(reopened->panels[0].trainer.optimizer));
+        QVERIFY(json::toJson(reopened->panels[2].trainer.optimizer) == json::toJson(reopened->panels[0].trainer.optimizer));
         QCOMPARE(reopened->description, page.comparison().description);
-        QCOMPARE(comparisonToJson(*reopened).dump(), [&] {
-            ComparisonFile again = *loadComparison(path, &error);
-            return comparisonToJson(again).dump();
-        }());
+        // Saving what was opened writes the same file again.
+        QFile saved(path);
+        QVERIFY(saved.open(QIODevice::ReadOnly));
+        const QByteArray bytes = saved.readAll();
+        QVERIFY(json::Json::parse(bytes.constBegin(), bytes.constEnd()) == comparisonToJson(*reopened));
+        QCOMPARE(reopened->view.value("steps_per_frame", 0), page.controller()->stepsPerFrame());
         // A panel count that cannot train together is refused and changes nothing.
         ComparisonFile five = *reopened;
         five.panels.push_back(five.panels[0]);
@@ -281,7 +283,7 @@ private slots:
         TrainerGroup reference(c.trainers());
         const GroupSnapshot expected = reference.step(23);
         for (std::size_t p = 0; p < expected.panels.size(); ++p)
-            QCOMPARE(controller.state()->group.panels[p]->positions, expected.panels[p]->positions);
+            QVERIFY(controller.state()->group.panels[p]->positions == expected.panels[p]->positions);
         // On to 30 from there, and a target already passed only reports where it is.
         controller.runToStep(30);
         QVERIFY(reached.wait(30000));
