@@ -174,7 +174,7 @@ void ComparisonCharts::paintCharts(QPainter& painter, const QRectF& area, const 
     for (std::size_t c = 0; c < specs.size(); ++c) {
         const ChartSpec& spec = specs[c];
         const QRectF box = rects[c].adjusted(4, 2, -4, -2);
-        const QRectF plot = box.adjusted(metrics.horizontalAdvance(QStringLiteral("0.000")) + 6, metrics.height() + 4, -4,
+        const QRectF plot = box.adjusted(metrics.horizontalAdvance(QStringLiteral("0.00000")) + 6, metrics.height() + 4, -4,
                                          -metrics.height() - 2);
         if (plot.width() < 10 || plot.height() < 10) continue;
         const bool log = !spec.unitRange && input.logScale;

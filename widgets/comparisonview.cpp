@@ -188,11 +188,17 @@ void ComparisonView::fitToData() {
 }
 
 void ComparisonView::follow() {
-    // Ease towards the fitted camera when points leave the picture (linked: any panel's points).
+    // Ease towards the fitted camera when points leave the picture or fill a small part of it
+    // (as PlotView2D follows); linked: when any panel's points do.
     auto outside = [](const ComparisonPanelView* view) {
-        return !view->camera().visibleWorld(view->pictureSize()).contains(Renderer2D::dataBounds(view->frame()));
+        const QRectF data = Renderer2D::dataBounds(view->frame());
+        const QSize size = view->pictureSize();
+        const double ppu = view->camera().pixelsPerUnit;
+        const bool small = data.width() * ppu < 0.35 * size.width() && data.height() * ppu < 0.35 * size.height();
+        return small || !view->camera().visibleWorld(size).contains(data);
     };
     if (m_linked) {
+        // Linked, the panel with the widest spread decides: the camera fits them all.
         if (std::none_of(m_panels.begin(), m_panels.end(), outside)) return;
         QRectF bounds;
         for (ComparisonPanelView* view : m_panels)

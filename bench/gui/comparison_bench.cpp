@@ -54,7 +54,7 @@ std::vector<TrainerConfig> panels(bool softmaxFamily, int points) {
     return out;
 }
 
-void frame(benchmark::State& state, bool softmaxFamily) {
+void frame(benchmark::State& state, bool softmaxFamily, int only = -1) {
     const std::vector<TrainerConfig> configs = panels(softmaxFamily, static_cast<int>(state.range(0)));
     TrainerGroup group(configs);
     group.setSplitForces(true);
@@ -79,6 +79,7 @@ void frame(benchmark::State& state, bool softmaxFamily) {
         which = 1 - which;  // a new group snapshot every frame, as while training
         QPainter painter(&image);
         for (std::size_t i = 0; i < 4; ++i) {
+            if (only >= 0 && static_cast<int>(i) != only) continue;
             frames[i].snapshot = snapshots[which].panels[i];
             ComparisonPanelView::paintPanel(painter, renderers[i], frames[i], QStringLiteral("panel"), static_cast<int>(i),
                                             ComparisonView::cellRect(static_cast<int>(i), 4, size, ComparisonLayout::Auto));
@@ -93,6 +94,9 @@ void BM_ComparisonFrame_Mining(benchmark::State& state) { frame(state, false); }
 void BM_ComparisonFrame_SoftmaxFamily(benchmark::State& state) { frame(state, true); }
 BENCHMARK(BM_ComparisonFrame_Mining)->Arg(500)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ComparisonFrame_SoftmaxFamily)->Arg(500)->Unit(benchmark::kMillisecond);
+// One panel of the softmax family at a time (which of the four costs what).
+void BM_ComparisonFrame_SoftmaxPanel(benchmark::State& state) { frame(state, true, static_cast<int>(state.range(1))); }
+BENCHMARK(BM_ComparisonFrame_SoftmaxPanel)->Args({500, 0})->Args({500, 1})->Args({500, 2})->Args({500, 3})->Unit(benchmark::kMillisecond);
 
 constexpr int kSteps = 20;
 
