@@ -11,7 +11,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: marginlab [SCENE.json]\n"
+    "Usage: marginlab [SCENE.json | RUN.csv | RUN.npy]\n"
     "\n"
     "MarginLab trains 2D and 3D point embeddings with deep-metric-learning losses in real time\n"
     "and shows how each loss moves the points.\n"
@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "       marginlab render INPUT -o OUTPUT [options]   (see marginlab render --help)\n"
     "\n"
     "  SCENE.json     open this scene instead of the first built-in one\n"
+    "  RUN.csv|npy    replay a trajectory (marginlab-cli --trajectory, or logged from PyTorch)\n"
     "  -h, --help     print this help and exit (needs no display)\n"
     "  -v, --version  print the version and exit (needs no display)\n"
     "\n"
@@ -61,8 +62,15 @@ int main(int argc, char** argv) {
     marginlab::MainWindow window;
     // A scene given on the command line replaces the built-in first one.
     const QStringList args = QApplication::arguments();
-    for (qsizetype i = 1; i < args.size(); ++i)
-        if (!args.at(i).startsWith(QLatin1Char('-'))) window.openScene(args.at(i));
+    for (qsizetype i = 1; i < args.size(); ++i) {
+        const QString& arg = args.at(i);
+        if (arg.startsWith(QLatin1Char('-'))) continue;
+        // A trajectory (CSV / NPY) is replayed; anything else is a scene.
+        if (arg.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive) || arg.endsWith(QStringLiteral(".npy"), Qt::CaseInsensitive))
+            window.replay(arg);
+        else
+            window.openScene(arg);
+    }
     window.show();
     return QApplication::exec();
 }

@@ -5,6 +5,8 @@
 #include "controlpanel.h"
 #include "frameexport.h"
 #include "plotview2d.h"
+#include "recorddialog.h"
+#include "replayplayer.h"
 #include "scenedocument.h"
 #include "sceneio.h"
 #include "trainingcontroller.h"
@@ -60,6 +62,7 @@ constexpr double kPresentationTextScale = 1.5;
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       m_controller(new TrainingController(this)),
+      m_replay(new ReplayPlayer(this)),
       m_document(new SceneDocument(m_controller, this)),
       m_view(new PlotView2D),
       m_controls(new ControlPanel(m_document)),
@@ -80,8 +83,12 @@ MainWindow::MainWindow(QWidget* parent)
     m_statusFrames->setToolTip(tr("Frames painted per second"));
     m_statusState->setToolTip(tr("Training status"));
 
-    connect(m_controller, &TrainingController::snapshotChanged, m_view, &PlotView2D::setSnapshot);
-    connect(m_controller, &TrainingController::snapshotChanged, m_charts, &ChartsPanel::append);
+    // While a trajectory is replayed, a late answer of the paused trainer must not cover it.
+    connect(m_controller, &TrainingController::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
+        if (m_replay->isActive()) return;
+        m_view->setSnapshot(s);
+        m_charts->append(s);
+    });
     // A restart shows the history the scene starts with: none, or the one saved with a trained moment.
     connect(m_controller, &TrainingController::runRestarted, m_charts, [this] {
         if (m_document->scene().history.empty() || !m_charts->setHistory(m_document->scene().history)) m_charts->clear();
@@ -92,6 +99,18 @@ MainWindow::MainWindow(QWidget* parent)
         m_playAction->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
         m_playAction->setChecked(playing);
         updateStatus();
+    });
+    // A replayed trajectory feeds the same view and charts; nothing trains meanwhile.
+    connect(m_replay, &ReplayPlayer::snapshotChanged, m_view, &PlotView2D::setSnapshot);
+    connect(m_replay, &ReplayPlayer::snapshotChanged, m_charts, &ChartsPanel::append);
+    connect(m_replay, &ReplayPlayer::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
+        m_statusStep->setText(tr("frame at step %1").arg(s->step));
+    });
+    connect(m_replay, &ReplayPlayer::restarted, m_charts, &ChartsPanel::clear);
+    connect(m_replay, &ReplayPlayer::playingChanged, this, [this](bool playing) {
+        m_playAction->setText(playing ? tr("Pause") : tr("Play"));
+        m_playAction->setChecked(playing);
+        m_statusState->setText(playing ? tr("replaying") : tr("replay paused"));
     });
     connect(m_controller, &TrainingController::diverged, this, [this](const QString& message) {
         m_controls->showMessage(tr("Training stopped: %1").arg(message), true);
@@ -172,6 +191,13 @@ void MainWindow::createActions() {
     QAction* exportView = file->addAction(tr("&Export view…"), this, &MainWindow::exportDialog);
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportView->setToolTip(tr("Save the current picture of the view as PNG, SVG or PDF (Ctrl+E)"));
+    QAction* record = file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Record…"), this,
+                                      &MainWindow::recordDialog);
+    record->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    record->setToolTip(tr("Record an animation of the run: MP4, WebM, GIF, PNG frames, or one PNG / SVG / PDF frame (Ctrl+R)"));
+    m_recordAction = record;
+    QAction* replay = file->addAction(tr("Replay a &trajectory…"), this, &MainWindow::replayDialog);
+    replay->setToolTip(tr("Play back per-step embeddings logged elsewhere (CSV or NPY with labels; see docs/trajectories.md)"));
     QAction* import = file->addAction(tr("&Import CSV…"), this, &MainWindow::importCsvDialog);
     import->setToolTip(tr("Replace the data by points and labels from a CSV file"));
     file->addSeparator();
@@ -196,17 +222,23 @@ void MainWindow::createActions() {
     }
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    m_playAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Play"), m_controller,
-                                  &TrainingController::togglePlay);
+    m_playAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Play"), this, [this] {
+        if (m_replay->isActive()) m_replay->togglePlay();
+        else m_controller->togglePlay();
+    });
     m_playAction->setCheckable(true);
     m_playAction->setShortcut(QKeySequence(Qt::Key_Space));
     m_playAction->setToolTip(tr("Start or pause training (Space)"));
-    QAction* step = run->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"), m_controller,
-                                   &TrainingController::step);
+    QAction* step = run->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"), this, [this] {
+        if (m_replay->isActive()) m_replay->step();
+        else m_controller->step();
+    });
     step->setShortcuts({QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_Right)});
     step->setToolTip(tr("Advance one step (S or →)"));
-    QAction* reset = run->addAction(style()->standardIcon(QStyle::SP_MediaSkipBackward), tr("Reset"), m_document,
-                                    &SceneDocument::reset);
+    QAction* reset = run->addAction(style()->standardIcon(QStyle::SP_MediaSkipBackward), tr("Reset"), this, [this] {
+        if (m_replay->isActive()) m_replay->reset();
+        else m_document->reset();
+    });
     reset->setShortcut(QKeySequence(Qt::Key_R));
     reset->setToolTip(tr("Back to step 0: same data and seed, same trajectory (R)"));
     QAction* slow = run->addAction(tr("Slow motion"), m_controller, &TrainingController::setSlowMotion);
@@ -266,12 +298,15 @@ void MainWindow::createActions() {
     m_stepsPerFrame->setToolTip(tr("Training steps between two pictures (speed)"));
     label->setToolTip(m_stepsPerFrame->toolTip());
     connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_controller, &TrainingController::setStepsPerFrame);
+    connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_replay, &ReplayPlayer::setFramesPerTick);
     connect(m_stepsPerFrame, &QSpinBox::editingFinished, m_view, [this] { m_view->setFocus(); });
     toolbar->addWidget(label);
     toolbar->addWidget(m_stepsPerFrame);
     toolbar->addSeparator();
     toolbar->addAction(fit);
     toolbar->addAction(presentation);
+    toolbar->addSeparator();
+    toolbar->addAction(m_recordAction);
 }
 
 void MainWindow::setPresentation(bool on) {
@@ -295,6 +330,8 @@ bool MainWindow::openScene(const QString& path) {
         QMessageBox::warning(this, tr("Cannot open scene"), error + tr("\n\nThe current scene is unchanged."));
         return false;
     }
+    m_replay->close();
+    m_controls->setEnabled(true);
     ViewSettings settings = viewSettingsFromJson(scene->view);
     settings.options.textScale = m_view->options().textScale;  // presentation mode stays as it is
     settings.options.showDescription = true;
@@ -349,6 +386,52 @@ void MainWindow::exportDialog() {
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 
+void MainWindow::recordDialog() {
+    // The recording trains its own copy: from the scene's start, or from the moment on screen.
+    const std::optional<TrainerStart> state = m_controller->savedState();
+    std::optional<SceneFile> now;
+    if (state) now = m_document->sceneAt(*state, m_charts->history().points());
+    ViewSettings view = m_view->viewSettings();
+    view.stepsPerFrame = m_stepsPerFrame->value();
+    RecordDialog dialog(m_document->scene(), now, view, this);
+    QString error;
+    const QString done = dialog.exec(&error);
+    if (!error.isEmpty()) QMessageBox::warning(this, tr("Recording failed"), error);
+    else if (!done.isEmpty()) statusBar()->showMessage(done, 6000);
+    m_view->setFocus();
+}
+
+void MainWindow::replayDialog() {
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Replay a trajectory"),
+                                                      settings.value(QStringLiteral("files/lastDir")).toString(),
+                                                      tr("Trajectories (*.csv *.npy *.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
+    replay(path);
+}
+
+bool MainWindow::replay(const QString& path) {
+    m_controller->pause();
+    QString error;
+    if (!m_replay->open(path, &error)) {
+        QMessageBox::warning(this, tr("Cannot replay"), error + tr("\n\nThe current scene is unchanged."));
+        return false;
+    }
+    // The controls edit a training scene; a replay has none (open a scene to train again).
+    m_controls->setEnabled(false);
+    m_view->setRun(m_replay->run());
+    m_view->setDescription(tr("Replaying %1: Space plays the logged frames, S steps, R rewinds. Open a scene to train again.")
+                               .arg(m_replay->title()));
+    ViewOptions options = m_view->options();
+    options.showDescription = true;
+    m_view->setOptions(options);
+    m_view->setAnchor(-1);
+    m_view->fitToData();
+    setWindowTitle(tr("MarginLab — replay of %1").arg(m_replay->title()));
+    return true;
+}
+
 void MainWindow::importCsvDialog() {
     QSettings settings;
     const QString path = QFileDialog::getOpenFileName(this, tr("Import CSV"), settings.value(QStringLiteral("files/lastDir")).toString(),
@@ -365,6 +448,12 @@ void MainWindow::importCsvDialog() {
 }
 
 void MainWindow::updateStatus() {
+    m_statusFrames->setText(tr("%1 frames/s").arg(m_framesPerSecond));
+    if (m_replay->isActive()) {
+        m_statusState->setText(m_replay->isPlaying() ? tr("replaying") : tr("replay paused"));
+        m_statusRate->clear();
+        return;
+    }
     const auto snapshot = m_controller->snapshot();
     m_statusStep->setText(tr("step %1").arg(m_controller->currentStep()));
     m_statusRate->setText(tr("%1 steps/s").arg(m_controller->stepsPerSecond(), 0, 'f', 0));

@@ -16,6 +16,7 @@ namespace marginlab {
 class ChartsPanel;
 class ControlPanel;
 class PlotView2D;
+class ReplayPlayer;
 class SceneDocument;
 class TrainingController;
 
@@ -27,6 +28,8 @@ public:
 
     /// Opens a scene file or resource; on failure shows why and keeps the current scene.
     bool openScene(const QString& path);
+    /// Replays a trajectory file (CSV / NPY / JSON); on failure shows why and keeps the current scene.
+    bool replay(const QString& path);
     SceneDocument* document() const { return m_document; }
     PlotView2D* view() const { return m_view; }
     TrainingController* controller() const { return m_controller; }
@@ -42,15 +45,19 @@ private:
     void saveDialog();
     void importCsvDialog();
     void exportDialog();
+    void recordDialog();
+    void replayDialog();
     void setPresentation(bool on);
     void updateStatus();
 
     TrainingController* m_controller;
+    ReplayPlayer* m_replay;
     SceneDocument* m_document;
     PlotView2D* m_view;
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
     QAction* m_playAction = nullptr;
+    QAction* m_recordAction = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
     QLabel* m_statusStep;
     QLabel* m_statusRate;

@@ -142,7 +142,8 @@ ControlPanel::ControlPanel(const SceneDocument* document, QWidget* parent) : QWi
     m_optimizer->addItem(tr("SGD"), QStringLiteral("sgd"));
     m_optimizer->addItem(tr("Momentum"), QStringLiteral("momentum"));
     m_optimizer->addItem(tr("Adam"), QStringLiteral("adam"));
-    m_optimizer->setToolTip(tr("The update rule (PyTorch's): SGD, SGD with momentum, or Adam."));
+    m_optimizer->addItem(tr("AdamW"), QStringLiteral("adamw"));
+    m_optimizer->setToolTip(tr("The update rule (torch.optim's): SGD, SGD with momentum, Adam, or AdamW (decoupled weight decay)."));
     trainForm->addRow(tr("Optimizer"), m_optimizer);
     m_learningRate = rateBox(1e-5, 100.0, 0.005, 5);
     m_learningRate->setToolTip(tr("Learning rate of the points."));

@@ -163,7 +163,7 @@ std::shared_ptr<const Snapshot> Recorder::start() {
 
 std::shared_ptr<const Snapshot> Recorder::next() {
     const bool replay = dynamic_cast<const TrajectorySource*>(m_source.get()) != nullptr;
-    if (m_over || (m_settings.steps > 0 && m_stepsDone + m_settings.stepsPerFrame > m_settings.steps) ||
+    if (m_over || m_stopRequested || (m_settings.steps > 0 && m_stepsDone + m_settings.stepsPerFrame > m_settings.steps) ||
         (!replay && m_settings.steps <= 0))
         return nullptr;
     auto state = m_source->advance(m_settings.stepsPerFrame);

@@ -24,6 +24,7 @@
 #include <QSize>
 #include <QString>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -121,6 +122,8 @@ public:
     /// The next recorded state, or nullptr when the recording is over.
     std::shared_ptr<const Snapshot> next();
     const RecordSettings& settings() const { return m_settings; }
+    /// Ends the recording after the current frame (thread-safe); the file is finished normally.
+    void requestStop() { m_stopRequested = true; }
 
 private:
     QSize viewSize() const;
@@ -136,6 +139,7 @@ private:
     long m_firstStep = 0;
     long m_stepsDone = 0;
     bool m_over = false;
+    std::atomic<bool> m_stopRequested{false};
 };
 
 /// The GIF palette of a recording: every colour a frame is made of, so none of them is approximated.

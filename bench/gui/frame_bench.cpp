@@ -4,12 +4,13 @@
 // and for ArcFace the margin band and the θ inset). N ∈ {500, 2000, 5000}; a triplet scene
 // (centroid regions, overlay) and an ArcFace scene (class-weight regions and arrows on the circle).
 #include "renderer2d.h"
-#include "trainingcontroller.h"
 
 #include "marginlab/generators.h"
 #include "marginlab/trainer.h"
 
-#include <QApplication>
+#include <QGuiApplication>
+#include <QThread>
+#include <QThreadPool>
 #include <QImage>
 #include <QPainter>
 
@@ -71,8 +72,9 @@ BENCHMARK_CAPTURE(frame, ArcFace, "arcface")->Arg(500)->Arg(2000)->Arg(5000)->Un
 
 int main(int argc, char** argv) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    TrainingController::leaveACoreForTraining();  // as the app does
+    QGuiApplication app(argc, argv);
+    // As the app does (TrainingController::leaveACoreForTraining): painting leaves a core to training.
+    QThreadPool::globalInstance()->setMaxThreadCount(std::max(1, QThread::idealThreadCount() - 1));
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -18,6 +18,9 @@ bool OptimizerConfig::isValid(std::string* error) const {
     if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0)) return fail("Adam betas must be in [0, 1)");
     if (!(epsilon > 0.0)) return fail("Adam epsilon must be > 0");
     if (!(weightDecay >= 0.0) || !std::isfinite(weightDecay)) return fail("weight decay must be ≥ 0");
+    if (!(dampening >= 0.0 && dampening <= 1.0)) return fail("dampening must be in [0, 1]");
+    // torch.optim.SGD refuses the same: Nesterov needs momentum and no dampening.
+    if (nesterov && dampening != 0.0) return fail("Nesterov momentum needs dampening 0");
     return true;
 }
 
@@ -26,12 +29,13 @@ std::string optimizerName(OptimizerKind kind) {
     case OptimizerKind::Sgd: return "sgd";
     case OptimizerKind::Momentum: return "momentum";
     case OptimizerKind::Adam: return "adam";
+    case OptimizerKind::AdamW: return "adamw";
     }
     return "adam";
 }
 
 bool parseOptimizerKind(const std::string& name, OptimizerKind* kind) {
-    for (OptimizerKind k : {OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::Adam})
+    for (OptimizerKind k : {OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::Adam, OptimizerKind::AdamW})
         if (optimizerName(k) == name) {
             *kind = k;
             return true;
@@ -47,7 +51,11 @@ void Optimizer::step(int group, Points& parameters, const Points& gradient) {
     OptimizerGroupState& state = m_state[static_cast<std::size_t>(group)];
     const Real rate = group == 0 ? m_config.learningRate : m_config.ownedLearningRate;
     Points g = gradient;
-    if (m_config.weightDecay != 0.0) g += m_config.weightDecay * parameters;
+    const bool decoupled = m_config.kind == OptimizerKind::AdamW;
+    if (m_config.weightDecay != 0.0) {
+        if (decoupled) parameters *= 1.0 - rate * m_config.weightDecay;  // AdamW decays before the update
+        else g += m_config.weightDecay * parameters;
+    }
     ++state.steps;
 
     switch (m_config.kind) {
@@ -57,11 +65,13 @@ void Optimizer::step(int group, Points& parameters, const Points& gradient) {
     case OptimizerKind::Momentum:
         // PyTorch initialises the buffer with the first gradient (not with μ·0 + g, which is the same).
         if (state.first.size() == 0) state.first = g;
-        else state.first = m_config.momentum * state.first + g;
+        else if (m_config.dampening == 0.0) state.first = m_config.momentum * state.first + g;
+        else state.first = m_config.momentum * state.first + (1.0 - m_config.dampening) * g;
         if (m_config.nesterov) parameters -= rate * (g + m_config.momentum * state.first);
         else parameters -= rate * state.first;
         return;
-    case OptimizerKind::Adam: {
+    case OptimizerKind::Adam:
+    case OptimizerKind::AdamW: {
         if (state.first.size() == 0) {
             state.first = Points::Zero(g.rows(), g.cols());
             state.second = Points::Zero(g.rows(), g.cols());
@@ -132,6 +142,7 @@ bool OptimizerState::isValid(OptimizerKind expectedKind,
             if (stepped && !checkBuffer(group.first, "the momentum buffer")) return false;
             break;
         case OptimizerKind::Adam:
+        case OptimizerKind::AdamW:
             if (stepped != (group.first.size() > 0) || stepped != (group.second.size() > 0))
                 return fail(name + (stepped ? "Adam's moments are missing" : "Adam moments before any step"));
             if (stepped) {

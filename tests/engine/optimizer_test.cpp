@@ -63,6 +63,45 @@ TEST(Optimizer, AdamBiasCorrection) {
     EXPECT_NEAR(theta(0, 0), expected, 1e-14);
 }
 
+TEST(Optimizer, MomentumWithDampeningAsTorch) {
+    // torch.optim.SGD(momentum=0.9, dampening=0.5): the first buffer is the gradient itself, later
+    // ones add (1 − dampening)·g.
+    OptimizerConfig config;
+    config.kind = OptimizerKind::Momentum;
+    config.learningRate = 0.1;
+    config.momentum = 0.9;
+    config.dampening = 0.5;
+    Optimizer opt(config);
+    Points theta = single(0.0);
+    opt.step(0, theta, single(1.0));  // b = 1, θ = −0.1
+    opt.step(0, theta, single(2.0));  // b = 0.9 + 0.5·2 = 1.9, θ = −0.1 − 0.19 = −0.29
+    EXPECT_NEAR(theta(0, 0), -0.29, 1e-15);
+    config.nesterov = true;  // torch refuses Nesterov with dampening, and so do we
+    std::string error;
+    EXPECT_FALSE(config.isValid(&error));
+    EXPECT_NE(error.find("dampening"), std::string::npos);
+}
+
+TEST(Optimizer, AdamWDecaysTheWeightsApartFromTheGradient) {
+    // torch.optim.AdamW: θ ← θ(1 − ηλ), then the Adam step with the plain gradient.
+    OptimizerConfig config;
+    config.kind = OptimizerKind::AdamW;
+    config.learningRate = 0.01;
+    config.weightDecay = 0.5;
+    Optimizer adamw(config);
+    Points theta = single(2.0);
+    adamw.step(0, theta, single(0.5));
+    const Real expected = 2.0 * (1.0 - 0.01 * 0.5) - 0.01 * 0.5 / (0.5 + 1e-8);
+    EXPECT_NEAR(theta(0, 0), expected, 1e-15);
+    // Adam with the same weight decay adds λθ to the gradient instead: another number.
+    config.kind = OptimizerKind::Adam;
+    Optimizer adam(config);
+    Points coupled = single(2.0);
+    adam.step(0, coupled, single(0.5));
+    EXPECT_NEAR(coupled(0, 0), 2.0 - 0.01 * 1.5 / (1.5 + 1e-8), 1e-15);
+    EXPECT_GT(std::abs(coupled(0, 0) - theta(0, 0)), 1e-3);
+}
+
 TEST(Optimizer, GroupsHaveTheirOwnRatesAndState) {
     OptimizerConfig config;
     config.kind = OptimizerKind::Sgd;

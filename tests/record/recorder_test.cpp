@@ -5,6 +5,7 @@
 // trajectory exported by marginlab-cli replays the live run's positions.
 #include "decode.h"
 #include "recorder.h"
+#include "replayplayer.h"
 
 #include "marginlab/scene/scenefile.h"
 #include "marginlab/scene/trajectory.h"
@@ -171,6 +172,20 @@ TEST(Render, BadInputAndFailuresLeaveNothingBehind) {
     EXPECT_EQ(entries(dir.path()), QStringList{QStringLiteral("plain.txt")});
 }
 
+TEST(Render, EveryBuiltInSceneRenders) {
+    QTemporaryDir dir;
+    const QStringList scenes = QDir(QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes")).entryList({QStringLiteral("*.json")});
+    ASSERT_GE(scenes.size(), 12);
+    for (const QString& name : scenes) {
+        const QString out = dir.filePath(QFileInfo(name).completeBaseName() + QStringLiteral(".gif"));
+        const RunResult result = render({QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/") + name, QStringLiteral("--steps"),
+                                         QStringLiteral("6"), QStringLiteral("--size"), QStringLiteral("160x120"), QStringLiteral("--quiet"),
+                                         QStringLiteral("-o"), out});
+        EXPECT_EQ(result.exitCode, 0) << name.toStdString() << ": " << result.errors.toStdString();
+        EXPECT_EQ(test::decodeGif(out).frames.size(), 7u) << name.toStdString();
+    }
+}
+
 TEST(Recorder, CancelLeavesNoFile) {
     QTemporaryDir dir;
     std::string error;
@@ -223,6 +238,32 @@ TEST(Recorder, AnExportedTrajectoryReplaysTheLiveRun) {
                                  QStringLiteral("--quiet"), QStringLiteral("-o"), dir.filePath(QStringLiteral("replay.gif"))});
     ASSERT_EQ(rendered.exitCode, 0) << rendered.errors.toStdString();
     EXPECT_EQ(test::decodeGif(dir.filePath(QStringLiteral("replay.gif"))).frames.size(), 11u);
+}
+
+TEST(Replay, ThePlayerWalksThroughTheLoggedFrames) {
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("run.csv"));
+    ASSERT_EQ(run(QStringLiteral(MARGINLAB_CLI), {QStringLiteral("train"), kScene, QStringLiteral("--steps"), QStringLiteral("6"),
+                                                  QStringLiteral("--every"), QStringLiteral("2"), QStringLiteral("--trajectory"), csv})
+                  .exitCode,
+              0);
+    ReplayPlayer player;
+    std::vector<long> shown;
+    QObject::connect(&player, &ReplayPlayer::snapshotChanged, [&](std::shared_ptr<const Snapshot> s) { shown.push_back(s->step); });
+    QString error;
+    EXPECT_FALSE(player.open(dir.filePath(QStringLiteral("missing.csv")), &error));
+    EXPECT_TRUE(error.contains(QStringLiteral("missing.csv")));
+    EXPECT_FALSE(player.isActive());
+    ASSERT_TRUE(player.open(csv, &error)) << error.toStdString();
+    EXPECT_TRUE(player.isActive());
+    EXPECT_EQ(player.run().loss, nullptr);
+    for (int i = 0; i < 5; ++i) player.step();  // past the end: stays on the last frame
+    EXPECT_EQ(shown, (std::vector<long>{0, 2, 4, 6}));
+    EXPECT_GE(player.current()->metrics.precisionAt1, 0.0);  // computed from the positions
+    player.reset();
+    EXPECT_EQ(player.current()->step, 0);
+    player.close();
+    EXPECT_FALSE(player.isActive());
 }
 
 int main(int argc, char** argv) {

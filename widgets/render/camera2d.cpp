@@ -11,8 +11,14 @@ QRectF Camera2D::visibleWorld(QSizeF size) const {
 }
 
 Camera2D Camera2D::fitting(QRectF bounds, QSizeF size) {
-    if (!bounds.isValid() || !std::isfinite(bounds.width()) || !std::isfinite(bounds.height()))
+    // A line of points or a single point has zero width or height (QRectF::isValid() is false
+    // then): it is still data to show, so only negative or non-finite extents fall back.
+    if (!(bounds.width() >= 0.0) || !(bounds.height() >= 0.0) || !std::isfinite(bounds.width()) ||
+        !std::isfinite(bounds.height()) || !std::isfinite(bounds.center().x()) || !std::isfinite(bounds.center().y()))
         bounds = QRectF(-1.0, -1.0, 2.0, 2.0);
+    // A single point: a unit around it rather than the zoom limit.
+    if (bounds.width() < 1e-9 && bounds.height() < 1e-9)
+        bounds = QRectF(bounds.center() - QPointF(1.0, 1.0), QSizeF(2.0, 2.0));
     const double width = std::max(bounds.width(), 1e-6), height = std::max(bounds.height(), 1e-6);
     // 10 % of the picture free on every side (cards sit in the corners, labels along the edges).
     const double usableWidth = std::max(1.0, size.width() * 0.8), usableHeight = std::max(1.0, size.height() * 0.8);

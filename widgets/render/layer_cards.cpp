@@ -87,13 +87,21 @@ void paintAxisLabels(QPainter& painter, const FrameContext& c) {
 
 void paintReadout(QPainter& painter, const FrameContext& c) {
     QStringList lines;
-    if (c.run.loss) lines << QString::fromStdString(c.run.title);
-    lines << tr("step %1   loss %2").arg(c.snapshot.step).arg(c.snapshot.loss, 0, 'g', 5);
+    if (c.run.loss) {
+        lines << QString::fromStdString(c.run.title);
+        lines << tr("step %1   loss %2").arg(c.snapshot.step).arg(c.snapshot.loss, 0, 'g', 5);
+    } else {
+        lines << tr("replay — step %1").arg(c.snapshot.step);  // a logged run: positions, no loss
+    }
     const bool forces = c.options.showForces && c.snapshot.gradient.rows() > 0;
     if (forces && c.options.splitForces)
         lines << tr("arrows: blue = attraction (from positives), red = repulsion (from negatives)");
     const double perUnit = forces ? forcePixelsPerUnit(c) : 0.0;
-    const double arrow = c.px(40.0);
+    const QFont font = c.font(13.0);
+    const QFontMetricsF metrics(font);
+    // The scale arrow fills the blank at the start of its line, which may be shorter than 40 px:
+    // the label gives the gradient of the arrow as drawn.
+    const double arrow = std::min(c.px(40.0), metrics.horizontalAdvance(QStringLiteral("       ")));
     if (perUnit > 0.0)
         lines << tr("        = |∂L/∂x| of %1%2")
                      .arg(number(arrow / perUnit, 3))
@@ -114,12 +122,10 @@ void paintReadout(QPainter& painter, const FrameContext& c) {
     }
     if (c.snapshot.status == TrainStatus::Diverged) lines << QString::fromStdString(c.snapshot.message);
     painter.save();
-    const QFont font = c.font(13.0);
-    const QFontMetricsF metrics(font);
     double width = 0;
     for (const QString& line : lines) width = std::max(width, metrics.horizontalAdvance(line));
     width = std::min(width, c.size.width() * 0.6);
-    const QRectF box(c.px(8), c.px(8), width + c.px(12), metrics.height() * lines.size() + c.px(8));
+    const QRectF box(c.px(8), c.top, width + c.px(12), metrics.height() * lines.size() + c.px(8));
     drawCard(painter, box, c.scale);
     painter.setFont(font);
     painter.setPen(Qt::black);
@@ -130,8 +136,7 @@ void paintReadout(QPainter& painter, const FrameContext& c) {
             // The scale arrow itself, in the place of the blank at the start of the line.
             std::vector<QLineF> arrowLines;
             const double y = at.y() - metrics.ascent() / 2.5;
-            const double length = std::min(arrow, metrics.horizontalAdvance(QStringLiteral("       ")));
-            appendArrow(arrowLines, QPointF(at.x(), y), QPointF(at.x() + length, y), c.px(5));
+            appendArrow(arrowLines, QPointF(at.x(), y), QPointF(at.x() + arrow, y), c.px(5));
             painter.setPen(QPen(QColor(30, 30, 30), c.px(1.2)));
             painter.drawLines(arrowLines.data(), static_cast<int>(arrowLines.size()));
             painter.setPen(Qt::black);
@@ -147,7 +152,7 @@ void paintLegend(QPainter& painter, const FrameContext& c) {
     for (int label : c.snapshot.labels)
         if (label >= 0 && label < c.classes) ++members[static_cast<std::size_t>(label)];
     const double lineHeight = c.px(18), width = c.px(132);
-    const QRectF box(c.size.width() - width - c.px(8), c.px(8), width,
+    const QRectF box(c.size.width() - width - c.px(8), c.top, width,
                      lineHeight * shown + c.px(8) + (shown < c.classes ? lineHeight : 0));
     painter.save();
     drawCard(painter, box, c.scale);
@@ -308,7 +313,7 @@ void paintCaptions(QPainter& painter, const FrameContext& c) {
     if (!c.frame.captions.title.isEmpty()) {
         const QFont font = c.font(20.0, true);
         const QFontMetricsF metrics(font);
-        const double width = std::min(metrics.horizontalAdvance(c.frame.captions.title) + c.px(24), c.size.width() * 0.5);
+        const double width = std::min(metrics.horizontalAdvance(c.frame.captions.title) + c.px(24), c.size.width() - c.px(16));
         const QRectF box(c.size.width() / 2.0 - width / 2.0, c.px(8), width, metrics.height() + c.px(10));
         drawCard(painter, box, c.scale);
         painter.setFont(font);

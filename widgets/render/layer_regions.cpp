@@ -170,7 +170,21 @@ std::vector<QPointF> centroids(const FrameContext& c, std::vector<bool>& present
     return sum;
 }
 
-/// The classifier the regions show, or nothing for centroid Voronoi cells / 1-NN.
+/// Proxy losses (one block of owned rows: the proxies) whose distance does not normalize.
+bool proxiesSeenRaw(const FrameContext& c) {
+    return c.run.regions == ClassRegions::NearestProxy && c.run.ownedBlocks == 1 && !c.normalizes;
+}
+
+/// The sites of Voronoi regions: the proxies of proxiesSeenRaw(), else the class centroids.
+std::vector<QPointF> voronoiSites(const FrameContext& c, std::vector<bool>& present) {
+    if (!c.hasClassWeights() || !proxiesSeenRaw(c)) return centroids(c, present);
+    std::vector<QPointF> sites;
+    for (int k = 0; k < c.classes; ++k) sites.emplace_back(c.snapshot.owned(k, 0), c.snapshot.owned(k, 1));
+    present.assign(sites.size(), true);
+    return sites;
+}
+
+/// The classifier the regions show, or nothing for Voronoi cells (centroids, raw proxies) / 1-NN.
 std::optional<ClassifierModel> angularModel(const FrameContext& c) {
     ClassifierModel model;
     const int classes = c.classes;
@@ -180,11 +194,15 @@ std::optional<ClassifierModel> angularModel(const FrameContext& c) {
     if (c.hasClassWeights()) {
         const Points& owned = c.snapshot.owned;
         const bool logits = c.run.regions == ClassRegions::ClassWeights && c.run.logits;
+        // Proxies under an unnormalized distance: an Lp distance makes the Voronoi cells of the
+        // proxies (paintRegionFills), a dot product weighs each direction by the proxy's length.
+        const bool rawProxies = proxiesSeenRaw(c);
+        if (rawProxies && c.run.distance.kind == DistanceKind::Lp) return std::nullopt;
         for (int k = 0; k < classes; ++k) {
             const QPointF w(owned(k, 0), owned(k, 1));
             const double length = std::max(norm2(w), 1e-12);
             model.directions[static_cast<std::size_t>(k)] = w / length;
-            if (logits && c.run.logits->weightNorms) model.weightNorm[static_cast<std::size_t>(k)] = length;
+            if ((logits && c.run.logits->weightNorms) || rawProxies) model.weightNorm[static_cast<std::size_t>(k)] = length;
         }
         if (logits) model.logits = &*c.run.logits;
         return model;
@@ -249,12 +267,24 @@ void vectorGrid(QPainter& painter, const FrameContext& c) {
     painter.drawLine(QLineF(0, origin.y(), c.size.width(), origin.y()));
 }
 
-/// Diagonal stripes over `area` (the margin band): lines, so they stay vectors in SVG / PDF.
+/// Diagonal stripes over `area` (the margin band). Raster targets fill it with a tiled brush (a
+/// clipped wide stroke per stripe cost more than the rest of the frame); vector targets get lines,
+/// so they stay vectors in SVG / PDF.
 void paintStripes(QPainter& painter, const FrameContext& c, const QPainterPath& area) {
+    const double spacing = c.px(8.0);
+    if (!c.vector) {
+        const int period = std::max(4, static_cast<int>(std::lround(spacing)));
+        QImage tile(period, period, QImage::Format_RGB32);
+        for (int y = 0; y < period; ++y)
+            for (int x = 0; x < period; ++x)
+                tile.setPixel(x, y, (x + y) % period < (period * 3 + 4) / 8 ? kStripeDark : kStripeLight);
+        painter.fillPath(area, QBrush(tile));
+        return;
+    }
     painter.save();
     painter.setClipPath(area, Qt::IntersectClip);
     painter.fillPath(area, QColor(kStripeLight));
-    const double spacing = c.px(8.0), extent = c.size.width() + c.size.height();
+    const double extent = c.size.width() + c.size.height();
     std::vector<QLineF> lines;
     for (double t = -c.size.height(); t < extent; t += spacing) lines.emplace_back(t, 0, t + c.size.height(), c.size.height());
     painter.setPen(QPen(QColor(kStripeDark), c.px(3.0), Qt::SolidLine, Qt::FlatCap));
@@ -262,17 +292,56 @@ void paintStripes(QPainter& painter, const FrameContext& c, const QPainterPath& 
     painter.restore();
 }
 
-/// The softmax's uncertainty as a field of cells: 2(1 − p) per cell, row-major.
+/**
+ * A monotonic stand-in for the angle of (x, y), in [0, 4): the "diamond angle" y/(|x|+|y|) and its
+ * rotations per quadrant. It orders directions like atan2 at a fraction of the cost, so a table
+ * over it replaces a per-cell exp-heavy evaluation; diamondDirection() is its inverse.
+ */
+double diamondAngle(double x, double y) {
+    if (y >= 0.0) return x >= 0.0 ? y / (x + y + 1e-300) : 1.0 - x / (y - x);
+    return x < 0.0 ? 2.0 - y / (-x - y) : 3.0 + x / (x - y);
+}
+
+QPointF diamondDirection(double t) {
+    const int quadrant = std::clamp(static_cast<int>(t), 0, 3);
+    const double f = t - quadrant;
+    switch (quadrant) {
+    case 0: return {1.0 - f, f};
+    case 1: return {-f, 1.0 - f};
+    case 2: return {f - 1.0, -f};
+    default: return {f, f - 1.0};
+    }
+}
+
+/// The softmax's uncertainty as a field of cells: 2(1 − p) per cell, row-major. Unless the logits
+/// grow with ‖x‖ it depends on the direction alone: one evaluation per 1/8192 of the diamond angle
+/// (well under a pixel at any usual zoom) instead of one per cell.
 std::vector<float> fadeField(const FrameContext& c, const ClassifierModel& model, int cell, int columns, int rows,
                              double ratio) {
     std::vector<float> field(static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows));
+    constexpr int kAngles = 8192;
+    const bool byAngle = !model.logits->normScaled;
+    std::vector<float> table;
+    if (byAngle) {
+        table.resize(kAngles);
+        for (int k = 0; k < kAngles; ++k) {
+            const QPointF d = diamondDirection((k + 0.5) * 4.0 / kAngles);
+            table[static_cast<std::size_t>(k)] = static_cast<float>(model.fade(d / norm2(d), 1.0));
+        }
+    }
     for (int row = 0; row < rows; ++row)
         for (int col = 0; col < columns; ++col) {
             const QPointF world =
                 c.frame.camera.toWorld(QPointF((col + 0.5) * cell / ratio, (row + 0.5) * cell / ratio), c.size);
-            const double radius = std::max(norm2(world), 1e-12);
-            field[static_cast<std::size_t>(row) * static_cast<std::size_t>(columns) + static_cast<std::size_t>(col)] =
-                static_cast<float>(model.fade(world / radius, radius));
+            float value;
+            if (byAngle) {
+                const int k = static_cast<int>(diamondAngle(world.x(), world.y()) * (kAngles / 4.0));
+                value = table[static_cast<std::size_t>(std::clamp(k, 0, kAngles - 1))];
+            } else {
+                const double radius = std::max(norm2(world), 1e-12);
+                value = static_cast<float>(model.fade(world / radius, radius));
+            }
+            field[static_cast<std::size_t>(row) * static_cast<std::size_t>(columns) + static_cast<std::size_t>(col)] = value;
         }
     return field;
 }
@@ -308,7 +377,7 @@ std::vector<QLineF> paintRegionFills(QPainter& painter, const FrameContext& c, c
         if (!band.isEmpty()) paintStripes(painter, c, band);
     } else {
         std::vector<bool> present;
-        const std::vector<QPointF> sites = centroids(c, present);
+        const std::vector<QPointF> sites = voronoiSites(c, present);
         QRectF box = c.frame.camera.visibleWorld(c.size);
         box = box.adjusted(-box.width(), -box.height(), box.width(), box.height());
         for (std::size_t k = 0; k < sites.size(); ++k) {
@@ -441,8 +510,8 @@ void paintRegionsAndGrid(QPainter& painter, const FrameContext& c, QImage& cache
             boundaries = paintRegionFills(p, c, model);
         }
         if (fade) {
-            // The fade is smooth: a value per 2×2 device pixels, blended in place.
-            constexpr int kCell = 2;
+            // The fade is smooth: a value per 4×4 device pixels is enough, blended in place.
+            constexpr int kCell = 4;
             const int columns = (pixels.width() + kCell - 1) / kCell, rows = (pixels.height() + kCell - 1) / kCell;
             const std::vector<float> f = fadeField(c, *model, kCell, columns, rows, ratio);
             for (int y = 0; y < pixels.height(); ++y) {

@@ -31,6 +31,7 @@ struct FrameContext {
     std::vector<QPointF> seen;  ///< where the loss sees them (normalized copies, or raw)
     TripletOverlay triplet;
     Diagnosis diagnosis;
+    double top = 0.0;  ///< where the corner cards start: below the caption title when there is one
     bool insetShown = false;
     QRectF insetBox;
 

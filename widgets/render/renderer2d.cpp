@@ -3,6 +3,7 @@
 
 #include "layers.h"
 
+#include <QFontMetricsF>
 #include <QPaintEngine>
 
 #include <algorithm>
@@ -72,6 +73,8 @@ FrameContext::FrameContext(const Frame2D& f, bool isVector)
     seen = Renderer2D::seenPositions(f);
     triplet = computeTriplet(f, seen);
     diagnosis = Renderer2D::diagnosis(f);
+    // A burned-in title takes the top of the frame; the read-out and the legend start below it.
+    top = f.captions.title.isEmpty() ? px(8) : px(8) + QFontMetricsF(font(20.0, true)).height() + px(18);
     insetShown = options.showMarginInset && run.logits && hasClassWeights() && planar && size.width() >= 480 &&
                  size.height() >= 360;
     const QSizeF inset(px(300), px(200));

@@ -4,10 +4,15 @@
  * means the same thing as in a training script):
  *
  *   SGD:       θ ← θ − η (g + λθ)
- *   Momentum:  v ← μ v + (g + λθ);  θ ← θ − η v              (Nesterov: θ ← θ − η (g + λθ + μ v))
- *   Adam:      m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε)   (bias-corrected)
+ *   Momentum:  b ← μ b + (1 − τ)(g + λθ)  (b = g + λθ on the first step);  θ ← θ − η b
+ *              Nesterov: θ ← θ − η (g + λθ + μ b)
+ *   Adam:      g ← g + λθ;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε)
+ *   AdamW:     θ ← θ (1 − ηλ);  then Adam's update with g (decoupled weight decay)
  *
- * g is the gradient, λ the weight decay. Each parameter group (the points; the loss's own
+ * g is the gradient, λ the weight decay, τ the dampening, m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ)
+ * (bias-corrected), ε outside the square root — torch.optim.SGD (momentum, dampening, nesterov,
+ * weight_decay), torch.optim.Adam and torch.optim.AdamW with their defaults otherwise
+ * (docs/optimizers.md lays the correspondence side by side). Each parameter group (the points; the loss's own
  * parameters) has its own learning rate and its own state.
  */
 #pragma once
@@ -21,18 +26,19 @@
 
 namespace marginlab {
 
-enum class OptimizerKind { Sgd, Momentum, Adam };
+enum class OptimizerKind { Sgd, Momentum, Adam, AdamW };
 
 struct OptimizerConfig {
     OptimizerKind kind = OptimizerKind::Adam;
     Real learningRate = 0.01;       ///< for the points
     Real ownedLearningRate = 0.01;  ///< for the loss's own parameters (class weights, proxies, centers)
     Real momentum = 0.9;
+    Real dampening = 0.0;           ///< τ of torch.optim.SGD (momentum only; 0 with Nesterov)
     bool nesterov = false;
     Real beta1 = 0.9;
     Real beta2 = 0.999;
     Real epsilon = 1e-8;
-    Real weightDecay = 0.0;
+    Real weightDecay = 0.0;         ///< λ: added to the gradient (SGD, momentum, Adam); decoupled (AdamW)
 
     bool isValid(std::string* error) const;
 };

@@ -155,7 +155,7 @@ OptimizerConfig readOptimizer(const Json& value, const std::string& path) {
     OptimizerConfig config;
     const std::string type = readString(member(value, "type", path), dot(path, "type"));
     if (!parseOptimizerKind(type, &config.kind))
-        throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum or adam"};
+        throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum, adam or adamw"};
     auto number = [&](const char* key, Real* target) {
         if (const Json* entry = optionalMember(value, key, path)) *target = readNumber(*entry, dot(path, key));
     };
@@ -163,6 +163,7 @@ OptimizerConfig readOptimizer(const Json& value, const std::string& path) {
     config.ownedLearningRate = config.learningRate;
     number("owned_learning_rate", &config.ownedLearningRate);
     number("momentum", &config.momentum);
+    number("dampening", &config.dampening);
     number("beta1", &config.beta1);
     number("beta2", &config.beta2);
     number("epsilon", &config.epsilon);
@@ -196,7 +197,7 @@ OptimizerState readOptimizerState(const Json& value, const std::string& path,
     OptimizerState state;
     const std::string type = readString(member(value, "type", path), dot(path, "type"));
     if (!parseOptimizerKind(type, &state.kind))
-        throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum or adam"};
+        throw Error{dot(path, "type"), "unknown optimizer '" + type + "', expected sgd, momentum, adam or adamw"};
     const char* groupNames[] = {"points", "owned"};
     for (const auto& [key, unused] : value.items())
         if (key != "type" && key != groupNames[0] && key != groupNames[1])
@@ -212,7 +213,7 @@ OptimizerState readOptimizerState(const Json& value, const std::string& path,
         out.steps = steps;
         std::vector<std::string> buffers;
         if (state.kind == OptimizerKind::Momentum) buffers = {"momentum_buffer"};
-        if (state.kind == OptimizerKind::Adam) buffers = {"exp_avg", "exp_avg_sq"};
+        if (state.kind == OptimizerKind::Adam || state.kind == OptimizerKind::AdamW) buffers = {"exp_avg", "exp_avg_sq"};
         for (const auto& [key, unused] : group->items())
             if (key != "step" && std::find(buffers.begin(), buffers.end(), key) == buffers.end())
                 throw Error{here, "unknown entry \"" + key + "\" for the " + type + " optimizer"};
@@ -392,7 +393,7 @@ Json toJson(const MinerConfig& config) { return namedConfigToJson(config); }
 Json toJson(const OptimizerConfig& config) {
     return {{"type", optimizerName(config.kind)}, {"learning_rate", config.learningRate},
             {"owned_learning_rate", config.ownedLearningRate}, {"momentum", config.momentum},
-            {"nesterov", config.nesterov}, {"beta1", config.beta1}, {"beta2", config.beta2},
+            {"dampening", config.dampening}, {"nesterov", config.nesterov}, {"beta1", config.beta1}, {"beta2", config.beta2},
             {"epsilon", config.epsilon}, {"weight_decay", config.weightDecay}};
 }
 
@@ -419,7 +420,7 @@ Json toJson(const OptimizerState& state) {
         if (group.steps == 0) continue;  // never stepped: nothing to remember
         Json entry = {{"step", group.steps}};
         if (state.kind == OptimizerKind::Momentum) entry["momentum_buffer"] = toJson(group.first);
-        if (state.kind == OptimizerKind::Adam) {
+        if (state.kind == OptimizerKind::Adam || state.kind == OptimizerKind::AdamW) {
             entry["exp_avg"] = toJson(group.first);
             entry["exp_avg_sq"] = toJson(group.second);
         }
