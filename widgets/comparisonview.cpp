@@ -191,11 +191,11 @@ void ComparisonView::follow() {
     // Ease towards the fitted camera when points leave the picture or fill a small part of it
     // (as PlotView2D follows); linked: when any panel's points do.
     auto outside = [](const ComparisonPanelView* view) {
-        const QRectF data = Renderer2D::dataBounds(view->frame());
+        const QRectF bounds = Renderer2D::dataBounds(view->frame());
         const QSize size = view->pictureSize();
         const double ppu = view->camera().pixelsPerUnit;
-        const bool small = data.width() * ppu < 0.35 * size.width() && data.height() * ppu < 0.35 * size.height();
-        return small || !view->camera().visibleWorld(size).contains(data);
+        const bool small = bounds.width() * ppu < 0.35 * size.width() && bounds.height() * ppu < 0.35 * size.height();
+        return small || !view->camera().visibleWorld(size).contains(bounds);
     };
     if (m_linked) {
         // Linked, the panel with the widest spread decides: the camera fits them all.

@@ -179,5 +179,27 @@ TEST(CompareCli, RefusesSingleRunOptionsAndBadPanels) {
     fs::remove(bad);
 }
 
+
+TEST(CompareCli, ADivergedPanelStopsWhileTheOthersGoOn) {
+    const fs::path file = fs::temp_directory_path() / ("marginlab-compare-diverge-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(file) << R"({"version": 1, "data": {"generator": "blobs", "params": {"points": 40, "classes": 4, "seed": 2}},
+        "loss": {"name": "softmax"}, "seed": 1,
+        "panels": [{"optimizer": {"type": "adam", "learning_rate": 0.02}},
+                   {"optimizer": {"type": "sgd", "learning_rate": 1e300}}]})";
+    const CliRun run = runCli("train " + file.string() + " --steps 4");
+    fs::remove(file);
+    EXPECT_EQ(run.exitCode, 3);
+    EXPECT_NE(run.err.find("panel 1 (sgd lr 1e+300) stopped at step 0"), std::string::npos) << run.err;
+    std::string header;
+    const std::vector<Row> rows = parseTable(run.out, &header);
+    // Both panels at step 0, then panel 0 alone to step 4.
+    ASSERT_EQ(rows.size(), 6u);
+    EXPECT_EQ(rows[1].panel, 1);
+    for (std::size_t i = 2; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i].panel, 0);
+        EXPECT_EQ(rows[i].step, static_cast<long>(i) - 1);
+    }
+}
+
 }  // namespace
 }  // namespace marginlab

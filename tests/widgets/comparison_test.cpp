@@ -294,6 +294,37 @@ private slots:
         QCOMPARE(controller.currentStep(), 30L);
     }
 
+    void aDivergedPanelStopsWhileTheOthersPlayOn() {
+        ComparisonFile c = mining();
+        c.panels.resize(2);
+        c.panels[1].trainer.optimizer.kind = OptimizerKind::Sgd;
+        c.panels[1].trainer.optimizer.learningRate = 1e300;
+        ComparisonController controller;
+        QSignalSpy diverged(&controller, &ComparisonController::panelDiverged);
+        QSignalSpy reached(&controller, &ComparisonController::reachedStep);
+        controller.restart(c.trainers());
+        controller.runToStep(12);
+        QVERIFY(reached.wait(30000));
+        QCOMPARE(diverged.count(), 1);  // once, not on every chunk
+        QCOMPARE(diverged.front().at(0).toInt(), 1);
+        const auto state = controller.state();
+        QCOMPARE(state->step, 12L);
+        QCOMPARE(state->group.panels[0]->step, 12L);
+        QVERIFY(state->group.panels[0]->status == TrainStatus::Running);
+        QVERIFY(state->group.panels[1]->status == TrainStatus::Diverged);
+        QVERIFY(state->group.panels[1]->positions.allFinite());
+        // A reconfigured panel recovers and catches up with the others.
+        TrainerConfig fixed = c.panels[1].trainer;
+        fixed.optimizer.learningRate = 0.1;
+        QSignalSpy states(&controller, &ComparisonController::stateChanged);
+        controller.reconfigurePanel(1, fixed);
+        QVERIFY(states.wait(30000));
+        controller.runToStep(15);
+        QVERIFY(reached.wait(30000));
+        QCOMPARE(controller.state()->group.panels[1]->step, 15L);
+        QVERIFY(controller.state()->group.panels[1]->status == TrainStatus::Running);
+    }
+
     void chartsKeepAGhostOfThePreviousRun() {
         const ComparisonFile c = mining();
         ComparisonCharts charts;
