@@ -292,6 +292,39 @@ Dataset makeBlobs3d(const ParamValues& params, Rng& rng) {
     return out.finish();
 }
 
+Dataset makeSphereRings(const ParamValues& params, Rng& rng) {
+    // The 3D form of concentric rings: circles of latitude. Class c lies at polar angle
+    // θ_c = π(c + 1)/(C + 1) from the +y pole (so the classes share no pole), longitude uniform.
+    const int n = integerParam(params, "points"), classes = integerParam(params, "classes");
+    const double noise = params.number("noise");
+    const auto sizes = balancedSizes(n, classes);
+    Builder out(n, 3, classes);
+    for (int c = 0; c < classes; ++c)
+        for (int k = 0; k < sizes[static_cast<std::size_t>(c)]; ++k) {
+            const double longitude = rng.uniform(0, 2 * pi);
+            const double polar = rng.normal(pi * (c + 1.0) / (classes + 1.0), noise);
+            out.add(c, Eigen::Vector3d(std::sin(polar) * std::cos(longitude), std::cos(polar),
+                                       std::sin(polar) * std::sin(longitude)));
+        }
+    return out.finish();
+}
+
+Dataset makeUniformSphere(const ParamValues& params, Rng& rng) {
+    // A normalized isotropic Gaussian is uniform on the sphere; labels carry no information.
+    const int n = integerParam(params, "points"), classes = integerParam(params, "classes");
+    const auto sizes = balancedSizes(n, classes);
+    Builder out(n, 3, classes);
+    for (int c = 0; c < classes; ++c)
+        for (int k = 0; k < sizes[static_cast<std::size_t>(c)]; ++k) {
+            Eigen::Vector3d p;
+            do {
+                for (int a = 0; a < 3; ++a) p(a) = rng.normal();
+            } while (p.squaredNorm() < 1e-24);
+            out.add(c, p.normalized());
+        }
+    return out.finish();
+}
+
 using MakeFunction = Dataset (*)(const ParamValues&, Rng&);
 
 struct Entry {
@@ -369,6 +402,34 @@ const std::vector<Entry>& entries() {
                           spreadParam(3, "Distance of the blob centres from the origin"), seedParam(),
                           labelNoiseParam(0)}},
                         makeBlobs3d});
+        // 3D forms of the planar generators above (appended, so the earlier entries are unchanged).
+        list.push_back(
+            {{"sphere_rings",
+              "Rings on the sphere (3D)",
+              "One circle of latitude per class on the unit sphere, class c at polar angle π(c+1)/(C+1) "
+              "from +y, with Gaussian jitter of the polar angle (radians).",
+              3,
+              {pointsParam(), classesParam(3, 20), noiseParam(0.05, "Standard deviation of the polar angle"),
+               seedParam(), labelNoiseParam(0)}},
+             makeSphereRings});
+        list.push_back(
+            {{"uniform_sphere",
+              "Uniform on the sphere (3D)",
+              "Points uniform on the unit sphere, labels independent of position (the most uniform "
+              "embedding, nothing to learn from the layout).",
+              3,
+              {pointsParam(), classesParam(3), seedParam(), labelNoiseParam(0)}},
+             makeUniformSphere});
+        list.push_back(
+            {{"noisy_blobs3d",
+              "3D blobs with noisy labels",
+              "3D Gaussian blobs where a fraction `label_noise` (default 20%) of the labels is flipped "
+              "to another class.",
+              3,
+              {pointsParam(), classesParam(4), noiseParam(0.5, blobNoise),
+               spreadParam(3, "Distance of the blob centres from the origin"), seedParam(),
+               labelNoiseParam(0.2)}},
+             makeBlobs3d});
         return list;
     }();
     return all;

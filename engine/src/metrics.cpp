@@ -140,4 +140,45 @@ Real meanPairwiseDistance(const Points& x, const DistanceSpec& spec) {
     return total / (static_cast<double>(n) * static_cast<double>(n - 1));
 }
 
+Real uniformity(const Points& x, Real t) {
+    const Eigen::Index n = x.rows();
+    if (n < 2) return 0.0;
+    const Points e = normalizeRows(x);
+    const Eigen::Index d = e.cols();
+    // Every term is in [e^{−4t}, 1]: a plain sum cannot overflow, and for t ≤ 100 not underflow to 0.
+    double sum = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const Real* a = e.data() + i * d;
+        for (Eigen::Index j = i + 1; j < n; ++j) {
+            const Real* b = e.data() + j * d;
+            Real squared = 0.0;
+            for (Eigen::Index k = 0; k < d; ++k) squared += (a[k] - b[k]) * (a[k] - b[k]);
+            sum += std::exp(-t * squared);
+        }
+    }
+    const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n - 1);
+    return std::log(sum / pairs);
+}
+
+Real alignment(const Points& x, const Labels& y, Real alpha) {
+    const Eigen::Index n = x.rows();
+    if (static_cast<std::size_t>(n) != y.size() || n < 2) return 0.0;
+    const Points e = normalizeRows(x);
+    const Eigen::Index d = e.cols();
+    double sum = 0.0;
+    long long pairs = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const Real* a = e.data() + i * d;
+        for (Eigen::Index j = i + 1; j < n; ++j) {
+            if (y[static_cast<std::size_t>(i)] != y[static_cast<std::size_t>(j)]) continue;
+            const Real* b = e.data() + j * d;
+            Real squared = 0.0;
+            for (Eigen::Index k = 0; k < d; ++k) squared += (a[k] - b[k]) * (a[k] - b[k]);
+            sum += alpha == 2.0 ? squared : std::pow(squared, alpha / 2.0);
+            ++pairs;
+        }
+    }
+    return pairs ? sum / static_cast<double>(pairs) : 0.0;
+}
+
 }  // namespace marginlab

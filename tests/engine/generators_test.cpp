@@ -118,9 +118,19 @@ TEST(DataRng, ShuffleIsADeterministicPermutation) {
 }
 
 TEST(DataGenerators, CatalogueEntriesAreComplete) {
-    const std::set<std::string> expected{"blobs",       "rings",   "moons",            "spirals",
-                                         "xor",         "uniform", "imbalanced_blobs", "noisy_blobs",
-                                         "sphere_caps", "blobs3d"};
+    const std::set<std::string> expected{"blobs",
+                                         "rings",
+                                         "moons",
+                                         "spirals",
+                                         "xor",
+                                         "uniform",
+                                         "imbalanced_blobs",
+                                         "noisy_blobs",
+                                         "sphere_caps",
+                                         "blobs3d",
+                                         "sphere_rings",
+                                         "uniform_sphere",
+                                         "noisy_blobs3d"};
     std::set<std::string> names;
     for (const GeneratorInfo& info : generatorCatalog()) {
         names.insert(info.name);
@@ -149,7 +159,8 @@ TEST(DataGenerators, EveryGeneratorHasTheRightShapeBalanceAndDeterminism) {
             EXPECT_TRUE(bitIdentical(a, b)) << info.name << " is not deterministic";
             p.numbers["seed"] = 43;
             EXPECT_FALSE(bitIdentical(a, generateOrFail(info.name, p))) << info.name << " ignores its seed";
-            if (info.name == "imbalanced_blobs" || info.name == "noisy_blobs") continue;
+            if (info.name == "imbalanced_blobs" || info.name == "noisy_blobs" || info.name == "noisy_blobs3d")
+                continue;
             const auto sizes = classSizes(a);
             const auto [smallest, largest] = std::minmax_element(sizes.begin(), sizes.end());
             EXPECT_LE(*largest - *smallest, 1) << info.name << " n=" << n;

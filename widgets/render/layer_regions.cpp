@@ -154,8 +154,9 @@ QPolygonF voronoiCell(const std::vector<QPointF>& sites, const std::vector<bool>
     return cell;
 }
 
-/// The class centroids of the points as the loss sees them (mean direction when normalized).
-std::vector<QPointF> centroids(const FrameContext& c, std::vector<bool>& present) {
+}  // namespace
+
+std::vector<QPointF> classCentroids(const FrameContext& c, std::vector<bool>& present) {
     std::vector<QPointF> sum(static_cast<std::size_t>(c.classes), QPointF(0, 0));
     std::vector<int> count(sum.size(), 0);
     for (std::size_t i = 0; i < c.seen.size(); ++i) {
@@ -170,6 +171,8 @@ std::vector<QPointF> centroids(const FrameContext& c, std::vector<bool>& present
     return sum;
 }
 
+namespace {
+
 /// Proxy losses (one block of owned rows: the proxies) whose distance does not normalize.
 bool proxiesSeenRaw(const FrameContext& c) {
     return c.run.regions == ClassRegions::NearestProxy && c.run.ownedBlocks == 1 && !c.normalizes;
@@ -177,7 +180,7 @@ bool proxiesSeenRaw(const FrameContext& c) {
 
 /// The sites of Voronoi regions: the proxies of proxiesSeenRaw(), else the class centroids.
 std::vector<QPointF> voronoiSites(const FrameContext& c, std::vector<bool>& present) {
-    if (!c.hasClassWeights() || !proxiesSeenRaw(c)) return centroids(c, present);
+    if (!c.hasClassWeights() || !proxiesSeenRaw(c)) return classCentroids(c, present);
     std::vector<QPointF> sites;
     for (int k = 0; k < c.classes; ++k) sites.emplace_back(c.snapshot.owned(k, 0), c.snapshot.owned(k, 1));
     present.assign(sites.size(), true);
@@ -208,7 +211,7 @@ std::optional<ClassifierModel> angularModel(const FrameContext& c) {
         return model;
     }
     if (!c.normalizes) return std::nullopt;
-    const std::vector<QPointF> means = centroids(c, model.present);
+    const std::vector<QPointF> means = classCentroids(c, model.present);
     for (std::size_t k = 0; k < means.size(); ++k) {
         const double length = norm2(means[k]);
         if (length < 1e-12) model.present[k] = false;

@@ -81,18 +81,12 @@ void paintClassWeights(QPainter& painter, const FrameContext& c) {
             }
     } else {
         // Tuple losses: the class centroids (of the points as the loss sees them) as crosses.
-        std::vector<QPointF> sum(static_cast<std::size_t>(c.classes), QPointF(0, 0));
-        std::vector<int> count(sum.size(), 0);
-        for (std::size_t i = 0; i < c.seen.size(); ++i) {
-            const int label = c.snapshot.labels[i];
-            if (label < 0 || label >= c.classes) continue;
-            sum[static_cast<std::size_t>(label)] += c.seen[i];
-            ++count[static_cast<std::size_t>(label)];
-        }
+        std::vector<bool> present;
+        const std::vector<QPointF> centers = classCentroids(c, present);
         const double arm = c.px(6.0);
-        for (std::size_t k = 0; k < sum.size(); ++k) {
-            if (!count[k]) continue;
-            const QPointF p = c.screen(sum[k] / count[k]);
+        for (std::size_t k = 0; k < centers.size(); ++k) {
+            if (!present[k]) continue;
+            const QPointF p = c.screen(centers[k]);
             const QLineF cross[2] = {QLineF(p - QPointF(arm, arm), p + QPointF(arm, arm)),
                                      QLineF(p - QPointF(arm, -arm), p + QPointF(arm, -arm))};
             painter.setPen(QPen(Qt::black, c.px(4.0), Qt::SolidLine, Qt::RoundCap));

@@ -59,6 +59,10 @@ void paintCaptions(QPainter& painter, const FrameContext& c);
 QRectF descriptionBox(const FrameContext& c);
 QRectF descriptionCloseBox(const FrameContext& c);
 
+/// The class means of the points as the loss sees them (unnormalized means of the normalized
+/// copies when it normalizes); `present[k]` is false for a class with no point.
+std::vector<QPointF> classCentroids(const FrameContext& c, std::vector<bool>& present);
+
 /// Pixels per unit of |∂L/∂x| of the force arrows in this frame (0: none drawn).
 double forcePixelsPerUnit(const FrameContext& c);
 

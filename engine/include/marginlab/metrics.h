@@ -42,4 +42,21 @@ ClassDistances classDistances(const Points& x, const Labels& y, const DistanceSp
 /// Mean of M over ordered pairs i ≠ j (0 for fewer than 2 points): the collapse indicator.
 Real meanPairwiseDistance(const Points& x, const DistanceSpec& spec);
 
+/**
+ * Uniformity and alignment on the hypersphere (Wang & Isola, "Understanding Contrastive
+ * Representation Learning through Alignment and Uniformity on the Hypersphere", ICML 2020), on the
+ * normalized rows x̂_i = x_i / ‖x_i‖ whatever the loss's distance:
+ *
+ *   uniformity = log( mean over pairs i < j of exp(−t·‖x̂_i − x̂_j‖²) ),  t = 2 by default
+ *   alignment  = mean over positive pairs i < j (y_i = y_j) of ‖x̂_i − x̂_j‖^α,  α = 2 by default
+ *
+ * Uniformity lies in [−4t, 0]: lower is more uniform (points spread over the whole sphere; for
+ * uniform points on S² and t = 2 it tends to log((1 − e^{−8})/8) ≈ −2.079); 0 means all in one
+ * place. Alignment lies in [0, 2^α]: 0 when every class sits at one point. Both are 0 when there
+ * is no pair (fewer than 2 points, or no positive pair). O(N²·D) time, O(1) extra memory per row.
+ */
+Real uniformity(const Points& x, Real t = 2.0);
+/// See uniformity(); `y` must hold one label per row of `x` (else 0).
+Real alignment(const Points& x, const Labels& y, Real alpha = 2.0);
+
 }  // namespace marginlab

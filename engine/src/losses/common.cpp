@@ -2,10 +2,29 @@
 #include "losses/common.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 #include <numeric>
 
 namespace marginlab::detail {
+
+std::optional<LossOutput> perSampleEarlyOutput(const LossInput& input, bool withGradient, Eigen::Index rowsPerClass,
+                                               Eigen::Index* classes) {
+    assert(input.owned && rowsPerClass > 0 && input.owned->rows() % rowsPerClass == 0);
+    *classes = input.owned->rows() / rowsPerClass;
+    const Labels& y = input.labels;
+    const bool labelsFit = std::all_of(y.begin(), y.end(), [&](int label) { return label >= 0 && label < *classes; });
+    assert(labelsFit);
+    if (!labelsFit) {
+        LossOutput out = zeroOutput(input, withGradient);
+        out.value = std::numeric_limits<Real>::quiet_NaN();
+        return out;
+    }
+    if (input.embeddings.rows() > 0) return std::nullopt;
+    LossOutput zero = zeroOutput(input, withGradient);
+    zero.stats.tupleKind = "samples";
+    return zero;
+}
 
 LossOutput zeroOutput(const LossInput& input, bool withGradient) {
     LossOutput out;

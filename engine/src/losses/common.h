@@ -5,6 +5,7 @@
 #include "marginlab/loss.h"
 
 #include <cmath>
+#include <optional>
 #include <span>
 
 namespace marginlab::detail {
@@ -12,6 +13,16 @@ namespace marginlab::detail {
 /// A zero loss with zero gradients of the right shapes (PML's "no valid tuples" result),
 /// gradFromPositives included when the input asks for the split.
 LossOutput zeroOutput(const LossInput& input, bool withGradient);
+
+/**
+ * The opening shared by the losses that own `rowsPerClass` rows of class vectors per class
+ * (sub-centers, soft-triple centers, P2SGrad's weights): a label outside the classes answers
+ * NaN in release builds (the Trainer stops, as for the other classification losses; debug builds
+ * assert), an empty batch answers zeros. Returns that early answer, or nothing to go on;
+ * `classes` receives owned rows / rowsPerClass.
+ */
+std::optional<LossOutput> perSampleEarlyOutput(const LossInput& input, bool withGradient, Eigen::Index rowsPerClass,
+                                               Eigen::Index* classes);
 
 /// Whether evaluate() must fill LossOutput::gradFromPositives.
 inline bool splitsForces(const LossInput& input, bool withGradient) { return withGradient && input.splitForces; }

@@ -16,26 +16,13 @@ SubCenterArcFaceLoss::SubCenterArcFaceLoss(Real marginDegrees, Real scale, int s
 
 LossOutput SubCenterArcFaceLoss::evaluate(const LossInput& input, bool withGradient) const {
     const Eigen::Index n = input.embeddings.rows();
-    assert(input.owned && input.owned->rows() % m_subCenters == 0);
+    Eigen::Index classes = 0;
+    if (auto early = detail::perSampleEarlyOutput(input, withGradient, m_subCenters, &classes)) return *early;
     const Points& w = *input.owned;
-    const Eigen::Index classes = w.rows() / m_subCenters;
     const Labels& y = input.labels;
-    const bool labelsFit =
-        std::all_of(y.begin(), y.end(), [&](int label) { return label >= 0 && label < classes; });
-    assert(labelsFit);
-    if (!labelsFit) {  // release builds: a NaN stops the Trainer (as the other classification losses)
-        LossOutput out = detail::zeroOutput(input, withGradient);
-        out.value = std::numeric_limits<Real>::quiet_NaN();
-        return out;
-    }
     LossOutput out;
     out.stats.tupleKind = "samples";
     out.stats.tuples = n;
-    if (n == 0) {
-        LossOutput zero = detail::zeroOutput(input, withGradient);
-        zero.stats = out.stats;
-        return zero;
-    }
     const CrossDistance cosine(DistanceSpec::cosine(), input.embeddings, w);
     const Matrix& all = cosine.matrix();  // N × K·C
     Matrix g;

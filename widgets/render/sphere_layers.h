@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// The layers of a 3D frame (internal to the render library): each is a function of the
+// SphereContext, computed once per frame, like the 2D layers of layers.h.
+#pragma once
+
+#include <QFont>
+#include <QLineF>
+#include <QPainter>
+#include <QPolygonF>
+#include <utility>
+#include <vector>
+
+#include "renderer3d.h"
+
+namespace marginlab::sphere {
+
+/// Decides the class of a unit direction: class weights / proxies (with the softmax margin) or
+/// the normalized class centroids (mean directions). Mirrors the 2D view's classifier.
+struct SphereClassifier {
+    std::vector<Eigen::Vector3d> directions;
+    std::vector<double> weightNorm;  // ‖w_c‖ where the logits use it, else 1
+    std::vector<char> present;       // classes that can win
+    const MarginLogits* logits = nullptr;
+
+    /// φ (logits->target) bracketed over kTargetIntervals intervals of the cosine: the band test
+    /// asks φ itself only where a runner-up lies inside the bracket (the field asks per sample).
+    static constexpr std::size_t kTargetIntervals = 4096;
+    std::vector<std::pair<double, double>> bounds;
+
+    bool valid() const { return !directions.empty(); }
+    /// The winning class at unit direction u, or Renderer3D::kBand where its margin is not met.
+    int label(const Eigen::Vector3d& u) const;
+    /// Fills `bounds` from `logits` (call after setting it).
+    void tabulateTarget();
+};
+
+struct SphereContext {
+    SphereContext(const Frame3D& frame, bool vector);
+
+    const Frame3D& frame;
+    const Snapshot& snapshot;
+    const RunInfo& run;
+    const ViewOptions& options;
+    QSizeF size;
+    bool vector;
+    double scale;
+    bool normalizes;
+    int classes;
+    std::vector<Eigen::Vector3d> raw, seen;
+    SphereTripletOverlay triplet;
+    SphereClassifier classifier;  // empty: no regions
+    Eigen::Matrix3d rotation;     // world → view
+    double pixelsPerUnit;
+    QPointF origin;
+    double extent;  // data radius (depth shading range)
+
+    Projection project(const Eigen::Vector3d& world) const {
+        const Eigen::Vector3d v = rotation * world;
+        return {QPointF(origin.x() + v.x() * pixelsPerUnit, origin.y() - v.y() * pixelsPerUnit), v.z()};
+    }
+    /// True when `world` lies behind the unit sphere's front surface (hidden by it).
+    bool behindSurface(const Eigen::Vector3d& world) const;
+    double px(double pixels) const { return pixels * scale; }
+    QFont font(double pixels, bool bold = false) const;
+    bool hasClassWeights() const;
+};
+
+SphereClassifier makeClassifier(const SphereContext& c);
+
+// Surface rasters (sphere_surface.cpp).
+void paintBackDisc(QPainter& painter, const SphereContext& c);
+void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache);
+void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache);
+
+// Lines and points (renderer3d.cpp).
+QRgb blend(QRgb a, QRgb b, double t);
+
+}  // namespace marginlab::sphere
