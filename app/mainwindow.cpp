@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "builtincomparisons.h"
 #include "chartspanel.h"
+#include "comparisoncontroller.h"
+#include "comparisonpage.h"
 #include "controlpanel.h"
 #include "frameexport.h"
 #include "plotview2d.h"
@@ -71,6 +74,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_view(new PlotView2D),
       m_view3d(new PlotView3D),
       m_views(new QStackedWidget),
+      m_comparison(new ComparisonPage),
+      m_pages(new QStackedWidget),
       m_controls(new ControlPanel(m_document)),
       m_charts(new ChartsPanel),
       m_statusStep(new QLabel),
@@ -80,7 +85,12 @@ MainWindow::MainWindow(QWidget* parent)
     setWindowTitle(tr("MarginLab"));
     m_views->addWidget(m_view);
     m_views->addWidget(m_view3d);
-    setCentralWidget(m_views);
+    m_pages->addWidget(m_views);
+    m_pages->addWidget(m_comparison);
+    setCentralWidget(m_pages);
+    connect(m_comparison, &ComparisonPage::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 5000); });
+    connect(m_comparison, &ComparisonPage::comparisonChanged, this,
+            [this](const QString& title, const QString&) { setWindowTitle(tr("MarginLab — %1").arg(title)); });
     m_controls->setFocusTarget(m_view);
     createDocks();
     createActions();
@@ -123,6 +133,11 @@ MainWindow::MainWindow(QWidget* parent)
         m_playAction->setText(playing ? tr("Pause") : tr("Play"));
         m_playAction->setChecked(playing);
         m_statusState->setText(playing ? tr("replaying") : tr("replay paused"));
+    });
+    connect(m_comparison->controller(), &ComparisonController::playingChanged, this, [this](bool playing) {
+        m_playAction->setText(playing ? tr("Pause") : tr("Play"));
+        m_playAction->setChecked(playing);
+        m_statusState->setText(playing ? tr("comparing") : tr("comparison paused"));
     });
     connect(m_controller, &TrainingController::diverged, this, [this](const QString& message) {
         m_controls->showMessage(tr("Training stopped: %1").arg(message), true);
@@ -244,22 +259,39 @@ void MainWindow::createActions() {
         action->setToolTip(tr("Open the built-in scene \"%1\"").arg(tr(scene.title)));
     }
 
+    scenes->addSeparator();
+    QMenu* comparisons = scenes->addMenu(tr("Side by side"));
+    for (const BuiltInComparison& entry : builtInComparisons()) {
+        const QString resource = entry.resource;
+        QAction* action = comparisons->addAction(entry.title, this, [this, resource] { openComparison(resource); });
+        action->setToolTip(tr("Open the ready comparison \"%1\": every strategy from the same start, in lockstep").arg(entry.title));
+    }
+    comparisons->addSeparator();
+    QAction* compareThis = comparisons->addAction(tr("Add this scene as a panel"), this, &MainWindow::compareCurrentScene);
+    compareThis->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    compareThis->setToolTip(tr("Put the current scene side by side with the comparison (up to 4 panels; Ctrl+K)"));
+    QAction* single = comparisons->addAction(tr("Back to the single run"), this, [this] { showComparison(false); });
+    single->setToolTip(tr("Leave the comparison and show the scene that was open"));
+
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     m_playAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Play"), this, [this] {
-        if (m_replay->isActive()) m_replay->togglePlay();
+        if (comparing()) m_comparison->controller()->togglePlay();
+        else if (m_replay->isActive()) m_replay->togglePlay();
         else m_controller->togglePlay();
     });
     m_playAction->setCheckable(true);
     m_playAction->setShortcut(QKeySequence(Qt::Key_Space));
     m_playAction->setToolTip(tr("Start or pause training (Space)"));
     QAction* step = run->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"), this, [this] {
-        if (m_replay->isActive()) m_replay->step();
+        if (comparing()) m_comparison->controller()->step();
+        else if (m_replay->isActive()) m_replay->step();
         else m_controller->step();
     });
     step->setShortcuts({QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_Right)});
     step->setToolTip(tr("Advance one step (S or →)"));
     QAction* reset = run->addAction(style()->standardIcon(QStyle::SP_MediaSkipBackward), tr("Reset"), this, [this] {
-        if (m_replay->isActive()) m_replay->reset();
+        if (comparing()) m_comparison->restart();
+        else if (m_replay->isActive()) m_replay->reset();
         else m_document->reset();
     });
     reset->setShortcut(QKeySequence(Qt::Key_R));
@@ -333,6 +365,7 @@ void MainWindow::createActions() {
     label->setToolTip(m_stepsPerFrame->toolTip());
     connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_controller, &TrainingController::setStepsPerFrame);
     connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_replay, &ReplayPlayer::setFramesPerTick);
+    connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_comparison->controller(), &ComparisonController::setStepsPerFrame);
     connect(m_stepsPerFrame, &QSpinBox::editingFinished, m_view, [this] { m_view->setFocus(); });
     toolbar->addWidget(label);
     toolbar->addWidget(m_stepsPerFrame);
@@ -359,6 +392,61 @@ void MainWindow::setPresentation(bool on) {
     m_views->currentWidget()->setFocus();
 }
 
+bool MainWindow::comparing() const { return m_pages->currentWidget() == m_comparison; }
+
+void MainWindow::showComparison(bool on) {
+    if (on == comparing()) return;
+    if (on) {
+        m_controller->pause();
+        m_replay->pause();
+        m_dockState = saveState();
+        for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->hide();
+        m_pages->setCurrentWidget(m_comparison);
+    } else {
+        m_comparison->controller()->pause();
+        m_pages->setCurrentWidget(m_views);
+        if (!m_dockState.isEmpty()) restoreState(m_dockState);
+        setWindowTitle(tr("MarginLab — %1").arg(QString::fromStdString(m_document->scene().title)));
+    }
+    m_pages->currentWidget()->setFocus();
+}
+
+bool MainWindow::openComparison(const QString& path) {
+    QString error;
+    if (!m_comparison->openFile(path, &error)) {
+        QMessageBox::warning(this, tr("Cannot open the comparison"), error + tr("\n\nWhat was open is unchanged."));
+        return false;
+    }
+    showComparison(true);
+    return true;
+}
+
+void MainWindow::compareCurrentScene() {
+    QString error;
+    const QString title = QString::fromStdString(m_document->run().title);
+    bool ok = false;
+    if (m_comparison->hasComparison() && m_comparison->comparison().panels.size() < 4) {
+        ok = m_comparison->addPanel(m_document->scene().trainer, title, &error);
+    } else {
+        // A new comparison starts with the scene twice, from its start: change a panel's settings
+        // (or add another scene as a panel) to compare.
+        ComparisonFile comparison;
+        comparison.title = m_document->scene().title;
+        comparison.description = tr("The current scene in two panels from the same start.").toStdString();
+        comparison.data = m_document->scene().data;
+        ComparisonPanel panel;
+        panel.trainer = m_document->scene().trainer;
+        panel.trainer.start.reset();
+        comparison.panels = {panel, panel};
+        ok = m_comparison->open(comparison, &error);
+    }
+    if (!ok) {
+        QMessageBox::warning(this, tr("Cannot compare"), error);
+        return;
+    }
+    showComparison(true);
+}
+
 bool MainWindow::is3D() const { return m_views->currentWidget() == m_view3d; }
 
 void MainWindow::showViewFor(int dimension) {
@@ -372,6 +460,9 @@ void MainWindow::showViewFor(int dimension) {
 
 bool MainWindow::openScene(const QString& path) {
     QString error;
+    // A file with several panels is a comparison: it opens side by side.
+    if (const auto comparison = loadComparison(path, nullptr); comparison && comparison->panels.size() > 1)
+        return openComparison(path);
     auto scene = sceneio::openScene(path, &error);
     if (!scene || !m_document->open(*scene, &error)) {
         QMessageBox::warning(this, tr("Cannot open scene"), error + tr("\n\nThe current scene is unchanged."));
@@ -379,6 +470,7 @@ bool MainWindow::openScene(const QString& path) {
     }
     m_replay->close();
     m_controls->setEnabled(true);
+    showComparison(false);
     ViewSettings settings = viewSettingsFromJson(scene->view);
     settings.options.textScale = m_view->options().textScale;  // presentation mode stays as it is
     settings.options.showDescription = true;
@@ -414,6 +506,12 @@ void MainWindow::saveDialog() {
     if (path.isEmpty()) return;
     if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
+    if (comparing()) {
+        QString error;
+        if (!m_comparison->saveFile(path, &error)) QMessageBox::warning(this, tr("Cannot save the comparison"), error);
+        else statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
+        return;
+    }
     // The moment the run is at, with its chart history: reopened, it continues bit for bit.
     const std::optional<TrainerStart> state = m_controller->savedState();
     SceneFile scene = state ? m_document->sceneAt(*state, m_charts->history().points()) : m_document->scene();
@@ -509,6 +607,11 @@ void MainWindow::importCsvDialog() {
 
 void MainWindow::updateStatus() {
     m_statusFrames->setText(tr("%1 frames/s").arg(m_framesPerSecond));
+    if (comparing()) {
+        m_statusStep->clear();
+        m_statusRate->clear();
+        return;
+    }
     if (m_replay->isActive()) {
         m_statusState->setText(m_replay->isPlaying() ? tr("replaying") : tr("replay paused"));
         m_statusRate->clear();

@@ -15,6 +15,7 @@ class QStackedWidget;
 namespace marginlab {
 
 class ChartsPanel;
+class ComparisonPage;
 class ControlPanel;
 class PlotView2D;
 class PlotView3D;
@@ -53,6 +54,13 @@ private:
     /// Shows the 2D or the 3D view, whichever fits the data's dimension.
     void showViewFor(int dimension);
     bool is3D() const;
+    /// Opens a comparison (a file or a ":/comparisons/" resource) side by side.
+    bool openComparison(const QString& path);
+    /// Adds the current scene as a panel of the comparison (starting one with it if none is open).
+    void compareCurrentScene();
+    /// Between the single run and the comparison: the docks belong to the single run.
+    void showComparison(bool on);
+    bool comparing() const;
     void updateStatus();
 
     TrainingController* m_controller;
@@ -61,6 +69,8 @@ private:
     PlotView2D* m_view;
     PlotView3D* m_view3d;
     QStackedWidget* m_views;
+    ComparisonPage* m_comparison;
+    QStackedWidget* m_pages;  // the single run's views, or the comparison
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
     QAction* m_playAction = nullptr;
