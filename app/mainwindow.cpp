@@ -57,6 +57,7 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/softmax-circle.json", "Normalized softmax on the circle"},
     {":/scenes/cosface-circle.json", "CosFace on the circle"},
     {":/scenes/arcface-circle.json", "ArcFace on the circle"},
+    {":/scenes/arcface-sphere.json", "ArcFace on the sphere (3D)"},
     {":/scenes/collapse.json", "Collapse: attraction without repulsion"},
     {":/scenes/batch-hard-stuck.json", "Stuck: hardest triplets from the start"},
     {":/scenes/angular.json", "Angular loss"},
