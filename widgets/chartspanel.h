@@ -54,7 +54,7 @@ private:
     RunHistory m_history;
     bool m_dirty = false;
     QTimer m_timer;
-    Chart m_lossChart, m_metricsChart, m_miningChart;
+    Chart m_lossChart, m_metricsChart, m_miningChart, m_sphereChart;
 };
 
 }  // namespace marginlab
