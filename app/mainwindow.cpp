@@ -547,12 +547,15 @@ void MainWindow::exportDialog() {
 
 void MainWindow::recordDialog() {
     // The recording trains its own copy: from the scene's start, or from the moment on screen.
-    const std::optional<TrainerStart> state = m_controller->savedState();
+    if (comparing()) m_comparison->controller()->pause();
+    const std::optional<TrainerStart> state = comparing() ? std::nullopt : m_controller->savedState();
     std::optional<SceneFile> now;
     if (state) now = m_document->sceneAt(*state, m_charts->history().points());
     ViewSettings view = m_view->viewSettings();
     view.stepsPerFrame = m_stepsPerFrame->value();
-    RecordDialog dialog(m_document->scene(), now, view, this);
+    std::optional<ComparisonFile> comparison;
+    if (comparing()) comparison = m_comparison->comparison();
+    RecordDialog dialog(m_document->scene(), now, view, this, comparison);
     QString error;
     const QString done = dialog.exec(&error);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Recording failed"), error);

@@ -147,6 +147,15 @@ private:
     std::atomic<bool> m_stopRequested{false};
 };
 
+/**
+ * The frame loop every recording shares: opens `sink` at `size` and `fps`, asks `paintNext` to
+ * paint each frame into a cleared image (it returns false when there is none left), writes it,
+ * reports progress with the time left (`progress` returning false cancels), and finishes — or
+ * cancels the sink, leaving no file, on any failure.
+ */
+bool recordFrames(FrameSink& sink, QSize size, double fps, int totalFrames, const std::function<bool(QPainter&)>& paintNext,
+                  const std::function<bool(const RecordProgress&)>& progress, QString* error);
+
 /// The GIF palette of a recording: every colour a frame is made of, so none of them is approximated.
 GifPalette recordingPalette(int classes);
 
