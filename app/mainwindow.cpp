@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "builtincomparisons.h"
 #include "chartspanel.h"
+#include "comparisoncontroller.h"
+#include "comparisonpage.h"
 #include "controlpanel.h"
 #include "frameexport.h"
 #include "plotview2d.h"
+#include "plotview3d.h"
+#include "renderer3d.h"
 #include "recorddialog.h"
 #include "replayplayer.h"
 #include "scenedocument.h"
@@ -25,6 +30,8 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStackedWidget>
+#include <QVector3D>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
@@ -50,6 +57,7 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/softmax-circle.json", "Normalized softmax on the circle"},
     {":/scenes/cosface-circle.json", "CosFace on the circle"},
     {":/scenes/arcface-circle.json", "ArcFace on the circle"},
+    {":/scenes/arcface-sphere.json", "ArcFace on the sphere (3D)"},
     {":/scenes/collapse.json", "Collapse: attraction without repulsion"},
     {":/scenes/batch-hard-stuck.json", "Stuck: hardest triplets from the start"},
     {":/scenes/angular.json", "Angular loss"},
@@ -65,6 +73,10 @@ MainWindow::MainWindow(QWidget* parent)
       m_replay(new ReplayPlayer(this)),
       m_document(new SceneDocument(m_controller, this)),
       m_view(new PlotView2D),
+      m_view3d(new PlotView3D),
+      m_views(new QStackedWidget),
+      m_comparison(new ComparisonPage),
+      m_pages(new QStackedWidget),
       m_controls(new ControlPanel(m_document)),
       m_charts(new ChartsPanel),
       m_statusStep(new QLabel),
@@ -72,7 +84,14 @@ MainWindow::MainWindow(QWidget* parent)
       m_statusFrames(new QLabel),
       m_statusState(new QLabel) {
     setWindowTitle(tr("MarginLab"));
-    setCentralWidget(m_view);
+    m_views->addWidget(m_view);
+    m_views->addWidget(m_view3d);
+    m_pages->addWidget(m_views);
+    m_pages->addWidget(m_comparison);
+    setCentralWidget(m_pages);
+    connect(m_comparison, &ComparisonPage::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 5000); });
+    connect(m_comparison, &ComparisonPage::comparisonChanged, this,
+            [this](const QString& title, const QString&) { setWindowTitle(tr("MarginLab — %1").arg(title)); });
     m_controls->setFocusTarget(m_view);
     createDocks();
     createActions();
@@ -86,7 +105,8 @@ MainWindow::MainWindow(QWidget* parent)
     // While a trajectory is replayed, a late answer of the paused trainer must not cover it.
     connect(m_controller, &TrainingController::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
         if (m_replay->isActive()) return;
-        m_view->setSnapshot(s);
+        if (s && s->positions.cols() == 3) m_view3d->setSnapshot(s);
+        else m_view->setSnapshot(s);
         m_charts->append(s);
     });
     // A restart shows the history the scene starts with: none, or the one saved with a trained moment.
@@ -101,7 +121,10 @@ MainWindow::MainWindow(QWidget* parent)
         updateStatus();
     });
     // A replayed trajectory feeds the same view and charts; nothing trains meanwhile.
-    connect(m_replay, &ReplayPlayer::snapshotChanged, m_view, &PlotView2D::setSnapshot);
+    connect(m_replay, &ReplayPlayer::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
+        if (s->positions.cols() == 3) m_view3d->setSnapshot(s);
+        else m_view->setSnapshot(s);
+    });
     connect(m_replay, &ReplayPlayer::snapshotChanged, m_charts, &ChartsPanel::append);
     connect(m_replay, &ReplayPlayer::snapshotChanged, this, [this](std::shared_ptr<const Snapshot> s) {
         m_statusStep->setText(tr("frame at step %1").arg(s->step));
@@ -111,6 +134,11 @@ MainWindow::MainWindow(QWidget* parent)
         m_playAction->setText(playing ? tr("Pause") : tr("Play"));
         m_playAction->setChecked(playing);
         m_statusState->setText(playing ? tr("replaying") : tr("replay paused"));
+    });
+    connect(m_comparison->controller(), &ComparisonController::playingChanged, this, [this](bool playing) {
+        m_playAction->setText(playing ? tr("Pause") : tr("Play"));
+        m_playAction->setChecked(playing);
+        m_statusState->setText(playing ? tr("comparing") : tr("comparison paused"));
     });
     connect(m_controller, &TrainingController::diverged, this, [this](const QString& message) {
         m_controls->showMessage(tr("Training stopped: %1").arg(message), true);
@@ -122,6 +150,8 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_document, &SceneDocument::changed, this, [this](SceneDocument::Change change) {
         m_view->setRun(m_document->run());
+        m_view3d->setRun(m_document->run());
+        showViewFor(m_document->dimension());
         if (change != SceneDocument::Change::PointsEdited) m_controls->refresh();
         if (change == SceneDocument::Change::Restarted)
             m_controls->showMessage(tr("New data or seed: the run restarted at step 0."), false);
@@ -129,17 +159,26 @@ MainWindow::MainWindow(QWidget* parent)
             statusBar()->showMessage(tr("Applied to the running state: the points stay where they are."), 3000);
     });
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_view, &PlotView2D::setOptions);
+    connect(m_controls, &ControlPanel::viewOptionsChanged, m_view3d, &PlotView3D::setOptions);
     connect(m_view, &PlotView2D::optionsChanged, m_controls, &ControlPanel::setViewOptions);
+    connect(m_view3d, &PlotView3D::optionsChanged, m_controls, &ControlPanel::setViewOptions);
     connect(m_controls, &ControlPanel::viewOptionsChanged, m_controller,
             [this](const ViewOptions& options) { m_controller->setSplitForces(options.showForces && options.splitForces); });
     connect(m_view, &PlotView2D::pointAddRequested, this,
             [this](QPointF at) { m_document->addPoint(at, m_controls->newPointClass()); });
     connect(m_view, &PlotView2D::pointMoveRequested, m_document, &SceneDocument::movePoint);
     connect(m_view, &PlotView2D::pointRemoveRequested, m_document, &SceneDocument::removePoint);
+    connect(m_view3d, &PlotView3D::pointRemoveRequested, m_document, &SceneDocument::removePoint);
+    connect(m_view3d, &PlotView3D::pointMoveRequested3D, this, [this](int index, QVector3D to) {
+        m_document->movePointTo(index, Eigen::RowVector3d(to.x(), to.y(), to.z()));
+    });
+    connect(m_view3d, &PlotView3D::pointAddRequested3D, this, [this](QVector3D at) {
+        m_document->addPointAt(Eigen::RowVector3d(at.x(), at.y(), at.z()), m_controls->newPointClass());
+    });
 
     m_statusTimer.setInterval(1000);
     connect(&m_statusTimer, &QTimer::timeout, this, [this] {
-        m_framesPerSecond = m_view->takeFrameCount();
+        m_framesPerSecond = m_view->takeFrameCount() + m_view3d->takeFrameCount();
         updateStatus();
     });
     m_statusTimer.start();
@@ -159,7 +198,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
     // Space, S and R work from the first second: the keyboard starts on the canvas.
-    m_view->setFocus(Qt::OtherFocusReason);
+    m_views->currentWidget()->setFocus(Qt::OtherFocusReason);
 }
 
 void MainWindow::createDocks() {
@@ -221,22 +260,39 @@ void MainWindow::createActions() {
         action->setToolTip(tr("Open the built-in scene \"%1\"").arg(tr(scene.title)));
     }
 
+    scenes->addSeparator();
+    QMenu* comparisons = scenes->addMenu(tr("Side by side"));
+    for (const BuiltInComparison& entry : builtInComparisons()) {
+        const QString resource = entry.resource;
+        QAction* action = comparisons->addAction(entry.title, this, [this, resource] { openComparison(resource); });
+        action->setToolTip(tr("Open the ready comparison \"%1\": every strategy from the same start, in lockstep").arg(entry.title));
+    }
+    comparisons->addSeparator();
+    QAction* compareThis = comparisons->addAction(tr("Add this scene as a panel"), this, &MainWindow::compareCurrentScene);
+    compareThis->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    compareThis->setToolTip(tr("Put the current scene side by side with the comparison (up to 4 panels; Ctrl+K)"));
+    QAction* single = comparisons->addAction(tr("Back to the single run"), this, [this] { showComparison(false); });
+    single->setToolTip(tr("Leave the comparison and show the scene that was open"));
+
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     m_playAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Play"), this, [this] {
-        if (m_replay->isActive()) m_replay->togglePlay();
+        if (comparing()) m_comparison->controller()->togglePlay();
+        else if (m_replay->isActive()) m_replay->togglePlay();
         else m_controller->togglePlay();
     });
     m_playAction->setCheckable(true);
     m_playAction->setShortcut(QKeySequence(Qt::Key_Space));
     m_playAction->setToolTip(tr("Start or pause training (Space)"));
     QAction* step = run->addAction(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Step"), this, [this] {
-        if (m_replay->isActive()) m_replay->step();
+        if (comparing()) m_comparison->controller()->step();
+        else if (m_replay->isActive()) m_replay->step();
         else m_controller->step();
     });
     step->setShortcuts({QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_Right)});
     step->setToolTip(tr("Advance one step (S or →)"));
     QAction* reset = run->addAction(style()->standardIcon(QStyle::SP_MediaSkipBackward), tr("Reset"), this, [this] {
-        if (m_replay->isActive()) m_replay->reset();
+        if (comparing()) m_comparison->restart();
+        else if (m_replay->isActive()) m_replay->reset();
         else m_document->reset();
     });
     reset->setShortcut(QKeySequence(Qt::Key_R));
@@ -266,6 +322,17 @@ void MainWindow::createActions() {
         m_view->setOptions(options);
     });
     describe->setToolTip(tr("Show the scene's teaching text on the canvas again"));
+    m_threeD = view->addAction(tr("3D (points in space, D = 3)"), this, [this](bool on) {
+        QString error;
+        if (!m_document->setDimension(on ? 3 : 2, &error)) {
+            QMessageBox::warning(this, tr("Cannot switch the dimension"), error);
+            m_threeD->setChecked(is3D());
+        }
+    });
+    m_threeD->setCheckable(true);
+    m_threeD->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+    m_threeD->setToolTip(tr("Train the same scene in 3D (or back in 2D): the same loss, miner, optimizer, classes and "
+                            "seed, with the data's 3D form (Ctrl+3). In 3D: drag to rotate, T turntable, 1/2/3 views."));
     QAction* presentation = view->addAction(tr("Presentation mode"), this, &MainWindow::setPresentation);
     presentation->setCheckable(true);
     presentation->setShortcut(QKeySequence(Qt::Key_F5));
@@ -299,11 +366,13 @@ void MainWindow::createActions() {
     label->setToolTip(m_stepsPerFrame->toolTip());
     connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_controller, &TrainingController::setStepsPerFrame);
     connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_replay, &ReplayPlayer::setFramesPerTick);
+    connect(m_stepsPerFrame, &QSpinBox::valueChanged, m_comparison->controller(), &ComparisonController::setStepsPerFrame);
     connect(m_stepsPerFrame, &QSpinBox::editingFinished, m_view, [this] { m_view->setFocus(); });
     toolbar->addWidget(label);
     toolbar->addWidget(m_stepsPerFrame);
     toolbar->addSeparator();
     toolbar->addAction(fit);
+    toolbar->addAction(m_threeD);
     toolbar->addAction(presentation);
     toolbar->addSeparator();
     toolbar->addAction(m_recordAction);
@@ -313,6 +382,7 @@ void MainWindow::setPresentation(bool on) {
     ViewOptions options = m_view->options();
     options.textScale = on ? kPresentationTextScale : 1.0;
     m_view->setOptions(options);
+    m_view3d->setOptions(options);
     m_controls->setViewOptions(options);
     if (on) {
         m_dockState = saveState();
@@ -320,11 +390,80 @@ void MainWindow::setPresentation(bool on) {
     } else if (!m_dockState.isEmpty()) {
         restoreState(m_dockState);
     }
-    m_view->setFocus();
+    m_views->currentWidget()->setFocus();
+}
+
+bool MainWindow::comparing() const { return m_pages->currentWidget() == m_comparison; }
+
+void MainWindow::showComparison(bool on) {
+    if (on == comparing()) return;
+    if (on) {
+        m_controller->pause();
+        m_replay->pause();
+        m_dockState = saveState();
+        for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->hide();
+        m_pages->setCurrentWidget(m_comparison);
+    } else {
+        m_comparison->controller()->pause();
+        m_pages->setCurrentWidget(m_views);
+        if (!m_dockState.isEmpty()) restoreState(m_dockState);
+        setWindowTitle(tr("MarginLab — %1").arg(QString::fromStdString(m_document->scene().title)));
+    }
+    m_pages->currentWidget()->setFocus();
+}
+
+bool MainWindow::openComparison(const QString& path) {
+    QString error;
+    if (!m_comparison->openFile(path, &error)) {
+        QMessageBox::warning(this, tr("Cannot open the comparison"), error + tr("\n\nWhat was open is unchanged."));
+        return false;
+    }
+    showComparison(true);
+    return true;
+}
+
+void MainWindow::compareCurrentScene() {
+    QString error;
+    const QString title = QString::fromStdString(m_document->run().title);
+    bool ok = false;
+    if (m_comparison->hasComparison() && m_comparison->comparison().panels.size() < 4) {
+        ok = m_comparison->addPanel(m_document->scene().trainer, title, &error);
+    } else {
+        // A new comparison starts with the scene twice, from its start: change a panel's settings
+        // (or add another scene as a panel) to compare.
+        ComparisonFile comparison;
+        comparison.title = m_document->scene().title;
+        comparison.description = tr("The current scene in two panels from the same start.").toStdString();
+        comparison.data = m_document->scene().data;
+        ComparisonPanel panel;
+        panel.trainer = m_document->scene().trainer;
+        panel.trainer.start.reset();
+        comparison.panels = {panel, panel};
+        ok = m_comparison->open(comparison, &error);
+    }
+    if (!ok) {
+        QMessageBox::warning(this, tr("Cannot compare"), error);
+        return;
+    }
+    showComparison(true);
+}
+
+bool MainWindow::is3D() const { return m_views->currentWidget() == m_view3d; }
+
+void MainWindow::showViewFor(int dimension) {
+    QWidget* wanted = dimension == 3 ? static_cast<QWidget*>(m_view3d) : m_view;
+    if (m_threeD) m_threeD->setChecked(dimension == 3);
+    if (m_views->currentWidget() == wanted) return;
+    const bool focused = m_views->currentWidget()->hasFocus();
+    m_views->setCurrentWidget(wanted);
+    if (focused || !QApplication::focusWidget()) wanted->setFocus();
 }
 
 bool MainWindow::openScene(const QString& path) {
     QString error;
+    // A file with several panels is a comparison: it opens side by side.
+    if (const auto comparison = loadComparison(path, nullptr); comparison && comparison->panels.size() > 1)
+        return openComparison(path);
     auto scene = sceneio::openScene(path, &error);
     if (!scene || !m_document->open(*scene, &error)) {
         QMessageBox::warning(this, tr("Cannot open scene"), error + tr("\n\nThe current scene is unchanged."));
@@ -332,12 +471,18 @@ bool MainWindow::openScene(const QString& path) {
     }
     m_replay->close();
     m_controls->setEnabled(true);
+    showComparison(false);
     ViewSettings settings = viewSettingsFromJson(scene->view);
     settings.options.textScale = m_view->options().textScale;  // presentation mode stays as it is
     settings.options.showDescription = true;
     m_view->setRun(m_document->run());
+    m_view3d->setRun(m_document->run());
     m_view->setDescription(QString::fromStdString(scene->description));
+    m_view3d->setDescription(QString::fromStdString(scene->description));
     m_view->applyViewSettings(settings);
+    m_view3d->setOptions(m_view->options());
+    m_view3d->resetCamera();
+    showViewFor(m_document->dimension());
     m_controls->setViewOptions(m_view->options());
     m_controller->setSplitForces(m_view->options().showForces && m_view->options().splitForces);
     if (settings.stepsPerFrame) m_stepsPerFrame->setValue(*settings.stepsPerFrame);
@@ -362,6 +507,12 @@ void MainWindow::saveDialog() {
     if (path.isEmpty()) return;
     if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
+    if (comparing()) {
+        QString error;
+        if (!m_comparison->saveFile(path, &error)) QMessageBox::warning(this, tr("Cannot save the comparison"), error);
+        else statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
+        return;
+    }
     // The moment the run is at, with its chart history: reopened, it continues bit for bit.
     const std::optional<TrainerStart> state = m_controller->savedState();
     SceneFile scene = state ? m_document->sceneAt(*state, m_charts->history().points()) : m_document->scene();
@@ -381,19 +532,30 @@ void MainWindow::exportDialog() {
     if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".png");
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
     QString error;
-    Renderer2D renderer;
-    if (!exportFrame(renderer, m_view->frame(), path, &error)) QMessageBox::warning(this, tr("Cannot export the view"), error);
+    bool written;
+    if (is3D()) {
+        Renderer3D renderer;
+        const Frame3D frame = m_view3d->frame();
+        written = exportPainting(path, frame.size, [&](QPainter& painter) { renderer.paint(painter, frame); }, &error);
+    } else {
+        Renderer2D renderer;
+        written = exportFrame(renderer, m_view->frame(), path, &error);
+    }
+    if (!written) QMessageBox::warning(this, tr("Cannot export the view"), error);
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 
 void MainWindow::recordDialog() {
     // The recording trains its own copy: from the scene's start, or from the moment on screen.
-    const std::optional<TrainerStart> state = m_controller->savedState();
+    if (comparing()) m_comparison->controller()->pause();
+    const std::optional<TrainerStart> state = comparing() ? std::nullopt : m_controller->savedState();
     std::optional<SceneFile> now;
     if (state) now = m_document->sceneAt(*state, m_charts->history().points());
     ViewSettings view = m_view->viewSettings();
     view.stepsPerFrame = m_stepsPerFrame->value();
-    RecordDialog dialog(m_document->scene(), now, view, this);
+    std::optional<ComparisonFile> comparison;
+    if (comparing()) comparison = m_comparison->comparison();
+    RecordDialog dialog(m_document->scene(), now, view, this, comparison);
     QString error;
     const QString done = dialog.exec(&error);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Recording failed"), error);
@@ -449,6 +611,11 @@ void MainWindow::importCsvDialog() {
 
 void MainWindow::updateStatus() {
     m_statusFrames->setText(tr("%1 frames/s").arg(m_framesPerSecond));
+    if (comparing()) {
+        m_statusStep->clear();
+        m_statusRate->clear();
+        return;
+    }
     if (m_replay->isActive()) {
         m_statusState->setText(m_replay->isPlaying() ? tr("replaying") : tr("replay paused"));
         m_statusRate->clear();

@@ -10,12 +10,15 @@
 class QAction;
 class QLabel;
 class QSpinBox;
+class QStackedWidget;
 
 namespace marginlab {
 
 class ChartsPanel;
+class ComparisonPage;
 class ControlPanel;
 class PlotView2D;
+class PlotView3D;
 class ReplayPlayer;
 class SceneDocument;
 class TrainingController;
@@ -48,16 +51,31 @@ private:
     void recordDialog();
     void replayDialog();
     void setPresentation(bool on);
+    /// Shows the 2D or the 3D view, whichever fits the data's dimension.
+    void showViewFor(int dimension);
+    bool is3D() const;
+    /// Opens a comparison (a file or a ":/comparisons/" resource) side by side.
+    bool openComparison(const QString& path);
+    /// Adds the current scene as a panel of the comparison (starting one with it if none is open).
+    void compareCurrentScene();
+    /// Between the single run and the comparison: the docks belong to the single run.
+    void showComparison(bool on);
+    bool comparing() const;
     void updateStatus();
 
     TrainingController* m_controller;
     ReplayPlayer* m_replay;
     SceneDocument* m_document;
     PlotView2D* m_view;
+    PlotView3D* m_view3d;
+    QStackedWidget* m_views;
+    ComparisonPage* m_comparison;
+    QStackedWidget* m_pages;  // the single run's views, or the comparison
     ControlPanel* m_controls;
     ChartsPanel* m_charts;
     QAction* m_playAction = nullptr;
     QAction* m_recordAction = nullptr;
+    QAction* m_threeD = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
     QLabel* m_statusStep;
     QLabel* m_statusRate;

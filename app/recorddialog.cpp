@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "recorddialog.h"
 
+#include "comparisonrecording.h"
 #include "frameexport.h"
 #include "recorder.h"
 
@@ -47,13 +48,20 @@ constexpr long kLongestRecording = 1'000'000;
 
 }  // namespace
 
-RecordDialog::RecordDialog(const SceneFile& scene, std::optional<SceneFile> now, const ViewSettings& view, QWidget* parent)
-    : QDialog(parent), m_scene(scene), m_now(std::move(now)), m_view(view) {
+RecordDialog::RecordDialog(const SceneFile& scene, std::optional<SceneFile> now, const ViewSettings& view, QWidget* parent,
+                           std::optional<ComparisonFile> comparison)
+    : QDialog(parent), m_scene(scene), m_now(std::move(now)), m_view(view), m_comparison(std::move(comparison)) {
     setWindowTitle(tr("Record"));
     auto* form = new QFormLayout;
     m_what = new QComboBox;
-    m_what->addItem(tr("The view"));
-    m_what->addItem(tr("The view with a chart strip (loss, precision@1, tuples)"));
+    if (m_comparison) {
+        m_what->addItem(tr("The comparison grid"));
+        m_what->addItem(tr("The comparison grid with its charts (every panel's curves)"));
+        m_what->setCurrentIndex(1);
+    } else {
+        m_what->addItem(tr("The view"));
+        m_what->addItem(tr("The view with a chart strip (loss, precision@1, tuples)"));
+    }
     form->addRow(tr("Record"), m_what);
 
     m_size = new QComboBox;
@@ -100,7 +108,7 @@ RecordDialog::RecordDialog(const SceneFile& scene, std::optional<SceneFile> now,
     form->addRow(tr("Captions"), m_captions);
     m_start = new QComboBox;
     m_start->addItem(tr("The scene's start (step %1)").arg(scene.trainer.start ? scene.trainer.start->step : 0));
-    if (m_now) m_start->addItem(tr("The moment on screen (step %1)").arg(m_now->trainer.start->step));
+    if (m_now && !m_comparison) m_start->addItem(tr("The moment on screen (step %1)").arg(m_now->trainer.start->step));
     form->addRow(tr("Start from"), m_start);
 
     m_file = new QLineEdit;
@@ -176,7 +184,9 @@ QString RecordDialog::exec(QString* error) {
     const QString still = frameFormatOf(path);
     if (!still.isEmpty() && !path.contains(QLatin1Char('%'))) {
         QString message;
-        if (!recordStill(recorder, path, &message)) return fail(message);
+        const bool written = m_comparison ? recordComparisonStill(*m_comparison, recordSettings, path, &message)
+                                          : recordStill(recorder, path, &message);
+        if (!written) return fail(message);
         return tr("Wrote %1").arg(path);
     }
     SinkOptions options;
@@ -187,18 +197,22 @@ QString RecordDialog::exec(QString* error) {
     if (!sink) return fail(message);
 
     // The recording runs on its own thread with its own trainer; the progress dialog polls it.
-    std::atomic<int> written{0}, total{recorder.totalFrames()};
+    std::atomic<int> written{0},
+        total{m_comparison ? static_cast<int>(1 + recordSettings.steps / recordSettings.stepsPerFrame) : recorder.totalFrames()};
     std::atomic<double> secondsLeft{-1.0};
     std::atomic<bool> cancel{false}, stop{false};
     bool ok = false;
     std::unique_ptr<QThread> thread(QThread::create([&] {
-        ok = recorder.record(*sink, [&](const RecordProgress& p) {
+        const auto report = [&](const RecordProgress& p) {
             written = p.frame;
             total = p.totalFrames;
             secondsLeft = p.secondsLeft;
             if (stop) recorder.requestStop();
             return !cancel.load();
-        }, &message);
+        };
+        // A comparison records its grid (every panel in lockstep, one chart strip); otherwise the view.
+        ok = m_comparison ? recordComparison(*m_comparison, recordSettings, *sink, report, &message)
+                          : recorder.record(*sink, report, &message);
     }));
     QProgressDialog progress(tr("Recording…"), tr("Cancel"), 0, 1000, parentWidget());
     progress.setWindowTitle(tr("Recording"));

@@ -7,6 +7,7 @@
 // was recorded when the length is "until stopped") or cancel (leaving no file).
 #pragma once
 
+#include "marginlab/scene/comparisonfile.h"
 #include "marginlab/scene/scenefile.h"
 #include "viewsettings.h"
 
@@ -29,7 +30,9 @@ class RecordDialog : public QDialog {
     Q_OBJECT
 public:
     /// `scene`: what to record (its start); `now`: the same scene at the moment on screen, if any.
-    RecordDialog(const SceneFile& scene, std::optional<SceneFile> now, const ViewSettings& view, QWidget* parent = nullptr);
+    /// With `comparison`, the grid of its panels is recorded from its start instead of the view.
+    RecordDialog(const SceneFile& scene, std::optional<SceneFile> now, const ViewSettings& view, QWidget* parent = nullptr,
+                 std::optional<ComparisonFile> comparison = std::nullopt);
 
     /// Runs the dialog and, when accepted, the recording with its progress dialog. Returns a
     /// one-line summary of what was written, or an empty string when nothing was.
@@ -42,6 +45,7 @@ private:
 
     SceneFile m_scene;
     std::optional<SceneFile> m_now;
+    std::optional<ComparisonFile> m_comparison;
     ViewSettings m_view;
     QComboBox* m_what;
     QComboBox* m_size;

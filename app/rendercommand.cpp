@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "rendercommand.h"
 
+#include "comparisonrecording.h"
 #include "frameexport.h"
 #include "recorder.h"
 #include "viewsettings.h"
@@ -14,6 +15,7 @@
 #include <QGuiApplication>
 
 #include <charconv>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -28,8 +30,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: marginlab render INPUT -o OUTPUT [options]\n"
     "\n"
-    "Records a scene (INPUT.json) or replays a trajectory (INPUT.csv / .npy, or a JSON trajectory)\n"
-    "with no display. The output format follows OUTPUT:\n"
+    "Records a scene (INPUT.json), a comparison (a scene file with \"panels\": side by side, in\n"
+    "lockstep) or replays a trajectory (INPUT.csv / .npy, or a JSON trajectory) with no display. The output format follows OUTPUT:\n"
     "  .mp4 (H.264), .webm (VP9), .gif        an animation\n"
     "  a folder (ending in /) or a %04d pattern a PNG sequence\n"
     "  .png, .svg, .pdf                       one frame: the state after the recorded steps\n"
@@ -82,6 +84,28 @@ bool isTrajectoryJson(const std::string& path) {
     std::string head(512, '\0');
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     return head.find("marginlab-trajectory") != std::string::npos;
+}
+
+bool extension_is_json(const std::string& path) {
+    return QFileInfo(QString::fromStdString(path)).suffix().toLower() == QLatin1String("json");
+}
+
+/// Progress on stderr: a percentage and the time left, at most five times a second.
+std::function<bool(const RecordProgress&)> progressPrinter(bool quiet) {
+    auto clock = std::make_shared<QElapsedTimer>();
+    clock->start();
+    auto lastPrint = std::make_shared<qint64>(-1000);
+    return [quiet, clock, lastPrint](const RecordProgress& p) {
+        if (quiet || (clock->elapsed() - *lastPrint < 200 && p.frame < p.totalFrames)) return true;
+        *lastPrint = clock->elapsed();
+        const int percent = p.totalFrames ? 100 * p.frame / p.totalFrames : 0;
+        if (p.secondsLeft >= 0)
+            std::fprintf(stderr, "\rrendering %3d%% (%d/%d frames), %.0f s left   ", percent, p.frame, p.totalFrames,
+                         p.secondsLeft);
+        else
+            std::fprintf(stderr, "\rrendering %3d%% (%d/%d frames)   ", percent, p.frame, p.totalFrames);
+        return true;
+    };
 }
 
 }  // namespace
@@ -164,6 +188,33 @@ int runRenderCommand(int argc, char** argv) {
                             "(one frame)");
     }
 
+    // A file with "panels" is a comparison: every panel side by side, in lockstep.
+    if (extension_is_json(input)) {
+        std::string problem;
+        if (auto comparison = readComparisonFile(input, &problem); comparison && comparison->isComparison()) {
+            settings.inBetween = 0;
+            bool ok;
+            if (!still.isEmpty() && !pattern) {
+                ok = recordComparisonStill(*comparison, settings, destination, &error);
+            } else {
+                SinkOptions options;
+                options.gifPalette = recordingPalette(32);
+                auto sink = makeSink(destination, options, &error);
+                if (!sink) return badInput(error.toStdString());
+                ok = recordComparison(*comparison, settings, *sink, progressPrinter(quiet), &error);
+            }
+            if (!quiet) std::fputs("\n", stderr);
+            if (!ok) {
+                std::fprintf(stderr, "marginlab render: %s\n", error.toStdString().c_str());
+                return 1;
+            }
+            if (!quiet) std::fprintf(stderr, "wrote %s\n", output.c_str());
+            return 0;
+        } else if (!comparison && !problem.empty() && problem.find("panels") != std::string::npos) {
+            return badInput(problem);
+        }
+    }
+
     std::unique_ptr<FrameSource> source;
     ViewSettings view;
     QString title;
@@ -204,23 +255,7 @@ int runRenderCommand(int argc, char** argv) {
     options.gifPalette = recordingPalette(32);
     auto sink = makeSink(destination, options, &error);
     if (!sink) return badInput(error.toStdString());
-    QElapsedTimer clock;
-    clock.start();
-    qint64 lastPrint = -1000;
-    const bool ok = recorder.record(
-        *sink,
-        [&](const RecordProgress& p) {
-            if (quiet || (clock.elapsed() - lastPrint < 200 && p.frame < p.totalFrames)) return true;
-            lastPrint = clock.elapsed();
-            const int percent = p.totalFrames ? 100 * p.frame / p.totalFrames : 0;
-            if (p.secondsLeft >= 0)
-                std::fprintf(stderr, "\rrendering %3d%% (%d/%d frames), %.0f s left   ", percent, p.frame, p.totalFrames,
-                             p.secondsLeft);
-            else
-                std::fprintf(stderr, "\rrendering %3d%% (%d/%d frames)   ", percent, p.frame, p.totalFrames);
-            return true;
-        },
-        &error);
+    const bool ok = recorder.record(*sink, progressPrinter(quiet), &error);
     if (!quiet) std::fputs("\n", stderr);
     if (!ok) {
         std::fprintf(stderr, "marginlab render: %s\n", error.toStdString().c_str());

@@ -3,7 +3,9 @@
 
 #include "classpalette.h"
 
+#include <QCheckBox>
 #include <QChart>
+#include <QLegendMarker>
 #include <QChartView>
 #include <QLegend>
 #include <QLineSeries>
@@ -31,17 +33,35 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
         m_miningChart.series[2]->setPen(QPen(QColor(0xD5, 0x5E, 0x00), 2.0));
         m_miningChart.series[1]->setPen(QPen(QColor(0x7A, 0xA6, 0xD0), 2.0));
     }
+    m_sphereChart = makeChart(tr("On the sphere"), {tr("uniformity"), tr("alignment")}, QString());
+
+    m_sphereChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
+    m_sphereChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
     const QString tips[] = {tr("The loss of every step."),
                             tr("Precision@1 and MAP@R of the points (leave-one-out retrieval), every few steps."),
-                            tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss).")};
+                            tr("Fractions of the loss's tuples that are easy / semi-hard / hard, and that are active (non-zero loss)."),
+                            tr("Wang & Isola's measures of the directions x/|x| on the unit sphere, every few steps: uniformity\n"
+                               "(log of the mean of exp(−2 d²) over all pairs; lower = spread more evenly) and alignment (mean\n"
+                               "squared distance of same-class directions; lower = classes tighter).")};
     m_lossChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[0]->setPen(QPen(QColor(0, 114, 178), 2.0));
     m_metricsChart.series[1]->setPen(QPen(QColor(213, 94, 0), 2.0));
+    // A faint copy of the previous run behind each curve, when the ghost is on.
+    addGhostSeries(m_lossChart, {ChartMetric::Loss});
+    addGhostSeries(m_metricsChart, {ChartMetric::PrecisionAt1, ChartMetric::MapAtR});
+    addGhostSeries(m_miningChart, {ChartMetric::Active, ChartMetric::Easy, ChartMetric::SemiHard, ChartMetric::Hard});
+    auto* ghost = new QCheckBox(tr("Ghost of the previous run"));
+    ghost->setToolTip(tr("After a restart (new data, seed or Reset), keep the last run's curves as a faint reference."));
+    connect(ghost, &QCheckBox::toggled, this, [this](bool on) {
+        m_ghost.setEnabled(on);
+        refresh();
+    });
+    layout->addWidget(ghost);
     int i = 0;
-    for (Chart* chart : {&m_lossChart, &m_metricsChart, &m_miningChart}) {
+    for (Chart* chart : {&m_lossChart, &m_metricsChart, &m_miningChart, &m_sphereChart}) {
         auto* view = new QChartView(chart->chart);
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumHeight(150);
+        view->setMinimumHeight(130);
         view->setToolTip(tips[i++]);
         layout->addWidget(view);
     }
@@ -77,7 +97,23 @@ ChartsPanel::Chart ChartsPanel::makeChart(const QString& title, const QStringLis
     return c;
 }
 
+void ChartsPanel::addGhostSeries(Chart& chart, const std::vector<ChartMetric>& metrics) {
+    const std::size_t mainSeries = chart.series.size();
+    for (std::size_t k = 0; k < metrics.size() && k < mainSeries; ++k) {
+        auto* series = new QLineSeries;
+        series->setName(chart.series[k]->name() + tr(" (previous run)"));
+        series->setPen(QPen(ChartGhost::faded(chart.series[k]->pen().color()), 1.0));
+        chart.chart->addSeries(series);
+        series->attachAxis(chart.x);
+        series->attachAxis(chart.y);
+        for (QLegendMarker* marker : chart.chart->legend()->markers(series)) marker->setVisible(false);
+        chart.series.push_back(series);
+        chart.ghostMetrics.push_back(metrics[k]);
+    }
+}
+
 void ChartsPanel::clear() {
+    m_ghost.keep(m_history);  // does nothing unless the ghost is on
     m_history.clear();
     refresh();
 }
@@ -130,7 +166,7 @@ void ChartsPanel::feed(Chart& chart, const std::vector<QList<QPointF>>& series, 
 void ChartsPanel::refresh() {
     m_dirty = false;
     // One pass over the decimated history; a missing value (NaN) is simply not a point.
-    std::vector<QList<QPointF>> loss(1), metrics(2), mining(4);
+    std::vector<QList<QPointF>> loss(1), metrics(2), mining(4), sphere(2);
     for (const HistoryPoint& p : m_history.decimated(kMaxChartPoints)) {
         const auto step = static_cast<double>(p.step);
         auto add = [step](QList<QPointF>& line, double value) {
@@ -143,10 +179,18 @@ void ChartsPanel::refresh() {
         add(mining[1], p.easy);
         add(mining[2], p.semiHard);
         add(mining[3], p.hard);
+        add(sphere[0], p.uniformity);
+        add(sphere[1], p.alignment);
+    }
+    // The ghosts follow their charts' own curves, so the axes hold both runs.
+    for (auto* chart : {&m_lossChart, &m_metricsChart, &m_miningChart}) {
+        auto& lines = chart == &m_lossChart ? loss : chart == &m_metricsChart ? metrics : mining;
+        for (ChartMetric metric : chart->ghostMetrics) lines.push_back(m_ghost.series(metric));
     }
     feed(m_lossChart, loss, false);
     feed(m_metricsChart, metrics, true);
     feed(m_miningChart, mining, true);
+    feed(m_sphereChart, sphere, false);
 }
 
 }  // namespace marginlab

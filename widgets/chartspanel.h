@@ -6,6 +6,8 @@
 // appending to a long series and repainting grows without bound.
 #pragma once
 
+#include "chartghost.h"
+
 #include "marginlab/history.h"
 #include "marginlab/trainer.h"
 
@@ -46,15 +48,20 @@ private:
         QChart* chart = nullptr;
         QValueAxis* x = nullptr;
         QValueAxis* y = nullptr;
-        std::vector<QLineSeries*> series;
+        std::vector<QLineSeries*> series;        ///< the curves, then their ghosts
+        std::vector<ChartMetric> ghostMetrics;  ///< what each ghost series shows
     };
     Chart makeChart(const QString& title, const QStringList& names, const QString& yTitle);
     void feed(Chart& chart, const std::vector<QList<QPointF>>& series, bool fixedUnitRange);
 
+    /// Adds a faint series per metric of `chart` for the ghost of the previous run.
+    void addGhostSeries(Chart& chart, const std::vector<ChartMetric>& metrics);
+
     RunHistory m_history;
+    ChartGhost m_ghost;  // the previous run's curves, kept on restart when switched on
     bool m_dirty = false;
     QTimer m_timer;
-    Chart m_lossChart, m_metricsChart, m_miningChart;
+    Chart m_lossChart, m_metricsChart, m_miningChart, m_sphereChart;
 };
 
 }  // namespace marginlab

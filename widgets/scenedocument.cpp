@@ -3,6 +3,9 @@
 
 #include "trainingcontroller.h"
 
+#include "marginlab/generators.h"
+#include "sceneio.h"
+
 namespace marginlab {
 
 namespace {
@@ -106,6 +109,60 @@ bool SceneDocument::applyEdit(const PointEdit& edit) {
     m_controller->editPoints(edit);
     emit changed(Change::PointsEdited);
     return true;
+}
+
+bool SceneDocument::setDimension(int dimension, QString* error) {
+    auto fail = [&](const QString& message) {
+        if (error) *error = message;
+        return false;
+    };
+    if (dimension != 2 && dimension != 3) return fail(tr("the dimension must be 2 or 3"));
+    if (!m_hasScene || dimension == this->dimension()) return true;
+    SceneFile next = m_scene;
+    next.trainer.owned.reset();  // class weights of the other dimension mean nothing here
+    next.trainer.start.reset();
+    const json::Json& data = m_scene.data;
+    const bool generated = data.is_object() && data.contains("generator") && data["generator"].is_string();
+    const GeneratorInfo* counterpart = generated ? counterpartGenerator(data["generator"].get<std::string>()) : nullptr;
+    if (counterpart) {
+        // The same kind of data in the other dimension, with the parameters both generators share.
+        ParamValues params;
+        if (data.contains("params")) {
+            try {
+                const ParamValues old = json::readParams(data["params"], "data.params");
+                for (const ParamInfo& p : counterpart->params)
+                    if (const auto it = old.numbers.find(p.name); it != old.numbers.end()) params.numbers[p.name] = it->second;
+            } catch (const json::Error&) {
+                // parseScene validated them; nothing to carry over otherwise
+            }
+        }
+        auto regenerated = sceneio::withGenerator(next, counterpart->name, params, error);
+        if (!regenerated) return false;
+        next = std::move(*regenerated);
+    } else {
+        // Explicit points (or data with no natural form in the other dimension): z = 0 added or dropped.
+        Points points = Points::Zero(m_scene.trainer.points.rows(), dimension);
+        const Eigen::Index shared = std::min<Eigen::Index>(dimension, m_scene.trainer.points.cols());
+        points.leftCols(shared) = m_scene.trainer.points.leftCols(shared);
+        next.trainer.points = std::move(points);
+        next.data = {{"points", json::toJson(next.trainer.points)}, {"labels", json::toJson(next.trainer.labels)},
+                     {"classes", next.trainer.numClasses}};
+    }
+    return edit(std::move(next), error);
+}
+
+void SceneDocument::addPointAt(const Eigen::RowVectorXd& position, int label) {
+    const int index = static_cast<int>(m_scene.trainer.points.rows());
+    m_undo.push(new PointEditCommand(this, PointEdit::append(position, label), PointEdit::remove(index),
+                                     tr("Add a point of class %1").arg(label)));
+}
+
+void SceneDocument::movePointTo(int index, const Eigen::RowVectorXd& position) {
+    const auto snapshot = m_controller->snapshot();
+    if (!snapshot || index < 0 || index >= snapshot->positions.rows()) return;
+    const Eigen::RowVectorXd from = snapshot->positions.row(index);
+    m_undo.push(new PointEditCommand(this, PointEdit::move(index, position), PointEdit::move(index, from),
+                                     tr("Move point %1").arg(index)));
 }
 
 void SceneDocument::addPoint(QPointF world, int label) {

@@ -53,6 +53,14 @@ public:
     bool edit(SceneFile scene, QString* error);
     /// The scene with a trained moment and its chart history, to save ("step 200 of batch-hard").
     SceneFile sceneAt(const TrainerStart& state, std::vector<HistoryPoint> history) const;
+    /// The scene with the same loss, miner, optimizer, classes and seed in D = 2 or 3: a generator
+    /// is swapped for its counterpart of the other dimension (same shared parameters); explicit
+    /// points gain z = 0 or lose z. New data, so the run restarts. False + message when impossible.
+    bool setDimension(int dimension, QString* error);
+    int dimension() const { return static_cast<int>(m_scene.trainer.points.cols()); }
+    // Point edits in 3D (the 3D view drags on the sphere and adds in space).
+    void addPointAt(const Eigen::RowVectorXd& position, int label);
+    void movePointTo(int index, const Eigen::RowVectorXd& position);
     /// Back to the start of the scene (step 0, or the saved moment it was opened at), data edits kept.
     void reset();
 

@@ -15,6 +15,8 @@
 #include "marginlab/loss.h"
 #include "marginlab/losses/class_labels.h"
 #include "marginlab/miner.h"
+#include "compare.h"
+#include "marginlab/scene/comparisonfile.h"
 #include "marginlab/scene/jsonio.h"
 #include "marginlab/scene/scenefile.h"
 #include "marginlab/scene/trajectory.h"
@@ -33,6 +35,7 @@ Usage:
   marginlab-cli train SCENE.json --steps K [--metrics-every M] [--trajectory OUT [--every M]]
                     [--init POSITIONS] [--init-owned FILE]
                                                train a scene headless, one CSV row per step
+                                               (a comparison: one row per panel per step)
   marginlab-cli list [losses|miners|generators]
                                                names, parameters and defaults
   marginlab-cli COMMAND --help                 help for one command
@@ -71,6 +74,10 @@ message on standard error (exit code 3) if training diverges.
                    an NPY N×D array with POSITIONS-labels.npy, or a trajectory (its last frame).
 --init-owned FILE  starts the loss's own parameters from FILE: a CSV of rows x,y[,z], an NPY R×D
                    array, or a trajectory (its last frame).
+A comparison (a scene with "panels", 2-4 panels trained in lockstep from the same start) prints
+step,panel,loss,active,precision_at_1,map_at_r,easy,semi_hard,hard,collapse,title: one row per panel per
+step; it takes only --steps and --metrics-every, and a diverged panel stops (exit code 3 at the end)
+while the others go on.
 Scene format: docs/file-formats.md.
 )";
 
@@ -396,11 +403,20 @@ int runTrain(const std::vector<std::string>& args) {
     if (input.empty() || steps < 1)
         throw Error{"", "train needs SCENE.json and --steps K (see marginlab-cli train --help)"};
     std::string message;
-    std::optional<ml::SceneFile> scene;
-    if (input == "-") scene = ml::parseScene(readJsonInput(input), std::filesystem::current_path(), &message);
-    else scene = ml::readSceneFile(input, &message);
-    if (!scene) throw Error{"", (input == "-" ? "standard input: " : "") + message};
-    if (metricsEvery > 0) scene->trainer.metricsEvery = metricsEvery;
+    // A comparison (a scene with "panels") trains its panels in lockstep: one table, a panel column.
+    const Json document = readJsonInput(input);
+    const std::filesystem::path baseDir =
+        input == "-" ? std::filesystem::current_path() : std::filesystem::path(input).parent_path();
+    if (ml::isComparisonDocument(document)) {
+        if (plot || !trajectoryPath.empty() || every > 0 || !initPath.empty() || !initOwnedPath.empty())
+            throw Error{"", "a comparison takes only --steps and --metrics-every"};
+        auto comparison = ml::parseComparison(document, baseDir, &message);
+        if (!comparison) throw Error{"", (input == "-" ? "standard input: " : input + ": ") + message};
+        return ml::cli::trainComparison(*comparison, steps, metricsEvery, std::cout, std::cerr);
+    }
+    std::optional<ml::SceneFile> scene = ml::parseScene(document, baseDir, &message);
+    if (!scene) throw Error{"", (input == "-" ? "standard input: " : input + ": ") + message};
+    if (metricsEvery > 0) scene->trainer.metricsEvery = metricsEvery;  // else the scene's own
     if (every > 0 && trajectoryPath.empty()) throw Error{"", "--every needs --trajectory OUT"};
     if (every == 0) every = 1;
     std::optional<TrajectoryLog> log;

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <numbers>
 
 namespace marginlab {
 
@@ -140,7 +142,25 @@ Frame2D Recorder::frameOf(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 void Recorder::paint(QPainter& painter, const Frame2D& frame) {
-    m_renderer.paint(painter, frame);
+    if (frame.snapshot && frame.snapshot->positions.cols() == 3) {
+        // 3D data: the sphere view, fitted on the first frame, turning by the turntable path.
+        Frame3D frame3d;
+        frame3d.snapshot = frame.snapshot;
+        frame3d.run = frame.run;
+        frame3d.options = frame.options;
+        frame3d.size = frame.size;
+        frame3d.selection = frame.selection;
+        frame3d.captions = frame.captions;
+        if (!m_camera3d) {
+            m_camera3d = Renderer3D::fitted(frame3d);
+        } else {
+            m_camera3d = m_camera3d->turned(m_settings.turntableDegreesPerFrame * std::numbers::pi / 180.0);
+        }
+        frame3d.camera = *m_camera3d;
+        m_renderer3d.paint(painter, frame3d);
+    } else {
+        m_renderer.paint(painter, frame);
+    }
     if (!m_settings.chartStrip) return;
     const QRectF strip(0, frame.size.height(), m_settings.size.width(), m_settings.size.height() - frame.size.height());
     const long last = m_source->lastStep() >= 0 ? m_source->lastStep() : m_firstStep + m_settings.steps;
@@ -175,47 +195,59 @@ std::shared_ptr<const Snapshot> Recorder::next() {
     return state;
 }
 
-bool Recorder::record(FrameSink& sink, const std::function<bool(const RecordProgress&)>& progress, QString* error) {
-    if (!sink.open(m_settings.size, m_settings.fps, error)) return false;
-    QImage image(m_settings.size, QImage::Format_RGB32);
-    const int total = totalFrames();
+bool recordFrames(FrameSink& sink, QSize size, double fps, int totalFrames,
+                  const std::function<bool(QPainter&)>& paintNext,
+                  const std::function<bool(const RecordProgress&)>& progress, QString* error) {
+    if (!sink.open(size, fps, error)) return false;
+    QImage image(size, QImage::Format_RGB32);
     QElapsedTimer clock;
     clock.start();
     int written = 0;
-    auto emitFrame = [&](std::shared_ptr<const Snapshot> snapshot) {
+    for (;;) {
         image.fill(Qt::white);
         QPainter painter(&image);
-        paint(painter, frameOf(std::move(snapshot)));
+        const bool more = paintNext(painter);
         painter.end();
-        if (!sink.write(image, error)) return false;
+        if (!more) break;
+        if (!sink.write(image, error)) {
+            sink.cancel();
+            return false;
+        }
         ++written;
-        if (!progress) return true;
-        RecordProgress p{written, std::max(total, written), -1.0};
+        if (!progress) continue;
+        RecordProgress p{written, std::max(totalFrames, written), -1.0};
         if (written >= 3) {
             const double perFrame = static_cast<double>(clock.elapsed()) / 1000.0 / written;
             p.secondsLeft = perFrame * std::max(0, p.totalFrames - written);
         }
         if (!progress(p)) {
             if (error) *error = tr("Recording cancelled.");
+            sink.cancel();
             return false;
         }
-        return true;
-    };
-    std::shared_ptr<const Snapshot> previous = start();
-    bool ok = emitFrame(previous);
-    while (ok) {
-        const auto state = next();
-        if (!state) break;
-        for (int k = 1; ok && k <= m_settings.inBetween; ++k)
-            ok = emitFrame(between(*previous, *state, static_cast<double>(k) / (m_settings.inBetween + 1)));
-        if (ok) ok = emitFrame(state);
-        previous = state;
-    }
-    if (!ok) {
-        sink.cancel();
-        return false;
     }
     return sink.finish(error);
+}
+
+bool Recorder::record(FrameSink& sink, const std::function<bool(const RecordProgress&)>& progress, QString* error) {
+    // Frames to show, in order: the start; then for each new state its eased in-between frames
+    // and the state itself.
+    std::deque<std::shared_ptr<const Snapshot>> queue;
+    std::shared_ptr<const Snapshot> previous;
+    auto paintNext = [&](QPainter& painter) {
+        if (!previous) queue.push_back(previous = start());
+        if (queue.empty()) {
+            const auto state = next();
+            if (!state) return false;
+            for (int k = 1; k <= m_settings.inBetween; ++k)
+                queue.push_back(between(*previous, *state, static_cast<double>(k) / (m_settings.inBetween + 1)));
+            queue.push_back(previous = state);
+        }
+        paint(painter, frameOf(queue.front()));
+        queue.pop_front();
+        return true;
+    };
+    return recordFrames(sink, m_settings.size, m_settings.fps, totalFrames(), paintNext, progress, error);
 }
 
 GifPalette recordingPalette(int classes) {

@@ -14,6 +14,7 @@
 #include "framesink.h"
 #include "frame2d.h"
 #include "renderer2d.h"
+#include "renderer3d.h"
 #include "viewsettings.h"
 
 #include "marginlab/history.h"
@@ -92,6 +93,8 @@ struct RecordSettings {
     bool captions = false;        ///< the scene's title burned in at the top (with the seed)
     long fromStep = 0;            ///< train this far before the first frame
     double textScale = 0.0;       ///< 0: from the frame height (1 at 720 lines)
+    /// 3D data: degrees the camera turns about the vertical axis per frame (a turntable path; 0: still).
+    double turntableDegreesPerFrame = 1.0;
 };
 
 struct RecordProgress {
@@ -134,6 +137,8 @@ private:
     QString m_title;
     std::uint64_t m_seed = 0;
     Renderer2D m_renderer;
+    Renderer3D m_renderer3d;
+    std::optional<Camera3D> m_camera3d;
     RunHistory m_history;
     std::optional<Camera2D> m_camera;
     long m_firstStep = 0;
@@ -141,6 +146,15 @@ private:
     bool m_over = false;
     std::atomic<bool> m_stopRequested{false};
 };
+
+/**
+ * The frame loop every recording shares: opens `sink` at `size` and `fps`, asks `paintNext` to
+ * paint each frame into a cleared image (it returns false when there is none left), writes it,
+ * reports progress with the time left (`progress` returning false cancels), and finishes — or
+ * cancels the sink, leaving no file, on any failure.
+ */
+bool recordFrames(FrameSink& sink, QSize size, double fps, int totalFrames, const std::function<bool(QPainter&)>& paintNext,
+                  const std::function<bool(const RecordProgress&)>& progress, QString* error);
 
 /// The GIF palette of a recording: every colour a frame is made of, so none of them is approximated.
 GifPalette recordingPalette(int classes);

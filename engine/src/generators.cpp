@@ -6,6 +6,7 @@
 #include <Eigen/Geometry>
 
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <numbers>
 #include <sstream>
@@ -477,6 +478,17 @@ const std::vector<GeneratorInfo>& generatorCatalog() {
         return infos;
     }();
     return catalog;
+}
+
+const GeneratorInfo* counterpartGenerator(std::string_view name) {
+    static constexpr std::pair<std::string_view, std::string_view> kPairs[] = {
+        {"blobs", "blobs3d"},           {"blobs3d", "blobs"},           {"rings", "sphere_rings"},
+        {"sphere_rings", "rings"},      {"uniform", "uniform_sphere"},  {"uniform_sphere", "uniform"},
+        {"noisy_blobs", "noisy_blobs3d"}, {"noisy_blobs3d", "noisy_blobs"}, {"imbalanced_blobs", "blobs3d"},
+        {"sphere_caps", "blobs"}};
+    for (const auto& [from, to] : kPairs)
+        if (from == name) return findGenerator(to);
+    return nullptr;
 }
 
 const GeneratorInfo* findGenerator(std::string_view name) {

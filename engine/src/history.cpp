@@ -25,6 +25,8 @@ HistoryPoint HistoryPoint::of(const Snapshot& snapshot) {
         point.mapAtR = snapshot.metrics.mapAtR;
         point.rPrecision = snapshot.metrics.rPrecision;
         point.collapse = snapshot.metrics.collapse;
+        point.uniformity = snapshot.metrics.uniformity;
+        point.alignment = snapshot.metrics.alignment;
     }
     return point;
 }
@@ -50,6 +52,11 @@ bool HistoryPoint::isValid(const HistoryPoint* previous, std::string* error) con
             return fail("fractions and retrieval metrics must be in [0, 1]");
     if (!std::isnan(collapse) && !(collapse >= 0.0 && std::isfinite(collapse)))
         return fail("the collapse indicator must be finite and ≥ 0");
+    // Uniformity is a log of a mean of values in (0, 1]: ≤ 0; alignment a mean of squared chords: in [0, 4].
+    if (!std::isnan(uniformity) && !(uniformity <= 0.0 && std::isfinite(uniformity)))
+        return fail("the uniformity must be finite and ≤ 0");
+    if (!std::isnan(alignment) && !(alignment >= 0.0 && alignment <= 4.0))
+        return fail("the alignment must be in [0, 4]");
     if (std::isinf(loss)) return fail("the loss must be finite (or missing)");
     return true;
 }

@@ -403,6 +403,8 @@ void Trainer::publish(bool metricsDue) {
         metrics.meanInter = distances.meanInter;
         const Real reference = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0].value_or(0.0);
         metrics.collapse = reference > 0.0 ? meanPairwiseDistance(m_positions, m_metricDistance) / reference : 1.0;
+        metrics.uniformity = uniformity(m_positions);
+        metrics.alignment = alignment(m_positions, m_config.labels);
     } else {
         snapshot->metrics = m_snapshot->metrics;
     }

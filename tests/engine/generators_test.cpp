@@ -382,3 +382,27 @@ TEST(DataGenerators, BadConfigurationsAreRejectedWithMessages) {
 
 }  // namespace
 }  // namespace marginlab
+
+namespace marginlab {
+namespace {
+
+TEST(Generators, CounterpartsSwitchTheDimensionAndComeBack) {
+    int paired = 0;
+    for (const GeneratorInfo& info : generatorCatalog()) {
+        const GeneratorInfo* other = counterpartGenerator(info.name);
+        if (!other) continue;
+        ++paired;
+        EXPECT_NE(other->dimension, info.dimension) << info.name;
+        EXPECT_EQ(other->dimension, 5 - info.dimension) << info.name;
+        // Going there and back lands on a generator of the first dimension (itself, for the pairs).
+        const GeneratorInfo* back = counterpartGenerator(other->name);
+        ASSERT_NE(back, nullptr) << other->name;
+        EXPECT_EQ(back->dimension, info.dimension);
+    }
+    EXPECT_GE(paired, 8);
+    EXPECT_EQ(counterpartGenerator("blobs")->name, "blobs3d");
+    EXPECT_EQ(counterpartGenerator("spirals"), nullptr);  // no natural 3D form
+}
+
+}  // namespace
+}  // namespace marginlab

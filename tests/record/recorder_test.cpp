@@ -186,6 +186,29 @@ TEST(Render, EveryBuiltInSceneRenders) {
     }
 }
 
+TEST(Render, AComparisonRecordsItsGridInLockstep) {
+    QTemporaryDir dir;
+    const QString comparison = QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/comparisons/mining-strategies.json");
+    const QString gif = dir.filePath(QStringLiteral("grid.gif"));
+    const RunResult result = render({comparison, QStringLiteral("--steps"), QStringLiteral("8"), QStringLiteral("--size"),
+                                     QStringLiteral("480x360"), QStringLiteral("--chart-strip"), QStringLiteral("--quiet"),
+                                     QStringLiteral("-o"), gif});
+    ASSERT_EQ(result.exitCode, 0) << result.errors.toStdString();
+    const test::DecodedGif decoded = test::decodeGif(gif);
+    ASSERT_EQ(decoded.frames.size(), 9u);
+    EXPECT_EQ(QSize(decoded.width, decoded.height), QSize(480, 360));
+    // Four panels: the title bars (one colour each) sit at the top of the four cells of a 2×2 grid.
+    const QImage& last = decoded.frames.back();
+    const QRgb topLeft = last.pixel(20, 4), topRight = last.pixel(260, 4);
+    EXPECT_NE(topLeft, topRight);
+    EXPECT_GT(differingPixels(decoded.frames.front(), last), 200);  // the panels trained
+    const QString png = dir.filePath(QStringLiteral("grid.png"));
+    ASSERT_EQ(render({comparison, QStringLiteral("--steps"), QStringLiteral("4"), QStringLiteral("--quiet"), QStringLiteral("-o"), png})
+                  .exitCode,
+              0);
+    EXPECT_EQ(QImage(png).size(), QSize(1280, 720));
+}
+
 TEST(Recorder, CancelLeavesNoFile) {
     QTemporaryDir dir;
     std::string error;

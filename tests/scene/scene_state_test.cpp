@@ -274,7 +274,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadState{"HistoryUnknownColumn", [](Json& s) { s["history"]["columns"][2] = "accuracy"; },
                  "state.history.columns[2]: unknown history column \"accuracy\""},
         BadState{"HistoryShortRow", [](Json& s) { s["history"]["rows"][1].erase(3); },
-                 "state.history.rows[1]: expected an array of 10 values"},
+                 "state.history.rows[1]: expected an array of 12 values"},
         BadState{"HistoryFraction", [](Json& s) { s["history"]["rows"][1][2] = 1.5; },
                  "state.history.rows[1]: fractions and retrieval metrics must be in [0, 1]"},
         BadState{"HistoryBackwards",

@@ -791,9 +791,13 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
         Frame2D thetaFrame = planar;
         thetaFrame.snapshot = sphere::thetaSnapshot(c);
         const layers::FrameContext theta(thetaFrame, vector);
-        layers::paintMarginInset(painter, theta);
-        cards.insetShown = theta.insetShown;
-        cards.insetBox = theta.insetBox;
+        // In a small frame the inset would cover the equal-area map: the map shows more in 3D.
+        const QRectF map = equalAreaLayout(frame).box;
+        if (map.isEmpty() || !theta.insetBox.intersects(map)) {
+            layers::paintMarginInset(painter, theta);
+            cards.insetShown = theta.insetShown;
+            cards.insetBox = theta.insetBox;
+        }
     }
     sphere::paintEqualAreaMap(painter, c, m_map);
     layers::paintReadout(painter, cards);

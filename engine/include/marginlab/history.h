@@ -41,6 +41,8 @@ struct HistoryPoint {
     Real mapAtR = kMissing;
     Real rPrecision = kMissing;
     Real collapse = kMissing;  ///< mean pairwise distance relative to step 0, with the metrics
+    Real uniformity = kMissing;  ///< Wang & Isola's uniformity of the directions, with the metrics
+    Real alignment = kMissing;   ///< and their alignment of same-class directions
 
     bool hasMetrics() const { return !std::isnan(precisionAt1); }
     bool hasRegions() const { return !std::isnan(easy); }

@@ -84,6 +84,10 @@ struct Metrics {
     Real meanIntra = 0.0;
     Real meanInter = 0.0;
     Real collapse = 1.0;     ///< mean pairwise distance now / at step 0 (→ 0 when points collapse)
+    /// Wang & Isola on the unit sphere (metrics.h): how evenly the directions spread (lower = more
+    /// uniform) and how close same-class directions are (lower = tighter), for any D.
+    Real uniformity = 0.0;
+    Real alignment = 0.0;
 };
 
 /// An immutable picture of the trainer after some step (cheap to share between threads).

@@ -564,7 +564,8 @@ constexpr HistoryColumn kHistoryColumns[] = {
     {"easy", &HistoryPoint::easy},         {"semihard", &HistoryPoint::semiHard},
     {"hard", &HistoryPoint::hard},         {"precision_at_1", &HistoryPoint::precisionAt1},
     {"map_at_r", &HistoryPoint::mapAtR},   {"r_precision", &HistoryPoint::rPrecision},
-    {"collapse", &HistoryPoint::collapse},
+    {"collapse", &HistoryPoint::collapse}, {"uniformity", &HistoryPoint::uniformity},
+    {"alignment", &HistoryPoint::alignment},
 };
 
 }  // namespace

@@ -18,7 +18,10 @@ using json::Json;
 // JSON path (and a "did you mean" for a near miss). "view" is the app's and stays lenient.
 constexpr std::string_view kSceneKeys[] = {"format", "version",       "title", "description", "data",
                                            "loss",   "miner",         "optimizer", "batch", "seed",
-                                           "metrics_every", "owned", "view",  "state"};
+                                           "metrics_every", "owned", "view",  "state",
+                                           // A comparison's panels: read by parseComparison; a single-scene
+                                           // reader opens the shared top level (comparisonfile.h).
+                                           "panels"};
 constexpr std::string_view kGeneratorDataKeys[] = {"generator", "params"};
 constexpr std::string_view kPointsDataKeys[] = {"points", "labels", "classes"};
 constexpr std::string_view kCsvDataKeys[] = {"csv"};

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+// The comparison in the app: linked cameras move every panel (and unlinked ones do not), an
+// anchor clicked in one panel is shown in all, a comparison saved from the page opens the same,
+// every ready comparison opens and trains, a 2×2 grid renders four distinct panels into a
+// QImage, "run to step N" stops every panel exactly at N, and the charts keep a ghost.
+#include "builtincomparisons.h"
+#include "comparisoncharts.h"
+#include "comparisoncontroller.h"
+#include "comparisonpage.h"
+#include "comparisonview.h"
+
+#include "marginlab/trainer_group.h"
+
+#include <QDir>
+#include <QMouseEvent>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWheelEvent>
+
+#include <filesystem>
+
+using namespace marginlab;
+
+namespace {
+
+QString sourcePath(const QString& relative) {
+    return QDir(QStringLiteral(MARGINLAB_SOURCE_DIR)).filePath(relative);
+}
+
+ComparisonFile mining() {
+    QString error;
+    auto c = loadComparison(sourcePath(QStringLiteral("resources/comparisons/mining-strategies.json")), &error);
+    if (!c) qFatal("%s", qPrintable(error));
+    return *c;
+}
+
+void mouse(QWidget* w, QEvent::Type type, QPointF at, Qt::MouseButtons buttons, Qt::KeyboardModifiers mods = {}) {
+    QMouseEvent event(type, at, w->mapToGlobal(at), type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton, buttons, mods);
+    QCoreApplication::sendEvent(w, &event);
+}
+
+void drag(QWidget* w, QPointF from, QPointF to) {
+    mouse(w, QEvent::MouseButtonPress, from, Qt::LeftButton);
+    mouse(w, QEvent::MouseMove, (from + to) / 2, Qt::LeftButton);
+    mouse(w, QEvent::MouseMove, to, Qt::LeftButton);
+    mouse(w, QEvent::MouseButtonRelease, to, Qt::NoButton);
+}
+
+std::shared_ptr<const ComparisonState> stateOf(TrainerGroup& group, int steps) {
+    auto state = std::make_shared<ComparisonState>();
+    state->group = steps > 0 ? group.step(steps) : group.snapshot();
+    state->step = group.step();
+    return state;
+}
+
+bool sameColor(QRgb a, QColor b, int tolerance = 2) {
+    return std::abs(qRed(a) - b.red()) <= tolerance && std::abs(qGreen(a) - b.green()) <= tolerance &&
+           std::abs(qBlue(a) - b.blue()) <= tolerance;
+}
+
+}  // namespace
+
+class ComparisonTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void linkedCameraMovesEveryPanel() {
+        const ComparisonFile c = mining();
+        ComparisonView view;
+        view.resize(1200, 700);
+        view.setPanels(c.trainers());
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        TrainerGroup group(c.trainers());
+        view.setState(stateOf(group, 0));
+        QCOMPARE(view.panelCount(), 4);
+        QVERIFY(view.camerasLinked());
+        const Camera2D start = view.panel(0)->camera();
+        for (int i = 1; i < 4; ++i) QCOMPARE(view.panel(i)->camera(), start);  // fitted together
+
+        // A drag in panel 2 pans all four, while the mouse moves.
+        ComparisonPanelView* third = view.panel(2);
+        const QPointF middle(third->width() / 2.0, third->height() / 2.0);
+        mouse(third, QEvent::MouseButtonPress, middle, Qt::LeftButton);
+        mouse(third, QEvent::MouseMove, middle + QPointF(40, 25), Qt::LeftButton);
+        QVERIFY(third->camera() != start);
+        for (int i = 0; i < 4; ++i) QCOMPARE(view.panel(i)->camera(), third->camera());
+        mouse(third, QEvent::MouseButtonRelease, middle + QPointF(40, 25), Qt::NoButton);
+
+        // A wheel zoom in panel 0 zooms all.
+        const double before = view.panel(0)->camera().pixelsPerUnit;
+        QWheelEvent wheel(middle, view.panel(0)->mapToGlobal(middle), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(view.panel(0), &wheel);
+        QVERIFY(view.panel(0)->camera().pixelsPerUnit > before * 1.2);
+        for (int i = 1; i < 4; ++i) QCOMPARE(view.panel(i)->camera(), view.panel(0)->camera());
+
+        // Unlinked, a pan moves only its own panel.
+        view.setCamerasLinked(false);
+        const Camera2D linked = view.panel(1)->camera();
+        drag(view.panel(3), middle, middle + QPointF(-30, 10));
+        QVERIFY(view.panel(3)->camera() != linked);
+        for (int i = 0; i < 3; ++i) QCOMPARE(view.panel(i)->camera(), linked);
+        // Linking again brings every panel to the first one's camera.
+        view.setCamerasLinked(true);
+        for (int i = 1; i < 4; ++i) QCOMPARE(view.panel(i)->camera(), view.panel(0)->camera());
+    }
+
+    void anchorSelectedInOnePanelShowsInAll() {
+        const ComparisonFile c = mining();
+        ComparisonView view;
+        view.resize(1200, 700);
+        view.setPanels(c.trainers());
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        TrainerGroup group(c.trainers());
+        view.setState(stateOf(group, 3));
+        QSignalSpy changed(&view, &ComparisonView::anchorChanged);
+        // Click point 17 where panel 1 draws it.
+        ComparisonPanelView* panel = view.panel(1);
+        const QPointF at = panel->toScreen(Renderer2D::rawPositions(panel->frame())[17]);
+        mouse(panel, QEvent::MouseButtonPress, at, Qt::LeftButton);
+        mouse(panel, QEvent::MouseButtonRelease, at, Qt::NoButton);
+        QCOMPARE(changed.count(), 1);
+        // Point 17 might share its pixel with a neighbour: whichever was picked, all panels show it.
+        const int anchor = changed.front().at(0).toInt();
+        QVERIFY(anchor >= 0);
+        QCOMPARE(view.anchor(), anchor);
+        for (int i = 0; i < 4; ++i) QCOMPARE(view.panel(i)->anchor(), anchor);
+        // The anchor stays through new snapshots, and Escape clears it everywhere.
+        view.setState(stateOf(group, 2));
+        for (int i = 0; i < 4; ++i) QCOMPARE(view.panel(i)->anchor(), anchor);
+        QTest::keyClick(view.panel(3), Qt::Key_Escape);
+        for (int i = 0; i < 4; ++i) QCOMPARE(view.panel(i)->anchor(), -1);
+    }
+
+    void saveOpenRoundTrip() {
+        ComparisonPage page;
+        QString error;
+        QVERIFY2(page.openFile(sourcePath(QStringLiteral("resources/comparisons/adam-vs-sgd.json")), &error), qPrintable(error));
+        // Change one panel and copy another, as a user would, then save and open again.
+        TrainerConfig settings = page.comparison().panels[1].trainer;
+        settings.optimizer.learningRate = 0.25;
+        QVERIFY2(page.setPanelSettings(1, settings, &error), qPrintable(error));
+        QVERIFY2(page.copyPanelSettings(0, 2, &error), qPrintable(error));
+        QCOMPARE(QString::fromStdString(page.comparison().panels[1].title), QStringLiteral("sgd lr 0.25"));
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("saved.json"));
+        QVERIFY2(page.saveFile(path, &error), qPrintable(error));
+
+        const auto reopened = loadComparison(path, &error);
+        QVERIFY2(reopened, qPrintable(error));
+        QCOMPARE(reopened->panels.size(), page.comparison().panels.size());
+        for (std::size_t i = 0; i < reopened->panels.size(); ++i) {
+            const TrainerConfig& a = page.comparison().panels[i].trainer;
+            const TrainerConfig& b = reopened->panels[i].trainer;
+            QVERIFY(json::toJson(a.optimizer) == json::toJson(b.optimizer));
+            QVERIFY(json::toJson(a.loss) == json::toJson(b.loss));
+            QVERIFY(a.points == b.points);
+            QCOMPARE(reopened->panels[i].title, page.comparison().panels[i].title);
+        }
+        QCOMPARE(reopened->panels[1].trainer.optimizer.learningRate, 0.25);
+        QVERIFY(json::toJson(reopened->panels[2].trainer.optimizer) == json::toJson(reopened->panels[0].trainer.optimizer));
+        QCOMPARE(reopened->description, page.comparison().description);
+        // Saving what was opened writes the same file again.
+        QFile saved(path);
+        QVERIFY(saved.open(QIODevice::ReadOnly));
+        const QByteArray bytes = saved.readAll();
+        QVERIFY(json::Json::parse(bytes.constBegin(), bytes.constEnd()) == comparisonToJson(*reopened));
+        QCOMPARE(reopened->view.value("steps_per_frame", 0), page.controller()->stepsPerFrame());
+        // A panel count that cannot train together is refused and changes nothing.
+        ComparisonFile five = *reopened;
+        five.panels.push_back(five.panels[0]);
+        five.panels.push_back(five.panels[0]);
+        QVERIFY(!page.open(five, &error));
+        QCOMPARE(page.comparison().panels.size(), reopened->panels.size());
+    }
+
+    void everyReadyComparisonOpensAndTrains() {
+        QCOMPARE(builtInComparisons().size(), std::size_t{5});
+        for (const BuiltInComparison& entry : builtInComparisons()) {
+            QString error;
+            const auto c = loadComparison(sourcePath(QStringLiteral("resources/comparisons/") + entry.fileName), &error);
+            QVERIFY2(c, qPrintable(error));
+            QCOMPARE(QString::fromStdString(c->title), entry.title);
+            QVERIFY(QFile::exists(sourcePath(QStringLiteral("resources/") + entry.resource.mid(2))));
+
+            ComparisonPage page;
+            page.resize(1200, 900);
+            QVERIFY2(page.open(*c, &error), qPrintable(error));
+            QSignalSpy reached(page.controller(), &ComparisonController::reachedStep);
+            page.controller()->runToStep(20);
+            QVERIFY2(reached.wait(30000), qPrintable(entry.title));
+            QCOMPARE(reached.front().at(0).toLongLong(), 20LL);
+            const auto state = page.controller()->state();
+            QCOMPARE(state->group.panels.size(), c->panels.size());
+            for (std::size_t p = 0; p < c->panels.size(); ++p) {
+                const Snapshot& s = *state->group.panels[p];
+                QVERIFY2(s.status == TrainStatus::Running, qPrintable(entry.title + QStringLiteral(": ") + QString::fromStdString(s.message)));
+                QCOMPARE(s.step, 20L);
+                QVERIFY(s.positions.allFinite());
+                QVERIFY(std::isfinite(s.loss));
+                // The panels started alike and differ now: the comparison shows something.
+                if (p > 0) QVERIFY2(s.positions != state->group.panels[0]->positions, qPrintable(entry.title));
+                QCOMPARE(page.charts()->history(static_cast<int>(p)).points().back().step, 20L);
+            }
+        }
+    }
+
+    void gridRendersFourDistinctPanels() {
+        const ComparisonFile c = mining();
+        ComparisonView view;
+        view.resize(1000, 800);
+        view.setPanels(c.trainers());
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        TrainerGroup group(c.trainers());
+        view.setState(stateOf(group, 15));
+        const QSize size(800, 600);
+        const QImage image = view.renderImage(size);
+        QCOMPARE(image.size(), size);
+        const QRect cells[4] = {ComparisonView::cellRect(0, 4, size, ComparisonLayout::Auto),
+                                ComparisonView::cellRect(1, 4, size, ComparisonLayout::Auto),
+                                ComparisonView::cellRect(2, 4, size, ComparisonLayout::Auto),
+                                ComparisonView::cellRect(3, 4, size, ComparisonLayout::Auto)};
+        // A 2×2 grid: two columns, two rows, no overlap, and the gap between them left blank.
+        QCOMPARE(cells[0].top(), cells[1].top());
+        QCOMPARE(cells[0].left(), cells[2].left());
+        QVERIFY(cells[1].left() > cells[0].right());
+        QVERIFY(cells[2].top() > cells[0].bottom());
+        QCOMPARE(QColor(image.pixel(cells[0].right() + 2, cells[0].center().y())), QColor(Qt::white));
+        QImage cellImages[4];
+        for (int i = 0; i < 4; ++i) {
+            // The title bar in the panel's colour (the colour of its curves).
+            QVERIFY(sameColor(image.pixel(cells[i].left() + 2, cells[i].top() + 2), comparisonPanelColor(i)));
+            QVERIFY(sameColor(image.pixel(cells[i].right() - 2, cells[i].top() + 12), comparisonPanelColor(i)));
+            // Below it a painted frame, not blank.
+            const QRect picture = cells[i].adjusted(0, ComparisonPanelView::kTitleHeight, 0, 0);
+            cellImages[i] = image.copy(picture);
+            QSet<QRgb> colors;
+            for (int y = 0; y < cellImages[i].height(); y += 3)
+                for (int x = 0; x < cellImages[i].width(); x += 3) colors.insert(cellImages[i].pixel(x, y));
+            QVERIFY2(colors.size() > 20, "a panel drew almost nothing");
+        }
+        // Different miners after 15 steps: four different pictures.
+        for (int i = 0; i < 4; ++i)
+            for (int j = i + 1; j < 4; ++j) QVERIFY2(cellImages[i] != cellImages[j], qPrintable(QStringLiteral("%1 = %2").arg(i).arg(j)));
+        // The same comparison as a row: four cells side by side.
+        view.setLayoutMode(ComparisonLayout::Row);
+        const QRect last = ComparisonView::cellRect(3, 4, size, ComparisonLayout::Row);
+        QCOMPARE(last.top(), 0);
+        QVERIFY(last.left() > size.width() * 3 / 4 - 10);
+        const QImage row = view.renderImage(size);
+        QVERIFY(sameColor(row.pixel(last.left() + 2, 2), comparisonPanelColor(3)));
+    }
+
+    void runToStepStopsEveryPanelAtTheSameStep() {
+        const ComparisonFile c = mining();
+        ComparisonController controller;
+        controller.setStepsPerFrame(7);  // 23 is not a multiple: the last chunk must be cut short
+        controller.restart(c.trainers());
+        QSignalSpy reached(&controller, &ComparisonController::reachedStep);
+        QSignalSpy states(&controller, &ComparisonController::stateChanged);
+        controller.runToStep(23);
+        QVERIFY(controller.isPlaying());
+        QVERIFY(reached.wait(30000));
+        QCOMPARE(reached.front().at(0).toLongLong(), 23LL);
+        QVERIFY(!controller.isPlaying());
+        QCOMPARE(controller.currentStep(), 23L);
+        for (const auto& s : controller.state()->group.panels) QCOMPARE(s->step, 23L);
+        // Every state shown on the way had all panels at one step, and never past the target.
+        for (const auto& args : states) {
+            const auto state = args.at(0).value<std::shared_ptr<const ComparisonState>>();
+            QVERIFY(state->step <= 23);
+            for (const auto& s : state->group.panels) QCOMPARE(s->step, state->step);
+        }
+        // Nothing more arrives while paused.
+        const qsizetype count = states.count();
+        QTest::qWait(100);
+        QCOMPARE(states.count(), count);
+        // The panels equal the group stepped alone to 23.
+        TrainerGroup reference(c.trainers());
+        const GroupSnapshot expected = reference.step(23);
+        for (std::size_t p = 0; p < expected.panels.size(); ++p)
+            QVERIFY(controller.state()->group.panels[p]->positions == expected.panels[p]->positions);
+        // On to 30 from there, and a target already passed only reports where it is.
+        controller.runToStep(30);
+        QVERIFY(reached.wait(30000));
+        QCOMPARE(controller.currentStep(), 30L);
+        controller.runToStep(10);
+        QCOMPARE(reached.count(), 3);
+        QCOMPARE(reached.back().at(0).toLongLong(), 30LL);
+        QCOMPARE(controller.currentStep(), 30L);
+    }
+
+    void aDivergedPanelStopsWhileTheOthersPlayOn() {
+        ComparisonFile c = mining();
+        c.panels.resize(2);
+        c.panels[1].trainer.optimizer.kind = OptimizerKind::Sgd;
+        c.panels[1].trainer.optimizer.learningRate = 1e300;
+        ComparisonController controller;
+        QSignalSpy diverged(&controller, &ComparisonController::panelDiverged);
+        QSignalSpy reached(&controller, &ComparisonController::reachedStep);
+        controller.restart(c.trainers());
+        controller.runToStep(12);
+        QVERIFY(reached.wait(30000));
+        QCOMPARE(diverged.count(), 1);  // once, not on every chunk
+        QCOMPARE(diverged.front().at(0).toInt(), 1);
+        const auto state = controller.state();
+        QCOMPARE(state->step, 12L);
+        QCOMPARE(state->group.panels[0]->step, 12L);
+        QVERIFY(state->group.panels[0]->status == TrainStatus::Running);
+        QVERIFY(state->group.panels[1]->status == TrainStatus::Diverged);
+        QVERIFY(state->group.panels[1]->positions.allFinite());
+        // A reconfigured panel recovers and catches up with the others.
+        TrainerConfig fixed = c.panels[1].trainer;
+        fixed.optimizer.learningRate = 0.1;
+        QSignalSpy states(&controller, &ComparisonController::stateChanged);
+        controller.reconfigurePanel(1, fixed);
+        QVERIFY(states.wait(30000));
+        controller.runToStep(15);
+        QVERIFY(reached.wait(30000));
+        QCOMPARE(controller.state()->group.panels[1]->step, 15L);
+        QVERIFY(controller.state()->group.panels[1]->status == TrainStatus::Running);
+    }
+
+    void chartsKeepAGhostOfThePreviousRun() {
+        const ComparisonFile c = mining();
+        ComparisonCharts charts;
+        charts.resize(1200, 260);
+        std::vector<QString> titles;
+        for (const auto& p : c.panels) titles.push_back(QString::fromStdString(p.title));
+        charts.setPanels(titles);
+        TrainerGroup group(c.trainers());
+        charts.append(stateOf(group, 0));
+        for (int i = 0; i < 5; ++i) charts.append(stateOf(group, 2));
+        QCOMPARE(charts.history(0).size(), std::size_t{6});
+        // Without the ghost a restart forgets the curves.
+        charts.clear();
+        QVERIFY(charts.ghost(0).empty());
+        QVERIFY(charts.history(0).empty());
+        // With it, the old curves stay (faint) while the new run draws.
+        TrainerGroup again(c.trainers());
+        charts.append(stateOf(again, 0));
+        charts.append(stateOf(again, 4));
+        charts.setGhostEnabled(true);
+        charts.clear();
+        QCOMPARE(charts.ghost(2).points().size(), std::size_t{2});
+        QCOMPARE(charts.ghost(2).points().back().step, 4L);
+        QVERIFY(charts.history(2).empty());
+        // Painted: every panel's colour appears in the loss chart, with the log scale on too.
+        charts.append(stateOf(again, 0));
+        charts.append(stateOf(again, 3));
+        charts.setLogScale(true);
+        QImage image(QSize(1200, 260), QImage::Format_RGB32);
+        image.fill(Qt::white);
+        {
+            QPainter painter(&image);
+            ComparisonCharts::Input input;
+            std::vector<std::vector<HistoryPoint>> runs(4), ghosts(4);
+            for (int p = 0; p < 4; ++p) {
+                runs[static_cast<std::size_t>(p)] = charts.history(p).points();
+                ghosts[static_cast<std::size_t>(p)] = charts.ghost(p).points();
+                input.runs.push_back(&runs[static_cast<std::size_t>(p)]);
+                input.ghosts.push_back(&ghosts[static_cast<std::size_t>(p)]);
+            }
+            input.titles = titles;
+            input.logScale = true;
+            ComparisonCharts::paintCharts(painter, QRectF(0, 0, 1200, 260), input);
+        }
+        const QRectF loss = ComparisonCharts::chartRects(QRectF(0, 0, 1200, 260))[0];
+        for (int p = 0; p < 4; ++p) {
+            bool found = false;
+            for (int y = static_cast<int>(loss.top()); y < static_cast<int>(loss.bottom()) && !found; ++y)
+                for (int x = static_cast<int>(loss.left()); x < static_cast<int>(loss.right()) && !found; ++x)
+                    found = sameColor(image.pixel(x, y), comparisonPanelColor(p), 24);  // anti-aliased curves
+            QVERIFY2(found, qPrintable(QStringLiteral("panel %1's loss curve is missing").arg(p)));
+        }
+        // Turning the ghost off forgets it.
+        charts.setGhostEnabled(false);
+        QVERIFY(charts.ghost(0).empty());
+    }
+};
+
+QTEST_MAIN(ComparisonTest)
+#include "comparison_test.moc"

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// ComparisonCharts: every panel's loss, precision@1 / MAP@R, hard / semi-hard and active / easy
+// fractions overlaid in the panel colours on one step axis, from one RunHistory per panel. A log
+// scale for the loss (panels' losses can be 20× apart), and a ghost: the previous run's curves
+// kept faint when the comparison restarts with a changed parameter. Painted with QPainter
+// (paintCharts), so a recording can draw the same strip.
+#pragma once
+
+#include "chartghost.h"
+#include "comparisonworker.h"
+
+#include "marginlab/history.h"
+
+#include <QString>
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+class QCheckBox;
+
+namespace marginlab {
+
+class ComparisonCharts : public QWidget {
+    Q_OBJECT
+public:
+    explicit ComparisonCharts(QWidget* parent = nullptr);
+
+    /// New panels (their legend titles): keeps the ghost of the old ones when enabled, then clears.
+    void setPanels(const std::vector<QString>& titles);
+    /// New legend titles for the same panels (histories and ghosts stay).
+    void setTitles(const std::vector<QString>& titles);
+    int panelCount() const { return static_cast<int>(m_histories.size()); }
+    const RunHistory& history(int panel) const { return m_histories.at(static_cast<std::size_t>(panel)); }
+    const ChartGhost& ghost(int panel) const { return m_ghosts.at(static_cast<std::size_t>(panel)); }
+    bool logScale() const { return m_logScale; }
+    bool ghostEnabled() const { return m_ghostEnabled; }
+
+    /// What paintCharts draws.
+    struct Input {
+        std::vector<const std::vector<HistoryPoint>*> runs;    ///< per panel
+        std::vector<const std::vector<HistoryPoint>*> ghosts;  ///< per panel (empty vectors: none)
+        std::vector<QString> titles;
+        bool logScale = false;
+    };
+    /// Paints the legend and the four charts into `area` of any painter.
+    static void paintCharts(QPainter& painter, const QRectF& area, const Input& input);
+    /// The chart areas paintCharts uses in `area` (legend excluded): loss, retrieval, hard / semi-hard, active / easy.
+    static std::vector<QRectF> chartRects(const QRectF& area);
+
+public slots:
+    /// Starts over (a restarted run): the current curves become the ghost when it is enabled.
+    void clear();
+    void append(std::shared_ptr<const marginlab::ComparisonState> state);
+    void setLogScale(bool on);
+    void setGhostEnabled(bool on);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+
+private:
+    QRectF canvas() const;
+
+    std::vector<RunHistory> m_histories;
+    std::vector<ChartGhost> m_ghosts;
+    std::vector<QString> m_titles;
+    QCheckBox* m_logBox = nullptr;
+    QCheckBox* m_ghostBox = nullptr;
+    QWidget* m_bar = nullptr;
+    bool m_logScale = false;
+    bool m_ghostEnabled = false;
+};
+
+}  // namespace marginlab
