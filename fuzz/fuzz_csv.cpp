@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: the CSV point reader (x,y[,z],label).
-#include "marginlab/csv.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
 #include <string>
+
+#include "marginlab/csv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

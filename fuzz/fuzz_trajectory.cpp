@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: the trajectory readers. The first byte picks the format: CSV from a stream,
 // or JSON / NPY through a temporary file (readTrajectory reads files).
-#include "marginlab/scene/trajectory.h"
-
 #include <unistd.h>
 
 #include <cstddef>
@@ -11,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "marginlab/scene/trajectory.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     namespace fs = std::filesystem;

@@ -2,7 +2,6 @@
 // Hostile inputs (issue 14): each class of crash, hang, unbounded memory, silently wrong output
 // and ignored input gives one line on standard error, nothing on standard output and exit 2.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,8 +11,8 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -38,11 +37,12 @@ protected:
         return path(name);
     }
     /// Runs the CLI with `arguments` (a shell fragment); stdin from `input`.
-    CliResult cli(const std::string& arguments, const std::string& input = "", const std::string& output = "") const {
+    CliResult cli(const std::string& arguments, const std::string& input = "",
+                  const std::string& output = "") const {
         const std::string in = write("stdin", input), out = output.empty() ? path("stdout") : output,
                           err = path("stderr");
-        const std::string command = std::string("timeout 60 ") + MARGINLAB_CLI + " " + arguments + " < " + in +
-                                    " > " + out + " 2> " + err;
+        const std::string command = std::string("timeout 60 ") + MARGINLAB_CLI + " " + arguments + " < " +
+                                    in + " > " + out + " 2> " + err;
         const int status = std::system(command.c_str());
         CliResult run;
         run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -62,8 +62,9 @@ protected:
         EXPECT_NE(run.err.find(message), std::string::npos) << context << "\n" << run.err;
     }
 
-    static std::string scene(const std::string& extra = "", const std::string& data =
-                                                               R"({"generator": "blobs", "params": {"points": 40, "classes": 4}})") {
+    static std::string scene(
+        const std::string& extra = "",
+        const std::string& data = R"({"generator": "blobs", "params": {"points": 40, "classes": 4}})") {
         return R"({"version": 1, "data": )" + data + R"(, "loss": "contrastive")" + extra + "}";
     }
 
@@ -72,20 +73,22 @@ protected:
 
 TEST_F(Hardening, IntegerFlagsAreRangeChecked) {
     const std::string s = write("s.json", scene());
-    for (const char* value : {"4294967296", "2147483648", "4294967297", "-1", "0", "1x", " 1", "99999999999999999999"})
+    for (const char* value :
+         {"4294967296", "2147483648", "4294967297", "-1", "0", "1x", " 1", "99999999999999999999"})
         expectRefused(cli("train " + s + " --steps 2 --metrics-every '" + value + "'"),
                       "--metrics-every needs an integer from 1 to 2147483647, got", value);
-    expectRefused(cli("train " + s + " --steps 100000001"), "--steps needs an integer from 1 to 100000000", "steps");
+    expectRefused(cli("train " + s + " --steps 100000001"), "--steps needs an integer from 1 to 100000000",
+                  "steps");
     for (const char* value : {"abc", "2x", "100000000", "-1"})
-        expectRefused(cli(std::string("loss - --indent '") + value + "'", "{}"), "--indent needs an integer from 0 to 16",
-                      value);
+        expectRefused(cli(std::string("loss - --indent '") + value + "'", "{}"),
+                      "--indent needs an integer from 0 to 16", value);
 }
 
 TEST_F(Hardening, TheScenesMetricsIntervalIsKept) {
     // The scene says metrics every 1000 steps: the collapse column stays at its step-0 value,
     // while --metrics-every 1 recomputes it (the points move).
-    const std::string s =
-        write("s.json", scene(R"(, "metrics_every": 1000, "optimizer": {"type": "sgd", "learning_rate": 0.5})"));
+    const std::string s = write(
+        "s.json", scene(R"(, "metrics_every": 1000, "optimizer": {"type": "sgd", "learning_rate": 0.5})"));
     auto collapse = [&](const std::string& flags) {
         const CliResult run = cli("train " + s + " --steps 4" + flags);
         EXPECT_EQ(run.exitCode, 0) << run.err;
@@ -134,7 +137,8 @@ TEST_F(Hardening, DeepNestingIsRefusedWhileParsing) {
 TEST_F(Hardening, OnlyRegularFilesAreRead) {
     const std::string fifo = path("fifo.json");
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-    expectRefused(cli("train " + fifo + " --steps 1"), fifo + ": cannot open: not a regular file", "scene FIFO");
+    expectRefused(cli("train " + fifo + " --steps 1"), fifo + ": cannot open: not a regular file",
+                  "scene FIFO");
     expectRefused(cli("loss " + fifo), fifo + ": cannot open: not a regular file", "loss FIFO");
     expectRefused(cli("loss " + m_dir.string()), m_dir.string() + ": cannot open: a folder", "folder");
     expectRefused(cli("loss /dev/zero"), "/dev/zero: cannot open: not a regular file", "device");
@@ -143,15 +147,19 @@ TEST_F(Hardening, OnlyRegularFilesAreRead) {
 }
 
 TEST_F(Hardening, LimitsAreCheckedBeforeAllocation) {
-    expectRefused(cli("train - --steps 1", scene("", R"({"points": [[0, 0], [1, 1]], "labels": [0, 2147483646]})")),
-                  "data.labels[1]: label 2147483646 is beyond the limit of 100000 classes", "label");
-    expectRefused(cli("train - --steps 1", scene("", R"({"points": [[0, 0], [1, 1]], "labels": [0, 1], "classes": 30000000})")),
+    expectRefused(
+        cli("train - --steps 1", scene("", R"({"points": [[0, 0], [1, 1]], "labels": [0, 2147483646]})")),
+        "data.labels[1]: label 2147483646 is beyond the limit of 100000 classes", "label");
+    expectRefused(cli("train - --steps 1",
+                      scene("", R"({"points": [[0, 0], [1, 1]], "labels": [0, 1], "classes": 30000000})")),
                   "data.classes: 30000000 is more than the limit of 100000 classes", "classes");
-    expectRefused(cli("train - --steps 1", scene(R"(, "batch": {"mode": "pk", "classes": 2, "samples": 2147483647})")),
-                  "is larger than the limit of 100000", "P×K");
-    expectRefused(cli("loss -", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": "contrastive", "id": ")" +
-                                    std::string(2 << 20, 'x') + "\"}"),
-                  "bytes (the limit is 1048576)", "string");
+    expectRefused(
+        cli("train - --steps 1", scene(R"(, "batch": {"mode": "pk", "classes": 2, "samples": 2147483647})")),
+        "is larger than the limit of 100000", "P×K");
+    expectRefused(
+        cli("loss -", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 1], "loss": "contrastive", "id": ")" +
+                          std::string(2 << 20, 'x') + "\"}"),
+        "bytes (the limit is 1048576)", "string");
 }
 
 TEST_F(Hardening, StrictKeys) {
@@ -160,15 +168,20 @@ TEST_F(Hardening, StrictKeys) {
                   "minner: unknown key (did you mean \"miner\"?)", "minner");
     expectRefused(cli("loss -", "{" + points + R"(, "loss": {"name": "triplet_margin", "parms": {}}})"),
                   "loss.parms: unknown key (did you mean \"params\"?)", "parms");
-    expectRefused(cli("loss -", "{" + points + R"(, "loss": {"name": "triplet_margin", "params": {"margn": 0.1}}})"),
-                  "loss.params.margn: unknown parameter (did you mean \"margin\"?)", "margn");
-    expectRefused(cli("loss -", "{" + points + R"(, "loss": {"name": "triplet_margin", "params": {"margin": true}}})"),
-                  "loss.params.margin: expected a number, found a boolean", "margin: true");
-    expectRefused(cli("loss -", "{" + points + R"(, "loss": {"name": "contrastive", "distance": {"type": "lp", "distanse": 1}}})"),
-                  "unknown key", "distanse");
+    expectRefused(
+        cli("loss -", "{" + points + R"(, "loss": {"name": "triplet_margin", "params": {"margn": 0.1}}})"),
+        "loss.params.margn: unknown parameter (did you mean \"margin\"?)", "margn");
+    expectRefused(
+        cli("loss -", "{" + points + R"(, "loss": {"name": "triplet_margin", "params": {"margin": true}}})"),
+        "loss.params.margin: expected a number, found a boolean", "margin: true");
+    expectRefused(
+        cli("loss -", "{" + points +
+                          R"(, "loss": {"name": "contrastive", "distance": {"type": "lp", "distanse": 1}}})"),
+        "unknown key", "distanse");
     expectRefused(cli("loss -", "{" + points + R"(, "loss": "contrastive", "loss": "triplet_margin"})"),
                   "loss: duplicate key", "duplicate");
-    expectRefused(cli("train - --steps 1", scene(R"(, "sed": 3)")), "sed: unknown key (did you mean \"seed\"?)", "sed");
+    expectRefused(cli("train - --steps 1", scene(R"(, "sed": 3)")),
+                  "sed: unknown key (did you mean \"seed\"?)", "sed");
     expectRefused(cli("train - --steps 1", scene(R"(, "optimizer": {"type": "adam", "lr": 0.1})")),
                   "optimizer.lr: unknown key", "lr");
     expectRefused(cli("train - --steps 1", scene(R"(, "batch": {"mode": "pk", "clases": 2, "samples": 2})")),
@@ -185,17 +198,24 @@ TEST_F(Hardening, NumbersBeyondTheSupportedRangeAreRefused) {
     expectRefused(cli("loss -", R"({"embeddings": [[1e400, 1]], "labels": [0], "loss": "contrastive"})"),
                   "standard input: line 1, column", "1e400");
     for (const char* loss : {"centroid_triplet", "contrastive_hadsell", "contrastive"})
-        expectRefused(cli("loss -", std::string(R"({"embeddings": [[1e155, 0], [0, 1], [1, 1], [2, 0]], "labels": [0, 1, 0, 1], "loss": ")") +
-                                        loss + "\"}"),
-                      "embeddings[0][0]: is beyond the supported range: magnitudes up to 1e150", loss);
-    expectRefused(cli("train - --steps 1", scene("", R"({"points": [[1e200, 0], [1, 1]], "labels": [0, 1]})")),
-                  "data.points[0][0]: is beyond the supported range", "scene data");
+        expectRefused(
+            cli("loss -",
+                std::string(
+                    R"({"embeddings": [[1e155, 0], [0, 1], [1, 1], [2, 0]], "labels": [0, 1, 0, 1], "loss": ")") +
+                    loss + "\"}"),
+            "embeddings[0][0]: is beyond the supported range: magnitudes up to 1e150", loss);
+    expectRefused(
+        cli("train - --steps 1", scene("", R"({"points": [[1e200, 0], [1, 1]], "labels": [0, 1]})")),
+        "data.points[0][0]: is beyond the supported range", "scene data");
     for (const char* label : {"1e23", "18446744073709551616", "0.0"})
-        expectRefused(cli("loss -", std::string(R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, )") + label +
-                                        R"(], "loss": "contrastive"})"),
+        expectRefused(cli("loss -", std::string(R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, )") +
+                                        label + R"(], "loss": "contrastive"})"),
                       "labels[1]: expected an integer", label);
-    expectRefused(cli("loss -", R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 18446744073709551615], "loss": "contrastive"})"),
-                  "labels[1]: expected an integer from -2147483648 to 2147483647, found 18446744073709551615", "2^64-1");
+    expectRefused(
+        cli("loss -",
+            R"({"embeddings": [[0, 1], [1, 0]], "labels": [0, 18446744073709551615], "loss": "contrastive"})"),
+        "labels[1]: expected an integer from -2147483648 to 2147483647, found 18446744073709551615",
+        "2^64-1");
 }
 
 TEST_F(Hardening, OutputContract) {
@@ -213,8 +233,10 @@ TEST_F(Hardening, OutputContract) {
     run = cli("list losses", "", "/dev/full");
     EXPECT_EQ(run.exitCode, 2) << run.err;
     // Control characters from the input are escaped: one line.
-    expectRefused(cli("loss -", "{\"embeddings\": [[0, 1], [1, 0]], \"labels\": [0, 1], \"loss\": \"a\\nb\\u001b[31m\"}"),
-                  "a\\nb\\x1b[31m", "escaped");
+    expectRefused(
+        cli("loss -",
+            "{\"embeddings\": [[0, 1], [1, 0]], \"labels\": [0, 1], \"loss\": \"a\\nb\\u001b[31m\"}"),
+        "a\\nb\\x1b[31m", "escaped");
 }
 
 }  // namespace

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 // retrievalMetrics finds Euclidean neighbours in 2D/3D on a grid: it must give exactly the
 // numbers of a full scan (same keys, same tie rule, same summation order).
-#include "marginlab/metrics.h"
-#include "marginlab/parallel.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <utility>
+
+#include "marginlab/metrics.h"
+#include "marginlab/parallel.h"
 
 namespace marginlab {
 namespace {
@@ -45,7 +45,8 @@ RetrievalMetrics fullScan(const Points& x, const Labels& y, const DistanceSpec& 
     }
     RetrievalMetrics out;
     out.queries = queries;
-    if (queries > 0) out.precisionAt1 = p1 / queries, out.rPrecision = rp / queries, out.mapAtR = map / queries;
+    if (queries > 0)
+        out.precisionAt1 = p1 / queries, out.rPrecision = rp / queries, out.mapAtR = map / queries;
     return out;
 }
 
@@ -75,16 +76,19 @@ TEST_P(GridRetrieval, SameNumbersAsAFullScan) {
     for (int i = 0; i < n; ++i) {
         y[static_cast<std::size_t>(i)] = static_cast<int>(rng() % static_cast<unsigned>(shape.classes));
         for (int k = 0; k < shape.dimension; ++k)
-            x(i, k) = shape.clusterSpread == 0 ? static_cast<double>(rng() % 6)
-                                               : y[static_cast<std::size_t>(i)] * (k + 1) % 3 + shape.clusterSpread * normal(rng);
+            x(i, k) = shape.clusterSpread == 0
+                          ? static_cast<double>(rng() % 6)
+                          : y[static_cast<std::size_t>(i)] * (k + 1) % 3 + shape.clusterSpread * normal(rng);
     }
     x(5, 0) = 1e6;  // one far outlier: a grid dominated by empty cells
     const int previousThreads = engineThreads();
     for (int threads : {1, 2}) {
         setEngineThreads(threads);
-        for (const DistanceSpec& spec : {DistanceSpec::lp(1, false), DistanceSpec::lp(2, false), DistanceSpec::lp(1, true)})
-            expectIdentical(retrievalMetrics(x, y, spec), fullScan(x, y, spec),
-                            std::string(shape.name) + " " + spec.describe() + " threads " + std::to_string(threads));
+        for (const DistanceSpec& spec :
+             {DistanceSpec::lp(1, false), DistanceSpec::lp(2, false), DistanceSpec::lp(1, true)})
+            expectIdentical(
+                retrievalMetrics(x, y, spec), fullScan(x, y, spec),
+                std::string(shape.name) + " " + spec.describe() + " threads " + std::to_string(threads));
     }
     setEngineThreads(previousThreads);
     const RetrievalMetrics m = retrievalMetrics(x, y, DistanceSpec::lp(1, false));
@@ -93,17 +97,19 @@ TEST_P(GridRetrieval, SameNumbersAsAFullScan) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GridRetrieval,
-                         ::testing::Values(Shape{"TwoClasses2D", 2, 2, 0.7}, Shape{"ManyClasses2D", 2, 40, 0.3},
-                                           Shape{"Lattice2D", 2, 3, 0.0}, Shape{"Clusters3D", 3, 5, 0.5},
-                                           Shape{"Lattice3D", 3, 4, 0.0}),
-                         [](const ::testing::TestParamInfo<Shape>& param) { return std::string(param.param.name); });
+                         ::testing::Values(Shape{"TwoClasses2D", 2, 2, 0.7},
+                                           Shape{"ManyClasses2D", 2, 40, 0.3}, Shape{"Lattice2D", 2, 3, 0.0},
+                                           Shape{"Clusters3D", 3, 5, 0.5}, Shape{"Lattice3D", 3, 4, 0.0}),
+                         [](const ::testing::TestParamInfo<Shape>& param) {
+                             return std::string(param.param.name);
+                         });
 
 TEST(GridRetrieval, CoincidentPointsFallBackToTheScan) {
     Points x = Points::Constant(30, 2, 0.25);
     Labels y(30);
     for (int i = 0; i < 30; ++i) y[static_cast<std::size_t>(i)] = i % 3;
-    expectIdentical(retrievalMetrics(x, y, DistanceSpec::lp(1, false)), fullScan(x, y, DistanceSpec::lp(1, false)),
-                    "all points equal");
+    expectIdentical(retrievalMetrics(x, y, DistanceSpec::lp(1, false)),
+                    fullScan(x, y, DistanceSpec::lp(1, false)), "all points equal");
 }
 
 }  // namespace

@@ -8,10 +8,10 @@
  */
 #pragma once
 
-#include "marginlab/types.h"
-
 #include <cstddef>
 #include <cstdint>
+
+#include "marginlab/types.h"
 
 namespace marginlab::limits {
 
