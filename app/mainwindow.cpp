@@ -333,6 +333,10 @@ void MainWindow::createActions() {
     m_threeD->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     m_threeD->setToolTip(tr("Train the same scene in 3D (or back in 2D): the same loss, miner, optimizer, classes and "
                             "seed, with the data's 3D form (Ctrl+3). In 3D: drag to rotate, T turntable, 1/2/3 views."));
+    QAction* trails = view->addAction(tr("Trails of the last steps (3D)"), this,
+                                      [this](bool on) { m_view3d->setTrailLength(on ? 12 : 0); });
+    trails->setCheckable(true);
+    trails->setToolTip(tr("In the 3D view, a faint trail behind every point: where it was over the last snapshots"));
     QAction* presentation = view->addAction(tr("Presentation mode"), this, &MainWindow::setPresentation);
     presentation->setCheckable(true);
     presentation->setShortcut(QKeySequence(Qt::Key_F5));

@@ -543,6 +543,9 @@ void printMarkdownCatalogue() {
                   << "\n- Distance: " << info.defaultDistance.describe() << "\n\n";
         printMarkdownParams(info.params);
     }
+    std::cout << "## Not in MarginLab\n\nPML classes the catalogue does not offer, and why.\n\n";
+    for (const auto& omitted : ml::omittedPmlClasses())
+        std::cout << "- `" << omitted.pmlName << "`: " << omitted.reason << "\n";
 }
 
 int runList(const std::vector<std::string>& args) {

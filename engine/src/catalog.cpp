@@ -87,6 +87,24 @@ std::unique_ptr<Miner> makeMiner(const MinerConfig& config, std::string* error) 
     return info->create(*params, distance);
 }
 
+const std::vector<OmittedPmlClass>& omittedPmlClasses() {
+    static const std::vector<OmittedPmlClass> omitted = {
+        {"DynamicSoftMarginLoss",
+         "It keeps a running histogram of distances across calls (with momentum), so its value depends on every "
+         "earlier batch; a loss here is a pure function of one batch. It needs state kept by the trainer."},
+        {"ManifoldLoss",
+         "It owns K = 50 unlabelled proxies (not one row per class, the layout the views and the trainer use for "
+         "owned parameters) and inverts an (N + K)² random-walk matrix every step."},
+        {"VICRegLoss", "It compares two augmented views of every sample; free points have no augmentations."},
+        {"SelfSupervisedLoss", "It pairs two augmented views of every sample; free points have no augmentations."},
+        {"CrossBatchMemory",
+         "Not built yet: a queue of past embeddings needs mini-batch training with the queue kept by the trainer "
+         "(and drawn as faded past points)."},
+        {"MultipleLosses", "Not built yet: a weighted sum of two catalogue losses, with both contributions charted."},
+    };
+    return omitted;
+}
+
 std::string_view familyName(LossFamily family) {
     switch (family) {
     case LossFamily::PairBased: return "Pair";

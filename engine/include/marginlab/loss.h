@@ -139,4 +139,12 @@ std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error);
 
 std::string_view familyName(LossFamily family);
 
+/// A class of pytorch-metric-learning that the catalogue does not offer, and why.
+struct OmittedPmlClass {
+    std::string pmlName;
+    std::string reason;
+};
+/// PML's losses and wrappers that are not in the catalogue, with the reason (docs/losses.md lists them).
+const std::vector<OmittedPmlClass>& omittedPmlClasses();
+
 }  // namespace marginlab

@@ -16,9 +16,9 @@
 //                          one batch; it would need state held by the Trainer.
 //   ManifoldLoss           owns K = 50 unlabelled proxies (not one block per class, so not the
 //                          owned C-row convention) and inverts an (N+K)² random-walk matrix.
-//   VICRegLoss, SelfSupervisedLoss, CrossBatchMemory, MultipleLosses
-//                          need two augmented views or wrap other losses: no meaning for one set
-//                          of labelled free points.
+//   VICRegLoss, SelfSupervisedLoss
+//                          need two augmented views of every sample: free points have none.
+//   CrossBatchMemory, MultipleLosses (wrappers) are not built yet (see omittedPmlClasses()).
 //   ThresholdConsistentMarginLoss is offered as its TCM term alone (see its header).
 #include "catalog_parts.h"
 #include "marginlab/losses/centroid_triplet_pml.h"
