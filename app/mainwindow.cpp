@@ -552,7 +552,8 @@ void MainWindow::exportDialog() {
 void MainWindow::recordDialog() {
     // The recording trains its own copy: from the scene's start, or from the moment on screen.
     if (comparing()) m_comparison->controller()->pause();
-    const std::optional<TrainerStart> state = comparing() ? std::nullopt : m_controller->savedState();
+    const std::optional<TrainerStart> state =
+        comparing() || m_replay->isActive() ? std::nullopt : m_controller->savedState();
     std::optional<SceneFile> now;
     if (state) now = m_document->sceneAt(*state, m_charts->history().points());
     ViewSettings view = m_view->viewSettings();
@@ -560,6 +561,10 @@ void MainWindow::recordDialog() {
     std::optional<ComparisonFile> comparison;
     if (comparing()) comparison = m_comparison->comparison();
     RecordDialog dialog(m_document->scene(), now, view, this, comparison);
+    if (!comparing() && m_replay->isActive() && m_replay->trajectory()) {
+        m_replay->pause();
+        dialog.setReplay(*m_replay->trajectory(), m_replay->title());
+    }
     QString error;
     const QString done = dialog.exec(&error);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Recording failed"), error);

@@ -141,6 +141,16 @@ RecordDialog::RecordDialog(const SceneFile& scene, std::optional<SceneFile> now,
     updateEnabled();
 }
 
+void RecordDialog::setReplay(const Trajectory& trajectory, const QString& title) {
+    m_replay = trajectory;
+    m_replayTitle = title;
+    m_start->clear();
+    m_start->addItem(tr("The first logged frame"));
+    m_length->setCurrentIndex(Steps);
+    m_steps->setValue(static_cast<int>(std::max<long>(1, trajectory.frameCount() - 1)));
+    m_steps->setToolTip(tr("Logged frames to record"));
+}
+
 void RecordDialog::updateEnabled() {
     const bool custom = m_size->currentIndex() == m_size->count() - 1;
     m_width->setEnabled(custom);
@@ -179,8 +189,11 @@ QString RecordDialog::exec(QString* error) {
         return QString();
     };
 
-    Recorder recorder(std::make_unique<TrainerSource>(scene.trainer, m_view.options.showForces && m_view.options.splitForces),
-                      m_view, recordSettings, QString::fromStdString(scene.title), scene.trainer.seed);
+    std::unique_ptr<FrameSource> source;
+    if (m_replay) source = std::make_unique<TrajectorySource>(*m_replay);
+    else source = std::make_unique<TrainerSource>(scene.trainer, m_view.options.showForces && m_view.options.splitForces);
+    Recorder recorder(std::move(source), m_view, recordSettings,
+                      m_replay ? m_replayTitle : QString::fromStdString(scene.title), m_replay ? 0 : scene.trainer.seed);
     const QString still = frameFormatOf(path);
     if (!still.isEmpty() && !path.contains(QLatin1Char('%'))) {
         QString message;
@@ -190,7 +203,7 @@ QString RecordDialog::exec(QString* error) {
         return tr("Wrote %1").arg(path);
     }
     SinkOptions options;
-    options.gifPalette = recordingPalette(scene.trainer.numClasses);
+    options.gifPalette = recordingPalette(m_replay ? m_replay->numClasses : scene.trainer.numClasses);
     options.padToEven = true;  // a custom odd size still records
     QString message;
     auto sink = makeSink(path, options, &message);

@@ -9,6 +9,7 @@
 
 #include "marginlab/scene/comparisonfile.h"
 #include "marginlab/scene/scenefile.h"
+#include "marginlab/scene/trajectory.h"
 #include "viewsettings.h"
 
 #include <QDialog>
@@ -33,6 +34,8 @@ public:
     /// With `comparison`, the grid of its panels is recorded from its start instead of the view.
     RecordDialog(const SceneFile& scene, std::optional<SceneFile> now, const ViewSettings& view, QWidget* parent = nullptr,
                  std::optional<ComparisonFile> comparison = std::nullopt);
+    /// Records a replayed trajectory (its frames, from the first) instead of training the scene.
+    void setReplay(const Trajectory& trajectory, const QString& title);
 
     /// Runs the dialog and, when accepted, the recording with its progress dialog. Returns a
     /// one-line summary of what was written, or an empty string when nothing was.
@@ -46,6 +49,8 @@ private:
     SceneFile m_scene;
     std::optional<SceneFile> m_now;
     std::optional<ComparisonFile> m_comparison;
+    std::optional<Trajectory> m_replay;
+    QString m_replayTitle;
     ViewSettings m_view;
     QComboBox* m_what;
     QComboBox* m_size;

@@ -27,6 +27,8 @@ public:
     const RunInfo& run() const;
     std::shared_ptr<const Snapshot> current() const;
     QString title() const { return m_title; }
+    /// The trajectory being replayed (nullptr when none), e.g. to record it.
+    const Trajectory* trajectory() const { return m_trajectory.get(); }
 
 public slots:
     void play();
