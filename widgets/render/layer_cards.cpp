@@ -23,6 +23,17 @@ QString number(double value, int digits = 4) { return QString::number(value, 'g'
 
 }  // namespace
 
+QImage paintedImage(QSizeF size, double devicePixelRatio, const std::function<void(QPainter&)>& paint) {
+    const double ratio = std::max(0.25, devicePixelRatio);
+    QImage out((size * ratio).toSize(), QImage::Format_RGB32);
+    out.setDevicePixelRatio(ratio);
+    out.fill(Qt::white);
+    QPainter painter(&out);
+    paint(painter);
+    painter.end();
+    return out;
+}
+
 double norm2(QPointF p) { return std::sqrt(p.x() * p.x() + p.y() * p.y()); }
 
 void appendArrow(std::vector<QLineF>& lines, QPointF from, QPointF to, double head) {

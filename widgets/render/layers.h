@@ -9,6 +9,7 @@
 #include <QLineF>
 #include <QPainter>
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -65,6 +66,10 @@ std::vector<QPointF> classCentroids(const FrameContext& c, std::vector<bool>& pr
 
 /// Pixels per unit of |∂L/∂x| of the force arrows in this frame (0: none drawn).
 double forcePixelsPerUnit(const FrameContext& c);
+
+/// An RGB32 image of `size` (device-independent pixels) at `devicePixelRatio`, white, painted by
+/// `paint` — what Renderer2D::image and Renderer3D::image return.
+QImage paintedImage(QSizeF size, double devicePixelRatio, const std::function<void(QPainter&)>& paint);
 
 // Small drawing helpers shared by the layers.
 double norm2(QPointF p);

@@ -197,14 +197,7 @@ void Renderer2D::paint(QPainter& painter, const Frame2D& frame) {
 }
 
 QImage Renderer2D::image(const Frame2D& frame, double devicePixelRatio) {
-    const double ratio = std::max(0.25, devicePixelRatio);
-    QImage out((QSizeF(frame.size) * ratio).toSize(), QImage::Format_RGB32);
-    out.setDevicePixelRatio(ratio);
-    out.fill(Qt::white);
-    QPainter painter(&out);
-    paint(painter, frame);
-    painter.end();
-    return out;
+    return layers::paintedImage(QSizeF(frame.size), devicePixelRatio, [&](QPainter& painter) { paint(painter, frame); });
 }
 
 }  // namespace marginlab

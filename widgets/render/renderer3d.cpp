@@ -808,14 +808,7 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
 }
 
 QImage Renderer3D::image(const Frame3D& frame, double devicePixelRatio) {
-    const double ratio = std::max(0.25, devicePixelRatio);
-    QImage out((QSizeF(frame.size) * ratio).toSize(), QImage::Format_RGB32);
-    out.setDevicePixelRatio(ratio);
-    out.fill(Qt::white);
-    QPainter painter(&out);
-    paint(painter, frame);
-    painter.end();
-    return out;
+    return layers::paintedImage(QSizeF(frame.size), devicePixelRatio, [&](QPainter& painter) { paint(painter, frame); });
 }
 
 }  // namespace marginlab
