@@ -271,6 +271,30 @@ void MainWindow::createActions() {
     QAction* compareThis = comparisons->addAction(tr("Add this scene as a panel"), this, &MainWindow::compareCurrentScene);
     compareThis->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     compareThis->setToolTip(tr("Put the current scene side by side with the comparison (up to 4 panels; Ctrl+K)"));
+    // Per-panel settings: edit the scene in the single run's controls, then put it into a panel.
+    QMenu* setPanel = comparisons->addMenu(tr("Set a panel from this scene"));
+    for (int panel = 0; panel < 4; ++panel) {
+        QAction* action = setPanel->addAction(tr("Panel %1").arg(panel + 1), this, [this, panel] {
+            QString error;
+            if (!m_comparison->hasComparison() || panel >= static_cast<int>(m_comparison->comparison().panels.size()))
+                error = tr("there is no panel %1 (open a comparison, or add this scene as a panel)").arg(panel + 1);
+            else if (m_comparison->setPanelSettings(panel, m_document->scene().trainer, &error))
+                return showComparison(true);
+            QMessageBox::warning(this, tr("Cannot set the panel"), error);
+        });
+        action->setToolTip(tr("Give panel %1 this scene's loss, miner and optimizer (the comparison restarts from its start)")
+                               .arg(panel + 1));
+    }
+    QMenu* copyPanel = comparisons->addMenu(tr("Copy a panel's settings"));
+    for (int from = 0; from < 4; ++from)
+        for (int to = 0; to < 4; ++to) {
+            if (from == to) continue;
+            copyPanel->addAction(tr("Panel %1 → panel %2").arg(from + 1).arg(to + 1), this, [this, from, to] {
+                QString error;
+                if (!m_comparison->copyPanelSettings(from, to, &error))
+                    QMessageBox::warning(this, tr("Cannot copy the settings"), error);
+            });
+        }
     QAction* single = comparisons->addAction(tr("Back to the single run"), this, [this] { showComparison(false); });
     single->setToolTip(tr("Leave the comparison and show the scene that was open"));
 
