@@ -5,7 +5,6 @@
 // (centroid regions, overlay) and an ArcFace scene (class-weight regions and arrows on the circle).
 #include "renderer2d.h"
 
-#include "marginlab/generators.h"
 #include "marginlab/trainer.h"
 
 #include <QGuiApplication>
@@ -18,23 +17,15 @@
 
 #include <memory>
 
+#include "bench_scene.h"
+
 namespace {
 
 using namespace marginlab;
 
 TrainerConfig scene(const char* loss, int points) {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = points;
-    data.params.numbers["classes"] = 10;
-    data.params.numbers["seed"] = 3;
-    std::string error;
-    const auto dataset = generate(data, &error);
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
-    config.loss.name = loss;
-    config.metricsEvery = 1000;  // the frame is what is measured, not the metrics
+    // The frame is what is measured, not the metrics: they are computed rarely.
+    TrainerConfig config = bench::generatedScene("blobs", loss, points, 10, 1000);
     return config;
 }
 

@@ -5,7 +5,7 @@
 // does. Frames per second = frames / wall time (training included, one step per frame).
 #include "recorder.h"
 
-#include "marginlab/generators.h"
+#include "bench_scene.h"
 
 #include <QDir>
 #include <QGuiApplication>
@@ -18,19 +18,8 @@ namespace {
 using namespace marginlab;
 
 TrainerConfig scene() {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = 500;
-    data.params.numbers["classes"] = 6;
-    data.params.numbers["seed"] = 3;
-    std::string error;
-    const auto dataset = generate(data, &error);
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
-    config.loss.name = "triplet_margin";
+    TrainerConfig config = bench::generatedScene("blobs", "triplet_margin", 500, 6, 10);
     config.loss.params.numbers["margin"] = 0.2;
-    config.metricsEvery = 10;
     return config;
 }
 
