@@ -539,6 +539,10 @@ QRgb blend(QRgb a, QRgb b, double t) {
 }
 
 int SphereClassifier::label(const Eigen::Vector3d& u) const {
+    if (nearest) {
+        const int i = nearest->nearest(toWorld * u);
+        return i >= 0 ? nearestLabels[static_cast<std::size_t>(i)] : Renderer3D::kNoRegion;
+    }
     int best = -1;
     double bestValue = -std::numeric_limits<double>::infinity(), runnerUp = bestValue;
     for (std::size_t k = 0; k < directions.size(); ++k) {
@@ -563,6 +567,27 @@ int SphereClassifier::label(const Eigen::Vector3d& u) const {
         if (runnerUp >= norm * bounds[k].second) return Renderer3D::kBand;
     }
     return runnerUp >= norm * logits->target(cosine) ? Renderer3D::kBand : best;
+}
+
+double SphereClassifier::fade(const Eigen::Vector3d& u) const {
+    if (!logits || directions.empty()) return 0.0;
+    std::size_t best = 0;
+    double bestValue = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < directions.size(); ++k) {
+        const double value = weightNorm[k] * u.dot(directions[k]);
+        if (value > bestValue) bestValue = value, best = k;
+    }
+    const double target = weightNorm[best] * logits->target(std::clamp(bestValue / weightNorm[best], -1.0, 1.0));
+    // On the unit sphere ‖x‖ = 1, so logits scaled by the norm use the plain scale.
+    double others = 0.0, runnerUp = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < directions.size(); ++k) {
+        if (k == best) continue;
+        const double value = weightNorm[k] * u.dot(directions[k]);
+        runnerUp = std::max(runnerUp, value);
+        others += std::exp(std::min(logits->scale * (value - target), 700.0));
+    }
+    if (logits->hasMargin && target <= runnerUp) return 0.0;
+    return std::clamp(2.0 * (1.0 - 1.0 / (1.0 + others)), 0.0, 1.0);
 }
 
 void SphereClassifier::tabulateTarget() {
@@ -607,13 +632,27 @@ SphereClassifier makeClassifier(const SphereContext& c) {
         }
         return model;
     }
-    if (!c.normalizes) return {};  // centroid cells in space are not regions of the sphere
-    // Tuple losses that normalize: the nearest mean direction (cosine nearest centroid).
-    std::vector<Vector3d> sum(classes, Vector3d::Zero());
-    for (std::size_t i = 0; i < c.seen.size(); ++i) {
+    // Tuple losses: regions of directions (see SphereClassifier). Where the loss normalizes these
+    // are the points as it sees them; otherwise their directions in space.
+    std::vector<Vector3d> unit;
+    std::vector<int> unitLabels;
+    for (std::size_t i = 0; i < c.raw.size(); ++i) {
         const int label = c.snapshot.labels[i];
-        if (label >= 0 && label < c.classes) sum[static_cast<std::size_t>(label)] += c.seen[i];
+        const double length = c.raw[i].norm();
+        if (label < 0 || label >= c.classes || !(length > 1e-12)) continue;
+        unit.push_back(c.raw[i] / length);
+        unitLabels.push_back(label);
     }
+    if (c.options.nearestNeighbourRegions) {
+        if (unit.empty()) return {};
+        model.directions.clear();
+        model.nearest = std::make_shared<const NearestIndex3D>(std::move(unit));
+        model.nearestLabels = std::move(unitLabels);
+        return model;
+    }
+    // The nearest mean direction (cosine nearest centroid).
+    std::vector<Vector3d> sum(classes, Vector3d::Zero());
+    for (std::size_t i = 0; i < unit.size(); ++i) sum[static_cast<std::size_t>(unitLabels[i])] += unit[i];
     for (std::size_t k = 0; k < classes; ++k) {
         const double length = sum[k].norm();
         if (length < 1e-12)
@@ -741,6 +780,12 @@ int Renderer3D::regionAt(const Frame3D& frame, const Eigen::Vector3d& u) {
     const SphereContext c(frame, false);
     if (!c.classifier.valid() || !(u.norm() > 0.0)) return kNoRegion;
     return c.classifier.label(u.normalized());
+}
+
+double Renderer3D::fadeAt(const Frame3D& frame, const Eigen::Vector3d& u) {
+    const SphereContext c(frame, false);
+    if (!c.classifier.valid() || !(u.norm() > 0.0)) return 0.0;
+    return c.classifier.fade(u.normalized());
 }
 
 Frame2D Renderer3D::cardFrame(const Frame3D& frame) {
