@@ -50,13 +50,24 @@ void rasterize(QImage& image, const SphereClassifier& classifier, DirectionAt di
     for (int row = 0; row < rows; ++row)
         for (int col = 0; col < columns; ++col) {
             const std::size_t at = static_cast<std::size_t>(row * columns + col);
-            // Corners just off the disc still get a fade (from the rim direction), so the
-            // interpolation near the rim does not pull towards certainty.
-            const bool on = directionAt(double(col * kBlock), double(row * kBlock), n);
-            corners[at] = on ? classify(n) : kOutside;
-            if (fades && (on || directionAt(double(col * kBlock), double(row * kBlock), n, true)))
+            corners[at] = directionAt(double(col * kBlock), double(row * kBlock), n) ? classify(n) : kOutside;
+            // The fade at every other corner (2·kBlock apart); corners just off the disc take the
+            // rim's direction, so that the interpolation near the rim does not pull to certainty.
+            if (fades && row % 2 == 0 && col % 2 == 0 && directionAt(double(col * kBlock), double(row * kBlock), n, true))
                 fade[at] = static_cast<float>(classifier.fade(n));
         }
+    if (fades) {
+        // The corners between: the mean of their computed neighbours (rows, then columns).
+        auto value = [&](int row, int col) { return fade[static_cast<std::size_t>(row * columns + col)]; };
+        for (int row = 0; row < rows; row += 2)
+            for (int col = 1; col < columns; col += 2)
+                fade[static_cast<std::size_t>(row * columns + col)] =
+                    col + 1 < columns ? 0.5f * (value(row, col - 1) + value(row, col + 1)) : value(row, col - 1);
+        for (int row = 1; row < rows; row += 2)
+            for (int col = 0; col < columns; ++col)
+                fade[static_cast<std::size_t>(row * columns + col)] =
+                    row + 1 < rows ? 0.5f * (value(row - 1, col) + value(row + 1, col)) : value(row - 1, col);
+    }
     constexpr double kInverse = 1.0 / kBlock;
     for (int row = 0; row + 1 < rows; ++row)
         for (int col = 0; col + 1 < columns; ++col) {
