@@ -819,6 +819,18 @@ double Renderer3D::fadeAt(const Frame3D& frame, const Eigen::Vector3d& u) {
     return c.classifier.fade(u.normalized());
 }
 
+Frame3D Renderer3D::sphereFrame(const Frame2D& planar, const Camera3D& camera) {
+    Frame3D frame;
+    frame.snapshot = planar.snapshot;
+    frame.run = planar.run;
+    frame.options = planar.options;
+    frame.size = planar.size;
+    frame.selection = planar.selection;
+    frame.captions = planar.captions;
+    frame.camera = camera;
+    return frame;
+}
+
 Frame2D Renderer3D::cardFrame(const Frame3D& frame) {
     Frame2D f;
     f.snapshot = frame.snapshot;

@@ -119,6 +119,11 @@ public:
     static QRectF descriptionCloseBox(const Frame3D& frame);
     /// The 2D frame with the same snapshot, run, options, size, selection and captions: the cards.
     static Frame2D cardFrame(const Frame3D& frame);
+    /// The other way: the 3D frame of a 2D one's snapshot, run, options, size, selection and
+    /// captions, seen through `camera` (recordings and comparison panels of 3D data).
+    static Frame3D sphereFrame(const Frame2D& frame, const Camera3D& camera);
+    /// True when `snapshot` holds 3D points (the sphere view shows it).
+    static bool isThreeD(const Snapshot* snapshot) { return snapshot && snapshot->positions.cols() == 3; }
 
 private:
     QImage m_surface;               // the sphere's front surface, reused between frames
