@@ -346,7 +346,7 @@ private slots:
         // The file's camera, not the fitted front view.
         const Camera3D camera = page.view()->panel(0)->camera3d();
         QVERIFY(camera.rotation.isApprox(Eigen::Quaterniond(0.95, 0.2, 0.23, 0.0).normalized()));
-        QCOMPARE(camera.worldRadius, 1.25);
+        QCOMPARE(camera.worldRadius, 1.8);
         // Turned and saved, it comes back as turned.
         const Camera3D turned = camera.turned(0.5);
         for (int i = 0; i < page.view()->panelCount(); ++i) page.view()->panel(i)->setCamera3D(turned);
