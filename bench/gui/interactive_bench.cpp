@@ -21,6 +21,7 @@
 
 #include <random>
 
+#include "bench_main.h"
 #include "bench_scene.h"
 
 namespace {
@@ -97,12 +98,4 @@ BENCHMARK(BM_Yardstick_BatchAllTriplet4096)->Unit(benchmark::kMillisecond)->MinT
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    TrainingController::leaveACoreForTraining();  // as the app does
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return marginlab::bench::runOffscreenBenchmarks(argc, argv); }

@@ -836,28 +836,30 @@ double Renderer3D::fadeAt(const Frame3D& frame, const Eigen::Vector3d& u) {
     return c.classifier.fade(u.normalized());
 }
 
+namespace {
+
+/// What a 2D and a 3D frame have in common (everything but the camera, the drag and the trails).
+template <typename To, typename From>
+To withSharedFields(const From& from) {
+    To to;
+    to.snapshot = from.snapshot;
+    to.run = from.run;
+    to.options = from.options;
+    to.size = from.size;
+    to.selection = from.selection;
+    to.captions = from.captions;
+    return to;
+}
+
+}  // namespace
+
 Frame3D Renderer3D::sphereFrame(const Frame2D& planar, const Camera3D& camera) {
-    Frame3D frame;
-    frame.snapshot = planar.snapshot;
-    frame.run = planar.run;
-    frame.options = planar.options;
-    frame.size = planar.size;
-    frame.selection = planar.selection;
-    frame.captions = planar.captions;
+    Frame3D frame = withSharedFields<Frame3D>(planar);
     frame.camera = camera;
     return frame;
 }
 
-Frame2D Renderer3D::cardFrame(const Frame3D& frame) {
-    Frame2D f;
-    f.snapshot = frame.snapshot;
-    f.run = frame.run;
-    f.options = frame.options;
-    f.size = frame.size;
-    f.selection = frame.selection;
-    f.captions = frame.captions;
-    return f;
-}
+Frame2D Renderer3D::cardFrame(const Frame3D& frame) { return withSharedFields<Frame2D>(frame); }
 
 QRectF Renderer3D::descriptionCloseBox(const Frame3D& frame) {
     const Frame2D f = cardFrame(frame);
