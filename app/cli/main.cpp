@@ -528,9 +528,15 @@ void printMarkdownCatalogue() {
                   << "\n- Distance: " << info.defaultDistance.describe()
                   << (info.distanceConfigurable ? " (configurable)." : " (fixed).") << "\n";
         if (info.acceptsMiner) std::cout << "- Accepts a miner.\n";
-        if (info.ownedBlocks)
+        if (info.ownedBlocks) {
+            const char* what = info.ownedLayout == marginlab::OwnedLayout::CentersPerClass
+                                   ? " (row k·C + c: center k of class c)"
+                               : info.ownedLayout == marginlab::OwnedLayout::ClassScalars
+                                   ? " (column 0 of row c: one learned number per class)"
+                                   : " (class weights, proxies or centers)";
             std::cout << "- Owns " << (info.ownedBlocks == 1 ? "a C×D matrix" : std::to_string(info.ownedBlocks) + "·C×D rows")
-                      << " (class weights, proxies or centers), learned with the loss.\n";
+                      << what << ", learned with the loss.\n";
+        }
         std::cout << "\n";
         printMarkdownParams(info.params);
         for (const auto& preset : info.presets)
