@@ -175,7 +175,13 @@ void paintPairHistograms(QPainter& painter, const FrameContext& c) {
         painter.setPen(QPen(color.darker(130), c.px(1.5), Qt::DashLine));
         painter.drawLine(QPointF(x, plot.top() - c.px(4)), QPointF(x, plot.bottom()));
         painter.setPen(color.darker(130));
-        painter.drawText(QPointF(x + c.px(2), plot.top() + c.px(6)), QString::fromStdString(t.label));
+        // One line per threshold, so two close thresholds keep readable names.
+        const double line =
+            QFontMetricsF(font).height() * static_cast<double>(&t - picture.thresholds.data());
+        const QString name = QString::fromStdString(t.label);
+        const double width = QFontMetricsF(font).horizontalAdvance(name);
+        const double left = x + c.px(2) + width > box.right() - c.px(4) ? x - c.px(2) - width : x + c.px(2);
+        painter.drawText(QPointF(left, plot.top() + c.px(6) + line), name);
     }
     painter.restore();
 }
@@ -249,13 +255,13 @@ void paintSnrPair(QPainter& painter, const FrameContext& c) {
         return (c.snapshot.positions.row(i) - c.snapshot.positions.row(j)).norm();
     };
     QStringList lines;
-    lines << tr("SNR distance var(e_a − e_j) / var(e_a)");
-    lines << tr("positive #%1:  SNR %2   Euclidean %3")
+    lines << tr("SNR var(e_a − e_j) / var(e_a) vs Euclidean (L2)");
+    lines << tr("positive #%1:  SNR %2  vs  L2 %3")
                  .arg(p)
                  .arg(number(snrDistance(c.snapshot.positions, a, p, c.run.picture.snrNormalize)))
                  .arg(number(euclidean(a, p)));
     if (negative >= 0)
-        lines << tr("nearest negative #%1:  SNR %2   Euclidean %3")
+        lines << tr("nearest negative #%1:  SNR %2  vs  L2 %3")
                      .arg(negative)
                      .arg(number(negativeSnr))
                      .arg(number(euclidean(a, negative)));
