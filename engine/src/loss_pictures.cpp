@@ -64,12 +64,16 @@ std::vector<Real> softNeighbourProbabilities(const Points& x, int anchor, const 
 }
 
 Real snrDistance(const Points& x, int anchor, int other, bool normalize) {
-    const Points e = normalize ? normalizeRows(x) : x;
+    // Two rows only (normalized as normalizeRows does), so a view can ask for every j in O(N·D).
+    auto row = [&](int i) -> Eigen::Matrix<Real, 1, Eigen::Dynamic> {
+        if (!normalize) return x.row(i);
+        return x.row(i) / std::max(x.row(i).norm(), Real(1e-12));
+    };
     auto variance = [](const Eigen::Matrix<Real, 1, Eigen::Dynamic>& v) {
         const Real mean = v.mean();
-        return (v.array() - mean).square().sum() / std::max<Eigen::Index>(1, v.size() - 1);
+        return (v.array() - mean).square().sum() / static_cast<Real>(std::max<Eigen::Index>(1, v.size() - 1));
     };
-    const Eigen::Matrix<Real, 1, Eigen::Dynamic> a = e.row(anchor), j = e.row(other);
+    const Eigen::Matrix<Real, 1, Eigen::Dynamic> a = row(anchor), j = row(other);
     return variance(a - j) / variance(a);
 }
 
