@@ -96,6 +96,23 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
 
 namespace {
 
+/// One end of a filter's kept range as a firstGapBelow query, and whether the sweep already
+/// answers that exact query (same bound, same strictness) for its own counts.
+struct FilterBound {
+    enum class Reuse { None, Zero, MarginStrict, MarginInclusive };
+    Real value = 0.0;
+    bool inclusive = false;
+    Reuse reuse = Reuse::None;
+};
+
+FilterBound filterBound(Real value, bool inclusive, Real margin) {
+    FilterBound out{value, inclusive, FilterBound::Reuse::None};
+    // countBelow(z) is firstGapBelow(z, 0, true); −0.0 == 0.0 gives the same comparisons.
+    if (value == 0.0 && inclusive) out.reuse = FilterBound::Reuse::Zero;
+    else if (value == margin) out.reuse = inclusive ? FilterBound::Reuse::MarginInclusive : FilterBound::Reuse::MarginStrict;
+    return out;
+}
+
 /// What one anchor's sweep over its negatives reads; everything by value or through pointers
 /// the loop does not write, so it stays in registers.
 struct NegativeSweep {
@@ -108,6 +125,7 @@ struct NegativeSweep {
     bool semiHardIncludesMargin;
     const TripletGapFilter* filter;
     bool hasHigh, hasLow;
+    FilterBound high, low;  // "gap ≤(<) high" and "gap <(≤) low" as firstGapBelow queries
     const Real* prefix;    // prefix sums of the sorted positive values
 };
 
@@ -134,16 +152,26 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         // The kept positives form [keptBegin, keptEnd): "gap ≤ high" holds on a suffix, "gap ≥ low"
         // on a prefix (its negation "gap < low" on a suffix).
         int keptBegin = 0, keptEnd = p;
-        if constexpr (Filtered) {
-            const TripletGapFilter& filter = *in.filter;
-            keptBegin = in.hasHigh ? table.firstGapBelow(z, filter.high, filter.includeHigh) : 0;
-            keptEnd = std::max(keptBegin, in.hasLow ? table.firstGapBelow(z, filter.low, !filter.includeLow) : p);
-        }
         // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
         const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
         int activeFrom = atMargin.strict;
         int semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
         int hardFrom = table.countBelow(z);
+        if constexpr (Filtered) {
+            // A filter bound that is 0 or the loss's margin is a boundary already found above
+            // (TripletMarginMiner's hard and semihard types start or end at gap 0): no new lookup.
+            auto boundary = [&](const FilterBound& bound) {
+                switch (bound.reuse) {
+                case FilterBound::Reuse::Zero: return hardFrom;  // firstGapBelow(z, 0, true)
+                case FilterBound::Reuse::MarginStrict: return atMargin.strict;
+                case FilterBound::Reuse::MarginInclusive: return atMargin.inclusive;
+                case FilterBound::Reuse::None: break;
+                }
+                return table.firstGapBelow(z, bound.value, bound.inclusive);
+            };
+            keptBegin = in.hasHigh ? boundary(in.high) : 0;
+            keptEnd = std::max(keptBegin, in.hasLow ? boundary(in.low) : p);
+        }
         if constexpr (Filtered) {
             hardFrom = std::clamp(hardFrom, keptBegin, keptEnd);
             semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
@@ -245,6 +273,10 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     // An infinite bound keeps every finite gap: skip its search.
     in.hasHigh = filter && !(std::isinf(filter->high) && filter->high > 0);
     in.hasLow = filter && !(std::isinf(filter->low) && filter->low < 0);
+    if (filter) {
+        in.high = filterBound(filter->high, filter->includeHigh, m_options.margin);
+        in.low = filterBound(filter->low, !filter->includeLow, m_options.margin);
+    }
     in.prefix = m_prefix.data();
     m_activeBegins.resize(m_negatives.size());
     m_keptEnds.resize(m_negatives.size());

@@ -16,6 +16,7 @@
 #include "parallel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 namespace marginlab {
@@ -30,7 +31,9 @@ Count countFiltered(const TripletGapFilter& filter, const Points& embeddings, co
     const detail::DistanceRows rows(filter.distance, embeddings);
     const Real sign = filter.distance.orderSign();
     detail::TripletSweepOptions options;
-    options.margin = 0.0;
+    // The margin only decides the loss's own counts, unused here: set to a bound of the filter,
+    // the sweep answers that bound's query with the margin's lookup instead of a second one.
+    options.margin = std::isfinite(filter.high) ? filter.high : std::isfinite(filter.low) ? filter.low : 0.0;
     options.filter = &filter;
     const detail::TripletSweep prototype(options, labels);
     const Eigen::Index n = embeddings.rows();
