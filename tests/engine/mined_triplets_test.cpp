@@ -414,5 +414,50 @@ TEST(MinedTriplets, TripletMarginMinerCountsAreTheListedCounts) {
     }
 }
 
+
+// TripletMarginMiner + triplet loss through the sweep (kept ranges located per negative, the
+// boundaries that cannot fall inside a kept range skipped, a bound at 0 or at the loss margin
+// sharing that lookup) against the loss of the listed triplets; bit for bit on any thread count.
+TEST(MinedTriplets, TripletMarginMinerLossMatchesTheListedTriplets) {
+    std::string error;
+    const std::vector<Case> all = cases(260);
+    for (std::size_t i = 0; i < all.size(); i += 2) {
+        const Case& c = all[i];
+        for (const char* type : {"all", "hard", "semihard", "easy"})
+            for (Real minerMargin : {0.2, 0.05, 0.0, -0.1}) {
+                ParamValues params;
+                params.choices["type_of_triplets"] = type;
+                params.numbers["margin"] = minerMargin;
+                const auto miner = makeMiner(MinerConfig{"triplet_margin", params, c.spec}, &error);
+                ASSERT_TRUE(miner) << error;
+                const auto loss = makeLoss(LossConfig{"triplet_margin", {}, c.spec}, &error);
+                ASSERT_TRUE(loss) << error;
+                const Tuples tuples = miner->mine(MinerInput{c.x, c.y, 1});
+                const std::vector<Triplet> list = materializeTriplets(tuples, c.x, c.y);
+                const Listed expected = listedLoss(list, c.x, c.spec, 0.05);
+                const std::string what = std::string(type) + " miner margin " + std::to_string(minerMargin) + " " + c.what;
+                LossOutput first;
+                for (int threads : {1, 2, 3, 7}) {
+                    const ThreadCount scope(threads);
+                    const LossOutput out = loss->evaluate(LossInput{c.x, c.y, nullptr, &tuples}, true);
+                    if (threads == 1) {
+                        first = out;
+                        EXPECT_NEAR(out.value, expected.value, 1e-9 * std::max(1.0, std::abs(expected.value))) << what;
+                        const Real scale = std::max(1.0, expected.grad.cwiseAbs().maxCoeff());
+                        EXPECT_LE((out.gradEmbeddings - expected.grad).cwiseAbs().maxCoeff(), 1e-9 * scale) << what;
+                        EXPECT_EQ(out.stats.tuples, expected.tuples) << what;
+                        EXPECT_EQ(out.stats.active, expected.active) << what;
+                        EXPECT_EQ(out.stats.easy, expected.easy) << what;
+                        EXPECT_EQ(out.stats.semiHard, expected.semiHard) << what;
+                        EXPECT_EQ(out.stats.hard, expected.hard) << what;
+                        continue;
+                    }
+                    EXPECT_EQ(out.value, first.value) << what << ", " << threads << " threads";
+                    EXPECT_TRUE(out.gradEmbeddings == first.gradEmbeddings) << what << ", " << threads << " threads";
+                }
+            }
+    }
+}
+
 }  // namespace
 }  // namespace marginlab

@@ -113,6 +113,47 @@ FilterBound filterBound(Real value, bool inclusive, Real margin) {
     return out;
 }
 
+/**
+ * Where the sweep's own boundaries (gap ≤ 0: hard; gap < m / ≤ m: active, semi-hard) lie against
+ * a filter's kept gaps, decided once from the bounds: inside the kept range (looked up per
+ * negative), or before / after every kept gap (then the boundary is the kept range's begin / end
+ * and needs no lookup). Kept gaps satisfy the filter's predicates, so they are never NaN.
+ */
+struct FilterPlan {
+    enum class Where { Inside, Begin, End };
+    Where zero = Where::Inside;
+    Where margin = Where::Inside;
+    bool zeroLookup = true;
+    bool marginLookup = true;
+};
+
+/// Every kept gap g satisfies g < b (strictly) when the high bound is below b, or equal to it
+/// and exclusive; every kept gap satisfies g > b when the low bound is above b, or equal and
+/// exclusive.
+FilterPlan filterPlan(const TripletGapFilter& filter, Real margin, const FilterBound& high, const FilterBound& low,
+                      bool hasHigh, bool hasLow) {
+    FilterPlan plan;
+    // The hard boundary is "gap ≤ 0": kept gaps ≤ 0 are all hard (Begin); > 0, none (End).
+    if (hasHigh && filter.high <= 0.0) plan.zero = FilterPlan::Where::Begin;
+    else if (hasLow && (filter.low > 0.0 || (filter.low == 0.0 && !filter.includeLow))) plan.zero = FilterPlan::Where::End;
+    // Active "gap < m" and semi-hard "gap ≤ m" (or < m) agree on every gap ≠ m.
+    if (hasHigh && (filter.high < margin || (filter.high == margin && !filter.includeHigh)))
+        plan.margin = FilterPlan::Where::Begin;
+    else if (hasLow && (filter.low > margin || (filter.low == margin && !filter.includeLow)))
+        plan.margin = FilterPlan::Where::End;
+    auto reuses = [&](const FilterBound& bound, bool present, FilterBound::Reuse a, FilterBound::Reuse b) {
+        return present && (bound.reuse == a || bound.reuse == b);
+    };
+    plan.zeroLookup = plan.zero == FilterPlan::Where::Inside ||
+                      reuses(high, hasHigh, FilterBound::Reuse::Zero, FilterBound::Reuse::Zero) ||
+                      reuses(low, hasLow, FilterBound::Reuse::Zero, FilterBound::Reuse::Zero);
+    plan.marginLookup =
+        plan.margin == FilterPlan::Where::Inside ||
+        reuses(high, hasHigh, FilterBound::Reuse::MarginStrict, FilterBound::Reuse::MarginInclusive) ||
+        reuses(low, hasLow, FilterBound::Reuse::MarginStrict, FilterBound::Reuse::MarginInclusive);
+    return plan;
+}
+
 /// What one anchor's sweep over its negatives reads; everything by value or through pointers
 /// the loop does not write, so it stays in registers.
 struct NegativeSweep {
@@ -126,6 +167,7 @@ struct NegativeSweep {
     const TripletGapFilter* filter;
     bool hasHigh, hasLow;
     FilterBound high, low;  // "gap ≤(<) high" and "gap <(≤) low" as firstGapBelow queries
+    FilterPlan plan;
     const Real* prefix;    // prefix sums of the sorted positive values
 };
 
@@ -152,17 +194,24 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         // The kept positives form [keptBegin, keptEnd): "gap ≤ high" holds on a suffix, "gap ≥ low"
         // on a prefix (its negation "gap < low" on a suffix).
         int keptBegin = 0, keptEnd = p;
-        // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
-        const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
-        int activeFrom = atMargin.strict;
-        int semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
-        int hardFrom = table.countBelow(z);
-        if constexpr (Filtered) {
-            // A filter bound that is 0 or the loss's margin is a boundary already found above
-            // (TripletMarginMiner's hard and semihard types start or end at gap 0): no new lookup.
+        int activeFrom, semiFrom, hardFrom;
+        if constexpr (!Filtered) {
+            // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
+            const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
+            activeFrom = atMargin.strict;
+            semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
+            hardFrom = table.countBelow(z);
+        } else {
+            // Only the boundaries that can fall inside the kept range are looked up (FilterPlan),
+            // and a filter bound at 0 or at the margin reuses that boundary's lookup: the
+            // TripletMarginMiner types hard and easy need one lookup per negative, not three.
+            const FilterPlan& plan = in.plan;
+            const int zero = plan.zeroLookup ? table.countBelow(z) : 0;  // firstGapBelow(z, 0, true)
+            const GapTable::Boundaries atMargin =
+                plan.marginLookup ? table.firstGapBelowBoth(z, margin) : GapTable::Boundaries{0, 0};
             auto boundary = [&](const FilterBound& bound) {
                 switch (bound.reuse) {
-                case FilterBound::Reuse::Zero: return hardFrom;  // firstGapBelow(z, 0, true)
+                case FilterBound::Reuse::Zero: return zero;
                 case FilterBound::Reuse::MarginStrict: return atMargin.strict;
                 case FilterBound::Reuse::MarginInclusive: return atMargin.inclusive;
                 case FilterBound::Reuse::None: break;
@@ -171,11 +220,14 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
             };
             keptBegin = in.hasHigh ? boundary(in.high) : 0;
             keptEnd = std::max(keptBegin, in.hasLow ? boundary(in.low) : p);
-        }
-        if constexpr (Filtered) {
-            hardFrom = std::clamp(hardFrom, keptBegin, keptEnd);
-            semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
-            activeFrom = std::clamp(activeFrom, keptBegin, keptEnd);
+            auto place = [&](FilterPlan::Where where, int found) {
+                return where == FilterPlan::Where::Inside ? std::clamp(found, keptBegin, keptEnd)
+                       : where == FilterPlan::Where::Begin ? keptBegin
+                                                           : keptEnd;
+            };
+            hardFrom = place(plan.zero, zero);
+            activeFrom = place(plan.margin, atMargin.strict);
+            semiFrom = place(plan.margin, semiIncludesMargin ? atMargin.inclusive : atMargin.strict);
         }
         tuples += keptEnd - keptBegin;
         hard += keptEnd - hardFrom;
@@ -187,7 +239,8 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
         // Recorded here and counted afterwards, only when the positives' coefficients are wanted.
         activeBegins[t] = activeFrom;
-        if constexpr (Filtered) keptEnds[t] = keptEnd;
+        if constexpr (Filtered)
+            if (in.hasLow) keptEnds[t] = keptEnd;
         coefficients[j] = -Real(activeCount);
     }
     TripletSweepTotals totals;
@@ -276,6 +329,7 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     if (filter) {
         in.high = filterBound(filter->high, filter->includeHigh, m_options.margin);
         in.low = filterBound(filter->low, !filter->includeLow, m_options.margin);
+        in.plan = filterPlan(*filter, m_options.margin, in.high, in.low, in.hasHigh, in.hasLow);
     }
     in.prefix = m_prefix.data();
     m_activeBegins.resize(m_negatives.size());
@@ -292,7 +346,7 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
     Count* difference = m_difference.data();
     for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
-    if (filtered)
+    if (in.hasLow)  // else every kept range ends at p, past the positives' counts
         for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
     Count running = 0;
     for (int k = 0; k < p; ++k) {
