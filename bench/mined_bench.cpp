@@ -9,6 +9,7 @@
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "marginlab/parallel.h"
+#include "simd/dispatch.h"
 
 #include <benchmark/benchmark.h>
 
@@ -100,7 +101,41 @@ void minerCounts(benchmark::State& state, const Case& c) {
     setEngineThreads(threadsBefore);
 }
 
+// Every distance row of the batch (N = 4096, D = 2, squared differences + square roots) through
+// one vector unit's kernels, one thread: the portable (SSE2) against the AVX2 and AVX-512 units.
+void simdRows(benchmark::State& state, detail::simd::Level level) {
+    const detail::simd::Kernels* kernels = detail::simd::kernelsFor(level);
+    if (!kernels) {
+        state.SkipWithError("this CPU lacks the unit");
+        return;
+    }
+    const int n = static_cast<int>(state.range(0));
+    const Problem p = makeProblem(n);
+    std::vector<double> row(static_cast<std::size_t>(n));
+    for (auto _ : state) {
+        for (int a = 0; a < n; ++a) {
+            kernels->squaredDistanceRow(p.x.data(), n, 2, a, row.data(), 0);
+            kernels->sqrtInPlace(row.data(), n);
+            benchmark::DoNotOptimize(row.data());
+        }
+    }
+}
+
+// A mined step with the vector units capped (0 portable, 2 the best the CPU has), one thread.
+void minedStepAtLevel(benchmark::State& state, const Case& c) {
+    const detail::simd::Level before = detail::simd::kernels().level;
+    detail::simd::setSimdLevel(static_cast<detail::simd::Level>(state.range(2)));
+    minedStep(state, c);
+    detail::simd::setSimdLevel(before);
+}
+
 const bool registered = [] {
+    for (auto level : {detail::simd::Level::Portable, detail::simd::Level::Avx2, detail::simd::Level::Avx512})
+        benchmark::RegisterBenchmark(("BM_SimdRows/" + std::string(detail::simd::levelName(level))).c_str(), simdRows, level)
+            ->Arg(4096)
+            ->Unit(benchmark::kMillisecond)
+            ->MinTime(0.5)
+            ->UseRealTime();
     static const std::vector<Case> all = cases();
     for (const Case& c : all) {
         benchmark::RegisterBenchmark(("BM_Mined/" + c.name).c_str(), minedStep, c)
@@ -109,6 +144,13 @@ const bool registered = [] {
             ->Unit(benchmark::kMillisecond)
             ->MinTime(0.5)
             ->UseRealTime();
+        if (c.miner == "batch_hard" || c.miner == "tfa_semihard" || c.miner == "facenet_semihard")
+            benchmark::RegisterBenchmark(("BM_MinedSimd/" + c.name).c_str(), minedStepAtLevel, c)
+                ->ArgsProduct({{4096}, {1}, {0, 2}})
+                ->ArgNames({"n", "threads", "simd"})
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(0.5)
+                ->UseRealTime();
         if (c.miner == "triplet_margin")
             benchmark::RegisterBenchmark(("BM_MinerCounts/" + c.name).c_str(), minerCounts, c)
                 ->ArgsProduct({{4096}, {1, 2}})

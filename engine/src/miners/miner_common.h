@@ -9,11 +9,13 @@
 #include "marginlab/tuples.h"
 #include "marginlab/types.h"
 #include "parallel.h"
+#include "simd/dispatch.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <utility>
 #include <vector>
@@ -49,19 +51,30 @@ private:
 class OrderingRows {
 public:
     OrderingRows(const DistanceSpec& spec, const Points& embeddings)
-        : m_rows(spec, embeddings), m_sign(spec.orderSign()) {}
+        : m_spec(spec), m_sign(spec.orderSign()) {
+        if (spec.isSimilarity()) m_rows.emplace(spec, embeddings);
+        else m_embedded = spec.normalizes() ? normalizeRows(embeddings) : embeddings;
+    }
 
-    Eigen::Index size() const { return m_rows.size(); }
+    Eigen::Index size() const { return m_rows ? m_rows->size() : m_embedded.rows(); }
     /// out[j] = δ_aj for every j (N values).
     void row(Eigen::Index a, Real* out) const {
-        m_rows.row(a, out);
-        if (m_sign != Real(1))
-            for (Eigen::Index j = 0; j < m_rows.size(); ++j) out[j] = m_sign * out[j];  // exact negation
+        if (m_rows) {
+            m_rows->row(a, out);
+            for (Eigen::Index j = 0; j < m_rows->size(); ++j) out[j] = m_sign * out[j];  // exact negation
+            return;
+        }
+        // Lp: the vector unit's kernels (simd/dispatch.h), the same bits as SelfDistance's entries.
+        const simd::Kernels& kernels = simd::kernels();
+        kernels.squaredDistanceRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, out, 0);
+        if (m_spec.power == 1) kernels.sqrtInPlace(out, m_embedded.rows());
     }
 
 private:
-    DistanceRows m_rows;
+    DistanceSpec m_spec;
     Real m_sign;
+    std::optional<DistanceRows> m_rows;  // similarities
+    Points m_embedded;                   // Lp: the (normalized) points
 };
 
 /**
