@@ -237,8 +237,9 @@ void MainWindow::createActions() {
     m_recordAction = record;
     QAction* replay = file->addAction(tr("Replay a &trajectory…"), this, &MainWindow::replayDialog);
     replay->setToolTip(tr("Play back per-step embeddings logged elsewhere (CSV or NPY with labels; see docs/trajectories.md)"));
-    QAction* import = file->addAction(tr("&Import CSV…"), this, &MainWindow::importCsvDialog);
-    import->setToolTip(tr("Replace the data by points and labels from a CSV file"));
+    QAction* import = file->addAction(tr("&Import data (CSV, NPY)…"), this, &MainWindow::importDataDialog);
+    import->setToolTip(tr("Replace the data by points and labels (2 or 3 columns) from a CSV file or a NumPy array\n"
+                          "with its labels in NAME-labels.npy"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
@@ -510,6 +511,7 @@ bool MainWindow::openScene(const QString& path) {
     m_view->applyViewSettings(settings);
     m_view3d->setOptions(m_view->options());
     m_view3d->resetCamera();
+    if (settings.camera3d) m_view3d->setCamera(*settings.camera3d);
     showViewFor(m_document->dimension());
     m_controls->setViewOptions(m_view->options());
     m_controller->setSplitForces(m_view->options().showForces && m_view->options().splitForces);
@@ -544,9 +546,7 @@ void MainWindow::saveDialog() {
     // The moment the run is at, with its chart history: reopened, it continues bit for bit.
     const std::optional<TrainerStart> state = m_controller->savedState();
     SceneFile scene = state ? m_document->sceneAt(*state, m_charts->history().points()) : m_document->scene();
-    ViewSettings view = m_view->viewSettings();
-    view.stepsPerFrame = m_stepsPerFrame->value();
-    scene.view = viewSettingsToJson(view);
+    scene.view = viewSettingsToJson(currentViewSettings());
     QString error;
     if (!sceneio::saveScene(scene, path, &error)) QMessageBox::warning(this, tr("Cannot save scene"), error);
     else statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
@@ -573,6 +573,13 @@ void MainWindow::exportDialog() {
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 
+ViewSettings MainWindow::currentViewSettings() const {
+    ViewSettings view = m_view->viewSettings();
+    view.stepsPerFrame = m_stepsPerFrame->value();
+    if (m_document->dimension() == 3) view.camera3d = m_view3d->camera();
+    return view;
+}
+
 void MainWindow::recordDialog() {
     // The recording trains its own copy: from the scene's start, or from the moment on screen.
     if (comparing()) m_comparison->controller()->pause();
@@ -580,8 +587,7 @@ void MainWindow::recordDialog() {
         comparing() || m_replay->isActive() ? std::nullopt : m_controller->savedState();
     std::optional<SceneFile> now;
     if (state) now = m_document->sceneAt(*state, m_charts->history().points());
-    ViewSettings view = m_view->viewSettings();
-    view.stepsPerFrame = m_stepsPerFrame->value();
+    const ViewSettings view = currentViewSettings();
     std::optional<ComparisonFile> comparison;
     if (comparing()) comparison = m_comparison->comparison();
     RecordDialog dialog(m_document->scene(), now, view, this, comparison);
@@ -627,16 +633,16 @@ bool MainWindow::replay(const QString& path) {
     return true;
 }
 
-void MainWindow::importCsvDialog() {
+void MainWindow::importDataDialog() {
     QSettings settings;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Import CSV"), settings.value(QStringLiteral("files/lastDir")).toString(),
-                                                      tr("CSV files (*.csv);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import data"), settings.value(QStringLiteral("files/lastDir")).toString(),
+                                                      tr("Points (*.csv *.npy);;All files (*)"));
     if (path.isEmpty()) return;
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
     QString error;
-    auto scene = sceneio::importCsv(m_document->scene(), path, &error);
+    auto scene = sceneio::importData(m_document->scene(), path, &error);
     if (!scene || !m_document->edit(*scene, &error)) {
-        QMessageBox::warning(this, tr("Cannot import CSV"), error + tr("\n\nThe current scene is unchanged."));
+        QMessageBox::warning(this, tr("Cannot import the data"), error + tr("\n\nThe current scene is unchanged."));
         return;
     }
     m_view->fitToData();

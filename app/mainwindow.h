@@ -22,6 +22,7 @@ class PlotView3D;
 class ReplayPlayer;
 class SceneDocument;
 class TrainingController;
+struct ViewSettings;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -46,9 +47,11 @@ private:
     void createDocks();
     void openDialog();
     void saveDialog();
-    void importCsvDialog();
+    void importDataDialog();
     void exportDialog();
     void recordDialog();
+    /// What the views show now (both cameras, options, anchor, speed): saved with the scene.
+    ViewSettings currentViewSettings() const;
     void replayDialog();
     void setPresentation(bool on);
     /// Shows the 2D or the 3D view, whichever fits the data's dimension.
