@@ -28,8 +28,9 @@ Count countFiltered(const TripletGapFilter& filter, const Points& embeddings, co
     // positives sorted once and each negative's kept range located with the exact gap predicate
     // fl(δ_an − δ_ap) (the same rounded values materializeTriplets compares: δ = sign·M and
     // sign·(M_an − M_ap) = sign·M_an − sign·M_ap exactly), O(N²) expected, one row at a time.
-    const detail::DistanceRows rows(filter.distance, embeddings);
-    const Real sign = filter.distance.orderSign();
+    // δ rows (sign applied, exactly as OrderingDistances), through the vector units' kernels.
+    const detail::OrderingRows rows(filter.distance, embeddings);
+    const Real sign = 1.0;
     detail::TripletSweepOptions options;
     // The margin only decides the loss's own counts, unused here: set to a bound of the filter,
     // the sweep answers that bound's query with the margin's lookup instead of a second one.
