@@ -332,6 +332,18 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         in.plan = filterPlan(*filter, m_options.margin, in.high, in.low, in.hasHigh, in.hasLow);
     }
     in.prefix = m_prefix.data();
+    if (m_options.countKeptOnly) {
+        const GapTable gaps = m_locator.table();
+        Count kept = 0;
+        for (const int j : m_negatives) {
+            const Real z = sign * row[j];
+            const int begin = in.hasHigh ? gaps.firstGapBelow(z, filter->high, filter->includeHigh) : 0;
+            const int end = std::max(begin, in.hasLow ? gaps.firstGapBelow(z, filter->low, !filter->includeLow) : p);
+            kept += end - begin;
+        }
+        totals->tuples += kept;
+        return;
+    }
     m_activeBegins.resize(m_negatives.size());
     m_keptEnds.resize(m_negatives.size());
     const bool filtered = in.hasHigh || in.hasLow;

@@ -32,10 +32,8 @@ Count countFiltered(const TripletGapFilter& filter, const Points& embeddings, co
     const detail::OrderingRows rows(filter.distance, embeddings);
     const Real sign = 1.0;
     detail::TripletSweepOptions options;
-    // The margin only decides the loss's own counts, unused here: set to a bound of the filter,
-    // the sweep answers that bound's query with the margin's lookup instead of a second one.
-    options.margin = std::isfinite(filter.high) ? filter.high : std::isfinite(filter.low) ? filter.low : 0.0;
     options.filter = &filter;
+    options.countKeptOnly = true;
     const detail::TripletSweep prototype(options, labels);
     const Eigen::Index n = embeddings.rows();
     const detail::AnchorChunks chunks(n);
