@@ -5,7 +5,7 @@
 // 10 classes, seed-fixed Gaussian points, default parameters. The second argument is the engine's
 // thread count. BM_MinerCounts measures the mining statistics (countTuples) a snapshot reports.
 //
-//   build-engine/bench/marginlab_bench --benchmark_filter='BM_Mined|BM_MinerCounts' --benchmark_repetitions=3
+//   build-engine/bench/marginlab_mined_bench --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "marginlab/parallel.h"
