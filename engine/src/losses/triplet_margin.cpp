@@ -127,27 +127,48 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
 namespace {
 
 /// One entry M_ij of SelfDistance's matrix from the embedded points, with SelfDistance's own
-/// arithmetic for Lp (the same Eigen expression; (e_i − e_j) and (e_j − e_i) square alike), so
-/// the list path sees the very values (and ties) of the matrix.
-Real distanceEntry(const DistanceSpec& spec, const Points& e, int i, int j) {
-    if (spec.isSimilarity()) return e.row(i).dot(e.row(j));
+/// arithmetic for Lp: the squared differences summed in coordinate order, ((0 + d₀²) + d₁²) + …,
+/// which is what its Eigen expression computes (tests/engine/mined_triplets_test.cpp compares the
+/// bits); (e_i − e_j) and (e_j − e_i) square alike. So the list path sees the very values (and
+/// ties) of the matrix.
+Real distanceEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j) {
+    const Real* a = e + i * dims;
+    const Real* b = e + j * dims;
+    if (spec.isSimilarity()) {
+        Real dot = 0.0;
+        for (Eigen::Index k = 0; k < dims; ++k) dot += a[k] * b[k];
+        return dot;
+    }
     if (i == j) return 0.0;
-    const Real squared = (e.row(i) - e.row(j)).squaredNorm();
+    Real squared = 0.0;
+    for (Eigen::Index k = 0; k < dims; ++k) {
+        const Real difference = a[k] - b[k];
+        squared += difference * difference;
+    }
     return spec.power == 2 ? squared : std::sqrt(squared);
 }
 
-/// Adds c·∂M_ij/∂e to `grad` (∂L/∂e), SelfDistance::backward's rule for one entry.
-void accumulateEntry(const DistanceSpec& spec, const Points& e, int i, int j, Real value, Real c, Points* grad) {
+/// Adds c·∂M_ij/∂e to `grad` (∂L/∂e, row-major like e), SelfDistance::backward's rule for one entry.
+void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j, Real value, Real c,
+                     Real* grad) {
+    const Real* a = e + i * dims;
+    const Real* b = e + j * dims;
+    Real* ga = grad + i * dims;
+    Real* gb = grad + j * dims;
     if (spec.isSimilarity()) {
-        grad->row(i) += c * e.row(j);
-        grad->row(j) += c * e.row(i);
+        for (Eigen::Index k = 0; k < dims; ++k) {
+            ga[k] += c * b[k];
+            gb[k] += c * a[k];
+        }
         return;
     }
     const Real w = spec.power == 2 ? 2.0 * c : (value > 0.0 ? c / value : 0.0);
     if (w == 0.0) return;
-    const auto step = (w * (e.row(i) - e.row(j))).eval();
-    grad->row(i) += step;
-    grad->row(j) -= step;
+    for (Eigen::Index k = 0; k < dims; ++k) {
+        const Real step = w * (a[k] - b[k]);
+        ga[k] += step;
+        gb[k] -= step;
+    }
 }
 
 }  // namespace
@@ -162,6 +183,7 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
     const Eigen::Index dims = input.embeddings.cols();
     Vector norms;
     const Points embedded = m_distance.normalizes() ? normalizeRows(input.embeddings, &norms) : input.embeddings;
+    const Real* e = embedded.data();  // row-major N×D
     const Real sign = m_distance.orderSign();
     const Real margin = m_options.margin;
     const bool split = detail::splitsForces(input, withGradient);
@@ -185,8 +207,8 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
         for (std::ptrdiff_t index = run * runLength; index < end; ++index) {
             const Triplet& t = list[static_cast<std::size_t>(index)];
             const int a = t[0], p = t[1], q = t[2];
-            const Real apValue = distanceEntry(m_distance, embedded, a, p);
-            const Real anValue = distanceEntry(m_distance, embedded, a, q);
+            const Real apValue = distanceEntry(m_distance, e, dims, a, p);
+            const Real anValue = distanceEntry(m_distance, e, dims, a, q);
             const Real ap = sign * apValue;
             const Real an = sign * anValue;
             const Real gap = an - ap;
@@ -199,7 +221,7 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
             Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
             Real pnValue = 0.0;
             if (m_options.swap) {
-                pnValue = distanceEntry(m_distance, embedded, p, q);
+                pnValue = distanceEntry(m_distance, e, dims, p, q);
                 const Real pn = sign * pnValue;
                 // torch.minimum's backward splits the gradient evenly on a tie.
                 if (pn < an) {
@@ -221,9 +243,9 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
             // Each entry also goes to the attraction when its two points share a label (what
             // SelfDistance::backwardSameLabel keeps): for a valid triplet, (a,p) alone.
             auto add = [&](int i, int j, Real value, Real c) {
-                accumulateEntry(m_distance, embedded, i, j, value, c, &result.grad);
+                accumulateEntry(m_distance, e, dims, i, j, value, c, result.grad.data());
                 if (split && labels[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(j)])
-                    accumulateEntry(m_distance, embedded, i, j, value, c, &result.gradSameLabel);
+                    accumulateEntry(m_distance, e, dims, i, j, value, c, result.gradSameLabel.data());
             };
             add(a, p, apValue, sign * slope);
             if (anchorShare > 0.0) add(a, q, anValue, -sign * slope * anchorShare);
