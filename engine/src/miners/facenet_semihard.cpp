@@ -63,7 +63,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             int slot = 0;
             for (int j = 0; j < n; ++j) {
                 if (labels[static_cast<std::size_t>(j)] != label) {
-                    // NaN would break the ordering: ranked last, as sortedNegatives() does.
+                    // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
                     s.negatives.emplace_back(std::isnan(delta[j]) ? infinity : delta[j], j);
                 } else if (j != a) {
                     s.slotOf[static_cast<std::size_t>(j)] = slot++;

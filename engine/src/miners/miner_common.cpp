@@ -20,17 +20,4 @@ void RankedValues::assign(std::vector<std::pair<Real, int>>* items) {
     else m_locator.assign(m_sorted.data() + 1, n);
 }
 
-void sortedNegatives(const OrderingDistances& delta, const Labels& labels, int anchor, std::vector<RankedNegative>* out) {
-    out->clear();
-    const int n = static_cast<int>(labels.size());
-    for (int j = 0; j < n; ++j)
-        if (labels[j] != labels[anchor]) {
-            // A NaN (diverged embeddings) would break std::sort's ordering contract (undefined
-            // behaviour); rank it last instead, like an infinitely far negative.
-            const Real value = delta(anchor, j);
-            out->emplace_back(std::isnan(value) ? std::numeric_limits<Real>::infinity() : value, j);
-        }
-    std::sort(out->begin(), out->end());
-}
-
 }  // namespace marginlab::detail

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Building blocks shared by the miners (internal header): ordering distances, the seeded
-// random source and per-anchor sorted negatives.
+// Building blocks shared by the miners (internal header): ordering distances (as a matrix, or
+// row by row on the engine's threads), per-anchor mining, and exact ranks among sorted values.
 #pragma once
 
 #include "losses/distance_rows.h"
@@ -108,14 +108,10 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
     return out;
 }
 
-/// A negative of an anchor with its ordering distance: (δ_an, n).
+/// A negative of an anchor with its ordering distance: (δ_an, n). Sorted lexicographically, ties
+/// in δ are ordered by index, so every "first of the ties" choice picks the lowest index.
 using RankedNegative = std::pair<Real, int>;
 
-/**
- * The negatives of `anchor` (labels differing from the anchor's) as (δ_an, n), sorted
- * lexicographically: ties in δ are ordered by index, which makes every "first of the ties" choice
- * pick the lowest index. The pairs are contiguous so the O(N log N) sort stays cache-friendly.
- */
 /**
  * Values sorted ascending with their indices, and exact rank queries in O(1) expected time (the
  * triplet sweep's GapTable): per anchor, the miners sort its few positives and place each of its
@@ -140,6 +136,5 @@ private:
     GapLocator m_locator;
 };
 
-void sortedNegatives(const OrderingDistances& delta, const Labels& labels, int anchor, std::vector<RankedNegative>* out);
 
 }  // namespace marginlab::detail

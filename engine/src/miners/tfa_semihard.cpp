@@ -23,7 +23,7 @@ Tuples TfaSemiHardMiner::mine(const MinerInput& input) const {
     // Per anchor, without sorting its negatives: with the positives sorted by δ_ap, a negative
     // qualifies ("δ_an > δ_ap") exactly for the positives below its rank b = #{p : δ_ap < δ_an},
     // so the answer for the k-th positive is the least (δ_an, n) over the negatives with b > k: a
-    // suffix minimum over the ranks. A NaN δ_an ranks as +∞, as sortedNegatives() does.
+    // suffix minimum over the ranks. A NaN δ_an (diverged points) ranks as +∞, an infinitely far negative.
     auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, Scratch* scratch) {
         const int label = labels[static_cast<std::size_t>(a)];
         int farthest = -1;
