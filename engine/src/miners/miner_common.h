@@ -136,5 +136,4 @@ private:
     GapLocator m_locator;
 };
 
-
 }  // namespace marginlab::detail
