@@ -5,17 +5,18 @@
 // 10 classes, seed-fixed Gaussian points, default parameters. The second argument is the engine's
 // thread count. BM_MinerCounts measures the mining statistics (countTuples) a snapshot reports.
 //
-//   build-engine/bench/marginlab_mined_bench --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
-#include "marginlab/loss.h"
-#include "marginlab/miner.h"
-#include "marginlab/parallel.h"
-#include "simd/dispatch.h"
-
+//   build-engine/bench/marginlab_mined_bench --benchmark_repetitions=3
+//   --benchmark_enable_random_interleaving=true
 #include <benchmark/benchmark.h>
 
 #include <random>
 #include <string>
 #include <vector>
+
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+#include "marginlab/parallel.h"
+#include "simd/dispatch.h"
 
 namespace {
 
@@ -39,9 +40,9 @@ Problem makeProblem(int n) {
 }
 
 struct Case {
-    std::string name;    // shown after BM_Mined/
-    std::string loss;    // catalogue name
-    std::string miner;   // empty: no miner
+    std::string name;   // shown after BM_Mined/
+    std::string loss;   // catalogue name
+    std::string miner;  // empty: no miner
     ParamValues minerParams;
 };
 
@@ -51,7 +52,8 @@ std::vector<Case> cases() {
     for (const char* type : {"all", "hard", "semihard", "easy"}) {
         ParamValues params;
         params.choices["type_of_triplets"] = type;
-        out.push_back({std::string("triplet_margin_miner_") + type, "triplet_margin", "triplet_margin", params});
+        out.push_back(
+            {std::string("triplet_margin_miner_") + type, "triplet_margin", "triplet_margin", params});
     }
     out.push_back({"facenet_semihard", "triplet_margin", "facenet_semihard", {}});
     out.push_back({"tfa_semihard", "triplet_margin", "tfa_semihard", {}});
@@ -131,7 +133,8 @@ void minedStepAtLevel(benchmark::State& state, const Case& c) {
 
 const bool registered = [] {
     for (auto level : {detail::simd::Level::Portable, detail::simd::Level::Avx2, detail::simd::Level::Avx512})
-        benchmark::RegisterBenchmark(("BM_SimdRows/" + std::string(detail::simd::levelName(level))).c_str(), simdRows, level)
+        benchmark::RegisterBenchmark(("BM_SimdRows/" + std::string(detail::simd::levelName(level))).c_str(),
+                                     simdRows, level)
             ->Arg(4096)
             ->Unit(benchmark::kMillisecond)
             ->MinTime(0.5)

@@ -6,18 +6,18 @@
 // (the former implementations, written out below): the same triplets in the same order, the same
 // draws for FaceNet, the same counts, the loss of the listed triplets, on random cases with ties,
 // D = 2 and 3, several chunks of anchors, and bit for bit on 1, 2, 3 and 7 threads.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "marginlab/parallel.h"
 #include "marginlab/random.h"
 #include "miners/miner_common.h"
 #include "test_support.h"
-
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <random>
-#include <string>
 
 namespace marginlab {
 namespace {
@@ -58,10 +58,12 @@ std::vector<Case> cases(int n) {
     std::vector<Case> out;
     for (int d : {2, 3}) {
         const Labels y = randomLabels(n, 7, 50 + static_cast<std::uint64_t>(d));
-        for (const DistanceSpec& spec : {DistanceSpec::lp(1, true), DistanceSpec::lp(2, false), DistanceSpec::cosine()})
+        for (const DistanceSpec& spec :
+             {DistanceSpec::lp(1, true), DistanceSpec::lp(2, false), DistanceSpec::cosine()})
             out.push_back({randomPoints(n, d, 10 + static_cast<std::uint64_t>(d)), y, spec,
                            "random D=" + std::to_string(d) + " " + spec.describe()});
-        for (const DistanceSpec& spec : {DistanceSpec::lp(2, false), DistanceSpec::lp(1, false), DistanceSpec::lp(1, true)})
+        for (const DistanceSpec& spec :
+             {DistanceSpec::lp(2, false), DistanceSpec::lp(1, false), DistanceSpec::lp(1, true)})
             out.push_back({gridPoints(n, d, 20 + static_cast<std::uint64_t>(d)), y, spec,
                            "grid ties D=" + std::to_string(d) + " " + spec.describe()});
     }
@@ -99,12 +101,15 @@ std::vector<Triplet> referenceBatchHard(const Case& c) {
 std::vector<Triplet> referenceBatchEasyHard(const Case& c, bool nearestPositive, int negativeRule) {
     const detail::OrderingDistances delta(c.spec, c.x);
     const int n = static_cast<int>(c.y.size());
-    auto better = [](Real candidate, Real best, bool smallest) { return smallest ? candidate < best : candidate > best; };
+    auto better = [](Real candidate, Real best, bool smallest) {
+        return smallest ? candidate < best : candidate > best;
+    };
     std::vector<Triplet> out;
     for (int a = 0; a < n; ++a) {
         int positive = -1;
         for (int j = 0; j < n; ++j)
-            if (j != a && c.y[j] == c.y[a] && (positive < 0 || better(delta(a, j), delta(a, positive), nearestPositive)))
+            if (j != a && c.y[j] == c.y[a] &&
+                (positive < 0 || better(delta(a, j), delta(a, positive), nearestPositive)))
                 positive = j;
         if (positive < 0) continue;
         int negative = -1;
@@ -131,7 +136,8 @@ std::vector<Triplet> referenceTfa(const Case& c) {
             if (p == a || c.y[p] != c.y[a]) continue;
             int chosen = -1;
             for (int j = 0; j < n; ++j)
-                if (c.y[j] != c.y[a] && delta(a, j) > delta(a, p) && (chosen < 0 || delta(a, j) < delta(a, chosen)))
+                if (c.y[j] != c.y[a] && delta(a, j) > delta(a, p) &&
+                    (chosen < 0 || delta(a, j) < delta(a, chosen)))
                     chosen = j;
             out.push_back({a, p, chosen >= 0 ? chosen : farthest});
         }
@@ -162,7 +168,8 @@ std::vector<Triplet> referenceFaceNet(const Case& c, Real margin, std::uint64_t 
     return out;
 }
 
-std::vector<Triplet> mined(const std::string& name, const ParamValues& params, const Case& c, std::uint64_t seed = 9) {
+std::vector<Triplet> mined(const std::string& name, const ParamValues& params, const Case& c,
+                           std::uint64_t seed = 9) {
     std::string error;
     const auto miner = makeMiner(MinerConfig{name, params, c.spec}, &error);
     EXPECT_TRUE(miner) << error;
@@ -171,10 +178,10 @@ std::vector<Triplet> mined(const std::string& name, const ParamValues& params, c
     return tuples.triplets;
 }
 
-void expectSameTriplets(const std::vector<Triplet>& got, const std::vector<Triplet>& expected, const std::string& what) {
+void expectSameTriplets(const std::vector<Triplet>& got, const std::vector<Triplet>& expected,
+                        const std::string& what) {
     ASSERT_EQ(got.size(), expected.size()) << what;
-    for (std::size_t i = 0; i < got.size(); ++i)
-        ASSERT_EQ(got[i], expected[i]) << what << " triplet " << i;
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << what << " triplet " << i;
 }
 
 TEST(MinedTriplets, OrderingRowsAreTheMatrixRowsBitForBit) {
@@ -185,7 +192,8 @@ TEST(MinedTriplets, OrderingRowsAreTheMatrixRowsBitForBit) {
         for (Eigen::Index a = 0; a < c.x.rows(); a += 7) {
             rows.row(a, row.data());
             for (Eigen::Index j = 0; j < c.x.rows(); ++j)
-                ASSERT_EQ(row[static_cast<std::size_t>(j)], matrix(a, j)) << c.what << " a=" << a << " j=" << j;
+                ASSERT_EQ(row[static_cast<std::size_t>(j)], matrix(a, j))
+                    << c.what << " a=" << a << " j=" << j;
         }
     }
 }
@@ -212,7 +220,8 @@ TEST(MinedTriplets, RowWiseMinersChooseTheMatrixMinersTripletsOnAnyThreadCount) 
                 ParamValues params;
                 params.choices["pos_strategy"] = nearestPositive ? "easy" : "hard";
                 params.choices["neg_strategy"] = rule == 0 ? "semihard" : rule == 1 ? "hard" : "easy";
-                expected.push_back({"batch_easy_hard", params, 9, referenceBatchEasyHard(c, nearestPositive, rule)});
+                expected.push_back(
+                    {"batch_easy_hard", params, 9, referenceBatchEasyHard(c, nearestPositive, rule)});
             }
         for (int threads : {1, 2, 3, 7}) {
             const ThreadCount scope(threads);
@@ -256,9 +265,12 @@ Listed listedLoss(const std::vector<Triplet>& list, const Points& x, const Dista
         const Real ap = sign * m(t[0], t[1]), an = sign * m(t[0], t[2]);
         const Real gap = an - ap;
         ++out.tuples;
-        if (gap <= 0.0) ++out.hard;
-        else if (gap <= margin) ++out.semiHard;
-        else ++out.easy;
+        if (gap <= 0.0)
+            ++out.hard;
+        else if (gap <= margin)
+            ++out.semiHard;
+        else
+            ++out.easy;
         const Real v = ap - an + margin;
         if (v <= 0.0) continue;
         ++out.active;
@@ -279,7 +291,8 @@ TEST(MinedTriplets, LossOfMinedListsMatchesTheListingPathAndIsThreadIndependent)
     const std::vector<Case> all = cases(600);
     std::string error;
     for (const Case& c : all) {
-        for (const std::string miner : {"facenet_semihard", "tfa_semihard", "batch_easy_hard", "batch_hard"}) {
+        for (const std::string miner :
+             {"facenet_semihard", "tfa_semihard", "batch_easy_hard", "batch_hard"}) {
             const auto loss = makeLoss(LossConfig{"triplet_margin", {}, c.spec}, &error);
             ASSERT_TRUE(loss) << error;
             ParamValues params;
@@ -296,15 +309,18 @@ TEST(MinedTriplets, LossOfMinedListsMatchesTheListingPathAndIsThreadIndependent)
                 const std::string what = miner + " " + c.what + ", " + std::to_string(threads) + " threads";
                 if (threads == 1) {
                     first = out;
-                    EXPECT_NEAR(out.value, expected.value, 1e-9 * std::max(1.0, std::abs(expected.value))) << what;
+                    EXPECT_NEAR(out.value, expected.value, 1e-9 * std::max(1.0, std::abs(expected.value)))
+                        << what;
                     const Real scale = std::max(1.0, expected.grad.cwiseAbs().maxCoeff());
-                    EXPECT_LE((out.gradEmbeddings - expected.grad).cwiseAbs().maxCoeff(), 1e-9 * scale) << what;
+                    EXPECT_LE((out.gradEmbeddings - expected.grad).cwiseAbs().maxCoeff(), 1e-9 * scale)
+                        << what;
                     EXPECT_EQ(out.stats.tuples, expected.tuples) << what;
                     EXPECT_EQ(out.stats.active, expected.active) << what;
                     EXPECT_EQ(out.stats.easy, expected.easy) << what;
                     EXPECT_EQ(out.stats.semiHard, expected.semiHard) << what;
                     EXPECT_EQ(out.stats.hard, expected.hard) << what;
-                    EXPECT_EQ(loss->evaluate(LossInput{c.x, c.y, nullptr, &tuples}, false).value, out.value) << what;
+                    EXPECT_EQ(loss->evaluate(LossInput{c.x, c.y, nullptr, &tuples}, false).value, out.value)
+                        << what;
                     continue;
                 }
                 EXPECT_EQ(out.value, first.value) << what;
@@ -354,7 +370,8 @@ TEST(MinedTriplets, LongListsWithSwapAndSmoothLossMatchTheMatrixLoop) {
                 Real sum = 0.0;
                 Count active = 0;
                 for (const Triplet& t : list) {
-                    const Real ap = sign * m(t[0], t[1]), an = sign * m(t[0], t[2]), pn = sign * m(t[1], t[2]);
+                    const Real ap = sign * m(t[0], t[1]), an = sign * m(t[0], t[2]),
+                               pn = sign * m(t[1], t[2]);
                     const Real negative = swap ? std::min(an, pn) : an;
                     const Real v = ap - negative + 0.3;
                     const Real term = smooth ? std::log1p(std::exp(v)) : std::max(v, 0.0);
@@ -404,8 +421,8 @@ TEST(MinedTriplets, TripletMarginMinerCountsAreTheListedCounts) {
                 for (int threads : {1, 2, 3, 7}) {
                     const ThreadCount scope(threads);
                     const MinerCounts counts = countTuples(tuples, c.x, c.y);
-                    const std::string what = std::string(type) + " margin " + std::to_string(margin) + " " + c.what +
-                                             ", " + std::to_string(threads) + " threads";
+                    const std::string what = std::string(type) + " margin " + std::to_string(margin) + " " +
+                                             c.what + ", " + std::to_string(threads) + " threads";
                     EXPECT_EQ(counts.triplets, listed) << what;
                     EXPECT_EQ(counts.positivePairs, listed) << what;
                     EXPECT_EQ(counts.negativePairs, listed) << what;
@@ -413,7 +430,6 @@ TEST(MinedTriplets, TripletMarginMinerCountsAreTheListedCounts) {
             }
     }
 }
-
 
 // TripletMarginMiner + triplet loss through the sweep (kept ranges located per negative, the
 // boundaries that cannot fall inside a kept range skipped, a bound at 0 or at the loss margin
@@ -435,16 +451,19 @@ TEST(MinedTriplets, TripletMarginMinerLossMatchesTheListedTriplets) {
                 const Tuples tuples = miner->mine(MinerInput{c.x, c.y, 1});
                 const std::vector<Triplet> list = materializeTriplets(tuples, c.x, c.y);
                 const Listed expected = listedLoss(list, c.x, c.spec, 0.05);
-                const std::string what = std::string(type) + " miner margin " + std::to_string(minerMargin) + " " + c.what;
+                const std::string what =
+                    std::string(type) + " miner margin " + std::to_string(minerMargin) + " " + c.what;
                 LossOutput first;
                 for (int threads : {1, 2, 3, 7}) {
                     const ThreadCount scope(threads);
                     const LossOutput out = loss->evaluate(LossInput{c.x, c.y, nullptr, &tuples}, true);
                     if (threads == 1) {
                         first = out;
-                        EXPECT_NEAR(out.value, expected.value, 1e-9 * std::max(1.0, std::abs(expected.value))) << what;
+                        EXPECT_NEAR(out.value, expected.value, 1e-9 * std::max(1.0, std::abs(expected.value)))
+                            << what;
                         const Real scale = std::max(1.0, expected.grad.cwiseAbs().maxCoeff());
-                        EXPECT_LE((out.gradEmbeddings - expected.grad).cwiseAbs().maxCoeff(), 1e-9 * scale) << what;
+                        EXPECT_LE((out.gradEmbeddings - expected.grad).cwiseAbs().maxCoeff(), 1e-9 * scale)
+                            << what;
                         EXPECT_EQ(out.stats.tuples, expected.tuples) << what;
                         EXPECT_EQ(out.stats.active, expected.active) << what;
                         EXPECT_EQ(out.stats.easy, expected.easy) << what;
@@ -453,7 +472,8 @@ TEST(MinedTriplets, TripletMarginMinerLossMatchesTheListedTriplets) {
                         continue;
                     }
                     EXPECT_EQ(out.value, first.value) << what << ", " << threads << " threads";
-                    EXPECT_TRUE(out.gradEmbeddings == first.gradEmbeddings) << what << ", " << threads << " threads";
+                    EXPECT_TRUE(out.gradEmbeddings == first.gradEmbeddings)
+                        << what << ", " << threads << " threads";
                 }
             }
     }

@@ -3,19 +3,19 @@
 // kernels' bits exactly (the kernels avoid contraction and keep one order per element), the cap
 // works from code and from MARGINLAB_SIMD, and the miners built on them choose the same triplets
 // whichever unit runs.
-#include "marginlab/miner.h"
-#include "simd/dispatch.h"
-#include "test_support.h"
-
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "marginlab/miner.h"
+#include "simd/dispatch.h"
+#include "test_support.h"
 
 namespace marginlab {
 namespace {
@@ -54,15 +54,17 @@ TEST(SimdDispatch, EveryUnitGivesThePortableBits) {
             for (std::ptrdiff_t n : {1, 5, 67, 1000}) {
                 std::vector<double> data(static_cast<std::size_t>(n * dims));
                 // Mixed magnitudes and exact duplicates: cancellation and ties.
-                for (std::size_t i = 0; i < data.size(); ++i) data[i] = normal(rng) * (i % 5 == 0 ? 1e-9 : 1.0);
+                for (std::size_t i = 0; i < data.size(); ++i)
+                    data[i] = normal(rng) * (i % 5 == 0 ? 1e-9 : 1.0);
                 if (n > 3) std::copy(data.begin(), data.begin() + dims, data.begin() + 3 * dims);
                 for (std::ptrdiff_t a : {std::ptrdiff_t(0), n / 2, n - 1})
                     for (std::ptrdiff_t first : {std::ptrdiff_t(0), std::min<std::ptrdiff_t>(3, n)}) {
                         std::vector<double> expected(static_cast<std::size_t>(n), -1.0), got = expected;
                         portable->squaredDistanceRow(data.data(), n, dims, a, expected.data(), first);
                         unit->squaredDistanceRow(data.data(), n, dims, a, got.data(), first);
-                        const std::string what = std::string(simd::levelName(unit->level)) + " dims " + std::to_string(dims) +
-                                                 " n " + std::to_string(n) + " a " + std::to_string(a);
+                        const std::string what = std::string(simd::levelName(unit->level)) + " dims " +
+                                                 std::to_string(dims) + " n " + std::to_string(n) + " a " +
+                                                 std::to_string(a);
                         EXPECT_TRUE(sameBits(got, expected)) << what;
                         portable->sqrtInPlace(expected.data(), n);
                         unit->sqrtInPlace(got.data(), n);
@@ -79,9 +81,11 @@ TEST(SimdDispatch, KernelsFollowTheirDefinition) {
     EXPECT_EQ(out[0], 25.0);
     EXPECT_EQ(out[1], 0.0);
     EXPECT_EQ(out[2], 4.0 + 9.0);
-    std::vector<double> roots = {0.0, 25.0, 2.0, std::numeric_limits<double>::denorm_min(),
-                                 std::numeric_limits<double>::infinity(), 1e300};
-    for (const simd::Kernels* unit : {simd::kernelsFor(simd::Level::Portable), simd::kernelsFor(simd::supportedLevel())}) {
+    std::vector<double> roots = {
+        0.0,  25.0, 2.0, std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::infinity(),
+        1e300};
+    for (const simd::Kernels* unit :
+         {simd::kernelsFor(simd::Level::Portable), simd::kernelsFor(simd::supportedLevel())}) {
         std::vector<double> values = roots;
         unit->sqrtInPlace(values.data(), static_cast<std::ptrdiff_t>(values.size()));
         for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::sqrt(roots[i])) << i;
@@ -123,7 +127,8 @@ TEST(SimdDispatch, MinersChooseTheSameTripletsOnEveryUnit) {
         ASSERT_FALSE(portable.empty()) << name;
         for (const simd::Kernels* unit : availableUnits()) {
             const SimdCap cap(unit->level);
-            EXPECT_TRUE(miner->mine(MinerInput{x, y, 5}).triplets == portable) << name << " " << simd::levelName(unit->level);
+            EXPECT_TRUE(miner->mine(MinerInput{x, y, 5}).triplets == portable)
+                << name << " " << simd::levelName(unit->level);
         }
     }
 }

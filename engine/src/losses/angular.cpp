@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/angular.h"
 
-#include "losses/common.h"
-#include "losses/contrastive_support.h"
-#include "parallel.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numbers>
+
+#include "losses/common.h"
+#include "losses/contrastive_support.h"
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -81,8 +81,9 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         largestOthers = std::max(largestOthers, n - m);
         largestWork = std::max(largestWork, m * std::min(blockWidth(m), n - m));
     }
-    const std::size_t arenaSize = static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
-                                                           2 * largestOthers * d + 2 * largestWork + largestClass);
+    const std::size_t arenaSize =
+        static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
+                                 2 * largestOthers * d + 2 * largestWork + largestClass);
 
     // The classes are independent (each writes its own members' rows of the anchor-side
     // gradients): they run on the engine's threads. Each keeps its sum, its active count and its
@@ -228,7 +229,8 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         }
         if (withGradient) {
             // Each point is an anchor of its own class only: these rows are this class's alone.
-            for (Eigen::Index i = 0; i < m; ++i) grad.normalized.row(members[static_cast<std::size_t>(i)]) += gradAnchors.row(i);
+            for (Eigen::Index i = 0; i < m; ++i)
+                grad.normalized.row(members[static_cast<std::size_t>(i)]) += gradAnchors.row(i);
             result.gradNegatives = gradNegatives;
         }
     });

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/triplet_margin.h"
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "losses/common.h"
 #include "losses/distance_rows.h"
 #include "losses/triplet_sweep.h"
 #include "parallel.h"
-
-#include <algorithm>
-#include <cmath>
-#include <optional>
 
 namespace marginlab {
 
@@ -34,9 +34,11 @@ LossOutput TripletMarginLoss::evaluate(const LossInput& input, bool withGradient
     // else (swap's min, softplus, another distance's gaps, explicit lists) loops over triplets.
     if (everyTriplet && !m_options.swap && !m_options.smoothLoss && (!filter || filter->distance == m_distance))
         return evaluateBatchAll(input, filter, withGradient);
-    if (tuples && tuples->kind == Tuples::Kind::Triplets) return evaluateList(input, tuples->triplets, withGradient);
+    if (tuples && tuples->kind == Tuples::Kind::Triplets)
+        return evaluateList(input, tuples->triplets, withGradient);
     if (tuples && tuples->kind == Tuples::Kind::Pairs)
-        return evaluateList(input, materializeTriplets(*tuples, input.embeddings, input.labels), withGradient);
+        return evaluateList(input, materializeTriplets(*tuples, input.embeddings, input.labels),
+                            withGradient);
     return evaluateLoop(input, withGradient);
 }
 
@@ -149,8 +151,8 @@ Real distanceEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, i
 }
 
 /// Adds c·∂M_ij/∂e to `grad` (∂L/∂e, row-major like e), SelfDistance::backward's rule for one entry.
-void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j, Real value, Real c,
-                     Real* grad) {
+void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j, Real value,
+                     Real c, Real* grad) {
     const Real* a = e + i * dims;
     const Real* b = e + j * dims;
     Real* ga = grad + i * dims;
@@ -182,7 +184,8 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
     const Eigen::Index n = input.embeddings.rows();
     const Eigen::Index dims = input.embeddings.cols();
     Vector norms;
-    const Points embedded = m_distance.normalizes() ? normalizeRows(input.embeddings, &norms) : input.embeddings;
+    const Points embedded =
+        m_distance.normalizes() ? normalizeRows(input.embeddings, &norms) : input.embeddings;
     const Real* e = embedded.data();  // row-major N×D
     const Real sign = m_distance.orderSign();
     const Real margin = m_options.margin;
@@ -191,7 +194,8 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
 
     constexpr std::ptrdiff_t kMinRun = 1 << 14;
     const auto total = static_cast<std::ptrdiff_t>(list.size());
-    const std::ptrdiff_t runLength = std::max(kMinRun, (total + detail::AnchorChunks::kMaxChunks - 1) / detail::AnchorChunks::kMaxChunks);
+    const std::ptrdiff_t runLength =
+        std::max(kMinRun, (total + detail::AnchorChunks::kMaxChunks - 1) / detail::AnchorChunks::kMaxChunks);
     const int runs = total == 0 ? 0 : static_cast<int>((total + runLength - 1) / runLength);
     struct RunResult {
         LossStats stats;
@@ -213,9 +217,12 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
             const Real an = sign * anValue;
             const Real gap = an - ap;
             ++result.stats.tuples;
-            if (gap <= 0.0) ++result.stats.hard;
-            else if (gap <= margin) ++result.stats.semiHard;
-            else ++result.stats.easy;
+            if (gap <= 0.0)
+                ++result.stats.hard;
+            else if (gap <= margin)
+                ++result.stats.semiHard;
+            else
+                ++result.stats.easy;
 
             Real negative = an;
             Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
@@ -282,8 +289,9 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
         out.gradEmbeddings = m_distance.normalizes() ? normalizeRowsBackward(embedded, norms, grad) : grad;
         if (split) {
             gradSameLabel /= Real(divisor);
-            out.gradFromPositives =
-                m_distance.normalizes() ? normalizeRowsBackward(embedded, norms, gradSameLabel) : gradSameLabel;
+            out.gradFromPositives = m_distance.normalizes()
+                                        ? normalizeRowsBackward(embedded, norms, gradSameLabel)
+                                        : gradSameLabel;
         }
     }
     return out;

@@ -108,8 +108,10 @@ struct FilterBound {
 FilterBound filterBound(Real value, bool inclusive, Real margin) {
     FilterBound out{value, inclusive, FilterBound::Reuse::None};
     // countBelow(z) is firstGapBelow(z, 0, true); −0.0 == 0.0 gives the same comparisons.
-    if (value == 0.0 && inclusive) out.reuse = FilterBound::Reuse::Zero;
-    else if (value == margin) out.reuse = inclusive ? FilterBound::Reuse::MarginInclusive : FilterBound::Reuse::MarginStrict;
+    if (value == 0.0 && inclusive)
+        out.reuse = FilterBound::Reuse::Zero;
+    else if (value == margin)
+        out.reuse = inclusive ? FilterBound::Reuse::MarginInclusive : FilterBound::Reuse::MarginStrict;
     return out;
 }
 
@@ -130,12 +132,14 @@ struct FilterPlan {
 /// Every kept gap g satisfies g < b (strictly) when the high bound is below b, or equal to it
 /// and exclusive; every kept gap satisfies g > b when the low bound is above b, or equal and
 /// exclusive.
-FilterPlan filterPlan(const TripletGapFilter& filter, Real margin, const FilterBound& high, const FilterBound& low,
-                      bool hasHigh, bool hasLow) {
+FilterPlan filterPlan(const TripletGapFilter& filter, Real margin, const FilterBound& high,
+                      const FilterBound& low, bool hasHigh, bool hasLow) {
     FilterPlan plan;
     // The hard boundary is "gap ≤ 0": kept gaps ≤ 0 are all hard (Begin); > 0, none (End).
-    if (hasHigh && filter.high <= 0.0) plan.zero = FilterPlan::Where::Begin;
-    else if (hasLow && (filter.low > 0.0 || (filter.low == 0.0 && !filter.includeLow))) plan.zero = FilterPlan::Where::End;
+    if (hasHigh && filter.high <= 0.0)
+        plan.zero = FilterPlan::Where::Begin;
+    else if (hasLow && (filter.low > 0.0 || (filter.low == 0.0 && !filter.includeLow)))
+        plan.zero = FilterPlan::Where::End;
     // Active "gap < m" and semi-hard "gap ≤ m" (or < m) agree on every gap ≠ m.
     if (hasHigh && (filter.high < margin || (filter.high == margin && !filter.includeHigh)))
         plan.margin = FilterPlan::Where::Begin;
@@ -211,17 +215,21 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
                 plan.marginLookup ? table.firstGapBelowBoth(z, margin) : GapTable::Boundaries{0, 0};
             auto boundary = [&](const FilterBound& bound) {
                 switch (bound.reuse) {
-                case FilterBound::Reuse::Zero: return zero;
-                case FilterBound::Reuse::MarginStrict: return atMargin.strict;
-                case FilterBound::Reuse::MarginInclusive: return atMargin.inclusive;
-                case FilterBound::Reuse::None: break;
+                    case FilterBound::Reuse::Zero:
+                        return zero;
+                    case FilterBound::Reuse::MarginStrict:
+                        return atMargin.strict;
+                    case FilterBound::Reuse::MarginInclusive:
+                        return atMargin.inclusive;
+                    case FilterBound::Reuse::None:
+                        break;
                 }
                 return table.firstGapBelow(z, bound.value, bound.inclusive);
             };
             keptBegin = in.hasHigh ? boundary(in.high) : 0;
             keptEnd = std::max(keptBegin, in.hasLow ? boundary(in.low) : p);
             auto place = [&](FilterPlan::Where where, int found) {
-                return where == FilterPlan::Where::Inside ? std::clamp(found, keptBegin, keptEnd)
+                return where == FilterPlan::Where::Inside  ? std::clamp(found, keptBegin, keptEnd)
                        : where == FilterPlan::Where::Begin ? keptBegin
                                                            : keptEnd;
             };
@@ -338,7 +346,8 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         for (const int j : m_negatives) {
             const Real z = sign * row[j];
             const int begin = in.hasHigh ? gaps.firstGapBelow(z, filter->high, filter->includeHigh) : 0;
-            const int end = std::max(begin, in.hasLow ? gaps.firstGapBelow(z, filter->low, !filter->includeLow) : p);
+            const int end =
+                std::max(begin, in.hasLow ? gaps.firstGapBelow(z, filter->low, !filter->includeLow) : p);
             kept += end - begin;
         }
         totals->tuples += kept;

@@ -8,16 +8,15 @@
 //   Kind::All, filtered: triplets = the number of triplets TripletGapFilter::keeps; positivePairs =
 //                   negativePairs = triplets (convert_to_pairs of the kept triplet list keeps one
 //                   (a,p) and one (a,n) per triplet, duplicates included), matching materializePairs.
-#include "marginlab/miner.h"
-
-#include "losses/distance_rows.h"
-#include "losses/triplet_sweep.h"
-#include "miners/miner_common.h"
-#include "parallel.h"
-
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+
+#include "losses/distance_rows.h"
+#include "losses/triplet_sweep.h"
+#include "marginlab/miner.h"
+#include "miners/miner_common.h"
+#include "parallel.h"
 
 namespace marginlab {
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/miners/facenet_semihard.h"
 
-#include "marginlab/random.h"
-#include "miners/miner_common.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+
+#include "marginlab/random.h"
+#include "miners/miner_common.h"
 
 namespace marginlab {
 
@@ -31,7 +31,8 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         const int own = classSize[labels[static_cast<std::size_t>(a)]];
         negativeOffset[static_cast<std::size_t>(a) + 1] =
             negativeOffset[static_cast<std::size_t>(a)] + static_cast<std::size_t>(n - own);
-        pairOffset[static_cast<std::size_t>(a) + 1] = pairOffset[static_cast<std::size_t>(a)] + static_cast<std::size_t>(own - 1);
+        pairOffset[static_cast<std::size_t>(a) + 1] =
+            pairOffset[static_cast<std::size_t>(a)] + static_cast<std::size_t>(own - 1);
     }
     std::vector<int> sortedNegatives(negativeOffset.back());
     // Per pair slot (each anchor's positives in index order): where its band starts among the
@@ -73,7 +74,8 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             }
             if (s.negatives.empty()) continue;  // no band, no draw
             // (δ, index) order either way: the bucket sort orders each cell by the same pairs.
-            if (!s.sorter.sortWithTable(&s.negatives, &s.spare)) std::sort(s.negatives.begin(), s.negatives.end());
+            if (!s.sorter.sortWithTable(&s.negatives, &s.spare))
+                std::sort(s.negatives.begin(), s.negatives.end());
             int* kept = sortedNegatives.data() + negativeOffset[static_cast<std::size_t>(a)];
             const std::size_t count = s.negatives.size();
             s.values.resize(count);

@@ -15,9 +15,12 @@ void RankedValues::assign(std::vector<std::pair<Real, int>>* items) {
     constexpr Real infinity = std::numeric_limits<Real>::infinity();
     m_sorted.assign(static_cast<std::size_t>(n + GapLocator::kPadding + 2), infinity);
     m_sorted[0] = -infinity;
-    for (int k = 0; k < n; ++k) m_sorted[static_cast<std::size_t>(k) + 1] = m_items[static_cast<std::size_t>(k)].first;
-    if (table) m_locator.bind(m_sorted.data() + 1);
-    else m_locator.assign(m_sorted.data() + 1, n);
+    for (int k = 0; k < n; ++k)
+        m_sorted[static_cast<std::size_t>(k) + 1] = m_items[static_cast<std::size_t>(k)].first;
+    if (table)
+        m_locator.bind(m_sorted.data() + 1);
+    else
+        m_locator.assign(m_sorted.data() + 1, n);
 }
 
 }  // namespace marginlab::detail

@@ -3,14 +3,6 @@
 // row by row on the engine's threads), per-anchor mining, and exact ranks among sorted values.
 #pragma once
 
-#include "losses/distance_rows.h"
-#include "losses/triplet_sweep.h"
-#include "marginlab/distance.h"
-#include "marginlab/tuples.h"
-#include "marginlab/types.h"
-#include "parallel.h"
-#include "simd/dispatch.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -19,6 +11,14 @@
 #include <random>
 #include <utility>
 #include <vector>
+
+#include "losses/distance_rows.h"
+#include "losses/triplet_sweep.h"
+#include "marginlab/distance.h"
+#include "marginlab/tuples.h"
+#include "marginlab/types.h"
+#include "parallel.h"
+#include "simd/dispatch.h"
 
 namespace marginlab::detail {
 
@@ -52,8 +52,10 @@ class OrderingRows {
 public:
     OrderingRows(const DistanceSpec& spec, const Points& embeddings)
         : m_spec(spec), m_sign(spec.orderSign()) {
-        if (spec.isSimilarity()) m_rows.emplace(spec, embeddings);
-        else m_embedded = spec.normalizes() ? normalizeRows(embeddings) : embeddings;
+        if (spec.isSimilarity())
+            m_rows.emplace(spec, embeddings);
+        else
+            m_embedded = spec.normalizes() ? normalizeRows(embeddings) : embeddings;
     }
 
     Eigen::Index size() const { return m_rows ? m_rows->size() : m_embedded.rows(); }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/miners/tfa_semihard.h"
 
-#include "miners/miner_common.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "miners/miner_common.h"
 
 namespace marginlab {
 

@@ -9,11 +9,11 @@
 namespace marginlab::detail::simd {
 
 // The kernels of each unit (kernels_*.cpp), each in its own namespace.
-#define MARGINLAB_DECLARE_KERNELS(unit)                                                                       \
-    namespace unit {                                                                                          \
-    void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,      \
-                            double* out, std::ptrdiff_t first);                                               \
-    void sqrtInPlace(double* values, std::ptrdiff_t n);                                                       \
+#define MARGINLAB_DECLARE_KERNELS(unit)                                                                  \
+    namespace unit {                                                                                     \
+    void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, \
+                            double* out, std::ptrdiff_t first);                                          \
+    void sqrtInPlace(double* values, std::ptrdiff_t n);                                                  \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)
@@ -33,8 +33,8 @@ constexpr Kernels kAvx512{Level::Avx512, &avx512::squaredDistanceRow, &avx512::s
 Level detectLevel() {
 #if defined(MARGINLAB_SIMD_X86)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return Level::Avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Level::Avx2;
 #endif
@@ -52,7 +52,8 @@ Level environmentCap() {
 
 // Decided once, before main() or at the first call; setSimdLevel() may lower it for tests.
 std::atomic<int>& levelInUse() {
-    static std::atomic<int> level{static_cast<int>(std::min(static_cast<int>(detectLevel()), static_cast<int>(environmentCap())))};
+    static std::atomic<int> level{
+        static_cast<int>(std::min(static_cast<int>(detectLevel()), static_cast<int>(environmentCap())))};
     return level;
 }
 
@@ -66,18 +67,24 @@ Level supportedLevel() {
 const Kernels* kernelsFor(Level level) {
     if (static_cast<int>(level) > static_cast<int>(supportedLevel())) return nullptr;
     switch (level) {
-    case Level::Portable: return &kPortable;
+        case Level::Portable:
+            return &kPortable;
 #if defined(MARGINLAB_SIMD_X86)
-    case Level::Avx2: return &kAvx2;
-    case Level::Avx512: return &kAvx512;
+        case Level::Avx2:
+            return &kAvx2;
+        case Level::Avx512:
+            return &kAvx512;
 #else
-    default: break;
+        default:
+            break;
 #endif
     }
     return nullptr;
 }
 
-const Kernels& kernels() { return *kernelsFor(static_cast<Level>(levelInUse().load(std::memory_order_relaxed))); }
+const Kernels& kernels() {
+    return *kernelsFor(static_cast<Level>(levelInUse().load(std::memory_order_relaxed)));
+}
 
 Level setSimdLevel(Level cap) {
     const int level = std::min(static_cast<int>(cap), static_cast<int>(supportedLevel()));
@@ -87,9 +94,12 @@ Level setSimdLevel(Level cap) {
 
 std::string_view levelName(Level level) {
     switch (level) {
-    case Level::Portable: return "portable";
-    case Level::Avx2: return "avx2";
-    case Level::Avx512: return "avx512";
+        case Level::Portable:
+            return "portable";
+        case Level::Avx2:
+            return "avx2";
+        case Level::Avx512:
+            return "avx512";
     }
     return "?";
 }

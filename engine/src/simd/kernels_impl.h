@@ -4,7 +4,7 @@
 // unit's flags. No includes here: see dispatch.h for why, and for what keeps the bits the same.
 
 void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                               double* out, std::ptrdiff_t first) {
+                        double* out, std::ptrdiff_t first) {
     const double* anchor = data + a * dims;
     // Fixed dimensions let the loop run over j with the coordinates in registers; the sum is
     // ((0 + d0²) + d1²) + d2², the order of the portable loop below (0 + x is exact).

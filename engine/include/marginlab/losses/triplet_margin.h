@@ -55,7 +55,8 @@ public:
 
 private:
     LossOutput evaluateBatchAll(const LossInput& input, const TripletGapFilter* filter, bool withGradient) const;
-    LossOutput evaluateList(const LossInput& input, const std::vector<Triplet>& list, bool withGradient) const;
+    LossOutput evaluateList(const LossInput& input, const std::vector<Triplet>& list,
+                            bool withGradient) const;
     LossOutput evaluateLoop(const LossInput& input, bool withGradient) const;
 
     Options m_options;
