@@ -98,7 +98,7 @@ SphereClassifier makeClassifier(const SphereContext& c);
 
 // Surface rasters (sphere_surface.cpp).
 void paintBackDisc(QPainter& painter, const SphereContext& c);
-void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache);
+void paintSurface(QPainter& painter, const SphereContext& c, SurfaceCache& cache);
 void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache);
 
 // Lines and points (renderer3d.cpp).
