@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/angular.h"
 
-#include "losses/common.h"
-#include "losses/contrastive_support.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numbers>
+
+#include "losses/common.h"
+#include "losses/contrastive_support.h"
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -68,7 +69,6 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
-    Real total = 0.0;
 
     // All per-class buffers live in one arena allocated once per call: freeing and re-allocating
     // them per class made the allocator return memory to the system each time, and the page
@@ -81,16 +81,41 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         largestOthers = std::max(largestOthers, n - m);
         largestWork = std::max(largestWork, m * std::min(blockWidth(m), n - m));
     }
-    std::vector<Real> arena(static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
-                                                     2 * largestOthers * d + 2 * largestWork + largestClass));
-    std::vector<int> others;
-    others.reserve(static_cast<std::size_t>(largestOthers));
+    const std::size_t arenaSize =
+        static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
+                                 2 * largestOthers * d + 2 * largestWork + largestClass);
 
-    for (const auto& [label, members] : classes) {
+    // The classes are independent (each writes its own members' rows of the anchor-side
+    // gradients): they run on the engine's threads. Each keeps its sum, its active count and its
+    // negatives' gradient, added in class order afterwards, so the result is the same bits on any
+    // thread count.
+    std::vector<std::pair<int, const std::vector<int>*>> classList;
+    for (const auto& [label, members] : classes) classList.emplace_back(label, &members);
+    struct ClassResult {
+        Real total = 0.0;
+        Count active = 0;
+        Points gradNegatives;
+        std::vector<int> others;
+    };
+    std::vector<ClassResult> results(classList.size());
+    struct Worker {
+        std::vector<Real> arena;
+    };
+    const int classCount = static_cast<int>(classList.size());
+    const int workerCount = detail::chunkWorkers(classCount);
+    std::vector<Worker> workers(static_cast<std::size_t>(workerCount));
+    detail::forEachChunk(classCount, workerCount, [&](int classIndex, int worker) {
+        const int label = classList[static_cast<std::size_t>(classIndex)].first;
+        const std::vector<int>& members = *classList[static_cast<std::size_t>(classIndex)].second;
+        ClassResult& result = results[static_cast<std::size_t>(classIndex)];
+        std::vector<Real>& arena = workers[static_cast<std::size_t>(worker)].arena;
+        if (arena.size() != arenaSize) arena.assign(arenaSize, 0.0);
+        std::vector<int>& others = result.others;
+        Real& total = result.total;
         const auto m = static_cast<Eigen::Index>(members.size());
-        if (m < 2) continue;
+        if (m < 2) return;
         const Eigen::Index k = n - m;
-        others.clear();
+        others.reserve(static_cast<std::size_t>(k));
         for (int i = 0; i < static_cast<int>(n); ++i)
             if (y[static_cast<std::size_t>(i)] != label) others.push_back(i);
         Real* next = arena.data();
@@ -146,7 +171,7 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                     const Real z = std::log(product) + rowShift(a) + rowShift(p) - 2.0 * (1.0 + t) * cosines(a, p);
                     const Real term = detail::stableSoftplus(z);
                     total += 2.0 * term;  // (a,p) and (p,a)
-                    if (term > 0.0) out.stats.active += 2;
+                    if (term > 0.0) result.active += 2;
                     const Real sigma = detail::logistic(z);
                     weights(a, p) = weights(p, a) = sigma / product * perPair;
                     gradCosines(a, p) = gradCosines(p, a) = -2.0 * (1.0 + t) * sigma * perPair;
@@ -181,7 +206,7 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                         exponents[static_cast<std::size_t>(j)] = direction.dot(negatives.row(j)) - offset;
                     const Real term = detail::logSumExp(exponents, true, softmax);
                     total += term;
-                    if (term > 0.0) ++out.stats.active;
+                    if (term > 0.0) ++result.active;
                     if (!withGradient) continue;
                     Real weightSum = 0.0;
                     Eigen::RowVectorXd pulled = Eigen::RowVectorXd::Zero(d);
@@ -203,9 +228,19 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                 }
         }
         if (withGradient) {
-            for (Eigen::Index i = 0; i < m; ++i) grad.normalized.row(members[static_cast<std::size_t>(i)]) += gradAnchors.row(i);
-            for (Eigen::Index j = 0; j < k; ++j) grad.raw.row(others[static_cast<std::size_t>(j)]) += gradNegatives.row(j);
+            // Each point is an anchor of its own class only: these rows are this class's alone.
+            for (Eigen::Index i = 0; i < m; ++i)
+                grad.normalized.row(members[static_cast<std::size_t>(i)]) += gradAnchors.row(i);
+            result.gradNegatives = gradNegatives;
         }
+    });
+    Real total = 0.0;
+    for (const ClassResult& result : results) {
+        total += result.total;
+        out.stats.active += result.active;
+        if (!withGradient || result.gradNegatives.rows() == 0) continue;
+        for (Eigen::Index j = 0; j < result.gradNegatives.rows(); ++j)
+            grad.raw.row(result.others[static_cast<std::size_t>(j)]) += result.gradNegatives.row(j);
     }
     out.value = total * perPair;
     if (withGradient) out.gradEmbeddings = normalizeRowsBackward(xh, norms, grad.normalized) + grad.raw;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/triplet_margin.h"
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "losses/common.h"
 #include "losses/distance_rows.h"
 #include "losses/triplet_sweep.h"
 #include "parallel.h"
-
-#include <optional>
 
 namespace marginlab {
 
@@ -32,6 +34,11 @@ LossOutput TripletMarginLoss::evaluate(const LossInput& input, bool withGradient
     // else (swap's min, softplus, another distance's gaps, explicit lists) loops over triplets.
     if (everyTriplet && !m_options.swap && !m_options.smoothLoss && (!filter || filter->distance == m_distance))
         return evaluateBatchAll(input, filter, withGradient);
+    if (tuples && tuples->kind == Tuples::Kind::Triplets)
+        return evaluateList(input, tuples->triplets, withGradient);
+    if (tuples && tuples->kind == Tuples::Kind::Pairs)
+        return evaluateList(input, materializeTriplets(*tuples, input.embeddings, input.labels),
+                            withGradient);
     return evaluateLoop(input, withGradient);
 }
 
@@ -115,6 +122,177 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
         gradEmbedded *= sign / Real(divisor);
         out.gradEmbeddings = distance.finish(gradEmbedded);
         if (split) out.gradFromPositives = distance.finish(gradSameLabel * (sign / Real(divisor)));
+    }
+    return out;
+}
+
+namespace {
+
+/// One entry M_ij of SelfDistance's matrix from the embedded points, with SelfDistance's own
+/// arithmetic for Lp: the squared differences summed in coordinate order, ((0 + d₀²) + d₁²) + …,
+/// which is what its Eigen expression computes (tests/engine/mined_triplets_test.cpp compares the
+/// bits); (e_i − e_j) and (e_j − e_i) square alike. So the list path sees the very values (and
+/// ties) of the matrix.
+Real distanceEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j) {
+    const Real* a = e + i * dims;
+    const Real* b = e + j * dims;
+    if (spec.isSimilarity()) {
+        Real dot = 0.0;
+        for (Eigen::Index k = 0; k < dims; ++k) dot += a[k] * b[k];
+        return dot;
+    }
+    if (i == j) return 0.0;
+    Real squared = 0.0;
+    for (Eigen::Index k = 0; k < dims; ++k) {
+        const Real difference = a[k] - b[k];
+        squared += difference * difference;
+    }
+    return spec.power == 2 ? squared : std::sqrt(squared);
+}
+
+/// Adds c·∂M_ij/∂e to `grad` (∂L/∂e, row-major like e), SelfDistance::backward's rule for one entry.
+void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j, Real value,
+                     Real c, Real* grad) {
+    const Real* a = e + i * dims;
+    const Real* b = e + j * dims;
+    Real* ga = grad + i * dims;
+    Real* gb = grad + j * dims;
+    if (spec.isSimilarity()) {
+        for (Eigen::Index k = 0; k < dims; ++k) {
+            ga[k] += c * b[k];
+            gb[k] += c * a[k];
+        }
+        return;
+    }
+    const Real w = spec.power == 2 ? 2.0 * c : (value > 0.0 ? c / value : 0.0);
+    if (w == 0.0) return;
+    for (Eigen::Index k = 0; k < dims; ++k) {
+        const Real step = w * (a[k] - b[k]);
+        ga[k] += step;
+        gb[k] -= step;
+    }
+}
+
+}  // namespace
+
+LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::vector<Triplet>& list,
+                                           bool withGradient) const {
+    // An explicit list (a miner's choice: one triplet per anchor or per positive pair) is
+    // evaluated triplet by triplet from the embedded points: no N×N distance or gradient matrix,
+    // O(|list|·D) time. The list is cut into runs fixed by its length alone and the runs' sums
+    // are added in order: the same bits on any thread count.
+    const Eigen::Index n = input.embeddings.rows();
+    const Eigen::Index dims = input.embeddings.cols();
+    Vector norms;
+    const Points embedded =
+        m_distance.normalizes() ? normalizeRows(input.embeddings, &norms) : input.embeddings;
+    const Real* e = embedded.data();  // row-major N×D
+    const Real sign = m_distance.orderSign();
+    const Real margin = m_options.margin;
+    const bool split = detail::splitsForces(input, withGradient);
+    const Labels& labels = input.labels;
+
+    constexpr std::ptrdiff_t kMinRun = 1 << 14;
+    const auto total = static_cast<std::ptrdiff_t>(list.size());
+    const std::ptrdiff_t runLength =
+        std::max(kMinRun, (total + detail::AnchorChunks::kMaxChunks - 1) / detail::AnchorChunks::kMaxChunks);
+    const int runs = total == 0 ? 0 : static_cast<int>((total + runLength - 1) / runLength);
+    struct RunResult {
+        LossStats stats;
+        Real sum = 0.0;
+        Points grad, gradSameLabel;  // ∂(Σ terms)/∂e, unscaled
+    };
+    std::vector<RunResult> results(static_cast<std::size_t>(runs));
+    detail::forEachChunk(runs, detail::chunkWorkers(runs), [&](int run, int) {
+        RunResult& result = results[static_cast<std::size_t>(run)];
+        if (withGradient) result.grad = Points::Zero(n, dims);
+        if (split) result.gradSameLabel = Points::Zero(n, dims);
+        const std::ptrdiff_t end = std::min(total, (run + 1) * runLength);
+        for (std::ptrdiff_t index = run * runLength; index < end; ++index) {
+            const Triplet& t = list[static_cast<std::size_t>(index)];
+            const int a = t[0], p = t[1], q = t[2];
+            const Real apValue = distanceEntry(m_distance, e, dims, a, p);
+            const Real anValue = distanceEntry(m_distance, e, dims, a, q);
+            const Real ap = sign * apValue;
+            const Real an = sign * anValue;
+            const Real gap = an - ap;
+            ++result.stats.tuples;
+            if (gap <= 0.0)
+                ++result.stats.hard;
+            else if (gap <= margin)
+                ++result.stats.semiHard;
+            else
+                ++result.stats.easy;
+
+            Real negative = an;
+            Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
+            Real pnValue = 0.0;
+            if (m_options.swap) {
+                pnValue = distanceEntry(m_distance, e, dims, p, q);
+                const Real pn = sign * pnValue;
+                // torch.minimum's backward splits the gradient evenly on a tie.
+                if (pn < an) {
+                    negative = pn;
+                    anchorShare = 0.0;
+                } else if (pn == an) {
+                    anchorShare = 0.5;
+                }
+            }
+            const Real v = (ap - negative) + margin;
+            const Real term = m_options.smoothLoss ? detail::softplus(v) : detail::relu(v);
+            if (term > 0.0) {
+                ++result.stats.active;
+                result.sum += term;
+            }
+            if (!withGradient) continue;
+            const Real slope = m_options.smoothLoss ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+            if (slope == 0.0) continue;
+            // Each entry also goes to the attraction when its two points share a label (what
+            // SelfDistance::backwardSameLabel keeps): for a valid triplet, (a,p) alone.
+            auto add = [&](int i, int j, Real value, Real c) {
+                accumulateEntry(m_distance, e, dims, i, j, value, c, result.grad.data());
+                if (split && labels[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(j)])
+                    accumulateEntry(m_distance, e, dims, i, j, value, c, result.gradSameLabel.data());
+            };
+            add(a, p, apValue, sign * slope);
+            if (anchorShare > 0.0) add(a, q, anValue, -sign * slope * anchorShare);
+            if (anchorShare < 1.0) add(p, q, pnValue, -sign * slope * (1.0 - anchorShare));
+        }
+    });
+
+    LossStats stats = tripletStats();
+    Real sum = 0.0;
+    Points grad, gradSameLabel;
+    if (withGradient) grad = Points::Zero(n, dims);
+    if (split) gradSameLabel = Points::Zero(n, dims);
+    for (const RunResult& result : results) {
+        stats.tuples += result.stats.tuples;
+        stats.active += result.stats.active;
+        stats.easy += result.stats.easy;
+        stats.semiHard += result.stats.semiHard;
+        stats.hard += result.stats.hard;
+        sum += result.sum;
+        if (withGradient) grad += result.grad;
+        if (split) gradSameLabel += result.gradSameLabel;
+    }
+    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? stats.active : stats.tuples;
+    if (stats.active == 0 || divisor == 0) {
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.stats = stats;
+        return out;
+    }
+    LossOutput out;
+    out.stats = stats;
+    out.value = sum / Real(divisor);
+    if (withGradient) {
+        grad /= Real(divisor);
+        out.gradEmbeddings = m_distance.normalizes() ? normalizeRowsBackward(embedded, norms, grad) : grad;
+        if (split) {
+            gradSameLabel /= Real(divisor);
+            out.gradFromPositives = m_distance.normalizes()
+                                        ? normalizeRowsBackward(embedded, norms, gradSameLabel)
+                                        : gradSameLabel;
+        }
     }
     return out;
 }

@@ -96,6 +96,68 @@ bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::ve
 
 namespace {
 
+/// One end of a filter's kept range as a firstGapBelow query, and whether the sweep already
+/// answers that exact query (same bound, same strictness) for its own counts.
+struct FilterBound {
+    enum class Reuse { None, Zero, MarginStrict, MarginInclusive };
+    Real value = 0.0;
+    bool inclusive = false;
+    Reuse reuse = Reuse::None;
+};
+
+FilterBound filterBound(Real value, bool inclusive, Real margin) {
+    FilterBound out{value, inclusive, FilterBound::Reuse::None};
+    // countBelow(z) is firstGapBelow(z, 0, true); −0.0 == 0.0 gives the same comparisons.
+    if (value == 0.0 && inclusive)
+        out.reuse = FilterBound::Reuse::Zero;
+    else if (value == margin)
+        out.reuse = inclusive ? FilterBound::Reuse::MarginInclusive : FilterBound::Reuse::MarginStrict;
+    return out;
+}
+
+/**
+ * Where the sweep's own boundaries (gap ≤ 0: hard; gap < m / ≤ m: active, semi-hard) lie against
+ * a filter's kept gaps, decided once from the bounds: inside the kept range (looked up per
+ * negative), or before / after every kept gap (then the boundary is the kept range's begin / end
+ * and needs no lookup). Kept gaps satisfy the filter's predicates, so they are never NaN.
+ */
+struct FilterPlan {
+    enum class Where { Inside, Begin, End };
+    Where zero = Where::Inside;
+    Where margin = Where::Inside;
+    bool zeroLookup = true;
+    bool marginLookup = true;
+};
+
+/// Every kept gap g satisfies g < b (strictly) when the high bound is below b, or equal to it
+/// and exclusive; every kept gap satisfies g > b when the low bound is above b, or equal and
+/// exclusive.
+FilterPlan filterPlan(const TripletGapFilter& filter, Real margin, const FilterBound& high,
+                      const FilterBound& low, bool hasHigh, bool hasLow) {
+    FilterPlan plan;
+    // The hard boundary is "gap ≤ 0": kept gaps ≤ 0 are all hard (Begin); > 0, none (End).
+    if (hasHigh && filter.high <= 0.0)
+        plan.zero = FilterPlan::Where::Begin;
+    else if (hasLow && (filter.low > 0.0 || (filter.low == 0.0 && !filter.includeLow)))
+        plan.zero = FilterPlan::Where::End;
+    // Active "gap < m" and semi-hard "gap ≤ m" (or < m) agree on every gap ≠ m.
+    if (hasHigh && (filter.high < margin || (filter.high == margin && !filter.includeHigh)))
+        plan.margin = FilterPlan::Where::Begin;
+    else if (hasLow && (filter.low > margin || (filter.low == margin && !filter.includeLow)))
+        plan.margin = FilterPlan::Where::End;
+    auto reuses = [&](const FilterBound& bound, bool present, FilterBound::Reuse a, FilterBound::Reuse b) {
+        return present && (bound.reuse == a || bound.reuse == b);
+    };
+    plan.zeroLookup = plan.zero == FilterPlan::Where::Inside ||
+                      reuses(high, hasHigh, FilterBound::Reuse::Zero, FilterBound::Reuse::Zero) ||
+                      reuses(low, hasLow, FilterBound::Reuse::Zero, FilterBound::Reuse::Zero);
+    plan.marginLookup =
+        plan.margin == FilterPlan::Where::Inside ||
+        reuses(high, hasHigh, FilterBound::Reuse::MarginStrict, FilterBound::Reuse::MarginInclusive) ||
+        reuses(low, hasLow, FilterBound::Reuse::MarginStrict, FilterBound::Reuse::MarginInclusive);
+    return plan;
+}
+
 /// What one anchor's sweep over its negatives reads; everything by value or through pointers
 /// the loop does not write, so it stays in registers.
 struct NegativeSweep {
@@ -108,6 +170,8 @@ struct NegativeSweep {
     bool semiHardIncludesMargin;
     const TripletGapFilter* filter;
     bool hasHigh, hasLow;
+    FilterBound high, low;  // "gap ≤(<) high" and "gap <(≤) low" as firstGapBelow queries
+    FilterPlan plan;
     const Real* prefix;    // prefix sums of the sorted positive values
 };
 
@@ -134,20 +198,44 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         // The kept positives form [keptBegin, keptEnd): "gap ≤ high" holds on a suffix, "gap ≥ low"
         // on a prefix (its negation "gap < low" on a suffix).
         int keptBegin = 0, keptEnd = p;
-        if constexpr (Filtered) {
-            const TripletGapFilter& filter = *in.filter;
-            keptBegin = in.hasHigh ? table.firstGapBelow(z, filter.high, filter.includeHigh) : 0;
-            keptEnd = std::max(keptBegin, in.hasLow ? table.firstGapBelow(z, filter.low, !filter.includeLow) : p);
-        }
-        // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
-        const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
-        int activeFrom = atMargin.strict;
-        int semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
-        int hardFrom = table.countBelow(z);
-        if constexpr (Filtered) {
-            hardFrom = std::clamp(hardFrom, keptBegin, keptEnd);
-            semiFrom = std::clamp(semiFrom, keptBegin, keptEnd);
-            activeFrom = std::clamp(activeFrom, keptBegin, keptEnd);
+        int activeFrom, semiFrom, hardFrom;
+        if constexpr (!Filtered) {
+            // Active: gap < m. Semi-hard starts at gap ≤ m (PML) or gap < m (FaceNet).
+            const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
+            activeFrom = atMargin.strict;
+            semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
+            hardFrom = table.countBelow(z);
+        } else {
+            // Only the boundaries that can fall inside the kept range are looked up (FilterPlan),
+            // and a filter bound at 0 or at the margin reuses that boundary's lookup: the
+            // TripletMarginMiner types hard and easy need one lookup per negative, not three.
+            const FilterPlan& plan = in.plan;
+            const int zero = plan.zeroLookup ? table.countBelow(z) : 0;  // firstGapBelow(z, 0, true)
+            const GapTable::Boundaries atMargin =
+                plan.marginLookup ? table.firstGapBelowBoth(z, margin) : GapTable::Boundaries{0, 0};
+            auto boundary = [&](const FilterBound& bound) {
+                switch (bound.reuse) {
+                    case FilterBound::Reuse::Zero:
+                        return zero;
+                    case FilterBound::Reuse::MarginStrict:
+                        return atMargin.strict;
+                    case FilterBound::Reuse::MarginInclusive:
+                        return atMargin.inclusive;
+                    case FilterBound::Reuse::None:
+                        break;
+                }
+                return table.firstGapBelow(z, bound.value, bound.inclusive);
+            };
+            keptBegin = in.hasHigh ? boundary(in.high) : 0;
+            keptEnd = std::max(keptBegin, in.hasLow ? boundary(in.low) : p);
+            auto place = [&](FilterPlan::Where where, int found) {
+                return where == FilterPlan::Where::Inside  ? std::clamp(found, keptBegin, keptEnd)
+                       : where == FilterPlan::Where::Begin ? keptBegin
+                                                           : keptEnd;
+            };
+            hardFrom = place(plan.zero, zero);
+            activeFrom = place(plan.margin, atMargin.strict);
+            semiFrom = place(plan.margin, semiIncludesMargin ? atMargin.inclusive : atMargin.strict);
         }
         tuples += keptEnd - keptBegin;
         hard += keptEnd - hardFrom;
@@ -159,7 +247,8 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
         // Recorded here and counted afterwards, only when the positives' coefficients are wanted.
         activeBegins[t] = activeFrom;
-        if constexpr (Filtered) keptEnds[t] = keptEnd;
+        if constexpr (Filtered)
+            if (in.hasLow) keptEnds[t] = keptEnd;
         coefficients[j] = -Real(activeCount);
     }
     TripletSweepTotals totals;
@@ -245,7 +334,25 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     // An infinite bound keeps every finite gap: skip its search.
     in.hasHigh = filter && !(std::isinf(filter->high) && filter->high > 0);
     in.hasLow = filter && !(std::isinf(filter->low) && filter->low < 0);
+    if (filter) {
+        in.high = filterBound(filter->high, filter->includeHigh, m_options.margin);
+        in.low = filterBound(filter->low, !filter->includeLow, m_options.margin);
+        in.plan = filterPlan(*filter, m_options.margin, in.high, in.low, in.hasHigh, in.hasLow);
+    }
     in.prefix = m_prefix.data();
+    if (m_options.countKeptOnly) {
+        const GapTable gaps = m_locator.table();
+        Count kept = 0;
+        for (const int j : m_negatives) {
+            const Real z = sign * row[j];
+            const int begin = in.hasHigh ? gaps.firstGapBelow(z, filter->high, filter->includeHigh) : 0;
+            const int end =
+                std::max(begin, in.hasLow ? gaps.firstGapBelow(z, filter->low, !filter->includeLow) : p);
+            kept += end - begin;
+        }
+        totals->tuples += kept;
+        return;
+    }
     m_activeBegins.resize(m_negatives.size());
     m_keptEnds.resize(m_negatives.size());
     const bool filtered = in.hasHigh || in.hasLow;
@@ -260,7 +367,7 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
     Count* difference = m_difference.data();
     for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
-    if (filtered)
+    if (in.hasLow)  // else every kept range ends at p, past the positives' counts
         for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
     Count running = 0;
     for (int k = 0; k < p; ++k) {

@@ -202,6 +202,9 @@ struct TripletSweepOptions {
     Real margin = 0.05;                       ///< m ≥ 0: active iff gap < m (relu(m − gap) > 0)
     const TripletGapFilter* filter = nullptr;  ///< keep only triplets whose gap it keeps (same δ)
     bool semiHardIncludesMargin = true;        ///< PML: semi-hard 0 < gap ≤ m; FaceNet: 0 < gap < m
+    /// Count the kept triplets only (TripletSweepTotals::tuples; nothing else is filled and no
+    /// coefficients are written): the filter's lookups and nothing more, for mining statistics.
+    bool countKeptOnly = false;
 };
 
 struct TripletSweepTotals {

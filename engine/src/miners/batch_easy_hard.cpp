@@ -19,32 +19,35 @@ std::optional<BatchEasyHardMiner::NegativeStrategy> BatchEasyHardMiner::negative
 }
 
 Tuples BatchEasyHardMiner::mine(const MinerInput& input) const {
-    const detail::OrderingDistances delta(m_distance, input.embeddings);
+    const detail::OrderingRows rows(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     // Strict comparisons throughout: the first index wins ties, as torch.min/max return it.
     auto better = [](Real candidate, Real best, bool smallest) { return smallest ? candidate < best : candidate > best; };
-    std::vector<Triplet> triplets;
-    for (int a = 0; a < n; ++a) {
+    const bool nearestPositive = m_positive == PositiveStrategy::Easy;
+    const bool nearestNegative = m_negative != NegativeStrategy::Easy;
+    const bool semiHard = m_negative == NegativeStrategy::SemiHard;
+    struct NoScratch {};
+    auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, NoScratch*) {
+        const int label = labels[static_cast<std::size_t>(a)];
         int positive = -1;
-        const bool nearestPositive = m_positive == PositiveStrategy::Easy;
         for (int j = 0; j < n; ++j)
-            if (j != a && labels[j] == labels[a] && (positive < 0 || better(delta(a, j), delta(a, positive), nearestPositive)))
+            if (j != a && labels[static_cast<std::size_t>(j)] == label &&
+                (positive < 0 || better(delta[j], delta[positive], nearestPositive)))
                 positive = j;
-        if (positive < 0) continue;
+        if (positive < 0) return;
 
-        const bool nearestNegative = m_negative != NegativeStrategy::Easy;
-        const Real threshold = delta(a, positive);
+        const Real threshold = delta[positive];
         int negative = -1;
         for (int j = 0; j < n; ++j) {
-            if (labels[j] == labels[a]) continue;
+            if (labels[static_cast<std::size_t>(j)] == label) continue;
             // Semi-hard: only negatives strictly farther than the chosen positive compete.
-            if (m_negative == NegativeStrategy::SemiHard && !(delta(a, j) > threshold)) continue;
-            if (negative < 0 || better(delta(a, j), delta(a, negative), nearestNegative)) negative = j;
+            if (semiHard && !(delta[j] > threshold)) continue;
+            if (negative < 0 || better(delta[j], delta[negative], nearestNegative)) negative = j;
         }
-        if (negative >= 0) triplets.push_back({a, positive, negative});
-    }
-    return Tuples::fromTriplets(std::move(triplets));
+        if (negative >= 0) out->push_back({a, positive, negative});
+    };
+    return Tuples::fromTriplets(detail::mineAnchors<NoScratch>(rows, mineAnchor));
 }
 
 }  // namespace marginlab

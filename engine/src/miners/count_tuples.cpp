@@ -8,44 +8,53 @@
 //   Kind::All, filtered: triplets = the number of triplets TripletGapFilter::keeps; positivePairs =
 //                   negativePairs = triplets (convert_to_pairs of the kept triplet list keeps one
 //                   (a,p) and one (a,n) per triplet, duplicates included), matching materializePairs.
-#include "marginlab/miner.h"
-
-#include "miners/miner_common.h"
-
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
+
+#include "losses/distance_rows.h"
+#include "losses/triplet_sweep.h"
+#include "marginlab/miner.h"
+#include "miners/miner_common.h"
+#include "parallel.h"
 
 namespace marginlab {
 
 namespace {
 
 Count countFiltered(const TripletGapFilter& filter, const Points& embeddings, const Labels& labels) {
-    const detail::OrderingDistances delta(filter.distance, embeddings);
-    const Matrix& m = delta.matrix();
-    const Real sign = delta.sign();
-    const int n = static_cast<int>(labels.size());
-    Count total = 0;
-    std::vector<detail::RankedNegative> negatives;
-    for (int a = 0; a < n; ++a) {
-        detail::sortedNegatives(delta, labels, a, &negatives);
-        if (negatives.empty()) continue;
-        for (int p = 0; p < n; ++p) {
-            if (p == a || labels[p] != labels[a]) continue;
-            // The gap is computed exactly as materializeTriplets does, so the boundaries agree bit
-            // for bit; it is non-decreasing along the sorted negatives (rounded subtraction and
-            // negation are monotone), so each side of keeps() is a prefix/suffix of the list.
-            auto gap = [&](const detail::RankedNegative& r) { return sign * (m(a, r.second) - m(a, p)); };
-            const auto first = std::partition_point(negatives.begin(), negatives.end(), [&](const detail::RankedNegative& r) {
-                const Real g = gap(r);
-                return !(filter.includeLow ? g >= filter.low : g > filter.low);
-            });
-            const auto last = std::partition_point(first, negatives.end(), [&](const detail::RankedNegative& r) {
-                const Real g = gap(r);
-                return filter.includeHigh ? g <= filter.high : g < filter.high;
-            });
-            total += static_cast<Count>(last - first);
+    // The batch-all triplet loss's sweep with the filter and nothing else: per anchor, the
+    // positives sorted once and each negative's kept range located with the exact gap predicate
+    // fl(δ_an − δ_ap) (the same rounded values materializeTriplets compares: δ = sign·M and
+    // sign·(M_an − M_ap) = sign·M_an − sign·M_ap exactly), O(N²) expected, one row at a time.
+    // δ rows (sign applied, exactly as OrderingDistances), through the vector units' kernels.
+    const detail::OrderingRows rows(filter.distance, embeddings);
+    const Real sign = 1.0;
+    detail::TripletSweepOptions options;
+    options.filter = &filter;
+    options.countKeptOnly = true;
+    const detail::TripletSweep prototype(options, labels);
+    const Eigen::Index n = embeddings.rows();
+    const detail::AnchorChunks chunks(n);
+    const int workerCount = detail::chunkWorkers(chunks.count());
+    struct Worker {
+        detail::TripletSweep sweep;
+        std::vector<Real> row;
+    };
+    std::vector<Worker> workers(static_cast<std::size_t>(workerCount), Worker{prototype, {}});
+    std::vector<Count> kept(static_cast<std::size_t>(chunks.count()), 0);
+    detail::forEachChunk(chunks.count(), workerCount, [&](int chunk, int w) {
+        Worker& worker = workers[static_cast<std::size_t>(w)];
+        worker.row.resize(static_cast<std::size_t>(n));
+        detail::TripletSweepTotals totals;
+        for (Eigen::Index a = chunks.begin(chunk); a < chunks.end(chunk); ++a) {
+            rows.row(a, worker.row.data());
+            worker.sweep.anchor(static_cast<int>(a), worker.row.data(), sign, labels, &totals, nullptr);
         }
-    }
+        kept[static_cast<std::size_t>(chunk)] = totals.tuples;
+    });
+    Count total = 0;
+    for (Count part : kept) total += part;
     return total;
 }
 

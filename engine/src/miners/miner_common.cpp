@@ -7,17 +7,20 @@
 
 namespace marginlab::detail {
 
-void sortedNegatives(const OrderingDistances& delta, const Labels& labels, int anchor, std::vector<RankedNegative>* out) {
-    out->clear();
-    const int n = static_cast<int>(labels.size());
-    for (int j = 0; j < n; ++j)
-        if (labels[j] != labels[anchor]) {
-            // A NaN (diverged embeddings) would break std::sort's ordering contract (undefined
-            // behaviour); rank it last instead, like an infinitely far negative.
-            const Real value = delta(anchor, j);
-            out->emplace_back(std::isnan(value) ? std::numeric_limits<Real>::infinity() : value, j);
-        }
-    std::sort(out->begin(), out->end());
+void RankedValues::assign(std::vector<std::pair<Real, int>>* items) {
+    m_items.swap(*items);
+    const bool table = m_locator.sortWithTable(&m_items, &m_scratch);
+    if (!table) std::sort(m_items.begin(), m_items.end());
+    const int n = size();
+    constexpr Real infinity = std::numeric_limits<Real>::infinity();
+    m_sorted.assign(static_cast<std::size_t>(n + GapLocator::kPadding + 2), infinity);
+    m_sorted[0] = -infinity;
+    for (int k = 0; k < n; ++k)
+        m_sorted[static_cast<std::size_t>(k) + 1] = m_items[static_cast<std::size_t>(k)].first;
+    if (table)
+        m_locator.bind(m_sorted.data() + 1);
+    else
+        m_locator.assign(m_sorted.data() + 1, n);
 }
 
 }  // namespace marginlab::detail

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: MIT
-// Building blocks shared by the miners (internal header): ordering distances, the seeded
-// random source and per-anchor sorted negatives.
+// Building blocks shared by the miners (internal header): ordering distances (as a matrix, or
+// row by row on the engine's threads), per-anchor mining, and exact ranks among sorted values.
 #pragma once
 
-#include "marginlab/distance.h"
-#include "marginlab/types.h"
-
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <utility>
 #include <vector>
+
+#include "losses/distance_rows.h"
+#include "losses/triplet_sweep.h"
+#include "marginlab/distance.h"
+#include "marginlab/tuples.h"
+#include "marginlab/types.h"
+#include "parallel.h"
+#include "simd/dispatch.h"
 
 namespace marginlab::detail {
 
@@ -33,14 +41,101 @@ private:
     Real m_sign;
 };
 
-/// A negative of an anchor with its ordering distance: (δ_an, n).
+/**
+ * The rows of OrderingDistances one anchor at a time, in O(N·D) memory: the per-step miners never
+ * build the N×N matrix (at N = 4096 its page faults alone cost about as much as a whole batch-all
+ * triplet step). The values are OrderingDistances' bit for bit for Lp distances (DistanceRows
+ * uses SelfDistance's arithmetic; a test checks it for D = 2 and 3), so the miners choose exactly
+ * the same tuples as the matrix-based definitions. Thread-safe: row() may run on several threads.
+ */
+class OrderingRows {
+public:
+    OrderingRows(const DistanceSpec& spec, const Points& embeddings)
+        : m_spec(spec), m_sign(spec.orderSign()) {
+        if (spec.isSimilarity())
+            m_rows.emplace(spec, embeddings);
+        else
+            m_embedded = spec.normalizes() ? normalizeRows(embeddings) : embeddings;
+    }
+
+    Eigen::Index size() const { return m_rows ? m_rows->size() : m_embedded.rows(); }
+    /// out[j] = δ_aj for every j (N values).
+    void row(Eigen::Index a, Real* out) const {
+        if (m_rows) {
+            m_rows->row(a, out);
+            for (Eigen::Index j = 0; j < m_rows->size(); ++j) out[j] = m_sign * out[j];  // exact negation
+            return;
+        }
+        // Lp: the vector unit's kernels (simd/dispatch.h), the same bits as SelfDistance's entries.
+        const simd::Kernels& kernels = simd::kernels();
+        kernels.squaredDistanceRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, out, 0);
+        if (m_spec.power == 1) kernels.sqrtInPlace(out, m_embedded.rows());
+    }
+
+private:
+    DistanceSpec m_spec;
+    Real m_sign;
+    std::optional<DistanceRows> m_rows;  // similarities
+    Points m_embedded;                   // Lp: the (normalized) points
+};
+
+/**
+ * Per-anchor mining on the engine's threads: mineAnchor(a, δ_a·, &out, &scratch) appends anchor
+ * a's triplets to `out`. Anchors run in AnchorChunks; each chunk's list is joined in chunk order,
+ * so the result is the sequential list (anchors ascending) whatever the thread count. `Scratch`
+ * is per worker (default-constructed), for buffers reused across anchors.
+ */
+template <class Scratch, class MineAnchor>
+std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& mineAnchor) {
+    const Eigen::Index n = rows.size();
+    const AnchorChunks chunks(n);
+    std::vector<std::vector<Triplet>> found(static_cast<std::size_t>(chunks.count()));
+    const int workerCount = chunkWorkers(chunks.count());
+    std::vector<Scratch> scratch(static_cast<std::size_t>(workerCount));
+    std::vector<std::vector<Real>> deltas(static_cast<std::size_t>(workerCount));
+    forEachChunk(chunks.count(), workerCount, [&](int chunk, int worker) {
+        std::vector<Real>& delta = deltas[static_cast<std::size_t>(worker)];
+        delta.resize(static_cast<std::size_t>(n));
+        for (Eigen::Index a = chunks.begin(chunk); a < chunks.end(chunk); ++a) {
+            rows.row(a, delta.data());
+            mineAnchor(static_cast<int>(a), delta.data(), &found[static_cast<std::size_t>(chunk)],
+                       &scratch[static_cast<std::size_t>(worker)]);
+        }
+    });
+    std::size_t total = 0;
+    for (const auto& part : found) total += part.size();
+    std::vector<Triplet> out;
+    out.reserve(total);
+    for (const auto& part : found) out.insert(out.end(), part.begin(), part.end());
+    return out;
+}
+
+/// A negative of an anchor with its ordering distance: (δ_an, n). Sorted lexicographically, ties
+/// in δ are ordered by index, so every "first of the ties" choice picks the lowest index.
 using RankedNegative = std::pair<Real, int>;
 
 /**
- * The negatives of `anchor` (labels differing from the anchor's) as (δ_an, n), sorted
- * lexicographically: ties in δ are ordered by index, which makes every "first of the ties" choice
- * pick the lowest index. The pairs are contiguous so the O(N log N) sort stays cache-friendly.
+ * Values sorted ascending with their indices, and exact rank queries in O(1) expected time (the
+ * triplet sweep's GapTable): per anchor, the miners sort its few positives and place each of its
+ * many negatives among them, instead of sorting the negatives. Values must not be NaN.
  */
-void sortedNegatives(const OrderingDistances& delta, const Labels& labels, int anchor, std::vector<RankedNegative>* out);
+class RankedValues {
+public:
+    /// Sorts `items` (value, index) by value then index; they stay readable through items().
+    void assign(std::vector<std::pair<Real, int>>* items);
+    const std::vector<std::pair<Real, int>>& items() const { return m_items; }
+    int size() const { return static_cast<int>(m_items.size()); }
+    /// #{k : value_k < z}, exactly (any z but NaN).
+    int countBelow(Real z) const {
+        if (std::isfinite(z) && m_locator.table().cells != 0) return m_locator.table().countBelow(z);
+        return static_cast<int>(std::lower_bound(m_sorted.begin() + 1, m_sorted.begin() + 1 + size(), z) -
+                                (m_sorted.begin() + 1));
+    }
+
+private:
+    std::vector<std::pair<Real, int>> m_items, m_scratch;
+    std::vector<Real> m_sorted;  // −∞, the values, +∞ × (kPadding + 1): GapTable's sentinels
+    GapLocator m_locator;
+};
 
 }  // namespace marginlab::detail

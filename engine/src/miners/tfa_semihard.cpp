@@ -1,36 +1,73 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/miners/tfa_semihard.h"
 
-#include "miners/miner_common.h"
-
 #include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "miners/miner_common.h"
 
 namespace marginlab {
 
 Tuples TfaSemiHardMiner::mine(const MinerInput& input) const {
-    const detail::OrderingDistances delta(m_distance, input.embeddings);
+    const detail::OrderingRows rows(m_distance, input.embeddings);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
-    std::vector<Triplet> triplets;
-    std::vector<detail::RankedNegative> negatives;
-    for (int a = 0; a < n; ++a) {
-        detail::sortedNegatives(delta, labels, a, &negatives);
-        if (negatives.empty()) continue;
-        // Farthest negative, lowest index among ties: the first entry holding the largest δ
-        // (the list is sorted by (δ, index)).
-        const Real largest = negatives.back().first;
-        const int farthest = std::partition_point(negatives.begin(), negatives.end(), [&](const detail::RankedNegative& r) {
-                                 return r.first < largest;
-                             })->second;
-        for (int p = 0; p < n; ++p) {
-            if (p == a || labels[p] != labels[a]) continue;
-            const Real threshold = delta(a, p);
-            const auto it = std::partition_point(negatives.begin(), negatives.end(),
-                                                 [&](const detail::RankedNegative& r) { return !(r.first > threshold); });
-            triplets.push_back({a, p, it != negatives.end() ? it->second : farthest});
+    constexpr Real infinity = std::numeric_limits<Real>::infinity();
+    struct Scratch {
+        std::vector<std::pair<Real, int>> positives;
+        detail::RankedValues ranked;
+        std::vector<std::pair<Real, int>> best;  // per boundary b: the least (δ_an, n) placed there
+        std::vector<int> chosen;                 // per sample: the negative of its pair (a, p)
+    };
+    // Per anchor, without sorting its negatives: with the positives sorted by δ_ap, a negative
+    // qualifies ("δ_an > δ_ap") exactly for the positives below its rank b = #{p : δ_ap < δ_an},
+    // so the answer for the k-th positive is the least (δ_an, n) over the negatives with b > k: a
+    // suffix minimum over the ranks. A NaN δ_an (diverged points) ranks as +∞, an infinitely far negative.
+    auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, Scratch* scratch) {
+        const int label = labels[static_cast<std::size_t>(a)];
+        int farthest = -1;
+        Real farthestValue = -infinity;
+        scratch->positives.clear();
+        for (int j = 0; j < n; ++j) {
+            if (labels[static_cast<std::size_t>(j)] != label) {
+                const Real value = std::isnan(delta[j]) ? infinity : delta[j];
+                if (farthest < 0 || value > farthestValue) {  // strict: the lowest index among ties
+                    farthest = j;
+                    farthestValue = value;
+                }
+            } else if (j != a && !std::isnan(delta[j])) {
+                scratch->positives.emplace_back(delta[j], j);
+            }
         }
-    }
-    return Tuples::fromTriplets(std::move(triplets));
+        if (farthest < 0) return;
+        std::vector<int>& chosen = scratch->chosen;
+        chosen.resize(static_cast<std::size_t>(n));
+        detail::RankedValues& ranked = scratch->ranked;
+        ranked.assign(&scratch->positives);
+        const int p = ranked.size();
+        std::vector<std::pair<Real, int>>& best = scratch->best;
+        best.assign(static_cast<std::size_t>(p) + 1, {infinity, -1});
+        for (int j = 0; j < n; ++j) {
+            if (labels[static_cast<std::size_t>(j)] == label) continue;
+            const Real value = std::isnan(delta[j]) ? infinity : delta[j];
+            std::pair<Real, int>& slot = best[static_cast<std::size_t>(ranked.countBelow(value))];
+            if (slot.second < 0 || value < slot.first) slot = {value, j};  // j ascending: ties keep the first
+        }
+        std::pair<Real, int> running{infinity, -1};
+        for (int k = p - 1; k >= 0; --k) {
+            const std::pair<Real, int>& candidate = best[static_cast<std::size_t>(k) + 1];
+            if (candidate.second >= 0 && (running.second < 0 || candidate < running)) running = candidate;
+            chosen[static_cast<std::size_t>(ranked.items()[static_cast<std::size_t>(k)].second)] =
+                running.second >= 0 ? running.second : farthest;
+        }
+        for (int j = 0; j < n; ++j) {
+            if (j == a || labels[static_cast<std::size_t>(j)] != label) continue;
+            // A NaN δ_ap is farther than nothing: the farthest negative, as the sorted search gives.
+            out->push_back({a, j, std::isnan(delta[j]) ? farthest : chosen[static_cast<std::size_t>(j)]});
+        }
+    };
+    return Tuples::fromTriplets(detail::mineAnchors<Scratch>(rows, mineAnchor));
 }
 
 }  // namespace marginlab

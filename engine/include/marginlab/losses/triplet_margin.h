@@ -23,8 +23,10 @@
  * Complexity: all triplets (no miner, or a TripletGapFilter measured with the loss's own
  * distance) are handled without enumerating them, with the exact value, gradient and region
  * counts: O(N² log N) time in the worst case (O(N²) expected), one distance row at a time, i.e.
- * O(N·D) extra memory (see src/losses/triplet_sweep.h). swap, smooth_loss, explicit lists and
- * filters under another distance loop over the triplets (N×N matrix, O(1) memory per triplet).
+ * O(N·D) extra memory (see src/losses/triplet_sweep.h). Explicit lists (mined triplets, joined
+ * pairs) are evaluated triplet by triplet from the embedded points: O(|list|·D) time, O(N·D)
+ * memory per thread, no N×N matrix. swap or smooth_loss with every triplet, and filters under
+ * another distance, loop over the triplets (N×N matrix, O(1) memory per triplet).
  *
  * Force split (LossInput::splitForces): the attraction is the gradient through every δ_ap
  * (anchor–positive), at both a and p; δ_an (and δ_pn with swap) carry the repulsion.
@@ -53,6 +55,8 @@ public:
 
 private:
     LossOutput evaluateBatchAll(const LossInput& input, const TripletGapFilter* filter, bool withGradient) const;
+    LossOutput evaluateList(const LossInput& input, const std::vector<Triplet>& list,
+                            bool withGradient) const;
     LossOutput evaluateLoop(const LossInput& input, bool withGradient) const;
 
     Options m_options;

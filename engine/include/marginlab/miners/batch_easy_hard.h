@@ -9,6 +9,8 @@
  *                 farther than p*),  "hard" = argmin_{n ∈ N(a)} δ_an,  "easy" = argmax_{n ∈ N(a)} δ_an
  * The anchor is dropped if p* or n* does not exist. Ties go to the lowest index. Output:
  * Kind::Triplets, one (a, p*, n*) per kept anchor, anchors ascending.
+ * Cost O(N²·D) on the engine's threads, one distance row at a time (no N×N matrix); the rows come
+ * from the vector units' kernels (src/simd/dispatch.h), the same bits on every unit.
  */
 #pragma once
 

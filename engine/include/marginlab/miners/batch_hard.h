@@ -8,6 +8,8 @@
  * with δ = orderSign·M of the miner's distance (default normalized L2, power 1). Ties go to the
  * lowest index (torch.max / torch.min return the first extreme). Output: Kind::Triplets, anchors
  * ascending; anchors without a positive or without a negative are dropped.
+ * Cost O(N²·D) on the engine's threads, one distance row at a time (no N×N matrix); the rows come
+ * from the vector units' kernels (src/simd/dispatch.h), the same bits on every unit.
  */
 #pragma once
 

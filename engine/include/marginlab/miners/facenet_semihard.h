@@ -8,7 +8,11 @@
  * (δ = orderSign·M of the miner's distance, default normalized L2 power 1; margin default 0.2);
  * the pair is skipped if S(a,p) is empty. Output: Kind::Triplets.
  * Random: Rng seeded with MinerInput::seed, one draw per pair with a non-empty set.
- * Cost O(N² log N): each anchor's negatives are sorted once, S(a,p) is a contiguous range.
+ * Cost O(N²) expected (O(N² log N) worst), on the engine's threads, one distance row at a time
+ * (no N×N matrix): each anchor's negatives are bucket-sorted once and S(a,p) is a contiguous
+ * range of them, found for every p by two cursors over the positives in δ order; the draws run in
+ * pair order afterwards, so the choice is the same for any thread count. Memory: one int per
+ * (anchor, negative).
  */
 #pragma once
 

@@ -11,7 +11,8 @@
  *   "easy":     g > m
  * Output: Tuples::Kind::All with the equivalent TripletGapFilter — the triplets are not
  * enumerated (N³); the triplet loss applies the filter symbolically and countTuples() counts
- * the kept triplets in O(N² log N). Default distance: normalized L2, power 1 (configurable).
+ * the kept triplets with the same sweep, O(N²) expected. Default distance: normalized L2, power
+ * 1 (configurable).
  */
 #pragma once
 

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#include "simd/dispatch.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+namespace marginlab::detail::simd {
+
+// The kernels of each unit (kernels_*.cpp), each in its own namespace.
+#define MARGINLAB_DECLARE_KERNELS(unit)                                                                  \
+    namespace unit {                                                                                     \
+    void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, \
+                            double* out, std::ptrdiff_t first);                                          \
+    void sqrtInPlace(double* values, std::ptrdiff_t n);                                                  \
+    }
+MARGINLAB_DECLARE_KERNELS(portable)
+#if defined(MARGINLAB_SIMD_X86)
+MARGINLAB_DECLARE_KERNELS(avx2)
+MARGINLAB_DECLARE_KERNELS(avx512)
+#endif
+#undef MARGINLAB_DECLARE_KERNELS
+
+namespace {
+
+constexpr Kernels kPortable{Level::Portable, &portable::squaredDistanceRow, &portable::sqrtInPlace};
+#if defined(MARGINLAB_SIMD_X86)
+constexpr Kernels kAvx2{Level::Avx2, &avx2::squaredDistanceRow, &avx2::sqrtInPlace};
+constexpr Kernels kAvx512{Level::Avx512, &avx512::squaredDistanceRow, &avx512::sqrtInPlace};
+#endif
+
+Level detectLevel() {
+#if defined(MARGINLAB_SIMD_X86)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return Level::Avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Level::Avx2;
+#endif
+    return Level::Portable;
+}
+
+Level environmentCap() {
+    const char* value = std::getenv("MARGINLAB_SIMD");
+    if (!value) return Level::Avx512;
+    const std::string name(value);
+    if (name == "portable" || name == "none" || name == "0") return Level::Portable;
+    if (name == "avx2") return Level::Avx2;
+    return Level::Avx512;
+}
+
+// Decided once, before main() or at the first call; setSimdLevel() may lower it for tests.
+std::atomic<int>& levelInUse() {
+    static std::atomic<int> level{
+        static_cast<int>(std::min(static_cast<int>(detectLevel()), static_cast<int>(environmentCap())))};
+    return level;
+}
+
+}  // namespace
+
+Level supportedLevel() {
+    static const Level level = detectLevel();
+    return level;
+}
+
+const Kernels* kernelsFor(Level level) {
+    if (static_cast<int>(level) > static_cast<int>(supportedLevel())) return nullptr;
+    switch (level) {
+        case Level::Portable:
+            return &kPortable;
+#if defined(MARGINLAB_SIMD_X86)
+        case Level::Avx2:
+            return &kAvx2;
+        case Level::Avx512:
+            return &kAvx512;
+#else
+        default:
+            break;
+#endif
+    }
+    return nullptr;
+}
+
+const Kernels& kernels() {
+    return *kernelsFor(static_cast<Level>(levelInUse().load(std::memory_order_relaxed)));
+}
+
+Level setSimdLevel(Level cap) {
+    const int level = std::min(static_cast<int>(cap), static_cast<int>(supportedLevel()));
+    levelInUse().store(level);
+    return static_cast<Level>(level);
+}
+
+std::string_view levelName(Level level) {
+    switch (level) {
+        case Level::Portable:
+            return "portable";
+        case Level::Avx2:
+            return "avx2";
+        case Level::Avx512:
+            return "avx512";
+    }
+    return "?";
+}
+
+}  // namespace marginlab::detail::simd

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Vector units chosen once at start-up (internal header; issue 13).
+ *
+ * The engine is built for the x86-64 baseline (SSE2). Hot row kernels are compiled several times
+ * from one source (kernels_impl.h): portable (the baseline), AVX2 + FMA, AVX-512 (F + DQ + VL),
+ * each in its own translation unit with its own flags and its own namespace, and called through a
+ * table of function pointers chosen once from __builtin_cpu_supports. The AVX units include no
+ * header with inline functions (no std containers, no Eigen): an inline function compiled there
+ * could be picked by the linker for the whole program and run AVX code on a CPU without it.
+ *
+ * "The same bits" across instruction sets: every kernel is written with IEEE operations that are
+ * correctly rounded (+, −, ×, ÷, sqrt) in one fixed order per element, and the units are
+ * compiled with -ffp-contract=off, so no a·b + c is fused into an FMA whose single rounding
+ * would differ. Wider vectors only process more elements at once; each element sees the same
+ * operations in the same order. So the portable, AVX2 and AVX-512 kernels give identical results
+ * bit for bit, by construction, on any machine, and a test checks it on every unit the machine
+ * has (tests/engine/simd_test.cpp). A kernel that ever needs FMA or a different summation order
+ * must state its tolerance here and in its test instead.
+ *
+ * MARGINLAB_SIMD=portable|avx2|avx512 in the environment caps the level (for tests and
+ * benchmarks); a level the CPU lacks is never used. setSimdLevel() does the same from code.
+ */
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace marginlab::detail::simd {
+
+enum class Level { Portable = 0, Avx2 = 1, Avx512 = 2 };
+
+/// The kernels of one level. Shapes: `data` row-major n × dims, a row of n outputs.
+struct Kernels {
+    Level level;
+    /// out[j] = Σ_k (data[a,k] − data[j,k])² for j in [first, n), k ascending (no FMA).
+    void (*squaredDistanceRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                               double* out, std::ptrdiff_t first);
+    /// values[j] = sqrt(values[j]) for j in [0, n) (correctly rounded, as std::sqrt).
+    void (*sqrtInPlace)(double* values, std::ptrdiff_t n);
+};
+
+/// The best level this CPU supports (ignoring MARGINLAB_SIMD).
+Level supportedLevel();
+/// The kernels in use: the best supported level, capped by MARGINLAB_SIMD and setSimdLevel().
+const Kernels& kernels();
+/// The kernels of one level, or nullptr if this CPU (or this build) lacks it.
+const Kernels* kernelsFor(Level level);
+/// Caps the level in use (tests, benchmarks); returns the level now in use.
+Level setSimdLevel(Level cap);
+std::string_view levelName(Level level);
+
+}  // namespace marginlab::detail::simd
