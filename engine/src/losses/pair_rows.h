@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// The all-pairs losses fused row by row: distance row, loss terms and backward pass in one go
+// (internal header).
+#pragma once
+
+#include "losses/distance_rows.h"
+#include "parallel.h"
+
+#include <vector>
+
+namespace marginlab::detail {
+
+/// One chunk of anchors of a fused row loss: its sums, its share of the gradient (w.r.t. the
+/// embedded points) and its row buffers. Each chunk has its own, so chunks share nothing they
+/// write; they are added in chunk order.
+struct PairRowChunk {
+    Real total = 0.0;
+    Count tuples = 0;
+    Count active = 0;
+    std::vector<Real> row;      // M_i·, filled before the row function is called
+    std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
+    std::vector<Real> first;    // scratch rows for the row function
+    std::vector<Real> second;
+    Points grad;
+    Points gradSameLabel;
+    std::vector<Real> masked;  // accumulateSameLabel's scratch
+};
+
+/**
+ * Runs a loss whose terms come row by row from the pairwise matrix M (distance or similarity of
+ * the embedded points, DistanceRows' entries) without ever holding an N×N matrix: for each anchor
+ * row i, M_i· is computed into part.row, `rowFunction(i, part)` adds the row's terms to the chunk
+ * and, if it returns true, has written ∂L/∂M_ij into part.gradRow[j] for every j ≠ i; that row
+ * goes straight through the backward pass into the chunk's gradient. Rows are split into chunks
+ * fixed by N (AnchorChunks) on the engine's threads and the chunks are added in order: the same
+ * bits on any number of threads. Memory: O(N·D) per chunk.
+ */
+class FusedPairRows {
+public:
+    FusedPairRows(const DistanceSpec& spec, const Points& x) : m_rows(spec, x) {}
+
+    template <typename RowFunction>
+    void run(bool withGradient, const Labels* sameLabels, RowFunction&& rowFunction) {
+        const Eigen::Index n = m_rows.size(), dims = m_rows.dims();
+        const auto size = static_cast<std::size_t>(n);
+        m_parts.assign(static_cast<std::size_t>(AnchorChunks(n).count()), PairRowChunk{});
+        forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
+            PairRowChunk& part = m_parts[static_cast<std::size_t>(chunk)];
+            part.row.resize(size);
+            part.gradRow.assign(size, 0.0);
+            part.first.resize(size);
+            part.second.resize(size);
+            if (withGradient) part.grad = Points::Zero(n, dims);
+            if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
+            for (Eigen::Index i = begin; i < end; ++i) {
+                m_rows.row(i, part.row.data());
+                if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
+                part.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
+                m_rows.accumulate(i, part.gradRow.data(), part.row.data(), &part.grad);
+                if (sameLabels)
+                    m_rows.accumulateSameLabel(i, part.gradRow.data(), part.row.data(), *sameLabels,
+                                               &part.gradSameLabel, &part.masked);
+            }
+        });
+        m_total = 0.0;
+        m_tuples = m_active = 0;
+        m_withGradient = withGradient;
+        m_sameLabel = withGradient && sameLabels;
+        if (withGradient) m_grad = Points::Zero(n, dims);
+        if (m_sameLabel) m_gradSameLabel = Points::Zero(n, dims);
+        for (const PairRowChunk& part : m_parts) {
+            m_total += part.total;
+            m_tuples += part.tuples;
+            m_active += part.active;
+            if (withGradient) m_grad += part.grad;
+            if (m_sameLabel) m_gradSameLabel += part.gradSameLabel;
+        }
+        m_parts.clear();
+    }
+
+    const DistanceRows& rows() const { return m_rows; }
+    /// The chunks' sums of part.total, part.tuples and part.active.
+    Real total() const { return m_total; }
+    Count tuples() const { return m_tuples; }
+    Count active() const { return m_active; }
+    /// ∂L/∂x for `scale` × the rows' ∂L/∂M (a constant factor of every row, such as 1/#active).
+    Points gradient(Real scale) const { return m_rows.finish(scale * m_grad); }
+    /// The same through the same-label entries only (run with sameLabels).
+    Points sameLabelGradient(Real scale) const { return m_rows.finish(scale * m_gradSameLabel); }
+
+private:
+    DistanceRows m_rows;
+    std::vector<PairRowChunk> m_parts;
+    Real m_total = 0.0;
+    Count m_tuples = 0;
+    Count m_active = 0;
+    bool m_withGradient = false;
+    bool m_sameLabel = false;
+    Points m_grad;
+    Points m_gradSameLabel;
+};
+
+}  // namespace marginlab::detail
