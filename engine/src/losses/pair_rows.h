@@ -21,6 +21,7 @@ struct PairRowChunk {
     std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
     std::vector<Real> first;    // scratch rows for the row function
     std::vector<Real> second;
+    std::vector<int> indices;  // scratch, sized by the row function
     Points grad;
     Points gradSameLabel;
     std::vector<Real> masked;  // accumulateSameLabel's scratch
