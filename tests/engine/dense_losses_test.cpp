@@ -74,7 +74,9 @@ TEST(ExpRow, FlushesBelowMinus700AndKeepsNaN) {
 // The losses issue 13 made fused and row-chunked.
 const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circle", "multi_similarity",
                                     "lifted_structure", "generalized_lifted_structure", "soft_nearest_neighbor",
-                                    "nce", "ntxent", "supcon", "decoupled_contrastive", "npairs"};
+                                    "nce", "ntxent", "supcon", "decoupled_contrastive", "npairs",
+                                    // issue 12's row-independent losses, fused the same way
+                                    "instance", "nca"};
 
 class DenseLosses : public ::testing::Test {
 protected:

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 
 namespace marginlab {
 
@@ -17,33 +18,33 @@ LossOutput InstanceLoss::evaluate(const LossInput& input, bool withGradient) con
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
     if (n == 0 || static_cast<int>(distinct.size()) > n)
         return detail::zeroOutputWithKind(input, withGradient, "samples");
-    detail::PairwiseWorkspace& workspace =
-        detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    const Matrix& s = workspace.matrix();
+    // One fused pass per anchor row (similarity row, cross-entropy, backward): no N×N buffer,
+    // rows on the engine's threads.
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    pairRows.run(withGradient, input.splitForces ? &y : nullptr, [&](int i, detail::PairRowChunk& part) {
+        const int target = static_cast<int>(
+            std::lower_bound(distinct.begin(), distinct.end(), y[static_cast<std::size_t>(i)]) - distinct.begin());
+        // s_ii = x̂_i·x̂_i is a constant 1 up to rounding: it takes part in the softmax but gets no gradient.
+        Real* logits = part.first.data();
+        const Real* s = part.row.data();
+        for (int j = 0; j < n; ++j) logits[j] = m_gamma * s[j];
+        const auto size = static_cast<std::size_t>(n);
+        const Real term = detail::crossEntropy(std::span<const Real>(logits, size), target,
+                                               withGradient ? std::span<Real>(part.second.data(), size) : std::span<Real>());
+        part.total += term;
+        if (term > 0.0) ++part.active;
+        if (!withGradient) return false;
+        for (int j = 0; j < n; ++j) part.gradRow[static_cast<std::size_t>(j)] = m_gamma * part.second[static_cast<std::size_t>(j)] / Real(n);
+        return true;
+    });
     LossOutput out;
     out.stats.tupleKind = "samples";
     out.stats.tuples = n;
-    std::vector<Real> logits(static_cast<std::size_t>(n)), grad(static_cast<std::size_t>(n));
-    Real total = 0.0;
-    for (int i = 0; i < n; ++i) {
-        const int target = static_cast<int>(
-            std::lower_bound(distinct.begin(), distinct.end(), y[static_cast<std::size_t>(i)]) -
-            distinct.begin());
-        // s_ii = x̂_i·x̂_i is a constant 1 up to rounding: it takes part in the softmax but gets no gradient.
-        for (int j = 0; j < n; ++j) logits[static_cast<std::size_t>(j)] = m_gamma * s(i, j);
-        const Real term =
-            detail::crossEntropy(logits, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        if (!withGradient) continue;
-        Matrix& g = workspace.gradient();
-        for (int j = 0; j < n; ++j)
-            if (j != i) g(i, j) += m_gamma * grad[static_cast<std::size_t>(j)] / Real(n);
-    }
-    out.value = total / Real(n);
+    out.stats.active = pairRows.active();
+    out.value = pairRows.total() / Real(n);
     if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(y);
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;
