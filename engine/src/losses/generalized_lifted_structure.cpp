@@ -30,27 +30,21 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
         const Real* m = part.row.data();
         Real* exponent = part.first.data();  // one row of z (positives and negatives)
-        const int label = labels[static_cast<std::size_t>(i)];
-        Real topPositive = minusInfinity, topNegative = minusInfinity;
-        for (int j = 0; j < n; ++j) {
-            const bool positive = labels[static_cast<std::size_t>(j)] == label;
-            const Real z = positive ? sign * (m[j] - m_positiveMargin) : sign * (m_negativeMargin - m[j]);
-            exponent[j] = z;
-            const Real kept = j == i ? minusInfinity : z;
-            topPositive = std::max(topPositive, positive ? kept : minusInfinity);
-            topNegative = std::max(topNegative, positive ? minusInfinity : kept);
-        }
+        Real* kind = part.second.data();     // 1 = same label, 0 = other
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        // z by products with the 0/1 kind, not a select the compiler may turn into a branch:
+        // exact, both candidates being finite.
         for (int j = 0; j < n; ++j)
-            exponent[j] -= labels[static_cast<std::size_t>(j)] == label ? topPositive : topNegative;
+            exponent[j] = kind[j] * (sign * (m[j] - m_positiveMargin)) + (1.0 - kind[j]) * (sign * (m_negativeMargin - m[j]));
+        exponent[i] = minusInfinity;  // the anchor is no pair of its own
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
+        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
+        detail::splitShift(exponent, kind, n, topPositive, topNegative);
         exponent[i] = minusInfinity;
         // z now holds the shifted exponential (an empty kind's entries: none exist to read)
         detail::expRowInPlace(exponent, n);
         Real sumPositive = 0.0, sumNegative = 0.0;
-        for (int j = 0; j < n; ++j) {
-            const bool positive = labels[static_cast<std::size_t>(j)] == label;
-            sumPositive += positive ? exponent[j] : 0.0;
-            sumNegative += positive ? 0.0 : exponent[j];
-        }
+        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);
         // LSE of an empty set is 0 (PML's helper), not −∞.
         const Real lsePositive = sumPositive > 0.0 ? topPositive + std::log(sumPositive) : 0.0;
         const Real lseNegative = sumNegative > 0.0 ? topNegative + std::log(sumNegative) : 0.0;
@@ -63,9 +57,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         // the row factors are hoisted so the N² loop has no division.
         const Real positiveFactor = sign / (sumPositive * anchorCount);
         const Real negativeFactor = -sign / (sumNegative * anchorCount);
-        Real* gradRow = part.gradRow.data();
-        for (int j = 0; j < n; ++j)
-            gradRow[j] = exponent[j] * (labels[static_cast<std::size_t>(j)] == label ? positiveFactor : negativeFactor);
+        detail::splitScale(part.gradRow.data(), exponent, kind, n, positiveFactor, negativeFactor);
         return true;
     });
     LossOutput out;
