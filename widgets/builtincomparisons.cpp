@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "builtincomparisons.h"
+#include "sceneio.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -19,29 +20,21 @@ const std::vector<BuiltInComparison>& builtInComparisons() {
          QStringLiteral("Why batch-hard collapses (small margin, noisy labels)")},
         {QStringLiteral(":/comparisons/adam-vs-sgd.json"), QStringLiteral("adam-vs-sgd.json"),
          QStringLiteral("Adam vs SGD on the same loss")},
+        {QStringLiteral(":/comparisons/margins-on-the-sphere.json"), QStringLiteral("margins-on-the-sphere.json"),
+         QStringLiteral("NormFace vs CosFace vs ArcFace on the sphere (3D)")},
     };
     return list;
 }
 
 std::optional<ComparisonFile> loadComparison(const QString& path, QString* error) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error) *error = QStringLiteral("cannot open %1: %2").arg(path, file.errorString());
-        return std::nullopt;
-    }
-    const QByteArray bytes = file.readAll();
-    json::Json document;
-    try {
-        document = json::Json::parse(bytes.constBegin(), bytes.constEnd());
-    } catch (const nlohmann::json::parse_error& e) {
-        if (error) *error = QStringLiteral("%1: not valid JSON (%2)").arg(path, QString::fromUtf8(e.what()));
-        return std::nullopt;
-    }
+    // The same reading as single scenes: regular files only, size and nesting limits.
+    const std::optional<json::Json> document = sceneio::readDocument(path, error);
+    if (!document) return std::nullopt;
     // Relative CSV paths are relative to the file (a resource has none).
     const std::filesystem::path baseDir =
         path.startsWith(QLatin1Char(':')) ? std::filesystem::path() : std::filesystem::path(QFileInfo(path).absolutePath().toStdString());
     std::string message;
-    auto comparison = parseComparison(document, baseDir, &message);
+    auto comparison = parseComparison(*document, baseDir, &message);
     if (!comparison && error) *error = path + QStringLiteral(": ") + QString::fromStdString(message);
     return comparison;
 }

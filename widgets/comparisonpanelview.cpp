@@ -32,7 +32,8 @@ ComparisonPanelView::ComparisonPanelView(int index, QWidget* parent) : QWidget(p
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
     setToolTip(tr("Click a point to make it the triplet anchor in every panel (Shift+click: its positive);\n"
-                  "drag to pan, wheel to zoom (every panel while cameras are linked), F to fit."));
+                  "drag to pan (3D: to rotate the sphere, right-drag to pan), wheel to zoom — every panel\n"
+                  "while cameras are linked; F to fit."));
 }
 
 void ComparisonPanelView::setTitle(const QString& title) {
@@ -70,6 +71,11 @@ void ComparisonPanelView::setCamera(const Camera2D& camera) {
     update();
 }
 
+void ComparisonPanelView::setCamera3D(const Camera3D& camera) {
+    m_camera3d = camera;
+    update();
+}
+
 QSize ComparisonPanelView::pictureSize() const { return QSize(width(), std::max(1, height() - kTitleHeight)); }
 
 QPointF ComparisonPanelView::toScreen(QPointF world) const {
@@ -83,8 +89,8 @@ void ComparisonPanelView::setSelection(int anchor, int positive) {
     update();
 }
 
-void ComparisonPanelView::paintPanel(QPainter& painter, Renderer2D& renderer, Frame2D& frame, const QString& title,
-                                     int index, const QRect& area) {
+void ComparisonPanelView::paintPanel(QPainter& painter, Renderers& renderers, Frame2D& frame, const Camera3D& camera3d,
+                                     const QString& title, int index, const QRect& area) {
     const QRect bar(area.left(), area.top(), area.width(), std::min(kTitleHeight, area.height()));
     painter.fillRect(bar, comparisonPanelColor(index));
     painter.setPen(Qt::white);
@@ -99,13 +105,14 @@ void ComparisonPanelView::paintPanel(QPainter& painter, Renderer2D& renderer, Fr
     painter.save();
     painter.translate(picture.topLeft());
     painter.setClipRect(QRect(QPoint(0, 0), picture.size()));
-    renderer.paint(painter, frame);
+    if (Renderer3D::isThreeD(frame.snapshot.get())) renderers.sphere.paint(painter, Renderer3D::sphereFrame(frame, camera3d));
+    else renderers.planar.paint(painter, frame);
     painter.restore();
 }
 
 void ComparisonPanelView::paintEvent(QPaintEvent*) {
     QPainter painter(this);
-    paintPanel(painter, m_renderer, m_frame, m_title, m_index, rect());
+    paintPanel(painter, m_renderers, m_frame, m_camera3d, m_title, m_index, rect());
 }
 
 void ComparisonPanelView::resizeEvent(QResizeEvent* event) {
@@ -114,6 +121,7 @@ void ComparisonPanelView::resizeEvent(QResizeEvent* event) {
 }
 
 int ComparisonPanelView::pointAt(QPointF picture) const {
+    if (isThreeD()) return Renderer3D::pick(sphereFrame(), picture, kPickRadius);
     int best = -1;
     double bestDistance = kPickRadius;
     const std::vector<QPointF> raw = Renderer2D::rawPositions(m_frame);
@@ -125,11 +133,14 @@ int ComparisonPanelView::pointAt(QPointF picture) const {
 }
 
 void ComparisonPanelView::mousePressEvent(QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton) return;
+    const bool pan3d = isThreeD() && (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton);
+    if (event->button() != Qt::LeftButton && !pan3d) return;
     m_pressed = true;
     m_moved = false;
+    m_button = event->button();
     m_pressPosition = event->position();
     m_panStart = m_frame.camera;
+    m_pressCamera3d = m_camera3d;
 }
 
 void ComparisonPanelView::mouseMoveEvent(QMouseEvent* event) {
@@ -137,6 +148,17 @@ void ComparisonPanelView::mouseMoveEvent(QMouseEvent* event) {
     if (distance(event->position(), m_pressPosition) > 3.0) m_moved = true;
     if (!m_moved) return;
     const QPointF d = event->position() - m_pressPosition;
+    if (isThreeD()) {
+        // Left: arcball rotation about the sphere's centre; right / middle: pan.
+        Camera3D camera = m_pressCamera3d;
+        if (m_button == Qt::LeftButton)
+            camera = camera.arcball(toPicture(m_pressPosition), toPicture(event->position()), pictureSize());
+        else
+            camera.pan += d;
+        setCamera3D(camera);
+        emit camera3dChanged(m_camera3d);
+        return;
+    }
     Camera2D camera = m_panStart;
     camera.center += QPointF(-d.x(), d.y()) / camera.pixelsPerUnit;
     setCamera(camera);
@@ -144,15 +166,20 @@ void ComparisonPanelView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void ComparisonPanelView::mouseReleaseEvent(QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton || !m_pressed) return;
+    if (event->button() != m_button || !m_pressed) return;
     m_pressed = false;
-    if (m_moved) return;
+    if (m_moved || m_button != Qt::LeftButton) return;
     const int point = pointAt(toPicture(event->position()));
     if (point >= 0 && (event->modifiers() & Qt::ShiftModifier) && anchor() >= 0) emit anchorClicked(anchor(), point);
     else emit anchorClicked(point, -1);
 }
 
 void ComparisonPanelView::wheelEvent(QWheelEvent* event) {
+    if (isThreeD()) {
+        setCamera3D(m_camera3d.zoomed(std::pow(1.0015, event->angleDelta().y())));
+        emit camera3dChanged(m_camera3d);
+        return;
+    }
     // Zoom about the cursor: the world point under it stays put.
     const QPointF cursor = toPicture(event->position());
     const QPointF before = m_frame.camera.toWorld(cursor, pictureSize());

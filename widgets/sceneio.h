@@ -12,6 +12,9 @@
 
 namespace marginlab::sceneio {
 
+/// The JSON document of a scene or comparison file (or ":/" resource): regular files only, within
+/// the size limit, parsed by the strict reader (depth, duplicate keys, …). nullopt + message.
+std::optional<json::Json> readDocument(const QString& path, QString* error);
 /// Reads and validates a scene (a file or a ":/" resource). nullopt + message on any problem.
 std::optional<SceneFile> openScene(const QString& path, QString* error);
 /// Writes `scene` as JSON, atomically. False + message on failure (the old file stays).

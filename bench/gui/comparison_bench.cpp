@@ -61,7 +61,7 @@ void frame(benchmark::State& state, bool softmaxFamily, int only = -1) {
     const GroupSnapshot snapshots[2] = {group.step(1), group.step(1)};
     const QSize size(1600, 1000);
     std::vector<Frame2D> frames(4);
-    std::vector<Renderer2D> renderers(4);
+    std::vector<ComparisonPanelView::Renderers> renderers(4);
     for (std::size_t i = 0; i < 4; ++i) {
         Frame2D& f = frames[i];
         f.run = describeRun(configs[i].loss, configs[i].miner);
@@ -81,7 +81,7 @@ void frame(benchmark::State& state, bool softmaxFamily, int only = -1) {
         for (std::size_t i = 0; i < 4; ++i) {
             if (only >= 0 && static_cast<int>(i) != only) continue;
             frames[i].snapshot = snapshots[which].panels[i];
-            ComparisonPanelView::paintPanel(painter, renderers[i], frames[i], QStringLiteral("panel"), static_cast<int>(i),
+            ComparisonPanelView::paintPanel(painter, renderers[i], frames[i], Camera3D{}, QStringLiteral("panel"), static_cast<int>(i),
                                             ComparisonView::cellRect(static_cast<int>(i), 4, size, ComparisonLayout::Auto));
         }
         painter.end();

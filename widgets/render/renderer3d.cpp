@@ -4,6 +4,8 @@
 #include <QPaintEngine>
 #include <QPainterPath>
 #include <algorithm>
+#include <array>
+#include <mutex>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -539,6 +541,10 @@ QRgb blend(QRgb a, QRgb b, double t) {
 }
 
 int SphereClassifier::label(const Eigen::Vector3d& u) const {
+    if (nearest) {
+        const int i = nearest->nearest(toWorld * u);
+        return i >= 0 ? nearestLabels[static_cast<std::size_t>(i)] : Renderer3D::kNoRegion;
+    }
     int best = -1;
     double bestValue = -std::numeric_limits<double>::infinity(), runnerUp = bestValue;
     for (std::size_t k = 0; k < directions.size(); ++k) {
@@ -554,36 +560,86 @@ int SphereClassifier::label(const Eigen::Vector3d& u) const {
     // The band: the target logit with its margin no longer beats the runner-up.
     const double norm = weightNorm[static_cast<std::size_t>(best)];
     const double cosine = std::clamp(bestValue / norm, -1.0, 1.0);
-    if (!bounds.empty()) {
+    if (table) {
         // The bracket of φ over the table interval holding the cosine decides unless the
         // runner-up falls inside it; then φ itself is evaluated.
-        const double position = (cosine + 1.0) * 0.5 * kTargetIntervals;
-        const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{kTargetIntervals - 1});
-        if (runnerUp < norm * bounds[k].first) return best;
-        if (runnerUp >= norm * bounds[k].second) return Renderer3D::kBand;
+        const double position = (cosine + 1.0) * 0.5 * TargetTable::kIntervals;
+        const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{TargetTable::kIntervals - 1});
+        if (runnerUp < norm * table->bounds[k].first) return best;
+        if (runnerUp >= norm * table->bounds[k].second) return Renderer3D::kBand;
     }
     return runnerUp >= norm * logits->target(cosine) ? Renderer3D::kBand : best;
 }
 
-void SphereClassifier::tabulateTarget() {
-    bounds.clear();
-    if (!logits || !logits->hasMargin) return;
+double SphereClassifier::fade(const Eigen::Vector3d& u) const {
+    if (!logits || directions.empty()) return 0.0;
+    std::size_t best = 0;
+    double bestValue = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < directions.size(); ++k) {
+        const double value = weightNorm[k] * u.dot(directions[k]);
+        if (value > bestValue) bestValue = value, best = k;
+    }
+    const double cosine = std::clamp(bestValue / weightNorm[best], -1.0, 1.0);
+    // The fade is a picture, not a decision: φ interpolated from the table is plenty.
+    const double target = weightNorm[best] * (table ? table->interpolated(cosine, *logits) : logits->target(cosine));
+    // On the unit sphere ‖x‖ = 1, so logits scaled by the norm use the plain scale.
+    double others = 0.0, runnerUp = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < directions.size(); ++k) {
+        if (k == best) continue;
+        const double value = weightNorm[k] * u.dot(directions[k]);
+        runnerUp = std::max(runnerUp, value);
+        others += std::exp(std::min(logits->scale * (value - target), 700.0));
+    }
+    if (logits->hasMargin && target <= runnerUp) return 0.0;
+    return std::clamp(2.0 * (1.0 - 1.0 / (1.0 + others)), 0.0, 1.0);
+}
+
+namespace {
+
+std::shared_ptr<const TargetTable> buildTargetTable(const MarginLogits& logits) {
+    auto table = std::make_shared<TargetTable>();
+    constexpr std::size_t n = TargetTable::kIntervals;
     // φ at the ends of each interval; the bracket is the two values widened by their difference
     // (a smooth φ strays from its chord by far less over one interval). Near c = ±1, where φ of an
     // angle (acos) is steep, the intervals are left open: φ is always evaluated there.
-    std::vector<double> phi(kTargetIntervals + 1);
-    for (std::size_t i = 0; i <= kTargetIntervals; ++i)
-        phi[i] = logits->target(-1.0 + 2.0 * static_cast<double>(i) / kTargetIntervals);
+    table->phi.resize(n + 1);
+    for (std::size_t i = 0; i <= n; ++i) table->phi[i] = logits.target(-1.0 + 2.0 * static_cast<double>(i) / n);
     const double open = std::numeric_limits<double>::infinity();
-    bounds.resize(kTargetIntervals);
-    for (std::size_t k = 0; k < kTargetIntervals; ++k) {
-        const double low = std::min(phi[k], phi[k + 1]), high = std::max(phi[k], phi[k + 1]);
+    table->bounds.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const double low = std::min(table->phi[k], table->phi[k + 1]), high = std::max(table->phi[k], table->phi[k + 1]);
         const double slack = (high - low) + 1e-9 * (1.0 + std::abs(high));
-        const bool steepEnd = k < 8 || k + 8 >= kTargetIntervals;
-        bounds[k] = steepEnd || !std::isfinite(low) || !std::isfinite(high)
-                        ? std::pair{-open, open}
-                        : std::pair{low - slack, high + slack};
+        const bool steepEnd = k < 8 || k + 8 >= n;
+        table->bounds[k] = steepEnd || !std::isfinite(low) || !std::isfinite(high) ? std::pair{-open, open}
+                                                                                     : std::pair{low - slack, high + slack};
     }
+    return table;
+}
+
+}  // namespace
+
+double TargetTable::interpolated(double cosine, const MarginLogits& logits) const {
+    const double position = (std::clamp(cosine, -1.0, 1.0) + 1.0) * 0.5 * kIntervals;
+    const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{kIntervals - 1});
+    if (!std::isfinite(bounds[k].first)) return logits.target(cosine);
+    const double t = position - static_cast<double>(k);
+    return phi[k] + (phi[k + 1] - phi[k]) * t;
+}
+
+std::shared_ptr<const TargetTable> targetTable(const MarginLogits& logits) {
+    // φ is a std::function: it is recognised by its values at a few cosines, its scale and margin flag.
+    constexpr double kProbes[] = {-0.93, -0.41, 0.07, 0.53, 0.89};
+    std::array<double, 7> key{logits.scale, logits.hasMargin ? 1.0 : 0.0};
+    for (std::size_t i = 0; i < std::size(kProbes); ++i) key[i + 2] = logits.target(kProbes[i]);
+    static std::mutex mutex;  // renderers paint on the GUI thread and on recording threads
+    static std::vector<std::pair<std::array<double, 7>, std::shared_ptr<const TargetTable>>> recent;
+    std::lock_guard lock(mutex);
+    for (const auto& [k, table] : recent)
+        if (k == key) return table;
+    std::shared_ptr<const TargetTable> table = buildTargetTable(logits);
+    if (recent.size() >= 8) recent.erase(recent.begin());
+    recent.emplace_back(key, table);
+    return table;
 }
 
 SphereClassifier makeClassifier(const SphereContext& c) {
@@ -603,17 +659,31 @@ SphereClassifier makeClassifier(const SphereContext& c) {
         }
         if (logits) {
             model.logits = &*c.run.logits;
-            model.tabulateTarget();
+            if (model.logits->hasMargin) model.table = targetTable(*model.logits);
         }
         return model;
     }
-    if (!c.normalizes) return {};  // centroid cells in space are not regions of the sphere
-    // Tuple losses that normalize: the nearest mean direction (cosine nearest centroid).
-    std::vector<Vector3d> sum(classes, Vector3d::Zero());
-    for (std::size_t i = 0; i < c.seen.size(); ++i) {
+    // Tuple losses: regions of directions (see SphereClassifier). Where the loss normalizes these
+    // are the points as it sees them; otherwise their directions in space.
+    std::vector<Vector3d> unit;
+    std::vector<int> unitLabels;
+    for (std::size_t i = 0; i < c.raw.size(); ++i) {
         const int label = c.snapshot.labels[i];
-        if (label >= 0 && label < c.classes) sum[static_cast<std::size_t>(label)] += c.seen[i];
+        const double length = c.raw[i].norm();
+        if (label < 0 || label >= c.classes || !(length > 1e-12)) continue;
+        unit.push_back(c.raw[i] / length);
+        unitLabels.push_back(label);
     }
+    if (c.options.nearestNeighbourRegions) {
+        if (unit.empty()) return {};
+        model.directions.clear();
+        model.nearest = std::make_shared<const NearestIndex3D>(std::move(unit));
+        model.nearestLabels = std::move(unitLabels);
+        return model;
+    }
+    // The nearest mean direction (cosine nearest centroid).
+    std::vector<Vector3d> sum(classes, Vector3d::Zero());
+    for (std::size_t i = 0; i < unit.size(); ++i) sum[static_cast<std::size_t>(unitLabels[i])] += unit[i];
     for (std::size_t k = 0; k < classes; ++k) {
         const double length = sum[k].norm();
         if (length < 1e-12)
@@ -741,6 +811,24 @@ int Renderer3D::regionAt(const Frame3D& frame, const Eigen::Vector3d& u) {
     const SphereContext c(frame, false);
     if (!c.classifier.valid() || !(u.norm() > 0.0)) return kNoRegion;
     return c.classifier.label(u.normalized());
+}
+
+double Renderer3D::fadeAt(const Frame3D& frame, const Eigen::Vector3d& u) {
+    const SphereContext c(frame, false);
+    if (!c.classifier.valid() || !(u.norm() > 0.0)) return 0.0;
+    return c.classifier.fade(u.normalized());
+}
+
+Frame3D Renderer3D::sphereFrame(const Frame2D& planar, const Camera3D& camera) {
+    Frame3D frame;
+    frame.snapshot = planar.snapshot;
+    frame.run = planar.run;
+    frame.options = planar.options;
+    frame.size = planar.size;
+    frame.selection = planar.selection;
+    frame.captions = planar.captions;
+    frame.camera = camera;
+    return frame;
 }
 
 Frame2D Renderer3D::cardFrame(const Frame3D& frame) {
