@@ -2,7 +2,10 @@
 #include "marginlab/losses/instance.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
 
@@ -25,16 +28,29 @@ LossOutput InstanceLoss::evaluate(const LossInput& input, bool withGradient) con
         const int target = static_cast<int>(
             std::lower_bound(distinct.begin(), distinct.end(), y[static_cast<std::size_t>(i)]) - distinct.begin());
         // s_ii = x̂_i·x̂_i is a constant 1 up to rounding: it takes part in the softmax but gets no gradient.
+        // Cross-entropy of the row, −ℓ_target + log Σ_j e^{ℓ_j} (torch's, shifted by the row's
+        // maximum), with the row's exponentials taken two at a time (exp_row.h).
         Real* logits = part.first.data();
+        Real* weights = part.second.data();
         const Real* s = part.row.data();
-        for (int j = 0; j < n; ++j) logits[j] = m_gamma * s[j];
-        const auto size = static_cast<std::size_t>(n);
-        const Real term = detail::crossEntropy(std::span<const Real>(logits, size), target,
-                                               withGradient ? std::span<Real>(part.second.data(), size) : std::span<Real>());
+        Real top = -std::numeric_limits<Real>::infinity();
+        for (int j = 0; j < n; ++j) {
+            logits[j] = m_gamma * s[j];
+            top = std::max(top, logits[j]);
+        }
+        for (int j = 0; j < n; ++j) weights[j] = logits[j] - top;
+        detail::expRowInPlace(weights, n);
+        Real sum = 0.0;
+        for (int j = 0; j < n; ++j) sum += weights[j];
+        const Real term = top + std::log(sum) - logits[target];
         part.total += term;
         if (term > 0.0) ++part.active;
         if (!withGradient) return false;
-        for (int j = 0; j < n; ++j) part.gradRow[static_cast<std::size_t>(j)] = m_gamma * part.second[static_cast<std::size_t>(j)] / Real(n);
+        // softmax − one-hot, × γ (∂ℓ/∂s), mean over the rows
+        const Real inverseSum = 1.0 / sum;
+        for (int j = 0; j < n; ++j) weights[j] *= inverseSum;
+        weights[target] -= 1.0;
+        for (int j = 0; j < n; ++j) part.gradRow[static_cast<std::size_t>(j)] = m_gamma * weights[j] / Real(n);
         return true;
     });
     LossOutput out;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
 
@@ -28,11 +29,11 @@ LossOutput NcaLoss::evaluate(const LossInput& input, bool withGradient) const {
         Real top = -std::numeric_limits<Real>::infinity();
         for (int j = 0; j < n; ++j)
             if (j != i) top = std::max(top, toLogit * m[j]);
+        for (int j = 0; j < n; ++j) q[j] = toLogit * m[j] - top;
+        q[i] = -std::numeric_limits<Real>::infinity();  // e^{−∞} = 0: the point is not its own neighbour
+        detail::expRowInPlace(q, n);
         Real sum = 0.0;
-        for (int j = 0; j < n; ++j) {
-            q[j] = j == i ? 0.0 : std::exp(toLogit * m[j] - top);
-            sum += q[j];
-        }
+        for (int j = 0; j < n; ++j) sum += q[j];
         Real same = 0.0;
         for (int j = 0; j < n; ++j) {
             q[j] /= sum;
