@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/parallel.h"
 
-#include "parallel.h"
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -12,6 +10,8 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -49,10 +49,10 @@ private:
 struct Job {
     const std::function<void(int, int)>* work = nullptr;
     int chunks = 0;
-    int workers = 1;           // threads allowed, the caller included
-    std::atomic<int> next{0};  // the next chunk to hand out
-    int joined = 1;            // worker numbers given out (0 = the caller); guarded by the pool's lock
-    int running = 0;           // pool threads inside the job; guarded by the pool's lock
+    int workers = 1;               // threads allowed, the caller included
+    std::atomic<int> next{0};      // the next chunk to hand out
+    int joined = 1;                // worker numbers given out (0 = the caller); guarded by the pool's lock
+    int running = 0;               // pool threads inside the job; guarded by the pool's lock
     std::condition_variable left;  // signalled when `running` drops to 0
     std::mutex failureLock;
     std::exception_ptr failure;
@@ -96,12 +96,14 @@ public:
         std::unique_lock<std::mutex> lock(m_lock);
         // Grow to the helpers this job may use; a failure to start one just leaves fewer.
         try {
-            while (static_cast<int>(m_threads.size()) < job.workers - 1) m_threads.emplace_back([this] { serve(); });
+            while (static_cast<int>(m_threads.size()) < job.workers - 1)
+                m_threads.emplace_back([this] { serve(); });
         } catch (const std::system_error&) {
         }
         m_jobs.push_back(&job);
         lock.unlock();
-        if (job.workers - 1 >= static_cast<int>(m_threads.size())) m_wake.notify_all();
+        if (job.workers - 1 >= static_cast<int>(m_threads.size()))
+            m_wake.notify_all();
         else
             for (int i = 1; i < job.workers; ++i) m_wake.notify_one();
         job.run(0);
@@ -140,13 +142,19 @@ private:
 
 }  // namespace
 
-void setEngineThreads(int count) { threadSetting().store(std::max(1, count)); }
+void setEngineThreads(int count) {
+    threadSetting().store(std::max(1, count));
+}
 
-int engineThreads() { return threadSetting().load(); }
+int engineThreads() {
+    return threadSetting().load();
+}
 
 namespace detail {
 
-int chunkWorkers(int chunks) { return std::max(1, std::min(engineThreads(), chunks)); }
+int chunkWorkers(int chunks) {
+    return std::max(1, std::min(engineThreads(), chunks));
+}
 
 void forEachChunk(int chunks, int workers, const std::function<void(int, int)>& work) {
     workers = std::max(1, std::min(workers, chunks));

@@ -2,12 +2,6 @@
 // The fused row-by-row paths of the dense all-pairs losses (issue 13): the row exponential
 // against std::exp, bit identity on 1, 2, 3 and 7 threads at sizes with several row chunks, and
 // finite differences of gradient entries spread over every chunk.
-#include "losses/exp_row.h"
-#include "marginlab/loss.h"
-#include "marginlab/parallel.h"
-#include "parallel.h"
-#include "test_support.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +9,12 @@
 #include <limits>
 #include <random>
 #include <vector>
+
+#include "losses/exp_row.h"
+#include "marginlab/loss.h"
+#include "marginlab/parallel.h"
+#include "parallel.h"
+#include "test_support.h"
 
 namespace marginlab {
 namespace {
@@ -73,8 +73,9 @@ TEST(ExpRow, FlushesBelowMinus700AndKeepsNaN) {
 
 // The losses issue 13 made fused and row-chunked.
 const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circle", "multi_similarity",
-                                    "lifted_structure", "generalized_lifted_structure", "soft_nearest_neighbor",
-                                    "nce", "ntxent", "supcon", "decoupled_contrastive", "npairs",
+                                    "lifted_structure", "generalized_lifted_structure",
+                                    "soft_nearest_neighbor", "nce", "ntxent", "supcon",
+                                    "decoupled_contrastive", "npairs",
                                     // issue 12's row-independent losses, fused the same way
                                     "instance", "nca"};
 
@@ -135,7 +136,8 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
         ASSERT_GT(scale, 0.0) << name;
         Real worst = 0.0;
         for (int chunk = 0; chunk < chunks.count(); ++chunk)
-            for (Eigen::Index i : {chunks.begin(chunk), (chunks.begin(chunk) + chunks.end(chunk)) / 2, chunks.end(chunk) - 1})
+            for (Eigen::Index i :
+                 {chunks.begin(chunk), (chunks.begin(chunk) + chunks.end(chunk)) / 2, chunks.end(chunk) - 1})
                 for (Eigen::Index k = 0; k < 2; ++k) {
                     const Real step = 1e-6;
                     Points probe = x;
@@ -143,7 +145,8 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
                     const Real up = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
                     probe(i, k) = x(i, k) - step;
                     const Real down = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
-                    worst = std::max(worst, std::abs((up - down) / (2 * step) - analytic.gradEmbeddings(i, k)) / scale);
+                    worst = std::max(
+                        worst, std::abs((up - down) / (2 * step) - analytic.gradEmbeddings(i, k)) / scale);
                 }
         EXPECT_LT(worst, 1e-5) << name;
     }

@@ -15,12 +15,12 @@
 // on [−700, 709] and compare the losses with their plain references as before.
 #pragma once
 
-#include "marginlab/types.h"
-
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "marginlab/types.h"
 
 #if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
 #include <emmintrin.h>
@@ -29,13 +29,15 @@
 namespace marginlab::detail {
 
 namespace expconst {
-inline constexpr double kScale = 92.33248261689366;             // 64/ln2
-inline constexpr double kShifter = 6755399441055744.0;          // 1.5·2⁵²: adding it rounds to an integer
-inline constexpr double kStepHigh = 6.93147180369123816490e-01 / 64.0;  // ln2/64's leading 32 bits (fdlibm's split)
-inline constexpr double kStepLow = 1.90821492927058770002e-10 / 64.0;   // ln2/64 − kStepHigh
-inline constexpr double kFlush = -700.0;                        // below: exactly 0 (as shiftedExp)
+inline constexpr double kScale = 92.33248261689366;     // 64/ln2
+inline constexpr double kShifter = 6755399441055744.0;  // 1.5·2⁵²: adding it rounds to an integer
+inline constexpr double kStepHigh =
+    6.93147180369123816490e-01 / 64.0;  // ln2/64's leading 32 bits (fdlibm's split)
+inline constexpr double kStepLow = 1.90821492927058770002e-10 / 64.0;  // ln2/64 − kStepHigh
+inline constexpr double kFlush = -700.0;                               // below: exactly 0 (as shiftedExp)
 // 1/k! for k = 0..6, correctly rounded by the compiler.
-inline constexpr double kInverseFactorial[7] = {1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0};
+inline constexpr double kInverseFactorial[7] = {1.0,        1.0,         1.0 / 2.0,  1.0 / 6.0,
+                                                1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0};
 /// The bits of 2^(i/64), i = 0..63.
 inline const std::array<std::int64_t, 64> kTable = [] {
     std::array<std::int64_t, 64> table{};
@@ -69,7 +71,8 @@ inline Real rowExp(Real v) {
     // 6 bits are i, and the rest shifted by 46 puts m in the exponent field (everything above
     // wraps away).
     const std::uint64_t index = bits & 63u;
-    const std::uint64_t scaleBits = static_cast<std::uint64_t>(kTable[index]) + ((bits & ~std::uint64_t(63)) << 46);
+    const std::uint64_t scaleBits =
+        static_cast<std::uint64_t>(kTable[index]) + ((bits & ~std::uint64_t(63)) << 46);
     Real scale = 0.0;
     std::memcpy(&scale, &scaleBits, sizeof scale);
     const Real result = scale * p;

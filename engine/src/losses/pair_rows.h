@@ -3,12 +3,12 @@
 // (internal header).
 #pragma once
 
-#include "losses/distance_rows.h"
-#include "parallel.h"
-
 #include <algorithm>
 #include <limits>
 #include <vector>
+
+#include "losses/distance_rows.h"
+#include "parallel.h"
 
 #if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
 #include <emmintrin.h>
@@ -107,7 +107,6 @@ private:
     Points m_gradSameLabel;
 };
 
-
 /**
  * Row passes over a row split in two kinds by a 0/1 row (kind[j] = 1.0 or 0.0: same label or
  * not, say), two lanes at a time with SSE2 and in the same lane order on the portable path: the
@@ -138,8 +137,10 @@ inline void splitMax(const Real* values, const Real* kind, Eigen::Index n, Real*
 #endif
     for (; j < n; ++j) {
         const std::size_t lane = static_cast<std::size_t>(j & 1);
-        if (kind[j] == 1.0) ones[lane] = std::max(ones[lane], values[j]);
-        else zeros[lane] = std::max(zeros[lane], values[j]);
+        if (kind[j] == 1.0)
+            ones[lane] = std::max(ones[lane], values[j]);
+        else
+            zeros[lane] = std::max(zeros[lane], values[j]);
     }
     *ofOnes = std::max(ones[0], ones[1]);
     *ofZeros = std::max(zeros[0], zeros[1]);
@@ -185,10 +186,12 @@ inline void splitShift(Real* values, const Real* kind, Eigen::Index n, Real ofOn
 }
 
 /// out[j] = values[j] · (kind[j] = 1 ? ofOnes : ofZeros).
-inline void splitScale(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real ofOnes, Real ofZeros) {
+inline void splitScale(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real ofOnes,
+                       Real ofZeros) {
     Eigen::Index j = 0;
 #if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-    const __m128d one = _mm_set1_pd(1.0), factorOnes = _mm_set1_pd(ofOnes), factorZeros = _mm_set1_pd(ofZeros);
+    const __m128d one = _mm_set1_pd(1.0), factorOnes = _mm_set1_pd(ofOnes),
+                  factorZeros = _mm_set1_pd(ofZeros);
     for (; j + 2 <= n; j += 2) {
         const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
         const __m128d factor = _mm_or_pd(_mm_and_pd(isOne, factorOnes), _mm_andnot_pd(isOne, factorZeros));
