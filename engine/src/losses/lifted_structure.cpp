@@ -29,43 +29,44 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     const Real sign = m_distance.orderSign();
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
     // Per sample i: L_i = log Σ_{n∈N(i)} e^{t_in}, t_in = sign·(mn − M_in), shifted by `top`:
-    // e^{min(t − top, 0)} on the negatives, 0 elsewhere (the label tests are selects, not
-    // branches: which j is a negative is data-dependent). Returns the row's sum.
-    auto shiftedRow = [&](int label, const Real* m, Real top, Real* shifted) {
-        for (int j = 0; j < n; ++j) {
-            const Real t = sign * (m_negativeMargin - m[j]);
-            shifted[j] = labels[static_cast<std::size_t>(j)] != label ? std::min(t - top, Real(0)) : minusInfinity;
-        }
+    // e^{min(t − top, 0)} on the negatives, 0 elsewhere (kind = the row's 0/1 same-label row; the
+    // label tests are mask operations, not branches: which j is a negative is data-dependent).
+    // Returns the row's sum.
+    auto shiftedRow = [&](const Real* kind, const Real* m, Real top, Real* shifted) {
+        for (int j = 0; j < n; ++j) shifted[j] = std::min(sign * (m_negativeMargin - m[j]) - top, Real(0));
+        // Same-label entries: minus +∞ gives −∞, whose exponential is 0; the others lose 0.
+        detail::splitShift(shifted, kind, n, std::numeric_limits<Real>::infinity(), 0.0);
         detail::expRowInPlace(shifted, n);
-        Real sum = 0.0;
-        for (int j = 0; j < n; ++j) sum += shifted[j];
+        Real sameLabel = 0.0, sum = 0.0;
+        detail::splitSum(shifted, kind, n, &sameLabel, &sum);
         return sum;
     };
     // For a distance, t_in = mn − M_in ≤ mn = t_ii (M ≥ 0 and M_ii = 0), so mn is a valid shift
     // and one pass suffices; only if the shifted sum underflows (negatives hundreds of units away)
     // is the row redone with the exact maximum. Similarities have no such bound: always exact.
     const bool boundedByDiagonal = !m_distance.isSimilarity();
-    auto rowShift = [&](int label, const Real* m, Real* shifted, Real* sum) {
+    auto rowShift = [&](const Real* kind, const Real* m, Real* shifted, Real* sum) {
         Real top = m_negativeMargin;
-        *sum = boundedByDiagonal ? shiftedRow(label, m, top, shifted) : 0.0;
+        *sum = boundedByDiagonal ? shiftedRow(kind, m, top, shifted) : 0.0;
         if (!(*sum > 1e-280)) {
             top = minusInfinity;
             for (int j = 0; j < n; ++j) {
                 const Real t = sign * (m_negativeMargin - m[j]);
-                top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
+                top = std::max(top, kind[j] == 0.0 ? t : minusInfinity);
             }
-            *sum = shiftedRow(label, m, top, shifted);
+            *sum = shiftedRow(kind, m, top, shifted);
         }
         return top;
     };
     Vector rowSum(n), rowLog(n);
     // Rows are independent: any split over threads gives the same numbers.
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
-        std::vector<Real> row(static_cast<std::size_t>(n)), shifted(static_cast<std::size_t>(n));
+        std::vector<Real> row(static_cast<std::size_t>(n)), shifted(static_cast<std::size_t>(n)), kind(static_cast<std::size_t>(n));
         for (int i = static_cast<int>(begin); i < end; ++i) {
             pairRows.rows().row(i, row.data());
+            detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind.data(), n);
             Real sum = 0.0;
-            const Real top = rowShift(labels[static_cast<std::size_t>(i)], row.data(), shifted.data(), &sum);
+            const Real top = rowShift(kind.data(), row.data(), shifted.data(), &sum);
             rowSum(i) = sum;
             rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
         }
@@ -111,8 +112,10 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign. Same shift, same exponentials
             // as the first pass.
             Real* shifted = part.first.data();
+            Real* kind = part.second.data();
+            detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
             Real sum = 0.0;
-            rowShift(labels[static_cast<std::size_t>(i)], m, shifted, &sum);
+            rowShift(kind, m, shifted, &sum);
             const Real scale = -sign * rowWeight / sum;
             for (int k = 0; k < n; ++k) gradRow[k] += scale * shifted[k];
         }
