@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numbers>
+#include <optional>
 
 namespace marginlab {
 
@@ -32,8 +34,8 @@ ComparisonPanelView::ComparisonPanelView(int index, QWidget* parent) : QWidget(p
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
     setToolTip(tr("Click a point to make it the triplet anchor in every panel (Shift+click: its positive);\n"
-                  "drag to pan (3D: to rotate the sphere, right-drag to pan), wheel to zoom — every panel\n"
-                  "while cameras are linked; F to fit."));
+                  "drag to pan (3D: to rotate the sphere, right-drag to pan, arrows turn it), wheel to zoom —\n"
+                  "every panel while cameras are linked; F to fit."));
 }
 
 void ComparisonPanelView::setTitle(const QString& title) {
@@ -192,6 +194,23 @@ void ComparisonPanelView::wheelEvent(QWheelEvent* event) {
 }
 
 void ComparisonPanelView::keyPressEvent(QKeyEvent* event) {
+    if (isThreeD()) {
+        // The 3D view's keys: arrows turn the sphere (5° a press), as in PlotView3D.
+        constexpr double kStep = 5.0 * std::numbers::pi / 180.0;
+        std::optional<Camera3D> turned;
+        switch (event->key()) {
+            case Qt::Key_Left: turned = m_camera3d.turned(-kStep); break;
+            case Qt::Key_Right: turned = m_camera3d.turned(kStep); break;
+            case Qt::Key_Up: turned = m_camera3d.rotatedInView(Eigen::Vector3d::UnitX(), -kStep); break;
+            case Qt::Key_Down: turned = m_camera3d.rotatedInView(Eigen::Vector3d::UnitX(), kStep); break;
+            default: break;
+        }
+        if (turned) {
+            setCamera3D(*turned);
+            emit camera3dChanged(m_camera3d);
+            return;
+        }
+    }
     if (event->key() == Qt::Key_F) emit fitRequested();
     else if (event->key() == Qt::Key_Escape && anchor() >= 0) emit anchorClicked(-1, -1);
     else QWidget::keyPressEvent(event);

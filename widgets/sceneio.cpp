@@ -4,6 +4,7 @@
 #include "marginlab/csv.h"
 #include "marginlab/generators.h"
 #include "marginlab/limits.h"
+#include "marginlab/scene/trajectory.h"
 
 #include <QDir>
 #include <QFile>
@@ -81,15 +82,15 @@ bool saveScene(const SceneFile& scene, const QString& path, QString* error) {
     return true;
 }
 
-std::optional<SceneFile> importCsv(const SceneFile& scene, const QString& path, QString* error) {
-    auto result = readCsvFile(path.toStdString());
-    if (const auto* failure = std::get_if<CsvError>(&result)) {
-        if (error)
-            *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(failure->message));  // names line and column
+std::optional<SceneFile> importData(const SceneFile& scene, const QString& path, QString* error) {
+    std::string failure;
+    auto dataset = readInitialPoints(path.toStdString(), &failure);
+    if (!dataset) {
+        if (error) *error = QString::fromStdString(failure);  // names the file (and for CSV line and column)
         return std::nullopt;
     }
     SceneFile out = scene;
-    adoptDataset(out, std::get<Dataset>(std::move(result)));
+    adoptDataset(out, std::move(*dataset));
     out.data = {{"points", json::toJson(out.trainer.points)},
                 {"labels", json::toJson(out.trainer.labels)},
                 {"classes", out.trainer.numClasses}};

@@ -20,6 +20,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_main.h"
+
 #include <memory>
 
 namespace {
@@ -130,12 +132,4 @@ BENCHMARK_CAPTURE(BM_Training_FourSingleRuns, softmax_family, true)->Arg(500)->U
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    TrainingController::leaveACoreForTraining();  // as the app does
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return marginlab::bench::runOffscreenBenchmarks(argc, argv); }

@@ -25,6 +25,7 @@
 #include <QWheelEvent>
 
 #include <filesystem>
+#include <numbers>
 
 using namespace marginlab;
 
@@ -300,6 +301,11 @@ private slots:
         QCoreApplication::sendEvent(view.panel(2), &wheel);
         QVERIFY(view.panel(2)->camera3d().zoom > 1.0);
         for (int i = 0; i < 3; ++i) QCOMPARE(view.panel(i)->camera3d(), view.panel(2)->camera3d());
+        // Arrow keys turn every sphere about the vertical axis.
+        const Camera3D beforeKey = view.panel(0)->camera3d();
+        QTest::keyClick(view.panel(0), Qt::Key_Right);
+        QVERIFY(view.panel(0)->camera3d().rotation.isApprox(beforeKey.turned(5.0 * std::numbers::pi / 180.0).rotation));
+        for (int i = 1; i < 3; ++i) QCOMPARE(view.panel(i)->camera3d(), view.panel(0)->camera3d());
         // A click picks on the rotated sphere (the front-most point under it) and shows it in all.
         const Frame3D frame = view.panel(0)->sphereFrame();
         const std::vector<Eigen::Vector3d> raw = Renderer3D::rawPositions(frame);
@@ -346,7 +352,7 @@ private slots:
         // The file's camera, not the fitted front view.
         const Camera3D camera = page.view()->panel(0)->camera3d();
         QVERIFY(camera.rotation.isApprox(Eigen::Quaterniond(0.95, 0.2, 0.23, 0.0).normalized()));
-        QCOMPARE(camera.worldRadius, 1.25);
+        QCOMPARE(camera.worldRadius, 1.8);
         // Turned and saved, it comes back as turned.
         const Camera3D turned = camera.turned(0.5);
         for (int i = 0; i < page.view()->panelCount(); ++i) page.view()->panel(i)->setCamera3D(turned);

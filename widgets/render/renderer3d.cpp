@@ -91,13 +91,23 @@ struct Runs {
 void addSphereCircle(Runs& runs, const SphereContext& c, const Vector3d& axis, double alpha,
                      double radius = 1.0) {
     constexpr int kSegments = 144;
+    // The unit circle once (a dozen circles a frame would otherwise cost a sincos per point).
+    static const std::array<std::pair<double, double>, kSegments + 1> circle = [] {
+        std::array<std::pair<double, double>, kSegments + 1> table;
+        for (int k = 0; k <= kSegments; ++k) {
+            const double phi = 2.0 * std::numbers::pi * k / kSegments;
+            table[static_cast<std::size_t>(k)] = {std::cos(phi), std::sin(phi)};
+        }
+        return table;
+    }();
     const auto [u, v] = basisAround(axis);
+    const Vector3d centre = radius * std::cos(alpha) * axis;
+    const Vector3d ru = radius * std::sin(alpha) * u, rv = radius * std::sin(alpha) * v;
     QPolygonF current;
     bool currentFront = true;
     for (int k = 0; k <= kSegments; ++k) {
-        const double phi = 2.0 * std::numbers::pi * k / kSegments;
-        const Vector3d p =
-            radius * (std::cos(alpha) * axis + std::sin(alpha) * (std::cos(phi) * u + std::sin(phi) * v));
+        const auto [cosPhi, sinPhi] = circle[static_cast<std::size_t>(k)];
+        const Vector3d p = centre + cosPhi * ru + sinPhi * rv;
         const Projection q = c.project(p);
         const bool front = q.depth >= 0.0;
         if (k == 0) currentFront = front;
@@ -129,23 +139,34 @@ void drawRuns(QPainter& painter, const std::vector<QPolygonF>& runs, const QPen&
     for (const QPolygonF& run : runs) painter.drawPolyline(run);
 }
 
-QPen backPen(QColor color, double width) {
-    QPen pen(color, width, Qt::CustomDashLine);
+/// A thin line of `width` pixels at text scale `scale`: a cosmetic hair-line up to 1.25× (Qt's
+/// fast line drawer; a 1-pixel stroked pen goes through the general stroker), else stroked.
+QPen thinPen(QColor color, double width, double scale, Qt::PenStyle style = Qt::SolidLine) {
+    QPen pen(color, scale > 1.25 ? width * scale : 1.0, style);
+    pen.setCosmetic(scale <= 1.25);
+    return pen;
+}
+
+/// The dashes of what lies behind the sphere's surface.
+QPen dashed(QPen pen) {
+    pen.setStyle(Qt::CustomDashLine);
     pen.setDashPattern({3.0, 3.0});
     return pen;
 }
+
+QPen backPen(QColor color, double width, double scale) { return dashed(thinPen(color, width, scale)); }
 
 void paintWireframe(QPainter& painter, const SphereContext& c, bool front) {
     const Runs runs = wireframe(c);
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     if (front) {
-        drawRuns(painter, runs.front, QPen(QColor(0, 0, 0, 45), c.px(1.0)));
+        drawRuns(painter, runs.front, thinPen(QColor(0, 0, 0, 45), 1.0, c.scale));
         // The outline of the sphere.
         painter.setPen(QPen(QColor(0, 0, 0, 110), c.px(1.3)));
         painter.drawEllipse(c.origin, c.pixelsPerUnit, c.pixelsPerUnit);
     } else {
-        drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 40), c.px(1.0)));
+        drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 40), 1.0, c.scale));
     }
     painter.restore();
 }
@@ -165,7 +186,7 @@ void paintAxes(QPainter& painter, const SphereContext& c, bool front) {
                          tip = c.project(length * axis);
         if (!front) {
             // Inside the sphere: behind its surface, so dashed and faint.
-            painter.setPen(backPen(QColor(60, 60, 60, 90), c.px(1.0)));
+            painter.setPen(backPen(QColor(60, 60, 60, 90), 1.0, c.scale));
             painter.drawLine(inner.screen, rim.screen);
             if (tip.depth < 0) painter.drawLine(rim.screen, tip.screen);
             continue;
@@ -204,7 +225,7 @@ void paintClassWeights(QPainter& painter, const SphereContext& c) {
             } else {
                 QColor faint = color;
                 faint.setAlpha(130);
-                painter.setPen(backPen(faint, c.px(2.0)));
+                painter.setPen(dashed(QPen(faint, c.px(2.0))));
             }
             painter.drawLines(lines.data(), static_cast<int>(lines.size()));
         }
@@ -265,7 +286,7 @@ void paintTripletOutlines(QPainter& painter, const SphereContext& c) {
                 QPen front = hard ? QPen(ClassPalette::hardColor(), c.px(1.6))
                                   : QPen(ClassPalette::semiHardColor(), c.px(1.6), Qt::DashLine);
                 drawRuns(painter, runs.front, front);
-                drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 70), c.px(1.0)));
+                drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 70), 1.0, c.scale));
             }
         }
     } else if (o.shells) {
@@ -423,9 +444,7 @@ void paintTrails(QPainter& painter, const SphereContext& c) {
     for (std::size_t k = 0; k < lines.size(); ++k) {
         QColor color = ClassPalette::color(static_cast<int>(k));
         color.setAlpha(110);
-        QPen pen(color, c.scale > 1.25 ? c.px(1.2) : 1.0);
-        pen.setCosmetic(c.scale <= 1.25);  // hair-lines take Qt's fast line drawer (thousands of segments)
-        painter.setPen(pen);
+        painter.setPen(thinPen(color, 1.2, c.scale));  // thousands of segments
         painter.drawLines(lines[k].data(), static_cast<int>(lines[k].size()));
     }
     painter.restore();
@@ -499,9 +518,7 @@ void paintForces(QPainter& painter, const SphereContext& c, const layers::FrameC
             if (std::hypot(to.x() - from.x(), to.y() - from.y()) < 1.5) continue;
             layers::appendArrow(lines, from, to, c.px(5.0));
         }
-        QPen pen(forceColor(part), c.scale > 1.25 ? c.px(1.0) : 1.0);
-        pen.setCosmetic(c.scale <= 1.25);
-        painter.setPen(pen);
+        painter.setPen(thinPen(forceColor(part), 1.0, c.scale));
         painter.drawLines(lines.data(), static_cast<int>(lines.size()));
     }
     painter.restore();
@@ -819,28 +836,30 @@ double Renderer3D::fadeAt(const Frame3D& frame, const Eigen::Vector3d& u) {
     return c.classifier.fade(u.normalized());
 }
 
+namespace {
+
+/// What a 2D and a 3D frame have in common (everything but the camera, the drag and the trails).
+template <typename To, typename From>
+To withSharedFields(const From& from) {
+    To to;
+    to.snapshot = from.snapshot;
+    to.run = from.run;
+    to.options = from.options;
+    to.size = from.size;
+    to.selection = from.selection;
+    to.captions = from.captions;
+    return to;
+}
+
+}  // namespace
+
 Frame3D Renderer3D::sphereFrame(const Frame2D& planar, const Camera3D& camera) {
-    Frame3D frame;
-    frame.snapshot = planar.snapshot;
-    frame.run = planar.run;
-    frame.options = planar.options;
-    frame.size = planar.size;
-    frame.selection = planar.selection;
-    frame.captions = planar.captions;
+    Frame3D frame = withSharedFields<Frame3D>(planar);
     frame.camera = camera;
     return frame;
 }
 
-Frame2D Renderer3D::cardFrame(const Frame3D& frame) {
-    Frame2D f;
-    f.snapshot = frame.snapshot;
-    f.run = frame.run;
-    f.options = frame.options;
-    f.size = frame.size;
-    f.selection = frame.selection;
-    f.captions = frame.captions;
-    return f;
-}
+Frame2D Renderer3D::cardFrame(const Frame3D& frame) { return withSharedFields<Frame2D>(frame); }
 
 QRectF Renderer3D::descriptionCloseBox(const Frame3D& frame) {
     const Frame2D f = cardFrame(frame);

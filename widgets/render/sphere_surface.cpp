@@ -82,6 +82,19 @@ void rasterize(QImage& image, const SphereClassifier& classifier, DirectionAt di
                 f11 = fade[at + static_cast<std::size_t>(columns) + 1];
             const bool faded = fades && (f00 > 0.004f || f01 > 0.004f || f10 > 0.004f || f11 > 0.004f);
             const int yEnd = std::min(height, (row + 1) * kBlock), xEnd = std::min(width, (col + 1) * kBlock);
+            // A mixed block: the label at every pixel centre first; only pixels whose neighbours
+            // (within the block) differ are supersampled — the edges, not the whole block.
+            int centre[kBlock][kBlock];
+            if (!uniform)
+                for (int y = row * kBlock; y < yEnd; ++y)
+                    for (int x = col * kBlock; x < xEnd; ++x)
+                        centre[y - row * kBlock][x - col * kBlock] =
+                            directionAt(x + 0.5, y + 0.5, n) ? classify(n) : kOutside;
+            auto mixedAt = [&](int i, int j) {
+                const int here = centre[i][j];
+                return (i > 0 && centre[i - 1][j] != here) || (i + 1 < yEnd - row * kBlock && centre[i + 1][j] != here) ||
+                       (j > 0 && centre[i][j - 1] != here) || (j + 1 < xEnd - col * kBlock && centre[i][j + 1] != here);
+            };
             for (int y = row * kBlock; y < yEnd; ++y) {
                 auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
                 const double v = (y - row * kBlock) * kInverse;
@@ -91,10 +104,11 @@ void rasterize(QImage& image, const SphereClassifier& classifier, DirectionAt di
                         const double u = (x - col * kBlock) * kInverse;
                         t = (1 - v) * ((1 - u) * f00 + u * f01) + v * ((1 - u) * f10 + u * f11);
                     }
-                    if (uniform && a == kOutside) {
+                    const int label = uniform ? a : centre[y - row * kBlock][x - col * kBlock];
+                    if (label == kOutside && (uniform || !mixedAt(y - row * kBlock, x - col * kBlock))) {
                         line[x] = 0;
-                    } else if (uniform) {
-                        line[x] = directionAt(x + 0.5, y + 0.5, n) ? colorAt(n, a, t, x + 0.5, y + 0.5) : 0;
+                    } else if (uniform || !mixedAt(y - row * kBlock, x - col * kBlock)) {
+                        line[x] = directionAt(x + 0.5, y + 0.5, n) ? colorAt(n, label, t, x + 0.5, y + 0.5) : 0;
                     } else {
                         int sum[4] = {0, 0, 0, 0};
                         for (double dy : {0.25, 0.75})
