@@ -61,6 +61,9 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/collapse.json", "Collapse: attraction without repulsion"},
     {":/scenes/batch-hard-stuck.json", "Stuck: hardest triplets from the start"},
     {":/scenes/angular.json", "Angular loss"},
+    {":/scenes/sampling-matters.json", "Sampling matters: margin loss + distance weighting"},
+    {":/scenes/soft-triple-modes.json", "SoftTriple: several centers per class"},
+    {":/scenes/subcenter-noisy-labels.json", "Sub-center ArcFace with noisy labels"},
 };
 
 constexpr double kPresentationTextScale = 1.5;

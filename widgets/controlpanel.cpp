@@ -192,9 +192,11 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     m_nearestNeighbourRegions = new QCheckBox(tr("by nearest point (1-NN)"));
     m_nearestNeighbourRegions->setToolTip(tr("Tuple losses: colour the background by the class of the nearest point (the 1-NN\n"
                                              "classifier that precision@1 measures) instead of the nearest class centroid."));
-    m_showMarginInset = new QCheckBox(tr("θ inset (softmax family)"));
-    m_showMarginInset->setToolTip(tr("Plot the target logit φ(θ) of the active softmax loss against cos θ, with a tick per sample\n"
-                                     "at its angle to its class weight."));
+    m_showMarginInset = new QCheckBox(tr("loss inset (θ, ranking, histograms)"));
+    m_showMarginInset->setToolTip(tr("Softmax family: plot the target logit φ(θ) against cos θ, with a tick per sample\n"
+                                     "at its angle to its class weight. Other losses with a picture of their own: the\n"
+                                     "clicked anchor's ranked list, the positive / negative pair histograms with the\n"
+                                     "loss's thresholds, the SNR distance of the clicked pair."));
     m_showNormalized = new QCheckBox(tr("normalized copies"));
     m_showNormalized->setToolTip(tr("Draw each point faintly where the loss sees it: on the unit circle (normalizing losses)."));
     m_showForces = new QCheckBox(tr("forces −∂L/∂x"));

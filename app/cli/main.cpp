@@ -528,9 +528,38 @@ void printMarkdownCatalogue() {
                   << "\n- Distance: " << info.defaultDistance.describe()
                   << (info.distanceConfigurable ? " (configurable)." : " (fixed).") << "\n";
         if (info.acceptsMiner) std::cout << "- Accepts a miner.\n";
-        if (info.ownedBlocks)
+        if (info.ownedBlocks) {
+            const char* what = info.ownedLayout == marginlab::OwnedLayout::CentersPerClass
+                                   ? " (row k·C + c: center k of class c)"
+                               : info.ownedLayout == marginlab::OwnedLayout::ClassScalars
+                                   ? " (column 0 of row c: one learned number per class)"
+                                   : " (class weights, proxies or centers)";
             std::cout << "- Owns " << (info.ownedBlocks == 1 ? "a C×D matrix" : std::to_string(info.ownedBlocks) + "·C×D rows")
-                      << " (class weights, proxies or centers), learned with the loss.\n";
+                      << what << ", learned with the loss.\n";
+        }
+        // What the views draw for this loss beyond the common overlays (the catalogue's hooks).
+        std::string picture;
+        if (info.distanceBand) picture = "the β ring and its margin band around the clicked anchor";
+        if (info.ownedLayout == marginlab::OwnedLayout::CentersPerClass)
+            picture = "every center of every class as a diamond; the regions are those of the nearest center";
+        if (info.picture) {
+            using Kind = marginlab::LossPicture::Kind;
+            const marginlab::ParamValues defaults =
+                *marginlab::completeParams(info.params, {}, info.name, nullptr);
+            const marginlab::LossPicture shown = info.picture(defaults, info.defaultDistance);
+            switch (shown.kind) {
+            case Kind::RankedList: picture = "the clicked anchor's ranked list (positives marked)"; break;
+            case Kind::PairHistograms:
+                picture = shown.angles                ? "positive / negative histograms of the pair angles"
+                          : shown.thresholds.empty() ? "positive / negative pair histograms, their overlap dark"
+                                                     : "positive / negative pair histograms with the loss's thresholds";
+                break;
+            case Kind::SoftNeighbours: picture = "the clicked anchor's soft-neighbour probabilities as rings"; break;
+            case Kind::SnrPair: picture = "the SNR distance of the clicked pair beside the Euclidean one"; break;
+            case Kind::None: break;
+            }
+        }
+        if (!picture.empty()) std::cout << "- Picture: " << picture << ".\n";
         std::cout << "\n";
         printMarkdownParams(info.params);
         for (const auto& preset : info.presets)

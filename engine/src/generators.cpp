@@ -326,6 +326,56 @@ Dataset makeUniformSphere(const ParamValues& params, Rng& rng) {
     return out.finish();
 }
 
+/**
+ * Classes that are really multimodal: M·C Gaussian blobs with centres evenly spaced on a circle
+ * of radius `spread`; blob k belongs to class k mod C, so the M blobs of a class sit 360°/M apart
+ * with the other classes' blobs between them. One centre per class (softmax, a class weight, a
+ * centroid) cannot fit such a class; K ≥ M centres per class (SoftTriple, sub-centres) can.
+ */
+Dataset makeMultimodalBlobs(const ParamValues& params, Rng& rng) {
+    const int n = integerParam(params, "points"), classes = integerParam(params, "classes");
+    const int modes = integerParam(params, "modes");
+    const double spread = params.number("spread"), noise = params.number("noise");
+    const auto sizes = balancedSizes(n, classes);
+    const int blobs = modes * classes;
+    Builder out(n, 2, classes);
+    for (int c = 0; c < classes; ++c) {
+        const auto perMode = balancedSizes(sizes[static_cast<std::size_t>(c)], modes);
+        for (int m = 0; m < modes; ++m) {
+            const double angle = 2 * pi * (m * classes + c) / blobs;
+            const double cx = spread * std::cos(angle), cy = spread * std::sin(angle);
+            for (int k = 0; k < perMode[static_cast<std::size_t>(m)]; ++k) {
+                const double x = rng.normal(cx, noise);
+                const double y = rng.normal(cy, noise);
+                out.add(c, x, y);
+            }
+        }
+    }
+    return out.finish();
+}
+
+/// The 3D form: M·C well-separated directions times `spread`, direction k for class k mod C.
+Dataset makeMultimodalBlobs3d(const ParamValues& params, Rng& rng) {
+    const int n = integerParam(params, "points"), classes = integerParam(params, "classes");
+    const int modes = integerParam(params, "modes");
+    const double spread = params.number("spread"), noise = params.number("noise");
+    const auto sizes = balancedSizes(n, classes);
+    const auto directions = spreadDirections(modes * classes);
+    Builder out(n, 3, classes);
+    for (int c = 0; c < classes; ++c) {
+        const auto perMode = balancedSizes(sizes[static_cast<std::size_t>(c)], modes);
+        for (int m = 0; m < modes; ++m) {
+            const Eigen::Vector3d centre = spread * directions[static_cast<std::size_t>(m * classes + c)];
+            for (int k = 0; k < perMode[static_cast<std::size_t>(m)]; ++k) {
+                Eigen::Vector3d p;
+                for (int a = 0; a < 3; ++a) p(a) = rng.normal(centre(a), noise);
+                out.add(c, p);
+            }
+        }
+    }
+    return out.finish();
+}
+
 using MakeFunction = Dataset (*)(const ParamValues&, Rng&);
 
 struct Entry {
@@ -431,6 +481,23 @@ const std::vector<Entry>& entries() {
                spreadParam(3, "Distance of the blob centres from the origin"), seedParam(),
                labelNoiseParam(0.2)}},
              makeBlobs3d});
+        const ParamInfo modes{"modes", ParamType::Integer, 2, 1, 8,
+                              "Blobs per class M (the class's modes, 360°/M apart)", {}, 0};
+        list.push_back({{"multimodal_blobs", "Two blobs per class",
+                         "M·C Gaussian blobs on a circle of radius `spread`, blob k of class k mod C: each class "
+                         "has M separate modes (default 2) with other classes between them.",
+                         2,
+                         {pointsParam(), classesParam(3, 16), modes, noiseParam(0.3, blobNoise),
+                          spreadParam(3, "Radius of the circle of blob centres"), seedParam(), labelNoiseParam(0)}},
+                        makeMultimodalBlobs});
+        list.push_back({{"multimodal_blobs3d", "Two blobs per class (3D)",
+                         "M·C 3D Gaussian blobs centred at well-separated directions times `spread`, blob k of "
+                         "class k mod C: each class has M separate modes (default 2).",
+                         3,
+                         {pointsParam(), classesParam(3, 16), modes, noiseParam(0.3, blobNoise),
+                          spreadParam(3, "Distance of the blob centres from the origin"), seedParam(),
+                          labelNoiseParam(0)}},
+                        makeMultimodalBlobs3d});
         return list;
     }();
     return all;
@@ -485,7 +552,8 @@ const GeneratorInfo* counterpartGenerator(std::string_view name) {
         {"blobs", "blobs3d"},           {"blobs3d", "blobs"},           {"rings", "sphere_rings"},
         {"sphere_rings", "rings"},      {"uniform", "uniform_sphere"},  {"uniform_sphere", "uniform"},
         {"noisy_blobs", "noisy_blobs3d"}, {"noisy_blobs3d", "noisy_blobs"}, {"imbalanced_blobs", "blobs3d"},
-        {"sphere_caps", "blobs"}};
+        {"sphere_caps", "blobs"},
+        {"multimodal_blobs", "multimodal_blobs3d"}, {"multimodal_blobs3d", "multimodal_blobs"}};
     for (const auto& [from, to] : kPairs)
         if (from == name) return findGenerator(to);
     return nullptr;

@@ -40,6 +40,11 @@ RunInfo describeRun(const LossConfig& loss, const std::optional<MinerConfig>& mi
     info.distance = loss.distance.value_or(info.loss->defaultDistance);
     info.regions = info.loss->regions;
     info.ownedBlocks = info.loss->ownedBlocks;
+    info.ownedLayout = info.loss->ownedLayout;
+    if (const auto params = completeParams(info.loss->params, loss.params, info.loss->name, nullptr)) {
+        if (info.loss->distanceBand) info.distanceBand = info.loss->distanceBand(*params);
+        if (info.loss->picture) info.picture = info.loss->picture(*params, info.distance);
+    }
     if (!info.loss->tripletMarginParam.empty()) {
         info.tripletMargin = 0.0;
         for (const ParamInfo& p : info.loss->params)

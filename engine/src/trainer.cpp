@@ -99,7 +99,7 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
     const LossInfo* info = findLoss(m_config.loss.name);
     if (m_config.start && m_config.start->owned) m_owned = *m_config.start->owned;
     else if (m_config.owned) m_owned = *m_config.owned;
-    else m_owned = seededOwned(static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses);
+    else m_owned = initialOwned(m_config.loss);
     if (m_config.start) {
         m_step = m_config.start->step;
         if (m_config.start->optimizer) m_optimizer->restore(*m_config.start->optimizer);
@@ -112,13 +112,20 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
 
 Trainer::~Trainer() = default;
 
-Points Trainer::seededOwned(Eigen::Index rows) const {
+Points Trainer::initialOwned(const LossConfig& loss) const {
+    const LossInfo* info = findLoss(loss.name);
+    const Eigen::Index rows = static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses;
     Points owned;
     if (rows == 0) return owned;
     Rng rng(Rng::deriveSeed(m_config.seed, kInitStream));
     owned.resize(rows, m_positions.cols());
     for (Eigen::Index i = 0; i < owned.rows(); ++i)
         for (Eigen::Index j = 0; j < owned.cols(); ++j) owned(i, j) = rng.normal();
+    if (info->initialOwned) {
+        // The configuration was validated, so the parameters complete without error.
+        const auto params = completeParams(info->params, loss.params, "loss " + info->name, nullptr);
+        if (params) info->initialOwned(*params, owned);
+    }
     return owned;
 }
 
@@ -268,7 +275,7 @@ bool Trainer::reconfigure(const LossConfig& loss, const std::optional<MinerConfi
         m_optimizer = std::make_unique<Optimizer>(optimizer);
     }
     if (!sameOwned) {
-        m_owned = seededOwned(ownedRows);
+        m_owned = initialOwned(loss);
         m_optimizer->resetGroup(1);
     }
     candidate.owned = sameOwned ? m_config.owned : std::nullopt;

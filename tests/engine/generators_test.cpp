@@ -130,7 +130,9 @@ TEST(DataGenerators, CatalogueEntriesAreComplete) {
                                          "blobs3d",
                                          "sphere_rings",
                                          "uniform_sphere",
-                                         "noisy_blobs3d"};
+                                         "noisy_blobs3d",
+                                         "multimodal_blobs",
+                                         "multimodal_blobs3d"};
     std::set<std::string> names;
     for (const GeneratorInfo& info : generatorCatalog()) {
         names.insert(info.name);
@@ -402,6 +404,86 @@ TEST(Generators, CounterpartsSwitchTheDimensionAndComeBack) {
     EXPECT_GE(paired, 8);
     EXPECT_EQ(counterpartGenerator("blobs")->name, "blobs3d");
     EXPECT_EQ(counterpartGenerator("spirals"), nullptr);  // no natural 3D form
+    EXPECT_EQ(counterpartGenerator("multimodal_blobs")->name, "multimodal_blobs3d");
+    EXPECT_EQ(counterpartGenerator("multimodal_blobs3d")->name, "multimodal_blobs");
+}
+
+/// Each point of a multimodal data set is assigned to its nearest blob centre (given by the test,
+/// not read from the generator); returns the count per centre and checks that the nearest centre
+/// belongs to the point's class (the blobs are tight enough that no point crosses over).
+std::vector<int> countPerCentre(const Dataset& d, const std::vector<Eigen::VectorXd>& centres, int classes) {
+    std::vector<int> counts(centres.size(), 0);
+    for (Eigen::Index i = 0; i < d.points.rows(); ++i) {
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < centres.size(); ++k)
+            if ((d.points.row(i).transpose() - centres[k]).norm() <
+                (d.points.row(i).transpose() - centres[best]).norm())
+                best = k;
+        EXPECT_EQ(static_cast<int>(best) % classes, d.labels[static_cast<std::size_t>(i)]) << "row " << i;
+        EXPECT_LT((d.points.row(i).transpose() - centres[best]).norm(), 1.0) << "row " << i;
+        ++counts[best];
+    }
+    return counts;
+}
+
+TEST(Generators, MultimodalBlobsGiveEachClassSeparateModes) {
+    const int classes = 3, modes = 2, n = 301;
+    const Dataset d = generateOrFail("multimodal_blobs",
+                                     numbers({{"points", n}, {"classes", classes}, {"noise", 0.1}, {"spread", 4}}));
+    ASSERT_EQ(d.points.cols(), 2);
+    EXPECT_EQ(d.numClasses, classes);
+    std::vector<Eigen::VectorXd> centres;
+    for (int k = 0; k < modes * classes; ++k) {
+        const double angle = 2 * std::numbers::pi * k / (modes * classes);
+        centres.push_back(Eigen::Vector2d(4 * std::cos(angle), 4 * std::sin(angle)));
+    }
+    const auto counts = countPerCentre(d, centres, classes);
+    // 301 = 101 + 100 + 100 by class, each class split evenly over its two blobs.
+    EXPECT_EQ(counts, (std::vector<int>{51, 50, 50, 50, 50, 50}));
+    // The two modes of a class are opposite: the class mean is near the origin, far from both.
+    for (int c = 0; c < classes; ++c) {
+        Eigen::RowVector2d mean = Eigen::RowVector2d::Zero();
+        int count = 0;
+        for (Eigen::Index i = 0; i < d.points.rows(); ++i)
+            if (d.labels[static_cast<std::size_t>(i)] == c) mean += d.points.row(i), ++count;
+        EXPECT_LT((mean / count).norm(), 0.5) << "class " << c;
+    }
+    // modes = 1 is plain blobs on the same circle.
+    const Dataset single = generateOrFail(
+        "multimodal_blobs", numbers({{"points", 90}, {"modes", 1}, {"noise", 0.1}, {"spread", 4}}));
+    std::vector<Eigen::VectorXd> three;
+    for (int k = 0; k < 3; ++k)
+        three.push_back(Eigen::Vector2d(4 * std::cos(2 * std::numbers::pi * k / 3),
+                                        4 * std::sin(2 * std::numbers::pi * k / 3)));
+    EXPECT_EQ(countPerCentre(single, three, 3), (std::vector<int>{30, 30, 30}));
+}
+
+TEST(Generators, MultimodalBlobs3dUseWellSeparatedDirections) {
+    const int classes = 2, modes = 3;
+    const Dataset d = generateOrFail(
+        "multimodal_blobs3d",
+        numbers({{"points", 120}, {"classes", classes}, {"modes", modes}, {"noise", 0.05}, {"spread", 3}}));
+    ASSERT_EQ(d.points.cols(), 3);
+    // Recover the six blob centres as the means of tight clusters, then check that they are far
+    // apart, on the sphere of radius `spread`, and that each class owns exactly `modes` of them.
+    std::vector<Eigen::VectorXd> centres;
+    std::vector<int> owner;
+    for (Eigen::Index i = 0; i < d.points.rows(); ++i) {
+        const Eigen::VectorXd p = d.points.row(i).transpose();
+        bool known = false;
+        for (const auto& c : centres) known = known || (p - c).norm() < 0.5;
+        if (!known) {
+            centres.push_back(p);
+            owner.push_back(d.labels[static_cast<std::size_t>(i)]);
+        }
+    }
+    ASSERT_EQ(centres.size(), static_cast<std::size_t>(modes * classes));
+    for (std::size_t a = 0; a < centres.size(); ++a) {
+        EXPECT_NEAR(centres[a].norm(), 3.0, 0.25);
+        for (std::size_t b = a + 1; b < centres.size(); ++b) EXPECT_GT((centres[a] - centres[b]).norm(), 2.0);
+    }
+    EXPECT_EQ(std::count(owner.begin(), owner.end(), 0), modes);
+    EXPECT_EQ(std::count(owner.begin(), owner.end(), 1), modes);
 }
 
 }  // namespace

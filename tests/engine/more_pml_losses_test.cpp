@@ -1151,3 +1151,46 @@ TEST(LossCatalogue, EveryLossMatchesCentralFiniteDifferences) {
 
 }  // namespace
 }  // namespace marginlab
+
+#include "marginlab/runinfo.h"
+
+namespace marginlab {
+namespace {
+
+// What the views are told about the new losses comes from the catalogue (never from the name).
+TEST(MorePmlRunInfo, MarginLossesDescribeTheirBetaBand) {
+    LossConfig loss{"margin", {}, std::nullopt};
+    RunInfo run = describeRun(loss, std::nullopt);
+    ASSERT_TRUE(run.distanceBand);
+    EXPECT_EQ(run.distanceBand->boundary, 1.2);
+    EXPECT_EQ(run.distanceBand->margin, 0.2);
+    EXPECT_FALSE(run.distanceBand->boundaryPerClass);
+    loss.params.numbers = {{"beta", 0.9}, {"margin", 0.05}};
+    run = describeRun(loss, std::nullopt);
+    EXPECT_EQ(run.distanceBand->boundary, 0.9);
+    EXPECT_EQ(run.distanceBand->margin, 0.05);
+    run = describeRun({"margin_learn_beta", {}, std::nullopt}, std::nullopt);
+    ASSERT_TRUE(run.distanceBand);
+    EXPECT_TRUE(run.distanceBand->boundaryPerClass);
+    EXPECT_EQ(run.ownedLayout, OwnedLayout::ClassScalars);
+    EXPECT_FALSE(run.hasClassWeights());  // β is no class direction
+    // No other loss claims a band.
+    for (const LossInfo& info : lossCatalog())
+        if (info.pmlName != "MarginLoss") {
+            EXPECT_FALSE(describeRun({info.name, {}, std::nullopt}, std::nullopt).distanceBand) << info.name;
+        }
+}
+
+TEST(MorePmlRunInfo, MultiCenterLossesSayHowManyCentersEachClassHas) {
+    EXPECT_EQ(describeRun({"soft_triple", {}, std::nullopt}, std::nullopt).centersPerClass(), 10);
+    EXPECT_EQ(describeRun({"subcenter_arcface", {}, std::nullopt}, std::nullopt).centersPerClass(), 3);
+    // The center loss owns two blocks too, but they are [class weights; centers], not K centers.
+    EXPECT_EQ(describeRun({"center", {}, std::nullopt}, std::nullopt).centersPerClass(), 0);
+    for (const LossInfo& info : lossCatalog())
+        if (info.ownedLayout == OwnedLayout::CentersPerClass) {
+            EXPECT_GE(info.ownedBlocks, 2) << info.name;
+        }
+}
+
+}  // namespace
+}  // namespace marginlab

@@ -103,6 +103,52 @@ TEST(Trainer, OwnedParametersAreInitialisedAndLearned) {
     EXPECT_NE(trainer.step(3)->owned, start);
 }
 
+TEST(Trainer, LearnedMarginBetaStartsAtPmlsBetaForEveryClass) {
+    TrainerConfig config = blobsConfig("margin_learn_beta", 60, 3);
+    {
+        Trainer trainer(config);
+        const Points owned = trainer.snapshot()->owned;
+        ASSERT_EQ(owned.rows(), 3);
+        ASSERT_EQ(owned.cols(), 2);
+        for (int c = 0; c < 3; ++c) {
+            EXPECT_EQ(owned(c, 0), 1.2) << "class " << c;  // PML: ones(num_classes) * 1.2
+            EXPECT_EQ(owned(c, 1), 0.0) << "class " << c;  // unused column
+        }
+        // β is learned from there: it moves and stays per class.
+        const Points later = trainer.step(5)->owned;
+        EXPECT_NE(later.col(0), owned.col(0));
+        EXPECT_EQ(later.col(1), owned.col(1));
+    }
+    config.loss.params.numbers["beta"] = 0.7;
+    EXPECT_EQ(Trainer(config).snapshot()->owned.col(0), Eigen::VectorXd::Constant(3, 0.7));
+    // An explicit start wins over the loss's initial values.
+    Points explicitOwned(3, 2);
+    explicitOwned << 0.5, 9, 0.6, 9, 0.8, 9;
+    config.owned = explicitOwned;
+    EXPECT_EQ(Trainer(config).snapshot()->owned, explicitOwned);
+    // Switching a running trainer to the learned β starts β there too.
+    Trainer switched(blobsConfig("margin", 60, 3));
+    config.owned.reset();
+    ASSERT_TRUE(switched.reconfigure(config.loss, std::nullopt, config.optimizer, config.batch, nullptr));
+    EXPECT_EQ(switched.snapshot()->owned.col(0), Eigen::VectorXd::Constant(3, 0.7));
+}
+
+TEST(Trainer, OwnedParametersWithoutInitialValuesKeepTheSeededNormalRows) {
+    // Class weights, proxies and centers start from the trainer's seeded N(0,1) draw: the same rows
+    // for every loss with one block (what the PML comparisons were run with), not a constant.
+    const Points softmax = Trainer(blobsConfig("softmax", 60, 3)).snapshot()->owned;
+    const Points proxies = Trainer(blobsConfig("proxy_anchor", 60, 3)).snapshot()->owned;
+    EXPECT_EQ(softmax, proxies);
+    EXPECT_GT((softmax.rowwise() - softmax.row(0)).norm(), 0.1);
+    const Points centers = Trainer(blobsConfig("soft_triple", 60, 3)).snapshot()->owned;
+    ASSERT_EQ(centers.rows(), 30);
+    EXPECT_EQ(centers.topRows(3), softmax);  // the same stream, continued for the other blocks
+    for (const LossInfo& info : lossCatalog())
+        if (info.initialOwned) {
+            EXPECT_EQ(info.name, "margin_learn_beta") << "a new initial-value hook: test its values";
+        }
+}
+
 TEST(Trainer, EditingPointsKeepsTheRunAndTrainsTheNewPoint) {
     TrainerConfig config = blobsConfig("softmax", 60, 3);
     Trainer trainer(config);

@@ -412,6 +412,54 @@ private slots:
         QCOMPARE(Renderer3D::fadeAt(frame, Vector3d(1, 1, 0).normalized()), 0.0);
     }
 
+    void severalCentersPerClassOnTheSphere() {
+        // Sub-center ArcFace: the region of a direction is the class of its nearest sub-center
+        // (brute force here), never the class of a row taken as a class weight.
+        LossConfig loss;
+        loss.name = "subcenter_arcface";
+        Frame3D frame;
+        frame.run = describeRun(loss, std::nullopt);
+        const int perClass = frame.run.centersPerClass();
+        QVERIFY(perClass >= 2);
+        const int classes = 3;
+        std::mt19937_64 random(17);
+        std::normal_distribution<double> normal;
+        auto s = snapshotOf({Vector3d(1, 0, 0), Vector3d(0, 1, 0), Vector3d(0, 0, 1)}, {0, 1, 2}, classes);
+        s->owned = Points(perClass * classes, 3);
+        for (Eigen::Index r = 0; r < s->owned.rows(); ++r)
+            for (Eigen::Index a = 0; a < 3; ++a) s->owned(r, a) = normal(random);
+        frame.snapshot = s;
+        int fromMinor = 0;
+        for (int trial = 0; trial < 1000; ++trial) {
+            const Vector3d u = Vector3d(normal(random), normal(random), normal(random)).normalized();
+            Eigen::Index best = 0;
+            for (Eigen::Index r = 1; r < s->owned.rows(); ++r)
+                if (u.dot(s->owned.row(r).transpose().normalized()) > u.dot(s->owned.row(best).transpose().normalized()))
+                    best = r;
+            QCOMPARE(Renderer3D::regionAt(frame, u), static_cast<int>(best % classes));
+            fromMinor += best >= classes;
+        }
+        QVERIFY(fromMinor > 100);  // guard: directions won by a center beyond the first block were checked
+        // Each center drawn: a diamond in its class colour at a center in front.
+        frame.size = kSize;
+        frame.camera = plainCamera();
+        frame.showEqualArea = false;
+        frame.showAxes = false;
+        frame.options.showRegions = false;
+        frame.options.showForces = false;
+        frame.options.showMarginInset = false;
+        const QImage image = Renderer3D().image(frame);
+        int drawn = 0;
+        for (Eigen::Index r = 0; r < s->owned.rows(); ++r) {
+            const Vector3d w = s->owned.row(r).transpose().normalized();
+            const Projection p = frame.camera.project(w, kSize);
+            if (p.depth < 0.3) continue;
+            const QColor expected = ClassPalette::color(static_cast<int>(r % classes));
+            if (colorDistance(pixelAt(image, p.screen), expected.rgb()) < 40) ++drawn;
+        }
+        QVERIFY(drawn >= 2);
+    }
+
     void equalAreaMapPutsKnownPointsAtKnownPixels() {
         const double s45 = std::sqrt(0.5);
         const std::vector<Vector3d> points = {Vector3d(0, 2, 0),     Vector3d(0, -1, 0),

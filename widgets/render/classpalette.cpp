@@ -30,7 +30,8 @@ QColor ClassPalette::background(int c) {
 std::vector<QColor> ClassPalette::frameColors(int classes) {
     std::vector<QColor> colors = {Qt::white, Qt::black, hardColor(), semiHardColor(), easyColor(),
                                   QColor(0, 90, 200), QColor(210, 40, 20), QColor(238, 238, 238),
-                                  QColor(196, 196, 196), QColor(228, 228, 228)};
+                                  QColor(196, 196, 196), QColor(228, 228, 228),
+                                  bandEdgeColor(), QColor(225, 225, 225)};
     for (int c = 0; c < classes; ++c) {
         colors.push_back(color(c));
         colors.push_back(background(c));

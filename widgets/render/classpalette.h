@@ -22,6 +22,10 @@ public:
     static QColor semiHardColor() { return QColor(0x60, 0x60, 0x60); }
     static QColor easyColor() { return QColor(0xA0, 0xA0, 0xA0); }
     static QColor anchorColor() { return QColor(0x10, 0x10, 0x10); }
+    // A loss's β boundary and band around the anchor (MarginLoss): neutral too, a darker grey
+    // fill than the triplet zones, with a dash-dot β ring.
+    static QColor bandColor() { return QColor(0, 0, 0, 30); }
+    static QColor bandEdgeColor() { return QColor(0x38, 0x38, 0x38); }
 
     /// Every colour a frame is made of before anti-aliasing (for a GIF's fixed palette).
     static std::vector<QColor> frameColors(int classes);

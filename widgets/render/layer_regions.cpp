@@ -43,6 +43,7 @@ struct ClassifierModel {
     std::vector<QPointF> directions;  // unit class weight / proxy / centroid directions
     std::vector<double> weightNorm;   // ‖w_c‖ where the logits use it, else 1
     std::vector<bool> present;        // classes that can win (centroids of empty classes cannot)
+    std::vector<int> classOf;         // class of each direction when a class has several (else the index)
     const MarginLogits* logits = nullptr;
 
     /// The winning class at unit direction u, or kBand where its margin is not met.
@@ -54,6 +55,8 @@ struct ClassifierModel {
             const double value = weightNorm[k] * (u.x() * directions[k].x() + u.y() * directions[k].y());
             if (value > bestValue) bestValue = value, best = static_cast<int>(k);
         }
+        // Several directions per class have no margin band (no logits): the winner's class.
+        if (best >= 0 && !classOf.empty()) return classOf[static_cast<std::size_t>(best)];
         if (best < 0 || !logits || !logits->hasMargin) return best;
         const std::size_t b = static_cast<std::size_t>(best);
         const double target = weightNorm[b] * logits->target(std::clamp(bestValue / weightNorm[b], -1.0, 1.0));
@@ -198,6 +201,24 @@ std::optional<ClassifierModel> angularModel(const FrameContext& c) {
     model.directions.resize(static_cast<std::size_t>(classes));
     model.weightNorm.assign(static_cast<std::size_t>(classes), 1.0);
     model.present.assign(static_cast<std::size_t>(classes), true);
+    const int centers = c.run.centersPerClass();
+    const Points& ownedRows = c.snapshot.owned;
+    if (c.hasClassWeights() && centers > 0 && ownedRows.rows() >= static_cast<Eigen::Index>(centers) * classes) {
+        // Several centers per class: the class of the nearest center direction (Sub-center
+        // ArcFace's max over sub-centers; SoftTriple's soft maximum in its γ → 0 limit).
+        const std::size_t count = static_cast<std::size_t>(centers) * static_cast<std::size_t>(classes);
+        model.directions.resize(count);
+        model.weightNorm.assign(count, 1.0);
+        model.present.assign(count, true);
+        model.classOf.resize(count);
+        for (std::size_t row = 0; row < count; ++row) {
+            const auto r = static_cast<Eigen::Index>(row);
+            const QPointF w(ownedRows(r, 0), ownedRows(r, 1));
+            model.directions[row] = w / std::max(norm2(w), 1e-12);
+            model.classOf[row] = static_cast<int>(row % static_cast<std::size_t>(classes));
+        }
+        return model;
+    }
     if (c.hasClassWeights()) {
         const Points& owned = c.snapshot.owned;
         const bool logits = c.run.regions == ClassRegions::ClassWeights && c.run.logits;

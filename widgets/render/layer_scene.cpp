@@ -62,7 +62,25 @@ void paintClassWeights(QPainter& painter, const FrameContext& c) {
     painter.setRenderHint(QPainter::Antialiasing);
     const QPointF origin = c.screen(QPointF(0, 0));
     const Points& owned = c.snapshot.owned;
-    if (c.hasClassWeights()) {
+    const int perClass = c.run.centersPerClass();
+    const Eigen::Index centerRows = static_cast<Eigen::Index>(perClass) * c.classes;
+    if (c.hasClassWeights() && perClass > 0 && owned.rows() >= centerRows) {
+        // Several centers per class (SoftTriple, sub-centers): a diamond per center, where the
+        // cosine sees it (on the unit circle when the loss normalizes), in its class's colour.
+        const double half = c.px(6.0);
+        for (int k = 0; k < perClass; ++k)
+            for (int label = 0; label < c.classes; ++label) {
+                const Eigen::Index row = static_cast<Eigen::Index>(k) * c.classes + label;
+                QPointF w(owned(row, 0), owned(row, 1));
+                if (c.normalizes) w /= std::max(norm2(w), 1e-12);
+                const QPointF p = c.screen(w);
+                const QPointF diamond[4] = {p + QPointF(0, -half), p + QPointF(half, 0), p + QPointF(0, half),
+                                            p + QPointF(-half, 0)};
+                painter.setPen(QPen(Qt::black, c.px(1.2)));
+                painter.setBrush(ClassPalette::color(label));
+                painter.drawPolygon(diamond, 4);
+            }
+    } else if (c.hasClassWeights()) {
         // Directions are what cosine logits see: drawn to the unit circle when the loss normalizes.
         for (int k = 0; k < c.classes; ++k) {
             QPointF w(owned(k, 0), owned(k, 1));
@@ -117,6 +135,65 @@ void paintTripletZones(QPainter& painter, const FrameContext& c) {
     painter.setPen(dashed);
     painter.setBrush(Qt::NoBrush);
     painter.drawEllipse(center, outer, outer);
+    painter.restore();
+}
+
+std::optional<DistanceBandRadii> distanceBandRadii(const FrameContext& c) {
+    const auto& band = c.run.distanceBand;
+    const int anchor = c.frame.selection.anchor;
+    if (!band || !c.planar || anchor < 0 || anchor >= static_cast<int>(c.seen.size())) return std::nullopt;
+    const DistanceSpec& distance = c.run.distance;
+    if (distance.kind != DistanceKind::Lp && !distance.normalizes()) return std::nullopt;  // no disk
+    double beta = band->boundary;
+    if (band->boundaryPerClass) {
+        const int label = c.snapshot.labels[static_cast<std::size_t>(anchor)];
+        if (label < 0 || c.snapshot.owned.rows() <= label || c.snapshot.owned.cols() < 1) return std::nullopt;
+        beta = c.snapshot.owned(label, 0);
+    }
+    // A value v of the loss's distance bounds a Euclidean disk around the (normalized) anchor:
+    // radius v (power 1), √v (power 2), or the chord √(2 − 2v) for a cosine similarity.
+    auto radius = [&](double v) {
+        if (distance.kind == DistanceKind::Lp)
+            return distance.power == 2 ? std::sqrt(std::max(v, 0.0)) : std::max(v, 0.0);
+        return std::sqrt(std::max(2.0 - 2.0 * v, 0.0));
+    };
+    DistanceBandRadii out;
+    out.center = c.seen[static_cast<std::size_t>(anchor)];
+    out.beta = beta;
+    out.boundary = radius(beta);
+    const double a = radius(beta - band->margin), b = radius(beta + band->margin);
+    out.inner = std::min(a, b);
+    out.outer = std::max(a, b);
+    return out;
+}
+
+void paintDistanceBand(QPainter& painter, const FrameContext& c) {
+    const auto radii = distanceBandRadii(c);
+    if (!radii) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    const QPointF center = c.screen(radii->center);
+    const double scale = c.frame.camera.pixelsPerUnit;
+    // The band where pairs still cost something on one side: positives must end inside it,
+    // negatives outside it.
+    QPainterPath band;
+    band.addEllipse(center, radii->outer * scale, radii->outer * scale);
+    band.addEllipse(center, radii->inner * scale, radii->inner * scale);
+    painter.fillPath(band, ClassPalette::bandColor());
+    QPen edge(ClassPalette::bandEdgeColor(), c.px(1.5));
+    painter.setPen(edge);
+    painter.setBrush(Qt::NoBrush);
+    painter.drawEllipse(center, radii->inner * scale, radii->inner * scale);
+    painter.drawEllipse(center, radii->outer * scale, radii->outer * scale);
+    painter.setPen(QPen(ClassPalette::bandEdgeColor(), c.px(2.0), Qt::DashDotLine));
+    painter.drawEllipse(center, radii->boundary * scale, radii->boundary * scale);
+    // Name the ring where it crosses the upper right, so the reader knows which circle is β.
+    const double angle = -0.25 * 3.141592653589793;
+    const QPointF label = center + QPointF(std::cos(angle), std::sin(angle)) * radii->boundary * scale;
+    painter.setFont(c.font(12.0, true));
+    painter.setPen(ClassPalette::bandEdgeColor());
+    painter.drawText(label + QPointF(c.px(4), -c.px(4)),
+                     QStringLiteral("\u03b2 = %1").arg(radii->beta, 0, 'g', 3));
     painter.restore();
 }
 

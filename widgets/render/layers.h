@@ -47,12 +47,14 @@ void paintRegionsAndGrid(QPainter& painter, const FrameContext& c, QImage& cache
 void paintAxisLabels(QPainter& painter, const FrameContext& c);
 void paintClassWeights(QPainter& painter, const FrameContext& c);
 void paintTripletZones(QPainter& painter, const FrameContext& c);
+void paintDistanceBand(QPainter& painter, const FrameContext& c);
 void paintPoints(QPainter& painter, const FrameContext& c, std::vector<QImage>& sprites, double& spriteScale);
 void paintTripletMarks(QPainter& painter, const FrameContext& c);
 void paintForces(QPainter& painter, const FrameContext& c);
 void paintReadout(QPainter& painter, const FrameContext& c);
 void paintLegend(QPainter& painter, const FrameContext& c);
 void paintMarginInset(QPainter& painter, const FrameContext& c);
+void paintLossPicture(QPainter& painter, const FrameContext& c);  // layer_losspictures.cpp
 void paintBanner(QPainter& painter, const FrameContext& c);
 void paintCaptions(QPainter& painter, const FrameContext& c);
 
@@ -63,6 +65,14 @@ QRectF descriptionCloseBox(const FrameContext& c);
 /// The class means of the points as the loss sees them (unnormalized means of the normalized
 /// copies when it normalizes); `present[k]` is false for a class with no point.
 std::vector<QPointF> classCentroids(const FrameContext& c, std::vector<bool>& present);
+
+/// A loss's β boundary and band (RunInfo::distanceBand) around the chosen anchor, in world units.
+struct DistanceBandRadii {
+    QPointF center;      ///< the anchor as the loss sees it
+    double beta = 0.0;   ///< β itself (the anchor class's β when learned per class)
+    double boundary = 0.0, inner = 0.0, outer = 0.0;
+};
+std::optional<DistanceBandRadii> distanceBandRadii(const FrameContext& c);
 
 /// Pixels per unit of |∂L/∂x| of the force arrows in this frame (0: none drawn).
 double forcePixelsPerUnit(const FrameContext& c);

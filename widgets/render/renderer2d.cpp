@@ -185,12 +185,14 @@ void Renderer2D::paint(QPainter& painter, const Frame2D& frame) {
     layers::paintAxisLabels(painter, c);
     layers::paintClassWeights(painter, c);
     layers::paintTripletZones(painter, c);
+    layers::paintDistanceBand(painter, c);
     layers::paintPoints(painter, c, m_sprites, m_spriteScale);
     layers::paintTripletMarks(painter, c);
     layers::paintForces(painter, c);
     layers::paintReadout(painter, c);
     layers::paintLegend(painter, c);
     layers::paintMarginInset(painter, c);
+    layers::paintLossPicture(painter, c);
     layers::paintBanner(painter, c);
     layers::paintCaptions(painter, c);
     painter.restore();

@@ -211,7 +211,26 @@ void paintClassWeights(QPainter& painter, const SphereContext& c) {
     painter.setRenderHint(QPainter::Antialiasing);
     const QPointF origin = c.project(Vector3d::Zero()).screen;
     const Points& owned = c.snapshot.owned;
-    if (c.hasClassWeights()) {
+    const int perClass = c.run.centersPerClass();
+    if (c.hasClassWeights() && perClass > 0 && owned.rows() >= static_cast<Eigen::Index>(perClass) * c.classes) {
+        // Several centers per class (SoftTriple, sub-centers): a diamond per center where the
+        // cosine sees it (on the sphere when the loss normalizes), in its class's colour, fainter
+        // behind the surface — as the 2D view draws them.
+        const double half = c.px(6.0);
+        for (int k = 0; k < perClass; ++k)
+            for (int label = 0; label < c.classes; ++label) {
+                Vector3d w = rowOf(owned, static_cast<Eigen::Index>(k) * c.classes + label);
+                if (c.normalizes) w /= std::max(w.norm(), 1e-12);
+                const QPointF p = c.project(w).screen;
+                const QPointF diamond[4] = {p + QPointF(0, -half), p + QPointF(half, 0), p + QPointF(0, half),
+                                            p + QPointF(-half, 0)};
+                painter.setOpacity(c.behindSurface(w) ? 0.45 : 1.0);
+                painter.setPen(QPen(Qt::black, c.px(1.2)));
+                painter.setBrush(ClassPalette::color(label));
+                painter.drawPolygon(diamond, 4);
+            }
+        painter.setOpacity(1.0);
+    } else if (c.hasClassWeights()) {
         // Directions are what cosine logits see: arrows to the sphere when the loss normalizes.
         for (int k = 0; k < c.classes; ++k) {
             Vector3d w = rowOf(owned, k);
@@ -573,6 +592,7 @@ int SphereClassifier::label(const Eigen::Vector3d& u) const {
             runnerUp = std::max(runnerUp, value);
     }
     if (best < 0) return Renderer3D::kNoRegion;
+    if (!classOf.empty()) return classOf[static_cast<std::size_t>(best)];
     if (!logits || !logits->hasMargin) return best;
     // The band: the target logit with its margin no longer beats the runner-up.
     const double norm = weightNorm[static_cast<std::size_t>(best)];
@@ -666,6 +686,23 @@ SphereClassifier makeClassifier(const SphereContext& c) {
     model.directions.resize(classes);
     model.weightNorm.assign(classes, 1.0);
     model.present.assign(classes, 1);
+    const int perClass = c.run.centersPerClass();
+    if (c.hasClassWeights() && perClass > 0 &&
+        c.snapshot.owned.rows() >= static_cast<Eigen::Index>(perClass) * c.classes) {
+        // Several centers per class: the class of the nearest center direction (Sub-center
+        // ArcFace's max over sub-centers; SoftTriple's soft maximum in its γ → 0 limit), as in 2D.
+        const std::size_t count = static_cast<std::size_t>(perClass) * classes;
+        model.directions.resize(count);
+        model.weightNorm.assign(count, 1.0);
+        model.present.assign(count, 1);
+        model.classOf.resize(count);
+        for (std::size_t row = 0; row < count; ++row) {
+            const Vector3d w = rowOf(c.snapshot.owned, static_cast<Eigen::Index>(row));
+            model.directions[row] = w / std::max(w.norm(), 1e-12);
+            model.classOf[row] = static_cast<int>(row % classes);
+        }
+        return model;
+    }
     if (c.hasClassWeights()) {
         const bool logits = c.run.regions == ClassRegions::ClassWeights && c.run.logits;
         for (std::size_t k = 0; k < classes; ++k) {

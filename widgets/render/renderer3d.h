@@ -83,6 +83,15 @@ struct EqualAreaLayout {
     bool shown() const { return radius > 0.0; }
 };
 
+/// The sphere's front surface from one frame to the next: its image, and each pixel's view depth
+/// while the disc keeps its place and size (the camera's rotation does not change it).
+struct SurfaceCache {
+    QImage image;
+    std::vector<float> depth;  ///< per pixel of `image`: √(1 − r²) on the disc, −1 off it
+    QRect area;                ///< the image's place in device pixels when `depth` was made
+    double originX = 0.0, originY = 0.0, pixelsPerUnit = 0.0;
+};
+
 class Renderer3D {
 public:
     /// Region labels of the sphere surface (besides class indices).
@@ -126,7 +135,7 @@ public:
     static bool isThreeD(const Snapshot* snapshot) { return snapshot && snapshot->positions.cols() == 3; }
 
 private:
-    QImage m_surface;               // the sphere's front surface, reused between frames
+    SurfaceCache m_surface;         // the sphere's front surface, reused between frames
     QImage m_map;                   // the equal-area discs
     std::vector<QImage> m_sprites;  // per class × depth shade
     double m_spriteScale = 0.0;

@@ -44,6 +44,7 @@ struct SphereClassifier {
     std::vector<Eigen::Vector3d> directions;
     std::vector<double> weightNorm;  // ‖w_c‖ where the logits use it, else 1
     std::vector<char> present;       // classes that can win
+    std::vector<int> classOf;        // several centers per class: the class of each direction (empty: itself)
     const MarginLogits* logits = nullptr;
 
     /// φ (logits->target) tabulated over the cosine (shared between frames with the same φ).
@@ -98,7 +99,7 @@ SphereClassifier makeClassifier(const SphereContext& c);
 
 // Surface rasters (sphere_surface.cpp).
 void paintBackDisc(QPainter& painter, const SphereContext& c);
-void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache);
+void paintSurface(QPainter& painter, const SphereContext& c, SurfaceCache& cache);
 void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache);
 
 // Lines and points (renderer3d.cpp).

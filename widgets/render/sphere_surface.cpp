@@ -185,7 +185,7 @@ void paintBackDisc(QPainter& painter, const SphereContext& c) {
     painter.restore();
 }
 
-void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
+void paintSurface(QPainter& painter, const SphereContext& c, SurfaceCache& surface) {
     const double ratio = painter.device() ? painter.device()->devicePixelRatioF() : 1.0;
     const double r = c.pixelsPerUnit;
     const QRectF disc(c.origin - QPointF(r, r), QSizeF(2 * r, 2 * r));
@@ -193,19 +193,43 @@ void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
                            .toAlignedRect()
                            .intersected(QRect(QPoint(0, 0), (c.size * ratio).toSize()));
     if (area.isEmpty()) return;
+    QImage& cache = surface.image;
     if (cache.size() != area.size() || cache.format() != QImage::Format_ARGB32_Premultiplied)
         cache = QImage(area.size(), QImage::Format_ARGB32_Premultiplied);
     cache.setDevicePixelRatio(1.0);
     const double ox = c.origin.x() * ratio - area.left(), oy = c.origin.y() * ratio - area.top();
     const double perPixel = 1.0 / (r * ratio);
+    // Each pixel centre's view depth: the same every frame while the disc stays put (rotating the
+    // camera does not move it), so the square roots of the plain pixels are taken once.
+    const int width = area.width();
+    if (surface.area != area || surface.originX != ox || surface.originY != oy || surface.pixelsPerUnit != perPixel) {
+        surface.depth.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(area.height()));
+        for (int y = 0; y < area.height(); ++y)
+            for (int x = 0; x < width; ++x) {
+                const double vx = (x + 0.5 - ox) * perPixel, vy = -(y + 0.5 - oy) * perPixel;
+                const double r2 = vx * vx + vy * vy;
+                surface.depth[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)] =
+                    r2 > 1.0 ? -1.0f : static_cast<float>(std::sqrt(1.0 - r2));
+            }
+        surface.area = area, surface.originX = ox, surface.originY = oy, surface.pixelsPerUnit = perPixel;
+    }
     // With `toRim`, a point off the disc gives the direction of the nearest rim point.
     auto directionAt = [&](double x, double y, Vector3d& n, bool toRim = false) {
         const double vx = (x - ox) * perPixel, vy = -(y - oy) * perPixel;
+        if (x - std::floor(x) == 0.5 && y - std::floor(y) == 0.5 && x >= 0 && y >= 0 && x < width && y < area.height()) {
+            // A pixel centre: its depth is in the table (−1 off the disc).
+            const float z = surface.depth[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)];
+            if (z >= 0.0f) {
+                n = Vector3d(vx, vy, z);
+                return true;
+            }
+            if (!toRim) return false;
+        }
         const double r2 = vx * vx + vy * vy;
         if (r2 > 1.0) {
             if (!toRim) return false;
-            const double r = std::sqrt(r2);
-            n = Vector3d(vx / r, vy / r, 0.0);
+            const double length = std::sqrt(r2);
+            n = Vector3d(vx / length, vy / length, 0.0);
             return true;
         }
         n = Vector3d(vx, vy, std::sqrt(1.0 - r2));

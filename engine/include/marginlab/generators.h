@@ -38,7 +38,8 @@ struct GeneratorInfo {
 const std::vector<GeneratorInfo>& generatorCatalog();
 const GeneratorInfo* findGenerator(std::string_view name);
 /// The generator that makes the same kind of data in the other dimension (blobs ↔ blobs3d,
-/// rings ↔ sphere_rings, uniform ↔ uniform_sphere, noisy_blobs ↔ noisy_blobs3d; imbalanced blobs
+/// rings ↔ sphere_rings, uniform ↔ uniform_sphere, noisy_blobs ↔ noisy_blobs3d,
+/// multimodal_blobs ↔ multimodal_blobs3d; imbalanced blobs
 /// → blobs3d, sphere caps → blobs), or nullptr when the data has no natural form there (moons,
 /// spirals, xor).
 const GeneratorInfo* counterpartGenerator(std::string_view name);

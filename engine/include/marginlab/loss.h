@@ -14,6 +14,7 @@
 #pragma once
 
 #include "marginlab/distance.h"
+#include "marginlab/loss_pictures.h"
 #include "marginlab/params.h"
 #include "marginlab/tuples.h"
 #include "marginlab/types.h"
@@ -98,6 +99,27 @@ enum class ClassRegions {
     NearestProxy,     ///< proxy and center losses: the nearest proxy / class weight direction
 };
 
+/// What the rows of a loss's owned matrix are, for the views (the catalogue says, the views ask).
+enum class OwnedLayout {
+    ClassRows,        ///< block 0: one row per class (class weights, proxies); the center loss's
+                      ///< block 1: its class centers
+    CentersPerClass,  ///< every block holds one center per class: row k·C + c is center k of class c
+                      ///< (SoftTriple's centers, Sub-center ArcFace's sub-centers); a point's class
+                      ///< is scored through its nearest (or softly nearest) center
+    ClassScalars,     ///< column 0 of row c is one number per class (MarginLoss's learned β)
+};
+
+/**
+ * A loss that draws a boundary at distance `boundary` between positive and negative pairs, with a
+ * band of half-width `margin` around it (MarginLoss: positives pulled inside β − margin,
+ * negatives pushed beyond β + margin). The views draw it around the chosen anchor.
+ */
+struct DistanceBand {
+    Real boundary = 0.0;           ///< β, in the loss's distance
+    Real margin = 0.0;             ///< half-width of the band
+    bool boundaryPerClass = false;  ///< β of class c is column 0 of owned row c (learned β)
+};
+
 /// A named parameter set where the paper defaults fail in two dimensions, with the reason.
 struct LossPreset {
     std::string name;    ///< e.g. "2D (up to 13 classes)"
@@ -122,6 +144,20 @@ struct LossInfo {
     /// hard regions); empty when the loss has no such margin (the regions then use gap 0).
     std::string tripletMarginParam;
     std::vector<LossPreset> presets;  ///< 2D presets (the defaults themselves are not listed)
+    OwnedLayout ownedLayout = OwnedLayout::ClassRows;
+    /// The loss's positive / negative boundary for the given (complete) parameters, if it has one.
+    std::function<std::optional<DistanceBand>(const ParamValues& params)> distanceBand;
+    /// The loss's own picture (ranked list, pair histograms, soft neighbours, SNR pair) for the
+    /// given (complete) parameters and the distance in use; empty: none.
+    std::function<LossPicture(const ParamValues& params, const DistanceSpec& distance)> picture;
+    /**
+     * Where PML starts an owned parameter from a constant rather than a random draw (MarginLoss's
+     * learned β = `beta` for every class), this writes those initial values over the trainer's
+     * seeded N(0,1) owned matrix ((ownedBlocks·C)×D; params complete with defaults). Empty: the
+     * seeded rows are the initial values (class weights, proxies, centers, sub-centers). A
+     * TrainerConfig::owned or a saved start replaces both.
+     */
+    std::function<void(const ParamValues& params, Points& owned)> initialOwned;
     std::function<std::unique_ptr<Loss>(const ParamValues& params, const DistanceSpec& distance)> create;
 };
 

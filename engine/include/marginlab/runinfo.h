@@ -28,11 +28,16 @@ struct RunInfo {
     std::optional<MarginLogits> logits;  ///< softmax family: how the logits and the margin are made
     ClassRegions regions = ClassRegions::NearestCentroid;
     int ownedBlocks = 0;
+    OwnedLayout ownedLayout = OwnedLayout::ClassRows;
+    std::optional<DistanceBand> distanceBand;  ///< MarginLoss's β boundary and band (see LossInfo)
+    LossPicture picture;  ///< the loss's own picture (LossInfo::picture), Kind::None without one
     std::string title;    ///< e.g. "Triplet margin (margin 0.2) + Batch hard"
     std::string details;  ///< e.g. "normalized L2, reducer avg_non_zero"
 
     /// The owned rows are class directions the views draw (not, e.g., a per-class β of MarginLoss).
     bool hasClassWeights() const { return ownedBlocks >= 1 && regions != ClassRegions::NearestCentroid; }
+    /// Centers per class when every owned block is one center per class (SoftTriple, sub-centers), else 0.
+    int centersPerClass() const { return ownedLayout == OwnedLayout::CentersPerClass ? ownedBlocks : 0; }
 };
 
 /// Describes the run of `loss` (and `miner`); unknown names give an empty description.

@@ -63,7 +63,9 @@ struct TrainerConfig {
     OptimizerConfig optimizer;
     BatchConfig batch;
     std::uint64_t seed = 1;
-    std::optional<Points> owned;  ///< initial owned parameters; random N(0,1) rows when empty
+    /// Initial owned parameters; when empty, seeded N(0,1) rows with the loss's own initial values
+    /// written over them (LossInfo::initialOwned).
+    std::optional<Points> owned;
     int metricsEvery = 10;        ///< retrieval metrics every k steps (they cost O(N² log N))
     /// Where the run starts when it continues a saved one; empty: step 0 at `points`. `points`
     /// stay the data of step 0 (the collapse metric measures against them).
@@ -178,7 +180,9 @@ private:
     void scatter(const Points& batchRows, Points& target) const;
     void previewNextStep();
     void publish(bool metricsDue);
-    Points seededOwned(Eigen::Index rows) const;
+    /// The seeded N(0,1) owned rows, with the loss's own initial values written over them
+    /// (LossInfo::initialOwned).
+    Points initialOwned(const LossConfig& loss) const;
     void measureGeometry();
 
     TrainerConfig m_config;

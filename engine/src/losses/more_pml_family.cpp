@@ -3,7 +3,8 @@
 // the catalogue places it after the other losses of that family.
 //
 // Owned-parameter layouts (LossInfo::ownedBlocks blocks of C rows):
-//   margin_learn_beta   1 block, β_c in column 0 of row c (other columns unused, zero gradient)
+//   margin_learn_beta   1 block, β_c in column 0 of row c (other columns unused, zero gradient);
+//                       starts at β_c = beta, the other columns at 0 (LossInfo::initialOwned)
 //   subcenter_arcface   3 blocks, row k·C + c = sub-center k of class c (PML's column c·K + k)
 //   soft_triple        10 blocks, row k·C + c = center k of class c (PML's column c·K + k)
 //   p2sgrad             1 block, row c = class weight (PML's `weight` column c)
@@ -41,6 +42,12 @@ namespace marginlab::detail {
 
 namespace {
 
+LossPicture pictureOf(LossPicture::Kind kind) {
+    LossPicture picture;
+    picture.kind = kind;
+    return picture;
+}
+
 LossInfo margin(bool learnBeta) {
     LossInfo info;
     info.name = learnBeta ? "margin_learn_beta" : "margin";
@@ -59,12 +66,23 @@ LossInfo margin(bool learnBeta) {
         info.params.push_back(
             numberParam("nu", 0.0, 0.0, 100.0,
                         "weight of the beta regularizer nu * beta_y per triplet (learn_beta=True)"));
+        info.params.push_back(numberParam("beta", 1.2, -10.0, 10.0,
+                                          "initial value of every class's learned beta (PML's beta)"));
         info.ownedBlocks = 1;
         info.regions = ClassRegions::NearestCentroid;
+        // PML: self.beta = Parameter(torch.ones(num_classes) * beta). The unused columns start at 0.
+        info.initialOwned = [](const ParamValues& p, Points& owned) {
+            owned.setZero();
+            owned.col(0).setConstant(p.number("beta"));
+        };
     } else {
         info.params.push_back(numberParam("beta", 1.2, -10.0, 10.0,
                                           "boundary between positive and negative distances (fixed)"));
     }
+    if (learnBeta) info.ownedLayout = OwnedLayout::ClassScalars;
+    info.distanceBand = [learnBeta](const ParamValues& p) -> std::optional<DistanceBand> {
+        return DistanceBand{p.number("beta"), p.number("margin"), learnBeta};
+    };
     info.defaultDistance = DistanceSpec::lp(1, true);
     info.distanceConfigurable = true;
     info.acceptsMiner = true;
@@ -84,6 +102,11 @@ LossInfo margin(bool learnBeta) {
 LossInfo tupletMargin() {
     LossInfo info;
     info.name = "tuplet_margin";
+    info.picture = [](const ParamValues&, const DistanceSpec&) {
+        LossPicture picture{LossPicture::Kind::PairHistograms};
+        picture.angles = true;
+        return picture;
+    };
     info.displayName = "Tuplet margin";
     info.family = LossFamily::PairBased;
     info.pmlName = "TupletMarginLoss";
@@ -104,6 +127,11 @@ LossInfo tupletMargin() {
 LossInfo nca() {
     LossInfo info;
     info.name = "nca";
+    info.picture = [](const ParamValues& p, const DistanceSpec&) {
+        LossPicture picture{LossPicture::Kind::SoftNeighbours};
+        picture.softmaxScale = p.number("softmax_scale");
+        return picture;
+    };
     info.displayName = "NCA";
     info.family = LossFamily::PairBased;
     info.pmlName = "NCALoss";
@@ -123,6 +151,11 @@ LossInfo nca() {
 LossInfo snrContrastive() {
     LossInfo info;
     info.name = "snr_contrastive";
+    info.picture = [](const ParamValues& p, const DistanceSpec&) {
+        LossPicture picture{LossPicture::Kind::SnrPair};
+        picture.snrNormalize = p.flag("normalize");
+        return picture;
+    };
     info.displayName = "Signal-to-noise ratio contrastive";
     info.family = LossFamily::PairBased;
     info.pmlName = "SignalToNoiseRatioContrastiveLoss";
@@ -148,6 +181,15 @@ LossInfo snrContrastive() {
 LossInfo intraPairVariance() {
     LossInfo info;
     info.name = "intra_pair_variance";
+    info.picture = [](const ParamValues& p, const DistanceSpec& d) {
+        // Similarities: positives below (1 − pos_eps)·μ⁺ and negatives above (1 + neg_eps)·μ⁻ pay;
+        // distances: the mirror image.
+        const Real sign = d.isSimilarity() ? 1.0 : -1.0;
+        LossPicture picture{LossPicture::Kind::PairHistograms};
+        picture.thresholds = {{"pos_eps", 1.0 - sign * p.number("pos_eps"), true, true},
+                              {"neg_eps", 1.0 + sign * p.number("neg_eps"), false, true}};
+        return picture;
+    };
     info.displayName = "Intra-pair variance";
     info.family = LossFamily::PairBased;
     info.pmlName = "IntraPairVarianceLoss";
@@ -167,6 +209,9 @@ LossInfo intraPairVariance() {
 LossInfo histogram() {
     LossInfo info;
     info.name = "histogram";
+    info.picture = [](const ParamValues&, const DistanceSpec&) {
+        return pictureOf(LossPicture::Kind::PairHistograms);
+    };
     info.displayName = "Histogram";
     info.family = LossFamily::PairBased;
     info.pmlName = "HistogramLoss";
@@ -225,6 +270,9 @@ LossInfo centroidTripletPml() {
 LossInfo fastAp() {
     LossInfo info;
     info.name = "fast_ap";
+    info.picture = [](const ParamValues&, const DistanceSpec&) {
+        return pictureOf(LossPicture::Kind::RankedList);
+    };
     info.displayName = "FastAP";
     info.family = LossFamily::PairBased;
     info.pmlName = "FastAPLoss";
@@ -276,6 +324,7 @@ LossInfo softTriple() {
         numberParam("margin", 0.01, -10.0, 10.0, "margin subtracted from the own class's similarity")};
     info.defaultDistance = DistanceSpec::cosine();
     info.ownedBlocks = kSoftTripleCenters;
+    info.ownedLayout = OwnedLayout::CentersPerClass;
     info.regions = ClassRegions::ClassWeights;
     info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
         return std::make_unique<SoftTripleLoss>(kSoftTripleCenters, p.number("la"), p.number("gamma"),
@@ -287,6 +336,9 @@ LossInfo softTriple() {
 LossInfo rankedList() {
     LossInfo info;
     info.name = "ranked_list";
+    info.picture = [](const ParamValues&, const DistanceSpec&) {
+        return pictureOf(LossPicture::Kind::RankedList);
+    };
     info.displayName = "Ranked list";
     info.family = LossFamily::PairBased;
     info.pmlName = "RankedListLoss";
@@ -317,6 +369,9 @@ LossInfo rankedList() {
 LossInfo pnp() {
     LossInfo info;
     info.name = "pnp";
+    info.picture = [](const ParamValues&, const DistanceSpec&) {
+        return pictureOf(LossPicture::Kind::RankedList);
+    };
     info.displayName = "PNP";
     info.family = LossFamily::PairBased;
     info.pmlName = "PNPLoss";
@@ -343,6 +398,12 @@ LossInfo pnp() {
 LossInfo thresholdConsistentMargin() {
     LossInfo info;
     info.name = "threshold_consistent_margin";
+    info.picture = [](const ParamValues& p, const DistanceSpec&) {
+        LossPicture picture{LossPicture::Kind::PairHistograms};
+        picture.thresholds = {{"margin_plus", p.number("margin_plus"), true, false},
+                              {"margin_minus", p.number("margin_minus"), false, false}};
+        return picture;
+    };
     info.displayName = "Threshold-consistent margin (TCM term)";
     info.family = LossFamily::PairBased;
     info.pmlName = "ThresholdConsistentMarginLoss";
@@ -383,6 +444,7 @@ LossInfo subCenterArcFace() {
                    numberParam("scale", 64.0, 0.0, 1000.0, "logit scale s")};
     info.defaultDistance = DistanceSpec::cosine();
     info.ownedBlocks = kSubCenters;
+    info.ownedLayout = OwnedLayout::CentersPerClass;
     info.regions = ClassRegions::ClassWeights;
     info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
         return std::make_unique<SubCenterArcFaceLoss>(p.number("margin"), p.number("scale"), kSubCenters);

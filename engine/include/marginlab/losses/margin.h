@@ -20,9 +20,11 @@
  *
  * Learned β (catalogue entry `margin_learn_beta`, PML learn_beta=True, num_classes=C): the loss
  * owns one C×D block whose first column holds β_c (row c, column 0); the other columns are unused
- * and get a zero gradient. ∂loss/∂β_c = (Σ_{t: y_a=c} (−σ[pos_t>0] + σ[neg_t>0] + ν)) / divisor.
- * PML's single shared learned β (num_classes=None) has no place in C-row blocks and is not
- * offered. With learn_beta false, ν has no effect (PML adds no regularizer then).
+ * and get a zero gradient. β_c starts at `beta` (1.2) for every class, as PML's
+ * Parameter(ones(num_classes)·beta) does; the trainer asks LossInfo::initialOwned for it, so
+ * only an explicit TrainerConfig::owned starts elsewhere. ∂loss/∂β_c = (Σ_{t: y_a=c} (−σ[pos_t>0] +
+ * σ[neg_t>0] + ν)) / divisor. PML's single shared learned β (num_classes=None) has no place in C-row blocks
+ * and is not offered. With learn_beta false, ν has no effect (PML adds no regularizer then).
  *
  * Defaults (PML): margin 0.2, nu 0, beta 1.2, distance LpDistance(p=2, power=1, normalized).
  * Statistics: tuples = triplets, active = triplets with pos_t + neg_t > 0.
