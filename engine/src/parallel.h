@@ -13,11 +13,14 @@ namespace marginlab::detail {
 int chunkWorkers(int chunks);
 
 /**
- * Calls work(chunk, worker) once for every chunk in [0, chunks), on `workers` threads (the
- * calling thread is worker 0; the others are started for the call). A worker handles one chunk
- * at a time, so per-worker scratch needs no locking. Which worker runs which chunk varies: a
- * chunk's result must depend on the chunk alone. The first exception thrown is rethrown here
- * once every worker has stopped.
+ * Calls work(chunk, worker) once for every chunk in [0, chunks), on up to `workers` threads
+ * (the calling thread is worker 0; the others come from the engine's persistent thread pool,
+ * as many as are idle). A worker handles one chunk at a time, so per-worker scratch needs no
+ * locking. Which worker runs which chunk varies: a chunk's result must depend on the chunk
+ * alone. The first exception thrown is rethrown here once every worker has stopped.
+ * Called from inside a chunk (a nested loop), it runs every chunk inline on the calling thread
+ * as worker 0: nothing waits for a pool thread busy with the outer loop, and the result is the
+ * same. Several threads may call it at once.
  */
 void forEachChunk(int chunks, int workers, const std::function<void(int chunk, int worker)>& work);
 

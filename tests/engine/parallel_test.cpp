@@ -9,7 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace marginlab {
@@ -64,6 +67,58 @@ TEST_F(EngineThreads, AFailingChunkIsRethrownToTheCaller) {
                                           }),
                      std::runtime_error);
     }
+}
+
+// A chunk that runs a loop of its own (a loss evaluated inside a chunk of a trainer group, say)
+// gets every inner chunk run once, inline: no deadlock on pool threads busy with the outer loop.
+TEST_F(EngineThreads, ALoopInsideAChunkRunsEveryInnerChunkOnce) {
+    for (int threads : {2, 3, 7}) {
+        setEngineThreads(threads);
+        const int outer = 9, inner = 11;
+        std::vector<std::atomic<int>> runs(static_cast<std::size_t>(outer * inner));
+        std::atomic<bool> innerWorkerOutOfRange{false};
+        detail::forEachChunk(outer, detail::chunkWorkers(outer), [&](int o, int) {
+            const std::thread::id self = std::this_thread::get_id();
+            detail::forEachChunk(inner, detail::chunkWorkers(inner), [&](int i, int worker) {
+                if (worker != 0 || std::this_thread::get_id() != self) innerWorkerOutOfRange = true;
+                ++runs[static_cast<std::size_t>(o * inner + i)];
+            });
+        });
+        for (std::size_t k = 0; k < runs.size(); ++k) EXPECT_EQ(runs[k], 1) << threads << " " << k;
+        EXPECT_FALSE(innerWorkerOutOfRange) << threads;
+    }
+}
+
+// Several threads may run loops at once (a GUI worker and a recording): each loop completes
+// with its own chunks, whatever the pool threads were doing.
+TEST_F(EngineThreads, LoopsFromSeveralThreadsAtOnceEachComplete) {
+    setEngineThreads(3);
+    const int callers = 4, rounds = 50, chunks = 16;
+    std::vector<std::atomic<long>> sums(static_cast<std::size_t>(callers));
+    std::vector<std::thread> threads;
+    for (int c = 0; c < callers; ++c)
+        threads.emplace_back([&, c] {
+            for (int r = 0; r < rounds; ++r)
+                detail::forEachChunk(chunks, detail::chunkWorkers(chunks),
+                                     [&](int chunk, int) { sums[static_cast<std::size_t>(c)] += chunk + 1; });
+        });
+    for (std::thread& thread : threads) thread.join();
+    for (int c = 0; c < callers; ++c) EXPECT_EQ(sums[static_cast<std::size_t>(c)], rounds * chunks * (chunks + 1) / 2);
+}
+
+// The pool's threads are kept: after the first loop, later loops start no thread.
+TEST_F(EngineThreads, PoolThreadsAreReusedAcrossLoops) {
+    setEngineThreads(2);
+    std::mutex lock;
+    std::set<std::thread::id> seen;
+    for (int round = 0; round < 40; ++round)
+        detail::forEachChunk(64, 2, [&](int, int) {
+            const std::lock_guard<std::mutex> guard(lock);
+            seen.insert(std::this_thread::get_id());
+        });
+    // The caller plus pool threads started by earlier tests (they ask for at most 8 threads, or
+    // the default of one per CPU); a thread per loop would show up to 41 ids.
+    EXPECT_LE(seen.size(), std::max(8u, std::thread::hardware_concurrency()) + 1u);
 }
 
 // Large enough for several row chunks: every loss must give the same bits on any thread count

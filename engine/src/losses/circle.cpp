@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/circle.h"
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,20 +20,12 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives <= 1 && counts.negatives <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
-    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    const Matrix& s = workspace.matrix();
+    // One fused pass per anchor row (similarity row, terms, backward): no N×N buffer.
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
     const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
     const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
     const Real scale = m_scale;  // a local: the stores below could otherwise alias the member
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
-
-    LossOutput out;
-    out.stats.tupleKind = "anchors";
-    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
-    std::vector<Real> exponent(static_cast<std::size_t>(n));
-    // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
-    std::vector<Real> slope(static_cast<std::size_t>(n));
-    Real total = 0.0;
     // Per pair kind (index 0 = negative, 1 = positive): the sign of the slope, the optimum and the
     // margin. Looked up by the label test instead of branching on it: the test is data-dependent
     // and its mispredictions were half of the loss's time. −(s − O_p) = O_p − s exactly, so the
@@ -39,12 +33,14 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real sign[2] = {1.0, -1.0};
     const Real optimum[2] = {optimumNegative, optimumPositive};
     const Real margin[2] = {marginNegative, marginPositive};
-    for (int i = 0; i < n; ++i) {
-        Real topPositive = minusInfinity, topNegative = minusInfinity;
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
         const int label = labels[static_cast<std::size_t>(i)];
-        const Real* row = s.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(n);
+        const Real* row = part.row.data();
+        Real* exponent = part.first.data();
+        // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
+        Real* slope = part.second.data();
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
         for (int j = 0; j < n; ++j) {
-            if (j == i) continue;
             const auto k = static_cast<std::size_t>(j);
             const Real similarity = row[j];
             const int kind = labels[k] == label ? 1 : 0;
@@ -57,49 +53,55 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
             slope[k] = gradientSlope;
             exponent[k] = z;
             // Two running maxima fed by selects: no branch, and no store-to-load chain through
-            // an array indexed by the kind.
-            topPositive = std::max(topPositive, kind ? z : minusInfinity);
-            topNegative = std::max(topNegative, kind ? minusInfinity : z);
+            // an array indexed by the kind. The anchor itself is left out.
+            const Real kept = j == i ? minusInfinity : z;
+            topPositive = std::max(topPositive, kind ? kept : minusInfinity);
+            topNegative = std::max(topNegative, kind ? minusInfinity : kept);
         }
         // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
-        if (topPositive == minusInfinity || topNegative == minusInfinity) continue;
-        ++out.stats.tuples;
+        if (topPositive == minusInfinity || topNegative == minusInfinity) return false;
+        ++part.tuples;
+        for (int j = 0; j < n; ++j)
+            exponent[j] -= labels[static_cast<std::size_t>(j)] == label ? topPositive : topNegative;
+        exponent[i] = minusInfinity;  // e^{−∞} = 0: the anchor adds nothing to the sums
+        detail::expRowInPlace(exponent, n);
         Real sumPositive = 0.0, sumNegative = 0.0;
         for (int j = 0; j < n; ++j) {
-            if (j == i) continue;
-            Real& z = exponent[static_cast<std::size_t>(j)];
-            const bool positive = labels[j] == labels[i];
-            z = detail::shiftedExp(z - (positive ? topPositive : topNegative));
-            (positive ? sumPositive : sumNegative) += z;
+            const bool positive = labels[static_cast<std::size_t>(j)] == label;
+            sumPositive += positive ? exponent[j] : 0.0;
+            sumNegative += positive ? 0.0 : exponent[j];
         }
         const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
         const Real term = detail::softplus(v);
         // AvgNonZero: only terms > 0 count (softplus can underflow to exactly 0 for large γ).
-        if (!(term > 0.0)) continue;
-        total += term;
-        ++out.stats.active;
-        if (withGradient) {
-            const Real outer = detail::softplusDerivative(v);
-            const Real positiveFactor = outer / sumPositive, negativeFactor = outer / sumNegative;
-            for (int j = 0; j < n; ++j) {
-                if (j == i) continue;
-                const auto k = static_cast<std::size_t>(j);
-                // softplus' × softmax weight × ∂z/∂s with α frozen
-                gradMatrix(i, j) = exponent[k] * slope[k] * (labels[j] == labels[i] ? positiveFactor : negativeFactor);
-            }
-        }
-    }
+        if (!(term > 0.0)) return false;
+        part.total += term;
+        ++part.active;
+        if (!withGradient) return false;
+        const Real outer = detail::softplusDerivative(v);
+        const Real positiveFactor = outer / sumPositive, negativeFactor = outer / sumNegative;
+        Real* gradRow = part.gradRow.data();
+        // softplus' × softmax weight × ∂z/∂s with α frozen
+        for (int j = 0; j < n; ++j)
+            gradRow[j] = exponent[j] * slope[j] *
+                         (labels[static_cast<std::size_t>(j)] == label ? positiveFactor : negativeFactor);
+        return true;
+    });
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = pairRows.tuples();
+    out.stats.active = pairRows.active();
     if (out.stats.active == 0) {
         LossOutput zero = detail::zeroOutputWithKind(input, withGradient, "anchors");
         zero.stats.tuples = out.stats.tuples;
         return zero;
     }
     const Real activeCount = static_cast<Real>(out.stats.active);
-    out.value = total / activeCount;
+    out.value = pairRows.total() / activeCount;
     if (withGradient) {
-        gradMatrix /= activeCount;  // the AvgNonZero count is a constant in the backward pass
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+        // the AvgNonZero count is a constant in the backward pass
+        out.gradEmbeddings = pairRows.gradient(1.0 / activeCount);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0 / activeCount);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

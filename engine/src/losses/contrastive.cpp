@@ -3,8 +3,11 @@
 
 #include "losses/common.h"
 #include "losses/distance_rows.h"
+#include "parallel.h"
 
+#include <cmath>
 #include <optional>
+#include <vector>
 
 namespace marginlab {
 
@@ -51,31 +54,84 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
     if (!input.tuples || (input.tuples->kind == Tuples::Kind::All && !input.tuples->filter)) {
         // All pairs, one distance row at a time: O(N) extra memory, no N×N buffers.
         rows.emplace(m_distance, input.embeddings);
-        std::vector<Real> row(static_cast<std::size_t>(n)), positiveSlope, negativeSlope;
-        if (withGradient) {
-            positiveSlope.assign(static_cast<std::size_t>(n), 0.0);
-            negativeSlope.assign(static_cast<std::size_t>(n), 0.0);
-            positiveGrad = Points::Zero(n, input.embeddings.cols());
-            negativeGrad = Points::Zero(n, input.embeddings.cols());
-        }
-        // M_ab = M_ba exactly and the two ordered pairs have the same label relation: visit
-        // b > a once and count it twice.
-        for (Eigen::Index a = 0; a < n; ++a) {
-            rows->row(a, row.data(), a + 1);
-            for (Eigen::Index b = a + 1; b < n; ++b) {
-                Real slope = 0.0;
-                const std::size_t j = static_cast<std::size_t>(b);
-                const bool isPositive = y[static_cast<std::size_t>(a)] == y[j];
-                if (isPositive) positive.add(positiveTerm(row[j], &slope), 2);
-                else negative.add(negativeTerm(row[j], &slope), 2);
+        const Eigen::Index dims = input.embeddings.cols();
+        // Anchor rows in chunks fixed by N on the engine's threads, each with its own sums and
+        // gradients, added in chunk order: the same bits on any number of threads.
+        struct Chunk {
+            Part positive, negative;
+            Points positiveGrad, negativeGrad;
+        };
+        std::vector<Chunk> parts(static_cast<std::size_t>(detail::AnchorChunks(n).count()));
+        detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
+            Chunk& part = parts[static_cast<std::size_t>(c)];
+            std::vector<Real> row(static_cast<std::size_t>(n)), positiveSlope, negativeSlope;
+            if (withGradient) {
+                positiveSlope.assign(static_cast<std::size_t>(n), 0.0);
+                negativeSlope.assign(static_cast<std::size_t>(n), 0.0);
+                part.positiveGrad = Points::Zero(n, dims);
+                part.negativeGrad = Points::Zero(n, dims);
+            }
+            // M_ab = M_ba exactly and the two ordered pairs have the same label relation: visit
+            // b > a once and count it twice.
+            // The pair kind is data-dependent: both terms are formed and one is kept by selects,
+            // so the loop has no branch to mispredict (the kind's branch cost more than the rest).
+            const Real positiveSign = similarity ? -1.0 : 1.0;  // ∂v/∂M of the positive term
+            for (Eigen::Index a = begin; a < end; ++a) {
+                rows->row(a, row.data(), a + 1);
+                const int label = y[static_cast<std::size_t>(a)];
+                Count positivePairs = 0, positiveActive = 0, negativeActive = 0;
+                Real positiveSum = 0.0, negativeSum = 0.0;
+                for (Eigen::Index b = a + 1; b < n; ++b) {
+                    const std::size_t j = static_cast<std::size_t>(b);
+                    const Real m = row[j];
+                    // The kind as a 0/1 number and products with it: exact (x·1 + y·0 = x for
+                    // finite values), and unlike a select the compiler cannot turn it into a branch.
+                    const auto isPositive = static_cast<Count>(label == y[j]);
+                    const auto p = static_cast<Real>(isPositive), q = 1.0 - p;
+                    // The same v as positiveTerm / negativeTerm.
+                    const Real positiveV = similarity ? mp - m : m - mp;
+                    const Real negativeV = similarity ? m - mn : mn - m;
+                    const Real v = p * positiveV + q * negativeV;
+                    const auto active = static_cast<Count>(v > 0.0);
+                    const Real term = v + std::abs(v);  // 2·relu(v): the pair counted twice, exactly
+                    positivePairs += isPositive;
+                    positiveActive += isPositive & active;
+                    negativeActive += (1 - isPositive) & active;
+                    positiveSum += p * term;
+                    negativeSum += q * term;
+                    if (withGradient) {
+                        const Real slope = static_cast<Real>(2 * active) * (p * positiveSign - q * positiveSign);
+                        positiveSlope[j] = p * slope;
+                        negativeSlope[j] = q * slope;
+                    }
+                }
+                const Count pairsInRow = n - 1 - a;
+                part.positive.pairs += 2 * positivePairs;
+                part.negative.pairs += 2 * (pairsInRow - positivePairs);
+                part.positive.active += 2 * positiveActive;
+                part.negative.active += 2 * negativeActive;
+                part.positive.sum += positiveSum;
+                part.negative.sum += negativeSum;
                 if (withGradient) {
-                    positiveSlope[j] = isPositive ? 2.0 * slope : 0.0;
-                    negativeSlope[j] = isPositive ? 0.0 : 2.0 * slope;
+                    rows->accumulate(a, positiveSlope.data(), row.data(), &part.positiveGrad, a + 1);
+                    rows->accumulate(a, negativeSlope.data(), row.data(), &part.negativeGrad, a + 1);
                 }
             }
+        });
+        if (withGradient) {
+            positiveGrad = Points::Zero(n, dims);
+            negativeGrad = Points::Zero(n, dims);
+        }
+        for (const Chunk& part : parts) {
+            positive.pairs += part.positive.pairs;
+            positive.active += part.positive.active;
+            positive.sum += part.positive.sum;
+            negative.pairs += part.negative.pairs;
+            negative.active += part.negative.active;
+            negative.sum += part.negative.sum;
             if (withGradient) {
-                rows->accumulate(a, positiveSlope.data(), row.data(), &positiveGrad, a + 1);
-                rows->accumulate(a, negativeSlope.data(), row.data(), &negativeGrad, a + 1);
+                positiveGrad += part.positiveGrad;
+                negativeGrad += part.negativeGrad;
             }
         }
     } else {

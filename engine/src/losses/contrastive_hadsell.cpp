@@ -3,6 +3,9 @@
 
 #include "losses/common.h"
 #include "losses/distance_rows.h"
+#include "parallel.h"
+
+#include <vector>
 
 namespace marginlab {
 
@@ -22,37 +25,55 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
     // One distance row at a time (pairs b > a of row a): O(N) extra memory, no N×N buffers.
     const detail::DistanceRows distance(m_distance, input.embeddings);
     const Real pairs = Real(n) * Real(n - 1) / 2.0;
-    std::vector<Real> row(static_cast<std::size_t>(n)), slopes;
     const bool split = detail::splitsForces(input, withGradient);
-    Points gradEmbedded, gradSameLabel;
-    if (withGradient) {
-        slopes.assign(static_cast<std::size_t>(n), 0.0);
-        gradEmbedded = Points::Zero(n, input.embeddings.cols());
-    }
-    if (split) gradSameLabel = Points::Zero(n, input.embeddings.cols());
-    std::vector<Real> masked;  // accumulateSameLabel's scratch
-    Real sum = 0.0;
-    for (Eigen::Index a = 0; a < n; ++a) {
-        distance.row(a, row.data(), a + 1);
-        for (Eigen::Index b = a + 1; b < n; ++b) {
-            const std::size_t j = static_cast<std::size_t>(b);
-            const Real d = row[j];
-            ++stats.tuples;
-            Real term = 0.0, slope = 0.0;  // slope = d term / d d_ab
-            if (y[static_cast<std::size_t>(a)] == y[j]) {
-                term = 0.5 * d * d;
-                slope = d;
-            } else {
-                const Real shortfall = detail::relu(m_margin - d);
-                term = 0.5 * shortfall * shortfall;
-                slope = -shortfall;
-            }
-            if (term > 0.0) ++stats.active;
-            sum += term;
-            if (withGradient) slopes[j] = slope;
+    const Eigen::Index dims = input.embeddings.cols();
+    // Anchor rows in chunks fixed by N on the engine's threads, each with its own sums and
+    // gradients, added in chunk order: the same bits on any number of threads.
+    struct Chunk {
+        Real sum = 0.0;
+        Count tuples = 0, active = 0;
+        Points grad, gradSameLabel;
+    };
+    std::vector<Chunk> parts(static_cast<std::size_t>(detail::AnchorChunks(n).count()));
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
+        Chunk& part = parts[static_cast<std::size_t>(c)];
+        std::vector<Real> row(static_cast<std::size_t>(n)), slopes;
+        std::vector<Real> masked;  // accumulateSameLabel's scratch
+        if (withGradient) {
+            slopes.assign(static_cast<std::size_t>(n), 0.0);
+            part.grad = Points::Zero(n, dims);
         }
-        if (withGradient) distance.accumulate(a, slopes.data(), row.data(), &gradEmbedded, a + 1);
-        if (split) distance.accumulateSameLabel(a, slopes.data(), row.data(), y, &gradSameLabel, &masked, a + 1);
+        if (split) part.gradSameLabel = Points::Zero(n, dims);
+        for (Eigen::Index a = begin; a < end; ++a) {
+            distance.row(a, row.data(), a + 1);
+            const int label = y[static_cast<std::size_t>(a)];
+            for (Eigen::Index b = a + 1; b < n; ++b) {
+                const std::size_t j = static_cast<std::size_t>(b);
+                const Real d = row[j];
+                // Both kinds computed, one kept by a select: the label test is data-dependent.
+                const Real shortfall = detail::relu(m_margin - d);
+                const bool same = label == y[j];
+                const Real term = same ? 0.5 * d * d : 0.5 * shortfall * shortfall;
+                const Real slope = same ? d : -shortfall;  // slope = d term / d d_ab
+                part.active += term > 0.0 ? 1 : 0;
+                part.sum += term;
+                if (withGradient) slopes[j] = slope;
+            }
+            part.tuples += n - 1 - a;
+            if (withGradient) distance.accumulate(a, slopes.data(), row.data(), &part.grad, a + 1);
+            if (split) distance.accumulateSameLabel(a, slopes.data(), row.data(), y, &part.gradSameLabel, &masked, a + 1);
+        }
+    });
+    Points gradEmbedded, gradSameLabel;
+    if (withGradient) gradEmbedded = Points::Zero(n, dims);
+    if (split) gradSameLabel = Points::Zero(n, dims);
+    Real sum = 0.0;
+    for (const Chunk& part : parts) {
+        sum += part.sum;
+        stats.tuples += part.tuples;
+        stats.active += part.active;
+        if (withGradient) gradEmbedded += part.grad;
+        if (split) gradSameLabel += part.gradSameLabel;
     }
     LossOutput out;
     out.stats = stats;

@@ -2,6 +2,7 @@
 #include "losses/contrastive_support.h"
 
 #include "losses/common.h"
+#include "losses/exp_row.h"
 #include "parallel.h"
 
 #include <algorithm>
@@ -31,48 +32,35 @@ PairMasks listedPairMasks(Eigen::Index size, const std::vector<WeightedPair>& po
     return masks;
 }
 
-RowSimilarities::RowSimilarities(const DistanceSpec& spec, const Points& x) : m_spec(spec) {
-    if (spec.normalizes()) {
-        m_embedded = normalizeRows(x, &m_norms);
-    } else {
-        m_embedded = x;
-    }
+RowSimilarities::RowSimilarities(const DistanceSpec& spec, const Points& x)
+    : m_similarity(spec.isSimilarity()), m_rows(spec, x) {
     m_gradEmbedded = Points::Zero(x.rows(), x.cols());
 }
 
+// Plain loops over the rows (DistanceRows' kernels) rather than Eigen's matrix-vector products,
+// which spend more on setting up a product with D = 2 columns than on the product itself.
 void RowSimilarities::row(Eigen::Index a, Vector& out) const {
-    if (m_spec.isSimilarity()) {
-        out.noalias() = m_embedded * m_embedded.row(a).transpose();
-        return;
-    }
-    // Differences, not the Gram trick: exact zeros on the diagonal, as SelfDistance.
-    out = (m_embedded.rowwise() - m_embedded.row(a)).rowwise().squaredNorm();
-    if (m_spec.power == 1) out = out.cwiseSqrt();
-    out = -out;
+    out.resize(m_rows.size());
+    m_rows.row(a, out.data());
+    // PML negates non-inverted distances. Differences, not the Gram trick: exact zeros on the
+    // diagonal, as SelfDistance.
+    if (!m_similarity) out = -out;
 }
 
 void RowSimilarities::addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded) {
-    if (m_spec.isSimilarity()) {
-        // s_aj = e_a·e_j: ∂/∂e_a = Σ_j g_j e_j, ∂/∂e_j = g_j e_a.
-        gradEmbedded.row(a).noalias() += gradRow.transpose() * m_embedded;
-        gradEmbedded.noalias() += gradRow * m_embedded.row(a);
+    // s_aj = e_a·e_j: ∂/∂e_a = Σ_j g_j e_j, ∂/∂e_j = g_j e_a (the diagonal g_aa is never set by
+    // the losses here: the anchor is not its own pair).
+    if (m_similarity) {
+        m_rows.accumulate(a, gradRow.data(), gradRow.data(), &gradEmbedded);
         return;
     }
-    // s_aj = −d_aj^power; ∂s_aj/∂e_a = w_j (e_a − e_j) with w_j = −2 (power 2) or −1/d_aj (power 1).
-    Vector weights;
-    if (m_spec.power == 2) {
-        weights = -2.0 * gradRow;
-    } else {
-        m_distances = (m_embedded.rowwise() - m_embedded.row(a)).rowwise().norm();
-        weights = Vector::Zero(gradRow.size());
-        for (Eigen::Index j = 0; j < gradRow.size(); ++j)
-            if (m_distances(j) > 0.0) weights(j) = -gradRow(j) / m_distances(j);
-    }
-    const Real total = weights.sum();
-    gradEmbedded.row(a) += total * m_embedded.row(a);
-    gradEmbedded.row(a).noalias() -= weights.transpose() * m_embedded;
-    gradEmbedded.noalias() -= weights * m_embedded.row(a);
-    gradEmbedded.array() += (m_embedded.array().colwise() * weights.array());
+    // s_aj = −d_aj^power: the distance backward with ∂L/∂d = −g (0 for coinciding points).
+    const auto n = static_cast<std::size_t>(m_rows.size());
+    m_distances.resize(n);
+    m_distanceSlopes.resize(n);
+    m_rows.row(a, m_distances.data());
+    for (std::size_t j = 0; j < n; ++j) m_distanceSlopes[j] = -gradRow(static_cast<Eigen::Index>(j));
+    m_rows.accumulate(a, m_distanceSlopes.data(), m_distances.data(), &gradEmbedded);
 }
 
 void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
@@ -88,13 +76,10 @@ void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
 
 void RowSimilarities::trackSameLabel(const Labels& labels) {
     m_sameLabels = &labels;
-    m_gradSameLabel = Points::Zero(m_embedded.rows(), m_embedded.cols());
+    m_gradSameLabel = Points::Zero(m_rows.size(), m_rows.dims());
 }
 
-Points RowSimilarities::throughNormalization(const Points& gradEmbedded) const {
-    if (m_spec.normalizes()) return normalizeRowsBackward(m_embedded, m_norms, gradEmbedded);
-    return gradEmbedded;
-}
+Points RowSimilarities::throughNormalization(const Points& gradEmbedded) const { return m_rows.finish(gradEmbedded); }
 
 void RowSimilarities::addAccumulated(const RowSimilarities& part) {
     m_gradEmbedded += part.m_gradEmbedded;
@@ -104,7 +89,7 @@ void RowSimilarities::addAccumulated(const RowSimilarities& part) {
 Points RowSimilarities::gradient() const { return throughNormalization(m_gradEmbedded); }
 
 Points RowSimilarities::sameLabelGradient() const {
-    if (!m_sameLabels) return Points::Zero(m_embedded.rows(), m_embedded.cols());
+    if (!m_sameLabels) return Points::Zero(m_rows.size(), m_rows.dims());
     return throughNormalization(m_gradSameLabel);
 }
 
@@ -258,9 +243,10 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             // exp(−∞) is a subnormal, and each subnormal costs a slow microcode assist (a
             // hundred per row made the exp the bulk of the loss).
             for (int i : members) negativeExp(i) = top;
-            // glibc's exp (an FMA version chosen at run time) is faster here than Eigen's
-            // vectorized exp, which the portable build compiles for SSE2 without FMA.
-            for (Eigen::Index j = 0; j < n; ++j) negativeExp(j) = std::exp(negativeExp(j) - top);
+            // Two lanes at a time (exp_row.h): faster than glibc's exp one value at a time, and
+            // than Eigen's vectorized exp in the portable SSE2 build.
+            negativeExp.array() -= top;
+            expRowInPlace(negativeExp.data(), n);
             for (int i : members) negativeExp(i) = 0.0;
             const Real negativeSum = negativeExp.sum();
             const Real logNegatives = top + std::log(negativeSum);

@@ -3,6 +3,7 @@
 // decoupled_contrastive): numerically safe scalar functions and the pair masks of a batch.
 #pragma once
 
+#include "losses/distance_rows.h"
 #include "marginlab/loss.h"
 
 #include <cmath>
@@ -56,7 +57,7 @@ struct PairMasks {
 class RowSimilarities {
 public:
     RowSimilarities(const DistanceSpec& spec, const Points& x);
-    Eigen::Index size() const { return m_embedded.rows(); }
+    Eigen::Index size() const { return m_rows.size(); }
     /// s_a· into `out` (resized to N).
     void row(Eigen::Index a, Vector& out) const;
     /// Adds the effect of ∂L/∂s_a· (`gradRow`, size N) on the embeddings.
@@ -78,14 +79,14 @@ private:
     void addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded);
     Points throughNormalization(const Points& gradEmbedded) const;
 
-    DistanceSpec m_spec;
-    Vector m_norms;  // before m_embedded: filled together
-    Points m_embedded;
+    bool m_similarity;
+    DistanceRows m_rows;  // the embedded points and their row kernels (plain loops: D is 2 or 3)
     Points m_gradEmbedded;
     const Labels* m_sameLabels = nullptr;  // set by trackSameLabel
     Points m_gradSameLabel;
-    Vector m_sameLabelRow;       // scratch: the masked row
-    mutable Vector m_distances;  // scratch for the Lp backward
+    Vector m_sameLabelRow;               // scratch: the masked row
+    std::vector<Real> m_distances;       // scratch for the Lp backward
+    std::vector<Real> m_distanceSlopes;  // scratch: ∂L/∂d = −∂L/∂s
 };
 
 /// One chunk of anchors of a row-by-row loss: its own copy of the similarities (with the

@@ -96,7 +96,10 @@ void accumulateRow(const DistanceSpec& spec, const Real* base, Eigen::Index n, E
             const Real* other = base + j * d;
             Real* gradOther = gradBase + j * d;
             const Real r = row[j];
-            const Real w = squared ? 2.0 * g[j] : (r > 0.0 ? g[j] / (r > 0.0 ? r : 1.0) : 0.0);
+            // g/r for r > 0 and 0 for r = 0 through a 0/1 factor: exact, and no branch (a
+            // select here was compiled into one around the division).
+            const Real positive = static_cast<Real>(r > 0.0);
+            const Real w = squared ? 2.0 * g[j] : positive * (g[j] / (r + (1.0 - positive)));
             for (Eigen::Index k = 0; k < d; ++k) {
                 const Real step = w * (anchor[k] - other[k]);  // zero for j == a
                 if constexpr (Dims > 0) anchorSum[k] += step;

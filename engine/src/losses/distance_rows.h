@@ -33,6 +33,7 @@ public:
     DistanceRows(const DistanceSpec& spec, const Points& x);
 
     Eigen::Index size() const { return m_embedded.rows(); }
+    Eigen::Index dims() const { return m_embedded.cols(); }
     /// out[j] = M_aj for every j ≥ first (M_aa = 0 for Lp); entries before `first` are untouched.
     /// M_aj and M_ja are computed by the same arithmetic, so they are equal bit for bit.
     void row(Eigen::Index a, Real* out, Eigen::Index first = 0) const;

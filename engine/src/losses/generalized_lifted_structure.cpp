@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/generalized_lifted_structure.h"
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 
 #include <cmath>
 #include <limits>
@@ -20,62 +22,52 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives <= 1 && counts.negatives <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
-    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
-    const Matrix& m = workspace.matrix();
+    // One fused pass per anchor row (distance row, terms, backward): no N×N buffer.
+    detail::FusedPairRows pairRows(m_distance, input.embeddings);
     const Real sign = m_distance.orderSign();  // PML's margin(): x − y for a distance, y − x for a similarity
     const Real anchorCount = static_cast<Real>(n);
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
-
-    LossOutput out;
-    out.stats.tupleKind = "anchors";
-    out.stats.tuples = n;
-    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
-    std::vector<Real> exponent(static_cast<std::size_t>(n));  // one row of z (positives and negatives)
-    Real total = 0.0;
-    for (int i = 0; i < n; ++i) {
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
+        const Real* m = part.row.data();
+        Real* exponent = part.first.data();  // one row of z (positives and negatives)
+        Real* kind = part.second.data();     // 1 = same label, 0 = other
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        // z by products with the 0/1 kind, not a select the compiler may turn into a branch:
+        // exact, both candidates being finite.
+        for (int j = 0; j < n; ++j)
+            exponent[j] = kind[j] * (sign * (m[j] - m_positiveMargin)) + (1.0 - kind[j]) * (sign * (m_negativeMargin - m[j]));
+        exponent[i] = minusInfinity;  // the anchor is no pair of its own
         Real topPositive = minusInfinity, topNegative = minusInfinity;
-        for (int j = 0; j < n; ++j) {
-            if (j == i) continue;
-            Real& z = exponent[static_cast<std::size_t>(j)];
-            if (labels[j] == labels[i]) {
-                z = sign * (m(i, j) - m_positiveMargin);
-                topPositive = std::max(topPositive, z);
-            } else {
-                z = sign * (m_negativeMargin - m(i, j));
-                topNegative = std::max(topNegative, z);
-            }
-        }
+        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
+        detail::splitShift(exponent, kind, n, topPositive, topNegative);
+        exponent[i] = minusInfinity;
+        // z now holds the shifted exponential (an empty kind's entries: none exist to read)
+        detail::expRowInPlace(exponent, n);
         Real sumPositive = 0.0, sumNegative = 0.0;
-        for (int j = 0; j < n; ++j) {
-            if (j == i) continue;
-            Real& z = exponent[static_cast<std::size_t>(j)];
-            const bool positive = labels[j] == labels[i];
-            z = detail::shiftedExp(z - (positive ? topPositive : topNegative));  // z now holds the shifted exponential
-            (positive ? sumPositive : sumNegative) += z;
-        }
+        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);
         // LSE of an empty set is 0 (PML's helper), not −∞.
         const Real lsePositive = sumPositive > 0.0 ? topPositive + std::log(sumPositive) : 0.0;
         const Real lseNegative = sumNegative > 0.0 ? topNegative + std::log(sumNegative) : 0.0;
         const Real term = lsePositive + lseNegative;
-        if (term <= 0.0) continue;
-        total += term;
-        ++out.stats.active;
-        if (withGradient) {
-            // softmax weight × ∂z/∂M (sign for positives, −sign for negatives), mean over anchors;
-            // the row factors are hoisted so the N² loop has no division.
-            const Real positiveFactor = sign / (sumPositive * anchorCount);
-            const Real negativeFactor = -sign / (sumNegative * anchorCount);
-            for (int j = 0; j < n; ++j) {
-                if (j == i) continue;
-                const Real e = exponent[static_cast<std::size_t>(j)];
-                gradMatrix(i, j) = e * (labels[j] == labels[i] ? positiveFactor : negativeFactor);
-            }
-        }
-    }
-    out.value = total / anchorCount;
+        if (term <= 0.0) return false;
+        part.total += term;
+        ++part.active;
+        if (!withGradient) return false;
+        // softmax weight × ∂z/∂M (sign for positives, −sign for negatives), mean over anchors;
+        // the row factors are hoisted so the N² loop has no division.
+        const Real positiveFactor = sign / (sumPositive * anchorCount);
+        const Real negativeFactor = -sign / (sumNegative * anchorCount);
+        detail::splitScale(part.gradRow.data(), exponent, kind, n, positiveFactor, negativeFactor);
+        return true;
+    });
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = n;
+    out.stats.active = pairRows.active();
+    out.value = pairRows.total() / anchorCount;
     if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -2,8 +2,12 @@
 #include "marginlab/losses/instance.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 
 namespace marginlab {
 
@@ -17,33 +21,46 @@ LossOutput InstanceLoss::evaluate(const LossInput& input, bool withGradient) con
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
     if (n == 0 || static_cast<int>(distinct.size()) > n)
         return detail::zeroOutputWithKind(input, withGradient, "samples");
-    detail::PairwiseWorkspace& workspace =
-        detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    const Matrix& s = workspace.matrix();
+    // One fused pass per anchor row (similarity row, cross-entropy, backward): no N×N buffer,
+    // rows on the engine's threads.
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    pairRows.run(withGradient, input.splitForces ? &y : nullptr, [&](int i, detail::PairRowChunk& part) {
+        const int target = static_cast<int>(
+            std::lower_bound(distinct.begin(), distinct.end(), y[static_cast<std::size_t>(i)]) - distinct.begin());
+        // s_ii = x̂_i·x̂_i is a constant 1 up to rounding: it takes part in the softmax but gets no gradient.
+        // Cross-entropy of the row, −ℓ_target + log Σ_j e^{ℓ_j} (torch's, shifted by the row's
+        // maximum), with the row's exponentials taken two at a time (exp_row.h).
+        Real* logits = part.first.data();
+        Real* weights = part.second.data();
+        const Real* s = part.row.data();
+        Real top = -std::numeric_limits<Real>::infinity();
+        for (int j = 0; j < n; ++j) {
+            logits[j] = m_gamma * s[j];
+            top = std::max(top, logits[j]);
+        }
+        for (int j = 0; j < n; ++j) weights[j] = logits[j] - top;
+        detail::expRowInPlace(weights, n);
+        Real sum = 0.0;
+        for (int j = 0; j < n; ++j) sum += weights[j];
+        const Real term = top + std::log(sum) - logits[target];
+        part.total += term;
+        if (term > 0.0) ++part.active;
+        if (!withGradient) return false;
+        // softmax − one-hot, × γ (∂ℓ/∂s), mean over the rows
+        const Real inverseSum = 1.0 / sum;
+        for (int j = 0; j < n; ++j) weights[j] *= inverseSum;
+        weights[target] -= 1.0;
+        for (int j = 0; j < n; ++j) part.gradRow[static_cast<std::size_t>(j)] = m_gamma * weights[j] / Real(n);
+        return true;
+    });
     LossOutput out;
     out.stats.tupleKind = "samples";
     out.stats.tuples = n;
-    std::vector<Real> logits(static_cast<std::size_t>(n)), grad(static_cast<std::size_t>(n));
-    Real total = 0.0;
-    for (int i = 0; i < n; ++i) {
-        const int target = static_cast<int>(
-            std::lower_bound(distinct.begin(), distinct.end(), y[static_cast<std::size_t>(i)]) -
-            distinct.begin());
-        // s_ii = x̂_i·x̂_i is a constant 1 up to rounding: it takes part in the softmax but gets no gradient.
-        for (int j = 0; j < n; ++j) logits[static_cast<std::size_t>(j)] = m_gamma * s(i, j);
-        const Real term =
-            detail::crossEntropy(logits, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        if (!withGradient) continue;
-        Matrix& g = workspace.gradient();
-        for (int j = 0; j < n; ++j)
-            if (j != i) g(i, j) += m_gamma * grad[static_cast<std::size_t>(j)] / Real(n);
-    }
-    out.value = total / Real(n);
+    out.stats.active = pairRows.active();
+    out.value = pairRows.total() / Real(n);
     if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(y);
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

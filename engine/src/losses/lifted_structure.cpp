@@ -2,7 +2,9 @@
 #include "marginlab/losses/lifted_structure.h"
 
 #include "losses/contrastive_support.h"
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 #include "parallel.h"
 
 #include <algorithm>
@@ -20,121 +22,113 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives == 0 || counts.negatives == 0) return detail::zeroOutputWithKind(input, withGradient, "pairs");
 
-    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
-    const Matrix& m = workspace.matrix();
+    // Two fused passes over the rows, no N×N buffer: the first finds each row's log-sum-exp over
+    // its negatives, the second takes the pair terms and the whole backward pass of its row.
+    detail::FusedPairRows pairRows(m_distance, input.embeddings);
     // PML's margin(x, y) is x − y for a distance and y − x for a similarity: one sign covers both.
     const Real sign = m_distance.orderSign();
-
-    // Per sample i: L_i = log Σ_{n∈N(i)} e^{t_in}, t_in = sign·(mn − M_in). The shifted
-    // exponentials are kept (0 off the negatives) for the backward pass, in a per-thread buffer
-    // reused across calls (a fresh N×N buffer costs more in page faults than the arithmetic).
-    thread_local Matrix shiftedBuffer;
-    // Named once, on this thread: the row chunks below run on other threads too, where the name
-    // of the thread_local would denote their own (empty) buffers.
-    Matrix& shifted = shiftedBuffer;
-    shifted.resize(n, n);
-    Vector rowSum(n), rowLog(n);
-    // The label tests are selects, not branches: which j is a negative is data-dependent, and
-    // mispredicting it cost more than the exp. Same-label entries get exp(min(·, 0)), then 0.
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    // Per sample i: L_i = log Σ_{n∈N(i)} e^{t_in}, t_in = sign·(mn − M_in), shifted by `top`:
+    // e^{min(t − top, 0)} on the negatives, 0 elsewhere (kind = the row's 0/1 same-label row; the
+    // label tests are mask operations, not branches: which j is a negative is data-dependent).
+    // Returns the row's sum.
+    auto shiftedRow = [&](const Real* kind, const Real* m, Real top, Real* shifted) {
+        for (int j = 0; j < n; ++j) shifted[j] = std::min(sign * (m_negativeMargin - m[j]) - top, Real(0));
+        // Same-label entries: minus +∞ gives −∞, whose exponential is 0; the others lose 0.
+        detail::splitShift(shifted, kind, n, std::numeric_limits<Real>::infinity(), 0.0);
+        detail::expRowInPlace(shifted, n);
+        Real sameLabel = 0.0, sum = 0.0;
+        detail::splitSum(shifted, kind, n, &sameLabel, &sum);
+        return sum;
+    };
     // For a distance, t_in = mn − M_in ≤ mn = t_ii (M ≥ 0 and M_ii = 0), so mn is a valid shift
     // and one pass suffices; only if the shifted sum underflows (negatives hundreds of units away)
     // is the row redone with the exact maximum. Similarities have no such bound: always exact.
-    auto fillRow = [&](int i, int label, Real top) {
-        Real sum = 0.0;
-        for (int j = 0; j < n; ++j) {
-            const Real t = sign * (m_negativeMargin - m(i, j));
-            const Real e = detail::shiftedExp(std::min(t - top, Real(0)));
-            const Real kept = labels[static_cast<std::size_t>(j)] != label ? e : 0.0;
-            shifted(i, j) = kept;
-            sum += kept;
-        }
-        return sum;
-    };
     const bool boundedByDiagonal = !m_distance.isSimilarity();
+    auto rowShift = [&](const Real* kind, const Real* m, Real* shifted, Real* sum) {
+        Real top = m_negativeMargin;
+        *sum = boundedByDiagonal ? shiftedRow(kind, m, top, shifted) : 0.0;
+        if (!(*sum > 1e-280)) {
+            top = minusInfinity;
+            for (int j = 0; j < n; ++j) {
+                const Real t = sign * (m_negativeMargin - m[j]);
+                top = std::max(top, kind[j] == 0.0 ? t : minusInfinity);
+            }
+            *sum = shiftedRow(kind, m, top, shifted);
+        }
+        return top;
+    };
+    Vector rowSum(n), rowLog(n);
     // Rows are independent: any split over threads gives the same numbers.
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
+        std::vector<Real> row(static_cast<std::size_t>(n)), shifted(static_cast<std::size_t>(n)), kind(static_cast<std::size_t>(n));
         for (int i = static_cast<int>(begin); i < end; ++i) {
-            const int label = labels[static_cast<std::size_t>(i)];
-            Real top = m_negativeMargin;
-            Real sum = boundedByDiagonal ? fillRow(i, label, top) : 0.0;
-            if (!(sum > 1e-280)) {
-                top = minusInfinity;
-                for (int j = 0; j < n; ++j) {
-                    const Real t = sign * (m_negativeMargin - m(i, j));
-                    top = std::max(top, labels[static_cast<std::size_t>(j)] != label ? t : minusInfinity);
-                }
-                sum = fillRow(i, label, top);
-            }
+            pairRows.rows().row(i, row.data());
+            detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind.data(), n);
+            Real sum = 0.0;
+            const Real top = rowShift(kind.data(), row.data(), shifted.data(), &sum);
             rowSum(i) = sum;
             rowLog(i) = top + std::log(sum);  // finite: with ≥ 2 classes every sample has a negative
         }
     });
 
-    LossOutput out;
-    out.stats.tupleKind = "pairs";
-    out.stats.tuples = counts.positives;
     const Real pairCount = static_cast<Real>(counts.positives);
-    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
     // Positive pairs straight from the class member lists (ascending, as a scan of all p would
     // visit them), not by testing every p's label.
     const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
     std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
     for (const auto& members : groups)
         for (int i : members) classOf[static_cast<std::size_t>(i)] = &members;
-    // Anchors a in chunks on the engine's threads. A pair also weighs on row p, so each chunk
-    // keeps its own row weights (Σ over the pairs using row i of ∂L/∂L_i) and sums, added in
-    // chunk order: the same bits on any number of threads.
-    struct Chunk {
-        Real total = 0.0;
-        Count active = 0;
-        Vector rowWeight;
-    };
-    std::vector<Chunk> parts(static_cast<std::size_t>(detail::AnchorChunks(n).count()));
-    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
-        Chunk& part = parts[static_cast<std::size_t>(c)];
-        if (withGradient) part.rowWeight = Vector::Zero(n);
-        for (int a = static_cast<int>(begin); a < end; ++a)
-            for (int p : *classOf[static_cast<std::size_t>(a)]) {
-                if (p == a) continue;
-                // log(e^{L_a} + e^{L_p}): the negatives of both ends of the pair in one LSE. The
-                // same e^{−|L_a − L_p|} also gives the two softmax shares of the backward pass.
-                const Real la = rowLog(a), lp = rowLog(p);
-                const Real e = std::exp(-std::abs(la - lp));
-                const Real joint = std::max(la, lp) + std::log1p(e);
-                const Real j = joint + sign * (m(a, p) - m_positiveMargin);
-                if (j <= 0.0) continue;
-                part.total += 0.5 * j * j;
-                ++part.active;
-                if (withGradient) {
-                    const Real g = j / pairCount;  // d(J²/2)/dJ, mean over pairs
-                    gradMatrix(a, p) += g * sign;
-                    const Real larger = 1.0 / (1.0 + e), smaller = e / (1.0 + e);  // e^{L − joint} of each end
-                    part.rowWeight(a) += g * (la >= lp ? larger : smaller);
-                    part.rowWeight(p) += g * (la >= lp ? smaller : larger);
-                }
-            }
+    // Row i of ∂L/∂M: the pairs (i, p) it anchors, J_ip = log(e^{L_i} + e^{L_p}) + sign·(M_ip − mp),
+    // and through L_i the softmax of its negatives, weighted by Σ ∂L/∂L_i over the pairs (i, p)
+    // and (p, i) (J_pi = J_ip bit for bit: M is symmetric and so is the joint LSE).
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
+        const Real* m = part.row.data();
+        Real* gradRow = part.gradRow.data();
+        if (withGradient) std::fill(gradRow, gradRow + n, 0.0);
+        Real rowWeight = 0.0;
+        bool any = false;
+        for (int p : *classOf[static_cast<std::size_t>(i)]) {
+            if (p == i) continue;
+            // log(e^{L_i} + e^{L_p}): the negatives of both ends of the pair in one LSE. The
+            // same e^{−|L_i − L_p|} also gives the two softmax shares of the backward pass.
+            const Real li = rowLog(i), lp = rowLog(p);
+            const Real e = std::exp(-std::abs(li - lp));
+            const Real joint = std::max(li, lp) + std::log1p(e);
+            const Real j = joint + sign * (m[p] - m_positiveMargin);
+            if (j <= 0.0) continue;
+            part.total += 0.5 * j * j;
+            ++part.active;
+            if (!withGradient) continue;
+            any = true;
+            const Real g = j / pairCount;  // d(J²/2)/dJ, mean over pairs
+            gradRow[p] += g * sign;
+            const Real larger = 1.0 / (1.0 + e), smaller = e / (1.0 + e);  // e^{L − joint} of each end
+            rowWeight += g * (li >= lp ? larger : smaller);  // i as the pair's anchor
+            rowWeight += g * (lp >= li ? smaller : larger);  // i as the positive of (p, i)
+        }
+        if (!any) return false;
+        if (rowWeight != 0.0) {
+            // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign. Same shift, same exponentials
+            // as the first pass.
+            Real* shifted = part.first.data();
+            Real* kind = part.second.data();
+            detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+            Real sum = 0.0;
+            rowShift(kind, m, shifted, &sum);
+            const Real scale = -sign * rowWeight / sum;
+            for (int k = 0; k < n; ++k) gradRow[k] += scale * shifted[k];
+        }
+        return true;
     });
-    Real total = 0.0;
-    Vector rowWeight;
-    if (withGradient) rowWeight = Vector::Zero(n);
-    for (const Chunk& part : parts) {
-        total += part.total;
-        out.stats.active += part.active;
-        if (withGradient) rowWeight += part.rowWeight;
-    }
-    out.value = total / pairCount;
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = counts.positives;
+    out.stats.active = pairRows.active();
+    out.value = pairRows.total() / pairCount;
     if (withGradient) {
-        detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int) {
-            for (Eigen::Index i = begin; i < end; ++i) {
-                if (rowWeight(i) == 0.0) continue;
-                // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign.
-                const Real scale = -sign * rowWeight(i) / rowSum(i);
-                gradMatrix.row(i) += scale * shifted.row(i);
-            }
-        });
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/multi_similarity.h"
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -43,62 +46,61 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         return i != j ? 1 : 0;
     };
 
-    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    const Matrix& s = workspace.matrix();
+    // One fused pass per anchor row (similarity row, terms, backward): no N×N buffer.
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
     const Real anchorCount = static_cast<Real>(n);
-
-    LossOutput out;
-    out.stats.tupleKind = "anchors";
-    out.stats.tuples = n;
-    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
-    std::vector<Real> exponent(static_cast<std::size_t>(n));
-    std::vector<std::uint8_t> kind(static_cast<std::size_t>(n));  // 0 none, 1 positive, 2 negative
-    Real total = 0.0;
-    for (int i = 0; i < n; ++i) {
+    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
+        const Real* s = part.row.data();
+        Real* exponent = part.first.data();
+        Real* kind = part.second.data();  // 0 none, 1 positive, 2 negative (as doubles: one buffer kind)
         // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
         Real topPositive = 0.0, topNegative = 0.0;
         bool anyPositive = false, anyNegative = false;
         for (int j = 0; j < n; ++j) {
-            const auto k = static_cast<std::size_t>(j);
-            kind[k] = pairKind(i, j);
-            if (kind[k] == 1) {
-                exponent[k] = -m_positiveScale * (s(i, j) - m_base);
-                topPositive = std::max(topPositive, exponent[k]);
+            const std::uint8_t k = pairKind(i, j);
+            kind[j] = k;
+            if (k == 1) {
+                exponent[j] = -m_positiveScale * (s[j] - m_base);
+                topPositive = std::max(topPositive, exponent[j]);
                 anyPositive = true;
-            } else if (kind[k] == 2) {
-                exponent[k] = m_negativeScale * (s(i, j) - m_base);
-                topNegative = std::max(topNegative, exponent[k]);
+            } else if (k == 2) {
+                exponent[j] = m_negativeScale * (s[j] - m_base);
+                topNegative = std::max(topNegative, exponent[j]);
                 anyNegative = true;
             }
         }
-        if (!anyPositive && !anyNegative) continue;
+        if (!anyPositive && !anyNegative) return false;
+        for (int j = 0; j < n; ++j)
+            exponent[j] = kind[j] == 0.0 ? minusInfinity : exponent[j] - (kind[j] == 1.0 ? topPositive : topNegative);
+        detail::expRowInPlace(exponent, n);  // unused pairs: e^{−∞} = 0
         Real sumPositive = std::exp(-topPositive), sumNegative = std::exp(-topNegative);
         for (int j = 0; j < n; ++j) {
-            const auto k = static_cast<std::size_t>(j);
-            if (kind[k] == 0) continue;
-            exponent[k] = detail::shiftedExp(exponent[k] - (kind[k] == 1 ? topPositive : topNegative));
-            (kind[k] == 1 ? sumPositive : sumNegative) += exponent[k];
+            sumPositive += kind[j] == 1.0 ? exponent[j] : 0.0;
+            sumNegative += kind[j] == 2.0 ? exponent[j] : 0.0;
         }
         const Real termPositive = anyPositive ? (topPositive + std::log(sumPositive)) / m_positiveScale : 0.0;
         const Real termNegative = anyNegative ? (topNegative + std::log(sumNegative)) / m_negativeScale : 0.0;
         const Real term = termPositive + termNegative;
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        if (withGradient) {
-            // (1/α)·softmax·(−α) = −softmax for positives, (1/β)·softmax·β = +softmax for negatives.
-            const Real positiveFactor = -1.0 / (sumPositive * anchorCount);
-            const Real negativeFactor = 1.0 / (sumNegative * anchorCount);
-            for (int j = 0; j < n; ++j) {
-                const auto k = static_cast<std::size_t>(j);
-                if (kind[k] == 1) gradMatrix(i, j) = exponent[k] * positiveFactor;
-                else if (kind[k] == 2) gradMatrix(i, j) = exponent[k] * negativeFactor;
-            }
-        }
-    }
-    out.value = total / anchorCount;
+        part.total += term;
+        if (term > 0.0) ++part.active;
+        if (!withGradient) return false;
+        // (1/α)·softmax·(−α) = −softmax for positives, (1/β)·softmax·β = +softmax for negatives.
+        const Real positiveFactor = -1.0 / (sumPositive * anchorCount);
+        const Real negativeFactor = 1.0 / (sumNegative * anchorCount);
+        Real* gradRow = part.gradRow.data();
+        for (int j = 0; j < n; ++j)
+            gradRow[j] = exponent[j] * (kind[j] == 1.0 ? positiveFactor : negativeFactor);  // 0 for unused pairs
+        return true;
+    });
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = n;
+    out.stats.active = pairRows.active();
+    out.value = pairRows.total() / anchorCount;
     if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/nce.h"
 
+#include "losses/contrastive_support.h"
 #include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -76,55 +79,64 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
     if (counts.positives == 0 || counts.negatives == 0 || m_negativesPerPair < 1)
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
 
-    detail::PairwiseWorkspace& workspace = detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    const Matrix& s = workspace.matrix();
+    // One fused pass per anchor row (similarity row, its data and noise terms, backward): no
+    // N×N buffer; each anchor's draws come from its own sampler, so rows are independent.
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
     const Real inverseTemperature = 1.0 / m_temperature;
     const Real pairCount = static_cast<Real>(counts.positives);
-
+    const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
+    std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
+    for (const auto& members : groups)
+        for (int i : members) classOf[static_cast<std::size_t>(i)] = &members;
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
+        const Real* s = part.row.data();
+        Real* gradRow = part.gradRow.data();
+        if (withGradient) std::fill(gradRow, gradRow + n, 0.0);
+        const std::vector<int>& members = *classOf[static_cast<std::size_t>(a)];
+        // Data term −log σ(s_ap/τ), once per ordered positive pair.
+        for (int p : members) {
+            if (p == a) continue;
+            Real complement = 0.0;  // σ(−v)
+            part.total -= logSigmoid(s[p] * inverseTemperature, &complement);
+            // d(−log σ(v))/dv = −σ(−v)
+            gradRow[p] -= complement * inverseTemperature / pairCount;
+        }
+        // Noise terms −log σ(−s_an/τ), drawn as forEachNoiseSample does (nothing of size |P|·K
+        // is stored). Draws are counted per negative first, so each distinct (a,n) is evaluated once.
+        const int label = labels[static_cast<std::size_t>(a)];
+        Real* draws = part.first.data();  // counts, as doubles
+        part.indices.resize(static_cast<std::size_t>(n));
+        int* negatives = part.indices.data();
+        int negativeCount = 0;
+        for (int j = 0; j < n; ++j)
+            if (labels[static_cast<std::size_t>(j)] != label) negatives[negativeCount++] = j;
+        if (negativeCount > 0) {
+            std::fill(draws, draws + n, 0.0);
+            NoiseContrastiveSampler sampler(input.sampleSeed, a);
+            for (int p : members) {
+                if (p == a) continue;
+                for (int k = 0; k < m_negativesPerPair; ++k) draws[negatives[sampler.drawIndex(negativeCount)]] += 1.0;
+            }
+            for (int t = 0; t < negativeCount; ++t) {
+                const int j = negatives[t];
+                const Real times = draws[j];
+                if (times == 0.0) continue;
+                Real complement = 0.0;  // σ(v) for v = s_an/τ
+                part.total -= times * logSigmoid(-s[j] * inverseTemperature, &complement);
+                // d(−log σ(−v))/dv = σ(v)
+                gradRow[j] += times * complement * inverseTemperature / pairCount;
+            }
+        }
+        return withGradient;
+    });
     LossOutput out;
     out.stats.tupleKind = "pairs";
     out.stats.tuples = counts.positives;
-    Matrix& gradMatrix = workspace.gradient();  // zeroed by the workspace when withGradient
-    Real total = 0.0;
-    // Data term −log σ(s_ap/τ), once per ordered positive pair.
-    for (int a = 0; a < n; ++a)
-        for (int p = 0; p < n; ++p) {
-            if (p == a || labels[p] != labels[a]) continue;
-            Real complement = 0.0;  // σ(−v)
-            total -= logSigmoid(s(a, p) * inverseTemperature, &complement);
-            // d(−log σ(v))/dv = −σ(−v)
-            if (withGradient) gradMatrix(a, p) -= complement * inverseTemperature / pairCount;
-        }
-    // Noise terms −log σ(−s_an/τ), drawn on the fly (nothing of size |P|·K is stored). Draws of
-    // one anchor are counted per negative first, so each distinct (a,n) is evaluated once.
-    std::vector<int> draws(static_cast<std::size_t>(n), 0);
-    int currentAnchor = -1;
-    auto flushAnchor = [&]() {
-        if (currentAnchor < 0) return;
-        const int a = currentAnchor;
-        for (int j = 0; j < n; ++j) {
-            const int times = draws[static_cast<std::size_t>(j)];
-            if (times == 0) continue;
-            draws[static_cast<std::size_t>(j)] = 0;
-            Real complement = 0.0;  // σ(v) for v = s_an/τ
-            total -= times * logSigmoid(-s(a, j) * inverseTemperature, &complement);
-            // d(−log σ(−v))/dv = σ(v)
-            if (withGradient) gradMatrix(a, j) += times * complement * inverseTemperature / pairCount;
-        }
-    };
-    forEachNoiseSample(labels, input.sampleSeed, m_negativesPerPair, [&](int a, int, int negative) {
-        if (a != currentAnchor) {
-            flushAnchor();
-            currentAnchor = a;
-        }
-        ++draws[static_cast<std::size_t>(negative)];
-    });
-    flushAnchor();
-    out.value = total / pairCount;
+    out.value = pairRows.total() / pairCount;
     out.stats.active = counts.positives;  // every ℓ_ap > 0
     if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
     return out;

@@ -3,6 +3,7 @@
 
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
+#include "losses/exp_row.h"
 #include "parallel.h"
 
 #include <limits>
@@ -87,8 +88,8 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             keptExp = logits;
             for (int k : droppedList) keptExp(k) = minusInfinity;
             const Real top = keptExp.maxCoeff();
-            keptExp = (keptExp.array() - top).exp().matrix();
-            for (int k : droppedList) keptExp(k) = 0.0;  // Eigen's exp(−∞) is a denormal, not 0
+            keptExp.array() -= top;
+            detail::expRowInPlace(keptExp.data(), keptExp.size());  // e^{−∞} = 0 for the dropped entries
             const Real sum = keptExp.sum();
             Real positiveSum = 0.0;
             for (int p : positiveList) positiveSum += logits(p);

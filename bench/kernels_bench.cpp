@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// The dense losses' per-pair kernels on one row of N = 4096 values: the row exponential
+// (engine/src/losses/exp_row.h) against glibc's exp one value at a time, for the roofline
+// reasoning in docs/benchmarks.md ("Speed (issue 13): dense losses"). ns per value =
+// time per iteration / 4096.
+#include "losses/exp_row.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+constexpr int kRow = 4096;
+
+std::vector<double> shiftedExponents() {
+    // Shifted exponents as the losses produce them: ≤ 0, most within a few tens of the top.
+    std::vector<double> values(kRow);
+    for (int j = 0; j < kRow; ++j) values[static_cast<std::size_t>(j)] = -40.0 * j / kRow;
+    return values;
+}
+
+void BM_RowExp(benchmark::State& state) {
+    const std::vector<double> input = shiftedExponents();
+    std::vector<double> row(input.size());
+    for (auto _ : state) {
+        row = input;
+        marginlab::detail::expRowInPlace(row.data(), kRow);
+        benchmark::DoNotOptimize(row.data());
+    }
+    state.SetItemsProcessed(state.iterations() * kRow);
+}
+BENCHMARK(BM_RowExp);
+
+void BM_GlibcExp(benchmark::State& state) {
+    const std::vector<double> input = shiftedExponents();
+    std::vector<double> row(input.size());
+    for (auto _ : state) {
+        for (int j = 0; j < kRow; ++j) row[static_cast<std::size_t>(j)] = std::exp(input[static_cast<std::size_t>(j)]);
+        benchmark::DoNotOptimize(row.data());
+    }
+    state.SetItemsProcessed(state.iterations() * kRow);
+}
+BENCHMARK(BM_GlibcExp);
+
+}  // namespace

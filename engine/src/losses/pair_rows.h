@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+// The all-pairs losses fused row by row: distance row, loss terms and backward pass in one go
+// (internal header).
+#pragma once
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "losses/distance_rows.h"
+#include "parallel.h"
+
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+#include <emmintrin.h>
+#endif
+
+namespace marginlab::detail {
+
+/// One chunk of anchors of a fused row loss: its sums, its share of the gradient (w.r.t. the
+/// embedded points) and its row buffers. Each chunk has its own, so chunks share nothing they
+/// write; they are added in chunk order.
+struct PairRowChunk {
+    Real total = 0.0;
+    Count tuples = 0;
+    Count active = 0;
+    std::vector<Real> row;      // M_i·, filled before the row function is called
+    std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
+    std::vector<Real> first;    // scratch rows for the row function
+    std::vector<Real> second;
+    std::vector<int> indices;  // scratch, sized by the row function
+    Points grad;
+    Points gradSameLabel;
+    std::vector<Real> masked;  // accumulateSameLabel's scratch
+};
+
+/**
+ * Runs a loss whose terms come row by row from the pairwise matrix M (distance or similarity of
+ * the embedded points, DistanceRows' entries) without ever holding an N×N matrix: for each anchor
+ * row i, M_i· is computed into part.row, `rowFunction(i, part)` adds the row's terms to the chunk
+ * and, if it returns true, has written ∂L/∂M_ij into part.gradRow[j] for every j ≠ i; that row
+ * goes straight through the backward pass into the chunk's gradient. Rows are split into chunks
+ * fixed by N (AnchorChunks) on the engine's threads and the chunks are added in order: the same
+ * bits on any number of threads. Memory: O(N·D) per chunk.
+ */
+class FusedPairRows {
+public:
+    FusedPairRows(const DistanceSpec& spec, const Points& x) : m_rows(spec, x) {}
+
+    template <typename RowFunction>
+    void run(bool withGradient, const Labels* sameLabels, RowFunction&& rowFunction) {
+        const Eigen::Index n = m_rows.size(), dims = m_rows.dims();
+        const auto size = static_cast<std::size_t>(n);
+        m_parts.assign(static_cast<std::size_t>(AnchorChunks(n).count()), PairRowChunk{});
+        forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
+            PairRowChunk& part = m_parts[static_cast<std::size_t>(chunk)];
+            part.row.resize(size);
+            part.gradRow.assign(size, 0.0);
+            part.first.resize(size);
+            part.second.resize(size);
+            if (withGradient) part.grad = Points::Zero(n, dims);
+            if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
+            for (Eigen::Index i = begin; i < end; ++i) {
+                m_rows.row(i, part.row.data());
+                if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
+                part.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
+                m_rows.accumulate(i, part.gradRow.data(), part.row.data(), &part.grad);
+                if (sameLabels)
+                    m_rows.accumulateSameLabel(i, part.gradRow.data(), part.row.data(), *sameLabels,
+                                               &part.gradSameLabel, &part.masked);
+            }
+        });
+        m_total = 0.0;
+        m_tuples = m_active = 0;
+        m_withGradient = withGradient;
+        m_sameLabel = withGradient && sameLabels;
+        if (withGradient) m_grad = Points::Zero(n, dims);
+        if (m_sameLabel) m_gradSameLabel = Points::Zero(n, dims);
+        for (const PairRowChunk& part : m_parts) {
+            m_total += part.total;
+            m_tuples += part.tuples;
+            m_active += part.active;
+            if (withGradient) m_grad += part.grad;
+            if (m_sameLabel) m_gradSameLabel += part.gradSameLabel;
+        }
+        m_parts.clear();
+    }
+
+    const DistanceRows& rows() const { return m_rows; }
+    /// The chunks' sums of part.total, part.tuples and part.active.
+    Real total() const { return m_total; }
+    Count tuples() const { return m_tuples; }
+    Count active() const { return m_active; }
+    /// ∂L/∂x for `scale` × the rows' ∂L/∂M (a constant factor of every row, such as 1/#active).
+    Points gradient(Real scale) const { return m_rows.finish(scale * m_grad); }
+    /// The same through the same-label entries only (run with sameLabels).
+    Points sameLabelGradient(Real scale) const { return m_rows.finish(scale * m_gradSameLabel); }
+
+private:
+    DistanceRows m_rows;
+    std::vector<PairRowChunk> m_parts;
+    Real m_total = 0.0;
+    Count m_tuples = 0;
+    Count m_active = 0;
+    bool m_withGradient = false;
+    bool m_sameLabel = false;
+    Points m_grad;
+    Points m_gradSameLabel;
+};
+
+/**
+ * Row passes over a row split in two kinds by a 0/1 row (kind[j] = 1.0 or 0.0: same label or
+ * not, say), two lanes at a time with SSE2 and in the same lane order on the portable path: the
+ * selects are mask operations, never branches (the kind is data-dependent), and the maxima and
+ * sums run as two interleaved chains instead of one. Sums: lane 0 adds the even j, lane 1 the
+ * odd j, and the two are added at the end — a fixed order, the same bits on every call.
+ */
+inline void sameLabelRow(const Labels& labels, int label, Real* kind, Eigen::Index n) {
+    for (Eigen::Index j = 0; j < n; ++j) kind[j] = labels[static_cast<std::size_t>(j)] == label ? 1.0 : 0.0;
+}
+
+/// The largest values[j] with kind[j] = 1 (*ofOnes) and with kind[j] = 0 (*ofZeros); −∞ for none.
+inline void splitMax(const Real* values, const Real* kind, Eigen::Index n, Real* ofOnes, Real* ofZeros) {
+    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    Real ones[2] = {minusInfinity, minusInfinity}, zeros[2] = {minusInfinity, minusInfinity};
+    Eigen::Index j = 0;
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+    const __m128d none = _mm_set1_pd(minusInfinity), one = _mm_set1_pd(1.0);
+    __m128d topOnes = none, topZeros = none;
+    for (; j + 2 <= n; j += 2) {
+        const __m128d v = _mm_loadu_pd(values + j);
+        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
+        topOnes = _mm_max_pd(topOnes, _mm_or_pd(_mm_and_pd(isOne, v), _mm_andnot_pd(isOne, none)));
+        topZeros = _mm_max_pd(topZeros, _mm_or_pd(_mm_andnot_pd(isOne, v), _mm_and_pd(isOne, none)));
+    }
+    _mm_storeu_pd(ones, topOnes);
+    _mm_storeu_pd(zeros, topZeros);
+#endif
+    for (; j < n; ++j) {
+        const std::size_t lane = static_cast<std::size_t>(j & 1);
+        if (kind[j] == 1.0)
+            ones[lane] = std::max(ones[lane], values[j]);
+        else
+            zeros[lane] = std::max(zeros[lane], values[j]);
+    }
+    *ofOnes = std::max(ones[0], ones[1]);
+    *ofZeros = std::max(zeros[0], zeros[1]);
+}
+
+/// Σ values[j] over kind[j] = 1 (*ofOnes) and over kind[j] = 0 (*ofZeros).
+inline void splitSum(const Real* values, const Real* kind, Eigen::Index n, Real* ofOnes, Real* ofZeros) {
+    Real ones[2] = {0.0, 0.0}, zeros[2] = {0.0, 0.0};
+    Eigen::Index j = 0;
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+    const __m128d one = _mm_set1_pd(1.0);
+    __m128d sumOnes = _mm_setzero_pd(), sumZeros = _mm_setzero_pd();
+    for (; j + 2 <= n; j += 2) {
+        const __m128d v = _mm_loadu_pd(values + j);
+        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
+        sumOnes = _mm_add_pd(sumOnes, _mm_and_pd(isOne, v));
+        sumZeros = _mm_add_pd(sumZeros, _mm_andnot_pd(isOne, v));
+    }
+    _mm_storeu_pd(ones, sumOnes);
+    _mm_storeu_pd(zeros, sumZeros);
+#endif
+    for (; j < n; ++j) {
+        const std::size_t lane = static_cast<std::size_t>(j & 1);
+        ones[lane] += kind[j] == 1.0 ? values[j] : 0.0;
+        zeros[lane] += kind[j] == 1.0 ? 0.0 : values[j];
+    }
+    *ofOnes = ones[0] + ones[1];
+    *ofZeros = zeros[0] + zeros[1];
+}
+
+/// values[j] −= kind[j] = 1 ? ofOnes : ofZeros.
+inline void splitShift(Real* values, const Real* kind, Eigen::Index n, Real ofOnes, Real ofZeros) {
+    Eigen::Index j = 0;
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+    const __m128d one = _mm_set1_pd(1.0), shiftOnes = _mm_set1_pd(ofOnes), shiftZeros = _mm_set1_pd(ofZeros);
+    for (; j + 2 <= n; j += 2) {
+        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
+        const __m128d shift = _mm_or_pd(_mm_and_pd(isOne, shiftOnes), _mm_andnot_pd(isOne, shiftZeros));
+        _mm_storeu_pd(values + j, _mm_sub_pd(_mm_loadu_pd(values + j), shift));
+    }
+#endif
+    for (; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
+}
+
+/// out[j] = values[j] · (kind[j] = 1 ? ofOnes : ofZeros).
+inline void splitScale(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real ofOnes,
+                       Real ofZeros) {
+    Eigen::Index j = 0;
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+    const __m128d one = _mm_set1_pd(1.0), factorOnes = _mm_set1_pd(ofOnes),
+                  factorZeros = _mm_set1_pd(ofZeros);
+    for (; j + 2 <= n; j += 2) {
+        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
+        const __m128d factor = _mm_or_pd(_mm_and_pd(isOne, factorOnes), _mm_andnot_pd(isOne, factorZeros));
+        _mm_storeu_pd(out + j, _mm_mul_pd(_mm_loadu_pd(values + j), factor));
+    }
+#endif
+    for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
+}
+
+}  // namespace marginlab::detail

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+// The fused row-by-row paths of the dense all-pairs losses (issue 13): the row exponential
+// against std::exp, bit identity on 1, 2, 3 and 7 threads at sizes with several row chunks, and
+// finite differences of gradient entries spread over every chunk.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "losses/exp_row.h"
+#include "marginlab/loss.h"
+#include "marginlab/parallel.h"
+#include "parallel.h"
+#include "test_support.h"
+
+namespace marginlab {
+namespace {
+
+// Distance in units in the last place between two positive finite doubles.
+double ulpDistance(double a, double b) {
+    if (a == b) return 0.0;
+    return std::abs(a - b) / std::abs(std::nextafter(b, 2 * b + 1) - b);
+}
+
+TEST(ExpRow, WithinFourUlpOfStdExpOverTheShiftedRange) {
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> uniform(-700.0, 709.0);
+    std::vector<double> v(20001);
+    for (double& value : v) value = uniform(rng);
+    // Edges and awkward points: the reduction boundaries ±ln2/2, integers, tiny values.
+    for (double edge : {0.0, -0.0, 1e-300, -1e-300, 0.34657359027997264, -0.34657359027997264, -1.0, 1.0,
+                        -699.999, 708.0, -0.5 * std::log(2.0), 88.0, -88.0})
+        v.push_back(edge);
+    std::vector<double> out = v;
+    detail::expRowInPlace(out.data(), static_cast<Eigen::Index>(out.size()));
+    double worst = 0.0;
+    for (std::size_t k = 0; k < v.size(); ++k) worst = std::max(worst, ulpDistance(out[k], std::exp(v[k])));
+    EXPECT_LE(worst, 4.0);
+    EXPECT_EQ(out[v.size() - 13], 1.0);  // e^0 = 1 exactly
+}
+
+TEST(ExpRow, LanesGiveTheSameBitsAsThePortableForm) {
+    // The SIMD lanes (when built) and the scalar rowExp, including odd lengths and the tail.
+    std::mt19937_64 rng(8);
+    std::uniform_real_distribution<double> uniform(-720.0, 20.0);
+    for (int length : {1, 2, 3, 7, 64, 1001}) {
+        std::vector<double> v(static_cast<std::size_t>(length));
+        for (double& value : v) value = uniform(rng);
+        std::vector<double> out = v;
+        detail::expRowInPlace(out.data(), length);
+        for (int k = 0; k < length; ++k) {
+            const double expected = detail::rowExp(v[static_cast<std::size_t>(k)]);
+            EXPECT_EQ(std::memcmp(&out[static_cast<std::size_t>(k)], &expected, sizeof expected), 0)
+                << length << " " << v[static_cast<std::size_t>(k)];
+        }
+    }
+}
+
+TEST(ExpRow, FlushesBelowMinus700AndKeepsNaN) {
+    std::vector<double> v = {-700.5, -1e6, -std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN(), -699.5};
+    detail::expRowInPlace(v.data(), static_cast<Eigen::Index>(v.size()));
+    EXPECT_EQ(v[0], 0.0);
+    EXPECT_EQ(v[1], 0.0);
+    EXPECT_EQ(v[2], 0.0);
+    EXPECT_TRUE(std::isnan(v[3]));
+    EXPECT_GT(v[4], 0.0);
+    EXPECT_LE(ulpDistance(v[4], std::exp(-699.5)), 4.0);
+}
+
+// The losses issue 13 made fused and row-chunked.
+const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circle", "multi_similarity",
+                                    "lifted_structure", "generalized_lifted_structure",
+                                    "soft_nearest_neighbor", "nce", "ntxent", "supcon",
+                                    "decoupled_contrastive", "npairs",
+                                    // issue 12's row-independent losses, fused the same way
+                                    "instance", "nca"};
+
+class DenseLosses : public ::testing::Test {
+protected:
+    void TearDown() override { setEngineThreads(m_before); }
+
+private:
+    int m_before = engineThreads();
+};
+
+TEST_F(DenseLosses, SameBitsOnOneTwoThreeAndSevenThreads) {
+    const int n = 1100, classes = 7;  // 5 row chunks
+    ASSERT_GT(detail::AnchorChunks(n).count(), 3);
+    const Points x = testing::randomPoints(n, 2, 41);
+    const Labels y = testing::randomLabels(n, classes, 42);
+    for (const char* name : kDenseLosses) {
+        std::string error;
+        const auto loss = makeLoss(LossConfig{name, {}, std::nullopt}, &error);
+        ASSERT_TRUE(loss) << error;
+        LossInput input{x, y, nullptr, nullptr, 9};
+        input.splitForces = true;
+        setEngineThreads(1);
+        const LossOutput one = loss->evaluate(input, true);
+        ASSERT_TRUE(std::isfinite(one.value)) << name;
+        ASSERT_GT(one.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << name;
+        for (int threads : {2, 3, 7}) {
+            setEngineThreads(threads);
+            const LossOutput other = loss->evaluate(input, true);
+            EXPECT_EQ(one.value, other.value) << name << " " << threads;
+            EXPECT_TRUE(one.gradEmbeddings == other.gradEmbeddings) << name << " " << threads;
+            EXPECT_TRUE(one.gradFromPositives == other.gradFromPositives) << name << " " << threads;
+            EXPECT_EQ(one.stats.active, other.stats.active) << name << " " << threads;
+            EXPECT_EQ(one.stats.tuples, other.stats.tuples) << name << " " << threads;
+        }
+    }
+}
+
+// Central differences of single coordinates, taken in every row chunk: the chunks' partial
+// gradients are added correctly (the small-N finite-difference tests have one chunk only).
+// Circle is left out: PML detaches its weights, so its gradient is not the derivative of its
+// value (its own test checks the detached gradient).
+TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
+    const int n = 700, classes = 5;  // 3 row chunks
+    const detail::AnchorChunks chunks(n);
+    ASSERT_EQ(chunks.count(), 3);
+    const Points x = testing::randomPoints(n, 2, 51);
+    const Labels y = testing::randomLabels(n, classes, 52);
+    setEngineThreads(2);
+    for (const char* name : kDenseLosses) {
+        if (std::string(name) == "circle") continue;
+        std::string error;
+        const auto loss = makeLoss(LossConfig{name, {}, std::nullopt}, &error);
+        ASSERT_TRUE(loss) << error;
+        const LossInput input{x, y, nullptr, nullptr, 9};
+        const LossOutput analytic = loss->evaluate(input, true);
+        const Real scale = analytic.gradEmbeddings.cwiseAbs().maxCoeff();
+        ASSERT_GT(scale, 0.0) << name;
+        Real worst = 0.0;
+        for (int chunk = 0; chunk < chunks.count(); ++chunk)
+            for (Eigen::Index i :
+                 {chunks.begin(chunk), (chunks.begin(chunk) + chunks.end(chunk)) / 2, chunks.end(chunk) - 1})
+                for (Eigen::Index k = 0; k < 2; ++k) {
+                    const Real step = 1e-6;
+                    Points probe = x;
+                    probe(i, k) = x(i, k) + step;
+                    const Real up = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
+                    probe(i, k) = x(i, k) - step;
+                    const Real down = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
+                    worst = std::max(
+                        worst, std::abs((up - down) / (2 * step) - analytic.gradEmbeddings(i, k)) / scale);
+                }
+        EXPECT_LT(worst, 1e-5) << name;
+    }
+}
+
+}  // namespace
+}  // namespace marginlab
