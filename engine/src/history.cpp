@@ -38,6 +38,18 @@ void RunHistory::append(const Snapshot& snapshot) {
         if (snapshot.step == last.step && snapshot.revision <= last.revision) return;
     }
     m_points.push_back(HistoryPoint::of(snapshot));
+    if (m_points.size() >= m_capacity) thinOlderHalf();
+}
+
+void RunHistory::thinOlderHalf() {
+    const std::size_t older = m_points.size() / 2;
+    // The older half is thinned with decimated()'s rule, its first and last point kept: the
+    // ends of the thinned stretch stay where they were, so the curve has no gap at the seam.
+    RunHistory head(older);
+    head.m_points.assign(m_points.begin(), m_points.begin() + static_cast<std::ptrdiff_t>(older));
+    std::vector<HistoryPoint> thinned = head.decimated(std::max<std::size_t>(m_capacity / 4, 5));
+    thinned.insert(thinned.end(), m_points.begin() + static_cast<std::ptrdiff_t>(older), m_points.end());
+    m_points = std::move(thinned);
 }
 
 bool HistoryPoint::isValid(const HistoryPoint* previous, std::string* error) const {
@@ -69,6 +81,7 @@ bool RunHistory::assign(std::vector<HistoryPoint> points, std::string* error) {
             return false;
         }
     m_points = std::move(points);
+    while (m_points.size() >= m_capacity) thinOlderHalf();
     return true;
 }
 

@@ -54,15 +54,29 @@ struct HistoryPoint {
     bool isValid(const HistoryPoint* previous, std::string* error) const;
 };
 
+/**
+ * The points of a run, bounded: a run of any length keeps at most `capacity()` points. When an
+ * append reaches the capacity, the older half is thinned to a quarter of the capacity as
+ * decimated() thins for a chart (first point, lowest and highest loss and last metrics point per
+ * bucket) and the newer half is kept whole, so recent steps stay at full resolution and older ones
+ * become coarser the older they are, and memory stays flat however long the app trains.
+ */
 class RunHistory {
 public:
+    /// 100,000 points × 112 bytes ≈ 11 MB; a chart draws at most a few thousand of them.
+    static constexpr std::size_t kDefaultCapacity = 100'000;
+
+    /// `capacity` is raised to at least 16.
+    explicit RunHistory(std::size_t capacity = kDefaultCapacity) : m_capacity(capacity < 16 ? 16 : capacity) {}
+
     /**
      * Adds the point of `snapshot` after the last one when its step is later, or equal with a
      * higher revision (a re-evaluation at the same step); otherwise (the same snapshot again, a
      * cancelled copy, a stale one, the first snapshot of a run reopened at the history's last
-     * step) it adds nothing. A new run starts with clear().
+     * step) it adds nothing. A new run starts with clear(). Thins the older half at the capacity.
      */
     void append(const Snapshot& snapshot);
+    std::size_t capacity() const { return m_capacity; }
     void clear() { m_points.clear(); }
     const std::vector<HistoryPoint>& points() const { return m_points; }
     bool empty() const { return m_points.empty(); }
@@ -70,7 +84,8 @@ public:
 
     /**
      * Replaces the points (e.g. read from a scene file). Refused with a message, changing
-     * nothing, when steps are negative or decrease, or a fraction is outside [0, 1].
+     * nothing, when steps are negative or decrease, or a fraction is outside [0, 1]. More points
+     * than the capacity are thinned as append() does.
      */
     bool assign(std::vector<HistoryPoint> points, std::string* error);
 
@@ -86,6 +101,9 @@ public:
     std::vector<HistoryPoint> decimated(std::size_t maxPoints) const;
 
 private:
+    void thinOlderHalf();
+
+    std::size_t m_capacity;
     std::vector<HistoryPoint> m_points;
 };
 
