@@ -510,6 +510,7 @@ bool MainWindow::openScene(const QString& path) {
     m_view->applyViewSettings(settings);
     m_view3d->setOptions(m_view->options());
     m_view3d->resetCamera();
+    if (settings.camera3d) m_view3d->setCamera(*settings.camera3d);
     showViewFor(m_document->dimension());
     m_controls->setViewOptions(m_view->options());
     m_controller->setSplitForces(m_view->options().showForces && m_view->options().splitForces);
@@ -544,9 +545,7 @@ void MainWindow::saveDialog() {
     // The moment the run is at, with its chart history: reopened, it continues bit for bit.
     const std::optional<TrainerStart> state = m_controller->savedState();
     SceneFile scene = state ? m_document->sceneAt(*state, m_charts->history().points()) : m_document->scene();
-    ViewSettings view = m_view->viewSettings();
-    view.stepsPerFrame = m_stepsPerFrame->value();
-    scene.view = viewSettingsToJson(view);
+    scene.view = viewSettingsToJson(currentViewSettings());
     QString error;
     if (!sceneio::saveScene(scene, path, &error)) QMessageBox::warning(this, tr("Cannot save scene"), error);
     else statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
@@ -573,6 +572,13 @@ void MainWindow::exportDialog() {
     else statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
 }
 
+ViewSettings MainWindow::currentViewSettings() const {
+    ViewSettings view = m_view->viewSettings();
+    view.stepsPerFrame = m_stepsPerFrame->value();
+    if (m_document->dimension() == 3) view.camera3d = m_view3d->camera();
+    return view;
+}
+
 void MainWindow::recordDialog() {
     // The recording trains its own copy: from the scene's start, or from the moment on screen.
     if (comparing()) m_comparison->controller()->pause();
@@ -580,8 +586,7 @@ void MainWindow::recordDialog() {
         comparing() || m_replay->isActive() ? std::nullopt : m_controller->savedState();
     std::optional<SceneFile> now;
     if (state) now = m_document->sceneAt(*state, m_charts->history().points());
-    ViewSettings view = m_view->viewSettings();
-    view.stepsPerFrame = m_stepsPerFrame->value();
+    const ViewSettings view = currentViewSettings();
     std::optional<ComparisonFile> comparison;
     if (comparing()) comparison = m_comparison->comparison();
     RecordDialog dialog(m_document->scene(), now, view, this, comparison);

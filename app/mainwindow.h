@@ -22,6 +22,7 @@ class PlotView3D;
 class ReplayPlayer;
 class SceneDocument;
 class TrainingController;
+struct ViewSettings;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -49,6 +50,8 @@ private:
     void importCsvDialog();
     void exportDialog();
     void recordDialog();
+    /// What the views show now (both cameras, options, anchor, speed): saved with the scene.
+    ViewSettings currentViewSettings() const;
     void replayDialog();
     void setPresentation(bool on);
     /// Shows the 2D or the 3D view, whichever fits the data's dimension.

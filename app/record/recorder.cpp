@@ -156,7 +156,8 @@ void Recorder::paint(QPainter& painter, const Frame2D& frame) {
         frame3d.selection = frame.selection;
         frame3d.captions = frame.captions;
         if (!m_camera3d) {
-            m_camera3d = Renderer3D::fitted(frame3d);
+            // The scene's saved camera, if any, is where the turntable starts.
+            m_camera3d = m_view.camera3d ? *m_view.camera3d : Renderer3D::fitted(frame3d);
         } else {
             m_camera3d = m_camera3d->turned(m_settings.turntableDegreesPerFrame * std::numbers::pi / 180.0);
         }

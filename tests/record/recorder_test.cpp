@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QPainter>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -207,6 +208,45 @@ TEST(Render, AComparisonRecordsItsGridInLockstep) {
                   .exitCode,
               0);
     EXPECT_EQ(QImage(png).size(), QSize(1280, 720));
+}
+
+TEST(Recorder, ThreeDRecordingsStartFromTheScenesSavedCamera) {
+    std::string error;
+    const auto scene = readSceneFile(MARGINLAB_SOURCE_DIR "/resources/scenes/arcface-sphere.json", &error);
+    ASSERT_TRUE(scene) << error;
+    RecordSettings settings;
+    settings.size = QSize(320, 240);
+    auto firstFrame = [&](const ViewSettings& view, Frame2D* frame = nullptr) {
+        Recorder recorder(std::make_unique<TrainerSource>(scene->trainer), view, settings);
+        const Frame2D f = recorder.frameOf(recorder.start());
+        if (frame) *frame = f;
+        QImage image(settings.size, QImage::Format_RGB32);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        recorder.paint(painter, f);
+        return image;
+    };
+    ViewSettings top;
+    top.camera3d = Camera3D{}.top();
+    top.camera3d->worldRadius = 1.5;
+    Frame2D frame;
+    const QImage saved = firstFrame(top, &frame), fitted = firstFrame(ViewSettings{});
+    EXPECT_GT(differingPixels(saved, fitted), 500);
+    // Exactly the sphere frame seen through the saved camera.
+    Frame3D expected;
+    expected.snapshot = frame.snapshot;
+    expected.run = frame.run;
+    expected.options = frame.options;
+    expected.size = frame.size;
+    expected.selection = frame.selection;
+    expected.captions = frame.captions;
+    expected.camera = *top.camera3d;
+    QImage image(settings.size, QImage::Format_RGB32);
+    image.fill(Qt::white);
+    QPainter painter(&image);
+    Renderer3D().paint(painter, expected);
+    painter.end();
+    EXPECT_EQ(differingPixels(saved, image), 0);
 }
 
 TEST(Recorder, CancelLeavesNoFile) {

@@ -15,6 +15,7 @@
 #include "classpalette.h"
 #include "marginlab/generators.h"
 #include "marginlab/trainer.h"
+#include "viewsettings.h"
 
 using namespace marginlab;
 using Eigen::Vector3d;
@@ -477,6 +478,33 @@ private slots:
         painter.end();
         const QString text = QString::fromUtf8(buffer.data());
         QVERIFY(text.count(QStringLiteral("<ellipse")) + text.count(QStringLiteral("<circle")) >= 2 * 60);
+    }
+
+    void theCameraIsSavedWithTheViewSettings() {
+        ViewSettings settings;
+        Camera3D camera = plainCamera().turned(0.8).rotatedInView(Vector3d::UnitX(), -0.3).zoomed(1.7);
+        camera.pan = QPointF(12.5, -4.0);
+        camera.worldRadius = 2.25;
+        settings.camera3d = camera;
+        const json::Json saved = viewSettingsToJson(settings);
+        // Through text, as a scene file stores it.
+        const ViewSettings back = viewSettingsFromJson(json::Json::parse(saved.dump()));
+        QVERIFY(back.camera3d);
+        QVERIFY(back.camera3d->rotation.isApprox(camera.rotation, 1e-15));
+        QCOMPARE(back.camera3d->zoom, camera.zoom);
+        QCOMPARE(back.camera3d->worldRadius, camera.worldRadius);
+        QCOMPARE(back.camera3d->pan, camera.pan);
+        QVERIFY(!viewSettingsFromJson(viewSettingsToJson(ViewSettings{})).camera3d);
+        // A broken camera is dropped (the view is cosmetic): no rotation, a zero quaternion.
+        for (const char* text : {R"({"camera3d": {"zoom": 2}})", R"({"camera3d": {"rotation": [0, 0, 0, 0]}})",
+                                 R"({"camera3d": {"rotation": [1, 0, "x", 0]}})"})
+            QVERIFY(!viewSettingsFromJson(json::Json::parse(text)).camera3d);
+        // A camera out of range is clamped, an unnormalized rotation normalized.
+        const ViewSettings odd = viewSettingsFromJson(
+            json::Json::parse(R"({"camera3d": {"rotation": [2, 0, 0, 0], "zoom": 1e9}})"));
+        QVERIFY(odd.camera3d);
+        QCOMPARE(odd.camera3d->zoom, Camera3D::kMaxZoom);
+        QVERIFY(odd.camera3d->rotation.isApprox(Eigen::Quaterniond::Identity()));
     }
 
     void emptyFramesPaint() {

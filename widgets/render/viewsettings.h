@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // ViewSettings: the "view" object of a scene file — what a frame shows (options), where the
-// camera looks, the selected anchor and the playing speed — shared by the app and the recorder.
+// cameras look (2D and 3D), the selected anchor and the playing speed — shared by the app and the recorder.
 #pragma once
 
 #include "camera2d.h"
+#include "camera3d.h"
 #include "frame2d.h"
 #include "viewoptions.h"
 
@@ -16,6 +17,7 @@ namespace marginlab {
 struct ViewSettings {
     ViewOptions options;
     std::optional<Camera2D> camera;  ///< empty: fit the data
+    std::optional<Camera3D> camera3d;  ///< the 3D view's camera; empty: the front view, fitted
     Selection selection;
     std::optional<int> stepsPerFrame;
 };
