@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "builtincomparisons.h"
 
+#include "sceneio.h"
+
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
@@ -24,19 +26,11 @@ const std::vector<BuiltInComparison>& builtInComparisons() {
 }
 
 std::optional<ComparisonFile> loadComparison(const QString& path, QString* error) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error) *error = QStringLiteral("cannot open %1: %2").arg(path, file.errorString());
-        return std::nullopt;
-    }
-    const QByteArray bytes = file.readAll();
-    json::Json document;
-    try {
-        document = json::Json::parse(bytes.constBegin(), bytes.constEnd());
-    } catch (const nlohmann::json::parse_error& e) {
-        if (error) *error = QStringLiteral("%1: not valid JSON (%2)").arg(path, QString::fromUtf8(e.what()));
-        return std::nullopt;
-    }
+    // The scene reader's rules (regular files, size cap, strict JSON): File > Open reads every
+    // file here first, so a FIFO, a folder or a deeply nested file must be refused here too.
+    const std::optional<json::Json> read = sceneio::readDocument(path, error);
+    if (!read) return std::nullopt;
+    const json::Json& document = *read;
     // Relative CSV paths are relative to the file (a resource has none).
     const std::filesystem::path baseDir =
         path.startsWith(QLatin1Char(':')) ? std::filesystem::path() : std::filesystem::path(QFileInfo(path).absolutePath().toStdString());

@@ -28,7 +28,7 @@ void adoptDataset(SceneFile& scene, Dataset dataset) {
 
 }  // namespace
 
-std::optional<SceneFile> openScene(const QString& path, QString* error) {
+std::optional<json::Json> readDocument(const QString& path, QString* error) {
     // A FIFO without a writer would block the GUI in open(); folders and devices are no scenes.
     if (QFileInfo fileInfo(path); fileInfo.exists() && !fileInfo.isFile()) {
         if (error) *error = QObject::tr("%1: not a regular file").arg(path);
@@ -46,13 +46,18 @@ std::optional<SceneFile> openScene(const QString& path, QString* error) {
         return std::nullopt;
     }
     const QByteArray bytes = file.readAll();
-    json::Json document;
     try {
-        document = json::parse(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
+        return json::parse(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
     } catch (const json::Error& e) {
         if (error) *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(e.what()));
-        return std::nullopt;
     }
+    return std::nullopt;
+}
+
+std::optional<SceneFile> openScene(const QString& path, QString* error) {
+    const std::optional<json::Json> read = readDocument(path, error);
+    if (!read) return std::nullopt;
+    const json::Json& document = *read;
     // Relative CSV paths are relative to the scene; resources have no folder on disk.
     const std::filesystem::path baseDir =
         path.startsWith(QLatin1Char(':')) ? std::filesystem::path()

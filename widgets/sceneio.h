@@ -12,6 +12,13 @@
 
 namespace marginlab::sceneio {
 
+/**
+ * The JSON document of a file or a ":/" resource, read as every reader must: regular files only
+ * (a FIFO, folder or device is refused before it is opened, so nothing blocks), at most
+ * limits::kMaxFileBytes, parsed by json::parse (nesting depth, string length, duplicate keys,
+ * number range). nullopt + a one-line message naming the file otherwise.
+ */
+std::optional<json::Json> readDocument(const QString& path, QString* error);
 /// Reads and validates a scene (a file or a ":/" resource). nullopt + message on any problem.
 std::optional<SceneFile> openScene(const QString& path, QString* error);
 /// Writes `scene` as JSON, atomically. False + message on failure (the old file stays).

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,13 @@ namespace {
 /// printf-style formatting into a string of the length it needs: no fixed buffer to cut a row.
 template <typename... Args>
 std::string formatted(const char* format, Args... args) {
-    const int length = std::snprintf(nullptr, 0, format, args...);
-    if (length < 0) return {};
-    std::string text(static_cast<std::size_t>(length) + 1, '\0');
-    std::snprintf(text.data(), text.size(), format, args...);
+    std::string text(128, '\0');  // enough for ordinary rows; measured and redone for longer ones
+    int length = std::snprintf(text.data(), text.size(), format, args...);
+    if (length < 0) throw std::runtime_error("cannot format a row");
+    if (static_cast<std::size_t>(length) >= text.size()) {
+        text.resize(static_cast<std::size_t>(length) + 1);
+        length = std::snprintf(text.data(), text.size(), format, args...);
+    }
     text.resize(static_cast<std::size_t>(length));
     return text;
 }
@@ -74,10 +78,8 @@ int trainComparison(const ComparisonFile& comparison, long steps, int metricsEve
         // stream fails when its buffer is written out; the end flushes and checks once more).
         return static_cast<bool>(out);
     };
-    auto writeFailed = [&] {
-        err << "marginlab-cli: cannot write to standard output\n";
-        return 2;
-    };
+    // Thrown, not printed: the caller reports it once, as every other failure (exit 2).
+    auto writeFailed = []() -> int { throw std::runtime_error("cannot write to standard output"); };
     if (!printRows(group.snapshot())) return writeFailed();
     for (long s = 0; s < steps; ++s) {
         if (!printRows(group.step(1))) return writeFailed();

@@ -204,13 +204,13 @@ TEST(CompareCli, OutputContract) {
                          write("typo.json", "{" + shared + R"(, "loss": "contrastive", "panels": [{},
                                {"loss": {"name": "triplet_margin", "params": {"margn": 0.1}}}]})") +
                          " --steps 3"),
-                  "panels[1].loss.params.margn: unknown key");
+                  "panels[1].loss.params.margn: unknown parameter");
     // A typo in the shared loss: the first panel it fails in and the top-level path.
     expectRefused(runCli("train " +
                          write("shared.json", "{" + shared + R"(, "loss": {"name": "contrastive", "params": {"bogus": 1}},
                                "panels": [{}, {}]})") +
                          " --steps 3"),
-                  "panels[0]: loss.params.bogus: unknown key");
+                  "panels[0]: loss.params.bogus: unknown parameter");
     // Not an object, a bad panel count: no header either.
     expectRefused(runCli("train " + write("count.json", "{" + shared + R"(, "loss": "contrastive", "panels": []})") +
                          " --steps 3"),
@@ -229,7 +229,9 @@ TEST(CompareCli, OutputContract) {
                                            .c_str());
         ASSERT_TRUE(WIFEXITED(status)) << redirect;
         EXPECT_EQ(WEXITSTATUS(status), 2) << redirect;
-        EXPECT_NE(slurp(errPath).find("cannot write to standard output"), std::string::npos) << redirect << slurp(errPath);
+        const std::string message = slurp(errPath);
+        EXPECT_NE(message.find("cannot write to standard output"), std::string::npos) << redirect << message;
+        EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << redirect << message;  // said once
     }
     const CliRun ok = runCli("train " + good + " --steps 2");
     EXPECT_EQ(ok.exitCode, 0) << ok.err;

@@ -202,8 +202,8 @@ TEST(RunHistory, DecimationKeepsAPointPerBucketWithoutFiniteLoss) {
 namespace marginlab {
 namespace {
 
-// A run far longer than the capacity: memory stays bounded, the newest points stay whole, the
-// first point, a spike and a dip of the old stretch and the metrics curve survive the thinning.
+// A run far longer than the capacity: memory stays bounded, old and recent steps keep the same
+// resolution, and the first point, a spike, a dip and the metrics curve survive the thinning.
 TEST(RunHistory, ALongRunStaysWithinTheCapacity) {
     constexpr std::size_t capacity = 1000;
     RunHistory history(capacity);
@@ -225,16 +225,23 @@ TEST(RunHistory, ALongRunStaysWithinTheCapacity) {
     EXPECT_EQ(points.front().step, 0);
     EXPECT_EQ(points.back().step, 199'999);
     for (std::size_t i = 1; i < points.size(); ++i) ASSERT_LT(points[i - 1].step, points[i].step);
-    // The newest quarter of the capacity is every step.
-    for (std::size_t k = 1; k <= capacity / 4; ++k)
-        EXPECT_EQ(points[points.size() - k].step, 200'000 - static_cast<long>(k));
+    EXPECT_GT(history.stride(), 1);
+    // The same resolution over the whole run: every tenth of it keeps its share of the points.
+    for (long tenth = 0; tenth < 10; ++tenth)
+        EXPECT_GE(std::count_if(points.begin(), points.end(), [&](const HistoryPoint& p) { return p.step / 20'000 == tenth; }),
+                  static_cast<long>(points.size() / 20))
+            << "tenth " << tenth;
     const auto has = [&](long step) {
         return std::any_of(points.begin(), points.end(), [&](const HistoryPoint& p) { return p.step == step; });
     };
     EXPECT_TRUE(has(1234));
     EXPECT_TRUE(has(98'765));
-    const auto metrics = std::count_if(points.begin(), points.end(), [](const HistoryPoint& p) { return p.hasMetrics(); });
-    EXPECT_GT(metrics, 50);
+    // The retrieval curve goes on over the whole run: every tenth of it keeps metrics points.
+    for (long tenth = 0; tenth < 10; ++tenth)
+        EXPECT_GE(std::count_if(points.begin(), points.end(),
+                                [&](const HistoryPoint& p) { return p.hasMetrics() && p.step / 20'000 == tenth; }),
+                  2)
+            << "tenth " << tenth;
 
     // A file with more points than the capacity is thinned the same way on assign.
     RunHistory small(capacity);

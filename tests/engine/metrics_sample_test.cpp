@@ -185,14 +185,15 @@ TEST(SampledMetrics, TheTrainerSamplesOnlyLargeScenes) {
         const auto snapshot = trainer.snapshot();
         ASSERT_TRUE(snapshot);
         const Metrics& m = snapshot->metrics;
+        // Contrastive measures on the unit circle (PML's LpDistance normalizes by default).
+        const DistanceSpec sphere = DistanceSpec::lp(1, true);
         EXPECT_EQ(m.step, 0);
         if (n <= kExactMetricsPoints) {
             EXPECT_EQ(sampledMetricQueries(n), 0);
-            EXPECT_EQ(m.mapAtR, retrievalMetrics(c.x, c.y, DistanceSpec::lp(1, false)).mapAtR);
+            EXPECT_EQ(m.mapAtR, retrievalMetrics(c.x, c.y, sphere).mapAtR);
         } else {
             EXPECT_EQ(sampledMetricQueries(n), kSampledQueries);
-            EXPECT_EQ(m.mapAtR,
-                      retrievalMetrics(c.x, c.y, DistanceSpec::lp(1, false), metricQueries(n)).mapAtR);
+            EXPECT_EQ(m.mapAtR, retrievalMetrics(c.x, c.y, sphere, metricQueries(n)).mapAtR);
             EXPECT_NEAR(m.collapse, 1.0, 1e-12);  // the reference spread is measured on the same sample
         }
     }

@@ -55,11 +55,13 @@ struct HistoryPoint {
 };
 
 /**
- * The points of a run, bounded: a run of any length keeps at most `capacity()` points. When an
- * append reaches the capacity, the older half is thinned to a quarter of the capacity as
- * decimated() thins for a chart (first point, lowest and highest loss and last metrics point per
- * bucket) and the newer half is kept whole, so recent steps stay at full resolution and older ones
- * become coarser the older they are, and memory stays flat however long the app trains.
+ * The points of a run, bounded: a run of any length keeps fewer than `capacity()` points. When
+ * an append reaches the capacity the whole history is thinned to half with decimated()'s rule
+ * (per stretch: the lowest and the highest loss and the last metrics point), and from then on
+ * the points of each stretch of `stride()` steps are merged as they arrive (lowest and highest
+ * loss, last metrics point and the newest point kept), the stride growing with the run. So the
+ * charts keep the same resolution over the whole run, spikes, dips and the metrics curve
+ * survive, and memory stays flat however long the app trains.
  */
 class RunHistory {
 public:
@@ -73,11 +75,16 @@ public:
      * Adds the point of `snapshot` after the last one when its step is later, or equal with a
      * higher revision (a re-evaluation at the same step); otherwise (the same snapshot again, a
      * cancelled copy, a stale one, the first snapshot of a run reopened at the history's last
-     * step) it adds nothing. A new run starts with clear(). Thins the older half at the capacity.
+     * step) it adds nothing. A new run starts with clear(). Merges and thins as said above.
      */
     void append(const Snapshot& snapshot);
     std::size_t capacity() const { return m_capacity; }
-    void clear() { m_points.clear(); }
+    /// Steps per merged stretch: 1 until the first thinning (every point kept).
+    long stride() const { return m_stride; }
+    void clear() {
+        m_points.clear();
+        m_stride = 1;
+    }
     const std::vector<HistoryPoint>& points() const { return m_points; }
     bool empty() const { return m_points.empty(); }
     std::size_t size() const { return m_points.size(); }
@@ -101,9 +108,11 @@ public:
     std::vector<HistoryPoint> decimated(std::size_t maxPoints) const;
 
 private:
-    void thinOlderHalf();
+    void mergeIntoOpenBucket(HistoryPoint point);
+    void thin();
 
     std::size_t m_capacity;
+    long m_stride = 1;
     std::vector<HistoryPoint> m_points;
 };
 
