@@ -2,6 +2,8 @@
 // The metrics of a large scene (issue 14, "large data stays interactive"): what the trainer
 // computes before the first row of a 20,000-point, 4-class scene, exact against sampled queries
 // (metrics.h), with a yardstick measured in the same run (docs/benchmarks.md, "Large scenes").
+// CPU time is of the whole process (every engine thread): on a loaded machine it is steadier than
+// wall time, and on an idle 2-core machine the wall time is about half of it.
 #include "marginlab/generators.h"
 #include "marginlab/metrics.h"
 #include "marginlab/trainer.h"
@@ -47,14 +49,14 @@ void BM_Yardstick_MeanPairwise2000(benchmark::State& state) {
     const Dataset& data = blobs(2'000);
     for (auto _ : state) benchmark::DoNotOptimize(meanPairwiseDistance(data.points, DistanceSpec::lp(1, false)));
 }
-BENCHMARK(BM_Yardstick_MeanPairwise2000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Yardstick_MeanPairwise2000)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // All the metrics of one metrics step, every point a query (N ≤ 5,000 keeps this path).
 void BM_MetricsExact(benchmark::State& state) {
     const Dataset& data = blobs(static_cast<int>(state.range(0)));
     for (auto _ : state) measure(data, {}, 1.0);
 }
-BENCHMARK(BM_MetricsExact)->Arg(5'000)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_MetricsExact)->Arg(5'000)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(1)->MeasureProcessCPUTime();
 
 // The same on the trainer's sample of 2,000 queries (N > 5,000).
 void BM_MetricsSampled(benchmark::State& state) {
@@ -62,7 +64,7 @@ void BM_MetricsSampled(benchmark::State& state) {
     const std::vector<Eigen::Index> queries = metricQueries(data.points.rows());
     for (auto _ : state) measure(data, queries, 1.0);
 }
-BENCHMARK(BM_MetricsSampled)->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MetricsSampled)->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // The first row: constructing the trainer (step 0's loss and metrics) for a 20,000-point scene
 // trained in P×K batches, as `marginlab-cli train` does before it prints anything.
@@ -79,7 +81,7 @@ void BM_FirstRow(benchmark::State& state) {
         benchmark::DoNotOptimize(trainer.snapshot());
     }
 }
-BENCHMARK(BM_FirstRow)->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FirstRow)->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 }  // namespace
 
