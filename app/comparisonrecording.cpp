@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <numbers>
 
 namespace marginlab {
 
@@ -33,6 +34,7 @@ public:
             m_titles.push_back(QString::fromStdString(panel.title));
         }
         m_histories.resize(comparison.panels.size());
+        m_renderers.resize(comparison.panels.size());
         m_state = m_group.snapshot();
         for (std::size_t k = 0; k < m_histories.size(); ++k) m_histories[k].append(*m_state.panels[k]);
     }
@@ -66,16 +68,26 @@ public:
             f.selection = m_view.selection;
             bounds = k == 0 ? Renderer2D::dataBounds(f) : bounds.united(Renderer2D::dataBounds(f));
         }
-        // Linked cameras, as in the app: one camera for every panel, fitted to all of them.
+        // Linked cameras, as in the app: one camera for every panel, fitted to all of them; 3D
+        // data on the sphere, from the saved 3D camera, turning by the turntable path.
         const QRect first = ComparisonView::cellRect(0, count, grid, ComparisonLayout::Auto);
         const QSize picture(first.width(), std::max(1, first.height() - ComparisonPanelView::kTitleHeight));
         const Camera2D fitted = Camera2D::fitting(bounds, picture);
         if (!m_camera) m_camera = fitted;
         else if (m_view.options.followData) m_camera = m_camera->easedTowards(fitted, 0.25);
+        if (!m_camera3d) {
+            double radius = 0.0;
+            for (const Frame2D& f : frames) radius = std::max(radius, Renderer3D::fitted(Renderer3D::sphereFrame(f, {})).worldRadius);
+            m_camera3d = m_view.camera3d.value_or(Camera3D{});
+            if (!m_view.camera3d) m_camera3d->worldRadius = radius;
+        } else {
+            m_camera3d = m_camera3d->turned(m_settings.turntableDegreesPerFrame * std::numbers::pi / 180.0);
+        }
         for (int k = 0; k < count; ++k) {
             Frame2D& f = frames[static_cast<std::size_t>(k)];
             f.camera = *m_camera;
-            ComparisonPanelView::paintPanel(painter, m_renderer, f, m_titles[static_cast<std::size_t>(k)], k,
+            ComparisonPanelView::paintPanel(painter, m_renderers[static_cast<std::size_t>(k)], f, *m_camera3d,
+                                            m_titles[static_cast<std::size_t>(k)], k,
                                             ComparisonView::cellRect(k, count, grid, ComparisonLayout::Auto));
         }
         if (!m_settings.chartStrip) return;
@@ -101,7 +113,8 @@ private:
     std::vector<RunHistory> m_histories;
     std::vector<HistoryPoint> m_noGhost;
     std::optional<Camera2D> m_camera;
-    Renderer2D m_renderer;
+    std::optional<Camera3D> m_camera3d;
+    std::vector<ComparisonPanelView::Renderers> m_renderers;  // one per panel: each keeps its caches
     long m_done = 0;
 };
 

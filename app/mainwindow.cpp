@@ -237,8 +237,9 @@ void MainWindow::createActions() {
     m_recordAction = record;
     QAction* replay = file->addAction(tr("Replay a &trajectory…"), this, &MainWindow::replayDialog);
     replay->setToolTip(tr("Play back per-step embeddings logged elsewhere (CSV or NPY with labels; see docs/trajectories.md)"));
-    QAction* import = file->addAction(tr("&Import CSV…"), this, &MainWindow::importCsvDialog);
-    import->setToolTip(tr("Replace the data by points and labels from a CSV file"));
+    QAction* import = file->addAction(tr("&Import data (CSV, NPY)…"), this, &MainWindow::importDataDialog);
+    import->setToolTip(tr("Replace the data by points and labels (2 or 3 columns) from a CSV file or a NumPy array\n"
+                          "with its labels in NAME-labels.npy"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
@@ -639,16 +640,16 @@ bool MainWindow::replay(const QString& path) {
     return true;
 }
 
-void MainWindow::importCsvDialog() {
+void MainWindow::importDataDialog() {
     QSettings settings;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Import CSV"), settings.value(QStringLiteral("files/lastDir")).toString(),
-                                                      tr("CSV files (*.csv);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import data"), settings.value(QStringLiteral("files/lastDir")).toString(),
+                                                      tr("Points (*.csv *.npy);;All files (*)"));
     if (path.isEmpty()) return;
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
     QString error;
-    auto scene = sceneio::importCsv(m_document->scene(), path, &error);
+    auto scene = sceneio::importData(m_document->scene(), path, &error);
     if (!scene || !m_document->edit(*scene, &error)) {
-        QMessageBox::warning(this, tr("Cannot import CSV"), error + tr("\n\nThe current scene is unchanged."));
+        QMessageBox::warning(this, tr("Cannot import the data"), error + tr("\n\nThe current scene is unchanged."));
         return;
     }
     m_view->fitToData();

@@ -47,7 +47,7 @@ private:
     void createDocks();
     void openDialog();
     void saveDialog();
-    void importCsvDialog();
+    void importDataDialog();
     void exportDialog();
     void recordDialog();
     /// What the views show now (both cameras, options, anchor, speed): saved with the scene.

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "builtincomparisons.h"
-
 #include "sceneio.h"
 
 #include <QFile>
@@ -21,21 +20,21 @@ const std::vector<BuiltInComparison>& builtInComparisons() {
          QStringLiteral("Why batch-hard collapses (small margin, noisy labels)")},
         {QStringLiteral(":/comparisons/adam-vs-sgd.json"), QStringLiteral("adam-vs-sgd.json"),
          QStringLiteral("Adam vs SGD on the same loss")},
+        {QStringLiteral(":/comparisons/margins-on-the-sphere.json"), QStringLiteral("margins-on-the-sphere.json"),
+         QStringLiteral("NormFace vs CosFace vs ArcFace on the sphere (3D)")},
     };
     return list;
 }
 
 std::optional<ComparisonFile> loadComparison(const QString& path, QString* error) {
-    // The scene reader's rules (regular files, size cap, strict JSON): File > Open reads every
-    // file here first, so a FIFO, a folder or a deeply nested file must be refused here too.
-    const std::optional<json::Json> read = sceneio::readDocument(path, error);
-    if (!read) return std::nullopt;
-    const json::Json& document = *read;
+    // The same reading as single scenes: regular files only, size and nesting limits.
+    const std::optional<json::Json> document = sceneio::readDocument(path, error);
+    if (!document) return std::nullopt;
     // Relative CSV paths are relative to the file (a resource has none).
     const std::filesystem::path baseDir =
         path.startsWith(QLatin1Char(':')) ? std::filesystem::path() : std::filesystem::path(QFileInfo(path).absolutePath().toStdString());
     std::string message;
-    auto comparison = parseComparison(document, baseDir, &message);
+    auto comparison = parseComparison(*document, baseDir, &message);
     if (!comparison && error) *error = path + QStringLiteral(": ") + QString::fromStdString(message);
     return comparison;
 }

@@ -4,12 +4,17 @@
 #include "builtincomparisons.h"
 #include "viewsettings.h"
 
+#include <QComboBox>
+#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace marginlab {
 
@@ -47,12 +52,25 @@ ComparisonPage::ComparisonPage(QWidget* parent) : QWidget(parent) {
     transport->addWidget(m_stepLabel);
     layout->addLayout(transport);
 
+    auto* settingsButton = new QPushButton(tr("Panel settings"), this);
+    settingsButton->setCheckable(true);
+    settingsButton->setChecked(true);
+    settingsButton->setToolTip(tr("Show or hide the settings of one panel (its loss, miner and optimizer)"));
+    transport->insertWidget(transport->count() - 2, settingsButton);
+
     auto* splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_view);
     splitter->addWidget(m_charts);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 1);
-    layout->addWidget(splitter, 1);
+    auto* sides = new QSplitter(Qt::Horizontal, this);
+    sides->addWidget(splitter);
+    m_settings = createSettings();
+    sides->addWidget(m_settings);
+    sides->setStretchFactor(0, 1);
+    sides->setStretchFactor(1, 0);
+    layout->addWidget(sides, 1);
+    connect(settingsButton, &QPushButton::toggled, m_settings, &QWidget::setVisible);
 
     connect(m_playButton, &QPushButton::clicked, m_controller, &ComparisonController::togglePlay);
     connect(stepButton, &QPushButton::clicked, m_controller, &ComparisonController::step);
@@ -76,10 +94,92 @@ ComparisonPage::ComparisonPage(QWidget* parent) : QWidget(parent) {
     updateStepLabel();
 }
 
+QWidget* ComparisonPage::createSettings() {
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto* inside = new QWidget;
+    auto* layout = new QVBoxLayout(inside);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto* top = new QFormLayout;
+    m_panelChoice = new QComboBox;
+    m_panelChoice->setToolTip(tr("The panel whose loss, miner and optimizer are shown below; an edit restarts every\n"
+                                 "panel from the shared start. The data, batch and seed are shared by all panels."));
+    top->addRow(tr("Panel"), m_panelChoice);
+    layout->addLayout(top);
+    m_panelControls = new ControlPanel([this]() -> const SceneFile& { return m_panelScene; });
+    m_panelControls->setSharedSettingsVisible(false);
+    layout->addWidget(m_panelControls);
+    auto* copyRow = new QHBoxLayout;
+    auto* copyButton = new QPushButton(tr("Copy to"));
+    copyButton->setToolTip(tr("Give another panel this panel's loss, miner and optimizer"));
+    m_copyTarget = new QComboBox;
+    copyRow->addWidget(copyButton);
+    copyRow->addWidget(m_copyTarget, 1);
+    layout->addLayout(copyRow);
+    m_removeButton = new QPushButton(tr("Remove this panel"));
+    layout->addWidget(m_removeButton);
+    scroll->setWidget(inside);
+    scroll->setMinimumWidth(inside->sizeHint().width() + 24);
+
+    connect(m_panelChoice, &QComboBox::activated, this, [this] { refreshSettings(); });
+    connect(m_panelControls, &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) {
+        QString error;
+        if (!setPanelSettings(settingsPanel(), scene.trainer, &error))
+            m_panelControls->showMessage(tr("Not applied: %1").arg(error), true);
+        else
+            emit statusMessage(tr("Every panel restarted from the shared start"));
+    });
+    connect(m_panelControls, &ControlPanel::viewOptionsChanged, m_view, &ComparisonView::setOptions);
+    connect(copyButton, &QPushButton::clicked, this, [this] {
+        QString error;
+        const int to = m_copyTarget->currentData().toInt();
+        if (!copyPanelSettings(settingsPanel(), to, &error)) m_panelControls->showMessage(error, true);
+    });
+    connect(m_removeButton, &QPushButton::clicked, this, [this] {
+        QString error;
+        if (!removePanel(settingsPanel(), &error)) m_panelControls->showMessage(error, true);
+    });
+    return scroll;
+}
+
+int ComparisonPage::settingsPanel() const { return std::max(0, m_panelChoice->currentIndex()); }
+
+void ComparisonPage::setSettingsPanel(int panel) {
+    if (panel < 0 || panel >= m_panelChoice->count()) return;
+    m_panelChoice->setCurrentIndex(panel);
+    refreshSettings();
+}
+
+void ComparisonPage::refreshSettings() {
+    const int count = static_cast<int>(m_comparison.panels.size());
+    const int chosen = std::clamp(m_panelChoice->currentIndex(), 0, std::max(0, count - 1));
+    m_panelChoice->clear();
+    for (int i = 0; i < count; ++i)
+        m_panelChoice->addItem(tr("%1: %2").arg(i + 1).arg(QString::fromStdString(m_comparison.panels[static_cast<std::size_t>(i)].title)));
+    m_panelChoice->setCurrentIndex(chosen);
+    m_copyTarget->clear();
+    for (int i = 0; i < count; ++i)
+        if (i != chosen) m_copyTarget->addItem(tr("panel %1").arg(i + 1), i);
+    m_removeButton->setEnabled(count > 1);
+    if (count == 0) return;
+    // The chosen panel as a single scene: its own loss, miner and optimizer on the shared data.
+    const ComparisonPanel& panel = m_comparison.panels[static_cast<std::size_t>(chosen)];
+    m_panelScene = SceneFile{};
+    m_panelScene.title = panel.title;
+    m_panelScene.data = m_comparison.data;
+    m_panelScene.trainer = panel.trainer;
+    m_panelControls->refresh();
+    m_panelControls->setViewOptions(m_view->options());
+    m_panelControls->showMessage(QString(), false);
+}
+
 bool ComparisonPage::open(const ComparisonFile& comparison, QString* error) {
     if (!apply(comparison, error)) return false;
     const ViewSettings settings = viewSettingsFromJson(comparison.view);
     m_view->setOptions(settings.options);
+    m_panelControls->setViewOptions(settings.options);
+    if (settings.camera3d) m_view->setInitialCamera3D(*settings.camera3d);
     if (settings.selection.anchor >= 0) m_view->setAnchor(settings.selection.anchor, settings.selection.positive);
     if (settings.stepsPerFrame) m_stepsPerFrame->setValue(*settings.stepsPerFrame);
     return true;
@@ -107,6 +207,7 @@ bool ComparisonPage::apply(ComparisonFile comparison, QString* error) {
     m_description->setText(QString::fromStdString(m_comparison.description));
     m_description->setVisible(!m_comparison.description.empty());
     m_controller->restart(m_comparison.trainers());
+    refreshSettings();
     emit comparisonChanged(QString::fromStdString(m_comparison.title), QString::fromStdString(m_comparison.description));
     return true;
 }
@@ -122,6 +223,11 @@ bool ComparisonPage::saveFile(const QString& path, QString* error) const {
     view["steps_per_frame"] = m_controller->stepsPerFrame();
     if (m_view->anchor() >= 0) view["anchor"] = m_view->anchor();
     else view.erase("anchor");
+    if (m_view->panelCount() > 0 && m_view->panel(0)->isThreeD()) {
+        ViewSettings cameraOnly;
+        cameraOnly.camera3d = m_view->panel(0)->camera3d();
+        view["camera3d"] = viewSettingsToJson(cameraOnly)["camera3d"];
+    }
     saved.view = view;
     return saveComparison(saved, path, error);
 }

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: MIT
 // ComparisonPage: a whole comparison in one widget, for the main window's Compare mode — the
 // "what to look for" text, the transport (play / pause, step, restart, run to step N, steps per
-// frame, the step reached), the ComparisonView above the ComparisonCharts, and the
-// ComparisonController that trains the panels in lockstep. It owns the open ComparisonFile.
+// frame, the step reached), the ComparisonView above the ComparisonCharts, the panel settings
+// (a ControlPanel showing the chosen panel's loss, miner and optimizer, with copy and remove),
+// and the ComparisonController that trains the panels in lockstep. It owns the open ComparisonFile.
 #pragma once
 
 #include "comparisoncharts.h"
 #include "comparisoncontroller.h"
 #include "comparisonview.h"
+#include "controlpanel.h"
 
 #include "marginlab/scene/comparisonfile.h"
 
 #include <QWidget>
 
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
@@ -45,6 +48,11 @@ public:
     bool addPanel(const TrainerConfig& scene, const QString& title, QString* error);
     bool removePanel(int panel, QString* error);
 
+    /// The panel whose settings the settings form shows and edits.
+    int settingsPanel() const;
+    void setSettingsPanel(int panel);
+    ControlPanel* panelControls() const { return m_panelControls; }
+
     ComparisonController* controller() const { return m_controller; }
     ComparisonView* view() const { return m_view; }
     ComparisonCharts* charts() const { return m_charts; }
@@ -61,6 +69,9 @@ signals:
 private:
     bool apply(ComparisonFile comparison, QString* error);
     void updateStepLabel();
+    /// Fills the panel choices from the comparison and shows the chosen panel's settings.
+    void refreshSettings();
+    QWidget* createSettings();
 
     ComparisonFile m_comparison;
     ComparisonController* m_controller = nullptr;
@@ -71,6 +82,13 @@ private:
     QPushButton* m_playButton = nullptr;
     QSpinBox* m_targetStep = nullptr;
     QSpinBox* m_stepsPerFrame = nullptr;
+    // The settings form: the chosen panel as a scene (data, batch and seed shared, hidden).
+    SceneFile m_panelScene;
+    QWidget* m_settings = nullptr;
+    QComboBox* m_panelChoice = nullptr;
+    ControlPanel* m_panelControls = nullptr;
+    QComboBox* m_copyTarget = nullptr;
+    QPushButton* m_removeButton = nullptr;
 };
 
 }  // namespace marginlab

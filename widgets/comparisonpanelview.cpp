@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numbers>
+#include <optional>
 
 namespace marginlab {
 
@@ -32,7 +34,8 @@ ComparisonPanelView::ComparisonPanelView(int index, QWidget* parent) : QWidget(p
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
     setToolTip(tr("Click a point to make it the triplet anchor in every panel (Shift+click: its positive);\n"
-                  "drag to pan, wheel to zoom (every panel while cameras are linked), F to fit."));
+                  "drag to pan (3D: to rotate the sphere, right-drag to pan, arrows turn it), wheel to zoom —\n"
+                  "every panel while cameras are linked; F to fit."));
 }
 
 void ComparisonPanelView::setTitle(const QString& title) {
@@ -70,6 +73,11 @@ void ComparisonPanelView::setCamera(const Camera2D& camera) {
     update();
 }
 
+void ComparisonPanelView::setCamera3D(const Camera3D& camera) {
+    m_camera3d = camera;
+    update();
+}
+
 QSize ComparisonPanelView::pictureSize() const { return QSize(width(), std::max(1, height() - kTitleHeight)); }
 
 QPointF ComparisonPanelView::toScreen(QPointF world) const {
@@ -83,8 +91,8 @@ void ComparisonPanelView::setSelection(int anchor, int positive) {
     update();
 }
 
-void ComparisonPanelView::paintPanel(QPainter& painter, Renderer2D& renderer, Frame2D& frame, const QString& title,
-                                     int index, const QRect& area) {
+void ComparisonPanelView::paintPanel(QPainter& painter, Renderers& renderers, Frame2D& frame, const Camera3D& camera3d,
+                                     const QString& title, int index, const QRect& area) {
     const QRect bar(area.left(), area.top(), area.width(), std::min(kTitleHeight, area.height()));
     painter.fillRect(bar, comparisonPanelColor(index));
     painter.setPen(Qt::white);
@@ -99,13 +107,14 @@ void ComparisonPanelView::paintPanel(QPainter& painter, Renderer2D& renderer, Fr
     painter.save();
     painter.translate(picture.topLeft());
     painter.setClipRect(QRect(QPoint(0, 0), picture.size()));
-    renderer.paint(painter, frame);
+    if (Renderer3D::isThreeD(frame.snapshot.get())) renderers.sphere.paint(painter, Renderer3D::sphereFrame(frame, camera3d));
+    else renderers.planar.paint(painter, frame);
     painter.restore();
 }
 
 void ComparisonPanelView::paintEvent(QPaintEvent*) {
     QPainter painter(this);
-    paintPanel(painter, m_renderer, m_frame, m_title, m_index, rect());
+    paintPanel(painter, m_renderers, m_frame, m_camera3d, m_title, m_index, rect());
 }
 
 void ComparisonPanelView::resizeEvent(QResizeEvent* event) {
@@ -114,6 +123,7 @@ void ComparisonPanelView::resizeEvent(QResizeEvent* event) {
 }
 
 int ComparisonPanelView::pointAt(QPointF picture) const {
+    if (isThreeD()) return Renderer3D::pick(sphereFrame(), picture, kPickRadius);
     int best = -1;
     double bestDistance = kPickRadius;
     const std::vector<QPointF> raw = Renderer2D::rawPositions(m_frame);
@@ -125,11 +135,14 @@ int ComparisonPanelView::pointAt(QPointF picture) const {
 }
 
 void ComparisonPanelView::mousePressEvent(QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton) return;
+    const bool pan3d = isThreeD() && (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton);
+    if (event->button() != Qt::LeftButton && !pan3d) return;
     m_pressed = true;
     m_moved = false;
+    m_button = event->button();
     m_pressPosition = event->position();
     m_panStart = m_frame.camera;
+    m_pressCamera3d = m_camera3d;
 }
 
 void ComparisonPanelView::mouseMoveEvent(QMouseEvent* event) {
@@ -137,6 +150,17 @@ void ComparisonPanelView::mouseMoveEvent(QMouseEvent* event) {
     if (distance(event->position(), m_pressPosition) > 3.0) m_moved = true;
     if (!m_moved) return;
     const QPointF d = event->position() - m_pressPosition;
+    if (isThreeD()) {
+        // Left: arcball rotation about the sphere's centre; right / middle: pan.
+        Camera3D camera = m_pressCamera3d;
+        if (m_button == Qt::LeftButton)
+            camera = camera.arcball(toPicture(m_pressPosition), toPicture(event->position()), pictureSize());
+        else
+            camera.pan += d;
+        setCamera3D(camera);
+        emit camera3dChanged(m_camera3d);
+        return;
+    }
     Camera2D camera = m_panStart;
     camera.center += QPointF(-d.x(), d.y()) / camera.pixelsPerUnit;
     setCamera(camera);
@@ -144,15 +168,20 @@ void ComparisonPanelView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void ComparisonPanelView::mouseReleaseEvent(QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton || !m_pressed) return;
+    if (event->button() != m_button || !m_pressed) return;
     m_pressed = false;
-    if (m_moved) return;
+    if (m_moved || m_button != Qt::LeftButton) return;
     const int point = pointAt(toPicture(event->position()));
     if (point >= 0 && (event->modifiers() & Qt::ShiftModifier) && anchor() >= 0) emit anchorClicked(anchor(), point);
     else emit anchorClicked(point, -1);
 }
 
 void ComparisonPanelView::wheelEvent(QWheelEvent* event) {
+    if (isThreeD()) {
+        setCamera3D(m_camera3d.zoomed(std::pow(1.0015, event->angleDelta().y())));
+        emit camera3dChanged(m_camera3d);
+        return;
+    }
     // Zoom about the cursor: the world point under it stays put.
     const QPointF cursor = toPicture(event->position());
     const QPointF before = m_frame.camera.toWorld(cursor, pictureSize());
@@ -165,6 +194,23 @@ void ComparisonPanelView::wheelEvent(QWheelEvent* event) {
 }
 
 void ComparisonPanelView::keyPressEvent(QKeyEvent* event) {
+    if (isThreeD()) {
+        // The 3D view's keys: arrows turn the sphere (5° a press), as in PlotView3D.
+        constexpr double kStep = 5.0 * std::numbers::pi / 180.0;
+        std::optional<Camera3D> turned;
+        switch (event->key()) {
+            case Qt::Key_Left: turned = m_camera3d.turned(-kStep); break;
+            case Qt::Key_Right: turned = m_camera3d.turned(kStep); break;
+            case Qt::Key_Up: turned = m_camera3d.rotatedInView(Eigen::Vector3d::UnitX(), -kStep); break;
+            case Qt::Key_Down: turned = m_camera3d.rotatedInView(Eigen::Vector3d::UnitX(), kStep); break;
+            default: break;
+        }
+        if (turned) {
+            setCamera3D(*turned);
+            emit camera3dChanged(m_camera3d);
+            return;
+        }
+    }
     if (event->key() == Qt::Key_F) emit fitRequested();
     else if (event->key() == Qt::Key_Escape && anchor() >= 0) emit anchorClicked(-1, -1);
     else QWidget::keyPressEvent(event);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// ComparisonPanelView: one panel of a comparison. Like PlotView2D it owns only its input handling
-// and its camera; the picture is Renderer2D's, painted from the panel's Frame2D under a title bar
-// in the panel's colour (the colour of its curves in ComparisonCharts). It reports pans, zooms and
-// clicked anchors, and ComparisonView passes them on to the other panels.
+// ComparisonPanelView: one panel of a comparison. Like PlotView2D and PlotView3D it owns only its
+// input handling and its cameras; the picture is Renderer2D's — or, for 3D data, Renderer3D's
+// sphere — painted from the panel's frame under a title bar in the panel's colour (the colour of
+// its curves in ComparisonCharts). It reports pans, zooms, rotations and clicked anchors, and
+// ComparisonView passes them on to the other panels.
 #pragma once
 
 #include "renderer2d.h"
+#include "renderer3d.h"
 
 #include <QColor>
 #include <QString>
@@ -39,6 +41,12 @@ public:
     const Camera2D& camera() const { return m_frame.camera; }
     /// Sets the camera without reporting it (ComparisonView links the panels with it).
     void setCamera(const Camera2D& camera);
+    /// The 3D camera (used when the data is 3D); set without reporting.
+    const Camera3D& camera3d() const { return m_camera3d; }
+    void setCamera3D(const Camera3D& camera);
+    bool isThreeD() const { return Renderer3D::isThreeD(m_frame.snapshot.get()); }
+    /// The sphere frame the panel shows for 3D data.
+    Frame3D sphereFrame() const { return Renderer3D::sphereFrame(m_frame, m_camera3d); }
     /// The size of the picture under the title bar.
     QSize pictureSize() const;
     QPointF toScreen(QPointF world) const;
@@ -46,14 +54,21 @@ public:
     void setSelection(int anchor, int positive);
     int anchor() const { return m_frame.selection.anchor; }
 
-    /// Paints a panel (title bar + frame) into `area` of any painter: the widget and
-    /// ComparisonView::renderImage draw the same picture.
-    static void paintPanel(QPainter& painter, Renderer2D& renderer, Frame2D& frame, const QString& title, int index,
-                           const QRect& area);
+    /// The renderers of one panel (they keep caches between frames).
+    struct Renderers {
+        Renderer2D planar;
+        Renderer3D sphere;
+    };
+    /// Paints a panel (title bar + frame) into `area` of any painter: the widget, recordings and
+    /// ComparisonView::renderImage draw the same picture. 3D data is shown on the sphere through `camera3d`.
+    static void paintPanel(QPainter& painter, Renderers& renderers, Frame2D& frame, const Camera3D& camera3d,
+                           const QString& title, int index, const QRect& area);
 
 signals:
     /// The user panned or zoomed this panel (live, during a drag).
     void cameraChanged(const marginlab::Camera2D& camera);
+    /// The user rotated, zoomed or panned this panel's sphere.
+    void camera3dChanged(const marginlab::Camera3D& camera);
     /// The user clicked a point (−1: cleared); positive −1 means the hardest.
     void anchorClicked(int anchor, int positive);
     /// F pressed: fit the data.
@@ -75,9 +90,12 @@ private:
     int m_index;
     QString m_title;
     Frame2D m_frame;
-    Renderer2D m_renderer;
+    Camera3D m_camera3d;
+    Renderers m_renderers;
     QPointF m_pressPosition;
+    Qt::MouseButton m_button = Qt::NoButton;
     Camera2D m_panStart;
+    Camera3D m_pressCamera3d;
     bool m_pressed = false;
     bool m_moved = false;
 };

@@ -9,6 +9,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 namespace marginlab {
 
@@ -65,12 +66,15 @@ void ComparisonView::setPanels(const std::vector<TrainerConfig>& panels, const s
         const int index = static_cast<int>(i);
         connect(view, &ComparisonPanelView::cameraChanged, this,
                 [this, index](const Camera2D& camera) { onPanelCamera(index, camera); });
+        connect(view, &ComparisonPanelView::camera3dChanged, this,
+                [this, index](const Camera3D& camera) { onPanelCamera3D(index, camera); });
         connect(view, &ComparisonPanelView::anchorClicked, this, [this](int a, int p) { setAnchor(a, p); });
         connect(view, &ComparisonPanelView::fitRequested, this, &ComparisonView::fitToData);
         m_panels.push_back(view);
     }
     m_anchor = m_positive = -1;
     m_fitPending = true;
+    m_initialCamera3d.reset();
     relayout();
 }
 
@@ -118,8 +122,8 @@ QImage ComparisonView::renderImage(QSize size) const {
         const QRect cell = cellRect(i, panelCount(), size, m_layout);
         Frame2D frame = view->frame();
         // The camera keeps its centre and zoom; only the picture's size changes.
-        Renderer2D renderer;
-        ComparisonPanelView::paintPanel(painter, renderer, frame, view->title(), i, cell);
+        ComparisonPanelView::Renderers renderers;
+        ComparisonPanelView::paintPanel(painter, renderers, frame, view->camera3d(), view->title(), i, cell);
     }
     return image;
 }
@@ -138,7 +142,10 @@ void ComparisonView::setCamerasLinked(bool linked) {
     if (m_linked == linked) return;
     m_linked = linked;
     m_linkBox->setChecked(linked);
-    if (linked && !m_panels.empty()) onPanelCamera(0, m_panels.front()->camera());
+    if (linked && !m_panels.empty()) {
+        onPanelCamera(0, m_panels.front()->camera());
+        onPanelCamera3D(0, m_panels.front()->camera3d());
+    }
     emit camerasLinkedChanged(linked);
 }
 
@@ -166,6 +173,26 @@ void ComparisonView::onPanelCamera(int index, const Camera2D& camera) {
         if (view->index() != index) view->setCamera(camera);
 }
 
+void ComparisonView::onPanelCamera3D(int index, const Camera3D& camera) {
+    if (!m_linked) return;
+    for (ComparisonPanelView* view : m_panels)
+        if (view->index() != index) view->setCamera3D(camera);
+}
+
+void ComparisonView::setInitialCamera3D(const Camera3D& camera) {
+    m_initialCamera3d = camera;
+    m_fitPending = true;
+    fitToData();
+}
+
+double ComparisonView::fittedRadius(const ComparisonPanelView* only) const {
+    double radius = 0.0;
+    for (const ComparisonPanelView* view : m_panels)
+        if ((!only || view == only) && view->snapshot())
+            radius = std::max(radius, Renderer3D::fitted(view->sphereFrame()).worldRadius);
+    return radius > 0.0 ? radius : Camera3D{}.worldRadius;
+}
+
 void ComparisonView::fitToData() {
     if (m_panels.empty()) return;
     const QSize picture = m_panels.front()->pictureSize();
@@ -174,6 +201,22 @@ void ComparisonView::fitToData() {
         return;
     }
     m_fitPending = false;
+    if (m_panels.front()->isThreeD()) {
+        if (m_initialCamera3d) {
+            for (ComparisonPanelView* view : m_panels) view->setCamera3D(*m_initialCamera3d);
+            m_initialCamera3d.reset();
+            return;
+        }
+        // The sphere: rotation kept, the radius fitted (linked: one radius for all panels).
+        for (ComparisonPanelView* view : m_panels) {
+            Camera3D camera = m_linked ? m_panels.front()->camera3d() : view->camera3d();
+            camera.worldRadius = fittedRadius(m_linked ? nullptr : view);
+            camera.zoom = 1.0;
+            camera.pan = QPointF(0, 0);
+            view->setCamera3D(camera);
+        }
+        return;
+    }
     if (m_linked) {
         QRectF bounds;
         for (ComparisonPanelView* view : m_panels)
@@ -188,6 +231,17 @@ void ComparisonView::fitToData() {
 }
 
 void ComparisonView::follow() {
+    if (m_panels.empty()) return;
+    if (m_panels.front()->isThreeD()) {
+        // The sphere eases its radius towards the data's (as PlotView3D follows).
+        for (ComparisonPanelView* view : m_panels) {
+            Camera3D camera = view->camera3d();
+            const double target = fittedRadius(m_linked ? nullptr : view);
+            camera.worldRadius = std::exp(std::log(camera.worldRadius) + kFollowRate * (std::log(target) - std::log(camera.worldRadius)));
+            view->setCamera3D(camera);
+        }
+        return;
+    }
     // Ease towards the fitted camera when points leave the picture or fill a small part of it
     // (as PlotView2D follows); linked: when any panel's points do.
     auto outside = [](const ComparisonPanelView* view) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // ComparisonView: 2, 3 or 4 ComparisonPanelViews in a row or a 2×2 grid, each painted by
-// Renderer2D with its own RunInfo and titled with what differs. Cameras are linked by default
-// (a pan or zoom in one panel moves all; a toggle unlinks them), and an anchor selected in one
-// panel is shown in all (the panels share their points, so an index means the same point).
+// Renderer2D (or, for 3D data, on the sphere by Renderer3D) with its own RunInfo and titled with
+// what differs. Cameras are linked by default (a pan, zoom or 3D rotation in one panel moves all;
+// a toggle unlinks them), and an anchor selected in one panel is shown in all (the panels share
+// their points, so an index means the same point).
 #pragma once
 
 #include "comparisonpanelview.h"
@@ -14,6 +15,7 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QCheckBox;
@@ -43,6 +45,9 @@ public:
     ComparisonPanelView* panel(int index) const { return m_panels.at(static_cast<std::size_t>(index)); }
 
     bool camerasLinked() const { return m_linked; }
+    const ViewOptions& options() const { return m_options; }
+    /// The sphere's camera for 3D data, used by the next fit instead of the front view (a saved one).
+    void setInitialCamera3D(const Camera3D& camera);
     ComparisonLayout layoutMode() const { return m_layout; }
     int anchor() const { return m_anchor; }
     /// The cell of panel `index` among `count` in a picture of `size` (the widget's and renderImage's layout).
@@ -71,6 +76,9 @@ protected:
 
 private:
     void onPanelCamera(int index, const Camera2D& camera);
+    void onPanelCamera3D(int index, const Camera3D& camera);
+    /// The sphere's radius that shows every panel's 3D data (linked) or one panel's.
+    double fittedRadius(const ComparisonPanelView* only = nullptr) const;
     void relayout();
     void follow();
 
@@ -84,6 +92,7 @@ private:
     ComparisonLayout m_layout = ComparisonLayout::Auto;
     bool m_linked = true;
     bool m_fitPending = true;
+    std::optional<Camera3D> m_initialCamera3d;
     int m_anchor = -1;
     int m_positive = -1;
 };

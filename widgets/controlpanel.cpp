@@ -64,11 +64,16 @@ QString formatValue(const ParamInfo& info, const ParamValues& values) {
 
 }  // namespace
 
-ControlPanel::ControlPanel(const SceneDocument* document, QWidget* parent) : QWidget(parent), m_document(document) {
+ControlPanel::ControlPanel(const SceneDocument* document, QWidget* parent)
+    : ControlPanel([document]() -> const SceneFile& { return document->scene(); }, parent) {}
+
+ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* parent)
+    : QWidget(parent), m_scene(std::move(scene)) {
     auto* layout = new QVBoxLayout(this);
 
     // Data
     auto* dataBox = new QGroupBox(tr("Data"));
+    m_dataBox = dataBox;
     auto* dataForm = new QFormLayout(dataBox);
     m_generator = new QComboBox;
     m_generator->setToolTip(tr("The data generator (seeded). Changing it or its parameters makes new points and restarts."));
@@ -138,6 +143,7 @@ ControlPanel::ControlPanel(const SceneDocument* document, QWidget* parent) : QWi
     // Optimizer, batch, seed
     auto* trainBox = new QGroupBox(tr("Training"));
     auto* trainForm = new QFormLayout(trainBox);
+    m_trainForm = trainForm;
     m_optimizer = new QComboBox;
     m_optimizer->addItem(tr("SGD"), QStringLiteral("sgd"));
     m_optimizer->addItem(tr("Momentum"), QStringLiteral("momentum"));
@@ -179,6 +185,7 @@ ControlPanel::ControlPanel(const SceneDocument* document, QWidget* parent) : QWi
     // View
     auto* viewBox = new QGroupBox(tr("View"));
     auto* viewForm = new QFormLayout(viewBox);
+    m_viewForm = viewForm;
     m_showRegions = new QCheckBox(tr("class regions"));
     m_showRegions->setToolTip(tr("Colour the background by the predicted class (class weights) or the nearest class centroid.\n"
                                  "Softmax family: the margin band is striped, and the colour fades where the softmax is unsure."));
@@ -364,9 +371,17 @@ void ControlPanel::populateMiner(const std::optional<MinerConfig>& miner, bool a
                              miner ? miner->params : ParamValues{});
 }
 
+void ControlPanel::setSharedSettingsVisible(bool visible) {
+    m_dataBox->setVisible(visible);
+    for (QWidget* field : {static_cast<QWidget*>(m_batchMode), static_cast<QWidget*>(m_classesPerBatch),
+                           static_cast<QWidget*>(m_samplesPerClass), static_cast<QWidget*>(m_seed)})
+        m_trainForm->setRowVisible(field, visible);
+    m_viewForm->setRowVisible(m_newPointClass, visible);
+}
+
 void ControlPanel::refresh() {
     m_updating = true;
-    const SceneFile& scene = m_document->scene();
+    const SceneFile& scene = m_scene();
     const TrainerConfig& t = scene.trainer;
     populateGenerator(scene.data);
     populateLoss(t.loss);
@@ -401,7 +416,7 @@ void ControlPanel::updateEnabled() {
 }
 
 void ControlPanel::updateFormula() {
-    const LossInfo* info = findLoss(m_document->scene().trainer.loss.name);
+    const LossInfo* info = findLoss(m_scene().trainer.loss.name);
     if (!info) {
         m_formula->clear();
         return;
@@ -409,10 +424,10 @@ void ControlPanel::updateFormula() {
     QString text = QStringLiteral("<b>%1</b>").arg(qs(info->displayName).toHtmlEscaped());
     if (!info->pmlName.empty()) text += QStringLiteral(" <i>(PML %1)</i>").arg(qs(info->pmlName).toHtmlEscaped());
     text += QStringLiteral("<br><span style='font-family:monospace'>%1</span>").arg(qs(info->formula).toHtmlEscaped());
-    const DistanceSpec distance = m_document->scene().trainer.loss.distance.value_or(info->defaultDistance);
+    const DistanceSpec distance = m_scene().trainer.loss.distance.value_or(info->defaultDistance);
     text += QStringLiteral("<br><small>%1 · %2</small>")
                 .arg(qs(std::string(familyName(info->family))).toHtmlEscaped(), qs(distance.describe()).toHtmlEscaped());
-    if (auto values = completeParams(info->params, m_document->scene().trainer.loss.params, info->name, nullptr); values && !info->params.empty()) {
+    if (auto values = completeParams(info->params, m_scene().trainer.loss.params, info->name, nullptr); values && !info->params.empty()) {
         QStringList parts;
         for (const ParamInfo& p : info->params) parts << QStringLiteral("%1 = %2").arg(qs(p.name), formatValue(p, *values));
         text += QStringLiteral("<br>") + parts.join(QStringLiteral(", ")).toHtmlEscaped();
@@ -491,7 +506,7 @@ void ControlPanel::onMinerChanged() {
 void ControlPanel::applyEdits(bool dataChanged) {
     if (m_updating) return;
     updateEnabled();
-    SceneFile next = m_document->scene();
+    SceneFile next = m_scene();
     TrainerConfig& t = next.trainer;
 
     if (dataChanged) {

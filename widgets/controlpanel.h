@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// ControlPanel: shows the document's scene (data generator, loss and its parameters, miner,
-// distance, optimizer, batch, seed) and the loss's formula card, and turns every edit into a new
-// scene for the document (sceneEdited); an invalid one only shows its message and the current
-// run continues untouched. It keeps no copy of the scene. Also holds the view options.
+// ControlPanel: shows a scene (data generator, loss and its parameters, miner, distance,
+// optimizer, batch, seed) and the loss's formula card, and turns every edit into a new scene
+// (sceneEdited); an invalid one only shows its message and the current run continues untouched.
+// It keeps no copy of the scene: it reads the single run's document, or a comparison panel's
+// scene (where the data, batch and seed are shared by every panel and hidden). Also holds the
+// view options.
 // Its fields are safe in front of a class: the wheel never changes a field without focus, and
 // Enter or Escape hands the keyboard back to the canvas.
 #pragma once
@@ -13,9 +15,13 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
+class QGroupBox;
 class QLabel;
 class QSpinBox;
 
@@ -27,6 +33,10 @@ class ControlPanel : public QWidget {
     Q_OBJECT
 public:
     explicit ControlPanel(const SceneDocument* document, QWidget* parent = nullptr);
+    /// Shows the scene `scene()` returns (it must outlive the panel).
+    explicit ControlPanel(std::function<const SceneFile&()> scene, QWidget* parent = nullptr);
+    /// Shows or hides what a comparison's panels share (data, batch, seed, the new point's class).
+    void setSharedSettingsVisible(bool visible);
     /// Shows the document's scene in the controls (emits nothing).
     void refresh();
     void setViewOptions(const ViewOptions& options);
@@ -60,7 +70,10 @@ private:
     /// Builds a configuration from the controls; regenerates the data when `dataChanged`.
     void applyEdits(bool dataChanged);
 
-    const SceneDocument* m_document;
+    std::function<const SceneFile&()> m_scene;
+    QGroupBox* m_dataBox = nullptr;
+    QFormLayout* m_trainForm = nullptr;
+    QFormLayout* m_viewForm = nullptr;
     QWidget* m_focusTarget = nullptr;
     bool m_updating = false;  // set while populating: programmatic changes are not edits
 

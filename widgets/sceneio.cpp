@@ -4,6 +4,7 @@
 #include "marginlab/csv.h"
 #include "marginlab/generators.h"
 #include "marginlab/limits.h"
+#include "marginlab/scene/trajectory.h"
 
 #include <QDir>
 #include <QFile>
@@ -50,20 +51,19 @@ std::optional<json::Json> readDocument(const QString& path, QString* error) {
         return json::parse(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
     } catch (const json::Error& e) {
         if (error) *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(e.what()));
+        return std::nullopt;
     }
-    return std::nullopt;
 }
 
 std::optional<SceneFile> openScene(const QString& path, QString* error) {
-    const std::optional<json::Json> read = readDocument(path, error);
-    if (!read) return std::nullopt;
-    const json::Json& document = *read;
+    const std::optional<json::Json> document = readDocument(path, error);
+    if (!document) return std::nullopt;
     // Relative CSV paths are relative to the scene; resources have no folder on disk.
     const std::filesystem::path baseDir =
         path.startsWith(QLatin1Char(':')) ? std::filesystem::path()
                                     : std::filesystem::path(QFileInfo(path).absoluteDir().absolutePath().toStdString());
     std::string message;
-    auto scene = parseScene(document, baseDir, &message);
+    auto scene = parseScene(*document, baseDir, &message);
     if (!scene && error) *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(message));
     return scene;
 }
@@ -82,15 +82,15 @@ bool saveScene(const SceneFile& scene, const QString& path, QString* error) {
     return true;
 }
 
-std::optional<SceneFile> importCsv(const SceneFile& scene, const QString& path, QString* error) {
-    auto result = readCsvFile(path.toStdString());
-    if (const auto* failure = std::get_if<CsvError>(&result)) {
-        if (error)
-            *error = QObject::tr("%1: %2").arg(path, QString::fromStdString(failure->message));  // names line and column
+std::optional<SceneFile> importData(const SceneFile& scene, const QString& path, QString* error) {
+    std::string failure;
+    auto dataset = readInitialPoints(path.toStdString(), &failure);
+    if (!dataset) {
+        if (error) *error = QString::fromStdString(failure);  // names the file (and for CSV line and column)
         return std::nullopt;
     }
     SceneFile out = scene;
-    adoptDataset(out, std::get<Dataset>(std::move(result)));
+    adoptDataset(out, std::move(*dataset));
     out.data = {{"points", json::toJson(out.trainer.points)},
                 {"labels", json::toJson(out.trainer.labels)},
                 {"classes", out.trainer.numClasses}};

@@ -146,15 +146,9 @@ Frame2D Recorder::frameOf(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 void Recorder::paint(QPainter& painter, const Frame2D& frame) {
-    if (frame.snapshot && frame.snapshot->positions.cols() == 3) {
+    if (Renderer3D::isThreeD(frame.snapshot.get())) {
         // 3D data: the sphere view, fitted on the first frame, turning by the turntable path.
-        Frame3D frame3d;
-        frame3d.snapshot = frame.snapshot;
-        frame3d.run = frame.run;
-        frame3d.options = frame.options;
-        frame3d.size = frame.size;
-        frame3d.selection = frame.selection;
-        frame3d.captions = frame.captions;
+        Frame3D frame3d = Renderer3D::sphereFrame(frame, Camera3D{});
         if (!m_camera3d) {
             // The scene's saved camera, if any, is where the turntable starts.
             m_camera3d = m_view.camera3d ? *m_view.camera3d : Renderer3D::fitted(frame3d);

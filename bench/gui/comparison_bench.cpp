@@ -20,6 +20,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_main.h"
+
 #include <memory>
 
 namespace {
@@ -61,7 +63,7 @@ void frame(benchmark::State& state, bool softmaxFamily, int only = -1) {
     const GroupSnapshot snapshots[2] = {group.step(1), group.step(1)};
     const QSize size(1600, 1000);
     std::vector<Frame2D> frames(4);
-    std::vector<Renderer2D> renderers(4);
+    std::vector<ComparisonPanelView::Renderers> renderers(4);
     for (std::size_t i = 0; i < 4; ++i) {
         Frame2D& f = frames[i];
         f.run = describeRun(configs[i].loss, configs[i].miner);
@@ -81,7 +83,7 @@ void frame(benchmark::State& state, bool softmaxFamily, int only = -1) {
         for (std::size_t i = 0; i < 4; ++i) {
             if (only >= 0 && static_cast<int>(i) != only) continue;
             frames[i].snapshot = snapshots[which].panels[i];
-            ComparisonPanelView::paintPanel(painter, renderers[i], frames[i], QStringLiteral("panel"), static_cast<int>(i),
+            ComparisonPanelView::paintPanel(painter, renderers[i], frames[i], Camera3D{}, QStringLiteral("panel"), static_cast<int>(i),
                                             ComparisonView::cellRect(static_cast<int>(i), 4, size, ComparisonLayout::Auto));
         }
         painter.end();
@@ -130,12 +132,4 @@ BENCHMARK_CAPTURE(BM_Training_FourSingleRuns, softmax_family, true)->Arg(500)->U
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    TrainingController::leaveACoreForTraining();  // as the app does
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return marginlab::bench::runOffscreenBenchmarks(argc, argv); }

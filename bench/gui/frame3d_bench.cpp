@@ -15,6 +15,7 @@
 #include "renderer3d.h"
 #include "trainingcontroller.h"
 
+#include "bench_main.h"
 #include "bench_scene.h"
 
 namespace {
@@ -65,12 +66,4 @@ BENCHMARK_CAPTURE(frame, Triplet, "triplet_margin")
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(frame, ArcFace, "arcface")->Arg(500)->Arg(2000)->Arg(5000)->Unit(benchmark::kMillisecond);
 
-int main(int argc, char** argv) {
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    TrainingController::leaveACoreForTraining();  // as the app does
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return marginlab::bench::runOffscreenBenchmarks(argc, argv); }

@@ -233,14 +233,7 @@ TEST(Recorder, ThreeDRecordingsStartFromTheScenesSavedCamera) {
     const QImage saved = firstFrame(top, &frame), fitted = firstFrame(ViewSettings{});
     EXPECT_GT(differingPixels(saved, fitted), 500);
     // Exactly the sphere frame seen through the saved camera.
-    Frame3D expected;
-    expected.snapshot = frame.snapshot;
-    expected.run = frame.run;
-    expected.options = frame.options;
-    expected.size = frame.size;
-    expected.selection = frame.selection;
-    expected.captions = frame.captions;
-    expected.camera = *top.camera3d;
+    Frame3D expected = Renderer3D::sphereFrame(frame, *top.camera3d);
     QImage image(settings.size, QImage::Format_RGB32);
     image.fill(Qt::white);
     QPainter painter(&image);

@@ -15,6 +15,7 @@
 #include "classpalette.h"
 #include "marginlab/generators.h"
 #include "marginlab/trainer.h"
+#include "nearestindex.h"
 #include "viewsettings.h"
 
 using namespace marginlab;
@@ -296,6 +297,119 @@ private slots:
             }
             QVERIFY2(bands > 100 && classes > 100, name);  // guard: both kinds were checked
         }
+    }
+
+    void nearestIndexInSpaceMatchesBruteForce() {
+        std::mt19937_64 random(11);
+        std::normal_distribution<double> normal;
+        for (int n : {1, 7, 300, 3000}) {
+            std::vector<Vector3d> points;
+            for (int i = 0; i < n; ++i)
+                points.push_back(Vector3d(normal(random), normal(random), normal(random)).normalized());
+            if (n > 2) points[2] = points[1];  // a tie: the lower index wins
+            const NearestIndex3D index(points);
+            for (int trial = 0; trial < 2000; ++trial) {
+                // On the sphere, inside it and far outside the grid's box.
+                const double radius = trial % 3 == 0 ? 1.0 : trial % 3 == 1 ? 0.3 : 4.0;
+                const Vector3d q = radius * Vector3d(normal(random), normal(random), normal(random)).normalized();
+                int expected = 0;
+                for (int i = 1; i < n; ++i)
+                    if ((points[static_cast<std::size_t>(i)] - q).squaredNorm() <
+                        (points[static_cast<std::size_t>(expected)] - q).squaredNorm())
+                        expected = i;
+                QCOMPARE(index.nearest(q), expected);
+            }
+            if (n > 2) QCOMPARE(index.nearest(points[1]), 1);
+        }
+        QCOMPARE(NearestIndex3D({}).nearest(Vector3d::UnitX()), -1);
+    }
+
+    void tupleRegionsOnTheSphereAreDirectionsOfThePoints() {
+        // Clustered points in space (not on the sphere), for a loss that normalizes and one that
+        // does not: the regions are the nearest class mean direction, or with the 1-NN option the
+        // class of the nearest point's direction, both written out here by brute force.
+        std::mt19937_64 random(5);
+        std::normal_distribution<double> normal;
+        const std::vector<Vector3d> centres = {Vector3d(2, 0, 0), Vector3d(0, 1.5, 0.2), Vector3d(-0.4, -0.3, 2.5)};
+        std::vector<Vector3d> points;
+        std::vector<int> labels;
+        for (int i = 0; i < 90; ++i) {
+            const int k = i % 3;
+            points.push_back(centres[static_cast<std::size_t>(k)] +
+                             0.6 * Vector3d(normal(random), normal(random), normal(random)));
+            labels.push_back(k);
+        }
+        for (const bool normalize : {true, false}) {
+            LossConfig loss;
+            loss.name = "triplet_margin";
+            loss.distance = DistanceSpec::lp(1, normalize);
+            Frame3D frame;
+            frame.run = describeRun(loss, std::nullopt);
+            frame.snapshot = snapshotOf(points, labels, 3);
+            std::vector<Vector3d> mean(3, Vector3d::Zero());
+            for (std::size_t i = 0; i < points.size(); ++i)
+                mean[static_cast<std::size_t>(labels[i])] += points[i].normalized();
+            int differ = 0;
+            for (int trial = 0; trial < 3000; ++trial) {
+                const Vector3d u = Vector3d(normal(random), normal(random), normal(random)).normalized();
+                int byMean = 0, byPoint = 0;
+                for (int k = 1; k < 3; ++k)
+                    if (u.dot(mean[static_cast<std::size_t>(k)].normalized()) >
+                        u.dot(mean[static_cast<std::size_t>(byMean)].normalized()))
+                        byMean = k;
+                for (std::size_t i = 1; i < points.size(); ++i)
+                    if ((points[i].normalized() - u).norm() < (points[static_cast<std::size_t>(byPoint)].normalized() - u).norm())
+                        byPoint = static_cast<int>(i);
+                frame.options.nearestNeighbourRegions = false;
+                QCOMPARE(Renderer3D::regionAt(frame, u), byMean);
+                frame.options.nearestNeighbourRegions = true;
+                QCOMPARE(Renderer3D::regionAt(frame, u), labels[static_cast<std::size_t>(byPoint)]);
+                differ += byMean != labels[static_cast<std::size_t>(byPoint)];
+            }
+            QVERIFY(differ > 30);  // guard: the two kinds of region really differ somewhere
+        }
+    }
+
+    void softmaxFadeOnTheSphere() {
+        // The fade is 2(1 − p) of the winning class, p the softmax of the (margin) logits at the
+        // direction, written out here; 0 inside the margin band; and it greys the painted surface.
+        LossConfig loss;
+        loss.name = "normalized_softmax";
+        Frame3D frame;
+        frame.run = describeRun(loss, std::nullopt);
+        QVERIFY(frame.run.logits && !frame.run.logits->hasMargin);
+        auto s = snapshotOf({Vector3d(1, 0, 0), Vector3d(0, 1, 0)}, {0, 1}, 2);
+        s->owned = Points(2, 3);
+        s->owned << 1, 0, 0, 0, 1, 0;
+        frame.snapshot = s;
+        frame.size = kSize;
+        frame.camera = plainCamera();
+        frame.showEqualArea = false;
+        frame.showAxes = false;
+        const double scale = frame.run.logits->scale;
+        std::mt19937_64 random(3);
+        std::normal_distribution<double> normal;
+        for (int trial = 0; trial < 500; ++trial) {
+            const Vector3d u = Vector3d(normal(random), normal(random), normal(random)).normalized();
+            const double a = scale * u.x(), b = scale * u.y();
+            const double p = 1.0 / (1.0 + std::exp(-std::abs(a - b)));
+            QVERIFY(std::abs(Renderer3D::fadeAt(frame, u) - 2.0 * (1.0 - p)) < 1e-9);
+        }
+        // On the boundary (x = y) a coin toss, along a weight nearly certain.
+        QVERIFY(Renderer3D::fadeAt(frame, Vector3d(1, 1, 0.3).normalized()) > 0.999);
+        QVERIFY(Renderer3D::fadeAt(frame, Vector3d(1, 0, 0)) < 0.01);
+        // Painted: the boundary is grey, the cap of class 0 keeps its tint.
+        const QImage image = Renderer3D().image(frame);
+        auto at = [&](const Vector3d& u) { return frame.camera.project(u, kSize).screen.toPoint(); };
+        const QRgb boundary = image.pixel(at(Vector3d(1, 1, 1.6).normalized()));
+        const QRgb cap = image.pixel(at(Vector3d(0.8, -0.2, 0.56).normalized()));
+        QVERIFY(std::abs(qRed(boundary) - qGreen(boundary)) < 8 && std::abs(qGreen(boundary) - qBlue(boundary)) < 8);
+        QVERIFY(std::abs(qRed(cap) - qBlue(cap)) > 20);
+        // An ArcFace band has no fade.
+        loss.name = "arcface";
+        frame.run = describeRun(loss, std::nullopt);
+        QCOMPARE(Renderer3D::regionAt(frame, Vector3d(1, 1, 0).normalized()), Renderer3D::kBand);
+        QCOMPARE(Renderer3D::fadeAt(frame, Vector3d(1, 1, 0).normalized()), 0.0);
     }
 
     void equalAreaMapPutsKnownPointsAtKnownPixels() {

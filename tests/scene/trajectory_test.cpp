@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "marginlab/scene/npy.h"
+#include "marginlab/scene/scenefile.h"
 
 namespace marginlab {
 namespace {
@@ -415,6 +416,36 @@ TEST(InitialState, BadFilesAreRefusedWithTheFileName) {
     EXPECT_NE(error.find("has no owned parameters"), std::string::npos) << error;
     EXPECT_FALSE(readInitialPoints(dir / "none.npy", &error));
     EXPECT_EQ(error, (dir / "none.npy").string() + ": cannot open: no such file");
+}
+
+TEST(SceneData, AnNpyArrayWithItsLabelsIsTheSceneData) {
+    // A scene's "data": {"npy": ...} reads NumPy's N×D array (here 3D) and NAME-labels.npy,
+    // relative to the scene's folder; the scene then trains in D = 3.
+    TempDir dir;
+    writeText(dir / "emb.npy", npy::encode({4, 3}, std::vector<double>{1, 0, 0, 0.9, 0.1, 0, 0, 1, 0, 0, 0.8, 0.2}));
+    writeText(dir / "emb-labels.npy", npy::encode({4}, std::vector<std::int64_t>{0, 0, 1, 1}));
+    const std::string scene = R"({"format": "marginlab-scene", "version": 1, "data": {"npy": "emb.npy"},
+                                  "loss": {"name": "triplet_margin"}})";
+    writeText(dir / "scene.json", scene);
+    std::string error;
+    const auto file = readSceneFile(dir / "scene.json", &error);
+    ASSERT_TRUE(file) << error;
+    EXPECT_EQ(file->trainer.points.cols(), 3);
+    EXPECT_EQ(file->trainer.points(3, 2), 0.2);
+    EXPECT_EQ(file->trainer.labels, (Labels{0, 0, 1, 1}));
+    EXPECT_EQ(file->trainer.numClasses, 2);
+    // Saved, the data stays a reference to the array.
+    EXPECT_EQ(sceneToJson(*file)["data"], json::Json({{"npy", "emb.npy"}}));
+    // Missing labels, another extension, a second source, an unknown key: refused, naming why.
+    fs::remove(dir / "emb-labels.npy");
+    EXPECT_FALSE(readSceneFile(dir / "scene.json", &error));
+    EXPECT_NE(error.find("emb-labels.npy"), std::string::npos) << error;
+    for (const char* data : {R"({"npy": "emb.csv"})", R"({"npy": "emb.npy", "csv": "x.csv"})", R"({"npy": "emb.npy", "labels": 1})"}) {
+        writeText(dir / "bad.json", std::string(R"({"format": "marginlab-scene", "version": 1, "data": )") + data +
+                                        R"(, "loss": {"name": "triplet_margin"}})");
+        EXPECT_FALSE(readSceneFile(dir / "bad.json", &error)) << data;
+        EXPECT_NE(error.find("data"), std::string::npos) << error;
+    }
 }
 
 }  // namespace

@@ -2,16 +2,22 @@
 // The comparison in the app: linked cameras move every panel (and unlinked ones do not), an
 // anchor clicked in one panel is shown in all, a comparison saved from the page opens the same,
 // every ready comparison opens and trains, a 2×2 grid renders four distinct panels into a
-// QImage, "run to step N" stops every panel exactly at N, and the charts keep a ghost.
+// QImage, "run to step N" stops every panel exactly at N, and the charts keep a ghost. 3D data:
+// panels on the sphere that rotate together, pick in 3D, render and save their camera; the page's
+// settings form edits one panel, copies it and removes it.
 #include "builtincomparisons.h"
 #include "comparisoncharts.h"
 #include "comparisoncontroller.h"
 #include "comparisonpage.h"
 #include "comparisonview.h"
+#include "controlpanel.h"
+#include "viewsettings.h"
 
 #include "marginlab/trainer_group.h"
 
+#include <QComboBox>
 #include <QDir>
+#include <QPushButton>
 #include <QMouseEvent>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -19,6 +25,7 @@
 #include <QWheelEvent>
 
 #include <filesystem>
+#include <numbers>
 
 using namespace marginlab;
 
@@ -26,6 +33,13 @@ namespace {
 
 QString sourcePath(const QString& relative) {
     return QDir(QStringLiteral(MARGINLAB_SOURCE_DIR)).filePath(relative);
+}
+
+ComparisonFile sphere() {
+    QString error;
+    auto c = loadComparison(sourcePath(QStringLiteral("resources/comparisons/margins-on-the-sphere.json")), &error);
+    if (!c) qFatal("%s", qPrintable(error));
+    return *c;
 }
 
 ComparisonFile mining() {
@@ -178,7 +192,7 @@ private slots:
     }
 
     void everyReadyComparisonOpensAndTrains() {
-        QCOMPARE(builtInComparisons().size(), std::size_t{5});
+        QCOMPARE(builtInComparisons().size(), std::size_t{6});
         for (const BuiltInComparison& entry : builtInComparisons()) {
             QString error;
             const auto c = loadComparison(sourcePath(QStringLiteral("resources/comparisons/") + entry.fileName), &error);
@@ -253,6 +267,172 @@ private slots:
         QVERIFY(last.left() > size.width() * 3 / 4 - 10);
         const QImage row = view.renderImage(size);
         QVERIFY(sameColor(row.pixel(last.left() + 2, 2), comparisonPanelColor(3)));
+    }
+
+    void threeDPanelsRotateZoomAndPickTogether() {
+        const ComparisonFile c = sphere();
+        ComparisonView view;
+        view.resize(1500, 650);
+        view.setPanels(c.trainers());
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        TrainerGroup group(c.trainers());
+        view.setState(stateOf(group, 5));
+        QCOMPARE(view.panelCount(), 3);
+        for (int i = 0; i < 3; ++i) QVERIFY(view.panel(i)->isThreeD());
+        // Fitted together: one radius that holds every panel's points.
+        const Camera3D start = view.panel(0)->camera3d();
+        for (int i = 1; i < 3; ++i) QCOMPARE(view.panel(i)->camera3d(), start);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(start.worldRadius >= Renderer3D::fitted(view.panel(i)->sphereFrame()).worldRadius - 1e-12);
+        // A left drag in the middle panel rotates all three spheres (arcball), the same way.
+        ComparisonPanelView* middle = view.panel(1);
+        const QPointF centre(middle->width() / 2.0, ComparisonPanelView::kTitleHeight + middle->pictureSize().height() / 2.0);
+        drag(middle, centre, centre + QPointF(60, 25));
+        const Camera3D rotated = middle->camera3d();
+        QVERIFY(!rotated.rotation.isApprox(start.rotation));
+        QVERIFY(rotated.rotation.isApprox(start.arcball(centre - QPointF(0, ComparisonPanelView::kTitleHeight),
+                                                         centre + QPointF(60, 25 - ComparisonPanelView::kTitleHeight),
+                                                         middle->pictureSize()).rotation));
+        for (int i = 0; i < 3; ++i) QCOMPARE(view.panel(i)->camera3d(), rotated);
+        // The wheel zooms all of them.
+        QWheelEvent wheel(centre, middle->mapToGlobal(centre), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(view.panel(2), &wheel);
+        QVERIFY(view.panel(2)->camera3d().zoom > 1.0);
+        for (int i = 0; i < 3; ++i) QCOMPARE(view.panel(i)->camera3d(), view.panel(2)->camera3d());
+        // Arrow keys turn every sphere about the vertical axis.
+        const Camera3D beforeKey = view.panel(0)->camera3d();
+        QTest::keyClick(view.panel(0), Qt::Key_Right);
+        QVERIFY(view.panel(0)->camera3d().rotation.isApprox(beforeKey.turned(5.0 * std::numbers::pi / 180.0).rotation));
+        for (int i = 1; i < 3; ++i) QCOMPARE(view.panel(i)->camera3d(), view.panel(0)->camera3d());
+        // A click picks on the rotated sphere (the front-most point under it) and shows it in all.
+        const Frame3D frame = view.panel(0)->sphereFrame();
+        const std::vector<Eigen::Vector3d> raw = Renderer3D::rawPositions(frame);
+        QPointF target;
+        int expected = -1;
+        for (std::size_t i = 0; i < raw.size() && expected < 0; ++i) {
+            const Projection p = frame.camera.project(raw[i], frame.size);
+            if (p.depth > 0.3 && QRectF(QPointF(0, 0), QSizeF(frame.size)).adjusted(80, 80, -80, -80).contains(p.screen))
+                target = p.screen, expected = Renderer3D::pick(frame, p.screen);
+        }
+        QVERIFY(expected >= 0);
+        const QPointF click = target + QPointF(0, ComparisonPanelView::kTitleHeight);
+        mouse(view.panel(0), QEvent::MouseButtonPress, click, Qt::LeftButton);
+        mouse(view.panel(0), QEvent::MouseButtonRelease, click, Qt::NoButton);
+        for (int i = 0; i < 3; ++i) QCOMPARE(view.panel(i)->anchor(), expected);
+        // Unlinked, a rotation stays in its panel.
+        view.setCamerasLinked(false);
+        const Camera3D before = view.panel(1)->camera3d();
+        drag(view.panel(0), centre, centre + QPointF(-40, 10));
+        QVERIFY(!view.panel(0)->camera3d().rotation.isApprox(before.rotation));
+        QCOMPARE(view.panel(1)->camera3d(), before);
+        // The grid renders each panel on the sphere: the sphere's surface at the cell's centre.
+        const QSize size(1200, 500);
+        const QImage image = view.renderImage(size);
+        for (int i = 0; i < 3; ++i) {
+            const QRect cell = ComparisonView::cellRect(i, 3, size, ComparisonLayout::Auto);
+            QVERIFY(sameColor(image.pixel(cell.left() + 2, cell.top() + 2), comparisonPanelColor(i)));
+            const QRgb middlePixel = image.pixel(cell.center().x(), cell.top() + ComparisonPanelView::kTitleHeight +
+                                                                      (cell.height() - ComparisonPanelView::kTitleHeight) / 2);
+            QVERIFY2(QColor(middlePixel) != QColor(Qt::white), "no sphere in a 3D panel");
+        }
+    }
+
+    void aSavedSphereCameraReopens() {
+        ComparisonPage page;
+        page.resize(1500, 900);
+        QString error;
+        QVERIFY2(page.open(sphere(), &error), qPrintable(error));
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QSignalSpy reached(page.controller(), &ComparisonController::reachedStep);
+        page.controller()->runToStep(2);
+        QVERIFY(reached.wait(30000));
+        // The file's camera, not the fitted front view.
+        const Camera3D camera = page.view()->panel(0)->camera3d();
+        QVERIFY(camera.rotation.isApprox(Eigen::Quaterniond(0.95, 0.2, 0.23, 0.0).normalized()));
+        QCOMPARE(camera.worldRadius, 1.8);
+        // Turned and saved, it comes back as turned.
+        const Camera3D turned = camera.turned(0.5);
+        for (int i = 0; i < page.view()->panelCount(); ++i) page.view()->panel(i)->setCamera3D(turned);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("sphere.json"));
+        QVERIFY2(page.saveFile(path, &error), qPrintable(error));
+        const auto reopened = loadComparison(path, &error);
+        QVERIFY2(reopened, qPrintable(error));
+        const ViewSettings settings = viewSettingsFromJson(reopened->view);
+        QVERIFY(settings.camera3d);
+        QVERIFY(settings.camera3d->rotation.isApprox(turned.rotation, 1e-12));
+    }
+
+    void theSettingsFormEditsCopiesAndRemovesPanels() {
+        ComparisonPage page;
+        page.resize(1400, 900);
+        QString error;
+        QVERIFY2(page.open(mining(), &error), qPrintable(error));
+        const std::vector<TrainerConfig> before = page.comparison().trainers();
+        page.setSettingsPanel(1);
+        QCOMPARE(page.settingsPanel(), 1);
+        // The form shows panel 2's loss and miner; the shared data, batch and seed are hidden.
+        ControlPanel* form = page.panelControls();
+        QComboBox* loss = nullptr;
+        QComboBox* miner = nullptr;
+        for (QComboBox* box : form->findChildren<QComboBox*>()) {
+            if (box->findData(QStringLiteral("contrastive")) >= 0) loss = box;
+            if (box->findData(QStringLiteral("batch_hard")) >= 0) miner = box;
+        }
+        QVERIFY(loss && miner);
+        QCOMPARE(loss->currentData().toString(), QString::fromStdString(before[1].loss.name));
+        QCOMPARE(miner->currentData().toString(), QString::fromStdString(before[1].miner->name));
+        for (QComboBox* box : form->findChildren<QComboBox*>())
+            if (box->findData(QStringLiteral("blobs")) >= 0) QVERIFY(!box->isVisibleTo(form));
+        // Choosing another loss there changes panel 2 only, and restarts every panel at step 0.
+        loss->setCurrentIndex(loss->findData(QStringLiteral("contrastive")));
+        QCOMPARE(page.comparison().panels[1].trainer.loss.name, std::string("contrastive"));
+        for (int i : {0, 2, 3})
+            QVERIFY(json::toJson(page.comparison().panels[static_cast<std::size_t>(i)].trainer.loss) ==
+                    json::toJson(before[static_cast<std::size_t>(i)].loss));
+        QCOMPARE(page.controller()->currentStep(), 0L);
+        QCOMPARE(page.settingsPanel(), 1);  // the form stays on the edited panel
+        // "Copy to" gives another panel these settings.
+        QComboBox* target = nullptr;
+        for (QComboBox* box : page.findChildren<QComboBox*>())
+            if (box->count() == 3 && box->itemData(0).toInt() == 0 && box->itemText(0).startsWith(QStringLiteral("panel")))
+                target = box;
+        QVERIFY(target);
+        target->setCurrentIndex(target->findData(3));
+        QPushButton* copy = nullptr;
+        QPushButton* remove = nullptr;
+        for (QPushButton* button : page.findChildren<QPushButton*>()) {
+            if (button->text() == QStringLiteral("Copy to")) copy = button;
+            if (button->text() == QStringLiteral("Remove this panel")) remove = button;
+        }
+        QVERIFY(copy && remove);
+        copy->click();
+        QCOMPARE(page.comparison().panels[3].trainer.loss.name, std::string("contrastive"));
+        QVERIFY(json::toJson(page.comparison().panels[3].trainer.miner.value()) ==
+                json::toJson(page.comparison().panels[1].trainer.miner.value()));
+        // Remove the panel shown: three remain, the fourth moved up.
+        remove->click();
+        QCOMPARE(page.comparison().panels.size(), std::size_t{3});
+        QCOMPARE(page.view()->panelCount(), 3);
+        QCOMPARE(page.comparison().panels[2].trainer.loss.name, std::string("contrastive"));
+        QVERIFY(json::toJson(page.comparison().panels[1].trainer.loss) == json::toJson(before[2].loss));
+    }
+
+    void aBadComparisonFileIsRefusedWithAMessage() {
+        QTemporaryDir dir;
+        const QString deep = dir.filePath(QStringLiteral("deep.json"));
+        QFile file(deep);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray(100000, '['));
+        file.close();
+        QString error;
+        QVERIFY(!loadComparison(deep, &error));
+        QVERIFY2(error.contains(QStringLiteral("deep.json")) && error.contains(QStringLiteral("nest")), qPrintable(error));
+        QVERIFY(!loadComparison(dir.path(), &error));
+        QVERIFY2(error.contains(QStringLiteral("not a regular file")), qPrintable(error));
     }
 
     void runToStepStopsEveryPanelAtTheSameStep() {

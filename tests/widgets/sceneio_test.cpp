@@ -5,6 +5,7 @@
 #include "trainingcontroller.h"
 #include "diagnosis.h"
 #include "sceneio.h"
+#include "marginlab/scene/npy.h"
 
 #include <QDir>
 #include <QFile>
@@ -148,17 +149,37 @@ private slots:
         QTemporaryDir dir;
         const QString bad = dir.filePath(QStringLiteral("bad.csv"));
         writeText(bad, "x,y,label\n0,0,0\n1,oops,1\n");
-        QVERIFY(!sceneio::importCsv(*good, bad, &error));
+        QVERIFY(!sceneio::importData(*good, bad, &error));
         QVERIFY2(error.contains(QStringLiteral("line 3")), qPrintable(error));
         QVERIFY2(error.contains(QStringLiteral("column")), qPrintable(error));
 
         const QString ok = dir.filePath(QStringLiteral("ok.csv"));
         writeText(ok, "x,y,label\n0,0,0\n0.5,0,0\n1,1,1\n1.5,1,1\n");
-        const auto imported = sceneio::importCsv(*good, ok, &error);
+        const auto imported = sceneio::importData(*good, ok, &error);
         QVERIFY2(imported, qPrintable(error));
         QCOMPARE(imported->trainer.points.rows(), Eigen::Index{4});
         QCOMPARE(imported->trainer.numClasses, 2);
         QCOMPARE(imported->trainer.loss.name, good->trainer.loss.name);
+        // A NumPy array with three columns and its labels: the scene becomes 3D, the rest stays.
+        QFile array(dir.filePath(QStringLiteral("emb.npy")));
+        QVERIFY(array.open(QIODevice::WriteOnly));
+        const std::string values = npy::encode({3, 3}, std::vector<double>{1, 0, 0, 0, 1, 0, 0, 0, 1});
+        array.write(values.data(), static_cast<qint64>(values.size()));
+        array.close();
+        const QString npyPath = dir.filePath(QStringLiteral("emb.npy"));
+        QVERIFY(!sceneio::importData(*good, npyPath, &error));  // no labels yet
+        QVERIFY2(error.contains(QStringLiteral("emb-labels.npy")), qPrintable(error));
+        QFile labels(dir.filePath(QStringLiteral("emb-labels.npy")));
+        QVERIFY(labels.open(QIODevice::WriteOnly));
+        const std::string labelBytes = npy::encode({3}, std::vector<std::int64_t>{0, 1, 1});
+        labels.write(labelBytes.data(), static_cast<qint64>(labelBytes.size()));
+        labels.close();
+        const auto threeD = sceneio::importData(*good, npyPath, &error);
+        QVERIFY2(threeD, qPrintable(error));
+        QCOMPARE(threeD->trainer.points.cols(), Eigen::Index{3});
+        QCOMPARE(threeD->trainer.points(2, 2), 1.0);
+        QCOMPARE(threeD->trainer.numClasses, 2);
+        QCOMPARE(threeD->trainer.loss.name, good->trainer.loss.name);
     }
 };
 

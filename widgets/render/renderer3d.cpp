@@ -4,6 +4,8 @@
 #include <QPaintEngine>
 #include <QPainterPath>
 #include <algorithm>
+#include <array>
+#include <mutex>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -89,13 +91,23 @@ struct Runs {
 void addSphereCircle(Runs& runs, const SphereContext& c, const Vector3d& axis, double alpha,
                      double radius = 1.0) {
     constexpr int kSegments = 144;
+    // The unit circle once (a dozen circles a frame would otherwise cost a sincos per point).
+    static const std::array<std::pair<double, double>, kSegments + 1> circle = [] {
+        std::array<std::pair<double, double>, kSegments + 1> table;
+        for (int k = 0; k <= kSegments; ++k) {
+            const double phi = 2.0 * std::numbers::pi * k / kSegments;
+            table[static_cast<std::size_t>(k)] = {std::cos(phi), std::sin(phi)};
+        }
+        return table;
+    }();
     const auto [u, v] = basisAround(axis);
+    const Vector3d centre = radius * std::cos(alpha) * axis;
+    const Vector3d ru = radius * std::sin(alpha) * u, rv = radius * std::sin(alpha) * v;
     QPolygonF current;
     bool currentFront = true;
     for (int k = 0; k <= kSegments; ++k) {
-        const double phi = 2.0 * std::numbers::pi * k / kSegments;
-        const Vector3d p =
-            radius * (std::cos(alpha) * axis + std::sin(alpha) * (std::cos(phi) * u + std::sin(phi) * v));
+        const auto [cosPhi, sinPhi] = circle[static_cast<std::size_t>(k)];
+        const Vector3d p = centre + cosPhi * ru + sinPhi * rv;
         const Projection q = c.project(p);
         const bool front = q.depth >= 0.0;
         if (k == 0) currentFront = front;
@@ -127,23 +139,34 @@ void drawRuns(QPainter& painter, const std::vector<QPolygonF>& runs, const QPen&
     for (const QPolygonF& run : runs) painter.drawPolyline(run);
 }
 
-QPen backPen(QColor color, double width) {
-    QPen pen(color, width, Qt::CustomDashLine);
+/// A thin line of `width` pixels at text scale `scale`: a cosmetic hair-line up to 1.25× (Qt's
+/// fast line drawer; a 1-pixel stroked pen goes through the general stroker), else stroked.
+QPen thinPen(QColor color, double width, double scale, Qt::PenStyle style = Qt::SolidLine) {
+    QPen pen(color, scale > 1.25 ? width * scale : 1.0, style);
+    pen.setCosmetic(scale <= 1.25);
+    return pen;
+}
+
+/// The dashes of what lies behind the sphere's surface.
+QPen dashed(QPen pen) {
+    pen.setStyle(Qt::CustomDashLine);
     pen.setDashPattern({3.0, 3.0});
     return pen;
 }
+
+QPen backPen(QColor color, double width, double scale) { return dashed(thinPen(color, width, scale)); }
 
 void paintWireframe(QPainter& painter, const SphereContext& c, bool front) {
     const Runs runs = wireframe(c);
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     if (front) {
-        drawRuns(painter, runs.front, QPen(QColor(0, 0, 0, 45), c.px(1.0)));
+        drawRuns(painter, runs.front, thinPen(QColor(0, 0, 0, 45), 1.0, c.scale));
         // The outline of the sphere.
         painter.setPen(QPen(QColor(0, 0, 0, 110), c.px(1.3)));
         painter.drawEllipse(c.origin, c.pixelsPerUnit, c.pixelsPerUnit);
     } else {
-        drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 40), c.px(1.0)));
+        drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 40), 1.0, c.scale));
     }
     painter.restore();
 }
@@ -163,7 +186,7 @@ void paintAxes(QPainter& painter, const SphereContext& c, bool front) {
                          tip = c.project(length * axis);
         if (!front) {
             // Inside the sphere: behind its surface, so dashed and faint.
-            painter.setPen(backPen(QColor(60, 60, 60, 90), c.px(1.0)));
+            painter.setPen(backPen(QColor(60, 60, 60, 90), 1.0, c.scale));
             painter.drawLine(inner.screen, rim.screen);
             if (tip.depth < 0) painter.drawLine(rim.screen, tip.screen);
             continue;
@@ -202,7 +225,7 @@ void paintClassWeights(QPainter& painter, const SphereContext& c) {
             } else {
                 QColor faint = color;
                 faint.setAlpha(130);
-                painter.setPen(backPen(faint, c.px(2.0)));
+                painter.setPen(dashed(QPen(faint, c.px(2.0))));
             }
             painter.drawLines(lines.data(), static_cast<int>(lines.size()));
         }
@@ -263,7 +286,7 @@ void paintTripletOutlines(QPainter& painter, const SphereContext& c) {
                 QPen front = hard ? QPen(ClassPalette::hardColor(), c.px(1.6))
                                   : QPen(ClassPalette::semiHardColor(), c.px(1.6), Qt::DashLine);
                 drawRuns(painter, runs.front, front);
-                drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 70), c.px(1.0)));
+                drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 70), 1.0, c.scale));
             }
         }
     } else if (o.shells) {
@@ -421,9 +444,7 @@ void paintTrails(QPainter& painter, const SphereContext& c) {
     for (std::size_t k = 0; k < lines.size(); ++k) {
         QColor color = ClassPalette::color(static_cast<int>(k));
         color.setAlpha(110);
-        QPen pen(color, c.scale > 1.25 ? c.px(1.2) : 1.0);
-        pen.setCosmetic(c.scale <= 1.25);  // hair-lines take Qt's fast line drawer (thousands of segments)
-        painter.setPen(pen);
+        painter.setPen(thinPen(color, 1.2, c.scale));  // thousands of segments
         painter.drawLines(lines[k].data(), static_cast<int>(lines[k].size()));
     }
     painter.restore();
@@ -497,9 +518,7 @@ void paintForces(QPainter& painter, const SphereContext& c, const layers::FrameC
             if (std::hypot(to.x() - from.x(), to.y() - from.y()) < 1.5) continue;
             layers::appendArrow(lines, from, to, c.px(5.0));
         }
-        QPen pen(forceColor(part), c.scale > 1.25 ? c.px(1.0) : 1.0);
-        pen.setCosmetic(c.scale <= 1.25);
-        painter.setPen(pen);
+        painter.setPen(thinPen(forceColor(part), 1.0, c.scale));
         painter.drawLines(lines.data(), static_cast<int>(lines.size()));
     }
     painter.restore();
@@ -539,6 +558,10 @@ QRgb blend(QRgb a, QRgb b, double t) {
 }
 
 int SphereClassifier::label(const Eigen::Vector3d& u) const {
+    if (nearest) {
+        const int i = nearest->nearest(toWorld * u);
+        return i >= 0 ? nearestLabels[static_cast<std::size_t>(i)] : Renderer3D::kNoRegion;
+    }
     int best = -1;
     double bestValue = -std::numeric_limits<double>::infinity(), runnerUp = bestValue;
     for (std::size_t k = 0; k < directions.size(); ++k) {
@@ -554,36 +577,86 @@ int SphereClassifier::label(const Eigen::Vector3d& u) const {
     // The band: the target logit with its margin no longer beats the runner-up.
     const double norm = weightNorm[static_cast<std::size_t>(best)];
     const double cosine = std::clamp(bestValue / norm, -1.0, 1.0);
-    if (!bounds.empty()) {
+    if (table) {
         // The bracket of φ over the table interval holding the cosine decides unless the
         // runner-up falls inside it; then φ itself is evaluated.
-        const double position = (cosine + 1.0) * 0.5 * kTargetIntervals;
-        const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{kTargetIntervals - 1});
-        if (runnerUp < norm * bounds[k].first) return best;
-        if (runnerUp >= norm * bounds[k].second) return Renderer3D::kBand;
+        const double position = (cosine + 1.0) * 0.5 * TargetTable::kIntervals;
+        const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{TargetTable::kIntervals - 1});
+        if (runnerUp < norm * table->bounds[k].first) return best;
+        if (runnerUp >= norm * table->bounds[k].second) return Renderer3D::kBand;
     }
     return runnerUp >= norm * logits->target(cosine) ? Renderer3D::kBand : best;
 }
 
-void SphereClassifier::tabulateTarget() {
-    bounds.clear();
-    if (!logits || !logits->hasMargin) return;
+double SphereClassifier::fade(const Eigen::Vector3d& u) const {
+    if (!logits || directions.empty()) return 0.0;
+    std::size_t best = 0;
+    double bestValue = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < directions.size(); ++k) {
+        const double value = weightNorm[k] * u.dot(directions[k]);
+        if (value > bestValue) bestValue = value, best = k;
+    }
+    const double cosine = std::clamp(bestValue / weightNorm[best], -1.0, 1.0);
+    // The fade is a picture, not a decision: φ interpolated from the table is plenty.
+    const double target = weightNorm[best] * (table ? table->interpolated(cosine, *logits) : logits->target(cosine));
+    // On the unit sphere ‖x‖ = 1, so logits scaled by the norm use the plain scale.
+    double others = 0.0, runnerUp = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < directions.size(); ++k) {
+        if (k == best) continue;
+        const double value = weightNorm[k] * u.dot(directions[k]);
+        runnerUp = std::max(runnerUp, value);
+        others += std::exp(std::min(logits->scale * (value - target), 700.0));
+    }
+    if (logits->hasMargin && target <= runnerUp) return 0.0;
+    return std::clamp(2.0 * (1.0 - 1.0 / (1.0 + others)), 0.0, 1.0);
+}
+
+namespace {
+
+std::shared_ptr<const TargetTable> buildTargetTable(const MarginLogits& logits) {
+    auto table = std::make_shared<TargetTable>();
+    constexpr std::size_t n = TargetTable::kIntervals;
     // φ at the ends of each interval; the bracket is the two values widened by their difference
     // (a smooth φ strays from its chord by far less over one interval). Near c = ±1, where φ of an
     // angle (acos) is steep, the intervals are left open: φ is always evaluated there.
-    std::vector<double> phi(kTargetIntervals + 1);
-    for (std::size_t i = 0; i <= kTargetIntervals; ++i)
-        phi[i] = logits->target(-1.0 + 2.0 * static_cast<double>(i) / kTargetIntervals);
+    table->phi.resize(n + 1);
+    for (std::size_t i = 0; i <= n; ++i) table->phi[i] = logits.target(-1.0 + 2.0 * static_cast<double>(i) / n);
     const double open = std::numeric_limits<double>::infinity();
-    bounds.resize(kTargetIntervals);
-    for (std::size_t k = 0; k < kTargetIntervals; ++k) {
-        const double low = std::min(phi[k], phi[k + 1]), high = std::max(phi[k], phi[k + 1]);
+    table->bounds.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const double low = std::min(table->phi[k], table->phi[k + 1]), high = std::max(table->phi[k], table->phi[k + 1]);
         const double slack = (high - low) + 1e-9 * (1.0 + std::abs(high));
-        const bool steepEnd = k < 8 || k + 8 >= kTargetIntervals;
-        bounds[k] = steepEnd || !std::isfinite(low) || !std::isfinite(high)
-                        ? std::pair{-open, open}
-                        : std::pair{low - slack, high + slack};
+        const bool steepEnd = k < 8 || k + 8 >= n;
+        table->bounds[k] = steepEnd || !std::isfinite(low) || !std::isfinite(high) ? std::pair{-open, open}
+                                                                                     : std::pair{low - slack, high + slack};
     }
+    return table;
+}
+
+}  // namespace
+
+double TargetTable::interpolated(double cosine, const MarginLogits& logits) const {
+    const double position = (std::clamp(cosine, -1.0, 1.0) + 1.0) * 0.5 * kIntervals;
+    const std::size_t k = std::min(static_cast<std::size_t>(position), std::size_t{kIntervals - 1});
+    if (!std::isfinite(bounds[k].first)) return logits.target(cosine);
+    const double t = position - static_cast<double>(k);
+    return phi[k] + (phi[k + 1] - phi[k]) * t;
+}
+
+std::shared_ptr<const TargetTable> targetTable(const MarginLogits& logits) {
+    // φ is a std::function: it is recognised by its values at a few cosines, its scale and margin flag.
+    constexpr double kProbes[] = {-0.93, -0.41, 0.07, 0.53, 0.89};
+    std::array<double, 7> key{logits.scale, logits.hasMargin ? 1.0 : 0.0};
+    for (std::size_t i = 0; i < std::size(kProbes); ++i) key[i + 2] = logits.target(kProbes[i]);
+    static std::mutex mutex;  // renderers paint on the GUI thread and on recording threads
+    static std::vector<std::pair<std::array<double, 7>, std::shared_ptr<const TargetTable>>> recent;
+    std::lock_guard lock(mutex);
+    for (const auto& [k, table] : recent)
+        if (k == key) return table;
+    std::shared_ptr<const TargetTable> table = buildTargetTable(logits);
+    if (recent.size() >= 8) recent.erase(recent.begin());
+    recent.emplace_back(key, table);
+    return table;
 }
 
 SphereClassifier makeClassifier(const SphereContext& c) {
@@ -603,17 +676,31 @@ SphereClassifier makeClassifier(const SphereContext& c) {
         }
         if (logits) {
             model.logits = &*c.run.logits;
-            model.tabulateTarget();
+            if (model.logits->hasMargin) model.table = targetTable(*model.logits);
         }
         return model;
     }
-    if (!c.normalizes) return {};  // centroid cells in space are not regions of the sphere
-    // Tuple losses that normalize: the nearest mean direction (cosine nearest centroid).
-    std::vector<Vector3d> sum(classes, Vector3d::Zero());
-    for (std::size_t i = 0; i < c.seen.size(); ++i) {
+    // Tuple losses: regions of directions (see SphereClassifier). Where the loss normalizes these
+    // are the points as it sees them; otherwise their directions in space.
+    std::vector<Vector3d> unit;
+    std::vector<int> unitLabels;
+    for (std::size_t i = 0; i < c.raw.size(); ++i) {
         const int label = c.snapshot.labels[i];
-        if (label >= 0 && label < c.classes) sum[static_cast<std::size_t>(label)] += c.seen[i];
+        const double length = c.raw[i].norm();
+        if (label < 0 || label >= c.classes || !(length > 1e-12)) continue;
+        unit.push_back(c.raw[i] / length);
+        unitLabels.push_back(label);
     }
+    if (c.options.nearestNeighbourRegions) {
+        if (unit.empty()) return {};
+        model.directions.clear();
+        model.nearest = std::make_shared<const NearestIndex3D>(std::move(unit));
+        model.nearestLabels = std::move(unitLabels);
+        return model;
+    }
+    // The nearest mean direction (cosine nearest centroid).
+    std::vector<Vector3d> sum(classes, Vector3d::Zero());
+    for (std::size_t i = 0; i < unit.size(); ++i) sum[static_cast<std::size_t>(unitLabels[i])] += unit[i];
     for (std::size_t k = 0; k < classes; ++k) {
         const double length = sum[k].norm();
         if (length < 1e-12)
@@ -743,16 +830,36 @@ int Renderer3D::regionAt(const Frame3D& frame, const Eigen::Vector3d& u) {
     return c.classifier.label(u.normalized());
 }
 
-Frame2D Renderer3D::cardFrame(const Frame3D& frame) {
-    Frame2D f;
-    f.snapshot = frame.snapshot;
-    f.run = frame.run;
-    f.options = frame.options;
-    f.size = frame.size;
-    f.selection = frame.selection;
-    f.captions = frame.captions;
-    return f;
+double Renderer3D::fadeAt(const Frame3D& frame, const Eigen::Vector3d& u) {
+    const SphereContext c(frame, false);
+    if (!c.classifier.valid() || !(u.norm() > 0.0)) return 0.0;
+    return c.classifier.fade(u.normalized());
 }
+
+namespace {
+
+/// What a 2D and a 3D frame have in common (everything but the camera, the drag and the trails).
+template <typename To, typename From>
+To withSharedFields(const From& from) {
+    To to;
+    to.snapshot = from.snapshot;
+    to.run = from.run;
+    to.options = from.options;
+    to.size = from.size;
+    to.selection = from.selection;
+    to.captions = from.captions;
+    return to;
+}
+
+}  // namespace
+
+Frame3D Renderer3D::sphereFrame(const Frame2D& planar, const Camera3D& camera) {
+    Frame3D frame = withSharedFields<Frame3D>(planar);
+    frame.camera = camera;
+    return frame;
+}
+
+Frame2D Renderer3D::cardFrame(const Frame3D& frame) { return withSharedFields<Frame2D>(frame); }
 
 QRectF Renderer3D::descriptionCloseBox(const Frame3D& frame) {
     const Frame2D f = cardFrame(frame);

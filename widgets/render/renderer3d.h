@@ -6,8 +6,9 @@
  *
  * Layers, back to front: the back hemisphere disc and the back half of the wireframe (dashed),
  * the points behind the sphere's front surface (depth-sorted, dimmed), the front surface —
- * translucent, lit, carrying the class regions (the cap each class wins), the margin band as
- * stripes and the selected anchor's triplet caps — then the front wireframe and outline, the
+ * translucent, lit, carrying the class regions (the cap each class wins, faded to grey where the
+ * softmax is unsure; for tuple losses the nearest class mean direction or, as an option, the class
+ * of the nearest point's direction), the margin band as stripes and the selected anchor's triplet caps — then the front wireframe and outline, the
  * triplet cap / shell outlines, the axes, class weights (arrows to the sphere) or class centroids,
  * trails, the points in front of the surface (depth-sorted, shaded by depth) with the normalized
  * copies on the sphere, the triplet marks, the force arrows, and the cards: the read-out, the
@@ -82,6 +83,15 @@ struct EqualAreaLayout {
     bool shown() const { return radius > 0.0; }
 };
 
+/// The sphere's front surface from one frame to the next: its image, and each pixel's view depth
+/// while the disc keeps its place and size (the camera's rotation does not change it).
+struct SurfaceCache {
+    QImage image;
+    std::vector<float> depth;  ///< per pixel of `image`: √(1 − r²) on the disc, −1 off it
+    QRect area;                ///< the image's place in device pixels when `depth` was made
+    double originX = 0.0, originY = 0.0, pixelsPerUnit = 0.0;
+};
+
 class Renderer3D {
 public:
     /// Region labels of the sphere surface (besides class indices).
@@ -109,6 +119,8 @@ public:
     static int pick(const Frame3D& frame, QPointF screen, double radius = 8.0);
     /// The region label of the unit direction `u` (a class, kBand or kNoRegion), as painted.
     static int regionAt(const Frame3D& frame, const Eigen::Vector3d& u);
+    /// The softmax fade at the unit direction `u` as painted (0 certain … 1 a coin toss; 0 without logits).
+    static double fadeAt(const Frame3D& frame, const Eigen::Vector3d& u);
     static EqualAreaLayout equalAreaLayout(const Frame3D& frame);
     /// Where the equal-area map draws the direction of `world` (nothing when the map is hidden).
     static std::optional<QPointF> equalAreaPoint(const Frame3D& frame, const Eigen::Vector3d& world);
@@ -116,9 +128,14 @@ public:
     static QRectF descriptionCloseBox(const Frame3D& frame);
     /// The 2D frame with the same snapshot, run, options, size, selection and captions: the cards.
     static Frame2D cardFrame(const Frame3D& frame);
+    /// The other way: the 3D frame of a 2D one's snapshot, run, options, size, selection and
+    /// captions, seen through `camera` (recordings and comparison panels of 3D data).
+    static Frame3D sphereFrame(const Frame2D& frame, const Camera3D& camera);
+    /// True when `snapshot` holds 3D points (the sphere view shows it).
+    static bool isThreeD(const Snapshot* snapshot) { return snapshot && snapshot->positions.cols() == 3; }
 
 private:
-    QImage m_surface;               // the sphere's front surface, reused between frames
+    SurfaceCache m_surface;         // the sphere's front surface, reused between frames
     QImage m_map;                   // the equal-area discs
     std::vector<QImage> m_sprites;  // per class × depth shade
     double m_spriteScale = 0.0;

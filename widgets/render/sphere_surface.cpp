@@ -25,48 +25,96 @@ constexpr int kOutside = -100;  // a sample off the disc
 constexpr int kBlock = 4;
 const QRgb kStripeDark = qRgb(196, 196, 196), kStripeLight = qRgb(228, 228, 228);
 const QRgb kGlass = qRgb(248, 248, 248);     // the surface where no regions are drawn
+const QRgb kUncertain = qRgb(238, 238, 238);  // where the softmax is a coin toss (as in 2D)
 const QRgb kBackDisc = qRgb(226, 226, 230);  // the far hemisphere seen through the surface
 
 /**
  * Fills `image` (ARGB32 premultiplied) sample by sample. `directionAt(x, y, n)` gives the unit
  * world direction under the device point (x, y) of the image or false off the disc; `colorAt(n,
- * label, x, y)` its premultiplied colour. The disc is convex, so a block whose four corners are
- * on it is wholly on it.
+ * label, fade, x, y)` its premultiplied colour. The disc is convex, so a block whose four corners
+ * are on it is wholly on it. The softmax fade is smooth: it is computed at the block corners and
+ * interpolated between them.
  */
 template <typename DirectionAt, typename ColorAt>
 void rasterize(QImage& image, const SphereClassifier& classifier, DirectionAt directionAt, ColorAt colorAt) {
     auto classify = [&](const Vector3d& n) {
         return classifier.valid() ? classifier.label(n) : Renderer3D::kNoRegion;
     };
+    const bool fades = classifier.logits != nullptr;
     const int width = image.width(), height = image.height();
     const int columns = (width + kBlock - 1) / kBlock + 1, rows = (height + kBlock - 1) / kBlock + 1;
-    std::vector<int> corners(static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows));
+    const std::size_t count = static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows);
+    std::vector<int> corners(count);
+    std::vector<float> fade(fades ? count : 0, 0.0f);
     Vector3d n;
     for (int row = 0; row < rows; ++row)
-        for (int col = 0; col < columns; ++col)
-            corners[static_cast<std::size_t>(row * columns + col)] =
-                directionAt(double(col * kBlock), double(row * kBlock), n) ? classify(n) : kOutside;
+        for (int col = 0; col < columns; ++col) {
+            const std::size_t at = static_cast<std::size_t>(row * columns + col);
+            corners[at] = directionAt(double(col * kBlock), double(row * kBlock), n) ? classify(n) : kOutside;
+            // The fade at every other corner (2·kBlock apart); corners just off the disc take the
+            // rim's direction, so that the interpolation near the rim does not pull to certainty.
+            if (fades && row % 2 == 0 && col % 2 == 0 && directionAt(double(col * kBlock), double(row * kBlock), n, true))
+                fade[at] = static_cast<float>(classifier.fade(n));
+        }
+    if (fades) {
+        // The corners between: the mean of their computed neighbours (rows, then columns).
+        auto value = [&](int row, int col) { return fade[static_cast<std::size_t>(row * columns + col)]; };
+        for (int row = 0; row < rows; row += 2)
+            for (int col = 1; col < columns; col += 2)
+                fade[static_cast<std::size_t>(row * columns + col)] =
+                    col + 1 < columns ? 0.5f * (value(row, col - 1) + value(row, col + 1)) : value(row, col - 1);
+        for (int row = 1; row < rows; row += 2)
+            for (int col = 0; col < columns; ++col)
+                fade[static_cast<std::size_t>(row * columns + col)] =
+                    row + 1 < rows ? 0.5f * (value(row - 1, col) + value(row + 1, col)) : value(row - 1, col);
+    }
+    constexpr double kInverse = 1.0 / kBlock;
     for (int row = 0; row + 1 < rows; ++row)
         for (int col = 0; col + 1 < columns; ++col) {
-            const int a = corners[static_cast<std::size_t>(row * columns + col)];
-            const int b = corners[static_cast<std::size_t>(row * columns + col + 1)];
-            const int d = corners[static_cast<std::size_t>((row + 1) * columns + col)];
-            const int e = corners[static_cast<std::size_t>((row + 1) * columns + col + 1)];
+            const std::size_t at = static_cast<std::size_t>(row * columns + col);
+            const int a = corners[at], b = corners[at + 1];
+            const int d = corners[at + static_cast<std::size_t>(columns)];
+            const int e = corners[at + static_cast<std::size_t>(columns) + 1];
             const bool uniform = a == b && a == d && a == e;
+            float f00 = 0, f01 = 0, f10 = 0, f11 = 0;
+            if (fades)
+                f00 = fade[at], f01 = fade[at + 1], f10 = fade[at + static_cast<std::size_t>(columns)],
+                f11 = fade[at + static_cast<std::size_t>(columns) + 1];
+            const bool faded = fades && (f00 > 0.004f || f01 > 0.004f || f10 > 0.004f || f11 > 0.004f);
             const int yEnd = std::min(height, (row + 1) * kBlock), xEnd = std::min(width, (col + 1) * kBlock);
+            // A mixed block: the label at every pixel centre first; only pixels whose neighbours
+            // (within the block) differ are supersampled — the edges, not the whole block.
+            int centre[kBlock][kBlock];
+            if (!uniform)
+                for (int y = row * kBlock; y < yEnd; ++y)
+                    for (int x = col * kBlock; x < xEnd; ++x)
+                        centre[y - row * kBlock][x - col * kBlock] =
+                            directionAt(x + 0.5, y + 0.5, n) ? classify(n) : kOutside;
+            auto mixedAt = [&](int i, int j) {
+                const int here = centre[i][j];
+                return (i > 0 && centre[i - 1][j] != here) || (i + 1 < yEnd - row * kBlock && centre[i + 1][j] != here) ||
+                       (j > 0 && centre[i][j - 1] != here) || (j + 1 < xEnd - col * kBlock && centre[i][j + 1] != here);
+            };
             for (int y = row * kBlock; y < yEnd; ++y) {
                 auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
+                const double v = (y - row * kBlock) * kInverse;
                 for (int x = col * kBlock; x < xEnd; ++x) {
-                    if (uniform && a == kOutside) {
+                    double t = 0.0;
+                    if (faded) {
+                        const double u = (x - col * kBlock) * kInverse;
+                        t = (1 - v) * ((1 - u) * f00 + u * f01) + v * ((1 - u) * f10 + u * f11);
+                    }
+                    const int label = uniform ? a : centre[y - row * kBlock][x - col * kBlock];
+                    if (label == kOutside && (uniform || !mixedAt(y - row * kBlock, x - col * kBlock))) {
                         line[x] = 0;
-                    } else if (uniform) {
-                        line[x] = directionAt(x + 0.5, y + 0.5, n) ? colorAt(n, a, x + 0.5, y + 0.5) : 0;
+                    } else if (uniform || !mixedAt(y - row * kBlock, x - col * kBlock)) {
+                        line[x] = directionAt(x + 0.5, y + 0.5, n) ? colorAt(n, label, t, x + 0.5, y + 0.5) : 0;
                     } else {
                         int sum[4] = {0, 0, 0, 0};
                         for (double dy : {0.25, 0.75})
                             for (double dx : {0.25, 0.75}) {
                                 if (!directionAt(x + dx, y + dy, n)) continue;
-                                const QRgb color = colorAt(n, classify(n), x + dx, y + dy);
+                                const QRgb color = colorAt(n, classify(n), t, x + dx, y + dy);
                                 sum[0] += qRed(color), sum[1] += qGreen(color), sum[2] += qBlue(color),
                                     sum[3] += qAlpha(color);
                             }
@@ -90,12 +138,17 @@ struct SurfacePalette {
         for (int k = 0; k < c.classes; ++k) tints.push_back(ClassPalette::background(k).rgb());
     }
 
-    /// The region colour of a label at device point (x, y): stripes in the band, a pale glass
-    /// without regions.
-    QRgb color(int label, double x, double y) const {
-        if (label >= 0 && label < static_cast<int>(tints.size()))
-            return tints[static_cast<std::size_t>(label)];
-        if (label == Renderer3D::kBand) return std::fmod(x + y, spacing) < dark ? kStripeDark : kStripeLight;
+    /// The region colour of a label at device point (x, y) (x, y ≥ 0), faded towards the
+    /// uncertain grey by `fade` ∈ [0, 1]: stripes in the band, a pale glass without regions.
+    QRgb color(int label, double fade, double x, double y) const {
+        if (label >= 0 && label < static_cast<int>(tints.size())) {
+            const QRgb tint = tints[static_cast<std::size_t>(label)];
+            return fade > 0.004 ? blend(tint, kUncertain, fade) : tint;
+        }
+        if (label == Renderer3D::kBand) {
+            const double phase = x + y;  // diagonal stripes; the remainder without fmod (per sample)
+            return phase - spacing * std::floor(phase / spacing) < dark ? kStripeDark : kStripeLight;
+        }
         return kGlass;
     }
     /// The selected anchor's caps darken the surface: hard (δ_an ≤ δ_ap) more, the margin ring less.
@@ -132,7 +185,7 @@ void paintBackDisc(QPainter& painter, const SphereContext& c) {
     painter.restore();
 }
 
-void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
+void paintSurface(QPainter& painter, const SphereContext& c, SurfaceCache& surface) {
     const double ratio = painter.device() ? painter.device()->devicePixelRatioF() : 1.0;
     const double r = c.pixelsPerUnit;
     const QRectF disc(c.origin - QPointF(r, r), QSizeF(2 * r, 2 * r));
@@ -140,15 +193,45 @@ void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
                            .toAlignedRect()
                            .intersected(QRect(QPoint(0, 0), (c.size * ratio).toSize()));
     if (area.isEmpty()) return;
+    QImage& cache = surface.image;
     if (cache.size() != area.size() || cache.format() != QImage::Format_ARGB32_Premultiplied)
         cache = QImage(area.size(), QImage::Format_ARGB32_Premultiplied);
     cache.setDevicePixelRatio(1.0);
     const double ox = c.origin.x() * ratio - area.left(), oy = c.origin.y() * ratio - area.top();
     const double perPixel = 1.0 / (r * ratio);
-    auto directionAt = [&](double x, double y, Vector3d& n) {
+    // Each pixel centre's view depth: the same every frame while the disc stays put (rotating the
+    // camera does not move it), so the square roots of the plain pixels are taken once.
+    const int width = area.width();
+    if (surface.area != area || surface.originX != ox || surface.originY != oy || surface.pixelsPerUnit != perPixel) {
+        surface.depth.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(area.height()));
+        for (int y = 0; y < area.height(); ++y)
+            for (int x = 0; x < width; ++x) {
+                const double vx = (x + 0.5 - ox) * perPixel, vy = -(y + 0.5 - oy) * perPixel;
+                const double r2 = vx * vx + vy * vy;
+                surface.depth[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)] =
+                    r2 > 1.0 ? -1.0f : static_cast<float>(std::sqrt(1.0 - r2));
+            }
+        surface.area = area, surface.originX = ox, surface.originY = oy, surface.pixelsPerUnit = perPixel;
+    }
+    // With `toRim`, a point off the disc gives the direction of the nearest rim point.
+    auto directionAt = [&](double x, double y, Vector3d& n, bool toRim = false) {
         const double vx = (x - ox) * perPixel, vy = -(y - oy) * perPixel;
+        if (x - std::floor(x) == 0.5 && y - std::floor(y) == 0.5 && x >= 0 && y >= 0 && x < width && y < area.height()) {
+            // A pixel centre: its depth is in the table (−1 off the disc).
+            const float z = surface.depth[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)];
+            if (z >= 0.0f) {
+                n = Vector3d(vx, vy, z);
+                return true;
+            }
+            if (!toRim) return false;
+        }
         const double r2 = vx * vx + vy * vy;
-        if (r2 > 1.0) return false;
+        if (r2 > 1.0) {
+            if (!toRim) return false;
+            const double length = std::sqrt(r2);
+            n = Vector3d(vx / length, vy / length, 0.0);
+            return true;
+        }
         n = Vector3d(vx, vy, std::sqrt(1.0 - r2));
         return true;
     };
@@ -156,11 +239,12 @@ void paintSurface(QPainter& painter, const SphereContext& c, QImage& cache) {
     // and the anchor are turned into the view once.
     SphereClassifier classifier = c.classifier;
     for (Vector3d& d : classifier.directions) d = c.rotation * d;
+    classifier.toWorld = c.rotation.transpose();
     const SurfacePalette palette(c, ratio, c.rotation);
     const double alpha = c.classifier.valid() ? 0.82 : 0.55;
-    auto colorAt = [&](const Vector3d& n, int label, double x, double y) {
+    auto colorAt = [&](const Vector3d& n, int label, double fade, double x, double y) {
         // Lit from the viewer: the rim is darker than the middle, so the surface reads as a ball.
-        return shaded(palette.color(label, x + area.left(), y + area.top()),
+        return shaded(palette.color(label, fade, x + area.left(), y + area.top()),
                       palette.capFactor(n) * (1.0 - 0.2 * (1.0 - n.z())), alpha);
     };
     rasterize(cache, classifier, directionAt, colorAt);
@@ -186,16 +270,21 @@ void paintEqualAreaMap(QPainter& painter, const SphereContext& c, QImage& cache)
         const double ox = centre.x() * ratio - area.left(), oy = centre.y() * ratio - area.top();
         const double perPixel = std::numbers::sqrt2 / (R * ratio);
         // Inverse Lambert azimuthal equal-area projection about the pole ±y.
-        auto directionAt = [&](double x, double y, Vector3d& n) {
-            const double X = (x - ox) * perPixel, Z = (north ? 1.0 : -1.0) * (y - oy) * perPixel;
-            const double rho2 = X * X + Z * Z;
-            if (rho2 > 2.0) return false;
+        // With `toRim`, a point off the disc gives the direction of the nearest rim point (the equator).
+        auto directionAt = [&](double x, double y, Vector3d& n, bool toRim = false) {
+            double X = (x - ox) * perPixel, Z = (north ? 1.0 : -1.0) * (y - oy) * perPixel;
+            double rho2 = X * X + Z * Z;
+            if (rho2 > 2.0) {
+                if (!toRim) return false;
+                const double shrink = std::sqrt(2.0 / rho2);
+                X *= shrink, Z *= shrink, rho2 = 2.0;
+            }
             const double factor = std::sqrt(std::max(0.0, 1.0 - rho2 / 4.0));
             n = Vector3d(X * factor, (north ? 1.0 : -1.0) * (1.0 - rho2 / 2.0), Z * factor);
             return true;
         };
-        auto colorAt = [&](const Vector3d& n, int label, double x, double y) {
-            return shaded(palette.color(label, x + area.left(), y + area.top()), palette.capFactor(n), 1.0);
+        auto colorAt = [&](const Vector3d& n, int label, double fade, double x, double y) {
+            return shaded(palette.color(label, fade, x + area.left(), y + area.top()), palette.capFactor(n), 1.0);
         };
         rasterize(cache, c.classifier, directionAt, colorAt);
         cache.setDevicePixelRatio(ratio);

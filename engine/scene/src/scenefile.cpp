@@ -4,6 +4,7 @@
 #include "marginlab/csv.h"
 #include "marginlab/generators.h"
 #include "marginlab/limits.h"
+#include "marginlab/scene/trajectory.h"
 
 #include <string_view>
 
@@ -25,12 +26,25 @@ constexpr std::string_view kSceneKeys[] = {"format", "version",       "title", "
 constexpr std::string_view kGeneratorDataKeys[] = {"generator", "params"};
 constexpr std::string_view kPointsDataKeys[] = {"points", "labels", "classes"};
 constexpr std::string_view kCsvDataKeys[] = {"csv"};
+constexpr std::string_view kNpyDataKeys[] = {"npy"};
 
 Dataset readData(const Json& data, const std::filesystem::path& baseDir) {
     if (!data.is_object()) throw Error{"data", "expected an object"};
-    const bool hasGenerator = data.contains("generator"), hasCsv = data.contains("csv"), hasPoints = data.contains("points");
-    if (hasGenerator + hasCsv + hasPoints > 1)
-        throw Error{"data", "has more than one of \"generator\", \"csv\" and \"points\"; give exactly one"};
+    const int sources = data.contains("generator") + data.contains("csv") + data.contains("npy") + data.contains("points");
+    if (sources > 1)
+        throw Error{"data", "has more than one of \"generator\", \"csv\", \"npy\" and \"points\"; give exactly one"};
+    if (const Json* npy = json::optionalMember(data, "npy", "data")) {
+        // NumPy's N×D float array (D = 2 or 3) with its labels in NAME-labels.npy beside it, as
+        // `--init` reads it (an F×N×D trajectory gives its last frame).
+        json::checkKeys(data, kNpyDataKeys, "data");
+        std::filesystem::path path = json::readString(*npy, "data.npy");
+        if (path.is_relative()) path = baseDir / path;
+        if (path.extension() != ".npy") throw Error{"data.npy", path.string() + ": expected a .npy file"};
+        std::string message;
+        auto dataset = readInitialPoints(path, &message);
+        if (!dataset) throw Error{"data.npy", message};
+        return std::move(*dataset);
+    }
     if (const Json* generator = json::optionalMember(data, "generator", "data")) {
         json::checkKeys(data, kGeneratorDataKeys, "data");
         GeneratorConfig config;
