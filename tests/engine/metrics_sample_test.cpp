@@ -78,7 +78,9 @@ TEST(MetricQueries, AFixedSystematicSampleAboveTheThreshold) {
         for (std::size_t k = 0; k < rows.size(); ++k) {
             EXPECT_GE(rows[k], 0);
             EXPECT_LT(rows[k], n);
-            if (k > 0) EXPECT_LT(rows[k - 1], rows[k]);  // distinct, ascending
+            if (k > 0) {
+                EXPECT_LT(rows[k - 1], rows[k]);  // distinct, ascending
+            }
         }
         EXPECT_EQ(metricQueries(n), rows);  // the same rows every time
     }
