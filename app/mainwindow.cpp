@@ -493,9 +493,16 @@ void MainWindow::showViewFor(int dimension) {
 
 bool MainWindow::openScene(const QString& path) {
     QString error;
-    // A file with several panels is a comparison: it opens side by side.
-    if (const auto comparison = loadComparison(path, nullptr); comparison && comparison->panels.size() > 1)
-        return openComparison(path);
+    // A file with several panels is a comparison: it opens side by side. A comparison with a bad
+    // panel is refused with that panel's message, not opened as its shared single scene.
+    if (const auto document = sceneio::readDocument(path, &error); document && isComparisonDocument(*document)) {
+        const auto comparison = loadComparison(path, &error);
+        if (!comparison) {
+            QMessageBox::warning(this, tr("Cannot open the comparison"), error + tr("\n\nThe current scene is unchanged."));
+            return false;
+        }
+        if (comparison->panels.size() > 1) return openComparison(path);
+    }
     auto scene = sceneio::openScene(path, &error);
     if (!scene || !m_document->open(*scene, &error)) {
         QMessageBox::warning(this, tr("Cannot open scene"), error + tr("\n\nThe current scene is unchanged."));

@@ -3,12 +3,15 @@
 
 #include "classpalette.h"
 
+#include "marginlab/metrics.h"
+
 #include <QCheckBox>
 #include <QChart>
 #include <QLegendMarker>
 #include <QChartView>
 #include <QLegend>
 #include <QLineSeries>
+#include <QLocale>
 #include <QPen>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -129,7 +132,19 @@ void ChartsPanel::append(std::shared_ptr<const Snapshot> snapshot) {
     const std::size_t before = m_history.size();
     m_history.append(*snapshot);  // a repeated snapshot (e.g. after pause) adds nothing
     if (m_history.size() != before) m_dirty = true;
+    const auto sampled = static_cast<int>(sampledMetricQueries(snapshot->positions.rows()));
+    if (snapshot->metrics.step == snapshot->step && sampled != m_sampledQueries) {
+        // Estimates must say so: the titles name the sample (metrics.h, metricQueries()).
+        m_sampledQueries = sampled;
+        const QString sample = QLocale().toString(m_sampledQueries);
+        m_metricsChart.chart->setTitle(m_sampledQueries > 0 ? tr("Retrieval (estimated on %1 sampled queries)").arg(sample)
+                                                            : tr("Retrieval"));
+        m_sphereChart.chart->setTitle(m_sampledQueries > 0 ? tr("On the sphere (pairs of %1 sampled points)").arg(sample)
+                                                           : tr("On the sphere"));
+    }
 }
+
+QString ChartsPanel::retrievalTitle() const { return m_metricsChart.chart->title(); }
 
 void ChartsPanel::feed(Chart& chart, const std::vector<QList<QPointF>>& series, bool fixedUnitRange) {
     double maxX = 1.0, minY = 0.0, maxY = 1.0;

@@ -34,6 +34,9 @@ public:
 
     const RunHistory& history() const { return m_history; }
     int historyLength() const { return static_cast<int>(m_history.size()); }
+    /// The retrieval chart's title: it states the sample when the metrics were estimated on
+    /// sampled query points (large scenes, metrics.h's sampledMetricQueries()).
+    QString retrievalTitle() const;
     /// Shows a saved history (a reopened trained scene); false when it does not hold together.
     bool setHistory(std::vector<HistoryPoint> points);
 
@@ -60,6 +63,7 @@ private:
     RunHistory m_history;
     ChartGhost m_ghost;  // the previous run's curves, kept on restart when switched on
     bool m_dirty = false;
+    int m_sampledQueries = 0;  ///< of the last metrics appended (0: exact)
     QTimer m_timer;
     Chart m_lossChart, m_metricsChart, m_miningChart, m_sphereChart;
 };

@@ -20,6 +20,8 @@ namespace marginlab::cli {
  * loss has none (or no triplet regions); precision, MAP@R and collapse (mean pairwise distance
  * relative to step 0) are the last computed ones. A
  * diverged panel stops (a message on `err`) while the others go on; returns 3 if any diverged.
+ * The header goes out with the first row. A write error on `out` (a full disk, a closed pipe)
+ * throws std::runtime_error("cannot write to standard output").
  */
 int trainComparison(const ComparisonFile& comparison, long steps, int metricsEvery, std::ostream& out, std::ostream& err);
 

@@ -56,7 +56,8 @@ std::shared_ptr<const Snapshot> TrainerSource::advance(int steps) { return m_tra
 
 TrajectorySource::TrajectorySource(Trajectory trajectory) : m_trajectory(std::move(trajectory)) {
     if (!m_trajectory.positions.empty())
-        m_initialSpread = meanPairwiseDistance(m_trajectory.positions.front(), DistanceSpec::lp(1, false));
+        m_initialSpread = meanPairwiseDistance(m_trajectory.positions.front(), DistanceSpec::lp(1, false),
+                                               metricQueries(m_trajectory.positions.front().rows()));
     m_current = snapshotAt(0);
 }
 
@@ -70,12 +71,15 @@ std::shared_ptr<const Snapshot> TrajectorySource::snapshotAt(std::size_t frame) 
     if (frame < m_trajectory.owned.size()) s->owned = m_trajectory.owned[frame];
     // What can be computed from positions alone: retrieval and the spread.
     const DistanceSpec euclidean = DistanceSpec::lp(1, false);
-    const RetrievalMetrics retrieval = retrievalMetrics(s->positions, s->labels, euclidean);
+    // Large trajectories: the trainer's sample of queries (metrics.h), so a frame stays O(Q·N).
+    const std::vector<Eigen::Index> queries = metricQueries(s->positions.rows());
+    const RetrievalMetrics retrieval = retrievalMetrics(s->positions, s->labels, euclidean, queries);
     s->metrics.step = s->step;
     s->metrics.precisionAt1 = retrieval.precisionAt1;
     s->metrics.rPrecision = retrieval.rPrecision;
     s->metrics.mapAtR = retrieval.mapAtR;
-    s->metrics.collapse = m_initialSpread > 0.0 ? meanPairwiseDistance(s->positions, euclidean) / m_initialSpread : 1.0;
+    s->metrics.collapse =
+        m_initialSpread > 0.0 ? meanPairwiseDistance(s->positions, euclidean, queries) / m_initialSpread : 1.0;
     s->loss = std::numeric_limits<Real>::quiet_NaN();
     return s;
 }

@@ -37,7 +37,49 @@ void RunHistory::append(const Snapshot& snapshot) {
         if (snapshot.step < last.step) return;
         if (snapshot.step == last.step && snapshot.revision <= last.revision) return;
     }
-    m_points.push_back(HistoryPoint::of(snapshot));
+    HistoryPoint point = HistoryPoint::of(snapshot);
+    if (m_stride > 1) mergeIntoOpenBucket(std::move(point));
+    else m_points.push_back(std::move(point));
+    if (m_points.size() >= m_capacity) thin();
+}
+
+void RunHistory::mergeIntoOpenBucket(HistoryPoint point) {
+    // The tail points in the same stretch of m_stride steps as the new point.
+    const long bucket = point.step / m_stride;
+    std::size_t begin = m_points.size();
+    while (begin > 0 && m_points[begin - 1].step / m_stride == bucket) --begin;
+    if (begin == m_points.size()) {
+        m_points.push_back(std::move(point));
+        return;
+    }
+    std::vector<HistoryPoint> candidates(m_points.begin() + static_cast<std::ptrdiff_t>(begin), m_points.end());
+    candidates.push_back(std::move(point));
+    // Keep the stretch's lowest and highest loss, its last metrics point and its newest point
+    // (the current state): the rule of decimated(), applied as the points arrive.
+    const std::size_t n = candidates.size(), none = n;
+    std::size_t low = none, high = none, metrics = none;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Real loss = candidates[i].loss;
+        if (!std::isnan(loss)) {
+            if (low == none || loss < candidates[low].loss) low = i;
+            if (high == none || loss > candidates[high].loss) high = i;
+        }
+        if (candidates[i].hasMetrics()) metrics = i;
+    }
+    std::size_t chosen[] = {low, high, metrics, n - 1};
+    std::sort(std::begin(chosen), std::end(chosen));
+    m_points.resize(begin);
+    for (std::size_t k = 0; k < 4; ++k)
+        if (chosen[k] != none && (k == 0 || chosen[k] != chosen[k - 1])) m_points.push_back(candidates[chosen[k]]);
+}
+
+void RunHistory::thin() {
+    // Half the points, the same rule over the whole run (decimated()), so old and recent steps
+    // keep the same resolution; later points then merge in stretches of the same length.
+    m_points = decimated(std::max<std::size_t>(m_capacity / 2, 5));
+    const long span = m_points.back().step - m_points.front().step + 1;
+    const long buckets = static_cast<long>(std::max<std::size_t>(m_points.size() / 3, 1));
+    m_stride = std::max({m_stride, 1L, (span + buckets - 1) / buckets});
 }
 
 bool HistoryPoint::isValid(const HistoryPoint* previous, std::string* error) const {
@@ -69,6 +111,8 @@ bool RunHistory::assign(std::vector<HistoryPoint> points, std::string* error) {
             return false;
         }
     m_points = std::move(points);
+    m_stride = 1;
+    while (m_points.size() >= m_capacity) thin();
     return true;
 }
 

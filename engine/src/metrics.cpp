@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -17,6 +18,18 @@ namespace marginlab {
 namespace {
 
 Points embedded(const Points& x, const DistanceSpec& spec) { return spec.normalizes() ? normalizeRows(x) : x; }
+
+/// The rows that query: every row of n for an empty list, else the list. False when an entry is
+/// outside [0, n) (callers then return their "nothing to measure" value).
+struct QueryRows {
+    Eigen::Index n = 0;
+    std::span<const Eigen::Index> list;
+    Eigen::Index count() const { return list.empty() ? n : static_cast<Eigen::Index>(list.size()); }
+    Eigen::Index operator[](Eigen::Index slot) const { return list.empty() ? slot : list[static_cast<std::size_t>(slot)]; }
+    bool valid() const {
+        return std::all_of(list.begin(), list.end(), [&](Eigen::Index q) { return q >= 0 && q < n; });
+    }
+};
 
 /// Row i of the matrix M, entries computed as SelfDistance does (Lp from differences, so equal
 /// points are at exactly 0 and ties stay ties). Plain loops over the row-major storage: this is
@@ -210,10 +223,12 @@ private:
 
 }  // namespace
 
-RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const DistanceSpec& spec) {
+RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const DistanceSpec& spec,
+                                  std::span<const Eigen::Index> queryList) {
     RetrievalMetrics result;
     const Eigen::Index n = x.rows();
-    if (static_cast<std::size_t>(n) != y.size() || n < 2) return result;
+    const QueryRows queries{n, queryList};
+    if (static_cast<std::size_t>(n) != y.size() || n < 2 || !queries.valid()) return result;
 
     std::unordered_map<int, int> classSize;
     for (int label : y) ++classSize[label];
@@ -223,13 +238,14 @@ RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const Distan
     // Euclidean (Lp) neighbours in 2D/3D come from a grid; similarities and other dimensions
     // scan every point. Both give the same numbers.
     const std::optional<PointGrid> grid = spec.isSimilarity() ? std::nullopt : PointGrid::build(e);
-    std::vector<QueryScore> scores(static_cast<std::size_t>(n));
-    detail::forEachRowChunk(n, [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
+    std::vector<QueryScore> scores(static_cast<std::size_t>(queries.count()));
+    detail::forEachRowChunk(queries.count(), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
         std::vector<Real> row, scratch;
         // (δ, index) pairs: comparing pairs orders by closeness, then by lower index, without an
         // indirection per comparison.
         Candidates candidates;
-        for (Eigen::Index q = begin; q < end; ++q) {
+        for (Eigen::Index slot = begin; slot < end; ++slot) {
+            const Eigen::Index q = queries[slot];
             const int label = y[static_cast<std::size_t>(q)];
             const int r = classSize.at(label) - 1;
             if (r == 0) continue;  // lone query
@@ -246,7 +262,7 @@ RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const Distan
                     candidates.emplace_back(std::isnan(d) ? std::numeric_limits<Real>::infinity() : d, j);
                 }
             }
-            scores[static_cast<std::size_t>(q)] = scoreQuery(candidates, r, label, y);
+            scores[static_cast<std::size_t>(slot)] = scoreQuery(candidates, r, label, y);
         }
     });
     double sumP1 = 0, sumRPrecision = 0, sumMap = 0;  // summed per query, divided once at the end
@@ -265,18 +281,22 @@ RetrievalMetrics retrievalMetrics(const Points& x, const Labels& y, const Distan
     return result;
 }
 
-ClassDistances classDistances(const Points& x, const Labels& y, const DistanceSpec& spec) {
+ClassDistances classDistances(const Points& x, const Labels& y, const DistanceSpec& spec,
+                              std::span<const Eigen::Index> queryList) {
     ClassDistances result;
     const Eigen::Index n = x.rows();
-    if (static_cast<std::size_t>(n) != y.size()) return result;
+    const QueryRows queries{n, queryList};
+    if (static_cast<std::size_t>(n) != y.size() || !queries.valid()) return result;
     const Points e = embedded(x, spec);
     // Per-row partial sums (they limit rounding growth), computed on the engine's threads and
     // added in row order: the same bits for any thread count.
-    std::vector<double> rowIntra(static_cast<std::size_t>(n)), rowInter(static_cast<std::size_t>(n));
-    std::vector<Count> rowIntraCount(static_cast<std::size_t>(n));
-    detail::forEachRowChunk(n, [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
+    const auto rows = static_cast<std::size_t>(queries.count());
+    std::vector<double> rowIntra(rows), rowInter(rows);
+    std::vector<Count> rowIntraCount(rows);
+    detail::forEachRowChunk(queries.count(), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
         std::vector<Real> row;
-        for (Eigen::Index i = begin; i < end; ++i) {
+        for (Eigen::Index slot = begin; slot < end; ++slot) {
+            const Eigen::Index i = queries[slot];
             distanceRow(e, i, spec, row);
             double sameSum = 0, otherSum = 0;
             Count same = 0;
@@ -289,9 +309,9 @@ ClassDistances classDistances(const Points& x, const Labels& y, const DistanceSp
                     otherSum += row[static_cast<std::size_t>(j)];
                 }
             }
-            rowIntra[static_cast<std::size_t>(i)] = sameSum;
-            rowInter[static_cast<std::size_t>(i)] = otherSum;
-            rowIntraCount[static_cast<std::size_t>(i)] = same;
+            rowIntra[static_cast<std::size_t>(slot)] = sameSum;
+            rowInter[static_cast<std::size_t>(slot)] = otherSum;
+            rowIntraCount[static_cast<std::size_t>(slot)] = same;
         }
     });
     double intra = 0, inter = 0;
@@ -307,30 +327,83 @@ ClassDistances classDistances(const Points& x, const Labels& y, const DistanceSp
     return result;
 }
 
-Real meanPairwiseDistance(const Points& x, const DistanceSpec& spec) {
+Real meanPairwiseDistance(const Points& x, const DistanceSpec& spec, std::span<const Eigen::Index> queryList) {
     const Eigen::Index n = x.rows();
-    if (n < 2) return 0.0;
+    const QueryRows queries{n, queryList};
+    if (n < 2 || !queries.valid()) return 0.0;
     const Points e = embedded(x, spec);
-    std::vector<double> rowSums(static_cast<std::size_t>(n));
-    detail::forEachRowChunk(n, [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
+    std::vector<double> rowSums(static_cast<std::size_t>(queries.count()));
+    detail::forEachRowChunk(queries.count(), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
         std::vector<Real> row;
-        for (Eigen::Index i = begin; i < end; ++i) {
+        for (Eigen::Index slot = begin; slot < end; ++slot) {
+            const Eigen::Index i = queries[slot];
             distanceRow(e, i, spec, row);
             double rowSum = 0;
             for (Eigen::Index j = 0; j < n; ++j)
                 if (j != i) rowSum += row[static_cast<std::size_t>(j)];
-            rowSums[static_cast<std::size_t>(i)] = rowSum;
+            rowSums[static_cast<std::size_t>(slot)] = rowSum;
         }
     });
     double total = 0;
     for (const double rowSum : rowSums) total += rowSum;  // in row order, as before
-    return total / (static_cast<double>(n) * static_cast<double>(n - 1));
+    return total / (static_cast<double>(queries.count()) * static_cast<double>(n - 1));
 }
 
-Real uniformity(const Points& x, Real t) {
+std::vector<Eigen::Index> metricQueries(Eigen::Index n) {
+    std::vector<Eigen::Index> rows;
+    if (n <= kExactMetricsPoints) return rows;
+    rows.reserve(static_cast<std::size_t>(kSampledQueries));
+    for (Eigen::Index k = 0; k < kSampledQueries; ++k)
+        rows.push_back(static_cast<Eigen::Index>((2 * static_cast<double>(k) + 1) * static_cast<double>(n) /
+                                                 (2 * static_cast<double>(kSampledQueries))));
+    return rows;
+}
+
+namespace {
+
+/// Mean of f(‖x̂_i − x̂_j‖²) over ordered pairs (i in the sampled rows, j ≠ i) that `take` accepts:
+/// the sampled form of uniformity and alignment, on the engine's threads, rows added in order.
+template <typename Take, typename Term>
+Real sampledPairMean(const Points& e, std::span<const Eigen::Index> rows, Take take, Term term) {
+    const Eigen::Index n = e.rows(), d = e.cols();
+    std::vector<double> sums(rows.size());
+    std::vector<long long> counts(rows.size());
+    detail::forEachRowChunk(static_cast<Eigen::Index>(rows.size()), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int) {
+        for (std::ptrdiff_t slot = begin; slot < end; ++slot) {
+            const Eigen::Index i = rows[static_cast<std::size_t>(slot)];
+            const Real* a = e.data() + i * d;
+            double sum = 0.0;
+            long long count = 0;
+            for (Eigen::Index j = 0; j < n; ++j) {
+                if (j == i || !take(i, j)) continue;
+                const Real* b = e.data() + j * d;
+                Real squared = 0.0;
+                for (Eigen::Index k = 0; k < d; ++k) squared += (a[k] - b[k]) * (a[k] - b[k]);
+                sum += term(squared);
+                ++count;
+            }
+            sums[static_cast<std::size_t>(slot)] = sum;
+            counts[static_cast<std::size_t>(slot)] = count;
+        }
+    });
+    double sum = 0.0;
+    long long count = 0;
+    for (std::size_t s = 0; s < rows.size(); ++s) {
+        sum += sums[s];
+        count += counts[s];
+    }
+    return count ? sum / static_cast<double>(count) : 0.0;
+}
+
+}  // namespace
+
+Real uniformity(const Points& x, Real t, std::span<const Eigen::Index> queryList) {
     const Eigen::Index n = x.rows();
-    if (n < 2) return 0.0;
+    if (n < 2 || !QueryRows{n, queryList}.valid()) return 0.0;
     const Points e = normalizeRows(x);
+    if (!queryList.empty())
+        return std::log(sampledPairMean(
+            e, queryList, [](Eigen::Index, Eigen::Index) { return true; }, [t](Real squared) { return std::exp(-t * squared); }));
     const Eigen::Index d = e.cols();
     // Every term is in [e^{−4t}, 1]: a plain sum cannot overflow, and for t ≤ 100 not underflow to 0.
     double sum = 0.0;
@@ -347,10 +420,15 @@ Real uniformity(const Points& x, Real t) {
     return std::log(sum / pairs);
 }
 
-Real alignment(const Points& x, const Labels& y, Real alpha) {
+Real alignment(const Points& x, const Labels& y, Real alpha, std::span<const Eigen::Index> queryList) {
     const Eigen::Index n = x.rows();
-    if (static_cast<std::size_t>(n) != y.size() || n < 2) return 0.0;
+    if (static_cast<std::size_t>(n) != y.size() || n < 2 || !QueryRows{n, queryList}.valid()) return 0.0;
     const Points e = normalizeRows(x);
+    if (!queryList.empty())
+        return sampledPairMean(
+            e, queryList,
+            [&y](Eigen::Index i, Eigen::Index j) { return y[static_cast<std::size_t>(i)] == y[static_cast<std::size_t>(j)]; },
+            [alpha](Real squared) { return alpha == 2.0 ? squared : std::pow(squared, alpha / 2.0); });
     const Eigen::Index d = e.cols();
     double sum = 0.0;
     long long pairs = 0;

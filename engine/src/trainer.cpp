@@ -134,7 +134,7 @@ void Trainer::measureGeometry() {
     const DistanceSpec lossDistance = m_config.loss.distance.value_or(findLoss(m_config.loss.name)->defaultDistance);
     m_metricDistance = DistanceSpec::lp(1, lossDistance.normalizes());
     std::optional<Real>& spread = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0];
-    if (!spread) spread = meanPairwiseDistance(m_referencePoints, m_metricDistance);
+    if (!spread) spread = meanPairwiseDistance(m_referencePoints, m_metricDistance, metricQueries(m_referencePoints.rows()));
 }
 
 void Trainer::prepareBatches() {
@@ -401,17 +401,21 @@ void Trainer::publish(bool metricsDue) {
     if (metricsDue || !m_snapshot) {
         Metrics& metrics = snapshot->metrics;
         metrics.step = m_step;
-        const RetrievalMetrics retrieval = retrievalMetrics(m_positions, m_config.labels, m_metricDistance);
+        // Large scenes: a fixed systematic sample of query points (metrics.h), so a row of
+        // 20,000 points costs O(Q·N) instead of O(N²); the charts say so.
+        const std::vector<Eigen::Index> queries = metricQueries(m_positions.rows());
+        const RetrievalMetrics retrieval = retrievalMetrics(m_positions, m_config.labels, m_metricDistance, queries);
         metrics.precisionAt1 = retrieval.precisionAt1;
         metrics.rPrecision = retrieval.rPrecision;
         metrics.mapAtR = retrieval.mapAtR;
-        const ClassDistances distances = classDistances(m_positions, m_config.labels, m_metricDistance);
+        const ClassDistances distances = classDistances(m_positions, m_config.labels, m_metricDistance, queries);
         metrics.meanIntra = distances.meanIntra;
         metrics.meanInter = distances.meanInter;
         const Real reference = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0].value_or(0.0);
-        metrics.collapse = reference > 0.0 ? meanPairwiseDistance(m_positions, m_metricDistance) / reference : 1.0;
-        metrics.uniformity = uniformity(m_positions);
-        metrics.alignment = alignment(m_positions, m_config.labels);
+        metrics.collapse =
+            reference > 0.0 ? meanPairwiseDistance(m_positions, m_metricDistance, queries) / reference : 1.0;
+        metrics.uniformity = uniformity(m_positions, 2.0, queries);
+        metrics.alignment = alignment(m_positions, m_config.labels, 2.0, queries);
     } else {
         snapshot->metrics = m_snapshot->metrics;
     }

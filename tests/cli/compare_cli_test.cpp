@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -180,6 +181,63 @@ TEST(CompareCli, RefusesSingleRunOptionsAndBadPanels) {
     fs::remove(bad);
 }
 
+
+// The output contract of a comparison: a refused file prints nothing on stdout and one line naming
+// the panel and the JSON path; write errors end the run with exit 2 and a message.
+TEST(CompareCli, OutputContract) {
+    const fs::path dir = fs::temp_directory_path() / ("marginlab-compare-contract-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string shared =
+        R"("version": 1, "data": {"generator": "blobs", "params": {"points": 40, "classes": 4, "seed": 2}}, "seed": 1)";
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name) << text;
+        return (dir / name).string();
+    };
+    auto expectRefused = [](const CliRun& run, const std::string& message) {
+        EXPECT_EQ(run.exitCode, 2) << run.err;
+        EXPECT_TRUE(run.out.empty()) << run.out;
+        EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+        EXPECT_NE(run.err.find(message), std::string::npos) << run.err;
+    };
+    // A typo inside the second panel's own loss: named at its place in that panel.
+    expectRefused(runCli("train " +
+                         write("typo.json", "{" + shared + R"(, "loss": "contrastive", "panels": [{},
+                               {"loss": {"name": "triplet_margin", "params": {"margn": 0.1}}}]})") +
+                         " --steps 3"),
+                  "panels[1].loss.params.margn: unknown parameter");
+    // A typo in the shared loss: the first panel it fails in and the top-level path.
+    expectRefused(runCli("train " +
+                         write("shared.json", "{" + shared + R"(, "loss": {"name": "contrastive", "params": {"bogus": 1}},
+                               "panels": [{}, {}]})") +
+                         " --steps 3"),
+                  "panels[0]: loss.params.bogus: unknown parameter");
+    // Not an object, a bad panel count: no header either.
+    expectRefused(runCli("train " + write("count.json", "{" + shared + R"(, "loss": "contrastive", "panels": []})") +
+                         " --steps 3"),
+                  "panels: a comparison has 1 to");
+    expectRefused(runCli("train " + write("kind.json", "{" + shared + R"(, "loss": "contrastive", "panels": [3]})") +
+                         " --steps 3"),
+                  "panels[0]: expected an object");
+
+    // Write errors: a full device and a closed standard output.
+    const std::string good = write("good.json", "{" + shared + R"(, "loss": "contrastive", "panels": [{},
+                                   {"optimizer": {"type": "sgd", "learning_rate": 0.1}}]})");
+    for (const std::string redirect : {"> /dev/full", ">&-"}) {
+        const std::string errPath = (dir / "err").string();
+        const int status = std::system((std::string(MARGINLAB_CLI) + " train " + good + " --steps 2000 " + redirect +
+                                        " 2> " + errPath)
+                                           .c_str());
+        ASSERT_TRUE(WIFEXITED(status)) << redirect;
+        EXPECT_EQ(WEXITSTATUS(status), 2) << redirect;
+        const std::string message = slurp(errPath);
+        EXPECT_NE(message.find("cannot write to standard output"), std::string::npos) << redirect << message;
+        EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << redirect << message;  // said once
+    }
+    const CliRun ok = runCli("train " + good + " --steps 2");
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+    EXPECT_EQ(std::count(ok.out.begin(), ok.out.end(), '\n'), 1 + 3 * 2);  // header, 3 steps × 2 panels
+    fs::remove_all(dir);
+}
 
 TEST(CompareCli, ADivergedPanelStopsWhileTheOthersGoOn) {
     const fs::path file = fs::temp_directory_path() / ("marginlab-compare-diverge-" + std::to_string(::getpid()) + ".json");

@@ -198,3 +198,60 @@ TEST(RunHistory, DecimationKeepsAPointPerBucketWithoutFiniteLoss) {
 
 }  // namespace
 }  // namespace marginlab
+
+namespace marginlab {
+namespace {
+
+// A run far longer than the capacity: memory stays bounded, old and recent steps keep the same
+// resolution, and the first point, a spike, a dip and the metrics curve survive the thinning.
+TEST(RunHistory, ALongRunStaysWithinTheCapacity) {
+    constexpr std::size_t capacity = 1000;
+    RunHistory history(capacity);
+    Snapshot snapshot;
+    snapshot.stats.tuples = 10;
+    snapshot.stats.active = 5;
+    std::size_t largest = 0;
+    for (long step = 0; step < 200'000; ++step) {
+        snapshot.step = step;
+        snapshot.loss = step == 1234 ? 90.0 : step == 98'765 ? -4.0 : 1.0 + 0.001 * static_cast<Real>(step % 7);
+        snapshot.metrics.step = step % 50 == 0 ? step : -1;
+        snapshot.metrics.precisionAt1 = 0.5;
+        history.append(snapshot);
+        largest = std::max(largest, history.size());
+    }
+    EXPECT_LT(largest, capacity);
+    const std::vector<HistoryPoint>& points = history.points();
+    ASSERT_GE(points.size(), capacity / 2);
+    EXPECT_EQ(points.front().step, 0);
+    EXPECT_EQ(points.back().step, 199'999);
+    for (std::size_t i = 1; i < points.size(); ++i) ASSERT_LT(points[i - 1].step, points[i].step);
+    EXPECT_GT(history.stride(), 1);
+    // The same resolution over the whole run: every tenth of it keeps its share of the points.
+    for (long tenth = 0; tenth < 10; ++tenth)
+        EXPECT_GE(std::count_if(points.begin(), points.end(), [&](const HistoryPoint& p) { return p.step / 20'000 == tenth; }),
+                  static_cast<long>(points.size() / 20))
+            << "tenth " << tenth;
+    const auto has = [&](long step) {
+        return std::any_of(points.begin(), points.end(), [&](const HistoryPoint& p) { return p.step == step; });
+    };
+    EXPECT_TRUE(has(1234));
+    EXPECT_TRUE(has(98'765));
+    // The retrieval curve goes on over the whole run: every tenth of it keeps metrics points.
+    for (long tenth = 0; tenth < 10; ++tenth)
+        EXPECT_GE(std::count_if(points.begin(), points.end(),
+                                [&](const HistoryPoint& p) { return p.hasMetrics() && p.step / 20'000 == tenth; }),
+                  2)
+            << "tenth " << tenth;
+
+    // A file with more points than the capacity is thinned the same way on assign.
+    RunHistory small(capacity);
+    std::vector<HistoryPoint> many(5000);
+    for (std::size_t i = 0; i < many.size(); ++i) many[i].step = static_cast<long>(i);
+    ASSERT_TRUE(small.assign(many, nullptr));
+    EXPECT_LT(small.size(), capacity);
+    EXPECT_EQ(small.points().front().step, 0);
+    EXPECT_EQ(small.points().back().step, 4999);
+}
+
+}  // namespace
+}  // namespace marginlab

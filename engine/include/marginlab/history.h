@@ -54,23 +54,45 @@ struct HistoryPoint {
     bool isValid(const HistoryPoint* previous, std::string* error) const;
 };
 
+/**
+ * The points of a run, bounded: a run of any length keeps fewer than `capacity()` points. When
+ * an append reaches the capacity the whole history is thinned to half with decimated()'s rule
+ * (per stretch: the lowest and the highest loss and the last metrics point), and from then on
+ * the points of each stretch of `stride()` steps are merged as they arrive (lowest and highest
+ * loss, last metrics point and the newest point kept), the stride growing with the run. So the
+ * charts keep the same resolution over the whole run, spikes, dips and the metrics curve
+ * survive, and memory stays flat however long the app trains.
+ */
 class RunHistory {
 public:
+    /// 100,000 points × 112 bytes ≈ 11 MB; a chart draws at most a few thousand of them.
+    static constexpr std::size_t kDefaultCapacity = 100'000;
+
+    /// `capacity` is raised to at least 16.
+    explicit RunHistory(std::size_t capacity = kDefaultCapacity) : m_capacity(capacity < 16 ? 16 : capacity) {}
+
     /**
      * Adds the point of `snapshot` after the last one when its step is later, or equal with a
      * higher revision (a re-evaluation at the same step); otherwise (the same snapshot again, a
      * cancelled copy, a stale one, the first snapshot of a run reopened at the history's last
-     * step) it adds nothing. A new run starts with clear().
+     * step) it adds nothing. A new run starts with clear(). Merges and thins as said above.
      */
     void append(const Snapshot& snapshot);
-    void clear() { m_points.clear(); }
+    std::size_t capacity() const { return m_capacity; }
+    /// Steps per merged stretch: 1 until the first thinning (every point kept).
+    long stride() const { return m_stride; }
+    void clear() {
+        m_points.clear();
+        m_stride = 1;
+    }
     const std::vector<HistoryPoint>& points() const { return m_points; }
     bool empty() const { return m_points.empty(); }
     std::size_t size() const { return m_points.size(); }
 
     /**
      * Replaces the points (e.g. read from a scene file). Refused with a message, changing
-     * nothing, when steps are negative or decrease, or a fraction is outside [0, 1].
+     * nothing, when steps are negative or decrease, or a fraction is outside [0, 1]. More points
+     * than the capacity are thinned as append() does.
      */
     bool assign(std::vector<HistoryPoint> points, std::string* error);
 
@@ -86,6 +108,11 @@ public:
     std::vector<HistoryPoint> decimated(std::size_t maxPoints) const;
 
 private:
+    void mergeIntoOpenBucket(HistoryPoint point);
+    void thin();
+
+    std::size_t m_capacity;
+    long m_stride = 1;
     std::vector<HistoryPoint> m_points;
 };
 

@@ -197,9 +197,18 @@ std::optional<ComparisonFile> parseComparison(const Json& document, const std::f
                 if (key != "title") scene[key] = value;
             if (scene.contains("miner") && scene["miner"].is_null()) scene.erase("miner");
             if (!scene.contains("loss")) throw Error{path, "has no loss (and the comparison has none for all panels)"};
-            std::string message;
-            auto parsed = parseScene(scene, baseDir, &message);
-            if (!parsed) throw Error{path, message};
+            std::optional<SceneFile> parsed;
+            try {
+                parsed = sceneFromJson(scene, baseDir);
+            } catch (const Error& e) {
+                // A key the panel sets is named at its place in the panel; a shared one at the
+                // top level, with the panel whose combination it failed in.
+                const std::string key = e.path.substr(0, e.path.find_first_of(".["));
+                if (!key.empty() && panel.contains(key)) throw Error{path + "." + e.path, e.message};
+                throw Error{path, e.what()};
+            } catch (const std::exception& e) {
+                throw Error{path, e.what()};
+            }
             ComparisonPanel entry;
             if (const Json* title = json::optionalMember(panel, "title", path)) {
                 entry.title = json::readString(*title, path + ".title");

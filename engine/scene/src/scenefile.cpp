@@ -136,6 +136,17 @@ void readState(const Json& value, SceneFile& scene) {
 
 std::optional<SceneFile> parseScene(const Json& document, const std::filesystem::path& baseDir, std::string* error) {
     try {
+        return sceneFromJson(document, baseDir);
+    } catch (const Error& e) {
+        if (error) *error = e.what();
+    } catch (const std::exception& e) {
+        if (error) *error = e.what();
+    }
+    return std::nullopt;
+}
+
+SceneFile sceneFromJson(const Json& document, const std::filesystem::path& baseDir) {
+    {
         if (!document.is_object()) throw Error{"", "a scene is a JSON object"};
         json::checkKeys(document, kSceneKeys, "");
         if (const Json* format = json::optionalMember(document, "format", ""))
@@ -181,12 +192,7 @@ std::optional<SceneFile> parseScene(const Json& document, const std::filesystem:
             if (!trainer.isValid(&message)) throw Error{"state", message};
         }
         return scene;
-    } catch (const Error& e) {
-        if (error) *error = e.what();
-    } catch (const std::exception& e) {
-        if (error) *error = e.what();
     }
-    return std::nullopt;
 }
 
 std::optional<SceneFile> readSceneFile(const std::filesystem::path& path, std::string* error) {

@@ -50,6 +50,9 @@ struct SceneFile {
 std::optional<SceneFile> parseScene(const json::Json& document, const std::filesystem::path& baseDir,
                                     std::string* error);
 std::optional<SceneFile> readSceneFile(const std::filesystem::path& path, std::string* error);
+/// parseScene() that throws json::Error (with its JSON path) instead, for readers that place the
+/// scene inside a larger document (a comparison's panels).
+SceneFile sceneFromJson(const json::Json& document, const std::filesystem::path& baseDir);
 /**
  * The scene as JSON; `positions` (if given) replaces the data by explicit points. With
  * `scene.trainer.start` set, a "state" object records the trained moment (and `scene.history`);
