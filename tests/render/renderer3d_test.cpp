@@ -460,6 +460,36 @@ private slots:
         QVERIFY(drawn >= 2);
     }
 
+    void aLossCardShowsOnTheSphereToo() {
+        // FastAP's ranked list of the chosen anchor: the same card as in 2D, from 3D positions.
+        LossConfig loss;
+        loss.name = "fast_ap";
+        Frame3D frame;
+        frame.run = describeRun(loss, std::nullopt);
+        QVERIFY(frame.run.picture.kind == LossPicture::Kind::RankedList);
+        std::mt19937_64 random(23);
+        std::normal_distribution<double> normal;
+        std::vector<Vector3d> points;
+        std::vector<int> labels;
+        for (int i = 0; i < 40; ++i) {
+            points.push_back(Vector3d(normal(random), normal(random), normal(random)).normalized());
+            labels.push_back(i % 4);
+        }
+        frame.snapshot = snapshotOf(points, labels, 4);
+        frame.size = QSize(1280, 800);
+        frame.camera = plainCamera();
+        frame.selection.anchor = 3;
+        const QImage with = Renderer3D().image(frame);
+        frame.options.showMarginInset = false;  // the option that shows the loss's card
+        const QImage without = Renderer3D().image(frame);
+        const QRectF box(1280 - 300 - 12, 800 - 200 - 30, 300, 200);  // the θ inset's place (FrameContext)
+        int differing = 0;
+        for (int y = static_cast<int>(box.top()) + 4; y < static_cast<int>(box.bottom()) - 4; y += 2)
+            for (int x = static_cast<int>(box.left()) + 4; x < static_cast<int>(box.right()) - 4; x += 2)
+                differing += with.pixel(x, y) != without.pixel(x, y);
+        QVERIFY2(differing > 500, qPrintable(QString::number(differing)));
+    }
+
     void equalAreaMapPutsKnownPointsAtKnownPixels() {
         const double s45 = std::sqrt(0.5);
         const std::vector<Vector3d> points = {Vector3d(0, 2, 0),     Vector3d(0, -1, 0),

@@ -943,6 +943,13 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
             cards.insetBox = theta.insetBox;
         }
     }
+    // The loss's own card (ranked list, pair histograms, SNR pair) is computed from the
+    // snapshot's positions in any dimension: the 2D view's card, where the θ inset would be.
+    // (NCA's soft neighbours are rings drawn at 2D screen positions: 2D only.)
+    if (c.run.picture.kind != LossPicture::Kind::SoftNeighbours) {
+        const QRectF map = equalAreaLayout(frame).box;
+        if (map.isEmpty() || !cards.insetBox.intersects(map)) layers::paintLossPicture(painter, cards);
+    }
     sphere::paintEqualAreaMap(painter, c, m_map);
     layers::paintReadout(painter, cards);
     layers::paintLegend(painter, cards);
