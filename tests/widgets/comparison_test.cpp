@@ -61,6 +61,14 @@ void drag(QWidget* w, QPointF from, QPointF to) {
     mouse(w, QEvent::MouseButtonRelease, to, Qt::NoButton);
 }
 
+/// Shows `view` at `size` with the panels of `c` (false when the window never appears).
+bool showPanels(ComparisonView& view, const ComparisonFile& c, QSize size) {
+    view.resize(size);
+    view.setPanels(c.trainers());
+    view.show();
+    return QTest::qWaitForWindowExposed(&view);
+}
+
 std::shared_ptr<const ComparisonState> stateOf(TrainerGroup& group, int steps) {
     auto state = std::make_shared<ComparisonState>();
     state->group = steps > 0 ? group.step(steps) : group.snapshot();
@@ -82,10 +90,7 @@ private slots:
     void linkedCameraMovesEveryPanel() {
         const ComparisonFile c = mining();
         ComparisonView view;
-        view.resize(1200, 700);
-        view.setPanels(c.trainers());
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(showPanels(view, c, QSize(1200, 700)));
         TrainerGroup group(c.trainers());
         view.setState(stateOf(group, 0));
         QCOMPARE(view.panelCount(), 4);
@@ -124,10 +129,7 @@ private slots:
     void anchorSelectedInOnePanelShowsInAll() {
         const ComparisonFile c = mining();
         ComparisonView view;
-        view.resize(1200, 700);
-        view.setPanels(c.trainers());
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(showPanels(view, c, QSize(1200, 700)));
         TrainerGroup group(c.trainers());
         view.setState(stateOf(group, 3));
         QSignalSpy changed(&view, &ComparisonView::anchorChanged);
@@ -225,10 +227,7 @@ private slots:
     void gridRendersFourDistinctPanels() {
         const ComparisonFile c = mining();
         ComparisonView view;
-        view.resize(1000, 800);
-        view.setPanels(c.trainers());
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(showPanels(view, c, QSize(1000, 800)));
         TrainerGroup group(c.trainers());
         view.setState(stateOf(group, 15));
         const QSize size(800, 600);
@@ -272,10 +271,7 @@ private slots:
     void threeDPanelsRotateZoomAndPickTogether() {
         const ComparisonFile c = sphere();
         ComparisonView view;
-        view.resize(1500, 650);
-        view.setPanels(c.trainers());
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(showPanels(view, c, QSize(1500, 650)));
         TrainerGroup group(c.trainers());
         view.setState(stateOf(group, 5));
         QCOMPARE(view.panelCount(), 3);
