@@ -64,6 +64,7 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/sampling-matters.json", "Sampling matters: margin loss + distance weighting"},
     {":/scenes/soft-triple-modes.json", "SoftTriple: several centers per class"},
     {":/scenes/subcenter-noisy-labels.json", "Sub-center ArcFace with noisy labels"},
+    {":/scenes/cross-batch-memory.json", "Cross-batch memory: negatives from past batches"},
 };
 
 constexpr double kPresentationTextScale = 1.5;

@@ -5,6 +5,7 @@
 #include "sceneio.h"
 
 #include "marginlab/generators.h"
+#include "marginlab/limits.h"
 
 #include <QAbstractScrollArea>
 #include <QCheckBox>
@@ -176,6 +177,17 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     m_samplesPerClass->setToolTip(tr("K: samples per class (drawn with replacement when a class is smaller)."));
     trainForm->addRow(tr("P"), m_classesPerBatch);
     trainForm->addRow(tr("K"), m_samplesPerClass);
+    m_crossBatchMemory = new QCheckBox(tr("Cross-batch memory"));
+    m_crossBatchMemory->setToolTip(
+        tr("PML's CrossBatchMemory: the loss also compares each batch with a queue of the last embeddings of "
+           "past batches (drawn faded), so every step sees more negatives (the MoCo idea). Needs P×K batches and "
+           "a loss and miner that take a reference set."));
+    m_memorySize = new QSpinBox;
+    m_memorySize->setRange(1, static_cast<int>(limits::kMaxMemorySize));
+    m_memorySize->setValue(256);
+    m_memorySize->setToolTip(tr("memory_size: how many past embeddings the queue keeps (at least one batch)."));
+    trainForm->addRow(QString(), m_crossBatchMemory);
+    trainForm->addRow(tr("Memory size"), m_memorySize);
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1000000000);
     m_seed->setToolTip(tr("Seed of the run: the same scene and seed give the same trajectory."));
@@ -246,8 +258,9 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
         connect(box, &QComboBox::currentIndexChanged, this, [this] { applyEdits(false); });
     for (QDoubleSpinBox* box : {m_learningRate, m_ownedLearningRate, m_momentum, m_weightDecay})
         connect(box, &QDoubleSpinBox::valueChanged, this, [this] { applyEdits(false); });
-    for (QSpinBox* box : {m_classesPerBatch, m_samplesPerClass, m_seed})
+    for (QSpinBox* box : {m_classesPerBatch, m_samplesPerClass, m_seed, m_memorySize})
         connect(box, &QSpinBox::valueChanged, this, [this] { applyEdits(false); });
+    connect(m_crossBatchMemory, &QCheckBox::toggled, this, [this] { applyEdits(false); });
 
     for (QCheckBox* box : {m_showRegions, m_nearestNeighbourRegions, m_showMarginInset, m_showNormalized, m_showForces,
                            m_splitForces, m_fixedForceScale, m_followData})
@@ -375,8 +388,10 @@ void ControlPanel::populateMiner(const std::optional<MinerConfig>& miner, bool a
 
 void ControlPanel::setSharedSettingsVisible(bool visible) {
     m_dataBox->setVisible(visible);
+    // The memory too: a comparison's panels are reconfigured with loss, miner and optimizer only.
     for (QWidget* field : {static_cast<QWidget*>(m_batchMode), static_cast<QWidget*>(m_classesPerBatch),
-                           static_cast<QWidget*>(m_samplesPerClass), static_cast<QWidget*>(m_seed)})
+                           static_cast<QWidget*>(m_samplesPerClass), static_cast<QWidget*>(m_seed),
+                           static_cast<QWidget*>(m_crossBatchMemory), static_cast<QWidget*>(m_memorySize)})
         m_trainForm->setRowVisible(field, visible);
     m_viewForm->setRowVisible(m_newPointClass, visible);
 }
@@ -397,6 +412,8 @@ void ControlPanel::refresh() {
     m_batchMode->setCurrentIndex(t.batch.mode == BatchConfig::Mode::Full ? 0 : 1);
     m_classesPerBatch->setValue(t.batch.classesPerBatch);
     m_samplesPerClass->setValue(t.batch.samplesPerClass);
+    m_crossBatchMemory->setChecked(t.crossBatchMemory.has_value());
+    if (t.crossBatchMemory) m_memorySize->setValue(t.crossBatchMemory->memorySize);
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(t.seed, 1000000000)));
     m_newPointClass->setRange(0, std::max(0, t.numClasses - 1));
     updateEnabled();
@@ -415,6 +432,33 @@ void ControlPanel::updateEnabled() {
     const bool pk = m_batchMode->currentIndex() == 1;
     m_classesPerBatch->setEnabled(pk);
     m_samplesPerClass->setEnabled(pk);
+    QString why;
+    const bool memory = memoryAllowed(&why);
+    m_crossBatchMemory->setEnabled(memory);
+    m_crossBatchMemory->setToolTip(memory ? m_crossBatchMemory->toolTip().section(QStringLiteral("\n\n"), 0, 0)
+                                          : m_crossBatchMemory->toolTip().section(QStringLiteral("\n\n"), 0, 0) +
+                                                QStringLiteral("\n\n") + why);
+    m_memorySize->setEnabled(memory && m_crossBatchMemory->isChecked());
+}
+
+bool ControlPanel::memoryAllowed(QString* why) const {
+    // Asks the catalogue which losses and miners take a reference set (PML's ref_emb).
+    const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
+    const std::string minerName = m_miner->currentData().toString().toStdString();
+    const MinerInfo* miner = minerName.empty() ? nullptr : findMiner(minerName);
+    if (!info || !info->acceptsReference) {
+        *why = tr("Not with this loss (those that can: %1).").arg(qs(lossesAcceptingReference()));
+        return false;
+    }
+    if (miner && info->acceptsMiner && !miner->acceptsReference) {
+        *why = tr("Not with this miner (those that can: %1).").arg(qs(minersAcceptingReference()));
+        return false;
+    }
+    if (m_batchMode->currentIndex() != 1) {
+        *why = tr("Needs P×K batches: with the full batch every point would meet stale copies of itself.");
+        return false;
+    }
+    return true;
 }
 
 void ControlPanel::updateFormula() {
@@ -547,6 +591,12 @@ void ControlPanel::applyEdits(bool dataChanged) {
     t.batch.classesPerBatch = m_classesPerBatch->value();
     t.batch.samplesPerClass = m_samplesPerClass->value();
     t.seed = static_cast<std::uint64_t>(m_seed->value());
+    // A memory the new loss, miner or batch cannot use is dropped (the box greys out and says why).
+    QString why;
+    t.crossBatchMemory.reset();
+    if (m_crossBatchMemory->isChecked() && memoryAllowed(&why))
+        t.crossBatchMemory = CrossBatchMemoryConfig{m_memorySize->value()};
+    updateEnabled();
 
     std::string message;
     if (!t.isValid(&message)) {

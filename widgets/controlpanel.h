@@ -64,6 +64,8 @@ private:
     void populateGenerator(const json::Json& dataObject);
     void updateFormula();
     void updateEnabled();
+    /// Whether the chosen loss, miner and batch can take a cross-batch memory; `why` says why not.
+    bool memoryAllowed(QString* why) const;
     void onLossChanged();
     void onMinerChanged();
     void onGeneratorChanged();
@@ -95,6 +97,8 @@ private:
     QComboBox* m_batchMode;
     QSpinBox* m_classesPerBatch;
     QSpinBox* m_samplesPerClass;
+    QCheckBox* m_crossBatchMemory;  ///< PML's CrossBatchMemory around the loss
+    QSpinBox* m_memorySize;
     QSpinBox* m_seed;
     QLabel* m_message;
     QCheckBox* m_showForces;

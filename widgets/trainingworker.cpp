@@ -41,7 +41,7 @@ void TrainingWorker::edit(quint64 generation, const PointEdit& edit) {
 void TrainingWorker::reconfigure(quint64 generation, const TrainerConfig& config) {
     if (!m_trainer) return reset(generation, config);
     std::string error;
-    if (!m_trainer->reconfigure(config.loss, config.miner, config.optimizer, config.batch, &error)) {
+    if (!m_trainer->reconfigure(config, &error)) {
         auto failed = std::make_shared<Snapshot>(*m_trainer->snapshot());
         failed->message = "the new settings could not be applied: " + error;
         emit chunkDone(generation, failed);

@@ -528,6 +528,8 @@ void printMarkdownCatalogue() {
                   << "\n- Distance: " << info.defaultDistance.describe()
                   << (info.distanceConfigurable ? " (configurable)." : " (fixed).") << "\n";
         if (info.acceptsMiner) std::cout << "- Accepts a miner.\n";
+        if (info.acceptsReference)
+            std::cout << "- Takes a cross-batch memory (PML's `CrossBatchMemory`; scene key `cross_batch_memory`).\n";
         if (info.ownedBlocks) {
             const char* what = info.ownedLayout == marginlab::OwnedLayout::CentersPerClass
                                    ? " (row k·C + c: center k of class c)"
@@ -569,9 +571,20 @@ void printMarkdownCatalogue() {
     for (const auto& info : ml::minerCatalog()) {
         std::cout << "### `" << info.name << "` — " << info.displayName << "\n\n" << info.description << "\n\n- "
                   << (info.pmlName.empty() ? "Not in PML." : "PML: `" + info.pmlName + "`.")
-                  << "\n- Distance: " << info.defaultDistance.describe() << "\n\n";
+                  << "\n- Distance: " << info.defaultDistance.describe() << "\n"
+                  << (info.acceptsReference ? "- Mines a cross-batch memory (PML's `ref_emb`).\n" : "") << "\n";
         printMarkdownParams(info.params);
     }
+    std::cout << "## Wrappers\n\n### `cross_batch_memory` — PML's `CrossBatchMemory(loss, memory_size, miner)`\n\n"
+                 "A scene's `\"cross_batch_memory\": {\"memory_size\": M}` keeps a queue of the last M batch "
+                 "embeddings and labels (detached copies, a ring written at `queue_idx`). Each step enqueues its batch "
+                 "first, then the miner (if any) and the loss compare the batch (anchors) with the queue (positives "
+                 "and negatives, PML's `ref_emb` / `ref_labels`), each anchor's own fresh copy removed; the gradient "
+                 "reaches the batch only. Needs P×K batches (M ≥ P·K ≥ 2). Losses: "
+              << ml::lossesAcceptingReference() << "; miners: " << ml::minersAcceptingReference()
+              << ". (PML also accepts angular, circle, generalized lifted structure, intra-pair variance, lifted "
+                 "structure, margin, NCA, SNR contrastive, SupCon and tuplet margin; here they refuse a memory with "
+                 "that message.)\n\n";
     std::cout << "## Not in MarginLab\n\nPML classes the catalogue does not offer, and why.\n\n";
     for (const auto& omitted : ml::omittedPmlClasses())
         std::cout << "- `" << omitted.pmlName << "`: " << omitted.reason << "\n";
@@ -595,6 +608,7 @@ int runList(const std::vector<std::string>& args) {
                       << "\n    distance: " << info.defaultDistance.describe()
                       << (info.distanceConfigurable ? " (configurable)" : " (fixed)")
                       << (info.acceptsMiner ? ", accepts a miner" : "")
+                      << (info.acceptsReference ? ", takes a cross-batch memory" : "")
                       << (info.ownedBlocks ? ", owns " + std::to_string(info.ownedBlocks) + "·C×D parameters" : "")
                       << "\n";
             printParams(info.params);

@@ -74,6 +74,20 @@ const std::vector<MinerInfo>& minerCatalog() {
 
 const MinerInfo* findMiner(std::string_view name) { return findByName(minerCatalog(), name); }
 
+std::string lossesAcceptingReference() {
+    std::string names;
+    for (const LossInfo& info : lossCatalog())
+        if (info.acceptsReference) names += (names.empty() ? "" : ", ") + info.name;
+    return names;
+}
+
+std::string minersAcceptingReference() {
+    std::string names;
+    for (const MinerInfo& info : minerCatalog())
+        if (info.acceptsReference) names += (names.empty() ? "" : ", ") + info.name;
+    return names;
+}
+
 std::unique_ptr<Miner> makeMiner(const MinerConfig& config, std::string* error) {
     const MinerInfo* info = findMiner(config.name);
     if (!info) {
@@ -97,9 +111,6 @@ const std::vector<OmittedPmlClass>& omittedPmlClasses() {
          "owned parameters) and inverts an (N + K)² random-walk matrix every step."},
         {"VICRegLoss", "It compares two augmented views of every sample; free points have no augmentations."},
         {"SelfSupervisedLoss", "It pairs two augmented views of every sample; free points have no augmentations."},
-        {"CrossBatchMemory",
-         "Not built yet: a queue of past embeddings needs mini-batch training with the queue kept by the trainer "
-         "(and drawn as faded past points)."},
         {"MultipleLosses", "Not built yet: a weighted sum of two catalogue losses, with both contributions charted."},
     };
     return omitted;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/trainer.h"
 
+#include "marginlab/limits.h"
 #include "marginlab/losses/class_labels.h"
 #include "marginlab/metrics.h"
 #include "marginlab/random.h"
@@ -71,6 +72,47 @@ bool TrainerConfig::isValid(std::string* error) const {
     if (batch.mode == BatchConfig::Mode::ClassesTimesSamples && (batch.classesPerBatch < 1 || batch.samplesPerClass < 1))
         return fail("a P×K batch needs P ≥ 1 classes and K ≥ 1 samples");
     if (metricsEvery < 1) return fail("metrics interval must be at least 1 step");
+    if (crossBatchMemory) {
+        const int size = crossBatchMemory->memorySize;
+        if (size < 1 || size > limits::kMaxMemorySize)
+            return fail("the cross-batch memory size must be between 1 and " + std::to_string(limits::kMaxMemorySize));
+        if (!info->acceptsReference)
+            return fail("loss " + info->name + " cannot compare with a cross-batch memory (those that can: " +
+                        lossesAcceptingReference() + ")");
+        if (miner && !findMiner(miner->name)->acceptsReference)
+            return fail("miner " + miner->name + " cannot mine a cross-batch memory (those that can: " +
+                        minersAcceptingReference() + ")");
+        if (batch.mode != BatchConfig::Mode::ClassesTimesSamples)
+            return fail("a cross-batch memory needs P×K batches: with the full batch every point would be compared "
+                        "with stale copies of itself");
+        // The batch holds min(P, classes present) classes (prepareBatches()).
+        std::vector<bool> seen(static_cast<std::size_t>(numClasses), false);
+        long classes = 0;
+        for (int label : labels)
+            if (!seen[static_cast<std::size_t>(label)]) {
+                seen[static_cast<std::size_t>(label)] = true;
+                ++classes;
+            }
+        const long batchSize = std::min<long>(batch.classesPerBatch, classes) * batch.samplesPerClass;
+        if (batchSize < 2) return fail("a cross-batch memory needs batches of at least 2 points");
+        if (size < batchSize)
+            return fail("the cross-batch memory (" + std::to_string(size) + ") must hold at least one batch (" +
+                        std::to_string(batchSize) + " points)");
+    }
+    if (start && start->memory) {
+        if (!crossBatchMemory) return fail("the start has a memory queue but the run has no cross-batch memory");
+        const MemoryQueue& queue = *start->memory;
+        const int size = crossBatchMemory->memorySize;
+        const Eigen::Index rows = queue.embeddings.rows();
+        if (queue.queueIndex < 0 || queue.queueIndex >= size)
+            return fail("the memory queue's index must be in [0, " + std::to_string(size) + ")");
+        if (rows != (queue.filled ? size : queue.queueIndex) || (rows > 0 && queue.embeddings.cols() != points.cols()))
+            return fail("the memory queue must hold " + std::to_string(queue.filled ? size : queue.queueIndex) + "×" +
+                        std::to_string(points.cols()) + " rows (its index and whether it is filled say how many)");
+        if (static_cast<Eigen::Index>(queue.labels.size()) != rows) return fail("the memory queue needs one label per row");
+        if (!usable(queue.embeddings)) return fail("the memory queue contains a non-finite or too large value");
+        if (!validateClassLabels(queue.labels, numClasses, &message)) return fail("the memory queue: " + message);
+    }
     if (start) {
         if (start->step < 0) return fail("the start step must be ≥ 0");
         if (start->positions.rows() != points.rows() || start->positions.cols() != points.cols())
@@ -103,6 +145,7 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
     if (m_config.start) {
         m_step = m_config.start->step;
         if (m_config.start->optimizer) m_optimizer->restore(*m_config.start->optimizer);
+        if (m_config.start->memory) m_memory = *m_config.start->memory;
     }
     measureGeometry();
     prepareBatches();
@@ -200,11 +243,63 @@ LossOutput Trainer::evaluateStep() {
     const Points& x = m_fullBatch ? m_positions : m_batchX;
     const Labels& y = m_fullBatch ? m_config.labels : m_batchY;
     m_tuples.reset();
-    if (m_miner) m_tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
+    if (m_config.crossBatchMemory) mineWithMemory(x, y, Rng::deriveSeed(stepSeed, kMinerStream));
+    else if (m_miner) m_tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
     LossInput input{x, y, m_owned.size() ? &m_owned : nullptr, m_tuples ? &*m_tuples : nullptr,
                     Rng::deriveSeed(stepSeed, kLossStream)};
     input.splitForces = m_splitForces;
+    if (m_config.crossBatchMemory) {
+        input.referenceEmbeddings = &m_nextMemory.embeddings;
+        input.referenceLabels = &m_nextMemory.labels;
+    }
     return m_loss->evaluate(input, true);
+}
+
+void Trainer::mineWithMemory(const Points& x, const Labels& y, std::uint64_t minerSeed) {
+    // PML's add_to_memory: the batch goes into slots queue_idx, queue_idx + 1, … (mod size) before
+    // the loss sees the queue; the filled part is a prefix until the ring first wraps.
+    const int size = m_config.crossBatchMemory->memorySize;
+    const int batchSize = static_cast<int>(x.rows());
+    const int first = m_memory.queueIndex;
+    m_nextMemory.filled = m_memory.filled || first + batchSize >= size;
+    m_nextMemory.queueIndex = (first + batchSize) % size;
+    const Eigen::Index rows = m_nextMemory.filled ? size : first + batchSize;
+    m_nextMemory.embeddings.resize(rows, x.cols());
+    m_nextMemory.labels.resize(static_cast<std::size_t>(rows));
+    const Eigen::Index kept = std::min<Eigen::Index>(m_memory.embeddings.rows(), rows);
+    if (kept > 0) m_nextMemory.embeddings.topRows(kept) = m_memory.embeddings.topRows(kept);
+    std::copy_n(m_memory.labels.begin(), kept, m_nextMemory.labels.begin());
+    auto slotOf = [&](int row) { return (first + row) % size; };
+    for (int b = 0; b < batchSize; ++b) {
+        m_nextMemory.embeddings.row(slotOf(b)) = x.row(b);  // a detached copy: no gradient reaches it
+        m_nextMemory.labels[static_cast<std::size_t>(slotOf(b))] = y[static_cast<std::size_t>(b)];
+    }
+    const Points& reference = m_nextMemory.embeddings;
+    const Labels& referenceLabels = m_nextMemory.labels;
+
+    Tuples tuples;
+    if (m_miner) {
+        MinerInput input{x, y, minerSeed};
+        input.referenceEmbeddings = &reference;
+        input.referenceLabels = &referenceLabels;
+        tuples = m_miner->mine(input);
+    } else {
+        // PML's get_all_pairs_indices(labels, L_mem).
+        tuples.kind = Tuples::Kind::Pairs;
+        allReferencePairs(y, referenceLabels, &tuples.positivePairs, &tuples.negativePairs);
+    }
+    if (tuples.kind == Tuples::Kind::All)
+        tuples = Tuples::fromTriplets(materializeReferenceTriplets(tuples, x, y, reference, referenceLabels));
+    // PML's remove_self_comparisons: drop every positive that is the anchor's own copy just
+    // enqueued (slot queue_idx + a); negatives never are. PML maps a slot back to its batch row
+    // with a test that misses the copy when the batch has one row, which isValid() excludes.
+    auto isSelf = [&](int anchor, int positive) { return positive == slotOf(anchor); };
+    if (tuples.kind == Tuples::Kind::Triplets) {
+        std::erase_if(tuples.triplets, [&](const Triplet& t) { return isSelf(t[0], t[1]); });
+    } else {
+        std::erase_if(tuples.positivePairs, [&](const Pair& pair) { return isSelf(pair[0], pair[1]); });
+    }
+    m_tuples = std::move(tuples);
 }
 
 void Trainer::scatter(const Points& batchRows, Points& target) const {
@@ -254,11 +349,23 @@ bool Trainer::editPoints(Points positions, Labels labels, std::string* error) {
 
 bool Trainer::reconfigure(const LossConfig& loss, const std::optional<MinerConfig>& miner,
                           const OptimizerConfig& optimizer, const BatchConfig& batch, std::string* error) {
+    return applySettings(loss, miner, optimizer, batch, m_config.crossBatchMemory, error);
+}
+
+bool Trainer::reconfigure(const TrainerConfig& settings, std::string* error) {
+    return applySettings(settings.loss, settings.miner, settings.optimizer, settings.batch, settings.crossBatchMemory,
+                         error);
+}
+
+bool Trainer::applySettings(const LossConfig& loss, const std::optional<MinerConfig>& miner,
+                            const OptimizerConfig& optimizer, const BatchConfig& batch,
+                            const std::optional<CrossBatchMemoryConfig>& memory, std::string* error) {
     TrainerConfig candidate = m_config;
     candidate.loss = loss;
     candidate.miner = miner;
     candidate.optimizer = optimizer;
     candidate.batch = batch;
+    candidate.crossBatchMemory = memory;
     // Only the new settings are checked here; owned parameters and optimizer state are fitted below.
     candidate.owned.reset();
     candidate.start.reset();
@@ -280,9 +387,13 @@ bool Trainer::reconfigure(const LossConfig& loss, const std::optional<MinerConfi
     }
     candidate.owned = sameOwned ? m_config.owned : std::nullopt;
     candidate.start = m_config.start;
+    // The queue carries on only with a memory of the same size; otherwise it starts empty.
+    const bool sameMemory = memory && m_config.crossBatchMemory && *memory == *m_config.crossBatchMemory;
+    if (!sameMemory) m_memory = MemoryQueue{};
     if (candidate.start) {
         if (!sameOwned) candidate.start->owned.reset();
         if (optimizer.kind != m_config.optimizer.kind) candidate.start->optimizer.reset();
+        if (!sameMemory) candidate.start->memory.reset();
     }
     m_config = std::move(candidate);
     m_savedOptimizer.reset();
@@ -302,6 +413,7 @@ TrainerStart Trainer::savedState() const {
     state.positions = m_positions;
     if (m_owned.size()) state.owned = m_owned;
     state.optimizer = m_optimizer->state();
+    if (m_config.crossBatchMemory) state.memory = m_memory;
     return state;
 }
 
@@ -323,6 +435,7 @@ bool Trainer::stepOnce() {
     m_nextOwned = m_owned;
     if (m_savedOptimizer) *m_savedOptimizer = *m_optimizer;
     else m_savedOptimizer.emplace(*m_optimizer);
+
     m_optimizer->step(0, m_nextPositions, m_stepGradient);
     if (m_nextOwned.size()) m_optimizer->step(1, m_nextOwned, out.gradOwned);
     if (!usable(m_nextPositions) || !usable(m_nextOwned)) {
@@ -342,6 +455,7 @@ bool Trainer::stepOnce() {
         m_lastBatchY.swap(m_batchY);
     }
     m_owned.swap(m_nextOwned);
+    if (m_config.crossBatchMemory) std::swap(m_memory, m_nextMemory);
     m_lastGradient.swap(m_stepGradient);
     m_lastSplit = m_splitForces;
     if (m_splitForces) m_lastGradientFromPositives.swap(m_stepGradientFromPositives);
@@ -398,6 +512,10 @@ void Trainer::publish(bool metricsDue) {
     snapshot->deadGradient = m_lastGradient.size() == 0 || m_lastGradient.cwiseAbs().maxCoeff() == 0.0;
     snapshot->status = m_status;
     snapshot->message = m_message;
+    if (m_config.crossBatchMemory) {
+        snapshot->memoryPositions = m_memory.embeddings;
+        snapshot->memoryLabels = m_memory.labels;
+    }
     if (metricsDue || !m_snapshot) {
         Metrics& metrics = snapshot->metrics;
         metrics.step = m_step;

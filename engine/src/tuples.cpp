@@ -75,4 +75,61 @@ void materializePairs(const Tuples& tuples, const Points& embeddings, const Labe
     }
 }
 
+void allReferencePairs(const Labels& labels, const Labels& referenceLabels, std::vector<Pair>* positives,
+                       std::vector<Pair>* negatives) {
+    positives->clear();
+    negatives->clear();
+    const int n = static_cast<int>(labels.size());
+    const int m = static_cast<int>(referenceLabels.size());
+    for (int a = 0; a < n; ++a)
+        for (int j = 0; j < m; ++j) {
+            if (labels[static_cast<std::size_t>(a)] == referenceLabels[static_cast<std::size_t>(j)])
+                positives->push_back({a, j});
+            else negatives->push_back({a, j});
+        }
+}
+
+std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                                                  const Points& reference, const Labels& referenceLabels) {
+    if (tuples.kind != Tuples::Kind::All) return materializeTriplets(tuples, embeddings, labels);
+    std::optional<CrossDistance> distance;
+    if (tuples.filter) distance.emplace(tuples.filter->distance, embeddings, reference);
+    const int n = static_cast<int>(labels.size());
+    const int m = static_cast<int>(referenceLabels.size());
+    std::vector<Triplet> out;
+    for (int a = 0; a < n; ++a) {
+        const int label = labels[static_cast<std::size_t>(a)];
+        for (int p = 0; p < m; ++p) {
+            if (referenceLabels[static_cast<std::size_t>(p)] != label) continue;
+            for (int q = 0; q < m; ++q) {
+                if (referenceLabels[static_cast<std::size_t>(q)] == label) continue;
+                if (distance) {
+                    const Real sign = tuples.filter->distance.orderSign();
+                    const Real gap = sign * (distance->matrix()(a, q) - distance->matrix()(a, p));
+                    if (!tuples.filter->keeps(gap)) continue;
+                }
+                out.push_back({a, p, q});
+            }
+        }
+    }
+    return out;
+}
+
+void materializeReferencePairs(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                               const Points& reference, const Labels& referenceLabels, std::vector<Pair>* positives,
+                               std::vector<Pair>* negatives) {
+    positives->clear();
+    negatives->clear();
+    if (tuples.kind == Tuples::Kind::Pairs) {
+        *positives = tuples.positivePairs;
+        *negatives = tuples.negativePairs;
+        return;
+    }
+    if (tuples.kind == Tuples::Kind::All && !tuples.filter) return allReferencePairs(labels, referenceLabels, positives, negatives);
+    for (const Triplet& t : materializeReferenceTriplets(tuples, embeddings, labels, reference, referenceLabels)) {
+        positives->push_back({t[0], t[1]});
+        negatives->push_back({t[0], t[2]});
+    }
+}
+
 }  // namespace marginlab

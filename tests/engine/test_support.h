@@ -42,6 +42,9 @@ inline GradientError finiteDifferenceError(const Loss& loss, const LossInput& in
     const LossOutput analytic = loss.evaluate(input, true);
     auto valueAt = [&](const Points& x, const Points* owned) {
         LossInput probe{x, input.labels, owned, input.tuples, input.sampleSeed};
+        // A reference set stays where it is: the check measures the gradient to the batch only.
+        probe.referenceEmbeddings = input.referenceEmbeddings;
+        probe.referenceLabels = input.referenceLabels;
         return loss.evaluate(probe, false).value;
     };
     auto relative = [](const Points& a, const Points& numeric) {

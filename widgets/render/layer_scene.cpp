@@ -197,6 +197,28 @@ void paintDistanceBand(QPainter& painter, const FrameContext& c) {
     painter.restore();
 }
 
+void paintMemory(QPainter& painter, const FrameContext& c) {
+    const Points& memory = c.snapshot.memoryPositions;
+    const Labels& labels = c.snapshot.memoryLabels;
+    if (memory.rows() == 0 || memory.cols() < 1 || static_cast<Eigen::Index>(labels.size()) != memory.rows()) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setOpacity(kMemoryOpacity);
+    const double radius = c.px(kMemoryPointRadius);
+    // Grouped by class so each brush is set once. The rows are where the points were when their
+    // batch was enqueued (raw positions, first two coordinates of 3D data), as the loss reads them.
+    for (int k = 0; k < c.classes; ++k) {
+        painter.setBrush(ClassPalette::color(k));
+        for (Eigen::Index i = 0; i < memory.rows(); ++i) {
+            if (labels[static_cast<std::size_t>(i)] != k) continue;
+            const QPointF world(memory(i, 0), memory.cols() > 1 ? memory(i, 1) : 0.0);
+            painter.drawEllipse(c.screen(world), radius, radius);
+        }
+    }
+    painter.restore();
+}
+
 void paintPoints(QPainter& painter, const FrameContext& c, std::vector<QImage>& sprites, double& spriteScale) {
     const std::vector<int>& labels = c.snapshot.labels;
     const bool copies = c.normalizes && c.options.showNormalized;

@@ -48,6 +48,12 @@ void paintAxisLabels(QPainter& painter, const FrameContext& c);
 void paintClassWeights(QPainter& painter, const FrameContext& c);
 void paintTripletZones(QPainter& painter, const FrameContext& c);
 void paintDistanceBand(QPainter& painter, const FrameContext& c);
+/// The cross-batch memory (Snapshot::memoryPositions): small faded points in class colours under
+/// the live ones, so "negatives from past batches" are on screen.
+void paintMemory(QPainter& painter, const FrameContext& c);
+/// Opacity and radius (pixels at text scale 1) of a memory point: fainter and smaller than a live one.
+inline constexpr double kMemoryOpacity = 0.28;
+inline constexpr double kMemoryPointRadius = 3.0;
 void paintPoints(QPainter& painter, const FrameContext& c, std::vector<QImage>& sprites, double& spriteScale);
 void paintTripletMarks(QPainter& painter, const FrameContext& c);
 void paintForces(QPainter& painter, const FrameContext& c);

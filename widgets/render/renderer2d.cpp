@@ -186,6 +186,7 @@ void Renderer2D::paint(QPainter& painter, const Frame2D& frame) {
     layers::paintClassWeights(painter, c);
     layers::paintTripletZones(painter, c);
     layers::paintDistanceBand(painter, c);
+    layers::paintMemory(painter, c);
     layers::paintPoints(painter, c, m_sprites, m_spriteScale);
     layers::paintTripletMarks(painter, c);
     layers::paintForces(painter, c);

@@ -386,6 +386,26 @@ std::vector<Item> items(const SphereContext& c, bool behind) {
     return out;
 }
 
+/// The cross-batch memory on one side of the front surface: small faded points in class colours
+/// (the 2D view's layers::paintMemory), under the live points of that side.
+void paintMemory(QPainter& painter, const SphereContext& c, bool behind) {
+    const Points& memory = c.snapshot.memoryPositions;
+    const Labels& labels = c.snapshot.memoryLabels;
+    if (memory.rows() == 0 || memory.cols() != 3 || static_cast<Eigen::Index>(labels.size()) != memory.rows()) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setOpacity(layers::kMemoryOpacity);
+    const double radius = c.px(layers::kMemoryPointRadius);
+    for (Eigen::Index i = 0; i < memory.rows(); ++i) {
+        const Eigen::Vector3d world = memory.row(i).transpose();
+        if (c.behindSurface(world) != behind) continue;
+        painter.setBrush(ClassPalette::color(labels[static_cast<std::size_t>(i)]));
+        painter.drawEllipse(c.project(world).screen, radius, radius);
+    }
+    painter.restore();
+}
+
 void paintPoints(QPainter& painter, const SphereContext& c, bool behind, std::vector<QImage>& sprites,
                  double& spriteScale) {
     const std::vector<Item> list = items(c, behind);
@@ -919,6 +939,7 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
     sphere::paintBackDisc(painter, c);
     sphere::paintWireframe(painter, c, false);
     sphere::paintAxes(painter, c, false);
+    sphere::paintMemory(painter, c, true);
     sphere::paintPoints(painter, c, true, m_sprites, m_spriteScale);
     // The surface and what lies on or in front of it.
     sphere::paintSurface(painter, c, m_surface);
@@ -927,6 +948,7 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
     sphere::paintAxes(painter, c, true);
     sphere::paintClassWeights(painter, c);
     sphere::paintTrails(painter, c);
+    sphere::paintMemory(painter, c, false);
     sphere::paintPoints(painter, c, false, m_sprites, m_spriteScale);
     sphere::paintTripletMarks(painter, c);
     sphere::paintForces(painter, c, cards);

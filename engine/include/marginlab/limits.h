@@ -23,6 +23,8 @@ inline constexpr std::int64_t kMaxDimension = 1024;
 inline constexpr std::int64_t kMaxClasses = 100'000;
 /// Points in one P×K batch (P classes × K samples).
 inline constexpr std::int64_t kMaxBatchSize = 100'000;
+/// CrossBatchMemory's queue (memory_size): every step compares the batch with all of it.
+inline constexpr std::int64_t kMaxMemorySize = 65'536;
 /// Training steps of one `train` run.
 inline constexpr std::int64_t kMaxSteps = 100'000'000;
 /// `loss --indent N`.

@@ -48,6 +48,17 @@ struct LossInput {
     /// Also return LossOutput::gradFromPositives (with a gradient only). Costs one more backward
     /// pass; the value and every other output are bit-identical either way.
     bool splitForces = false;
+    /**
+     * PML's ref_emb / ref_labels (CrossBatchMemory's queue): M×D rows and M labels. When set, every
+     * tuple's anchor indexes the batch (`embeddings`) and its positive and negative index these
+     * rows; `tuples` == nullptr means every (anchor, reference) pair, with no self pair removed (a
+     * reference is never "the same sample"). No gradient flows to the reference: it is a detached
+     * copy. Only losses whose LossInfo::acceptsReference is set read it (makeLoss callers check).
+     */
+    const Points* referenceEmbeddings = nullptr;
+    const Labels* referenceLabels = nullptr;  ///< M, set together with referenceEmbeddings
+
+    bool hasReference() const { return referenceEmbeddings != nullptr; }
 };
 
 struct LossOutput {
@@ -139,6 +150,9 @@ struct LossInfo {
     bool distanceConfigurable = false;
     int ownedBlocks = 0;      ///< blocks of C rows in the owned matrix (0: none)
     bool acceptsMiner = false;
+    /// Takes a reference set (LossInput::referenceEmbeddings, PML's ref_emb): what
+    /// CrossBatchMemory needs. PML's CrossBatchMemory.supported_losses() that the catalogue has.
+    bool acceptsReference = false;
     ClassRegions regions = ClassRegions::NearestCentroid;
     /// The parameter that is the gap between δ_an and δ_ap of a triplet (its easy / semi-hard /
     /// hard regions); empty when the loss has no such margin (the regions then use gap 0).
@@ -172,6 +186,8 @@ const std::vector<LossInfo>& lossCatalog();
 const LossInfo* findLoss(std::string_view name);
 /// Builds a loss from a configuration; nullptr and a message on unknown names or bad parameters.
 std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error);
+/// The display names of the losses that take a reference set (for messages), e.g. "contrastive, ntxent".
+std::string lossesAcceptingReference();
 
 std::string_view familyName(LossFamily family);
 

@@ -25,6 +25,11 @@ struct MinerInput {
     const Points& embeddings;  ///< N×D
     const Labels& labels;      ///< N
     std::uint64_t seed = 0;    ///< for random miners: same seed, same choice
+    /// PML's ref_emb / ref_labels (MinerInfo::acceptsReference): anchors come from `embeddings`,
+    /// positives and negatives from these M rows; the tuples index them. No self pair is removed
+    /// (PML compares a batch with a reference as two different sets). nullptr: the batch itself.
+    const Points* referenceEmbeddings = nullptr;
+    const Labels* referenceLabels = nullptr;
 };
 
 struct MinerCounts {
@@ -50,6 +55,8 @@ struct MinerInfo {
     std::function<std::unique_ptr<Miner>(const ParamValues& params, const DistanceSpec& distance)> create;
     /// How it tells semi-hard negatives apart (the triplet overlay draws the miner's rule).
     SemiHardRule semiHardRule = SemiHardRule::Pml;
+    /// Mines against a reference set (MinerInput::referenceEmbeddings), as PML's miner does with ref_emb.
+    bool acceptsReference = false;
 };
 
 struct MinerConfig {
@@ -61,6 +68,8 @@ struct MinerConfig {
 const std::vector<MinerInfo>& minerCatalog();
 const MinerInfo* findMiner(std::string_view name);
 std::unique_ptr<Miner> makeMiner(const MinerConfig& config, std::string* error);
+/// The names of the miners that take a reference set (for messages).
+std::string minersAcceptingReference();
 
 /// Counts of what `tuples` selects (Kind::All is counted without enumerating, O(N² log N)).
 MinerCounts countTuples(const Tuples& tuples, const Points& embeddings, const Labels& labels);

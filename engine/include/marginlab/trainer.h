@@ -17,6 +17,13 @@
  * same batch, the miner with that step's seed, the loss's sample seed — so its loss, statistics,
  * miner counts and gradient equal those the next snapshot reports.
  *
+ * Cross-batch memory (TrainerConfig::crossBatchMemory, PML's CrossBatchMemory): the trainer keeps
+ * a queue of the last memory_size batch rows and labels (detached copies, a ring buffer written
+ * at queue_idx as PML's add_to_memory). A step enqueues its batch first, then mines and evaluates
+ * the loss with the batch as anchors and the filled part of the queue as the reference set
+ * (LossInput::referenceEmbeddings), every positive pair or triplet whose positive is the anchor's
+ * own fresh copy removed (PML's remove_self_comparisons). Gradients reach the batch only.
+ *
  * A run can start from a saved moment (TrainerConfig::start): the step count, positions, owned
  * parameters and optimizer state of step k. Every random draw of a step derives from
  * (seed, step), so such a run continues bit for bit as the uninterrupted one.
@@ -44,6 +51,23 @@ struct BatchConfig {
     int samplesPerClass = 8;   ///< K (drawn with replacement when a class is smaller)
 };
 
+/// PML's CrossBatchMemory(memory_size): the queue of past batch rows the loss compares with.
+struct CrossBatchMemoryConfig {
+    int memorySize = 1024;  ///< rows kept, ≥ the batch size (PML's default 1024)
+    bool operator==(const CrossBatchMemoryConfig&) const = default;
+};
+
+/// The queue of a cross-batch memory as PML keeps it: `embeddings` and `labels` are the filled
+/// slots 0..rows−1 (all memory_size of them once the ring has wrapped), `queueIndex` the next
+/// slot to write, `filled` whether it has wrapped (PML's has_been_filled).
+struct MemoryQueue {
+    Points embeddings;
+    Labels labels;
+    int queueIndex = 0;
+    bool filled = false;
+    bool operator==(const MemoryQueue&) const = default;
+};
+
 /// A saved moment of a run (Trainer::savedState()), to continue it from there.
 struct TrainerStart {
     long step = 0;                            ///< steps already taken, ≥ 0
@@ -52,6 +76,9 @@ struct TrainerStart {
     /// The optimizer's memory (moments, buffers, step counters); empty: a fresh optimizer, so the
     /// run goes on from the positions but not bit for bit as the uninterrupted one.
     std::optional<OptimizerState> optimizer;
+    /// The cross-batch memory's queue then (with TrainerConfig::crossBatchMemory); empty: an empty
+    /// queue, so the run goes on but not bit for bit as the uninterrupted one.
+    std::optional<MemoryQueue> memory;
 };
 
 struct TrainerConfig {
@@ -70,6 +97,10 @@ struct TrainerConfig {
     /// Where the run starts when it continues a saved one; empty: step 0 at `points`. `points`
     /// stay the data of step 0 (the collapse metric measures against them).
     std::optional<TrainerStart> start;
+    /// PML's CrossBatchMemory around the loss; empty: none. Needs P×K batches (a full batch would
+    /// compare every point with stale copies of itself), a loss and miner that take a reference
+    /// set (LossInfo / MinerInfo::acceptsReference), a batch of ≥ 2 rows and memorySize ≥ the batch.
+    std::optional<CrossBatchMemoryConfig> crossBatchMemory;
 
     /// Checks shapes, labels, loss / miner names and parameters; a message on the first problem.
     bool isValid(std::string* error) const;
@@ -116,6 +147,10 @@ struct Snapshot {
     bool deadGradient = false;  ///< `gradient` is all zero: no active tuple, nothing moves
     TrainStatus status = TrainStatus::Running;
     std::string message;        ///< why training stopped, for Diverged
+    /// The cross-batch memory after the last step: its filled rows (positions as they were when
+    /// enqueued) and labels, in slot order; empty without a memory or before the first step.
+    Points memoryPositions;
+    Labels memoryLabels;
 };
 
 class Trainer {
@@ -160,6 +195,12 @@ public:
      */
     bool reconfigure(const LossConfig& loss, const std::optional<MinerConfig>& miner, const OptimizerConfig& optimizer,
                      const BatchConfig& batch, std::string* error);
+    /**
+     * reconfigure() with the loss, miner, optimizer, batch and cross-batch memory of `settings`
+     * (its data, seed and start are ignored). The memory's queue is kept when its size is
+     * unchanged and starts empty otherwise (or when the memory is switched on).
+     */
+    bool reconfigure(const TrainerConfig& settings, std::string* error);
 
     /// The moment the run is at (step, positions, owned parameters, optimizer state): put it in
     /// TrainerConfig::start, with this trainer's config(), to continue the run bit for bit.
@@ -184,6 +225,11 @@ private:
     /// (LossInfo::initialOwned).
     Points initialOwned(const LossConfig& loss) const;
     void measureGeometry();
+    /// The queue with this step's batch enqueued (into m_nextMemory) and the tuples against it
+    /// with the self comparisons removed (into m_tuples).
+    void mineWithMemory(const Points& x, const Labels& y, std::uint64_t minerSeed);
+    bool applySettings(const LossConfig& loss, const std::optional<MinerConfig>& miner, const OptimizerConfig& optimizer,
+                       const BatchConfig& batch, const std::optional<CrossBatchMemoryConfig>& memory, std::string* error);
 
     TrainerConfig m_config;
     std::unique_ptr<Loss> m_loss;
@@ -211,6 +257,8 @@ private:
     std::optional<Tuples> m_tuples;
     Points m_stepGradient, m_stepGradientFromPositives, m_nextPositions, m_nextOwned;
     std::optional<Optimizer> m_savedOptimizer;
+    MemoryQueue m_memory;      ///< the cross-batch memory's queue (empty without one)
+    MemoryQueue m_nextMemory;  ///< the queue with the evaluated step's batch enqueued
 
     // What the last evaluated step (or the preview of the next one) gave, for the next snapshot.
     // The miner counts are computed only when a snapshot is built, from the kept tuples and batch.

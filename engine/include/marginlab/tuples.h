@@ -81,4 +81,21 @@ std::vector<Triplet> materializeTriplets(const Tuples& tuples, const Points& emb
 void materializePairs(const Tuples& tuples, const Points& embeddings, const Labels& labels,
                       std::vector<Pair>* positives, std::vector<Pair>* negatives);
 
+/**
+ * Against a reference set (PML's ref_emb / ref_labels, e.g. CrossBatchMemory's queue): anchors
+ * index the batch (`labels`), positives and negatives index the reference (`referenceLabels`).
+ * Every (a, j) with y_a = r_j is a positive pair and y_a ≠ r_j a negative one, in lexicographic
+ * order; no pair is dropped as a "self" pair (PML's get_all_pairs_indices(labels, ref_labels)).
+ */
+void allReferencePairs(const Labels& labels, const Labels& referenceLabels, std::vector<Pair>* positives,
+                       std::vector<Pair>* negatives);
+/// materializeTriplets() against a reference: Kind::All enumerates (a, p, n) with a in the batch
+/// and p, n in the reference (the filter measured batch → reference); Kind::Pairs as without one.
+std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                                                  const Points& reference, const Labels& referenceLabels);
+/// materializePairs() against a reference (Kind::All without a filter: allReferencePairs).
+void materializeReferencePairs(const Tuples& tuples, const Points& embeddings, const Labels& labels,
+                               const Points& reference, const Labels& referenceLabels, std::vector<Pair>* positives,
+                               std::vector<Pair>* negatives);
+
 }  // namespace marginlab

@@ -19,7 +19,7 @@ using json::Json;
 // JSON path (and a "did you mean" for a near miss). "view" is the app's and stays lenient.
 constexpr std::string_view kSceneKeys[] = {"format", "version",       "title", "description", "data",
                                            "loss",   "miner",         "optimizer", "batch", "seed",
-                                           "metrics_every", "owned", "view",  "state",
+                                           "metrics_every", "owned", "view",  "state", "cross_batch_memory",
                                            // A comparison's panels: read by parseComparison; a single-scene
                                            // reader opens the shared top level (comparisonfile.h).
                                            "panels"};
@@ -96,7 +96,8 @@ void readState(const Json& value, SceneFile& scene) {
     TrainerConfig& trainer = scene.trainer;
     if (!value.is_object()) throw Error{"state", "expected an object"};
     for (const auto& [key, unused] : value.items())
-        if (key != "step" && key != "positions" && key != "owned" && key != "optimizer" && key != "history")
+        if (key != "step" && key != "positions" && key != "owned" && key != "optimizer" && key != "history" &&
+            key != "memory")
             throw Error{"state", "unknown entry \"" + key + "\""};
     // Filled in place (the scene is thrown away on any error below).
     TrainerStart& start = trainer.start.emplace();
@@ -123,6 +124,30 @@ void readState(const Json& value, SceneFile& scene) {
         if (start.optimizer->kind != trainer.optimizer.kind)
             throw Error{"state.optimizer.type", "is " + optimizerName(start.optimizer->kind) + " but the scene's optimizer is " +
                                                     optimizerName(trainer.optimizer.kind)};
+    }
+    if (const Json* memory = json::optionalMember(value, "memory", "state")) {
+        if (!trainer.crossBatchMemory)
+            throw Error{"state.memory", "the scene has no \"cross_batch_memory\" for this queue to belong to"};
+        json::checkKeys(*memory, {"queue_index", "filled", "positions", "labels"}, "state.memory");
+        MemoryQueue& queue = start.memory.emplace();
+        queue.queueIndex = json::readInteger(json::member(*memory, "queue_index", "state.memory"), "state.memory.queue_index");
+        queue.filled = json::readBool(json::member(*memory, "filled", "state.memory"), "state.memory.filled");
+        const int size = trainer.crossBatchMemory->memorySize;
+        if (queue.queueIndex < 0 || queue.queueIndex >= size)
+            throw Error{"state.memory.queue_index", "must be in [0, " + std::to_string(size) + ") (the memory_size)"};
+        const Eigen::Index rows = queue.filled ? size : queue.queueIndex;
+        const Json& positions = json::member(*memory, "positions", "state.memory");
+        // An empty queue is written as []: no rows, so no width either.
+        if (!(positions.is_array() && positions.empty())) queue.embeddings = json::readBoundedMatrix(positions, "state.memory.positions");
+        if (queue.embeddings.rows() != rows || (rows > 0 && queue.embeddings.cols() != trainer.points.cols()))
+            throw Error{"state.memory.positions", "is " + shape(queue.embeddings.rows(), queue.embeddings.cols()) +
+                                                      ", expected " + shape(rows, trainer.points.cols()) +
+                                                      " (the slots filled so far)"};
+        queue.labels = json::readLabels(json::member(*memory, "labels", "state.memory"), "state.memory.labels");
+        if (static_cast<Eigen::Index>(queue.labels.size()) != rows)
+            throw Error{"state.memory.labels", "has " + std::to_string(queue.labels.size()) + " labels for " +
+                                                   std::to_string(rows) + " rows"};
+        if (rows == 0) queue.embeddings.resize(0, 0);
     }
     if (const Json* history = json::optionalMember(value, "history", "state")) {
         scene.history = json::readHistory(*history, "state.history");
@@ -183,6 +208,16 @@ SceneFile sceneFromJson(const Json& document, const std::filesystem::path& baseD
         if (const Json* every = json::optionalMember(document, "metrics_every", ""))
             trainer.metricsEvery = json::readInteger(*every, "metrics_every");
         if (const Json* owned = json::optionalMember(document, "owned", "")) trainer.owned = json::readBoundedMatrix(*owned, "owned");
+        if (const Json* memory = json::optionalMember(document, "cross_batch_memory", ""); memory && !memory->is_null()) {
+            if (!memory->is_object()) throw Error{"cross_batch_memory", "expected an object like {\"memory_size\": 256} or null"};
+            json::checkKeys(*memory, {"memory_size"}, "cross_batch_memory");
+            const int size = json::readInteger(json::member(*memory, "memory_size", "cross_batch_memory"),
+                                               "cross_batch_memory.memory_size");
+            if (size < 1 || size > limits::kMaxMemorySize)
+                throw Error{"cross_batch_memory.memory_size",
+                            "must be between 1 and " + std::to_string(limits::kMaxMemorySize)};
+            trainer.crossBatchMemory = CrossBatchMemoryConfig{size};
+        }
         if (const Json* view = json::optionalMember(document, "view", "")) scene.view = *view;
 
         std::string message;
@@ -232,12 +267,20 @@ Json sceneToJson(const SceneFile& scene, const Points* positions) {
     out["seed"] = trainer.seed;
     out["metrics_every"] = trainer.metricsEvery;
     if (trainer.owned) out["owned"] = json::toJson(*trainer.owned);
+    if (trainer.crossBatchMemory) out["cross_batch_memory"] = {{"memory_size", trainer.crossBatchMemory->memorySize}};
     out["view"] = scene.view;
     if (trainer.start) {
         const TrainerStart& start = *trainer.start;
         Json state = {{"step", start.step}, {"positions", json::toJson(start.positions)}};
         if (start.owned) state["owned"] = json::toJson(*start.owned);
         if (start.optimizer) state["optimizer"] = json::toJson(*start.optimizer);
+        if (start.memory) {
+            const MemoryQueue& queue = *start.memory;
+            state["memory"] = {{"queue_index", queue.queueIndex},
+                               {"filled", queue.filled},
+                               {"positions", queue.embeddings.rows() ? json::toJson(queue.embeddings) : Json::array()},
+                               {"labels", json::toJson(queue.labels)}};
+        }
         if (!scene.history.empty()) state["history"] = json::toJson(scene.history);
         out["state"] = std::move(state);
     }

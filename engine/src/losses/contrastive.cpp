@@ -3,6 +3,7 @@
 
 #include "losses/common.h"
 #include "losses/distance_rows.h"
+#include "losses/reference_set.h"
 #include "parallel.h"
 
 #include <cmath>
@@ -15,6 +16,7 @@ ContrastiveLoss::ContrastiveLoss(const Options& options, const DistanceSpec& dis
     : m_options(options), m_distance(distance) {}
 
 LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Eigen::Index n = input.embeddings.rows();
     const Labels& y = input.labels;
     const bool similarity = m_distance.isSimilarity();
@@ -190,6 +192,64 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
             const Points attraction = positiveScale * positiveGrad;
             out.gradFromPositives = rows ? rows->finish(attraction) : attraction;
         }
+    }
+    return out;
+}
+
+
+LossOutput ContrastiveLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's GenericPairLoss with ref_emb: the same terms on M = distance(batch, reference), each
+    // listed pair counted as listed (duplicates twice), the gradient stopping at the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    LossStats stats;
+    stats.tupleKind = "pairs";
+    stats.tuples = static_cast<Count>(positives.size() + negatives.size());
+    if (positives.size() <= 1 && negatives.size() <= 1) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats = stats;
+        return zero;
+    }
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    const Matrix& m = distance.matrix();
+    const bool similarity = m_distance.isSimilarity();
+    // v and dv/dM of each kind of term (see the header's formulas).
+    auto positiveV = [&](Real value) { return similarity ? m_options.positiveMargin - value : value - m_options.positiveMargin; };
+    auto negativeV = [&](Real value) { return similarity ? value - m_options.negativeMargin : m_options.negativeMargin - value; };
+    const Real positiveSlope = similarity ? -1.0 : 1.0;
+    Matrix positiveGrad, negativeGrad;
+    if (withGradient) {
+        positiveGrad = Matrix::Zero(m.rows(), m.cols());
+        negativeGrad = Matrix::Zero(m.rows(), m.cols());
+    }
+    Real positiveSum = 0.0, negativeSum = 0.0;
+    Count positiveActive = 0, negativeActive = 0;
+    for (const Pair& pair : positives) {
+        const Real v = positiveV(m(pair[0], pair[1]));
+        if (v <= 0.0) continue;
+        positiveSum += v;
+        ++positiveActive;
+        if (withGradient) positiveGrad(pair[0], pair[1]) += positiveSlope;
+    }
+    for (const Pair& pair : negatives) {
+        const Real v = negativeV(m(pair[0], pair[1]));
+        if (v <= 0.0) continue;
+        negativeSum += v;
+        ++negativeActive;
+        if (withGradient) negativeGrad(pair[0], pair[1]) -= positiveSlope;
+    }
+    stats.active = positiveActive + negativeActive;
+    const bool nonZero = m_options.reduction == Reduction::AverageNonZero;
+    const Count positiveDivisor = nonZero ? positiveActive : static_cast<Count>(positives.size());
+    const Count negativeDivisor = nonZero ? negativeActive : static_cast<Count>(negatives.size());
+    LossOutput out;
+    out.stats = stats;
+    const Real positiveScale = positiveDivisor > 0 ? 1.0 / Real(positiveDivisor) : 0.0;
+    const Real negativeScale = negativeDivisor > 0 ? 1.0 / Real(negativeDivisor) : 0.0;
+    out.value = positiveSum * positiveScale + negativeSum * negativeScale;
+    if (withGradient) {
+        const Matrix grad = positiveGrad * positiveScale + negativeGrad * negativeScale;
+        detail::referenceBackward(input, distance, grad, &out);
     }
     return out;
 }

@@ -69,6 +69,7 @@ std::vector<LossInfo> contrastiveFamilyLosses() {
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = true;
         info.acceptsMiner = true;
+        info.acceptsReference = true;
         info.create = [](const ParamValues& params, const DistanceSpec& distance) -> std::unique_ptr<Loss> {
             return std::make_unique<NTXentLoss>(params.number("temperature"), distance);
         };

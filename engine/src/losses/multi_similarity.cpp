@@ -4,7 +4,9 @@
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -17,6 +19,7 @@ MultiSimilarityLoss::MultiSimilarityLoss(Real positiveScale, Real negativeScale,
     : m_positiveScale(positiveScale), m_negativeScale(negativeScale), m_base(base) {}
 
 LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
 
@@ -103,6 +106,60 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
+    return out;
+}
+
+
+LossOutput MultiSimilarityLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's mat_based_loss with ref_emb: the listed pairs become masks over the batch × reference
+    // similarity matrix (a pair listed twice counts once), one term per batch anchor, mean over
+    // the N anchors; the gradient stops at the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    if (positives.size() <= 1 && negatives.size() <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    const CrossDistance distance(DistanceSpec::cosine(), input.embeddings, *input.referenceEmbeddings);
+    const Matrix& s = distance.matrix();
+    const Eigen::Index n = s.rows(), m = s.cols();
+    // 1 = positive, 2 = negative; PML writes both masks, so a pair in both lists is in both sums.
+    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> positiveMask =
+        Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>::Zero(n, m);
+    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> negativeMask = positiveMask;
+    for (const Pair& pair : positives) positiveMask(pair[0], pair[1]) = 1;
+    for (const Pair& pair : negatives) negativeMask(pair[0], pair[1]) = 1;
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(n, m);
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = n;
+    const Real anchorCount = static_cast<Real>(n);
+    Real total = 0.0;
+    // (1/scale)·log(1 + Σ e^{z_j}) over the masked entries, shifted by max(0, max z) for
+    // stability; adds ∂/∂s to the row of `grad` (dz/ds = ±scale cancels the 1/scale).
+    auto side = [&](Eigen::Index a, const auto& mask, Real scale, Real direction) {
+        Real top = 0.0;
+        bool any = false;
+        for (Eigen::Index j = 0; j < m; ++j)
+            if (mask(a, j)) {
+                top = std::max(top, direction * scale * (s(a, j) - m_base));
+                any = true;
+            }
+        if (!any) return 0.0;
+        Real sum = std::exp(-top);
+        for (Eigen::Index j = 0; j < m; ++j)
+            if (mask(a, j)) sum += std::exp(direction * scale * (s(a, j) - m_base) - top);
+        if (withGradient)
+            for (Eigen::Index j = 0; j < m; ++j)
+                if (mask(a, j))
+                    grad(a, j) += direction * std::exp(direction * scale * (s(a, j) - m_base) - top) / (sum * anchorCount);
+        return (top + std::log(sum)) / scale;
+    };
+    for (Eigen::Index a = 0; a < n; ++a) {
+        const Real term = side(a, positiveMask, m_positiveScale, -1.0) + side(a, negativeMask, m_negativeScale, 1.0);
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+    }
+    out.value = total / anchorCount;
+    if (withGradient) detail::referenceBackward(input, distance, grad, &out);
     return out;
 }
 

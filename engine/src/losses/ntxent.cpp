@@ -3,6 +3,7 @@
 
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
+#include "losses/reference_set.h"
 
 #include <algorithm>
 #include <limits>
@@ -19,6 +20,7 @@ NTXentLoss::NTXentLoss(Real temperature, const DistanceSpec& distance)
     : m_temperature(temperature), m_distance(distance) {}
 
 LossOutput NTXentLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     if (input.tuples && input.tuples->kind != Tuples::Kind::All) return evaluateMinedPairs(input, withGradient);
     if (input.tuples && input.tuples->filter) return evaluateMinedPairs(input, withGradient);
     return evaluateAllPairs(input, withGradient);
@@ -86,6 +88,65 @@ LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradi
         gradLogits *= toLogit;  // ∂L/∂M, in place
         out.gradEmbeddings = distance.backward(gradLogits);
         if (input.splitForces) out.gradFromPositives = distance.backwardSameLabel(gradLogits, input.labels);
+    }
+    return out;
+}
+
+
+LossOutput NTXentLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's NTXentLoss with ref_emb: for each listed positive pair (a, p), p in the reference,
+    // ℓ = −log(e^{z_ap} / (e^{z_ap} + Σ_{listed (a, n)} e^{z_an})) = softplus(LSE_n z_an − z_ap),
+    // z = −δ/T on the batch × reference matrix; mean over the listed positive pairs. A negative
+    // listed twice counts twice (PML's a2 == a1 mask over the lists).
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    const auto positiveLength = static_cast<Count>(positives.size());
+    if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1)) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "pairs";
+        zero.stats.tuples = positiveLength;
+        return zero;
+    }
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    const Matrix& matrix = distance.matrix();
+    const Eigen::Index n = matrix.rows();
+    const Real toLogit = -m_distance.orderSign() / m_temperature;
+    auto logit = [&](const Pair& pair) { return toLogit * matrix(pair[0], pair[1]); };
+    Vector shift = Vector::Constant(n, kMinusInfinity);
+    for (const Pair& pair : negatives) shift(pair[0]) = std::max(shift(pair[0]), logit(pair));
+    Vector negativeSum = Vector::Zero(n);
+    for (const Pair& pair : negatives) negativeSum(pair[0]) += std::exp(logit(pair) - shift(pair[0]));
+
+    const Real perPair = 1.0 / static_cast<Real>(positiveLength);
+    Matrix gradLogits;
+    if (withGradient) gradLogits = Matrix::Zero(n, matrix.cols());
+    Vector weightSum = Vector::Zero(n);  // Σ over the anchor's positive pairs of σ(gap)
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = positiveLength;
+    Real total = 0.0;
+    for (const Pair& pair : positives) {
+        const int a = pair[0];
+        if (negativeSum(a) == 0.0) continue;  // no listed negative: −log(1) = 0, no gradient
+        const Real gap = shift(a) + std::log(negativeSum(a)) - logit(pair);
+        const Real term = detail::stableSoftplus(gap);
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+        if (withGradient) {
+            const Real weight = detail::logistic(gap);
+            gradLogits(a, pair[1]) -= weight * perPair;
+            weightSum(a) += weight;
+        }
+    }
+    out.value = total * perPair;
+    if (withGradient) {
+        // ∂ softplus(LSE − z_ap) / ∂z_an = σ(gap) · softmax_n over the anchor's listed negatives.
+        for (const Pair& pair : negatives) {
+            const int a = pair[0];
+            if (weightSum(a) == 0.0) continue;
+            gradLogits(a, pair[1]) += weightSum(a) * perPair * std::exp(logit(pair) - shift(a)) / negativeSum(a);
+        }
+        detail::referenceBackward(input, distance, gradLogits * toLogit, &out);
     }
     return out;
 }

@@ -81,6 +81,7 @@ std::vector<LossInfo> pairFamilyLosses() {
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;
         info.acceptsMiner = true;
+        info.acceptsReference = true;
         info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
             return std::make_unique<MultiSimilarityLoss>(p.number("alpha"), p.number("beta"), p.number("base"));
         };

@@ -33,6 +33,7 @@ LossInfo tripletMargin() {
     info.defaultDistance = DistanceSpec::lp(1, true);
     info.distanceConfigurable = true;
     info.acceptsMiner = true;
+    info.acceptsReference = true;
     info.tripletMarginParam = "margin";
     info.create = [](const ParamValues& params, const DistanceSpec& distance) -> std::unique_ptr<Loss> {
         TripletMarginLoss::Options options;
@@ -61,6 +62,7 @@ LossInfo contrastive() {
     info.defaultDistance = DistanceSpec::lp(1, true);
     info.distanceConfigurable = true;
     info.acceptsMiner = true;
+    info.acceptsReference = true;
     info.create = [](const ParamValues& params, const DistanceSpec& distance) -> std::unique_ptr<Loss> {
         ContrastiveLoss::Options options;
         options.positiveMargin = params.number("pos_margin");

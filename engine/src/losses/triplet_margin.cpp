@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "losses/common.h"
+#include "losses/reference_set.h"
 #include "losses/distance_rows.h"
 #include "losses/triplet_sweep.h"
 #include "parallel.h"
@@ -27,6 +28,7 @@ TripletMarginLoss::TripletMarginLoss(const Options& options, const DistanceSpec&
     : m_options(options), m_distance(distance) {}
 
 LossOutput TripletMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Tuples* tuples = input.tuples;
     const bool everyTriplet = !tuples || tuples->kind == Tuples::Kind::All;
     const TripletGapFilter* filter = everyTriplet && tuples && tuples->filter ? &*tuples->filter : nullptr;
@@ -380,6 +382,72 @@ LossOutput TripletMarginLoss::evaluateLoop(const LossInput& input, bool withGrad
         grad /= Real(divisor);
         out.gradEmbeddings = distance.backward(grad);
         if (input.splitForces) out.gradFromPositives = distance.backwardSameLabel(grad, input.labels);
+    }
+    return out;
+}
+
+
+LossOutput TripletMarginLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's TripletMarginLoss with ref_emb: triplets (a, p, n), a in the batch, p and n in the
+    // reference, on M = distance(batch, reference). swap needs δ_pn between two reference rows:
+    // PML reads mat[p, n] of the batch × reference matrix there (a row of the wrong set), so it
+    // has no number to match; this takes the distance between the two reference rows, which
+    // carries no gradient (both are detached).
+    const std::vector<Triplet> triplets = detail::referenceTriplets(input);
+    const Points& reference = *input.referenceEmbeddings;
+    const CrossDistance distance(m_distance, input.embeddings, reference);
+    const Matrix& matrix = distance.matrix();
+    std::optional<SelfDistance> referenceDistance;
+    if (m_options.swap && !triplets.empty()) referenceDistance.emplace(m_distance, reference);
+    const Real sign = m_distance.orderSign();
+    const Real margin = m_options.margin;
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(matrix.rows(), matrix.cols());
+    LossStats stats = tripletStats();
+    Real sum = 0.0;
+    for (const Triplet& t : triplets) {
+        const Real ap = sign * matrix(t[0], t[1]);
+        const Real an = sign * matrix(t[0], t[2]);
+        const Real gap = an - ap;
+        ++stats.tuples;
+        if (gap <= 0.0) ++stats.hard;
+        else if (gap <= margin) ++stats.semiHard;
+        else ++stats.easy;
+        Real negative = an;
+        Real anchorShare = 1.0;  // torch.minimum's backward splits the gradient evenly on a tie
+        if (referenceDistance) {
+            const Real pn = sign * referenceDistance->matrix()(t[1], t[2]);
+            if (pn < an) {
+                negative = pn;
+                anchorShare = 0.0;
+            } else if (pn == an) {
+                anchorShare = 0.5;
+            }
+        }
+        const Real v = (ap - negative) + margin;
+        const Real term = m_options.smoothLoss ? detail::softplus(v) : detail::relu(v);
+        if (term > 0.0) {
+            ++stats.active;
+            sum += term;
+        }
+        if (!withGradient) continue;
+        const Real slope = m_options.smoothLoss ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+        if (slope == 0.0) continue;
+        grad(t[0], t[1]) += sign * slope;
+        if (anchorShare > 0.0) grad(t[0], t[2]) -= sign * slope * anchorShare;
+    }
+    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? stats.active : stats.tuples;
+    if (stats.active == 0 || divisor == 0) {
+        LossOutput out = detail::zeroOutput(input, withGradient);
+        out.stats = stats;
+        return out;
+    }
+    LossOutput out;
+    out.stats = stats;
+    out.value = sum / Real(divisor);
+    if (withGradient) {
+        grad /= Real(divisor);
+        detail::referenceBackward(input, distance, grad, &out);
     }
     return out;
 }

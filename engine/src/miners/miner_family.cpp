@@ -30,6 +30,7 @@ std::vector<MinerInfo> allMiners() {
                        return std::make_unique<TripletMarginMiner>(
                            p.number("margin"), *TripletMarginMiner::typeFromName(p.choice("type_of_triplets")), d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"batch_hard", "Batch hard", "BatchHardMiner",
                    "Keeps one triplet per anchor: its farthest positive and its nearest negative.",
@@ -38,6 +39,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues&, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<BatchHardMiner>(d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"batch_easy_hard", "Batch easy-hard", "BatchEasyHardMiner",
                    "Keeps one triplet per anchor: the easiest (nearest) or hardest positive, with the nearest "
@@ -61,6 +63,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<MultiSimilarityMiner>(p.number("epsilon"), d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"pair_margin", "Pair margin", "PairMarginMiner",
                    "Keeps the positive pairs farther than pos_margin and the negative pairs closer than neg_margin "

@@ -43,6 +43,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Options m_options;
     DistanceSpec m_distance;
 };

@@ -32,6 +32,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_positiveScale;  // α
     Real m_negativeScale;  // β
     Real m_base;           // λ

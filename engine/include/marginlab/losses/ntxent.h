@@ -42,6 +42,8 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
     LossOutput evaluateAllPairs(const LossInput& input, bool withGradient) const;
     LossOutput evaluateMinedPairs(const LossInput& input, bool withGradient) const;
 

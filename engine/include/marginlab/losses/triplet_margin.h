@@ -54,6 +54,8 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
     LossOutput evaluateBatchAll(const LossInput& input, const TripletGapFilter* filter, bool withGradient) const;
     LossOutput evaluateList(const LossInput& input, const std::vector<Triplet>& list,
                             bool withGradient) const;

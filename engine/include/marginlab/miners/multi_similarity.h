@@ -25,6 +25,9 @@ public:
     Tuples mine(const MinerInput& input) const override;
 
 private:
+    /// Against MinerInput's reference set (PML's ref_emb): no self pair is skipped.
+    Tuples mineReference(const MinerInput& input) const;
+
     Real m_epsilon;
     DistanceSpec m_distance;
 };

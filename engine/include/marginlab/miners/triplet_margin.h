@@ -32,7 +32,9 @@ public:
     std::string_view name() const override { return "triplet_margin"; }
     Tuples mine(const MinerInput& input) const override;
 
-    /// The filter that encodes this miner's rule (what mine() returns).
+    /// The filter that encodes this miner's rule (what mine() returns). With a reference set
+    /// (MinerInput::referenceEmbeddings) the same symbolic answer is read against it:
+    /// materializeReferenceTriplets() measures the gaps batch → reference, as PML's miner does with ref_emb.
     TripletGapFilter filter() const;
     /// "all" | "hard" | "semihard" | "easy" (PML's spelling).
     static std::optional<Type> typeFromName(std::string_view name);

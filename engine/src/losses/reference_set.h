@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// The shared part of the losses that take a reference set (LossInput::referenceEmbeddings, PML's
+// ref_emb / ref_labels): the tuples against the reference, and the backward pass that stops at
+// the reference (it is a detached copy, CrossBatchMemory's queue). Internal header.
+#pragma once
+
+#include "marginlab/loss.h"
+
+#include <cassert>
+#include <vector>
+
+namespace marginlab::detail {
+
+/// The pairs of `input` (its tuples, or every batch × reference pair) against its reference.
+inline void referencePairs(const LossInput& input, std::vector<Pair>* positives, std::vector<Pair>* negatives) {
+    assert(input.hasReference() && input.referenceLabels);
+    if (!input.tuples) return allReferencePairs(input.labels, *input.referenceLabels, positives, negatives);
+    materializeReferencePairs(*input.tuples, input.embeddings, input.labels, *input.referenceEmbeddings,
+                              *input.referenceLabels, positives, negatives);
+}
+
+/// The triplets of `input` against its reference (PML's convert_to_triplets of the pairs).
+inline std::vector<Triplet> referenceTriplets(const LossInput& input) {
+    assert(input.hasReference() && input.referenceLabels);
+    const Tuples all;
+    return materializeReferenceTriplets(input.tuples ? *input.tuples : all, input.embeddings, input.labels,
+                                        *input.referenceEmbeddings, *input.referenceLabels);
+}
+
+/// ∂L/∂X of the batch from G = ∂L/∂M of the batch × reference matrix; nothing flows to the
+/// reference. With the split asked for, also the part through same-label entries.
+inline void referenceBackward(const LossInput& input, const CrossDistance& distance, const Matrix& grad,
+                              LossOutput* out) {
+    distance.backward(grad, &out->gradEmbeddings, nullptr);
+    if (input.splitForces)
+        distance.backwardSameLabel(grad, input.labels, *input.referenceLabels, &out->gradFromPositives, nullptr);
+}
+
+}  // namespace marginlab::detail
