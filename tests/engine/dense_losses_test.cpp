@@ -76,8 +76,8 @@ const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circl
                                     "lifted_structure", "generalized_lifted_structure",
                                     "soft_nearest_neighbor", "nce", "ntxent", "supcon",
                                     "decoupled_contrastive", "npairs",
-                                    // issue 12's row-independent losses, fused the same way
-                                    "instance", "nca"};
+                                    // issue 12's row-independent losses, fused or on row runs
+                                    "instance", "nca", "fast_ap"};
 
 class DenseLosses : public ::testing::Test {
 protected:
