@@ -77,7 +77,7 @@ const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circl
                                     "soft_nearest_neighbor", "nce", "ntxent", "supcon",
                                     "decoupled_contrastive", "npairs",
                                     // issue 12's row-independent losses, fused or on row runs
-                                    "instance", "nca", "fast_ap"};
+                                    "instance", "nca", "fast_ap", "ranked_list"};
 
 class DenseLosses : public ::testing::Test {
 protected:
@@ -240,6 +240,39 @@ TEST_F(DenseLosses, PerSampleGradientsInEveryRunMatchFiniteDifferences) {
                 worst = std::max(worst, std::abs(numeric - analytic.gradOwned(r, k)) / scale);
             }
         EXPECT_LT(worst, 1e-5) << name;
+    }
+}
+
+// PNP is O(N³/C) (a smooth rank per query, positive and negative): its own smaller problem, still
+// cut into three runs of queries.
+TEST_F(DenseLosses, PnpQueriesInRunsGiveTheSameBitsAndTheDerivative) {
+    const int n = 520, classes = 13;
+    const detail::AnchorChunks chunks(n);
+    ASSERT_EQ(chunks.count(), 3);
+    const Points x = testing::randomPoints(n, 2, 81);
+    const Labels y = testing::randomLabels(n, classes, 82);
+    std::string error;
+    const auto loss = makeLoss(LossConfig{"pnp", {}, std::nullopt}, &error);
+    ASSERT_TRUE(loss) << error;
+    setEngineThreads(1);
+    const LossOutput one = loss->evaluate(LossInput{x, y, nullptr, nullptr, 9}, true);
+    setEngineThreads(3);
+    const LossOutput three = loss->evaluate(LossInput{x, y, nullptr, nullptr, 9}, true);
+    EXPECT_EQ(one.value, three.value);
+    EXPECT_TRUE(one.gradEmbeddings == three.gradEmbeddings);
+    EXPECT_EQ(one.stats.active, three.stats.active);
+    const Real scale = one.gradEmbeddings.cwiseAbs().maxCoeff();
+    ASSERT_GT(scale, 0.0);
+    const Real step = 1e-6;
+    for (int chunk = 0; chunk < chunks.count(); ++chunk) {
+        const Eigen::Index i = (chunks.begin(chunk) + chunks.end(chunk)) / 2;
+        Points up = x, down = x;
+        up(i, 0) += step;
+        down(i, 0) -= step;
+        const Real numeric = (loss->evaluate(LossInput{up, y, nullptr, nullptr, 9}, false).value -
+                              loss->evaluate(LossInput{down, y, nullptr, nullptr, 9}, false).value) /
+                             (2 * step);
+        EXPECT_LT(std::abs(numeric - one.gradEmbeddings(i, 0)) / scale, 1e-5) << i;
     }
 }
 
