@@ -582,8 +582,8 @@ void printMarkdownCatalogue() {
                  "and negatives, PML's `ref_emb` / `ref_labels`), each anchor's own fresh copy removed; the gradient "
                  "reaches the batch only. Needs P×K batches (M ≥ P·K ≥ 2). Losses: "
               << ml::lossesAcceptingReference() << "; miners: " << ml::minersAcceptingReference()
-              << ". (PML also accepts angular, circle, generalized lifted structure, intra-pair variance, lifted "
-                 "structure, margin, NCA, SNR contrastive, SupCon and tuplet margin; here they refuse a memory with "
+              << ". (PML also accepts angular, circle, intra-pair variance, lifted "
+                 "structure, margin, NCA, SNR contrastive and tuplet margin; here they refuse a memory with "
                  "that message.)\n\n";
     std::cout << "## Not in MarginLab\n\nPML classes the catalogue does not offer, and why.\n\n";
     for (const auto& omitted : ml::omittedPmlClasses())

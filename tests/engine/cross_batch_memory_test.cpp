@@ -128,6 +128,40 @@ Real slowNtXent(const Case& c, Real temperature) {
     return pairs ? total / pairs : 0.0;
 }
 
+Real slowSupCon(const Case& c, Real temperature) {
+    // Per anchor: −(1/|P|) Σ_p [s_ap/τ − log Σ_{k} e^{s_ak/τ}] over every reference row k; mean over
+    // the anchors whose term is > 0.
+    Real total = 0;
+    int active = 0;
+    for (Eigen::Index a = 0; a < c.x.rows(); ++a) {
+        Real denominator = 0;
+        for (Eigen::Index k = 0; k < c.r.rows(); ++k) denominator += std::exp(cosine(c.x, a, c.r, k) / temperature);
+        Real sum = 0;
+        int positives = 0;
+        for (Eigen::Index p = 0; p < c.r.rows(); ++p)
+            if (c.ry[p] == c.y[a]) sum += cosine(c.x, a, c.r, p) / temperature - std::log(denominator), ++positives;
+        if (positives == 0) continue;
+        const Real term = -sum / positives;
+        if (term > 0) total += term, ++active;
+    }
+    return active ? total / active : 0.0;
+}
+
+Real slowGeneralizedLifted(const Case& c, Real negativeMargin, Real positiveMargin) {
+    Real total = 0;
+    for (Eigen::Index a = 0; a < c.x.rows(); ++a) {
+        Real pos = 0, neg = 0;
+        bool anyPos = false, anyNeg = false;
+        for (Eigen::Index j = 0; j < c.r.rows(); ++j) {
+            const Real dist = normalizedDistance(c.x, a, c.r, j);
+            if (c.y[a] == c.ry[j]) pos += std::exp(dist - positiveMargin), anyPos = true;
+            else neg += std::exp(negativeMargin - dist), anyNeg = true;
+        }
+        total += std::max((anyPos ? std::log(pos) : 0.0) + (anyNeg ? std::log(neg) : 0.0), 0.0);
+    }
+    return total / Real(c.x.rows());
+}
+
 TEST(ReferenceSetLosses, MatchTheSlowLoopsAndFiniteDifferencesWithTheGradientToTheBatchOnly) {
     for (int d : {2, 3}) {
         const Case c = makeCase(7, 11, d, 40 + static_cast<std::uint64_t>(d));
@@ -144,11 +178,18 @@ TEST(ReferenceSetLosses, MatchTheSlowLoopsAndFiniteDifferencesWithTheGradientToT
         ParamValues ms;  // PML defaults α 2, β 50, λ 0.5
         ParamValues ntxent;
         ntxent.numbers["temperature"] = 0.5;
+        ParamValues supcon;
+        supcon.numbers["temperature"] = 0.3;
+        ParamValues lifted;
+        lifted.numbers["neg_margin"] = 0.8;
+        lifted.numbers["pos_margin"] = 0.2;
         const Expected cases[] = {
             {"contrastive", contrastive, slowContrastive(c, 0.1, 1.2)},
             {"triplet_margin", triplet, slowTriplet(c, 0.3)},
             {"multi_similarity", ms, slowMultiSimilarity(c, 2.0, 50.0, 0.5)},
             {"ntxent", ntxent, slowNtXent(c, 0.5)},
+            {"supcon", supcon, slowSupCon(c, 0.3)},
+            {"generalized_lifted_structure", lifted, slowGeneralizedLifted(c, 0.8, 0.2)},
         };
         for (const Expected& expected : cases) {
             SCOPED_TRACE(expected.name + " D=" + std::to_string(d));
@@ -227,7 +268,8 @@ TEST(ReferenceSetLosses, ForcesSplitIntoTheSameLabelPartsAndListedPairsAreUsedAs
 TEST(ReferenceSetLosses, EmptyReferenceListsGiveZeroAndAnUnnormalizedDistanceWorks) {
     const Case c = makeCase(5, 8, 2, 91);
     const Tuples nothing = Tuples::fromPairs({}, {});
-    for (const char* name : {"contrastive", "triplet_margin", "multi_similarity", "ntxent"}) {
+    for (const char* name :
+         {"contrastive", "triplet_margin", "multi_similarity", "ntxent", "supcon", "generalized_lifted_structure"}) {
         const LossOutput out = loss(name)->evaluate(referenceInput(c, &nothing), true);
         EXPECT_EQ(out.value, 0.0) << name;
         EXPECT_EQ(out.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << name;
@@ -254,7 +296,8 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
         if (info.acceptsReference) losses.insert(info.name);
     for (const MinerInfo& info : minerCatalog())
         if (info.acceptsReference) miners.insert(info.name);
-    EXPECT_EQ(losses, (std::set<std::string>{"contrastive", "multi_similarity", "ntxent", "triplet_margin"}));
+    EXPECT_EQ(losses, (std::set<std::string>{"contrastive", "generalized_lifted_structure", "multi_similarity", "ntxent",
+                                             "supcon", "triplet_margin"}));
     EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
 }
 
@@ -369,6 +412,8 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
         {"triplet_margin", MinerConfig{"batch_hard", {}, std::nullopt}},
         {"multi_similarity", MinerConfig{"multi_similarity", {}, std::nullopt}},
         {"ntxent", std::nullopt},
+        {"supcon", MinerConfig{"triplet_margin", {}, std::nullopt}},
+        {"generalized_lifted_structure", std::nullopt},
     };
     for (const Setting& setting : settings) {
         SCOPED_TRACE(setting.loss);
@@ -408,6 +453,9 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
                 tuples.kind = Tuples::Kind::Pairs;
                 allReferencePairs(config.labels, referenceLabels, &tuples.positivePairs, &tuples.negativePairs);
             }
+            // The triplet-margin miner answers symbolically: its triplets against the list, listed.
+            if (tuples.kind == Tuples::Kind::All)
+                tuples = Tuples::fromTriplets(materializeReferenceTriplets(tuples, x, config.labels, reference, referenceLabels));
             std::erase_if(tuples.triplets, [&](const Triplet& t) { return isSelf(t[0], t[1]); });
             std::erase_if(tuples.positivePairs, [&](const Pair& p) { return isSelf(p[0], p[1]); });
             LossInput input{x, config.labels, nullptr, &tuples};

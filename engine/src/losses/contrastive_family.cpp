@@ -86,6 +86,7 @@ std::vector<LossInfo> contrastiveFamilyLosses() {
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = true;
         info.acceptsMiner = true;
+        info.acceptsReference = true;
         info.create = [](const ParamValues& params, const DistanceSpec& distance) -> std::unique_ptr<Loss> {
             return std::make_unique<SupConLoss>(params.number("temperature"), distance);
         };

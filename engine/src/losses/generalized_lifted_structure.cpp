@@ -4,8 +4,11 @@
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -16,6 +19,7 @@ GeneralizedLiftedStructureLoss::GeneralizedLiftedStructureLoss(Real negativeMarg
     : m_negativeMargin(negativeMargin), m_positiveMargin(positiveMargin), m_distance(distance) {}
 
 LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     // PML's rule "every index list has length ≤ 1 → 0": with all pairs that means N ≤ 1.
@@ -70,6 +74,60 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
+    return out;
+}
+
+
+LossOutput GeneralizedLiftedStructureLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's mat-based loss with ref_emb: on M = distance(batch, reference) with the listed pairs as
+    // masks (duplicates collapse), ℓ_i = relu(LSE_{P(i)}(margin(M, mp)) + LSE_{N(i)}(margin(mn, M)))
+    // with LSE of an empty set 0, mean over the N batch anchors; the gradient stops at the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    if (positives.size() <= 1 && negatives.size() <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    const Matrix& matrix = distance.matrix();
+    const Eigen::Index n = matrix.rows(), m = matrix.cols();
+    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> kind =
+        Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>::Zero(n, m);  // 1 positive, 2 negative
+    for (const Pair& pair : negatives) kind(pair[0], pair[1]) |= 2;
+    for (const Pair& pair : positives) kind(pair[0], pair[1]) |= 1;
+    const Real sign = m_distance.orderSign();  // PML's margin(): x − y for a distance, y − x for a similarity
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(n, m);
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = n;
+    const Real anchorCount = static_cast<Real>(n);
+    Real total = 0.0;
+    // LSE over the entries of one kind, and (with the gradient) its softmax times `slope` into `grad`.
+    auto logSumExp = [&](Eigen::Index a, std::uint8_t bit, auto&& exponent, Real slope, bool write) {
+        Real top = -std::numeric_limits<Real>::infinity();
+        for (Eigen::Index j = 0; j < m; ++j)
+            if (kind(a, j) & bit) top = std::max(top, exponent(matrix(a, j)));
+        if (top == -std::numeric_limits<Real>::infinity()) return 0.0;  // empty: 0, no gradient
+        Real sum = 0.0;
+        for (Eigen::Index j = 0; j < m; ++j)
+            if (kind(a, j) & bit) sum += std::exp(exponent(matrix(a, j)) - top);
+        if (write)
+            for (Eigen::Index j = 0; j < m; ++j)
+                if (kind(a, j) & bit) grad(a, j) += slope * std::exp(exponent(matrix(a, j)) - top) / sum;
+        return top + std::log(sum);
+    };
+    auto positiveExponent = [&](Real value) { return sign * (value - m_positiveMargin); };
+    auto negativeExponent = [&](Real value) { return sign * (m_negativeMargin - value); };
+    for (Eigen::Index a = 0; a < n; ++a) {
+        const Real v = logSumExp(a, 1, positiveExponent, 0.0, false) + logSumExp(a, 2, negativeExponent, 0.0, false);
+        if (v <= 0.0) continue;  // relu: no loss and no gradient
+        total += v;
+        ++out.stats.active;
+        if (withGradient) {
+            logSumExp(a, 1, positiveExponent, sign / anchorCount, true);
+            logSumExp(a, 2, negativeExponent, -sign / anchorCount, true);
+        }
+    }
+    out.value = total / anchorCount;
+    if (withGradient) detail::referenceBackward(input, distance, grad, &out);
     return out;
 }
 

@@ -4,8 +4,12 @@
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
 #include "losses/exp_row.h"
+#include "losses/reference_set.h"
 #include "parallel.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
@@ -16,6 +20,7 @@ SupConLoss::SupConLoss(Real temperature, const DistanceSpec& distance)
     : m_temperature(temperature), m_distance(distance) {}
 
 LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Eigen::Index n = input.embeddings.rows();
     auto zero = [&] {
         LossOutput out = detail::zeroOutput(input, withGradient);
@@ -118,6 +123,69 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     if (withGradient) out.gradEmbeddings = perAnchor * similarities.gradient();
     if (detail::splitsForces(input, withGradient))
         out.gradFromPositives = perAnchor * similarities.sameLabelGradient();
+    return out;
+}
+
+
+LossOutput SupConLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's mat-based SupConLoss with ref_emb: z = −δ/τ on the batch × reference matrix, the
+    // listed pairs as masks (duplicates collapse), per anchor ℓ_i = LSE_{P(i) ∪ N(i)} z − mean_{P(i)} z,
+    // AvgNonZero over the anchors; 0 unless some positive and some negative pair are listed.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    if ((positives.size() <= 1 && negatives.size() <= 1) || positives.empty() || negatives.empty()) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "anchors";
+        zero.stats.tuples = input.embeddings.rows();
+        return zero;
+    }
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    const Matrix& matrix = distance.matrix();
+    const Eigen::Index n = matrix.rows(), m = matrix.cols();
+    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> positive =
+        Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>::Zero(n, m);
+    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> used = positive;
+    for (const Pair& pair : positives) positive(pair[0], pair[1]) = used(pair[0], pair[1]) = 1;
+    for (const Pair& pair : negatives) used(pair[0], pair[1]) = 1;
+    const Real toLogit = -m_distance.orderSign() / m_temperature;
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(n, m);
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    out.stats.tuples = n;
+    Real total = 0.0;
+    std::vector<Real> softmax(static_cast<std::size_t>(m));
+    for (Eigen::Index a = 0; a < n; ++a) {
+        Real top = -std::numeric_limits<Real>::infinity();
+        Count positiveCount = 0;
+        for (Eigen::Index j = 0; j < m; ++j) {
+            if (used(a, j)) top = std::max(top, toLogit * matrix(a, j));
+            positiveCount += positive(a, j);
+        }
+        if (positiveCount == 0) continue;  // ℓ = 0: no positive listed for this anchor
+        Real sum = 0.0, positiveSum = 0.0;
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const Real z = toLogit * matrix(a, j);
+            softmax[static_cast<std::size_t>(j)] = used(a, j) ? std::exp(z - top) : 0.0;
+            sum += softmax[static_cast<std::size_t>(j)];
+            if (positive(a, j)) positiveSum += z;
+        }
+        const Real term = top + std::log(sum) - positiveSum / Real(positiveCount);
+        if (term <= 0.0) continue;  // AvgNonZero: only the anchors with ℓ > 0 count
+        total += term;
+        ++out.stats.active;
+        if (!withGradient) continue;
+        for (Eigen::Index j = 0; j < m; ++j)
+            grad(a, j) = softmax[static_cast<std::size_t>(j)] / sum - (positive(a, j) ? 1.0 / Real(positiveCount) : 0.0);
+    }
+    if (out.stats.active == 0) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats = out.stats;
+        return zero;
+    }
+    const Real divisor = static_cast<Real>(out.stats.active);
+    out.value = total / divisor;
+    if (withGradient) detail::referenceBackward(input, distance, grad * (toLogit / divisor), &out);
     return out;
 }
 

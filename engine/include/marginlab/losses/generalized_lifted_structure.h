@@ -31,6 +31,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_negativeMargin;
     Real m_positiveMargin;
     DistanceSpec m_distance;

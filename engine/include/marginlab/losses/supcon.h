@@ -17,6 +17,10 @@
  *
  * Cost: O(N²·D) time and O(N·D) memory without a miner; O(N² log N) time, O(N²) memory with one.
  *
+ * With a reference set (LossInput::referenceEmbeddings, CrossBatchMemory): s_ij between batch
+ * anchor i and reference row j, P(i) / N(i) the listed (or all) reference pairs as masks; the
+ * gradient reaches the batch only.
+ *
  * Force split (LossInput::splitForces): the attraction is the gradient through the same-label
  * similarities s_ip, their share of the denominator's LSE included; the s_in carry the repulsion.
  */
@@ -33,6 +37,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_temperature;
     DistanceSpec m_distance;
 };
