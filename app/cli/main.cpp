@@ -50,7 +50,12 @@ Reads one case or {"cases": [...]}; each case:
    "weights": [[...], ...]                      (class weights / proxies: C×D, row c = class c; center loss: 2C×D)
    "loss":  {"name": "triplet_margin", "params": {"margin": 0.2}, "distance": {"type": "lp", "power": 1, "normalize_embeddings": true}},
    "miner": {"name": "batch_hard", "params": {}, "distance": {...}}   (optional)
-   "seed": 0}                                   (optional; for sampling miners and losses)
+   "seed": 0,                                   (optional; for sampling miners and losses)
+   "ref_embeddings": [[x, y], ...], "ref_labels": [...]}
+                                                (optional, together: PML's ref_emb / ref_labels, as
+                                                CrossBatchMemory passes them; anchors from the batch,
+                                                positives / negatives from these rows, no gradient to
+                                                them; for the losses and miners that take a reference)
 Prints {"results": [{"id", "loss", "grad_embeddings" (N×D), "grad_weights" (C×D or null),
                      "miner": {"triplets", "positive_pairs", "negative_pairs"} or null, "stats"}]}.
 Invalid input: a message on standard error naming the case and the JSON path; exit code 2.
@@ -189,7 +194,8 @@ void checkOutput() {
 
 Json evaluateCase(const Json& item, const std::string& path) {
     const std::string prefix = path.empty() ? "" : path + ".";
-    ml::json::checkKeys(item, {"id", "embeddings", "labels", "weights", "loss", "miner", "seed"}, path);
+    ml::json::checkKeys(item, {"id", "embeddings", "labels", "weights", "loss", "miner", "seed", "ref_embeddings", "ref_labels"},
+                        path);
     const ml::Points x = ml::json::readBoundedMatrix(ml::json::member(item, "embeddings", path), prefix + "embeddings");
     const ml::Labels y = ml::json::readLabels(ml::json::member(item, "labels", path), prefix + "labels");
     if (y.size() != static_cast<std::size_t>(x.rows()))
@@ -225,6 +231,28 @@ Json evaluateCase(const Json& item, const std::string& path) {
         return static_cast<std::uint64_t>(value);
     }();
 
+    // PML's ref_emb / ref_labels: both or neither.
+    std::optional<ml::Points> reference;
+    std::optional<ml::Labels> referenceLabels;
+    const Json* refEmbeddings = ml::json::optionalMember(item, "ref_embeddings", path);
+    const Json* refLabels = ml::json::optionalMember(item, "ref_labels", path);
+    if ((refEmbeddings != nullptr) != (refLabels != nullptr))
+        throw Error{path, "\"ref_embeddings\" and \"ref_labels\" go together"};
+    if (refEmbeddings) {
+        if (!info.acceptsReference)
+            throw Error{prefix + "ref_embeddings", "loss " + info.name + " does not take a reference set (those that do: " +
+                                                       ml::lossesAcceptingReference() + ")"};
+        reference = ml::json::readBoundedMatrix(*refEmbeddings, prefix + "ref_embeddings");
+        referenceLabels = ml::json::readLabels(*refLabels, prefix + "ref_labels");
+        if (referenceLabels->size() != static_cast<std::size_t>(reference->rows()))
+            throw Error{prefix + "ref_labels", "has " + std::to_string(referenceLabels->size()) + " labels for " +
+                                                   std::to_string(reference->rows()) + " reference rows"};
+        if (reference->rows() > 0 && reference->cols() != x.cols())
+            throw Error{prefix + "ref_embeddings", "has " + std::to_string(reference->cols()) +
+                                                       " columns, the embeddings have " + std::to_string(x.cols())};
+        if (reference->rows() == 0) reference = ml::Points(0, x.cols());
+    }
+
     std::optional<ml::Tuples> tuples;
     Json minerJson = nullptr;
     if (const Json* m = ml::json::optionalMember(item, "miner", path)) {
@@ -232,12 +260,29 @@ Json evaluateCase(const Json& item, const std::string& path) {
         const ml::MinerConfig minerConfig = ml::json::readMinerConfig(*m, prefix + "miner");
         const auto miner = ml::makeMiner(minerConfig, &message);
         if (!miner) throw Error{prefix + "miner", message};
-        tuples = miner->mine(ml::MinerInput{x, y, seed});
+        if (reference) {
+            if (!ml::findMiner(minerConfig.name)->acceptsReference)
+                throw Error{prefix + "miner", "miner " + minerConfig.name + " does not mine a reference set (those that do: " +
+                                                  ml::minersAcceptingReference() + ")"};
+            ml::MinerInput minerInput{x, y, seed};
+            minerInput.referenceEmbeddings = &*reference;
+            minerInput.referenceLabels = &*referenceLabels;
+            tuples = miner->mine(minerInput);
+            // Counted as lists: a symbolic answer is read against the reference.
+            if (tuples->kind == ml::Tuples::Kind::All)
+                tuples = ml::Tuples::fromTriplets(ml::materializeReferenceTriplets(*tuples, x, y, *reference, *referenceLabels));
+        } else {
+            tuples = miner->mine(ml::MinerInput{x, y, seed});
+        }
         minerJson = ml::json::toJson(ml::countTuples(*tuples, x, y));
     }
 
-    const ml::LossOutput out =
-        loss->evaluate(ml::LossInput{x, y, weights ? &*weights : nullptr, tuples ? &*tuples : nullptr, seed}, true);
+    ml::LossInput lossInput{x, y, weights ? &*weights : nullptr, tuples ? &*tuples : nullptr, seed};
+    if (reference) {
+        lossInput.referenceEmbeddings = &*reference;
+        lossInput.referenceLabels = &*referenceLabels;
+    }
+    const ml::LossOutput out = loss->evaluate(lossInput, true);
     // Never "null" with exit 0: inputs within the supported range (|x| ≤ 1e150) can still
     // overflow in a loss that squares or exponentiates them.
     if (!std::isfinite(out.value) || (out.gradEmbeddings.size() > 0 && !out.gradEmbeddings.allFinite()) ||

@@ -101,6 +101,52 @@ TEST(Cli, LossRoundTripMatchesTheEngine) {
     EXPECT_TRUE(gradW.isApprox(expectedArc.gradOwned, 1e-15));
 }
 
+TEST(Cli, LossWithAReferenceSetMatchesTheEngine) {
+    const Points x = randomMatrix(6, 2, 5);
+    const Labels y = {0, 1, 2, 0, 1, 2};
+    const Points r = randomMatrix(9, 2, 6);
+    const Labels ry = {2, 1, 0, 0, 1, 2, 2, 0, 1};
+    Json item = {{"embeddings", json::toJson(x)},
+                 {"labels", y},
+                 {"ref_embeddings", json::toJson(r)},
+                 {"ref_labels", ry},
+                 {"loss", {{"name", "triplet_margin"}, {"params", {{"margin", 0.3}}}}},
+                 {"miner", {{"name", "batch_hard"}}}};
+    const CliRun run = runCli("loss -", item.dump());
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    const Json result = Json::parse(run.out).at("results").at(0);
+    std::string error;
+    auto triplet = makeLoss(LossConfig{"triplet_margin", {{{"margin", 0.3}}, {}}, std::nullopt}, &error);
+    auto miner = makeMiner(MinerConfig{"batch_hard", {}, std::nullopt}, &error);
+    MinerInput minerInput{x, y, 0};
+    minerInput.referenceEmbeddings = &r;
+    minerInput.referenceLabels = &ry;
+    const Tuples tuples = miner->mine(minerInput);
+    LossInput input{x, y, nullptr, &tuples, 0};
+    input.referenceEmbeddings = &r;
+    input.referenceLabels = &ry;
+    const LossOutput expected = triplet->evaluate(input, true);
+    ASSERT_GT(expected.value, 0.0);
+    EXPECT_DOUBLE_EQ(result.at("loss").get<double>(), expected.value);
+    EXPECT_TRUE(json::readMatrix(result.at("grad_embeddings"), "grad").isApprox(expected.gradEmbeddings, 1e-15));
+    EXPECT_EQ(result.at("miner").at("triplets").get<long>(), 6);
+
+    // Refused: a loss or miner that cannot take one, and half of the pair.
+    item["loss"] = "lifted_structure";
+    item.erase("miner");
+    CliRun refused = runCli("loss -", item.dump());
+    EXPECT_EQ(refused.exitCode, 2);
+    EXPECT_NE(refused.err.find("does not take a reference set"), std::string::npos) << refused.err;
+    item["loss"] = "triplet_margin";
+    item["miner"] = "batch_easy_hard";
+    refused = runCli("loss -", item.dump());
+    EXPECT_NE(refused.err.find("does not mine a reference set"), std::string::npos) << refused.err;
+    item.erase("miner");
+    item.erase("ref_labels");
+    refused = runCli("loss -", item.dump());
+    EXPECT_NE(refused.err.find("go together"), std::string::npos) << refused.err;
+}
+
 struct BadCase {
     const char* name;
     const char* input;
