@@ -180,12 +180,14 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     m_crossBatchMemory = new QCheckBox(tr("Cross-batch memory"));
     m_crossBatchMemory->setToolTip(
         tr("PML's CrossBatchMemory: the loss also compares each batch with a queue of the last embeddings of "
-           "past batches (drawn faded), so every step sees more negatives (the MoCo idea). Needs P×K batches and "
+           "past batches (drawn faded), so every step sees more negatives (the MoCo idea). Needs P×K batches "
+           "and "
            "a loss and miner that take a reference set."));
     m_memorySize = new QSpinBox;
     m_memorySize->setRange(1, static_cast<int>(limits::kMaxMemorySize));
     m_memorySize->setValue(256);
-    m_memorySize->setToolTip(tr("memory_size: how many past embeddings the queue keeps (at least one batch)."));
+    m_memorySize->setToolTip(
+        tr("memory_size: how many past embeddings the queue keeps (at least one batch)."));
     trainForm->addRow(QString(), m_crossBatchMemory);
     trainForm->addRow(tr("Memory size"), m_memorySize);
     m_seed = new QSpinBox;
@@ -435,9 +437,10 @@ void ControlPanel::updateEnabled() {
     QString why;
     const bool memory = memoryAllowed(&why);
     m_crossBatchMemory->setEnabled(memory);
-    m_crossBatchMemory->setToolTip(memory ? m_crossBatchMemory->toolTip().section(QStringLiteral("\n\n"), 0, 0)
-                                          : m_crossBatchMemory->toolTip().section(QStringLiteral("\n\n"), 0, 0) +
-                                                QStringLiteral("\n\n") + why);
+    m_crossBatchMemory->setToolTip(memory
+                                       ? m_crossBatchMemory->toolTip().section(QStringLiteral("\n\n"), 0, 0)
+                                       : m_crossBatchMemory->toolTip().section(QStringLiteral("\n\n"), 0, 0) +
+                                             QStringLiteral("\n\n") + why);
     m_memorySize->setEnabled(memory && m_crossBatchMemory->isChecked());
 }
 

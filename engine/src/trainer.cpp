@@ -75,7 +75,8 @@ bool TrainerConfig::isValid(std::string* error) const {
     if (crossBatchMemory) {
         const int size = crossBatchMemory->memorySize;
         if (size < 1 || size > limits::kMaxMemorySize)
-            return fail("the cross-batch memory size must be between 1 and " + std::to_string(limits::kMaxMemorySize));
+            return fail("the cross-batch memory size must be between 1 and " +
+                        std::to_string(limits::kMaxMemorySize));
         if (!info->acceptsReference)
             return fail("loss " + info->name + " cannot compare with a cross-batch memory (those that can: " +
                         lossesAcceptingReference() + ")");
@@ -83,8 +84,9 @@ bool TrainerConfig::isValid(std::string* error) const {
             return fail("miner " + miner->name + " cannot mine a cross-batch memory (those that can: " +
                         minersAcceptingReference() + ")");
         if (batch.mode != BatchConfig::Mode::ClassesTimesSamples)
-            return fail("a cross-batch memory needs P×K batches: with the full batch every point would be compared "
-                        "with stale copies of itself");
+            return fail(
+                "a cross-batch memory needs P×K batches: with the full batch every point would be compared "
+                "with stale copies of itself");
         // The batch holds min(P, classes present) classes (prepareBatches()).
         std::vector<bool> seen(static_cast<std::size_t>(numClasses), false);
         long classes = 0;
@@ -96,22 +98,28 @@ bool TrainerConfig::isValid(std::string* error) const {
         const long batchSize = std::min<long>(batch.classesPerBatch, classes) * batch.samplesPerClass;
         if (batchSize < 2) return fail("a cross-batch memory needs batches of at least 2 points");
         if (size < batchSize)
-            return fail("the cross-batch memory (" + std::to_string(size) + ") must hold at least one batch (" +
-                        std::to_string(batchSize) + " points)");
+            return fail("the cross-batch memory (" + std::to_string(size) +
+                        ") must hold at least one batch (" + std::to_string(batchSize) + " points)");
     }
     if (start && start->memory) {
-        if (!crossBatchMemory) return fail("the start has a memory queue but the run has no cross-batch memory");
+        if (!crossBatchMemory)
+            return fail("the start has a memory queue but the run has no cross-batch memory");
         const MemoryQueue& queue = *start->memory;
         const int size = crossBatchMemory->memorySize;
         const Eigen::Index rows = queue.embeddings.rows();
         if (queue.queueIndex < 0 || queue.queueIndex >= size)
             return fail("the memory queue's index must be in [0, " + std::to_string(size) + ")");
-        if (rows != (queue.filled ? size : queue.queueIndex) || (rows > 0 && queue.embeddings.cols() != points.cols()))
-            return fail("the memory queue must hold " + std::to_string(queue.filled ? size : queue.queueIndex) + "×" +
-                        std::to_string(points.cols()) + " rows (its index and whether it is filled say how many)");
-        if (static_cast<Eigen::Index>(queue.labels.size()) != rows) return fail("the memory queue needs one label per row");
-        if (!usable(queue.embeddings)) return fail("the memory queue contains a non-finite or too large value");
-        if (!validateClassLabels(queue.labels, numClasses, &message)) return fail("the memory queue: " + message);
+        if (rows != (queue.filled ? size : queue.queueIndex) ||
+            (rows > 0 && queue.embeddings.cols() != points.cols()))
+            return fail(
+                "the memory queue must hold " + std::to_string(queue.filled ? size : queue.queueIndex) + "×" +
+                std::to_string(points.cols()) + " rows (its index and whether it is filled say how many)");
+        if (static_cast<Eigen::Index>(queue.labels.size()) != rows)
+            return fail("the memory queue needs one label per row");
+        if (!usable(queue.embeddings))
+            return fail("the memory queue contains a non-finite or too large value");
+        if (!validateClassLabels(queue.labels, numClasses, &message))
+            return fail("the memory queue: " + message);
     }
     if (start) {
         if (start->step < 0) return fail("the start step must be ≥ 0");
@@ -243,8 +251,10 @@ LossOutput Trainer::evaluateStep() {
     const Points& x = m_fullBatch ? m_positions : m_batchX;
     const Labels& y = m_fullBatch ? m_config.labels : m_batchY;
     m_tuples.reset();
-    if (m_config.crossBatchMemory) mineWithMemory(x, y, Rng::deriveSeed(stepSeed, kMinerStream));
-    else if (m_miner) m_tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
+    if (m_config.crossBatchMemory)
+        mineWithMemory(x, y, Rng::deriveSeed(stepSeed, kMinerStream));
+    else if (m_miner)
+        m_tuples = m_miner->mine(MinerInput{x, y, Rng::deriveSeed(stepSeed, kMinerStream)});
     LossInput input{x, y, m_owned.size() ? &m_owned : nullptr, m_tuples ? &*m_tuples : nullptr,
                     Rng::deriveSeed(stepSeed, kLossStream)};
     input.splitForces = m_splitForces;
@@ -353,8 +363,8 @@ bool Trainer::reconfigure(const LossConfig& loss, const std::optional<MinerConfi
 }
 
 bool Trainer::reconfigure(const TrainerConfig& settings, std::string* error) {
-    return applySettings(settings.loss, settings.miner, settings.optimizer, settings.batch, settings.crossBatchMemory,
-                         error);
+    return applySettings(settings.loss, settings.miner, settings.optimizer, settings.batch,
+                         settings.crossBatchMemory, error);
 }
 
 bool Trainer::applySettings(const LossConfig& loss, const std::optional<MinerConfig>& miner,

@@ -85,12 +85,14 @@ void allReferencePairs(const Labels& labels, const Labels& referenceLabels, std:
         for (int j = 0; j < m; ++j) {
             if (labels[static_cast<std::size_t>(a)] == referenceLabels[static_cast<std::size_t>(j)])
                 positives->push_back({a, j});
-            else negatives->push_back({a, j});
+            else
+                negatives->push_back({a, j});
         }
 }
 
-std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Points& embeddings, const Labels& labels,
-                                                  const Points& reference, const Labels& referenceLabels) {
+std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Points& embeddings,
+                                                  const Labels& labels, const Points& reference,
+                                                  const Labels& referenceLabels) {
     if (tuples.kind != Tuples::Kind::All) return materializeTriplets(tuples, embeddings, labels);
     std::optional<CrossDistance> distance;
     if (tuples.filter) distance.emplace(tuples.filter->distance, embeddings, reference);
@@ -116,8 +118,8 @@ std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Po
 }
 
 void materializeReferencePairs(const Tuples& tuples, const Points& embeddings, const Labels& labels,
-                               const Points& reference, const Labels& referenceLabels, std::vector<Pair>* positives,
-                               std::vector<Pair>* negatives) {
+                               const Points& reference, const Labels& referenceLabels,
+                               std::vector<Pair>* positives, std::vector<Pair>* negatives) {
     positives->clear();
     negatives->clear();
     if (tuples.kind == Tuples::Kind::Pairs) {
@@ -125,8 +127,10 @@ void materializeReferencePairs(const Tuples& tuples, const Points& embeddings, c
         *negatives = tuples.negativePairs;
         return;
     }
-    if (tuples.kind == Tuples::Kind::All && !tuples.filter) return allReferencePairs(labels, referenceLabels, positives, negatives);
-    for (const Triplet& t : materializeReferenceTriplets(tuples, embeddings, labels, reference, referenceLabels)) {
+    if (tuples.kind == Tuples::Kind::All && !tuples.filter)
+        return allReferencePairs(labels, referenceLabels, positives, negatives);
+    for (const Triplet& t :
+         materializeReferenceTriplets(tuples, embeddings, labels, reference, referenceLabels)) {
         positives->push_back({t[0], t[1]});
         negatives->push_back({t[0], t[2]});
     }

@@ -2,12 +2,6 @@
 // PML's CrossBatchMemory: the losses and miners against a reference set (ref_emb / ref_labels),
 // each against a slow loop written here and central finite differences (the gradient reaches the
 // batch only), and the trainer's queue against a plain reference that keeps it as a list.
-#include "marginlab/generators.h"
-#include "marginlab/loss.h"
-#include "marginlab/miner.h"
-#include "marginlab/trainer.h"
-#include "test_support.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +9,12 @@
 #include <cstring>
 #include <deque>
 #include <set>
+
+#include "marginlab/generators.h"
+#include "marginlab/loss.h"
+#include "marginlab/miner.h"
+#include "marginlab/trainer.h"
+#include "test_support.h"
 
 namespace marginlab {
 namespace {
@@ -31,14 +31,18 @@ std::unique_ptr<Loss> loss(const std::string& name, ParamValues params = {},
     return made;
 }
 
-Eigen::RowVectorXd unit(const Points& x, Eigen::Index i) { return x.row(i) / std::max(x.row(i).norm(), 1e-12); }
+Eigen::RowVectorXd unit(const Points& x, Eigen::Index i) {
+    return x.row(i) / std::max(x.row(i).norm(), 1e-12);
+}
 
 // The slow loops below read PML's definitions directly (loss-conventions.md), on the batch ×
 // reference pairs: anchor a in the batch, partner j in the reference, no pair skipped.
 Real normalizedDistance(const Points& x, Eigen::Index a, const Points& r, Eigen::Index j) {
     return (unit(x, a) - unit(r, j)).norm();
 }
-Real cosine(const Points& x, Eigen::Index a, const Points& r, Eigen::Index j) { return unit(x, a).dot(unit(r, j)); }
+Real cosine(const Points& x, Eigen::Index a, const Points& r, Eigen::Index j) {
+    return unit(x, a).dot(unit(r, j));
+}
 
 struct Case {
     Points x, r;
@@ -91,7 +95,8 @@ Real slowTriplet(const Case& c, Real margin) {
             if (c.ry[p] != c.y[a]) continue;
             for (Eigen::Index q = 0; q < c.r.rows(); ++q) {
                 if (c.ry[q] == c.y[a]) continue;
-                const Real t = std::max(normalizedDistance(c.x, a, c.r, p) - normalizedDistance(c.x, a, c.r, q) + margin, 0.0);
+                const Real t = std::max(
+                    normalizedDistance(c.x, a, c.r, p) - normalizedDistance(c.x, a, c.r, q) + margin, 0.0);
                 if (t > 0) sum += t, ++active;
             }
         }
@@ -104,8 +109,10 @@ Real slowMultiSimilarity(const Case& c, Real alpha, Real beta, Real base) {
         Real pos = 0, neg = 0;
         for (Eigen::Index j = 0; j < c.r.rows(); ++j) {
             const Real s = cosine(c.x, a, c.r, j);
-            if (c.y[a] == c.ry[j]) pos += std::exp(-alpha * (s - base));
-            else neg += std::exp(beta * (s - base));
+            if (c.y[a] == c.ry[j])
+                pos += std::exp(-alpha * (s - base));
+            else
+                neg += std::exp(beta * (s - base));
         }
         total += std::log(1 + pos) / alpha + std::log(1 + neg) / beta;
     }
@@ -135,11 +142,13 @@ Real slowSupCon(const Case& c, Real temperature) {
     int active = 0;
     for (Eigen::Index a = 0; a < c.x.rows(); ++a) {
         Real denominator = 0;
-        for (Eigen::Index k = 0; k < c.r.rows(); ++k) denominator += std::exp(cosine(c.x, a, c.r, k) / temperature);
+        for (Eigen::Index k = 0; k < c.r.rows(); ++k)
+            denominator += std::exp(cosine(c.x, a, c.r, k) / temperature);
         Real sum = 0;
         int positives = 0;
         for (Eigen::Index p = 0; p < c.r.rows(); ++p)
-            if (c.ry[p] == c.y[a]) sum += cosine(c.x, a, c.r, p) / temperature - std::log(denominator), ++positives;
+            if (c.ry[p] == c.y[a])
+                sum += cosine(c.x, a, c.r, p) / temperature - std::log(denominator), ++positives;
         if (positives == 0) continue;
         const Real term = -sum / positives;
         if (term > 0) total += term, ++active;
@@ -154,8 +163,10 @@ Real slowGeneralizedLifted(const Case& c, Real negativeMargin, Real positiveMarg
         bool anyPos = false, anyNeg = false;
         for (Eigen::Index j = 0; j < c.r.rows(); ++j) {
             const Real dist = normalizedDistance(c.x, a, c.r, j);
-            if (c.y[a] == c.ry[j]) pos += std::exp(dist - positiveMargin), anyPos = true;
-            else neg += std::exp(negativeMargin - dist), anyNeg = true;
+            if (c.y[a] == c.ry[j])
+                pos += std::exp(dist - positiveMargin), anyPos = true;
+            else
+                neg += std::exp(negativeMargin - dist), anyNeg = true;
         }
         total += std::max((anyPos ? std::log(pos) : 0.0) + (anyNeg ? std::log(neg) : 0.0), 0.0);
     }
@@ -268,8 +279,8 @@ TEST(ReferenceSetLosses, ForcesSplitIntoTheSameLabelPartsAndListedPairsAreUsedAs
 TEST(ReferenceSetLosses, EmptyReferenceListsGiveZeroAndAnUnnormalizedDistanceWorks) {
     const Case c = makeCase(5, 8, 2, 91);
     const Tuples nothing = Tuples::fromPairs({}, {});
-    for (const char* name :
-         {"contrastive", "triplet_margin", "multi_similarity", "ntxent", "supcon", "generalized_lifted_structure"}) {
+    for (const char* name : {"contrastive", "triplet_margin", "multi_similarity", "ntxent", "supcon",
+                             "generalized_lifted_structure"}) {
         const LossOutput out = loss(name)->evaluate(referenceInput(c, &nothing), true);
         EXPECT_EQ(out.value, 0.0) << name;
         EXPECT_EQ(out.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << name;
@@ -282,7 +293,8 @@ TEST(ReferenceSetLosses, EmptyReferenceListsGiveZeroAndAnUnnormalizedDistanceWor
         for (Eigen::Index p = 0; p < c.r.rows(); ++p)
             for (Eigen::Index q = 0; q < c.r.rows(); ++q) {
                 if (c.ry[p] != c.y[a] || c.ry[q] == c.y[a]) continue;
-                const Real t = std::max((c.x.row(a) - c.r.row(p)).norm() - (c.x.row(a) - c.r.row(q)).norm() + 0.05, 0.0);
+                const Real t =
+                    std::max((c.x.row(a) - c.r.row(p)).norm() - (c.x.row(a) - c.r.row(q)).norm() + 0.05, 0.0);
                 if (t > 0) sum += t, ++active;
             }
     const LossInput input = referenceInput(c);
@@ -296,8 +308,8 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
         if (info.acceptsReference) losses.insert(info.name);
     for (const MinerInfo& info : minerCatalog())
         if (info.acceptsReference) miners.insert(info.name);
-    EXPECT_EQ(losses, (std::set<std::string>{"contrastive", "generalized_lifted_structure", "multi_similarity", "ntxent",
-                                             "supcon", "triplet_margin"}));
+    EXPECT_EQ(losses, (std::set<std::string>{"contrastive", "generalized_lifted_structure",
+                                             "multi_similarity", "ntxent", "supcon", "triplet_margin"}));
     EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
 }
 
@@ -342,13 +354,17 @@ TEST(ReferenceSetMiners, MatchBruteForceWithTheAnchorsOwnCopyAsACandidate) {
         Real leastPositive = 2, mostNegative = -2;
         for (Eigen::Index j = 0; j < c.r.rows(); ++j) {
             const Real s = cosine(c.x, a, c.r, j);
-            if (c.ry[j] == c.y[a]) leastPositive = std::min(leastPositive, s);
-            else mostNegative = std::max(mostNegative, s);
+            if (c.ry[j] == c.y[a])
+                leastPositive = std::min(leastPositive, s);
+            else
+                mostNegative = std::max(mostNegative, s);
         }
         for (Eigen::Index j = 0; j < c.r.rows(); ++j) {
             const Real s = cosine(c.x, a, c.r, j);
-            if (c.ry[j] == c.y[a] && s - 0.1 < mostNegative) positives.push_back({static_cast<int>(a), static_cast<int>(j)});
-            if (c.ry[j] != c.y[a] && s + 0.1 > leastPositive) negatives.push_back({static_cast<int>(a), static_cast<int>(j)});
+            if (c.ry[j] == c.y[a] && s - 0.1 < mostNegative)
+                positives.push_back({static_cast<int>(a), static_cast<int>(j)});
+            if (c.ry[j] != c.y[a] && s + 0.1 > leastPositive)
+                negatives.push_back({static_cast<int>(a), static_cast<int>(j)});
         }
     }
     ASSERT_EQ(ms.kind, Tuples::Kind::Pairs);
@@ -368,7 +384,8 @@ TEST(ReferenceSetMiners, MatchBruteForceWithTheAnchorsOwnCopyAsACandidate) {
             for (Eigen::Index q = 0; q < c.r.rows(); ++q) {
                 if (c.ry[p] != c.y[a] || c.ry[q] == c.y[a]) continue;
                 const Real gap = normalizedDistance(c.x, a, c.r, q) - normalizedDistance(c.x, a, c.r, p);
-                if (gap > 0 && gap <= 0.2) kept.push_back({static_cast<int>(a), static_cast<int>(p), static_cast<int>(q)});
+                if (gap > 0 && gap <= 0.2)
+                    kept.push_back({static_cast<int>(a), static_cast<int>(p), static_cast<int>(q)});
             }
     ASSERT_FALSE(kept.empty());
     EXPECT_EQ(materializeReferenceTriplets(filtered, c.x, c.y, c.r, c.ry), kept);
@@ -442,7 +459,8 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
             // The pairs (or the miner's choice) against the list, minus each anchor's fresh copy.
             Tuples tuples;
             auto isSelf = [&](int a, int j) {
-                return queue[static_cast<std::size_t>(j)].step == step && queue[static_cast<std::size_t>(j)].point == a;
+                return queue[static_cast<std::size_t>(j)].step == step &&
+                       queue[static_cast<std::size_t>(j)].point == a;
             };
             if (miner) {
                 MinerInput input{x, config.labels};
@@ -451,11 +469,13 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
                 tuples = miner->mine(input);
             } else {
                 tuples.kind = Tuples::Kind::Pairs;
-                allReferencePairs(config.labels, referenceLabels, &tuples.positivePairs, &tuples.negativePairs);
+                allReferencePairs(config.labels, referenceLabels, &tuples.positivePairs,
+                                  &tuples.negativePairs);
             }
             // The triplet-margin miner answers symbolically: its triplets against the list, listed.
             if (tuples.kind == Tuples::Kind::All)
-                tuples = Tuples::fromTriplets(materializeReferenceTriplets(tuples, x, config.labels, reference, referenceLabels));
+                tuples = Tuples::fromTriplets(
+                    materializeReferenceTriplets(tuples, x, config.labels, reference, referenceLabels));
             std::erase_if(tuples.triplets, [&](const Triplet& t) { return isSelf(t[0], t[1]); });
             std::erase_if(tuples.positivePairs, [&](const Pair& p) { return isSelf(p[0], p[1]); });
             LossInput input{x, config.labels, nullptr, &tuples};
@@ -465,14 +485,16 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
             x -= config.optimizer.learningRate * out.gradEmbeddings;
 
             const auto snapshot = trainer.step(1);
-            EXPECT_NEAR(snapshot->loss, out.value, 1e-12 * std::max(1.0, std::abs(out.value))) << "step " << step;
+            EXPECT_NEAR(snapshot->loss, out.value, 1e-12 * std::max(1.0, std::abs(out.value)))
+                << "step " << step;
             EXPECT_TRUE(snapshot->positions.isApprox(x, 1e-12)) << "step " << step;
             // The snapshot's memory holds the same rows as the list (in ring order).
             ASSERT_EQ(snapshot->memoryPositions.rows(), static_cast<Eigen::Index>(queue.size()));
             // The trainer's rows differ from the list's by the rounding of the loss's sums.
             std::vector<std::pair<int, Real>> fromTrainer, fromList;
             for (std::size_t k = 0; k < queue.size(); ++k) {
-                fromTrainer.push_back({snapshot->memoryLabels[k], snapshot->memoryPositions.row(static_cast<Eigen::Index>(k)).sum()});
+                fromTrainer.push_back({snapshot->memoryLabels[k],
+                                       snapshot->memoryPositions.row(static_cast<Eigen::Index>(k)).sum()});
                 fromList.push_back({queue[k].label, queue[k].row.sum()});
             }
             std::sort(fromTrainer.begin(), fromTrainer.end());

@@ -2,21 +2,19 @@
 // The cross-batch memory in a 2D frame: faded, small points in class colours under the live points
 // and a "memory (N)" line in the legend; nothing when the snapshot has no memory. Painted with no
 // widget. The default camera maps world (x, y) to pixel (w/2 + 100x, h/2 − 100y).
-#include "classpalette.h"
-#include "frame2d.h"
-#include "frameexport.h"
-#include "renderer2d.h"
-
-#include "marginlab/runinfo.h"
-#include "marginlab/trainer.h"
-
 #include <QFile>
 #include <QGuiApplication>
 #include <QImage>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <cmath>
+
+#include "classpalette.h"
+#include "frame2d.h"
+#include "frameexport.h"
+#include "marginlab/runinfo.h"
+#include "marginlab/trainer.h"
+#include "renderer2d.h"
 
 using namespace marginlab;
 
@@ -86,9 +84,11 @@ private slots:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         for (const bool memory : {true, false}) {
-            const QString path = dir.filePath(memory ? QStringLiteral("with.svg") : QStringLiteral("without.svg"));
+            const QString path =
+                dir.filePath(memory ? QStringLiteral("with.svg") : QStringLiteral("without.svg"));
             QString error;
-            QVERIFY2(exportFrame(renderer, frameOf(snapshotWithMemory(memory)), path, &error), qPrintable(error));
+            QVERIFY2(exportFrame(renderer, frameOf(snapshotWithMemory(memory)), path, &error),
+                     qPrintable(error));
             QFile file(path);
             QVERIFY(file.open(QIODevice::ReadOnly));
             const QByteArray svg = file.readAll();

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 // "cross_batch_memory" in scene files: read strictly, written back unchanged, and a saved run's
 // memory queue ("state.memory") carries the run on bit for bit.
-#include "marginlab/scene/scenefile.h"
-
-#include "marginlab/generators.h"
-
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
 #include <set>
+
+#include "marginlab/generators.h"
+#include "marginlab/scene/scenefile.h"
 
 namespace marginlab {
 namespace {
@@ -56,7 +55,8 @@ struct BadMemory {
 
 TEST(CrossBatchMemoryScene, BadBlocksAreRefusedWithClearMessages) {
     const BadMemory cases[] = {
-        {R"({"memory_size": 0})", "cross_batch_memory", "cross_batch_memory.memory_size: must be between 1 and"},
+        {R"({"memory_size": 0})", "cross_batch_memory",
+         "cross_batch_memory.memory_size: must be between 1 and"},
         {R"({"memory_size": 1e9})", "cross_batch_memory", "memory_size"},
         {R"({"memory_size": 32, "size": 3})", "cross_batch_memory", "size"},
         {R"({})", "cross_batch_memory", "memory_size"},
@@ -113,9 +113,9 @@ TEST(CrossBatchMemoryScene, ASavedRunKeepsItsQueue) {
 
 TEST(CrossBatchMemoryScene, TheReadySceneShowsWhatItsTextSays) {
     std::string error;
-    auto scene = readSceneFile(std::filesystem::path(MARGINLAB_SOURCE_DIR) / "resources" / "scenes" /
-                                   "cross-batch-memory.json",
-                               &error);
+    auto scene = readSceneFile(
+        std::filesystem::path(MARGINLAB_SOURCE_DIR) / "resources" / "scenes" / "cross-batch-memory.json",
+        &error);
     ASSERT_TRUE(scene) << error;
     const TrainerConfig& config = scene->trainer;
     ASSERT_TRUE(config.crossBatchMemory);

@@ -2,15 +2,15 @@
 // The cross-batch memory's controls: the check box and memory size in the batch area edit the
 // scene's "cross_batch_memory"; the box greys out (and the memory is dropped) for a loss, miner or
 // batch that cannot take one, asking the catalogue.
-#include "controlpanel.h"
-#include "scenedocument.h"
-#include "sceneio.h"
-#include "trainingcontroller.h"
-
 #include <QCheckBox>
 #include <QComboBox>
 #include <QSpinBox>
 #include <QTest>
+
+#include "controlpanel.h"
+#include "scenedocument.h"
+#include "sceneio.h"
+#include "trainingcontroller.h"
 
 using namespace marginlab;
 
@@ -22,8 +22,8 @@ private slots:
         m_controller = std::make_unique<TrainingController>();
         m_document = std::make_unique<SceneDocument>(m_controller.get());
         QString error;
-        auto scene =
-            sceneio::openScene(QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/cross-batch-memory.json"), &error);
+        auto scene = sceneio::openScene(
+            QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/cross-batch-memory.json"), &error);
         QVERIFY2(scene, qPrintable(error));
         QVERIFY2(m_document->open(*scene, &error), qPrintable(error));
         m_panel = std::make_unique<ControlPanel>(m_document.get());
@@ -76,7 +76,9 @@ private slots:
         // A loss that cannot take a reference set: greyed out, the tooltip names those that can.
         QComboBox* loss = nullptr;
         for (QComboBox* box : m_panel->findChildren<QComboBox*>())
-            if (box->findData(QStringLiteral("softmax")) >= 0 && box->findData(QStringLiteral("contrastive")) >= 0) loss = box;
+            if (box->findData(QStringLiteral("softmax")) >= 0 &&
+                box->findData(QStringLiteral("contrastive")) >= 0)
+                loss = box;
         QVERIFY(loss);
         loss->setCurrentIndex(loss->findData(QStringLiteral("softmax")));
         QVERIFY(!m_box->isEnabled());

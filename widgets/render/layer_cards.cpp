@@ -166,7 +166,8 @@ void paintLegend(QPainter& painter, const FrameContext& c) {
     // The cross-batch memory gets its own line: "memory (N)" beside a faded point.
     const auto memoryRows = static_cast<int>(c.snapshot.memoryPositions.rows());
     const int extraLines = (shown < c.classes ? 1 : 0) + (memoryRows > 0 ? 1 : 0);
-    const QRectF box(c.size.width() - width - c.px(8), c.top, width, lineHeight * (shown + extraLines) + c.px(8));
+    const QRectF box(c.size.width() - width - c.px(8), c.top, width,
+                     lineHeight * (shown + extraLines) + c.px(8));
     painter.save();
     drawCard(painter, box, c.scale);
     painter.setFont(c.font(12.0));
@@ -180,10 +181,12 @@ void paintLegend(QPainter& painter, const FrameContext& c) {
                          tr("class %1 (%2)").arg(k).arg(members[static_cast<std::size_t>(k)]));
     }
     if (shown < c.classes)
-        painter.drawText(QPointF(box.left() + c.px(24), box.top() + c.px(4) + lineHeight * shown + lineHeight / 2.0 + c.px(4)),
+        painter.drawText(QPointF(box.left() + c.px(24),
+                                 box.top() + c.px(4) + lineHeight * shown + lineHeight / 2.0 + c.px(4)),
                          tr("… %1 more").arg(c.classes - shown));
     if (memoryRows > 0) {
-        const QPointF at(box.left() + c.px(12), box.top() + c.px(4) + lineHeight * (shown + extraLines - 1) + lineHeight / 2.0);
+        const QPointF at(box.left() + c.px(12),
+                         box.top() + c.px(4) + lineHeight * (shown + extraLines - 1) + lineHeight / 2.0);
         painter.setPen(Qt::NoPen);
         painter.setBrush(QColor(90, 90, 90));
         painter.setOpacity(kMemoryOpacity + 0.2);

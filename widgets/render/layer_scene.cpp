@@ -209,7 +209,8 @@ void paintDistanceBand(QPainter& painter, const FrameContext& c) {
 void paintMemory(QPainter& painter, const FrameContext& c) {
     const Points& memory = c.snapshot.memoryPositions;
     const Labels& labels = c.snapshot.memoryLabels;
-    if (memory.rows() == 0 || memory.cols() < 1 || static_cast<Eigen::Index>(labels.size()) != memory.rows()) return;
+    if (memory.rows() == 0 || memory.cols() < 1 || static_cast<Eigen::Index>(labels.size()) != memory.rows())
+        return;
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setPen(Qt::NoPen);

@@ -452,7 +452,8 @@ std::vector<Item> items(const SphereContext& c, bool behind) {
 void paintMemory(QPainter& painter, const SphereContext& c, bool behind) {
     const Points& memory = c.snapshot.memoryPositions;
     const Labels& labels = c.snapshot.memoryLabels;
-    if (memory.rows() == 0 || memory.cols() != 3 || static_cast<Eigen::Index>(labels.size()) != memory.rows()) return;
+    if (memory.rows() == 0 || memory.cols() != 3 || static_cast<Eigen::Index>(labels.size()) != memory.rows())
+        return;
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setPen(Qt::NoPen);

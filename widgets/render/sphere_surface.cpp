@@ -361,9 +361,10 @@ EqualAreaLayout Renderer3D::equalAreaLayout(const Frame3D& frame) {
     auto px = [scale](double v) { return v * scale; };
     // Under the legend card of the 2D view (same geometry as layers::paintLegend).
     const int classes = std::max(0, s->numClasses), shown = std::min(classes, 12);
-    const double legendBottom = classes >= 1 ? px(8) + px(18) * shown + px(8) + (shown < classes ? px(18) : 0.0) +
-                                                   (s->memoryPositions.rows() > 0 ? px(18) : 0.0)
-                                             : 0.0;
+    const double legendBottom = classes >= 1
+                                    ? px(8) + px(18) * shown + px(8) + (shown < classes ? px(18) : 0.0) +
+                                          (s->memoryPositions.rows() > 0 ? px(18) : 0.0)
+                                    : 0.0;
     layout.radius = px(62);
     const double width = 4 * layout.radius + px(36), height = 2 * layout.radius + px(44);
     layout.box = QRectF(frame.size.width() - width - px(8), legendBottom + px(8), width, height);

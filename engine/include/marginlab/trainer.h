@@ -228,8 +228,9 @@ private:
     /// The queue with this step's batch enqueued (into m_nextMemory) and the tuples against it
     /// with the self comparisons removed (into m_tuples).
     void mineWithMemory(const Points& x, const Labels& y, std::uint64_t minerSeed);
-    bool applySettings(const LossConfig& loss, const std::optional<MinerConfig>& miner, const OptimizerConfig& optimizer,
-                       const BatchConfig& batch, const std::optional<CrossBatchMemoryConfig>& memory, std::string* error);
+    bool applySettings(const LossConfig& loss, const std::optional<MinerConfig>& miner,
+                       const OptimizerConfig& optimizer, const BatchConfig& batch,
+                       const std::optional<CrossBatchMemoryConfig>& memory, std::string* error);
 
     TrainerConfig m_config;
     std::unique_ptr<Loss> m_loss;

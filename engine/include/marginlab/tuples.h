@@ -91,11 +91,12 @@ void allReferencePairs(const Labels& labels, const Labels& referenceLabels, std:
                        std::vector<Pair>* negatives);
 /// materializeTriplets() against a reference: Kind::All enumerates (a, p, n) with a in the batch
 /// and p, n in the reference (the filter measured batch → reference); Kind::Pairs as without one.
-std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Points& embeddings, const Labels& labels,
-                                                  const Points& reference, const Labels& referenceLabels);
+std::vector<Triplet> materializeReferenceTriplets(const Tuples& tuples, const Points& embeddings,
+                                                  const Labels& labels, const Points& reference,
+                                                  const Labels& referenceLabels);
 /// materializePairs() against a reference (Kind::All without a filter: allReferencePairs).
 void materializeReferencePairs(const Tuples& tuples, const Points& embeddings, const Labels& labels,
-                               const Points& reference, const Labels& referenceLabels, std::vector<Pair>* positives,
-                               std::vector<Pair>* negatives);
+                               const Points& reference, const Labels& referenceLabels,
+                               std::vector<Pair>* positives, std::vector<Pair>* negatives);
 
 }  // namespace marginlab

@@ -127,23 +127,28 @@ void readState(const Json& value, SceneFile& scene) {
     }
     if (const Json* memory = json::optionalMember(value, "memory", "state")) {
         if (!trainer.crossBatchMemory)
-            throw Error{"state.memory", "the scene has no \"cross_batch_memory\" for this queue to belong to"};
+            throw Error{"state.memory",
+                        "the scene has no \"cross_batch_memory\" for this queue to belong to"};
         json::checkKeys(*memory, {"queue_index", "filled", "positions", "labels"}, "state.memory");
         MemoryQueue& queue = start.memory.emplace();
-        queue.queueIndex = json::readInteger(json::member(*memory, "queue_index", "state.memory"), "state.memory.queue_index");
+        queue.queueIndex = json::readInteger(json::member(*memory, "queue_index", "state.memory"),
+                                             "state.memory.queue_index");
         queue.filled = json::readBool(json::member(*memory, "filled", "state.memory"), "state.memory.filled");
         const int size = trainer.crossBatchMemory->memorySize;
         if (queue.queueIndex < 0 || queue.queueIndex >= size)
-            throw Error{"state.memory.queue_index", "must be in [0, " + std::to_string(size) + ") (the memory_size)"};
+            throw Error{"state.memory.queue_index",
+                        "must be in [0, " + std::to_string(size) + ") (the memory_size)"};
         const Eigen::Index rows = queue.filled ? size : queue.queueIndex;
         const Json& positions = json::member(*memory, "positions", "state.memory");
         // An empty queue is written as []: no rows, so no width either.
-        if (!(positions.is_array() && positions.empty())) queue.embeddings = json::readBoundedMatrix(positions, "state.memory.positions");
+        if (!(positions.is_array() && positions.empty()))
+            queue.embeddings = json::readBoundedMatrix(positions, "state.memory.positions");
         if (queue.embeddings.rows() != rows || (rows > 0 && queue.embeddings.cols() != trainer.points.cols()))
-            throw Error{"state.memory.positions", "is " + shape(queue.embeddings.rows(), queue.embeddings.cols()) +
-                                                      ", expected " + shape(rows, trainer.points.cols()) +
-                                                      " (the slots filled so far)"};
-        queue.labels = json::readLabels(json::member(*memory, "labels", "state.memory"), "state.memory.labels");
+            throw Error{"state.memory.positions",
+                        "is " + shape(queue.embeddings.rows(), queue.embeddings.cols()) + ", expected " +
+                            shape(rows, trainer.points.cols()) + " (the slots filled so far)"};
+        queue.labels =
+            json::readLabels(json::member(*memory, "labels", "state.memory"), "state.memory.labels");
         if (static_cast<Eigen::Index>(queue.labels.size()) != rows)
             throw Error{"state.memory.labels", "has " + std::to_string(queue.labels.size()) + " labels for " +
                                                    std::to_string(rows) + " rows"};
@@ -208,8 +213,10 @@ SceneFile sceneFromJson(const Json& document, const std::filesystem::path& baseD
         if (const Json* every = json::optionalMember(document, "metrics_every", ""))
             trainer.metricsEvery = json::readInteger(*every, "metrics_every");
         if (const Json* owned = json::optionalMember(document, "owned", "")) trainer.owned = json::readBoundedMatrix(*owned, "owned");
-        if (const Json* memory = json::optionalMember(document, "cross_batch_memory", ""); memory && !memory->is_null()) {
-            if (!memory->is_object()) throw Error{"cross_batch_memory", "expected an object like {\"memory_size\": 256} or null"};
+        if (const Json* memory = json::optionalMember(document, "cross_batch_memory", "");
+            memory && !memory->is_null()) {
+            if (!memory->is_object())
+                throw Error{"cross_batch_memory", "expected an object like {\"memory_size\": 256} or null"};
             json::checkKeys(*memory, {"memory_size"}, "cross_batch_memory");
             const int size = json::readInteger(json::member(*memory, "memory_size", "cross_batch_memory"),
                                                "cross_batch_memory.memory_size");
@@ -267,7 +274,8 @@ Json sceneToJson(const SceneFile& scene, const Points* positions) {
     out["seed"] = trainer.seed;
     out["metrics_every"] = trainer.metricsEvery;
     if (trainer.owned) out["owned"] = json::toJson(*trainer.owned);
-    if (trainer.crossBatchMemory) out["cross_batch_memory"] = {{"memory_size", trainer.crossBatchMemory->memorySize}};
+    if (trainer.crossBatchMemory)
+        out["cross_batch_memory"] = {{"memory_size", trainer.crossBatchMemory->memorySize}};
     out["view"] = scene.view;
     if (trainer.start) {
         const TrainerStart& start = *trainer.start;
@@ -276,10 +284,11 @@ Json sceneToJson(const SceneFile& scene, const Points* positions) {
         if (start.optimizer) state["optimizer"] = json::toJson(*start.optimizer);
         if (start.memory) {
             const MemoryQueue& queue = *start.memory;
-            state["memory"] = {{"queue_index", queue.queueIndex},
-                               {"filled", queue.filled},
-                               {"positions", queue.embeddings.rows() ? json::toJson(queue.embeddings) : Json::array()},
-                               {"labels", json::toJson(queue.labels)}};
+            state["memory"] = {
+                {"queue_index", queue.queueIndex},
+                {"filled", queue.filled},
+                {"positions", queue.embeddings.rows() ? json::toJson(queue.embeddings) : Json::array()},
+                {"labels", json::toJson(queue.labels)}};
         }
         if (!scene.history.empty()) state["history"] = json::toJson(scene.history);
         out["state"] = std::move(state);

@@ -196,7 +196,6 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
     return out;
 }
 
-
 LossOutput ContrastiveLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
     // PML's GenericPairLoss with ref_emb: the same terms on M = distance(batch, reference), each
     // listed pair counted as listed (duplicates twice), the gradient stopping at the reference.
@@ -214,8 +213,12 @@ LossOutput ContrastiveLoss::evaluateWithReference(const LossInput& input, bool w
     const Matrix& m = distance.matrix();
     const bool similarity = m_distance.isSimilarity();
     // v and dv/dM of each kind of term (see the header's formulas).
-    auto positiveV = [&](Real value) { return similarity ? m_options.positiveMargin - value : value - m_options.positiveMargin; };
-    auto negativeV = [&](Real value) { return similarity ? value - m_options.negativeMargin : m_options.negativeMargin - value; };
+    auto positiveV = [&](Real value) {
+        return similarity ? m_options.positiveMargin - value : value - m_options.positiveMargin;
+    };
+    auto negativeV = [&](Real value) {
+        return similarity ? value - m_options.negativeMargin : m_options.negativeMargin - value;
+    };
     const Real positiveSlope = similarity ? -1.0 : 1.0;
     Matrix positiveGrad, negativeGrad;
     if (withGradient) {

@@ -77,14 +77,15 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     return out;
 }
 
-
-LossOutput GeneralizedLiftedStructureLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+LossOutput GeneralizedLiftedStructureLoss::evaluateWithReference(const LossInput& input,
+                                                                 bool withGradient) const {
     // PML's mat-based loss with ref_emb: on M = distance(batch, reference) with the listed pairs as
     // masks (duplicates collapse), ℓ_i = relu(LSE_{P(i)}(margin(M, mp)) + LSE_{N(i)}(margin(mn, M)))
     // with LSE of an empty set 0, mean over the N batch anchors; the gradient stops at the reference.
     std::vector<Pair> positives, negatives;
     detail::referencePairs(input, &positives, &negatives);
-    if (positives.size() <= 1 && negatives.size() <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    if (positives.size() <= 1 && negatives.size() <= 1)
+        return detail::zeroOutputWithKind(input, withGradient, "anchors");
     const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
     const Matrix& matrix = distance.matrix();
     const Eigen::Index n = matrix.rows(), m = matrix.cols();
@@ -117,7 +118,8 @@ LossOutput GeneralizedLiftedStructureLoss::evaluateWithReference(const LossInput
     auto positiveExponent = [&](Real value) { return sign * (value - m_positiveMargin); };
     auto negativeExponent = [&](Real value) { return sign * (m_negativeMargin - value); };
     for (Eigen::Index a = 0; a < n; ++a) {
-        const Real v = logSumExp(a, 1, positiveExponent, 0.0, false) + logSumExp(a, 2, negativeExponent, 0.0, false);
+        const Real v =
+            logSumExp(a, 1, positiveExponent, 0.0, false) + logSumExp(a, 2, negativeExponent, 0.0, false);
         if (v <= 0.0) continue;  // relu: no loss and no gradient
         total += v;
         ++out.stats.active;

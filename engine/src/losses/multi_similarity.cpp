@@ -109,14 +109,14 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
     return out;
 }
 
-
 LossOutput MultiSimilarityLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
     // PML's mat_based_loss with ref_emb: the listed pairs become masks over the batch × reference
     // similarity matrix (a pair listed twice counts once), one term per batch anchor, mean over
     // the N anchors; the gradient stops at the reference.
     std::vector<Pair> positives, negatives;
     detail::referencePairs(input, &positives, &negatives);
-    if (positives.size() <= 1 && negatives.size() <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    if (positives.size() <= 1 && negatives.size() <= 1)
+        return detail::zeroOutputWithKind(input, withGradient, "anchors");
     const CrossDistance distance(DistanceSpec::cosine(), input.embeddings, *input.referenceEmbeddings);
     const Matrix& s = distance.matrix();
     const Eigen::Index n = s.rows(), m = s.cols();
@@ -150,11 +150,13 @@ LossOutput MultiSimilarityLoss::evaluateWithReference(const LossInput& input, bo
         if (withGradient)
             for (Eigen::Index j = 0; j < m; ++j)
                 if (mask(a, j))
-                    grad(a, j) += direction * std::exp(direction * scale * (s(a, j) - m_base) - top) / (sum * anchorCount);
+                    grad(a, j) += direction * std::exp(direction * scale * (s(a, j) - m_base) - top) /
+                                  (sum * anchorCount);
         return (top + std::log(sum)) / scale;
     };
     for (Eigen::Index a = 0; a < n; ++a) {
-        const Real term = side(a, positiveMask, m_positiveScale, -1.0) + side(a, negativeMask, m_negativeScale, 1.0);
+        const Real term =
+            side(a, positiveMask, m_positiveScale, -1.0) + side(a, negativeMask, m_negativeScale, 1.0);
         total += term;
         if (term > 0.0) ++out.stats.active;
     }

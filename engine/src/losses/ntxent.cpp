@@ -92,7 +92,6 @@ LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradi
     return out;
 }
 
-
 LossOutput NTXentLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
     // PML's NTXentLoss with ref_emb: for each listed positive pair (a, p), p in the reference,
     // ℓ = −log(e^{z_ap} / (e^{z_ap} + Σ_{listed (a, n)} e^{z_an})) = softplus(LSE_n z_an − z_ap),
@@ -144,7 +143,8 @@ LossOutput NTXentLoss::evaluateWithReference(const LossInput& input, bool withGr
         for (const Pair& pair : negatives) {
             const int a = pair[0];
             if (weightSum(a) == 0.0) continue;
-            gradLogits(a, pair[1]) += weightSum(a) * perPair * std::exp(logit(pair) - shift(a)) / negativeSum(a);
+            gradLogits(a, pair[1]) +=
+                weightSum(a) * perPair * std::exp(logit(pair) - shift(a)) / negativeSum(a);
         }
         detail::referenceBackward(input, distance, gradLogits * toLogit, &out);
     }

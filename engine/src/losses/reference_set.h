@@ -4,15 +4,16 @@
 // the reference (it is a detached copy, CrossBatchMemory's queue). Internal header.
 #pragma once
 
-#include "marginlab/loss.h"
-
 #include <cassert>
 #include <vector>
+
+#include "marginlab/loss.h"
 
 namespace marginlab::detail {
 
 /// The pairs of `input` (its tuples, or every batch × reference pair) against its reference.
-inline void referencePairs(const LossInput& input, std::vector<Pair>* positives, std::vector<Pair>* negatives) {
+inline void referencePairs(const LossInput& input, std::vector<Pair>* positives,
+                           std::vector<Pair>* negatives) {
     assert(input.hasReference() && input.referenceLabels);
     if (!input.tuples) return allReferencePairs(input.labels, *input.referenceLabels, positives, negatives);
     materializeReferencePairs(*input.tuples, input.embeddings, input.labels, *input.referenceEmbeddings,
@@ -33,7 +34,8 @@ inline void referenceBackward(const LossInput& input, const CrossDistance& dista
                               LossOutput* out) {
     distance.backward(grad, &out->gradEmbeddings, nullptr);
     if (input.splitForces)
-        distance.backwardSameLabel(grad, input.labels, *input.referenceLabels, &out->gradFromPositives, nullptr);
+        distance.backwardSameLabel(grad, input.labels, *input.referenceLabels, &out->gradFromPositives,
+                                   nullptr);
 }
 
 }  // namespace marginlab::detail

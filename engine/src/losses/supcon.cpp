@@ -126,7 +126,6 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     return out;
 }
 
-
 LossOutput SupConLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
     // PML's mat-based SupConLoss with ref_emb: z = −δ/τ on the batch × reference matrix, the
     // listed pairs as masks (duplicates collapse), per anchor ℓ_i = LSE_{P(i) ∪ N(i)} z − mean_{P(i)} z,
@@ -176,7 +175,8 @@ LossOutput SupConLoss::evaluateWithReference(const LossInput& input, bool withGr
         ++out.stats.active;
         if (!withGradient) continue;
         for (Eigen::Index j = 0; j < m; ++j)
-            grad(a, j) = softmax[static_cast<std::size_t>(j)] / sum - (positive(a, j) ? 1.0 / Real(positiveCount) : 0.0);
+            grad(a, j) = softmax[static_cast<std::size_t>(j)] / sum -
+                         (positive(a, j) ? 1.0 / Real(positiveCount) : 0.0);
     }
     if (out.stats.active == 0) {
         LossOutput zero = detail::zeroOutput(input, withGradient);

@@ -386,7 +386,6 @@ LossOutput TripletMarginLoss::evaluateLoop(const LossInput& input, bool withGrad
     return out;
 }
 
-
 LossOutput TripletMarginLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
     // PML's TripletMarginLoss with ref_emb: triplets (a, p, n), a in the batch, p and n in the
     // reference, on M = distance(batch, reference). swap needs δ_pn between two reference rows:
@@ -410,9 +409,12 @@ LossOutput TripletMarginLoss::evaluateWithReference(const LossInput& input, bool
         const Real an = sign * matrix(t[0], t[2]);
         const Real gap = an - ap;
         ++stats.tuples;
-        if (gap <= 0.0) ++stats.hard;
-        else if (gap <= margin) ++stats.semiHard;
-        else ++stats.easy;
+        if (gap <= 0.0)
+            ++stats.hard;
+        else if (gap <= margin)
+            ++stats.semiHard;
+        else
+            ++stats.easy;
         Real negative = an;
         Real anchorShare = 1.0;  // torch.minimum's backward splits the gradient evenly on a tie
         if (referenceDistance) {

@@ -71,7 +71,8 @@ Tuples MultiSimilarityMiner::mineReference(const MinerInput& input) const {
         for (Eigen::Index j = 0; j < matrix.cols(); ++j) {
             const Real delta = sign * matrix(a, j);
             if (referenceLabels[static_cast<std::size_t>(j)] == label) {
-                if (delta + m_epsilon > nearestNegative) positives.push_back({static_cast<int>(a), static_cast<int>(j)});
+                if (delta + m_epsilon > nearestNegative)
+                    positives.push_back({static_cast<int>(a), static_cast<int>(j)});
             } else if (delta - m_epsilon < farthestPositive) {
                 negatives.push_back({static_cast<int>(a), static_cast<int>(j)});
             }
