@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "losses/exp_row.h"
 #include "marginlab/miner.h"
 #include "simd/dispatch.h"
 #include "test_support.h"
@@ -90,6 +91,132 @@ TEST(SimdDispatch, KernelsFollowTheirDefinition) {
         unit->sqrtInPlace(values.data(), static_cast<std::ptrdiff_t>(values.size()));
         for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::sqrt(roots[i])) << i;
     }
+}
+
+// Points with mixed magnitudes, exact duplicates (ties, zero distances) and negative zeros.
+std::vector<double> awkwardPoints(std::ptrdiff_t n, std::ptrdiff_t dims, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> data(static_cast<std::size_t>(n * dims));
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = normal(rng) * (i % 5 == 0 ? 1e-9 : 1.0);
+    if (n > 3) std::copy(data.begin(), data.begin() + dims, data.begin() + 3 * dims);
+    if (n > 6) data[static_cast<std::size_t>(6 * dims)] = -0.0;
+    return data;
+}
+
+TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
+    const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
+    std::mt19937_64 rng(4);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    int compared = 0;
+    for (const simd::Kernels* unit : availableUnits())
+        for (std::ptrdiff_t dims : {1, 2, 3, 4, 9, 17})
+            for (std::ptrdiff_t n : {1, 5, 8, 67, 1000}) {
+                const std::vector<double> data = awkwardPoints(n, dims, rng);
+                std::vector<double> g(static_cast<std::size_t>(n)), rows(static_cast<std::size_t>(n));
+                for (double& value : g) value = normal(rng);
+                if (n > 2) g[1] = 0.0;
+                for (std::ptrdiff_t a : {std::ptrdiff_t(0), n / 2, n - 1})
+                    for (std::ptrdiff_t first : {std::ptrdiff_t(0), std::min<std::ptrdiff_t>(3, n)}) {
+                        const std::string what = std::string(simd::levelName(unit->level)) + " dims " +
+                                                 std::to_string(dims) + " n " + std::to_string(n) + " a " +
+                                                 std::to_string(a) + " first " + std::to_string(first);
+                        std::vector<double> expected(static_cast<std::size_t>(n), -1.0), got = expected;
+                        portable->dotRow(data.data(), n, dims, a, expected.data(), first);
+                        unit->dotRow(data.data(), n, dims, a, got.data(), first);
+                        EXPECT_TRUE(sameBits(got, expected)) << what << " dot";
+                        for (int mode : {0, 1, 2}) {
+                            // the row the backward pass reads: distances for mode 1 (zeros at ties)
+                            portable->squaredDistanceRow(data.data(), n, dims, a, rows.data(), 0);
+                            portable->sqrtInPlace(rows.data(), n);
+                            std::vector<double> gradExpected(data.size());
+                            for (double& value : gradExpected) value = normal(rng);
+                            std::vector<double> gradGot = gradExpected;
+                            portable->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(),
+                                                    gradExpected.data(), first);
+                            unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(), gradGot.data(),
+                                                first);
+                            EXPECT_TRUE(sameBits(gradGot, gradExpected)) << what << " mode " << mode;
+                            ++compared;
+                        }
+                    }
+            }
+    if (!availableUnits().empty()) EXPECT_GT(compared, 500);
+}
+
+TEST(SimdDispatch, DotRowsAndBackwardRowsFollowTheirDefinition) {
+    // The portable unit (and thereby every unit) against the plain formulas, on every unit.
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (const simd::Kernels* unit :
+         {simd::kernelsFor(simd::Level::Portable), simd::kernelsFor(simd::supportedLevel())})
+        for (std::ptrdiff_t dims : {2, 3, 5, 11})
+            for (std::ptrdiff_t n : {7, 300}) {
+                const std::vector<double> data = awkwardPoints(n, dims, rng);
+                std::vector<double> g(static_cast<std::size_t>(n));
+                for (double& value : g) value = normal(rng);
+                const std::ptrdiff_t a = n / 3, first = 2;
+                auto at = [&](std::ptrdiff_t i, std::ptrdiff_t k) { return data[static_cast<std::size_t>(i * dims + k)]; };
+                std::vector<double> dots(static_cast<std::size_t>(n), -1.0), distances(static_cast<std::size_t>(n));
+                unit->dotRow(data.data(), n, dims, a, dots.data(), first);
+                unit->squaredDistanceRow(data.data(), n, dims, a, distances.data(), 0);
+                unit->sqrtInPlace(distances.data(), n);
+                EXPECT_EQ(dots[0], -1.0);  // before `first`: untouched
+                for (std::ptrdiff_t j = first; j < n; ++j) {
+                    double dot = 0.0;
+                    for (std::ptrdiff_t k = 0; k < dims; ++k) dot += at(a, k) * at(j, k);
+                    EXPECT_EQ(dots[static_cast<std::size_t>(j)], dot) << j;
+                }
+                for (int mode : {0, 1, 2}) {
+                    std::vector<double> grad(data.size(), 0.0), expected(data.size(), 0.0);
+                    unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), distances.data(), grad.data(), first);
+                    // ∂(Σ_j g_j M_aj): M = e_a·e_j, ‖e_a − e_j‖ or ‖e_a − e_j‖², written out
+                    for (std::ptrdiff_t j = first; j < n; ++j) {
+                        if (j == a) continue;
+                        const double gj = g[static_cast<std::size_t>(j)];
+                        const double d = distances[static_cast<std::size_t>(j)];
+                        for (std::ptrdiff_t k = 0; k < dims; ++k) {
+                            double toAnchor = 0.0, toOther = 0.0;
+                            if (mode == 0) {
+                                toAnchor = gj * at(j, k);
+                                toOther = gj * at(a, k);
+                            } else {
+                                const double w = mode == 2 ? 2.0 * gj : (d > 0.0 ? gj / d : 0.0);
+                                toAnchor = w * (at(a, k) - at(j, k));
+                                toOther = -toAnchor;
+                            }
+                            expected[static_cast<std::size_t>(a * dims + k)] += toAnchor;
+                            expected[static_cast<std::size_t>(j * dims + k)] += toOther;
+                        }
+                    }
+                    double scale = 0.0;
+                    for (double value : expected) scale = std::max(scale, std::abs(value));
+                    ASSERT_GT(scale, 0.1);
+                    for (std::size_t k = 0; k < grad.size(); ++k)
+                        EXPECT_NEAR(grad[k], expected[k], 1e-13 * scale) << "mode " << mode << " entry " << k;
+                }
+            }
+}
+
+TEST(SimdDispatch, RowExpOfEveryUnitIsRowExpBitForBit) {
+    std::mt19937_64 rng(6);
+    std::uniform_real_distribution<double> uniform(-730.0, 709.0);
+    std::vector<double> v(5003);
+    for (double& value : v) value = uniform(rng);
+    const double special[] = {0.0, -0.0, -700.0, -700.0000000001, 709.0, -std::numeric_limits<double>::infinity(),
+                              std::numeric_limits<double>::quiet_NaN(), 1e-300, -0.34657359027997264};
+    for (std::size_t k = 0; k < std::size(special); ++k) v[k * 7] = special[k];
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    for (const simd::Kernels* unit : units)
+        for (std::ptrdiff_t length : {std::ptrdiff_t(1), std::ptrdiff_t(3), std::ptrdiff_t(9), std::ptrdiff_t(5003)}) {
+            std::vector<double> out(v.begin(), v.begin() + length);
+            unit->expInPlace(out.data(), length, detail::expconst::kTable.data());
+            for (std::ptrdiff_t k = 0; k < length; ++k) {
+                const double expected = detail::rowExp(v[static_cast<std::size_t>(k)]);
+                ASSERT_EQ(std::memcmp(&out[static_cast<std::size_t>(k)], &expected, sizeof expected), 0)
+                    << simd::levelName(unit->level) << " v " << v[static_cast<std::size_t>(k)];
+            }
+        }
 }
 
 TEST(SimdDispatch, TheCapChoosesTheUnit) {

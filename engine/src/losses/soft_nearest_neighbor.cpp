@@ -6,6 +6,7 @@
 #include "losses/pair_rows.h"
 #include "parallel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -21,6 +22,10 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives == 0) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
+    // Every anchor has a negative unless the batch is one class.
+    const auto [smallest, largest] = std::minmax_element(labels.begin(), labels.end());
+    const bool oneClass = smallest == labels.end() || *smallest == *largest;
+
     // One fused pass per anchor row (distance row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(m_distance, input.embeddings);
     // logits z_ik = −δ_ik / T with δ the ordering distance (δ = d, or −s for a similarity)
@@ -30,34 +35,32 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         const Real* m = part.row.data();
         Real* shiftedAll = part.first.data();
         Real* shiftedPositive = part.second.data();
-        const int label = labels[static_cast<std::size_t>(i)];
-        Real topAll = minusInfinity, topPositive = minusInfinity;
-        bool anyNegative = false;
-        for (int k = 0; k < n; ++k) {
-            const Real z = k == i ? minusInfinity : factor * m[k];
-            const bool positive = labels[static_cast<std::size_t>(k)] == label;
-            topAll = std::max(topAll, z);
-            topPositive = std::max(topPositive, positive ? z : minusInfinity);
-            anyNegative = anyNegative || !positive;
-        }
+        Real* kind = part.third.data();  // 1 = same label as the anchor, 0 = other
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        for (int k = 0; k < n; ++k) shiftedAll[k] = factor * m[k];
+        shiftedAll[i] = minusInfinity;  // the anchor is no neighbour of its own
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
+        detail::splitMax(shiftedAll, kind, n, &topPositive, &topNegative);
         if (topPositive == minusInfinity) return false;  // no positive: the anchor is not counted
         ++part.tuples;
-        if (!anyNegative) return false;  // numerator = denominator: ℓ_i = 0 exactly
+        // numerator = denominator without a negative: ℓ_i = 0 exactly
+        if (oneClass) return false;
+        const Real topAll = std::max(topPositive, topNegative);
         // Numerator and denominator each get their own shift, so a far-away class cannot
         // underflow the numerator to 0 (and the loss to ∞) at small temperatures.
         for (int k = 0; k < n; ++k) {
-            const Real z = factor * m[k];
+            const Real z = shiftedAll[k];
+            shiftedPositive[k] = kind[k] == 1.0 ? z - topPositive : minusInfinity;
             shiftedAll[k] = z - topAll;
-            shiftedPositive[k] = labels[static_cast<std::size_t>(k)] == label ? z - topPositive : minusInfinity;
         }
         shiftedAll[i] = shiftedPositive[i] = minusInfinity;  // e^{−∞} = 0: the anchor is left out
         detail::expRowInPlace(shiftedAll, n);
         detail::expRowInPlace(shiftedPositive, n);
-        Real sumAll = 0.0, sumPositive = 0.0;
-        for (int k = 0; k < n; ++k) {
-            sumAll += shiftedAll[k];
-            sumPositive += shiftedPositive[k];
-        }
+        // Sums in the vector unit's lanes (pair_rows.h): all = positives' part + others' part.
+        Real allOfOnes = 0.0, allOfZeros = 0.0, sumPositive = 0.0, zeros = 0.0;
+        detail::splitSum(shiftedAll, kind, n, &allOfOnes, &allOfZeros);
+        detail::splitSum(shiftedPositive, kind, n, &sumPositive, &zeros);
+        const Real sumAll = allOfOnes + allOfZeros;
         const Real term = (topAll + std::log(sumAll)) - (topPositive + std::log(sumPositive));
         part.total += term;
         if (term > 0.0) ++part.active;

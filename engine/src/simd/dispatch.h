@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace marginlab::detail::simd {
@@ -38,6 +39,27 @@ struct Kernels {
                                double* out, std::ptrdiff_t first);
     /// values[j] = sqrt(values[j]) for j in [0, n) (correctly rounded, as std::sqrt).
     void (*sqrtInPlace)(double* values, std::ptrdiff_t n);
+    /// out[j] = ((0 + data[a,0]·data[j,0]) + data[a,1]·data[j,1]) + … for j in [first, n).
+    void (*dotRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,
+                   std::ptrdiff_t first);
+    /// The backward pass of one row of M (DistanceRows::accumulate): adds ∂(Σ_{j ≥ first} g[j]·M_aj)
+    /// w.r.t. the points `data` to `grad` (both n × dims). mode 0: M = similarity (dot product);
+    /// 1: Lp distance (`row` = the distances, subgradient 0 at 0); 2: squared Lp distance. The
+    /// anchor's own share is summed in 8 lanes, lane (j − first) mod 8, added in a fixed tree
+    /// (kernels_impl.h): one order on every unit.
+    void (*accumulateRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                          const double* g, const double* row, double* grad, std::ptrdiff_t first);
+    /// values[j] = detail::rowExp(values[j]) (losses/exp_row.h) for j in [0, n), bit for bit;
+    /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).
+    void (*expInPlace)(double* values, std::ptrdiff_t n, const std::int64_t* table);
+    /// Row passes split by kind[j] ∈ {1.0, 0.0} (losses/pair_rows.h): the largest values of each
+    /// kind (−∞ for none) and their sums, each in 8 lanes (lane j mod 8, fixed tree);
+    /// values[j] −= the kind's shift; out[j] = values[j] × the kind's factor.
+    void (*splitMax)(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros);
+    void (*splitSum)(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros);
+    void (*splitShift)(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);
+    void (*splitScale)(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
+                       double ofZeros);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The row kernels, compiled once per vector unit (internal; included by kernels_*.cpp only, inside
-// a namespace of their own). Plain loops over raw pointers: the compiler vectorizes them with the
-// unit's flags. No includes here: see dispatch.h for why, and for what keeps the bits the same.
+// a namespace of their own). Plain loops over raw pointers that the compiler vectorizes with the
+// unit's flags, and explicit intrinsics where a table lookup needs a gather. No includes here: see
+// dispatch.h for why, and for what keeps the bits the same.
 
 void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
                         double* out, std::ptrdiff_t first) {
@@ -37,4 +38,293 @@ void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
 
 void sqrtInPlace(double* values, std::ptrdiff_t n) {
     for (std::ptrdiff_t j = 0; j < n; ++j) values[j] = __builtin_sqrt(values[j]);
+}
+
+void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,
+            std::ptrdiff_t first) {
+    const double* anchor = data + a * dims;
+    // ((0 + p0) + p1) + p2 as the plain loop below: 0 + p is not dropped (it turns −0 into +0).
+    if (dims == 2) {
+        const double x0 = anchor[0], x1 = anchor[1];
+        for (std::ptrdiff_t j = first; j < n; ++j) out[j] = (0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1];
+        return;
+    }
+    if (dims == 3) {
+        const double x0 = anchor[0], x1 = anchor[1], x2 = anchor[2];
+        for (std::ptrdiff_t j = first; j < n; ++j)
+            out[j] = ((0.0 + x0 * data[3 * j]) + x1 * data[3 * j + 1]) + x2 * data[3 * j + 2];
+        return;
+    }
+    for (std::ptrdiff_t j = first; j < n; ++j) {
+        const double* other = data + j * dims;
+        double dot = 0.0;
+        for (std::ptrdiff_t k = 0; k < dims; ++k) dot += anchor[k] * other[k];
+        out[j] = dot;
+    }
+}
+
+// ---- The backward pass of one row (DistanceRows::accumulate) ----------------------------------
+// The anchor's own gradient is a sum over the whole row; summed in one chain it is bound by the
+// latency of an addition per pair. It is summed in kAccumulateLanes partial sums instead, j going
+// to lane (j − first) mod kAccumulateLanes, and the lanes are added in a fixed tree at the end:
+// one order, written out here, that every unit follows (wider units only hold more lanes in one
+// register), so the bits stay the same on every unit.
+constexpr int kAccumulateLanes = 8;
+
+// The weight of pair (a, j): similarity g (0 for j = a); Lp power 1 g/r (0 for r = 0, through a
+// 0/1 factor: exact and branch-free); Lp power 2 2g.
+template <int Mode>
+static inline double pairWeight(std::ptrdiff_t a, std::ptrdiff_t j, double g, double r) {
+    if constexpr (Mode == 0) {
+        return j == a ? 0.0 : g;
+    } else if constexpr (Mode == 1) {
+        const double positive = static_cast<double>(r > 0.0);
+        return positive * (g / (r + (1.0 - positive)));
+    } else {
+        return 2.0 * g;
+    }
+}
+
+static inline double addLanes(const double* lanes) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+// One pair's share: similarity: ∂(e_a·e_j) = e_j de_a + e_a de_j; Lp: w·(e_a − e_j) to the
+// anchor and its negative to e_j (zero for j = a).
+template <int Mode>
+static inline void pairStep(double w, double anchorK, double otherK, double* lane, double* gradOtherK) {
+    if constexpr (Mode == 0) {
+        *lane += w * otherK;
+        *gradOtherK += w * anchorK;
+    } else {
+        const double step = w * (anchorK - otherK);
+        *lane += step;
+        *gradOtherK -= step;
+    }
+}
+
+template <int Dims, int Mode>
+static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t a, const double* g,
+                            const double* row, double* grad, std::ptrdiff_t first) {
+    constexpr int L = kAccumulateLanes;
+    double anchor[Dims];
+    for (int k = 0; k < Dims; ++k) anchor[k] = data[a * Dims + k];
+    double lanes[Dims][L] = {};
+    std::ptrdiff_t j = first;
+    for (; j + L <= n; j += L) {
+        // Constant trip counts: the compiler turns the lanes into vector registers.
+        double w[L];
+        for (int l = 0; l < L; ++l) w[l] = pairWeight<Mode>(a, j + l, g[j + l], row[j + l]);
+        for (int l = 0; l < L; ++l)
+            for (int k = 0; k < Dims; ++k)
+                pairStep<Mode>(w[l], anchor[k], data[(j + l) * Dims + k], &lanes[k][l], &grad[(j + l) * Dims + k]);
+    }
+    for (; j < n; ++j) {
+        const int l = static_cast<int>((j - first) % L);
+        const double w = pairWeight<Mode>(a, j, g[j], row[j]);
+        for (int k = 0; k < Dims; ++k) pairStep<Mode>(w, anchor[k], data[j * Dims + k], &lanes[k][l], &grad[j * Dims + k]);
+    }
+    for (int k = 0; k < Dims; ++k) grad[a * Dims + k] += addLanes(lanes[k]);
+}
+
+// Any dimension: the same lanes, the coordinates taken kBlock at a time (the weight is
+// recomputed per block, the same value each time).
+template <int Mode>
+static void accumulateAny(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                          const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    constexpr int L = kAccumulateLanes, kBlock = 8;
+    const double* anchor = data + a * dims;
+    for (std::ptrdiff_t k0 = 0; k0 < dims; k0 += kBlock) {
+        const int width = static_cast<int>(dims - k0 < kBlock ? dims - k0 : kBlock);
+        double lanes[kBlock][L] = {};
+        for (std::ptrdiff_t j = first; j < n; ++j) {
+            const int l = static_cast<int>((j - first) % L);
+            const double w = pairWeight<Mode>(a, j, g[j], row[j]);
+            for (int k = 0; k < width; ++k)
+                pairStep<Mode>(w, anchor[k0 + k], data[j * dims + k0 + k], &lanes[k][l], &grad[j * dims + k0 + k]);
+        }
+        for (int k = 0; k < width; ++k) grad[a * dims + k0 + k] += addLanes(lanes[k]);
+    }
+}
+
+template <int Mode>
+static void accumulateMode(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                           const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    if (dims == 2) return accumulateFixed<2, Mode>(data, n, a, g, row, grad, first);
+    if (dims == 3) return accumulateFixed<3, Mode>(data, n, a, g, row, grad, first);
+    accumulateAny<Mode>(data, n, dims, a, g, row, grad, first);
+}
+
+void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                   const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    if (mode == 0) return accumulateMode<0>(data, n, dims, a, g, row, grad, first);
+    if (mode == 1) return accumulateMode<1>(data, n, dims, a, g, row, grad, first);
+    accumulateMode<2>(data, n, dims, a, g, row, grad, first);
+}
+
+// ---- e^v for a row: detail::rowExp (losses/exp_row.h) lane for lane -------------------------
+// The constants are rowExp's, written the same way (the compiler rounds them the same); the
+// 2^(i/64) table is the caller's (exp_row.h), so that there is one. exp_row_test and simd_test
+// compare every unit with rowExp bit for bit.
+constexpr double kExpScale = 92.33248261689366;     // 64/ln2
+constexpr double kExpShifter = 6755399441055744.0;  // 1.5·2⁵²
+constexpr double kExpStepHigh = 6.93147180369123816490e-01 / 64.0;
+constexpr double kExpStepLow = 1.90821492927058770002e-10 / 64.0;
+constexpr double kExpFlush = -700.0;
+constexpr double kExpInverseFactorial[7] = {1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0};
+
+static inline double expOne(double v, const std::int64_t* table) {
+    const double shifted = v * kExpScale + kExpShifter;
+    const double k = shifted - kExpShifter;
+    const double r = (v - k * kExpStepHigh) - k * kExpStepLow;
+    double p = kExpInverseFactorial[6];
+    for (int i = 5; i >= 0; --i) p = p * r + kExpInverseFactorial[i];
+    std::uint64_t bits = 0;
+    __builtin_memcpy(&bits, &shifted, sizeof bits);
+    const std::uint64_t scaleBits =
+        static_cast<std::uint64_t>(table[bits & 63u]) + ((bits & ~std::uint64_t(63)) << 46);
+    double scale = 0.0;
+    __builtin_memcpy(&scale, &scaleBits, sizeof scale);
+    const double result = scale * p;
+    return v < kExpFlush ? 0.0 : result;
+}
+
+// GCC 12's AVX-512 intrinsics start their masked builtins from _mm512_undefined_*(), which
+// -Wmaybe-uninitialized reports once inlined: a false positive (every lane is written).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table) {
+    std::ptrdiff_t j = 0;
+#if defined(__AVX512F__)
+    const __m512d scaleFactor = _mm512_set1_pd(kExpScale), shifter = _mm512_set1_pd(kExpShifter);
+    const __m512d stepHigh = _mm512_set1_pd(kExpStepHigh), stepLow = _mm512_set1_pd(kExpStepLow);
+    const __m512d flush = _mm512_set1_pd(kExpFlush);
+    const __m512i indexMask = _mm512_set1_epi64(63);
+    for (; j + 8 <= n; j += 8) {
+        const __m512d v = _mm512_loadu_pd(values + j);
+        const __m512d shifted = _mm512_add_pd(_mm512_mul_pd(v, scaleFactor), shifter);
+        const __m512d k = _mm512_sub_pd(shifted, shifter);
+        const __m512d r = _mm512_sub_pd(_mm512_sub_pd(v, _mm512_mul_pd(k, stepHigh)), _mm512_mul_pd(k, stepLow));
+        __m512d p = _mm512_set1_pd(kExpInverseFactorial[6]);
+        for (int i = 5; i >= 0; --i)
+            p = _mm512_add_pd(_mm512_mul_pd(p, r), _mm512_set1_pd(kExpInverseFactorial[i]));
+        const __m512i bits = _mm512_castpd_si512(shifted);
+        const __m512i index = _mm512_and_si512(bits, indexMask);
+        const __m512i entry = _mm512_i64gather_epi64(index, static_cast<const void*>(table), 8);
+        const __m512i scaleBits = _mm512_add_epi64(entry, _mm512_slli_epi64(_mm512_andnot_si512(indexMask, bits), 46));
+        const __m512d result = _mm512_mul_pd(_mm512_castsi512_pd(scaleBits), p);
+        // v < −700 → 0; NaN compares false and keeps its NaN result.
+        const __mmask8 below = _mm512_cmp_pd_mask(v, flush, _CMP_LT_OQ);
+        _mm512_storeu_pd(values + j, _mm512_mask_blend_pd(below, result, _mm512_setzero_pd()));
+    }
+#elif defined(__AVX2__)
+    const __m256d scaleFactor = _mm256_set1_pd(kExpScale), shifter = _mm256_set1_pd(kExpShifter);
+    const __m256d stepHigh = _mm256_set1_pd(kExpStepHigh), stepLow = _mm256_set1_pd(kExpStepLow);
+    const __m256d flush = _mm256_set1_pd(kExpFlush);
+    const __m256i indexMask = _mm256_set1_epi64x(63);
+    for (; j + 4 <= n; j += 4) {
+        const __m256d v = _mm256_loadu_pd(values + j);
+        const __m256d shifted = _mm256_add_pd(_mm256_mul_pd(v, scaleFactor), shifter);
+        const __m256d k = _mm256_sub_pd(shifted, shifter);
+        const __m256d r = _mm256_sub_pd(_mm256_sub_pd(v, _mm256_mul_pd(k, stepHigh)), _mm256_mul_pd(k, stepLow));
+        __m256d p = _mm256_set1_pd(kExpInverseFactorial[6]);
+        for (int i = 5; i >= 0; --i)
+            p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(kExpInverseFactorial[i]));
+        const __m256i bits = _mm256_castpd_si256(shifted);
+        const __m256i index = _mm256_and_si256(bits, indexMask);
+        const __m256i entry = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(table), index, 8);
+        const __m256i scaleBits = _mm256_add_epi64(entry, _mm256_slli_epi64(_mm256_andnot_si256(indexMask, bits), 46));
+        const __m256d result = _mm256_mul_pd(_mm256_castsi256_pd(scaleBits), p);
+        _mm256_storeu_pd(values + j, _mm256_andnot_pd(_mm256_cmp_pd(v, flush, _CMP_LT_OQ), result));
+    }
+#elif defined(__SSE2__)
+    const __m128d scaleFactor = _mm_set1_pd(kExpScale), shifter = _mm_set1_pd(kExpShifter);
+    const __m128d stepHigh = _mm_set1_pd(kExpStepHigh), stepLow = _mm_set1_pd(kExpStepLow);
+    const __m128d flush = _mm_set1_pd(kExpFlush);
+    const __m128i indexMask = _mm_set1_epi64x(63);
+    for (; j + 2 <= n; j += 2) {
+        const __m128d v = _mm_loadu_pd(values + j);
+        const __m128d shifted = _mm_add_pd(_mm_mul_pd(v, scaleFactor), shifter);
+        const __m128d k = _mm_sub_pd(shifted, shifter);
+        const __m128d r = _mm_sub_pd(_mm_sub_pd(v, _mm_mul_pd(k, stepHigh)), _mm_mul_pd(k, stepLow));
+        __m128d p = _mm_set1_pd(kExpInverseFactorial[6]);
+        for (int i = 5; i >= 0; --i) p = _mm_add_pd(_mm_mul_pd(p, r), _mm_set1_pd(kExpInverseFactorial[i]));
+        const __m128i bits = _mm_castpd_si128(shifted);
+        const __m128i index = _mm_and_si128(bits, indexMask);
+        const auto low = static_cast<std::size_t>(_mm_cvtsi128_si32(index));
+        const auto high = static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(index, index)));
+        const __m128i entry = _mm_set_epi64x(table[high], table[low]);
+        const __m128i scaleBits = _mm_add_epi64(entry, _mm_slli_epi64(_mm_andnot_si128(indexMask, bits), 46));
+        const __m128d result = _mm_mul_pd(_mm_castsi128_pd(scaleBits), p);
+        _mm_storeu_pd(values + j, _mm_andnot_pd(_mm_cmplt_pd(v, flush), result));
+    }
+#endif
+    for (; j < n; ++j) values[j] = expOne(values[j], table);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// ---- Row passes split by a 0/1 kind row (losses/pair_rows.h) ---------------------------------
+// kind[j] = 1.0 or 0.0 (same label or not, say). Selects, never branches (the kind is
+// data-dependent). Sums and maxima run in kAccumulateLanes lanes, lane j mod kAccumulateLanes,
+// combined in the fixed tree of addLanes / maxLanes: one order on every unit.
+static inline double larger(double a, double b) { return a > b ? a : b; }
+
+static inline double maxLanes(const double* lanes) {
+    return larger(larger(larger(lanes[0], lanes[1]), larger(lanes[2], lanes[3])),
+                  larger(larger(lanes[4], lanes[5]), larger(lanes[6], lanes[7])));
+}
+
+void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    const double none = -__builtin_inf();
+    double ones[L], zeros[L];
+    for (int l = 0; l < L; ++l) ones[l] = zeros[l] = none;
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L)
+        for (int l = 0; l < L; ++l) {
+            const bool one = kind[j + l] == 1.0;
+            ones[l] = larger(ones[l], one ? values[j + l] : none);
+            zeros[l] = larger(zeros[l], one ? none : values[j + l]);
+        }
+    for (; j < n; ++j) {
+        const int l = static_cast<int>(j % L);
+        const bool one = kind[j] == 1.0;
+        ones[l] = larger(ones[l], one ? values[j] : none);
+        zeros[l] = larger(zeros[l], one ? none : values[j]);
+    }
+    *ofOnes = maxLanes(ones);
+    *ofZeros = maxLanes(zeros);
+}
+
+void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    double ones[L] = {}, zeros[L] = {};
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L)
+        for (int l = 0; l < L; ++l) {
+            const bool one = kind[j + l] == 1.0;
+            ones[l] += one ? values[j + l] : 0.0;
+            zeros[l] += one ? 0.0 : values[j + l];
+        }
+    for (; j < n; ++j) {
+        const int l = static_cast<int>(j % L);
+        const bool one = kind[j] == 1.0;
+        ones[l] += one ? values[j] : 0.0;
+        zeros[l] += one ? 0.0 : values[j];
+    }
+    *ofOnes = addLanes(ones);
+    *ofZeros = addLanes(zeros);
+}
+
+void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
+}
+
+void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
+                double ofZeros) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
 }
