@@ -71,6 +71,25 @@ void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrd
 // register), so the bits stay the same on every unit.
 constexpr int kAccumulateLanes = 8;
 
+// Eight lanes as a GCC/Clang vector: each unit lowers it to its own width (4 SSE2 registers, 2
+// AVX2, 1 AVX-512) with the same IEEE operation per lane, so one source gives every unit the
+// same bits. Selects are bit masks (a comparison gives all-ones or zero per lane).
+typedef double Lanes __attribute__((vector_size(64)));
+typedef long long LaneMask __attribute__((vector_size(64)));
+
+static inline __attribute__((always_inline)) Lanes loadLanes(const double* p) {
+    Lanes v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline __attribute__((always_inline)) void storeLanes(double* p, Lanes v) { __builtin_memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) Lanes broadcast(double x) { return Lanes{} + x; }
+static inline __attribute__((always_inline)) Lanes selectLanes(LaneMask mask, Lanes a, Lanes b) {
+    return (Lanes)(((LaneMask)a & mask) | ((LaneMask)b & ~mask));
+}
+// a > b ? a : b per lane (the scalar `larger` below)
+static inline __attribute__((always_inline)) Lanes largerLanes(Lanes a, Lanes b) { return selectLanes(a > b, a, b); }
+
 // The weight of pair (a, j): similarity g (0 for j = a); Lp power 1 g/r (0 for r = 0, through a
 // 0/1 factor: exact and branch-free); Lp power 2 2g.
 template <int Mode>
@@ -111,6 +130,55 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
     for (int k = 0; k < Dims; ++k) anchor[k] = data[a * Dims + k];
     double lanes[Dims][L] = {};
     std::ptrdiff_t j = first;
+    if constexpr (Dims == 2) {
+        // The block loop below written out in lanes: the same operations per pair, x and y
+        // taken apart from the interleaved points and put back together for the store.
+        const Lanes anchorX = broadcast(anchor[0]), anchorY = broadcast(anchor[1]);
+        const Lanes zero = broadcast(0.0), one = broadcast(1.0), two = broadcast(2.0);
+        const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
+        Lanes sumX = zero, sumY = zero;
+        for (; j + L <= n; j += L) {
+            const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
+            const Lanes x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
+            const Lanes y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+            const Lanes gj = loadLanes(g + j);
+            Lanes w;
+            if constexpr (Mode == 0) {
+                w = selectLanes(laneIndex + static_cast<double>(j) == static_cast<double>(a), zero, gj);
+            } else if constexpr (Mode == 1) {
+                const Lanes r = loadLanes(row + j);
+                const Lanes positive = selectLanes(r > zero, one, zero);
+                w = positive * (gj / (r + (one - positive)));
+            } else {
+                w = two * gj;
+            }
+            // similarity: + w·e_a to e_j; Lp: − step (the scalar code's += and −=, lane for lane)
+            Lanes toOtherX, toOtherY;
+            if constexpr (Mode == 0) {
+                sumX += w * x;
+                sumY += w * y;
+                toOtherX = w * anchorX;
+                toOtherY = w * anchorY;
+            } else {
+                toOtherX = w * (anchorX - x);
+                toOtherY = w * (anchorY - y);
+                sumX += toOtherX;
+                sumY += toOtherY;
+            }
+            const Lanes toLow = __builtin_shufflevector(toOtherX, toOtherY, 0, 8, 1, 9, 2, 10, 3, 11);
+            const Lanes toHigh = __builtin_shufflevector(toOtherX, toOtherY, 4, 12, 5, 13, 6, 14, 7, 15);
+            const Lanes gradLow = loadLanes(grad + 2 * j), gradHigh = loadLanes(grad + 2 * j + L);
+            if constexpr (Mode == 0) {
+                storeLanes(grad + 2 * j, gradLow + toLow);
+                storeLanes(grad + 2 * j + L, gradHigh + toHigh);
+            } else {
+                storeLanes(grad + 2 * j, gradLow - toLow);
+                storeLanes(grad + 2 * j + L, gradHigh - toHigh);
+            }
+        }
+        storeLanes(lanes[0], sumX);
+        storeLanes(lanes[1], sumY);
+    }
     for (; j + L <= n; j += L) {
         // Constant trip counts: the compiler turns the lanes into vector registers.
         double w[L];
@@ -281,15 +349,18 @@ static inline double maxLanes(const double* lanes) {
 void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
     constexpr int L = kAccumulateLanes;
     const double none = -__builtin_inf();
-    double ones[L], zeros[L];
-    for (int l = 0; l < L; ++l) ones[l] = zeros[l] = none;
+    const Lanes noneLanes = broadcast(none), oneLanes = broadcast(1.0);
+    Lanes topOnes = noneLanes, topZeros = noneLanes;
     std::ptrdiff_t j = 0;
-    for (; j + L <= n; j += L)
-        for (int l = 0; l < L; ++l) {
-            const bool one = kind[j + l] == 1.0;
-            ones[l] = larger(ones[l], one ? values[j + l] : none);
-            zeros[l] = larger(zeros[l], one ? none : values[j + l]);
-        }
+    for (; j + L <= n; j += L) {
+        const Lanes v = loadLanes(values + j);
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        topOnes = largerLanes(topOnes, selectLanes(isOne, v, noneLanes));
+        topZeros = largerLanes(topZeros, selectLanes(isOne, noneLanes, v));
+    }
+    double ones[L], zeros[L];
+    storeLanes(ones, topOnes);
+    storeLanes(zeros, topZeros);
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % L);
         const bool one = kind[j] == 1.0;
@@ -302,14 +373,18 @@ void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double
 
 void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
     constexpr int L = kAccumulateLanes;
-    double ones[L] = {}, zeros[L] = {};
+    const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    Lanes sumOnes = zero, sumZeros = zero;
     std::ptrdiff_t j = 0;
-    for (; j + L <= n; j += L)
-        for (int l = 0; l < L; ++l) {
-            const bool one = kind[j + l] == 1.0;
-            ones[l] += one ? values[j + l] : 0.0;
-            zeros[l] += one ? 0.0 : values[j + l];
-        }
+    for (; j + L <= n; j += L) {
+        const Lanes v = loadLanes(values + j);
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        sumOnes += selectLanes(isOne, v, zero);
+        sumZeros += selectLanes(isOne, zero, v);
+    }
+    double ones[L], zeros[L];
+    storeLanes(ones, sumOnes);
+    storeLanes(zeros, sumZeros);
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % L);
         const bool one = kind[j] == 1.0;
