@@ -140,7 +140,9 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
                         }
                     }
             }
-    if (!availableUnits().empty()) EXPECT_GT(compared, 500);
+    if (!availableUnits().empty()) {
+        EXPECT_GT(compared, 500);
+    }
 }
 
 TEST(SimdDispatch, DotRowsAndBackwardRowsFollowTheirDefinition) {

@@ -26,6 +26,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
     const Real scale = m_scale;  // a local: the stores below could otherwise alias the member
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    const Real parameters[5] = {scale, optimumPositive, optimumNegative, marginPositive, marginNegative};
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
         const Real* row = part.row.data();
         Real* exponent = part.first.data();
@@ -34,20 +35,10 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         Real* kind = part.third.data();  // 1 = positive, 0 = negative
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         // Selects on the kind, never branches (the label test is data-dependent and its
-        // mispredictions were half of the loss's time); the loop vectorizes. −(s − O_p) = O_p − s
-        // exactly, so the values are bit for bit those of the two-branch formula.
-        for (int j = 0; j < n; ++j) {
-            const bool positive = kind[j] == 1.0;
-            const Real similarity = row[j];
-            const Real sign = positive ? -1.0 : 1.0;
-            const Real gap = sign * (similarity - (positive ? optimumPositive : optimumNegative));
-            // max(gap, 0) without a branch: exact, as gap + |gap| = 2·gap and the halving are
-            // exact in binary floating point.
-            const Real alpha = 0.5 * (gap + std::abs(gap));
-            const Real gradientSlope = sign * (scale * alpha);
-            slope[j] = gradientSlope;
-            exponent[j] = gradientSlope * (similarity - (positive ? marginPositive : marginNegative));
-        }
+        // mispredictions were half of the loss's time), in the vector unit's lanes
+        // (simd/kernels_impl.h). −(s − O_p) = O_p − s exactly, so the values are bit for bit those
+        // of the two-branch formula; max(gap, 0) is 0.5·(gap + |gap|), exact.
+        detail::simd::kernels().circleRow(row, kind, n, parameters, exponent, slope);
         exponent[i] = minusInfinity;  // the anchor itself is left out of the maxima and the sums
         Real topPositive = minusInfinity, topNegative = minusInfinity;
         detail::splitMax(exponent, kind, n, &topPositive, &topNegative);

@@ -37,7 +37,9 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         Real* shiftedPositive = part.second.data();
         Real* kind = part.third.data();  // 1 = same label as the anchor, 0 = other
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
-        for (int k = 0; k < n; ++k) shiftedAll[k] = factor * m[k];
+        // The row passes on the vector unit (pair_rows.h, simd/dispatch.h).
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
+        kernels.splitScale(shiftedAll, m, kind, n, factor, factor);  // z = factor·M
         shiftedAll[i] = minusInfinity;  // the anchor is no neighbour of its own
         Real topPositive = minusInfinity, topNegative = minusInfinity;
         detail::splitMax(shiftedAll, kind, n, &topPositive, &topNegative);
@@ -48,11 +50,10 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         const Real topAll = std::max(topPositive, topNegative);
         // Numerator and denominator each get their own shift, so a far-away class cannot
         // underflow the numerator to 0 (and the loss to ∞) at small temperatures.
-        for (int k = 0; k < n; ++k) {
-            const Real z = shiftedAll[k];
-            shiftedPositive[k] = kind[k] == 1.0 ? z - topPositive : minusInfinity;
-            shiftedAll[k] = z - topAll;
-        }
+        // z − max over the positives for them, z − ∞ = −∞ for the others; z − max over all.
+        std::copy(shiftedAll, shiftedAll + n, shiftedPositive);
+        detail::splitShift(shiftedPositive, kind, n, topPositive, std::numeric_limits<Real>::infinity());
+        detail::splitShift(shiftedAll, kind, n, topAll, topAll);
         shiftedAll[i] = shiftedPositive[i] = minusInfinity;  // e^{−∞} = 0: the anchor is left out
         detail::expRowInPlace(shiftedAll, n);
         detail::expRowInPlace(shiftedPositive, n);
@@ -67,8 +68,7 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         if (!withGradient) return false;
         // ∂ℓ_i/∂z_ik = softmax over all k − softmax over the positives; × ∂z/∂M = factor
         const Real allFactor = factor / sumAll, positiveFactor = factor / sumPositive;
-        Real* gradRow = part.gradRow.data();
-        for (int k = 0; k < n; ++k) gradRow[k] = shiftedAll[k] * allFactor - shiftedPositive[k] * positiveFactor;
+        kernels.scaledDifference(part.gradRow.data(), shiftedAll, allFactor, shiftedPositive, positiveFactor, n);
         return true;
     });
     LossOutput out;

@@ -24,6 +24,10 @@ namespace marginlab::detail::simd {
     void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);  \
     void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes, \
                     double ofZeros);                                                                     \
+    void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB,    \
+                          std::ptrdiff_t n);                                                             \
+    void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters, \
+                   double* exponent, double* slope);                                                     \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)
@@ -36,14 +40,17 @@ namespace {
 
 constexpr Kernels kPortable{Level::Portable, &portable::squaredDistanceRow, &portable::sqrtInPlace,
                               &portable::dotRow, &portable::accumulateRow, &portable::expInPlace,
-    &portable::splitMax, &portable::splitSum, &portable::splitShift, &portable::splitScale};
+    &portable::splitMax, &portable::splitSum, &portable::splitShift, &portable::splitScale,
+    &portable::scaledDifference, &portable::circleRow};
 #if defined(MARGINLAB_SIMD_X86)
 constexpr Kernels kAvx2{Level::Avx2, &avx2::squaredDistanceRow, &avx2::sqrtInPlace,
                               &avx2::dotRow, &avx2::accumulateRow, &avx2::expInPlace,
-    &avx2::splitMax, &avx2::splitSum, &avx2::splitShift, &avx2::splitScale};
+    &avx2::splitMax, &avx2::splitSum, &avx2::splitShift, &avx2::splitScale,
+    &avx2::scaledDifference, &avx2::circleRow};
 constexpr Kernels kAvx512{Level::Avx512, &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
                               &avx512::dotRow, &avx512::accumulateRow, &avx512::expInPlace,
-    &avx512::splitMax, &avx512::splitSum, &avx512::splitShift, &avx512::splitScale};
+    &avx512::splitMax, &avx512::splitSum, &avx512::splitShift, &avx512::splitScale,
+    &avx512::scaledDifference, &avx512::circleRow};
 #endif
 
 Level detectLevel() {

@@ -60,6 +60,14 @@ struct Kernels {
     void (*splitShift)(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);
     void (*splitScale)(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
                        double ofZeros);
+    /// out[j] = a[j]·factorA − b[j]·factorB.
+    void (*scaledDifference)(double* out, const double* a, double factorA, const double* b, double factorB,
+                             std::ptrdiff_t n);
+    /// The circle loss's row (losses/circle.cpp): kind[j] = 1 positive, 0 negative; parameters =
+    /// {γ, O_p, O_n, Δ_p, Δ_n}; slope[j] = sign·(γ·max(sign·(s − O), 0)) with sign −1 for a
+    /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ).
+    void (*circleRow)(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
+                      double* exponent, double* slope);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -403,3 +403,45 @@ void splitScale(double* out, const double* values, const double* kind, std::ptrd
                 double ofZeros) {
     for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
 }
+
+void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB, std::ptrdiff_t n) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = a[j] * factorA - b[j] * factorB;
+}
+
+// ---- Circle loss (losses/circle.cpp): one row's exponents and slopes -------------------------
+// kind[j] = 1 positive, 0 negative. sign = −1 / +1, gap = sign·(s − O), α = max(gap, 0) as
+// 0.5·(gap + |gap|) (exact), slope = sign·(γ·α), z = slope·(s − Δ).
+static inline double circleSlope(double s, bool positive, const double* parameters) {
+    const double sign = positive ? -1.0 : 1.0;
+    const double gap = sign * (s - (positive ? parameters[1] : parameters[2]));
+    const double alpha = 0.5 * (gap + __builtin_fabs(gap));
+    return sign * (parameters[0] * alpha);
+}
+
+void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
+               double* exponent, double* slope) {
+    // parameters: γ, O_p, O_n, Δ_p, Δ_n
+    constexpr int L = kAccumulateLanes;
+    const Lanes one = broadcast(1.0), minusOne = broadcast(-1.0), half = broadcast(0.5);
+    const Lanes scale = broadcast(parameters[0]), optimumPositive = broadcast(parameters[1]),
+                optimumNegative = broadcast(parameters[2]), marginPositive = broadcast(parameters[3]),
+                marginNegative = broadcast(parameters[4]);
+    const LaneMask magnitude = LaneMask{} + 0x7fffffffffffffffLL;
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const Lanes s = loadLanes(similarity + j);
+        const LaneMask positive = loadLanes(kind + j) == one;
+        const Lanes sign = selectLanes(positive, minusOne, one);
+        const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
+        const Lanes alpha = half * (gap + (Lanes)((LaneMask)gap & magnitude));
+        const Lanes gradientSlope = sign * (scale * alpha);
+        storeLanes(slope + j, gradientSlope);
+        storeLanes(exponent + j, gradientSlope * (s - selectLanes(positive, marginPositive, marginNegative)));
+    }
+    for (; j < n; ++j) {
+        const bool positive = kind[j] == 1.0;
+        const double gradientSlope = circleSlope(similarity[j], positive, parameters);
+        slope[j] = gradientSlope;
+        exponent[j] = gradientSlope * (similarity[j] - (positive ? parameters[3] : parameters[4]));
+    }
+}
