@@ -110,7 +110,7 @@ private:
  * Row passes over a row split in two kinds by a 0/1 row (kind[j] = 1.0 or 0.0: same label or
  * not, say), on the vector unit chosen at start-up (simd/dispatch.h): the selects are mask
  * operations, never branches (the kind is data-dependent), and the maxima and sums run in 8
- * lanes (lane j mod 8) added in a fixed tree — one order on every unit and every call, so the
+ * lanes (16 for the maxima) combined in a fixed tree — one order on every unit and every call, so the
  * same bits everywhere.
  */
 inline void sameLabelRow(const Labels& labels, int label, Real* kind, Eigen::Index n) {

@@ -53,7 +53,8 @@ struct Kernels {
     /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).
     void (*expInPlace)(double* values, std::ptrdiff_t n, const std::int64_t* table);
     /// Row passes split by kind[j] ∈ {1.0, 0.0} (losses/pair_rows.h): the largest values of each
-    /// kind (−∞ for none) and their sums, each in 8 lanes (lane j mod 8, fixed tree);
+    /// kind (−∞ for none; 16 lanes, lane j mod 16) and their sums (8 lanes, lane j mod 8), each
+    /// combined in a fixed tree;
     /// values[j] −= the kind's shift; out[j] = values[j] × the kind's factor.
     void (*splitMax)(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros);
     void (*splitSum)(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros);

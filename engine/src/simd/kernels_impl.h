@@ -346,29 +346,37 @@ static inline double maxLanes(const double* lanes) {
                   larger(larger(lanes[4], lanes[5]), larger(lanes[6], lanes[7])));
 }
 
+// The maxima in two vectors of lanes (16 in all, lane j mod 16): a running maximum is a chain of
+// compare-and-select, and two chains per kind keep the unit busy. Maxima do not round; the lane
+// order only decides which of +0 and −0 is kept, and it is one order on every unit.
+constexpr int kMaxLanes = 16;
+
 void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
     constexpr int L = kAccumulateLanes;
     const double none = -__builtin_inf();
     const Lanes noneLanes = broadcast(none), oneLanes = broadcast(1.0);
-    Lanes topOnes = noneLanes, topZeros = noneLanes;
+    Lanes topOnes[2] = {noneLanes, noneLanes}, topZeros[2] = {noneLanes, noneLanes};
     std::ptrdiff_t j = 0;
-    for (; j + L <= n; j += L) {
-        const Lanes v = loadLanes(values + j);
-        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
-        topOnes = largerLanes(topOnes, selectLanes(isOne, v, noneLanes));
-        topZeros = largerLanes(topZeros, selectLanes(isOne, noneLanes, v));
-    }
-    double ones[L], zeros[L];
-    storeLanes(ones, topOnes);
-    storeLanes(zeros, topZeros);
+    for (; j + kMaxLanes <= n; j += kMaxLanes)
+        for (int half = 0; half < 2; ++half) {
+            const Lanes v = loadLanes(values + j + half * L);
+            const LaneMask isOne = loadLanes(kind + j + half * L) == oneLanes;
+            topOnes[half] = largerLanes(topOnes[half], selectLanes(isOne, v, noneLanes));
+            topZeros[half] = largerLanes(topZeros[half], selectLanes(isOne, noneLanes, v));
+        }
+    double ones[kMaxLanes], zeros[kMaxLanes];
+    storeLanes(ones, topOnes[0]);
+    storeLanes(ones + L, topOnes[1]);
+    storeLanes(zeros, topZeros[0]);
+    storeLanes(zeros + L, topZeros[1]);
     for (; j < n; ++j) {
-        const int l = static_cast<int>(j % L);
+        const int l = static_cast<int>(j % kMaxLanes);
         const bool one = kind[j] == 1.0;
         ones[l] = larger(ones[l], one ? values[j] : none);
         zeros[l] = larger(zeros[l], one ? none : values[j]);
     }
-    *ofOnes = maxLanes(ones);
-    *ofZeros = maxLanes(zeros);
+    *ofOnes = larger(maxLanes(ones), maxLanes(ones + L));
+    *ofZeros = larger(maxLanes(zeros), maxLanes(zeros + L));
 }
 
 void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
@@ -396,12 +404,27 @@ void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double
 }
 
 void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros) {
-    for (std::ptrdiff_t j = 0; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
+    constexpr int L = kAccumulateLanes;
+    const Lanes oneLanes = broadcast(1.0), shiftOnes = broadcast(ofOnes), shiftZeros = broadcast(ofZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        storeLanes(values + j, loadLanes(values + j) - selectLanes(isOne, shiftOnes, shiftZeros));
+    }
+    for (; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
 }
 
+// out may be values (in place).
 void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
                 double ofZeros) {
-    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
+    constexpr int L = kAccumulateLanes;
+    const Lanes oneLanes = broadcast(1.0), factorOnes = broadcast(ofOnes), factorZeros = broadcast(ofZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        storeLanes(out + j, loadLanes(values + j) * selectLanes(isOne, factorOnes, factorZeros));
+    }
+    for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
 }
 
 void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB, std::ptrdiff_t n) {
