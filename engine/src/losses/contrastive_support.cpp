@@ -191,8 +191,12 @@ void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels&
     }
 }
 
+void softplusRowWithSlope(const Real* gaps, Eigen::Index count, Real* values, Real* slopes) {
+    simd::kernels().softplusRow(gaps, count, expconst::kTable.data(), values, slopes);
+}
+
 LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
-                                 Real (*term)(Real gap, Real* slope), bool withGradient) {
+                                 Real (*term)(Real gap, Real* slope), bool withGradient, RowTerm rowTerm) {
     const auto n = static_cast<Eigen::Index>(input.labels.size());
     const auto groups = groupByLabel(input.labels);
     const Count positivePairs = orderedPositivePairs(groups);
@@ -225,7 +229,7 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     forEachRowChunk(static_cast<std::ptrdiff_t>(anchors.size()), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int c) {
         ChunkSums& part = parts[static_cast<std::size_t>(c)];
         Vector logits, negativeExp, gradRow, kind = Vector::Zero(n);  // kind: 1 = the anchor's class
-        std::vector<Real> slopes;
+        std::vector<Real> slopes, gaps, values;
         const std::vector<int>* maskedClass = nullptr;
         const simd::Kernels& kernels = simd::kernels();
         for (std::ptrdiff_t t = begin; t < end; ++t) {
@@ -250,16 +254,22 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             Real ownClassSum = 0.0, negativeSum = 0.0;
             kernels.splitSum(negativeExp.data(), kind.data(), n, &ownClassSum, &negativeSum);
             const Real logNegatives = top + std::log(negativeSum);
-            slopes.clear();
+            gaps.clear();
+            for (int p : members)
+                if (p != a) gaps.push_back(logNegatives - logits(p));
+            const std::size_t count = gaps.size();
+            slopes.resize(count);
+            values.resize(count);
+            if (rowTerm) {
+                rowTerm(gaps.data(), static_cast<Eigen::Index>(count), values.data(), slopes.data());
+            } else {
+                for (std::size_t k = 0; k < count; ++k) values[k] = term(gaps[k], &slopes[k]);
+            }
             Real slopeSum = 0.0;  // Σ_p f'(g_ap): how hard the anchor's negatives are pushed
-            for (int p : members) {
-                if (p == a) continue;
-                Real slope = 0.0;
-                const Real value = term(logNegatives - logits(p), &slope);
-                part.total += value;
-                if (value != 0.0) ++part.active;
-                slopes.push_back(slope);
-                slopeSum += slope;
+            for (std::size_t k = 0; k < count; ++k) {
+                part.total += values[k];
+                if (values[k] != 0.0) ++part.active;
+                slopeSum += slopes[k];
             }
             if (!withGradient) continue;
             // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −f'.

@@ -3,7 +3,9 @@
 
 #include "losses/contrastive_support.h"
 #include "losses/pair_family_support.h"
+#include "losses/exp_row.h"
 #include "losses/pair_rows.h"
+#include "simd/dispatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,16 +15,6 @@
 namespace marginlab {
 
 namespace {
-
-/**
- * log σ(v) = −softplus(−v), evaluated without overflow for either sign. `complement` gets
- * σ(−v) = 1 − σ(v) computed directly (not as 1 − σ(v), which cancels for large v).
- */
-Real logSigmoid(Real v, Real* complement) {
-    const Real e = std::exp(-std::abs(v));
-    *complement = v >= 0.0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
-    return std::min(v, Real(0)) - std::log1p(e);
-}
 
 /// Calls visit(anchor, positive, negative) for every noise sample, in the documented order.
 template <typename Visit>
@@ -93,16 +85,28 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         Real* gradRow = part.gradRow.data();
         if (withGradient) std::fill(gradRow, gradRow + n, 0.0);
         const std::vector<int>& members = *classOf[static_cast<std::size_t>(a)];
-        // Data term −log σ(s_ap/τ), once per ordered positive pair.
+        // log σ(v) = −softplus(−v) = min(v, 0) − log1p(e^{−|v|}) and σ(−v) = softplus'(−v), stable
+        // for either sign; the softplus of a row runs on the vector unit (simd/dispatch.h).
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
+        Real* inputs = part.second.data();
+        Real* values = part.third.data();
+        Real* slopes = part.fourth.data();
+        // Data term −log σ(s_ap/τ) = softplus(−s_ap/τ), once per ordered positive pair.
+        Eigen::Index count = 0;
+        for (int p : members)
+            if (p != a) inputs[count++] = -(s[p] * inverseTemperature);
+        kernels.softplusRow(inputs, count, detail::expconst::kTable.data(), values, slopes);
+        count = 0;
         for (int p : members) {
             if (p == a) continue;
-            Real complement = 0.0;  // σ(−v)
-            part.total -= logSigmoid(s[p] * inverseTemperature, &complement);
+            part.total += values[count];
             // d(−log σ(v))/dv = −σ(−v)
-            gradRow[p] -= complement * inverseTemperature / pairCount;
+            gradRow[p] -= slopes[count] * inverseTemperature / pairCount;
+            ++count;
         }
-        // Noise terms −log σ(−s_an/τ), drawn as forEachNoiseSample does (nothing of size |P|·K
-        // is stored). Draws are counted per negative first, so each distinct (a,n) is evaluated once.
+        // Noise terms −log σ(−s_an/τ) = softplus(s_an/τ), drawn as forEachNoiseSample does
+        // (nothing of size |P|·K is stored). Draws are counted per negative first, so each
+        // distinct (a,n) is evaluated once.
         const int label = labels[static_cast<std::size_t>(a)];
         Real* draws = part.first.data();  // counts, as doubles
         part.indices.resize(static_cast<std::size_t>(n));
@@ -117,14 +121,22 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
                 if (p == a) continue;
                 for (int k = 0; k < m_negativesPerPair; ++k) draws[negatives[sampler.drawIndex(negativeCount)]] += 1.0;
             }
+            // The drawn negatives, in index order, packed to the front of `negatives`.
+            int drawn = 0;
             for (int t = 0; t < negativeCount; ++t) {
                 const int j = negatives[t];
+                if (draws[j] == 0.0) continue;
+                negatives[drawn] = j;
+                inputs[drawn] = s[j] * inverseTemperature;
+                ++drawn;
+            }
+            kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
+            for (int t = 0; t < drawn; ++t) {
+                const int j = negatives[t];
                 const Real times = draws[j];
-                if (times == 0.0) continue;
-                Real complement = 0.0;  // σ(v) for v = s_an/τ
-                part.total -= times * logSigmoid(-s[j] * inverseTemperature, &complement);
+                part.total += times * values[t];
                 // d(−log σ(−v))/dv = σ(v)
-                gradRow[j] += times * complement * inverseTemperature / pairCount;
+                gradRow[j] += times * slopes[t] * inverseTemperature / pairCount;
             }
         }
         return withGradient;

@@ -25,6 +25,7 @@ struct PairRowChunk {
     std::vector<Real> first;    // scratch rows for the row function
     std::vector<Real> second;
     std::vector<Real> third;
+    std::vector<Real> fourth;
     std::vector<int> indices;  // scratch, sized by the row function
     Points grad;
     Points gradSameLabel;
@@ -56,6 +57,7 @@ public:
             part.first.resize(size);
             part.second.resize(size);
             part.third.resize(size);
+            part.fourth.resize(size);
             if (withGradient) part.grad = Points::Zero(n, dims);
             if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
             for (Eigen::Index i = begin; i < end; ++i) {

@@ -69,6 +69,11 @@ struct Kernels {
     /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ).
     void (*circleRow)(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
                       double* exponent, double* slope);
+    /// values[j] = log1p(values[j]) for values in [0, 1] (within 4 ulp of std::log1p).
+    void (*log1pUnitRow)(double* values, std::ptrdiff_t n);
+    /// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}) and slope[j] = σ(v[j]) (1/(1 + e)
+    /// for v ≥ 0, e/(1 + e) below), e = rowExp(−|v|); `table` as for expInPlace.
+    void (*softplusRow)(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -468,3 +468,77 @@ void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, c
         exponent[j] = gradientSlope * (similarity[j] - (positive ? parameters[3] : parameters[4]));
     }
 }
+
+// ---- softplus for a row (NT-Xent's terms, NCE's log σ) ---------------------------------------
+// log1p(x) for x ∈ [0, 1], in lanes: u = 1 + x rounded, and c = x − (u − 1) is that rounding's
+// exact error (u − 1 is exact for u ∈ [1, 2], and Fast2Sum applies as 1 ≥ x), so
+// log1p(x) = log u + c/u to within c²/u² ≤ 2⁻¹⁰⁶. log u = k·ln2 + log m with m = u or u/2 in
+// [√2/2, √2] (exact); with f = m − 1 (exact) and s = f/(2 + f), log m = 2·atanh(s) =
+// 2s + 2s·T(s²), T(z) = z/3 + z²/5 + … (|s| ≤ 0.172, so 11 terms leave < 2⁻⁶⁰), written as
+// f − s·(f − 2T) since 2s = f − s·f: the rounding of s enters only the small correction. Within
+// 4 ulp of glibc's log1p (tested on [0, 1] in simd_test).
+constexpr double kLn2 = 0.6931471805599453;    // correctly rounded
+constexpr double kSqrt2 = 1.4142135623730951;  // correctly rounded
+
+static inline __attribute__((always_inline)) Lanes log1pLanes(Lanes x) {
+    const Lanes one = broadcast(1.0), two = broadcast(2.0), zero = broadcast(0.0);
+    const Lanes u = one + x;
+    const Lanes c = x - (u - one);
+    const LaneMask above = u > broadcast(kSqrt2);
+    const Lanes m = selectLanes(above, u * broadcast(0.5), u);
+    const Lanes k = selectLanes(above, one, zero);
+    const Lanes f = m - one;
+    const Lanes s = f / (two + f);
+    const Lanes z = s * s;
+    Lanes t = broadcast(1.0 / 23.0);
+    t = t * z + broadcast(1.0 / 21.0);
+    t = t * z + broadcast(1.0 / 19.0);
+    t = t * z + broadcast(1.0 / 17.0);
+    t = t * z + broadcast(1.0 / 15.0);
+    t = t * z + broadcast(1.0 / 13.0);
+    t = t * z + broadcast(1.0 / 11.0);
+    t = t * z + broadcast(1.0 / 9.0);
+    t = t * z + broadcast(1.0 / 7.0);
+    t = t * z + broadcast(1.0 / 5.0);
+    t = t * z + broadcast(1.0 / 3.0);
+    const Lanes logM = f - s * (f - two * (t * z));
+    return (k * broadcast(kLn2) + logM) + c / u;
+}
+
+void log1pUnitRow(double* values, std::ptrdiff_t n) {
+    constexpr int L = kAccumulateLanes;
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) storeLanes(values + j, log1pLanes(loadLanes(values + j)));
+    if (j < n) {
+        // the tail through the same lanes (padded with zeros): one formula for every element
+        double tail[L] = {};
+        for (std::ptrdiff_t t = j; t < n; ++t) tail[t - j] = values[t];
+        storeLanes(tail, log1pLanes(loadLanes(tail)));
+        for (std::ptrdiff_t t = j; t < n; ++t) values[t] = tail[t - j];
+    }
+}
+
+// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}), slope[j] = σ(v[j]) = 1/(1 + e) for
+// v ≥ 0, e/(1 + e) below (e = e^{−|v|} by the row exp: the same bits as rowExp(−|v|)).
+void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope) {
+    constexpr int L = kAccumulateLanes;
+    for (std::ptrdiff_t j = 0; j < n; ++j) value[j] = -__builtin_fabs(v[j]);
+    expInPlace(value, n, table);
+    const Lanes one = broadcast(1.0), zero = broadcast(0.0);
+    double inputs[L] = {}, exps[L] = {}, values[L], slopes[L];
+    for (std::ptrdiff_t j = 0; j < n; j += L) {
+        const std::ptrdiff_t width = n - j < L ? n - j : L;
+        for (std::ptrdiff_t l = 0; l < width; ++l) {
+            inputs[l] = v[j + l];
+            exps[l] = value[j + l];
+        }
+        const Lanes x = loadLanes(inputs), e = loadLanes(exps);
+        const Lanes onePlus = one + e;
+        storeLanes(slopes, selectLanes(x >= zero, one, e) / onePlus);
+        storeLanes(values, selectLanes(x > zero, x, zero) + log1pLanes(e));
+        for (std::ptrdiff_t l = 0; l < width; ++l) {
+            value[j + l] = values[l];
+            slope[j + l] = slopes[l];
+        }
+    }
+}
