@@ -43,7 +43,18 @@ NoiseContrastiveSampler::NoiseContrastiveSampler(std::uint64_t seed, int anchor)
     : m_random(Rng::deriveSeed(seed, static_cast<std::uint64_t>(anchor))) {}
 
 int NoiseContrastiveSampler::drawIndex(int count) {
-    return static_cast<int>(m_random.uniformInt(static_cast<std::uint64_t>(count)));
+    // Rng::uniformInt(count) draw for draw (the same rejection and the same remainder), with the
+    // threshold kept while the count stays: an anchor draws all its samples from one count.
+    const auto n = static_cast<std::uint64_t>(count);
+    if (n <= 1) return 0;
+    if (n != m_count) {
+        m_count = n;
+        m_threshold = (0 - n) % n;
+    }
+    for (;;) {
+        const std::uint64_t r = m_random.next();
+        if (r >= m_threshold) return static_cast<int>(r % n);
+    }
 }
 
 std::vector<std::vector<int>> noiseContrastiveNegatives(const Labels& labels, std::uint64_t seed,
@@ -112,8 +123,11 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         part.indices.resize(static_cast<std::size_t>(n));
         int* negatives = part.indices.data();
         int negativeCount = 0;
-        for (int j = 0; j < n; ++j)
-            if (labels[static_cast<std::size_t>(j)] != label) negatives[negativeCount++] = j;
+        // Without branches (whether j is a negative is data-dependent): write, then advance or not.
+        for (int j = 0; j < n; ++j) {
+            negatives[negativeCount] = j;
+            negativeCount += labels[static_cast<std::size_t>(j)] != label ? 1 : 0;
+        }
         if (negativeCount > 0) {
             std::fill(draws, draws + n, 0.0);
             NoiseContrastiveSampler sampler(input.sampleSeed, a);
@@ -121,14 +135,14 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
                 if (p == a) continue;
                 for (int k = 0; k < m_negativesPerPair; ++k) draws[negatives[sampler.drawIndex(negativeCount)]] += 1.0;
             }
-            // The drawn negatives, in index order, packed to the front of `negatives`.
+            // The drawn negatives, in index order, packed to the front of `negatives` without
+            // branches (about half are drawn: a branch would be mispredicted half the time).
             int drawn = 0;
             for (int t = 0; t < negativeCount; ++t) {
                 const int j = negatives[t];
-                if (draws[j] == 0.0) continue;
                 negatives[drawn] = j;
                 inputs[drawn] = s[j] * inverseTemperature;
-                ++drawn;
+                drawn += draws[j] != 0.0 ? 1 : 0;
             }
             kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
             for (int t = 0; t < drawn; ++t) {
