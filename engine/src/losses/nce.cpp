@@ -107,10 +107,13 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         for (int p : members)
             if (p != a) inputs[count++] = -(s[p] * inverseTemperature);
         kernels.softplusRow(inputs, count, detail::expconst::kTable.data(), values, slopes);
+        // The running sum in a local (the same additions in the same order): through part.total
+        // every addition waited for the store of the previous one, as gradRow might alias it.
+        Real total = part.total;
         count = 0;
         for (int p : members) {
             if (p == a) continue;
-            part.total += values[count];
+            total += values[count];
             // d(−log σ(v))/dv = −σ(−v)
             gradRow[p] -= slopes[count] * inverseTemperature / pairCount;
             ++count;
@@ -148,11 +151,12 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
             for (int t = 0; t < drawn; ++t) {
                 const int j = negatives[t];
                 const Real times = draws[j];
-                part.total += times * values[t];
+                total += times * values[t];
                 // d(−log σ(−v))/dv = σ(v)
                 gradRow[j] += times * slopes[t] * inverseTemperature / pairCount;
             }
         }
+        part.total = total;
         return withGradient;
     });
     LossOutput out;

@@ -520,25 +520,36 @@ void log1pUnitRow(double* values, std::ptrdiff_t n) {
 
 // value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}), slope[j] = σ(v[j]) = 1/(1 + e) for
 // v ≥ 0, e/(1 + e) below (e = e^{−|v|} by the row exp: the same bits as rowExp(−|v|)).
+static inline __attribute__((always_inline)) void softplusLanes(Lanes x, Lanes e, Lanes* value, Lanes* slope) {
+    const Lanes one = broadcast(1.0), zero = broadcast(0.0);
+    *slope = selectLanes(x >= zero, one, e) / (one + e);
+    *value = selectLanes(x > zero, x, zero) + log1pLanes(e);
+}
+
 void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope) {
     constexpr int L = kAccumulateLanes;
     for (std::ptrdiff_t j = 0; j < n; ++j) value[j] = -__builtin_fabs(v[j]);
     expInPlace(value, n, table);
-    const Lanes one = broadcast(1.0), zero = broadcast(0.0);
-    double inputs[L] = {}, exps[L] = {}, values[L], slopes[L];
-    for (std::ptrdiff_t j = 0; j < n; j += L) {
-        const std::ptrdiff_t width = n - j < L ? n - j : L;
-        for (std::ptrdiff_t l = 0; l < width; ++l) {
-            inputs[l] = v[j + l];
-            exps[l] = value[j + l];
+    std::ptrdiff_t j = 0;
+    Lanes values, slopes;
+    for (; j + L <= n; j += L) {
+        softplusLanes(loadLanes(v + j), loadLanes(value + j), &values, &slopes);
+        storeLanes(value + j, values);
+        storeLanes(slope + j, slopes);
+    }
+    if (j < n) {
+        // the tail through the same lanes (padded): one formula for every element
+        double inputs[L] = {}, exps[L] = {}, tailValues[L], tailSlopes[L];
+        for (std::ptrdiff_t t = j; t < n; ++t) {
+            inputs[t - j] = v[t];
+            exps[t - j] = value[t];
         }
-        const Lanes x = loadLanes(inputs), e = loadLanes(exps);
-        const Lanes onePlus = one + e;
-        storeLanes(slopes, selectLanes(x >= zero, one, e) / onePlus);
-        storeLanes(values, selectLanes(x > zero, x, zero) + log1pLanes(e));
-        for (std::ptrdiff_t l = 0; l < width; ++l) {
-            value[j + l] = values[l];
-            slope[j + l] = slopes[l];
+        softplusLanes(loadLanes(inputs), loadLanes(exps), &values, &slopes);
+        storeLanes(tailValues, values);
+        storeLanes(tailSlopes, slopes);
+        for (std::ptrdiff_t t = j; t < n; ++t) {
+            value[t] = tailValues[t - j];
+            slope[t] = tailSlopes[t - j];
         }
     }
 }
