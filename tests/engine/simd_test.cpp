@@ -221,6 +221,156 @@ TEST(SimdDispatch, RowExpOfEveryUnitIsRowExpBitForBit) {
         }
 }
 
+// Distance in units in the last place (0 for equal values, including both zero).
+double ulps(double got, double expected) {
+    if (got == expected) return 0.0;
+    const double step = std::abs(std::nextafter(expected, std::numeric_limits<double>::infinity()) - expected);
+    return std::abs(got - expected) / step;
+}
+
+// Rows with ties, zeros of both signs, −∞ entries and values across many magnitudes.
+std::vector<double> awkwardRow(std::size_t n, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> row(n);
+    for (std::size_t j = 0; j < n; ++j) row[j] = normal(rng) * (j % 7 == 0 ? 1e-6 : (j % 11 == 0 ? 50.0 : 1.0));
+    if (n > 5) row[5] = row[2];
+    if (n > 8) row[8] = -0.0;
+    if (n > 9) row[9] = 0.0;
+    if (n > 12) row[12] = -std::numeric_limits<double>::infinity();
+    return row;
+}
+
+std::vector<double> kindRow(std::size_t n, std::mt19937_64& rng) {
+    std::vector<double> kind(n);
+    for (double& k : kind) k = rng() % 3 == 0 ? 1.0 : 0.0;
+    return kind;
+}
+
+TEST(SimdDispatch, RowPassesGiveThePortableBits) {
+    const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
+    std::mt19937_64 rng(9);
+    const double circleParameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
+    for (const simd::Kernels* unit : availableUnits())
+        for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(16), std::size_t(37), std::size_t(1001)}) {
+            const std::string what = std::string(simd::levelName(unit->level)) + " n " + std::to_string(n);
+            const auto length = static_cast<std::ptrdiff_t>(n);
+            const std::vector<double> values = awkwardRow(n, rng), other = awkwardRow(n, rng), kind = kindRow(n, rng);
+            double expected[2], got[2];
+            portable->splitMax(values.data(), kind.data(), length, &expected[0], &expected[1]);
+            unit->splitMax(values.data(), kind.data(), length, &got[0], &got[1]);
+            EXPECT_EQ(std::memcmp(expected, got, sizeof got), 0) << what << " max";
+            portable->splitSum(values.data(), kind.data(), length, &expected[0], &expected[1]);
+            unit->splitSum(values.data(), kind.data(), length, &got[0], &got[1]);
+            EXPECT_EQ(std::memcmp(expected, got, sizeof got), 0) << what << " sum";
+            std::vector<double> a = values, b = values;
+            portable->splitShift(a.data(), kind.data(), length, 0.5, -3.0);
+            unit->splitShift(b.data(), kind.data(), length, 0.5, -3.0);
+            EXPECT_TRUE(sameBits(a, b)) << what << " shift";
+            portable->splitScale(a.data(), values.data(), kind.data(), length, -0.25, 7.0);
+            unit->splitScale(b.data(), values.data(), kind.data(), length, -0.25, 7.0);
+            EXPECT_TRUE(sameBits(a, b)) << what << " scale";
+            portable->scaledDifference(a.data(), values.data(), 0.3, other.data(), -1.7, length);
+            unit->scaledDifference(b.data(), values.data(), 0.3, other.data(), -1.7, length);
+            EXPECT_TRUE(sameBits(a, b)) << what << " difference";
+            std::vector<double> slopeA(n), slopeB(n);
+            portable->circleRow(values.data(), kind.data(), length, circleParameters, a.data(), slopeA.data());
+            unit->circleRow(values.data(), kind.data(), length, circleParameters, b.data(), slopeB.data());
+            EXPECT_TRUE(sameBits(a, b) && sameBits(slopeA, slopeB)) << what << " circle";
+            std::vector<double> unitValues(n);
+            for (std::size_t j = 0; j < n; ++j) unitValues[j] = std::abs(std::tanh(values[j]));
+            a = unitValues;
+            b = unitValues;
+            portable->log1pUnitRow(a.data(), length);
+            unit->log1pUnitRow(b.data(), length);
+            EXPECT_TRUE(sameBits(a, b)) << what << " log1p";
+            portable->softplusRow(values.data(), length, detail::expconst::kTable.data(), a.data(), slopeA.data());
+            unit->softplusRow(values.data(), length, detail::expconst::kTable.data(), b.data(), slopeB.data());
+            EXPECT_TRUE(sameBits(a, b) && sameBits(slopeA, slopeB)) << what << " softplus";
+        }
+}
+
+TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
+    std::mt19937_64 rng(10);
+    for (const simd::Kernels* unit :
+         {simd::kernelsFor(simd::Level::Portable), simd::kernelsFor(simd::supportedLevel())}) {
+        const std::size_t n = 203;
+        const auto length = static_cast<std::ptrdiff_t>(n);
+        const std::vector<double> values = awkwardRow(n, rng), kind = kindRow(n, rng);
+        double top[2], sum[2];
+        unit->splitMax(values.data(), kind.data(), length, &top[0], &top[1]);
+        unit->splitSum(values.data(), kind.data(), length, &sum[0], &sum[1]);
+        double expectedTop[2] = {-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+        double expectedSum[2] = {0.0, 0.0}, magnitude = 0.0;
+        for (std::size_t j = 0; j < n; ++j) {
+            const int k = kind[j] == 1.0 ? 0 : 1;
+            expectedTop[k] = std::max(expectedTop[k], values[j]);
+            expectedSum[k] += values[j];
+            if (std::isfinite(values[j])) magnitude += std::abs(values[j]);
+        }
+        EXPECT_EQ(top[0], expectedTop[0]);
+        EXPECT_EQ(top[1], expectedTop[1]);
+        // the −∞ entry makes one sum −∞; the other is compared within its rounding
+        for (int k = 0; k < 2; ++k) {
+            if (std::isinf(expectedSum[k])) EXPECT_EQ(sum[k], expectedSum[k]);
+            else EXPECT_NEAR(sum[k], expectedSum[k], 1e-14 * magnitude);
+        }
+        std::vector<double> out(n), slope(n);
+        const double parameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
+        unit->circleRow(values.data(), kind.data(), length, parameters, out.data(), slope.data());
+        for (std::size_t j = 0; j < n; ++j) {
+            if (!std::isfinite(values[j])) continue;
+            const bool positive = kind[j] == 1.0;
+            // PML: α_p = relu(O_p − s), α_n = relu(s − O_n); z = −γ α_p (s − Δ_p) or γ α_n (s − Δ_n)
+            const double alpha = positive ? std::max(1.25 - values[j], 0.0) : std::max(values[j] + 0.25, 0.0);
+            const double expectedSlope = (positive ? -80.0 : 80.0) * alpha;
+            EXPECT_EQ(slope[j], expectedSlope) << j;
+            EXPECT_EQ(out[j], expectedSlope * (values[j] - (positive ? 0.75 : 0.25))) << j;
+        }
+        // log1p on [0, 1] against glibc, and softplus / σ against their definitions
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
+        std::vector<double> x(4003);
+        for (std::size_t j = 0; j < x.size(); ++j)
+            x[j] = j % 3 == 0 ? std::exp(-700.0 * uniform(rng)) : (j % 3 == 1 ? uniform(rng) : 1e-9 * uniform(rng));
+        x[0] = 0.0;
+        x[1] = 1.0;
+        x[2] = std::sqrt(2.0) - 1.0;
+        x[4] = std::numeric_limits<double>::denorm_min();
+        std::vector<double> logs = x;
+        unit->log1pUnitRow(logs.data(), static_cast<std::ptrdiff_t>(logs.size()));
+        double worst = 0.0;
+        for (std::size_t j = 0; j < x.size(); ++j) worst = std::max(worst, ulps(logs[j], std::log1p(x[j])));
+        EXPECT_LE(worst, 2.0) << simd::levelName(unit->level);
+        EXPECT_EQ(logs[0], 0.0);
+        std::vector<double> v(1001);
+        std::uniform_real_distribution<double> wide(-60.0, 60.0);
+        for (double& value : v) value = wide(rng);
+        v[0] = 0.0;
+        v[1] = -0.0;
+        v[2] = 800.0;
+        v[3] = -800.0;
+        std::vector<double> softplus(v.size()), sigma(v.size());
+        unit->softplusRow(v.data(), static_cast<std::ptrdiff_t>(v.size()), detail::expconst::kTable.data(),
+                          softplus.data(), sigma.data());
+        double worstValue = 0.0, worstSlope = 0.0;
+        for (std::size_t j = 0; j < v.size(); ++j) {
+            const double e = std::exp(-std::abs(v[j]));
+            const double expectedValue = std::max(v[j], 0.0) + std::log1p(e);
+            const double expectedSlope = v[j] >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+            if (std::abs(v[j]) > 700.0) {  // e flushed to 0 below e^−700: softplus = max(v, 0) exactly
+                EXPECT_EQ(softplus[j], std::max(v[j], 0.0));
+                EXPECT_EQ(sigma[j], v[j] > 0.0 ? 1.0 : 0.0);
+                continue;
+            }
+            worstValue = std::max(worstValue, ulps(softplus[j], expectedValue));
+            worstSlope = std::max(worstSlope, ulps(sigma[j], expectedSlope));
+        }
+        EXPECT_LE(worstValue, 8.0);
+        EXPECT_LE(worstSlope, 8.0);
+        EXPECT_EQ(softplus[0], std::log(2.0));
+        EXPECT_EQ(sigma[0], 0.5);
+    }
+}
+
 TEST(SimdDispatch, TheCapChoosesTheUnit) {
     const simd::Level best = simd::supportedLevel();
     {
