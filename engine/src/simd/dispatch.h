@@ -18,6 +18,18 @@
  * has (tests/engine/simd_test.cpp). A kernel that ever needs FMA or a different summation order
  * must state its tolerance here and in its test instead.
  *
+ * Sums and maxima over a row do not run in one chain (one addition's latency per element): they
+ * run in a fixed number of lanes — 8 for sums (element j in lane j mod 8), 16 for maxima —
+ * combined in a fixed tree, all written out in kernels_impl.h with an 8-lane vector type that
+ * each unit lowers to its own registers (4 SSE2, 2 AVX2, 1 AVX-512). The order is part of the
+ * kernel, not of the unit, so the bits stay the same on every unit; it differs from a plain
+ * left-to-right loop by rounding only (the losses moved onto these kernels in issue 13 changed
+ * their last bits once, relative differences ≤ 1e-14 of each gradient's largest entry).
+ *
+ * Functions of the kernels beyond +, −, ×, ÷, sqrt are the kernels' own and the same on every
+ * unit: the row exp (losses/exp_row.h's rowExp, ≤ 4 ulp from glibc's exp) and a log1p on [0, 1]
+ * (≤ 2 ulp from glibc's, 1 ulp measured) inside softplusRow.
+ *
  * MARGINLAB_SIMD=portable|avx2|avx512 in the environment caps the level (for tests and
  * benchmarks); a level the CPU lacks is never used. setSimdLevel() does the same from code.
  */
