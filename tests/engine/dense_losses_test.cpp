@@ -4,6 +4,7 @@
 // finite differences of gradient entries spread over every chunk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -77,7 +78,9 @@ const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circl
                                     "soft_nearest_neighbor", "nce", "ntxent", "supcon",
                                     "decoupled_contrastive", "npairs",
                                     // issue 12's row-independent losses, fused or on row runs
-                                    "instance", "nca", "fast_ap", "ranked_list"};
+                                    "instance", "nca", "fast_ap", "ranked_list", "tuplet_margin",
+                                    "snr_contrastive", "intra_pair_variance", "histogram",
+                                    "threshold_consistent_margin"};
 
 class DenseLosses : public ::testing::Test {
 protected:
@@ -132,9 +135,11 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
         ASSERT_TRUE(loss) << error;
         const LossInput input{x, y, nullptr, nullptr, 9};
         const LossOutput analytic = loss->evaluate(input, true);
-        const Real scale = analytic.gradEmbeddings.cwiseAbs().maxCoeff();
-        ASSERT_GT(scale, 0.0) << name;
-        Real worst = 0.0;
+        ASSERT_GT(analytic.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << name;
+        // Errors against the largest probed entry, not the largest of all: one point's huge
+        // gradient elsewhere (SNR's, where a point's signal is nearly 0) would hide a run's
+        // missing share at the probed points.
+        Real worst = 0.0, scale = 0.0;
         for (int chunk = 0; chunk < chunks.count(); ++chunk)
             for (Eigen::Index i :
                  {chunks.begin(chunk), (chunks.begin(chunk) + chunks.end(chunk)) / 2, chunks.end(chunk) - 1})
@@ -145,10 +150,13 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
                     const Real up = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
                     probe(i, k) = x(i, k) - step;
                     const Real down = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
-                    worst = std::max(
-                        worst, std::abs((up - down) / (2 * step) - analytic.gradEmbeddings(i, k)) / scale);
+                    const Real numeric = (up - down) / (2 * step), entry = analytic.gradEmbeddings(i, k);
+                    worst = std::max(worst, std::abs(numeric - entry));
+                    scale = std::max({scale, std::abs(numeric), std::abs(entry)});
                 }
-        EXPECT_LT(worst, 1e-5) << name;
+        ASSERT_GT(scale, 0.0) << name;
+        worst /= scale;
+        EXPECT_LT(worst, 1e-4) << name;  // a run's missing share is O(1) here
     }
 }
 
