@@ -80,7 +80,7 @@ const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circl
                                     // issue 12's row-independent losses, fused or on row runs
                                     "instance", "nca", "fast_ap", "ranked_list", "tuplet_margin",
                                     "snr_contrastive", "intra_pair_variance", "histogram",
-                                    "threshold_consistent_margin"};
+                                    "threshold_consistent_margin", "margin"};
 
 class DenseLosses : public ::testing::Test {
 protected:
@@ -166,7 +166,9 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
 const char* const kPerSampleLosses[] = {"softmax",           "normalized_softmax", "cosface",
                                         "arcface",           "sphereface",         "large_margin_softmax",
                                         "combined_margin",   "coco",               "proxy_nca",
-                                        "subcenter_arcface", "soft_triple"};
+                                        "subcenter_arcface", "soft_triple",
+                                        // a pair loss whose learned β sums over the anchors of every run
+                                        "margin_learn_beta"};
 
 struct PerSampleProblem {
     Points x, owned;
