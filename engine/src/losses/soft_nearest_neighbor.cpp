@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/soft_nearest_neighbor.h"
 
+#include "losses/contrastive_support.h"
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
@@ -26,6 +27,16 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     const auto [smallest, largest] = std::minmax_element(labels.begin(), labels.end());
     const bool oneClass = smallest == labels.end() || *smallest == *largest;
 
+    // The members of each class, ascending: the numerator's exponentials are taken over the
+    // anchor's class only (about N/C of them), packed, instead of over a row of mostly −∞.
+    const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
+    std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
+    for (const auto& members : groups)
+        for (int member : members) classOf[static_cast<std::size_t>(member)] = &members;
+    std::size_t largestClass = 0;
+    for (const auto& members : groups) largestClass = std::max(largestClass, members.size());
+    const std::vector<Real> ones(largestClass, 1.0);  // the kind row of a packed row: all "ones"
+
     // One fused pass per anchor row (distance row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(m_distance, input.embeddings);
     // logits z_ik = −δ_ik / T with δ the ordering distance (δ = d, or −s for a similarity)
@@ -50,17 +61,22 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         const Real topAll = std::max(topPositive, topNegative);
         // Numerator and denominator each get their own shift, so a far-away class cannot
         // underflow the numerator to 0 (and the loss to ∞) at small temperatures.
-        // z − max over the positives for them, z − ∞ = −∞ for the others; z − max over all.
-        std::copy(shiftedAll, shiftedAll + n, shiftedPositive);
-        detail::splitShift(shiftedPositive, kind, n, topPositive, std::numeric_limits<Real>::infinity());
+        // The positives packed in class order: z − max over the positives (the anchor: −∞).
+        const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+        const auto count = static_cast<Eigen::Index>(members.size());
+        for (Eigen::Index k = 0; k < count; ++k) {
+            const int p = members[static_cast<std::size_t>(k)];
+            shiftedPositive[k] = p == i ? minusInfinity : shiftedAll[p] - topPositive;
+        }
+        // z − max over all.
         detail::splitShift(shiftedAll, kind, n, topAll, topAll);
-        shiftedAll[i] = shiftedPositive[i] = minusInfinity;  // e^{−∞} = 0: the anchor is left out
+        shiftedAll[i] = minusInfinity;  // e^{−∞} = 0: the anchor is left out
         detail::expRowInPlace(shiftedAll, n);
-        detail::expRowInPlace(shiftedPositive, n);
+        detail::expRowInPlace(shiftedPositive, count);
         // Sums in the vector unit's lanes (pair_rows.h): all = positives' part + others' part.
         Real allOfOnes = 0.0, allOfZeros = 0.0, sumPositive = 0.0, zeros = 0.0;
         detail::splitSum(shiftedAll, kind, n, &allOfOnes, &allOfZeros);
-        detail::splitSum(shiftedPositive, kind, n, &sumPositive, &zeros);
+        detail::splitSum(shiftedPositive, ones.data(), count, &sumPositive, &zeros);
         const Real sumAll = allOfOnes + allOfZeros;
         const Real term = (topAll + std::log(sumAll)) - (topPositive + std::log(sumPositive));
         part.total += term;
@@ -68,7 +84,13 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         if (!withGradient) return false;
         // ∂ℓ_i/∂z_ik = softmax over all k − softmax over the positives; × ∂z/∂M = factor
         const Real allFactor = factor / sumAll, positiveFactor = factor / sumPositive;
-        kernels.scaledDifference(part.gradRow.data(), shiftedAll, allFactor, shiftedPositive, positiveFactor, n);
+        // softmax over all · factor, minus the positives' softmax · factor at their own indices
+        Real* gradRow = part.gradRow.data();
+        kernels.splitScale(gradRow, shiftedAll, kind, n, allFactor, allFactor);
+        for (Eigen::Index k = 0; k < count; ++k) {
+            const int p = members[static_cast<std::size_t>(k)];
+            gradRow[p] = shiftedAll[p] * allFactor - shiftedPositive[k] * positiveFactor;
+        }
         return true;
     });
     LossOutput out;
