@@ -2,10 +2,10 @@
 // e^v for a whole row of shifted exponents at once (internal header).
 //
 // The dense pair losses take one exponential per pair: N² of them, the bulk of their time. glibc's
-// exp is one value at a time; this one runs two lanes with SSE2 (the x86-64 baseline), with the
-// same operations in the same order on the portable path, so both give the same bits (no fused
-// multiply-add on either: the x86-64 baseline has none; tests/engine/exp_row_test.cpp checks
-// the two paths against each other bit for bit).
+// exp is one value at a time; this one runs a row in the lanes of the vector unit chosen at
+// start-up (simd/kernels_impl.h: SSE2, AVX2 or AVX-512), each lane doing rowExp's operations in
+// rowExp's order with no fused multiply-add, so every unit gives rowExp's bits
+// (tests/engine/dense_losses_test.cpp and simd_test.cpp check it bit for bit).
 //
 // Method: v = (64m + i)·ln2/64 + r with 64m + i = round(64v/ln2) (the 1.5·2⁵² shifter trick),
 // ln2/64 split in two so that k·ln2/64_high is exact (Cody–Waite), |r| ≤ ln2/128 ≈ 0.0054;
