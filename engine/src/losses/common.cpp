@@ -73,14 +73,7 @@ SampleTally sumOverSampleRuns(
         body(begin, end, run, tallies[static_cast<std::size_t>(run)]);
     });
     SampleTally sum;
-    for (const SampleTally& t : tallies) {
-        sum.total += t.total;
-        sum.kept += t.kept;
-        sum.active += t.active;
-        sum.easy += t.easy;
-        sum.semiHard += t.semiHard;
-        sum.hard += t.hard;
-    }
+    for (const SampleTally& t : tallies) sum += t;
     return sum;
 }
 

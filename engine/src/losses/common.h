@@ -56,6 +56,16 @@ struct SampleTally {
     Count easy = 0;
     Count semiHard = 0;
     Count hard = 0;
+
+    SampleTally& operator+=(const SampleTally& other) {
+        total += other.total;
+        kept += other.kept;
+        active += other.active;
+        easy += other.easy;
+        semiHard += other.semiHard;
+        hard += other.hard;
+        return *this;
+    }
 };
 
 /**
