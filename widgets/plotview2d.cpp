@@ -81,10 +81,10 @@ void PlotView2D::follow() {
     // Ease towards the fitted camera only when points leave the picture or fill a small part of it.
     const Camera2D target = Camera2D::fitting(Renderer2D::dataBounds(m_frame), size());
     const QRectF visible = m_frame.camera.visibleWorld(size());
-    const QRectF data = Renderer2D::dataBounds(m_frame);
-    const bool outside = !visible.contains(data);
-    const bool small = data.width() * m_frame.camera.pixelsPerUnit < 0.35 * width() &&
-                       data.height() * m_frame.camera.pixelsPerUnit < 0.35 * height();
+    const QRectF bounds = Renderer2D::dataBounds(m_frame);
+    const bool outside = !visible.contains(bounds);
+    const bool small = bounds.width() * m_frame.camera.pixelsPerUnit < 0.35 * width() &&
+                       bounds.height() * m_frame.camera.pixelsPerUnit < 0.35 * height();
     if (outside || small) setCamera(m_frame.camera.easedTowards(target, kFollowRate));
 }
 

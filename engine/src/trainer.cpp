@@ -146,7 +146,6 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
     m_positions = m_config.start ? m_config.start->positions : m_config.points;
     m_referencePoints = m_config.points;
 
-    const LossInfo* info = findLoss(m_config.loss.name);
     if (m_config.start && m_config.start->owned) m_owned = *m_config.start->owned;
     else if (m_config.owned) m_owned = *m_config.owned;
     else m_owned = initialOwned(m_config.loss);

@@ -34,8 +34,8 @@ private slots:
         for (QSpinBox* spin : m_panel->findChildren<QSpinBox*>())
             if (spin->toolTip().startsWith(QStringLiteral("memory_size"))) m_size = spin;
         QVERIFY(m_size);
-        connect(m_panel.get(), &ControlPanel::sceneEdited, this, [this](const SceneFile& scene) {
-            m_last = scene;
+        connect(m_panel.get(), &ControlPanel::sceneEdited, this, [this](const SceneFile& edited) {
+            m_last = edited;
             ++m_edits;
         });
     }

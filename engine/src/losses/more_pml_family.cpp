@@ -103,7 +103,8 @@ LossInfo tupletMargin() {
     LossInfo info;
     info.name = "tuplet_margin";
     info.picture = [](const ParamValues&, const DistanceSpec&) {
-        LossPicture picture{LossPicture::Kind::PairHistograms};
+        LossPicture picture;
+        picture.kind = LossPicture::Kind::PairHistograms;
         picture.angles = true;
         return picture;
     };
@@ -128,7 +129,8 @@ LossInfo nca() {
     LossInfo info;
     info.name = "nca";
     info.picture = [](const ParamValues& p, const DistanceSpec&) {
-        LossPicture picture{LossPicture::Kind::SoftNeighbours};
+        LossPicture picture;
+        picture.kind = LossPicture::Kind::SoftNeighbours;
         picture.softmaxScale = p.number("softmax_scale");
         return picture;
     };
@@ -152,7 +154,8 @@ LossInfo snrContrastive() {
     LossInfo info;
     info.name = "snr_contrastive";
     info.picture = [](const ParamValues& p, const DistanceSpec&) {
-        LossPicture picture{LossPicture::Kind::SnrPair};
+        LossPicture picture;
+        picture.kind = LossPicture::Kind::SnrPair;
         picture.snrNormalize = p.flag("normalize");
         return picture;
     };
@@ -185,7 +188,8 @@ LossInfo intraPairVariance() {
         // Similarities: positives below (1 − pos_eps)·μ⁺ and negatives above (1 + neg_eps)·μ⁻ pay;
         // distances: the mirror image.
         const Real sign = d.isSimilarity() ? 1.0 : -1.0;
-        LossPicture picture{LossPicture::Kind::PairHistograms};
+        LossPicture picture;
+        picture.kind = LossPicture::Kind::PairHistograms;
         picture.thresholds = {{"pos_eps", 1.0 - sign * p.number("pos_eps"), true, true},
                               {"neg_eps", 1.0 + sign * p.number("neg_eps"), false, true}};
         return picture;
@@ -399,7 +403,8 @@ LossInfo thresholdConsistentMargin() {
     LossInfo info;
     info.name = "threshold_consistent_margin";
     info.picture = [](const ParamValues& p, const DistanceSpec&) {
-        LossPicture picture{LossPicture::Kind::PairHistograms};
+        LossPicture picture;
+        picture.kind = LossPicture::Kind::PairHistograms;
         picture.thresholds = {{"margin_plus", p.number("margin_plus"), true, false},
                               {"margin_minus", p.number("margin_minus"), false, false}};
         return picture;
