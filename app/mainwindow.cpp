@@ -64,6 +64,7 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/sampling-matters.json", "Sampling matters: margin loss + distance weighting"},
     {":/scenes/soft-triple-modes.json", "SoftTriple: several centers per class"},
     {":/scenes/subcenter-noisy-labels.json", "Sub-center ArcFace with noisy labels"},
+    {":/scenes/triplet-arcface.json", "Triplet + ArcFace: two losses together"},
 };
 
 constexpr double kPresentationTextScale = 1.5;
@@ -152,6 +153,7 @@ MainWindow::MainWindow(QWidget* parent)
         if (!m_document->edit(scene, &error)) m_controls->showMessage(tr("Not applied: %1").arg(error), true);
     });
     connect(m_document, &SceneDocument::changed, this, [this](SceneDocument::Change change) {
+        m_charts->setLoss(m_document->scene().trainer.loss);
         m_view->setRun(m_document->run());
         m_view3d->setRun(m_document->run());
         showViewFor(m_document->dimension());

@@ -54,12 +54,11 @@ bool TrainerConfig::isValid(std::string* error) const {
     std::string message;
     if (!validateClassLabels(labels, numClasses, &message)) return fail(message);
     if (!makeLoss(this->loss, &message)) return fail(message);
-    const LossInfo* info = findLoss(this->loss.name);
     if (miner) {
-        if (!info->acceptsMiner) return fail("loss " + info->name + " does not use a miner");
+        if (!acceptsMinerOf(this->loss)) return fail("loss " + this->loss.name + " does not use a miner");
         if (!makeMiner(*miner, &message)) return fail(message);
     }
-    const Eigen::Index ownedRows = static_cast<Eigen::Index>(info->ownedBlocks) * numClasses;
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(ownedBlocksOf(this->loss)) * numClasses;
     auto checkOwned = [&](const Points& matrix, const std::string& what) {
         if (matrix.rows() != ownedRows || matrix.cols() != points.cols())
             return fail(what + " must be " + std::to_string(ownedRows) + "×" + std::to_string(points.cols()));
@@ -96,7 +95,6 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
     m_positions = m_config.start ? m_config.start->positions : m_config.points;
     m_referencePoints = m_config.points;
 
-    const LossInfo* info = findLoss(m_config.loss.name);
     if (m_config.start && m_config.start->owned) m_owned = *m_config.start->owned;
     else if (m_config.owned) m_owned = *m_config.owned;
     else m_owned = initialOwned(m_config.loss);
@@ -113,25 +111,21 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
 Trainer::~Trainer() = default;
 
 Points Trainer::initialOwned(const LossConfig& loss) const {
-    const LossInfo* info = findLoss(loss.name);
-    const Eigen::Index rows = static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses;
+    const Eigen::Index rows = static_cast<Eigen::Index>(ownedBlocksOf(loss)) * m_config.numClasses;
     Points owned;
     if (rows == 0) return owned;
     Rng rng(Rng::deriveSeed(m_config.seed, kInitStream));
     owned.resize(rows, m_positions.cols());
     for (Eigen::Index i = 0; i < owned.rows(); ++i)
         for (Eigen::Index j = 0; j < owned.cols(); ++j) owned(i, j) = rng.normal();
-    if (info->initialOwned) {
-        // The configuration was validated, so the parameters complete without error.
-        const auto params = completeParams(info->params, loss.params, "loss " + info->name, nullptr);
-        if (params) info->initialOwned(*params, owned);
-    }
+    // The configuration was validated, so the parameters complete without error.
+    writeInitialOwned(loss, owned);
     return owned;
 }
 
 void Trainer::measureGeometry() {
     // Retrieval and collapse are measured in the geometry the loss sees: on the sphere when it normalizes.
-    const DistanceSpec lossDistance = m_config.loss.distance.value_or(findLoss(m_config.loss.name)->defaultDistance);
+    const DistanceSpec lossDistance = lossDistanceOf(m_config.loss);
     m_metricDistance = DistanceSpec::lp(1, lossDistance.normalizes());
     std::optional<Real>& spread = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0];
     if (!spread) spread = meanPairwiseDistance(m_referencePoints, m_metricDistance, metricQueries(m_referencePoints.rows()));
@@ -216,6 +210,7 @@ void Trainer::scatter(const Points& batchRows, Points& target) const {
 void Trainer::previewNextStep() {
     LossOutput out = evaluateStep();
     m_lastLoss = out.value;
+    m_lastComponents = std::move(out.components);
     m_lastStats = std::move(out.stats);
     // A non-finite gradient is not drawn; the step itself will report the divergence.
     if (allFinite(out.gradEmbeddings) && out.gradEmbeddings.rows() == static_cast<Eigen::Index>(m_batch.size()))
@@ -267,7 +262,7 @@ bool Trainer::reconfigure(const LossConfig& loss, const std::optional<MinerConfi
     std::string message;
     m_loss = makeLoss(loss, &message);
     m_miner = miner ? makeMiner(*miner, &message) : nullptr;
-    const Eigen::Index ownedRows = static_cast<Eigen::Index>(findLoss(loss.name)->ownedBlocks) * m_config.numClasses;
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(ownedBlocksOf(loss)) * m_config.numClasses;
     const bool sameOwned = m_owned.rows() == ownedRows && (ownedRows == 0 || m_owned.cols() == m_positions.cols());
     if (optimizer.kind == m_optimizer->config().kind) {
         m_optimizer->setConfig(optimizer);
@@ -347,6 +342,7 @@ bool Trainer::stepOnce() {
     if (m_splitForces) m_lastGradientFromPositives.swap(m_stepGradientFromPositives);
     m_lastTuples = std::move(m_tuples);
     m_lastLoss = out.value;
+    m_lastComponents = std::move(out.components);
     m_lastStats = std::move(out.stats);
     ++m_step;
     return true;
@@ -392,6 +388,7 @@ void Trainer::publish(bool metricsDue) {
     snapshot->gradient = m_lastGradient;
     if (m_lastSplit) snapshot->gradientFromPositives = m_lastGradientFromPositives;
     snapshot->loss = m_lastLoss;
+    snapshot->lossComponents = m_lastComponents;
     snapshot->stats = m_lastStats;
     if (m_lastTuples)
         snapshot->minerCounts = countTuples(*m_lastTuples, m_lastBatchX, m_fullBatch ? m_config.labels : m_lastBatchY);
