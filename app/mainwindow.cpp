@@ -522,6 +522,7 @@ bool MainWindow::openScene(const QString& path) {
     m_view3d->setDescription(QString::fromStdString(scene->description));
     m_view->applyViewSettings(settings);
     m_view3d->setOptions(m_view->options());
+    m_view3d->setAnchor(settings.selection.anchor, settings.selection.positive);
     m_view3d->resetCamera();
     if (settings.camera3d) m_view3d->setCamera(*settings.camera3d);
     showViewFor(m_document->dimension());
@@ -587,6 +588,7 @@ void MainWindow::exportDialog() {
 
 ViewSettings MainWindow::currentViewSettings() const {
     ViewSettings view = m_view->viewSettings();
+    if (is3D()) view.selection = m_view3d->frame().selection;  // the anchor chosen on the sphere
     view.stepsPerFrame = m_stepsPerFrame->value();
     if (m_document->dimension() == 3) view.camera3d = m_view3d->camera();
     return view;

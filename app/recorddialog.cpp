@@ -50,7 +50,7 @@ constexpr long kLongestRecording = 1'000'000;
 
 RecordDialog::RecordDialog(const SceneFile& scene, std::optional<SceneFile> now, const ViewSettings& view, QWidget* parent,
                            std::optional<ComparisonFile> comparison)
-    : QDialog(parent), m_scene(scene), m_now(std::move(now)), m_view(view), m_comparison(std::move(comparison)) {
+    : QDialog(parent), m_scene(scene), m_now(std::move(now)), m_comparison(std::move(comparison)), m_view(view) {
     setWindowTitle(tr("Record"));
     auto* form = new QFormLayout;
     m_what = new QComboBox;

@@ -147,7 +147,10 @@ void PlotView3D::setTurntable(bool on) {
 }
 
 void PlotView3D::setAnchor(int anchor, int positive) {
-    const int n = m_frame.snapshot ? static_cast<int>(m_frame.snapshot->positions.rows()) : 0;
+    // Before the first snapshot (a scene opened at start) the anchor is kept as asked; setSnapshot()
+    // drops it if the data turn out to have fewer points.
+    const int n = m_frame.snapshot ? static_cast<int>(m_frame.snapshot->positions.rows())
+                                   : std::max(anchor, positive) + 1;
     m_frame.selection.anchor = anchor >= 0 && anchor < n ? anchor : -1;
     m_frame.selection.positive =
         m_frame.selection.anchor >= 0 && positive >= 0 && positive < n ? positive : -1;

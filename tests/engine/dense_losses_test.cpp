@@ -4,6 +4,7 @@
 // finite differences of gradient entries spread over every chunk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -76,8 +77,10 @@ const char* const kDenseLosses[] = {"contrastive", "contrastive_hadsell", "circl
                                     "lifted_structure", "generalized_lifted_structure",
                                     "soft_nearest_neighbor", "nce", "ntxent", "supcon",
                                     "decoupled_contrastive", "npairs",
-                                    // issue 12's row-independent losses, fused the same way
-                                    "instance", "nca"};
+                                    // issue 12's row-independent losses, fused or on row runs
+                                    "instance", "nca", "fast_ap", "ranked_list", "tuplet_margin",
+                                    "snr_contrastive", "intra_pair_variance", "histogram",
+                                    "threshold_consistent_margin", "margin"};
 
 class DenseLosses : public ::testing::Test {
 protected:
@@ -132,9 +135,11 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
         ASSERT_TRUE(loss) << error;
         const LossInput input{x, y, nullptr, nullptr, 9};
         const LossOutput analytic = loss->evaluate(input, true);
-        const Real scale = analytic.gradEmbeddings.cwiseAbs().maxCoeff();
-        ASSERT_GT(scale, 0.0) << name;
-        Real worst = 0.0;
+        ASSERT_GT(analytic.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << name;
+        // Errors against the largest probed entry, not the largest of all: one point's huge
+        // gradient elsewhere (SNR's, where a point's signal is nearly 0) would hide a run's
+        // missing share at the probed points.
+        Real worst = 0.0, scale = 0.0;
         for (int chunk = 0; chunk < chunks.count(); ++chunk)
             for (Eigen::Index i :
                  {chunks.begin(chunk), (chunks.begin(chunk) + chunks.end(chunk)) / 2, chunks.end(chunk) - 1})
@@ -145,10 +150,139 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
                     const Real up = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
                     probe(i, k) = x(i, k) - step;
                     const Real down = loss->evaluate(LossInput{probe, y, nullptr, nullptr, 9}, false).value;
-                    worst = std::max(
-                        worst, std::abs((up - down) / (2 * step) - analytic.gradEmbeddings(i, k)) / scale);
+                    const Real numeric = (up - down) / (2 * step), entry = analytic.gradEmbeddings(i, k);
+                    worst = std::max(worst, std::abs(numeric - entry));
+                    scale = std::max({scale, std::abs(numeric), std::abs(entry)});
                 }
+        ASSERT_GT(scale, 0.0) << name;
+        worst /= scale;
+        EXPECT_LT(worst, 1e-4) << name;  // a run's missing share is O(1) here
+    }
+}
+
+// The per-sample losses (softmax family, proxies, centers) run their samples in row runs on the
+// engine's threads (detail::sumOverSampleRuns): the same bits on any thread count, and the runs'
+// partial sums (value, counts, ∂L/∂‖w‖) add up to the derivative in every run.
+const char* const kPerSampleLosses[] = {"softmax",           "normalized_softmax", "cosface",
+                                        "arcface",           "sphereface",         "large_margin_softmax",
+                                        "combined_margin",   "coco",               "proxy_nca",
+                                        "subcenter_arcface", "soft_triple",
+                                        // a pair loss whose learned β sums over the anchors of every run
+                                        "margin_learn_beta"};
+
+struct PerSampleProblem {
+    Points x, owned;
+    Labels y;
+};
+
+PerSampleProblem perSampleProblem(const std::string& name, int n, int classes, std::uint64_t seed) {
+    const LossInfo* info = findLoss(name);
+    PerSampleProblem p;
+    p.x = testing::randomPoints(n, 2, seed);
+    p.y = testing::randomLabels(n, classes, seed + 1);
+    p.owned = testing::randomPoints(std::max(1, info ? info->ownedBlocks : 1) * classes, 2, seed + 2);
+    return p;
+}
+
+TEST_F(DenseLosses, PerSampleLossesGiveTheSameBitsOnAnyThreadCount) {
+    const int n = 1100, classes = 7;
+    ASSERT_GT(detail::AnchorChunks(n).count(), 3);
+    for (const char* name : kPerSampleLosses) {
+        const PerSampleProblem p = perSampleProblem(name, n, classes, 61);
+        std::string error;
+        const auto loss = makeLoss(LossConfig{name, {}, std::nullopt}, &error);
+        ASSERT_TRUE(loss) << error;
+        LossInput input{p.x, p.y, &p.owned, nullptr, 9};
+        input.splitForces = true;
+        setEngineThreads(1);
+        const LossOutput one = loss->evaluate(input, true);
+        ASSERT_TRUE(std::isfinite(one.value)) << name;
+        ASSERT_GT(one.gradOwned.cwiseAbs().maxCoeff(), 0.0) << name;
+        for (int threads : {2, 3, 7}) {
+            setEngineThreads(threads);
+            const LossOutput other = loss->evaluate(input, true);
+            EXPECT_EQ(one.value, other.value) << name << " " << threads;
+            EXPECT_TRUE(one.gradEmbeddings == other.gradEmbeddings) << name << " " << threads;
+            EXPECT_TRUE(one.gradOwned == other.gradOwned) << name << " " << threads;
+            EXPECT_TRUE(one.gradFromPositives == other.gradFromPositives) << name << " " << threads;
+            EXPECT_EQ(one.stats.active, other.stats.active) << name << " " << threads;
+            EXPECT_EQ(one.stats.easy, other.stats.easy) << name << " " << threads;
+            EXPECT_EQ(one.stats.semiHard, other.stats.semiHard) << name << " " << threads;
+            EXPECT_EQ(one.stats.hard, other.stats.hard) << name << " " << threads;
+        }
+    }
+}
+
+TEST_F(DenseLosses, PerSampleGradientsInEveryRunMatchFiniteDifferences) {
+    const int n = 700, classes = 5;  // 3 row runs
+    const detail::AnchorChunks chunks(n);
+    ASSERT_EQ(chunks.count(), 3);
+    setEngineThreads(2);
+    for (const char* name : kPerSampleLosses) {
+        const PerSampleProblem p = perSampleProblem(name, n, classes, 71);
+        std::string error;
+        const auto loss = makeLoss(LossConfig{name, {}, std::nullopt}, &error);
+        ASSERT_TRUE(loss) << error;
+        const LossOutput analytic = loss->evaluate(LossInput{p.x, p.y, &p.owned, nullptr, 9}, true);
+        const Real scale = std::max(analytic.gradEmbeddings.cwiseAbs().maxCoeff(), analytic.gradOwned.cwiseAbs().maxCoeff());
+        ASSERT_GT(scale, 0.0) << name;
+        auto valueAt = [&](const Points& x, const Points& owned) {
+            return loss->evaluate(LossInput{x, p.y, &owned, nullptr, 9}, false).value;
+        };
+        const Real step = 1e-6;
+        Real worst = 0.0;
+        for (int chunk = 0; chunk < chunks.count(); ++chunk)
+            for (Eigen::Index i : {chunks.begin(chunk), (chunks.begin(chunk) + chunks.end(chunk)) / 2, chunks.end(chunk) - 1})
+                for (Eigen::Index k = 0; k < 2; ++k) {
+                    Points up = p.x, down = p.x;
+                    up(i, k) += step;
+                    down(i, k) -= step;
+                    const Real numeric = (valueAt(up, p.owned) - valueAt(down, p.owned)) / (2 * step);
+                    worst = std::max(worst, std::abs(numeric - analytic.gradEmbeddings(i, k)) / scale);
+                }
+        // Every owned row sums over the samples of all runs.
+        for (Eigen::Index r = 0; r < p.owned.rows(); ++r)
+            for (Eigen::Index k = 0; k < 2; ++k) {
+                Points up = p.owned, down = p.owned;
+                up(r, k) += step;
+                down(r, k) -= step;
+                const Real numeric = (valueAt(p.x, up) - valueAt(p.x, down)) / (2 * step);
+                worst = std::max(worst, std::abs(numeric - analytic.gradOwned(r, k)) / scale);
+            }
         EXPECT_LT(worst, 1e-5) << name;
+    }
+}
+
+// PNP is O(N³/C) (a smooth rank per query, positive and negative): its own smaller problem, still
+// cut into three runs of queries.
+TEST_F(DenseLosses, PnpQueriesInRunsGiveTheSameBitsAndTheDerivative) {
+    const int n = 520, classes = 13;
+    const detail::AnchorChunks chunks(n);
+    ASSERT_EQ(chunks.count(), 3);
+    const Points x = testing::randomPoints(n, 2, 81);
+    const Labels y = testing::randomLabels(n, classes, 82);
+    std::string error;
+    const auto loss = makeLoss(LossConfig{"pnp", {}, std::nullopt}, &error);
+    ASSERT_TRUE(loss) << error;
+    setEngineThreads(1);
+    const LossOutput one = loss->evaluate(LossInput{x, y, nullptr, nullptr, 9}, true);
+    setEngineThreads(3);
+    const LossOutput three = loss->evaluate(LossInput{x, y, nullptr, nullptr, 9}, true);
+    EXPECT_EQ(one.value, three.value);
+    EXPECT_TRUE(one.gradEmbeddings == three.gradEmbeddings);
+    EXPECT_EQ(one.stats.active, three.stats.active);
+    const Real scale = one.gradEmbeddings.cwiseAbs().maxCoeff();
+    ASSERT_GT(scale, 0.0);
+    const Real step = 1e-6;
+    for (int chunk = 0; chunk < chunks.count(); ++chunk) {
+        const Eigen::Index i = (chunks.begin(chunk) + chunks.end(chunk)) / 2;
+        Points up = x, down = x;
+        up(i, 0) += step;
+        down(i, 0) -= step;
+        const Real numeric = (loss->evaluate(LossInput{up, y, nullptr, nullptr, 9}, false).value -
+                              loss->evaluate(LossInput{down, y, nullptr, nullptr, 9}, false).value) /
+                             (2 * step);
+        EXPECT_LT(std::abs(numeric - one.gradEmbeddings(i, 0)) / scale, 1e-5) << i;
     }
 }
 

@@ -14,6 +14,7 @@
 #include "camera3d.h"
 #include "classpalette.h"
 #include "marginlab/generators.h"
+#include "marginlab/loss_pictures.h"
 #include "marginlab/trainer.h"
 #include "nearestindex.h"
 #include "viewsettings.h"
@@ -607,6 +608,131 @@ private slots:
         const SphereTripletOverlay shells = Renderer3D::tripletOverlay(frame);
         QVERIFY(shells.valid && shells.shells && !shells.caps);
         QVERIFY(std::abs(shells.ringRadius - shells.hardRadius - 0.4) < 1e-12);
+    }
+
+    void marginLossBandIsAZoneOnTheSphere() {
+        // MarginLoss (PML's default distance: normalized L2) with margin 0.2 and β = 1.2: positives
+        // belong inside the chord 1.0, negatives beyond 1.4, the boundary at 1.2 — on the sphere the
+        // caps of angles 2·asin(r/2) = 60°, 88.9° and 73.7° around the anchor.
+        LossConfig loss;
+        loss.name = "margin";
+        loss.params.numbers["margin"] = 0.2;
+        loss.params.numbers["beta"] = 1.2;
+        const Vector3d axis(0.0, std::sin(0.5), std::cos(0.5));  // tilted up, so the zone below stays in front
+        Frame3D frame;
+        frame.run = describeRun(loss, std::nullopt);
+        QVERIFY(frame.run.distanceBand && frame.run.distance.normalizes());
+        // The anchor and its neighbours above it, so the probes below it see only the band.
+        frame.snapshot = snapshotOf({axis * 1.5, Vector3d(0.2, 0.9, 0.3), Vector3d(-0.3, 0.8, 0.4)}, {0, 0, 1}, 2);
+        frame.size = kSize;
+        frame.camera = plainCamera();
+        frame.options.showRegions = false;
+        frame.showEqualArea = false;
+        frame.selection.anchor = 0;
+        const QImage with = Renderer3D().image(frame);
+        Frame3D plain = frame;
+        plain.selection.anchor = -1;
+        const QImage without = Renderer3D().image(plain);
+        // Down the sphere from the anchor (towards −y) by α, and a little to the side by β.
+        auto screenAt = [&](double alphaDegrees, double sideDegrees = 0.0) {
+            const double a = alphaDegrees * std::numbers::pi / 180.0, b = sideDegrees * std::numbers::pi / 180.0;
+            const Vector3d down = Vector3d(0.0, -std::cos(0.5), std::sin(0.5));  // ⊥ axis, towards −y
+            const Vector3d side = axis.cross(down);
+            const Vector3d u = std::cos(a) * axis + std::sin(a) * (std::cos(b) * down + std::sin(b) * side);
+            const Projection p = frame.camera.project(u, kSize);
+            [&] { QVERIFY(p.depth > 0.05); }();
+            return p.screen;
+        };
+        auto shaded = [&](double alpha, double side) {
+            return colorDistance(pixelAt(with, screenAt(alpha, side)), pixelAt(without, screenAt(alpha, side))) > 12;
+        };
+        for (double side : {-20.0, 0.0, 25.0}) {
+            QVERIFY2(shaded(66.0, side), qPrintable(QString::number(side)));  // inside the band, β side
+            QVERIFY2(shaded(81.0, side), qPrintable(QString::number(side)));  // inside the band, beyond β
+            QVERIFY2(!shaded(50.0, side), qPrintable(QString::number(side)));  // nearer than the band
+            QVERIFY2(!shaded(97.0, side), qPrintable(QString::number(side)));  // beyond it
+        }
+        // The β circle is drawn: darker than the band on either side of it, in most directions.
+        int ring = 0;
+        for (double side = -40.0; side <= 40.0; side += 4.0) {
+            auto grey = [&](double alpha) { return qGray(pixelAt(with, screenAt(alpha, side))); };
+            int darkest = 255;
+            for (double alpha = 72.7; alpha <= 74.7; alpha += 0.25) darkest = std::min(darkest, grey(alpha));
+            ring += darkest + 25 < grey(67.0) && darkest + 25 < grey(80.0);
+        }
+        QVERIFY2(ring > 10, qPrintable(QString::number(ring)));
+
+        // Not normalized: a shell in space around the raw anchor, drawn as the band's disc.
+        loss.distance = DistanceSpec::lp(1, false);
+        frame.run = describeRun(loss, std::nullopt);
+        plain.run = frame.run;
+        const Vector3d raw(0.2, 0.4, 0.3);
+        frame.snapshot = snapshotOf({raw, Vector3d(0.2, 0.9, 0.3), Vector3d(-0.3, 0.8, 0.4)}, {0, 0, 1}, 2);
+        plain.snapshot = frame.snapshot;
+        frame.camera = plainCamera();
+        frame.camera.worldRadius = 2.5;
+        plain.camera = frame.camera;
+        const QImage shell = Renderer3D().image(frame), noShell = Renderer3D().image(plain);
+        const QPointF centre = frame.camera.project(raw, kSize).screen;
+        const double ppu = frame.camera.pixelsPerUnit(kSize);
+        auto shellShaded = [&](double radius, double degrees) {
+            const double a = degrees * std::numbers::pi / 180.0;
+            const QPointF p = centre + radius * ppu * QPointF(std::cos(a), std::sin(a));  // screen y down
+            return colorDistance(pixelAt(shell, p), pixelAt(noShell, p)) > 12;
+        };
+        for (double degrees : {60.0, 90.0, 120.0}) {
+            QVERIFY(shellShaded(1.05, degrees));  // between β − margin = 0.9 and β = 1.2
+            QVERIFY(shellShaded(1.35, degrees));  // between β and β + margin = 1.5
+            QVERIFY(!shellShaded(0.7, degrees));
+            QVERIFY(!shellShaded(1.7, degrees));
+        }
+    }
+
+    void softNeighbourRingsOnTheSphere() {
+        // NCA's rings sit on the projected points: a ring of radius 40·√p around neighbour j's
+        // screen position, red for another class, dashed and faint when j is behind the sphere.
+        LossConfig loss;
+        loss.name = "nca";
+        loss.params.numbers["softmax_scale"] = 0.3;
+        Frame3D frame;
+        frame.run = describeRun(loss, std::nullopt);
+        QVERIFY(frame.run.picture.kind == LossPicture::Kind::SoftNeighbours);
+        const std::vector<Vector3d> points = {Vector3d(0, 0.6, 0.8), Vector3d(0.1, 0.7, 0.7).normalized(),
+                                              Vector3d(0.6, -0.3, 0.74).normalized(),
+                                              Vector3d(-0.5, 0.2, -0.84).normalized()};
+        frame.snapshot = snapshotOf(points, {0, 0, 1, 1}, 2);
+        frame.size = QSize(1280, 800);
+        frame.camera = plainCamera();
+        frame.options.showRegions = false;
+        frame.showEqualArea = false;
+        frame.selection.anchor = 0;
+        const QImage image = Renderer3D().image(frame);
+        frame.selection.anchor = -1;
+        const QImage plain = Renderer3D().image(frame);
+        const auto p = softNeighbourProbabilities(frame.snapshot->positions, 0, frame.run.distance, 0.3);
+        auto redOnRing = [&](const QImage& picture, int j) {
+            const QPointF centre = frame.camera.project(points[static_cast<std::size_t>(j)], frame.size).screen;
+            const double radius = 40.0 * std::sqrt(p[static_cast<std::size_t>(j)]);
+            int red = 0;
+            for (int degree = 30; degree < 150; degree += 5) {
+                const double a = degree * std::numbers::pi / 180.0;
+                for (int dr = -1; dr <= 1; ++dr) {
+                    const QColor c = picture.pixelColor((centre + (radius + dr) * QPointF(std::cos(a), std::sin(a))).toPoint());
+                    if (c.red() > c.blue() + 40) {
+                        ++red;
+                        break;
+                    }
+                }
+            }
+            return red;
+        };
+        QVERIFY(40.0 * std::sqrt(p[2]) > 8.0);
+        QVERIFY2(redOnRing(image, 2) > 18, qPrintable(QString::number(redOnRing(image, 2))));
+        QCOMPARE(redOnRing(plain, 2), 0);
+        // The neighbour on the far side keeps a (dashed) ring where it is drawn.
+        QVERIFY(frame.camera.project(points[3], frame.size).depth < 0);
+        QVERIFY2(redOnRing(image, 3) > 6, qPrintable(QString::number(redOnRing(image, 3))));
+        QCOMPARE(redOnRing(plain, 3), 0);
     }
 
     void sameFrameTwiceIsTheSameImage() {

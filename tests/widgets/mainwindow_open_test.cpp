@@ -5,6 +5,7 @@
 // warning naming the problem (the dialog is answered by the test) and keep the open scene exactly
 // as it was; none may block.
 #include "mainwindow.h"
+#include "plotview3d.h"
 #include "scenedocument.h"
 
 #include "marginlab/scene/scenefile.h"
@@ -139,6 +140,23 @@ private slots:
         // And the window still opens a good file afterwards.
         QVERIFY(window.openScene(QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/angular.json")));
         QVERIFY(sceneToJson(window.document()->scene()) != before);
+    }
+
+    void aSceneOnTheSphereOpensWithItsAnchor() {
+        // The scene's "anchor" is the clicked point its text talks about: the 3D view shows it too.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("sphere.json"));
+        writeText(path, R"({"format": "marginlab-scene", "version": 1,
+            "data": {"generator": "sphere_caps", "params": {"points": 40, "classes": 4}},
+            "loss": {"name": "margin"}, "view": {"anchor": 7}})");
+        MainWindow window;
+        window.show();
+        QVERIFY(window.openScene(path));
+        auto* sphere = window.findChild<PlotView3D*>();
+        QVERIFY(sphere);
+        QTRY_VERIFY(sphere->isVisible() && sphere->frame().snapshot);
+        QCOMPARE(sphere->anchor(), 7);
     }
 };
 

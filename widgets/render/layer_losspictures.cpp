@@ -186,7 +186,7 @@ void paintPairHistograms(QPainter& painter, const FrameContext& c) {
     painter.restore();
 }
 
-void paintSoftNeighbours(QPainter& painter, const FrameContext& c) {
+void paintSoftNeighbours(QPainter& painter, const FrameContext& c, const std::vector<ScreenPoint>& points) {
     const int anchor = chosenAnchor(c);
     if (anchor < 0) return;
     const std::vector<Real> p =
@@ -211,15 +211,18 @@ void paintSoftNeighbours(QPainter& painter, const FrameContext& c) {
         if (same) sameClass += pj;
         const double radius = full * std::sqrt(pj);
         if (radius < c.px(1.0)) continue;
-        painter.setPen(QPen(same ? positiveColor() : negativeColor(), c.px(2.0)));
-        painter.drawEllipse(c.screen(c.seen[static_cast<std::size_t>(j)]), radius, radius);
+        const ScreenPoint& at = points[static_cast<std::size_t>(j)];
+        QColor color = same ? positiveColor() : negativeColor();
+        // A neighbour behind the sphere keeps its ring, faded and dashed as the far side is.
+        if (at.hidden) color.setAlpha(110);
+        painter.setPen(QPen(color, c.px(2.0), at.hidden ? Qt::DashLine : Qt::SolidLine));
+        painter.drawEllipse(at.at, radius, radius);
     }
     painter.setFont(c.font(11.0, true));
     for (std::size_t k = 0; k < order.size() && k < 5; ++k) {
         const int j = order[k];
         const double pj = p[static_cast<std::size_t>(j)];
-        const QPointF at =
-            c.screen(c.seen[static_cast<std::size_t>(j)]) + QPointF(full * std::sqrt(pj) + c.px(3), -c.px(3));
+        const QPointF at = points[static_cast<std::size_t>(j)].at + QPointF(full * std::sqrt(pj) + c.px(3), -c.px(3));
         painter.setPen(Qt::black);
         painter.drawText(at, QStringLiteral("%1%").arg(100.0 * pj, 0, 'f', pj < 0.1 ? 1 : 0));
     }
@@ -284,6 +287,15 @@ void paintSnrPair(QPainter& painter, const FrameContext& c) {
 }  // namespace
 
 void paintLossPicture(QPainter& painter, const FrameContext& c) {
+    std::vector<ScreenPoint> points;
+    if (c.run.picture.kind == LossPicture::Kind::SoftNeighbours) {
+        points.reserve(c.seen.size());
+        for (const QPointF& p : c.seen) points.push_back({c.screen(p), false});
+    }
+    paintLossPicture(painter, c, points);
+}
+
+void paintLossPicture(QPainter& painter, const FrameContext& c, const std::vector<ScreenPoint>& points) {
     switch (c.run.picture.kind) {
         case LossPicture::Kind::RankedList:
             paintRankedList(painter, c);
@@ -292,7 +304,8 @@ void paintLossPicture(QPainter& painter, const FrameContext& c) {
             paintPairHistograms(painter, c);
             break;
         case LossPicture::Kind::SoftNeighbours:
-            paintSoftNeighbours(painter, c);
+            if (points.size() == static_cast<std::size_t>(c.snapshot.positions.rows()))
+                paintSoftNeighbours(painter, c, points);
             break;
         case LossPicture::Kind::SnrPair:
             paintSnrPair(painter, c);

@@ -138,19 +138,18 @@ void paintTripletZones(QPainter& painter, const FrameContext& c) {
     painter.restore();
 }
 
-std::optional<DistanceBandRadii> distanceBandRadii(const FrameContext& c) {
-    const auto& band = c.run.distanceBand;
-    const int anchor = c.frame.selection.anchor;
-    if (!band || !c.planar || anchor < 0 || anchor >= static_cast<int>(c.seen.size())) return std::nullopt;
-    const DistanceSpec& distance = c.run.distance;
-    if (distance.kind != DistanceKind::Lp && !distance.normalizes()) return std::nullopt;  // no disk
+std::optional<DistanceBandRadii> distanceBandRadii(const RunInfo& run, const Snapshot& snapshot, int anchor) {
+    const auto& band = run.distanceBand;
+    if (!band || anchor < 0 || anchor >= snapshot.positions.rows()) return std::nullopt;
+    const DistanceSpec& distance = run.distance;
+    if (distance.kind != DistanceKind::Lp && !distance.normalizes()) return std::nullopt;  // no ball
     double beta = band->boundary;
     if (band->boundaryPerClass) {
-        const int label = c.snapshot.labels[static_cast<std::size_t>(anchor)];
-        if (label < 0 || c.snapshot.owned.rows() <= label || c.snapshot.owned.cols() < 1) return std::nullopt;
-        beta = c.snapshot.owned(label, 0);
+        const int label = snapshot.labels[static_cast<std::size_t>(anchor)];
+        if (label < 0 || snapshot.owned.rows() <= label || snapshot.owned.cols() < 1) return std::nullopt;
+        beta = snapshot.owned(label, 0);
     }
-    // A value v of the loss's distance bounds a Euclidean disk around the (normalized) anchor:
+    // A value v of the loss's distance bounds a Euclidean ball around the (normalized) anchor:
     // radius v (power 1), √v (power 2), or the chord √(2 − 2v) for a cosine similarity.
     auto radius = [&](double v) {
         if (distance.kind == DistanceKind::Lp)
@@ -158,7 +157,6 @@ std::optional<DistanceBandRadii> distanceBandRadii(const FrameContext& c) {
         return std::sqrt(std::max(2.0 - 2.0 * v, 0.0));
     };
     DistanceBandRadii out;
-    out.center = c.seen[static_cast<std::size_t>(anchor)];
     out.beta = beta;
     out.boundary = radius(beta);
     const double a = radius(beta - band->margin), b = radius(beta + band->margin);
@@ -167,34 +165,45 @@ std::optional<DistanceBandRadii> distanceBandRadii(const FrameContext& c) {
     return out;
 }
 
-void paintDistanceBand(QPainter& painter, const FrameContext& c) {
-    const auto radii = distanceBandRadii(c);
-    if (!radii) return;
+void paintBetaLabel(QPainter& painter, const FrameContext& c, QPointF at, double beta) {
+    painter.save();
+    painter.setFont(c.font(12.0, true));
+    painter.setPen(ClassPalette::bandEdgeColor());
+    painter.drawText(at + QPointF(c.px(4), -c.px(4)), QStringLiteral("\u03b2 = %1").arg(beta, 0, 'g', 3));
+    painter.restore();
+}
+
+void paintBandDiscs(QPainter& painter, const FrameContext& c, QPointF center, double pixelsPerUnit,
+                    const DistanceBandRadii& radii) {
     painter.save();
     painter.setRenderHint(QPainter::Antialiasing);
-    const QPointF center = c.screen(radii->center);
-    const double scale = c.frame.camera.pixelsPerUnit;
+    const double inner = radii.inner * pixelsPerUnit, outer = radii.outer * pixelsPerUnit;
+    const double boundary = radii.boundary * pixelsPerUnit;
     // The band where pairs still cost something on one side: positives must end inside it,
     // negatives outside it.
     QPainterPath band;
-    band.addEllipse(center, radii->outer * scale, radii->outer * scale);
-    band.addEllipse(center, radii->inner * scale, radii->inner * scale);
+    band.addEllipse(center, outer, outer);
+    band.addEllipse(center, inner, inner);
     painter.fillPath(band, ClassPalette::bandColor());
-    QPen edge(ClassPalette::bandEdgeColor(), c.px(1.5));
-    painter.setPen(edge);
+    painter.setPen(QPen(ClassPalette::bandEdgeColor(), c.px(1.5)));
     painter.setBrush(Qt::NoBrush);
-    painter.drawEllipse(center, radii->inner * scale, radii->inner * scale);
-    painter.drawEllipse(center, radii->outer * scale, radii->outer * scale);
+    painter.drawEllipse(center, inner, inner);
+    painter.drawEllipse(center, outer, outer);
     painter.setPen(QPen(ClassPalette::bandEdgeColor(), c.px(2.0), Qt::DashDotLine));
-    painter.drawEllipse(center, radii->boundary * scale, radii->boundary * scale);
+    painter.drawEllipse(center, boundary, boundary);
     // Name the ring where it crosses the upper right, so the reader knows which circle is β.
     const double angle = -0.25 * 3.141592653589793;
-    const QPointF label = center + QPointF(std::cos(angle), std::sin(angle)) * radii->boundary * scale;
-    painter.setFont(c.font(12.0, true));
-    painter.setPen(ClassPalette::bandEdgeColor());
-    painter.drawText(label + QPointF(c.px(4), -c.px(4)),
-                     QStringLiteral("\u03b2 = %1").arg(radii->beta, 0, 'g', 3));
+    paintBetaLabel(painter, c, center + QPointF(std::cos(angle), std::sin(angle)) * boundary, radii.beta);
     painter.restore();
+}
+
+void paintDistanceBand(QPainter& painter, const FrameContext& c) {
+    const int anchor = c.frame.selection.anchor;
+    if (!c.planar || anchor < 0 || anchor >= static_cast<int>(c.seen.size())) return;
+    const auto radii = distanceBandRadii(c.run, c.snapshot, anchor);
+    if (!radii) return;
+    paintBandDiscs(painter, c, c.screen(c.seen[static_cast<std::size_t>(anchor)]), c.frame.camera.pixelsPerUnit,
+                   *radii);
 }
 
 void paintPoints(QPainter& painter, const FrameContext& c, std::vector<QImage>& sprites, double& spriteScale) {

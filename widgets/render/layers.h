@@ -55,6 +55,14 @@ void paintReadout(QPainter& painter, const FrameContext& c);
 void paintLegend(QPainter& painter, const FrameContext& c);
 void paintMarginInset(QPainter& painter, const FrameContext& c);
 void paintLossPicture(QPainter& painter, const FrameContext& c);  // layer_losspictures.cpp
+/// Where a point is drawn on screen, and whether a surface hides it (the 3D view's far side).
+struct ScreenPoint {
+    QPointF at;
+    bool hidden = false;
+};
+/// The loss's picture with the points drawn at `points` (one per snapshot row), for views that do
+/// not draw them at FrameContext::screen (the 3D view): NCA's rings sit on the points themselves.
+void paintLossPicture(QPainter& painter, const FrameContext& c, const std::vector<ScreenPoint>& points);
 void paintBanner(QPainter& painter, const FrameContext& c);
 void paintCaptions(QPainter& painter, const FrameContext& c);
 
@@ -66,13 +74,20 @@ QRectF descriptionCloseBox(const FrameContext& c);
 /// copies when it normalizes); `present[k]` is false for a class with no point.
 std::vector<QPointF> classCentroids(const FrameContext& c, std::vector<bool>& present);
 
-/// A loss's β boundary and band (RunInfo::distanceBand) around the chosen anchor, in world units.
+/// A loss's β boundary and band (RunInfo::distanceBand) around the chosen anchor, as Euclidean
+/// radii around the anchor as the loss sees it (any D: discs in 2D, caps or shells in 3D).
 struct DistanceBandRadii {
-    QPointF center;      ///< the anchor as the loss sees it
     double beta = 0.0;   ///< β itself (the anchor class's β when learned per class)
     double boundary = 0.0, inner = 0.0, outer = 0.0;
 };
-std::optional<DistanceBandRadii> distanceBandRadii(const FrameContext& c);
+/// Empty when the run has no band, the anchor is not a point, or the distance bounds no ball.
+std::optional<DistanceBandRadii> distanceBandRadii(const RunInfo& run, const Snapshot& snapshot, int anchor);
+/// The band as the 2D view draws it: a shaded annulus with its edges and the dash-dot β ring, named,
+/// around `center` at `pixelsPerUnit` (the 3D view's orthographic shells are the same discs).
+void paintBandDiscs(QPainter& painter, const FrameContext& c, QPointF center, double pixelsPerUnit,
+                    const DistanceBandRadii& radii);
+/// The label "β = …" of the band's β ring, drawn beside `at`.
+void paintBetaLabel(QPainter& painter, const FrameContext& c, QPointF at, double beta);
 
 /// Pixels per unit of |∂L/∂x| of the force arrows in this frame (0: none drawn).
 double forcePixelsPerUnit(const FrameContext& c);

@@ -60,10 +60,9 @@ SphereTripletOverlay computeTriplet(const Frame3D& frame, const std::vector<Vect
     if (distance.normalizes()) {
         // A Euclidean ball of radius r around a unit vector meets the unit sphere in the cap of
         // angular radius 2·asin(r/2) (r is a chord); r ≥ 2 is the whole sphere.
-        auto angle = [](double chord) { return 2.0 * std::asin(std::clamp(chord / 2.0, 0.0, 1.0)); };
         o.caps = true;
-        o.hardAngle = angle(o.planar.hardRadius);
-        o.ringAngle = angle(o.planar.ringRadius);
+        o.hardAngle = Renderer3D::capAngle(o.planar.hardRadius);
+        o.ringAngle = Renderer3D::capAngle(o.planar.ringRadius);
     } else if (o.planar.hasCircles) {
         o.shells = true;
         o.hardRadius = o.planar.hardRadius;
@@ -322,6 +321,68 @@ void paintTripletOutlines(QPainter& painter, const SphereContext& c) {
         painter.setPen(QPen(ClassPalette::semiHardColor(), c.px(1.5), Qt::DashLine));
         painter.setBrush(Qt::NoBrush);
         painter.drawEllipse(centre, outer, outer);
+    }
+    painter.restore();
+}
+
+/**
+ * A loss's β boundary and band around the chosen anchor (MarginLoss), as the 2D view's rings:
+ * on the sphere when the loss normalizes (the zone between two caps, a Euclidean ball around a
+ * unit vector meets the sphere in a cap), else as shells in space (discs under orthography).
+ */
+void paintDistanceBand(QPainter& painter, const SphereContext& c, const layers::FrameContext& cards) {
+    const int anchor = c.frame.selection.anchor;
+    if (anchor < 0 || anchor >= static_cast<int>(c.seen.size())) return;
+    const auto radii = layers::distanceBandRadii(c.run, c.snapshot, anchor);
+    if (!radii) return;
+    const Vector3d& center = c.seen[static_cast<std::size_t>(anchor)];
+    if (!c.run.distance.normalizes()) {
+        layers::paintBandDiscs(painter, cards, c.project(center).screen, c.pixelsPerUnit, *radii);
+        return;
+    }
+    const double length = center.norm();
+    if (length < 1e-12) return;
+    const Vector3d axis = center / length;
+    const double inner = Renderer3D::capAngle(radii->inner), outer = Renderer3D::capAngle(radii->outer);
+    const double boundary = Renderer3D::capAngle(radii->boundary);
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing);
+    // The zone as small quads, the front ones only (the surface hides the rest); one path with the
+    // winding rule, so neighbouring quads leave no seams.
+    const auto [u, v] = basisAround(axis);
+    constexpr int kRings = 8, kSectors = 96;
+    auto at = [&](double alpha, double phi) {
+        return Vector3d(std::cos(alpha) * axis + std::sin(alpha) * (std::cos(phi) * u + std::sin(phi) * v));
+    };
+    QPainterPath zone;
+    zone.setFillRule(Qt::WindingFill);
+    for (int r = 0; r < kRings; ++r) {
+        const double a0 = inner + (outer - inner) * r / kRings, a1 = inner + (outer - inner) * (r + 1) / kRings;
+        for (int k = 0; k < kSectors; ++k) {
+            const double p0 = 2.0 * std::numbers::pi * k / kSectors, p1 = 2.0 * std::numbers::pi * (k + 1) / kSectors;
+            if (c.project(at(0.5 * (a0 + a1), 0.5 * (p0 + p1))).depth < 0.0) continue;
+            QPolygonF quad;
+            quad << c.project(at(a0, p0)).screen << c.project(at(a1, p0)).screen << c.project(at(a1, p1)).screen
+                 << c.project(at(a0, p1)).screen;
+            zone.addPolygon(quad);
+            zone.closeSubpath();
+        }
+    }
+    painter.fillPath(zone, ClassPalette::bandColor());
+    for (const auto& [angle, dashDot] : {std::pair{inner, false}, std::pair{outer, false}, std::pair{boundary, true}}) {
+        if (angle <= 0.0 || angle >= std::numbers::pi - 1e-9) continue;  // no outline: a point or the whole sphere
+        Runs runs;
+        addSphereCircle(runs, c, axis, angle);
+        QPen front(ClassPalette::bandEdgeColor(), c.px(dashDot ? 2.0 : 1.5), dashDot ? Qt::DashDotLine : Qt::SolidLine);
+        drawRuns(painter, runs.front, front);
+        drawRuns(painter, runs.back, backPen(QColor(0, 0, 0, 60), 1.0, c.scale));
+        if (!dashDot || runs.front.empty()) continue;
+        // Name the β circle at its visible point furthest to the upper right, as the 2D view does.
+        QPointF label = runs.front.front().front();
+        for (const QPolygonF& run : runs.front)
+            for (const QPointF& p : run)
+                if (p.x() - p.y() > label.x() - label.y()) label = p;
+        layers::paintBetaLabel(painter, cards, label, radii->beta);
     }
     painter.restore();
 }
@@ -924,6 +985,7 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
     sphere::paintSurface(painter, c, m_surface);
     sphere::paintWireframe(painter, c, true);
     sphere::paintTripletOutlines(painter, c);
+    sphere::paintDistanceBand(painter, c, cards);
     sphere::paintAxes(painter, c, true);
     sphere::paintClassWeights(painter, c);
     sphere::paintTrails(painter, c);
@@ -943,12 +1005,16 @@ void Renderer3D::paint(QPainter& painter, const Frame3D& frame) {
             cards.insetBox = theta.insetBox;
         }
     }
-    // The loss's own card (ranked list, pair histograms, SNR pair) is computed from the
-    // snapshot's positions in any dimension: the 2D view's card, where the θ inset would be.
-    // (NCA's soft neighbours are rings drawn at 2D screen positions: 2D only.)
-    if (c.run.picture.kind != LossPicture::Kind::SoftNeighbours) {
+    // The loss's own picture is computed from the snapshot's positions in any dimension: the 2D
+    // view's card where the θ inset would be, NCA's rings on the projected points.
+    {
         const QRectF map = equalAreaLayout(frame).box;
-        if (map.isEmpty() || !cards.insetBox.intersects(map)) layers::paintLossPicture(painter, cards);
+        if (map.isEmpty() || !cards.insetBox.intersects(map)) {
+            std::vector<layers::ScreenPoint> points;
+            if (c.run.picture.kind == LossPicture::Kind::SoftNeighbours)
+                for (const Eigen::Vector3d& p : c.seen) points.push_back({c.project(p).screen, c.behindSurface(p)});
+            layers::paintLossPicture(painter, cards, points);
+        }
     }
     sphere::paintEqualAreaMap(painter, c, m_map);
     layers::paintReadout(painter, cards);

@@ -25,6 +25,8 @@
 #include <QPainter>
 #include <QRectF>
 #include <QSize>
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -107,6 +109,9 @@ public:
     static std::vector<Eigen::Vector3d> rawPositions(const Frame3D& frame);
     static std::vector<Eigen::Vector3d> seenPositions(const Frame3D& frame);
     static SphereTripletOverlay tripletOverlay(const Frame3D& frame);
+    /// The angular radius of the cap where a Euclidean ball of radius `chord` around a unit vector
+    /// meets the unit sphere: 2·asin(chord/2) (π, the whole sphere, for chord ≥ 2).
+    static double capAngle(double chord) { return 2.0 * std::asin(std::clamp(chord / 2.0, 0.0, 1.0)); }
     static Diagnosis diagnosis(const Frame3D& frame);
     /// The largest distance of a drawn point (or weight) from the origin, at least 1.
     static double dataRadius(const Frame3D& frame);

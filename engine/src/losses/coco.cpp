@@ -21,18 +21,23 @@ LossOutput CocoLoss::evaluate(const LossInput& input, bool withGradient) const {
     out.stats.tuples = n;
     Matrix gradS;
     if (withGradient) gradS.resize(n, classes);
-    std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
-    Real sum = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const int target = input.labels[static_cast<std::size_t>(i)];
-        for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = m_scale * s(i, c);
-        const Real term =
-            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
-        sum += term;
-        if (term > 0.0) ++out.stats.active;
-        if (withGradient)
-            for (int c = 0; c < classes; ++c) gradS(i, c) = grad[static_cast<std::size_t>(c)];
-    }
+    // Samples on the engine's threads, each run writing its own rows.
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+            std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
+            for (Eigen::Index i = begin; i < end; ++i) {
+                const int target = input.labels[static_cast<std::size_t>(i)];
+                for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = m_scale * s(i, c);
+                const Real term = detail::crossEntropy(
+                    row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+                part.total += term;
+                if (term > 0.0) ++part.active;
+                if (withGradient)
+                    for (int c = 0; c < classes; ++c) gradS(i, c) = grad[static_cast<std::size_t>(c)];
+            }
+        });
+    out.stats.active = tally.active;
+    const Real sum = tally.total;
     const Real inverseN = 1.0 / static_cast<Real>(n);
     out.value = sum * inverseN;
     if (withGradient) {

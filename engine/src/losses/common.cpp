@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 
+#include "parallel.h"
+
 namespace marginlab::detail {
 
 std::optional<LossOutput> perSampleEarlyOutput(const LossInput& input, bool withGradient, Eigen::Index rowsPerClass,
@@ -57,6 +59,22 @@ Real crossEntropy(std::span<const Real> logits, int target, std::span<Real> grad
     const Real lse = logSumExp(logits, false, grad);
     if (!grad.empty()) grad[static_cast<std::size_t>(target)] -= 1.0;
     return lse - logits[static_cast<std::size_t>(target)];
+}
+
+int sampleRuns(Eigen::Index n) {
+    return AnchorChunks(n).count();
+}
+
+SampleTally sumOverSampleRuns(
+    Eigen::Index n,
+    const std::function<void(Eigen::Index begin, Eigen::Index end, int run, SampleTally& tally)>& body) {
+    std::vector<SampleTally> tallies(static_cast<std::size_t>(sampleRuns(n)));
+    forEachRowChunk(n, [&](std::ptrdiff_t begin, std::ptrdiff_t end, int run) {
+        body(begin, end, run, tallies[static_cast<std::size_t>(run)]);
+    });
+    SampleTally sum;
+    for (const SampleTally& t : tallies) sum += t;
+    return sum;
 }
 
 }  // namespace marginlab::detail

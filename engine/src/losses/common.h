@@ -2,11 +2,12 @@
 // Small numeric building blocks shared by the loss implementations (internal header).
 #pragma once
 
-#include "marginlab/loss.h"
-
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <span>
+
+#include "marginlab/loss.h"
 
 namespace marginlab::detail {
 
@@ -46,5 +47,39 @@ Real logSumExp(std::span<const Real> z, bool addOne, std::span<Real> weights = {
 
 /// torch cross-entropy of one row: −ℓ_y + log Σ_c exp(ℓ_c); `grad` (if given) gets softmax − onehot.
 Real crossEntropy(std::span<const Real> logits, int target, std::span<Real> grad = {});
+
+/// What a run of samples adds to a per-sample loss: the sum of its terms and its counts.
+struct SampleTally {
+    Real total = 0.0;
+    Count kept = 0;  ///< samples whose term counts (losses that drop some, as Proxy-NCA)
+    Count active = 0;
+    Count easy = 0;
+    Count semiHard = 0;
+    Count hard = 0;
+
+    SampleTally& operator+=(const SampleTally& other) {
+        total += other.total;
+        kept += other.kept;
+        active += other.active;
+        easy += other.easy;
+        semiHard += other.semiHard;
+        hard += other.hard;
+        return *this;
+    }
+};
+
+/**
+ * body(begin, end, run, tally) for every AnchorChunks run of the samples [0, n) on the engine's
+ * threads, each run with its own tally; the tallies are added in run order, and the runs depend
+ * on n alone, so the sum has the same bits on any thread count (one run below 512 samples: the
+ * plain loop's). A body writes only its own rows of shared outputs; sums across samples go in
+ * its tally or in per-run buffers indexed by `run`.
+ */
+SampleTally sumOverSampleRuns(
+    Eigen::Index n,
+    const std::function<void(Eigen::Index begin, Eigen::Index end, int run, SampleTally& tally)>& body);
+
+/// How many runs sumOverSampleRuns cuts n samples into (to size per-run buffers).
+int sampleRuns(Eigen::Index n);
 
 }  // namespace marginlab::detail

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/fast_ap.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "losses/common.h"
 #include "losses/pair_family_support.h"
 
 namespace marginlab {
@@ -42,63 +44,84 @@ LossOutput FastApLoss::evaluate(const LossInput& input, bool withGradient) const
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = anchors;
-    std::vector<Real> hp(nodes), hn(nodes), cp(nodes), ch(nodes), slopeP(nodes), slopeN(nodes);
-    Real total = 0.0;
-    bool anyNode = false;
-    for (int i = 0; i < n; ++i) {
-        const auto positives = positivesOf[static_cast<std::size_t>(i)];
-        if (positives == 0) continue;
-        std::fill(hp.begin(), hp.end(), 0.0);
-        std::fill(hn.begin(), hn.end(), 0.0);
-        for (int j = 0; j < n; ++j) {
-            if (j == i) continue;
-            auto& h = y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)] ? hp : hn;
-            for (std::size_t r = 0; r < nodes; ++r)
-                h[r] += detail::relu(1.0 - std::abs(d(i, j) - t[r]) / delta);
-        }
-        Real runningP = 0.0, running = 0.0, ap = 0.0;
-        for (std::size_t r = 0; r < nodes; ++r) {
-            runningP += hp[r];
-            running += hp[r] + hn[r];
-            cp[r] = runningP;
-            ch[r] = running;
-            if (hp[r] * cp[r] > 0.0 && ch[r] > 0.0) {
-                ap += hp[r] * cp[r] / ch[r];
-                anyNode = true;
+    // Anchors are independent (each writes its own row of ∂L/∂d): runs of them on the engine's
+    // threads; anchors with a kept node are counted as `kept`.
+    Matrix& g = workspace.gradient();
+    // A pulse b_r(d) = relu(1 − |d − t_r|/Δ) is non-zero only for the nodes within Δ of d: at
+    // most two. Skipping the others adds no term that is not exactly 0 (|d − t_r| ≥ Δ gives
+    // 1 − |d − t_r|/Δ ≤ 0 exactly), so the sums keep their bits. The window is two nodes wider
+    // each side than needed: the nodes are float32 values near r·Δ, not r·Δ itself.
+    auto window = [&](Real value) -> std::pair<std::size_t, std::size_t> {
+        if (!(std::abs(value) < 1e6)) return {0, nodes};  // NaN or far off: every node
+        const long centre = static_cast<long>(std::floor(value / delta));
+        const long low = std::clamp(centre - 2, 0L, static_cast<long>(nodes));
+        const long high = std::clamp(centre + 3, 0L, static_cast<long>(nodes));
+        return {static_cast<std::size_t>(low), static_cast<std::size_t>(high)};
+    };
+    const detail::SampleTally tally =
+        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+            std::vector<Real> hp(nodes), hn(nodes), cp(nodes), ch(nodes), slopeP(nodes), slopeN(nodes);
+            for (int i = static_cast<int>(begin); i < static_cast<int>(end); ++i) {
+                const auto positives = positivesOf[static_cast<std::size_t>(i)];
+                if (positives == 0) continue;
+                std::fill(hp.begin(), hp.end(), 0.0);
+                std::fill(hn.begin(), hn.end(), 0.0);
+                for (int j = 0; j < n; ++j) {
+                    if (j == i) continue;
+                    auto& h = y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)] ? hp : hn;
+                    const auto [low, high] = window(d(i, j));
+                    for (std::size_t r = low; r < high; ++r)
+                        h[r] += detail::relu(1.0 - std::abs(d(i, j) - t[r]) / delta);
+                }
+                Real runningP = 0.0, running = 0.0, ap = 0.0;
+                bool anyNode = false;
+                for (std::size_t r = 0; r < nodes; ++r) {
+                    runningP += hp[r];
+                    running += hp[r] + hn[r];
+                    cp[r] = runningP;
+                    ch[r] = running;
+                    if (hp[r] * cp[r] > 0.0 && ch[r] > 0.0) {
+                        ap += hp[r] * cp[r] / ch[r];
+                        anyNode = true;
+                    }
+                }
+                const Real term = 1.0 - ap / positives;
+                part.total += term;
+                part.kept += anyNode ? 1 : 0;
+                if (term > 0.0) ++part.active;
+                if (!withGradient) continue;
+                // ∂AP/∂h⁺_r = [r kept] H⁺_r/H_r + Σ_{k ≥ r, kept} (h⁺_k/H_k − h⁺_k H⁺_k/H_k²),
+                // ∂AP/∂h⁻_r = −Σ_{k ≥ r, kept} h⁺_k H⁺_k/H_k².
+                Real tailP = 0.0, tailN = 0.0;
+                for (std::size_t k = nodes; k-- > 0;) {
+                    const bool kept = hp[k] * cp[k] > 0.0 && ch[k] > 0.0;
+                    if (kept) {
+                        tailP += hp[k] / ch[k] - hp[k] * cp[k] / (ch[k] * ch[k]);
+                        tailN -= hp[k] * cp[k] / (ch[k] * ch[k]);
+                    }
+                    slopeP[k] = (kept ? cp[k] / ch[k] : 0.0) + tailP;
+                    slopeN[k] = tailN;
+                }
+                // loss_i = 1 − AP_i/|P(i)|, averaged over the anchors; b_r'(d) = −sign(d − t_r)/Δ inside the pulse.
+                const Real scale = -1.0 / (positives * static_cast<Real>(anchors));
+                for (int j = 0; j < n; ++j) {
+                    if (j == i) continue;
+                    const auto& slope =
+                        y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)] ? slopeP : slopeN;
+                    Real sum = 0.0;
+                    const auto [low, high] = window(d(i, j));
+                    for (std::size_t r = low; r < high; ++r) {
+                        const Real offset = d(i, j) - t[r];
+                        if (std::abs(offset) < delta && offset != 0.0)
+                            sum += slope[r] * (offset > 0.0 ? -1.0 : 1.0) / delta;
+                    }
+                    g(i, j) += scale * sum;
+                }
             }
-        }
-        const Real term = 1.0 - ap / positives;
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        if (!withGradient) continue;
-        // ∂AP/∂h⁺_r = [r kept] H⁺_r/H_r + Σ_{k ≥ r, kept} (h⁺_k/H_k − h⁺_k H⁺_k/H_k²),
-        // ∂AP/∂h⁻_r = −Σ_{k ≥ r, kept} h⁺_k H⁺_k/H_k².
-        Real tailP = 0.0, tailN = 0.0;
-        for (std::size_t k = nodes; k-- > 0;) {
-            const bool kept = hp[k] * cp[k] > 0.0 && ch[k] > 0.0;
-            if (kept) {
-                tailP += hp[k] / ch[k] - hp[k] * cp[k] / (ch[k] * ch[k]);
-                tailN -= hp[k] * cp[k] / (ch[k] * ch[k]);
-            }
-            slopeP[k] = (kept ? cp[k] / ch[k] : 0.0) + tailP;
-            slopeN[k] = tailN;
-        }
-        // loss_i = 1 − AP_i/|P(i)|, averaged over the anchors; b_r'(d) = −sign(d − t_r)/Δ inside the pulse.
-        const Real scale = -1.0 / (positives * static_cast<Real>(anchors));
-        Matrix& g = workspace.gradient();
-        for (int j = 0; j < n; ++j) {
-            if (j == i) continue;
-            const auto& slope =
-                y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)] ? slopeP : slopeN;
-            Real sum = 0.0;
-            for (std::size_t r = 0; r < nodes; ++r) {
-                const Real offset = d(i, j) - t[r];
-                if (std::abs(offset) < delta && offset != 0.0)
-                    sum += slope[r] * (offset > 0.0 ? -1.0 : 1.0) / delta;
-            }
-            g(i, j) += scale * sum;
-        }
-    }
+        });
+    out.stats.active = tally.active;
+    const Real total = tally.total;
+    const bool anyNode = tally.kept > 0;
     if (!anyNode) return detail::zeroOutputWithKind(input, withGradient, "anchors");
     out.value = total / anchors;
     if (withGradient) {

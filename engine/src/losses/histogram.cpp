@@ -6,6 +6,7 @@
 #include <map>
 
 #include "losses/pair_family_support.h"
+#include "losses/pair_lists.h"
 
 namespace marginlab {
 
@@ -42,20 +43,29 @@ LossOutput HistogramLoss::evaluate(const LossInput& input, bool withGradient) co
         const long r = static_cast<long>(std::floor(position));
         return static_cast<std::size_t>(std::clamp(r, 0L, static_cast<long>(m_bins) - 1));
     };
-    auto density = [&](const std::vector<Pair>& pairs) {
-        std::vector<Real> h(bins + 1, 0.0);
+    // Every pass runs on the engine's threads in runs of anchor rows (PairRuns); the densities
+    // are added up per run, then in run order.
+    const detail::PairRuns positiveRuns(positives, n), negativeRuns(negatives, n);
+    auto density = [&](const std::vector<Pair>& pairs, const detail::PairRuns& runs) {
+        std::vector<std::vector<Real>> partial(static_cast<std::size_t>(runs.count()), std::vector<Real>(bins + 1, 0.0));
         const Real count = static_cast<Real>(pairs.size());
-        for (const Pair& p : pairs) {
-            const Real value = s(p[0], p[1]);
-            const std::size_t r = binOf(value);
-            const Real above = (value + 1.0 - static_cast<Real>(r) * m_delta) / m_delta;
-            const Real below = (static_cast<Real>(r + 1) * m_delta - 1.0 - value) / m_delta;
-            h[r + 1] += above / count;
-            h[r] += below / count;
-        }
+        detail::sumOverPairRuns(runs, [&](int r, std::span<const Pair> run, detail::SampleTally&) {
+            std::vector<Real>& h = partial[static_cast<std::size_t>(r)];
+            for (const Pair& p : run) {
+                const Real value = s(p[0], p[1]);
+                const std::size_t bin = binOf(value);
+                const Real above = (value + 1.0 - static_cast<Real>(bin) * m_delta) / m_delta;
+                const Real below = (static_cast<Real>(bin + 1) * m_delta - 1.0 - value) / m_delta;
+                h[bin + 1] += above / count;
+                h[bin] += below / count;
+            }
+        });
+        std::vector<Real> h(bins + 1, 0.0);
+        for (const std::vector<Real>& part : partial)
+            for (std::size_t r = 0; r <= bins; ++r) h[r] += part[r];
         return h;
     };
-    const std::vector<Real> positive = density(positives), negative = density(negatives);
+    const std::vector<Real> positive = density(positives, positiveRuns), negative = density(negatives, negativeRuns);
     std::vector<Real> cumulative(bins + 1);
     Real running = 0.0, value = 0.0;
     for (std::size_t r = 0; r <= bins; ++r) {
@@ -73,14 +83,12 @@ LossOutput HistogramLoss::evaluate(const LossInput& input, bool withGradient) co
     Matrix& g = workspace.gradient();
     const Real positiveCount = static_cast<Real>(positives.size()),
                negativeCount = static_cast<Real>(negatives.size());
-    for (const Pair& p : positives) {
-        const std::size_t r = binOf(s(p[0], p[1]));
-        g(p[0], p[1]) = -negative[r] / (m_delta * positiveCount);
-    }
-    for (const Pair& p : negatives) {
-        const std::size_t r = binOf(s(p[0], p[1]));
-        g(p[0], p[1]) = positive[r + 1] / (m_delta * negativeCount);
-    }
+    detail::sumOverPairRuns(positiveRuns, [&](int, std::span<const Pair> run, detail::SampleTally&) {
+        for (const Pair& p : run) g(p[0], p[1]) = -negative[binOf(s(p[0], p[1]))] / (m_delta * positiveCount);
+    });
+    detail::sumOverPairRuns(negativeRuns, [&](int, std::span<const Pair> run, detail::SampleTally&) {
+        for (const Pair& p : run) g(p[0], p[1]) = positive[binOf(s(p[0], p[1])) + 1] / (m_delta * negativeCount);
+    });
     out.gradEmbeddings = workspace.backward();
     if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(y);
     if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());

@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "losses/common.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
 
@@ -60,26 +61,41 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     out.stats.tuples = triplets;
     Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
     if (everyTriplet) {
-        for (int a = 0; a < n; ++a) {
-            const int size = classSize[labels[static_cast<std::size_t>(a)]];
-            const Real positives = size - 1, negatives = n - size;
-            if (positives == 0 || negatives == 0) continue;
-            Count positiveZero = 0, negativeZero = 0;
-            for (int j = 0; j < n; ++j) {
-                if (j == a) continue;
-                const bool positive =
-                    labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
-                const Real term = termValue(a, j, positive);
-                const Real weight = positive ? negatives : positives;  // triplets sharing this pair
-                sum += weight * term;
-                if (term > 0.0)
-                    divisor += weight;
-                else
-                    ++(positive ? positiveZero : negativeZero);
-            }
-            out.stats.active += static_cast<Count>(positives * negatives) - positiveZero * negativeZero;
-            regularizer += positives * negatives * betaOf(a);
+        // Anchors in runs on the engine's threads; each run's three sums added in run order.
+        struct Sums {
+            Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
+        };
+        std::vector<Sums> runSums(static_cast<std::size_t>(detail::sampleRuns(n)));
+        const detail::SampleTally tally =
+            detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
+                Sums& own = runSums[static_cast<std::size_t>(run)];
+                for (int a = static_cast<int>(begin); a < static_cast<int>(end); ++a) {
+                    const int size = classSize.at(labels[static_cast<std::size_t>(a)]);
+                    const Real positives = size - 1, negatives = n - size;
+                    if (positives == 0 || negatives == 0) continue;
+                    Count positiveZero = 0, negativeZero = 0;
+                    for (int j = 0; j < n; ++j) {
+                        if (j == a) continue;
+                        const bool positive =
+                            labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
+                        const Real term = termValue(a, j, positive);
+                        const Real weight = positive ? negatives : positives;  // triplets sharing this pair
+                        own.sum += weight * term;
+                        if (term > 0.0)
+                            own.divisor += weight;
+                        else
+                            ++(positive ? positiveZero : negativeZero);
+                    }
+                    part.active += static_cast<Count>(positives * negatives) - positiveZero * negativeZero;
+                    own.regularizer += positives * negatives * betaOf(a);
+                }
+            });
+        for (const Sums& own : runSums) {
+            sum += own.sum;
+            divisor += own.divisor;
+            regularizer += own.regularizer;
         }
+        out.stats.active = tally.active;
     } else {
         for (const Triplet& t : mined) {
             const Real pos = termValue(t[0], t[1], true), neg = termValue(t[0], t[2], false);
@@ -103,16 +119,9 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     // Every pair term once more, with the number of triplets that share it (all triplets: an
     // (a,p) pair counts |N(a)| times, an (a,n) pair |P(a)| times) or once per mined triplet:
     // recomputed rather than stored (N² terms at N = 4096 would be 400 MB).
-    auto forEachTerm = [&](auto&& visit) {
-        if (!everyTriplet) {
-            for (const Triplet& t : mined) {
-                visit(Term{t[0], t[1], true, 1.0});
-                visit(Term{t[0], t[2], false, 1.0});
-            }
-            return;
-        }
-        for (int a = 0; a < n; ++a) {
-            const int size = classSize[labels[static_cast<std::size_t>(a)]];
+    auto forEachTermOf = [&](int firstAnchor, int endAnchor, auto&& visit) {
+        for (int a = firstAnchor; a < endAnchor; ++a) {
+            const int size = classSize.at(labels[static_cast<std::size_t>(a)]);
             if (size == 1 || size == n) continue;
             for (int j = 0; j < n; ++j) {
                 if (j == a) continue;
@@ -122,19 +131,38 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
             }
         }
     };
-    forEachTerm([&](const Term& t) {
-        const Real term = termValue(t.anchor, t.other, t.positive);
-        const Real beta =
-            learned ? t.weight * m_options.nu / 2.0 : 0.0;  // ν per triplet, split over its two pairs
-        Real slopeBeta = beta;
-        if (term > 0.0) {
-            // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ; ∂pos/∂β = −σ, ∂neg/∂β = σ.
-            const Real slope = t.positive ? sigma : -sigma;
-            g(t.anchor, t.other) += t.weight * slope / divisor;
-            slopeBeta -= t.weight * slope;
+    auto visitInto = [&](Points& owned) {
+        return [&](const Term& t) {
+            const Real term = termValue(t.anchor, t.other, t.positive);
+            const Real beta =
+                learned ? t.weight * m_options.nu / 2.0 : 0.0;  // ν per triplet, split over its two pairs
+            Real slopeBeta = beta;
+            if (term > 0.0) {
+                // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ; ∂pos/∂β = −σ, ∂neg/∂β = σ.
+                const Real slope = t.positive ? sigma : -sigma;
+                g(t.anchor, t.other) += t.weight * slope / divisor;
+                slopeBeta -= t.weight * slope;
+            }
+            if (learned) owned(labels[static_cast<std::size_t>(t.anchor)], 0) += slopeBeta / divisor;
+        };
+    };
+    if (everyTriplet) {
+        // Anchors in runs on the engine's threads (each writes its own rows of g); the learned β's
+        // gradient sums over anchors: one partial per run, added in run order.
+        std::vector<Points> runOwned(learned ? static_cast<std::size_t>(detail::sampleRuns(n)) : 0, gradOwned);
+        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally&) {
+            Points unused;
+            auto visit = visitInto(learned ? runOwned[static_cast<std::size_t>(run)] : unused);
+            forEachTermOf(static_cast<int>(begin), static_cast<int>(end), visit);
+        });
+        for (const Points& partial : runOwned) gradOwned += partial;
+    } else {
+        auto visit = visitInto(gradOwned);
+        for (const Triplet& t : mined) {
+            visit(Term{t[0], t[1], true, 1.0});
+            visit(Term{t[0], t[2], false, 1.0});
         }
-        if (learned) gradOwned(labels[static_cast<std::size_t>(t.anchor)], 0) += slopeBeta / divisor;
-    });
+    }
     out.gradEmbeddings = workspace.backward();
     if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
     if (input.owned) out.gradOwned = std::move(gradOwned);

@@ -19,7 +19,7 @@ namespace {
  * even without the margin (the plain target logit is not above every other logit), semi-hard =
  * correct without the margin but not with it, easy = correct with the margin.
  */
-void countRegion(std::span<const Real> logits, int target, Real plainTarget, LossStats& stats) {
+void countRegion(std::span<const Real> logits, int target, Real plainTarget, SampleTally& stats) {
     Real otherMax = -std::numeric_limits<Real>::infinity();
     for (std::size_t c = 0; c < logits.size(); ++c)
         if (static_cast<int>(c) != target) otherMax = std::max(otherMax, logits[c]);
@@ -28,11 +28,15 @@ void countRegion(std::span<const Real> logits, int target, Real plainTarget, Los
     else ++stats.semiHard;
 }
 
-LossStats sampleStats(Eigen::Index samples, bool hasRegions) {
+LossStats sampleStats(Eigen::Index samples, bool hasRegions, const SampleTally& tally) {
     LossStats stats;
     stats.tupleKind = "samples";
     stats.tuples = samples;
     stats.hasRegions = hasRegions;
+    stats.active = tally.active;
+    stats.easy = tally.easy;
+    stats.semiHard = tally.semiHard;
+    stats.hard = tally.hard;
     return stats;
 }
 
@@ -87,28 +91,33 @@ LossOutput cosineMarginSoftmax(const LossInput& input, bool withGradient, Real s
     const Matrix& c = cosine.matrix();
     Matrix gradCosine;
     if (withGradient) gradCosine.resize(n, classes);
-    std::vector<Real> logits(static_cast<std::size_t>(classes));
-    std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
-
+    // Samples are independent: runs of them on the engine's threads, each writing its own rows.
+    const SampleTally tally =
+        sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, SampleTally& part) {
+            std::vector<Real> logits(static_cast<std::size_t>(classes));
+            std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
+            for (Eigen::Index i = begin; i < end; ++i) {
+                const int y = input.labels[static_cast<std::size_t>(i)];
+                for (Eigen::Index k = 0; k < classes; ++k)
+                    logits[static_cast<std::size_t>(k)] = scale * c(i, k);
+                const Real plainTarget = logits[static_cast<std::size_t>(y)];
+                const TargetLogit t = target(c(i, y));
+                logits[static_cast<std::size_t>(y)] = scale * t.value;
+                const Real term = crossEntropy(logits, y, softmaxGrad);
+                part.total += term;
+                if (term > 0.0) ++part.active;
+                if (hasRegions) countRegion(logits, y, plainTarget, part);
+                if (withGradient) {
+                    for (Eigen::Index k = 0; k < classes; ++k)
+                        gradCosine(i, k) =
+                            scale * softmaxGrad[static_cast<std::size_t>(k)] / static_cast<Real>(n);
+                    gradCosine(i, y) *= t.derivative;
+                }
+            }
+        });
     LossOutput out;
-    out.stats = sampleStats(n, hasRegions);
-    Real total = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const int y = input.labels[static_cast<std::size_t>(i)];
-        for (Eigen::Index k = 0; k < classes; ++k) logits[static_cast<std::size_t>(k)] = scale * c(i, k);
-        const Real plainTarget = logits[static_cast<std::size_t>(y)];
-        const TargetLogit t = target(c(i, y));
-        logits[static_cast<std::size_t>(y)] = scale * t.value;
-        const Real term = crossEntropy(logits, y, softmaxGrad);
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        if (hasRegions) countRegion(logits, y, plainTarget, out.stats);
-        if (withGradient) {
-            for (Eigen::Index k = 0; k < classes; ++k)
-                gradCosine(i, k) = scale * softmaxGrad[static_cast<std::size_t>(k)] / static_cast<Real>(n);
-            gradCosine(i, y) *= t.derivative;
-        }
-    }
+    out.stats = sampleStats(n, hasRegions, tally);
+    const Real total = tally.total;
     out.value = total / static_cast<Real>(n);
     if (withGradient) cosine.backward(gradCosine, &out.gradEmbeddings, &out.gradOwned);
     // The same-class share: through the target logit s·φ(c_{i,y_i}) alone.
@@ -167,39 +176,46 @@ LossOutput largeMarginSoftmax(const LossInput& input, bool withGradient, int mar
     const bool split = splitsForces(input, withGradient);
     Vector targetXNorms;
     if (split) targetXNorms = Vector::Zero(n);
-    std::vector<Real> logits(static_cast<std::size_t>(classes)), factors(logits.size());
-    std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
-
-    LossOutput out;
-    out.stats = sampleStats(n, true);
-    Real total = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const int y = input.labels[static_cast<std::size_t>(i)];
-        const TargetLogit psi = largeMarginTarget(c(i, y), margin);
-        Real plainTarget = 0.0;
-        for (Eigen::Index k = 0; k < classes; ++k) {
-            const auto kk = static_cast<std::size_t>(k);
-            factors[kk] = scale * xNorms(i) * wNorms(k);  // ℓ_ik = factor · (cosine or ψ)
-            logits[kk] = factors[kk] * (k == y ? psi.value : c(i, k));
-            if (k == y) plainTarget = factors[kk] * c(i, k);
-        }
-        const Real term = crossEntropy(logits, y, softmaxGrad);
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        countRegion(logits, y, plainTarget, out.stats);
-        if (withGradient) {
-            const Real perSample = 1.0 / static_cast<Real>(n);
-            for (Eigen::Index k = 0; k < classes; ++k) {
-                const auto kk = static_cast<std::size_t>(k);
-                const Real g = softmaxGrad[kk] * perSample;  // ∂L/∂ℓ_ik
-                const Real h = k == y ? psi.value : c(i, k);
-                gradCosine(i, k) = g * factors[kk] * (k == y ? psi.derivative : 1.0);
-                gradXNorms(i) += g * scale * wNorms(k) * h;
-                if (split && k == y) targetXNorms(i) = g * scale * wNorms(k) * h;
-                if (useWeightNorms) gradWNorms(k) += g * scale * xNorms(i) * h;
+    // Samples on the engine's threads; ∂L/∂‖w_k‖ sums over samples, so one partial per run.
+    std::vector<Vector> runWNorms(
+        useWeightNorms && withGradient ? static_cast<std::size_t>(sampleRuns(n)) : 0, Vector::Zero(classes));
+    const SampleTally tally =
+        sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int run, SampleTally& part) {
+            std::vector<Real> logits(static_cast<std::size_t>(classes)), factors(logits.size());
+            std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
+            for (Eigen::Index i = begin; i < end; ++i) {
+                const int y = input.labels[static_cast<std::size_t>(i)];
+                const TargetLogit psi = largeMarginTarget(c(i, y), margin);
+                Real plainTarget = 0.0;
+                for (Eigen::Index k = 0; k < classes; ++k) {
+                    const auto kk = static_cast<std::size_t>(k);
+                    factors[kk] = scale * xNorms(i) * wNorms(k);  // ℓ_ik = factor · (cosine or ψ)
+                    logits[kk] = factors[kk] * (k == y ? psi.value : c(i, k));
+                    if (k == y) plainTarget = factors[kk] * c(i, k);
+                }
+                const Real term = crossEntropy(logits, y, softmaxGrad);
+                part.total += term;
+                if (term > 0.0) ++part.active;
+                countRegion(logits, y, plainTarget, part);
+                if (withGradient) {
+                    const Real perSample = 1.0 / static_cast<Real>(n);
+                    for (Eigen::Index k = 0; k < classes; ++k) {
+                        const auto kk = static_cast<std::size_t>(k);
+                        const Real g = softmaxGrad[kk] * perSample;  // ∂L/∂ℓ_ik
+                        const Real h = k == y ? psi.value : c(i, k);
+                        gradCosine(i, k) = g * factors[kk] * (k == y ? psi.derivative : 1.0);
+                        gradXNorms(i) += g * scale * wNorms(k) * h;
+                        if (split && k == y) targetXNorms(i) = g * scale * wNorms(k) * h;
+                        if (useWeightNorms)
+                            runWNorms[static_cast<std::size_t>(run)](k) += g * scale * xNorms(i) * h;
+                    }
+                }
             }
-        }
-    }
+        });
+    for (const Vector& partial : runWNorms) gradWNorms += partial;
+    LossOutput out;
+    out.stats = sampleStats(n, true, tally);
+    const Real total = tally.total;
     out.value = total / static_cast<Real>(n);
     if (withGradient) {
         cosine.backward(gradCosine, &out.gradEmbeddings, &out.gradOwned);

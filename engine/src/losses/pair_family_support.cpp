@@ -2,8 +2,10 @@
 #include "losses/pair_family_support.h"
 
 #include "losses/distance_rows.h"
+#include "losses/pair_lists.h"
 #include "parallel.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace marginlab::detail {
@@ -92,6 +94,30 @@ PairwiseWorkspace& pairwiseWorkspace(const DistanceSpec& spec, const Points& x, 
     thread_local PairwiseWorkspace workspace;
     workspace.compute(spec, x, withGradient);
     return workspace;
+}
+
+PairRuns::PairRuns(const std::vector<Pair>& pairs, Eigen::Index n) : m_pairs(&pairs) {
+    const bool sorted = std::is_sorted(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a[0] < b[0]; });
+    m_starts.push_back(0);
+    if (sorted) {
+        const AnchorChunks rows(n);
+        for (int r = 1; r < rows.count(); ++r) {
+            const auto boundary = std::lower_bound(pairs.begin(), pairs.end(), rows.begin(r),
+                                                   [](const Pair& p, std::ptrdiff_t row) { return p[0] < row; });
+            m_starts.push_back(static_cast<std::size_t>(boundary - pairs.begin()));
+        }
+    }
+    m_starts.push_back(pairs.size());
+}
+
+SampleTally sumOverPairRuns(const PairRuns& runs,
+                            const std::function<void(int run, std::span<const Pair> pairs, SampleTally& tally)>& body) {
+    std::vector<SampleTally> tallies(static_cast<std::size_t>(runs.count()));
+    forEachChunk(runs.count(), chunkWorkers(runs.count()),
+                 [&](int r, int) { body(r, runs.run(r), tallies[static_cast<std::size_t>(r)]); });
+    SampleTally sum;
+    for (const SampleTally& t : tallies) sum += t;
+    return sum;
 }
 
 }  // namespace marginlab::detail

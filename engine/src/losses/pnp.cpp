@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "losses/common.h"
 #include "losses/pair_family_support.h"
 
 namespace marginlab {
@@ -54,55 +55,60 @@ LossOutput PnpLoss::evaluate(const LossInput& input, bool withGradient) const {
     // σ((s_ik − s_ij)/τ) = 1/(1 + e^{s_ij/τ}·e^{−s_ik/τ}): one exponential per (i,k) and per
     // (i,j) instead of one per (i,j,k). PML clamps the exponent to [−50, 50] (no gradient there).
     const Real clampedHigh = 1.0 / (1.0 + std::exp(-50.0)), clampedLow = 1.0 / (1.0 + std::exp(50.0));
-    std::vector<int> negatives;
-    std::vector<Real> negativeSimilarity, negativeFactor, sig, derivative;
-    Real total = 0.0;
-    for (int i = 0; i < n; ++i) {
-        const int positives = sameCount[static_cast<std::size_t>(i)];
-        if (positives <= 1) continue;
-        negatives.clear();
-        negativeFactor.clear();
-        negativeSimilarity.clear();
-        for (int k = 0; k < n; ++k)
-            if (y[static_cast<std::size_t>(k)] != y[static_cast<std::size_t>(i)]) {
-                negatives.push_back(k);
-                negativeSimilarity.push_back(s(i, k));
-                negativeFactor.push_back(std::exp(-s(i, k) / m_anneal));
-            }
-        sig.resize(negatives.size());
-        derivative.resize(negatives.size());
-        Real term = 0.0;
-        for (int j = 0; j < n; ++j) {
-            if (y[static_cast<std::size_t>(j)] != y[static_cast<std::size_t>(i)]) continue;
-            const Real positiveFactor = std::exp(s(i, j) / m_anneal);
-            Real rank = 0.0;
-            for (std::size_t q = 0; q < negatives.size(); ++q) {
-                const Real t = (negativeSimilarity[q] - s(i, j)) / m_anneal;
-                if (t > 50.0 || t < -50.0) {
-                    sig[q] = t > 0.0 ? clampedHigh : clampedLow;
-                    derivative[q] = 0.0;
-                } else {
-                    sig[q] = 1.0 / (1.0 + positiveFactor * negativeFactor[q]);
-                    derivative[q] = sig[q] * (1.0 - sig[q]) / m_anneal;
+    // Queries are independent (each writes its own row of ∂L/∂s): runs of them on the engine's threads.
+    Matrix& g = workspace.gradient();
+    const detail::SampleTally tally =
+        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+            std::vector<int> negatives;
+            std::vector<Real> negativeSimilarity, negativeFactor, sig, derivative;
+            for (int i = static_cast<int>(begin); i < static_cast<int>(end); ++i) {
+                const int positives = sameCount[static_cast<std::size_t>(i)];
+                if (positives <= 1) continue;
+                negatives.clear();
+                negativeFactor.clear();
+                negativeSimilarity.clear();
+                for (int k = 0; k < n; ++k)
+                    if (y[static_cast<std::size_t>(k)] != y[static_cast<std::size_t>(i)]) {
+                        negatives.push_back(k);
+                        negativeSimilarity.push_back(s(i, k));
+                        negativeFactor.push_back(std::exp(-s(i, k) / m_anneal));
+                    }
+                sig.resize(negatives.size());
+                derivative.resize(negatives.size());
+                Real term = 0.0;
+                for (int j = 0; j < n; ++j) {
+                    if (y[static_cast<std::size_t>(j)] != y[static_cast<std::size_t>(i)]) continue;
+                    const Real positiveFactor = std::exp(s(i, j) / m_anneal);
+                    Real rank = 0.0;
+                    for (std::size_t q = 0; q < negatives.size(); ++q) {
+                        const Real t = (negativeSimilarity[q] - s(i, j)) / m_anneal;
+                        if (t > 50.0 || t < -50.0) {
+                            sig[q] = t > 0.0 ? clampedHigh : clampedLow;
+                            derivative[q] = 0.0;
+                        } else {
+                            sig[q] = 1.0 / (1.0 + positiveFactor * negativeFactor[q]);
+                            derivative[q] = sig[q] * (1.0 - sig[q]) / m_anneal;
+                        }
+                        rank += sig[q];
+                    }
+                    Real slope = 0.0;
+                    term += shape(rank, &slope) / positives;
+                    if (!withGradient) continue;
+                    // ∂f/∂s_ik = f'(R)σ'_k, ∂f/∂s_ij = −f'(R) Σ_k σ'_k; the diagonal s_ii is a constant.
+                    const Real scale = sign * slope / (positives * Real(n));
+                    Real towardsPositive = 0.0;
+                    for (std::size_t q = 0; q < negatives.size(); ++q) {
+                        g(i, negatives[q]) += scale * derivative[q];
+                        towardsPositive -= scale * derivative[q];
+                    }
+                    if (j != i) g(i, j) += towardsPositive;
                 }
-                rank += sig[q];
+                part.total += term;
+                if (term != 0.0) ++part.active;
             }
-            Real slope = 0.0;
-            term += shape(rank, &slope) / positives;
-            if (!withGradient) continue;
-            // ∂f/∂s_ik = f'(R)σ'_k, ∂f/∂s_ij = −f'(R) Σ_k σ'_k; the diagonal s_ii is a constant.
-            Matrix& g = workspace.gradient();
-            const Real scale = sign * slope / (positives * Real(n));
-            Real towardsPositive = 0.0;
-            for (std::size_t q = 0; q < negatives.size(); ++q) {
-                g(i, negatives[q]) += scale * derivative[q];
-                towardsPositive -= scale * derivative[q];
-            }
-            if (j != i) g(i, j) += towardsPositive;
-        }
-        total += term;
-        if (term != 0.0) ++out.stats.active;
-    }
+        });
+    out.stats.active = tally.active;
+    const Real total = tally.total;
     out.value = total / Real(n);
     if (m_variant == Variant::Dq) out.value = 1.0 - out.value;
     if (withGradient) {

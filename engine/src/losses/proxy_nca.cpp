@@ -22,31 +22,35 @@ LossOutput ProxyNcaLoss::evaluate(const LossInput& input, bool withGradient) con
 
     Matrix gradM;
     if (withGradient) gradM = Matrix::Zero(n, classes);
-    std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
-    Count kept = 0;
-
+    // Samples on the engine's threads, each run writing its own rows.
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+            std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
+            for (Eigen::Index i = begin; i < end; ++i) {
+                const int target = input.labels[static_cast<std::size_t>(i)];
+                for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = logits(i, c);
+                // q_i exactly as torch's softmax forms it (exp(ℓ − max) / Σ), only to decide whether it
+                // underflowed to 0; the kept term uses the stable cross-entropy.
+                const Real top = *std::max_element(row.begin(), row.end());
+                Real denominator = 0.0;
+                for (Real v : row) denominator += std::exp(v - top);
+                const Real q = std::exp(row[static_cast<std::size_t>(target)] - top) / denominator;
+                if (q == 0.0) continue;
+                const Real term = detail::crossEntropy(
+                    row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+                part.total += term;
+                if (term > 0.0) ++part.active;
+                ++part.kept;
+                if (withGradient)
+                    for (int c = 0; c < classes; ++c) gradM(i, c) = grad[static_cast<std::size_t>(c)];
+            }
+        });
+    const Count kept = tally.kept;
+    const Real sum = tally.total;
     LossOutput out;
     out.stats.tupleKind = "samples";
     out.stats.tuples = n;
-    Real sum = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const int target = input.labels[static_cast<std::size_t>(i)];
-        for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = logits(i, c);
-        // q_i exactly as torch's softmax forms it (exp(ℓ − max) / Σ), only to decide whether it
-        // underflowed to 0; the kept term uses the stable cross-entropy.
-        const Real top = *std::max_element(row.begin(), row.end());
-        Real denominator = 0.0;
-        for (Real v : row) denominator += std::exp(v - top);
-        const Real q = std::exp(row[static_cast<std::size_t>(target)] - top) / denominator;
-        if (q == 0.0) continue;
-        const Real term =
-            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
-        sum += term;
-        if (term > 0.0) ++out.stats.active;
-        ++kept;
-        if (withGradient)
-            for (int c = 0; c < classes; ++c) gradM(i, c) = grad[static_cast<std::size_t>(c)];
-    }
+    out.stats.active = tally.active;
     if (kept == 0) {
         LossOutput zero = detail::zeroOutput(input, withGradient);
         zero.stats = out.stats;

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "losses/common.h"
 #include "losses/pair_family_support.h"
 
 namespace marginlab {
@@ -22,47 +23,52 @@ LossOutput RankedListLoss::evaluate(const LossInput& input, bool withGradient) c
     LossOutput out;
     out.stats.tupleKind = "anchors";
     out.stats.tuples = n;
-    std::vector<Real> weight(static_cast<std::size_t>(n));
-    Real total = 0.0;
-    for (int i = 0; i < n; ++i) {
-        // One weighted mean per set: Σ e^{T·u} u / Σ e^{T·u} over the active members.
-        auto setLoss = [&](bool positive, Real temperature, Real share) {
-            Real sumWeights = 0.0, sumWeighted = 0.0;
-            for (int j = 0; j < n; ++j) {
-                const auto k = static_cast<std::size_t>(j);
-                weight[k] = 0.0;
-                const Real value = j == i ? 0.0 : m(i, j);  // PML zeroes the diagonal
-                const bool same = y[k] == y[static_cast<std::size_t>(i)];
-                Real u = 0.0;
-                if (positive && same && j != i && value > positiveEdge)
-                    u = value - positiveEdge;
-                else if (!positive && !same && value < alpha && value > 0.0)
-                    u = alpha - value;
-                else
-                    continue;
-                weight[k] = std::exp(temperature * u);
-                sumWeights += weight[k];
-                sumWeighted += weight[k] * u;
+    // Anchors are independent (each writes its own row of ∂L/∂M): runs of them on the engine's threads.
+    Matrix& g = workspace.gradient();
+    const detail::SampleTally tally =
+        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+            std::vector<Real> weight(static_cast<std::size_t>(n));
+            for (int i = static_cast<int>(begin); i < static_cast<int>(end); ++i) {
+                // One weighted mean per set: Σ e^{T·u} u / Σ e^{T·u} over the active members.
+                auto setLoss = [&](bool positive, Real temperature, Real share) {
+                    Real sumWeights = 0.0, sumWeighted = 0.0;
+                    for (int j = 0; j < n; ++j) {
+                        const auto k = static_cast<std::size_t>(j);
+                        weight[k] = 0.0;
+                        const Real value = j == i ? 0.0 : m(i, j);  // PML zeroes the diagonal
+                        const bool same = y[k] == y[static_cast<std::size_t>(i)];
+                        Real u = 0.0;
+                        if (positive && same && j != i && value > positiveEdge)
+                            u = value - positiveEdge;
+                        else if (!positive && !same && value < alpha && value > 0.0)
+                            u = alpha - value;
+                        else
+                            continue;
+                        weight[k] = std::exp(temperature * u);
+                        sumWeights += weight[k];
+                        sumWeighted += weight[k] * u;
+                    }
+                    if (sumWeights == 0.0) return 0.0;
+                    const Real mean = sumWeighted / sumWeights;
+                    if (withGradient) {
+                        for (int j = 0; j < n; ++j) {
+                            const auto k = static_cast<std::size_t>(j);
+                            if (weight[k] == 0.0) continue;
+                            const Real u = positive ? m(i, j) - positiveEdge : alpha - m(i, j);
+                            const Real slope = weight[k] / sumWeights * (1.0 + temperature * (u - mean));
+                            g(i, j) += share * slope * (positive ? 1.0 : -1.0) / Real(n);  // ∂u/∂M = ±1
+                        }
+                    }
+                    return mean;
+                };
+                const Real term = (1.0 - m_options.imbalance) * setLoss(true, tp, 1.0 - m_options.imbalance) +
+                                  m_options.imbalance * setLoss(false, tn, m_options.imbalance);
+                part.total += term;
+                if (term > 0.0) ++part.active;
             }
-            if (sumWeights == 0.0) return 0.0;
-            const Real mean = sumWeighted / sumWeights;
-            if (withGradient) {
-                Matrix& g = workspace.gradient();
-                for (int j = 0; j < n; ++j) {
-                    const auto k = static_cast<std::size_t>(j);
-                    if (weight[k] == 0.0) continue;
-                    const Real u = positive ? m(i, j) - positiveEdge : alpha - m(i, j);
-                    const Real slope = weight[k] / sumWeights * (1.0 + temperature * (u - mean));
-                    g(i, j) += share * slope * (positive ? 1.0 : -1.0) / Real(n);  // ∂u/∂M = ±1
-                }
-            }
-            return mean;
-        };
-        const Real term = (1.0 - m_options.imbalance) * setLoss(true, tp, 1.0 - m_options.imbalance) +
-                          m_options.imbalance * setLoss(false, tn, m_options.imbalance);
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-    }
+        });
+    out.stats.active = tally.active;
+    const Real total = tally.total;
     out.value = total / Real(n);
     if (withGradient) {
         out.gradEmbeddings = workspace.backward();

@@ -50,29 +50,42 @@ LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradien
             return positive ? detail::relu(snr(p) - m_positiveMargin)
                             : detail::relu(m_negativeMargin - snr(p));
         };
-        Count active = 0;
-        Real sum = 0.0;
-        for (const Pair& p : pairs) {
-            const Real t = term(p);
-            sum += t;
-            if (t > 0.0) ++active;
-        }
+        // Both passes on the engine's threads in runs of anchor rows (PairRuns). The gradient
+        // also reaches the pair's other point, in any row: one N×D buffer per run, added in run order.
+        const detail::PairRuns runs(pairs, n);
+        const detail::SampleTally tally =
+            detail::sumOverPairRuns(runs, [&](int, std::span<const Pair> run, detail::SampleTally& part) {
+                for (const Pair& p : run) {
+                    const Real t = term(p);
+                    part.total += t;
+                    if (t > 0.0) ++part.active;
+                }
+            });
+        const Count active = tally.active;
+        const Real sum = tally.total;
         out.stats.tuples += static_cast<Count>(pairs.size());
         out.stats.active += active;
         if (active == 0) return 0.0;
-        if (withGradient)
-            for (const Pair& p : pairs) {
-                if (term(p) <= 0.0) continue;
-                const Real noise = (c.row(p[0]) - c.row(p[1])).squaredNorm(), s = signal(p[0]);
-                const Real slope = (positive ? 1.0 : -1.0) / Real(active);  // ∂term/∂SNR over the count
-                // SNR = noise/signal: ∂/∂e_a = 2cd/signal − 2·noise·c_a/signal², ∂/∂e_j = −2cd/signal
-                // (the gradient of ‖centred(v)‖² is 2·centred(v), already centred).
-                for (Eigen::Index k = 0; k < dims; ++k) {
-                    const Real towardsOther = 2.0 * (c(p[0], k) - c(p[1], k)) / s;
-                    (*grad)(p[0], k) += slope * (towardsOther - 2.0 * noise / (s * s) * c(p[0], k));
-                    (*grad)(p[1], k) -= slope * towardsOther;
+        if (withGradient) {
+            std::vector<Points> partial(static_cast<std::size_t>(runs.count()));
+            detail::sumOverPairRuns(runs, [&](int r, std::span<const Pair> run, detail::SampleTally&) {
+                Points& part = partial[static_cast<std::size_t>(r)];
+                part = Points::Zero(n, dims);
+                for (const Pair& p : run) {
+                    if (term(p) <= 0.0) continue;
+                    const Real noise = (c.row(p[0]) - c.row(p[1])).squaredNorm(), s = signal(p[0]);
+                    const Real slope = (positive ? 1.0 : -1.0) / Real(active);  // ∂term/∂SNR over the count
+                    // SNR = noise/signal: ∂/∂e_a = 2cd/signal − 2·noise·c_a/signal², ∂/∂e_j = −2cd/signal
+                    // (the gradient of ‖centred(v)‖² is 2·centred(v), already centred).
+                    for (Eigen::Index k = 0; k < dims; ++k) {
+                        const Real towardsOther = 2.0 * (c(p[0], k) - c(p[1], k)) / s;
+                        part(p[0], k) += slope * (towardsOther - 2.0 * noise / (s * s) * c(p[0], k));
+                        part(p[1], k) -= slope * towardsOther;
+                    }
                 }
-            }
+            });
+            for (const Points& part : partial) *grad += part;
+        }
         return sum / Real(active);
     };
     Real pairLoss = 0.0;

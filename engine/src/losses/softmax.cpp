@@ -22,23 +22,28 @@ LossOutput SoftmaxLoss::evaluate(const LossInput& input, bool withGradient) cons
     const Matrix& logitMatrix = dot.matrix();
     Matrix gradLogits;
     if (withGradient) gradLogits.resize(n, classes);
-    std::vector<Real> logits(static_cast<std::size_t>(classes));
-    std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
-
+    // Samples on the engine's threads, each run writing its own rows.
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+            std::vector<Real> logits(static_cast<std::size_t>(classes));
+            std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
+            for (Eigen::Index i = begin; i < end; ++i) {
+                const int y = input.labels[static_cast<std::size_t>(i)];
+                for (Eigen::Index k = 0; k < classes; ++k)
+                    logits[static_cast<std::size_t>(k)] = logitMatrix(i, k);
+                const Real term = detail::crossEntropy(logits, y, softmaxGrad);
+                part.total += term;
+                if (term > 0.0) ++part.active;
+                if (withGradient)
+                    for (Eigen::Index k = 0; k < classes; ++k)
+                        gradLogits(i, k) = softmaxGrad[static_cast<std::size_t>(k)] / static_cast<Real>(n);
+            }
+        });
     LossOutput out;
     out.stats.tupleKind = "samples";
     out.stats.tuples = n;
-    Real total = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const int y = input.labels[static_cast<std::size_t>(i)];
-        for (Eigen::Index k = 0; k < classes; ++k) logits[static_cast<std::size_t>(k)] = logitMatrix(i, k);
-        const Real term = detail::crossEntropy(logits, y, softmaxGrad);
-        total += term;
-        if (term > 0.0) ++out.stats.active;
-        if (withGradient)
-            for (Eigen::Index k = 0; k < classes; ++k)
-                gradLogits(i, k) = softmaxGrad[static_cast<std::size_t>(k)] / static_cast<Real>(n);
-    }
+    out.stats.active = tally.active;
+    const Real total = tally.total;
     out.value = total / static_cast<Real>(n);
     if (withGradient) dot.backward(gradLogits, &out.gradEmbeddings, &out.gradOwned);
     if (detail::splitsForces(input, withGradient))  // through the own-class logit w_{y_i}·x_i

@@ -18,21 +18,28 @@ LossOutput ThresholdConsistentMarginLoss::evaluate(const LossInput& input, bool 
     out.stats.tupleKind = "pairs";
     out.stats.tuples = static_cast<Count>(positives.size() + negatives.size());
     // Mean of the violations inside the mask, times λ; `sign` = +1 for s − m (negatives), −1 for m − s.
+    // Each pass over a list runs on the engine's threads in runs of anchor rows (PairRuns).
+    const Eigen::Index n = input.embeddings.rows();
+    Matrix& g = workspace.gradient();
     auto half = [&](const std::vector<Pair>& pairs, Real margin, Real sign, Real lambda) {
-        Real sum = 0.0;
-        Count inside = 0;
-        for (const Pair& p : pairs)
-            if (sign * (s(p[0], p[1]) - margin) >= 0.0) {
-                sum += sign * (s(p[0], p[1]) - margin);
-                ++inside;
-            }
+        const detail::PairRuns runs(pairs, n);
+        const detail::SampleTally tally =
+            detail::sumOverPairRuns(runs, [&](int, std::span<const Pair> run, detail::SampleTally& part) {
+                for (const Pair& p : run)
+                    if (sign * (s(p[0], p[1]) - margin) >= 0.0) {
+                        part.total += sign * (s(p[0], p[1]) - margin);
+                        ++part.active;
+                    }
+            });
+        const Count inside = tally.active;
         out.stats.active += inside;
         if (inside == 0) return 0.0;
         if (withGradient)
-            for (const Pair& p : pairs)
-                if (sign * (s(p[0], p[1]) - margin) >= 0.0)
-                    workspace.gradient()(p[0], p[1]) += lambda * sign / Real(inside);
-        return lambda * sum / Real(inside);
+            detail::sumOverPairRuns(runs, [&](int, std::span<const Pair> run, detail::SampleTally&) {
+                for (const Pair& p : run)
+                    if (sign * (s(p[0], p[1]) - margin) >= 0.0) g(p[0], p[1]) += lambda * sign / Real(inside);
+            });
+        return lambda * tally.total / Real(inside);
     };
     out.value = half(positives, m_options.marginPlus, -1.0, m_options.lambdaPlus) +
                 half(negatives, m_options.marginMinus, 1.0, m_options.lambdaMinus);
