@@ -44,6 +44,7 @@ std::string lossTitle(const LossInfo& loss, const ParamValues& values) {
 void describeLoss(const LossInfo& loss, const LossConfig& config, bool owner, RunInfo& info) {
     const DistanceSpec distance = config.distance.value_or(loss.defaultDistance);
     if (owner) {
+        info.ownerLoss = loss.ownedBlocks > 0 ? &loss : nullptr;
         info.regions = loss.regions;
         info.ownedBlocks = loss.ownedBlocks;
         info.ownedLayout = loss.ownedLayout;

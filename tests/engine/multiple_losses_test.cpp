@@ -250,6 +250,8 @@ TEST(MultipleLosses, ViewsUseTheFirstComponentForTuplesAndTheFirstOwnerForClassR
     const RunInfo run = describeRun(config, MinerConfig{"batch_hard", {}, std::nullopt});
     ASSERT_TRUE(run.loss);
     EXPECT_EQ(run.loss->name, "multiple_losses");
+    ASSERT_TRUE(run.ownerLoss);
+    EXPECT_EQ(run.ownerLoss->name, "arcface");
     EXPECT_EQ(run.regions, ClassRegions::ClassWeights);
     EXPECT_EQ(run.ownedBlocks, 1);
     EXPECT_TRUE(run.hasClassWeights());
@@ -264,6 +266,7 @@ TEST(MultipleLosses, ViewsUseTheFirstComponentForTuplesAndTheFirstOwnerForClassR
     const RunInfo tuples = describeRun(plain("multiple_losses"), std::nullopt);
     EXPECT_EQ(tuples.regions, ClassRegions::NearestCentroid);
     EXPECT_EQ(tuples.ownedBlocks, 0);
+    EXPECT_FALSE(tuples.ownerLoss);
     EXPECT_FALSE(tuples.logits);
     EXPECT_EQ(tuples.tripletMargin, 0.05);
 }

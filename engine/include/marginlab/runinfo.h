@@ -22,6 +22,9 @@ namespace marginlab {
 struct RunInfo {
     const LossInfo* loss = nullptr;    ///< nullptr for an unknown loss (nothing loss-specific is drawn)
     const MinerInfo* miner = nullptr;  ///< nullptr without a miner
+    /// The loss whose owned rows the views draw (class weights, θ inset): `loss` itself, or for
+    /// multiple_losses its first component that owns parameters (nullptr when none does).
+    const LossInfo* ownerLoss = nullptr;
     DistanceSpec distance;             ///< the loss's distance (its default unless configured)
     Real tripletMargin = 0.0;          ///< gap of the triplet regions (0 when the loss has none)
     SemiHardRule semiHardRule = SemiHardRule::Pml;
