@@ -90,6 +90,7 @@ RunInfo describeRun(const LossConfig& loss, const std::optional<MinerConfig>& mi
             if (!parts.empty()) parts += " + ";
             if (c.weight != 1.0) parts += formatNumber(c.weight) + " × ";
             parts += lossTitle(*part, c.loss.params);
+            info.componentTitles.push_back(formatNumber(c.weight) + " × " + part->displayName);
         }
         info.title = info.loss->displayName + ": " + parts;
     } else {

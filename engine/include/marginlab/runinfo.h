@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace marginlab {
 
@@ -35,6 +36,9 @@ struct RunInfo {
     std::optional<DistanceBand> distanceBand;  ///< MarginLoss's β boundary and band (see LossInfo)
     LossPicture picture;  ///< the loss's own picture (LossInfo::picture), Kind::None without one
     std::string title;    ///< e.g. "Triplet margin (margin 0.2) + Batch hard"
+    /// multiple_losses: one label per weighted term, in order ("0.5 × ArcFace (additive angular
+    /// margin)"), for the charts of HistoryPoint::component1…; empty for any other loss.
+    std::vector<std::string> componentTitles;
     std::string details;  ///< e.g. "normalized L2, reducer avg_non_zero"
 
     /// The owned rows are class directions the views draw (not, e.g., a per-class β of MarginLoss).
