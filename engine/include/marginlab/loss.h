@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -132,14 +133,23 @@ struct LossPreset {
 
 struct LossComponent;
 
+/// A loss by name with its parameters and distance. Constructors rather than an aggregate: the
+/// components are of a type not yet complete here, which some compilers refuse in a default
+/// member initializer (and GCC warns about aggregates initialized without them).
 struct LossConfig {
+    LossConfig() = default;
+    LossConfig(std::string lossName);
+    LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance);
+    LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance,
+               std::vector<LossComponent> lossComponents);
+
     std::string name;
     ParamValues params;
     std::optional<DistanceSpec> distance;  ///< empty: the loss's default
     /// multiple_losses only: its weighted components (2 to kMaxLossComponents, none of them a
     /// multiple_losses itself); empty: the catalogue's LossInfo::defaultComponents. Must be empty
     /// for every other loss.
-    std::vector<LossComponent> components = {};
+    std::vector<LossComponent> components;
 };
 
 /// One weighted term of multiple_losses: PML's losses[i] with weights[i].
@@ -147,6 +157,16 @@ struct LossComponent {
     LossConfig loss;
     Real weight = 1.0;
 };
+
+inline LossConfig::LossConfig(std::string lossName) : name(std::move(lossName)) {}
+inline LossConfig::LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance)
+    : name(std::move(lossName)), params(std::move(lossParams)), distance(std::move(lossDistance)) {}
+inline LossConfig::LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance,
+                              std::vector<LossComponent> lossComponents)
+    : name(std::move(lossName)),
+      params(std::move(lossParams)),
+      distance(std::move(lossDistance)),
+      components(std::move(lossComponents)) {}
 
 inline constexpr int kMinLossComponents = 2;
 inline constexpr int kMaxLossComponents = 4;
