@@ -15,6 +15,7 @@
 #include "marginlab/loss.h"
 #include "marginlab/parallel.h"
 #include "parallel.h"
+#include "simd/dispatch.h"
 #include "test_support.h"
 
 namespace marginlab {
@@ -115,6 +116,40 @@ TEST_F(DenseLosses, SameBitsOnOneTwoThreeAndSevenThreads) {
             EXPECT_EQ(one.stats.tuples, other.stats.tuples) << name << " " << threads;
         }
     }
+}
+
+// The vector units (simd/dispatch.h): every loss gives the portable unit's bits on every unit
+// this CPU has, in 2D (the interleaved backward row) and 3D, with tails (N not a multiple of 8).
+TEST_F(DenseLosses, SameBitsOnEveryVectorUnit) {
+    const detail::simd::Level before = detail::simd::kernels().level;
+    setEngineThreads(2);
+    std::vector<const char*> names(std::begin(kDenseLosses), std::end(kDenseLosses));
+    names.push_back("triplet_margin");  // the same distance rows and backward rows
+    for (Eigen::Index dims : {2, 3})
+        for (const char* name : names) {
+            const Points x = testing::randomPoints(613, dims, 61);
+            const Labels y = testing::randomLabels(613, 6, 62);
+            std::string error;
+            const auto loss = makeLoss(LossConfig{name, {}, std::nullopt}, &error);
+            ASSERT_TRUE(loss) << error;
+            LossInput input{x, y, nullptr, nullptr, 9};
+            input.splitForces = true;
+            detail::simd::setSimdLevel(detail::simd::Level::Portable);
+            const LossOutput portable = loss->evaluate(input, true);
+            ASSERT_GT(portable.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << name;
+            for (detail::simd::Level level : {detail::simd::Level::Avx2, detail::simd::Level::Avx512}) {
+                if (!detail::simd::kernelsFor(level)) continue;
+                detail::simd::setSimdLevel(level);
+                const LossOutput other = loss->evaluate(input, true);
+                const std::string what = std::string(name) + " " + std::string(detail::simd::levelName(level)) +
+                                         " D " + std::to_string(dims);
+                EXPECT_EQ(std::memcmp(&portable.value, &other.value, sizeof other.value), 0) << what;
+                EXPECT_TRUE(portable.gradEmbeddings == other.gradEmbeddings) << what;
+                EXPECT_TRUE(portable.gradFromPositives == other.gradFromPositives) << what;
+                EXPECT_EQ(portable.stats.active, other.stats.active) << what;
+            }
+        }
+    detail::simd::setSimdLevel(before);
 }
 
 // Central differences of single coordinates, taken in every row chunk: the chunks' partial

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "losses/exp_row.h"
 #include "marginlab/miner.h"
 #include "simd/dispatch.h"
 #include "test_support.h"
@@ -89,6 +90,284 @@ TEST(SimdDispatch, KernelsFollowTheirDefinition) {
         std::vector<double> values = roots;
         unit->sqrtInPlace(values.data(), static_cast<std::ptrdiff_t>(values.size()));
         for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::sqrt(roots[i])) << i;
+    }
+}
+
+// Points with mixed magnitudes, exact duplicates (ties, zero distances) and negative zeros.
+std::vector<double> awkwardPoints(std::ptrdiff_t n, std::ptrdiff_t dims, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> data(static_cast<std::size_t>(n * dims));
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = normal(rng) * (i % 5 == 0 ? 1e-9 : 1.0);
+    if (n > 3) std::copy(data.begin(), data.begin() + dims, data.begin() + 3 * dims);
+    if (n > 6) data[static_cast<std::size_t>(6 * dims)] = -0.0;
+    return data;
+}
+
+TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
+    const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
+    std::mt19937_64 rng(4);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    int compared = 0;
+    for (const simd::Kernels* unit : availableUnits())
+        for (std::ptrdiff_t dims : {1, 2, 3, 4, 9, 17})
+            for (std::ptrdiff_t n : {1, 5, 8, 67, 1000}) {
+                const std::vector<double> data = awkwardPoints(n, dims, rng);
+                std::vector<double> g(static_cast<std::size_t>(n)), rows(static_cast<std::size_t>(n));
+                for (double& value : g) value = normal(rng);
+                if (n > 2) g[1] = 0.0;
+                for (std::ptrdiff_t a : {std::ptrdiff_t(0), n / 2, n - 1})
+                    for (std::ptrdiff_t first : {std::ptrdiff_t(0), std::min<std::ptrdiff_t>(3, n)}) {
+                        const std::string what = std::string(simd::levelName(unit->level)) + " dims " +
+                                                 std::to_string(dims) + " n " + std::to_string(n) + " a " +
+                                                 std::to_string(a) + " first " + std::to_string(first);
+                        std::vector<double> expected(static_cast<std::size_t>(n), -1.0), got = expected;
+                        portable->dotRow(data.data(), n, dims, a, expected.data(), first);
+                        unit->dotRow(data.data(), n, dims, a, got.data(), first);
+                        EXPECT_TRUE(sameBits(got, expected)) << what << " dot";
+                        for (int mode : {0, 1, 2}) {
+                            // the row the backward pass reads: distances for mode 1 (zeros at ties)
+                            portable->squaredDistanceRow(data.data(), n, dims, a, rows.data(), 0);
+                            portable->sqrtInPlace(rows.data(), n);
+                            std::vector<double> gradExpected(data.size());
+                            for (double& value : gradExpected) value = normal(rng);
+                            std::vector<double> gradGot = gradExpected;
+                            portable->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(),
+                                                    gradExpected.data(), first);
+                            unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(), gradGot.data(),
+                                                first);
+                            EXPECT_TRUE(sameBits(gradGot, gradExpected)) << what << " mode " << mode;
+                            ++compared;
+                        }
+                    }
+            }
+    if (!availableUnits().empty()) {
+        EXPECT_GT(compared, 500);
+    }
+}
+
+TEST(SimdDispatch, DotRowsAndBackwardRowsFollowTheirDefinition) {
+    // The portable unit (and thereby every unit) against the plain formulas, on every unit.
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (const simd::Kernels* unit :
+         {simd::kernelsFor(simd::Level::Portable), simd::kernelsFor(simd::supportedLevel())})
+        for (std::ptrdiff_t dims : {2, 3, 5, 11})
+            for (std::ptrdiff_t n : {7, 300}) {
+                const std::vector<double> data = awkwardPoints(n, dims, rng);
+                std::vector<double> g(static_cast<std::size_t>(n));
+                for (double& value : g) value = normal(rng);
+                const std::ptrdiff_t a = n / 3, first = 2;
+                auto at = [&](std::ptrdiff_t i, std::ptrdiff_t k) { return data[static_cast<std::size_t>(i * dims + k)]; };
+                std::vector<double> dots(static_cast<std::size_t>(n), -1.0), distances(static_cast<std::size_t>(n));
+                unit->dotRow(data.data(), n, dims, a, dots.data(), first);
+                unit->squaredDistanceRow(data.data(), n, dims, a, distances.data(), 0);
+                unit->sqrtInPlace(distances.data(), n);
+                EXPECT_EQ(dots[0], -1.0);  // before `first`: untouched
+                for (std::ptrdiff_t j = first; j < n; ++j) {
+                    double dot = 0.0;
+                    for (std::ptrdiff_t k = 0; k < dims; ++k) dot += at(a, k) * at(j, k);
+                    EXPECT_EQ(dots[static_cast<std::size_t>(j)], dot) << j;
+                }
+                for (int mode : {0, 1, 2}) {
+                    std::vector<double> grad(data.size(), 0.0), expected(data.size(), 0.0);
+                    unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), distances.data(), grad.data(), first);
+                    // ∂(Σ_j g_j M_aj): M = e_a·e_j, ‖e_a − e_j‖ or ‖e_a − e_j‖², written out
+                    for (std::ptrdiff_t j = first; j < n; ++j) {
+                        if (j == a) continue;
+                        const double gj = g[static_cast<std::size_t>(j)];
+                        const double d = distances[static_cast<std::size_t>(j)];
+                        for (std::ptrdiff_t k = 0; k < dims; ++k) {
+                            double toAnchor = 0.0, toOther = 0.0;
+                            if (mode == 0) {
+                                toAnchor = gj * at(j, k);
+                                toOther = gj * at(a, k);
+                            } else {
+                                const double w = mode == 2 ? 2.0 * gj : (d > 0.0 ? gj / d : 0.0);
+                                toAnchor = w * (at(a, k) - at(j, k));
+                                toOther = -toAnchor;
+                            }
+                            expected[static_cast<std::size_t>(a * dims + k)] += toAnchor;
+                            expected[static_cast<std::size_t>(j * dims + k)] += toOther;
+                        }
+                    }
+                    double scale = 0.0;
+                    for (double value : expected) scale = std::max(scale, std::abs(value));
+                    ASSERT_GT(scale, 0.1);
+                    for (std::size_t k = 0; k < grad.size(); ++k)
+                        EXPECT_NEAR(grad[k], expected[k], 1e-13 * scale) << "mode " << mode << " entry " << k;
+                }
+            }
+}
+
+TEST(SimdDispatch, RowExpOfEveryUnitIsRowExpBitForBit) {
+    std::mt19937_64 rng(6);
+    std::uniform_real_distribution<double> uniform(-730.0, 709.0);
+    std::vector<double> v(5003);
+    for (double& value : v) value = uniform(rng);
+    const double special[] = {0.0, -0.0, -700.0, -700.0000000001, 709.0, -std::numeric_limits<double>::infinity(),
+                              std::numeric_limits<double>::quiet_NaN(), 1e-300, -0.34657359027997264};
+    for (std::size_t k = 0; k < std::size(special); ++k) v[k * 7] = special[k];
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    for (const simd::Kernels* unit : units)
+        for (std::ptrdiff_t length : {std::ptrdiff_t(1), std::ptrdiff_t(3), std::ptrdiff_t(9), std::ptrdiff_t(5003)}) {
+            std::vector<double> out(v.begin(), v.begin() + length);
+            unit->expInPlace(out.data(), length, detail::expconst::kTable.data());
+            for (std::ptrdiff_t k = 0; k < length; ++k) {
+                const double expected = detail::rowExp(v[static_cast<std::size_t>(k)]);
+                ASSERT_EQ(std::memcmp(&out[static_cast<std::size_t>(k)], &expected, sizeof expected), 0)
+                    << simd::levelName(unit->level) << " v " << v[static_cast<std::size_t>(k)];
+            }
+        }
+}
+
+// Distance in units in the last place (0 for equal values, including both zero).
+double ulps(double got, double expected) {
+    if (got == expected) return 0.0;
+    const double step = std::abs(std::nextafter(expected, std::numeric_limits<double>::infinity()) - expected);
+    return std::abs(got - expected) / step;
+}
+
+// Rows with ties, zeros of both signs, −∞ entries and values across many magnitudes.
+std::vector<double> awkwardRow(std::size_t n, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> row(n);
+    for (std::size_t j = 0; j < n; ++j) row[j] = normal(rng) * (j % 7 == 0 ? 1e-6 : (j % 11 == 0 ? 50.0 : 1.0));
+    if (n > 5) row[5] = row[2];
+    if (n > 8) row[8] = -0.0;
+    if (n > 9) row[9] = 0.0;
+    if (n > 12) row[12] = -std::numeric_limits<double>::infinity();
+    return row;
+}
+
+std::vector<double> kindRow(std::size_t n, std::mt19937_64& rng) {
+    std::vector<double> kind(n);
+    for (double& k : kind) k = rng() % 3 == 0 ? 1.0 : 0.0;
+    return kind;
+}
+
+TEST(SimdDispatch, RowPassesGiveThePortableBits) {
+    const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
+    std::mt19937_64 rng(9);
+    const double circleParameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
+    for (const simd::Kernels* unit : availableUnits())
+        for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(16), std::size_t(37), std::size_t(1001)}) {
+            const std::string what = std::string(simd::levelName(unit->level)) + " n " + std::to_string(n);
+            const auto length = static_cast<std::ptrdiff_t>(n);
+            const std::vector<double> values = awkwardRow(n, rng), other = awkwardRow(n, rng), kind = kindRow(n, rng);
+            double expected[2], got[2];
+            portable->splitMax(values.data(), kind.data(), length, &expected[0], &expected[1]);
+            unit->splitMax(values.data(), kind.data(), length, &got[0], &got[1]);
+            EXPECT_EQ(std::memcmp(expected, got, sizeof got), 0) << what << " max";
+            portable->splitSum(values.data(), kind.data(), length, &expected[0], &expected[1]);
+            unit->splitSum(values.data(), kind.data(), length, &got[0], &got[1]);
+            EXPECT_EQ(std::memcmp(expected, got, sizeof got), 0) << what << " sum";
+            std::vector<double> a = values, b = values;
+            portable->splitShift(a.data(), kind.data(), length, 0.5, -3.0);
+            unit->splitShift(b.data(), kind.data(), length, 0.5, -3.0);
+            EXPECT_TRUE(sameBits(a, b)) << what << " shift";
+            portable->splitScale(a.data(), values.data(), kind.data(), length, -0.25, 7.0);
+            unit->splitScale(b.data(), values.data(), kind.data(), length, -0.25, 7.0);
+            EXPECT_TRUE(sameBits(a, b)) << what << " scale";
+            portable->scaledDifference(a.data(), values.data(), 0.3, other.data(), -1.7, length);
+            unit->scaledDifference(b.data(), values.data(), 0.3, other.data(), -1.7, length);
+            EXPECT_TRUE(sameBits(a, b)) << what << " difference";
+            std::vector<double> slopeA(n), slopeB(n);
+            portable->circleRow(values.data(), kind.data(), length, circleParameters, a.data(), slopeA.data());
+            unit->circleRow(values.data(), kind.data(), length, circleParameters, b.data(), slopeB.data());
+            EXPECT_TRUE(sameBits(a, b) && sameBits(slopeA, slopeB)) << what << " circle";
+            std::vector<double> unitValues(n);
+            for (std::size_t j = 0; j < n; ++j) unitValues[j] = std::abs(std::tanh(values[j]));
+            a = unitValues;
+            b = unitValues;
+            portable->log1pUnitRow(a.data(), length);
+            unit->log1pUnitRow(b.data(), length);
+            EXPECT_TRUE(sameBits(a, b)) << what << " log1p";
+            portable->softplusRow(values.data(), length, detail::expconst::kTable.data(), a.data(), slopeA.data());
+            unit->softplusRow(values.data(), length, detail::expconst::kTable.data(), b.data(), slopeB.data());
+            EXPECT_TRUE(sameBits(a, b) && sameBits(slopeA, slopeB)) << what << " softplus";
+        }
+}
+
+TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
+    std::mt19937_64 rng(10);
+    for (const simd::Kernels* unit :
+         {simd::kernelsFor(simd::Level::Portable), simd::kernelsFor(simd::supportedLevel())}) {
+        const std::size_t n = 203;
+        const auto length = static_cast<std::ptrdiff_t>(n);
+        const std::vector<double> values = awkwardRow(n, rng), kind = kindRow(n, rng);
+        double top[2], sum[2];
+        unit->splitMax(values.data(), kind.data(), length, &top[0], &top[1]);
+        unit->splitSum(values.data(), kind.data(), length, &sum[0], &sum[1]);
+        double expectedTop[2] = {-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+        double expectedSum[2] = {0.0, 0.0}, magnitude = 0.0;
+        for (std::size_t j = 0; j < n; ++j) {
+            const int k = kind[j] == 1.0 ? 0 : 1;
+            expectedTop[k] = std::max(expectedTop[k], values[j]);
+            expectedSum[k] += values[j];
+            if (std::isfinite(values[j])) magnitude += std::abs(values[j]);
+        }
+        EXPECT_EQ(top[0], expectedTop[0]);
+        EXPECT_EQ(top[1], expectedTop[1]);
+        // the −∞ entry makes one sum −∞; the other is compared within its rounding
+        for (int k = 0; k < 2; ++k) {
+            if (std::isinf(expectedSum[k])) EXPECT_EQ(sum[k], expectedSum[k]);
+            else EXPECT_NEAR(sum[k], expectedSum[k], 1e-14 * magnitude);
+        }
+        std::vector<double> out(n), slope(n);
+        const double parameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
+        unit->circleRow(values.data(), kind.data(), length, parameters, out.data(), slope.data());
+        for (std::size_t j = 0; j < n; ++j) {
+            if (!std::isfinite(values[j])) continue;
+            const bool positive = kind[j] == 1.0;
+            // PML: α_p = relu(O_p − s), α_n = relu(s − O_n); z = −γ α_p (s − Δ_p) or γ α_n (s − Δ_n)
+            const double alpha = positive ? std::max(1.25 - values[j], 0.0) : std::max(values[j] + 0.25, 0.0);
+            const double expectedSlope = (positive ? -80.0 : 80.0) * alpha;
+            EXPECT_EQ(slope[j], expectedSlope) << j;
+            EXPECT_EQ(out[j], expectedSlope * (values[j] - (positive ? 0.75 : 0.25))) << j;
+        }
+        // log1p on [0, 1] against glibc, and softplus / σ against their definitions
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
+        std::vector<double> x(4003);
+        for (std::size_t j = 0; j < x.size(); ++j)
+            x[j] = j % 3 == 0 ? std::exp(-700.0 * uniform(rng)) : (j % 3 == 1 ? uniform(rng) : 1e-9 * uniform(rng));
+        x[0] = 0.0;
+        x[1] = 1.0;
+        x[2] = std::sqrt(2.0) - 1.0;
+        x[4] = std::numeric_limits<double>::denorm_min();
+        std::vector<double> logs = x;
+        unit->log1pUnitRow(logs.data(), static_cast<std::ptrdiff_t>(logs.size()));
+        double worst = 0.0;
+        for (std::size_t j = 0; j < x.size(); ++j) worst = std::max(worst, ulps(logs[j], std::log1p(x[j])));
+        EXPECT_LE(worst, 2.0) << simd::levelName(unit->level);
+        EXPECT_EQ(logs[0], 0.0);
+        std::vector<double> v(1001);
+        std::uniform_real_distribution<double> wide(-60.0, 60.0);
+        for (double& value : v) value = wide(rng);
+        v[0] = 0.0;
+        v[1] = -0.0;
+        v[2] = 800.0;
+        v[3] = -800.0;
+        std::vector<double> softplus(v.size()), sigma(v.size());
+        unit->softplusRow(v.data(), static_cast<std::ptrdiff_t>(v.size()), detail::expconst::kTable.data(),
+                          softplus.data(), sigma.data());
+        double worstValue = 0.0, worstSlope = 0.0;
+        for (std::size_t j = 0; j < v.size(); ++j) {
+            const double e = std::exp(-std::abs(v[j]));
+            const double expectedValue = std::max(v[j], 0.0) + std::log1p(e);
+            const double expectedSlope = v[j] >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+            if (std::abs(v[j]) > 700.0) {  // e flushed to 0 below e^−700: softplus = max(v, 0) exactly
+                EXPECT_EQ(softplus[j], std::max(v[j], 0.0));
+                EXPECT_EQ(sigma[j], v[j] > 0.0 ? 1.0 : 0.0);
+                continue;
+            }
+            worstValue = std::max(worstValue, ulps(softplus[j], expectedValue));
+            worstSlope = std::max(worstSlope, ulps(sigma[j], expectedSlope));
+        }
+        EXPECT_LE(worstValue, 8.0);
+        EXPECT_LE(worstSlope, 8.0);
+        EXPECT_EQ(softplus[0], std::log(2.0));
+        EXPECT_EQ(sigma[0], 0.5);
     }
 }
 

@@ -26,51 +26,30 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
     const Real scale = m_scale;  // a local: the stores below could otherwise alias the member
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
-    // Per pair kind (index 0 = negative, 1 = positive): the sign of the slope, the optimum and the
-    // margin. Looked up by the label test instead of branching on it: the test is data-dependent
-    // and its mispredictions were half of the loss's time. −(s − O_p) = O_p − s exactly, so the
-    // values are bit for bit those of the two-branch formula.
-    const Real sign[2] = {1.0, -1.0};
-    const Real optimum[2] = {optimumNegative, optimumPositive};
-    const Real margin[2] = {marginNegative, marginPositive};
+    const Real parameters[5] = {scale, optimumPositive, optimumNegative, marginPositive, marginNegative};
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
-        const int label = labels[static_cast<std::size_t>(i)];
         const Real* row = part.row.data();
         Real* exponent = part.first.data();
         // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
         Real* slope = part.second.data();
+        Real* kind = part.third.data();  // 1 = positive, 0 = negative
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        // Selects on the kind, never branches (the label test is data-dependent and its
+        // mispredictions were half of the loss's time), in the vector unit's lanes
+        // (simd/kernels_impl.h). −(s − O_p) = O_p − s exactly, so the values are bit for bit those
+        // of the two-branch formula; max(gap, 0) is 0.5·(gap + |gap|), exact.
+        detail::simd::kernels().circleRow(row, kind, n, parameters, exponent, slope);
+        exponent[i] = minusInfinity;  // the anchor itself is left out of the maxima and the sums
         Real topPositive = minusInfinity, topNegative = minusInfinity;
-        for (int j = 0; j < n; ++j) {
-            const auto k = static_cast<std::size_t>(j);
-            const Real similarity = row[j];
-            const int kind = labels[k] == label ? 1 : 0;
-            const Real gap = sign[kind] * (similarity - optimum[kind]);
-            // max(gap, 0) without a branch (the sign of the gap is data-dependent): exact, as
-            // gap + |gap| = 2·gap and the halving are exact in binary floating point.
-            const Real alpha = 0.5 * (gap + std::abs(gap));
-            const Real gradientSlope = sign[kind] * (scale * alpha);
-            const Real z = gradientSlope * (similarity - margin[kind]);
-            slope[k] = gradientSlope;
-            exponent[k] = z;
-            // Two running maxima fed by selects: no branch, and no store-to-load chain through
-            // an array indexed by the kind. The anchor itself is left out.
-            const Real kept = j == i ? minusInfinity : z;
-            topPositive = std::max(topPositive, kind ? kept : minusInfinity);
-            topNegative = std::max(topNegative, kind ? minusInfinity : kept);
-        }
+        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
         // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
         if (topPositive == minusInfinity || topNegative == minusInfinity) return false;
         ++part.tuples;
-        for (int j = 0; j < n; ++j)
-            exponent[j] -= labels[static_cast<std::size_t>(j)] == label ? topPositive : topNegative;
+        detail::splitShift(exponent, kind, n, topPositive, topNegative);
         exponent[i] = minusInfinity;  // e^{−∞} = 0: the anchor adds nothing to the sums
         detail::expRowInPlace(exponent, n);
         Real sumPositive = 0.0, sumNegative = 0.0;
-        for (int j = 0; j < n; ++j) {
-            const bool positive = labels[static_cast<std::size_t>(j)] == label;
-            sumPositive += positive ? exponent[j] : 0.0;
-            sumNegative += positive ? 0.0 : exponent[j];
-        }
+        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);
         const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
         const Real term = detail::softplus(v);
         // AvgNonZero: only terms > 0 count (softplus can underflow to exactly 0 for large γ).
@@ -79,12 +58,9 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         ++part.active;
         if (!withGradient) return false;
         const Real outer = detail::softplusDerivative(v);
-        const Real positiveFactor = outer / sumPositive, negativeFactor = outer / sumNegative;
-        Real* gradRow = part.gradRow.data();
-        // softplus' × softmax weight × ∂z/∂s with α frozen
-        for (int j = 0; j < n; ++j)
-            gradRow[j] = exponent[j] * slope[j] *
-                         (labels[static_cast<std::size_t>(j)] == label ? positiveFactor : negativeFactor);
+        // softplus' × softmax weight × ∂z/∂s with α frozen: (e·slope)·factor, as before
+        for (int j = 0; j < n; ++j) exponent[j] *= slope[j];
+        detail::splitScale(part.gradRow.data(), exponent, kind, n, outer / sumPositive, outer / sumNegative);
         return true;
     });
     LossOutput out;

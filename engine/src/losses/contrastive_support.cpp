@@ -4,6 +4,7 @@
 #include "losses/common.h"
 #include "losses/exp_row.h"
 #include "parallel.h"
+#include "simd/dispatch.h"
 
 #include <algorithm>
 #include <limits>
@@ -190,8 +191,12 @@ void minedPairUses(const Tuples& tuples, const Points& embeddings, const Labels&
     }
 }
 
+void softplusRowWithSlope(const Real* gaps, Eigen::Index count, Real* values, Real* slopes) {
+    simd::kernels().softplusRow(gaps, count, expconst::kTable.data(), values, slopes);
+}
+
 LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
-                                 Real (*term)(Real gap, Real* slope), bool withGradient) {
+                                 Real (*term)(Real gap, Real* slope), bool withGradient, RowTerm rowTerm) {
     const auto n = static_cast<Eigen::Index>(input.labels.size());
     const auto groups = groupByLabel(input.labels);
     const Count positivePairs = orderedPositivePairs(groups);
@@ -223,47 +228,54 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
     std::vector<ChunkSums> parts(static_cast<std::size_t>(chunks.count()), ChunkSums{similarities});
     forEachRowChunk(static_cast<std::ptrdiff_t>(anchors.size()), [&](std::ptrdiff_t begin, std::ptrdiff_t end, int c) {
         ChunkSums& part = parts[static_cast<std::size_t>(c)];
-        Vector logits, negativeExp, gradRow, classMask = Vector::Zero(n);
-        std::vector<Real> slopes;
+        Vector logits, negativeExp, gradRow, kind = Vector::Zero(n);  // kind: 1 = the anchor's class
+        std::vector<Real> slopes, gaps, values;
         const std::vector<int>* maskedClass = nullptr;
+        const simd::Kernels& kernels = simd::kernels();
         for (std::ptrdiff_t t = begin; t < end; ++t) {
             const int a = anchors[static_cast<std::size_t>(t)].index;
             const std::vector<int>& members = *anchors[static_cast<std::size_t>(t)].members;
             if (maskedClass != &members) {
                 if (maskedClass)
-                    for (int i : *maskedClass) classMask(i) = 0.0;
-                for (int i : members) classMask(i) = -std::numeric_limits<Real>::infinity();
+                    for (int i : *maskedClass) kind(i) = 0.0;
+                for (int i : members) kind(i) = 1.0;
                 maskedClass = &members;
             }
             part.similarities.row(a, logits);
-            logits *= inverseTemperature;
-            negativeExp = logits + classMask;
-            const Real top = negativeExp.maxCoeff();
-            // The anchor's own class is set to the top before exp and zeroed after: Eigen's
-            // exp(−∞) is a subnormal, and each subnormal costs a slow microcode assist (a
-            // hundred per row made the exp the bulk of the loss).
-            for (int i : members) negativeExp(i) = top;
-            // Two lanes at a time (exp_row.h): faster than glibc's exp one value at a time, and
-            // than Eigen's vectorized exp in the portable SSE2 build.
-            negativeExp.array() -= top;
+            // The row passes on the vector unit (pair_rows.h): z = s/τ; the top of the negatives;
+            // z − top for them and z − ∞ = −∞ for the anchor's class, whose e^{−∞} is exactly 0
+            // (rowExp flushes: no subnormal); the negatives' sum in the unit's fixed lanes.
+            kernels.splitScale(logits.data(), logits.data(), kind.data(), n, inverseTemperature, inverseTemperature);
+            Real topOwnClass = 0.0, top = 0.0;
+            kernels.splitMax(logits.data(), kind.data(), n, &topOwnClass, &top);
+            negativeExp = logits;
+            kernels.splitShift(negativeExp.data(), kind.data(), n, std::numeric_limits<Real>::infinity(), top);
             expRowInPlace(negativeExp.data(), n);
-            for (int i : members) negativeExp(i) = 0.0;
-            const Real negativeSum = negativeExp.sum();
+            Real ownClassSum = 0.0, negativeSum = 0.0;
+            kernels.splitSum(negativeExp.data(), kind.data(), n, &ownClassSum, &negativeSum);
             const Real logNegatives = top + std::log(negativeSum);
-            slopes.clear();
+            gaps.clear();
+            for (int p : members)
+                if (p != a) gaps.push_back(logNegatives - logits(p));
+            const std::size_t count = gaps.size();
+            slopes.resize(count);
+            values.resize(count);
+            if (rowTerm) {
+                rowTerm(gaps.data(), static_cast<Eigen::Index>(count), values.data(), slopes.data());
+            } else {
+                for (std::size_t k = 0; k < count; ++k) values[k] = term(gaps[k], &slopes[k]);
+            }
             Real slopeSum = 0.0;  // Σ_p f'(g_ap): how hard the anchor's negatives are pushed
-            for (int p : members) {
-                if (p == a) continue;
-                Real slope = 0.0;
-                const Real value = term(logNegatives - logits(p), &slope);
-                part.total += value;
-                if (value != 0.0) ++part.active;
-                slopes.push_back(slope);
-                slopeSum += slope;
+            for (std::size_t k = 0; k < count; ++k) {
+                part.total += values[k];
+                if (values[k] != 0.0) ++part.active;
+                slopeSum += slopes[k];
             }
             if (!withGradient) continue;
             // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −f'.
-            gradRow = (inverseTemperature * slopeSum * perPair / negativeSum) * negativeExp;
+            gradRow.resize(n);
+            const Real negativeFactor = inverseTemperature * slopeSum * perPair / negativeSum;
+            kernels.splitScale(gradRow.data(), negativeExp.data(), kind.data(), n, negativeFactor, negativeFactor);
             std::size_t next = 0;
             for (int p : members)
                 if (p != a) gradRow(p) = -inverseTemperature * slopes[next++] * perPair;

@@ -145,8 +145,15 @@ inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives, const s
  * g_ap = LSE_{n∈N(a)} z_an − z_ap and z = s/τ (NT-Xent: f = softplus; decoupled contrastive:
  * f = identity). `term(g, &slope)` returns f(g) and f'(g). Row by row, class by class: no N×N
  * buffer. Stats count the pairs and those with f(g) ≠ 0. 0 if no positive or no negative pair.
+ * `rowTerm`, if given, computes `term` for a row of gaps at once (values and slopes), used in its
+ * place.
  */
+using RowTerm = void (*)(const Real* gaps, Eigen::Index count, Real* values, Real* slopes);
 LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
-                                 Real (*term)(Real gap, Real* slope), bool withGradient);
+                                 Real (*term)(Real gap, Real* slope), bool withGradient, RowTerm rowTerm = nullptr);
+
+/// softplusWithSlope for a row, on the vector unit (simd/dispatch.h: softplusRow; the exp is the
+/// row exp and log1p the unit's, each within a few ulp of glibc's).
+void softplusRowWithSlope(const Real* gaps, Eigen::Index count, Real* values, Real* slopes);
 
 }  // namespace marginlab::detail

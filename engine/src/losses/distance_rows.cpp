@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "simd/dispatch.h"
+
 namespace marginlab::detail {
 
 namespace {
@@ -20,109 +22,28 @@ DistanceRows::DistanceRows(const DistanceSpec& spec, const Points& x)
 void DistanceRows::row(Eigen::Index a, Real* out, Eigen::Index first) const {
     const Eigen::Index n = m_embedded.rows();
     const Eigen::Index dims = m_embedded.cols();
-    const Real* base = m_embedded.data();
-    const Real* anchor = base + a * dims;
     if (m_spec.isSimilarity()) {
-        for (Eigen::Index j = first; j < n; ++j) {
-            const Real* other = base + j * dims;
-            Real dot = 0.0;
-            for (Eigen::Index k = 0; k < dims; ++k) dot += anchor[k] * other[k];
-            out[j] = dot;
-        }
+        simd::kernels().dotRow(m_embedded.data(), n, dims, a, out, first);
         return;
     }
-    lpRow(base, n, dims, a, m_spec.power, out, first);
+    lpRow(m_embedded.data(), n, dims, a, m_spec.power, out, first);
 }
-
-namespace {
-
-template <int Dims>
-void squaredRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, Real* out, Eigen::Index first) {
-    const Eigen::Index d = Dims > 0 ? Dims : dims;
-    const Real* anchor = data + a * d;
-    for (Eigen::Index j = first; j < n; ++j) {
-        const Real* other = data + j * d;
-        Real squared = 0.0;
-        for (Eigen::Index k = 0; k < d; ++k) {
-            const Real difference = anchor[k] - other[k];
-            squared += difference * difference;
-        }
-        out[j] = squared;
-    }
-}
-
-}  // namespace
 
 void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,
            Eigen::Index first) {
-    switch (dims) {
-    case 2: squaredRow<2>(data, n, dims, a, out, first); break;
-    case 3: squaredRow<3>(data, n, dims, a, out, first); break;
-    default: squaredRow<0>(data, n, dims, a, out, first); break;
-    }
-    if (power == 1 && n > first) {
-        Eigen::Map<Eigen::ArrayXd> row(out + first, n - first);
-        row = row.sqrt();
-    }
+    // The vector unit's kernels (simd/dispatch.h): the differences summed in coordinate order and
+    // correctly rounded square roots, the same bits on every unit.
+    const simd::Kernels& kernels = simd::kernels();
+    kernels.squaredDistanceRow(data, n, dims, a, out, first);
+    if (power == 1 && n > first) kernels.sqrtInPlace(out + first, n - first);
 }
-
-namespace {
-
-// Σ_j g[j]·∂M_aj/∂e for one anchor. Branch-free in j (whether g[j] is zero is data-dependent);
-// Dims > 0 fixes the dimension at compile time, 0 reads it from `dims`.
-template <int Dims>
-void accumulateRow(const DistanceSpec& spec, const Real* base, Eigen::Index n, Eigen::Index dims, Eigen::Index a,
-                   const Real* g, const Real* row, Real* gradBase, Eigen::Index first) {
-    const Eigen::Index d = Dims > 0 ? Dims : dims;
-    const Real* anchor = base + a * d;
-    Real* gradAnchor = gradBase + a * d;
-    Real anchorSum[Dims > 0 ? Dims : 1] = {};
-    if (spec.isSimilarity()) {
-        // ∂(e_a·e_j) = e_j de_a + e_a de_j
-        for (Eigen::Index j = first; j < n; ++j) {
-            const Real* other = base + j * d;
-            Real* gradOther = gradBase + j * d;
-            const Real w = j == a ? 0.0 : g[j];
-            for (Eigen::Index k = 0; k < d; ++k) {
-                if constexpr (Dims > 0) anchorSum[k] += w * other[k];
-                else gradAnchor[k] += w * other[k];
-                gradOther[k] += w * anchor[k];
-            }
-        }
-    } else {
-        // ∂‖e_a − e_j‖ = (e_a − e_j)/‖e_a − e_j‖ (subgradient 0 at 0), ∂‖e_a − e_j‖² = 2(e_a − e_j)
-        const bool squared = spec.power == 2;
-        for (Eigen::Index j = first; j < n; ++j) {
-            const Real* other = base + j * d;
-            Real* gradOther = gradBase + j * d;
-            const Real r = row[j];
-            // g/r for r > 0 and 0 for r = 0 through a 0/1 factor: exact, and no branch (a
-            // select here was compiled into one around the division).
-            const Real positive = static_cast<Real>(r > 0.0);
-            const Real w = squared ? 2.0 * g[j] : positive * (g[j] / (r + (1.0 - positive)));
-            for (Eigen::Index k = 0; k < d; ++k) {
-                const Real step = w * (anchor[k] - other[k]);  // zero for j == a
-                if constexpr (Dims > 0) anchorSum[k] += step;
-                else gradAnchor[k] += step;
-                gradOther[k] -= step;
-            }
-        }
-    }
-    if constexpr (Dims > 0)
-        for (Eigen::Index k = 0; k < d; ++k) gradAnchor[k] += anchorSum[k];
-}
-
-}  // namespace
 
 void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,
                               Eigen::Index first) const {
-    const Eigen::Index n = m_embedded.rows();
-    const Eigen::Index dims = m_embedded.cols();
-    switch (dims) {
-    case 2: accumulateRow<2>(m_spec, m_embedded.data(), n, dims, a, g, row, gradEmbedded->data(), first); break;
-    case 3: accumulateRow<3>(m_spec, m_embedded.data(), n, dims, a, g, row, gradEmbedded->data(), first); break;
-    default: accumulateRow<0>(m_spec, m_embedded.data(), n, dims, a, g, row, gradEmbedded->data(), first); break;
-    }
+    // Branch-free in j (whether g[j] is zero is data-dependent), in the vector unit's lanes.
+    const int mode = m_spec.isSimilarity() ? 0 : m_spec.power == 2 ? 2 : 1;
+    simd::kernels().accumulateRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, mode, g, row,
+                                  gradEmbedded->data(), first);
 }
 
 void DistanceRows::accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,

@@ -2,10 +2,10 @@
 // e^v for a whole row of shifted exponents at once (internal header).
 //
 // The dense pair losses take one exponential per pair: N² of them, the bulk of their time. glibc's
-// exp is one value at a time; this one runs two lanes with SSE2 (the x86-64 baseline), with the
-// same operations in the same order on the portable path, so both give the same bits (no fused
-// multiply-add on either: the x86-64 baseline has none; tests/engine/exp_row_test.cpp checks
-// the two paths against each other bit for bit).
+// exp is one value at a time; this one runs a row in the lanes of the vector unit chosen at
+// start-up (simd/kernels_impl.h: SSE2, AVX2 or AVX-512), each lane doing rowExp's operations in
+// rowExp's order with no fused multiply-add, so every unit gives rowExp's bits
+// (tests/engine/dense_losses_test.cpp and simd_test.cpp check it bit for bit).
 //
 // Method: v = (64m + i)·ln2/64 + r with 64m + i = round(64v/ln2) (the 1.5·2⁵² shifter trick),
 // ln2/64 split in two so that k·ln2/64_high is exact (Cody–Waite), |r| ≤ ln2/128 ≈ 0.0054;
@@ -21,10 +21,7 @@
 #include <cstring>
 
 #include "marginlab/types.h"
-
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-#include <emmintrin.h>
-#endif
+#include "simd/dispatch.h"
 
 namespace marginlab::detail {
 
@@ -79,34 +76,11 @@ inline Real rowExp(Real v) {
     return v < kFlush ? 0.0 : result;
 }
 
-/// values[j] = rowExp(values[j]) for j in [0, n).
+/// values[j] = rowExp(values[j]) for j in [0, n): the vector unit chosen at start-up
+/// (simd/dispatch.h: SSE2 two lanes, AVX2 four, AVX-512 eight, each lane rowExp's operations in
+/// rowExp's order, so the same bits on every unit).
 inline void expRowInPlace(Real* values, Eigen::Index n) {
-    Eigen::Index j = 0;
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-    using namespace expconst;
-    const __m128d scaleFactor = _mm_set1_pd(kScale), shifter = _mm_set1_pd(kShifter);
-    const __m128d stepHigh = _mm_set1_pd(kStepHigh), stepLow = _mm_set1_pd(kStepLow);
-    const __m128d flush = _mm_set1_pd(kFlush);
-    const __m128i indexMask = _mm_set1_epi64x(63);
-    for (; j + 2 <= n; j += 2) {
-        const __m128d v = _mm_loadu_pd(values + j);
-        const __m128d shifted = _mm_add_pd(_mm_mul_pd(v, scaleFactor), shifter);
-        const __m128d k = _mm_sub_pd(shifted, shifter);
-        const __m128d r = _mm_sub_pd(_mm_sub_pd(v, _mm_mul_pd(k, stepHigh)), _mm_mul_pd(k, stepLow));
-        __m128d p = _mm_set1_pd(kInverseFactorial[6]);
-        for (int i = 5; i >= 0; --i) p = _mm_add_pd(_mm_mul_pd(p, r), _mm_set1_pd(kInverseFactorial[i]));
-        const __m128i bits = _mm_castpd_si128(shifted);
-        const __m128i index = _mm_and_si128(bits, indexMask);
-        const auto low = static_cast<std::size_t>(_mm_cvtsi128_si32(index));
-        const auto high = static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(index, index)));
-        const __m128i table = _mm_set_epi64x(kTable[high], kTable[low]);
-        const __m128i scaleBits = _mm_add_epi64(table, _mm_slli_epi64(_mm_andnot_si128(indexMask, bits), 46));
-        const __m128d result = _mm_mul_pd(_mm_castsi128_pd(scaleBits), p);
-        // v < −700 → 0; NaN compares false and keeps its NaN result.
-        _mm_storeu_pd(values + j, _mm_andnot_pd(_mm_cmplt_pd(v, flush), result));
-    }
-#endif
-    for (; j < n; ++j) values[j] = rowExp(values[j]);
+    simd::kernels().expInPlace(values, n, expconst::kTable.data());
 }
 
 }  // namespace marginlab::detail

@@ -5,6 +5,7 @@
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
+#include "simd/dispatch.h"
 #include "parallel.h"
 
 #include <algorithm>
@@ -88,16 +89,33 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
         if (withGradient) std::fill(gradRow, gradRow + n, 0.0);
         Real rowWeight = 0.0;
         bool any = false;
-        for (int p : *classOf[static_cast<std::size_t>(i)]) {
+        // e^{−|L_i − L_p|} and its log1p for every positive p of the row at once, on the vector
+        // unit (simd/dispatch.h): the row exp and the unit's log1p (within a few ulp of glibc's).
+        const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+        const Real li = rowLog(i);
+        Real* exps = part.third.data();
+        Real* logs = part.fourth.data();
+        Eigen::Index count = 0;
+        for (int p : members)
+            if (p != i) exps[count++] = -std::abs(li - rowLog(p));
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
+        kernels.expInPlace(exps, count, detail::expconst::kTable.data());
+        std::copy(exps, exps + count, logs);
+        kernels.log1pUnitRow(logs, count);
+        // the running sum in a local (the same order): part.total would wait on its own stores
+        Real total = part.total;
+        Eigen::Index next = 0;
+        for (int p : members) {
             if (p == i) continue;
             // log(e^{L_i} + e^{L_p}): the negatives of both ends of the pair in one LSE. The
             // same e^{−|L_i − L_p|} also gives the two softmax shares of the backward pass.
-            const Real li = rowLog(i), lp = rowLog(p);
-            const Real e = std::exp(-std::abs(li - lp));
-            const Real joint = std::max(li, lp) + std::log1p(e);
+            const Real lp = rowLog(p);
+            const Real e = exps[next], logOnePlus = logs[next];
+            ++next;
+            const Real joint = std::max(li, lp) + logOnePlus;
             const Real j = joint + sign * (m[p] - m_positiveMargin);
             if (j <= 0.0) continue;
-            part.total += 0.5 * j * j;
+            total += 0.5 * j * j;
             ++part.active;
             if (!withGradient) continue;
             any = true;
@@ -107,6 +125,7 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
             rowWeight += g * (li >= lp ? larger : smaller);  // i as the pair's anchor
             rowWeight += g * (lp >= li ? smaller : larger);  // i as the positive of (p, i)
         }
+        part.total = total;
         if (!any) return false;
         if (rowWeight != 0.0) {
             // ∂L_i/∂t_in = softmax over the row; ∂t_in/∂M_in = −sign. Same shift, same exponentials

@@ -54,31 +54,33 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         const Real* s = part.row.data();
         Real* exponent = part.first.data();
         Real* kind = part.second.data();  // 0 none, 1 positive, 2 negative (as doubles: one buffer kind)
-        // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
-        Real topPositive = 0.0, topNegative = 0.0;
         bool anyPositive = false, anyNegative = false;
         for (int j = 0; j < n; ++j) {
             const std::uint8_t k = pairKind(i, j);
             kind[j] = k;
-            if (k == 1) {
-                exponent[j] = -m_positiveScale * (s[j] - m_base);
-                topPositive = std::max(topPositive, exponent[j]);
-                anyPositive = true;
-            } else if (k == 2) {
-                exponent[j] = m_negativeScale * (s[j] - m_base);
-                topNegative = std::max(topNegative, exponent[j]);
-                anyNegative = true;
-            }
+            anyPositive = anyPositive || k == 1;
+            anyNegative = anyNegative || k == 2;
         }
         if (!anyPositive && !anyNegative) return false;
-        for (int j = 0; j < n; ++j)
-            exponent[j] = kind[j] == 0.0 ? minusInfinity : exponent[j] - (kind[j] == 1.0 ? topPositive : topNegative);
-        detail::expRowInPlace(exponent, n);  // unused pairs: e^{−∞} = 0
-        Real sumPositive = std::exp(-topPositive), sumNegative = std::exp(-topNegative);
+        // The exponents by selects (the kind is data-dependent): −∞ for unused pairs, so that
+        // they drop out of the maxima and give e^{−∞} = 0.
+        const Real positiveScale = m_positiveScale, negativeScale = m_negativeScale, base = m_base;
         for (int j = 0; j < n; ++j) {
-            sumPositive += kind[j] == 1.0 ? exponent[j] : 0.0;
-            sumNegative += kind[j] == 2.0 ? exponent[j] : 0.0;
+            const Real k = kind[j];
+            const Real positive = -positiveScale * (s[j] - base), negative = negativeScale * (s[j] - base);
+            exponent[j] = k == 1.0 ? positive : (k == 2.0 ? negative : minusInfinity);
         }
+        // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
+        Real topPositive = 0.0, topNegative = 0.0;
+        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);  // kind ≠ 1: negatives and −∞
+        topPositive = std::max(0.0, topPositive);
+        topNegative = std::max(0.0, topNegative);
+        detail::splitShift(exponent, kind, n, topPositive, topNegative);  // −∞ stays −∞
+        detail::expRowInPlace(exponent, n);  // unused pairs: e^{−∞} = 0
+        Real sumPositive = 0.0, sumNegative = 0.0;
+        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);  // the zeros add nothing
+        sumPositive = std::exp(-topPositive) + sumPositive;
+        sumNegative = std::exp(-topNegative) + sumNegative;
         const Real termPositive = anyPositive ? (topPositive + std::log(sumPositive)) / m_positiveScale : 0.0;
         const Real termNegative = anyNegative ? (topNegative + std::log(sumNegative)) / m_negativeScale : 0.0;
         const Real term = termPositive + termNegative;
@@ -88,9 +90,8 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         // (1/α)·softmax·(−α) = −softmax for positives, (1/β)·softmax·β = +softmax for negatives.
         const Real positiveFactor = -1.0 / (sumPositive * anchorCount);
         const Real negativeFactor = 1.0 / (sumNegative * anchorCount);
-        Real* gradRow = part.gradRow.data();
-        for (int j = 0; j < n; ++j)
-            gradRow[j] = exponent[j] * (kind[j] == 1.0 ? positiveFactor : negativeFactor);  // 0 for unused pairs
+        // 0 for unused pairs (e = 0)
+        detail::splitScale(part.gradRow.data(), exponent, kind, n, positiveFactor, negativeFactor);
         return true;
     });
     LossOutput out;

@@ -3,7 +3,9 @@
 
 #include "losses/contrastive_support.h"
 #include "losses/pair_family_support.h"
+#include "losses/exp_row.h"
 #include "losses/pair_rows.h"
+#include "simd/dispatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,16 +15,6 @@
 namespace marginlab {
 
 namespace {
-
-/**
- * log σ(v) = −softplus(−v), evaluated without overflow for either sign. `complement` gets
- * σ(−v) = 1 − σ(v) computed directly (not as 1 − σ(v), which cancels for large v).
- */
-Real logSigmoid(Real v, Real* complement) {
-    const Real e = std::exp(-std::abs(v));
-    *complement = v >= 0.0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
-    return std::min(v, Real(0)) - std::log1p(e);
-}
 
 /// Calls visit(anchor, positive, negative) for every noise sample, in the documented order.
 template <typename Visit>
@@ -51,7 +43,18 @@ NoiseContrastiveSampler::NoiseContrastiveSampler(std::uint64_t seed, int anchor)
     : m_random(Rng::deriveSeed(seed, static_cast<std::uint64_t>(anchor))) {}
 
 int NoiseContrastiveSampler::drawIndex(int count) {
-    return static_cast<int>(m_random.uniformInt(static_cast<std::uint64_t>(count)));
+    // Rng::uniformInt(count) draw for draw (the same rejection and the same remainder), with the
+    // threshold kept while the count stays: an anchor draws all its samples from one count.
+    const auto n = static_cast<std::uint64_t>(count);
+    if (n <= 1) return 0;
+    if (n != m_count) {
+        m_count = n;
+        m_threshold = (0 - n) % n;
+    }
+    for (;;) {
+        const std::uint64_t r = m_random.next();
+        if (r >= m_threshold) return static_cast<int>(r % n);
+    }
 }
 
 std::vector<std::vector<int>> noiseContrastiveNegatives(const Labels& labels, std::uint64_t seed,
@@ -93,23 +96,41 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         Real* gradRow = part.gradRow.data();
         if (withGradient) std::fill(gradRow, gradRow + n, 0.0);
         const std::vector<int>& members = *classOf[static_cast<std::size_t>(a)];
-        // Data term −log σ(s_ap/τ), once per ordered positive pair.
+        // log σ(v) = −softplus(−v) = min(v, 0) − log1p(e^{−|v|}) and σ(−v) = softplus'(−v), stable
+        // for either sign; the softplus of a row runs on the vector unit (simd/dispatch.h).
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
+        Real* inputs = part.second.data();
+        Real* values = part.third.data();
+        Real* slopes = part.fourth.data();
+        // Data term −log σ(s_ap/τ) = softplus(−s_ap/τ), once per ordered positive pair.
+        Eigen::Index count = 0;
+        for (int p : members)
+            if (p != a) inputs[count++] = -(s[p] * inverseTemperature);
+        kernels.softplusRow(inputs, count, detail::expconst::kTable.data(), values, slopes);
+        // The running sum in a local (the same additions in the same order): through part.total
+        // every addition waited for the store of the previous one, as gradRow might alias it.
+        Real total = part.total;
+        count = 0;
         for (int p : members) {
             if (p == a) continue;
-            Real complement = 0.0;  // σ(−v)
-            part.total -= logSigmoid(s[p] * inverseTemperature, &complement);
+            total += values[count];
             // d(−log σ(v))/dv = −σ(−v)
-            gradRow[p] -= complement * inverseTemperature / pairCount;
+            gradRow[p] -= slopes[count] * inverseTemperature / pairCount;
+            ++count;
         }
-        // Noise terms −log σ(−s_an/τ), drawn as forEachNoiseSample does (nothing of size |P|·K
-        // is stored). Draws are counted per negative first, so each distinct (a,n) is evaluated once.
+        // Noise terms −log σ(−s_an/τ) = softplus(s_an/τ), drawn as forEachNoiseSample does
+        // (nothing of size |P|·K is stored). Draws are counted per negative first, so each
+        // distinct (a,n) is evaluated once.
         const int label = labels[static_cast<std::size_t>(a)];
         Real* draws = part.first.data();  // counts, as doubles
         part.indices.resize(static_cast<std::size_t>(n));
         int* negatives = part.indices.data();
         int negativeCount = 0;
-        for (int j = 0; j < n; ++j)
-            if (labels[static_cast<std::size_t>(j)] != label) negatives[negativeCount++] = j;
+        // Without branches (whether j is a negative is data-dependent): write, then advance or not.
+        for (int j = 0; j < n; ++j) {
+            negatives[negativeCount] = j;
+            negativeCount += labels[static_cast<std::size_t>(j)] != label ? 1 : 0;
+        }
         if (negativeCount > 0) {
             std::fill(draws, draws + n, 0.0);
             NoiseContrastiveSampler sampler(input.sampleSeed, a);
@@ -117,16 +138,25 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
                 if (p == a) continue;
                 for (int k = 0; k < m_negativesPerPair; ++k) draws[negatives[sampler.drawIndex(negativeCount)]] += 1.0;
             }
+            // The drawn negatives, in index order, packed to the front of `negatives` without
+            // branches (about half are drawn: a branch would be mispredicted half the time).
+            int drawn = 0;
             for (int t = 0; t < negativeCount; ++t) {
                 const int j = negatives[t];
+                negatives[drawn] = j;
+                inputs[drawn] = s[j] * inverseTemperature;
+                drawn += draws[j] != 0.0 ? 1 : 0;
+            }
+            kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
+            for (int t = 0; t < drawn; ++t) {
+                const int j = negatives[t];
                 const Real times = draws[j];
-                if (times == 0.0) continue;
-                Real complement = 0.0;  // σ(v) for v = s_an/τ
-                part.total -= times * logSigmoid(-s[j] * inverseTemperature, &complement);
+                total += times * values[t];
                 // d(−log σ(−v))/dv = σ(v)
-                gradRow[j] += times * complement * inverseTemperature / pairCount;
+                gradRow[j] += times * slopes[t] * inverseTemperature / pairCount;
             }
         }
+        part.total = total;
         return withGradient;
     });
     LossOutput out;

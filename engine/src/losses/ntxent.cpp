@@ -26,7 +26,8 @@ LossOutput NTXentLoss::evaluate(const LossInput& input, bool withGradient) const
 
 LossOutput NTXentLoss::evaluateAllPairs(const LossInput& input, bool withGradient) const {
     // ℓ_ap = −log(e^{z_ap} / (e^{z_ap} + Σ_{N(a)} e^{z_an})) = softplus(LSE_{N(a)} z − z_ap).
-    return detail::negativeLogSumExpLoss(input, m_distance, m_temperature, detail::softplusWithSlope, withGradient);
+    return detail::negativeLogSumExpLoss(input, m_distance, m_temperature, detail::softplusWithSlope, withGradient,
+                                         detail::softplusRowWithSlope);
 }
 
 LossOutput NTXentLoss::evaluateMinedPairs(const LossInput& input, bool withGradient) const {

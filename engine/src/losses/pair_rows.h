@@ -9,10 +9,7 @@
 
 #include "losses/distance_rows.h"
 #include "parallel.h"
-
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-#include <emmintrin.h>
-#endif
+#include "simd/dispatch.h"
 
 namespace marginlab::detail {
 
@@ -27,6 +24,8 @@ struct PairRowChunk {
     std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
     std::vector<Real> first;    // scratch rows for the row function
     std::vector<Real> second;
+    std::vector<Real> third;
+    std::vector<Real> fourth;
     std::vector<int> indices;  // scratch, sized by the row function
     Points grad;
     Points gradSameLabel;
@@ -57,6 +56,8 @@ public:
             part.gradRow.assign(size, 0.0);
             part.first.resize(size);
             part.second.resize(size);
+            part.third.resize(size);
+            part.fourth.resize(size);
             if (withGradient) part.grad = Points::Zero(n, dims);
             if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
             for (Eigen::Index i = begin; i < end; ++i) {
@@ -109,10 +110,10 @@ private:
 
 /**
  * Row passes over a row split in two kinds by a 0/1 row (kind[j] = 1.0 or 0.0: same label or
- * not, say), two lanes at a time with SSE2 and in the same lane order on the portable path: the
- * selects are mask operations, never branches (the kind is data-dependent), and the maxima and
- * sums run as two interleaved chains instead of one. Sums: lane 0 adds the even j, lane 1 the
- * odd j, and the two are added at the end — a fixed order, the same bits on every call.
+ * not, say), on the vector unit chosen at start-up (simd/dispatch.h): the selects are mask
+ * operations, never branches (the kind is data-dependent), and the maxima and sums run in 8
+ * lanes (16 for the maxima) combined in a fixed tree — one order on every unit and every call, so the
+ * same bits everywhere.
  */
 inline void sameLabelRow(const Labels& labels, int label, Real* kind, Eigen::Index n) {
     for (Eigen::Index j = 0; j < n; ++j) kind[j] = labels[static_cast<std::size_t>(j)] == label ? 1.0 : 0.0;
@@ -120,85 +121,23 @@ inline void sameLabelRow(const Labels& labels, int label, Real* kind, Eigen::Ind
 
 /// The largest values[j] with kind[j] = 1 (*ofOnes) and with kind[j] = 0 (*ofZeros); −∞ for none.
 inline void splitMax(const Real* values, const Real* kind, Eigen::Index n, Real* ofOnes, Real* ofZeros) {
-    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
-    Real ones[2] = {minusInfinity, minusInfinity}, zeros[2] = {minusInfinity, minusInfinity};
-    Eigen::Index j = 0;
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-    const __m128d none = _mm_set1_pd(minusInfinity), one = _mm_set1_pd(1.0);
-    __m128d topOnes = none, topZeros = none;
-    for (; j + 2 <= n; j += 2) {
-        const __m128d v = _mm_loadu_pd(values + j);
-        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
-        topOnes = _mm_max_pd(topOnes, _mm_or_pd(_mm_and_pd(isOne, v), _mm_andnot_pd(isOne, none)));
-        topZeros = _mm_max_pd(topZeros, _mm_or_pd(_mm_andnot_pd(isOne, v), _mm_and_pd(isOne, none)));
-    }
-    _mm_storeu_pd(ones, topOnes);
-    _mm_storeu_pd(zeros, topZeros);
-#endif
-    for (; j < n; ++j) {
-        const std::size_t lane = static_cast<std::size_t>(j & 1);
-        if (kind[j] == 1.0)
-            ones[lane] = std::max(ones[lane], values[j]);
-        else
-            zeros[lane] = std::max(zeros[lane], values[j]);
-    }
-    *ofOnes = std::max(ones[0], ones[1]);
-    *ofZeros = std::max(zeros[0], zeros[1]);
+    simd::kernels().splitMax(values, kind, n, ofOnes, ofZeros);
 }
 
 /// Σ values[j] over kind[j] = 1 (*ofOnes) and over kind[j] = 0 (*ofZeros).
 inline void splitSum(const Real* values, const Real* kind, Eigen::Index n, Real* ofOnes, Real* ofZeros) {
-    Real ones[2] = {0.0, 0.0}, zeros[2] = {0.0, 0.0};
-    Eigen::Index j = 0;
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-    const __m128d one = _mm_set1_pd(1.0);
-    __m128d sumOnes = _mm_setzero_pd(), sumZeros = _mm_setzero_pd();
-    for (; j + 2 <= n; j += 2) {
-        const __m128d v = _mm_loadu_pd(values + j);
-        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
-        sumOnes = _mm_add_pd(sumOnes, _mm_and_pd(isOne, v));
-        sumZeros = _mm_add_pd(sumZeros, _mm_andnot_pd(isOne, v));
-    }
-    _mm_storeu_pd(ones, sumOnes);
-    _mm_storeu_pd(zeros, sumZeros);
-#endif
-    for (; j < n; ++j) {
-        const std::size_t lane = static_cast<std::size_t>(j & 1);
-        ones[lane] += kind[j] == 1.0 ? values[j] : 0.0;
-        zeros[lane] += kind[j] == 1.0 ? 0.0 : values[j];
-    }
-    *ofOnes = ones[0] + ones[1];
-    *ofZeros = zeros[0] + zeros[1];
+    simd::kernels().splitSum(values, kind, n, ofOnes, ofZeros);
 }
 
 /// values[j] −= kind[j] = 1 ? ofOnes : ofZeros.
 inline void splitShift(Real* values, const Real* kind, Eigen::Index n, Real ofOnes, Real ofZeros) {
-    Eigen::Index j = 0;
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-    const __m128d one = _mm_set1_pd(1.0), shiftOnes = _mm_set1_pd(ofOnes), shiftZeros = _mm_set1_pd(ofZeros);
-    for (; j + 2 <= n; j += 2) {
-        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
-        const __m128d shift = _mm_or_pd(_mm_and_pd(isOne, shiftOnes), _mm_andnot_pd(isOne, shiftZeros));
-        _mm_storeu_pd(values + j, _mm_sub_pd(_mm_loadu_pd(values + j), shift));
-    }
-#endif
-    for (; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
+    simd::kernels().splitShift(values, kind, n, ofOnes, ofZeros);
 }
 
 /// out[j] = values[j] · (kind[j] = 1 ? ofOnes : ofZeros).
 inline void splitScale(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real ofOnes,
                        Real ofZeros) {
-    Eigen::Index j = 0;
-#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
-    const __m128d one = _mm_set1_pd(1.0), factorOnes = _mm_set1_pd(ofOnes),
-                  factorZeros = _mm_set1_pd(ofZeros);
-    for (; j + 2 <= n; j += 2) {
-        const __m128d isOne = _mm_cmpeq_pd(_mm_loadu_pd(kind + j), one);
-        const __m128d factor = _mm_or_pd(_mm_and_pd(isOne, factorOnes), _mm_andnot_pd(isOne, factorZeros));
-        _mm_storeu_pd(out + j, _mm_mul_pd(_mm_loadu_pd(values + j), factor));
-    }
-#endif
-    for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
+    simd::kernels().splitScale(out, values, kind, n, ofOnes, ofZeros);
 }
 
 }  // namespace marginlab::detail

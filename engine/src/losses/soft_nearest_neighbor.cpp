@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/soft_nearest_neighbor.h"
 
+#include "losses/contrastive_support.h"
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
 #include "parallel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -21,6 +23,20 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives == 0) return detail::zeroOutputWithKind(input, withGradient, "anchors");
 
+    // Every anchor has a negative unless the batch is one class.
+    const auto [smallest, largest] = std::minmax_element(labels.begin(), labels.end());
+    const bool oneClass = smallest == labels.end() || *smallest == *largest;
+
+    // The members of each class, ascending: the numerator's exponentials are taken over the
+    // anchor's class only (about N/C of them), packed, instead of over a row of mostly −∞.
+    const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
+    std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
+    for (const auto& members : groups)
+        for (int member : members) classOf[static_cast<std::size_t>(member)] = &members;
+    std::size_t largestClass = 0;
+    for (const auto& members : groups) largestClass = std::max(largestClass, members.size());
+    const std::vector<Real> ones(largestClass, 1.0);  // the kind row of a packed row: all "ones"
+
     // One fused pass per anchor row (distance row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(m_distance, input.embeddings);
     // logits z_ik = −δ_ik / T with δ the ordering distance (δ = d, or −s for a similarity)
@@ -30,42 +46,51 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         const Real* m = part.row.data();
         Real* shiftedAll = part.first.data();
         Real* shiftedPositive = part.second.data();
-        const int label = labels[static_cast<std::size_t>(i)];
-        Real topAll = minusInfinity, topPositive = minusInfinity;
-        bool anyNegative = false;
-        for (int k = 0; k < n; ++k) {
-            const Real z = k == i ? minusInfinity : factor * m[k];
-            const bool positive = labels[static_cast<std::size_t>(k)] == label;
-            topAll = std::max(topAll, z);
-            topPositive = std::max(topPositive, positive ? z : minusInfinity);
-            anyNegative = anyNegative || !positive;
-        }
+        Real* kind = part.third.data();  // 1 = same label as the anchor, 0 = other
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        // The row passes on the vector unit (pair_rows.h, simd/dispatch.h).
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
+        kernels.splitScale(shiftedAll, m, kind, n, factor, factor);  // z = factor·M
+        shiftedAll[i] = minusInfinity;  // the anchor is no neighbour of its own
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
+        detail::splitMax(shiftedAll, kind, n, &topPositive, &topNegative);
         if (topPositive == minusInfinity) return false;  // no positive: the anchor is not counted
         ++part.tuples;
-        if (!anyNegative) return false;  // numerator = denominator: ℓ_i = 0 exactly
+        // numerator = denominator without a negative: ℓ_i = 0 exactly
+        if (oneClass) return false;
+        const Real topAll = std::max(topPositive, topNegative);
         // Numerator and denominator each get their own shift, so a far-away class cannot
         // underflow the numerator to 0 (and the loss to ∞) at small temperatures.
-        for (int k = 0; k < n; ++k) {
-            const Real z = factor * m[k];
-            shiftedAll[k] = z - topAll;
-            shiftedPositive[k] = labels[static_cast<std::size_t>(k)] == label ? z - topPositive : minusInfinity;
+        // The positives packed in class order: z − max over the positives (the anchor: −∞).
+        const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+        const auto count = static_cast<Eigen::Index>(members.size());
+        for (Eigen::Index k = 0; k < count; ++k) {
+            const int p = members[static_cast<std::size_t>(k)];
+            shiftedPositive[k] = p == i ? minusInfinity : shiftedAll[p] - topPositive;
         }
-        shiftedAll[i] = shiftedPositive[i] = minusInfinity;  // e^{−∞} = 0: the anchor is left out
+        // z − max over all.
+        detail::splitShift(shiftedAll, kind, n, topAll, topAll);
+        shiftedAll[i] = minusInfinity;  // e^{−∞} = 0: the anchor is left out
         detail::expRowInPlace(shiftedAll, n);
-        detail::expRowInPlace(shiftedPositive, n);
-        Real sumAll = 0.0, sumPositive = 0.0;
-        for (int k = 0; k < n; ++k) {
-            sumAll += shiftedAll[k];
-            sumPositive += shiftedPositive[k];
-        }
+        detail::expRowInPlace(shiftedPositive, count);
+        // Sums in the vector unit's lanes (pair_rows.h): all = positives' part + others' part.
+        Real allOfOnes = 0.0, allOfZeros = 0.0, sumPositive = 0.0, zeros = 0.0;
+        detail::splitSum(shiftedAll, kind, n, &allOfOnes, &allOfZeros);
+        detail::splitSum(shiftedPositive, ones.data(), count, &sumPositive, &zeros);
+        const Real sumAll = allOfOnes + allOfZeros;
         const Real term = (topAll + std::log(sumAll)) - (topPositive + std::log(sumPositive));
         part.total += term;
         if (term > 0.0) ++part.active;
         if (!withGradient) return false;
         // ∂ℓ_i/∂z_ik = softmax over all k − softmax over the positives; × ∂z/∂M = factor
         const Real allFactor = factor / sumAll, positiveFactor = factor / sumPositive;
+        // softmax over all · factor, minus the positives' softmax · factor at their own indices
         Real* gradRow = part.gradRow.data();
-        for (int k = 0; k < n; ++k) gradRow[k] = shiftedAll[k] * allFactor - shiftedPositive[k] * positiveFactor;
+        kernels.splitScale(gradRow, shiftedAll, kind, n, allFactor, allFactor);
+        for (Eigen::Index k = 0; k < count; ++k) {
+            const int p = members[static_cast<std::size_t>(k)];
+            gradRow[p] = shiftedAll[p] * allFactor - shiftedPositive[k] * positiveFactor;
+        }
         return true;
     });
     LossOutput out;

@@ -14,6 +14,22 @@ namespace marginlab::detail::simd {
     void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, \
                             double* out, std::ptrdiff_t first);                                          \
     void sqrtInPlace(double* values, std::ptrdiff_t n);                                                  \
+    void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,     \
+                std::ptrdiff_t first);                                                                   \
+    void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode, \
+                       const double* g, const double* row, double* grad, std::ptrdiff_t first);          \
+    void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                        \
+    void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros); \
+    void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros); \
+    void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);  \
+    void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes, \
+                    double ofZeros);                                                                     \
+    void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB,    \
+                          std::ptrdiff_t n);                                                             \
+    void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters, \
+                   double* exponent, double* slope);                                                     \
+    void log1pUnitRow(double* values, std::ptrdiff_t n);                                                 \
+    void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope); \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)
@@ -24,10 +40,22 @@ MARGINLAB_DECLARE_KERNELS(avx512)
 
 namespace {
 
-constexpr Kernels kPortable{Level::Portable, &portable::squaredDistanceRow, &portable::sqrtInPlace};
+constexpr Kernels kPortable{Level::Portable, &portable::squaredDistanceRow, &portable::sqrtInPlace,
+                              &portable::dotRow, &portable::accumulateRow, &portable::expInPlace,
+    &portable::splitMax, &portable::splitSum, &portable::splitShift, &portable::splitScale,
+    &portable::scaledDifference, &portable::circleRow,
+    &portable::log1pUnitRow, &portable::softplusRow};
 #if defined(MARGINLAB_SIMD_X86)
-constexpr Kernels kAvx2{Level::Avx2, &avx2::squaredDistanceRow, &avx2::sqrtInPlace};
-constexpr Kernels kAvx512{Level::Avx512, &avx512::squaredDistanceRow, &avx512::sqrtInPlace};
+constexpr Kernels kAvx2{Level::Avx2, &avx2::squaredDistanceRow, &avx2::sqrtInPlace,
+                              &avx2::dotRow, &avx2::accumulateRow, &avx2::expInPlace,
+    &avx2::splitMax, &avx2::splitSum, &avx2::splitShift, &avx2::splitScale,
+    &avx2::scaledDifference, &avx2::circleRow,
+    &avx2::log1pUnitRow, &avx2::softplusRow};
+constexpr Kernels kAvx512{Level::Avx512, &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
+                              &avx512::dotRow, &avx512::accumulateRow, &avx512::expInPlace,
+    &avx512::splitMax, &avx512::splitSum, &avx512::splitShift, &avx512::splitScale,
+    &avx512::scaledDifference, &avx512::circleRow,
+    &avx512::log1pUnitRow, &avx512::softplusRow};
 #endif
 
 Level detectLevel() {

@@ -18,12 +18,25 @@
  * has (tests/engine/simd_test.cpp). A kernel that ever needs FMA or a different summation order
  * must state its tolerance here and in its test instead.
  *
+ * Sums and maxima over a row do not run in one chain (one addition's latency per element): they
+ * run in a fixed number of lanes — 8 for sums (element j in lane j mod 8), 16 for maxima —
+ * combined in a fixed tree, all written out in kernels_impl.h with an 8-lane vector type that
+ * each unit lowers to its own registers (4 SSE2, 2 AVX2, 1 AVX-512). The order is part of the
+ * kernel, not of the unit, so the bits stay the same on every unit; it differs from a plain
+ * left-to-right loop by rounding only (the losses moved onto these kernels in issue 13 changed
+ * their last bits once, relative differences ≤ 1e-14 of each gradient's largest entry).
+ *
+ * Functions of the kernels beyond +, −, ×, ÷, sqrt are the kernels' own and the same on every
+ * unit: the row exp (losses/exp_row.h's rowExp, ≤ 4 ulp from glibc's exp) and a log1p on [0, 1]
+ * (≤ 2 ulp from glibc's, 1 ulp measured) inside softplusRow.
+ *
  * MARGINLAB_SIMD=portable|avx2|avx512 in the environment caps the level (for tests and
  * benchmarks); a level the CPU lacks is never used. setSimdLevel() does the same from code.
  */
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace marginlab::detail::simd {
@@ -38,6 +51,41 @@ struct Kernels {
                                double* out, std::ptrdiff_t first);
     /// values[j] = sqrt(values[j]) for j in [0, n) (correctly rounded, as std::sqrt).
     void (*sqrtInPlace)(double* values, std::ptrdiff_t n);
+    /// out[j] = ((0 + data[a,0]·data[j,0]) + data[a,1]·data[j,1]) + … for j in [first, n).
+    void (*dotRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,
+                   std::ptrdiff_t first);
+    /// The backward pass of one row of M (DistanceRows::accumulate): adds ∂(Σ_{j ≥ first} g[j]·M_aj)
+    /// w.r.t. the points `data` to `grad` (both n × dims). mode 0: M = similarity (dot product);
+    /// 1: Lp distance (`row` = the distances, subgradient 0 at 0); 2: squared Lp distance. The
+    /// anchor's own share is summed in 8 lanes, lane (j − first) mod 8, added in a fixed tree
+    /// (kernels_impl.h): one order on every unit.
+    void (*accumulateRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                          const double* g, const double* row, double* grad, std::ptrdiff_t first);
+    /// values[j] = detail::rowExp(values[j]) (losses/exp_row.h) for j in [0, n), bit for bit;
+    /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).
+    void (*expInPlace)(double* values, std::ptrdiff_t n, const std::int64_t* table);
+    /// Row passes split by kind[j] ∈ {1.0, 0.0} (losses/pair_rows.h): the largest values of each
+    /// kind (−∞ for none; 16 lanes, lane j mod 16) and their sums (8 lanes, lane j mod 8), each
+    /// combined in a fixed tree;
+    /// values[j] −= the kind's shift; out[j] = values[j] × the kind's factor.
+    void (*splitMax)(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros);
+    void (*splitSum)(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros);
+    void (*splitShift)(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);
+    void (*splitScale)(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
+                       double ofZeros);
+    /// out[j] = a[j]·factorA − b[j]·factorB.
+    void (*scaledDifference)(double* out, const double* a, double factorA, const double* b, double factorB,
+                             std::ptrdiff_t n);
+    /// The circle loss's row (losses/circle.cpp): kind[j] = 1 positive, 0 negative; parameters =
+    /// {γ, O_p, O_n, Δ_p, Δ_n}; slope[j] = sign·(γ·max(sign·(s − O), 0)) with sign −1 for a
+    /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ).
+    void (*circleRow)(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
+                      double* exponent, double* slope);
+    /// values[j] = log1p(values[j]) for values in [0, 1] (within 4 ulp of std::log1p).
+    void (*log1pUnitRow)(double* values, std::ptrdiff_t n);
+    /// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}) and slope[j] = σ(v[j]) (1/(1 + e)
+    /// for v ≥ 0, e/(1 + e) below), e = rowExp(−|v|); `table` as for expInPlace.
+    void (*softplusRow)(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The row kernels, compiled once per vector unit (internal; included by kernels_*.cpp only, inside
-// a namespace of their own). Plain loops over raw pointers: the compiler vectorizes them with the
-// unit's flags. No includes here: see dispatch.h for why, and for what keeps the bits the same.
+// a namespace of their own). Plain loops over raw pointers that the compiler vectorizes with the
+// unit's flags, and explicit intrinsics where a table lookup needs a gather. No includes here: see
+// dispatch.h for why, and for what keeps the bits the same.
 
 void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
                         double* out, std::ptrdiff_t first) {
@@ -37,4 +38,518 @@ void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
 
 void sqrtInPlace(double* values, std::ptrdiff_t n) {
     for (std::ptrdiff_t j = 0; j < n; ++j) values[j] = __builtin_sqrt(values[j]);
+}
+
+void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,
+            std::ptrdiff_t first) {
+    const double* anchor = data + a * dims;
+    // ((0 + p0) + p1) + p2 as the plain loop below: 0 + p is not dropped (it turns −0 into +0).
+    if (dims == 2) {
+        const double x0 = anchor[0], x1 = anchor[1];
+        for (std::ptrdiff_t j = first; j < n; ++j) out[j] = (0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1];
+        return;
+    }
+    if (dims == 3) {
+        const double x0 = anchor[0], x1 = anchor[1], x2 = anchor[2];
+        for (std::ptrdiff_t j = first; j < n; ++j)
+            out[j] = ((0.0 + x0 * data[3 * j]) + x1 * data[3 * j + 1]) + x2 * data[3 * j + 2];
+        return;
+    }
+    for (std::ptrdiff_t j = first; j < n; ++j) {
+        const double* other = data + j * dims;
+        double dot = 0.0;
+        for (std::ptrdiff_t k = 0; k < dims; ++k) dot += anchor[k] * other[k];
+        out[j] = dot;
+    }
+}
+
+// ---- The backward pass of one row (DistanceRows::accumulate) ----------------------------------
+// The anchor's own gradient is a sum over the whole row; summed in one chain it is bound by the
+// latency of an addition per pair. It is summed in kAccumulateLanes partial sums instead, j going
+// to lane (j − first) mod kAccumulateLanes, and the lanes are added in a fixed tree at the end:
+// one order, written out here, that every unit follows (wider units only hold more lanes in one
+// register), so the bits stay the same on every unit.
+constexpr int kAccumulateLanes = 8;
+
+// Eight lanes as a GCC/Clang vector: each unit lowers it to its own width (4 SSE2 registers, 2
+// AVX2, 1 AVX-512) with the same IEEE operation per lane, so one source gives every unit the
+// same bits. Selects are bit masks (a comparison gives all-ones or zero per lane).
+typedef double Lanes __attribute__((vector_size(64)));
+typedef long long LaneMask __attribute__((vector_size(64)));
+
+static inline __attribute__((always_inline)) Lanes loadLanes(const double* p) {
+    Lanes v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline __attribute__((always_inline)) void storeLanes(double* p, Lanes v) { __builtin_memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) Lanes broadcast(double x) { return Lanes{} + x; }
+static inline __attribute__((always_inline)) Lanes selectLanes(LaneMask mask, Lanes a, Lanes b) {
+    return (Lanes)(((LaneMask)a & mask) | ((LaneMask)b & ~mask));
+}
+// a > b ? a : b per lane (the scalar `larger` below)
+static inline __attribute__((always_inline)) Lanes largerLanes(Lanes a, Lanes b) { return selectLanes(a > b, a, b); }
+
+// The weight of pair (a, j): similarity g (0 for j = a); Lp power 1 g/r (0 for r = 0, through a
+// 0/1 factor: exact and branch-free); Lp power 2 2g.
+template <int Mode>
+static inline double pairWeight(std::ptrdiff_t a, std::ptrdiff_t j, double g, double r) {
+    if constexpr (Mode == 0) {
+        return j == a ? 0.0 : g;
+    } else if constexpr (Mode == 1) {
+        const double positive = static_cast<double>(r > 0.0);
+        return positive * (g / (r + (1.0 - positive)));
+    } else {
+        return 2.0 * g;
+    }
+}
+
+static inline double addLanes(const double* lanes) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+// One pair's share: similarity: ∂(e_a·e_j) = e_j de_a + e_a de_j; Lp: w·(e_a − e_j) to the
+// anchor and its negative to e_j (zero for j = a).
+template <int Mode>
+static inline void pairStep(double w, double anchorK, double otherK, double* lane, double* gradOtherK) {
+    if constexpr (Mode == 0) {
+        *lane += w * otherK;
+        *gradOtherK += w * anchorK;
+    } else {
+        const double step = w * (anchorK - otherK);
+        *lane += step;
+        *gradOtherK -= step;
+    }
+}
+
+template <int Dims, int Mode>
+static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t a, const double* g,
+                            const double* row, double* grad, std::ptrdiff_t first) {
+    constexpr int L = kAccumulateLanes;
+    double anchor[Dims];
+    for (int k = 0; k < Dims; ++k) anchor[k] = data[a * Dims + k];
+    double lanes[Dims][L] = {};
+    std::ptrdiff_t j = first;
+    if constexpr (Dims == 2) {
+        // The block loop below written out in lanes: the same operations per pair, x and y
+        // taken apart from the interleaved points and put back together for the store.
+        const Lanes anchorX = broadcast(anchor[0]), anchorY = broadcast(anchor[1]);
+        const Lanes zero = broadcast(0.0), one = broadcast(1.0), two = broadcast(2.0);
+        const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
+        Lanes sumX = zero, sumY = zero;
+        for (; j + L <= n; j += L) {
+            const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
+            const Lanes x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
+            const Lanes y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+            const Lanes gj = loadLanes(g + j);
+            Lanes w;
+            if constexpr (Mode == 0) {
+                w = selectLanes(laneIndex + static_cast<double>(j) == static_cast<double>(a), zero, gj);
+            } else if constexpr (Mode == 1) {
+                const Lanes r = loadLanes(row + j);
+                const Lanes positive = selectLanes(r > zero, one, zero);
+                w = positive * (gj / (r + (one - positive)));
+            } else {
+                w = two * gj;
+            }
+            // similarity: + w·e_a to e_j; Lp: − step (the scalar code's += and −=, lane for lane)
+            Lanes toOtherX, toOtherY;
+            if constexpr (Mode == 0) {
+                sumX += w * x;
+                sumY += w * y;
+                toOtherX = w * anchorX;
+                toOtherY = w * anchorY;
+            } else {
+                toOtherX = w * (anchorX - x);
+                toOtherY = w * (anchorY - y);
+                sumX += toOtherX;
+                sumY += toOtherY;
+            }
+            const Lanes toLow = __builtin_shufflevector(toOtherX, toOtherY, 0, 8, 1, 9, 2, 10, 3, 11);
+            const Lanes toHigh = __builtin_shufflevector(toOtherX, toOtherY, 4, 12, 5, 13, 6, 14, 7, 15);
+            const Lanes gradLow = loadLanes(grad + 2 * j), gradHigh = loadLanes(grad + 2 * j + L);
+            if constexpr (Mode == 0) {
+                storeLanes(grad + 2 * j, gradLow + toLow);
+                storeLanes(grad + 2 * j + L, gradHigh + toHigh);
+            } else {
+                storeLanes(grad + 2 * j, gradLow - toLow);
+                storeLanes(grad + 2 * j + L, gradHigh - toHigh);
+            }
+        }
+        storeLanes(lanes[0], sumX);
+        storeLanes(lanes[1], sumY);
+    }
+    for (; j + L <= n; j += L) {
+        // Constant trip counts: the compiler turns the lanes into vector registers.
+        double w[L];
+        for (int l = 0; l < L; ++l) w[l] = pairWeight<Mode>(a, j + l, g[j + l], row[j + l]);
+        for (int l = 0; l < L; ++l)
+            for (int k = 0; k < Dims; ++k)
+                pairStep<Mode>(w[l], anchor[k], data[(j + l) * Dims + k], &lanes[k][l], &grad[(j + l) * Dims + k]);
+    }
+    for (; j < n; ++j) {
+        const int l = static_cast<int>((j - first) % L);
+        const double w = pairWeight<Mode>(a, j, g[j], row[j]);
+        for (int k = 0; k < Dims; ++k) pairStep<Mode>(w, anchor[k], data[j * Dims + k], &lanes[k][l], &grad[j * Dims + k]);
+    }
+    for (int k = 0; k < Dims; ++k) grad[a * Dims + k] += addLanes(lanes[k]);
+}
+
+// Any dimension: the same lanes, the coordinates taken kBlock at a time (the weight is
+// recomputed per block, the same value each time).
+template <int Mode>
+static void accumulateAny(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                          const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    constexpr int L = kAccumulateLanes, kBlock = 8;
+    const double* anchor = data + a * dims;
+    for (std::ptrdiff_t k0 = 0; k0 < dims; k0 += kBlock) {
+        const int width = static_cast<int>(dims - k0 < kBlock ? dims - k0 : kBlock);
+        double lanes[kBlock][L] = {};
+        for (std::ptrdiff_t j = first; j < n; ++j) {
+            const int l = static_cast<int>((j - first) % L);
+            const double w = pairWeight<Mode>(a, j, g[j], row[j]);
+            for (int k = 0; k < width; ++k)
+                pairStep<Mode>(w, anchor[k0 + k], data[j * dims + k0 + k], &lanes[k][l], &grad[j * dims + k0 + k]);
+        }
+        for (int k = 0; k < width; ++k) grad[a * dims + k0 + k] += addLanes(lanes[k]);
+    }
+}
+
+template <int Mode>
+static void accumulateMode(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                           const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    if (dims == 2) return accumulateFixed<2, Mode>(data, n, a, g, row, grad, first);
+    if (dims == 3) return accumulateFixed<3, Mode>(data, n, a, g, row, grad, first);
+    accumulateAny<Mode>(data, n, dims, a, g, row, grad, first);
+}
+
+void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                   const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    if (mode == 0) return accumulateMode<0>(data, n, dims, a, g, row, grad, first);
+    if (mode == 1) return accumulateMode<1>(data, n, dims, a, g, row, grad, first);
+    accumulateMode<2>(data, n, dims, a, g, row, grad, first);
+}
+
+// ---- e^v for a row: detail::rowExp (losses/exp_row.h) lane for lane -------------------------
+// The constants are rowExp's, written the same way (the compiler rounds them the same); the
+// 2^(i/64) table is the caller's (exp_row.h), so that there is one. exp_row_test and simd_test
+// compare every unit with rowExp bit for bit.
+constexpr double kExpScale = 92.33248261689366;     // 64/ln2
+constexpr double kExpShifter = 6755399441055744.0;  // 1.5·2⁵²
+constexpr double kExpStepHigh = 6.93147180369123816490e-01 / 64.0;
+constexpr double kExpStepLow = 1.90821492927058770002e-10 / 64.0;
+constexpr double kExpFlush = -700.0;
+constexpr double kExpInverseFactorial[7] = {1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0};
+
+static inline double expOne(double v, const std::int64_t* table) {
+    const double shifted = v * kExpScale + kExpShifter;
+    const double k = shifted - kExpShifter;
+    const double r = (v - k * kExpStepHigh) - k * kExpStepLow;
+    double p = kExpInverseFactorial[6];
+    for (int i = 5; i >= 0; --i) p = p * r + kExpInverseFactorial[i];
+    std::uint64_t bits = 0;
+    __builtin_memcpy(&bits, &shifted, sizeof bits);
+    const std::uint64_t scaleBits =
+        static_cast<std::uint64_t>(table[bits & 63u]) + ((bits & ~std::uint64_t(63)) << 46);
+    double scale = 0.0;
+    __builtin_memcpy(&scale, &scaleBits, sizeof scale);
+    const double result = scale * p;
+    return v < kExpFlush ? 0.0 : result;
+}
+
+// GCC 12's AVX-512 intrinsics start their masked builtins from _mm512_undefined_*(), which
+// -Wmaybe-uninitialized reports once inlined: a false positive (every lane is written).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table) {
+    std::ptrdiff_t j = 0;
+#if defined(__AVX512F__)
+    const __m512d scaleFactor = _mm512_set1_pd(kExpScale), shifter = _mm512_set1_pd(kExpShifter);
+    const __m512d stepHigh = _mm512_set1_pd(kExpStepHigh), stepLow = _mm512_set1_pd(kExpStepLow);
+    const __m512d flush = _mm512_set1_pd(kExpFlush);
+    const __m512i indexMask = _mm512_set1_epi64(63);
+    for (; j + 8 <= n; j += 8) {
+        const __m512d v = _mm512_loadu_pd(values + j);
+        const __m512d shifted = _mm512_add_pd(_mm512_mul_pd(v, scaleFactor), shifter);
+        const __m512d k = _mm512_sub_pd(shifted, shifter);
+        const __m512d r = _mm512_sub_pd(_mm512_sub_pd(v, _mm512_mul_pd(k, stepHigh)), _mm512_mul_pd(k, stepLow));
+        __m512d p = _mm512_set1_pd(kExpInverseFactorial[6]);
+        for (int i = 5; i >= 0; --i)
+            p = _mm512_add_pd(_mm512_mul_pd(p, r), _mm512_set1_pd(kExpInverseFactorial[i]));
+        const __m512i bits = _mm512_castpd_si512(shifted);
+        const __m512i index = _mm512_and_si512(bits, indexMask);
+        const __m512i entry = _mm512_i64gather_epi64(index, static_cast<const void*>(table), 8);
+        const __m512i scaleBits = _mm512_add_epi64(entry, _mm512_slli_epi64(_mm512_andnot_si512(indexMask, bits), 46));
+        const __m512d result = _mm512_mul_pd(_mm512_castsi512_pd(scaleBits), p);
+        // v < −700 → 0; NaN compares false and keeps its NaN result.
+        const __mmask8 below = _mm512_cmp_pd_mask(v, flush, _CMP_LT_OQ);
+        _mm512_storeu_pd(values + j, _mm512_mask_blend_pd(below, result, _mm512_setzero_pd()));
+    }
+#elif defined(__AVX2__)
+    const __m256d scaleFactor = _mm256_set1_pd(kExpScale), shifter = _mm256_set1_pd(kExpShifter);
+    const __m256d stepHigh = _mm256_set1_pd(kExpStepHigh), stepLow = _mm256_set1_pd(kExpStepLow);
+    const __m256d flush = _mm256_set1_pd(kExpFlush);
+    const __m256i indexMask = _mm256_set1_epi64x(63);
+    for (; j + 4 <= n; j += 4) {
+        const __m256d v = _mm256_loadu_pd(values + j);
+        const __m256d shifted = _mm256_add_pd(_mm256_mul_pd(v, scaleFactor), shifter);
+        const __m256d k = _mm256_sub_pd(shifted, shifter);
+        const __m256d r = _mm256_sub_pd(_mm256_sub_pd(v, _mm256_mul_pd(k, stepHigh)), _mm256_mul_pd(k, stepLow));
+        __m256d p = _mm256_set1_pd(kExpInverseFactorial[6]);
+        for (int i = 5; i >= 0; --i)
+            p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(kExpInverseFactorial[i]));
+        const __m256i bits = _mm256_castpd_si256(shifted);
+        const __m256i index = _mm256_and_si256(bits, indexMask);
+        const __m256i entry = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(table), index, 8);
+        const __m256i scaleBits = _mm256_add_epi64(entry, _mm256_slli_epi64(_mm256_andnot_si256(indexMask, bits), 46));
+        const __m256d result = _mm256_mul_pd(_mm256_castsi256_pd(scaleBits), p);
+        _mm256_storeu_pd(values + j, _mm256_andnot_pd(_mm256_cmp_pd(v, flush, _CMP_LT_OQ), result));
+    }
+#elif defined(__SSE2__)
+    const __m128d scaleFactor = _mm_set1_pd(kExpScale), shifter = _mm_set1_pd(kExpShifter);
+    const __m128d stepHigh = _mm_set1_pd(kExpStepHigh), stepLow = _mm_set1_pd(kExpStepLow);
+    const __m128d flush = _mm_set1_pd(kExpFlush);
+    const __m128i indexMask = _mm_set1_epi64x(63);
+    for (; j + 2 <= n; j += 2) {
+        const __m128d v = _mm_loadu_pd(values + j);
+        const __m128d shifted = _mm_add_pd(_mm_mul_pd(v, scaleFactor), shifter);
+        const __m128d k = _mm_sub_pd(shifted, shifter);
+        const __m128d r = _mm_sub_pd(_mm_sub_pd(v, _mm_mul_pd(k, stepHigh)), _mm_mul_pd(k, stepLow));
+        __m128d p = _mm_set1_pd(kExpInverseFactorial[6]);
+        for (int i = 5; i >= 0; --i) p = _mm_add_pd(_mm_mul_pd(p, r), _mm_set1_pd(kExpInverseFactorial[i]));
+        const __m128i bits = _mm_castpd_si128(shifted);
+        const __m128i index = _mm_and_si128(bits, indexMask);
+        const auto low = static_cast<std::size_t>(_mm_cvtsi128_si32(index));
+        const auto high = static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(index, index)));
+        const __m128i entry = _mm_set_epi64x(table[high], table[low]);
+        const __m128i scaleBits = _mm_add_epi64(entry, _mm_slli_epi64(_mm_andnot_si128(indexMask, bits), 46));
+        const __m128d result = _mm_mul_pd(_mm_castsi128_pd(scaleBits), p);
+        _mm_storeu_pd(values + j, _mm_andnot_pd(_mm_cmplt_pd(v, flush), result));
+    }
+#endif
+    for (; j < n; ++j) values[j] = expOne(values[j], table);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// ---- Row passes split by a 0/1 kind row (losses/pair_rows.h) ---------------------------------
+// kind[j] = 1.0 or 0.0 (same label or not, say). Selects, never branches (the kind is
+// data-dependent). Sums and maxima run in kAccumulateLanes lanes, lane j mod kAccumulateLanes,
+// combined in the fixed tree of addLanes / maxLanes: one order on every unit.
+static inline double larger(double a, double b) { return a > b ? a : b; }
+
+static inline double maxLanes(const double* lanes) {
+    return larger(larger(larger(lanes[0], lanes[1]), larger(lanes[2], lanes[3])),
+                  larger(larger(lanes[4], lanes[5]), larger(lanes[6], lanes[7])));
+}
+
+// The maxima in two vectors of lanes (16 in all, lane j mod 16): a running maximum is a chain of
+// compare-and-select, and two chains per kind keep the unit busy. Maxima do not round; the lane
+// order only decides which of +0 and −0 is kept, and it is one order on every unit.
+constexpr int kMaxLanes = 16;
+
+void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    const double none = -__builtin_inf();
+    const Lanes noneLanes = broadcast(none), oneLanes = broadcast(1.0);
+    Lanes topOnes[2] = {noneLanes, noneLanes}, topZeros[2] = {noneLanes, noneLanes};
+    std::ptrdiff_t j = 0;
+    for (; j + kMaxLanes <= n; j += kMaxLanes)
+        for (int half = 0; half < 2; ++half) {
+            const Lanes v = loadLanes(values + j + half * L);
+            const LaneMask isOne = loadLanes(kind + j + half * L) == oneLanes;
+            topOnes[half] = largerLanes(topOnes[half], selectLanes(isOne, v, noneLanes));
+            topZeros[half] = largerLanes(topZeros[half], selectLanes(isOne, noneLanes, v));
+        }
+    double ones[kMaxLanes], zeros[kMaxLanes];
+    storeLanes(ones, topOnes[0]);
+    storeLanes(ones + L, topOnes[1]);
+    storeLanes(zeros, topZeros[0]);
+    storeLanes(zeros + L, topZeros[1]);
+    for (; j < n; ++j) {
+        const int l = static_cast<int>(j % kMaxLanes);
+        const bool one = kind[j] == 1.0;
+        ones[l] = larger(ones[l], one ? values[j] : none);
+        zeros[l] = larger(zeros[l], one ? none : values[j]);
+    }
+    *ofOnes = larger(maxLanes(ones), maxLanes(ones + L));
+    *ofZeros = larger(maxLanes(zeros), maxLanes(zeros + L));
+}
+
+void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    Lanes sumOnes = zero, sumZeros = zero;
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const Lanes v = loadLanes(values + j);
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        sumOnes += selectLanes(isOne, v, zero);
+        sumZeros += selectLanes(isOne, zero, v);
+    }
+    double ones[L], zeros[L];
+    storeLanes(ones, sumOnes);
+    storeLanes(zeros, sumZeros);
+    for (; j < n; ++j) {
+        const int l = static_cast<int>(j % L);
+        const bool one = kind[j] == 1.0;
+        ones[l] += one ? values[j] : 0.0;
+        zeros[l] += one ? 0.0 : values[j];
+    }
+    *ofOnes = addLanes(ones);
+    *ofZeros = addLanes(zeros);
+}
+
+void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes oneLanes = broadcast(1.0), shiftOnes = broadcast(ofOnes), shiftZeros = broadcast(ofZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        storeLanes(values + j, loadLanes(values + j) - selectLanes(isOne, shiftOnes, shiftZeros));
+    }
+    for (; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
+}
+
+// out may be values (in place).
+void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
+                double ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes oneLanes = broadcast(1.0), factorOnes = broadcast(ofOnes), factorZeros = broadcast(ofZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        storeLanes(out + j, loadLanes(values + j) * selectLanes(isOne, factorOnes, factorZeros));
+    }
+    for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
+}
+
+void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB, std::ptrdiff_t n) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = a[j] * factorA - b[j] * factorB;
+}
+
+// ---- Circle loss (losses/circle.cpp): one row's exponents and slopes -------------------------
+// kind[j] = 1 positive, 0 negative. sign = −1 / +1, gap = sign·(s − O), α = max(gap, 0) as
+// 0.5·(gap + |gap|) (exact), slope = sign·(γ·α), z = slope·(s − Δ).
+static inline double circleSlope(double s, bool positive, const double* parameters) {
+    const double sign = positive ? -1.0 : 1.0;
+    const double gap = sign * (s - (positive ? parameters[1] : parameters[2]));
+    const double alpha = 0.5 * (gap + __builtin_fabs(gap));
+    return sign * (parameters[0] * alpha);
+}
+
+void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
+               double* exponent, double* slope) {
+    // parameters: γ, O_p, O_n, Δ_p, Δ_n
+    constexpr int L = kAccumulateLanes;
+    const Lanes one = broadcast(1.0), minusOne = broadcast(-1.0), half = broadcast(0.5);
+    const Lanes scale = broadcast(parameters[0]), optimumPositive = broadcast(parameters[1]),
+                optimumNegative = broadcast(parameters[2]), marginPositive = broadcast(parameters[3]),
+                marginNegative = broadcast(parameters[4]);
+    const LaneMask magnitude = LaneMask{} + 0x7fffffffffffffffLL;
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const Lanes s = loadLanes(similarity + j);
+        const LaneMask positive = loadLanes(kind + j) == one;
+        const Lanes sign = selectLanes(positive, minusOne, one);
+        const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
+        const Lanes alpha = half * (gap + (Lanes)((LaneMask)gap & magnitude));
+        const Lanes gradientSlope = sign * (scale * alpha);
+        storeLanes(slope + j, gradientSlope);
+        storeLanes(exponent + j, gradientSlope * (s - selectLanes(positive, marginPositive, marginNegative)));
+    }
+    for (; j < n; ++j) {
+        const bool positive = kind[j] == 1.0;
+        const double gradientSlope = circleSlope(similarity[j], positive, parameters);
+        slope[j] = gradientSlope;
+        exponent[j] = gradientSlope * (similarity[j] - (positive ? parameters[3] : parameters[4]));
+    }
+}
+
+// ---- softplus for a row (NT-Xent's terms, NCE's log σ) ---------------------------------------
+// log1p(x) for x ∈ [0, 1], in lanes: u = 1 + x rounded, and c = x − (u − 1) is that rounding's
+// exact error (u − 1 is exact for u ∈ [1, 2], and Fast2Sum applies as 1 ≥ x), so
+// log1p(x) = log u + c/u to within c²/u² ≤ 2⁻¹⁰⁶. log u = k·ln2 + log m with m = u or u/2 in
+// [√2/2, √2] (exact); with f = m − 1 (exact) and s = f/(2 + f), log m = 2·atanh(s) =
+// 2s + 2s·T(s²), T(z) = z/3 + z²/5 + … (|s| ≤ 0.172, so 11 terms leave < 2⁻⁶⁰), written as
+// f − s·(f − 2T) since 2s = f − s·f: the rounding of s enters only the small correction. Within
+// 4 ulp of glibc's log1p (tested on [0, 1] in simd_test).
+constexpr double kLn2 = 0.6931471805599453;    // correctly rounded
+constexpr double kSqrt2 = 1.4142135623730951;  // correctly rounded
+
+static inline __attribute__((always_inline)) Lanes log1pLanes(Lanes x) {
+    const Lanes one = broadcast(1.0), two = broadcast(2.0), zero = broadcast(0.0);
+    const Lanes u = one + x;
+    const Lanes c = x - (u - one);
+    const LaneMask above = u > broadcast(kSqrt2);
+    const Lanes m = selectLanes(above, u * broadcast(0.5), u);
+    const Lanes k = selectLanes(above, one, zero);
+    const Lanes f = m - one;
+    const Lanes s = f / (two + f);
+    const Lanes z = s * s;
+    Lanes t = broadcast(1.0 / 23.0);
+    t = t * z + broadcast(1.0 / 21.0);
+    t = t * z + broadcast(1.0 / 19.0);
+    t = t * z + broadcast(1.0 / 17.0);
+    t = t * z + broadcast(1.0 / 15.0);
+    t = t * z + broadcast(1.0 / 13.0);
+    t = t * z + broadcast(1.0 / 11.0);
+    t = t * z + broadcast(1.0 / 9.0);
+    t = t * z + broadcast(1.0 / 7.0);
+    t = t * z + broadcast(1.0 / 5.0);
+    t = t * z + broadcast(1.0 / 3.0);
+    const Lanes logM = f - s * (f - two * (t * z));
+    return (k * broadcast(kLn2) + logM) + c / u;
+}
+
+void log1pUnitRow(double* values, std::ptrdiff_t n) {
+    constexpr int L = kAccumulateLanes;
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) storeLanes(values + j, log1pLanes(loadLanes(values + j)));
+    if (j < n) {
+        // the tail through the same lanes (padded with zeros): one formula for every element
+        double tail[L] = {};
+        for (std::ptrdiff_t t = j; t < n; ++t) tail[t - j] = values[t];
+        storeLanes(tail, log1pLanes(loadLanes(tail)));
+        for (std::ptrdiff_t t = j; t < n; ++t) values[t] = tail[t - j];
+    }
+}
+
+// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}), slope[j] = σ(v[j]) = 1/(1 + e) for
+// v ≥ 0, e/(1 + e) below (e = e^{−|v|} by the row exp: the same bits as rowExp(−|v|)).
+static inline __attribute__((always_inline)) void softplusLanes(Lanes x, Lanes e, Lanes* value, Lanes* slope) {
+    const Lanes one = broadcast(1.0), zero = broadcast(0.0);
+    *slope = selectLanes(x >= zero, one, e) / (one + e);
+    *value = selectLanes(x > zero, x, zero) + log1pLanes(e);
+}
+
+void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope) {
+    constexpr int L = kAccumulateLanes;
+    for (std::ptrdiff_t j = 0; j < n; ++j) value[j] = -__builtin_fabs(v[j]);
+    expInPlace(value, n, table);
+    std::ptrdiff_t j = 0;
+    Lanes values, slopes;
+    for (; j + L <= n; j += L) {
+        softplusLanes(loadLanes(v + j), loadLanes(value + j), &values, &slopes);
+        storeLanes(value + j, values);
+        storeLanes(slope + j, slopes);
+    }
+    if (j < n) {
+        // the tail through the same lanes (padded): one formula for every element
+        double inputs[L] = {}, exps[L] = {}, tailValues[L], tailSlopes[L];
+        for (std::ptrdiff_t t = j; t < n; ++t) {
+            inputs[t - j] = v[t];
+            exps[t - j] = value[t];
+        }
+        softplusLanes(loadLanes(inputs), loadLanes(exps), &values, &slopes);
+        storeLanes(tailValues, values);
+        storeLanes(tailSlopes, slopes);
+        for (std::ptrdiff_t t = j; t < n; ++t) {
+            value[t] = tailValues[t - j];
+            slope[t] = tailSlopes[t - j];
+        }
+    }
 }

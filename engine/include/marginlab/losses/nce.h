@@ -47,6 +47,9 @@ public:
 
 private:
     Rng m_random;
+    // Rng::uniformInt's rejection threshold for the last count (one division per draw, not two).
+    std::uint64_t m_count = 0;
+    std::uint64_t m_threshold = 0;
 };
 
 /**
