@@ -65,6 +65,7 @@ constexpr BuiltInScene kBuiltInScenes[] = {
     {":/scenes/soft-triple-modes.json", "SoftTriple: several centers per class"},
     {":/scenes/subcenter-noisy-labels.json", "Sub-center ArcFace with noisy labels"},
     {":/scenes/cross-batch-memory.json", "Cross-batch memory: negatives from past batches"},
+    {":/scenes/triplet-arcface.json", "Triplet + ArcFace: two losses together"},
 };
 
 constexpr double kPresentationTextScale = 1.5;
@@ -153,6 +154,7 @@ MainWindow::MainWindow(QWidget* parent)
         if (!m_document->edit(scene, &error)) m_controls->showMessage(tr("Not applied: %1").arg(error), true);
     });
     connect(m_document, &SceneDocument::changed, this, [this](SceneDocument::Change change) {
+        m_charts->setLoss(m_document->scene().trainer.loss);
         m_view->setRun(m_document->run());
         m_view3d->setRun(m_document->run());
         showViewFor(m_document->dimension());

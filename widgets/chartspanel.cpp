@@ -24,7 +24,20 @@ namespace marginlab {
 ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    m_lossChart = makeChart(tr("Loss"), {tr("loss")}, QString());
+    // The total, then one series per component of a sum of losses (hidden until setLoss).
+    QStringList lossNames{tr("loss")};
+    for (int k = 0; k < kMaxLossComponents; ++k) lossNames << tr("component %1").arg(k + 1);
+    m_lossChart = makeChart(tr("Loss"), lossNames, QString());
+    {
+        const QColor colours[] = {QColor(213, 94, 0), QColor(0, 158, 115), QColor(204, 121, 167),
+                                  QColor(86, 180, 233)};
+        for (int k = 0; k < kMaxLossComponents; ++k) {
+            QLineSeries* series = m_lossChart.series[static_cast<std::size_t>(k + 1)];
+            series->setPen(QPen(colours[k], 1.5, Qt::DashLine));
+            series->setVisible(false);
+        }
+        m_lossChart.chart->legend()->setVisible(false);
+    }
     m_metricsChart = makeChart(tr("Retrieval"), {tr("precision@1"), tr("MAP@R")}, QString());
     // "active" first, so it is drawn underneath, and dashed: it must not hide the hard and
     // semi-hard lines that tell miners apart.
@@ -146,6 +159,41 @@ void ChartsPanel::append(std::shared_ptr<const Snapshot> snapshot) {
 
 QString ChartsPanel::retrievalTitle() const { return m_metricsChart.chart->title(); }
 
+void ChartsPanel::setLoss(const LossConfig& loss) {
+    const std::vector<LossComponent> components = componentsOf(loss);
+    m_components = std::min<int>(static_cast<int>(components.size()), kMaxLossComponents);
+    for (int k = 0; k < kMaxLossComponents; ++k) {
+        QLineSeries* series = m_lossChart.series[static_cast<std::size_t>(k + 1)];
+        const bool shown = k < m_components;
+        if (shown) {
+            const LossComponent& c = components[static_cast<std::size_t>(k)];
+            const LossInfo* info = findLoss(c.loss.name);
+            const QString name = QString::fromStdString(info ? info->displayName : c.loss.name);
+            series->setName(tr("%1 × %2").arg(QLocale().toString(c.weight, 'g', 4), name));
+        }
+        series->setVisible(shown);
+    }
+    m_lossChart.series[0]->setName(m_components > 0 ? tr("total") : tr("loss"));
+    m_lossChart.chart->legend()->setVisible(m_components > 0);
+    // The ghost's marker stays hidden whatever the legend does.
+    for (std::size_t i = 1 + kMaxLossComponents; i < m_lossChart.series.size(); ++i)
+        for (QLegendMarker* marker : m_lossChart.chart->legend()->markers(m_lossChart.series[i]))
+            marker->setVisible(false);
+    refresh();
+}
+
+QStringList ChartsPanel::componentSeriesNames() const {
+    QStringList names;
+    for (int k = 0; k < m_components; ++k)
+        names << m_lossChart.series[static_cast<std::size_t>(k + 1)]->name();
+    return names;
+}
+
+QList<QPointF> ChartsPanel::lossSeriesPoints(int index) const {
+    if (index < 0 || index > kMaxLossComponents) return {};
+    return m_lossChart.series[static_cast<std::size_t>(index)]->points();
+}
+
 void ChartsPanel::feed(Chart& chart, const std::vector<QList<QPointF>>& series, bool fixedUnitRange) {
     double maxX = 1.0, minY = 0.0, maxY = 1.0;
     bool any = false;
@@ -181,13 +229,16 @@ void ChartsPanel::feed(Chart& chart, const std::vector<QList<QPointF>>& series, 
 void ChartsPanel::refresh() {
     m_dirty = false;
     // One pass over the decimated history; a missing value (NaN) is simply not a point.
-    std::vector<QList<QPointF>> loss(1), metrics(2), mining(4), sphere(2);
+    std::vector<QList<QPointF>> loss(1 + kMaxLossComponents), metrics(2), mining(4), sphere(2);
     for (const HistoryPoint& p : m_history.decimated(kMaxChartPoints)) {
         const auto step = static_cast<double>(p.step);
         auto add = [step](QList<QPointF>& line, double value) {
             if (std::isfinite(value)) line.append({step, value});
         };
         add(loss[0], p.loss);
+        // Only the components of the loss in use: after a switch the history may hold others'.
+        for (int k = 0; k < m_components; ++k)
+            add(loss[static_cast<std::size_t>(k + 1)], p.*kComponentFields[k]);
         add(metrics[0], p.precisionAt1);
         add(metrics[1], p.mapAtR);
         add(mining[0], p.activeFraction);

@@ -3,7 +3,8 @@
 // (easy / semi-hard / hard fractions, active tuples), drawn from the run's RunHistory — the same
 // model a recorded chart strip draws and a saved scene stores. The series get a decimated copy
 // (at most kMaxChartPoints) through QLineSeries::replace, at most ~10 times a second, because
-// appending to a long series and repainting grows without bound.
+// appending to a long series and repainting grows without bound. For multiple_losses the loss
+// chart also shows each weighted component w_i·L_i, labelled by the component's display name.
 #pragma once
 
 #include "chartghost.h"
@@ -39,6 +40,13 @@ public:
     QString retrievalTitle() const;
     /// Shows a saved history (a reopened trained scene); false when it does not hold together.
     bool setHistory(std::vector<HistoryPoint> points);
+    /// The run's loss: for multiple_losses the loss chart adds a series per weighted component
+    /// ("0.5 × ArcFace"); for any other loss only the total.
+    void setLoss(const LossConfig& loss);
+    /// The names of the component series shown (empty without components), for the tests.
+    QStringList componentSeriesNames() const;
+    /// The points of the loss chart's series `index` (0: the total, 1…: the components), for the tests.
+    QList<QPointF> lossSeriesPoints(int index) const;
 
 public slots:
     void clear();
@@ -64,6 +72,7 @@ private:
     ChartGhost m_ghost;  // the previous run's curves, kept on restart when switched on
     bool m_dirty = false;
     int m_sampledQueries = 0;  ///< of the last metrics appended (0: exact)
+    int m_components = 0;      ///< component series shown in the loss chart
     QTimer m_timer;
     Chart m_lossChart, m_metricsChart, m_miningChart, m_sphereChart;
 };

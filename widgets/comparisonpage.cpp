@@ -243,10 +243,10 @@ bool ComparisonPage::setPanelSettings(int panel, const TrainerConfig& settings, 
     }
     ComparisonFile next = m_comparison;
     TrainerConfig& trainer = next.panels[static_cast<std::size_t>(panel)].trainer;
-    const LossInfo* before = findLoss(trainer.loss.name);
-    const LossInfo* after = findLoss(settings.loss.name);
     // Given owned parameters fit only a loss that owns the same shape; otherwise the new loss seeds its own.
-    if (!before || !after || before->ownedBlocks != after->ownedBlocks) trainer.owned.reset();
+    if (!findLoss(trainer.loss.name) || !findLoss(settings.loss.name) ||
+        ownedBlocksOf(trainer.loss) != ownedBlocksOf(settings.loss))
+        trainer.owned.reset();
     trainer.loss = settings.loss;
     trainer.miner = settings.miner;
     trainer.optimizer = settings.optimizer;

@@ -1,26 +1,25 @@
 // SPDX-License-Identifier: MIT
 #include "controlpanel.h"
 
-#include "paramform.h"
-#include "sceneio.h"
-
-#include "marginlab/generators.h"
-#include "marginlab/limits.h"
-
 #include <QAbstractScrollArea>
 #include <QCheckBox>
-#include <QCoreApplication>
-#include <QKeyEvent>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
-
 #include <cmath>
+
+#include "losscomponentseditor.h"
+#include "marginlab/generators.h"
+#include "marginlab/limits.h"
+#include "paramform.h"
+#include "sceneio.h"
 
 namespace marginlab {
 
@@ -56,6 +55,16 @@ int indexFromDistance(const DistanceSpec& d) {
     return d.power == 2 ? 1 : 0;
 }
 
+/// The losses whose rows make up the owned matrix, in order (the loss itself unless it is a sum).
+std::vector<std::string> ownerNames(const LossConfig& loss) {
+    const std::vector<LossComponent> components = componentsOf(loss);
+    if (components.empty()) return {loss.name};
+    std::vector<std::string> names;
+    for (const LossComponent& c : components)
+        if (ownedBlocksOf(c.loss) > 0) names.push_back(c.loss.name);
+    return names;
+}
+
 QString formatValue(const ParamInfo& info, const ParamValues& values) {
     if (info.type == ParamType::Choice) return qs(values.choice(info.name));
     const double v = values.number(info.name);
@@ -89,6 +98,7 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     // Loss
     auto* lossBox = new QGroupBox(tr("Loss"));
     auto* lossForm = new QFormLayout(lossBox);
+    m_lossForm = lossForm;
     m_loss = new QComboBox;
     m_loss->setToolTip(tr("The loss, grouped by family. Parameters and defaults follow pytorch-metric-learning."));
     auto* model = qobject_cast<QStandardItemModel*>(m_loss->model());
@@ -108,6 +118,8 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     lossForm->addRow(tr("Preset"), m_lossPreset);
     m_lossParams = new ParamForm;
     lossForm->addRow(m_lossParams);
+    m_lossComponents = new LossComponentsEditor;
+    lossForm->addRow(m_lossComponents);
     m_distance = new QComboBox;
     m_distance->addItems({tr("Euclidean"), tr("Squared Euclidean"), tr("Cosine similarity"), tr("Dot product")});
     m_distance->setToolTip(tr("The distance the loss compares pairs with (only for losses that accept another one)."));
@@ -251,6 +263,8 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     connect(m_generatorParams, &ParamForm::changed, this, [this] { applyEdits(true); });
     connect(m_loss, &QComboBox::currentIndexChanged, this, [this] { onLossChanged(); });
     connect(m_lossParams, &ParamForm::changed, this, [this] { applyEdits(false); });
+    connect(m_lossComponents, &LossComponentsEditor::changed, this, [this] { applyEdits(false); });
+    connect(m_lossComponents, &LossComponentsEditor::rebuilt, this, &ControlPanel::guardFields);
     connect(m_lossPreset, &QComboBox::activated, this, [this](int index) { applyPreset(index); });
     connect(m_distance, &QComboBox::currentIndexChanged, this, [this] { applyEdits(false); });
     connect(m_normalize, &QCheckBox::toggled, this, [this] { applyEdits(false); });
@@ -374,6 +388,7 @@ void ControlPanel::populateLoss(const LossConfig& loss) {
     m_loss->setCurrentIndex(std::max(0, m_loss->findData(qs(loss.name))));
     const LossInfo* info = findLoss(loss.name);
     m_lossParams->setParams(info ? info->params : std::vector<ParamInfo>{}, loss.params);
+    m_lossComponents->setComponents(componentsOf(loss));
     populatePresets(info);
     const DistanceSpec distance = loss.distance.value_or(info ? info->defaultDistance : DistanceSpec{});
     m_distance->setCurrentIndex(indexFromDistance(distance));
@@ -404,8 +419,7 @@ void ControlPanel::refresh() {
     const TrainerConfig& t = scene.trainer;
     populateGenerator(scene.data);
     populateLoss(t.loss);
-    const LossInfo* info = findLoss(t.loss.name);
-    populateMiner(t.miner, info && info->acceptsMiner);
+    populateMiner(t.miner, acceptsMinerOf(t.loss));
     m_optimizer->setCurrentIndex(static_cast<int>(t.optimizer.kind));
     m_learningRate->setValue(t.optimizer.learningRate);
     m_ownedLearningRate->setValue(t.optimizer.ownedLearningRate);
@@ -423,13 +437,37 @@ void ControlPanel::refresh() {
     m_updating = false;
 }
 
+LossConfig ControlPanel::editedLoss() const {
+    LossConfig loss;
+    loss.name = m_loss->currentData().toString().toStdString();
+    const LossInfo* info = findLoss(loss.name);
+    if (!info) return loss;
+    if (info->isWrapper()) {
+        // A sum of losses has no parameters or distance of its own: its components carry them.
+        loss.components = m_lossComponents->components();
+        return loss;
+    }
+    loss.params = m_lossParams->values();
+    if (info->distanceConfigurable) {
+        const DistanceSpec chosen = distanceFromIndex(m_distance->currentIndex(), m_normalize->isChecked());
+        if (!(chosen == info->defaultDistance)) loss.distance = chosen;
+    }
+    return loss;
+}
+
 void ControlPanel::updateEnabled() {
     const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
-    const bool configurable = info && info->distanceConfigurable;
+    const bool wrapper = info && info->isWrapper();
+    const bool configurable = info && info->distanceConfigurable && !wrapper;
     m_distance->setEnabled(configurable);
     m_normalize->setEnabled(configurable && m_distance->currentIndex() != 2);
-    m_miner->setEnabled(info && info->acceptsMiner);
-    m_ownedLearningRate->setEnabled(info && info->ownedBlocks > 0);
+    m_lossForm->setRowVisible(m_lossComponents, wrapper);
+    m_lossForm->setRowVisible(m_lossPreset, !wrapper);
+    m_lossForm->setRowVisible(m_distance, !wrapper);
+    m_lossForm->setRowVisible(m_normalize, !wrapper);
+    const LossConfig loss = editedLoss();
+    m_miner->setEnabled(acceptsMinerOf(loss));
+    m_ownedLearningRate->setEnabled(ownedBlocksOf(loss) > 0);
     m_momentum->setEnabled(m_optimizer->currentIndex() == static_cast<int>(OptimizerKind::Momentum));
     const bool pk = m_batchMode->currentIndex() == 1;
     m_classesPerBatch->setEnabled(pk);
@@ -473,6 +511,24 @@ void ControlPanel::updateFormula() {
     QString text = QStringLiteral("<b>%1</b>").arg(qs(info->displayName).toHtmlEscaped());
     if (!info->pmlName.empty()) text += QStringLiteral(" <i>(PML %1)</i>").arg(qs(info->pmlName).toHtmlEscaped());
     text += QStringLiteral("<br><span style='font-family:monospace'>%1</span>").arg(qs(info->formula).toHtmlEscaped());
+    if (info->isWrapper()) {
+        // One line per weighted term: its name, weight and the values in use.
+        for (const LossComponent& c : componentsOf(m_scene().trainer.loss)) {
+            const LossInfo* part = findLoss(c.loss.name);
+            if (!part) continue;
+            QStringList parts;
+            if (auto values = completeParams(part->params, c.loss.params, part->name, nullptr))
+                for (const ParamInfo& p : part->params)
+                    parts << QStringLiteral("%1 = %2").arg(qs(p.name), formatValue(p, *values));
+            text += QStringLiteral("<br>%1 × <b>%2</b> <small>(%3)</small>")
+                        .arg(QString::number(c.weight, 'g', 4), qs(part->displayName).toHtmlEscaped(),
+                             (QStringList{qs(lossDistanceOf(c.loss).describe())} + parts)
+                                 .join(QStringLiteral(", "))
+                                 .toHtmlEscaped());
+        }
+        m_formula->setText(text);
+        return;
+    }
     const DistanceSpec distance = m_scene().trainer.loss.distance.value_or(info->defaultDistance);
     text += QStringLiteral("<br><small>%1 · %2</small>")
                 .arg(qs(std::string(familyName(info->family))).toHtmlEscaped(), qs(distance.describe()).toHtmlEscaped());
@@ -534,6 +590,7 @@ void ControlPanel::onLossChanged() {
     // A new loss starts from its own defaults (PML's), distance included.
     m_updating = true;
     m_lossParams->setParams(info->params, {});
+    m_lossComponents->setComponents(info->defaultComponents);
     populatePresets(info);
     m_distance->setCurrentIndex(indexFromDistance(info->defaultDistance));
     m_normalize->setChecked(info->defaultDistance.normalizes());
@@ -570,20 +627,16 @@ void ControlPanel::applyEdits(bool dataChanged) {
         next = std::move(*generated);
     }
 
-    const std::string lossName = m_loss->currentData().toString().toStdString();
-    const LossInfo* info = findLoss(lossName);
-    if (!info) return;
-    if (t.loss.name != lossName) t.owned.reset();  // the old loss's parameters mean nothing to the new one
-    t.loss.name = lossName;
-    t.loss.params = m_lossParams->values();
-    t.loss.distance.reset();
-    if (info->distanceConfigurable) {
-        const DistanceSpec chosen = distanceFromIndex(m_distance->currentIndex(), m_normalize->isChecked());
-        if (!(chosen == info->defaultDistance)) t.loss.distance = chosen;
-    }
+    LossConfig loss = editedLoss();
+    if (!findLoss(loss.name)) return;
+    // The old loss's parameters mean nothing to another one (for a sum: when the losses that own
+    // rows are not the same ones in the same order).
+    if (ownerNames(t.loss) != ownerNames(loss)) t.owned.reset();
+    t.loss = std::move(loss);
     t.miner.reset();
     const std::string minerName = m_miner->currentData().toString().toStdString();
-    if (info->acceptsMiner && !minerName.empty()) t.miner = MinerConfig{minerName, m_minerParams->values(), std::nullopt};
+    if (acceptsMinerOf(t.loss) && !minerName.empty())
+        t.miner = MinerConfig{minerName, m_minerParams->values(), std::nullopt};
 
     t.optimizer.kind = static_cast<OptimizerKind>(m_optimizer->currentIndex());
     t.optimizer.learningRate = m_learningRate->value();

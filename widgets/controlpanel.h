@@ -27,6 +27,7 @@ class QSpinBox;
 
 namespace marginlab {
 
+class LossComponentsEditor;
 class ParamForm;
 
 class ControlPanel : public QWidget {
@@ -48,6 +49,8 @@ public:
     void applyPreset(int index);
     /// Shows a message under the controls (errors in red).
     void showMessage(const QString& text, bool isError);
+    /// The components of multiple_losses (shown only while that loss is chosen).
+    LossComponentsEditor* lossComponents() const { return m_lossComponents; }
 
 signals:
     void sceneEdited(const marginlab::SceneFile& scene);
@@ -71,6 +74,8 @@ private:
     void onGeneratorChanged();
     /// Builds a configuration from the controls; regenerates the data when `dataChanged`.
     void applyEdits(bool dataChanged);
+    /// The loss as the controls show it (name, parameters, distance, components).
+    LossConfig editedLoss() const;
 
     std::function<const SceneFile&()> m_scene;
     QGroupBox* m_dataBox = nullptr;
@@ -84,6 +89,8 @@ private:
     QComboBox* m_loss;
     QComboBox* m_lossPreset;
     ParamForm* m_lossParams;
+    LossComponentsEditor* m_lossComponents;
+    QFormLayout* m_lossForm = nullptr;
     QComboBox* m_distance;
     QCheckBox* m_normalize;
     QLabel* m_formula;

@@ -163,7 +163,7 @@ void Recorder::paint(QPainter& painter, const Frame2D& frame) {
     if (!m_settings.chartStrip) return;
     const QRectF strip(0, frame.size.height(), m_settings.size.width(), m_settings.size.height() - frame.size.height());
     const long last = m_source->lastStep() >= 0 ? m_source->lastStep() : m_firstStep + m_settings.steps;
-    paintChartStrip(painter, strip, m_history.points(), last, m_view.options.textScale);
+    paintChartStrip(painter, strip, m_history.points(), last, m_view.options.textScale, m_source->run().componentTitles);
 }
 
 std::shared_ptr<const Snapshot> Recorder::start() {

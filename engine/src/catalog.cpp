@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "catalog_parts.h"
-
 #include <algorithm>
+#include <cmath>
+
+#include "catalog_parts.h"
+#include "marginlab/losses/multiple_losses.h"
 
 namespace marginlab {
 
@@ -28,7 +30,7 @@ const std::vector<LossInfo>& lossCatalog() {
         std::vector<LossInfo> all;
         for (auto part : {detail::pairFamilyLosses, detail::tripletFamilyLosses,
                           detail::contrastiveFamilyLosses, detail::classificationFamilyLosses,
-                          detail::proxyFamilyLosses, detail::morePmlLosses}) {
+                          detail::proxyFamilyLosses, detail::morePmlLosses, detail::wrapperLosses}) {
             auto losses = part();
             std::move(losses.begin(), losses.end(), std::back_inserter(all));
         }
@@ -47,10 +49,51 @@ const std::vector<LossInfo>& lossCatalog() {
 
 const LossInfo* findLoss(std::string_view name) { return findByName(lossCatalog(), name); }
 
+namespace {
+
+std::unique_ptr<Loss> makeWrapper(const LossInfo& info, const LossConfig& config, std::string* error) {
+    auto fail = [&](const std::string& message) -> std::unique_ptr<Loss> {
+        if (error) *error = message;
+        return nullptr;
+    };
+    if (!config.params.numbers.empty() || !config.params.choices.empty())
+        return fail("loss " + info.name + " has no parameters of its own: set them on its components");
+    if (config.distance)
+        return fail("loss " + info.name + " has no distance of its own: set it on its components");
+    const std::vector<LossComponent> components = componentsOf(config);
+    const int count = static_cast<int>(components.size());
+    if (count < kMinLossComponents || count > kMaxLossComponents)
+        return fail("loss " + info.name + " needs " + std::to_string(kMinLossComponents) + " to " +
+                    std::to_string(kMaxLossComponents) + " components, not " + std::to_string(count));
+    std::vector<MultipleLosses::Component> built;
+    for (int i = 0; i < count; ++i) {
+        const LossComponent& c = components[static_cast<std::size_t>(i)];
+        const std::string where = "loss " + info.name + ", component " + std::to_string(i + 1);
+        const LossInfo* part = findLoss(c.loss.name);
+        if (part && part->isWrapper())
+            return fail(where + ": " + part->name + " cannot contain another " + part->name);
+        // Weights scale a term; a negative one would turn a loss into something to maximize.
+        if (!std::isfinite(c.weight) || c.weight < 0.0 || c.weight > 1e6)
+            return fail(where + " (" + c.loss.name + "): weight must be between 0 and 1e6");
+        std::string message;
+        std::unique_ptr<Loss> loss = makeLoss(c.loss, &message);
+        if (!loss) return fail(where + ": " + message);
+        built.push_back({std::move(loss), c.weight, part->ownedBlocks, part->acceptsMiner});
+    }
+    return std::make_unique<MultipleLosses>(std::move(built));
+}
+
+}  // namespace
+
 std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error) {
     const LossInfo* info = findLoss(config.name);
     if (!info) {
         if (error) *error = "unknown loss '" + config.name + "'";
+        return nullptr;
+    }
+    if (info->isWrapper()) return makeWrapper(*info, config, error);
+    if (!config.components.empty()) {
+        if (error) *error = "loss " + info->name + " takes no components (only multiple_losses does)";
         return nullptr;
     }
     const auto params = completeParams(info->params, config.params, "loss " + info->name, error);
@@ -65,6 +108,68 @@ std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error) {
     }
     if (!validDistance(distance, error)) return nullptr;
     return info->create(*params, distance);
+}
+
+std::vector<LossComponent> componentsOf(const LossConfig& config) {
+    const LossInfo* info = findLoss(config.name);
+    if (!info || !info->isWrapper()) return {};
+    return config.components.empty() ? info->defaultComponents : config.components;
+}
+
+int ownedBlocksOf(const LossConfig& config) {
+    const LossInfo* info = findLoss(config.name);
+    if (!info) return 0;
+    if (!info->isWrapper()) return info->ownedBlocks;
+    int blocks = 0;
+    for (const LossComponent& c : componentsOf(config))
+        if (const LossInfo* part = findLoss(c.loss.name); part && !part->isWrapper())
+            blocks += part->ownedBlocks;
+    return blocks;
+}
+
+bool acceptsMinerOf(const LossConfig& config) {
+    const LossInfo* info = findLoss(config.name);
+    if (!info) return false;
+    if (!info->isWrapper()) return info->acceptsMiner;
+    for (const LossComponent& c : componentsOf(config))
+        if (const LossInfo* part = findLoss(c.loss.name); part && part->acceptsMiner) return true;
+    return false;
+}
+
+DistanceSpec lossDistanceOf(const LossConfig& config) {
+    const LossInfo* info = findLoss(config.name);
+    if (!info) return {};
+    if (info->isWrapper()) {
+        const std::vector<LossComponent> components = componentsOf(config);
+        const LossInfo* first = findLoss(components.front().loss.name);
+        if (!first || first->isWrapper()) return {};
+        return components.front().loss.distance.value_or(first->defaultDistance);
+    }
+    return config.distance.value_or(info->defaultDistance);
+}
+
+void writeInitialOwned(const LossConfig& config, Points& owned) {
+    const int blocks = ownedBlocksOf(config);
+    if (blocks == 0 || owned.rows() % blocks != 0) return;
+    const Eigen::Index classes = owned.rows() / blocks;
+    const LossInfo* info = findLoss(config.name);
+    if (!info->isWrapper()) {
+        if (!info->initialOwned) return;
+        if (const auto params = completeParams(info->params, config.params, "loss " + info->name, nullptr))
+            info->initialOwned(*params, owned);
+        return;
+    }
+    Eigen::Index firstRow = 0;
+    for (const LossComponent& c : componentsOf(config)) {
+        const Eigen::Index rows = static_cast<Eigen::Index>(ownedBlocksOf(c.loss)) * classes;
+        if (rows > 0) {
+            // A component starts its own rows exactly as it would start them alone.
+            Points part = owned.middleRows(firstRow, rows);
+            writeInitialOwned(c.loss, part);
+            owned.middleRows(firstRow, rows) = part;
+        }
+        firstRow += rows;
+    }
 }
 
 const std::vector<MinerInfo>& minerCatalog() {
@@ -104,14 +209,15 @@ std::unique_ptr<Miner> makeMiner(const MinerConfig& config, std::string* error) 
 const std::vector<OmittedPmlClass>& omittedPmlClasses() {
     static const std::vector<OmittedPmlClass> omitted = {
         {"DynamicSoftMarginLoss",
-         "It keeps a running histogram of distances across calls (with momentum), so its value depends on every "
+         "It keeps a running histogram of distances across calls (with momentum), so its value depends on "
+         "every "
          "earlier batch; a loss here is a pure function of one batch. It needs state kept by the trainer."},
         {"ManifoldLoss",
-         "It owns K = 50 unlabelled proxies (not one row per class, the layout the views and the trainer use for "
+         "It owns K = 50 unlabelled proxies (not one row per class, the layout the views and the trainer use "
+         "for "
          "owned parameters) and inverts an (N + K)² random-walk matrix every step."},
         {"VICRegLoss", "It compares two augmented views of every sample; free points have no augmentations."},
         {"SelfSupervisedLoss", "It pairs two augmented views of every sample; free points have no augmentations."},
-        {"MultipleLosses", "Not built yet: a weighted sum of two catalogue losses, with both contributions charted."},
     };
     return omitted;
 }

@@ -15,6 +15,7 @@ std::vector<LossInfo> contrastiveFamilyLosses();     // losses/contrastive_famil
 std::vector<LossInfo> classificationFamilyLosses();  // losses/classification_family.cpp
 std::vector<LossInfo> proxyFamilyLosses();           // losses/proxy_family.cpp
 std::vector<LossInfo> morePmlLosses();               // losses/more_pml_family.cpp (several families)
+std::vector<LossInfo> wrapperLosses();               // losses/wrapper_family.cpp (multiple_losses)
 std::vector<MinerInfo> allMiners();                  // miners/miner_family.cpp
 
 }  // namespace marginlab::detail

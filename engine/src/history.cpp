@@ -10,6 +10,9 @@ HistoryPoint HistoryPoint::of(const Snapshot& snapshot) {
     point.step = snapshot.step;
     point.revision = snapshot.revision;
     if (std::isfinite(snapshot.loss)) point.loss = snapshot.loss;
+    for (std::size_t k = 0; k < snapshot.lossComponents.size() && k < std::size(kComponentFields); ++k)
+        if (std::isfinite(snapshot.lossComponents[k]))
+            point.*kComponentFields[k] = snapshot.lossComponents[k];
     const LossStats& stats = snapshot.stats;
     if (stats.tuples > 0) {
         const auto total = static_cast<Real>(stats.tuples);
@@ -100,6 +103,8 @@ bool HistoryPoint::isValid(const HistoryPoint* previous, std::string* error) con
     if (!std::isnan(alignment) && !(alignment >= 0.0 && alignment <= 4.0))
         return fail("the alignment must be in [0, 4]");
     if (std::isinf(loss)) return fail("the loss must be finite (or missing)");
+    for (Real HistoryPoint::*field : kComponentFields)
+        if (std::isinf(this->*field)) return fail("a loss component must be finite (or missing)");
     return true;
 }
 

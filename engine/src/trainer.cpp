@@ -55,12 +55,11 @@ bool TrainerConfig::isValid(std::string* error) const {
     std::string message;
     if (!validateClassLabels(labels, numClasses, &message)) return fail(message);
     if (!makeLoss(this->loss, &message)) return fail(message);
-    const LossInfo* info = findLoss(this->loss.name);
     if (miner) {
-        if (!info->acceptsMiner) return fail("loss " + info->name + " does not use a miner");
+        if (!acceptsMinerOf(this->loss)) return fail("loss " + this->loss.name + " does not use a miner");
         if (!makeMiner(*miner, &message)) return fail(message);
     }
-    const Eigen::Index ownedRows = static_cast<Eigen::Index>(info->ownedBlocks) * numClasses;
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(ownedBlocksOf(this->loss)) * numClasses;
     auto checkOwned = [&](const Points& matrix, const std::string& what) {
         if (matrix.rows() != ownedRows || matrix.cols() != points.cols())
             return fail(what + " must be " + std::to_string(ownedRows) + "×" + std::to_string(points.cols()));
@@ -77,8 +76,9 @@ bool TrainerConfig::isValid(std::string* error) const {
         if (size < 1 || size > limits::kMaxMemorySize)
             return fail("the cross-batch memory size must be between 1 and " +
                         std::to_string(limits::kMaxMemorySize));
-        if (!info->acceptsReference)
-            return fail("loss " + info->name + " cannot compare with a cross-batch memory (those that can: " +
+        const LossInfo* info = findLoss(loss.name);
+        if (!info || !info->acceptsReference)
+            return fail("loss " + loss.name + " cannot compare with a cross-batch memory (those that can: " +
                         lossesAcceptingReference() + ")");
         if (miner && !findMiner(miner->name)->acceptsReference)
             return fail("miner " + miner->name + " cannot mine a cross-batch memory (those that can: " +
@@ -163,25 +163,21 @@ Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {
 Trainer::~Trainer() = default;
 
 Points Trainer::initialOwned(const LossConfig& loss) const {
-    const LossInfo* info = findLoss(loss.name);
-    const Eigen::Index rows = static_cast<Eigen::Index>(info->ownedBlocks) * m_config.numClasses;
+    const Eigen::Index rows = static_cast<Eigen::Index>(ownedBlocksOf(loss)) * m_config.numClasses;
     Points owned;
     if (rows == 0) return owned;
     Rng rng(Rng::deriveSeed(m_config.seed, kInitStream));
     owned.resize(rows, m_positions.cols());
     for (Eigen::Index i = 0; i < owned.rows(); ++i)
         for (Eigen::Index j = 0; j < owned.cols(); ++j) owned(i, j) = rng.normal();
-    if (info->initialOwned) {
-        // The configuration was validated, so the parameters complete without error.
-        const auto params = completeParams(info->params, loss.params, "loss " + info->name, nullptr);
-        if (params) info->initialOwned(*params, owned);
-    }
+    // The configuration was validated, so the parameters complete without error.
+    writeInitialOwned(loss, owned);
     return owned;
 }
 
 void Trainer::measureGeometry() {
     // Retrieval and collapse are measured in the geometry the loss sees: on the sphere when it normalizes.
-    const DistanceSpec lossDistance = m_config.loss.distance.value_or(findLoss(m_config.loss.name)->defaultDistance);
+    const DistanceSpec lossDistance = lossDistanceOf(m_config.loss);
     m_metricDistance = DistanceSpec::lp(1, lossDistance.normalizes());
     std::optional<Real>& spread = m_initialSpread[m_metricDistance.normalizes() ? 1 : 0];
     if (!spread) spread = meanPairwiseDistance(m_referencePoints, m_metricDistance, metricQueries(m_referencePoints.rows()));
@@ -320,6 +316,7 @@ void Trainer::scatter(const Points& batchRows, Points& target) const {
 void Trainer::previewNextStep() {
     LossOutput out = evaluateStep();
     m_lastLoss = out.value;
+    m_lastComponents = std::move(out.components);
     m_lastStats = std::move(out.stats);
     // A non-finite gradient is not drawn; the step itself will report the divergence.
     if (allFinite(out.gradEmbeddings) && out.gradEmbeddings.rows() == static_cast<Eigen::Index>(m_batch.size()))
@@ -383,7 +380,7 @@ bool Trainer::applySettings(const LossConfig& loss, const std::optional<MinerCon
     std::string message;
     m_loss = makeLoss(loss, &message);
     m_miner = miner ? makeMiner(*miner, &message) : nullptr;
-    const Eigen::Index ownedRows = static_cast<Eigen::Index>(findLoss(loss.name)->ownedBlocks) * m_config.numClasses;
+    const Eigen::Index ownedRows = static_cast<Eigen::Index>(ownedBlocksOf(loss)) * m_config.numClasses;
     const bool sameOwned = m_owned.rows() == ownedRows && (ownedRows == 0 || m_owned.cols() == m_positions.cols());
     if (optimizer.kind == m_optimizer->config().kind) {
         m_optimizer->setConfig(optimizer);
@@ -470,6 +467,7 @@ bool Trainer::stepOnce() {
     if (m_splitForces) m_lastGradientFromPositives.swap(m_stepGradientFromPositives);
     m_lastTuples = std::move(m_tuples);
     m_lastLoss = out.value;
+    m_lastComponents = std::move(out.components);
     m_lastStats = std::move(out.stats);
     ++m_step;
     return true;
@@ -515,6 +513,7 @@ void Trainer::publish(bool metricsDue) {
     snapshot->gradient = m_lastGradient;
     if (m_lastSplit) snapshot->gradientFromPositives = m_lastGradientFromPositives;
     snapshot->loss = m_lastLoss;
+    snapshot->lossComponents = m_lastComponents;
     snapshot->stats = m_lastStats;
     if (m_lastTuples)
         snapshot->minerCounts = countTuples(*m_lastTuples, m_lastBatchX, m_fullBatch ? m_config.labels : m_lastBatchY);

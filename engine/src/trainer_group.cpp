@@ -57,9 +57,8 @@ bool TrainerGroup::isValid(const std::vector<TrainerConfig>& panels, std::string
     // Panels with the same owned shape share their initial owned parameters.
     for (std::size_t i = 0; i < panels.size(); ++i)
         for (std::size_t j = 0; j < i; ++j) {
-            const LossInfo* a = findLoss(panels[i].loss.name);
-            const LossInfo* b = findLoss(panels[j].loss.name);
-            if (a->ownedBlocks == 0 || a->ownedBlocks != b->ownedBlocks) continue;
+            const int a = ownedBlocksOf(panels[i].loss);
+            if (a == 0 || a != ownedBlocksOf(panels[j].loss)) continue;
             auto initial = [](const TrainerConfig& config) -> const Points* {
                 if (config.start && config.start->owned) return &*config.start->owned;
                 return config.owned ? &*config.owned : nullptr;

@@ -147,6 +147,54 @@ TEST(Cli, LossWithAReferenceSetMatchesTheEngine) {
     EXPECT_NE(refused.err.find("go together"), std::string::npos) << refused.err;
 }
 
+TEST(Cli, MultipleLossesGivesTheWeightedTermsAndTheStackedRowGradients) {
+    const Points x = randomMatrix(12, 2, 5);
+    const Labels y = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+    const Points w = randomMatrix(3, 2, 6);  // ArcFace's rows; the triplet owns none
+    const Json item = {{"embeddings", json::toJson(x)},
+                       {"labels", y},
+                       {"weights", json::toJson(w)},
+                       {"miner", "batch_hard"},
+                       {"loss", Json::parse(R"({"name": "multiple_losses", "losses": [
+                            {"name": "triplet_margin", "params": {"margin": 0.3}},
+                            {"name": "arcface", "params": {"scale": 8}, "weight": 0.5}]})")}};
+    const CliRun run = runCli("loss -", item.dump());
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    const Json result = Json::parse(run.out).at("results").at(0);
+
+    // The terms evaluated alone: the mined triplets reach the triplet term, not ArcFace.
+    std::string error;
+    auto miner = makeMiner(MinerConfig{"batch_hard", {}, std::nullopt}, &error);
+    const Tuples tuples = miner->mine(MinerInput{x, y, 0});
+    const LossOutput triplet =
+        makeLoss(LossConfig{"triplet_margin", {{{"margin", 0.3}}, {}}, std::nullopt}, &error)
+            ->evaluate(LossInput{x, y, nullptr, &tuples, 0}, true);
+    const LossOutput arcface = makeLoss(LossConfig{"arcface", {{{"scale", 8.0}}, {}}, std::nullopt}, &error)
+                                   ->evaluate(LossInput{x, y, &w, nullptr, 0}, true);
+    ASSERT_GT(triplet.value, 0.0);
+    const std::vector<double> components = result.at("components").get<std::vector<double>>();
+    ASSERT_EQ(components.size(), 2u);
+    EXPECT_DOUBLE_EQ(components[0], triplet.value);
+    EXPECT_DOUBLE_EQ(components[1], 0.5 * arcface.value);
+    EXPECT_NEAR(result.at("loss").get<double>(), triplet.value + 0.5 * arcface.value, 1e-13);
+    const Points grad = json::readMatrix(result.at("grad_embeddings"), "grad");
+    EXPECT_LE((grad - (triplet.gradEmbeddings + 0.5 * arcface.gradEmbeddings)).cwiseAbs().maxCoeff(), 1e-13);
+    const Points gradW = json::readMatrix(result.at("grad_weights"), "grad_weights");
+    EXPECT_LE((gradW - 0.5 * arcface.gradOwned).cwiseAbs().maxCoeff(), 1e-13);
+
+    // Bad sums: a message naming the place, exit code 2.
+    Json nested = item;
+    nested["loss"]["losses"][1] = "multiple_losses";
+    CliRun bad = runCli("loss -", nested.dump());
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("loss.losses[1].name"), std::string::npos) << bad.err;
+    Json noWeights = item;
+    noWeights.erase("weights");
+    bad = runCli("loss -", noWeights.dump());
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("needs \"weights\" (1·C×D)"), std::string::npos) << bad.err;
+}
+
 struct BadCase {
     const char* name;
     const char* input;

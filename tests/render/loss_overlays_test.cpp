@@ -9,6 +9,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "chartstrip.h"
 #include "classpalette.h"
 #include "frame2d.h"
 #include "marginlab/loss_pictures.h"
@@ -337,6 +338,48 @@ private slots:
         QVERIFY2(blue > 30, qPrintable(QString::number(blue)));
         frame.selection.anchor = -1;  // no pair, no card
         QCOMPARE(bluePixels(Renderer2D().image(frame)), 0);
+    }
+
+    // A recorded chart strip of multiple_losses draws each weighted term beside the total.
+    void chartStripDrawsTheTermsOfASumOfLosses() {
+        LossConfig loss{"multiple_losses", {}, std::nullopt, {}};
+        loss.components = {{LossConfig{"triplet_margin", {}, std::nullopt, {}}, 1.0},
+                           {LossConfig{"arcface", {}, std::nullopt, {}}, 0.5}};
+        const RunInfo run = describeRun(loss, std::nullopt);
+        QCOMPARE(run.componentTitles.size(), std::size_t(2));
+        QCOMPARE(QString::fromStdString(run.componentTitles[1]), QStringLiteral("0.5 × ArcFace (additive angular margin)"));
+        std::vector<HistoryPoint> history(20);
+        for (std::size_t i = 0; i < history.size(); ++i) {
+            history[i].step = static_cast<long>(i);
+            history[i].component1 = 2.0 - 0.1 * static_cast<double>(i);
+            history[i].component2 = 1.0;
+            history[i].loss = history[i].component1 + history[i].component2;
+        }
+        auto paint = [&](const std::vector<std::string>& titles) {
+            QImage image(900, 160, QImage::Format_ARGB32_Premultiplied);
+            image.fill(Qt::white);
+            QPainter painter(&image);
+            paintChartStrip(painter, QRectF(0, 0, 900, 160), history, 19, 1.0, titles);
+            painter.end();
+            return image;
+        };
+        // Pixels near a term's colour (orange for the first, green for the second), in the loss chart.
+        auto count = [](const QImage& image, QColor colour) {
+            int n = 0;
+            for (int y = 0; y < image.height(); ++y)
+                for (int x = 0; x < image.width() / 3; ++x) {
+                    const QColor c = image.pixelColor(x, y);
+                    n += std::abs(c.red() - colour.red()) + std::abs(c.green() - colour.green()) +
+                             std::abs(c.blue() - colour.blue()) < 40;
+                }
+            return n;
+        };
+        const QImage plain = paint({});
+        const QImage terms = paint(run.componentTitles);
+        QCOMPARE(count(plain, QColor(213, 94, 0)), 0);
+        QCOMPARE(count(plain, QColor(0, 158, 115)), 0);
+        QVERIFY(count(terms, QColor(213, 94, 0)) > 50);
+        QVERIFY(count(terms, QColor(0, 158, 115)) > 50);
     }
 };
 

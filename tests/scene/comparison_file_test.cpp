@@ -84,6 +84,15 @@ TEST(ComparisonFile, TitlesNameOnlyWhatDiffers) {
     EXPECT_EQ(comparisonTitles({adam, adam2}), (std::vector<std::string>{"learning rate 0.02", "learning rate 0.1"}));
     // Nothing differs.
     EXPECT_EQ(comparisonTitles({adam, adam}), (std::vector<std::string>{"Panel 1", "Panel 2"}));
+    // Two sums of losses: the term that differs, by its weight, loss or parameter.
+    TrainerConfig sumA = config("multiple_losses", std::nullopt), sumB = sumA, sumC = sumA;
+    sumA.loss.components = {{LossConfig{"triplet_margin"}, 1.0}, {LossConfig{"arcface"}, 0.5}};
+    sumB.loss.components = {{LossConfig{"triplet_margin"}, 1.0}, {LossConfig{"arcface"}, 2.0}};
+    sumC.loss.components = {{LossConfig{"triplet_margin"}, 1.0}, {LossConfig{"cosface"}, 0.5}};
+    EXPECT_EQ(comparisonTitles({sumA, sumB}), (std::vector<std::string>{"term 2 0.5 × ArcFace", "term 2 2 × ArcFace"}));
+    // Another loss in a term: its name, and its parameters where they differ.
+    EXPECT_EQ(comparisonTitles({sumA, sumC}), (std::vector<std::string>{"term 2 0.5 × ArcFace · term 2 margin 28.6",
+                                                                        "term 2 0.5 × CosFace · term 2 margin 0.35"}));
 }
 
 TEST(ComparisonFile, SaveOpenRoundTrip) {

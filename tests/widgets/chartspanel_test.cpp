@@ -3,8 +3,10 @@
 // curves as faint series behind the new ones.
 #include "chartspanel.h"
 
+#include <QChart>
 #include <QChartView>
 #include <QCheckBox>
+#include <QLegend>
 #include <QLineSeries>
 #include <QTest>
 
@@ -53,6 +55,44 @@ private slots:
         QCOMPARE(ghost->count(), 5);
         QCOMPARE(ghost->at(4), QPointF(4, 2.0));
         QVERIFY(ghost->pen().color().alpha() < 255 || ghost->pen().color().lightness() > loss->pen().color().lightness());
+    }
+
+    // multiple_losses: the loss chart adds one series per weighted component, named after it.
+    void theLossChartShowsEachComponentOfASum() {
+        ChartsPanel panel;
+        LossConfig loss{"multiple_losses", {}, std::nullopt, {}};
+        loss.components = {{LossConfig{"triplet_margin", {}, std::nullopt, {}}, 1.0},
+                           {LossConfig{"arcface", {}, std::nullopt, {}}, 0.5}};
+        panel.setLoss(loss);
+        QCOMPARE(panel.componentSeriesNames(),
+                 (QStringList{QStringLiteral("1 × Triplet margin"),
+                              QStringLiteral("0.5 × ArcFace (additive angular margin)")}));
+        for (long step = 0; step < 4; ++step) {
+            auto s = at(step, 3.0 - static_cast<double>(step) * 0.5);
+            s->lossComponents = {2.0 - static_cast<double>(step) * 0.25,
+                                 1.0 - static_cast<double>(step) * 0.25};
+            panel.append(s);
+        }
+        panel.refresh();
+        QLineSeries* total = seriesNamed(panel, QStringLiteral("total"));
+        QLineSeries* triplet = seriesNamed(panel, QStringLiteral("1 × Triplet margin"));
+        QLineSeries* arcface = seriesNamed(panel, QStringLiteral("0.5 × ArcFace (additive angular margin)"));
+        QVERIFY(total && triplet && arcface);
+        QVERIFY(triplet->isVisible() && arcface->isVisible());
+        QCOMPARE(total->count(), 4);
+        QCOMPARE(triplet->count(), 4);
+        QCOMPARE(triplet->at(3), QPointF(3, 1.25));
+        QCOMPARE(arcface->at(2), QPointF(2, 0.5));
+        QCOMPARE(panel.lossSeriesPoints(2), arcface->points());
+        QVERIFY(triplet->pen().color() != arcface->pen().color());
+        QVERIFY(triplet->chart()->legend()->isVisible());
+        // Back to one loss: only the total, under its usual name; the components are hidden.
+        panel.setLoss(LossConfig{"triplet_margin", {}, std::nullopt, {}});
+        QVERIFY(panel.componentSeriesNames().isEmpty());
+        QVERIFY(seriesNamed(panel, QStringLiteral("loss")));
+        QVERIFY(!triplet->isVisible());
+        QCOMPARE(triplet->count(), 0);
+        QVERIFY(!triplet->chart()->legend()->isVisible());
     }
 };
 

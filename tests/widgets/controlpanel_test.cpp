@@ -2,17 +2,24 @@
 // The controls are safe in front of a class: the wheel never changes a field that has no focus,
 // spin-box steps follow the value's magnitude, and Enter / Escape hand the keyboard back.
 #include "controlpanel.h"
-#include "scenedocument.h"
-#include "sceneio.h"
-#include "trainingcontroller.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
 #include <QWheelEvent>
+
+#include "losscomponentseditor.h"
+#include "paramform.h"
+#include "scenedocument.h"
+#include "sceneio.h"
+#include "trainingcontroller.h"
 
 using namespace marginlab;
 
@@ -99,7 +106,114 @@ private slots:
         QTRY_VERIFY(canvas->hasFocus());
     }
 
+    // Multiple losses (PML's MultipleLosses): a loss, a weight and a parameter form per component.
+    void multipleLossesShowsItsComponentsAndEditsReachTheRun() {
+        connectToDocument();
+        LossComponentsEditor* editor = m_panel->lossComponents();
+        QVERIFY(editor->isHidden());  // the semi-hard scene trains one loss
+        QComboBox* loss = lossBox();
+        QVERIFY(loss);
+        loss->setCurrentIndex(loss->findData(QStringLiteral("multiple_losses")));
+        const TrainerConfig* t = &m_document->scene().trainer;
+        QCOMPARE(QString::fromStdString(t->loss.name), QStringLiteral("multiple_losses"));
+        QCOMPARE(t->loss.components.size(), std::size_t(2));  // the catalogue's defaults, shown and applied
+        QCOMPARE(QString::fromStdString(t->loss.components[0].loss.name), QStringLiteral("triplet_margin"));
+        QCOMPARE(QString::fromStdString(t->loss.components[1].loss.name), QStringLiteral("contrastive"));
+        QVERIFY(t->miner);  // both take the scene's miner, so it stays
+        QVERIFY(!editor->isHidden());
+        QCOMPARE(editor->count(), 2);
+        QVERIFY(!editor->removeButton()->isEnabled());
+
+        // The second component becomes ArcFace, weighted 0.5, with scale 16.
+        QComboBox* second = editor->lossBox(1);
+        second->setCurrentIndex(second->findData(QStringLiteral("arcface")));
+        QCOMPARE(QString::fromStdString(t->loss.components[1].loss.name), QStringLiteral("arcface"));
+        editor->weightBox(1)->setValue(0.5);
+        QCOMPARE(t->loss.components[1].weight, 0.5);
+        QDoubleSpinBox* scale = spinNamed(editor->paramForm(1), QStringLiteral("scale"));
+        QVERIFY(scale);
+        scale->setValue(16.0);
+        QCOMPARE(t->loss.components[1].loss.params.numbers.at("scale"), 16.0);
+        QCOMPARE(t->loss.components[1].weight, 0.5);  // kept through the refresh
+
+        // The running trainer gets the new loss as any other setting: ArcFace's class rows, two terms.
+        m_controller->step();
+        QTRY_VERIFY(m_controller->snapshot() && m_controller->snapshot()->lossComponents.size() == 2);
+        QCOMPARE(m_controller->snapshot()->owned.rows(), static_cast<Eigen::Index>(t->numClasses));
+
+        // Add and remove terms, within 2..4.
+        editor->addButton()->click();
+        QCOMPARE(t->loss.components.size(), std::size_t(3));
+        QVERIFY(editor->removeButton()->isEnabled());
+        editor->addButton()->click();
+        QCOMPARE(t->loss.components.size(), std::size_t(4));
+        QVERIFY(!editor->addButton()->isEnabled());
+        editor->removeButton()->click();
+        editor->removeButton()->click();
+        QCOMPARE(t->loss.components.size(), std::size_t(2));
+        QCOMPARE(QString::fromStdString(t->loss.components[1].loss.name), QStringLiteral("arcface"));
+
+        // No component takes a miner: the miner goes, and its box is disabled.
+        QComboBox* first = m_panel->lossComponents()->lossBox(0);
+        first->setCurrentIndex(first->findData(QStringLiteral("normalized_softmax")));
+        QVERIFY(!t->miner);
+        QVERIFY(!minerBox()->isEnabled());
+        // Back to a single loss: the components go away.
+        loss->setCurrentIndex(loss->findData(QStringLiteral("triplet_margin")));
+        QVERIFY(t->loss.components.empty());
+        QVERIFY(editor->isHidden());
+    }
+
+    void aSceneWithComponentsShowsThem() {
+        connectToDocument();
+        QString error;
+        auto scene = sceneio::openScene(
+            QStringLiteral(MARGINLAB_SOURCE_DIR "/resources/scenes/triplet-arcface.json"), &error);
+        QVERIFY2(scene, qPrintable(error));
+        QVERIFY2(m_document->open(*scene, &error), qPrintable(error));
+        m_panel->refresh();
+        LossComponentsEditor* editor = m_panel->lossComponents();
+        QVERIFY(!editor->isHidden());
+        QCOMPARE(editor->count(), 2);
+        QCOMPARE(editor->lossBox(0)->currentData().toString(), QStringLiteral("triplet_margin"));
+        QCOMPARE(editor->lossBox(1)->currentData().toString(), QStringLiteral("arcface"));
+        QCOMPARE(editor->weightBox(1)->value(), 0.5);
+        QCOMPARE(spinNamed(editor->paramForm(0), QStringLiteral("margin"))->value(), 0.2);
+        QCOMPARE(lossBox()->currentData().toString(), QStringLiteral("multiple_losses"));
+        // The component fields are guarded against the wheel like the others.
+        QVERIFY(editor->weightBox(0)->property("marginlabGuarded").toBool());
+    }
+
 private:
+    void connectToDocument() {
+        // As MainWindow wires them: edits go to the document, its changes back to the controls.
+        connect(m_panel, &ControlPanel::sceneEdited, m_document.get(), [this](const SceneFile& scene) {
+            QString error;
+            QVERIFY2(m_document->edit(scene, &error), qPrintable(error));
+        });
+        connect(m_document.get(), &SceneDocument::changed, m_panel, [this] { m_panel->refresh(); });
+    }
+
+    QComboBox* lossBox() const {
+        for (QComboBox* box : m_panel->findChildren<QComboBox*>())
+            if (box->findData(QStringLiteral("multiple_losses")) >= 0) return box;
+        return nullptr;
+    }
+
+    /// The spin box of parameter `name` in a parameter form (its label's buddy).
+    static QDoubleSpinBox* spinNamed(ParamForm* form, const QString& name) {
+        auto* layout = qobject_cast<QFormLayout*>(form->layout());
+        if (!layout) return nullptr;
+        for (int row = 0; row < layout->rowCount(); ++row) {
+            auto* label = layout->itemAt(row, QFormLayout::LabelRole);
+            auto* field = layout->itemAt(row, QFormLayout::FieldRole);
+            if (!label || !field || !label->widget() || !field->widget()) continue;
+            auto* text = qobject_cast<QLabel*>(label->widget());
+            if (text && text->text() == name) return qobject_cast<QDoubleSpinBox*>(field->widget());
+        }
+        return nullptr;
+    }
+
     QComboBox* minerBox() const {
         for (QComboBox* box : m_panel->findChildren<QComboBox*>())
             if (box->findData(QStringLiteral("batch_hard")) >= 0) return box;

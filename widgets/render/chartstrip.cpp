@@ -81,7 +81,7 @@ void paintChart(QPainter& painter, const QRectF& box, const QString& title, cons
 }  // namespace
 
 void paintChartStrip(QPainter& painter, const QRectF& area, const std::vector<HistoryPoint>& history, long lastStep,
-                     double scale) {
+                     double scale, const std::vector<std::string>& componentTitles) {
     painter.save();
     painter.fillRect(area, QColor(250, 250, 250));
     painter.setPen(QPen(QColor(0, 0, 0, 40), scale));
@@ -89,8 +89,14 @@ void paintChartStrip(QPainter& painter, const QRectF& area, const std::vector<Hi
     const double last = static_cast<double>(std::max(lastStep, history.empty() ? 0L : history.back().step));
     const double width = area.width() / 3.0;
     auto box = [&](int k) { return QRectF(area.left() + width * k, area.top(), width, area.height()).adjusted(4, 2, -4, -2); };
-    paintChart(painter, box(0), tr("loss"), {{tr("loss"), QColor(0, 114, 178), [](const HistoryPoint& p) { return p.loss; }}},
-               history, last, false, scale);
+    std::vector<Line> losses{{componentTitles.empty() ? tr("loss") : tr("total"), QColor(0, 114, 178),
+                              [](const HistoryPoint& p) { return p.loss; }}};
+    // The weighted terms of a sum of losses, dashed in the colours of the app's loss chart.
+    const QColor termColours[] = {QColor(213, 94, 0), QColor(0, 158, 115), QColor(204, 121, 167), QColor(86, 180, 233)};
+    for (std::size_t k = 0; k < componentTitles.size() && k < std::size(kComponentFields); ++k)
+        losses.push_back({QString::fromStdString(componentTitles[k]), termColours[k],
+                          [k](const HistoryPoint& p) { return p.*kComponentFields[k]; }, Qt::DashLine});
+    paintChart(painter, box(0), tr("loss"), losses, history, last, false, scale);
     paintChart(painter, box(1), tr("retrieval"),
                {{tr("precision@1"), QColor(0, 114, 178), [](const HistoryPoint& p) { return p.precisionAt1; }},
                 {tr("MAP@R"), QColor(213, 94, 0), [](const HistoryPoint& p) { return p.mapAtR; }}},

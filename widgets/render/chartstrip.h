@@ -9,6 +9,7 @@
 #include <QPainter>
 #include <QRectF>
 
+#include <string>
 #include <vector>
 
 namespace marginlab {
@@ -16,9 +17,11 @@ namespace marginlab {
 /**
  * Paints three small charts side by side into `area`: the loss, precision@1 and MAP@R, and the
  * active / easy / semi-hard / hard fractions, over steps 0 … max(lastStep, the history's last).
- * `scale` multiplies text and line sizes (ViewOptions::textScale).
+ * `scale` multiplies text and line sizes (ViewOptions::textScale). With `componentTitles`
+ * (RunInfo::componentTitles of a multiple_losses run) the loss chart also draws each weighted term
+ * (HistoryPoint::component1…) under its title, beside the total.
  */
 void paintChartStrip(QPainter& painter, const QRectF& area, const std::vector<HistoryPoint>& history, long lastStep,
-                     double scale = 1.0);
+                     double scale = 1.0, const std::vector<std::string>& componentTitles = {});
 
 }  // namespace marginlab

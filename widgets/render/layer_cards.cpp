@@ -265,7 +265,9 @@ void paintMarginInset(QPainter& painter, const FrameContext& c) {
     painter.setPen(QPen(QColor(20, 60, 160), c.px(2.0)));
     painter.drawPath(curve);
     const QFontMetricsF metrics(font);
-    const QString name = QString::fromStdString(c.run.loss->pmlName.empty() ? c.run.loss->name : c.run.loss->pmlName);
+    // A sum of losses: the term whose class weights these logits are (RunInfo::ownerLoss).
+    const LossInfo& named = c.run.ownerLoss ? *c.run.ownerLoss : *c.run.loss;
+    const QString name = QString::fromStdString(named.pmlName.empty() ? named.name : named.pmlName);
     const QString label = metrics.elidedText(logits.hasMargin ? name : tr("%1 (no margin)").arg(name), Qt::ElideRight,
                                              plot.width() * 0.6);
     const QRectF legend(plot.right() - plot.width() * 0.6 - c.px(4), plot.top() + c.px(2), plot.width() * 0.6,

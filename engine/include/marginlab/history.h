@@ -6,8 +6,10 @@
  * A point holds the loss of the snapshot, the fraction of the loss's tuples that are active
  * (non-zero term) and, for losses with a triplet margin, the fractions that are easy, semi-hard
  * and hard; the retrieval metrics (precision@1, MAP@R, R-precision) and the collapse indicator
- * only on the steps where they were computed (Metrics::step == step). Every value that does not
- * exist is NaN: fractions without tuples or regions, metrics between their steps, a non-finite loss.
+ * only on the steps where they were computed (Metrics::step == step); for multiple_losses, the
+ * weighted value w_i·L_i of each component (component1…component4, Snapshot::lossComponents). Every value
+ * that does not exist is NaN: fractions without tuples or regions, metrics between their steps, a non-finite
+ * loss.
  *
  * Points come in snapshot order: steps never decrease. A step appears twice when a snapshot was
  * published again at the same step with a new configuration revision (point edits, new settings):
@@ -15,15 +17,16 @@
  */
 #pragma once
 
-#include "marginlab/trainer.h"
-#include "marginlab/types.h"
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
+
+#include "marginlab/trainer.h"
+#include "marginlab/types.h"
 
 namespace marginlab {
 
@@ -43,6 +46,12 @@ struct HistoryPoint {
     Real collapse = kMissing;  ///< mean pairwise distance relative to step 0, with the metrics
     Real uniformity = kMissing;  ///< Wang & Isola's uniformity of the directions, with the metrics
     Real alignment = kMissing;   ///< and their alignment of same-class directions
+    /// multiple_losses: w_i·L_i of components 1…4 (NaN for other losses, missing components or a
+    /// non-finite value); kComponentFields lists them in order.
+    Real component1 = kMissing;
+    Real component2 = kMissing;
+    Real component3 = kMissing;
+    Real component4 = kMissing;
 
     bool hasMetrics() const { return !std::isnan(precisionAt1); }
     bool hasRegions() const { return !std::isnan(easy); }
@@ -53,6 +62,12 @@ struct HistoryPoint {
     /// the previous one, fractions and metrics in [0, 1], collapse ≥ 0, no infinite value.
     bool isValid(const HistoryPoint* previous, std::string* error) const;
 };
+
+/// The component fields of a HistoryPoint in component order (kMaxLossComponents of them).
+inline constexpr Real HistoryPoint::*kComponentFields[] = {
+    &HistoryPoint::component1, &HistoryPoint::component2, &HistoryPoint::component3,
+    &HistoryPoint::component4};
+static_assert(std::size(kComponentFields) == static_cast<std::size_t>(kMaxLossComponents));
 
 /**
  * The points of a run, bounded: a run of any length keeps fewer than `capacity()` points. When
@@ -65,7 +80,7 @@ struct HistoryPoint {
  */
 class RunHistory {
 public:
-    /// 100,000 points × 112 bytes ≈ 11 MB; a chart draws at most a few thousand of them.
+    /// 100,000 points × 144 bytes ≈ 14 MB; a chart draws at most a few thousand of them.
     static constexpr std::size_t kDefaultCapacity = 100'000;
 
     /// `capacity` is raised to at least 16.

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -74,6 +75,9 @@ struct LossOutput {
      */
     Points gradFromPositives;
     LossStats stats;
+    /// multiple_losses only: the weighted value w_i·L_i of each component, in order (they add up
+    /// to `value`); empty for every other loss.
+    std::vector<Real> components;
 };
 
 /**
@@ -138,6 +142,46 @@ struct LossPreset {
     std::string why;     ///< one or two sentences: what goes wrong in 2D and what the preset changes
 };
 
+struct LossComponent;
+
+/// A loss by name with its parameters and distance. Constructors rather than an aggregate: the
+/// components are of a type not yet complete here, which some compilers refuse in a default
+/// member initializer (and GCC warns about aggregates initialized without them).
+struct LossConfig {
+    LossConfig() = default;
+    LossConfig(std::string lossName);
+    LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance);
+    LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance,
+               std::vector<LossComponent> lossComponents);
+
+    std::string name;
+    ParamValues params;
+    std::optional<DistanceSpec> distance;  ///< empty: the loss's default
+    /// multiple_losses only: its weighted components (2 to kMaxLossComponents, none of them a
+    /// multiple_losses itself); empty: the catalogue's LossInfo::defaultComponents. Must be empty
+    /// for every other loss.
+    std::vector<LossComponent> components;
+};
+
+/// One weighted term of multiple_losses: PML's losses[i] with weights[i].
+struct LossComponent {
+    LossConfig loss;
+    Real weight = 1.0;
+};
+
+inline LossConfig::LossConfig(std::string lossName) : name(std::move(lossName)) {}
+inline LossConfig::LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance)
+    : name(std::move(lossName)), params(std::move(lossParams)), distance(std::move(lossDistance)) {}
+inline LossConfig::LossConfig(std::string lossName, ParamValues lossParams, std::optional<DistanceSpec> lossDistance,
+                              std::vector<LossComponent> lossComponents)
+    : name(std::move(lossName)),
+      params(std::move(lossParams)),
+      distance(std::move(lossDistance)),
+      components(std::move(lossComponents)) {}
+
+inline constexpr int kMinLossComponents = 2;
+inline constexpr int kMaxLossComponents = 4;
+
 /// What the catalogue knows about a loss, for the CLI, the controls and the docs.
 struct LossInfo {
     std::string name;         ///< identifier used in files and on the command line, e.g. "triplet_margin"
@@ -173,21 +217,43 @@ struct LossInfo {
      */
     std::function<void(const ParamValues& params, Points& owned)> initialOwned;
     std::function<std::unique_ptr<Loss>(const ParamValues& params, const DistanceSpec& distance)> create;
-};
-
-struct LossConfig {
-    std::string name;
-    ParamValues params;
-    std::optional<DistanceSpec> distance;  ///< empty: the loss's default
+    /**
+     * Non-empty for a wrapper of other losses (multiple_losses): the components a configuration
+     * without LossConfig::components gets, as a missing parameter gets its default. A wrapper has
+     * no parameters and no distance of its own, and `create` is empty: makeLoss builds the
+     * components. `ownedBlocks` and `acceptsMiner` describe these defaults; for a configuration
+     * ask ownedBlocksOf() and acceptsMinerOf().
+     */
+    std::vector<LossComponent> defaultComponents;
+    bool isWrapper() const { return !defaultComponents.empty(); }
 };
 
 /// Every loss, grouped by family in catalogue order.
 const std::vector<LossInfo>& lossCatalog();
 const LossInfo* findLoss(std::string_view name);
-/// Builds a loss from a configuration; nullptr and a message on unknown names or bad parameters.
+/// Builds a loss from a configuration; nullptr and a message on unknown names or bad parameters
+/// (for multiple_losses also: a component count outside 2..4, a nested multiple_losses, a bad
+/// weight, or a bad component, named by its position).
 std::unique_ptr<Loss> makeLoss(const LossConfig& config, std::string* error);
 /// The display names of the losses that take a reference set (for messages), e.g. "contrastive, ntxent".
 std::string lossesAcceptingReference();
+
+/// The components of a wrapper configuration (its own, or the catalogue's defaults when it has
+/// none); empty for any other loss or an unknown name.
+std::vector<LossComponent> componentsOf(const LossConfig& config);
+/// Blocks of C rows in the owned matrix of this configuration: the catalogue's ownedBlocks, or
+/// for multiple_losses the sum over its components (their blocks stacked in component order).
+/// 0 for an unknown name.
+int ownedBlocksOf(const LossConfig& config);
+/// Whether this configuration uses the trainer's miner (multiple_losses: any component does).
+bool acceptsMinerOf(const LossConfig& config);
+/// Writes the loss's own initial values (LossInfo::initialOwned) over a seeded owned matrix of
+/// ownedBlocksOf(config)·C rows; for multiple_losses each component writes its own rows.
+/// Parameters that do not validate leave the matrix as it is.
+void writeInitialOwned(const LossConfig& config, Points& owned);
+/// The distance the loss sees (its configured one, else its default); for multiple_losses that
+/// of its first component, which the metrics and the views use. Unknown names: the default spec.
+DistanceSpec lossDistanceOf(const LossConfig& config);
 
 std::string_view familyName(LossFamily family);
 

@@ -16,12 +16,16 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace marginlab {
 
 struct RunInfo {
     const LossInfo* loss = nullptr;    ///< nullptr for an unknown loss (nothing loss-specific is drawn)
     const MinerInfo* miner = nullptr;  ///< nullptr without a miner
+    /// The loss whose owned rows the views draw (class weights, θ inset): `loss` itself, or for
+    /// multiple_losses its first component that owns parameters (nullptr when none does).
+    const LossInfo* ownerLoss = nullptr;
     DistanceSpec distance;             ///< the loss's distance (its default unless configured)
     Real tripletMargin = 0.0;          ///< gap of the triplet regions (0 when the loss has none)
     SemiHardRule semiHardRule = SemiHardRule::Pml;
@@ -32,6 +36,9 @@ struct RunInfo {
     std::optional<DistanceBand> distanceBand;  ///< MarginLoss's β boundary and band (see LossInfo)
     LossPicture picture;  ///< the loss's own picture (LossInfo::picture), Kind::None without one
     std::string title;    ///< e.g. "Triplet margin (margin 0.2) + Batch hard"
+    /// multiple_losses: one label per weighted term, in order ("0.5 × ArcFace (additive angular
+    /// margin)"), for the charts of HistoryPoint::component1…; empty for any other loss.
+    std::vector<std::string> componentTitles;
     std::string details;  ///< e.g. "normalized L2, reducer avg_non_zero"
 
     /// The owned rows are class directions the views draw (not, e.g., a per-class β of MarginLoss).

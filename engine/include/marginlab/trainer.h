@@ -141,6 +141,9 @@ struct Snapshot {
     /// Empty unless the step was taken with Trainer::setSplitForces(true).
     Points gradientFromPositives;
     Real loss = 0.0;
+    /// multiple_losses: the weighted value w_i·L_i of each component (LossOutput::components),
+    /// in order; empty for every other loss.
+    std::vector<Real> lossComponents;
     LossStats stats;
     MinerCounts minerCounts;
     Metrics metrics;
@@ -264,6 +267,7 @@ private:
     // What the last evaluated step (or the preview of the next one) gave, for the next snapshot.
     // The miner counts are computed only when a snapshot is built, from the kept tuples and batch.
     Real m_lastLoss = 0.0;
+    std::vector<Real> m_lastComponents;
     LossStats m_lastStats;
     Points m_lastGradient, m_lastGradientFromPositives;
     bool m_lastSplit = false;

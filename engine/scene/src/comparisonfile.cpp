@@ -90,6 +90,17 @@ Aspect lossAspect(const LossConfig& loss) {
     const LossInfo* info = findLoss(loss.name);
     Aspect a{loss.name, info ? shortName(info->displayName) : loss.name, paramTexts(info ? &info->params : nullptr, loss.params)};
     if (loss.distance) a.params["distance"] = distanceText(loss.distance);
+    // A sum of losses: each term's loss and weight, then its parameters, compared like parameters.
+    const std::vector<LossComponent> components = componentsOf(loss);
+    for (std::size_t k = 0; k < components.size(); ++k) {
+        const LossComponent& c = components[k];
+        const LossInfo* part = findLoss(c.loss.name);
+        const std::string term = "term " + std::to_string(k + 1);
+        a.params[term] = numberText(c.weight) + " × " + (part ? shortName(part->displayName) : c.loss.name);
+        for (const auto& [key, value] : paramTexts(part ? &part->params : nullptr, c.loss.params))
+            a.params[term + " " + key] = value;
+        if (c.loss.distance) a.params[term + " distance"] = distanceText(c.loss.distance);
+    }
     return a;
 }
 

@@ -441,7 +441,56 @@ Json namedConfigToJson(const Config& config) {
 
 }  // namespace
 
-LossConfig readLossConfig(const Json& value, const std::string& path) { return readNamedConfig<LossConfig>(value, path); }
+LossConfig readLossConfig(const Json& value, const std::string& path) {
+    // multiple_losses: {"name": "multiple_losses", "losses": [{"name", "params", "distance", "weight"},
+    // ...]}.
+    if (!value.is_object() || !value.contains("losses")) return readNamedConfig<LossConfig>(value, path);
+    checkKeys(value, {"name", "losses"}, path);
+    LossConfig config;
+    config.name = readString(member(value, "name", path), dot(path, "name"));
+    const std::string listPath = dot(path, "losses");
+    const LossInfo* info = findLoss(config.name);
+    if (info && !info->isWrapper())
+        throw Error{listPath,
+                    "loss " + config.name + " takes no \"losses\" (only multiple_losses has components)"};
+    const Json& list = value.at("losses");
+    if (!list.is_array()) throw Error{listPath, "expected an array of losses, found " + typeName(list)};
+    if (list.size() < static_cast<std::size_t>(kMinLossComponents) ||
+        list.size() > static_cast<std::size_t>(kMaxLossComponents))
+        throw Error{listPath, "needs " + std::to_string(kMinLossComponents) + " to " +
+                                  std::to_string(kMaxLossComponents) + " losses, found " +
+                                  std::to_string(list.size())};
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const Json& entry = list[i];
+        const std::string here = at(listPath, i);
+        if (entry.is_object() && entry.contains("losses"))
+            throw Error{dot(here, "losses"),
+                        "a component cannot hold losses of its own (no nested multiple_losses)"};
+        LossComponent component;
+        if (entry.is_object()) {
+            checkKeys(entry, {"name", "params", "distance", "weight"}, here);
+            if (const Json* weight = optionalMember(entry, "weight", here)) {
+                component.weight = readNumber(*weight, dot(here, "weight"));
+                if (component.weight < 0.0 || component.weight > 1e6)
+                    throw Error{dot(here, "weight"), "must be between 0 and 1e6"};
+            }
+            Json plain = entry;
+            plain.erase("weight");
+            component.loss = readNamedConfig<LossConfig>(plain, here);
+        } else if (entry.is_string()) {
+            component.loss = readNamedConfig<LossConfig>(entry, here);
+        } else {
+            throw Error{
+                here,
+                "expected a loss name or an object {\"name\", \"params\", \"distance\", \"weight\"}, found " +
+                    typeName(entry)};
+        }
+        if (const LossInfo* part = findLoss(component.loss.name); part && part->isWrapper())
+            throw Error{dot(here, "name"), part->name + " cannot contain another " + part->name};
+        config.components.push_back(std::move(component));
+    }
+    return config;
+}
 
 MinerConfig readMinerConfig(const Json& value, const std::string& path) {
     return readNamedConfig<MinerConfig>(value, path);
@@ -560,13 +609,28 @@ struct HistoryColumn {
 
 // "step" is the first column, read as an integer; the others are numbers or null.
 constexpr HistoryColumn kHistoryColumns[] = {
-    {"loss", &HistoryPoint::loss},         {"active", &HistoryPoint::activeFraction},
-    {"easy", &HistoryPoint::easy},         {"semihard", &HistoryPoint::semiHard},
-    {"hard", &HistoryPoint::hard},         {"precision_at_1", &HistoryPoint::precisionAt1},
-    {"map_at_r", &HistoryPoint::mapAtR},   {"r_precision", &HistoryPoint::rPrecision},
-    {"collapse", &HistoryPoint::collapse}, {"uniformity", &HistoryPoint::uniformity},
+    {"loss", &HistoryPoint::loss},
+    {"active", &HistoryPoint::activeFraction},
+    {"easy", &HistoryPoint::easy},
+    {"semihard", &HistoryPoint::semiHard},
+    {"hard", &HistoryPoint::hard},
+    {"precision_at_1", &HistoryPoint::precisionAt1},
+    {"map_at_r", &HistoryPoint::mapAtR},
+    {"r_precision", &HistoryPoint::rPrecision},
+    {"collapse", &HistoryPoint::collapse},
+    {"uniformity", &HistoryPoint::uniformity},
     {"alignment", &HistoryPoint::alignment},
+    // multiple_losses only: written when some point has them (HistoryPoint::kComponentFields).
+    {"component_1", &HistoryPoint::component1},
+    {"component_2", &HistoryPoint::component2},
+    {"component_3", &HistoryPoint::component3},
+    {"component_4", &HistoryPoint::component4},
 };
+
+bool isComponentColumn(const HistoryColumn& column) {
+    return std::find(std::begin(kComponentFields), std::end(kComponentFields), column.field) !=
+           std::end(kComponentFields);
+}
 
 }  // namespace
 
@@ -699,7 +763,16 @@ Json toJson(const ParamValues& params) {
     return out;
 }
 
-Json toJson(const LossConfig& config) { return namedConfigToJson(config); }
+Json toJson(const LossConfig& config) {
+    if (config.components.empty()) return namedConfigToJson(config);
+    Json list = Json::array();
+    for (const LossComponent& c : config.components) {
+        Json entry = namedConfigToJson(c.loss);
+        entry["weight"] = c.weight;
+        list.push_back(std::move(entry));
+    }
+    return Json{{"name", config.name}, {"losses", std::move(list)}};
+}
 
 Json toJson(const MinerConfig& config) { return namedConfigToJson(config); }
 
@@ -743,13 +816,20 @@ Json toJson(const OptimizerState& state) {
 }
 
 Json toJson(const std::vector<HistoryPoint>& history) {
+    // The component columns only for a run that has components: other files stay as they were.
+    std::vector<const HistoryColumn*> written;
+    for (const HistoryColumn& column : kHistoryColumns)
+        if (!isComponentColumn(column) ||
+            std::any_of(history.begin(), history.end(),
+                        [&](const HistoryPoint& p) { return !std::isnan(p.*column.field); }))
+            written.push_back(&column);
     Json columns = Json::array({"step"});
-    for (const HistoryColumn& column : kHistoryColumns) columns.push_back(column.name);
+    for (const HistoryColumn* column : written) columns.push_back(column->name);
     Json rows = Json::array();
     for (const HistoryPoint& point : history) {
         Json row = Json::array({point.step});
-        for (const HistoryColumn& column : kHistoryColumns) {
-            const Real value = point.*column.field;
+        for (const HistoryColumn* column : written) {
+            const Real value = point.*column->field;
             row.push_back(std::isfinite(value) ? Json(value) : Json(nullptr));
         }
         rows.push_back(std::move(row));

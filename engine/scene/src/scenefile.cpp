@@ -109,7 +109,8 @@ void readState(const Json& value, SceneFile& scene) {
     if (start.positions.rows() != trainer.points.rows() || start.positions.cols() != trainer.points.cols())
         throw Error{"state.positions", "is " + shape(start.positions.rows(), start.positions.cols()) + ", expected " +
                                            shape(trainer.points.rows(), trainer.points.cols()) + " like the data"};
-    const Eigen::Index ownedRows = static_cast<Eigen::Index>(findLoss(trainer.loss.name)->ownedBlocks) * trainer.numClasses;
+    const Eigen::Index ownedRows =
+        static_cast<Eigen::Index>(ownedBlocksOf(trainer.loss)) * trainer.numClasses;
     if (const Json* owned = json::optionalMember(value, "owned", "state")) {
         if (ownedRows == 0) throw Error{"state.owned", "loss " + trainer.loss.name + " has no parameters of its own"};
         start.owned = json::readBoundedMatrix(*owned, "state.owned");

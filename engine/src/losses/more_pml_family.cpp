@@ -19,7 +19,8 @@
 //                          owned C-row convention) and inverts an (N+K)² random-walk matrix.
 //   VICRegLoss, SelfSupervisedLoss
 //                          need two augmented views of every sample: free points have none.
-//   CrossBatchMemory, MultipleLosses (wrappers) are not built yet (see omittedPmlClasses()).
+//   CrossBatchMemory (a wrapper) is not built yet (see omittedPmlClasses()); MultipleLosses is
+//                          in wrapper_family.cpp.
 //   ThresholdConsistentMarginLoss is offered as its TCM term alone (see its header).
 #include "catalog_parts.h"
 #include "marginlab/losses/centroid_triplet_pml.h"
