@@ -22,6 +22,43 @@ LossStats tripletStats() {
     return stats;
 }
 
+/**
+ * One listed triplet from its σ-signed distances δ_ap, δ_an (and δ_pn when swap applies), counted
+ * into `stats` by its region and added to `sum`: PML's relu or softplus of
+ * (δ_ap − min(δ_an, δ_pn)) + margin. Returns ∂term/∂v (0 without a gradient) and how the
+ * negative's share of it splits between (a,n) and (p,n): torch.minimum's backward splits a tie evenly.
+ */
+struct TripletSlope {
+    Real slope = 0.0;
+    Real anchorShare = 1.0;
+};
+TripletSlope addTriplet(Real ap, Real an, const std::optional<Real>& pn, Real margin, bool smooth, bool withGradient,
+                        LossStats& stats, Real& sum) {
+    const Real gap = an - ap;
+    ++stats.tuples;
+    if (gap <= 0.0) ++stats.hard;
+    else if (gap <= margin) ++stats.semiHard;
+    else ++stats.easy;
+    Real negative = an;
+    TripletSlope out;
+    if (pn) {
+        if (*pn < an) {
+            negative = *pn;
+            out.anchorShare = 0.0;
+        } else if (*pn == an) {
+            out.anchorShare = 0.5;
+        }
+    }
+    const Real v = (ap - negative) + margin;
+    const Real term = smooth ? detail::softplus(v) : detail::relu(v);
+    if (term > 0.0) {
+        ++stats.active;
+        sum += term;
+    }
+    if (withGradient) out.slope = smooth ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+    return out;
+}
+
 }  // namespace
 
 TripletMarginLoss::TripletMarginLoss(const Options& options, const DistanceSpec& distance)
@@ -313,32 +350,9 @@ LossOutput TripletMarginLoss::evaluateLoop(const LossInput& input, bool withGrad
     auto visit = [&](int a, int p, int q) {
         const Real ap = sign * matrix(a, p);
         const Real an = sign * matrix(a, q);
-        const Real gap = an - ap;
-        ++stats.tuples;
-        if (gap <= 0.0) ++stats.hard;
-        else if (gap <= margin) ++stats.semiHard;
-        else ++stats.easy;
-
-        Real negative = an;
-        Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
-        if (m_options.swap) {
-            const Real pn = sign * matrix(p, q);
-            // torch.minimum's backward splits the gradient evenly on a tie.
-            if (pn < an) {
-                negative = pn;
-                anchorShare = 0.0;
-            } else if (pn == an) {
-                anchorShare = 0.5;
-            }
-        }
-        const Real v = (ap - negative) + margin;
-        const Real term = m_options.smoothLoss ? detail::softplus(v) : detail::relu(v);
-        if (term > 0.0) {
-            ++stats.active;
-            sum += term;
-        }
-        if (!withGradient) return;
-        const Real slope = m_options.smoothLoss ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+        const std::optional<Real> pn = m_options.swap ? std::optional<Real>(sign * matrix(p, q)) : std::nullopt;
+        const auto [slope, anchorShare] =
+            addTriplet(ap, an, pn, margin, m_options.smoothLoss, withGradient, stats, sum);
         if (slope == 0.0) return;
         grad(a, p) += sign * slope;
         if (anchorShare > 0.0) grad(a, q) -= sign * slope * anchorShare;
@@ -407,33 +421,10 @@ LossOutput TripletMarginLoss::evaluateWithReference(const LossInput& input, bool
     for (const Triplet& t : triplets) {
         const Real ap = sign * matrix(t[0], t[1]);
         const Real an = sign * matrix(t[0], t[2]);
-        const Real gap = an - ap;
-        ++stats.tuples;
-        if (gap <= 0.0)
-            ++stats.hard;
-        else if (gap <= margin)
-            ++stats.semiHard;
-        else
-            ++stats.easy;
-        Real negative = an;
-        Real anchorShare = 1.0;  // torch.minimum's backward splits the gradient evenly on a tie
-        if (referenceDistance) {
-            const Real pn = sign * referenceDistance->matrix()(t[1], t[2]);
-            if (pn < an) {
-                negative = pn;
-                anchorShare = 0.0;
-            } else if (pn == an) {
-                anchorShare = 0.5;
-            }
-        }
-        const Real v = (ap - negative) + margin;
-        const Real term = m_options.smoothLoss ? detail::softplus(v) : detail::relu(v);
-        if (term > 0.0) {
-            ++stats.active;
-            sum += term;
-        }
-        if (!withGradient) continue;
-        const Real slope = m_options.smoothLoss ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+        const std::optional<Real> pn =
+            referenceDistance ? std::optional<Real>(sign * referenceDistance->matrix()(t[1], t[2])) : std::nullopt;
+        const auto [slope, anchorShare] =
+            addTriplet(ap, an, pn, margin, m_options.smoothLoss, withGradient, stats, sum);
         if (slope == 0.0) continue;
         grad(t[0], t[1]) += sign * slope;
         if (anchorShare > 0.0) grad(t[0], t[2]) -= sign * slope * anchorShare;
