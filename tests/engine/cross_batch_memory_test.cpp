@@ -551,17 +551,7 @@ TEST(CrossBatchMemoryTrainer, SelfComparisonsAreRemovedAndTheRingIsWrittenAtQueu
 }
 
 TrainerConfig blobsMemory(int memorySize) {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = 120;
-    data.params.numbers["classes"] = 6;
-    data.params.numbers["seed"] = 4;
-    std::string error;
-    auto dataset = generate(data, &error);
-    EXPECT_TRUE(dataset) << error;
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
+    TrainerConfig config = testing::blobsRun(120, 6, 4);
     config.loss.name = "triplet_margin";
     config.miner = MinerConfig{"batch_hard", {}, std::nullopt};
     config.batch.mode = BatchConfig::Mode::ClassesTimesSamples;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -14,18 +16,7 @@ namespace marginlab {
 namespace {
 
 TrainerConfig tripletRun() {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = 48;
-    data.params.numbers["classes"] = 3;
-    data.params.numbers["noise"] = 1.5;
-    data.params.numbers["seed"] = 2;
-    std::string error;
-    auto dataset = generate(data, &error);
-    EXPECT_TRUE(dataset) << error;
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
+    TrainerConfig config = testing::blobsRun(48, 3, 2, 1.5);
     config.loss.name = "triplet_margin";
     config.loss.params.numbers["margin"] = 0.3;
     config.optimizer.learningRate = 0.03;

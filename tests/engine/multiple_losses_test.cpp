@@ -275,17 +275,7 @@ TEST(MultipleLosses, ViewsUseTheFirstComponentForTuplesAndTheFirstOwnerForClassR
 // Training: the trainer keeps the weighted components in every snapshot and the history.
 
 TrainerConfig blobs(const LossConfig& loss) {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = 40;
-    data.params.numbers["classes"] = 4;
-    data.params.numbers["seed"] = 2;
-    std::string error;
-    auto dataset = generate(data, &error);
-    EXPECT_TRUE(dataset) << error;
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
+    TrainerConfig config = testing::blobsRun(40, 4, 2);
     config.loss = loss;
     config.optimizer.kind = OptimizerKind::Adam;
     config.optimizer.learningRate = 0.02;

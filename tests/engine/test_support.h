@@ -2,11 +2,15 @@
 // Helpers shared by the engine tests: seeded random inputs and the finite-difference check.
 #pragma once
 
+#include "marginlab/generators.h"
 #include "marginlab/loss.h"
+#include "marginlab/trainer.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <random>
 
 namespace marginlab::testing {
@@ -87,6 +91,26 @@ inline GradientError finiteDifferenceError(const Loss& loss, const LossInput& in
             error.owned = relative(analytic.gradOwned, numericOwned);
     }
     return error;
+}
+
+/// A trainer configuration on the seeded blobs generator: its points, labels and classes set, the
+/// rest (loss, optimizer, batch, seed) at their defaults for the test to choose. `noise` empty:
+/// the generator's own default.
+inline TrainerConfig blobsRun(int points, int classes, int seed, std::optional<Real> noise = std::nullopt) {
+    GeneratorConfig data{"blobs", {}};
+    data.params.numbers["points"] = points;
+    data.params.numbers["classes"] = classes;
+    if (noise) data.params.numbers["noise"] = *noise;
+    data.params.numbers["seed"] = seed;
+    std::string error;
+    auto dataset = generate(data, &error);
+    EXPECT_TRUE(dataset) << error;
+    TrainerConfig config;
+    if (!dataset) return config;
+    config.points = dataset->points;
+    config.labels = dataset->labels;
+    config.numClasses = dataset->numClasses;
+    return config;
 }
 
 }  // namespace marginlab::testing

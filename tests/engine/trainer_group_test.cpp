@@ -6,24 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <cstring>
 
 namespace marginlab {
 namespace {
 
 TrainerConfig base() {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = 64;
-    data.params.numbers["classes"] = 4;
-    data.params.numbers["noise"] = 1.4;
-    data.params.numbers["seed"] = 21;
-    std::string error;
-    auto dataset = generate(data, &error);
-    EXPECT_TRUE(dataset) << error;
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
+    TrainerConfig config = testing::blobsRun(64, 4, 21, 1.4);
     config.loss.name = "triplet_margin";
     config.loss.params.numbers["margin"] = 0.3;
     config.optimizer.learningRate = 0.03;

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -15,18 +17,7 @@ namespace marginlab {
 namespace {
 
 TrainerConfig blobs(const std::string& loss, int points = 60, int classes = 4, Real noise = 1.2) {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = points;
-    data.params.numbers["classes"] = classes;
-    data.params.numbers["noise"] = noise;
-    data.params.numbers["seed"] = 11;
-    std::string error;
-    auto dataset = generate(data, &error);
-    EXPECT_TRUE(dataset) << error;
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
+    TrainerConfig config = testing::blobsRun(points, classes, 11, noise);
     config.loss.name = loss;
     config.optimizer.learningRate = 0.03;
     config.seed = 5;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -11,17 +13,7 @@ namespace marginlab {
 namespace {
 
 TrainerConfig blobsConfig(const std::string& loss, int points = 60, int classes = 3) {
-    GeneratorConfig data{"blobs", {}};
-    data.params.numbers["points"] = points;
-    data.params.numbers["classes"] = classes;
-    data.params.numbers["seed"] = 7;
-    std::string error;
-    auto dataset = generate(data, &error);
-    EXPECT_TRUE(dataset) << error;
-    TrainerConfig config;
-    config.points = dataset->points;
-    config.labels = dataset->labels;
-    config.numClasses = dataset->numClasses;
+    TrainerConfig config = testing::blobsRun(points, classes, 7);
     config.loss.name = loss;
     config.optimizer.kind = OptimizerKind::Adam;
     config.optimizer.learningRate = 0.02;
