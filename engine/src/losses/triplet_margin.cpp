@@ -22,6 +22,19 @@ LossStats tripletStats() {
     return stats;
 }
 
+/// The divisor of PML's reduction of the summed terms: the active triplets (AvgNonZeroReducer)
+/// or all of them (mean); 0 when no triplet is active, which PML answers with a zero loss.
+Count reductionDivisor(Count active, Count tuples, bool averageNonZero) {
+    return active == 0 ? 0 : (averageNonZero ? active : tuples);
+}
+
+/// The zero loss with zero gradients, keeping the statistics of the triplets looked at.
+LossOutput zeroWithStats(const LossInput& input, bool withGradient, const LossStats& stats) {
+    LossOutput out = detail::zeroOutput(input, withGradient);
+    out.stats = stats;
+    return out;
+}
+
 /**
  * One listed triplet from its σ-signed distances δ_ap, δ_an (and δ_pn when swap applies), counted
  * into `stats` by its region and added to `sum`: PML's relu or softplus of
@@ -148,12 +161,9 @@ LossOutput TripletMarginLoss::evaluateBatchAll(const LossInput& input, const Tri
     stats.hard = totals.hard;
     // AvgNonZero divides by the active count, mean by every kept triplet; both are constants of
     // the step, so the gradient is the coefficient matrix scaled once.
-    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? totals.active : totals.tuples;
-    if (totals.active == 0 || divisor == 0) {
-        LossOutput out = detail::zeroOutput(input, withGradient);
-        out.stats = stats;
-        return out;
-    }
+    const Count divisor = reductionDivisor(totals.active, totals.tuples,
+                                           m_options.reduction == Reduction::AverageNonZero);
+    if (divisor == 0) return zeroWithStats(input, withGradient, stats);
     LossOutput out;
     out.stats = stats;
     out.value = totals.violation / Real(divisor);
@@ -314,12 +324,9 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
         if (withGradient) grad += result.grad;
         if (split) gradSameLabel += result.gradSameLabel;
     }
-    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? stats.active : stats.tuples;
-    if (stats.active == 0 || divisor == 0) {
-        LossOutput out = detail::zeroOutput(input, withGradient);
-        out.stats = stats;
-        return out;
-    }
+    const Count divisor = reductionDivisor(stats.active, stats.tuples,
+                                           m_options.reduction == Reduction::AverageNonZero);
+    if (divisor == 0) return zeroWithStats(input, withGradient, stats);
     LossOutput out;
     out.stats = stats;
     out.value = sum / Real(divisor);
@@ -383,12 +390,9 @@ LossOutput TripletMarginLoss::evaluateLoop(const LossInput& input, bool withGrad
             }
     }
 
-    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? stats.active : stats.tuples;
-    if (stats.active == 0 || divisor == 0) {
-        LossOutput out = detail::zeroOutput(input, withGradient);
-        out.stats = stats;
-        return out;
-    }
+    const Count divisor = reductionDivisor(stats.active, stats.tuples,
+                                           m_options.reduction == Reduction::AverageNonZero);
+    if (divisor == 0) return zeroWithStats(input, withGradient, stats);
     LossOutput out;
     out.stats = stats;
     out.value = sum / Real(divisor);
@@ -429,12 +433,9 @@ LossOutput TripletMarginLoss::evaluateWithReference(const LossInput& input, bool
         grad(t[0], t[1]) += sign * slope;
         if (anchorShare > 0.0) grad(t[0], t[2]) -= sign * slope * anchorShare;
     }
-    const Count divisor = m_options.reduction == Reduction::AverageNonZero ? stats.active : stats.tuples;
-    if (stats.active == 0 || divisor == 0) {
-        LossOutput out = detail::zeroOutput(input, withGradient);
-        out.stats = stats;
-        return out;
-    }
+    const Count divisor = reductionDivisor(stats.active, stats.tuples,
+                                           m_options.reduction == Reduction::AverageNonZero);
+    if (divisor == 0) return zeroWithStats(input, withGradient, stats);
     LossOutput out;
     out.stats = stats;
     out.value = sum / Real(divisor);
