@@ -195,6 +195,47 @@ TEST_F(DenseLosses, GradientEntriesInEveryChunkMatchFiniteDifferences) {
     }
 }
 
+// The pair-list losses of issue 12 have two paths: every ordered pair fused row by row (no
+// miner) and the listed pairs (a miner's). Listing every pair explicitly must give the fused
+// path's numbers: values, both gradients, counts; in 2D and 3D, for well-mixed labels, for one
+// class only (no negative) and for two points.
+TEST_F(DenseLosses, PairListLossesOverEveryPairMatchTheListingPath) {
+    setEngineThreads(2);
+    struct Case {
+        int n, classes, dims;
+    };
+    for (const Case c : {Case{700, 5, 2}, Case{300, 4, 3}, Case{40, 1, 2}, Case{2, 2, 3}, Case{9, 3, 2}})
+        for (const char* name :
+             {"tuplet_margin", "snr_contrastive", "intra_pair_variance", "threshold_consistent_margin"}) {
+            const Points x = testing::randomPoints(c.n, c.dims, 71);
+            const Labels y = testing::randomLabels(c.n, c.classes, 72);
+            std::string error;
+            const auto loss = makeLoss(LossConfig{name, {}, std::nullopt}, &error);
+            ASSERT_TRUE(loss) << error;
+            LossInput fused{x, y, nullptr, nullptr, 9};
+            fused.splitForces = true;
+            const Tuples every = Tuples::fromPairs(allPositivePairs(y), allNegativePairs(y));
+            LossInput listed = fused;
+            listed.tuples = &every;
+            const LossOutput a = loss->evaluate(fused, true), b = loss->evaluate(listed, true);
+            const std::string what =
+                std::string(name) + " N " + std::to_string(c.n) + " D " + std::to_string(c.dims);
+            EXPECT_NEAR(a.value, b.value, 1e-12 * std::max(1.0, std::abs(b.value))) << what;
+            // Not the same bits: the listing path takes arccos and std::exp, the fused path
+            // sin θ = √(1 − s²) and the row exponential; for nearly parallel pairs both are as
+            // ill-conditioned as arccos near 1 (tuplet's slope sin(θ − m)/sin θ, scaled by 64).
+            const Real scale = std::max(1.0, b.gradEmbeddings.cwiseAbs().maxCoeff());
+            EXPECT_LT((a.gradEmbeddings - b.gradEmbeddings).cwiseAbs().maxCoeff(), 1e-9 * scale) << what;
+            EXPECT_LT((a.gradFromPositives - b.gradFromPositives).cwiseAbs().maxCoeff(), 1e-9 * scale)
+                << what;
+            EXPECT_EQ(a.stats.tuples, b.stats.tuples) << what;
+            EXPECT_EQ(a.stats.active, b.stats.active) << what;
+            if (c.n == 700) {
+                EXPECT_GT(b.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0) << what;
+            }
+        }
+}
+
 // The per-sample losses (softmax family, proxies, centers) run their samples in row runs on the
 // engine's threads (detail::sumOverSampleRuns): the same bits on any thread count, and the runs'
 // partial sums (value, counts, ∂L/∂‖w‖) add up to the derivative in every run.

@@ -16,9 +16,14 @@ namespace {
 
 using Row = Eigen::Matrix<Real, 1, Eigen::Dynamic>;
 
-/// A row of PML's concatenated embeddings: a weighted sum of input points (a query or a mean).
+/// A row of PML's concatenated embeddings: an input point (a query), or the mean of a class's
+/// members, all of them or all but one: weight · (Σ_class x − x_excluded). Kept in that form, a
+/// mean costs O(D) to form and to differentiate, not O(class size).
 struct VirtualRow {
-    std::vector<std::pair<int, Real>> weights;
+    int point = -1;  ///< the query's index, or −1 for a mean
+    std::size_t classIndex = 0;
+    int excluded = -1;  ///< the member a mean leaves out, −1 for none
+    Real weight = 1.0;
     int label = 0;
 };
 
@@ -90,20 +95,14 @@ LossOutput PmlCentroidTripletLoss::evaluate(const LossInput& input, bool withGra
         if (valid.size() <= 1) continue;
         const int base = static_cast<int>(virtualRows.size());
         std::vector<VirtualRow> block;
-        for (std::size_t k : valid) block.push_back({{{classes[k][r], 1.0}}, y[classes[k][r]]});
-        for (std::size_t k : valid) {
-            VirtualRow centroid{{}, y[classes[k][r]]};
-            const Real weight = 1.0 / static_cast<Real>(classes[k].size() - 1);
-            for (std::size_t m = 0; m < classes[k].size(); ++m)
-                if (m != r) centroid.weights.push_back({classes[k][m], weight});
-            block.push_back(centroid);
-        }
+        for (std::size_t k : valid) block.push_back({classes[k][r], k, -1, 1.0, y[classes[k][r]]});
+        for (std::size_t k : valid)
+            block.push_back(
+                {-1, k, classes[k][r], 1.0 / static_cast<Real>(classes[k].size() - 1), y[classes[k][r]]});
         for (std::size_t k = 0; k < classes.size(); ++k) {
             // PML labels this centroid with its query's label, the query list padded with index 0.
-            VirtualRow centroid{{}, y[r < classes[k].size() ? classes[k][r] : 0]};
-            const Real weight = 1.0 / static_cast<Real>(classes[k].size());
-            for (int member : classes[k]) centroid.weights.push_back({member, weight});
-            block.push_back(centroid);
+            block.push_back({-1, k, -1, 1.0 / static_cast<Real>(classes[k].size()),
+                             y[r < classes[k].size() ? classes[k][r] : 0]});
         }
         std::vector<int> labels;
         for (const VirtualRow& v : block) labels.push_back(v.label);
@@ -121,10 +120,20 @@ LossOutput PmlCentroidTripletLoss::evaluate(const LossInput& input, bool withGra
 
     // The concatenated embeddings, embedded by the distance (normalized after averaging).
     const auto virtualCount = static_cast<Eigen::Index>(virtualRows.size());
-    Points raw = Points::Zero(virtualCount, x.cols());
-    for (Eigen::Index v = 0; v < virtualCount; ++v)
-        for (const auto& [index, weight] : virtualRows[static_cast<std::size_t>(v)].weights)
-            raw.row(v) += weight * x.row(index);
+    Points classSums = Points::Zero(static_cast<Eigen::Index>(classes.size()), x.cols());
+    for (std::size_t k = 0; k < classes.size(); ++k)
+        for (int member : classes[k]) classSums.row(static_cast<Eigen::Index>(k)) += x.row(member);
+    Points raw(virtualCount, x.cols());
+    for (Eigen::Index v = 0; v < virtualCount; ++v) {
+        const VirtualRow& row = virtualRows[static_cast<std::size_t>(v)];
+        if (row.point >= 0) {
+            raw.row(v) = x.row(row.point);
+        } else {
+            raw.row(v) = classSums.row(static_cast<Eigen::Index>(row.classIndex));
+            if (row.excluded >= 0) raw.row(v) -= x.row(row.excluded);
+            raw.row(v) *= row.weight;
+        }
+    }
     Vector norms;
     const Points e = m_distance.normalizes() ? normalizeRows(raw, &norms) : raw;
     const Real sigma = m_distance.orderSign();
@@ -194,10 +203,21 @@ LossOutput PmlCentroidTripletLoss::evaluate(const LossInput& input, bool withGra
     auto toPoints = [&](const Points& gradEmbedded) {
         const Points gradRaw =
             m_distance.normalizes() ? normalizeRowsBackward(e, norms, gradEmbedded) : gradEmbedded;
+        // A mean's share reaches every member of its class (gathered per class, then spread) and,
+        // negatively, the member it leaves out.
         Points grad = Points::Zero(x.rows(), x.cols());
-        for (Eigen::Index v = 0; v < virtualCount; ++v)
-            for (const auto& [index, weight] : virtualRows[static_cast<std::size_t>(v)].weights)
-                grad.row(index) += weight * gradRaw.row(v);
+        Points classGrad = Points::Zero(static_cast<Eigen::Index>(classes.size()), x.cols());
+        for (Eigen::Index v = 0; v < virtualCount; ++v) {
+            const VirtualRow& row = virtualRows[static_cast<std::size_t>(v)];
+            if (row.point >= 0) {
+                grad.row(row.point) += gradRaw.row(v);
+                continue;
+            }
+            classGrad.row(static_cast<Eigen::Index>(row.classIndex)) += row.weight * gradRaw.row(v);
+            if (row.excluded >= 0) grad.row(row.excluded) -= row.weight * gradRaw.row(v);
+        }
+        for (std::size_t k = 0; k < classes.size(); ++k)
+            for (int member : classes[k]) grad.row(member) += classGrad.row(static_cast<Eigen::Index>(k));
         return grad;
     };
     const Points positivePart = toPoints(gradPositive);

@@ -1,18 +1,201 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/lifted_structure.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+
 #include "losses/contrastive_support.h"
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
-#include "simd/dispatch.h"
 #include "parallel.h"
-
-#include <algorithm>
-#include <cmath>
-#include <limits>
+#include "simd/dispatch.h"
 
 namespace marginlab {
+
+namespace {
+
+/**
+ * The loss for a distance over the upper triangle j > i only. With M ≥ 0 and M_ii = 0, mn is a
+ * valid shift of every row's log-sum-exp, and E_ij = e^{(mn − M_ij) − mn} = e^{−M_ij} is symmetric:
+ * each negative pair's exponential serves both rows, each positive pair's J_ip = J_pi is found
+ * once, and the backward pass takes each pair once with both rows' coefficients — half the
+ * distances, exponentials and backward rows of the full-row passes. Three passes, rows in
+ * AnchorChunks on the engine's threads; what a row adds to other rows goes into its chunk's own
+ * vectors, added in chunk order: the same bits on any thread count. Memory: O(chunks·N + N·D)
+ * and one distance per unordered positive pair. Empty when a row's sum underflows (negatives
+ * hundreds of units away): the caller then takes the full-row passes with each row's exact shift.
+ */
+std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGradient,
+                                             const DistanceSpec& spec, Real negativeMargin,
+                                             Real positiveMargin, Count positivePairs) {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const detail::DistanceRows rows(spec, input.embeddings);
+    const int chunkCount = detail::AnchorChunks(n).count();
+    // Each row's positives after it (its classmates p > i, ascending) and where their slots start
+    // in the per-pair arrays.
+    const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
+    std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
+    for (const auto& members : groups)
+        for (int i : members) classOf[static_cast<std::size_t>(i)] = &members;
+    std::vector<std::size_t> slot(static_cast<std::size_t>(n) + 1, 0);
+    std::vector<std::size_t> laterStart(static_cast<std::size_t>(n),
+                                        0);  // index in its class list of the first p > i
+    for (int i = 0; i < n; ++i) {
+        const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+        const auto after = std::upper_bound(members.begin(), members.end(), i);
+        laterStart[static_cast<std::size_t>(i)] = static_cast<std::size_t>(after - members.begin());
+        slot[static_cast<std::size_t>(i) + 1] =
+            slot[static_cast<std::size_t>(i)] + static_cast<std::size_t>(members.end() - after);
+    }
+    std::vector<Real> positiveDistance(slot.back()), positiveSlope(slot.back(), 0.0);
+
+    // The row's E_ij = e^{−M_ij} for its negatives j > i, 0 for its classmates (mask operations on
+    // the vector unit, as the full-row passes).
+    auto negativeExps = [&](int i, const Real* m, Real* kind, Real* e) {
+        const Eigen::Index first = i + 1, length = n - first;
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        for (Eigen::Index j = first; j < n; ++j) e[j] = -m[j];
+        detail::splitShift(e + first, kind + first, length, std::numeric_limits<Real>::infinity(), 0.0);
+        detail::expRowInPlace(e + first, length);
+    };
+
+    // Pass 1: S_i = Σ_{n ∈ N(i)} E_in, each E added to both of its rows.
+    std::vector<std::vector<Real>> partial(static_cast<std::size_t>(chunkCount));
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
+        std::vector<Real>& sums = partial[static_cast<std::size_t>(chunk)];
+        sums.assign(static_cast<std::size_t>(n), 0.0);
+        std::vector<Real> m(static_cast<std::size_t>(n)), kind(static_cast<std::size_t>(n)),
+            e(static_cast<std::size_t>(n));
+        for (auto i = static_cast<int>(begin); i < end; ++i) {
+            const Eigen::Index first = i + 1;
+            if (first >= n) continue;
+            rows.row(i, m.data(), first);
+            negativeExps(i, m.data(), kind.data(), e.data());
+            Real sameLabel = 0.0, sum = 0.0;
+            detail::splitSum(e.data() + first, kind.data() + first, n - first, &sameLabel, &sum);
+            sums[static_cast<std::size_t>(i)] += sum;
+            for (Eigen::Index j = first; j < n; ++j)
+                sums[static_cast<std::size_t>(j)] += e[static_cast<std::size_t>(j)];
+            const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+            std::size_t at = slot[static_cast<std::size_t>(i)];
+            for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)
+                positiveDistance[at++] = m[static_cast<std::size_t>(members[k])];
+        }
+    });
+    Vector rowSum = Vector::Zero(n);
+    for (const std::vector<Real>& sums : partial)
+        for (int i = 0; i < n; ++i) rowSum(i) += sums[static_cast<std::size_t>(i)];
+    if (!(rowSum.minCoeff() > 1e-280)) return std::nullopt;
+    const Vector rowLog = (rowSum.array().log() + negativeMargin).matrix();
+
+    // Pass 2: each unordered positive pair {i, p}: J = log(e^{L_i} + e^{L_p}) + M_ip − mp stands
+    // for both ordered pairs (0.5·J² each); its slope and both ends' softmax weights.
+    const Real pairCount = static_cast<Real>(positivePairs);
+    std::vector<Real> chunkTotal(static_cast<std::size_t>(chunkCount), 0.0);
+    std::vector<Count> chunkActive(static_cast<std::size_t>(chunkCount), 0);
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
+        std::vector<Real>& weights = partial[static_cast<std::size_t>(chunk)];
+        weights.assign(static_cast<std::size_t>(n), 0.0);
+        std::vector<Real> exps(static_cast<std::size_t>(n)), logs(static_cast<std::size_t>(n));
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
+        Real total = 0.0;
+        Count active = 0;
+        for (auto i = static_cast<int>(begin); i < end; ++i) {
+            const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+            const std::size_t start = laterStart[static_cast<std::size_t>(i)];
+            const auto count = static_cast<Eigen::Index>(members.size() - start);
+            if (count == 0) continue;
+            const Real li = rowLog(i);
+            for (Eigen::Index k = 0; k < count; ++k)
+                exps[static_cast<std::size_t>(k)] =
+                    -std::abs(li - rowLog(members[start + static_cast<std::size_t>(k)]));
+            kernels.expInPlace(exps.data(), count, detail::expconst::kTable.data());
+            std::copy(exps.begin(), exps.begin() + count, logs.begin());
+            kernels.log1pUnitRow(logs.data(), count);
+            for (Eigen::Index k = 0; k < count; ++k) {
+                const int p = members[start + static_cast<std::size_t>(k)];
+                const std::size_t at = slot[static_cast<std::size_t>(i)] + static_cast<std::size_t>(k);
+                const Real lp = rowLog(p), e = exps[static_cast<std::size_t>(k)];
+                const Real j = std::max(li, lp) + logs[static_cast<std::size_t>(k)] +
+                               (positiveDistance[at] - positiveMargin);
+                if (j <= 0.0) continue;
+                total += j * j;
+                active += 2;
+                if (!withGradient) continue;
+                const Real g = j / pairCount;  // d(J²/2)/dJ of each ordered pair, mean over pairs
+                positiveSlope[at] = 2.0 * g;
+                const Real larger = 1.0 / (1.0 + e), smaller = e / (1.0 + e);  // e^{L − joint} of each end
+                weights[static_cast<std::size_t>(i)] += 2.0 * g * (li >= lp ? larger : smaller);
+                weights[static_cast<std::size_t>(p)] += 2.0 * g * (lp > li ? larger : smaller);
+            }
+        }
+        chunkTotal[static_cast<std::size_t>(chunk)] = total;
+        chunkActive[static_cast<std::size_t>(chunk)] = active;
+    });
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = positivePairs;
+    Real total = 0.0;
+    for (int c = 0; c < chunkCount; ++c) {
+        total += chunkTotal[static_cast<std::size_t>(c)];
+        out.stats.active += chunkActive[static_cast<std::size_t>(c)];
+    }
+    out.value = total / pairCount;  // J² per unordered pair = 0.5·J² for each of its two orders
+    if (!withGradient) return out;
+
+    // Pass 3: ∂L/∂M_ij for j > i — the pair's slope for a positive; through both rows' LSE for a
+    // negative, −(w_i/S_i + w_j/S_j)·E_ij — straight into the backward pass.
+    Vector share = Vector::Zero(n);  // w_i / S_i
+    for (const std::vector<Real>& weights : partial)
+        for (int i = 0; i < n; ++i) share(i) += weights[static_cast<std::size_t>(i)];
+    share.array() /= rowSum.array();
+    const Eigen::Index dims = input.embeddings.cols();
+    std::vector<Points> grads(static_cast<std::size_t>(chunkCount)),
+        sameLabelGrads(static_cast<std::size_t>(chunkCount));
+    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
+        Points& grad = grads[static_cast<std::size_t>(chunk)];
+        grad = Points::Zero(n, dims);
+        Points* sameLabel = nullptr;
+        if (input.splitForces) {
+            sameLabelGrads[static_cast<std::size_t>(chunk)] = Points::Zero(n, dims);
+            sameLabel = &sameLabelGrads[static_cast<std::size_t>(chunk)];
+        }
+        std::vector<Real> m(static_cast<std::size_t>(n)), kind(static_cast<std::size_t>(n)),
+            e(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n)),
+            masked(static_cast<std::size_t>(n));
+        for (auto i = static_cast<int>(begin); i < end; ++i) {
+            const Eigen::Index first = i + 1;
+            if (first >= n) continue;
+            rows.row(i, m.data(), first);
+            negativeExps(i, m.data(), kind.data(), e.data());
+            const Real own = share(i);
+            for (Eigen::Index j = first; j < n; ++j)
+                g[static_cast<std::size_t>(j)] = -(own + share(j)) * e[static_cast<std::size_t>(j)];
+            const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
+            std::size_t at = slot[static_cast<std::size_t>(i)];
+            for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)
+                g[static_cast<std::size_t>(members[k])] = positiveSlope[at++];
+            rows.accumulate(i, g.data(), m.data(), &grad, first);
+            if (sameLabel) rows.accumulateSameLabel(i, g.data(), m.data(), labels, sameLabel, &masked, first);
+        }
+    });
+    Points grad = Points::Zero(n, dims), sameLabel;
+    for (const Points& part : grads) grad += part;
+    out.gradEmbeddings = rows.finish(grad);
+    if (input.splitForces) {
+        sameLabel = Points::Zero(n, dims);
+        for (const Points& part : sameLabelGrads) sameLabel += part;
+        out.gradFromPositives = rows.finish(sameLabel);
+    }
+    if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    return out;
+}
+
+}  // namespace
 
 LiftedStructureLoss::LiftedStructureLoss(Real negativeMargin, Real positiveMargin, const DistanceSpec& distance)
     : m_negativeMargin(negativeMargin), m_positiveMargin(positiveMargin), m_distance(distance) {}
@@ -22,6 +205,10 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     const int n = static_cast<int>(labels.size());
     const detail::PairCounts counts = detail::countPairs(labels);
     if (counts.positives == 0 || counts.negatives == 0) return detail::zeroOutputWithKind(input, withGradient, "pairs");
+    if (!m_distance.isSimilarity())
+        if (auto out = liftedOverTriangle(input, withGradient, m_distance, m_negativeMargin, m_positiveMargin,
+                                          counts.positives))
+            return *out;
 
     // Two fused passes over the rows, no N×N buffer: the first finds each row's log-sum-exp over
     // its negatives, the second takes the pair terms and the whole backward pass of its row.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct PairRowChunk {
     Real total = 0.0;
     Count tuples = 0;
     Count active = 0;
+    // Further sums and counts a loss keeps per chunk (the two halves of a pair loss, say).
+    std::array<Real, 4> sums{};
+    std::array<Count, 4> counts{};
+    std::vector<Real> tally;    // sums of any number (FusedPairRows::setTallySize), a histogram say
     std::vector<Real> row;      // M_i·, filled before the row function is called
     std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
     std::vector<Real> first;    // scratch rows for the row function
@@ -58,6 +63,7 @@ public:
             part.second.resize(size);
             part.third.resize(size);
             part.fourth.resize(size);
+            part.tally.assign(m_tallySize, 0.0);
             if (withGradient) part.grad = Points::Zero(n, dims);
             if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
             for (Eigen::Index i = begin; i < end; ++i) {
@@ -72,6 +78,9 @@ public:
         });
         m_total = 0.0;
         m_tuples = m_active = 0;
+        m_sums.fill(0.0);
+        m_counts.fill(0);
+        m_tally.assign(m_tallySize, 0.0);
         m_withGradient = withGradient;
         m_sameLabel = withGradient && sameLabels;
         if (withGradient) m_grad = Points::Zero(n, dims);
@@ -80,6 +89,11 @@ public:
             m_total += part.total;
             m_tuples += part.tuples;
             m_active += part.active;
+            for (std::size_t k = 0; k < m_sums.size(); ++k) {
+                m_sums[k] += part.sums[k];
+                m_counts[k] += part.counts[k];
+            }
+            for (std::size_t k = 0; k < m_tallySize; ++k) m_tally[k] += part.tally[k];
             if (withGradient) m_grad += part.grad;
             if (m_sameLabel) m_gradSameLabel += part.gradSameLabel;
         }
@@ -91,6 +105,13 @@ public:
     Real total() const { return m_total; }
     Count tuples() const { return m_tuples; }
     Count active() const { return m_active; }
+    /// How many entries part.tally has in the next run (zeros at the start of each chunk).
+    void setTallySize(std::size_t size) { m_tallySize = size; }
+    /// The chunks' part.tally added entry by entry in chunk order.
+    const std::vector<Real>& tally() const { return m_tally; }
+    /// The chunks' sums of part.sums[k] and part.counts[k].
+    Real sum(std::size_t k) const { return m_sums.at(k); }
+    Count count(std::size_t k) const { return m_counts.at(k); }
     /// ∂L/∂x for `scale` × the rows' ∂L/∂M (a constant factor of every row, such as 1/#active).
     Points gradient(Real scale) const { return m_rows.finish(scale * m_grad); }
     /// The same through the same-label entries only (run with sameLabels).
@@ -102,6 +123,10 @@ private:
     Real m_total = 0.0;
     Count m_tuples = 0;
     Count m_active = 0;
+    std::array<Real, 4> m_sums{};
+    std::array<Count, 4> m_counts{};
+    std::size_t m_tallySize = 0;
+    std::vector<Real> m_tally;
     bool m_withGradient = false;
     bool m_sameLabel = false;
     Points m_grad;

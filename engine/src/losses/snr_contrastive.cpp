@@ -1,12 +1,80 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/snr_contrastive.h"
 
+#include <array>
 #include <cmath>
 
 #include "losses/common.h"
+#include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
+#include "losses/pair_rows.h"
 
 namespace marginlab {
+
+namespace {
+
+/// The pair terms over every ordered pair (no miner), from the centred rows c and their signals
+/// ‖c_a‖²: two fused passes over the rows of N_aj = ‖c_a − c_j‖² (pair_rows.h), no pair lists and
+/// no N×N matrix — the halves' sums and non-zero counts (the divisors), then each row of
+/// ∂L/∂N straight into the backward pass, with the signal's share ∂L/∂‖c_a‖² kept per anchor.
+/// Fills the statistics; with the gradient, ∂L/∂c into *gradAll and, if asked, the positive
+/// half's share into *gradPositive.
+Real snrOverEveryPair(const Points& c, const Vector& signal, const Labels& labels, Real positiveMargin,
+                      Real negativeMargin, bool withGradient, Points* gradAll, Points* gradPositive,
+                      LossStats* stats) {
+    const int n = static_cast<int>(labels.size());
+    // The term of pair (a, j) from its noise N_aj: positive pairs relu(SNR − m⁺), negative relu(m⁻ − SNR).
+    auto term = [&](bool positive, Real noise, Real s) {
+        const Real snr = noise / s;
+        return positive ? detail::relu(snr - positiveMargin) : detail::relu(negativeMargin - snr);
+    };
+    detail::FusedPairRows pairRows(DistanceSpec::lp(2, false), c);
+    pairRows.run(false, nullptr, [&](int a, detail::PairRowChunk& part) {
+        const int label = labels[static_cast<std::size_t>(a)];
+        for (int j = 0; j < n; ++j) {
+            if (j == a) continue;
+            const std::size_t h = labels[static_cast<std::size_t>(j)] == label ? 0 : 1;
+            const Real t = term(h == 0, part.row[static_cast<std::size_t>(j)], signal(a));
+            part.sums[h] += t;
+            if (t > 0.0) ++part.counts[h];
+        }
+        return false;
+    });
+    const detail::PairCounts counts = detail::countPairs(labels);
+    stats->tuples += counts.positives + counts.negatives;
+    const std::array<Count, 2> active{pairRows.count(0), pairRows.count(1)};
+    stats->active += active[0] + active[1];
+    Real loss = 0.0;
+    for (std::size_t h = 0; h < 2; ++h)
+        if (active[h] > 0) loss += pairRows.sum(h) / Real(active[h]);
+    if (!withGradient) return loss;
+    // ∂term/∂SNR over the half's count; SNR = N_aj / s_a: ∂/∂N_aj = slope/s_a, ∂/∂s_a = −slope·N_aj/s_a².
+    const std::array<Real, 2> slope{active[0] > 0 ? 1.0 / Real(active[0]) : 0.0,
+                                    active[1] > 0 ? -1.0 / Real(active[1]) : 0.0};
+    Vector signalShare = Vector::Zero(n), positiveSignalShare = Vector::Zero(n);
+    pairRows.run(true, gradPositive ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
+        const int label = labels[static_cast<std::size_t>(a)];
+        const Real s = signal(a);
+        std::array<Real, 2> share{};
+        for (int j = 0; j < n; ++j) {
+            const Real noise = part.row[static_cast<std::size_t>(j)];
+            const std::size_t h = labels[static_cast<std::size_t>(j)] == label ? 0 : 1;
+            const bool nonZero = j != a && term(h == 0, noise, s) > 0.0;
+            part.gradRow[static_cast<std::size_t>(j)] = nonZero ? slope[h] / s : 0.0;
+            if (nonZero) share[h] -= slope[h] * noise / (s * s);
+        }
+        signalShare(a) = share[0] + share[1];
+        positiveSignalShare(a) = share[0];
+        return true;
+    });
+    // ∂‖c_a‖²/∂c_a = 2c_a (centred already, as every gradient here: no projection needed).
+    *gradAll = pairRows.gradient(1.0) + (2.0 * signalShare).asDiagonal() * c;
+    if (gradPositive)
+        *gradPositive = pairRows.sameLabelGradient(1.0) + (2.0 * positiveSignalShare).asDiagonal() * c;
+    return loss;
+}
+
+}  // namespace
 
 SnrContrastiveLoss::SnrContrastiveLoss(Real positiveMargin, Real negativeMargin, Real regularizerWeight,
                                        bool normalize)
@@ -16,8 +84,9 @@ SnrContrastiveLoss::SnrContrastiveLoss(Real positiveMargin, Real negativeMargin,
       m_normalize(normalize) {}
 
 LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradient) const {
+    const bool everyPair = detail::usesEveryTuple(input);
     std::vector<Pair> positives, negatives;
-    detail::pairLists(input, &positives, &negatives);
+    if (!everyPair) detail::pairLists(input, &positives, &negatives);
     const Eigen::Index n = input.embeddings.rows(), dims = input.embeddings.cols();
     LossOutput out;
     out.stats.tupleKind = "pairs";
@@ -34,7 +103,10 @@ LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradien
         }
         regularizer *= m_regularizerWeight / Real(n);
     }
-    const bool none = positives.size() <= 1 && negatives.size() <= 1;
+    const detail::PairCounts counts = everyPair ? detail::countPairs(input.labels)
+                                                : detail::PairCounts{static_cast<Count>(positives.size()),
+                                                                     static_cast<Count>(negatives.size())};
+    const bool none = counts.positives <= 1 && counts.negatives <= 1;
     Vector norms;
     const Points e = m_normalize ? normalizeRows(input.embeddings, &norms) : input.embeddings;
     // Centring is linear: centred(e_a − e_j) = c_a − c_j with c = the centred rows, computed once;
@@ -89,7 +161,12 @@ LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradien
         return sum / Real(active);
     };
     Real pairLoss = 0.0;
-    if (!none) {
+    if (!none && everyPair) {
+        // gradE then holds the whole pair gradient, gradPositive the positive half's share of it.
+        pairLoss =
+            snrOverEveryPair(c, signal, input.labels, m_positiveMargin, m_negativeMargin, withGradient,
+                             &gradE, withGradient && input.splitForces ? &gradPositive : nullptr, &out.stats);
+    } else if (!none) {
         pairLoss += halfLoss(positives, true, &gradPositive);
         pairLoss += halfLoss(negatives, false, &gradE);
     }
@@ -97,7 +174,7 @@ LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradien
     if (!withGradient) return out;
     auto finish = [&](const Points& g) { return m_normalize ? normalizeRowsBackward(e, norms, g) : g; };
     const Points positivePart = finish(gradPositive);
-    out.gradEmbeddings = positivePart + finish(gradE) + gradRegularizer;
+    out.gradEmbeddings = (everyPair ? finish(gradE) : positivePart + finish(gradE)) + gradRegularizer;
     if (input.splitForces) out.gradFromPositives = positivePart;
     if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     return out;

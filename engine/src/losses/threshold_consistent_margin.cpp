@@ -3,10 +3,69 @@
 
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
+#include "losses/pair_rows.h"
 
 namespace marginlab {
 
+namespace {
+
+// Every ordered pair (no miner): fused passes over the cosine rows (pair_rows.h), no pair lists
+// and no N×N matrix. The first pass finds each half's violations and how many pairs are inside
+// its mask (the divisors); the second writes each row of ∂L/∂s straight into the backward pass.
+LossOutput tcmOverEveryPair(const LossInput& input, bool withGradient,
+                            const ThresholdConsistentMarginLoss::Options& options) {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const detail::PairCounts counts = detail::countPairs(labels);
+    if (counts.positives == 0 && counts.negatives == 0)
+        return detail::zeroOutputWithKind(input, withGradient, "pairs");
+    // sums / counts: [0] positives inside (s ≤ m⁺, term m⁺ − s), [1] negatives inside (s ≥ m⁻, term s − m⁻).
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    pairRows.run(false, nullptr, [&](int a, detail::PairRowChunk& part) {
+        const Real* s = part.row.data();
+        const int label = labels[static_cast<std::size_t>(a)];
+        for (int j = 0; j < n; ++j) {
+            if (j == a) continue;
+            if (labels[static_cast<std::size_t>(j)] == label) {
+                const Real v = -(s[j] - options.marginPlus);
+                if (v >= 0.0) part.sums[0] += v, ++part.counts[0];
+            } else {
+                const Real v = s[j] - options.marginMinus;
+                if (v >= 0.0) part.sums[1] += v, ++part.counts[1];
+            }
+        }
+        return false;
+    });
+    const Count insidePositive = pairRows.count(0), insideNegative = pairRows.count(1);
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = counts.positives + counts.negatives;
+    out.stats.active = insidePositive + insideNegative;
+    out.value = (insidePositive > 0 ? options.lambdaPlus * pairRows.sum(0) / Real(insidePositive) : 0.0) +
+                (insideNegative > 0 ? options.lambdaMinus * pairRows.sum(1) / Real(insideNegative) : 0.0);
+    if (!withGradient) return out;
+    const Real positiveSlope = insidePositive > 0 ? -options.lambdaPlus / Real(insidePositive) : 0.0;
+    const Real negativeSlope = insideNegative > 0 ? options.lambdaMinus / Real(insideNegative) : 0.0;
+    pairRows.run(true, input.splitForces ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
+        const Real* s = part.row.data();
+        Real* grad = part.gradRow.data();
+        const int label = labels[static_cast<std::size_t>(a)];
+        for (int j = 0; j < n; ++j)
+            grad[j] = labels[static_cast<std::size_t>(j)] == label
+                          ? (s[j] <= options.marginPlus ? positiveSlope : 0.0)
+                          : (s[j] >= options.marginMinus ? negativeSlope : 0.0);
+        return true;
+    });
+    out.gradEmbeddings = pairRows.gradient(1.0);
+    if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
+    if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    return out;
+}
+
+}  // namespace
+
 LossOutput ThresholdConsistentMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (detail::usesEveryTuple(input)) return tcmOverEveryPair(input, withGradient, m_options);
     std::vector<Pair> positives, negatives;
     detail::pairLists(input, &positives, &negatives);
     if (positives.empty() && negatives.empty())

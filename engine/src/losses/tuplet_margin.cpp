@@ -5,15 +5,103 @@
 #include <cmath>
 #include <limits>
 
+#include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
+#include "losses/pair_rows.h"
 
 namespace marginlab {
+
+namespace {
+
+// Every ordered pair (no miner): one fused pass over the cosine rows (pair_rows.h), no pair
+// lists and no N×N matrix. Row a holds all of anchor a's pairs, so its negatives' sum, its
+// positives' terms and its whole row of ∂L/∂s are found together; rows run on the engine's
+// threads in AnchorChunks, the same runs as the listing path's PairRuns.
+LossOutput tupletOverEveryPair(const LossInput& input, bool withGradient, Real margin, Real scale) {
+    const Labels& labels = input.labels;
+    const int n = static_cast<int>(labels.size());
+    const detail::PairCounts counts = detail::countPairs(labels);
+    if (counts.positives == 0 || counts.negatives == 0 || (counts.positives <= 1 && counts.negatives <= 1))
+        return detail::zeroOutputWithKind(input, withGradient, "pairs");
+    const Real count = static_cast<Real>(counts.positives);
+    // cos(θ − m) = cos θ cos m + sin θ sin m with sin θ = √(1 − s²) ≥ 0 (θ ∈ [0, π]): no arccos.
+    const Real cosMargin = std::cos(margin), sinMargin = std::sin(margin);
+    detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
+        const Real* s = part.row.data();
+        Real* kind = part.second.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        // log Σ_n e^{scale·s_an} over the row's negatives (kind 0), shifted by their largest.
+        Real* exps = part.first.data();
+        for (int j = 0; j < n; ++j) exps[j] = scale * s[j];
+        Real topPositive = 0.0, top = 0.0;
+        detail::splitMax(exps, kind, n, &topPositive, &top);
+        if (!std::isfinite(top)) return false;  // no negative: log(1 + 0) = 0 for each positive
+        detail::splitShift(exps, kind, n, std::numeric_limits<Real>::infinity(), top);
+        detail::expRowInPlace(exps, n);
+        Real sameLabel = 0.0, sum = 0.0;
+        detail::splitSum(exps, kind, n, &sameLabel, &sum);
+        const Real logSum = top + std::log(sum);
+        // ℓ_ap = softplus(z_ap), z_ap = logSum − scale·cos(θ_ap − m), for the row's positives at once.
+        std::vector<int>& positives = part.indices;
+        positives.clear();
+        for (int j = 0; j < n; ++j)
+            if (kind[j] != 0.0 && j != a) positives.push_back(j);
+        Real* z = part.third.data();
+        Real* slopes = part.fourth.data();
+        Real* sines = part.gradRow.data();  // scratch until the gradient row is written
+        const auto positiveCount = static_cast<Eigen::Index>(positives.size());
+        for (Eigen::Index k = 0; k < positiveCount; ++k) {
+            const Real cosine = std::clamp(s[positives[static_cast<std::size_t>(k)]], Real(-1), Real(1));
+            sines[k] = std::sqrt(std::max(Real(0), 1.0 - cosine * cosine));
+            z[k] = logSum - scale * (cosine * cosMargin + sines[k] * sinMargin);
+        }
+        std::vector<Real>& values = part.masked;  // free until the row's backward pass
+        values.resize(static_cast<std::size_t>(positiveCount));
+        detail::simd::kernels().softplusRow(z, positiveCount, detail::expconst::kTable.data(), values.data(),
+                                            slopes);
+        Real total = part.total, negativeShare = 0.0;
+        for (Eigen::Index k = 0; k < positiveCount; ++k) {
+            total += values[static_cast<std::size_t>(k)];
+            if (values[static_cast<std::size_t>(k)] > 0.0) ++part.active;
+            negativeShare += slopes[k];
+        }
+        part.total = total;
+        if (!withGradient) return false;
+        // ∂ℓ/∂s_an = scale·σ(z)·softmax_n over the negatives; ∂ℓ/∂s_ap = −scale·σ(z)·sin(θ−m)/sin θ.
+        for (Eigen::Index k = 0; k < positiveCount; ++k) {
+            const Real cosine = std::clamp(s[positives[static_cast<std::size_t>(k)]], Real(-1), Real(1));
+            const Real sine = sines[k];
+            slopes[k] *=
+                -scale * (sine * cosMargin - cosine * sinMargin) / std::max(sine, Real(1e-12)) / count;
+        }
+        Real* grad = part.gradRow.data();
+        detail::splitScale(grad, exps, kind, n, 0.0, scale * negativeShare / sum / count);
+        for (Eigen::Index k = 0; k < positiveCount; ++k)
+            grad[positives[static_cast<std::size_t>(k)]] = slopes[k];
+        return true;
+    });
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = counts.positives;
+    out.stats.active = pairRows.active();
+    out.value = pairRows.total() / count;
+    if (withGradient) {
+        out.gradEmbeddings = pairRows.gradient(1.0);
+        if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+}  // namespace
 
 TupletMarginLoss::TupletMarginLoss(Real marginDegrees, Real scale)
     : m_margin(marginDegrees * std::acos(-1.0) / 180.0), m_scale(scale) {}
 
 LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (detail::usesEveryTuple(input)) return tupletOverEveryPair(input, withGradient, m_margin, m_scale);
     std::vector<Pair> positives, negatives;
     detail::pairLists(input, &positives, &negatives);
     if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))

@@ -29,7 +29,8 @@
  * values match PML; a row whose reshape PML would reject is skipped.
  * Classes with a single member are left out (PML raises a ValueError on them).
  * The gradient flows through the centroids to every member. 0 with zero gradients without triplets.
- * Statistics: tuples = triplets, active = #(t > 0). Cost: O(N·P·D) time and memory.
+ * Statistics: tuples = triplets, active = #(t > 0). Cost: O(N·D + M·P·(P² + D)) time, O(M·P·D)
+ * memory (a mean is formed from its class's sum in O(D), and differentiated the same way).
  *
  * Force split: the attraction is the gradient through M(q, c⁺) (to the query and, through the
  * leave-one-out mean, to its classmates); M(q, c⁻) and M(c⁺, c⁻) (swap) carry the repulsion.

@@ -18,7 +18,7 @@
  * ∂/∂s_ap = −h⁻[r]/(Δ|P|), ∂/∂s_an = h⁺[r+1]/(Δ|Nn|) (r = the value's bin).
  * 0 with zero gradients when there is no triplet. Statistics: tuples = unordered pairs,
  * active = 1 when the loss is positive (the loss is one number, not a sum of terms).
- * Cost: O(N² + R) time, one N×N matrix.
+ * Cost: O(N² + R) time, fused row by row in O(N·D + R) memory (no pair list, no N×N matrix).
  *
  * Force split: the attraction is the gradient through the positive pairs' similarities (h⁺).
  */

@@ -16,7 +16,8 @@
  * A half with no pairs contributes 0. 0 with zero gradients when both lists have at most one
  * entry (GenericPairLoss). Lists: every ordered pair without a miner, mined pairs with one.
  * Default distance (PML): CosineSimilarity; configurable.
- * Statistics: tuples = pairs, active = non-zero terms. Cost: O(N²) time, one N×N matrix.
+ * Statistics: tuples = pairs, active = non-zero terms. Cost: O(N²) time; all pairs fused row by row in O(N·D)
+ * memory (three passes), mined lists on an N×N matrix.
  *
  * Force split: the attraction is the gradient through the positive pairs' entries (their
  * terms and μ_P), the repulsion through the negative pairs'.

@@ -20,7 +20,8 @@
  * Lists: every ordered pair without a miner; mined pairs (or the pairs of mined triplets) with
  * one. 0 with zero gradients when both lists have at most one entry (GenericPairLoss).
  * var(e_a) = 0 (all coordinates of e_a equal, e.g. x̂ = (1,1)/√2 in 2D) divides by zero, as in PML.
- * Statistics: tuples = pairs, active = non-zero pair terms. Cost: O(N²·D) time, O(N·D) memory.
+ * Statistics: tuples = pairs, active = non-zero pair terms. Cost: O(N²·D) time, O(N·D) memory (all pairs:
+ * fused row by row, no pair list).
  *
  * Force split: the attraction is the gradient through the positive pairs' SNR terms.
  */

@@ -16,7 +16,8 @@
  * constructor argument and returns base + TCM; here it is the TCM term alone (MarginLab trains
  * one loss; compare with PML by subtracting the base loss, or with a base loss that is 0).
  * Statistics: tuples = pairs, active = pairs inside their mask.
- * Cost: O(N²) time, one N×N matrix.
+ * Cost: O(N²) time; all pairs fused row by row in O(N·D) memory (two passes), mined lists on an N×N
+ * matrix.
  *
  * Force split: the attraction is the gradient through the positive pairs' similarities.
  */

@@ -17,7 +17,8 @@
  * ∂cos(θ−m)/∂s = sin(θ−m)/sin θ (PML has no clamp: identical directions give NaN there).
  *
  * Statistics: tuples = positive pairs, active = pairs with ℓ > 0.
- * Cost: O(N²) time with all pairs (N×N matrix); O(N + |P|·|Nn|/N) with mined lists grouped by anchor.
+ * Cost: O(N²) time with all pairs, fused row by row (O(N·D) memory, no pair list); O(N + |P|·|Nn|/N)
+ * with mined lists grouped by anchor (N×N matrix).
  *
  * Force split: the attraction is the gradient through s_ap (the positive pairs), the repulsion
  * through s_an.
