@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/intra_pair_variance.h"
 
+#include <algorithm>
 #include <array>
 
 #include "losses/pair_family_support.h"
@@ -32,30 +33,46 @@ LossOutput ipvOverEveryPair(const LossInput& input, bool withGradient, const Dis
         factor[h] = increase[h] ? 1.0 - epsilon : 1.0 + epsilon;
         sign[h] = increase[h] ? 1.0 : -1.0;
     }
-    // The half a pair (a, j) belongs to, or none for the diagonal.
-    auto halfOf = [&](int a, int j) {
-        return labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)] ? 0 : 1;
-    };
+    // Per row, the 0/1 kind row (1: same label, the positive half) and the split sums of the
+    // vector unit (pair_rows.h): the halves are mask selects, not branches, and no sum waits on
+    // the one before it through memory.
     detail::FusedPairRows pairRows(distance, input.embeddings);
     pairRows.run(false, nullptr, [&](int a, detail::PairRowChunk& part) {
-        for (int j = 0; j < n; ++j)
-            if (j != a)
-                part.sums[static_cast<std::size_t>(halfOf(a, j))] += part.row[static_cast<std::size_t>(j)];
+        Real* kind = part.second.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        Real positive = 0.0, negative = 0.0;
+        detail::splitSumOffDiagonal(part.row.data(), kind, n, a, &positive, &negative);
+        part.sums[0] += positive;
+        part.sums[1] += negative;
         return false;
     });
-    std::array<Real, 2> mean{};
-    for (std::size_t h = 0; h < 2; ++h) mean[h] = size[h] > 0.0 ? pairRows.sum(h) / size[h] : 0.0;
-    auto violation = [&](std::size_t h, Real m) { return detail::relu(sign[h] * (factor[h] * mean[h] - m)); };
-    // sums [0], [1]: Σ v² per half; [2], [3]: Σ 2v/|half| per half; counts: active pairs per half.
+    std::array<Real, 2> target{};  // factor·μ per half
+    for (std::size_t h = 0; h < 2; ++h) target[h] = factor[h] * (size[h] > 0.0 ? pairRows.sum(h) / size[h] : 0.0);
+    // v_j = relu(sign·(factor·μ − M_j)) = relu(−sign·(M_j − factor·μ)), the half's constants
+    // picked by the kind row with the vector unit's mask operations (no branch per entry).
+    auto violations = [&](const Real* m, const Real* kind, Real* v) {
+        std::copy(m, m + n, v);
+        detail::splitShift(v, kind, n, target[0], target[1]);
+        detail::splitScale(v, v, kind, n, -sign[0], -sign[1]);
+        for (int j = 0; j < n; ++j) v[j] = v[j] > 0.0 ? v[j] : 0.0;
+    };
+    // sums [0], [1]: Σ v² per half; [2], [3]: Σ v per half; counts: active pairs per half.
     pairRows.run(false, nullptr, [&](int a, detail::PairRowChunk& part) {
+        Real* kind = part.second.data();
+        Real *v = part.first.data(), *squares = part.third.data(), *active = part.fourth.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        violations(part.row.data(), kind, v);
         for (int j = 0; j < n; ++j) {
-            if (j == a) continue;
-            const auto h = static_cast<std::size_t>(halfOf(a, j));
-            const Real v = violation(h, part.row[static_cast<std::size_t>(j)]);
-            part.sums[h] += v * v;
-            part.sums[2 + h] += 2.0 * v / size[h];
-            if (v > 0.0) ++part.counts[h];
+            squares[j] = v[j] * v[j];
+            active[j] = v[j] > 0.0 ? 1.0 : 0.0;
         }
+        std::array<Real, 6> sums{};
+        detail::splitSumOffDiagonal(squares, kind, n, a, &sums[0], &sums[1]);
+        detail::splitSumOffDiagonal(v, kind, n, a, &sums[2], &sums[3]);
+        detail::splitSumOffDiagonal(active, kind, n, a, &sums[4], &sums[5]);
+        for (std::size_t k = 0; k < 4; ++k) part.sums[k] += sums[k];
+        part.counts[0] += static_cast<Count>(sums[4]);  // sums of ones: exact
+        part.counts[1] += static_cast<Count>(sums[5]);
         return false;
     });
     LossOutput out;
@@ -63,20 +80,25 @@ LossOutput ipvOverEveryPair(const LossInput& input, bool withGradient, const Dis
     out.stats.tuples = counts.positives + counts.negatives;
     out.stats.active = pairRows.count(0) + pairRows.count(1);
     out.value = 0.0;
-    std::array<Real, 2> constant{};  // sign·Σslopes·factor/|half|: ∂v_k/∂M_j = sign·(factor/|half| − [j = k])
+    // ∂(mean relu(v)²)/∂M_j = sign·(factor/|half|·Σ_k 2v_k/|half| − 2v_j/|half|)  (∂v_k/∂M_j = sign·(factor/|half| − [j = k])).
+    std::array<Real, 2> constant{}, slope{};
     for (std::size_t h = 0; h < 2; ++h) {
         if (size[h] == 0.0) continue;
         out.value += pairRows.sum(h) / size[h];
-        constant[h] = sign[h] * pairRows.sum(2 + h) * factor[h] / size[h];
+        constant[h] = sign[h] * (2.0 * pairRows.sum(2 + h) / size[h]) * factor[h] / size[h];
+        slope[h] = sign[h] * 2.0 / size[h];
     }
     if (!withGradient) return out;
     pairRows.run(true, input.splitForces ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
-        for (int j = 0; j < n; ++j) {
-            const auto h = static_cast<std::size_t>(halfOf(a, j));
-            const Real m = part.row[static_cast<std::size_t>(j)];
-            part.gradRow[static_cast<std::size_t>(j)] =
-                constant[h] - sign[h] * 2.0 * violation(h, m) / size[h];
-        }
+        Real* kind = part.second.data();
+        Real* v = part.first.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        violations(part.row.data(), kind, v);
+        // constant − slope·v = −(slope·v − constant), per half.
+        Real* grad = part.gradRow.data();
+        detail::splitScale(grad, v, kind, n, slope[0], slope[1]);
+        detail::splitShift(grad, kind, n, constant[0], constant[1]);
+        for (int j = 0; j < n; ++j) grad[j] = -grad[j];
         return true;
     });
     out.gradEmbeddings = pairRows.gradient(1.0);

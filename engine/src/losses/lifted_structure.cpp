@@ -51,7 +51,14 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         slot[static_cast<std::size_t>(i) + 1] =
             slot[static_cast<std::size_t>(i)] + static_cast<std::size_t>(members.end() - after);
     }
-    std::vector<Real> positiveDistance(slot.back()), positiveSlope(slot.back(), 0.0);
+    // One entry per unordered positive pair (N²/2C of them): kept between calls, per thread, so
+    // that a step does not fault in megabytes of fresh pages; every entry is written before use.
+    // Named through references: the row chunks run on other threads, whose thread_locals differ.
+    thread_local std::vector<Real> keptDistance, keptSlope;
+    std::vector<Real>& positiveDistance = keptDistance;
+    std::vector<Real>& positiveSlope = keptSlope;
+    positiveDistance.resize(slot.back());
+    positiveSlope.resize(slot.back());
 
     // The row's E_ij = e^{−M_ij} for its negatives j > i, 0 for its classmates (mask operations on
     // the vector unit, as the full-row passes).
@@ -122,6 +129,7 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
                 const Real lp = rowLog(p), e = exps[static_cast<std::size_t>(k)];
                 const Real j = std::max(li, lp) + logs[static_cast<std::size_t>(k)] +
                                (positiveDistance[at] - positiveMargin);
+                positiveSlope[at] = 0.0;
                 if (j <= 0.0) continue;
                 total += j * j;
                 active += 2;

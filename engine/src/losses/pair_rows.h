@@ -154,6 +154,16 @@ inline void splitSum(const Real* values, const Real* kind, Eigen::Index n, Real*
     simd::kernels().splitSum(values, kind, n, ofOnes, ofZeros);
 }
 
+/// splitSum over the row without its diagonal entry a: (a, a) is no pair.
+inline void splitSumOffDiagonal(const Real* values, const Real* kind, Eigen::Index n, Eigen::Index a, Real* ofOnes,
+                                Real* ofZeros) {
+    Real ones = 0.0, zeros = 0.0, laterOnes = 0.0, laterZeros = 0.0;
+    splitSum(values, kind, a, &ones, &zeros);
+    splitSum(values + a + 1, kind + a + 1, n - a - 1, &laterOnes, &laterZeros);
+    *ofOnes = ones + laterOnes;
+    *ofZeros = zeros + laterZeros;
+}
+
 /// values[j] −= kind[j] = 1 ? ofOnes : ofZeros.
 inline void splitShift(Real* values, const Real* kind, Eigen::Index n, Real ofOnes, Real ofZeros) {
     simd::kernels().splitShift(values, kind, n, ofOnes, ofZeros);

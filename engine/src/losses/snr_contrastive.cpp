@@ -23,21 +23,35 @@ Real snrOverEveryPair(const Points& c, const Vector& signal, const Labels& label
                       Real negativeMargin, bool withGradient, Points* gradAll, Points* gradPositive,
                       LossStats* stats) {
     const int n = static_cast<int>(labels.size());
-    // The term of pair (a, j) from its noise N_aj: positive pairs relu(SNR − m⁺), negative relu(m⁻ − SNR).
-    auto term = [&](bool positive, Real noise, Real s) {
-        const Real snr = noise / s;
-        return positive ? detail::relu(snr - positiveMargin) : detail::relu(negativeMargin - snr);
+    // The terms of row a from its noises N_aj, in `terms` (and 1/0 in `nonZero`): positive pairs
+    // relu(SNR − m⁺), negative relu(m⁻ − SNR); the kind row (1: same label) picks the half by
+    // mask selects, and the split sums of the vector unit add them up (pair_rows.h).
+    auto rowTerms = [&](int a, detail::PairRowChunk& part, Real* terms, Real* nonZero) {
+        Real* kind = part.second.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        const Real* noise = part.row.data();
+        const Real s = signal(a);
+        for (int j = 0; j < n; ++j) terms[j] = noise[j] / s;
+        // snr − m⁺ for a positive, −(snr − m⁻) = m⁻ − snr for a negative, by mask operations.
+        detail::splitShift(terms, kind, n, positiveMargin, negativeMargin);
+        detail::splitScale(terms, terms, kind, n, 1.0, -1.0);
+        for (int j = 0; j < n; ++j) {
+            nonZero[j] = terms[j] > 0.0 ? 1.0 : 0.0;
+            terms[j] = terms[j] > 0.0 ? terms[j] : 0.0;
+        }
+        return kind;
     };
     detail::FusedPairRows pairRows(DistanceSpec::lp(2, false), c);
     pairRows.run(false, nullptr, [&](int a, detail::PairRowChunk& part) {
-        const int label = labels[static_cast<std::size_t>(a)];
-        for (int j = 0; j < n; ++j) {
-            if (j == a) continue;
-            const std::size_t h = labels[static_cast<std::size_t>(j)] == label ? 0 : 1;
-            const Real t = term(h == 0, part.row[static_cast<std::size_t>(j)], signal(a));
-            part.sums[h] += t;
-            if (t > 0.0) ++part.counts[h];
-        }
+        Real *terms = part.first.data(), *nonZero = part.third.data();
+        const Real* kind = rowTerms(a, part, terms, nonZero);
+        std::array<Real, 4> sums{};
+        detail::splitSumOffDiagonal(terms, kind, n, a, &sums[0], &sums[1]);
+        detail::splitSumOffDiagonal(nonZero, kind, n, a, &sums[2], &sums[3]);
+        part.sums[0] += sums[0];
+        part.sums[1] += sums[1];
+        part.counts[0] += static_cast<Count>(sums[2]);  // sums of ones: exact
+        part.counts[1] += static_cast<Count>(sums[3]);
         return false;
     });
     const detail::PairCounts counts = detail::countPairs(labels);
@@ -53,18 +67,18 @@ Real snrOverEveryPair(const Points& c, const Vector& signal, const Labels& label
                                     active[1] > 0 ? -1.0 / Real(active[1]) : 0.0};
     Vector signalShare = Vector::Zero(n), positiveSignalShare = Vector::Zero(n);
     pairRows.run(true, gradPositive ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
-        const int label = labels[static_cast<std::size_t>(a)];
+        Real *terms = part.first.data(), *nonZero = part.third.data(), *noiseOfNonZero = part.fourth.data();
+        const Real* kind = rowTerms(a, part, terms, nonZero);
+        const Real* noise = part.row.data();
         const Real s = signal(a);
-        std::array<Real, 2> share{};
-        for (int j = 0; j < n; ++j) {
-            const Real noise = part.row[static_cast<std::size_t>(j)];
-            const std::size_t h = labels[static_cast<std::size_t>(j)] == label ? 0 : 1;
-            const bool nonZero = j != a && term(h == 0, noise, s) > 0.0;
-            part.gradRow[static_cast<std::size_t>(j)] = nonZero ? slope[h] / s : 0.0;
-            if (nonZero) share[h] -= slope[h] * noise / (s * s);
-        }
-        signalShare(a) = share[0] + share[1];
-        positiveSignalShare(a) = share[0];
+        const Real positive = slope[0] / s, negative = slope[1] / s;
+        detail::splitScale(part.gradRow.data(), nonZero, kind, n, positive, negative);
+        for (int j = 0; j < n; ++j) noiseOfNonZero[j] = nonZero[j] * noise[j];
+        Real positiveNoise = 0.0, negativeNoise = 0.0;
+        detail::splitSumOffDiagonal(noiseOfNonZero, kind, n, a, &positiveNoise, &negativeNoise);
+        const Real share0 = -slope[0] * positiveNoise / (s * s), share1 = -slope[1] * negativeNoise / (s * s);
+        signalShare(a) = share0 + share1;
+        positiveSignalShare(a) = share0;
         return true;
     });
     // ∂‖c_a‖²/∂c_a = 2c_a (centred already, as every gradient here: no projection needed).

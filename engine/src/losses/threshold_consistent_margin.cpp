@@ -5,6 +5,9 @@
 #include "losses/pair_lists.h"
 #include "losses/pair_rows.h"
 
+#include <algorithm>
+#include <array>
+
 namespace marginlab {
 
 namespace {
@@ -21,19 +24,30 @@ LossOutput tcmOverEveryPair(const LossInput& input, bool withGradient,
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
     // sums / counts: [0] positives inside (s ≤ m⁺, term m⁺ − s), [1] negatives inside (s ≥ m⁻, term s − m⁻).
     detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    // Per row: the kind row (1: same label) picks each entry's half by the vector unit's mask
+    // operations (no branch per entry), and its split sums add up the violations and the pairs
+    // inside (pair_rows.h). v = −(s − m⁺) for a positive, s − m⁻ for a negative; inside: v ≥ 0.
+    auto insideRow = [&](const Real* s, const Real* kind, Real* violation, Real* inside) {
+        std::copy(s, s + n, violation);
+        detail::splitShift(violation, kind, n, options.marginPlus, options.marginMinus);
+        detail::splitScale(violation, violation, kind, n, -1.0, 1.0);
+        for (int j = 0; j < n; ++j) {
+            inside[j] = violation[j] >= 0.0 ? 1.0 : 0.0;
+            violation[j] = violation[j] >= 0.0 ? violation[j] : 0.0;
+        }
+    };
     pairRows.run(false, nullptr, [&](int a, detail::PairRowChunk& part) {
         const Real* s = part.row.data();
-        const int label = labels[static_cast<std::size_t>(a)];
-        for (int j = 0; j < n; ++j) {
-            if (j == a) continue;
-            if (labels[static_cast<std::size_t>(j)] == label) {
-                const Real v = -(s[j] - options.marginPlus);
-                if (v >= 0.0) part.sums[0] += v, ++part.counts[0];
-            } else {
-                const Real v = s[j] - options.marginMinus;
-                if (v >= 0.0) part.sums[1] += v, ++part.counts[1];
-            }
-        }
+        Real *kind = part.second.data(), *violation = part.first.data(), *inside = part.third.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        insideRow(s, kind, violation, inside);
+        std::array<Real, 4> sums{};
+        detail::splitSumOffDiagonal(violation, kind, n, a, &sums[0], &sums[1]);
+        detail::splitSumOffDiagonal(inside, kind, n, a, &sums[2], &sums[3]);
+        part.sums[0] += sums[0];
+        part.sums[1] += sums[1];
+        part.counts[0] += static_cast<Count>(sums[2]);  // sums of ones: exact
+        part.counts[1] += static_cast<Count>(sums[3]);
         return false;
     });
     const Count insidePositive = pairRows.count(0), insideNegative = pairRows.count(1);
@@ -48,12 +62,10 @@ LossOutput tcmOverEveryPair(const LossInput& input, bool withGradient,
     const Real negativeSlope = insideNegative > 0 ? options.lambdaMinus / Real(insideNegative) : 0.0;
     pairRows.run(true, input.splitForces ? &labels : nullptr, [&](int a, detail::PairRowChunk& part) {
         const Real* s = part.row.data();
-        Real* grad = part.gradRow.data();
-        const int label = labels[static_cast<std::size_t>(a)];
-        for (int j = 0; j < n; ++j)
-            grad[j] = labels[static_cast<std::size_t>(j)] == label
-                          ? (s[j] <= options.marginPlus ? positiveSlope : 0.0)
-                          : (s[j] >= options.marginMinus ? negativeSlope : 0.0);
+        Real *grad = part.gradRow.data(), *kind = part.second.data(), *inside = part.third.data();
+        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(a)], kind, n);
+        insideRow(s, kind, part.first.data(), inside);
+        detail::splitScale(grad, inside, kind, n, positiveSlope, negativeSlope);
         return true;
     });
     out.gradEmbeddings = pairRows.gradient(1.0);
