@@ -308,7 +308,7 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
         if (info.acceptsReference) losses.insert(info.name);
     for (const MinerInfo& info : minerCatalog())
         if (info.acceptsReference) miners.insert(info.name);
-    EXPECT_EQ(losses, (std::set<std::string>{"contrastive", "generalized_lifted_structure",
+    EXPECT_EQ(losses, (std::set<std::string>{"circle", "contrastive", "generalized_lifted_structure",
                                              "multi_similarity", "ntxent", "supcon", "triplet_margin"}));
     EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
 }
@@ -431,6 +431,7 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
         {"ntxent", std::nullopt},
         {"supcon", MinerConfig{"triplet_margin", {}, std::nullopt}},
         {"generalized_lifted_structure", std::nullopt},
+        {"circle", std::nullopt},
     };
     for (const Setting& setting : settings) {
         SCOPED_TRACE(setting.loss);

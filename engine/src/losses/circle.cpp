@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/circle.h"
 
-#include "losses/exp_row.h"
-#include "losses/pair_family_support.h"
-#include "losses/pair_rows.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
+
+#include "losses/exp_row.h"
+#include "losses/pair_family_support.h"
+#include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 
 namespace marginlab {
 
 CircleLoss::CircleLoss(Real relaxation, Real scale) : m_relaxation(relaxation), m_scale(scale) {}
 
 LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     const detail::PairCounts counts = detail::countPairs(labels);
@@ -80,6 +82,84 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0 / activeCount);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
+    return out;
+}
+
+LossOutput CircleLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's mat_based_loss with ref_emb: the listed pairs as masks over the batch × reference
+    // cosine matrix, one softplus(LSE_P z + LSE_N z) per batch anchor (0 for an anchor missing
+    // either side), AvgNonZero over the anchors; α detached; the gradient stops at the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    if (positives.size() <= 1 && negatives.size() <= 1)
+        return detail::zeroOutputWithKind(input, withGradient, "anchors");
+    const CrossDistance distance(DistanceSpec::cosine(), input.embeddings, *input.referenceEmbeddings);
+    const Matrix& s = distance.matrix();
+    const Eigen::Index n = s.rows(), m = s.cols();
+    const detail::ReferenceMask positiveMask = detail::referenceMask(n, m, positives);
+    const detail::ReferenceMask negativeMask = detail::referenceMask(n, m, negatives);
+    const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
+    const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
+    // z and ∂z/∂s (α frozen) of one entry; PML writes the negative logits last, so they win.
+    auto logit = [&](Eigen::Index a, Eigen::Index j, Real* slope) {
+        const Real value = s(a, j);
+        if (negativeMask(a, j)) {
+            const Real alpha = detail::relu(value - optimumNegative);
+            *slope = m_scale * alpha;
+            return m_scale * alpha * (value - marginNegative);
+        }
+        const Real alpha = detail::relu(optimumPositive - value);
+        *slope = -m_scale * alpha;
+        return -m_scale * alpha * (value - marginPositive);
+    };
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(n, m);
+    std::vector<Real> z(static_cast<std::size_t>(m)), slope(static_cast<std::size_t>(m));
+    LossOutput out;
+    out.stats.tupleKind = "anchors";
+    Real total = 0.0;
+    for (Eigen::Index a = 0; a < n; ++a) {
+        constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+        Real topPositive = minusInfinity, topNegative = minusInfinity;
+        for (Eigen::Index j = 0; j < m; ++j) {
+            if (!positiveMask(a, j) && !negativeMask(a, j)) continue;
+            const std::size_t k = static_cast<std::size_t>(j);
+            z[k] = logit(a, j, &slope[k]);
+            if (positiveMask(a, j)) topPositive = std::max(topPositive, z[k]);
+            if (negativeMask(a, j)) topNegative = std::max(topNegative, z[k]);
+        }
+        if (topPositive == minusInfinity || topNegative == minusInfinity) continue;
+        ++out.stats.tuples;
+        Real sumPositive = 0.0, sumNegative = 0.0;
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const std::size_t k = static_cast<std::size_t>(j);
+            if (positiveMask(a, j)) sumPositive += std::exp(z[k] - topPositive);
+            if (negativeMask(a, j)) sumNegative += std::exp(z[k] - topNegative);
+        }
+        const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
+        const Real term = detail::softplus(v);
+        if (!(term > 0.0)) continue;
+        total += term;
+        ++out.stats.active;
+        if (!withGradient) continue;
+        // softplus' × the softmax weight within each mask × ∂z/∂s; the 1/count comes below.
+        const Real outer = detail::softplusDerivative(v);
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const std::size_t k = static_cast<std::size_t>(j);
+            Real weight = 0.0;
+            if (positiveMask(a, j)) weight += std::exp(z[k] - topPositive) / sumPositive;
+            if (negativeMask(a, j)) weight += std::exp(z[k] - topNegative) / sumNegative;
+            grad(a, j) = outer * weight * slope[k];
+        }
+    }
+    if (out.stats.active == 0) {
+        LossOutput zero = detail::zeroOutputWithKind(input, withGradient, "anchors");
+        zero.stats.tuples = out.stats.tuples;
+        return zero;
+    }
+    const Real activeCount = static_cast<Real>(out.stats.active);
+    out.value = total / activeCount;
+    if (withGradient) detail::finishReferenceOutput(input, distance, grad / activeCount, &out);
     return out;
 }
 

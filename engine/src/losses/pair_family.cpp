@@ -63,6 +63,7 @@ std::vector<LossInfo> pairFamilyLosses() {
                        numberParam("gamma", 80.0, 1e-3, 1e4, "scale factor")};
         info.defaultDistance = DistanceSpec::cosine();
         info.distanceConfigurable = false;
+        info.acceptsReference = true;
         info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
             return std::make_unique<CircleLoss>(p.number("m"), p.number("gamma"));
         };

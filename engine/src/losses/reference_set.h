@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <vector>
 
 #include "marginlab/loss.h"
@@ -36,6 +37,24 @@ inline void referenceBackward(const LossInput& input, const CrossDistance& dista
     if (input.splitForces)
         distance.backwardSameLabel(grad, input.labels, *input.referenceLabels, &out->gradFromPositives,
                                    nullptr);
+}
+
+/// A mask over the batch × reference matrix, 1 where a pair is listed.
+using ReferenceMask = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// PML's mat_based_loss masks: `pairs` set to 1 on a rows × cols grid (a pair listed twice is one
+/// entry, as torch's index assignment makes it).
+inline ReferenceMask referenceMask(Eigen::Index rows, Eigen::Index cols, const std::vector<Pair>& pairs) {
+    ReferenceMask mask = ReferenceMask::Zero(rows, cols);
+    for (const Pair& pair : pairs) mask(pair[0], pair[1]) = 1;
+    return mask;
+}
+
+/// The output of a reference-set loss whose gradient is G = ∂L/∂M (nothing owned is touched).
+inline void finishReferenceOutput(const LossInput& input, const CrossDistance& distance, const Matrix& grad,
+                                  LossOutput* out) {
+    referenceBackward(input, distance, grad, out);
+    if (input.owned) out->gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
 }
 
 }  // namespace marginlab::detail

@@ -17,6 +17,12 @@
  * the returned gradient is ∂/∂x of the expression with α frozen at its current value — it is
  * deliberately NOT the derivative of the value. O(N²) time and memory.
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): s is the
+ * batch × reference cosine matrix and P(i), N(i) the reference rows of the listed pairs (every
+ * batch × reference pair without tuples, no self pair removed; PML's mat_based_loss masks, so a
+ * pair listed twice counts once; a pair in both lists takes the negative logit in both sums).
+ * Same reduction over the N batch anchors; no gradient reaches the reference. O(N·M) time and memory.
+ *
  * Force split (LossInput::splitForces): the attraction is the gradient (with α detached, as above)
  * through the same-label s_ip; the s_in carry the repulsion.
  */
@@ -33,6 +39,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_relaxation;  // m
     Real m_scale;       // γ
 };
