@@ -145,6 +145,7 @@ LossInfo nca() {
         numberParam("softmax_scale", 1.0, 0.0, 1000.0, "multiplier of the negated distances in the softmax")};
     info.defaultDistance = DistanceSpec::lp(2, true);
     info.distanceConfigurable = true;
+    info.acceptsReference = true;
     info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
         return std::make_unique<NcaLoss>(p.number("softmax_scale"), d);
     };

@@ -18,6 +18,17 @@
  * Statistics: tuples = points with p_i ≠ 0, active = those with −log p_i > 0.
  * Cost: O(N²) time, one N×N matrix.
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): the
+ * softmax of batch row i runs over every reference row (nothing is excluded: a copy of x_i in the
+ * reference is a neighbour at distance 0, as in PML, where only `query is reference` fills the
+ * diagonal), p_i sums the reference rows of x_i's class, and each term is weighted by PML's
+ * convert_to_weights(using_ref=True): w_i = (times i is an anchor of the listed tuples) / (the most
+ * times any anchor is), 1 for every point without tuples or when every list is empty:
+ *
+ *     loss = mean over the batch points with p_i ≠ 0 of −w_i · log p_i
+ *
+ * No gradient reaches the reference. O(N·M) time and memory.
+ *
  * Force split: the attraction is the gradient through the same-label entries M_ij (the
  * numerator's classmates, which also appear in the denominator), the repulsion through the rest.
  */
@@ -35,6 +46,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference neighbours.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_softmaxScale;
     DistanceSpec m_distance;
 };
