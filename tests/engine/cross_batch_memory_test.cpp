@@ -308,9 +308,9 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
         if (info.acceptsReference) losses.insert(info.name);
     for (const MinerInfo& info : minerCatalog())
         if (info.acceptsReference) miners.insert(info.name);
-    EXPECT_EQ(losses,
-              (std::set<std::string>{"circle", "contrastive", "generalized_lifted_structure",
-                                     "multi_similarity", "nca", "ntxent", "supcon", "triplet_margin"}));
+    EXPECT_EQ(losses, (std::set<std::string>{"circle", "contrastive", "generalized_lifted_structure",
+                                             "margin", "margin_learn_beta", "multi_similarity", "nca",
+                                             "ntxent", "supcon", "triplet_margin"}));
     EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
 }
 
@@ -434,6 +434,7 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
         {"generalized_lifted_structure", std::nullopt},
         {"circle", std::nullopt},
         {"nca", std::nullopt},
+        {"margin", MinerConfig{"batch_hard", {}, std::nullopt}},
     };
     for (const Setting& setting : settings) {
         SCOPED_TRACE(setting.loss);

@@ -6,6 +6,7 @@
 #include "losses/common.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
+#include "losses/reference_set.h"
 
 namespace marginlab {
 
@@ -13,6 +14,8 @@ MarginLoss::MarginLoss(const Options& options, const DistanceSpec& distance)
     : m_options(options), m_distance(distance) {}
 
 LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    // Before the every-triplet dispatch below: with a reference the tuples index the reference.
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     const bool learned = m_options.learnBeta && input.owned;
@@ -165,6 +168,60 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     }
     out.gradEmbeddings = workspace.backward();
     if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
+    if (input.owned) out.gradOwned = std::move(gradOwned);
+    return out;
+}
+
+LossOutput MarginLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's MarginLoss with ref_emb: convert_to_triplets(indices, labels, ref_labels), d_ap and d_an
+    // read from M = distance(batch, reference), β of the anchor's class; the gradient stops at the
+    // reference (β's does not: it is owned).
+    const std::vector<Triplet> triplets = detail::referenceTriplets(input);
+    if (triplets.empty()) return detail::zeroOutputWithKind(input, withGradient, "triplets");
+    const Labels& labels = input.labels;
+    const bool learned = m_options.learnBeta && input.owned;
+    auto betaOf = [&](int anchor) {
+        return learned ? (*input.owned)(labels[static_cast<std::size_t>(anchor)], 0) : m_options.beta;
+    };
+    const Real sigma = m_distance.orderSign();
+    const Real margin = m_options.margin;
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    const Matrix& m = distance.matrix();
+    LossOutput out;
+    out.stats.tupleKind = "triplets";
+    out.stats.tuples = static_cast<Count>(triplets.size());
+    Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
+    for (const Triplet& t : triplets) {
+        const Real beta = betaOf(t[0]);
+        const Real pos = detail::relu(sigma * (m(t[0], t[1]) - beta) + margin);
+        const Real neg = detail::relu(sigma * (beta - m(t[0], t[2])) + margin);
+        sum += pos + neg;
+        divisor += (pos > 0.0 ? 1.0 : 0.0) + (neg > 0.0 ? 1.0 : 0.0);
+        if (pos + neg > 0.0) ++out.stats.active;
+        regularizer += beta;
+    }
+    if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats = out.stats;
+        return zero;
+    }
+    out.value = sum / divisor + (learned ? m_options.nu * regularizer / divisor : 0.0);
+    if (!withGradient) return out;
+    Matrix grad = Matrix::Zero(m.rows(), m.cols());
+    Points gradOwned;
+    if (input.owned) gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    for (const Triplet& t : triplets) {
+        const Real beta = betaOf(t[0]);
+        const bool posActive = sigma * (m(t[0], t[1]) - beta) + margin > 0.0;
+        const bool negActive = sigma * (beta - m(t[0], t[2])) + margin > 0.0;
+        // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ; ∂pos/∂β = −σ, ∂neg/∂β = σ, the regularizer's ν.
+        if (posActive) grad(t[0], t[1]) += sigma / divisor;
+        if (negActive) grad(t[0], t[2]) -= sigma / divisor;
+        if (learned)
+            gradOwned(labels[static_cast<std::size_t>(t[0])], 0) +=
+                ((posActive ? -sigma : 0.0) + (negActive ? sigma : 0.0) + m_options.nu) / divisor;
+    }
+    detail::referenceBackward(input, distance, grad, &out);
     if (input.owned) out.gradOwned = std::move(gradOwned);
     return out;
 }

@@ -87,6 +87,7 @@ LossInfo margin(bool learnBeta) {
     info.defaultDistance = DistanceSpec::lp(1, true);
     info.distanceConfigurable = true;
     info.acceptsMiner = true;
+    info.acceptsReference = true;
     info.create = [learnBeta](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
         MarginLoss::Options options;
         options.margin = p.number("margin");

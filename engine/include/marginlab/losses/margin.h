@@ -32,6 +32,12 @@
  * N³ triplets), N×N matrix; mined triplets O(N² + |T|) (a TripletMarginMiner's gap filter is
  * enumerated, O(N³)).
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): the
+ * triplets are (a, p, n) with a in the batch and p, n reference rows (every such triplet without
+ * tuples, no self pair removed; listed pairs joined as above, listed triplets as listed), M the
+ * batch × reference matrix, β_a that of the batch anchor's class; the same sums and divisor. No
+ * gradient reaches the reference. O(N·M + |T|) time, the N×M matrix and the triplet list.
+ *
  * Force split (LossInput::splitForces): the attraction is the gradient through every M_ap
  * (anchor–positive), the repulsion through M_an.
  */
@@ -56,6 +62,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Options m_options;
     DistanceSpec m_distance;
 };
