@@ -131,9 +131,21 @@ TEST(Cli, LossWithAReferenceSetMatchesTheEngine) {
     EXPECT_TRUE(json::readMatrix(result.at("grad_embeddings"), "grad").isApprox(expected.gradEmbeddings, 1e-15));
     EXPECT_EQ(result.at("miner").at("triplets").get<long>(), 6);
 
-    // Refused: a loss or miner that cannot take one, and half of the pair.
-    item["loss"] = "lifted_structure";
+    // A loss without tuples compares every batch × reference pair (here NCA, PML's nca_computation
+    // with ref_emb): the engine's number.
+    item["loss"] = "nca";
     item.erase("miner");
+    const CliRun nca = runCli("loss -", item.dump());
+    ASSERT_EQ(nca.exitCode, 0) << nca.err;
+    LossInput allPairs{x, y, nullptr, nullptr, 0};
+    allPairs.referenceEmbeddings = &r;
+    allPairs.referenceLabels = &ry;
+    const LossOutput ncaExpected =
+        makeLoss(LossConfig{"nca", {}, std::nullopt}, &error)->evaluate(allPairs, false);
+    EXPECT_DOUBLE_EQ(Json::parse(nca.out).at("results").at(0).at("loss").get<double>(), ncaExpected.value);
+
+    // Refused: a loss or miner that cannot take one, and half of the pair.
+    item["loss"] = "npairs";
     CliRun refused = runCli("loss -", item.dump());
     EXPECT_EQ(refused.exitCode, 2);
     EXPECT_NE(refused.err.find("does not take a reference set"), std::string::npos) << refused.err;

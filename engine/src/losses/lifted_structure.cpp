@@ -10,6 +10,7 @@
 #include "losses/exp_row.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 #include "parallel.h"
 #include "simd/dispatch.h"
 
@@ -209,6 +210,8 @@ LiftedStructureLoss::LiftedStructureLoss(Real negativeMargin, Real positiveMargi
     : m_negativeMargin(negativeMargin), m_positiveMargin(positiveMargin), m_distance(distance) {}
 
 LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradient) const {
+    // Before the fused every-pair paths below: with a reference the pairs index the reference.
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     const detail::PairCounts counts = detail::countPairs(labels);
@@ -344,6 +347,85 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
         out.gradEmbeddings = pairRows.gradient(1.0);
         if (input.splitForces) out.gradFromPositives = pairRows.sameLabelGradient(1.0);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+LossOutput LiftedStructureLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    // GenericPairLoss's early zero, then the loss's own (no positive or no negative pair).
+    if ((positives.size() <= 1 && negatives.size() <= 1) || positives.empty() || negatives.empty()) {
+        LossOutput zero = detail::zeroOutputWithKind(input, withGradient, "pairs");
+        zero.stats.tuples = static_cast<Count>(positives.size());
+        return zero;
+    }
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    const Matrix& m = distance.matrix();
+    const Eigen::Index n = m.rows();
+    const Real sign = m_distance.orderSign();  // PML's margin(x, y): x − y for a distance, y − x else
+    constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    // The listed negatives grouped by their batch anchor b: max and shifted sum of t = sign·(mn − M_bn).
+    struct Group {
+        Real top = minusInfinity, sum = 0.0,
+             factor = 0.0;  // factor: ∂L/∂(e^{t − top}) summed, for the backward
+    };
+    std::vector<Group> groups(static_cast<std::size_t>(n));
+    auto exponent = [&](const Pair& pair) { return sign * (m_negativeMargin - m(pair[0], pair[1])); };
+    for (const Pair& pair : negatives) {
+        Group& g = groups[static_cast<std::size_t>(pair[0])];
+        g.top = std::max(g.top, exponent(pair));
+    }
+    for (const Pair& pair : negatives) {
+        Group& g = groups[static_cast<std::size_t>(pair[0])];
+        g.sum += std::exp(exponent(pair) - g.top);
+    }
+    // The groups of a positive pair: its anchor's and, by PML's index comparison, that of the batch
+    // point numbered like its reference row (when it exists and differs).
+    auto partnerGroup = [&](const Pair& pair) -> Group* {
+        if (pair[1] == pair[0] || pair[1] >= n) return nullptr;
+        return &groups[static_cast<std::size_t>(pair[1])];
+    };
+    auto unionShift = [&](const Group& a, const Group* b) { return b ? std::max(a.top, b->top) : a.top; };
+    auto unionSum = [&](const Group& a, const Group* b, Real top) {
+        Real sum = a.sum > 0.0 ? a.sum * std::exp(a.top - top) : 0.0;
+        if (b && b->sum > 0.0) sum += b->sum * std::exp(b->top - top);
+        return sum;
+    };
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = static_cast<Count>(positives.size());
+    const Real count = static_cast<Real>(positives.size());
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(n, m.cols());
+    Real total = 0.0;
+    for (const Pair& pair : positives) {
+        Group& own = groups[static_cast<std::size_t>(pair[0])];
+        Group* other = partnerGroup(pair);
+        const Real top = unionShift(own, other);
+        const Real sum = top == minusInfinity ? 0.0 : unionSum(own, other, top);
+        const Real logTerm = sum > 0.0 ? top + std::log(sum) : 0.0;  // lmu.logsumexp of nothing: 0
+        const Real j = logTerm + sign * (m(pair[0], pair[1]) - m_positiveMargin);
+        if (!(j > 0.0)) continue;
+        total += 0.5 * j * j;
+        ++out.stats.active;
+        if (!withGradient) continue;
+        // ∂(relu(J)²/2)/∂J = J, over the pair count; J's slope in M_ap is sign and in each negative
+        // −sign times its softmax weight e^{t − top}/sum, kept per group until the groups are read.
+        const Real slope = j / count;
+        grad(pair[0], pair[1]) += sign * slope;
+        if (sum > 0.0) {
+            if (own.sum > 0.0) own.factor += slope * std::exp(own.top - top) / sum;
+            if (other && other->sum > 0.0) other->factor += slope * std::exp(other->top - top) / sum;
+        }
+    }
+    out.value = total / count;
+    if (withGradient) {
+        for (const Pair& pair : negatives) {
+            const Group& g = groups[static_cast<std::size_t>(pair[0])];
+            if (g.factor != 0.0) grad(pair[0], pair[1]) -= sign * g.factor * std::exp(exponent(pair) - g.top);
+        }
+        detail::finishReferenceOutput(input, distance, grad, &out);
     }
     return out;
 }

@@ -28,6 +28,7 @@ std::vector<LossInfo> pairFamilyLosses() {
                        numberParam("pos_margin", 0.0, -10.0, 10.0, "mp: positives farther than this are penalized")};
         info.defaultDistance = DistanceSpec::lp(1, true);
         info.distanceConfigurable = true;
+        info.acceptsReference = true;
         info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
             return std::make_unique<LiftedStructureLoss>(p.number("neg_margin"), p.number("pos_margin"), d);
         };

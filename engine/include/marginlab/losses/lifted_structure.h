@@ -16,6 +16,15 @@
  * No positive pair or no negative pair → value 0, zero gradient. All pairs, no miner.
  * O(N²) time and memory.
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): PML's
+ * pair-based loss on M = distance(batch, reference) over the listed pairs (every batch × reference
+ * pair without tuples, no self pair removed; duplicates kept). For a positive pair (a, p), p a
+ * reference row, the negatives are the listed (b, n) with b = a or b = p: PML compares the
+ * reference index p with the batch index b (`a2 == p`), so a batch point whose index equals p
+ * lends its negatives; kept here, it is what PML computes. No such negative: the log term is 0.
+ * Mean over the listed positive pairs; no gradient reaches the reference. The negatives are
+ * grouped by batch anchor, so the cost is O(N·M·D + |P| + |Nn|) time and the N×M matrix.
+ *
  * Force split (LossInput::splitForces): the attraction is the gradient through the same-label d_ap;
  * the negatives' LSE terms carry the repulsion.
  */
@@ -32,6 +41,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_negativeMargin;
     Real m_positiveMargin;
     DistanceSpec m_distance;
