@@ -311,7 +311,7 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
     EXPECT_EQ(losses,
               (std::set<std::string>{"circle", "contrastive", "generalized_lifted_structure",
                                      "lifted_structure", "margin", "margin_learn_beta", "multi_similarity",
-                                     "nca", "ntxent", "supcon", "triplet_margin"}));
+                                     "nca", "ntxent", "supcon", "triplet_margin", "tuplet_margin"}));
     EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
 }
 
@@ -438,6 +438,7 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
         {"circle", std::nullopt},
         {"nca", std::nullopt},
         {"margin", MinerConfig{"batch_hard", {}, std::nullopt}},
+        {"tuplet_margin", MinerConfig{"multi_similarity", {}, std::nullopt}},
     };
     for (const Setting& setting : settings) {
         SCOPED_TRACE(setting.loss);

@@ -121,6 +121,7 @@ LossInfo tupletMargin() {
                    numberParam("scale", 64.0, 0.0, 1000.0, "multiplier of the similarity differences")};
     info.defaultDistance = DistanceSpec::cosine();
     info.acceptsMiner = true;
+    info.acceptsReference = true;
     info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
         return std::make_unique<TupletMarginLoss>(p.number("margin"), p.number("scale"));
     };

@@ -9,6 +9,7 @@
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
 #include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 
 namespace marginlab {
 
@@ -100,19 +101,15 @@ LossOutput tupletOverEveryPair(const LossInput& input, bool withGradient, Real m
 TupletMarginLoss::TupletMarginLoss(Real marginDegrees, Real scale)
     : m_margin(marginDegrees * std::acos(-1.0) / 180.0), m_scale(scale) {}
 
-LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
-    if (detail::usesEveryTuple(input)) return tupletOverEveryPair(input, withGradient, m_margin, m_scale);
-    std::vector<Pair> positives, negatives;
-    detail::pairLists(input, &positives, &negatives);
-    if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))
-        return detail::zeroOutputWithKind(input, withGradient, "pairs");
-    const int n = static_cast<int>(input.labels.size());
+/// The listed pairs' loss on a cosine matrix s (rows: anchors, columns: partners, the batch itself
+/// or a reference); adds ∂L/∂s into *grad. Shared by the listing path and the reference-set path.
+LossOutput TupletMarginLoss::overLists(const Matrix& s, Matrix* grad, const std::vector<Pair>& positives,
+                                       const std::vector<Pair>& negatives) const {
+    const Eigen::Index n = s.rows();
+    const bool withGradient = grad != nullptr;
     // Σ_n e^{scale·(s_an − q)} = e^{−scale·q} · Σ_n e^{scale·s_an}: the sum over the anchor's
     // listed negatives (duplicates counted, as PML's keep_mask does) is shared by all of its
     // positive pairs, so ℓ_ap = softplus(log Σ_n e^{scale·s_an} − scale·q_ap), O(N²) in all.
-    detail::PairwiseWorkspace& workspace =
-        detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    const Matrix& s = workspace.matrix();
     std::vector<Real> top(static_cast<std::size_t>(n), -std::numeric_limits<Real>::infinity());
     std::vector<Real> shiftedSum(static_cast<std::size_t>(n), 0.0);
     // Every pass runs on the engine's threads in runs of anchor rows (PairRuns): what it writes
@@ -147,7 +144,7 @@ LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient)
                 const Real share = detail::softplusDerivative(z);
                 negativeShare[k] += share;
                 const Real slope = std::sin(theta - m_margin) / std::max(std::sin(theta), Real(1e-12));
-                workspace.gradient()(a, p) -= m_scale * share * slope / count;
+                (*grad)(a, p) -= m_scale * share * slope / count;
             }
         });
     out.stats.active = tally.active;
@@ -157,15 +154,46 @@ LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient)
             for (const Pair& pair : run) {
                 const auto k = static_cast<std::size_t>(pair[0]);
                 const Real weight = std::exp(m_scale * s(pair[0], pair[1]) - top[k]) / shiftedSum[k];
-                workspace.gradient()(pair[0], pair[1]) += m_scale * negativeShare[k] * weight / count;
+                (*grad)(pair[0], pair[1]) += m_scale * negativeShare[k] * weight / count;
             }
         });
     out.value = total / count;
+    return out;
+}
+
+LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient) const {
+    // Before the fused every-pair path: with a reference the pairs index the reference.
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
+    if (detail::usesEveryTuple(input)) return tupletOverEveryPair(input, withGradient, m_margin, m_scale);
+    std::vector<Pair> positives, negatives;
+    detail::pairLists(input, &positives, &negatives);
+    if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))
+        return detail::zeroOutputWithKind(input, withGradient, "pairs");
+    detail::PairwiseWorkspace& workspace =
+        detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
+    LossOutput out =
+        overLists(workspace.matrix(), withGradient ? &workspace.gradient() : nullptr, positives, negatives);
     if (withGradient) {
         out.gradEmbeddings = workspace.backward();
         if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(input.labels);
         if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     }
+    return out;
+}
+
+LossOutput TupletMarginLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's pair-based loss with ref_emb: the same terms on the batch × reference cosine matrix,
+    // the listed pairs as listed (every batch × reference pair without tuples, no self pair
+    // removed); the gradient stops at the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))
+        return detail::zeroOutputWithKind(input, withGradient, "pairs");
+    const CrossDistance distance(DistanceSpec::cosine(), input.embeddings, *input.referenceEmbeddings);
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(distance.matrix().rows(), distance.matrix().cols());
+    LossOutput out = overLists(distance.matrix(), withGradient ? &grad : nullptr, positives, negatives);
+    if (withGradient) detail::finishReferenceOutput(input, distance, grad, &out);
     return out;
 }
 

@@ -20,6 +20,11 @@
  * Cost: O(N²) time with all pairs, fused row by row (O(N·D) memory, no pair list); O(N + |P|·|Nn|/N)
  * with mined lists grouped by anchor (N×N matrix).
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): the
+ * same terms on the batch × reference cosine matrix over the listed pairs (every batch × reference
+ * pair without tuples, no self pair removed; duplicates kept), mean over the listed positive
+ * pairs; no gradient reaches the reference. O(N·M·D + |P| + |Nn|) time, the N×M matrix.
+ *
  * Force split: the attraction is the gradient through s_ap (the positive pairs), the repulsion
  * through s_an.
  */
@@ -37,6 +42,12 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+    /// The listed pairs' value and statistics on cosine matrix s; ∂L/∂s added to *grad if given.
+    LossOutput overLists(const Matrix& s, Matrix* grad, const std::vector<Pair>& positives,
+                         const std::vector<Pair>& negatives) const;
+
     Real m_margin;  // radians
     Real m_scale;
 };
