@@ -178,6 +178,7 @@ LossInfo snrContrastive() {
     info.defaultDistance =
         DistanceSpec::lp(1, true);  // stands for SNRDistance, which DistanceSpec cannot name
     info.acceptsMiner = true;
+    info.acceptsReference = true;
     info.create = [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Loss> {
         return std::make_unique<SnrContrastiveLoss>(p.number("pos_margin"), p.number("neg_margin"),
                                                     p.number("regularizer_weight"), p.flag("normalize"));

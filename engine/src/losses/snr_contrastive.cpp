@@ -8,6 +8,7 @@
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
 #include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 
 namespace marginlab {
 
@@ -88,6 +89,24 @@ Real snrOverEveryPair(const Points& c, const Vector& signal, const Labels& label
     return loss;
 }
 
+/// PML's ZeroMeanRegularizer with weight w: w · mean_i |Σ_d x_id|; its gradient into *grad (N×D).
+/// It is a separate embedding regularizer in PML: it is added even without pairs.
+Real zeroMeanRegularizer(const Points& x, Real weight, bool withGradient, Points* grad) {
+    const Eigen::Index n = x.rows();
+    Real regularizer = 0.0;
+    if (withGradient) *grad = Points::Zero(n, x.cols());
+    if (weight > 0.0 && n > 0) {
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const Real sum = x.row(i).sum();
+            regularizer += std::abs(sum);
+            if (withGradient && sum != 0.0)
+                grad->row(i).setConstant((sum > 0.0 ? 1.0 : -1.0) * weight / Real(n));
+        }
+        regularizer *= weight / Real(n);
+    }
+    return regularizer;
+}
+
 }  // namespace
 
 SnrContrastiveLoss::SnrContrastiveLoss(Real positiveMargin, Real negativeMargin, Real regularizerWeight,
@@ -98,25 +117,17 @@ SnrContrastiveLoss::SnrContrastiveLoss(Real positiveMargin, Real negativeMargin,
       m_normalize(normalize) {}
 
 LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradient) const {
+    // Before the fused every-pair dispatch: with a reference the pairs index the reference.
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const bool everyPair = detail::usesEveryTuple(input);
     std::vector<Pair> positives, negatives;
     if (!everyPair) detail::pairLists(input, &positives, &negatives);
     const Eigen::Index n = input.embeddings.rows(), dims = input.embeddings.cols();
     LossOutput out;
     out.stats.tupleKind = "pairs";
-    // The regularizer is PML's separate embedding regularizer: it is added even without pairs.
-    Real regularizer = 0.0;
     Points gradRegularizer;
-    if (withGradient) gradRegularizer = Points::Zero(n, dims);
-    if (m_regularizerWeight > 0.0 && n > 0) {
-        for (Eigen::Index i = 0; i < n; ++i) {
-            const Real sum = input.embeddings.row(i).sum();
-            regularizer += std::abs(sum);
-            if (withGradient && sum != 0.0)
-                gradRegularizer.row(i).setConstant((sum > 0.0 ? 1.0 : -1.0) * m_regularizerWeight / Real(n));
-        }
-        regularizer *= m_regularizerWeight / Real(n);
-    }
+    const Real regularizer =
+        zeroMeanRegularizer(input.embeddings, m_regularizerWeight, withGradient, &gradRegularizer);
     const detail::PairCounts counts = everyPair ? detail::countPairs(input.labels)
                                                 : detail::PairCounts{static_cast<Count>(positives.size()),
                                                                      static_cast<Count>(negatives.size())};
@@ -189,6 +200,79 @@ LossOutput SnrContrastiveLoss::evaluate(const LossInput& input, bool withGradien
     auto finish = [&](const Points& g) { return m_normalize ? normalizeRowsBackward(e, norms, g) : g; };
     const Points positivePart = finish(gradPositive);
     out.gradEmbeddings = (everyPair ? finish(gradE) : positivePart + finish(gradE)) + gradRegularizer;
+    if (input.splitForces) out.gradFromPositives = positivePart;
+    if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    return out;
+}
+
+LossOutput SnrContrastiveLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's pair-based loss with ref_emb: SNR_aj = var(e_a − r_j) / var(e_a) from SNRDistance(batch,
+    // reference), the listed pairs as listed (every batch × reference pair without tuples, no self
+    // pair removed), AvgNonZero per half; the regularizer reads the batch; the gradient stops at
+    // the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    const Points& reference = *input.referenceEmbeddings;
+    const Eigen::Index n = input.embeddings.rows(), dims = input.embeddings.cols();
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    Points gradRegularizer;
+    const Real regularizer =
+        zeroMeanRegularizer(input.embeddings, m_regularizerWeight, withGradient, &gradRegularizer);
+    Vector norms, referenceNorms;
+    const Points e = m_normalize ? normalizeRows(input.embeddings, &norms) : input.embeddings;
+    const Points er = m_normalize ? normalizeRows(reference, &referenceNorms) : reference;
+    const Points c = e.colwise() - e.rowwise().mean();
+    const Vector signal = c.rowwise().squaredNorm();
+    // PML's var(e_a − r_j): the difference first, then centred, so that a reference row equal to
+    // the anchor (a memory copy) has noise exactly 0, as in PML (the AvgNonZero count sees it).
+    auto centredDifference = [&](const Pair& p) {
+        Eigen::RowVectorXd v = e.row(p[0]) - er.row(p[1]);
+        v.array() -= v.mean();
+        return v;
+    };
+    auto noise = [&](const Pair& p) { return centredDifference(p).squaredNorm(); };
+    Points gradPositive, gradNegative;
+    if (withGradient) gradPositive = gradNegative = Points::Zero(n, dims);
+    // Σ / #non-zero of one list's terms, their gradient (batch ends only) added to `grad`.
+    auto halfLoss = [&](const std::vector<Pair>& pairs, bool positive, Points* grad) {
+        auto term = [&](const Pair& p) {
+            const Real snr = noise(p) / signal(p[0]);
+            return positive ? detail::relu(snr - m_positiveMargin) : detail::relu(m_negativeMargin - snr);
+        };
+        Real sum = 0.0;
+        Count active = 0;
+        for (const Pair& p : pairs) {
+            const Real t = term(p);
+            sum += t;
+            if (t > 0.0) ++active;
+        }
+        out.stats.tuples += static_cast<Count>(pairs.size());
+        out.stats.active += active;
+        if (active == 0) return 0.0;
+        if (withGradient)
+            for (const Pair& p : pairs) {
+                if (term(p) <= 0.0) continue;
+                const Eigen::RowVectorXd difference = centredDifference(p);
+                const Real v = difference.squaredNorm(), s = signal(p[0]);
+                const Real slope = (positive ? 1.0 : -1.0) / Real(active);
+                // ∂SNR/∂e_a = 2·centred(e_a − r_j)/signal − 2·noise·c_a/signal² (r_j is the detached
+                // reference; the gradient of ‖centred(v)‖² is 2·centred(v), already centred).
+                for (Eigen::Index k = 0; k < dims; ++k)
+                    (*grad)(p[0], k) += slope * (2.0 * difference(k) / s - 2.0 * v / (s * s) * c(p[0], k));
+            }
+        return sum / Real(active);
+    };
+    Real pairLoss = 0.0;
+    if (positives.size() > 1 || negatives.size() > 1) {  // GenericPairLoss: else nothing to do
+        pairLoss += halfLoss(positives, true, &gradPositive);
+        pairLoss += halfLoss(negatives, false, &gradNegative);
+    }
+    out.value = pairLoss + regularizer;
+    if (!withGradient) return out;
+    auto finish = [&](const Points& g) { return m_normalize ? normalizeRowsBackward(e, norms, g) : g; };
+    const Points positivePart = finish(gradPositive);
+    out.gradEmbeddings = positivePart + finish(gradNegative) + gradRegularizer;
     if (input.splitForces) out.gradFromPositives = positivePart;
     if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
     return out;

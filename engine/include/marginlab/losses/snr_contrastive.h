@@ -23,6 +23,12 @@
  * Statistics: tuples = pairs, active = non-zero pair terms. Cost: O(N²·D) time, O(N·D) memory (all pairs:
  * fused row by row, no pair list).
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): PML's
+ * SNRDistance(batch, reference), SNR_aj = var(e_a − r_j) / var(e_a) with r_j the reference row
+ * (normalized like the batch), over the listed pairs (every batch × reference pair without
+ * tuples, no self pair removed; duplicates kept); the same halves and regularizer (on the batch).
+ * No gradient reaches the reference. O(N·M·D) time without an N×M buffer.
+ *
  * Force split: the attraction is the gradient through the positive pairs' SNR terms.
  */
 #pragma once
@@ -39,6 +45,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_positiveMargin;
     Real m_negativeMargin;
     Real m_regularizerWeight;
