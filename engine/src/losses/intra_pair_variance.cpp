@@ -7,6 +7,7 @@
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
 #include "losses/pair_rows.h"
+#include "losses/reference_set.h"
 
 namespace marginlab {
 
@@ -114,6 +115,8 @@ IntraPairVarianceLoss::IntraPairVarianceLoss(Real positiveEpsilon, Real negative
     : m_positiveEpsilon(positiveEpsilon), m_negativeEpsilon(negativeEpsilon), m_distance(distance) {}
 
 LossOutput IntraPairVarianceLoss::evaluate(const LossInput& input, bool withGradient) const {
+    // Before the fused every-pair path: with a reference the pairs index the reference.
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     if (detail::usesEveryTuple(input))
         return ipvOverEveryPair(input, withGradient, m_distance, m_positiveEpsilon, m_negativeEpsilon);
     std::vector<Pair> positives, negatives;
@@ -122,7 +125,35 @@ LossOutput IntraPairVarianceLoss::evaluate(const LossInput& input, bool withGrad
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
     detail::PairwiseWorkspace& workspace =
         detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
-    const Matrix& m = workspace.matrix();
+    LossOutput out =
+        overLists(workspace.matrix(), withGradient ? &workspace.gradient() : nullptr, positives, negatives);
+    if (withGradient) {
+        out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(input.labels);
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
+
+LossOutput IntraPairVarianceLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's pair-based loss with ref_emb: the same halves on M = distance(batch, reference) over
+    // the listed pairs (every batch × reference pair without tuples, no self pair removed); the
+    // gradient stops at the reference.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    if (positives.size() <= 1 && negatives.size() <= 1)
+        return detail::zeroOutputWithKind(input, withGradient, "pairs");
+    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
+    Matrix grad;
+    if (withGradient) grad = Matrix::Zero(distance.matrix().rows(), distance.matrix().cols());
+    LossOutput out = overLists(distance.matrix(), withGradient ? &grad : nullptr, positives, negatives);
+    if (withGradient) detail::finishReferenceOutput(input, distance, grad, &out);
+    return out;
+}
+
+LossOutput IntraPairVarianceLoss::overLists(const Matrix& m, Matrix* grad, const std::vector<Pair>& positives,
+                                            const std::vector<Pair>& negatives) const {
+    const bool withGradient = grad != nullptr;
     LossOutput out;
     out.stats.tupleKind = "pairs";
 
@@ -130,7 +161,7 @@ LossOutput IntraPairVarianceLoss::evaluate(const LossInput& input, bool withGrad
     // PML's incentivize_increase picks the form: positives of a similarity and negatives of a
     // distance should grow (v = (1 − ε)μ − M), the others should shrink (v = M − (1 + ε)μ).
     // Each pass over a list runs on the engine's threads in runs of anchor rows (PairRuns).
-    const Eigen::Index n = input.embeddings.rows();
+    const Eigen::Index n = m.rows();
     auto half = [&](const std::vector<Pair>& pairs, Real epsilon, bool increase) {
         if (pairs.empty()) return 0.0;
         const detail::PairRuns runs(pairs, n);
@@ -161,7 +192,7 @@ LossOutput IntraPairVarianceLoss::evaluate(const LossInput& input, bool withGrad
         out.stats.tuples += static_cast<Count>(pairs.size());
         if (withGradient) {
             // ∂v_k/∂M_j = sign·(factor/count − [j = k]).
-            Matrix& g = workspace.gradient();
+            Matrix& g = *grad;
             detail::sumOverPairRuns(runs, [&](int r, std::span<const Pair> run, detail::SampleTally&) {
                 const std::size_t first = runs.offset(r);
                 for (std::size_t k = 0; k < run.size(); ++k)
@@ -173,11 +204,6 @@ LossOutput IntraPairVarianceLoss::evaluate(const LossInput& input, bool withGrad
     const bool similarity = m_distance.isSimilarity();
     out.value =
         half(positives, m_positiveEpsilon, similarity) + half(negatives, m_negativeEpsilon, !similarity);
-    if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(input.labels);
-        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
-    }
     return out;
 }
 

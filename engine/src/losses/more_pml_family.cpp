@@ -209,6 +209,7 @@ LossInfo intraPairVariance() {
     info.defaultDistance = DistanceSpec::cosine();
     info.distanceConfigurable = true;
     info.acceptsMiner = true;
+    info.acceptsReference = true;
     info.create = [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Loss> {
         return std::make_unique<IntraPairVarianceLoss>(p.number("pos_eps"), p.number("neg_eps"), d);
     };

@@ -19,6 +19,11 @@
  * Statistics: tuples = pairs, active = non-zero terms. Cost: O(N²) time; all pairs fused row by row in O(N·D)
  * memory (three passes), mined lists on an N×N matrix.
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): the
+ * same halves on M = distance(batch, reference) over the listed pairs (every batch × reference
+ * pair without tuples, no self pair removed; duplicates kept); no gradient reaches the reference.
+ * O(N·M·D + |P| + |Nn|) time, the N×M matrix.
+ *
  * Force split: the attraction is the gradient through the positive pairs' entries (their
  * terms and μ_P), the repulsion through the negative pairs'.
  */
@@ -36,6 +41,12 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+    /// The listed pairs' value and statistics on matrix m; ∂L/∂M added to *grad if given.
+    LossOutput overLists(const Matrix& m, Matrix* grad, const std::vector<Pair>& positives,
+                         const std::vector<Pair>& negatives) const;
+
     Real m_positiveEpsilon;
     Real m_negativeEpsilon;
     DistanceSpec m_distance;
