@@ -652,24 +652,11 @@ void printMarkdownCatalogue() {
     std::cout
         << "## Wrappers\n\n### `cross_batch_memory` — PML's `CrossBatchMemory(loss, memory_size, miner)`\n\n"
            "A scene's `\"cross_batch_memory\": {\"memory_size\": M}` keeps a queue of the last M batch "
-           "embeddings and labels (detached copies, a ring written at `queue_idx`). Each step enqueues its "
-           "batch "
-           "first, then the miner (if any) and the loss compare the batch (anchors) with the queue "
-           "(positives "
-           "and negatives, PML's `ref_emb` / `ref_labels`), each anchor's own fresh copy removed; the "
-           "gradient "
-           "reaches the batch only. Needs P×K batches (M ≥ P·K ≥ 2). Losses: "
-        << ml::lossesAcceptingReference() << "; miners: " << ml::minersAcceptingReference() << ".";
-    // The losses of the catalogue that PML's CrossBatchMemory takes but this one does not (yet).
-    std::string refused;
-    for (const char* name : {"angular", "circle", "intra_pair_variance", "lifted_structure", "margin",
-                             "margin_learn_beta", "nca", "snr_contrastive", "tuplet_margin"}) {
-        const ml::LossInfo* info = ml::findLoss(name);
-        if (info && !info->acceptsReference) refused += (refused.empty() ? "" : ", ") + info->name;
-    }
-    if (!refused.empty())
-        std::cout << " (PML also accepts " << refused << "; here they refuse a memory with that message.)";
-    std::cout << "\n\n";
+           "embeddings and labels (detached copies, a ring written at `queue_idx`). Each step enqueues "
+           "its batch first, then the miner (if any) and the loss compare the batch (anchors) with the "
+           "queue (positives and negatives, PML's `ref_emb` / `ref_labels`), each anchor's own fresh copy "
+           "removed; the gradient reaches the batch only. Needs P×K batches (M ≥ P·K ≥ 2). Losses: "
+        << ml::lossesAcceptingReference() << "; miners: " << ml::minersAcceptingReference() << ".\n\n";
     std::cout << "## Not in MarginLab\n\nPML classes the catalogue does not offer, and why.\n\n";
     for (const auto& omitted : ml::omittedPmlClasses())
         std::cout << "- `" << omitted.pmlName << "`: " << omitted.reason << "\n";

@@ -308,10 +308,12 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
         if (info.acceptsReference) losses.insert(info.name);
     for (const MinerInfo& info : minerCatalog())
         if (info.acceptsReference) miners.insert(info.name);
-    EXPECT_EQ(losses, (std::set<std::string>{
-                          "circle", "contrastive", "generalized_lifted_structure", "intra_pair_variance",
-                          "lifted_structure", "margin", "margin_learn_beta", "multi_similarity", "nca",
-                          "ntxent", "snr_contrastive", "supcon", "triplet_margin", "tuplet_margin"}));
+    // Every loss of the catalogue that PML's CrossBatchMemory takes.
+    EXPECT_EQ(losses,
+              (std::set<std::string>{"angular", "circle", "contrastive", "generalized_lifted_structure",
+                                     "intra_pair_variance", "lifted_structure", "margin", "margin_learn_beta",
+                                     "multi_similarity", "nca", "ntxent", "snr_contrastive", "supcon",
+                                     "triplet_margin", "tuplet_margin"}));
     EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
 }
 
@@ -441,6 +443,7 @@ TEST(CrossBatchMemoryTrainer, MatchesAPlainReferenceThatKeepsTheQueueAsAList) {
         {"tuplet_margin", MinerConfig{"multi_similarity", {}, std::nullopt}},
         {"snr_contrastive", std::nullopt},
         {"intra_pair_variance", std::nullopt},
+        {"angular", std::nullopt},
     };
     for (const Setting& setting : settings) {
         SCOPED_TRACE(setting.loss);

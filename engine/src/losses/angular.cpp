@@ -9,6 +9,7 @@
 
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
+#include "losses/reference_set.h"
 #include "parallel.h"
 
 namespace marginlab {
@@ -39,6 +40,7 @@ AngularLoss::AngularLoss(Real alphaDegrees, bool allowFactorized)
     : m_alphaDegrees(alphaDegrees), m_allowFactorized(allowFactorized) {}
 
 LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) const {
+    if (input.hasReference()) return evaluateWithReference(input, withGradient);
     const Points& x = input.embeddings;
     const Labels& y = input.labels;
     const Eigen::Index n = x.rows(), d = x.cols();
@@ -245,6 +247,79 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     out.value = total * perPair;
     if (withGradient) out.gradEmbeddings = normalizeRowsBackward(xh, norms, grad.normalized) + grad.raw;
     if (split) out.gradFromPositives = normalizeRowsBackward(xh, norms, grad.sameLabel);
+    return out;
+}
+
+LossOutput AngularLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
+    // PML's AngularLoss with ref_emb: anchors x̂_a from the batch, positives r̂_p from the
+    // reference, and every reference row of another label as a negative (raw, as in the batch
+    // form); the gradient reaches the batch anchors only.
+    std::vector<Pair> positives, negatives;
+    detail::referencePairs(input, &positives, &negatives);
+    LossOutput out;
+    out.stats.tupleKind = "pairs";
+    out.stats.tuples = static_cast<Count>(positives.size());
+    if (positives.empty() || negatives.empty()) {
+        LossOutput zero = detail::zeroOutput(input, withGradient);
+        zero.stats = out.stats;
+        return zero;
+    }
+    const Points& x = input.embeddings;
+    const Points& reference = *input.referenceEmbeddings;
+    const Labels& y = input.labels;
+    const Labels& referenceLabels = *input.referenceLabels;
+    const Eigen::Index n = x.rows(), d = x.cols(), m = reference.rows();
+    const Real tangent = std::tan(m_alphaDegrees * std::numbers::pi / 180.0);
+    const Real t = tangent * tangent;
+    const Real perPair = 1.0 / static_cast<Real>(positives.size());
+    Vector norms;
+    const Points xh = normalizeRows(x, &norms);
+    const Points rh = normalizeRows(reference);
+    const bool split = detail::splitsForces(input, withGradient);
+    Points gradNormalized, gradSameLabel;
+    if (withGradient) gradNormalized = Points::Zero(n, d);
+    if (split) gradSameLabel = Points::Zero(n, d);
+    std::vector<Real> f(static_cast<std::size_t>(m));
+    Eigen::RowVectorXd towardsNegatives(d);
+    Real total = 0.0;
+    for (const Pair& pair : positives) {
+        const int a = pair[0], p = pair[1];
+        const Eigen::RowVectorXd middle = xh.row(a) + rh.row(p);
+        const Real cosine = xh.row(a).dot(rh.row(p));
+        Real top = 0.0;  // the "1" of LSE₁ is e^0
+        for (Eigen::Index j = 0; j < m; ++j) {
+            if (referenceLabels[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(a)]) continue;
+            const Real value = 4.0 * t * middle.dot(reference.row(j)) - 2.0 * (1.0 + t) * cosine;
+            f[static_cast<std::size_t>(j)] = value;
+            top = std::max(top, value);
+        }
+        Real sum = std::exp(-top);
+        for (Eigen::Index j = 0; j < m; ++j)
+            if (referenceLabels[static_cast<std::size_t>(j)] != y[static_cast<std::size_t>(a)])
+                sum += std::exp(f[static_cast<std::size_t>(j)] - top);
+        const Real term = top + std::log(sum);
+        total += term;
+        if (term > 0.0) ++out.stats.active;
+        if (!withGradient) continue;
+        // ∂ℓ/∂f_j = w_j (softmax with the 1); ∂f_j/∂x̂_a = 4t r_j − 2(1+t) r̂_p.
+        towardsNegatives.setZero();
+        Real weights = 0.0;
+        for (Eigen::Index j = 0; j < m; ++j) {
+            if (referenceLabels[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(a)]) continue;
+            const Real w = std::exp(f[static_cast<std::size_t>(j)] - top) / sum;
+            towardsNegatives += w * reference.row(j);
+            weights += w;
+        }
+        const Eigen::RowVectorXd attraction = -2.0 * (1.0 + t) * weights * perPair * rh.row(p);
+        gradNormalized.row(a) += 4.0 * t * perPair * towardsNegatives + attraction;
+        if (split) gradSameLabel.row(a) += attraction;
+    }
+    out.value = total * perPair;
+    if (withGradient) {
+        out.gradEmbeddings = normalizeRowsBackward(xh, norms, gradNormalized);
+        if (split) out.gradFromPositives = normalizeRowsBackward(xh, norms, gradSameLabel);
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
     return out;
 }
 

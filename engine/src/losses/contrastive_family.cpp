@@ -38,6 +38,7 @@ std::vector<LossInfo> contrastiveFamilyLosses() {
         info.defaultDistance = DistanceSpec::lp(1, true);
         info.distanceConfigurable = false;
         info.acceptsMiner = false;
+        info.acceptsReference = true;
         info.create = [](const ParamValues& params, const DistanceSpec&) -> std::unique_ptr<Loss> {
             return std::make_unique<AngularLoss>(params.number("alpha"));
         };

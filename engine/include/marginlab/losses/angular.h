@@ -19,6 +19,17 @@
  * (K = E Eᵀ), which is what runs when the exponents are small enough to be multiplied without
  * under/overflow (16·t·max‖x‖ ≤ 600); otherwise an explicit per-pair log-sum-exp runs.
  *
+ * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): over
+ * the listed positive pairs (a, p), a in the batch and p a reference row (every batch × reference
+ * positive pair without tuples, no self pair removed; duplicates kept), with r the reference rows:
+ *
+ *     f_apj = 4t · (x̂_a + r̂_p) · r_j − 2(1+t) · x̂_a · r̂_p    for EVERY reference row j with ry_j ≠ y_a
+ *
+ * (PML's keep_mask is by label: the listed negatives only decide whether there is any, as PML's
+ * `len(a2) == 0` test does); ℓ_ap = LSE₁ as above, mean over the listed positive pairs. r_j is
+ * raw and r̂_p normalized as above; no gradient reaches the reference (only x̂_a moves).
+ * O(|P|·M·D) time, no N×M buffer.
+ *
  * Force split (LossInput::splitForces): the attraction is the gradient through the only quantity
  * that involves two same-label points, the cosine x̂_a·x̂_p; the midpoint products
  * (x̂_a + x̂_p)·x_n pair a point with a negative and count as repulsion, even where they move a and p.
@@ -37,6 +48,9 @@ public:
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
 
 private:
+    /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
+    LossOutput evaluateWithReference(const LossInput& input, bool withGradient) const;
+
     Real m_alphaDegrees;
     bool m_allowFactorized;
 };
