@@ -96,6 +96,7 @@ public:
             input.runs.push_back(&m_histories[k].points());
             input.ghosts.push_back(&m_noGhost);
             input.titles.push_back(m_titles[k]);
+            input.terms.push_back(ComparisonCharts::termsOf(m_runs[k]));
         }
         const QRectF strip(0, grid.height(), m_settings.size.width(), m_settings.size.height() - grid.height());
         painter.fillRect(strip, Qt::white);

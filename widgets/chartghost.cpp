@@ -18,14 +18,28 @@ Real chartMetricValue(const HistoryPoint& point, ChartMetric metric) {
     return HistoryPoint::kMissing;
 }
 
-QList<QPointF> chartMetricSeries(const std::vector<HistoryPoint>& points, ChartMetric metric) {
+namespace {
+
+template <typename Value>
+QList<QPointF> finiteSeries(const std::vector<HistoryPoint>& points, Value value) {
     QList<QPointF> out;
     out.reserve(static_cast<qsizetype>(points.size()));
     for (const HistoryPoint& p : points) {
-        const Real value = chartMetricValue(p, metric);
-        if (std::isfinite(value)) out.append(QPointF(static_cast<double>(p.step), value));
+        const Real v = value(p);
+        if (std::isfinite(v)) out.append(QPointF(static_cast<double>(p.step), v));
     }
     return out;
+}
+
+}  // namespace
+
+QList<QPointF> chartMetricSeries(const std::vector<HistoryPoint>& points, ChartMetric metric) {
+    return finiteSeries(points, [metric](const HistoryPoint& p) { return chartMetricValue(p, metric); });
+}
+
+QList<QPointF> chartComponentSeries(const std::vector<HistoryPoint>& points, int component) {
+    return finiteSeries(points,
+                        [component](const HistoryPoint& p) { return p.*kComponentFields[component]; });
 }
 
 void ChartGhost::setEnabled(bool on) {

@@ -21,6 +21,8 @@ enum class ChartMetric { Loss, Active, Easy, SemiHard, Hard, PrecisionAt1, MapAt
 Real chartMetricValue(const HistoryPoint& point, ChartMetric metric);
 /// (step, value) of every point where the metric exists, in order.
 QList<QPointF> chartMetricSeries(const std::vector<HistoryPoint>& points, ChartMetric metric);
+/// The same for the weighted term `component` (0 … kMaxLossComponents − 1) of a sum of losses.
+QList<QPointF> chartComponentSeries(const std::vector<HistoryPoint>& points, int component);
 
 class ChartGhost {
 public:

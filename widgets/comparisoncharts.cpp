@@ -42,6 +42,42 @@ const std::vector<ChartSpec>& chartSpecs() {
 
 QString numberText(double value) { return QString::number(value, 'g', 3); }
 
+// The weighted terms of a sum of losses: thinner than the total, one dash pattern per term.
+constexpr Qt::PenStyle kTermStyles[] = {Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
+static_assert(std::size(kTermStyles) == static_cast<std::size_t>(kMaxLossComponents));
+
+int termCount(const ComparisonCharts::Input& input, std::size_t panel) {
+    if (panel >= input.terms.size()) return 0;
+    return std::min<int>(static_cast<int>(input.terms[panel].size()), kMaxLossComponents);
+}
+
+// Inside the loss chart's plot, top left: per panel with terms, its colour and each term's line
+// pattern with its title ("0.5 × ArcFace"), as many rows as fit.
+void paintTermKey(QPainter& painter, const QRectF& plot, const ComparisonCharts::Input& input,
+                  const QFontMetricsF& metrics) {
+    const double rowHeight = metrics.height() + 1;
+    double y = plot.top() + 3;
+    for (std::size_t p = 0; p < input.terms.size(); ++p) {
+        const int terms = termCount(input, p);
+        if (terms == 0) continue;
+        if (y + rowHeight > plot.bottom()) break;
+        double x = plot.left() + 4;
+        const QColor color = comparisonPanelColor(static_cast<int>(p));
+        for (int k = 0; k < terms && x < plot.right() - 30; ++k) {
+            const QString text = metrics.elidedText(input.terms[p][static_cast<std::size_t>(k)],
+                                                    Qt::ElideRight, plot.right() - x - 30);
+            const QRectF cell(x, y, 24 + metrics.horizontalAdvance(text) + 4, rowHeight);
+            painter.fillRect(cell, QColor(255, 255, 255, 210));
+            painter.setPen(QPen(color, 1.2, kTermStyles[k]));
+            painter.drawLine(QPointF(x + 2, y + rowHeight / 2), QPointF(x + 20, y + rowHeight / 2));
+            painter.setPen(QColor(0x30, 0x30, 0x30));
+            painter.drawText(QPointF(x + 24, y + metrics.ascent()), text);
+            x = cell.right() + 8;
+        }
+        y += rowHeight;
+    }
+}
+
 }  // namespace
 
 ComparisonCharts::ComparisonCharts(QWidget* parent) : QWidget(parent) {
@@ -77,6 +113,17 @@ void ComparisonCharts::setTitles(const std::vector<QString>& titles) {
     if (titles.size() != m_histories.size()) return setPanels(titles);
     m_titles = titles;
     update();
+}
+
+void ComparisonCharts::setTerms(const std::vector<std::vector<QString>>& terms) {
+    m_terms = terms;
+    update();
+}
+
+std::vector<QString> ComparisonCharts::termsOf(const RunInfo& run) {
+    std::vector<QString> terms;
+    for (const std::string& title : run.componentTitles) terms.push_back(QString::fromStdString(title));
+    return terms;
 }
 
 void ComparisonCharts::clear() {
@@ -127,6 +174,7 @@ void ComparisonCharts::paintEvent(QPaintEvent*) {
         input.ghosts.push_back(&ghosts[i]);
     }
     input.titles = m_titles;
+    input.terms = m_terms;
     input.logScale = m_logScale;
     paintCharts(painter, canvas(), input);
 }
@@ -185,13 +233,17 @@ void ComparisonCharts::paintCharts(QPainter& painter, const QRectF& area, const 
             low = std::numeric_limits<double>::infinity();
             high = -low;
             auto scan = [&](const std::vector<const std::vector<HistoryPoint>*>& runs) {
-                for (const auto* run : runs) {
-                    if (!run) continue;
-                    for (const HistoryPoint& p : *run) {
-                        const double v = p.loss;
-                        if (!std::isfinite(v) || (log && v <= 0.0)) continue;
-                        low = std::min(low, v);
-                        high = std::max(high, v);
+                auto take = [&](double v) {
+                    if (!std::isfinite(v) || (log && v <= 0.0)) return;
+                    low = std::min(low, v);
+                    high = std::max(high, v);
+                };
+                for (std::size_t r = 0; r < runs.size(); ++r) {
+                    if (!runs[r]) continue;
+                    const int terms = termCount(input, r);
+                    for (const HistoryPoint& p : *runs[r]) {
+                        take(p.loss);
+                        for (int k = 0; k < terms; ++k) take(p.*kComponentFields[k]);
                     }
                 }
             };
@@ -224,26 +276,33 @@ void ComparisonCharts::paintCharts(QPainter& painter, const QRectF& area, const 
 
         painter.save();
         painter.setClipRect(plot.adjusted(-1, -1, 1, 1));
+        auto stroke = [&](const QList<QPointF>& points, const QPen& pen) {
+            if (points.isEmpty()) return;
+            QPainterPath path(toPixel(points.front().x(), points.front().y()));
+            for (qsizetype i = 1; i < points.size(); ++i) path.lineTo(toPixel(points[i].x(), points[i].y()));
+            painter.setPen(pen);
+            painter.setBrush(Qt::NoBrush);
+            if (points.size() == 1)
+                painter.drawEllipse(path.currentPosition(), 1.5, 1.5);
+            else
+                painter.drawPath(path);
+        };
         auto drawRuns = [&](const std::vector<const std::vector<HistoryPoint>*>& runs, bool ghost) {
             for (std::size_t p = 0; p < runs.size(); ++p) {
                 if (!runs[p] || runs[p]->empty()) continue;
                 QColor color = comparisonPanelColor(static_cast<int>(p));
                 if (ghost) color = ChartGhost::faded(color);
-                for (const Curve& curve : spec.curves) {
-                    const QList<QPointF> points = chartMetricSeries(*runs[p], curve.metric);
-                    if (points.isEmpty()) continue;
-                    QPainterPath path(toPixel(points.front().x(), points.front().y()));
-                    for (qsizetype i = 1; i < points.size(); ++i) path.lineTo(toPixel(points[i].x(), points[i].y()));
-                    QPen pen(color, ghost ? 1.0 : 1.6, curve.style);
-                    painter.setPen(pen);
-                    painter.setBrush(Qt::NoBrush);
-                    if (points.size() == 1) painter.drawEllipse(path.currentPosition(), 1.5, 1.5);
-                    else painter.drawPath(path);
-                }
+                for (const Curve& curve : spec.curves)
+                    stroke(chartMetricSeries(*runs[p], curve.metric),
+                           QPen(color, ghost ? 1.0 : 1.6, curve.style));
+                if (c != 0) continue;  // the terms of a sum of losses belong to the loss chart
+                for (int k = 0; k < termCount(input, p); ++k)
+                    stroke(chartComponentSeries(*runs[p], k), QPen(color, ghost ? 0.8 : 1.1, kTermStyles[k]));
             }
         };
         drawRuns(input.ghosts, true);  // behind the live curves
         drawRuns(input.runs, false);
+        if (c == 0) paintTermKey(painter, plot, input, metrics);
         painter.restore();
     }
     painter.restore();

@@ -6,16 +6,15 @@
 // (paintCharts), so a recording can draw the same strip.
 #pragma once
 
-#include "chartghost.h"
-#include "comparisonworker.h"
-
-#include "marginlab/history.h"
-
 #include <QString>
 #include <QWidget>
-
 #include <memory>
 #include <vector>
+
+#include "chartghost.h"
+#include "comparisonworker.h"
+#include "marginlab/history.h"
+#include "marginlab/runinfo.h"
 
 class QCheckBox;
 
@@ -30,9 +29,15 @@ public:
     void setPanels(const std::vector<QString>& titles);
     /// New legend titles for the same panels (histories and ghosts stay).
     void setTitles(const std::vector<QString>& titles);
+    /// Per panel, the titles of its loss's weighted terms (RunInfo::componentTitles of a sum of
+    /// losses; empty for a single loss): the loss chart draws each term's curve and a key for it.
+    void setTerms(const std::vector<std::vector<QString>>& terms);
+    /// The term titles of a run for setTerms / Input::terms (empty unless its loss is a sum).
+    static std::vector<QString> termsOf(const RunInfo& run);
     int panelCount() const { return static_cast<int>(m_histories.size()); }
     const RunHistory& history(int panel) const { return m_histories.at(static_cast<std::size_t>(panel)); }
     const ChartGhost& ghost(int panel) const { return m_ghosts.at(static_cast<std::size_t>(panel)); }
+    const std::vector<std::vector<QString>>& terms() const { return m_terms; }
     bool logScale() const { return m_logScale; }
     bool ghostEnabled() const { return m_ghostEnabled; }
 
@@ -41,6 +46,7 @@ public:
         std::vector<const std::vector<HistoryPoint>*> runs;    ///< per panel
         std::vector<const std::vector<HistoryPoint>*> ghosts;  ///< per panel (empty vectors: none)
         std::vector<QString> titles;
+        std::vector<std::vector<QString>> terms;  ///< per panel (may be shorter: no terms)
         bool logScale = false;
     };
     /// Paints the legend and the four charts into `area` of any painter.
@@ -64,6 +70,7 @@ private:
     std::vector<RunHistory> m_histories;
     std::vector<ChartGhost> m_ghosts;
     std::vector<QString> m_titles;
+    std::vector<std::vector<QString>> m_terms;
     QCheckBox* m_logBox = nullptr;
     QCheckBox* m_ghostBox = nullptr;
     QWidget* m_bar = nullptr;

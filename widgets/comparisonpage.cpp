@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "comparisonpage.h"
 
-#include "builtincomparisons.h"
-#include "viewsettings.h"
-
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -13,8 +10,11 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QVBoxLayout>
-
 #include <algorithm>
+
+#include "builtincomparisons.h"
+#include "marginlab/runinfo.h"
+#include "viewsettings.h"
 
 namespace marginlab {
 
@@ -204,6 +204,10 @@ bool ComparisonPage::apply(ComparisonFile comparison, QString* error) {
     if (!panelsChanged && anchor >= 0) m_view->setAnchor(anchor);
     if (panelsChanged) m_charts->setPanels(shown);  // a ghost of other panels would mislead
     else m_charts->setTitles(shown);
+    std::vector<std::vector<QString>> terms;
+    for (const ComparisonPanel& panel : m_comparison.panels)
+        terms.push_back(ComparisonCharts::termsOf(describeRun(panel.trainer.loss, panel.trainer.miner)));
+    m_charts->setTerms(terms);
     m_description->setText(QString::fromStdString(m_comparison.description));
     m_description->setVisible(!m_comparison.description.empty());
     m_controller->restart(m_comparison.trainers());

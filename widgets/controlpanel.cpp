@@ -15,6 +15,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "distancechooser.h"
 #include "losscomponentseditor.h"
 #include "marginlab/generators.h"
 #include "marginlab/limits.h"
@@ -37,22 +38,6 @@ QDoubleSpinBox* rateBox(double minimum, double maximum, double step, int decimal
     box->setKeyboardTracking(false);
     box->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);  // steps follow the value's magnitude
     return box;
-}
-
-// The distance combo: index ↔ (kind, power).
-DistanceSpec distanceFromIndex(int index, bool normalize) {
-    switch (index) {
-    case 1: return DistanceSpec::lp(2, normalize);
-    case 2: return DistanceSpec::cosine();
-    case 3: return DistanceSpec::dot(normalize);
-    default: return DistanceSpec::lp(1, normalize);
-    }
-}
-
-int indexFromDistance(const DistanceSpec& d) {
-    if (d.kind == DistanceKind::Cosine) return 2;
-    if (d.kind == DistanceKind::DotProduct) return 3;
-    return d.power == 2 ? 1 : 0;
 }
 
 /// The losses whose rows make up the owned matrix, in order (the loss itself unless it is a sum).
@@ -120,14 +105,8 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     lossForm->addRow(m_lossParams);
     m_lossComponents = new LossComponentsEditor;
     lossForm->addRow(m_lossComponents);
-    m_distance = new QComboBox;
-    m_distance->addItems({tr("Euclidean"), tr("Squared Euclidean"), tr("Cosine similarity"), tr("Dot product")});
-    m_distance->setToolTip(tr("The distance the loss compares pairs with (only for losses that accept another one)."));
-    m_normalize = new QCheckBox(tr("normalize embeddings"));
-    m_normalize->setToolTip(tr("Project the points onto the unit circle / sphere before measuring (PML's normalize_embeddings).\n"
-                               "The gradient flows through the normalization."));
+    m_distance = new DistanceChooser;
     lossForm->addRow(tr("Distance"), m_distance);
-    lossForm->addRow(QString(), m_normalize);
     m_formula = new QLabel;
     m_formula->setWordWrap(true);
     m_formula->setTextFormat(Qt::RichText);
@@ -266,8 +245,7 @@ ControlPanel::ControlPanel(std::function<const SceneFile&()> scene, QWidget* par
     connect(m_lossComponents, &LossComponentsEditor::changed, this, [this] { applyEdits(false); });
     connect(m_lossComponents, &LossComponentsEditor::rebuilt, this, &ControlPanel::guardFields);
     connect(m_lossPreset, &QComboBox::activated, this, [this](int index) { applyPreset(index); });
-    connect(m_distance, &QComboBox::currentIndexChanged, this, [this] { applyEdits(false); });
-    connect(m_normalize, &QCheckBox::toggled, this, [this] { applyEdits(false); });
+    connect(m_distance, &DistanceChooser::changed, this, [this] { applyEdits(false); });
     connect(m_miner, &QComboBox::currentIndexChanged, this, [this] { onMinerChanged(); });
     connect(m_minerParams, &ParamForm::changed, this, [this] { applyEdits(false); });
     for (QComboBox* box : {m_optimizer, m_batchMode})
@@ -391,8 +369,7 @@ void ControlPanel::populateLoss(const LossConfig& loss) {
     m_lossComponents->setComponents(componentsOf(loss));
     populatePresets(info);
     const DistanceSpec distance = loss.distance.value_or(info ? info->defaultDistance : DistanceSpec{});
-    m_distance->setCurrentIndex(indexFromDistance(distance));
-    m_normalize->setChecked(distance.normalizes());
+    m_distance->setDistance(distance);
 }
 
 void ControlPanel::populateMiner(const std::optional<MinerConfig>& miner, bool acceptsMiner) {
@@ -449,7 +426,7 @@ LossConfig ControlPanel::editedLoss() const {
     }
     loss.params = m_lossParams->values();
     if (info->distanceConfigurable) {
-        const DistanceSpec chosen = distanceFromIndex(m_distance->currentIndex(), m_normalize->isChecked());
+        const DistanceSpec chosen = m_distance->distance();
         if (!(chosen == info->defaultDistance)) loss.distance = chosen;
     }
     return loss;
@@ -459,12 +436,10 @@ void ControlPanel::updateEnabled() {
     const LossInfo* info = findLoss(m_loss->currentData().toString().toStdString());
     const bool wrapper = info && info->isWrapper();
     const bool configurable = info && info->distanceConfigurable && !wrapper;
-    m_distance->setEnabled(configurable);
-    m_normalize->setEnabled(configurable && m_distance->currentIndex() != 2);
+    m_distance->setConfigurable(configurable);
     m_lossForm->setRowVisible(m_lossComponents, wrapper);
     m_lossForm->setRowVisible(m_lossPreset, !wrapper);
     m_lossForm->setRowVisible(m_distance, !wrapper);
-    m_lossForm->setRowVisible(m_normalize, !wrapper);
     const LossConfig loss = editedLoss();
     m_miner->setEnabled(acceptsMinerOf(loss));
     m_ownedLearningRate->setEnabled(ownedBlocksOf(loss) > 0);
@@ -592,8 +567,7 @@ void ControlPanel::onLossChanged() {
     m_lossParams->setParams(info->params, {});
     m_lossComponents->setComponents(info->defaultComponents);
     populatePresets(info);
-    m_distance->setCurrentIndex(indexFromDistance(info->defaultDistance));
-    m_normalize->setChecked(info->defaultDistance.normalizes());
+    m_distance->setDistance(info->defaultDistance);
     if (!info->acceptsMiner) populateMiner(std::nullopt, false);
     m_updating = false;
     applyEdits(false);

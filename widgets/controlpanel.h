@@ -27,6 +27,7 @@ class QSpinBox;
 
 namespace marginlab {
 
+class DistanceChooser;
 class LossComponentsEditor;
 class ParamForm;
 
@@ -91,8 +92,7 @@ private:
     ParamForm* m_lossParams;
     LossComponentsEditor* m_lossComponents;
     QFormLayout* m_lossForm = nullptr;
-    QComboBox* m_distance;
-    QCheckBox* m_normalize;
+    DistanceChooser* m_distance;
     QLabel* m_formula;
     QComboBox* m_miner;
     ParamForm* m_minerParams;

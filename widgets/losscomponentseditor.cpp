@@ -11,6 +11,7 @@
 #include <QStandardItemModel>
 #include <QVBoxLayout>
 
+#include "distancechooser.h"
 #include "paramform.h"
 
 namespace marginlab {
@@ -78,7 +79,7 @@ void LossComponentsEditor::setComponents(const std::vector<LossComponent>& compo
             const LossInfo* info = findLoss(c.loss.name);
             row.params->setParams(info ? info->params : std::vector<ParamInfo>{}, c.loss.params);
         }
-        row.distance = c.loss.distance;
+        showDistance(row, c.loss);
     }
     for (std::size_t i = same; i < components.size(); ++i) addRow(components[i]);
     updateButtons();
@@ -92,7 +93,9 @@ std::vector<LossComponent> LossComponentsEditor::components() const {
         LossComponent c;
         c.loss.name = row.loss->currentData().toString().toStdString();
         c.loss.params = row.params->values();
-        c.loss.distance = row.distance;
+        const LossInfo* info = findLoss(c.loss.name);
+        if (info && info->distanceConfigurable && !(row.distance->distance() == info->defaultDistance))
+            c.loss.distance = row.distance->distance();
         c.weight = row.weight->value();
         out.push_back(std::move(c));
     }
@@ -133,7 +136,9 @@ void LossComponentsEditor::addRow(const LossComponent& component) {
     const LossInfo* info = findLoss(component.loss.name);
     row.params->setParams(info ? info->params : std::vector<ParamInfo>{}, component.loss.params);
     form->addRow(row.params);
-    row.distance = component.loss.distance;
+    row.distance = new DistanceChooser;
+    showDistance(row, component.loss);
+    form->addRow(tr("Distance"), row.distance);
     m_layout->addWidget(row.box);
 
     connect(row.loss, &QComboBox::currentIndexChanged, this, [this, index] { onRowLossChanged(index); });
@@ -143,8 +148,17 @@ void LossComponentsEditor::addRow(const LossComponent& component) {
     connect(row.params, &ParamForm::changed, this, [this] {
         if (!m_updating) emit changed();
     });
+    connect(row.distance, &DistanceChooser::changed, this, [this] {
+        if (!m_updating) emit changed();
+    });
     connect(row.params, &ParamForm::rebuilt, this, &LossComponentsEditor::rebuilt);
     m_rows.push_back(row);
+}
+
+void LossComponentsEditor::showDistance(Row& row, const LossConfig& loss) {
+    const LossInfo* info = findLoss(loss.name);
+    row.distance->setDistance(loss.distance.value_or(info ? info->defaultDistance : DistanceSpec{}));
+    row.distance->setConfigurable(info && info->distanceConfigurable);
 }
 
 void LossComponentsEditor::removeLastRow() {
@@ -167,7 +181,7 @@ void LossComponentsEditor::onRowLossChanged(std::size_t index) {
     const LossInfo* info = findLoss(row.loss->currentData().toString().toStdString());
     if (!info) return;
     // A new loss starts from its own defaults (PML's), distance included, as in the main combo.
-    row.distance.reset();
+    showDistance(row, LossConfig(info->name));
     {
         const QSignalBlocker blocker(row.params);
         row.params->setParams(info->params, {});

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // LossComponentsEditor: the components of multiple_losses (PML's MultipleLosses), one group per
-// component — its loss (any catalogue loss but a wrapper), its weight and its parameter form —
+// component — its loss (any catalogue loss but a wrapper), its weight, its parameter form and its
+// distance (where the loss takes another than its own) —
 // with Add / Remove buttons (2 to kMaxLossComponents components). Emits changed() on every edit;
 // the ControlPanel turns that into a new scene like any other setting.
 #pragma once
@@ -18,6 +19,7 @@ class QVBoxLayout;
 
 namespace marginlab {
 
+class DistanceChooser;
 class ParamForm;
 
 class LossComponentsEditor : public QWidget {
@@ -27,7 +29,7 @@ public:
 
     /// Shows `components` (emits nothing).
     void setComponents(const std::vector<LossComponent>& components);
-    /// The components as edited; each keeps the distance it was shown with until its loss changes.
+    /// The components as edited; a distance equal to the term's default is left out (as in files).
     std::vector<LossComponent> components() const;
     int count() const { return static_cast<int>(m_rows.size()); }
 
@@ -35,6 +37,9 @@ public:
     QComboBox* lossBox(int index) const { return m_rows.at(static_cast<std::size_t>(index)).loss; }
     QDoubleSpinBox* weightBox(int index) const { return m_rows.at(static_cast<std::size_t>(index)).weight; }
     ParamForm* paramForm(int index) const { return m_rows.at(static_cast<std::size_t>(index)).params; }
+    DistanceChooser* distanceChooser(int index) const {
+        return m_rows.at(static_cast<std::size_t>(index)).distance;
+    }
     QPushButton* addButton() const { return m_add; }
     QPushButton* removeButton() const { return m_remove; }
 
@@ -49,8 +54,11 @@ private:
         QComboBox* loss = nullptr;
         QDoubleSpinBox* weight = nullptr;
         ParamForm* params = nullptr;
-        std::optional<DistanceSpec> distance;
+        DistanceChooser* distance = nullptr;
     };
+    /// Shows `distance` (or the loss's default) in the row's chooser, greyed out where the loss
+    /// keeps its own.
+    static void showDistance(Row& row, const LossConfig& loss);
     void addRow(const LossComponent& component);
     void removeLastRow();
     void updateButtons();

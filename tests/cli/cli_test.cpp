@@ -150,7 +150,7 @@ TEST(Cli, LossWithAReferenceSetMatchesTheEngine) {
     EXPECT_EQ(refused.exitCode, 2);
     EXPECT_NE(refused.err.find("does not take a reference set"), std::string::npos) << refused.err;
     item["loss"] = "triplet_margin";
-    item["miner"] = "batch_easy_hard";
+    item["miner"] = "facenet_semihard";
     refused = runCli("loss -", item.dump());
     EXPECT_NE(refused.err.find("does not mine a reference set"), std::string::npos) << refused.err;
     item.erase("miner");

@@ -314,7 +314,10 @@ TEST(ReferenceSetLosses, TheCatalogueSaysWhichLossesAndMinersTakeAReference) {
                                      "intra_pair_variance", "lifted_structure", "margin", "margin_learn_beta",
                                      "multi_similarity", "nca", "ntxent", "snr_contrastive", "supcon",
                                      "triplet_margin", "tuplet_margin"}));
-    EXPECT_EQ(miners, (std::set<std::string>{"batch_hard", "multi_similarity", "triplet_margin"}));
+    // Every PML miner (FaceNet's and TF-Addons' rules and the random negative are not PML's).
+    EXPECT_EQ(miners, (std::set<std::string>{"angular", "batch_easy_hard", "batch_hard", "distance_weighted",
+                                             "hdc", "multi_similarity", "pair_margin", "triplet_margin",
+                                             "uniform_histogram"}));
 }
 
 // ---------------------------------------------------------------- miners against a reference
@@ -623,7 +626,7 @@ TEST(CrossBatchMemoryTrainer, RefusesWhatCannotWorkWithClearMessages) {
     EXPECT_NE(error.find("contrastive"), std::string::npos) << error;
 
     TrainerConfig miner = config;
-    miner.miner = MinerConfig{"batch_easy_hard", {}, std::nullopt};
+    miner.miner = MinerConfig{"facenet_semihard", {}, std::nullopt};
     EXPECT_FALSE(miner.isValid(&error));
     EXPECT_NE(error.find("cannot mine a cross-batch memory"), std::string::npos) << error;
 

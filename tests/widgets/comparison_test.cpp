@@ -5,27 +5,26 @@
 // QImage, "run to step N" stops every panel exactly at N, and the charts keep a ghost. 3D data:
 // panels on the sphere that rotate together, pick in 3D, render and save their camera; the page's
 // settings form edits one panel, copies it and removes it.
+#include <QComboBox>
+#include <QDir>
+#include <QMouseEvent>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWheelEvent>
+#include <filesystem>
+#include <numbers>
+
 #include "builtincomparisons.h"
 #include "comparisoncharts.h"
 #include "comparisoncontroller.h"
 #include "comparisonpage.h"
 #include "comparisonview.h"
 #include "controlpanel.h"
-#include "viewsettings.h"
-
+#include "marginlab/runinfo.h"
 #include "marginlab/trainer_group.h"
-
-#include <QComboBox>
-#include <QDir>
-#include <QPushButton>
-#include <QMouseEvent>
-#include <QSignalSpy>
-#include <QTemporaryDir>
-#include <QTest>
-#include <QWheelEvent>
-
-#include <filesystem>
-#include <numbers>
+#include "viewsettings.h"
 
 using namespace marginlab;
 
@@ -499,6 +498,75 @@ private slots:
         QVERIFY(reached.wait(30000));
         QCOMPARE(controller.state()->group.panels[1]->step, 15L);
         QVERIFY(controller.state()->group.panels[1]->status == TrainStatus::Running);
+    }
+
+    // A panel training a sum of losses: the loss chart draws each weighted term under the total,
+    // in the panel's colour with the term's dash pattern, and a key names the terms.
+    void chartsDrawTheTermsOfASumOfLosses() {
+        ComparisonPage page;
+        QString error;
+        ComparisonFile c = mining();
+        c.panels[1].trainer.loss = LossConfig("multiple_losses", {}, std::nullopt,
+                                              {LossComponent{LossConfig("triplet_margin"), 1.0},
+                                               LossComponent{LossConfig("contrastive"), 0.5}});
+        c.panels[1].titleGiven = false;
+        QVERIFY2(page.open(c, &error), qPrintable(error));
+        const auto& terms = page.charts()->terms();
+        QCOMPARE(terms.size(), c.panels.size());
+        QVERIFY(terms[0].empty());
+        const std::vector<std::string> expected =
+            describeRun(c.panels[1].trainer.loss, c.panels[1].trainer.miner).componentTitles;
+        QCOMPARE(terms[1].size(), std::size_t{2});
+        for (std::size_t k = 0; k < 2; ++k) QCOMPARE(terms[1][k], QString::fromStdString(expected[k]));
+
+        // Painted by hand: a total of 2 whose terms are 1.5 and 0.5 on every step.
+        std::vector<HistoryPoint> run;
+        for (long step = 0; step <= 10; ++step) {
+            HistoryPoint p;
+            p.step = step;
+            p.loss = 2.0;
+            p.component1 = 1.5;
+            p.component2 = 0.5;
+            run.push_back(p);
+        }
+        const std::vector<HistoryPoint> none;
+        auto paint = [&](bool withTerms) {
+            QImage image(QSize(1200, 260), QImage::Format_RGB32);
+            image.fill(Qt::white);
+            QPainter painter(&image);
+            ComparisonCharts::Input input;
+            input.runs = {&run};
+            input.ghosts = {&none};
+            input.titles = {QStringLiteral("sum")};
+            if (withTerms)
+                input.terms = {{QStringLiteral("1 × triplet"), QStringLiteral("0.5 × contrastive")}};
+            ComparisonCharts::paintCharts(painter, QRectF(0, 0, 1200, 260), input);
+            return image;
+        };
+        const QRectF loss = ComparisonCharts::chartRects(QRectF(0, 0, 1200, 260))[0];
+        // Rows of the loss chart holding the panel's colour, below the key's rows.
+        auto colouredRows = [&](const QImage& image) {
+            std::vector<int> rows;
+            for (int y = static_cast<int>(loss.top() + loss.height() * 0.4);
+                 y < static_cast<int>(loss.bottom()); ++y)
+                for (int x = static_cast<int>(loss.left()); x < static_cast<int>(loss.right()); ++x)
+                    if (sameColor(image.pixel(x, y), comparisonPanelColor(0), 30)) {
+                        rows.push_back(y);
+                        break;
+                    }
+            return rows;
+        };
+        // Without terms the y range is [0, 2] and the lower part of the chart holds no curve; with
+        // them the 0.5 term is drawn a quarter of the way up and the 1.5 term above the middle.
+        const QImage withTerms = paint(true), without = paint(false);
+        QVERIFY(colouredRows(without).empty());
+        QVERIFY(!colouredRows(withTerms).empty());
+        int keyInk = 0;  // the key's text, top left of the plot
+        for (int y = static_cast<int>(loss.top()); y < static_cast<int>(loss.top() + loss.height() * 0.4);
+             ++y)
+            for (int x = static_cast<int>(loss.left()); x < static_cast<int>(loss.right()); ++x)
+                keyInk += withTerms.pixel(x, y) != without.pixel(x, y);
+        QVERIFY(keyInk > 50);
     }
 
     void chartsKeepAGhostOfThePreviousRun() {

@@ -15,6 +15,7 @@
 #include <QTest>
 #include <QWheelEvent>
 
+#include "distancechooser.h"
 #include "losscomponentseditor.h"
 #include "paramform.h"
 #include "scenedocument.h"
@@ -136,6 +137,25 @@ private slots:
         QCOMPARE(t->loss.components[1].loss.params.numbers.at("scale"), 16.0);
         QCOMPARE(t->loss.components[1].weight, 0.5);  // kept through the refresh
 
+        // Each term has its own distance where its loss takes another: ArcFace keeps its cosine
+        // (greyed out); the triplet term measures squared, un-normalized Euclidean distances.
+        DistanceChooser* arcDistance = editor->distanceChooser(1);
+        QVERIFY(!arcDistance->kindBox()->isEnabled());
+        QCOMPARE(arcDistance->distance(), DistanceSpec::cosine());
+        DistanceChooser* tripletDistance = editor->distanceChooser(0);
+        QVERIFY(tripletDistance->kindBox()->isEnabled());
+        QVERIFY(!t->loss.components[0].loss.distance);  // PML's default is left out
+        tripletDistance->kindBox()->setCurrentIndex(1);
+        QCOMPARE(t->loss.components[0].loss.distance, std::optional(DistanceSpec::lp(2, true)));
+        tripletDistance->normalizeBox()->setChecked(false);
+        QCOMPARE(t->loss.components[0].loss.distance, std::optional(DistanceSpec::lp(2, false)));
+        QCOMPARE(editor->distanceChooser(0)->distance(),
+                 DistanceSpec::lp(2, false));                                   // shown after the refresh
+        QCOMPARE(t->loss.components[1].loss.params.numbers.at("scale"), 16.0);  // the other term kept
+        tripletDistance->kindBox()->setCurrentIndex(2);  // cosine similarity always normalizes
+        QVERIFY(!tripletDistance->normalizeBox()->isEnabled());
+        QCOMPARE(t->loss.components[0].loss.distance, std::optional(DistanceSpec::cosine()));
+
         // The running trainer gets the new loss as any other setting: ArcFace's class rows, two terms.
         m_controller->step();
         QTRY_VERIFY(m_controller->snapshot() && m_controller->snapshot()->lossComponents.size() == 2);
@@ -157,6 +177,7 @@ private slots:
         QComboBox* first = m_panel->lossComponents()->lossBox(0);
         first->setCurrentIndex(first->findData(QStringLiteral("normalized_softmax")));
         QVERIFY(!t->miner);
+        QVERIFY(!t->loss.components[0].loss.distance);  // a new loss starts from its own distance
         QVERIFY(!minerBox()->isEnabled());
         // Back to a single loss: the components go away.
         loss->setCurrentIndex(loss->findData(QStringLiteral("triplet_margin")));

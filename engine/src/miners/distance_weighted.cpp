@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/miners/distance_weighted.h"
 
-#include "marginlab/random.h"
-#include "miners/miner_common.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "marginlab/random.h"
+#include "miners/miner_common.h"
+#include "miners/miner_matrix.h"
+
 namespace marginlab {
 
-bool DistanceWeightedMiner::anchorWeights(const Matrix& distances, const Labels& labels, Real dimension, int anchor,
+bool DistanceWeightedMiner::anchorWeights(const Matrix& distances, const Labels& labels,
+                                          const Labels& otherLabels, Real dimension, int anchor,
                                           std::vector<Real>* out) const {
-    const int n = static_cast<int>(labels.size());
+    const int n = static_cast<int>(otherLabels.size());
     out->assign(static_cast<std::size_t>(n), 0.0);
     std::vector<char> usable(static_cast<std::size_t>(n), 0);
     Real largest = -std::numeric_limits<Real>::infinity();
     for (int j = 0; j < n; ++j) {
-        if (labels[j] == labels[anchor]) continue;
+        if (otherLabels[j] == labels[anchor]) continue;
         // The cutoff bounds the weight of near-duplicates (high variance in the paper).
         const Real d = std::max(distances(anchor, j), m_cutoff);
         if (!(d < m_nonzeroLossCutoff)) continue;
@@ -50,7 +52,7 @@ Matrix DistanceWeightedMiner::weights(const Points& embeddings, const Labels& la
     Matrix out = Matrix::Zero(n, n);
     std::vector<Real> row;
     for (int a = 0; a < n; ++a)
-        if (anchorWeights(distance.matrix(), labels, static_cast<Real>(embeddings.cols()), a, &row))
+        if (anchorWeights(distance.matrix(), labels, labels, static_cast<Real>(embeddings.cols()), a, &row))
             out.row(a) = Eigen::Map<const Eigen::RowVectorXd>(row.data(), n);
     return out;
 }
@@ -58,26 +60,29 @@ Matrix DistanceWeightedMiner::weights(const Points& embeddings, const Labels& la
 Tuples DistanceWeightedMiner::mine(const MinerInput& input) const {
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
-    const SelfDistance distance(DistanceSpec::lp(1, true), input.embeddings);
+    const detail::MinerMatrix distance(DistanceSpec::lp(1, true), input);
+    const Labels& otherLabels = distance.otherLabels();
+    const int others = distance.others();
     const Real dimension = static_cast<Real>(input.embeddings.cols());
     Rng random(input.seed);
     std::vector<Triplet> triplets;
-    std::vector<Real> weight, cumulative(static_cast<std::size_t>(n));
+    std::vector<Real> weight, cumulative(static_cast<std::size_t>(others));
     for (int a = 0; a < n; ++a) {
+        auto isPositive = [&](int p) { return !distance.isSelf(a, p) && otherLabels[p] == labels[a]; };
         bool hasPositive = false;
-        for (int p = 0; p < n && !hasPositive; ++p) hasPositive = p != a && labels[p] == labels[a];
+        for (int p = 0; p < others && !hasPositive; ++p) hasPositive = isPositive(p);
         if (!hasPositive) continue;
         // No weight: no negative can be drawn, skip the anchor's pairs (PML drops those rows).
-        if (!anchorWeights(distance.matrix(), labels, dimension, a, &weight)) continue;
+        if (!anchorWeights(distance.values(), labels, otherLabels, dimension, a, &weight)) continue;
         Real total = 0.0;
         int lastWeighted = -1;
-        for (int j = 0; j < n; ++j) {
+        for (int j = 0; j < others; ++j) {
             total += weight[static_cast<std::size_t>(j)];
             cumulative[static_cast<std::size_t>(j)] = total;
             if (weight[static_cast<std::size_t>(j)] > 0.0) lastWeighted = j;
         }
-        for (int p = 0; p < n; ++p) {
-            if (p == a || labels[p] != labels[a]) continue;
+        for (int p = 0; p < others; ++p) {
+            if (!isPositive(p)) continue;
             const Real target = random.uniform() * total;
             // First index whose cumulative weight exceeds the target: zero-weight entries repeat
             // the previous cumulative value and so can never be the first to exceed it.

@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "miners/miner_matrix.h"
+
 namespace marginlab {
 
 Tuples HdcMiner::mine(const MinerInput& input) const {
-    std::vector<Pair> positives = allPositivePairs(input.labels), negatives = allNegativePairs(input.labels);
+    std::vector<Pair> positives, negatives;
+    detail::allMinerPairs(input, &positives, &negatives);
     if (positives.empty() && negatives.empty()) return Tuples::fromPairs({}, {});
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& m = distance.matrix();
+    const detail::MinerMatrix matrix(m_distance, input);
+    const Matrix& m = matrix.values();
     // Hardness as an ordering distance δ (σM): hard positives have a large δ, hard negatives a small one.
     const Real sign = m_distance.orderSign();
     auto keepHardest = [&](std::vector<Pair>& pairs, bool largest) {

@@ -54,6 +54,7 @@ std::vector<MinerInfo> allMiners() {
                            *BatchEasyHardMiner::positiveFromName(p.choice("pos_strategy")),
                            *BatchEasyHardMiner::negativeFromName(p.choice("neg_strategy")), d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"multi_similarity", "Multi-similarity", "MultiSimilarityMiner",
                    "Keeps the positive pairs less similar than the anchor's most similar negative plus epsilon and "
@@ -74,6 +75,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<PairMarginMiner>(p.number("pos_margin"), p.number("neg_margin"), d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"distance_weighted", "Distance weighted", "DistanceWeightedMiner",
                    "Keeps, for every positive pair, one negative drawn with probability proportional to the inverse "
@@ -84,6 +86,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Miner> {
                        return std::make_unique<DistanceWeightedMiner>(p.number("cutoff"), p.number("nonzero_loss_cutoff"));
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"facenet_semihard", "FaceNet semi-hard", "",
                    "Keeps, for every positive pair, one random negative farther than the positive but within the "
@@ -120,6 +123,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues& p, const DistanceSpec&) -> std::unique_ptr<Miner> {
                        return std::make_unique<AngularMiner>(p.number("angle"));
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"hdc", "Hard-aware cascaded (HDC)", "HDCMiner",
                    "Keeps the hardest filter_percentage of the positive pairs (farthest) and of the negative pairs "
@@ -129,6 +133,7 @@ std::vector<MinerInfo> allMiners() {
                    [](const ParamValues& p, const DistanceSpec& d) -> std::unique_ptr<Miner> {
                        return std::make_unique<HdcMiner>(p.number("filter_percentage"), d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
 
     out.push_back({"uniform_histogram", "Uniform histogram", "UniformHistogramMiner",
                    "Cuts the range of the positive (and of the negative) pair distances into num_bins equal bins and "
@@ -142,6 +147,7 @@ std::vector<MinerInfo> allMiners() {
                                                                       static_cast<int>(p.number("pos_per_bin")),
                                                                       static_cast<int>(p.number("neg_per_bin")), d);
                    }});
+    out.back().acceptsReference = true;  // mines against ref_emb as PML's does
     return out;
 }
 

@@ -4,14 +4,16 @@
 #include <algorithm>
 
 #include "marginlab/random.h"
+#include "miners/miner_matrix.h"
 
 namespace marginlab {
 
 Tuples UniformHistogramMiner::mine(const MinerInput& input) const {
-    std::vector<Pair> positives = allPositivePairs(input.labels), negatives = allNegativePairs(input.labels);
+    std::vector<Pair> positives, negatives;
+    detail::allMinerPairs(input, &positives, &negatives);
     if (positives.empty() && negatives.empty()) return Tuples::fromPairs({}, {});
-    const SelfDistance distance(m_distance, input.embeddings);
-    const Matrix& m = distance.matrix();
+    const detail::MinerMatrix matrix(m_distance, input);
+    const Matrix& m = matrix.values();
     Rng random(input.seed);
     auto draw = [&](const std::vector<Pair>& pairs, int perBin) {
         std::vector<Pair> out;

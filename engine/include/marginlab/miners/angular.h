@@ -12,6 +12,9 @@
  * i.e. the triplets whose negative sees the anchor–positive segment under more than twice the
  * angle. PML requires LpDistance(p=2, power=1, normalized), the only distance offered here.
  * Output: Kind::Triplets. Cost: O(N³·D) time (every triplet is looked at), O(|kept|) memory.
+ * With a reference set (MinerInput::referenceEmbeddings, CrossBatchMemory's queue) the anchors
+ * stay the batch's and every other member comes from the reference, measured batch → reference;
+ * nothing is skipped as the anchor itself (PML's get_all_pairs_indices(labels, ref_labels)).
  */
 #pragma once
 

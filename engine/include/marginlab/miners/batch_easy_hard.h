@@ -11,6 +11,9 @@
  * Kind::Triplets, one (a, p*, n*) per kept anchor, anchors ascending.
  * Cost O(N²·D) on the engine's threads, one distance row at a time (no N×N matrix); the rows come
  * from the vector units' kernels (src/simd/dispatch.h), the same bits on every unit.
+ * With a reference set (MinerInput::referenceEmbeddings, CrossBatchMemory's queue) the anchors
+ * stay the batch's and every other member comes from the reference, measured batch → reference;
+ * nothing is skipped as the anchor itself (PML's get_all_pairs_indices(labels, ref_labels)).
  */
 #pragma once
 

@@ -14,6 +14,9 @@
  * ascending) one negative n is drawn with probability w_an / Σ_n' w_an'; pairs whose anchor has
  * no weight are skipped. Output: Kind::Triplets.
  * Random: Rng seeded with MinerInput::seed, one draw of 53 bits per pair.
+ * With a reference set (CrossBatchMemory), anchors come from the batch and positives and
+ * negatives from the reference, d measured batch → reference; no positive is skipped as the
+ * anchor's own row (PML's get_random_triplet_indices with ref_labels needs one positive, not two).
  * Deviations from PML, both on purpose: PML draws |class| positives per anchor at random with
  * replacement; here every ordered positive pair gets one negative (deterministic coverage).
  * PML subtracts one global maximum of the log-weights; here the maximum is per anchor (same
@@ -38,9 +41,10 @@ public:
     Matrix weights(const Points& embeddings, const Labels& labels) const;
 
 private:
-    /// Row a of weights() from the distance matrix; returns false if the row has no weight.
-    bool anchorWeights(const Matrix& distances, const Labels& labels, Real dimension, int anchor,
-                       std::vector<Real>* out) const;
+    /// Row a of weights() from the anchors × others distance matrix (others: the batch itself
+    /// or a reference set, labelled `otherLabels`); returns false if the row has no weight.
+    bool anchorWeights(const Matrix& distances, const Labels& labels, const Labels& otherLabels,
+                       Real dimension, int anchor, std::vector<Real>* out) const;
 
     Real m_cutoff;
     Real m_nonzeroLossCutoff;

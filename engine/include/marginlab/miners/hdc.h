@@ -9,6 +9,9 @@
  * similarity). Each kind is filtered on its own: a batch with one class still keeps positives.
  * Ties at the cut are broken by the lower (anchor, other) pair (torch.topk leaves them unspecified).
  * Output: Kind::Pairs, hardest first. Cost: O(N² log N) time, O(N²) memory.
+ * With a reference set (MinerInput::referenceEmbeddings, CrossBatchMemory's queue) the anchors
+ * stay the batch's and every other member comes from the reference, measured batch → reference;
+ * nothing is skipped as the anchor itself (PML's get_all_pairs_indices(labels, ref_labels)).
  */
 #pragma once
 

@@ -7,6 +7,9 @@
  *   similarity: keep positive pair (a,p) iff M_ap < pos_margin,  negative pair (a,n) iff M_an > neg_margin
  * (strict, as PML). Pairs are ordered, a ≠ p. Output: Kind::Pairs, each list in
  * (anchor, other) ascending order.
+ * With a reference set (MinerInput::referenceEmbeddings, CrossBatchMemory's queue) the anchors
+ * stay the batch's and every other member comes from the reference, measured batch → reference;
+ * nothing is skipped as the anchor itself (PML's get_all_pairs_indices(labels, ref_labels)).
  */
 #pragma once
 

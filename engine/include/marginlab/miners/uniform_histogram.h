@@ -10,6 +10,9 @@
  * bins in increasing order), so the same seed gives the same pairs; the distribution is PML's,
  * the individual draws are not torch.multinomial's.
  * Output: Kind::Pairs, bin by bin. Cost: O(N²·num_bins) time for the bin scan (as PML's), O(N²) memory.
+ * With a reference set (MinerInput::referenceEmbeddings, CrossBatchMemory's queue) the anchors
+ * stay the batch's and every other member comes from the reference, measured batch → reference;
+ * nothing is skipped as the anchor itself (PML's get_all_pairs_indices(labels, ref_labels)).
  */
 #pragma once
 
