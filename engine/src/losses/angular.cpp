@@ -9,7 +9,9 @@
 
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
+#include "losses/exp_row.h"
 #include "parallel.h"
+#include "simd/dispatch.h"
 
 namespace marginlab {
 
@@ -18,14 +20,30 @@ namespace {
 // Largest 16·t·max‖x‖ for the factorized sums: each scaled factor E' ≥ e^{-8tR}, so every
 // product term stays ≥ e^{-600}, far above the smallest normal double (≈ e^{-708}).
 constexpr Real kFactorizedExponentRange = 600.0;
-// Entries of one column block of E' (12288 doubles = 96 KB, under glibc's mmap threshold).
-constexpr Eigen::Index kBlockEntries = 12288;
+// Entries of one block of E' (rows: negatives, columns: a class's members, padded): 32768 doubles
+// = 256 KB, so that the block and its product with C stay in the L2 cache.
+constexpr Eigen::Index kBlockEntries = 32768;
 
 using MatrixMap = Eigen::Map<Matrix>;
-using VectorMap = Eigen::Map<Vector>;
 
-// Columns per block of E' for a class of m rows.
-Eigen::Index blockWidth(Eigen::Index m) { return std::max<Eigen::Index>(16, kBlockEntries / m); }
+// A class's members padded to a multiple of 16 (the kernels' register tiles, dispatch.h).
+Eigen::Index paddedClassWidth(Eigen::Index m) {
+    return (m + 15) / 16 * 16;
+}
+// Negatives per block of E' for a padded class width.
+Eigen::Index blockRows(Eigen::Index stride) {
+    return std::max<Eigen::Index>(8, kBlockEntries / stride);
+}
+
+// Σ_i a[i]·b[i] for i < n (n a multiple of 8) in 8 lanes, lane i mod 8, added in a fixed tree:
+// one order (this file is compiled once, for the baseline), and not one addition's latency per
+// element.
+Real laneDot(const Real* a, const Real* b, Eigen::Index n) {
+    Real lanes[8] = {};
+    for (Eigen::Index i = 0; i < n; i += 8)
+        for (int l = 0; l < 8; ++l) lanes[l] += a[i + l] * b[i + l];
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
 
 struct Gradients {
     Points normalized;  // ∂L/∂x̂ (anchor/positive roles)
@@ -34,6 +52,10 @@ struct Gradients {
 };
 
 }  // namespace
+
+Eigen::Index AngularLoss::negativesPerBlock(Eigen::Index classSize) {
+    return blockRows(paddedClassWidth(classSize));
+}
 
 AngularLoss::AngularLoss(Real alphaDegrees, bool allowFactorized)
     : m_alphaDegrees(alphaDegrees), m_allowFactorized(allowFactorized) {}
@@ -70,20 +92,18 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
 
-    // All per-class buffers live in one arena allocated once per call: freeing and re-allocating
-    // them per class made the allocator return memory to the system each time, and the page
-    // faults cost more than the products.
-    Eigen::Index largestClass = 0, largestOthers = 0, largestWork = 0;
+    // All per-class buffers live in arenas kept by each thread between calls: freeing and
+    // re-allocating them per class (or per step) made the allocator return memory to the system
+    // each time, and the page faults cost more than the products.
+    Eigen::Index largestClass = 0, largestOthers = 0;
     for (const auto& [label, members] : classes) {
         const auto m = static_cast<Eigen::Index>(members.size());
         if (m < 2) continue;
         largestClass = std::max(largestClass, m);
         largestOthers = std::max(largestOthers, n - m);
-        largestWork = std::max(largestWork, m * std::min(blockWidth(m), n - m));
     }
     const std::size_t arenaSize =
-        static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
-                                 2 * largestOthers * d + 2 * largestWork + largestClass);
+        static_cast<std::size_t>(largestClass * largestClass + 2 * largestClass * d + 2 * largestOthers * d);
 
     // The classes are independent (each writes its own members' rows of the anchor-side
     // gradients): they run on the engine's threads. Each keeps its sum, its active count and its
@@ -98,18 +118,14 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         std::vector<int> others;
     };
     std::vector<ClassResult> results(classList.size());
-    struct Worker {
-        std::vector<Real> arena;
-    };
     const int classCount = static_cast<int>(classList.size());
     const int workerCount = detail::chunkWorkers(classCount);
-    std::vector<Worker> workers(static_cast<std::size_t>(workerCount));
-    detail::forEachChunk(classCount, workerCount, [&](int classIndex, int worker) {
+    detail::forEachChunk(classCount, workerCount, [&](int classIndex, int) {
         const int label = classList[static_cast<std::size_t>(classIndex)].first;
         const std::vector<int>& members = *classList[static_cast<std::size_t>(classIndex)].second;
         ClassResult& result = results[static_cast<std::size_t>(classIndex)];
-        std::vector<Real>& arena = workers[static_cast<std::size_t>(worker)].arena;
-        if (arena.size() != arenaSize) arena.assign(arenaSize, 0.0);
+        thread_local std::vector<Real> arena;
+        if (arena.size() < arenaSize) arena.resize(arenaSize);
         std::vector<int>& others = result.others;
         Real& total = result.total;
         const auto m = static_cast<Eigen::Index>(members.size());
@@ -134,46 +150,80 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
 
         if (factorized) {
             // E'_in = exp(4t x̂_i·x_n − α_i); Σ_n exp(f_apn) = e^{α_a+α_p−2(1+t)s_ap} · (E'E'ᵀ)_ap.
-            // E' (m×k) is never stored whole: it is rebuilt in column blocks of ≤ ~96 KB, because
-            // large fresh buffers cost more in page faults than the products themselves.
-            const Eigen::Index block = blockWidth(m);
-            Real* const workStorage = next;
-            Real* const qStorage = next + m * std::min(block, k);
-            next = qStorage + m * std::min(block, k);
-            VectorMap rowShift(next, m);
-            next += m;
-            MatrixMap products = take(m, m), weights = take(m, m), gradCosines = take(m, m);
-            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
-                MatrixMap target(workStorage, m, width);
-                target.noalias() = anchors * negatives.middleRows(start, width).transpose();
-                target *= 4.0 * t;
-                for (Eigen::Index i = 0; i < m; ++i) target.row(i).array() = (target.row(i).array() - rowShift(i)).exp();
-                return target;
+            // E' is never stored whole: it is rebuilt in blocks of negatives (rows n, columns i)
+            // small enough for the L2 cache, once for K = E'E'ᵀ and once for the gradient. The
+            // two products of m² per negative run in the vector units' kernels
+            // (simd::Kernels::gramLowerUpdate, productRows), whose sums run in n (or p) order
+            // on every unit: the same bits on any unit and thread count.
+            const Eigen::Index stride = paddedClassWidth(m);
+            const Eigen::Index block = std::min(blockRows(stride), k);
+            const std::size_t scratchSize = static_cast<std::size_t>(
+                d * stride + stride + 2 * m * stride + m * m + 2 * block * stride + 2 * d * stride);
+            thread_local std::vector<Real> scratch;
+            if (scratch.size() < scratchSize) scratch.resize(scratchSize);
+            Real* cursor = scratch.data();
+            auto claim = [&cursor](Eigen::Index size) {
+                Real* start = cursor;
+                cursor += size;
+                return start;
             };
-            rowShift.setConstant(-std::numeric_limits<Real>::infinity());
-            for (Eigen::Index start = 0; start < k; start += block) {
-                const Eigen::Index width = std::min(block, k - start);
-                MatrixMap work(workStorage, m, width);
-                work.noalias() = anchors * negatives.middleRows(start, width).transpose();
-                rowShift = rowShift.cwiseMax((4.0 * t) * work.rowwise().maxCoeff());
+            Real* const anchorColumns = claim(d * stride);  // x̂_i,c at [c·stride + i], 0 for i ≥ m
+            Real* const rowShift = claim(stride);           // α_i = max_n 4t x̂_i·x_n
+            Real* const gram = claim(m * stride);           // K (lower triangle read)
+            Real* const weights = claim(m * stride);        // C: c_ap, zero diagonal and padding
+            MatrixMap gradCosines(claim(m * m), m, m);
+            Real* const scaled = claim(block * stride);    // E' block, row j = negative start + j
+            Real* const weighted = claim(block * stride);  // (E'ᵀ C) block, then Q = E' ∘ (E'ᵀ C)
+            Real* const pulled = claim(d * stride);        // Σ_n Q_in x_n,c at [c·stride + i]
+            std::fill(anchorColumns, anchorColumns + d * stride, 0.0);
+            for (Eigen::Index i = 0; i < m; ++i)
+                for (Eigen::Index c = 0; c < d; ++c) anchorColumns[c * stride + i] = anchors(i, c);
+            const Real scale = 4.0 * t;
+            // row[i] = 4t · (((0 + x̂_i0 x_j0) + x̂_i1 x_j1) + …) for every i < stride (0 beyond m).
+            auto exponentRow = [&](Eigen::Index j, Real* row) {
+                const Real* negative = &negatives(j, 0);
+                std::fill(row, row + stride, 0.0);
+                for (Eigen::Index c = 0; c < d; ++c) {
+                    const Real coordinate = negative[c];
+                    const Real* column = anchorColumns + c * stride;
+                    for (Eigen::Index i = 0; i < stride; ++i) row[i] += column[i] * coordinate;
+                }
+                for (Eigen::Index i = 0; i < stride; ++i) row[i] *= scale;
+            };
+            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
+                for (Eigen::Index j = 0; j < width; ++j) {
+                    Real* row = scaled + j * stride;
+                    exponentRow(start + j, row);
+                    for (Eigen::Index i = 0; i < m; ++i) row[i] -= rowShift[i];
+                    detail::expRowInPlace(row, m);
+                    std::fill(row + m, row + stride, 0.0);
+                }
+            };
+            std::fill(rowShift, rowShift + stride, -std::numeric_limits<Real>::infinity());
+            for (Eigen::Index j = 0; j < k; ++j) {
+                exponentRow(j, scaled);
+                for (Eigen::Index i = 0; i < m; ++i) rowShift[i] = std::max(rowShift[i], scaled[i]);
             }
-            products.setZero();
+            const detail::simd::Kernels& kernels = detail::simd::kernels();
+            std::fill(gram, gram + m * stride, 0.0);
             for (Eigen::Index start = 0; start < k; start += block) {
                 const Eigen::Index width = std::min(block, k - start);
-                products.selfadjointView<Eigen::Lower>().rankUpdate(scaledBlock(start, width));
+                scaledBlock(start, width);
+                kernels.gramLowerUpdate(scaled, width, m, stride, gram);
             }
             // c_ap = σ(z_ap) / K_ap / |P| turns E'_an E'_pn into the weight of n in ℓ_ap (ℓ_ap = ℓ_pa).
-            weights.setZero();
+            std::fill(weights, weights + m * stride, 0.0);
             gradCosines.setZero();
             for (Eigen::Index a = 0; a < m; ++a)
                 for (Eigen::Index p = 0; p < a; ++p) {
-                    const Real product = products(a, p);  // lower triangle holds K
-                    const Real z = std::log(product) + rowShift(a) + rowShift(p) - 2.0 * (1.0 + t) * cosines(a, p);
+                    const Real product = gram[a * stride + p];  // the lower triangle holds K
+                    const Real z =
+                        std::log(product) + rowShift[a] + rowShift[p] - 2.0 * (1.0 + t) * cosines(a, p);
                     const Real term = detail::stableSoftplus(z);
                     total += 2.0 * term;  // (a,p) and (p,a)
                     if (term > 0.0) result.active += 2;
                     const Real sigma = detail::logistic(z);
-                    weights(a, p) = weights(p, a) = sigma / product * perPair;
+                    weights[a * stride + p] = weights[p * stride + a] = sigma / product * perPair;
                     gradCosines(a, p) = gradCosines(p, a) = -2.0 * (1.0 + t) * sigma * perPair;
                 }
             if (withGradient) {
@@ -185,15 +235,28 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                     for (Eigen::Index i = 0; i < m; ++i)
                         grad.sameLabel.row(members[static_cast<std::size_t>(i)]) += cosinePart.row(i);
                 }
+                std::fill(pulled, pulled + d * stride, 0.0);
                 for (Eigen::Index start = 0; start < k; start += block) {
                     const Eigen::Index width = std::min(block, k - start);
-                    const MatrixMap work = scaledBlock(start, width);
-                    MatrixMap q(qStorage, m, width);
-                    q.noalias() = weights * work;
-                    q.array() *= work.array();
-                    gradAnchors.noalias() += (8.0 * t) * (q * negatives.middleRows(start, width));
-                    gradNegatives.middleRows(start, width).noalias() += (8.0 * t) * (q.transpose() * anchors);
+                    scaledBlock(start, width);
+                    kernels.productRows(scaled, width, m, stride, weights, weighted);
+                    for (Eigen::Index j = 0; j < width; ++j) {
+                        Real* q = weighted + j * stride;
+                        const Real* e = scaled + j * stride;
+                        for (Eigen::Index i = 0; i < stride; ++i) q[i] *= e[i];  // 0 beyond m
+                        const Real* negative = &negatives(start + j, 0);
+                        for (Eigen::Index c = 0; c < d; ++c) {
+                            Real* target = pulled + c * stride;
+                            const Real coordinate = negative[c];
+                            for (Eigen::Index i = 0; i < stride; ++i) target[i] += q[i] * coordinate;
+                            gradNegatives(start + j, c) +=
+                                (8.0 * t) * laneDot(q, anchorColumns + c * stride, stride);
+                        }
+                    }
                 }
+                for (Eigen::Index i = 0; i < m; ++i)
+                    for (Eigen::Index c = 0; c < d; ++c)
+                        gradAnchors(i, c) += (8.0 * t) * pulled[c * stride + i];
             }
         } else {
             std::vector<Real> exponents(static_cast<std::size_t>(k)), softmax(static_cast<std::size_t>(k));
