@@ -149,7 +149,7 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         gradNegatives.setZero();
 
         if (factorized) {
-            // E'_in = exp(4t x̂_i·x_n − α_i); Σ_n exp(f_apn) = e^{α_a+α_p−2(1+t)s_ap} · (E'E'ᵀ)_ap.
+            // E'_in = exp(4t x̂_i·x_n − α); Σ_n exp(f_apn) = e^{2α−2(1+t)s_ap} · (E'E'ᵀ)_ap.
             // E' is never stored whole: it is rebuilt in blocks of negatives (rows n, columns i)
             // small enough for the L2 cache, once for K = E'E'ᵀ and once for the gradient. The
             // two products of m² per negative run in the vector units' kernels
@@ -158,7 +158,7 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
             const Eigen::Index stride = paddedClassWidth(m);
             const Eigen::Index block = std::min(blockRows(stride), k);
             const std::size_t scratchSize = static_cast<std::size_t>(
-                d * stride + stride + 2 * m * stride + m * m + 2 * block * stride + 2 * d * stride);
+                d * stride + 3 * stride + 2 * m * stride + m * m + 2 * block * stride + 2 * d * stride);
             thread_local std::vector<Real> scratch;
             if (scratch.size() < scratchSize) scratch.resize(scratchSize);
             Real* cursor = scratch.data();
@@ -168,42 +168,57 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                 return start;
             };
             Real* const anchorColumns = claim(d * stride);  // x̂_i,c at [c·stride + i], 0 for i ≥ m
-            Real* const rowShift = claim(stride);           // α_i = max_n 4t x̂_i·x_n
             Real* const gram = claim(m * stride);           // K (lower triangle read)
             Real* const weights = claim(m * stride);        // C: c_ap, zero diagonal and padding
             MatrixMap gradCosines(claim(m * m), m, m);
             Real* const scaled = claim(block * stride);    // E' block, row j = negative start + j
             Real* const weighted = claim(block * stride);  // (E'ᵀ C) block, then Q = E' ∘ (E'ᵀ C)
             Real* const pulled = claim(d * stride);        // Σ_n Q_in x_n,c at [c·stride + i]
+            Real* const exponents = claim(stride);         // z_ap for one a
+            Real* const terms = claim(stride);             // softplus(z_ap)
+            Real* const slopes = claim(stride);            // σ(z_ap)
             std::fill(anchorColumns, anchorColumns + d * stride, 0.0);
             for (Eigen::Index i = 0; i < m; ++i)
                 for (Eigen::Index c = 0; c < d; ++c) anchorColumns[c * stride + i] = anchors(i, c);
             const Real scale = 4.0 * t;
-            // row[i] = 4t · (((0 + x̂_i0 x_j0) + x̂_i1 x_j1) + …) for every i < stride (0 beyond m).
-            auto exponentRow = [&](Eigen::Index j, Real* row) {
+            // One shift for the class, α = 4t·R with R the largest norm among its negatives: every
+            // exponent 4t x̂_i·x_n − α lies in [−8tR, 0], so each product term of K stays
+            // ≥ e^{−16tR} ≥ e^{−600} (kFactorizedExponentRange), a normal double, and no pass over
+            // the negatives is needed to find a per-row maximum.
+            Real reach = 0.0;
+            for (const int other : others) reach = std::max(reach, norms(other));
+            const Real shift = scale * reach;
+            // row[i] = E'_ij = exp(4t · (((0 + x̂_i0 x_j0) + x̂_i1 x_j1) + …) − α) for i < m, 0 beyond:
+            // one pass for the exponents (written out for D = 2 and 3, the common cases, with the
+            // same operations in the same order as the general loop), then the row exp.
+            auto scaledRow = [&](Eigen::Index j, Real* row) {
                 const Real* negative = &negatives(j, 0);
-                std::fill(row, row + stride, 0.0);
-                for (Eigen::Index c = 0; c < d; ++c) {
-                    const Real coordinate = negative[c];
-                    const Real* column = anchorColumns + c * stride;
-                    for (Eigen::Index i = 0; i < stride; ++i) row[i] += column[i] * coordinate;
+                const Real* first = anchorColumns;
+                if (d == 2) {
+                    const Real x0 = negative[0], x1 = negative[1];
+                    const Real* second = anchorColumns + stride;
+                    for (Eigen::Index i = 0; i < m; ++i)
+                        row[i] = scale * ((0.0 + first[i] * x0) + second[i] * x1) - shift;
+                } else if (d == 3) {
+                    const Real x0 = negative[0], x1 = negative[1], x2 = negative[2];
+                    const Real *second = anchorColumns + stride, *third = anchorColumns + 2 * stride;
+                    for (Eigen::Index i = 0; i < m; ++i)
+                        row[i] = scale * (((0.0 + first[i] * x0) + second[i] * x1) + third[i] * x2) - shift;
+                } else {
+                    std::fill(row, row + m, 0.0);
+                    for (Eigen::Index c = 0; c < d; ++c) {
+                        const Real coordinate = negative[c];
+                        const Real* column = anchorColumns + c * stride;
+                        for (Eigen::Index i = 0; i < m; ++i) row[i] += column[i] * coordinate;
+                    }
+                    for (Eigen::Index i = 0; i < m; ++i) row[i] = scale * row[i] - shift;
                 }
-                for (Eigen::Index i = 0; i < stride; ++i) row[i] *= scale;
+                detail::expRowInPlace(row, m);
+                std::fill(row + m, row + stride, 0.0);
             };
             auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
-                for (Eigen::Index j = 0; j < width; ++j) {
-                    Real* row = scaled + j * stride;
-                    exponentRow(start + j, row);
-                    for (Eigen::Index i = 0; i < m; ++i) row[i] -= rowShift[i];
-                    detail::expRowInPlace(row, m);
-                    std::fill(row + m, row + stride, 0.0);
-                }
+                for (Eigen::Index j = 0; j < width; ++j) scaledRow(start + j, scaled + j * stride);
             };
-            std::fill(rowShift, rowShift + stride, -std::numeric_limits<Real>::infinity());
-            for (Eigen::Index j = 0; j < k; ++j) {
-                exponentRow(j, scaled);
-                for (Eigen::Index i = 0; i < m; ++i) rowShift[i] = std::max(rowShift[i], scaled[i]);
-            }
             const detail::simd::Kernels& kernels = detail::simd::kernels();
             std::fill(gram, gram + m * stride, 0.0);
             for (Eigen::Index start = 0; start < k; start += block) {
@@ -214,18 +229,22 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
             // c_ap = σ(z_ap) / K_ap / |P| turns E'_an E'_pn into the weight of n in ℓ_ap (ℓ_ap = ℓ_pa).
             std::fill(weights, weights + m * stride, 0.0);
             gradCosines.setZero();
-            for (Eigen::Index a = 0; a < m; ++a)
+            // softplus(z) and σ(z) a row at a time in the vector unit (dispatch.h: the same bits on
+            // every unit), in place of a scalar exp and log1p per pair.
+            for (Eigen::Index a = 1; a < m; ++a) {
+                for (Eigen::Index p = 0; p < a; ++p)  // the lower triangle holds K
+                    exponents[p] =
+                        std::log(gram[a * stride + p]) + shift + shift - 2.0 * (1.0 + t) * cosines(a, p);
+                kernels.softplusRow(exponents, a, detail::expconst::kTable.data(), terms, slopes);
                 for (Eigen::Index p = 0; p < a; ++p) {
-                    const Real product = gram[a * stride + p];  // the lower triangle holds K
-                    const Real z =
-                        std::log(product) + rowShift[a] + rowShift[p] - 2.0 * (1.0 + t) * cosines(a, p);
-                    const Real term = detail::stableSoftplus(z);
+                    const Real term = terms[p], sigma = slopes[p];
                     total += 2.0 * term;  // (a,p) and (p,a)
                     if (term > 0.0) result.active += 2;
-                    const Real sigma = detail::logistic(z);
-                    weights[a * stride + p] = weights[p * stride + a] = sigma / product * perPair;
+                    weights[a * stride + p] = weights[p * stride + a] =
+                        sigma / gram[a * stride + p] * perPair;
                     gradCosines(a, p) = gradCosines(p, a) = -2.0 * (1.0 + t) * sigma * perPair;
                 }
+            }
             if (withGradient) {
                 // Both roles of each pair give the factor 2: ∂x̂_i = 2 Σ_p g_ip x̂_p + 8t Σ_n Q_in x_n,
                 // ∂x_n = 8t Σ_i Q_in x̂_i, with Q = E' ∘ (C E').
