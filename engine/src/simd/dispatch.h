@@ -26,6 +26,11 @@
  * left-to-right loop by rounding only (the losses moved onto these kernels in issue 13 changed
  * their last bits once, relative differences ≤ 1e-14 of each gradient's largest entry).
  *
+ * The products of the factorized angular loss (gramLowerUpdate, productRows) keep one chain per
+ * output element instead, in the order of the summed index (the plain loop's order): each unit
+ * holds a register tile of such chains of its own shape (kernels_impl.h), which decides only
+ * which elements run together, never an element's bits.
+ *
  * Functions of the kernels beyond +, −, ×, ÷, sqrt are the kernels' own and the same on every
  * unit: the row exp (losses/exp_row.h's rowExp, ≤ 4 ulp from glibc's exp) and a log1p on [0, 1]
  * (≤ 2 ulp from glibc's, 1 ulp measured) inside softplusRow.
