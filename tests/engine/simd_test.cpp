@@ -412,5 +412,115 @@ TEST(SimdDispatch, MinersChooseTheSameTripletsOnEveryUnit) {
     }
 }
 
+// The factorized angular loss's products (dispatch.h: gramLowerUpdate, productRows): every unit
+// against the plain loops of their definition, bit for bit, on shapes with ragged edges (cols
+// not a multiple of any unit's register tile, rows of 1 to a few tiles), signed zeros, and
+// products spanning many binades.
+std::vector<double> productOperand(std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
+                                   std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> b(static_cast<std::size_t>(rows * stride), 0.0);
+    for (std::ptrdiff_t n = 0; n < rows; ++n)
+        for (std::ptrdiff_t i = 0; i < cols; ++i)
+            b[static_cast<std::size_t>(n * stride + i)] =
+                std::exp(4.0 * normal(rng)) * (normal(rng) < 0 ? -1.0 : 1.0);
+    if (rows > 2 && cols > 3) {
+        b[static_cast<std::size_t>(stride + 2)] = -0.0;
+        b[static_cast<std::size_t>(2 * stride + 3)] = 0.0;
+    }
+    return b;
+}
+
+TEST(SimdDispatch, AngularProductsFollowTheirDefinitionOnEveryUnit) {
+    std::mt19937_64 rng(12);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    int compared = 0;
+    // cols 300: three chunks of the sum over p (kernels_impl.h), and a padded width of 304 that
+    // leaves columns beyond AVX-512's widest tile
+    for (std::ptrdiff_t cols : {1, 2, 5, 16, 23, 47, 100, 300})
+        for (std::ptrdiff_t rows : {1, 3, 7, 30}) {
+            const std::ptrdiff_t stride = (cols + 15) / 16 * 16;
+            const std::vector<double> b = productOperand(rows, cols, stride, rng);
+            std::vector<double> start(static_cast<std::size_t>(cols * stride));
+            for (double& value : start) value = normal(rng);
+            std::vector<double> w(static_cast<std::size_t>(cols * stride));
+            for (double& value : w) value = normal(rng);
+            // The plain loops.
+            std::vector<double> gram = start, product(static_cast<std::size_t>(rows * stride));
+            for (std::ptrdiff_t a = 0; a < cols; ++a)
+                for (std::ptrdiff_t p = 0; p < stride; ++p) {
+                    double& sum = gram[static_cast<std::size_t>(a * stride + p)];
+                    for (std::ptrdiff_t n = 0; n < rows; ++n)
+                        sum += b[static_cast<std::size_t>(n * stride + a)] *
+                               b[static_cast<std::size_t>(n * stride + p)];
+                }
+            for (std::ptrdiff_t n = 0; n < rows; ++n)
+                for (std::ptrdiff_t i = 0; i < stride; ++i) {
+                    double sum = 0.0;
+                    for (std::ptrdiff_t p = 0; p < cols; ++p)
+                        sum += b[static_cast<std::size_t>(n * stride + p)] *
+                               w[static_cast<std::size_t>(p * stride + i)];
+                    product[static_cast<std::size_t>(n * stride + i)] = sum;
+                }
+            for (const simd::Kernels* unit : units) {
+                const std::string what = std::string(simd::levelName(unit->level)) + " cols " +
+                                         std::to_string(cols) + " rows " + std::to_string(rows);
+                std::vector<double> gotGram = start;
+                unit->gramLowerUpdate(b.data(), rows, cols, stride, gotGram.data());
+                for (std::ptrdiff_t a = 0; a < cols; ++a)
+                    for (std::ptrdiff_t p = 0; p < stride; ++p) {
+                        const double got = gotGram[static_cast<std::size_t>(a * stride + p)];
+                        const double expected = gram[static_cast<std::size_t>(a * stride + p)];
+                        const double before = start[static_cast<std::size_t>(a * stride + p)];
+                        // on and below the diagonal: the plain loop's bits; above it (which
+                        // entries depends on the unit's tile): untouched or the plain loop's bits
+                        if (p <= a || std::memcmp(&got, &before, sizeof got) != 0) {
+                            ASSERT_EQ(std::memcmp(&got, &expected, sizeof got), 0)
+                                << what << " a " << a << " p " << p;
+                        }
+                    }
+                std::vector<double> gotProduct(product.size(), -1.0);
+                unit->productRows(b.data(), rows, cols, stride, w.data(), gotProduct.data());
+                EXPECT_TRUE(sameBits(gotProduct, product)) << what;
+                ++compared;
+            }
+        }
+    EXPECT_EQ(compared, 32 * static_cast<int>(units.size()));
+}
+
+TEST(SimdDispatch, AngularProductsGiveThePortableBitsOnLargeBlocks) {
+    // Blocks of the size the angular loss uses (hundreds of columns, tens of rows), on every unit.
+    const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
+    std::mt19937_64 rng(13);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (const simd::Kernels* unit : availableUnits())
+        for (std::ptrdiff_t cols : {410, 333}) {
+            const std::ptrdiff_t stride = (cols + 15) / 16 * 16, rows = 78;
+            const std::vector<double> b = productOperand(rows, cols, stride, rng);
+            std::vector<double> w(static_cast<std::size_t>(cols * stride));
+            for (double& value : w) value = normal(rng);
+            std::vector<double> gramExpected(static_cast<std::size_t>(cols * stride), 0.0),
+                gramGot = gramExpected;
+            portable->gramLowerUpdate(b.data(), rows, cols, stride, gramExpected.data());
+            portable->gramLowerUpdate(b.data(), rows, cols, stride,
+                                      gramExpected.data());  // twice: accumulates
+            unit->gramLowerUpdate(b.data(), rows, cols, stride, gramGot.data());
+            unit->gramLowerUpdate(b.data(), rows, cols, stride, gramGot.data());
+            for (std::ptrdiff_t a = 0; a < cols; ++a)
+                EXPECT_EQ(std::memcmp(&gramGot[static_cast<std::size_t>(a * stride)],
+                                      &gramExpected[static_cast<std::size_t>(a * stride)],
+                                      static_cast<std::size_t>(a + 1) * sizeof(double)),
+                          0)
+                    << simd::levelName(unit->level) << " row " << a;
+            std::vector<double> productExpected(static_cast<std::size_t>(rows * stride)),
+                productGot(productExpected.size());
+            portable->productRows(b.data(), rows, cols, stride, w.data(), productExpected.data());
+            unit->productRows(b.data(), rows, cols, stride, w.data(), productGot.data());
+            EXPECT_TRUE(sameBits(productGot, productExpected)) << simd::levelName(unit->level);
+        }
+}
+
 }  // namespace
 }  // namespace marginlab

@@ -9,8 +9,10 @@
 
 #include "losses/common.h"
 #include "losses/contrastive_support.h"
+#include "losses/exp_row.h"
 #include "losses/reference_set.h"
 #include "parallel.h"
+#include "simd/dispatch.h"
 
 namespace marginlab {
 
@@ -19,14 +21,30 @@ namespace {
 // Largest 16·t·max‖x‖ for the factorized sums: each scaled factor E' ≥ e^{-8tR}, so every
 // product term stays ≥ e^{-600}, far above the smallest normal double (≈ e^{-708}).
 constexpr Real kFactorizedExponentRange = 600.0;
-// Entries of one column block of E' (12288 doubles = 96 KB, under glibc's mmap threshold).
-constexpr Eigen::Index kBlockEntries = 12288;
+// Entries of one block of E' (rows: negatives, columns: a class's members, padded): 32768 doubles
+// = 256 KB, so that the block and its product with C stay in the L2 cache.
+constexpr Eigen::Index kBlockEntries = 32768;
 
 using MatrixMap = Eigen::Map<Matrix>;
-using VectorMap = Eigen::Map<Vector>;
 
-// Columns per block of E' for a class of m rows.
-Eigen::Index blockWidth(Eigen::Index m) { return std::max<Eigen::Index>(16, kBlockEntries / m); }
+// A class's members padded to a multiple of 16 (the kernels' register tiles, dispatch.h).
+Eigen::Index paddedClassWidth(Eigen::Index m) {
+    return (m + 15) / 16 * 16;
+}
+// Negatives per block of E' for a padded class width.
+Eigen::Index blockRows(Eigen::Index stride) {
+    return std::max<Eigen::Index>(8, kBlockEntries / stride);
+}
+
+// Σ_i a[i]·b[i] for i < n (n a multiple of 8) in 8 lanes, lane i mod 8, added in a fixed tree:
+// one order (this file is compiled once, for the baseline), and not one addition's latency per
+// element.
+Real laneDot(const Real* a, const Real* b, Eigen::Index n) {
+    Real lanes[8] = {};
+    for (Eigen::Index i = 0; i < n; i += 8)
+        for (int l = 0; l < 8; ++l) lanes[l] += a[i + l] * b[i + l];
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
 
 struct Gradients {
     Points normalized;  // ∂L/∂x̂ (anchor/positive roles)
@@ -35,6 +53,10 @@ struct Gradients {
 };
 
 }  // namespace
+
+Eigen::Index AngularLoss::negativesPerBlock(Eigen::Index classSize) {
+    return blockRows(paddedClassWidth(classSize));
+}
 
 AngularLoss::AngularLoss(Real alphaDegrees, bool allowFactorized)
     : m_alphaDegrees(alphaDegrees), m_allowFactorized(allowFactorized) {}
@@ -72,20 +94,18 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
     out.stats.tupleKind = "pairs";
     out.stats.tuples = positivePairs;
 
-    // All per-class buffers live in one arena allocated once per call: freeing and re-allocating
-    // them per class made the allocator return memory to the system each time, and the page
-    // faults cost more than the products.
-    Eigen::Index largestClass = 0, largestOthers = 0, largestWork = 0;
+    // All per-class buffers live in arenas kept by each thread between calls: freeing and
+    // re-allocating them per class (or per step) made the allocator return memory to the system
+    // each time, and the page faults cost more than the products.
+    Eigen::Index largestClass = 0, largestOthers = 0;
     for (const auto& [label, members] : classes) {
         const auto m = static_cast<Eigen::Index>(members.size());
         if (m < 2) continue;
         largestClass = std::max(largestClass, m);
         largestOthers = std::max(largestOthers, n - m);
-        largestWork = std::max(largestWork, m * std::min(blockWidth(m), n - m));
     }
     const std::size_t arenaSize =
-        static_cast<std::size_t>(4 * largestClass * largestClass + 2 * largestClass * d +
-                                 2 * largestOthers * d + 2 * largestWork + largestClass);
+        static_cast<std::size_t>(largestClass * largestClass + 2 * largestClass * d + 2 * largestOthers * d);
 
     // The classes are independent (each writes its own members' rows of the anchor-side
     // gradients): they run on the engine's threads. Each keeps its sum, its active count and its
@@ -100,18 +120,14 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         std::vector<int> others;
     };
     std::vector<ClassResult> results(classList.size());
-    struct Worker {
-        std::vector<Real> arena;
-    };
     const int classCount = static_cast<int>(classList.size());
     const int workerCount = detail::chunkWorkers(classCount);
-    std::vector<Worker> workers(static_cast<std::size_t>(workerCount));
-    detail::forEachChunk(classCount, workerCount, [&](int classIndex, int worker) {
+    detail::forEachChunk(classCount, workerCount, [&](int classIndex, int) {
         const int label = classList[static_cast<std::size_t>(classIndex)].first;
         const std::vector<int>& members = *classList[static_cast<std::size_t>(classIndex)].second;
         ClassResult& result = results[static_cast<std::size_t>(classIndex)];
-        std::vector<Real>& arena = workers[static_cast<std::size_t>(worker)].arena;
-        if (arena.size() != arenaSize) arena.assign(arenaSize, 0.0);
+        thread_local std::vector<Real> arena;
+        if (arena.size() < arenaSize) arena.resize(arenaSize);
         std::vector<int>& others = result.others;
         Real& total = result.total;
         const auto m = static_cast<Eigen::Index>(members.size());
@@ -135,49 +151,102 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
         gradNegatives.setZero();
 
         if (factorized) {
-            // E'_in = exp(4t x̂_i·x_n − α_i); Σ_n exp(f_apn) = e^{α_a+α_p−2(1+t)s_ap} · (E'E'ᵀ)_ap.
-            // E' (m×k) is never stored whole: it is rebuilt in column blocks of ≤ ~96 KB, because
-            // large fresh buffers cost more in page faults than the products themselves.
-            const Eigen::Index block = blockWidth(m);
-            Real* const workStorage = next;
-            Real* const qStorage = next + m * std::min(block, k);
-            next = qStorage + m * std::min(block, k);
-            VectorMap rowShift(next, m);
-            next += m;
-            MatrixMap products = take(m, m), weights = take(m, m), gradCosines = take(m, m);
-            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
-                MatrixMap target(workStorage, m, width);
-                target.noalias() = anchors * negatives.middleRows(start, width).transpose();
-                target *= 4.0 * t;
-                for (Eigen::Index i = 0; i < m; ++i) target.row(i).array() = (target.row(i).array() - rowShift(i)).exp();
-                return target;
+            // E'_in = exp(4t x̂_i·x_n − α); Σ_n exp(f_apn) = e^{2α−2(1+t)s_ap} · (E'E'ᵀ)_ap.
+            // E' is never stored whole: it is rebuilt in blocks of negatives (rows n, columns i)
+            // small enough for the L2 cache, once for K = E'E'ᵀ and once for the gradient. The
+            // two products of m² per negative run in the vector units' kernels
+            // (simd::Kernels::gramLowerUpdate, productRows), whose sums run in n (or p) order
+            // on every unit: the same bits on any unit and thread count.
+            const Eigen::Index stride = paddedClassWidth(m);
+            const Eigen::Index block = std::min(blockRows(stride), k);
+            const std::size_t scratchSize = static_cast<std::size_t>(
+                d * stride + 3 * stride + 2 * m * stride + m * m + 2 * block * stride + 2 * d * stride);
+            thread_local std::vector<Real> scratch;
+            if (scratch.size() < scratchSize) scratch.resize(scratchSize);
+            Real* cursor = scratch.data();
+            auto claim = [&cursor](Eigen::Index size) {
+                Real* start = cursor;
+                cursor += size;
+                return start;
             };
-            rowShift.setConstant(-std::numeric_limits<Real>::infinity());
+            Real* const anchorColumns = claim(d * stride);  // x̂_i,c at [c·stride + i], 0 for i ≥ m
+            Real* const gram = claim(m * stride);           // K (lower triangle read)
+            Real* const weights = claim(m * stride);        // C: c_ap, zero diagonal and padding
+            MatrixMap gradCosines(claim(m * m), m, m);
+            Real* const scaled = claim(block * stride);    // E' block, row j = negative start + j
+            Real* const weighted = claim(block * stride);  // (E'ᵀ C) block, then Q = E' ∘ (E'ᵀ C)
+            Real* const pulled = claim(d * stride);        // Σ_n Q_in x_n,c at [c·stride + i]
+            Real* const exponents = claim(stride);         // z_ap for one a
+            Real* const terms = claim(stride);             // softplus(z_ap)
+            Real* const slopes = claim(stride);            // σ(z_ap)
+            std::fill(anchorColumns, anchorColumns + d * stride, 0.0);
+            for (Eigen::Index i = 0; i < m; ++i)
+                for (Eigen::Index c = 0; c < d; ++c) anchorColumns[c * stride + i] = anchors(i, c);
+            const Real scale = 4.0 * t;
+            // One shift for the class, α = 4t·R with R the largest norm among its negatives: every
+            // exponent 4t x̂_i·x_n − α lies in [−8tR, 0], so each product term of K stays
+            // ≥ e^{−16tR} ≥ e^{−600} (kFactorizedExponentRange), a normal double, and no pass over
+            // the negatives is needed to find a per-row maximum.
+            Real reach = 0.0;
+            for (const int other : others) reach = std::max(reach, norms(other));
+            const Real shift = scale * reach;
+            // row[i] = E'_ij = exp(4t · (((0 + x̂_i0 x_j0) + x̂_i1 x_j1) + …) − α) for i < m, 0 beyond:
+            // one pass for the exponents (written out for D = 2 and 3, the common cases, with the
+            // same operations in the same order as the general loop), then the row exp.
+            auto scaledRow = [&](Eigen::Index j, Real* row) {
+                const Real* negative = &negatives(j, 0);
+                const Real* first = anchorColumns;
+                if (d == 2) {
+                    const Real x0 = negative[0], x1 = negative[1];
+                    const Real* second = anchorColumns + stride;
+                    for (Eigen::Index i = 0; i < m; ++i)
+                        row[i] = scale * ((0.0 + first[i] * x0) + second[i] * x1) - shift;
+                } else if (d == 3) {
+                    const Real x0 = negative[0], x1 = negative[1], x2 = negative[2];
+                    const Real *second = anchorColumns + stride, *third = anchorColumns + 2 * stride;
+                    for (Eigen::Index i = 0; i < m; ++i)
+                        row[i] = scale * (((0.0 + first[i] * x0) + second[i] * x1) + third[i] * x2) - shift;
+                } else {
+                    std::fill(row, row + m, 0.0);
+                    for (Eigen::Index c = 0; c < d; ++c) {
+                        const Real coordinate = negative[c];
+                        const Real* column = anchorColumns + c * stride;
+                        for (Eigen::Index i = 0; i < m; ++i) row[i] += column[i] * coordinate;
+                    }
+                    for (Eigen::Index i = 0; i < m; ++i) row[i] = scale * row[i] - shift;
+                }
+                detail::expRowInPlace(row, m);
+                std::fill(row + m, row + stride, 0.0);
+            };
+            auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
+                for (Eigen::Index j = 0; j < width; ++j) scaledRow(start + j, scaled + j * stride);
+            };
+            const detail::simd::Kernels& kernels = detail::simd::kernels();
+            std::fill(gram, gram + m * stride, 0.0);
             for (Eigen::Index start = 0; start < k; start += block) {
                 const Eigen::Index width = std::min(block, k - start);
-                MatrixMap work(workStorage, m, width);
-                work.noalias() = anchors * negatives.middleRows(start, width).transpose();
-                rowShift = rowShift.cwiseMax((4.0 * t) * work.rowwise().maxCoeff());
-            }
-            products.setZero();
-            for (Eigen::Index start = 0; start < k; start += block) {
-                const Eigen::Index width = std::min(block, k - start);
-                products.selfadjointView<Eigen::Lower>().rankUpdate(scaledBlock(start, width));
+                scaledBlock(start, width);
+                kernels.gramLowerUpdate(scaled, width, m, stride, gram);
             }
             // c_ap = σ(z_ap) / K_ap / |P| turns E'_an E'_pn into the weight of n in ℓ_ap (ℓ_ap = ℓ_pa).
-            weights.setZero();
+            std::fill(weights, weights + m * stride, 0.0);
             gradCosines.setZero();
-            for (Eigen::Index a = 0; a < m; ++a)
+            // softplus(z) and σ(z) a row at a time in the vector unit (dispatch.h: the same bits on
+            // every unit), in place of a scalar exp and log1p per pair.
+            for (Eigen::Index a = 1; a < m; ++a) {
+                for (Eigen::Index p = 0; p < a; ++p)  // the lower triangle holds K
+                    exponents[p] =
+                        std::log(gram[a * stride + p]) + shift + shift - 2.0 * (1.0 + t) * cosines(a, p);
+                kernels.softplusRow(exponents, a, detail::expconst::kTable.data(), terms, slopes);
                 for (Eigen::Index p = 0; p < a; ++p) {
-                    const Real product = products(a, p);  // lower triangle holds K
-                    const Real z = std::log(product) + rowShift(a) + rowShift(p) - 2.0 * (1.0 + t) * cosines(a, p);
-                    const Real term = detail::stableSoftplus(z);
+                    const Real term = terms[p], sigma = slopes[p];
                     total += 2.0 * term;  // (a,p) and (p,a)
                     if (term > 0.0) result.active += 2;
-                    const Real sigma = detail::logistic(z);
-                    weights(a, p) = weights(p, a) = sigma / product * perPair;
+                    weights[a * stride + p] = weights[p * stride + a] =
+                        sigma / gram[a * stride + p] * perPair;
                     gradCosines(a, p) = gradCosines(p, a) = -2.0 * (1.0 + t) * sigma * perPair;
                 }
+            }
             if (withGradient) {
                 // Both roles of each pair give the factor 2: ∂x̂_i = 2 Σ_p g_ip x̂_p + 8t Σ_n Q_in x_n,
                 // ∂x_n = 8t Σ_i Q_in x̂_i, with Q = E' ∘ (C E').
@@ -187,15 +256,28 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                     for (Eigen::Index i = 0; i < m; ++i)
                         grad.sameLabel.row(members[static_cast<std::size_t>(i)]) += cosinePart.row(i);
                 }
+                std::fill(pulled, pulled + d * stride, 0.0);
                 for (Eigen::Index start = 0; start < k; start += block) {
                     const Eigen::Index width = std::min(block, k - start);
-                    const MatrixMap work = scaledBlock(start, width);
-                    MatrixMap q(qStorage, m, width);
-                    q.noalias() = weights * work;
-                    q.array() *= work.array();
-                    gradAnchors.noalias() += (8.0 * t) * (q * negatives.middleRows(start, width));
-                    gradNegatives.middleRows(start, width).noalias() += (8.0 * t) * (q.transpose() * anchors);
+                    scaledBlock(start, width);
+                    kernels.productRows(scaled, width, m, stride, weights, weighted);
+                    for (Eigen::Index j = 0; j < width; ++j) {
+                        Real* q = weighted + j * stride;
+                        const Real* e = scaled + j * stride;
+                        for (Eigen::Index i = 0; i < stride; ++i) q[i] *= e[i];  // 0 beyond m
+                        const Real* negative = &negatives(start + j, 0);
+                        for (Eigen::Index c = 0; c < d; ++c) {
+                            Real* target = pulled + c * stride;
+                            const Real coordinate = negative[c];
+                            for (Eigen::Index i = 0; i < stride; ++i) target[i] += q[i] * coordinate;
+                            gradNegatives(start + j, c) +=
+                                (8.0 * t) * laneDot(q, anchorColumns + c * stride, stride);
+                        }
+                    }
                 }
+                for (Eigen::Index i = 0; i < m; ++i)
+                    for (Eigen::Index c = 0; c < d; ++c)
+                        gradAnchors(i, c) += (8.0 * t) * pulled[c * stride + i];
             }
         } else {
             std::vector<Real> exponents(static_cast<std::size_t>(k)), softmax(static_cast<std::size_t>(k));

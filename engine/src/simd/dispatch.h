@@ -26,6 +26,11 @@
  * left-to-right loop by rounding only (the losses moved onto these kernels in issue 13 changed
  * their last bits once, relative differences ≤ 1e-14 of each gradient's largest entry).
  *
+ * The products of the factorized angular loss (gramLowerUpdate, productRows) keep one chain per
+ * output element instead, in the order of the summed index (the plain loop's order): each unit
+ * holds a register tile of such chains of its own shape (kernels_impl.h), which decides only
+ * which elements run together, never an element's bits.
+ *
  * Functions of the kernels beyond +, −, ×, ÷, sqrt are the kernels' own and the same on every
  * unit: the row exp (losses/exp_row.h's rowExp, ≤ 4 ulp from glibc's exp) and a log1p on [0, 1]
  * (≤ 2 ulp from glibc's, 1 ulp measured) inside softplusRow.
@@ -86,6 +91,18 @@ struct Kernels {
     /// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}) and slope[j] = σ(v[j]) (1/(1 + e)
     /// for v ≥ 0, e/(1 + e) below), e = rowExp(−|v|); `table` as for expInPlace.
     void (*softplusRow)(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope);
+    /// The factorized angular loss's products (losses/angular.cpp). `b` is rows × stride
+    /// (row-major), `stride` a multiple of 16, its columns [cols, stride) readable (zeros, say).
+    /// gram (cols × stride) += bᵀb on and below the diagonal: for every p ≤ a < cols,
+    ///     gram[a][p] = ((gram[a][p] + b[0][a]·b[0][p]) + b[1][a]·b[1][p]) + …  (n ascending),
+    /// exactly the plain loop; some entries above the diagonal (p < stride) are updated the same
+    /// way, which ones depends on the unit's register tile.
+    void (*gramLowerUpdate)(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
+                            double* gram);
+    /// out = b·w: w is cols × stride, out rows × stride, and for every n < rows, i < stride,
+    ///     out[n][i] = ((0 + b[n][0]·w[0][i]) + b[n][1]·w[1][i]) + …  (p ascending, p < cols).
+    void (*productRows)(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
+                        const double* w, double* out);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -553,3 +553,121 @@ void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, d
         }
     }
 }
+
+// ---- Gram-like products for the factorized angular loss (losses/angular.cpp) ------------------
+// Register tiles of an outer-product scheme: a tile of kTileRows rows × kTileVectors native
+// vectors of columns stays in registers while one operand is broadcast and the other loaded a
+// vector at a time. Every output element is still ONE chain of separate multiplies and adds in
+// ascending order of the summed index (no FMA: -ffp-contract=off, no reassociation), so the tile
+// shape — chosen per unit for its register file — decides only which elements are computed
+// together, never an element's bits: every unit gives the bits of the plain loops in dispatch.h.
+#if defined(__AVX512F__)
+typedef double TileVector __attribute__((vector_size(64)));
+constexpr int kTileRows = 8, kTileVectors = 2;  // 16 of 32 zmm registers accumulate
+constexpr int kProductRows = 4, kProductVectors = 4;  // fewer broadcasts per load of w
+#elif defined(__AVX2__)
+typedef double TileVector __attribute__((vector_size(32)));
+constexpr int kTileRows = 6, kTileVectors = 2;  // 12 of 16 ymm registers accumulate
+constexpr int kProductRows = 6, kProductVectors = 2;
+#else
+typedef double TileVector __attribute__((vector_size(16)));
+constexpr int kTileRows = 4, kTileVectors = 2;  // 8 of 16 xmm registers accumulate
+constexpr int kProductRows = 4, kProductVectors = 2;
+#endif
+constexpr int kTileWidth = kTileVectors * static_cast<int>(sizeof(TileVector) / sizeof(double));
+
+static inline __attribute__((always_inline)) TileVector loadTile(const double* p) {
+    TileVector v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline __attribute__((always_inline)) void storeTile(double* p, TileVector v) {
+    __builtin_memcpy(p, &v, sizeof v);
+}
+
+// gram[a][p0 .. p0 + kTileWidth) for a in [a0, a0 + Rows) += Σ_n b[n][a]·b[n][p], n ascending.
+template <int Rows>
+static inline __attribute__((always_inline)) void gramTile(const double* b, std::ptrdiff_t rows,
+                                                           std::ptrdiff_t stride, std::ptrdiff_t a0,
+                                                           std::ptrdiff_t p0, double* gram) {
+    constexpr int V = kTileVectors, W = static_cast<int>(sizeof(TileVector) / sizeof(double));
+    TileVector sum[Rows][V];
+    for (int r = 0; r < Rows; ++r)
+        for (int v = 0; v < V; ++v) sum[r][v] = loadTile(gram + (a0 + r) * stride + p0 + v * W);
+    for (std::ptrdiff_t n = 0; n < rows; ++n) {
+        const double* row = b + n * stride;
+        TileVector column[V];
+        for (int v = 0; v < V; ++v) column[v] = loadTile(row + p0 + v * W);
+        for (int r = 0; r < Rows; ++r) {
+            const TileVector factor = row[a0 + r] - TileVector{};  // x − 0 = x, −0 kept
+            for (int v = 0; v < V; ++v) sum[r][v] = sum[r][v] + factor * column[v];
+        }
+    }
+    for (int r = 0; r < Rows; ++r)
+        for (int v = 0; v < V; ++v) storeTile(gram + (a0 + r) * stride + p0 + v * W, sum[r][v]);
+}
+
+void gramLowerUpdate(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
+                     double* gram) {
+    // Column strips outermost: one strip of b (rows × kTileWidth) stays in L1 while every row
+    // tile at or below the diagonal passes over it.
+    const std::ptrdiff_t fullRows = cols - cols % kTileRows;
+    for (std::ptrdiff_t p0 = 0; p0 < cols; p0 += kTileWidth) {
+        for (std::ptrdiff_t a0 = p0 - p0 % kTileRows; a0 < fullRows; a0 += kTileRows)
+            gramTile<kTileRows>(b, rows, stride, a0, p0, gram);
+        for (std::ptrdiff_t a = fullRows > p0 ? fullRows : p0; a < cols; ++a)
+            gramTile<1>(b, rows, stride, a, p0, gram);
+    }
+}
+
+// out[n][i0 .. i0 + kTileWidth) for n in [n0, n0 + Rows): the sums over p in [p0, p1), p
+// ascending, continued from out (from 0 when p0 = 0).
+template <int Rows, int V>
+static inline __attribute__((always_inline)) void productTile(const double* b, std::ptrdiff_t p0,
+                                                              std::ptrdiff_t p1, std::ptrdiff_t stride,
+                                                              const double* w, std::ptrdiff_t n0,
+                                                              std::ptrdiff_t i0, double* out) {
+    constexpr int W = static_cast<int>(sizeof(TileVector) / sizeof(double));
+    TileVector sum[Rows][V];
+    for (int r = 0; r < Rows; ++r)
+        for (int v = 0; v < V; ++v)
+            sum[r][v] = p0 == 0 ? TileVector{} : loadTile(out + (n0 + r) * stride + i0 + v * W);
+    for (std::ptrdiff_t p = p0; p < p1; ++p) {
+        TileVector weight[V];
+        for (int v = 0; v < V; ++v) weight[v] = loadTile(w + p * stride + i0 + v * W);
+        for (int r = 0; r < Rows; ++r) {
+            const TileVector factor = b[(n0 + r) * stride + p] - TileVector{};
+            for (int v = 0; v < V; ++v) sum[r][v] = sum[r][v] + factor * weight[v];
+        }
+    }
+    for (int r = 0; r < Rows; ++r)
+        for (int v = 0; v < V; ++v) storeTile(out + (n0 + r) * stride + i0 + v * W, sum[r][v]);
+}
+
+void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
+                 const double* w, double* out) {
+    // The sum over p in chunks of kProductDepth (each element's chain goes on through `out`,
+    // unchanged), and within a chunk, column strips of w outermost: the chunk's strip
+    // (kProductDepth × kTileWidth, 16 KB at most) stays in L1 while every row tile passes over it.
+    constexpr std::ptrdiff_t kProductDepth = 128;
+    constexpr int R = kProductRows, V = kProductVectors,
+                  W = static_cast<int>(sizeof(TileVector) / sizeof(double));
+    const std::ptrdiff_t fullRows = rows - rows % R, fullWidth = stride - stride % (V * W);
+    std::ptrdiff_t p0 = 0;
+    do {
+        const std::ptrdiff_t p1 = cols - p0 < kProductDepth ? cols : p0 + kProductDepth;
+        for (std::ptrdiff_t i0 = 0; i0 < fullWidth; i0 += V * W) {
+            for (std::ptrdiff_t n0 = 0; n0 < fullRows; n0 += R)
+                productTile<R, V>(b, p0, p1, stride, w, n0, i0, out);
+            for (std::ptrdiff_t n = fullRows; n < rows; ++n)
+                productTile<1, V>(b, p0, p1, stride, w, n, i0, out);
+        }
+        for (std::ptrdiff_t i0 = fullWidth; i0 < stride; i0 += W) {  // the last columns a vector at a time
+            for (std::ptrdiff_t n0 = 0; n0 < fullRows; n0 += R)
+                productTile<R, 1>(b, p0, p1, stride, w, n0, i0, out);
+            for (std::ptrdiff_t n = fullRows; n < rows; ++n)
+                productTile<1, 1>(b, p0, p1, stride, w, n, i0, out);
+        }
+        p0 = p1;
+    } while (p0 < cols);
+}

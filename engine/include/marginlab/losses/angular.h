@@ -17,7 +17,10 @@
  * Cost: the definition has |P|·|N(a)| terms (≈ N³/C). Because exp(4t(x̂_a + x̂_p)·x_n) =
  * E_an·E_pn with E_in = exp(4t x̂_i·x_n), the sums over n are matrix products per class
  * (K = E Eᵀ), which is what runs when the exponents are small enough to be multiplied without
- * under/overflow (16·t·max‖x‖ ≤ 600); otherwise an explicit per-pair log-sum-exp runs.
+ * under/overflow (16·t·max‖x‖ ≤ 600); otherwise an explicit per-pair log-sum-exp runs. The
+ * factorized path costs 1.5·m²·(N − m) multiply-adds per class of m (K's lower triangle, then
+ * C·E' for the gradient), in the vector units' kernels (simd::Kernels::gramLowerUpdate,
+ * productRows): about 1.5·N³/C for C equal classes.
  *
  * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): over
  * the listed positive pairs (a, p), a in the batch and p a reference row (every batch × reference
@@ -46,6 +49,9 @@ public:
     explicit AngularLoss(Real alphaDegrees, bool allowFactorized = true);
     std::string_view name() const override { return "angular"; }
     LossOutput evaluate(const LossInput& input, bool withGradient) const override;
+    /// The factorized path builds E' for a class of `classSize` members in blocks of this many
+    /// negatives (tests use it to make sure they span several blocks).
+    static Eigen::Index negativesPerBlock(Eigen::Index classSize);
 
 private:
     /// Against LossInput's reference set (CrossBatchMemory): batch anchors, reference partners.
