@@ -86,6 +86,9 @@ struct Kernels {
     /// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}) and slope[j] = σ(v[j]) (1/(1 + e)
     /// for v ≥ 0, e/(1 + e) below), e = rowExp(−|v|); `table` as for expInPlace.
     void (*softplusRow)(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope);
+    /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
+    /// tempered outputs to `out` (integer operations: the same words on every unit).
+    void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).
