@@ -288,8 +288,8 @@ bool orderedFilter(const NegativeSweep& in) {
  * same counts, sums and coefficients, as the generic path (tested against it and the listings).
  */
 template <bool HasHigh, bool HighInclusive, bool HasLow>
-TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, int* activeBegins,
-                                int* keptEnds, Real* coefficients) {
+TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, Count* difference,
+                                Real* coefficients) {
     const Real* row = in.row;
     const Real sign = in.sign;
     const int* negatives = in.negatives;
@@ -319,8 +319,10 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, i
         const int activeCount = keptEnd - activeFrom;
         active += activeCount;
         violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
-        activeBegins[t] = activeFrom;
-        if constexpr (HasLow) keptEnds[t] = keptEnd;
+        // The positives' difference array directly (TripletSweep::anchor's second pass otherwise):
+        // the active range [activeFrom, keptEnd) covers these positives.
+        ++difference[activeFrom];
+        if constexpr (HasLow) --difference[keptEnd];
         coefficients[j] = -Real(activeCount);
     }
     TripletSweepTotals totals;
@@ -333,7 +335,7 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, i
     return totals;
 }
 
-using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, int*, int*, Real*);
+using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, Count*, Real*);
 
 SweepFunction orderedSweep(const NegativeSweep& in) {
     if (!in.hasHigh) return &sweepOrdered<false, false, true>;  // hasLow: else the sweep is unfiltered
@@ -437,22 +439,26 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     m_activeBegins.resize(m_negatives.size());
     m_keptEnds.resize(m_negatives.size());
     const bool filtered = in.hasHigh || in.hasLow;
+    // A positive's coefficient counts the negatives whose active range [activeBegin, keptEnd)
+    // covers it: a difference array over the sorted positives, summed up. The ordered path fills
+    // it as it goes; the others record the ranges and count them below.
+    m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
+    Count* difference = m_difference.data();
+    const bool ordered = filtered && orderedFilter(in);
     const TripletSweepTotals found =
         !filtered
             ? sweepNegatives<false>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out)
-        : orderedFilter(in)
-            ? orderedSweep(in)(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out)
+        : ordered
+            ? orderedSweep(in)(in, m_locator.table(), difference, out)
             : sweepNegatives<true>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out);
     *totals += found;
 
     if (!coefficients) return;
-    // A positive's coefficient counts the negatives whose active range [activeBegin, keptEnd)
-    // covers it: a difference array over the sorted positives, summed up.
-    m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
-    Count* difference = m_difference.data();
-    for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
-    if (in.hasLow)  // else every kept range ends at p, past the positives' counts
-        for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
+    if (!ordered) {
+        for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
+        if (in.hasLow)  // else every kept range ends at p, past the positives' counts
+            for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
+    }
     Count running = 0;
     for (int k = 0; k < p; ++k) {
         running += m_difference[static_cast<std::size_t>(k)];
