@@ -43,6 +43,11 @@ void expectAgrees(const Table& t, Real z, Real bound, const char* what) {
     EXPECT_EQ(both.strict, firstGapBelow(t.sorted(), t.size, z, bound, false)) << what << " z=" << z << " bound=" << bound;
     EXPECT_EQ(both.inclusive, firstGapBelow(t.sorted(), t.size, z, bound, true)) << what << " z=" << z << " bound=" << bound;
     EXPECT_EQ(table.countBelow(z), firstGapBelow(t.sorted(), t.size, z, 0.0, true)) << what << " z=" << z;
+    // The single-predicate lookups (the triplet sweep's filter bounds) give the same answers.
+    EXPECT_EQ(table.firstGapBelowOne<false>(z, bound), both.strict)
+        << what << " z=" << z << " bound=" << bound;
+    EXPECT_EQ(table.firstGapBelowOne<true>(z, bound), both.inclusive)
+        << what << " z=" << z << " bound=" << bound;
 }
 
 void expectAgreesEverywhere(const std::vector<Real>& values, const std::vector<Real>& bounds, const char* what) {

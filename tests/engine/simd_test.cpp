@@ -371,6 +371,29 @@ TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
     }
 }
 
+// std::mt19937_64's refill (NCE's bulk draws): integer operations, so every unit must give the
+// standard engine's words exactly, block after block.
+TEST(SimdDispatch, MersenneTwistOfEveryUnitIsStdMt19937_64) {
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    for (const simd::Kernels* k : units) {
+        for (std::uint64_t seed : std::vector<std::uint64_t>{0, 5489, 0x123456789ABCDEF0}) {
+            std::mt19937_64 reference(seed);
+            // [rand.eng.mers] seeding, then the refills.
+            std::vector<std::uint64_t> state(312), words(312);
+            state[0] = seed;
+            for (std::size_t i = 1; i < state.size(); ++i)
+                state[i] = 6364136223846793005ULL * (state[i - 1] ^ (state[i - 1] >> 62)) + i;
+            for (int block = 0; block < 4; ++block) {
+                k->mersenneTwist64(state.data(), words.data());
+                for (std::size_t i = 0; i < words.size(); ++i)
+                    ASSERT_EQ(words[i], reference())
+                        << simd::levelName(k->level) << " block " << block << " word " << i;
+            }
+        }
+    }
+}
+
 TEST(SimdDispatch, TheCapChoosesTheUnit) {
     const simd::Level best = simd::supportedLevel();
     {

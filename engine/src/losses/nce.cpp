@@ -4,6 +4,7 @@
 #include "losses/contrastive_support.h"
 #include "losses/pair_family_support.h"
 #include "losses/exp_row.h"
+#include "losses/nce_draws.h"
 #include "losses/pair_rows.h"
 #include "simd/dispatch.h"
 
@@ -122,7 +123,6 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         // (nothing of size |P|·K is stored). Draws are counted per negative first, so each
         // distinct (a,n) is evaluated once.
         const int label = labels[static_cast<std::size_t>(a)];
-        Real* draws = part.first.data();  // counts, as doubles
         part.indices.resize(static_cast<std::size_t>(n));
         int* negatives = part.indices.data();
         int negativeCount = 0;
@@ -132,28 +132,32 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
             negativeCount += labels[static_cast<std::size_t>(j)] != label ? 1 : 0;
         }
         if (negativeCount > 0) {
-            std::fill(draws, draws + n, 0.0);
-            NoiseContrastiveSampler sampler(input.sampleSeed, a);
-            for (int p : members) {
-                if (p == a) continue;
-                for (int k = 0; k < m_negativesPerPair; ++k) draws[negatives[sampler.drawIndex(negativeCount)]] += 1.0;
-            }
-            // The drawn negatives, in index order, packed to the front of `negatives` without
-            // branches (about half are drawn: a branch would be mispredicted half the time).
+            // The sampler's draws (NoiseContrastiveSampler(seed, a), one draw per noise sample,
+            // positives in index order), produced in bulk by drawNoiseIndices: the same indices in
+            // the same order. Only how often each negative is drawn matters, counted by position.
+            Real* times = part.first.data();
+            std::fill(times, times + negativeCount, 0.0);
+            const auto samples = static_cast<std::int64_t>(members.size() - 1) * m_negativesPerPair;
+            detail::drawNoiseIndices(input.sampleSeed, a, static_cast<std::uint64_t>(negativeCount), samples,
+                                     [times](std::uint64_t t) { times[t] += 1.0; });
+            // The drawn negatives, in index order, packed to the front of `negatives` and `times`
+            // (in place: slot `drawn` ≤ t was read before) without branches (about half are
+            // drawn: a branch would be mispredicted half the time).
             int drawn = 0;
             for (int t = 0; t < negativeCount; ++t) {
                 const int j = negatives[t];
+                const Real hits = times[t];
                 negatives[drawn] = j;
                 inputs[drawn] = s[j] * inverseTemperature;
-                drawn += draws[j] != 0.0 ? 1 : 0;
+                times[drawn] = hits;
+                drawn += hits != 0.0 ? 1 : 0;
             }
             kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
             for (int t = 0; t < drawn; ++t) {
                 const int j = negatives[t];
-                const Real times = draws[j];
-                total += times * values[t];
+                total += times[t] * values[t];
                 // d(−log σ(−v))/dv = σ(v)
-                gradRow[j] += times * slopes[t] * inverseTemperature / pairCount;
+                gradRow[j] += times[t] * slopes[t] * inverseTemperature / pairCount;
             }
         }
         part.total = total;

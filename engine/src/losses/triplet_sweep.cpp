@@ -261,6 +261,89 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
     return totals;
 }
 
+/**
+ * Whether a filter's kept range and the sweep's boundaries need none of the generic path's
+ * choices (sweepOrdered): a high bound of its own (or none), a low bound that is exactly the hard
+ * boundary "gap ≤ 0" (semi-hard's gap > 0) or none, and the margin inside the kept range. Then
+ * keptBegin ≤ semiFrom ≤ activeFrom ≤ hardFrom ≤ keptEnd holds by the bounds alone (every
+ * predicate reads the same fl(z − x)), so no boundary needs clamping to the kept range: the
+ * TripletMarginMiner types all and semihard (margin ≥ the loss margin > 0) take this path.
+ */
+bool orderedFilter(const NegativeSweep& in) {
+    const bool highAlone = !in.hasHigh || in.high.reuse == FilterBound::Reuse::None;
+    const bool lowAtZero = !in.hasLow || in.low.reuse == FilterBound::Reuse::Zero;
+    // A low bound at the hard boundary leaves no kept gap ≤ 0 (plan.zero = End, hardFrom =
+    // keptEnd); without one, the hard boundary is looked up (Inside) or equals keptBegin (Begin,
+    // a high bound ≤ 0 that is then the same lookup "gap ≤ 0").
+    const bool zeroPlaced =
+        in.hasLow ? in.plan.zero == FilterPlan::Where::End : in.plan.zero != FilterPlan::Where::End;
+    return highAlone && lowAtZero && zeroPlaced && in.plan.margin == FilterPlan::Where::Inside &&
+           in.margin >= 0.0;
+}
+
+/**
+ * sweepNegatives<true> for an orderedFilter: T's two lookups (the margin, both strictnesses,
+ * and the hard boundary) plus one single-predicate lookup for the high bound, no clamps, and the
+ * kept range's end is the hard boundary when there is a low bound. The same boundaries, hence the
+ * same counts, sums and coefficients, as the generic path (tested against it and the listings).
+ */
+template <bool HasHigh, bool HighInclusive, bool HasLow>
+TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, Count* difference,
+                                Real* coefficients) {
+    const Real* row = in.row;
+    const Real sign = in.sign;
+    const int* negatives = in.negatives;
+    const int p = in.positives;
+    const Real margin = in.margin;
+    const Real high = in.high.value;
+    const Real* prefix = in.prefix;
+    const bool semiIncludesMargin = in.semiHardIncludesMargin;
+    Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
+    Real violation = 0.0;
+    for (int t = 0; t < in.count; ++t) {
+        const int j = negatives[t];
+        const Real z = sign * row[j];
+        const int keptBegin = HasHigh ? table.firstGapBelowOne<HighInclusive>(z, high) : 0;
+        const GapTable::Boundaries atMargin = table.firstGapBelowBoth(z, margin);
+        const int zero = table.countBelow(z);
+        // Without a low bound the generic path clamps zero to [keptBegin, p]: a no-op here, as
+        // "gap ≤ 0" implies the high bound's predicate (high ≥ the margin ≥ 0).
+        const int keptEnd = HasLow ? std::max(keptBegin, zero) : p;
+        const int hardFrom = HasLow ? keptEnd : zero;
+        const int activeFrom = atMargin.strict;
+        const int semiFrom = semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
+        tuples += keptEnd - keptBegin;
+        hard += keptEnd - hardFrom;
+        semiHard += std::max(0, hardFrom - semiFrom);
+        easy += std::min(semiFrom, hardFrom) - keptBegin;
+        const int activeCount = keptEnd - activeFrom;
+        active += activeCount;
+        violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
+        // The positives' difference array directly (TripletSweep::anchor's second pass otherwise):
+        // the active range [activeFrom, keptEnd) covers these positives.
+        ++difference[activeFrom];
+        if constexpr (HasLow) --difference[keptEnd];
+        coefficients[j] = -Real(activeCount);
+    }
+    TripletSweepTotals totals;
+    totals.tuples = tuples;
+    totals.active = active;
+    totals.easy = easy;
+    totals.semiHard = semiHard;
+    totals.hard = hard;
+    totals.violation = violation;
+    return totals;
+}
+
+using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, Count*, Real*);
+
+SweepFunction orderedSweep(const NegativeSweep& in) {
+    if (!in.hasHigh) return &sweepOrdered<false, false, true>;  // hasLow: else the sweep is unfiltered
+    if (in.high.inclusive)
+        return in.hasLow ? &sweepOrdered<true, true, true> : &sweepOrdered<true, true, false>;
+    return in.hasLow ? &sweepOrdered<true, false, true> : &sweepOrdered<true, false, false>;
+}
+
 }  // namespace
 
 TripletSweep::TripletSweep(const TripletSweepOptions& options, const Labels& labels) : m_options(options) {
@@ -356,19 +439,26 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     m_activeBegins.resize(m_negatives.size());
     m_keptEnds.resize(m_negatives.size());
     const bool filtered = in.hasHigh || in.hasLow;
+    // A positive's coefficient counts the negatives whose active range [activeBegin, keptEnd)
+    // covers it: a difference array over the sorted positives, summed up. The ordered path fills
+    // it as it goes; the others record the ranges and count them below.
+    m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
+    Count* difference = m_difference.data();
+    const bool ordered = filtered && orderedFilter(in);
     const TripletSweepTotals found =
-        filtered ? sweepNegatives<true>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out)
-                 : sweepNegatives<false>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out);
+        !filtered
+            ? sweepNegatives<false>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out)
+        : ordered
+            ? orderedSweep(in)(in, m_locator.table(), difference, out)
+            : sweepNegatives<true>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out);
     *totals += found;
 
     if (!coefficients) return;
-    // A positive's coefficient counts the negatives whose active range [activeBegin, keptEnd)
-    // covers it: a difference array over the sorted positives, summed up.
-    m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
-    Count* difference = m_difference.data();
-    for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
-    if (in.hasLow)  // else every kept range ends at p, past the positives' counts
-        for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
+    if (!ordered) {
+        for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
+        if (in.hasLow)  // else every kept range ends at p, past the positives' counts
+            for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
+    }
     Count running = 0;
     for (int k = 0; k < p; ++k) {
         running += m_difference[static_cast<std::size_t>(k)];

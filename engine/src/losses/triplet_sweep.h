@@ -97,6 +97,10 @@ struct GapTable {
         const Boundaries found = firstGapBelowBoth(z, bound);
         return inclusive ? found.inclusive : found.strict;
     }
+    /// firstGapBelow(z, bound, Inclusive) alone: the same lookup with one predicate instead of
+    /// two (half the comparisons), for a boundary whose other strictness nobody needs.
+    template <bool Inclusive>
+    int firstGapBelowOne(Real z, Real bound) const;
     /// firstGapBelow(z, 0, true) = the number of values below z. Cheaper: with bound 0 the query
     /// is z itself, placed by the same cellOf as the values, so cells alone order it against
     /// every value outside its own cell (no neighbours to confirm).
@@ -151,6 +155,40 @@ private:
 #endif
     }
     return {searchGapBelow(z, bound, false), searchGapBelow(z, bound, true)};
+}
+
+template <bool Inclusive>
+[[gnu::always_inline]] inline int GapTable::firstGapBelowOne(Real z, Real bound) const {
+    if (cells != 0) {
+        // firstGapBelowBoth's confirmation with only this predicate: before the cell it fails, after
+        // the cell it holds (so it holds on every slot past the cell's end too), the cell is small.
+        const Real* x = sorted;
+        const int cell = cellOf(z - bound);
+        const int begin = cellStart[cell];
+        const int end = cellStart[cell + 1];
+#if defined(__SSE2__) && !defined(MARGINLAB_NO_SIMD)
+        const __m128d zz = _mm_set1_pd(z);
+        const __m128d limit = _mm_set1_pd(bound);
+        const __m128d g0 = _mm_sub_pd(zz, _mm_loadu_pd(x + begin - 1));
+        const __m128d g1 = _mm_sub_pd(zz, _mm_loadu_pd(x + begin + 1));
+        const __m128d g2 = _mm_sub_pd(zz, _mm_setr_pd(x[begin + 3], x[end]));
+        // cmpnle / cmpnlt: the predicate's failures (NaN fails, as in the scalar code).
+        const int fail0 = _mm_movemask_pd(Inclusive ? _mm_cmpnle_pd(g0, limit) : _mm_cmpnlt_pd(g0, limit));
+        const int fail1 = _mm_movemask_pd(Inclusive ? _mm_cmpnle_pd(g1, limit) : _mm_cmpnlt_pd(g1, limit));
+        const int fail2 = _mm_movemask_pd(Inclusive ? _mm_cmpnle_pd(g2, limit) : _mm_cmpnlt_pd(g2, limit));
+        const bool confirmed = (fail0 & 1) & !(fail2 >> 1) & (end - begin <= kPadding);
+        if (confirmed) return begin + (fail0 >> 1) + (fail1 & 1) + (fail1 >> 1) + (fail2 & 1);
+#else
+        auto holds = [&](Real value) { return Inclusive ? z - value <= bound : z - value < bound; };
+        const bool confirmed = !holds(x[begin - 1]) & holds(x[end]) & (end - begin <= kPadding);
+        if (confirmed) {
+            int found = begin;
+            for (int k = 0; k < kPadding; ++k) found += !holds(x[begin + k]);
+            return found;
+        }
+#endif
+    }
+    return searchGapBelow(z, bound, Inclusive);
 }
 
 [[gnu::always_inline]] inline int GapTable::countBelow(Real z) const {

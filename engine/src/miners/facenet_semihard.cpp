@@ -109,6 +109,10 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     std::vector<std::vector<Triplet>> found(static_cast<std::size_t>(chunks.count()));
     detail::forEachChunk(chunks.count(), workerCount, [&](int chunk, int) {
         std::vector<Triplet>& out = found[static_cast<std::size_t>(chunk)];
+        // At most one triplet per positive pair of the chunk's anchors: reserved once, so the list
+        // never reallocates (each reallocation copies it and touches fresh pages).
+        out.reserve(pairOffset[static_cast<std::size_t>(chunks.end(chunk))] -
+                    pairOffset[static_cast<std::size_t>(chunks.begin(chunk))]);
         for (Eigen::Index anchor = chunks.begin(chunk); anchor < chunks.end(chunk); ++anchor) {
             const int a = static_cast<int>(anchor);
             const int label = labels[static_cast<std::size_t>(a)];

@@ -83,10 +83,12 @@ private:
  * Per-anchor mining on the engine's threads: mineAnchor(a, δ_a·, &out, &scratch) appends anchor
  * a's triplets to `out`. Anchors run in AnchorChunks; each chunk's list is joined in chunk order,
  * so the result is the sequential list (anchors ascending) whatever the thread count. `Scratch`
- * is per worker (default-constructed), for buffers reused across anchors.
+ * is per worker (default-constructed), for buffers reused across anchors. capacity(a) bounds the
+ * number of triplets anchor a adds (each chunk's list is reserved from it).
  */
-template <class Scratch, class MineAnchor>
-std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& mineAnchor) {
+template <class Scratch, class MineAnchor, class Capacity>
+std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& mineAnchor,
+                                 const Capacity& capacity) {
     const Eigen::Index n = rows.size();
     const AnchorChunks chunks(n);
     std::vector<std::vector<Triplet>> found(static_cast<std::size_t>(chunks.count()));
@@ -96,6 +98,12 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
     forEachChunk(chunks.count(), workerCount, [&](int chunk, int worker) {
         std::vector<Real>& delta = deltas[static_cast<std::size_t>(worker)];
         delta.resize(static_cast<std::size_t>(n));
+        // The chunk's list reserved once from the miner's bound: no reallocation (each one copies
+        // the list and touches fresh pages) while it grows.
+        std::size_t bound = 0;
+        for (Eigen::Index a = chunks.begin(chunk); a < chunks.end(chunk); ++a)
+            bound += capacity(static_cast<int>(a));
+        found[static_cast<std::size_t>(chunk)].reserve(bound);
         for (Eigen::Index a = chunks.begin(chunk); a < chunks.end(chunk); ++a) {
             rows.row(a, delta.data());
             mineAnchor(static_cast<int>(a), delta.data(), &found[static_cast<std::size_t>(chunk)],
@@ -108,6 +116,12 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
     out.reserve(total);
     for (const auto& part : found) out.insert(out.end(), part.begin(), part.end());
     return out;
+}
+
+/// mineAnchors without a capacity bound (lists that stay short: a triplet or two per anchor).
+template <class Scratch, class MineAnchor>
+std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& mineAnchor) {
+    return mineAnchors<Scratch>(rows, mineAnchor, [](int) { return std::size_t{0}; });
 }
 
 /// A negative of an anchor with its ordering distance: (δ_an, n). Sorted lexicographically, ties

@@ -103,6 +103,9 @@ struct Kernels {
     ///     out[n][i] = ((0 + b[n][0]·w[0][i]) + b[n][1]·w[1][i]) + …  (p ascending, p < cols).
     void (*productRows)(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
                         const double* w, double* out);
+    /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
+    /// tempered outputs to `out` (integer operations: the same words on every unit).
+    void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

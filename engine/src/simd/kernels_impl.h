@@ -671,3 +671,35 @@ void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std:
         p0 = p1;
     } while (p0 < cols);
 }
+
+// ---- std::mt19937_64, a block at a time (NCE's noise draws, losses/nce_draws.h) ---------------
+// One refill of the engine ([rand.eng.mers] with std::mt19937_64's parameters: w = 64, n = 312,
+// m = 156, r = 31, a = 0xb5026f5aa96619e9, tempering u = 29, d = 0x5555555555555555, s = 17,
+// b = 0x71d67fffeda60000, t = 37, c = 0xfff7eee000000000, l = 43) over its whole state, and the
+// 312 tempered outputs, as plain loops the unit vectorizes. Integer operations only: every unit
+// gives the same words, those of std::mt19937_64 (tested against it).
+void mersenneTwist64(std::uint64_t* state, std::uint64_t* out) {
+    constexpr int n = 312, m = 156;
+    constexpr std::uint64_t upper = ~std::uint64_t{0} << 31, lower = ~upper;
+    constexpr std::uint64_t matrix = 0xb5026f5aa96619e9ULL;
+    // Word k takes word k + m from the old state (k < n − m) or the new one (k ≥ n − m): a
+    // distance of m words, far wider than any unit's vector, so both loops vectorize.
+    for (int k = 0; k < n - m; ++k) {
+        const std::uint64_t y = (state[k] & upper) | (state[k + 1] & lower);
+        state[k] = state[k + m] ^ (y >> 1) ^ ((std::uint64_t{0} - (y & 1)) & matrix);
+    }
+    for (int k = n - m; k < n - 1; ++k) {
+        const std::uint64_t y = (state[k] & upper) | (state[k + 1] & lower);
+        state[k] = state[k - (n - m)] ^ (y >> 1) ^ ((std::uint64_t{0} - (y & 1)) & matrix);
+    }
+    const std::uint64_t y = (state[n - 1] & upper) | (state[0] & lower);
+    state[n - 1] = state[m - 1] ^ (y >> 1) ^ ((std::uint64_t{0} - (y & 1)) & matrix);
+    for (int k = 0; k < n; ++k) {
+        std::uint64_t z = state[k];
+        z ^= (z >> 29) & 0x5555555555555555ULL;
+        z ^= (z << 17) & 0x71d67fffeda60000ULL;
+        z ^= (z << 37) & 0xfff7eee000000000ULL;
+        z ^= z >> 43;
+        out[k] = z;
+    }
+}

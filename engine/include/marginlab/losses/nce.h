@@ -20,7 +20,9 @@
  * random stream derived from (seed, a); it visits its positives p in increasing index
  * order and for each draws K indices uniformly from a's negatives listed in increasing index
  * order (Rng: the draws do not depend on the standard library).
- * O(N²) time and memory (samples are drawn on the fly, nothing of size |P|·K is stored).
+ * O(N²) time and memory (samples are drawn on the fly, nothing of size |P|·K is stored). evaluate()
+ * takes the sampler's very draws in bulk (internal losses/nce_draws.h: the engine's words 312 at a
+ * time on the vector unit, the bounded draw by multiplication): the same draws, in the same order.
  *
  * Force split (LossInput::splitForces): the attraction is the gradient through the data terms'
  * s_ap; the sampled noise terms carry the repulsion.
