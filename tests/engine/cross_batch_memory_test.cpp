@@ -14,7 +14,7 @@
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "marginlab/trainer.h"
-#include "test_support.h"
+#include "reference_set_support.h"
 
 namespace marginlab {
 namespace {
@@ -31,36 +31,20 @@ std::unique_ptr<Loss> loss(const std::string& name, ParamValues params = {},
     return made;
 }
 
-Eigen::RowVectorXd unit(const Points& x, Eigen::Index i) {
-    return x.row(i) / std::max(x.row(i).norm(), 1e-12);
-}
-
 // The slow loops below read PML's definitions directly (loss-conventions.md), on the batch ×
 // reference pairs: anchor a in the batch, partner j in the reference, no pair skipped.
 Real normalizedDistance(const Points& x, Eigen::Index a, const Points& r, Eigen::Index j) {
-    return (unit(x, a) - unit(r, j)).norm();
+    return testing::unitDistance(x, a, r, j);
 }
 Real cosine(const Points& x, Eigen::Index a, const Points& r, Eigen::Index j) {
-    return unit(x, a).dot(unit(r, j));
+    return testing::unitCosine(x, a, r, j);
 }
 
-struct Case {
-    Points x, r;
-    Labels y, ry;
-};
+using Case = testing::ReferenceCase;
 
 // A batch and a reference that holds, like a memory, copies of some batch rows.
 Case makeCase(int n, int m, int d, std::uint64_t seed) {
-    Case c;
-    c.x = randomPoints(n, d, seed);
-    c.y = randomLabels(n, 3, seed + 1);
-    c.r = randomPoints(m, d, seed + 2);
-    c.ry = randomLabels(m, 3, seed + 3);
-    for (int i = 0; i < std::min(n, m) / 2; ++i) {
-        c.r.row(2 * i) = c.x.row(i);
-        c.ry[static_cast<std::size_t>(2 * i)] = c.y[static_cast<std::size_t>(i)];
-    }
-    return c;
+    return testing::makeReferenceCase(n, m, d, seed);
 }
 
 LossInput referenceInput(const Case& c, const Tuples* tuples = nullptr) {

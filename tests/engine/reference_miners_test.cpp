@@ -15,39 +15,22 @@
 
 #include "marginlab/miner.h"
 #include "marginlab/trainer.h"
-#include "test_support.h"
+#include "reference_set_support.h"
 
 namespace marginlab {
 namespace {
 
-using testing::randomLabels;
-using testing::randomPoints;
-
-struct Case {
-    Points x, r;
-    Labels y, ry;
-};
+using Case = testing::ReferenceCase;
 
 // A batch and a reference holding, as a memory does, copies of some batch rows (so the anchor's
 // own copy is among the candidates).
 Case makeCase(int n, int m, int d, std::uint64_t seed) {
-    Case c;
-    c.x = randomPoints(n, d, seed);
-    c.y = randomLabels(n, 3, seed + 1);
-    c.r = randomPoints(m, d, seed + 2);
-    c.ry = randomLabels(m, 3, seed + 3);
-    for (int i = 0; i < std::min(n, m) / 2; ++i) {
-        c.r.row(2 * i) = c.x.row(i);
-        c.ry[static_cast<std::size_t>(2 * i)] = c.y[static_cast<std::size_t>(i)];
-    }
-    return c;
+    return testing::makeReferenceCase(n, m, d, seed);
 }
 
 // PML's default miner distance: normalized L2.
 Real distance(const Case& c, int a, int j) {
-    const Eigen::RowVectorXd u = c.x.row(a) / std::max(c.x.row(a).norm(), 1e-12);
-    const Eigen::RowVectorXd v = c.r.row(j) / std::max(c.r.row(j).norm(), 1e-12);
-    return (u - v).norm();
+    return testing::unitDistance(c.x, a, c.r, j);
 }
 
 Tuples mine(const std::string& name, ParamValues params, const Case& c, std::uint64_t seed = 0) {
