@@ -4,9 +4,11 @@
 #include <map>
 
 #include "losses/common.h"
+#include "losses/distance_rows.h"
 #include "losses/pair_family_support.h"
 #include "losses/pair_lists.h"
 #include "losses/reference_set.h"
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -25,12 +27,6 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real sigma = m_distance.orderSign();
     const Real margin = m_options.margin;
 
-    // A weighted pair term: `weight` triplets share it (all-triplets path) or one does (mined).
-    struct Term {
-        int anchor, other;
-        bool positive;
-        Real weight;
-    };
     Count triplets = 0;
     std::vector<Triplet> mined;
     const bool everyTriplet = detail::usesEveryTuple(input);
@@ -51,6 +47,102 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
         return zero;
     }
 
+    LossOutput out;
+    out.stats.tupleKind = "triplets";
+    out.stats.tuples = triplets;
+    if (everyTriplet) {
+        // One pass over distance rows, no N×N matrix: at N = 4096 reading and writing 128 MB
+        // matrices made this loss memory-bound, so that a second thread gained little. Each
+        // anchor's row gives its pair terms, weighted by the triplets that share them (an (a,p)
+        // pair counts |N(a)| times, an (a,n) pair |P(a)| times), and the slopes of those terms;
+        // the divisor is known only after the last row, so the gradient is accumulated unscaled
+        // and divided once. Anchors run in chunks fixed by N on the engine's threads, each chunk
+        // with its own sums, added in chunk order: the same bits on any number of threads.
+        const detail::DistanceRows rows(m_distance, input.embeddings);
+        const Eigen::Index dims = input.embeddings.cols();
+        const bool split = detail::splitsForces(input, withGradient);
+        struct Chunk {
+            Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
+            Count active = 0;
+            Points grad, attraction, owned;  // unscaled ∂(Σ terms)/∂e, its same-label part, ∂/∂β
+        };
+        std::vector<Chunk> parts(static_cast<std::size_t>(detail::AnchorChunks(n).count()));
+        detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
+            Chunk& part = parts[static_cast<std::size_t>(c)];
+            std::vector<Real> row(static_cast<std::size_t>(n)), slope, scratch;
+            if (withGradient) {
+                slope.assign(static_cast<std::size_t>(n), 0.0);
+                part.grad = Points::Zero(n, dims);
+                if (split) part.attraction = Points::Zero(n, dims);
+                if (learned) part.owned = Points::Zero(input.owned->rows(), input.owned->cols());
+            }
+            for (int a = static_cast<int>(begin); a < static_cast<int>(end); ++a) {
+                const int label = labels[static_cast<std::size_t>(a)];
+                const int size = classSize.at(label);
+                const Real positives = size - 1, negatives = n - size;
+                if (positives == 0 || negatives == 0) continue;
+                rows.row(a, row.data());
+                const Real beta = betaOf(a);
+                Count positiveZero = 0, negativeZero = 0;
+                Real slopeSum = 0.0;
+                for (int j = 0; j < n; ++j) {
+                    if (j == a) continue;
+                    const bool positive = labels[static_cast<std::size_t>(j)] == label;
+                    const Real m = row[static_cast<std::size_t>(j)];
+                    const Real term =
+                        detail::relu(positive ? sigma * (m - beta) + margin : sigma * (beta - m) + margin);
+                    const Real weight = positive ? negatives : positives;  // triplets sharing this pair
+                    part.sum += weight * term;
+                    if (term > 0.0)
+                        part.divisor += weight;
+                    else
+                        ++(positive ? positiveZero : negativeZero);
+                    if (!withGradient) continue;
+                    // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ (and the opposite for β).
+                    const Real s = term > 0.0 ? weight * (positive ? sigma : -sigma) : 0.0;
+                    slope[static_cast<std::size_t>(j)] = s;
+                    slopeSum += s;
+                }
+                part.active += static_cast<Count>(positives * negatives) - positiveZero * negativeZero;
+                part.regularizer += positives * negatives * beta;
+                if (!withGradient) continue;
+                slope[static_cast<std::size_t>(a)] = 0.0;
+                rows.accumulate(a, slope.data(), row.data(), &part.grad);
+                if (split)
+                    rows.accumulateSameLabel(a, slope.data(), row.data(), labels, &part.attraction, &scratch);
+                // ∂/∂β_{y_a}: −(the slopes) plus ν for each of the anchor's P·N triplets.
+                if (learned) part.owned(label, 0) += positives * negatives * m_options.nu - slopeSum;
+            }
+        });
+        Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
+        Points grad, attraction, gradOwned;
+        if (withGradient) grad = Points::Zero(n, dims);
+        if (split) attraction = Points::Zero(n, dims);
+        if (input.owned) gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+        for (const Chunk& part : parts) {
+            sum += part.sum;
+            divisor += part.divisor;
+            regularizer += part.regularizer;
+            out.stats.active += part.active;
+            if (!withGradient) continue;
+            grad += part.grad;
+            if (split) attraction += part.attraction;
+            if (learned) gradOwned += part.owned;
+        }
+        if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
+            LossOutput zero = detail::zeroOutput(input, withGradient);
+            zero.stats = out.stats;
+            return zero;
+        }
+        out.value = sum / divisor + (learned ? m_options.nu * regularizer / divisor : 0.0);
+        if (!withGradient) return out;
+        out.gradEmbeddings = rows.finish(grad / divisor);
+        if (split) out.gradFromPositives = rows.finish(attraction / divisor);
+        if (input.owned) out.gradOwned = gradOwned / divisor;
+        return out;
+    }
+
+    // Mined triplets: their pair terms read from the N×N matrix.
     detail::PairwiseWorkspace& workspace =
         detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
     const Matrix& m = workspace.matrix();
@@ -58,55 +150,13 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
         const Real beta = betaOf(a);
         return detail::relu(positive ? sigma * (m(a, j) - beta) + margin : sigma * (beta - m(a, j)) + margin);
     };
-
-    LossOutput out;
-    out.stats.tupleKind = "triplets";
-    out.stats.tuples = triplets;
     Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
-    if (everyTriplet) {
-        // Anchors in runs on the engine's threads; each run's three sums added in run order.
-        struct Sums {
-            Real sum = 0.0, divisor = 0.0, regularizer = 0.0;
-        };
-        std::vector<Sums> runSums(static_cast<std::size_t>(detail::sampleRuns(n)));
-        const detail::SampleTally tally =
-            detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
-                Sums& own = runSums[static_cast<std::size_t>(run)];
-                for (int a = static_cast<int>(begin); a < static_cast<int>(end); ++a) {
-                    const int size = classSize.at(labels[static_cast<std::size_t>(a)]);
-                    const Real positives = size - 1, negatives = n - size;
-                    if (positives == 0 || negatives == 0) continue;
-                    Count positiveZero = 0, negativeZero = 0;
-                    for (int j = 0; j < n; ++j) {
-                        if (j == a) continue;
-                        const bool positive =
-                            labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
-                        const Real term = termValue(a, j, positive);
-                        const Real weight = positive ? negatives : positives;  // triplets sharing this pair
-                        own.sum += weight * term;
-                        if (term > 0.0)
-                            own.divisor += weight;
-                        else
-                            ++(positive ? positiveZero : negativeZero);
-                    }
-                    part.active += static_cast<Count>(positives * negatives) - positiveZero * negativeZero;
-                    own.regularizer += positives * negatives * betaOf(a);
-                }
-            });
-        for (const Sums& own : runSums) {
-            sum += own.sum;
-            divisor += own.divisor;
-            regularizer += own.regularizer;
-        }
-        out.stats.active = tally.active;
-    } else {
-        for (const Triplet& t : mined) {
-            const Real pos = termValue(t[0], t[1], true), neg = termValue(t[0], t[2], false);
-            sum += pos + neg;
-            divisor += (pos > 0.0 ? 1.0 : 0.0) + (neg > 0.0 ? 1.0 : 0.0);
-            if (pos + neg > 0.0) ++out.stats.active;
-            regularizer += betaOf(t[0]);
-        }
+    for (const Triplet& t : mined) {
+        const Real pos = termValue(t[0], t[1], true), neg = termValue(t[0], t[2], false);
+        sum += pos + neg;
+        divisor += (pos > 0.0 ? 1.0 : 0.0) + (neg > 0.0 ? 1.0 : 0.0);
+        if (pos + neg > 0.0) ++out.stats.active;
+        regularizer += betaOf(t[0]);
     }
     if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
         LossOutput zero = detail::zeroOutput(input, withGradient);
@@ -119,52 +169,21 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
     Matrix& g = workspace.gradient();
     Points gradOwned;
     if (input.owned) gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
-    // Every pair term once more, with the number of triplets that share it (all triplets: an
-    // (a,p) pair counts |N(a)| times, an (a,n) pair |P(a)| times) or once per mined triplet:
-    // recomputed rather than stored (N² terms at N = 4096 would be 400 MB).
-    auto forEachTermOf = [&](int firstAnchor, int endAnchor, auto&& visit) {
-        for (int a = firstAnchor; a < endAnchor; ++a) {
-            const int size = classSize.at(labels[static_cast<std::size_t>(a)]);
-            if (size == 1 || size == n) continue;
-            for (int j = 0; j < n; ++j) {
-                if (j == a) continue;
-                const bool positive =
-                    labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)];
-                visit(Term{a, j, positive, positive ? Real(n - size) : Real(size - 1)});
-            }
+    // Each mined triplet's two pair terms once more (ν per triplet, split over its two pairs).
+    auto visit = [&](int anchor, int other, bool positive) {
+        const Real term = termValue(anchor, other, positive);
+        Real slopeBeta = learned ? m_options.nu / 2.0 : 0.0;
+        if (term > 0.0) {
+            // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ; ∂pos/∂β = −σ, ∂neg/∂β = σ.
+            const Real slope = positive ? sigma : -sigma;
+            g(anchor, other) += slope / divisor;
+            slopeBeta -= slope;
         }
+        if (learned) gradOwned(labels[static_cast<std::size_t>(anchor)], 0) += slopeBeta / divisor;
     };
-    auto visitInto = [&](Points& owned) {
-        return [&](const Term& t) {
-            const Real term = termValue(t.anchor, t.other, t.positive);
-            const Real beta =
-                learned ? t.weight * m_options.nu / 2.0 : 0.0;  // ν per triplet, split over its two pairs
-            Real slopeBeta = beta;
-            if (term > 0.0) {
-                // ∂pos/∂M_ap = σ, ∂neg/∂M_an = −σ; ∂pos/∂β = −σ, ∂neg/∂β = σ.
-                const Real slope = t.positive ? sigma : -sigma;
-                g(t.anchor, t.other) += t.weight * slope / divisor;
-                slopeBeta -= t.weight * slope;
-            }
-            if (learned) owned(labels[static_cast<std::size_t>(t.anchor)], 0) += slopeBeta / divisor;
-        };
-    };
-    if (everyTriplet) {
-        // Anchors in runs on the engine's threads (each writes its own rows of g); the learned β's
-        // gradient sums over anchors: one partial per run, added in run order.
-        std::vector<Points> runOwned(learned ? static_cast<std::size_t>(detail::sampleRuns(n)) : 0, gradOwned);
-        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally&) {
-            Points unused;
-            auto visit = visitInto(learned ? runOwned[static_cast<std::size_t>(run)] : unused);
-            forEachTermOf(static_cast<int>(begin), static_cast<int>(end), visit);
-        });
-        for (const Points& partial : runOwned) gradOwned += partial;
-    } else {
-        auto visit = visitInto(gradOwned);
-        for (const Triplet& t : mined) {
-            visit(Term{t[0], t[1], true, 1.0});
-            visit(Term{t[0], t[2], false, 1.0});
-        }
+    for (const Triplet& t : mined) {
+        visit(t[0], t[1], true);
+        visit(t[0], t[2], false);
     }
     out.gradEmbeddings = workspace.backward();
     if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(labels);
