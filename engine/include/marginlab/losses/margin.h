@@ -29,8 +29,8 @@
  * Defaults (PML): margin 0.2, nu 0, beta 1.2, distance LpDistance(p=2, power=1, normalized).
  * Statistics: tuples = triplets, active = triplets with pos_t + neg_t > 0.
  * Cost: all triplets O(N²) time (each pair term weighted by its count, never enumerating the
- * N³ triplets), N×N matrix; mined triplets O(N² + |T|) (a TripletMarginMiner's gap filter is
- * enumerated, O(N³)).
+ * N³ triplets) and O(N·D) memory per thread (one distance row at a time, no N×N matrix); mined
+ * triplets O(N² + |T|) with the N×N matrix (a TripletMarginMiner's gap filter is enumerated, O(N³)).
  *
  * Reference set (LossInput::referenceEmbeddings, PML's ref_emb through CrossBatchMemory): the
  * triplets are (a, p, n) with a in the batch and p, n reference rows (every such triplet without
