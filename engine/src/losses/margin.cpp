@@ -11,6 +11,16 @@
 #include "parallel.h"
 
 namespace marginlab {
+namespace {
+
+// PML's DivisorReducer: with a divisor of 0 both sub-losses are exactly 0 (β's gradient too).
+LossOutput zeroWithStats(const LossInput& input, bool withGradient, const LossStats& stats) {
+    LossOutput zero = detail::zeroOutput(input, withGradient);
+    zero.stats = stats;
+    return zero;
+}
+
+}  // namespace
 
 MarginLoss::MarginLoss(const Options& options, const DistanceSpec& distance)
     : m_options(options), m_distance(distance) {}
@@ -129,11 +139,7 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
             if (split) attraction += part.attraction;
             if (learned) gradOwned += part.owned;
         }
-        if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
-            LossOutput zero = detail::zeroOutput(input, withGradient);
-            zero.stats = out.stats;
-            return zero;
-        }
+        if (divisor == 0.0) return zeroWithStats(input, withGradient, out.stats);
         out.value = sum / divisor + (learned ? m_options.nu * regularizer / divisor : 0.0);
         if (!withGradient) return out;
         out.gradEmbeddings = rows.finish(grad / divisor);
@@ -158,11 +164,7 @@ LossOutput MarginLoss::evaluate(const LossInput& input, bool withGradient) const
         if (pos + neg > 0.0) ++out.stats.active;
         regularizer += betaOf(t[0]);
     }
-    if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
-        LossOutput zero = detail::zeroOutput(input, withGradient);
-        zero.stats = out.stats;
-        return zero;
-    }
+    if (divisor == 0.0) return zeroWithStats(input, withGradient, out.stats);
     out.value = sum / divisor + (learned ? m_options.nu * regularizer / divisor : 0.0);
     if (!withGradient) return out;
 
@@ -219,11 +221,7 @@ LossOutput MarginLoss::evaluateWithReference(const LossInput& input, bool withGr
         if (pos + neg > 0.0) ++out.stats.active;
         regularizer += beta;
     }
-    if (divisor == 0.0) {  // PML's DivisorReducer: both sub-losses are exactly 0
-        LossOutput zero = detail::zeroOutput(input, withGradient);
-        zero.stats = out.stats;
-        return zero;
-    }
+    if (divisor == 0.0) return zeroWithStats(input, withGradient, out.stats);
     out.value = sum / divisor + (learned ? m_options.nu * regularizer / divisor : 0.0);
     if (!withGradient) return out;
     Matrix grad = Matrix::Zero(m.rows(), m.cols());
