@@ -123,16 +123,9 @@ LossOutput IntraPairVarianceLoss::evaluate(const LossInput& input, bool withGrad
     detail::pairLists(input, &positives, &negatives);
     if (positives.size() <= 1 && negatives.size() <= 1)
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
-    detail::PairwiseWorkspace& workspace =
-        detail::pairwiseWorkspace(m_distance, input.embeddings, withGradient);
-    LossOutput out =
-        overLists(workspace.matrix(), withGradient ? &workspace.gradient() : nullptr, positives, negatives);
-    if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(input.labels);
-        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
-    }
-    return out;
+    return detail::overListedPairs(input, withGradient, m_distance, [&](const Matrix& m, Matrix* grad) {
+        return overLists(m, grad, positives, negatives);
+    });
 }
 
 LossOutput IntraPairVarianceLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
@@ -143,12 +136,9 @@ LossOutput IntraPairVarianceLoss::evaluateWithReference(const LossInput& input, 
     detail::referencePairs(input, &positives, &negatives);
     if (positives.size() <= 1 && negatives.size() <= 1)
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
-    const CrossDistance distance(m_distance, input.embeddings, *input.referenceEmbeddings);
-    Matrix grad;
-    if (withGradient) grad = Matrix::Zero(distance.matrix().rows(), distance.matrix().cols());
-    LossOutput out = overLists(distance.matrix(), withGradient ? &grad : nullptr, positives, negatives);
-    if (withGradient) detail::finishReferenceOutput(input, distance, grad, &out);
-    return out;
+    return detail::overListedPairs(input, withGradient, m_distance, [&](const Matrix& m, Matrix* grad) {
+        return overLists(m, grad, positives, negatives);
+    });
 }
 
 LossOutput IntraPairVarianceLoss::overLists(const Matrix& m, Matrix* grad, const std::vector<Pair>& positives,

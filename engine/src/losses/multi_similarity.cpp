@@ -121,12 +121,9 @@ LossOutput MultiSimilarityLoss::evaluateWithReference(const LossInput& input, bo
     const CrossDistance distance(DistanceSpec::cosine(), input.embeddings, *input.referenceEmbeddings);
     const Matrix& s = distance.matrix();
     const Eigen::Index n = s.rows(), m = s.cols();
-    // 1 = positive, 2 = negative; PML writes both masks, so a pair in both lists is in both sums.
-    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> positiveMask =
-        Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>::Zero(n, m);
-    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic> negativeMask = positiveMask;
-    for (const Pair& pair : positives) positiveMask(pair[0], pair[1]) = 1;
-    for (const Pair& pair : negatives) negativeMask(pair[0], pair[1]) = 1;
+    // PML writes both masks, so a pair in both lists is in both sums.
+    const detail::ReferenceMask positiveMask = detail::referenceMask(n, m, positives);
+    const detail::ReferenceMask negativeMask = detail::referenceMask(n, m, negatives);
     Matrix grad;
     if (withGradient) grad = Matrix::Zero(n, m);
     LossOutput out;

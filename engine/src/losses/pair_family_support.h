@@ -3,15 +3,16 @@
 // nearest neighbor, NCE): pair counting, pair masks and stable scalar functions.
 #pragma once
 
-#include "losses/common.h"
-#include "marginlab/tuples.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <vector>
+
+#include "losses/common.h"
+#include "losses/reference_set.h"
+#include "marginlab/tuples.h"
 
 namespace marginlab::detail {
 
@@ -125,6 +126,34 @@ private:
 
 /// This thread's workspace, filled for `spec` and `x`.
 PairwiseWorkspace& pairwiseWorkspace(const DistanceSpec& spec, const Points& x, bool withGradient);
+
+/**
+ * A loss over listed pairs whose terms read M and accumulate ∂L/∂M into G: `terms(M, G)` (G null
+ * without the gradient) gives the value and statistics. M is the batch's own matrix (this
+ * thread's workspace), or the batch × reference matrix when the input has a reference set, where
+ * the gradient stops at the reference. This runs the backward pass and the force split, and gives
+ * owned rows a zero gradient.
+ */
+template <class Terms>
+LossOutput overListedPairs(const LossInput& input, bool withGradient, const DistanceSpec& spec,
+                           Terms&& terms) {
+    if (input.hasReference()) {
+        const CrossDistance distance(spec, input.embeddings, *input.referenceEmbeddings);
+        Matrix grad;
+        if (withGradient) grad = Matrix::Zero(distance.matrix().rows(), distance.matrix().cols());
+        LossOutput out = terms(distance.matrix(), withGradient ? &grad : nullptr);
+        if (withGradient) finishReferenceOutput(input, distance, grad, &out);
+        return out;
+    }
+    PairwiseWorkspace& workspace = pairwiseWorkspace(spec, input.embeddings, withGradient);
+    LossOutput out = terms(workspace.matrix(), withGradient ? &workspace.gradient() : nullptr);
+    if (withGradient) {
+        out.gradEmbeddings = workspace.backward();
+        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(input.labels);
+        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    }
+    return out;
+}
 
 /// The "no valid tuples" output with the statistics header filled in.
 inline LossOutput zeroOutputWithKind(const LossInput& input, bool withGradient, const char* tupleKind) {

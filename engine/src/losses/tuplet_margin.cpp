@@ -169,16 +169,9 @@ LossOutput TupletMarginLoss::evaluate(const LossInput& input, bool withGradient)
     detail::pairLists(input, &positives, &negatives);
     if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
-    detail::PairwiseWorkspace& workspace =
-        detail::pairwiseWorkspace(DistanceSpec::cosine(), input.embeddings, withGradient);
-    LossOutput out =
-        overLists(workspace.matrix(), withGradient ? &workspace.gradient() : nullptr, positives, negatives);
-    if (withGradient) {
-        out.gradEmbeddings = workspace.backward();
-        if (input.splitForces) out.gradFromPositives = workspace.backwardSameLabel(input.labels);
-        if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
-    }
-    return out;
+    return detail::overListedPairs(
+        input, withGradient, DistanceSpec::cosine(),
+        [&](const Matrix& m, Matrix* grad) { return overLists(m, grad, positives, negatives); });
 }
 
 LossOutput TupletMarginLoss::evaluateWithReference(const LossInput& input, bool withGradient) const {
@@ -189,12 +182,9 @@ LossOutput TupletMarginLoss::evaluateWithReference(const LossInput& input, bool 
     detail::referencePairs(input, &positives, &negatives);
     if (positives.empty() || negatives.empty() || (positives.size() <= 1 && negatives.size() <= 1))
         return detail::zeroOutputWithKind(input, withGradient, "pairs");
-    const CrossDistance distance(DistanceSpec::cosine(), input.embeddings, *input.referenceEmbeddings);
-    Matrix grad;
-    if (withGradient) grad = Matrix::Zero(distance.matrix().rows(), distance.matrix().cols());
-    LossOutput out = overLists(distance.matrix(), withGradient ? &grad : nullptr, positives, negatives);
-    if (withGradient) detail::finishReferenceOutput(input, distance, grad, &out);
-    return out;
+    return detail::overListedPairs(
+        input, withGradient, DistanceSpec::cosine(),
+        [&](const Matrix& m, Matrix* grad) { return overLists(m, grad, positives, negatives); });
 }
 
 }  // namespace marginlab
