@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -182,6 +184,50 @@ void expectSameTriplets(const std::vector<Triplet>& got, const std::vector<Tripl
                         const std::string& what) {
     ASSERT_EQ(got.size(), expected.size()) << what;
     for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << what << " triplet " << i;
+}
+
+// FaceNet's sort and band counts: the same order as std::sort and the counts of a plain scan,
+// for spread values, integer ties, a crowded cluster with one outlier (cells of hundreds of
+// items), infinities (no cells), a single value, and queries at, between and beyond the values.
+TEST(BucketSorter, SortsAndCountsLikeThePlainDefinitions) {
+    std::mt19937_64 random(5);
+    std::vector<std::vector<detail::RankedNegative>> lists;
+    auto list = [&](int n, auto value) {
+        std::vector<detail::RankedNegative> items;
+        for (int i = 0; i < n; ++i) items.emplace_back(value(i), (i * 7919) % n);
+        lists.push_back(items);
+    };
+    std::uniform_real_distribution<Real> uniform(-3.0, 5.0);
+    std::normal_distribution<Real> normal(0.0, 1.0);
+    list(1000, [&](int) { return uniform(random); });
+    list(1000, [&](int) { return normal(random); });
+    list(700, [&](int) { return Real(static_cast<int>(random() % 9)); });
+    list(500, [&](int i) { return i == 0 ? 1e6 : 1.0 + 1e-9 * normal(random); });
+    list(300, [&](int i) { return i % 50 == 0 ? std::numeric_limits<Real>::infinity() : uniform(random); });
+    list(40, [&](int) { return 2.5; });
+    list(10, [&](int) { return uniform(random); });
+    list(0, [&](int) { return 0.0; });
+    detail::BucketSorter sorter;
+    for (std::vector<detail::RankedNegative> items : lists) {
+        std::vector<detail::RankedNegative> expected = items;
+        std::sort(expected.begin(), expected.end());
+        sorter.sort(&items);
+        ASSERT_EQ(items, expected) << expected.size() << " items";
+        std::vector<Real> queries = {-std::numeric_limits<Real>::infinity(), -1e300, 0.0, 2.5, 1e300,
+                                     std::numeric_limits<Real>::infinity()};
+        for (std::size_t k = 0; k < items.size(); k += 3) {
+            queries.push_back(items[k].first);
+            queries.push_back(std::nextafter(items[k].first, 0.0));
+            queries.push_back(items[k].first + 0.01);
+        }
+        for (Real z : queries)
+            for (bool inclusive : {false, true}) {
+                int plain = 0;
+                for (const auto& item : items) plain += inclusive ? item.first <= z : item.first < z;
+                ASSERT_EQ(sorter.count(z, inclusive), plain)
+                    << expected.size() << " items, z = " << z << (inclusive ? " (≤)" : " (<)");
+            }
+    }
 }
 
 TEST(MinedTriplets, OrderingRowsAreTheMatrixRowsBitForBit) {

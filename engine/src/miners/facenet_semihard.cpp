@@ -11,6 +11,21 @@
 
 namespace marginlab {
 
+namespace {
+
+struct Buffers {
+    std::vector<int> sortedNegatives, bandFirst, band, positiveOf;
+    void reserve(std::size_t negatives, std::size_t pairs) {
+        // Grown only: resize() would zero what it adds again after a shrink.
+        if (sortedNegatives.size() < negatives) sortedNegatives.resize(negatives);
+        if (bandFirst.size() < pairs) bandFirst.resize(pairs);
+        if (band.size() < pairs) band.resize(pairs);
+        if (positiveOf.size() < pairs) positiveOf.resize(pairs);
+    }
+};
+
+}  // namespace
+
 Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     const detail::OrderingRows rows(m_distance, input.embeddings);
     const Labels& labels = input.labels;
@@ -34,26 +49,30 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         pairOffset[static_cast<std::size_t>(a) + 1] =
             pairOffset[static_cast<std::size_t>(a)] + static_cast<std::size_t>(own - 1);
     }
-    std::vector<int> sortedNegatives(negativeOffset.back());
+    // Kept by the calling thread between steps and never shrunk: at N = 4096 the sorted negatives
+    // take 60 MB, and fresh pages each step (mapped, faulted in and zeroed) cost more than the
+    // sorting. Every entry read is written first in this call (band: per anchor below).
+    thread_local Buffers buffers;
+    buffers.reserve(negativeOffset.back(), pairOffset.back());
+    int* const sortedNegatives = buffers.sortedNegatives.data();
     // Per pair slot (each anchor's positives in index order): where its band starts among the
-    // anchor's sorted negatives, and its size (after the draws: the drawn rank + 1, or 0).
-    std::vector<int> bandFirst(pairOffset.back(), 0), band(pairOffset.back(), 0);
+    // anchor's sorted negatives, its size (after the draws: the drawn rank + 1, or 0) and p.
+    int* const bandFirst = buffers.bandFirst.data();
+    int* const band = buffers.band.data();
+    int* const positiveOf = buffers.positiveOf.data();
 
     const detail::AnchorChunks chunks(n);
     const int workerCount = detail::chunkWorkers(chunks.count());
     struct Scratch {
         std::vector<Real> delta;
-        std::vector<detail::RankedNegative> negatives, spare, positives;
-        std::vector<Real> values;
-        detail::GapLocator sorter;
-        detail::RankedValues ordered;
-        std::vector<int> slotOf;  // per sample: its slot among the anchor's positives
+        std::vector<detail::RankedNegative> negatives;
+        std::vector<std::pair<Real, std::size_t>> positives;  // (δ_ap, pair slot), δ_ap not NaN
+        detail::BucketSorter sorter;
     };
     std::vector<Scratch> scratch(static_cast<std::size_t>(workerCount));
     detail::forEachChunk(chunks.count(), workerCount, [&](int chunk, int worker) {
         Scratch& s = scratch[static_cast<std::size_t>(worker)];
         s.delta.resize(static_cast<std::size_t>(n));
-        s.slotOf.resize(static_cast<std::size_t>(n));
         for (Eigen::Index anchor = chunks.begin(chunk); anchor < chunks.end(chunk); ++anchor) {
             const int a = static_cast<int>(anchor);
             rows.row(a, s.delta.data());
@@ -61,75 +80,59 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             const int label = labels[static_cast<std::size_t>(a)];
             s.negatives.clear();
             s.positives.clear();
-            int slot = 0;
+            std::size_t slot = pairOffset[static_cast<std::size_t>(a)];
             for (int j = 0; j < n; ++j) {
                 if (labels[static_cast<std::size_t>(j)] != label) {
                     // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
                     s.negatives.emplace_back(std::isnan(delta[j]) ? infinity : delta[j], j);
                 } else if (j != a) {
-                    s.slotOf[static_cast<std::size_t>(j)] = slot++;
-                    // "δ_an > NaN" never holds: a NaN δ_ap has an empty band (its slot stays 0).
-                    if (!std::isnan(delta[j])) s.positives.emplace_back(delta[j], j);
+                    positiveOf[slot] = j;
+                    band[slot] = 0;
+                    // "δ_an > NaN" never holds: a NaN δ_ap has an empty band.
+                    if (!std::isnan(delta[j])) s.positives.emplace_back(delta[j], slot);
+                    ++slot;
                 }
             }
             if (s.negatives.empty()) continue;  // no band, no draw
-            // (δ, index) order either way: the bucket sort orders each cell by the same pairs.
-            if (!s.sorter.sortWithTable(&s.negatives, &s.spare))
-                std::sort(s.negatives.begin(), s.negatives.end());
-            int* kept = sortedNegatives.data() + negativeOffset[static_cast<std::size_t>(a)];
-            const std::size_t count = s.negatives.size();
-            s.values.resize(count);
-            for (std::size_t k = 0; k < count; ++k) {
-                kept[k] = s.negatives[k].second;
-                s.values[k] = s.negatives[k].first;
-            }
-            // The positives in δ_ap order: both ends of the band only move forward, so two
-            // cursors walk the sorted negatives once (O(P + K), not 2P binary searches).
-            s.ordered.assign(&s.positives);
-            const std::size_t base = pairOffset[static_cast<std::size_t>(a)];
-            std::size_t first = 0, last = 0;
-            for (const auto& [lower, p] : s.ordered.items()) {
+            s.sorter.sort(&s.negatives);
+            int* kept = sortedNegatives + negativeOffset[static_cast<std::size_t>(a)];
+            for (std::size_t k = 0; k < s.negatives.size(); ++k) kept[k] = s.negatives[k].second;
+            for (const auto& [lower, at] : s.positives) {
                 // The definition's comparisons: first = #{δ_an ≤ δ_ap} (as "!(δ_an > δ_ap)"),
-                // last = #{δ_an < fl(δ_ap + margin)}; fl(x + m) is non-decreasing in x (m ≥ 0).
-                const Real upper = lower + m_margin;
-                while (first < count && !(s.values[first] > lower)) ++first;
-                if (last < first) last = first;
-                while (last < count && s.values[last] < upper) ++last;
-                const std::size_t at = base + static_cast<std::size_t>(s.slotOf[static_cast<std::size_t>(p)]);
-                bandFirst[at] = static_cast<int>(first);
-                band[at] = static_cast<int>(last - first);
+                // last = #{δ_an < fl(δ_ap + margin)}.
+                const int first = s.sorter.count(lower, true);
+                const int last = std::max(first, s.sorter.count(lower + m_margin, false));
+                bandFirst[at] = first;
+                band[at] = last - first;
             }
         }
     });
 
+    // The draws, and where each chunk's triplets start in the list (one per non-empty band).
     Rng random(input.seed);
-    for (int& size : band)
-        if (size > 0) size = static_cast<int>(random.uniformInt(static_cast<std::uint64_t>(size))) + 1;
+    std::vector<std::size_t> chunkStart(static_cast<std::size_t>(chunks.count()) + 1, 0);
+    for (int chunk = 0; chunk < chunks.count(); ++chunk) {
+        std::size_t count = 0;
+        const std::size_t end = pairOffset[static_cast<std::size_t>(chunks.end(chunk))];
+        for (std::size_t slot = pairOffset[static_cast<std::size_t>(chunks.begin(chunk))]; slot < end; ++slot)
+            if (band[slot] > 0) {
+                band[slot] = static_cast<int>(random.uniformInt(static_cast<std::uint64_t>(band[slot]))) + 1;
+                ++count;
+            }
+        chunkStart[static_cast<std::size_t>(chunk) + 1] = chunkStart[static_cast<std::size_t>(chunk)] + count;
+    }
 
-    std::vector<std::vector<Triplet>> found(static_cast<std::size_t>(chunks.count()));
+    std::vector<Triplet> triplets(chunkStart.back());
     detail::forEachChunk(chunks.count(), workerCount, [&](int chunk, int) {
-        std::vector<Triplet>& out = found[static_cast<std::size_t>(chunk)];
-        // At most one triplet per positive pair of the chunk's anchors: reserved once, so the list
-        // never reallocates (each reallocation copies it and touches fresh pages).
-        out.reserve(pairOffset[static_cast<std::size_t>(chunks.end(chunk))] -
-                    pairOffset[static_cast<std::size_t>(chunks.begin(chunk))]);
+        Triplet* out = triplets.data() + chunkStart[static_cast<std::size_t>(chunk)];
         for (Eigen::Index anchor = chunks.begin(chunk); anchor < chunks.end(chunk); ++anchor) {
             const int a = static_cast<int>(anchor);
-            const int label = labels[static_cast<std::size_t>(a)];
-            const int* kept = sortedNegatives.data() + negativeOffset[static_cast<std::size_t>(a)];
-            std::size_t slot = pairOffset[static_cast<std::size_t>(a)];
-            for (int p = 0; p < n; ++p) {
-                if (p == a || labels[static_cast<std::size_t>(p)] != label) continue;
-                if (band[slot] > 0) out.push_back({a, p, kept[bandFirst[slot] + band[slot] - 1]});
-                ++slot;
-            }
+            const int* kept = sortedNegatives + negativeOffset[static_cast<std::size_t>(a)];
+            const std::size_t end = pairOffset[static_cast<std::size_t>(a) + 1];
+            for (std::size_t slot = pairOffset[static_cast<std::size_t>(a)]; slot < end; ++slot)
+                if (band[slot] > 0) *out++ = {a, positiveOf[slot], kept[bandFirst[slot] + band[slot] - 1]};
         }
     });
-    std::size_t total = 0;
-    for (const auto& part : found) total += part.size();
-    std::vector<Triplet> triplets;
-    triplets.reserve(total);
-    for (const auto& part : found) triplets.insert(triplets.end(), part.begin(), part.end());
     return Tuples::fromTriplets(std::move(triplets));
 }
 

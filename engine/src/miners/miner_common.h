@@ -129,6 +129,34 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
 using RankedNegative = std::pair<Real, int>;
 
 /**
+ * Sorts (value, index) items by value then index with a bucket sort over about one equal-width
+ * cell per item (O(n) expected for values spread over their range), then counts the sorted
+ * values below any z in O(1) expected time from the same cells. For callers that need the order
+ * and a few counts; RankedValues builds a lookup table of four cells per item instead, which
+ * costs more passes over the cells and pays off for many queries. Falls back to std::sort and
+ * binary searches when the values' range is empty or not finite.
+ */
+class BucketSorter {
+public:
+    /// Sorts `items` (no NaN values) in place; the counts below refer to them until they change.
+    void sort(std::vector<RankedNegative>* items);
+    /// #{k : value_k < z}, or ≤ z if `inclusive` (z not NaN).
+    int count(Real z, bool inclusive) const;
+
+private:
+    const RankedNegative* m_items = nullptr;
+    int m_size = 0;
+    int m_cells = 0;  // 0: no cells, binary search
+    Real m_low = 0.0, m_high = 0.0, m_scale = 0.0;
+    std::vector<int> m_start;  // per cell: its first item (and the cell of each item, while sorting)
+    std::vector<RankedNegative> m_scratch;
+
+    int cellOf(Real value) const {
+        return static_cast<int>(std::min((value - m_low) * m_scale, Real(m_cells - 1)));
+    }
+};
+
+/**
  * Values sorted ascending with their indices, and exact rank queries in O(1) expected time (the
  * triplet sweep's GapTable): per anchor, the miners sort its few positives and place each of its
  * many negatives among them, instead of sorting the negatives. Values must not be NaN.

@@ -10,9 +10,9 @@
  * Random: Rng seeded with MinerInput::seed, one draw per pair with a non-empty set.
  * Cost O(N²) expected (O(N² log N) worst), on the engine's threads, one distance row at a time
  * (no N×N matrix): each anchor's negatives are bucket-sorted once and S(a,p) is a contiguous
- * range of them, found for every p by two cursors over the positives in δ order; the draws run in
- * pair order afterwards, so the choice is the same for any thread count. Memory: one int per
- * (anchor, negative).
+ * range of them, its two ends counted from the sort's cells in O(1) expected time; the draws run
+ * in pair order afterwards, so the choice is the same for any thread count. Memory: one int per
+ * (anchor, negative) and three per positive pair, kept by the calling thread between calls.
  */
 #pragma once
 
