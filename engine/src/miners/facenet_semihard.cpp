@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 
 #include "marginlab/random.h"
 #include "miners/miner_common.h"
@@ -38,12 +39,13 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     // a range of them; (2) in pair order, one draw per non-empty band; (3) on the threads again,
     // the drawn members read back. Memory: one int per (anchor, negative), O(N²); no N×N matrix
     // of distances.
-    std::map<int, int> classSize;
-    for (int label : labels) ++classSize[label];
+    // Each class's members in index order: an anchor's positives are its class but itself.
+    std::map<int, std::vector<int>> members;
+    for (int j = 0; j < n; ++j) members[labels[static_cast<std::size_t>(j)]].push_back(j);
     std::vector<std::size_t> negativeOffset(static_cast<std::size_t>(n) + 1, 0);
     std::vector<std::size_t> pairOffset(static_cast<std::size_t>(n) + 1, 0);
     for (int a = 0; a < n; ++a) {
-        const int own = classSize[labels[static_cast<std::size_t>(a)]];
+        const int own = static_cast<int>(members.at(labels[static_cast<std::size_t>(a)]).size());
         negativeOffset[static_cast<std::size_t>(a) + 1] =
             negativeOffset[static_cast<std::size_t>(a)] + static_cast<std::size_t>(n - own);
         pairOffset[static_cast<std::size_t>(a) + 1] =
@@ -65,6 +67,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     const int workerCount = detail::chunkWorkers(chunks.count());
     struct Scratch {
         std::vector<Real> delta;
+        std::vector<int> anchors, negativeIndex;  // the chunk's anchors by class; the class's negatives
         std::vector<detail::RankedNegative> negatives;
         std::vector<std::pair<Real, std::size_t>> positives;  // (δ_ap, pair slot), δ_ap not NaN
         detail::BucketSorter sorter;
@@ -73,30 +76,43 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     detail::forEachChunk(chunks.count(), workerCount, [&](int chunk, int worker) {
         Scratch& s = scratch[static_cast<std::size_t>(worker)];
         s.delta.resize(static_cast<std::size_t>(n));
-        for (Eigen::Index anchor = chunks.begin(chunk); anchor < chunks.end(chunk); ++anchor) {
-            const int a = static_cast<int>(anchor);
+        // The chunk's anchors class by class, so that each class's list of negatives is built
+        // once per chunk rather than split out of every anchor's row.
+        s.anchors.resize(static_cast<std::size_t>(chunks.end(chunk) - chunks.begin(chunk)));
+        std::iota(s.anchors.begin(), s.anchors.end(), static_cast<int>(chunks.begin(chunk)));
+        std::stable_sort(s.anchors.begin(), s.anchors.end(), [&](int i, int j) {
+            return labels[static_cast<std::size_t>(i)] < labels[static_cast<std::size_t>(j)];
+        });
+        for (std::size_t k = 0; k < s.anchors.size(); ++k) {
+            const int a = s.anchors[k];
+            const int label = labels[static_cast<std::size_t>(a)];
+            if (k == 0 || labels[static_cast<std::size_t>(s.anchors[k - 1])] != label) {
+                s.negativeIndex.clear();
+                for (int j = 0; j < n; ++j)
+                    if (labels[static_cast<std::size_t>(j)] != label) s.negativeIndex.push_back(j);
+            }
             rows.row(a, s.delta.data());
             const Real* delta = s.delta.data();
-            const int label = labels[static_cast<std::size_t>(a)];
-            s.negatives.clear();
+            s.negatives.resize(s.negativeIndex.size());
+            for (std::size_t i = 0; i < s.negativeIndex.size(); ++i) {
+                const int j = s.negativeIndex[i];
+                // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
+                s.negatives[i] = {std::isnan(delta[j]) ? infinity : delta[j], j};
+            }
             s.positives.clear();
             std::size_t slot = pairOffset[static_cast<std::size_t>(a)];
-            for (int j = 0; j < n; ++j) {
-                if (labels[static_cast<std::size_t>(j)] != label) {
-                    // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
-                    s.negatives.emplace_back(std::isnan(delta[j]) ? infinity : delta[j], j);
-                } else if (j != a) {
-                    positiveOf[slot] = j;
-                    band[slot] = 0;
-                    // "δ_an > NaN" never holds: a NaN δ_ap has an empty band.
-                    if (!std::isnan(delta[j])) s.positives.emplace_back(delta[j], slot);
-                    ++slot;
-                }
+            for (int j : members.at(label)) {
+                if (j == a) continue;
+                positiveOf[slot] = j;
+                band[slot] = 0;
+                // "δ_an > NaN" never holds: a NaN δ_ap has an empty band.
+                if (!std::isnan(delta[j])) s.positives.emplace_back(delta[j], slot);
+                ++slot;
             }
             if (s.negatives.empty()) continue;  // no band, no draw
             s.sorter.sort(&s.negatives);
             int* kept = sortedNegatives + negativeOffset[static_cast<std::size_t>(a)];
-            for (std::size_t k = 0; k < s.negatives.size(); ++k) kept[k] = s.negatives[k].second;
+            for (std::size_t i = 0; i < s.negatives.size(); ++i) kept[i] = s.negatives[i].second;
             for (const auto& [lower, at] : s.positives) {
                 // The definition's comparisons: first = #{δ_an ≤ δ_ap} (as "!(δ_an > δ_ap)"),
                 // last = #{δ_an < fl(δ_ap + margin)}.

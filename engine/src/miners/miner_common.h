@@ -129,12 +129,12 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
 using RankedNegative = std::pair<Real, int>;
 
 /**
- * Sorts (value, index) items by value then index with a bucket sort over about one equal-width
- * cell per item (O(n) expected for values spread over their range), then counts the sorted
- * values below any z in O(1) expected time from the same cells. For callers that need the order
- * and a few counts; RankedValues builds a lookup table of four cells per item instead, which
- * costs more passes over the cells and pays off for many queries. Falls back to std::sort and
- * binary searches when the values' range is empty or not finite.
+ * Sorts (value, index) items by value then index with a bucket sort over four equal-width cells
+ * per item (O(n) expected for values spread over their range), then counts the sorted values
+ * below any z in O(1) expected time from the same cells. For callers that need the order and a
+ * few counts; RankedValues's table (GapLocator) also answers gap queries, at the cost of a walk
+ * over every cell's bounds. Falls back to std::sort and binary searches when the values' range
+ * is empty or not finite.
  */
 class BucketSorter {
 public:
@@ -146,6 +146,7 @@ public:
 private:
     const RankedNegative* m_items = nullptr;
     int m_size = 0;
+    static constexpr int kCellsPerItem = 4;
     int m_cells = 0;  // 0: no cells, binary search
     Real m_low = 0.0, m_high = 0.0, m_scale = 0.0;
     std::vector<int> m_start;  // per cell: its first item (and the cell of each item, while sorting)
@@ -155,6 +156,23 @@ private:
         return static_cast<int>(std::min((value - m_low) * m_scale, Real(m_cells - 1)));
     }
 };
+
+inline int BucketSorter::count(Real z, bool inclusive) const {
+    auto holds = [&](const RankedNegative& item) { return inclusive ? item.first <= z : item.first < z; };
+    if (m_cells == 0)
+        return static_cast<int>(std::partition_point(m_items, m_items + m_size, holds) - m_items);
+    if (z < m_low) return 0;
+    if (z > m_high) return m_size;
+    // Cells before z's hold only values below it, cells after it only values above: only z's
+    // own cell (under one item on average; a binary search in a crowded one) is compared.
+    const int cell = cellOf(z);
+    int k = m_start[static_cast<std::size_t>(cell)];
+    const int stop = m_start[static_cast<std::size_t>(cell) + 1];
+    if (stop - k > 8)
+        return static_cast<int>(std::partition_point(m_items + k, m_items + stop, holds) - m_items);
+    while (k < stop && holds(m_items[k])) ++k;
+    return k;
+}
 
 /**
  * Values sorted ascending with their indices, and exact rank queries in O(1) expected time (the
