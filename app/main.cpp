@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "mainwindow.h"
-#include "rendercommand.h"
-#include "trainingcontroller.h"
-
 #include <QApplication>
-
 #include <cstdio>
 #include <cstring>
+
+#include "mainwindow.h"
+#include "marginlab/allocator.h"
+#include "rendercommand.h"
+#include "trainingcontroller.h"
 
 namespace {
 
@@ -28,6 +28,7 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+    marginlab::keepMemoryBetweenSteps();  // training steps reuse their buffers' pages
     if (argc > 1 && !std::strcmp(argv[1], "render")) {
         // Headless: the offscreen platform needs no display (and no xvfb-run). Qt's own notes
         // (a missing XDG_RUNTIME_DIR, fonts) would break the one-line-message contract on stderr.

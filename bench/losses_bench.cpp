@@ -7,9 +7,6 @@
 // (benchmark names gain a /threads suffix) and ends with a table of the speed-ups and of each
 // time as a ratio to T, the batch-all triplet loss at N = 4096 with the same thread count,
 // measured in the same run. Without it, the engine's default thread count and the plain names.
-#include "marginlab/loss.h"
-#include "marginlab/parallel.h"
-
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -19,6 +16,10 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "marginlab/allocator.h"
+#include "marginlab/loss.h"
+#include "marginlab/parallel.h"
 
 namespace {
 
@@ -157,6 +158,7 @@ void printSummary(const std::map<std::string, double>& times, const std::vector<
 }  // namespace
 
 int main(int argc, char** argv) {
+    marginlab::keepMemoryBetweenSteps();  // as the app and the CLI do
     // Our own flag first (Google Benchmark rejects flags it does not know).
     std::vector<int> threads;
     std::vector<char*> rest;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "marginlab/allocator.h"
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "marginlab/parallel.h"
@@ -138,6 +139,7 @@ void minedStepAtLevel(benchmark::State& state, const Case& c) {
 }
 
 const bool registered = [] {
+    marginlab::keepMemoryBetweenSteps();  // as the app and the CLI do (before any step)
     for (auto level : {detail::simd::Level::Portable, detail::simd::Level::Avx2, detail::simd::Level::Avx512})
         benchmark::RegisterBenchmark(("BM_SimdRows/" + std::string(detail::simd::levelName(level))).c_str(),
                                      simdRows, level)

@@ -10,12 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "compare.h"
+#include "marginlab/allocator.h"
 #include "marginlab/generators.h"
 #include "marginlab/limits.h"
 #include "marginlab/loss.h"
 #include "marginlab/losses/class_labels.h"
 #include "marginlab/miner.h"
-#include "compare.h"
 #include "marginlab/scene/comparisonfile.h"
 #include "marginlab/scene/jsonio.h"
 #include "marginlab/scene/scenefile.h"
@@ -716,6 +717,7 @@ int runList(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    marginlab::keepMemoryBetweenSteps();  // training steps reuse their buffers' pages
     std::vector<std::string> args(argv + 1, argv + argc);
     // Messages are one line: control characters from a file or an argument are escaped.
     auto fail = [](const std::string& message) {

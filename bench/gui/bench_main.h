@@ -3,15 +3,17 @@
 // QApplication, and Qt's thread pool capped as the app caps it.
 #pragma once
 
-#include "trainingcontroller.h"
+#include <benchmark/benchmark.h>
 
 #include <QApplication>
 
-#include <benchmark/benchmark.h>
+#include "marginlab/allocator.h"
+#include "trainingcontroller.h"
 
 namespace marginlab::bench {
 
 inline int runOffscreenBenchmarks(int argc, char** argv) {
+    marginlab::keepMemoryBetweenSteps();  // as the app does
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     TrainingController::leaveACoreForTraining();  // as the app does

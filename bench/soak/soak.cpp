@@ -3,16 +3,17 @@
 // the charts' RunHistory, the retrieval metrics every `metrics_every` steps) and prints the
 // resident set size along the way, so growth shows (docs/benchmarks.md, "Soak").
 //   marginlab_soak SCENE.json [STEPS [CHUNK]]     default 1,000,000 steps, a snapshot every step
-#include "marginlab/history.h"
-#include "marginlab/scene/scenefile.h"
-#include "marginlab/trainer.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include "marginlab/allocator.h"
+#include "marginlab/history.h"
+#include "marginlab/scene/scenefile.h"
+#include "marginlab/trainer.h"
 
 namespace {
 
@@ -28,6 +29,7 @@ long residentKiB() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    marginlab::keepMemoryBetweenSteps();  // as the app does
     using namespace marginlab;
     if (argc < 2 || argc > 4) {
         std::fprintf(stderr, "usage: marginlab_soak SCENE.json [STEPS [CHUNK]]\n");

@@ -49,9 +49,13 @@ Real logSumExp(std::span<const Real> z, bool addOne, std::span<Real> weights) {
     Real top = *std::max_element(z.begin(), z.end());
     if (addOne) top = std::max(top, Real(0));
     Real sum = addOne ? std::exp(-top) : 0.0;
-    for (Real v : z) sum += std::exp(v - top);
-    if (!weights.empty())
-        for (std::size_t j = 0; j < z.size(); ++j) weights[j] = std::exp(z[j] - top) / sum;
+    if (weights.empty()) {
+        for (Real v : z) sum += std::exp(v - top);
+    } else {
+        // Each exponential once (kept, then divided by the sum): the exp is the cost here.
+        for (std::size_t j = 0; j < z.size(); ++j) sum += weights[j] = std::exp(z[j] - top);
+        for (std::size_t j = 0; j < z.size(); ++j) weights[j] /= sum;
+    }
     return top + std::log(sum);
 }
 
