@@ -24,21 +24,30 @@ LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const
     Matrix gradLogits;
     Points offsets(n, x.cols());  // x_i − c_{y_i}
     if (withGradient) gradLogits.resize(n, classes);
-    std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
-    Real crossEntropySum = 0.0, centerSum = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const int target = input.labels[static_cast<std::size_t>(i)];
-        for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = logits(i, c);
-        const Real ce =
-            detail::crossEntropy(row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
-        offsets.row(i) = x.row(i) - centers.row(target);
-        const Real squared = offsets.row(i).squaredNorm();
-        crossEntropySum += ce;
-        centerSum += squared;
-        if (ce + 0.5 * m_lambda * squared > 0.0) ++out.stats.active;
-        if (withGradient)
-            for (int c = 0; c < classes; ++c) gradLogits(i, c) = grad[static_cast<std::size_t>(c)];
-    }
+    // Samples in runs on the engine's threads, each writing its own rows; the two sums per run,
+    // added in run order (the same bits on any thread count).
+    std::vector<Real> runCenterSum(static_cast<std::size_t>(detail::sampleRuns(n)), 0.0);
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
+            std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
+            for (Eigen::Index i = begin; i < end; ++i) {
+                const int target = input.labels[static_cast<std::size_t>(i)];
+                for (int c = 0; c < classes; ++c) row[static_cast<std::size_t>(c)] = logits(i, c);
+                const Real ce = detail::crossEntropy(
+                    row, target, withGradient ? std::span<Real>(grad) : std::span<Real>());
+                offsets.row(i) = x.row(i) - centers.row(target);
+                const Real squared = offsets.row(i).squaredNorm();
+                part.total += ce;
+                runCenterSum[static_cast<std::size_t>(run)] += squared;
+                if (ce + 0.5 * m_lambda * squared > 0.0) ++part.active;
+                if (withGradient)
+                    for (int c = 0; c < classes; ++c) gradLogits(i, c) = grad[static_cast<std::size_t>(c)];
+            }
+        });
+    const Real crossEntropySum = tally.total;
+    Real centerSum = 0.0;
+    for (Real sum : runCenterSum) centerSum += sum;
+    out.stats.active = tally.active;
     const Real inverseN = 1.0 / static_cast<Real>(n);
     out.value = inverseN * (crossEntropySum + 0.5 * m_lambda * centerSum);
     if (!withGradient) return out;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/proxy_anchor.h"
 
+#include <vector>
+
 #include "losses/common.h"
 #include "losses/proxy_support.h"
-
-#include <vector>
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -28,34 +29,48 @@ LossOutput ProxyAnchorLoss::evaluate(const LossInput& input, bool withGradient) 
 
     Matrix gradS;
     if (withGradient) gradS = Matrix::Zero(n, classes);
-    std::vector<Real> z, weights;
-    std::vector<Eigen::Index> rows;
-    Real positiveSum = 0.0, negativeSum = 0.0;
     // Each column c is one proxy: its two LSE₁ terms and their softmax weights (∂LSE₁/∂z_i).
-    // One O(N) pass per column and sign keeps the whole loss O(N·C).
-    auto column = [&](int c, bool positive) {
-        z.clear();
-        rows.clear();
+    // One O(N) pass per column and sign keeps the whole loss O(N·C). The columns run on the
+    // engine's threads, each writing its own column of gradS; their terms are added in column
+    // order afterwards, so the sums have the same bits on any thread count.
+    std::vector<Real> positiveTerm(static_cast<std::size_t>(classes)), negativeTerm(positiveTerm.size());
+    std::vector<Count> activeIn(positiveTerm.size(), 0);
+    struct Scratch {
+        std::vector<Real> z, weights;
+        std::vector<Eigen::Index> rows;
+    };
+    const int workers = detail::chunkWorkers(classes);
+    std::vector<Scratch> scratch(static_cast<std::size_t>(workers));
+    auto column = [&](int c, bool positive, Scratch& w) {
+        w.z.clear();
+        w.rows.clear();
         for (Eigen::Index i = 0; i < n; ++i) {
             const bool same = input.labels[static_cast<std::size_t>(i)] == c;
             if (same != positive) continue;
             const Real exponent = positive ? -m_alpha * (s(i, c) - m_margin) : m_alpha * (s(i, c) + m_margin);
-            if (exponent > 0.0) ++out.stats.active;
-            z.push_back(exponent);
-            rows.push_back(i);
+            if (exponent > 0.0) ++activeIn[static_cast<std::size_t>(c)];
+            w.z.push_back(exponent);
+            w.rows.push_back(i);
         }
-        weights.assign(z.size(), 0.0);
-        const Real term = detail::logSumExp(z, true, weights);
+        w.weights.assign(w.z.size(), 0.0);
+        const Real term = detail::logSumExp(w.z, true, w.weights);
         if (withGradient) {
             // ∂exponent/∂s is −α for positives, +α for negatives; the divisor is a constant.
             const Real factor = positive ? -m_alpha / present : m_alpha / classes;
-            for (std::size_t k = 0; k < rows.size(); ++k) gradS(rows[k], c) += factor * weights[k];
+            for (std::size_t k = 0; k < w.rows.size(); ++k) gradS(w.rows[k], c) += factor * w.weights[k];
         }
         return term;
     };
+    detail::forEachChunk(classes, workers, [&](int c, int worker) {
+        Scratch& w = scratch[static_cast<std::size_t>(worker)];
+        positiveTerm[static_cast<std::size_t>(c)] = column(c, true, w);
+        negativeTerm[static_cast<std::size_t>(c)] = column(c, false, w);
+    });
+    Real positiveSum = 0.0, negativeSum = 0.0;
     for (int c = 0; c < classes; ++c) {
-        positiveSum += column(c, true);
-        negativeSum += column(c, false);
+        positiveSum += positiveTerm[static_cast<std::size_t>(c)];
+        negativeSum += negativeTerm[static_cast<std::size_t>(c)];
+        out.stats.active += activeIn[static_cast<std::size_t>(c)];
     }
     out.value = positiveSum / present + negativeSum / classes;
 
