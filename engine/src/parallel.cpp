@@ -156,6 +156,10 @@ int chunkWorkers(int chunks) {
     return std::max(1, std::min(engineThreads(), chunks));
 }
 
+int chunkWorkers(int chunks, std::int64_t work) {
+    return work < kMinParallelWork ? 1 : chunkWorkers(chunks);
+}
+
 void forEachChunk(int chunks, int workers, const std::function<void(int, int)>& work) {
     workers = std::max(1, std::min(workers, chunks));
     if (workers == 1 || t_insideLoop) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 namespace marginlab::detail {
@@ -11,6 +12,18 @@ namespace marginlab::detail {
 /// How many workers forEachChunk will use for `chunks` chunks: min(engineThreads(), chunks), at
 /// least 1. Callers size their per-worker scratch with it.
 int chunkWorkers(int chunks);
+
+/**
+ * Loops with less work than this (in units of about one exponential or a few multiply-adds) run
+ * on the calling thread alone: waking a pool thread costs more than it saves. Measured at
+ * N = 1,024 with 10 classes (N·C = 10⁴ units, steps of 0.1 ms): proxy anchor's columns took
+ * 0.12 ms on one thread and 0.29 ms with a second one woken for them (docs/benchmarks.md).
+ */
+inline constexpr std::int64_t kMinParallelWork = std::int64_t{1} << 15;
+
+/// chunkWorkers(chunks), or 1 if the loop's whole `work` is below kMinParallelWork. The chunks
+/// stay the same either way, so results keep their bits.
+int chunkWorkers(int chunks, std::int64_t work);
 
 /**
  * Calls work(chunk, worker) once for every chunk in [0, chunks), on up to `workers` threads

@@ -28,7 +28,7 @@ LossOutput CenterLoss::evaluate(const LossInput& input, bool withGradient) const
     // added in run order (the same bits on any thread count).
     std::vector<Real> runCenterSum(static_cast<std::size_t>(detail::sampleRuns(n)), 0.0);
     const detail::SampleTally tally = detail::sumOverSampleRuns(
-        n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
+        n, classes, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
             std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
             for (Eigen::Index i = begin; i < end; ++i) {
                 const int target = input.labels[static_cast<std::size_t>(i)];

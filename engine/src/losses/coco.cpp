@@ -23,7 +23,7 @@ LossOutput CocoLoss::evaluate(const LossInput& input, bool withGradient) const {
     if (withGradient) gradS.resize(n, classes);
     // Samples on the engine's threads, each run writing its own rows.
     const detail::SampleTally tally = detail::sumOverSampleRuns(
-        n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+        n, classes, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
             std::vector<Real> row(static_cast<std::size_t>(classes)), grad(row.size());
             for (Eigen::Index i = begin; i < end; ++i) {
                 const int target = input.labels[static_cast<std::size_t>(i)];

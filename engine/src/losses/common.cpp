@@ -70,12 +70,14 @@ int sampleRuns(Eigen::Index n) {
 }
 
 SampleTally sumOverSampleRuns(
-    Eigen::Index n,
+    Eigen::Index n, Eigen::Index workPerSample,
     const std::function<void(Eigen::Index begin, Eigen::Index end, int run, SampleTally& tally)>& body) {
-    std::vector<SampleTally> tallies(static_cast<std::size_t>(sampleRuns(n)));
-    forEachRowChunk(n, [&](std::ptrdiff_t begin, std::ptrdiff_t end, int run) {
-        body(begin, end, run, tallies[static_cast<std::size_t>(run)]);
-    });
+    const AnchorChunks runs(n);
+    std::vector<SampleTally> tallies(static_cast<std::size_t>(runs.count()));
+    forEachChunk(runs.count(), chunkWorkers(runs.count(), static_cast<std::int64_t>(n) * workPerSample),
+                 [&](int run, int) {
+                     body(runs.begin(run), runs.end(run), run, tallies[static_cast<std::size_t>(run)]);
+                 });
     SampleTally sum;
     for (const SampleTally& t : tallies) sum += t;
     return sum;

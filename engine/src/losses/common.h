@@ -73,10 +73,11 @@ struct SampleTally {
  * threads, each run with its own tally; the tallies are added in run order, and the runs depend
  * on n alone, so the sum has the same bits on any thread count (one run below 512 samples: the
  * plain loop's). A body writes only its own rows of shared outputs; sums across samples go in
- * its tally or in per-run buffers indexed by `run`.
+ * its tally or in per-run buffers indexed by `run`. `workPerSample` (e.g. the number of classes,
+ * or N for a loss over every pair) keeps small problems on the calling thread (kMinParallelWork).
  */
 SampleTally sumOverSampleRuns(
-    Eigen::Index n,
+    Eigen::Index n, Eigen::Index workPerSample,
     const std::function<void(Eigen::Index begin, Eigen::Index end, int run, SampleTally& tally)>& body);
 
 /// How many runs sumOverSampleRuns cuts n samples into (to size per-run buffers).

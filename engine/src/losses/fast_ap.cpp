@@ -58,8 +58,8 @@ LossOutput FastApLoss::evaluate(const LossInput& input, bool withGradient) const
         const long high = std::clamp(centre + 3, 0L, static_cast<long>(nodes));
         return {static_cast<std::size_t>(low), static_cast<std::size_t>(high)};
     };
-    const detail::SampleTally tally =
-        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
             std::vector<Real> hp(nodes), hn(nodes), cp(nodes), ch(nodes), slopeP(nodes), slopeN(nodes);
             for (int i = static_cast<int>(begin); i < static_cast<int>(end); ++i) {
                 const auto positives = positivesOf[static_cast<std::size_t>(i)];

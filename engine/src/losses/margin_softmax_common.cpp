@@ -93,7 +93,7 @@ LossOutput cosineMarginSoftmax(const LossInput& input, bool withGradient, Real s
     if (withGradient) gradCosine.resize(n, classes);
     // Samples are independent: runs of them on the engine's threads, each writing its own rows.
     const SampleTally tally =
-        sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, SampleTally& part) {
+        sumOverSampleRuns(n, classes, [&](Eigen::Index begin, Eigen::Index end, int, SampleTally& part) {
             std::vector<Real> logits(static_cast<std::size_t>(classes));
             std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
             for (Eigen::Index i = begin; i < end; ++i) {
@@ -180,7 +180,7 @@ LossOutput largeMarginSoftmax(const LossInput& input, bool withGradient, int mar
     std::vector<Vector> runWNorms(
         useWeightNorms && withGradient ? static_cast<std::size_t>(sampleRuns(n)) : 0, Vector::Zero(classes));
     const SampleTally tally =
-        sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int run, SampleTally& part) {
+        sumOverSampleRuns(n, classes, [&](Eigen::Index begin, Eigen::Index end, int run, SampleTally& part) {
             std::vector<Real> logits(static_cast<std::size_t>(classes)), factors(logits.size());
             std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
             for (Eigen::Index i = begin; i < end; ++i) {

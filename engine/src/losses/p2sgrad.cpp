@@ -40,7 +40,7 @@ LossOutput P2SGradLoss::evaluate(const LossInput& input, bool withGradient) cons
     std::vector<Points> runGradOwned(withGradient ? static_cast<std::size_t>(detail::sampleRuns(n)) : 0,
                                      Points::Zero(classes, dims));
     const detail::SampleTally tally = detail::sumOverSampleRuns(
-        n, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
+        n, classes, [&](Eigen::Index begin, Eigen::Index end, int run, detail::SampleTally& part) {
             for (Eigen::Index i = begin; i < end; ++i) {
                 const Real norm = x.row(i).norm();
                 const auto target = static_cast<Eigen::Index>(input.labels[static_cast<std::size_t>(i)]);

@@ -57,8 +57,8 @@ LossOutput PnpLoss::evaluate(const LossInput& input, bool withGradient) const {
     const Real clampedHigh = 1.0 / (1.0 + std::exp(-50.0)), clampedLow = 1.0 / (1.0 + std::exp(50.0));
     // Queries are independent (each writes its own row of ∂L/∂s): runs of them on the engine's threads.
     Matrix& g = workspace.gradient();
-    const detail::SampleTally tally =
-        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
             std::vector<int> negatives;
             std::vector<Real> negativeSimilarity, negativeFactor, sig, derivative;
             for (int i = static_cast<int>(begin); i < static_cast<int>(end); ++i) {

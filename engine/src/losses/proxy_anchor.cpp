@@ -39,7 +39,7 @@ LossOutput ProxyAnchorLoss::evaluate(const LossInput& input, bool withGradient) 
         std::vector<Real> z, weights;
         std::vector<Eigen::Index> rows;
     };
-    const int workers = detail::chunkWorkers(classes);
+    const int workers = detail::chunkWorkers(classes, static_cast<std::int64_t>(n) * classes);
     std::vector<Scratch> scratch(static_cast<std::size_t>(workers));
     auto column = [&](int c, bool positive, Scratch& w) {
         w.z.clear();

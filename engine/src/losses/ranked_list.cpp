@@ -25,8 +25,8 @@ LossOutput RankedListLoss::evaluate(const LossInput& input, bool withGradient) c
     out.stats.tuples = n;
     // Anchors are independent (each writes its own row of ∂L/∂M): runs of them on the engine's threads.
     Matrix& g = workspace.gradient();
-    const detail::SampleTally tally =
-        detail::sumOverSampleRuns(n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+    const detail::SampleTally tally = detail::sumOverSampleRuns(
+        n, n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
             std::vector<Real> weight(static_cast<std::size_t>(n));
             for (int i = static_cast<int>(begin); i < static_cast<int>(end); ++i) {
                 // One weighted mean per set: Σ e^{T·u} u / Σ e^{T·u} over the active members.

@@ -24,7 +24,7 @@ LossOutput SoftmaxLoss::evaluate(const LossInput& input, bool withGradient) cons
     if (withGradient) gradLogits.resize(n, classes);
     // Samples on the engine's threads, each run writing its own rows.
     const detail::SampleTally tally = detail::sumOverSampleRuns(
-        n, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
+        n, classes, [&](Eigen::Index begin, Eigen::Index end, int, detail::SampleTally& part) {
             std::vector<Real> logits(static_cast<std::size_t>(classes));
             std::vector<Real> softmaxGrad(withGradient ? logits.size() : 0);
             for (Eigen::Index i = begin; i < end; ++i) {
