@@ -3,12 +3,16 @@
 // triplet miner, the angular loss, and the yardstick T = batch-all triplet at N = 4096, all in one
 // program so that the ratios to T come from the same run. Data as losses_bench.cpp: D = 2,
 // 10 classes, seed-fixed Gaussian points, default parameters. The second argument is the engine's
-// thread count. BM_MinerCounts measures the mining statistics (countTuples) a snapshot reports.
+// thread count. BM_MinedVsT times each case side by side with T in every iteration and reports
+// their ratio (per_T), the figure to quote on a noisy machine. BM_MinerCounts measures the
+// mining statistics (countTuples) a snapshot reports.
 //
 //   build-engine/bench/marginlab_mined_bench --benchmark_repetitions=3
 //   --benchmark_enable_random_interleaving=true
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,34 +68,84 @@ std::vector<Case> cases() {
     return out;
 }
 
+// One training step of a case: the miner's tuples (if any), then the loss with its gradient.
+class Stepper {
+public:
+    Stepper(const Case& c, const Problem& p) : m_problem(p) {
+        m_loss = makeLoss(LossConfig{c.loss, {}, std::nullopt}, &m_error);
+        if (m_loss && !c.miner.empty())
+            m_miner = makeMiner(MinerConfig{c.miner, c.minerParams, std::nullopt}, &m_error);
+        if (m_loss && !c.miner.empty() && !m_miner) m_loss.reset();
+    }
+    bool valid() const { return m_loss != nullptr; }
+    const std::string& error() const { return m_error; }
+    LossOutput step(std::uint64_t seed) const {
+        Tuples tuples;
+        if (m_miner) tuples = m_miner->mine(MinerInput{m_problem.x, m_problem.y, seed});
+        const LossInput input{m_problem.x, m_problem.y, nullptr, m_miner ? &tuples : nullptr, 1};
+        return m_loss->evaluate(input, true);
+    }
+
+private:
+    const Problem& m_problem;
+    std::string m_error;
+    std::unique_ptr<Loss> m_loss;
+    std::unique_ptr<Miner> m_miner;
+};
+
 void minedStep(benchmark::State& state, const Case& c) {
     const int n = static_cast<int>(state.range(0));
     const int threadsBefore = engineThreads();
     setEngineThreads(static_cast<int>(state.range(1)));
     const Problem p = makeProblem(n);
-    std::string error;
-    const auto loss = makeLoss(LossConfig{c.loss, {}, std::nullopt}, &error);
-    std::unique_ptr<Miner> miner;
-    if (!c.miner.empty()) miner = makeMiner(MinerConfig{c.miner, c.minerParams, std::nullopt}, &error);
-    if (!loss || (!c.miner.empty() && !miner)) {
-        state.SkipWithError(error.c_str());
+    const Stepper stepper(c, p);
+    if (!stepper.valid()) {
+        state.SkipWithError(stepper.error().c_str());
         return;
     }
-    auto step = [&](std::uint64_t seed) {
-        Tuples tuples;
-        if (miner) tuples = miner->mine(MinerInput{p.x, p.y, seed});
-        const LossInput input{p.x, p.y, nullptr, miner ? &tuples : nullptr, 1};
-        return loss->evaluate(input, true);
-    };
     // One untimed step first, as in losses_bench.cpp: the first call at a new N grows the
     // thread-local workspaces, once per animation, not per step.
-    (void)step(0);
+    (void)stepper.step(0);
     std::uint64_t seed = 1;
     for (auto _ : state) {
-        LossOutput out = step(seed++);
+        LossOutput out = stepper.step(seed++);
         benchmark::DoNotOptimize(out.value);
         benchmark::DoNotOptimize(out.gradEmbeddings.data());
     }
+    setEngineThreads(threadsBefore);
+}
+
+// T (batch-all triplet) and the case's step taken one after the other in every iteration: these
+// VMs drift by up to 2× within minutes, so two cases timed minutes apart give unstable ratios;
+// side by side, per_T = Σ case / Σ T is steady. The iteration time is the case's step alone.
+void minedStepAgainstT(benchmark::State& state, const Case& c) {
+    const int n = static_cast<int>(state.range(0));
+    const int threadsBefore = engineThreads();
+    setEngineThreads(static_cast<int>(state.range(1)));
+    const Problem p = makeProblem(n);
+    const Stepper stepper(c, p), yardstick(Case{"batch_all_triplet", "triplet_margin", "", {}}, p);
+    if (!stepper.valid()) {
+        state.SkipWithError(stepper.error().c_str());
+        return;
+    }
+    (void)stepper.step(0);
+    (void)yardstick.step(0);
+    using Clock = std::chrono::steady_clock;
+    double caseSeconds = 0.0, tSeconds = 0.0;
+    std::uint64_t seed = 1;
+    for (auto _ : state) {
+        const auto start = Clock::now();
+        benchmark::DoNotOptimize(yardstick.step(0).value);
+        const auto middle = Clock::now();
+        benchmark::DoNotOptimize(stepper.step(seed++).value);
+        const auto end = Clock::now();
+        const double seconds = std::chrono::duration<double>(end - middle).count();
+        state.SetIterationTime(seconds);
+        caseSeconds += seconds;
+        tSeconds += std::chrono::duration<double>(middle - start).count();
+    }
+    state.counters["T_ms"] = benchmark::Counter(1e3 * tSeconds / static_cast<double>(state.iterations()));
+    state.counters["per_T"] = benchmark::Counter(caseSeconds / tSeconds);
     setEngineThreads(threadsBefore);
 }
 
@@ -155,6 +209,13 @@ const bool registered = [] {
             ->Unit(benchmark::kMillisecond)
             ->MinTime(0.5)
             ->UseRealTime();
+        if (!c.miner.empty() || c.loss == "angular")
+            benchmark::RegisterBenchmark(("BM_MinedVsT/" + c.name).c_str(), minedStepAgainstT, c)
+                ->ArgsProduct({{4096}, {1, 2}})
+                ->ArgNames({"n", "threads"})
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(1.0)
+                ->UseManualTime();
         if (c.miner == "batch_hard" || c.miner == "tfa_semihard" || c.miner == "facenet_semihard")
             benchmark::RegisterBenchmark(("BM_MinedSimd/" + c.name).c_str(), minedStepAtLevel, c)
                 ->ArgsProduct({{4096}, {1}, {0, 2}})

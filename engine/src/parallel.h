@@ -15,11 +15,12 @@ int chunkWorkers(int chunks);
 
 /**
  * Loops with less work than this (in units of about one exponential or a few multiply-adds) run
- * on the calling thread alone: waking a pool thread costs more than it saves. Measured at
- * N = 1,024 with 10 classes (N·C = 10⁴ units, steps of 0.1 ms): proxy anchor's columns took
- * 0.12 ms on one thread and 0.29 ms with a second one woken for them (docs/benchmarks.md).
+ * on the calling thread alone: waking a pool thread costs more than it saves. Measured with
+ * 10 classes (docs/benchmarks.md, seventh session): at N = 1,024 proxy anchor's columns took
+ * 0.12 ms on one thread and 0.29 ms with a second one woken for them; at N = 4,096 (4·10⁴ units)
+ * proxy anchor, center loss and P2SGrad still took 1.5–2× as long on two threads as on one.
  */
-inline constexpr std::int64_t kMinParallelWork = std::int64_t{1} << 15;
+inline constexpr std::int64_t kMinParallelWork = std::int64_t{1} << 17;
 
 /// chunkWorkers(chunks), or 1 if the loop's whole `work` is below kMinParallelWork. The chunks
 /// stay the same either way, so results keep their bits.
