@@ -7,11 +7,18 @@
 // (benchmark names gain a /threads suffix) and ends with a table of the speed-ups and of each
 // time as a ratio to T, the batch-all triplet loss at N = 4096 with the same thread count,
 // measured in the same run. Without it, the engine's default thread count and the plain names.
+//
+// BM_Scaling/<loss>/<N> (N = 1024, 4096) times one step on one thread and one on two in every
+// iteration, one after the other, and reports their ratio (counter speedup = Σ 1-thread time /
+// Σ 2-thread time): a figure that the drift of a shared VM (up to 1.5× within minutes) moves
+// for both at once, unlike the ratio of two cases run minutes apart.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -51,37 +58,89 @@ Problem makeProblem(int n, int blocks) {
     return p;
 }
 
-void lossWithGradient(benchmark::State& state, const LossInfo* info) {
-    const int n = static_cast<int>(state.range(0));
-    // With a thread-count argument the engine uses exactly that many threads for this case.
-    const int threadsBefore = engineThreads();
-    if (state.range(1) > 0) setEngineThreads(static_cast<int>(state.range(1)));
-    // PNP looks at every (query, positive, negative): O(N³), about a minute per step at N = 4096.
-    if (info->name == "pnp" && n > 1024) {
-        state.SkipWithError("O(N^3): measured up to N = 1024");
-        setEngineThreads(threadsBefore);
-        return;
-    }
-    const Problem p = makeProblem(n, info->ownedBlocks);
+/// One loss on one problem, ready to step; `error` set if it cannot be made.
+struct Case {
+    Problem problem;
+    std::unique_ptr<Loss> loss;
     std::string error;
-    const auto loss = makeLoss(LossConfig{info->name, {}, std::nullopt}, &error);
-    if (!loss) {
-        state.SkipWithError(error.c_str());
-        setEngineThreads(threadsBefore);
-        return;
+
+    Case(const LossInfo& info, int n) : problem(makeProblem(n, info.ownedBlocks)) {
+        // PNP looks at every (query, positive, negative): O(N³), about a minute per step at N = 4096.
+        if (info.name == "pnp" && n > 1024) {
+            error = "O(N^3): measured up to N = 1024";
+            return;
+        }
+        loss = makeLoss(LossConfig{info.name, {}, std::nullopt}, &error);
     }
-    const LossInput input{p.x, p.y, info->ownedBlocks ? &p.owned : nullptr, nullptr, 1};
-    // One untimed step first: the first call at a new N grows the thread-local N×N workspaces
-    // (page faults on 256 MB at N = 4096), which a running animation pays once, not per step.
-    // Without it a case of more than the minimum time is that single cold step.
-    (void)loss->evaluate(input, true);
-    for (auto _ : state) {
-        LossOutput out = loss->evaluate(input, true);
+    LossInput input() const {
+        return LossInput{problem.x, problem.y, problem.owned.rows() > 0 ? &problem.owned : nullptr, nullptr,
+                         1};
+    }
+    void step() const {
+        LossOutput out = loss->evaluate(input(), true);
         benchmark::DoNotOptimize(out.value);
         benchmark::DoNotOptimize(out.gradEmbeddings.data());
     }
+};
+
+/// Sets the engine's thread count for a scope (0: leave it) and restores it.
+class EngineThreads {
+public:
+    explicit EngineThreads(int threads) : m_before(engineThreads()) {
+        if (threads > 0) setEngineThreads(threads);
+    }
+    ~EngineThreads() { setEngineThreads(m_before); }
+    EngineThreads(const EngineThreads&) = delete;
+    EngineThreads& operator=(const EngineThreads&) = delete;
+
+private:
+    int m_before;
+};
+
+void lossWithGradient(benchmark::State& state, const LossInfo* info) {
+    const int n = static_cast<int>(state.range(0));
+    // With a thread-count argument the engine uses exactly that many threads for this case.
+    const EngineThreads threads(static_cast<int>(state.range(1)));
+    const Case c(*info, n);
+    if (!c.loss) {
+        state.SkipWithError(c.error.c_str());
+        return;
+    }
+    // One untimed step first: the first call at a new N grows the thread-local N×N workspaces
+    // (page faults on 256 MB at N = 4096), which a running animation pays once, not per step.
+    // Without it a case of more than the minimum time is that single cold step.
+    c.step();
+    for (auto _ : state) c.step();
     state.SetComplexityN(n);
-    setEngineThreads(threadsBefore);
+}
+
+void scaling(benchmark::State& state, const LossInfo* info) {
+    const Case c(*info, static_cast<int>(state.range(0)));
+    if (!c.loss) {
+        state.SkipWithError(c.error.c_str());
+        return;
+    }
+    using Clock = std::chrono::steady_clock;
+    auto timedStep = [&](int threads) {
+        const EngineThreads use(threads);
+        const auto start = Clock::now();
+        c.step();
+        return std::chrono::duration<double>(Clock::now() - start).count();
+    };
+    timedStep(1);  // warm-up, as above, on both thread counts (each pool thread has its scratch)
+    timedStep(2);
+    double one = 0.0, two = 0.0;
+    for (auto _ : state) {
+        const double t1 = timedStep(1);
+        const double t2 = timedStep(2);
+        one += t1;
+        two += t2;
+        state.SetIterationTime(t1 + t2);
+    }
+    const double steps = static_cast<double>(state.iterations());
+    state.counters["ms_1"] = 1e3 * one / steps;
+    state.counters["ms_2"] = 1e3 * two / steps;
+    state.counters["speedup"] = one / two;
 }
 
 void registerLosses(const std::vector<int>& threads) {
@@ -94,6 +153,8 @@ void registerLosses(const std::vector<int>& threads) {
         benchmark->Unit(benchmark::kMillisecond)
             ->MinTime(0.2)
             ->UseRealTime();  // the engine may use several threads: wall time is what counts
+        auto* paired = benchmark::RegisterBenchmark(("BM_Scaling/" + info.name).c_str(), scaling, &info);
+        paired->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond)->MinTime(0.5)->UseManualTime();
     }
 }
 

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "losses/exp_row.h"
+#include "losses/triplet_sweep.h"
+#include "marginlab/loss.h"
 #include "marginlab/miner.h"
 #include "simd/dispatch.h"
 #include "test_support.h"
@@ -432,6 +434,100 @@ TEST(SimdDispatch, MinersChooseTheSameTripletsOnEveryUnit) {
             EXPECT_TRUE(miner->mine(MinerInput{x, y, 5}).triplets == portable)
                 << name << " " << simd::levelName(unit->level);
         }
+    }
+}
+
+// The batch-all sweep (dispatch.h: sweepUnfiltered, AVX-512 only): every unit gives the portable
+// loop's counts, coefficients and violation bit for bit, on rows made to hit its rare cases:
+// gaps exactly at 0 and at the margin (values on a grid of the margin's quarters), crowded cells
+// (a cluster of equal positives), NaN and ±∞ among the negatives, and negative counts that leave
+// a partial group of eight.
+struct SweepResult {
+    detail::TripletSweepTotals totals;
+    std::vector<double> coefficients;
+};
+
+SweepResult sweepRows(const std::vector<std::vector<double>>& rows, const Labels& labels,
+                      bool semiIncludesMargin) {
+    detail::TripletSweepOptions options;
+    options.margin = 0.5;
+    options.semiHardIncludesMargin = semiIncludesMargin;
+    detail::TripletSweep sweep(options, labels);
+    SweepResult out;
+    std::vector<double> coefficients(labels.size());
+    for (std::size_t a = 0; a < rows.size(); ++a) {
+        sweep.anchor(static_cast<int>(a), rows[a].data(), a % 2 ? -1.0 : 1.0, labels, &out.totals,
+                     coefficients.data());
+        out.coefficients.insert(out.coefficients.end(), coefficients.begin(), coefficients.end());
+    }
+    return out;
+}
+
+TEST(SimdDispatch, BatchAllSweepGivesThePortableBits) {
+    const int n = 203;  // 8·25 + 3 negatives and positives per anchor, give or take a class
+    const Labels labels = testing::randomLabels(n, 3, 21);
+    std::mt19937_64 rng(22);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<std::vector<double>> rows;
+    for (int a = 0; a < 40; ++a) {
+        std::vector<double> row(static_cast<std::size_t>(n));
+        for (double& v : row) {
+            v = normal(rng);
+            if (a % 4 == 1) v = std::round(v * 8.0) / 8.0;     // ties at gap 0 and gap = margin
+            if (a % 4 == 2 && normal(rng) < 0.0) v = 0.125;    // a crowded cell
+            if (a % 4 == 3) v *= std::exp(6.0 * normal(rng));  // many binades
+        }
+        if (a % 5 == 0) {
+            row[static_cast<std::size_t>((a * 7) % n)] = std::numeric_limits<double>::quiet_NaN();
+            row[static_cast<std::size_t>((a * 11 + 1) % n)] = std::numeric_limits<double>::infinity();
+            row[static_cast<std::size_t>((a * 13 + 2) % n)] = -std::numeric_limits<double>::infinity();
+        }
+        rows.push_back(std::move(row));
+    }
+    for (const bool semiIncludesMargin : {true, false}) {
+        SweepResult portable;
+        {
+            const SimdCap cap(simd::Level::Portable);
+            portable = sweepRows(rows, labels, semiIncludesMargin);
+        }
+        ASSERT_GT(portable.totals.active, 0);
+        ASSERT_GT(portable.totals.semiHard, 0);
+        ASSERT_GT(portable.totals.easy, 0);
+        for (const simd::Kernels* unit : availableUnits()) {
+            const SimdCap cap(unit->level);
+            const SweepResult got = sweepRows(rows, labels, semiIncludesMargin);
+            const std::string name(simd::levelName(unit->level));
+            EXPECT_EQ(got.totals.tuples, portable.totals.tuples) << name;
+            EXPECT_EQ(got.totals.active, portable.totals.active) << name;
+            EXPECT_EQ(got.totals.easy, portable.totals.easy) << name;
+            EXPECT_EQ(got.totals.semiHard, portable.totals.semiHard) << name;
+            EXPECT_EQ(got.totals.hard, portable.totals.hard) << name;
+            EXPECT_TRUE(sameBits({got.totals.violation}, {portable.totals.violation})) << name;
+            EXPECT_TRUE(sameBits(got.coefficients, portable.coefficients)) << name;
+        }
+    }
+}
+
+TEST(SimdDispatch, BatchAllTripletLossGivesThePortableBits) {
+    const Points x = testing::randomPoints(900, 2, 31);
+    const Labels y = testing::randomLabels(900, 10, 32);
+    std::string error;
+    const auto loss = makeLoss(LossConfig{"triplet_margin", {}, std::nullopt}, &error);
+    ASSERT_TRUE(loss) << error;
+    const LossInput input{x, y, nullptr, nullptr, 1};
+    LossOutput portable;
+    {
+        const SimdCap cap(simd::Level::Portable);
+        portable = loss->evaluate(input, true);
+    }
+    ASSERT_GT(portable.value, 0.0);
+    for (const simd::Kernels* unit : availableUnits()) {
+        const SimdCap cap(unit->level);
+        const LossOutput got = loss->evaluate(input, true);
+        EXPECT_TRUE(sameBits({got.value}, {portable.value})) << simd::levelName(unit->level);
+        EXPECT_EQ(0, std::memcmp(got.gradEmbeddings.data(), portable.gradEmbeddings.data(),
+                                 sizeof(double) * static_cast<std::size_t>(got.gradEmbeddings.size())))
+            << simd::levelName(unit->level);
     }
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "simd/dispatch.h"
+
 namespace marginlab::detail {
 
 int GapTable::searchGapBelow(Real z, Real bound, bool inclusive) const {
@@ -335,6 +337,24 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, C
     return totals;
 }
 
+/// sweepNegatives<false> through the vector unit's kernel where it has one (the same bits: see
+/// simd::Kernels::sweepUnfiltered), else the loop above.
+TripletSweepTotals sweepUnfiltered(const NegativeSweep& in, const GapTable& table, int* activeBegins,
+                                   Real* coefficients) {
+    // The kernel settles a lookup its cell cannot with a plain binary search, which finds the
+    // scalar loop's answer only if the positives are truly ordered: not with a NaN among them
+    // (the table skips NaN when it takes the range; the prefix sums then end in NaN).
+    const auto kernel = simd::kernels().sweepUnfiltered;
+    if (!kernel || table.cells == 0 || !std::isfinite(in.prefix[in.positives]))
+        return sweepNegatives<false>(in, table, activeBegins, nullptr, coefficients);
+    const simd::SweepInput args{
+        in.row,    in.sign,      in.negatives, in.count,  in.positives, in.margin, in.semiHardIncludesMargin,
+        in.prefix, table.sorted, table.size,   table.low, table.scale,  table.top, table.cellStart};
+    simd::SweepTotals sums{};
+    kernel(args, activeBegins, coefficients, &sums);
+    return TripletSweepTotals{sums.tuples, sums.active, sums.easy, sums.semiHard, sums.hard, sums.violation};
+}
+
 using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, Count*, Real*);
 
 SweepFunction orderedSweep(const NegativeSweep& in) {
@@ -446,8 +466,7 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     Count* difference = m_difference.data();
     const bool ordered = filtered && orderedFilter(in);
     const TripletSweepTotals found =
-        !filtered
-            ? sweepNegatives<false>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out)
+        !filtered ? sweepUnfiltered(in, m_locator.table(), m_activeBegins.data(), out)
         : ordered
             ? orderedSweep(in)(in, m_locator.table(), difference, out)
             : sweepNegatives<true>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out);
