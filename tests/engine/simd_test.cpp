@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -437,8 +438,9 @@ TEST(SimdDispatch, MinersChooseTheSameTripletsOnEveryUnit) {
     }
 }
 
-// The batch-all sweep (dispatch.h: sweepUnfiltered, AVX-512 only): every unit gives the portable
-// loop's counts, coefficients and violation bit for bit, on rows made to hit its rare cases:
+// The batch-all sweep (dispatch.h: tripletSweep, AVX-512 only), with and without the filters of
+// TripletMarginMiner: every unit gives the portable loop's counts, coefficients and violation
+// bit for bit, on rows made to hit its rare cases:
 // gaps exactly at 0 and at the margin (values on a grid of the margin's quarters), crowded cells
 // (a cluster of equal positives), NaN and ±∞ among the negatives, and negative counts that leave
 // a partial group of eight.
@@ -448,10 +450,11 @@ struct SweepResult {
 };
 
 SweepResult sweepRows(const std::vector<std::vector<double>>& rows, const Labels& labels,
-                      bool semiIncludesMargin) {
+                      bool semiIncludesMargin, const TripletGapFilter* filter) {
     detail::TripletSweepOptions options;
     options.margin = 0.5;
     options.semiHardIncludesMargin = semiIncludesMargin;
+    options.filter = filter;
     detail::TripletSweep sweep(options, labels);
     SweepResult out;
     std::vector<double> coefficients(labels.size());
@@ -484,28 +487,47 @@ TEST(SimdDispatch, BatchAllSweepGivesThePortableBits) {
         }
         rows.push_back(std::move(row));
     }
-    for (const bool semiIncludesMargin : {true, false}) {
-        SweepResult portable;
-        {
-            const SimdCap cap(simd::Level::Portable);
-            portable = sweepRows(rows, labels, semiIncludesMargin);
+    // No filter, then TripletMarginMiner's kept ranges: "all" (gap ≤ 0.75), "semihard" (0 < gap
+    // ≤ 0.75), a strict high bound (gap < 0.75), and "hard" (gap ≤ 0), which the vector unit
+    // leaves to the generic loop.
+    std::vector<std::optional<TripletGapFilter>> filters{std::nullopt};
+    TripletGapFilter all;
+    all.high = 0.75;
+    filters.push_back(all);
+    TripletGapFilter semiHard = all;
+    semiHard.low = 0.0;
+    filters.push_back(semiHard);
+    TripletGapFilter strictHigh = all;
+    strictHigh.includeHigh = false;
+    filters.push_back(strictHigh);
+    TripletGapFilter hard;
+    hard.high = 0.0;
+    filters.push_back(hard);
+    for (std::size_t f = 0; f < filters.size(); ++f)
+        for (const bool semiIncludesMargin : {true, false}) {
+            const TripletGapFilter* kept = filters[f] ? &*filters[f] : nullptr;
+            SweepResult portable;
+            {
+                const SimdCap cap(simd::Level::Portable);
+                portable = sweepRows(rows, labels, semiIncludesMargin, kept);
+            }
+            ASSERT_GT(portable.totals.tuples, 0);
+            if (f < 4) ASSERT_GT(portable.totals.active, 0);
+            if (f < 2) ASSERT_GT(portable.totals.easy, 0);
+            for (const simd::Kernels* unit : availableUnits()) {
+                const SimdCap cap(unit->level);
+                const SweepResult got = sweepRows(rows, labels, semiIncludesMargin, kept);
+                const std::string name =
+                    std::string(simd::levelName(unit->level)) + ", filter " + std::to_string(f);
+                EXPECT_EQ(got.totals.tuples, portable.totals.tuples) << name;
+                EXPECT_EQ(got.totals.active, portable.totals.active) << name;
+                EXPECT_EQ(got.totals.easy, portable.totals.easy) << name;
+                EXPECT_EQ(got.totals.semiHard, portable.totals.semiHard) << name;
+                EXPECT_EQ(got.totals.hard, portable.totals.hard) << name;
+                EXPECT_TRUE(sameBits({got.totals.violation}, {portable.totals.violation})) << name;
+                EXPECT_TRUE(sameBits(got.coefficients, portable.coefficients)) << name;
+            }
         }
-        ASSERT_GT(portable.totals.active, 0);
-        ASSERT_GT(portable.totals.semiHard, 0);
-        ASSERT_GT(portable.totals.easy, 0);
-        for (const simd::Kernels* unit : availableUnits()) {
-            const SimdCap cap(unit->level);
-            const SweepResult got = sweepRows(rows, labels, semiIncludesMargin);
-            const std::string name(simd::levelName(unit->level));
-            EXPECT_EQ(got.totals.tuples, portable.totals.tuples) << name;
-            EXPECT_EQ(got.totals.active, portable.totals.active) << name;
-            EXPECT_EQ(got.totals.easy, portable.totals.easy) << name;
-            EXPECT_EQ(got.totals.semiHard, portable.totals.semiHard) << name;
-            EXPECT_EQ(got.totals.hard, portable.totals.hard) << name;
-            EXPECT_TRUE(sameBits({got.totals.violation}, {portable.totals.violation})) << name;
-            EXPECT_TRUE(sameBits(got.coefficients, portable.coefficients)) << name;
-        }
-    }
 }
 
 TEST(SimdDispatch, BatchAllTripletLossGivesThePortableBits) {

@@ -337,22 +337,41 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, C
     return totals;
 }
 
-/// sweepNegatives<false> through the vector unit's kernel where it has one (the same bits: see
-/// simd::Kernels::sweepUnfiltered), else the loop above.
-TripletSweepTotals sweepUnfiltered(const NegativeSweep& in, const GapTable& table, int* activeBegins,
-                                   Real* coefficients) {
+/**
+ * The sweep on the vector unit (simd::Kernels::tripletSweep: the same bits) where it has one:
+ * unfiltered (activeBegins recorded, as sweepNegatives<false>) or ordered (`difference` updated,
+ * as sweepOrdered). False if it cannot run here: the caller's loop does the work.
+ */
+bool sweepOnVectorUnit(const NegativeSweep& in, const GapTable& table, int* activeBegins, Count* difference,
+                       Real* coefficients, TripletSweepTotals* totals) {
     // The kernel settles a lookup its cell cannot with a plain binary search, which finds the
     // scalar loop's answer only if the positives are truly ordered: not with a NaN among them
     // (the table skips NaN when it takes the range; the prefix sums then end in NaN).
-    const auto kernel = simd::kernels().sweepUnfiltered;
-    if (!kernel || table.cells == 0 || !std::isfinite(in.prefix[in.positives]))
-        return sweepNegatives<false>(in, table, activeBegins, nullptr, coefficients);
-    const simd::SweepInput args{
-        in.row,    in.sign,      in.negatives, in.count,  in.positives, in.margin, in.semiHardIncludesMargin,
-        in.prefix, table.sorted, table.size,   table.low, table.scale,  table.top, table.cellStart};
+    const auto kernel = simd::kernels().tripletSweep;
+    if (!kernel || table.cells == 0 || !std::isfinite(in.prefix[in.positives])) return false;
+    const simd::SweepInput args{in.row,
+                                in.sign,
+                                in.negatives,
+                                in.count,
+                                in.positives,
+                                in.margin,
+                                in.semiHardIncludesMargin,
+                                in.prefix,
+                                in.hasHigh,
+                                in.high.inclusive,
+                                in.hasLow,
+                                in.high.value,
+                                table.sorted,
+                                table.size,
+                                table.low,
+                                table.scale,
+                                table.top,
+                                table.cellStart};
     simd::SweepTotals sums{};
-    kernel(args, activeBegins, coefficients, &sums);
-    return TripletSweepTotals{sums.tuples, sums.active, sums.easy, sums.semiHard, sums.hard, sums.violation};
+    kernel(args, activeBegins, difference, coefficients, &sums);
+    *totals =
+        TripletSweepTotals{sums.tuples, sums.active, sums.easy, sums.semiHard, sums.hard, sums.violation};
+    return true;
 }
 
 using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, Count*, Real*);
@@ -465,11 +484,17 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     m_difference.assign(static_cast<std::size_t>(p) + 1, 0);
     Count* difference = m_difference.data();
     const bool ordered = filtered && orderedFilter(in);
-    const TripletSweepTotals found =
-        !filtered ? sweepUnfiltered(in, m_locator.table(), m_activeBegins.data(), out)
-        : ordered
-            ? orderedSweep(in)(in, m_locator.table(), difference, out)
-            : sweepNegatives<true>(in, m_locator.table(), m_activeBegins.data(), m_keptEnds.data(), out);
+    const GapTable& gaps = m_locator.table();
+    TripletSweepTotals found;
+    if (!filtered) {
+        if (!sweepOnVectorUnit(in, gaps, m_activeBegins.data(), nullptr, out, &found))
+            found = sweepNegatives<false>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out);
+    } else if (ordered) {
+        if (!sweepOnVectorUnit(in, gaps, nullptr, difference, out, &found))
+            found = orderedSweep(in)(in, gaps, difference, out);
+    } else {
+        found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out);
+    }
     *totals += found;
 
     if (!coefficients) return;

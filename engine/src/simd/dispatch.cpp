@@ -41,7 +41,8 @@ MARGINLAB_DECLARE_KERNELS(portable)
 MARGINLAB_DECLARE_KERNELS(avx2)
 MARGINLAB_DECLARE_KERNELS(avx512)
 namespace avx512 {
-void sweepUnfiltered(const SweepInput& in, int* activeBegins, double* coefficients, SweepTotals* totals);
+void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
+                  SweepTotals* totals);
 }
 #endif
 #undef MARGINLAB_DECLARE_KERNELS
@@ -67,7 +68,7 @@ constexpr Kernels kAvx512{Level::Avx512,         &avx512::squaredDistanceRow, &a
                           &avx512::splitMax,     &avx512::splitSum,           &avx512::splitShift,
                           &avx512::splitScale,   &avx512::scaledDifference,   &avx512::circleRow,
                           &avx512::log1pUnitRow, &avx512::softplusRow,        &avx512::gramLowerUpdate,
-                          &avx512::productRows,  &avx512::mersenneTwist64,    &avx512::sweepUnfiltered};
+                          &avx512::productRows,  &avx512::mersenneTwist64,    &avx512::tripletSweep};
 #endif
 
 Level detectLevel() {

@@ -108,13 +108,15 @@ struct Kernels {
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
-    /// sweepNegatives without a filter (losses/triplet_sweep.cpp): the same boundaries, counts,
-    /// activeBegins[t] and coefficients[negatives[t]] = −(active positives), and the violation
-    /// summed over the negatives in their order with the same operations per term: the same bits.
-    /// nullptr for a unit without one (the engine's own loop runs): only AVX-512, whose gathers
-    /// look up eight negatives at once, has one.
-    void (*sweepUnfiltered)(const SweepInput& in, int* activeBegins, double* coefficients,
-                            SweepTotals* totals);
+    /// losses/triplet_sweep.cpp's sweep of one anchor's negatives: sweepNegatives without a filter
+    /// (difference == nullptr: activeBegins[t] recorded) or sweepOrdered (the filter in `in`;
+    /// the positives' difference array updated). The same boundaries, counts and
+    /// coefficients[negatives[t]] = −(active positives), and the violation summed over the
+    /// negatives in their order with the same operations per term: the same bits. nullptr for a
+    /// unit without one (the engine's own loop runs): only AVX-512, whose gathers look up eight
+    /// negatives at once, has one.
+    void (*tripletSweep)(const SweepInput& in, int* activeBegins, std::int64_t* difference,
+                         double* coefficients, SweepTotals* totals);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -73,105 +73,172 @@ inline __m512i widenSum(__m512i sum, __m256i values, __mmask8 valid) {
     return _mm512_add_epi64(sum, _mm512_cvtepi32_epi64(_mm256_maskz_mov_epi32(valid, values)));
 }
 
-}  // namespace
+/// One table lookup for eight z: the first sorted position with fl(z − x) < bound (`strict`) and
+/// with ≤ bound (`inclusive`), as GapTable::firstGapBelowBoth: the cell of z − bound, its
+/// neighbours and kPadding = 4 slots. `confirmed`: the lanes whose cell settles the predicates
+/// the caller needs (both, or the one of firstGapBelowOne<Inclusive>).
+struct Lookup {
+    __m256i strict, inclusive;
+    __mmask8 confirmed;
+};
 
-void sweepUnfiltered(const SweepInput& in, int* activeBegins, double* coefficients, SweepTotals* totals) {
+enum class Needs { Both, Strict, Inclusive };
+
+template <Needs needs>
+inline Lookup lookUp(const Table& table, __m512d z, __m512d bound) {
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i cell = table.cellOf(_mm512_sub_pd(z, bound));
+    __m256i begin, end;
+    table.cellRange(cell, &begin, &end);
+    const __m512d before = _mm512_sub_pd(z, table.at(_mm256_sub_epi32(begin, one)));
+    const __m512d after = _mm512_sub_pd(z, table.at(end));
+    // "Not <" and "not ≤": the predicates' failures, NaN failing both. Before the cell the
+    // predicate needed must fail (for both: even "≤"), after it hold (for both: even "<").
+    const __mmask8 small =
+        _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin), _mm256_set1_epi32(4), _MM_CMPINT_LE);
+    const __mmask8 failsBefore =
+        _mm512_cmp_pd_mask(before, bound, needs == Needs::Strict ? _CMP_NLT_UQ : _CMP_NLE_UQ);
+    const __mmask8 failsAfter =
+        _mm512_cmp_pd_mask(after, bound, needs == Needs::Inclusive ? _CMP_NLE_UQ : _CMP_NLT_UQ);
+    Lookup out{begin, begin, static_cast<__mmask8>(failsBefore & ~failsAfter & small)};
+    for (int k = 0; k < 4; ++k) {
+        const __m512d gap = _mm512_sub_pd(z, table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))));
+        if (needs != Needs::Inclusive)
+            out.strict = addOnes(out.strict, _mm512_cmp_pd_mask(gap, bound, _CMP_NLT_UQ));
+        if (needs != Needs::Strict)
+            out.inclusive = addOnes(out.inclusive, _mm512_cmp_pd_mask(gap, bound, _CMP_NLE_UQ));
+    }
+    return out;
+}
+
+/// GapTable::countBelow for eight z: the positives below z, from z's own cell; z finite.
+inline Lookup countBelow(const Table& table, __m512d z) {
+    const __m256i cell = table.cellOf(z);
+    __m256i begin, end;
+    table.cellRange(cell, &begin, &end);
+    const __mmask8 finite = _mm512_cmp_pd_mask(_mm512_sub_pd(z, z), _mm512_setzero_pd(), _CMP_EQ_OQ);
+    Lookup out{begin, begin,
+               static_cast<__mmask8>(finite & _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin),
+                                                                    _mm256_set1_epi32(4), _MM_CMPINT_LE))};
+    for (int k = 0; k < 4; ++k)
+        out.inclusive = addOnes(
+            out.inclusive,
+            _mm512_cmp_pd_mask(table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))), z, _CMP_LT_OQ));
+    return out;
+}
+
+/// Replaces the unconfirmed lanes of `value` by the binary search (rare: crowded cells,
+/// boundaries rounded into the next cell, NaN, ±∞).
+inline __m256i settle(__m256i value, __mmask8 unconfirmed, const double* zs, const SweepInput& in,
+                      double bound, bool inclusive) {
+    if (!unconfirmed) return value;
+    alignas(32) int lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), value);
+    for (int k = 0; k < 8; ++k)
+        if ((unconfirmed >> k) & 1) lanes[k] = firstGapBelow(in.sorted, in.size, zs[k], bound, inclusive);
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+}
+
+/**
+ * The sweep of losses/triplet_sweep.cpp, eight negatives at a time: sweepNegatives without a
+ * filter (HasHigh = HasLow = false: activeBegins recorded) or sweepOrdered with one (the kept
+ * range [keptBegin, keptEnd) from the high bound and, with a low bound, the hard boundary; the
+ * positives' difference array updated in place).
+ */
+template <bool HasHigh, bool HighInclusive, bool HasLow>
+void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
+           SweepTotals* totals) {
     const Table table{_mm512_set1_pd(in.low), _mm512_set1_pd(in.scale), _mm512_set1_pd(in.top), in.sorted,
                       in.cellStart};
     const __m512d sign = _mm512_set1_pd(in.sign);
     const __m512d margin = _mm512_set1_pd(in.margin);
-    const __m512d zero = _mm512_setzero_pd();
+    const __m512d high = _mm512_set1_pd(in.high);
     const __m512d negativeZero = _mm512_set1_pd(-0.0);
     const __m512d prefixAll = _mm512_set1_pd(in.prefix[in.positives]);
-    const __m256i one = _mm256_set1_epi32(1);
-    const __m256i padding = _mm256_set1_epi32(4);  // GapTable::kPadding
     const __m256i p = _mm256_set1_epi32(in.positives);
-    __m512i hard = _mm512_setzero_si512(), semiHard = hard, easy = hard, active = hard;
+    __m512i tuples = _mm512_setzero_si512(), hard = tuples, semiHard = tuples, easy = tuples, active = tuples;
     double violation = 0.0;
-    alignas(64) int strictFrom[8], inclusiveFrom[8], hardFrom[8];
     alignas(64) double zs[8], terms[8];
+    alignas(32) int activeFrom[8], keptEnds[8];
     for (int t = 0; t < in.count; t += 8) {
         const int lanes = in.count - t < 8 ? in.count - t : 8;
         const __mmask8 valid = static_cast<__mmask8>((1u << lanes) - 1u);
         // Lanes past the end read index 0 and compute harmless values that nothing keeps.
         const __m256i j = _mm256_maskz_loadu_epi32(valid, in.negatives + t);
-        const __m512d z = _mm512_mul_pd(sign, _mm512_mask_i32gather_pd(zero, valid, j, in.row, 8));
+        const __m512d z =
+            _mm512_mul_pd(sign, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), valid, j, in.row, 8));
+        _mm512_store_pd(zs, z);
 
-        // The margin boundary (firstGapBelowBoth): the cell of z − m, its neighbours and 4 slots.
-        const __m256i cell = table.cellOf(_mm512_sub_pd(z, margin));
-        __m256i begin, end;
-        table.cellRange(cell, &begin, &end);
-        const __m512d before = _mm512_sub_pd(z, table.at(_mm256_sub_epi32(begin, one)));
-        const __m512d after = _mm512_sub_pd(z, table.at(end));
-        // "Not <" and "not ≤": the predicates' failures, NaN failing both.
-        __mmask8 confirmed = _mm512_cmp_pd_mask(before, margin, _CMP_NLE_UQ) &
-                             static_cast<__mmask8>(~_mm512_cmp_pd_mask(after, margin, _CMP_NLT_UQ)) &
-                             _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin), padding, _MM_CMPINT_LE);
-        __m256i strict = begin, inclusive = begin;
-        for (int k = 0; k < 4; ++k) {
-            const __m512d gap = _mm512_sub_pd(z, table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))));
-            strict = addOnes(strict, _mm512_cmp_pd_mask(gap, margin, _CMP_NLT_UQ));
-            inclusive = addOnes(inclusive, _mm512_cmp_pd_mask(gap, margin, _CMP_NLE_UQ));
+        Lookup atMargin = lookUp<Needs::Both>(table, z, margin);
+        const __mmask8 marginOpen = valid & static_cast<__mmask8>(~atMargin.confirmed);
+        atMargin.strict = settle(atMargin.strict, marginOpen, zs, in, in.margin, false);
+        atMargin.inclusive = settle(atMargin.inclusive, marginOpen, zs, in, in.margin, true);
+        const Lookup below = countBelow(table, z);
+        const __m256i zero =
+            settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, in, 0.0, true);
+        __m256i keptBegin = _mm256_setzero_si256();
+        if constexpr (HasHigh) {
+            const Lookup atHigh =
+                lookUp < HighInclusive ? Needs::Inclusive : Needs::Strict > (table, z, high);
+            keptBegin =
+                settle(HighInclusive ? atHigh.inclusive : atHigh.strict,
+                       valid & static_cast<__mmask8>(~atHigh.confirmed), zs, in, in.high, HighInclusive);
         }
 
-        // The hard boundary (countBelow): the positives below z, from z's own cell; z finite.
-        const __m256i cellZ = table.cellOf(z);
-        __m256i beginZ, endZ;
-        table.cellRange(cellZ, &beginZ, &endZ);
-        const __mmask8 finite = _mm512_cmp_pd_mask(_mm512_sub_pd(z, z), zero, _CMP_EQ_OQ);
-        const __mmask8 confirmedZ =
-            finite & _mm256_cmp_epi32_mask(_mm256_sub_epi32(endZ, beginZ), padding, _MM_CMPINT_LE);
-        __m256i below = beginZ;
-        for (int k = 0; k < 4; ++k)
-            below = addOnes(
-                below,
-                _mm512_cmp_pd_mask(table.at(_mm256_add_epi32(beginZ, _mm256_set1_epi32(k))), z, _CMP_LT_OQ));
-
-        const __mmask8 unsettled = valid & static_cast<__mmask8>(~(confirmed & confirmedZ));
-        if (unsettled) {  // rare: crowded cells, boundaries rounded into the next cell, NaN, ±∞
-            _mm256_store_si256(reinterpret_cast<__m256i*>(strictFrom), strict);
-            _mm256_store_si256(reinterpret_cast<__m256i*>(inclusiveFrom), inclusive);
-            _mm256_store_si256(reinterpret_cast<__m256i*>(hardFrom), below);
-            _mm512_store_pd(zs, z);
-            for (int k = 0; k < lanes; ++k) {
-                if (!((unsettled >> k) & 1)) continue;
-                if (!((confirmed >> k) & 1)) {
-                    strictFrom[k] = firstGapBelow(in.sorted, in.size, zs[k], in.margin, false);
-                    inclusiveFrom[k] = firstGapBelow(in.sorted, in.size, zs[k], in.margin, true);
-                }
-                if (!((confirmedZ >> k) & 1))
-                    hardFrom[k] = firstGapBelow(in.sorted, in.size, zs[k], 0.0, true);
-            }
-            strict = _mm256_load_si256(reinterpret_cast<const __m256i*>(strictFrom));
-            inclusive = _mm256_load_si256(reinterpret_cast<const __m256i*>(inclusiveFrom));
-            below = _mm256_load_si256(reinterpret_cast<const __m256i*>(hardFrom));
-        }
-
-        // The counts of sweepNegatives with the kept range [0, p).
-        const __m256i semiFrom = in.semiIncludesMargin ? inclusive : strict;
-        hard = widenSum(hard, _mm256_sub_epi32(p, below), valid);
+        // The counts of sweepOrdered / sweepNegatives.
+        const __m256i keptEnd = HasLow ? _mm256_max_epi32(keptBegin, zero) : p;
+        const __m256i hardFrom = HasLow ? keptEnd : zero;
+        const __m256i semiFrom = in.semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
+        tuples = widenSum(tuples, _mm256_sub_epi32(keptEnd, keptBegin), valid);
+        hard = widenSum(hard, _mm256_sub_epi32(keptEnd, hardFrom), valid);
         semiHard = widenSum(
-            semiHard, _mm256_max_epi32(_mm256_sub_epi32(below, semiFrom), _mm256_setzero_si256()), valid);
-        easy = widenSum(easy, _mm256_min_epi32(semiFrom, below), valid);
-        const __m256i activeCount = _mm256_sub_epi32(p, strict);
+            semiHard, _mm256_max_epi32(_mm256_sub_epi32(hardFrom, semiFrom), _mm256_setzero_si256()), valid);
+        easy = widenSum(easy, _mm256_sub_epi32(_mm256_min_epi32(semiFrom, hardFrom), keptBegin), valid);
+        const __m256i activeCount = _mm256_sub_epi32(keptEnd, atMargin.strict);
         active = widenSum(active, activeCount, valid);
         const __m512d count = _mm512_cvtepi32_pd(activeCount);
-        // (prefix[p] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop rounds it.
+        // (prefix[keptEnd] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop
+        // rounds it, summed one negative after another.
+        const __m512d prefixEnd = HasLow ? _mm512_i32gather_pd(keptEnd, in.prefix, 8) : prefixAll;
         const __m512d term =
-            _mm512_add_pd(_mm512_sub_pd(prefixAll, _mm512_i32gather_pd(strict, in.prefix, 8)),
+            _mm512_add_pd(_mm512_sub_pd(prefixEnd, _mm512_i32gather_pd(atMargin.strict, in.prefix, 8)),
                           _mm512_mul_pd(count, _mm512_sub_pd(margin, z)));
         _mm512_store_pd(terms, term);
         for (int k = 0; k < lanes; ++k) violation += terms[k];
-        _mm256_mask_storeu_epi32(activeBegins + t, valid, strict);
+        if (difference) {
+            // Lanes may share a boundary: one at a time, not a scatter.
+            _mm256_store_si256(reinterpret_cast<__m256i*>(activeFrom), atMargin.strict);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(keptEnds), keptEnd);
+            for (int k = 0; k < lanes; ++k) {
+                ++difference[activeFrom[k]];
+                if (HasLow) --difference[keptEnds[k]];
+            }
+        } else {
+            _mm256_mask_storeu_epi32(activeBegins + t, valid, atMargin.strict);
+        }
         // −activeCount with the scalar loop's sign of zero (−0.0 for none).
         _mm512_mask_i32scatter_pd(coefficients, valid, j, _mm512_xor_pd(count, negativeZero), 8);
     }
-    totals->tuples = static_cast<std::int64_t>(in.count) * in.positives;
+    totals->tuples = _mm512_reduce_add_epi64(tuples);
     totals->active = _mm512_reduce_add_epi64(active);
     totals->easy = _mm512_reduce_add_epi64(easy);
     totals->semiHard = _mm512_reduce_add_epi64(semiHard);
     totals->hard = _mm512_reduce_add_epi64(hard);
     totals->violation = violation;
+}
+
+}  // namespace
+
+void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
+                  SweepTotals* totals) {
+    if (!in.hasHigh && !in.hasLow)
+        return sweep<false, false, false>(in, activeBegins, difference, coefficients, totals);
+    if (!in.hasHigh) return sweep<false, false, true>(in, activeBegins, difference, coefficients, totals);
+    if (in.highInclusive)
+        return in.hasLow ? sweep<true, true, true>(in, activeBegins, difference, coefficients, totals)
+                         : sweep<true, true, false>(in, activeBegins, difference, coefficients, totals);
+    return in.hasLow ? sweep<true, false, true>(in, activeBegins, difference, coefficients, totals)
+                     : sweep<true, false, false>(in, activeBegins, difference, coefficients, totals);
 }
 
 }  // namespace marginlab::detail::simd::avx512

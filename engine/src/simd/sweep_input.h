@@ -8,8 +8,8 @@
 namespace marginlab::detail::simd {
 
 /**
- * One anchor's unfiltered batch-all triplet sweep (losses/triplet_sweep.cpp, sweepNegatives
- * without a filter), with its positives' cell table (GapTable, cells > 0): plain data, so that a
+ * One anchor's batch-all triplet sweep (losses/triplet_sweep.cpp: sweepNegatives without a
+ * filter, or sweepOrdered), with its positives' cell table (GapTable, cells > 0): plain data, so that a
  * unit can read it without the engine's headers.
  */
 struct SweepInput {
@@ -21,6 +21,12 @@ struct SweepInput {
     double margin;
     bool semiIncludesMargin;
     const double* prefix;  // p + 1 prefix sums of the sorted positives
+    // sweepOrdered's filter: the kept positives start at the high bound's boundary ("gap ≤ high"
+    // or "< high") and, with a low bound, end at the hard boundary. Neither: no filter.
+    bool hasHigh;
+    bool highInclusive;
+    bool hasLow;
+    double high;
     // GapTable: sorted[−1] = −∞ … sorted[size + 4] = +∞, cells > 0, every value finite.
     const double* sorted;
     int size;
