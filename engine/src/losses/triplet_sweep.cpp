@@ -5,7 +5,9 @@
 #include <cmath>
 #include <limits>
 
+#if !defined(MARGINLAB_NO_SIMD)
 #include "simd/dispatch.h"
+#endif
 
 namespace marginlab::detail {
 
@@ -342,6 +344,12 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, C
  * unfiltered (activeBegins recorded, as sweepNegatives<false>) or ordered (`difference` updated,
  * as sweepOrdered). False if it cannot run here: the caller's loop does the work.
  */
+#if defined(MARGINLAB_NO_SIMD)
+// Built without the vector units (the scalar GapTable tests): always the scalar loops.
+bool sweepOnVectorUnit(const NegativeSweep&, const GapTable&, int*, Count*, Real*, TripletSweepTotals*) {
+    return false;
+}
+#else
 bool sweepOnVectorUnit(const NegativeSweep& in, const GapTable& table, int* activeBegins, Count* difference,
                        Real* coefficients, TripletSweepTotals* totals) {
     // The kernel settles a lookup its cell cannot with a plain binary search, which finds the
@@ -373,6 +381,7 @@ bool sweepOnVectorUnit(const NegativeSweep& in, const GapTable& table, int* acti
         TripletSweepTotals{sums.tuples, sums.active, sums.easy, sums.semiHard, sums.hard, sums.violation};
     return true;
 }
+#endif
 
 using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, Count*, Real*);
 
