@@ -5,12 +5,14 @@
 //
 // Each negative z needs two lookups in the positives' cell table: the margin boundary (the first
 // sorted positive x with fl(z − x) < m, and with ≤ m) and the hard boundary (the positives below
-// z). The scalar loop does them one negative after another, each a chain of dependent loads
-// (cell → cell start → values); here eight chains run side by side through gathers. Per lane the
-// operations, the comparisons and their confirmation are those of GapTable::firstGapBelowBoth
-// and countBelow; a lane the table cannot settle falls back to a binary search over all sorted
-// positives, whose answer is the same (the predicate is monotone along them). The violation's
-// terms are summed one lane after another in the negatives' order: the scalar loop's bits.
+// z); a TripletMarginMiner filter with a high bound adds a third (firstGapBelowOne). The scalar
+// loop does them one negative after another, each a chain of dependent loads (cell → cell start →
+// values); here eight chains run side by side through gathers. Per lane the operations, the
+// comparisons and their confirmation are those of GapTable::firstGapBelowBoth and countBelow; a
+// lane the table cannot settle falls back to a binary search over all sorted positives, whose
+// answer is the same (the predicate is monotone along them: the caller sends only anchors whose
+// positives are all finite). The violation's terms are summed one lane after another in the
+// negatives' order: the scalar loop's bits.
 #include <cstdint>
 #if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
