@@ -9,8 +9,8 @@ namespace marginlab::detail::simd {
 
 /**
  * One anchor's batch-all triplet sweep (losses/triplet_sweep.cpp: sweepNegatives without a
- * filter, or sweepOrdered), with its positives' cell table (GapTable, cells > 0): plain data, so that a
- * unit can read it without the engine's headers.
+ * filter, or sweepOrdered), with its positives' cell table (GapTable, cells > 0): plain data, so
+ * that a unit can read it without the engine's headers.
  */
 struct SweepInput {
     const double* row;     // M_a·, read at the negatives
