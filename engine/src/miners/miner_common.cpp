@@ -27,21 +27,27 @@ void BucketSorter::sort(std::vector<RankedNegative>* items) {
     // cellOf is non-decreasing in the value (a rounded product of a non-negative difference), so
     // after a stable counting sort by cell every item is out of place only within its cell.
     m_cells = kCellsPerItem * m_size;
-    m_start.resize(static_cast<std::size_t>(m_cells) + 1 + n);
+    const int cells = m_cells;  // a local: stores through `end` could otherwise change a member
+    m_start.resize(static_cast<std::size_t>(cells) + 1 + n);
     int* end = m_start.data();  // per cell: its end, then (after the scatter) its start
-    int* cellOfItem = end + m_cells + 1;
-    std::fill(end, end + m_cells + 1, 0);
+    int* cellOfItem = end + cells + 1;
+    std::fill(end, end + cells + 1, 0);
+    // The largest cell is tracked per item (n) rather than found over the 4n cells afterwards.
+    int crowded = 0;
     for (std::size_t k = 0; k < n; ++k) {
         const int cell = cellOf((*items)[k].first);
         cellOfItem[k] = cell;
-        ++end[cell];
+        crowded = std::max(crowded, ++end[cell]);
     }
-    int crowded = end[0];
-    for (int c = 1; c < m_cells; ++c) {
-        crowded = std::max(crowded, end[c]);
-        end[c] += end[c - 1];
+    // The running sum stays in a register: end[c] += end[c − 1] waited, cell after cell, for the
+    // previous store to come back from memory (with the maximum in the same loop, 40 % of
+    // FaceNet's sort at N = 4096).
+    int running = 0;
+    for (int c = 0; c < cells; ++c) {
+        running += end[c];
+        end[c] = running;
     }
-    end[m_cells] = m_size;
+    end[cells] = m_size;
     m_scratch.resize(n);
     RankedNegative* out = m_scratch.data();
     for (std::size_t k = n; k-- > 0;) out[--end[cellOfItem[k]]] = (*items)[k];
@@ -49,7 +55,7 @@ void BucketSorter::sort(std::vector<RankedNegative>* items) {
     // moves no item further than kSmall places: O(n · kSmall) at worst.
     constexpr int kSmall = 32;
     if (crowded > kSmall)
-        for (int c = 0; c < m_cells; ++c)
+        for (int c = 0; c < cells; ++c)
             if (end[c + 1] - end[c] > kSmall) std::sort(out + end[c], out + end[c + 1]);
     // One insertion pass over the whole list finishes the cells: with a quarter of an item per
     // cell few items move, and it avoids a branchy walk over the cells' bounds. (Measured at
