@@ -18,6 +18,7 @@
 #include "losses/triplet_sweep.h"
 #include "marginlab/loss.h"
 #include "marginlab/miner.h"
+#include "miners/miner_common.h"
 #include "simd/dispatch.h"
 #include "test_support.h"
 
@@ -553,6 +554,68 @@ TEST(SimdDispatch, BatchAllTripletLossGivesThePortableBits) {
         EXPECT_TRUE(sameBits({got.value}, {portable.value})) << simd::levelName(unit->level);
         EXPECT_EQ(0, std::memcmp(got.gradEmbeddings.data(), portable.gradEmbeddings.data(),
                                  sizeof(double) * static_cast<std::size_t>(got.gradEmbeddings.size())))
+            << simd::levelName(unit->level);
+    }
+}
+
+// RankedValues::countBelowMany (dispatch.h: countBelow, the TF-Addons semi-hard miner's ranks):
+// the plain count #{x < z} on every unit, for positives with ties, a crowded cell and values over
+// many binades, queried at the values themselves, their neighbours, beyond them and at ±∞.
+TEST(SimdDispatch, RankQueriesGiveThePlainCounts) {
+    std::mt19937_64 rng(41);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    constexpr double infinity = std::numeric_limits<double>::infinity();
+    for (int kind = 0; kind < 4; ++kind) {
+        std::vector<std::pair<double, int>> items;
+        for (int k = 0; k < 150; ++k) {
+            double v = normal(rng);
+            if (kind == 1) v = std::round(v * 8.0) / 8.0;
+            if (kind == 2 && normal(rng) < 0.0) v = 0.125;
+            if (kind == 3) v *= std::exp(6.0 * normal(rng));
+            items.emplace_back(v, k);
+        }
+        std::vector<double> values;
+        for (const auto& [v, k] : items) {
+            values.push_back(v);
+            values.push_back(std::nextafter(v, -infinity));
+            values.push_back(std::nextafter(v, infinity));
+            values.push_back(v + normal(rng));
+        }
+        for (double v : {-infinity, infinity, -1e300, 1e300, 0.0, -0.0}) values.push_back(v);
+        values.push_back(0.5);  // 607 queries: a partial last group of eight
+        ASSERT_EQ(values.size() % 8, 7u);
+        std::vector<int> plain(values.size());
+        for (std::size_t t = 0; t < values.size(); ++t)
+            for (const auto& item : items) plain[t] += item.first < values[t];
+        detail::RankedValues ranked;
+        ranked.assign(&items);
+        for (const simd::Kernels* unit : availableUnits()) {
+            const SimdCap cap(unit->level);
+            std::vector<int> ranks(values.size(), -1);
+            ranked.countBelowMany(values.data(), static_cast<int>(values.size()), ranks.data());
+            for (std::size_t t = 0; t < values.size(); ++t)
+                ASSERT_EQ(ranks[t], plain[t]) << simd::levelName(unit->level) << ", positives of kind "
+                                              << kind << ", z = " << values[t];
+        }
+    }
+}
+
+// The TF-Addons semi-hard miner, whose ranks come from that kernel: the same triplets on every unit.
+TEST(SimdDispatch, TfaSemiHardMinerGivesThePortableTriplets) {
+    const Points x = testing::randomPoints(700, 2, 43);
+    const Labels y = testing::randomLabels(700, 6, 44);
+    std::string error;
+    const auto miner = makeMiner(MinerConfig{"tfa_semihard", {}, std::nullopt}, &error);
+    ASSERT_TRUE(miner) << error;
+    Tuples portable;
+    {
+        const SimdCap cap(simd::Level::Portable);
+        portable = miner->mine(MinerInput{x, y, 7});
+    }
+    ASSERT_GT(portable.triplets.size(), 0u);
+    for (const simd::Kernels* unit : availableUnits()) {
+        const SimdCap cap(unit->level);
+        EXPECT_EQ(miner->mine(MinerInput{x, y, 7}).triplets, portable.triplets)
             << simd::levelName(unit->level);
     }
 }

@@ -88,4 +88,16 @@ void RankedValues::assign(std::vector<std::pair<Real, int>>* items) {
         m_locator.assign(m_sorted.data() + 1, n);
 }
 
+void RankedValues::countBelowMany(const Real* values, int n, int* ranks) const {
+    const GapTable& table = m_locator.table();
+    // With a table every value is finite (sortWithTable refuses an infinite range), which the
+    // kernel's binary search for unsettled lanes needs; an infinite query it handles itself.
+    if (const auto kernel = simd::kernels().countBelow; kernel && table.cells != 0) {
+        kernel(simd::CellTable{table.sorted, table.size, table.low, table.scale, table.top, table.cellStart},
+               values, n, ranks);
+        return;
+    }
+    for (int t = 0; t < n; ++t) ranks[t] = countBelow(values[t]);
+}
+
 }  // namespace marginlab::detail

@@ -191,6 +191,9 @@ public:
         return static_cast<int>(std::lower_bound(m_sorted.begin() + 1, m_sorted.begin() + 1 + size(), z) -
                                 (m_sorted.begin() + 1));
     }
+    /// ranks[t] = countBelow(values[t]) for t in [0, n): eight at a time on a vector unit that
+    /// has the kernel (the same answers), one by one otherwise.
+    void countBelowMany(const Real* values, int n, int* ranks) const;
 
 private:
     std::vector<std::pair<Real, int>> m_items, m_scratch;

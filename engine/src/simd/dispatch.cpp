@@ -43,32 +43,59 @@ MARGINLAB_DECLARE_KERNELS(avx512)
 namespace avx512 {
 void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
                   SweepTotals* totals);
+void countBelow(const CellTable& table, const double* values, int n, int* ranks);
 }
 #endif
 #undef MARGINLAB_DECLARE_KERNELS
 
 namespace {
 
-constexpr Kernels kPortable{
-    Level::Portable,         &portable::squaredDistanceRow, &portable::sqrtInPlace,
-    &portable::dotRow,       &portable::accumulateRow,      &portable::expInPlace,
-    &portable::splitMax,     &portable::splitSum,           &portable::splitShift,
-    &portable::splitScale,   &portable::scaledDifference,   &portable::circleRow,
-    &portable::log1pUnitRow, &portable::softplusRow,        &portable::gramLowerUpdate,
-    &portable::productRows,  &portable::mersenneTwist64,    nullptr};
+constexpr Kernels kPortable{Level::Portable,
+                            &portable::squaredDistanceRow,
+                            &portable::sqrtInPlace,
+                            &portable::dotRow,
+                            &portable::accumulateRow,
+                            &portable::expInPlace,
+                            &portable::splitMax,
+                            &portable::splitSum,
+                            &portable::splitShift,
+                            &portable::splitScale,
+                            &portable::scaledDifference,
+                            &portable::circleRow,
+                            &portable::log1pUnitRow,
+                            &portable::softplusRow,
+                            &portable::gramLowerUpdate,
+                            &portable::productRows,
+                            &portable::mersenneTwist64,
+                            nullptr,
+                            nullptr};
 #if defined(MARGINLAB_SIMD_X86)
-constexpr Kernels kAvx2{Level::Avx2,         &avx2::squaredDistanceRow, &avx2::sqrtInPlace,
-                        &avx2::dotRow,       &avx2::accumulateRow,      &avx2::expInPlace,
-                        &avx2::splitMax,     &avx2::splitSum,           &avx2::splitShift,
-                        &avx2::splitScale,   &avx2::scaledDifference,   &avx2::circleRow,
-                        &avx2::log1pUnitRow, &avx2::softplusRow,        &avx2::gramLowerUpdate,
-                        &avx2::productRows,  &avx2::mersenneTwist64,    nullptr};
+constexpr Kernels kAvx2{Level::Avx2,
+                        &avx2::squaredDistanceRow,
+                        &avx2::sqrtInPlace,
+                        &avx2::dotRow,
+                        &avx2::accumulateRow,
+                        &avx2::expInPlace,
+                        &avx2::splitMax,
+                        &avx2::splitSum,
+                        &avx2::splitShift,
+                        &avx2::splitScale,
+                        &avx2::scaledDifference,
+                        &avx2::circleRow,
+                        &avx2::log1pUnitRow,
+                        &avx2::softplusRow,
+                        &avx2::gramLowerUpdate,
+                        &avx2::productRows,
+                        &avx2::mersenneTwist64,
+                        nullptr,
+                        nullptr};
 constexpr Kernels kAvx512{Level::Avx512,         &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
                           &avx512::dotRow,       &avx512::accumulateRow,      &avx512::expInPlace,
                           &avx512::splitMax,     &avx512::splitSum,           &avx512::splitShift,
                           &avx512::splitScale,   &avx512::scaledDifference,   &avx512::circleRow,
                           &avx512::log1pUnitRow, &avx512::softplusRow,        &avx512::gramLowerUpdate,
-                          &avx512::productRows,  &avx512::mersenneTwist64,    &avx512::tripletSweep};
+                          &avx512::productRows,  &avx512::mersenneTwist64,    &avx512::tripletSweep,
+                          &avx512::countBelow};
 #endif
 
 Level detectLevel() {

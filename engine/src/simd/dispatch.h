@@ -117,6 +117,9 @@ struct Kernels {
     /// negatives at once, has one.
     void (*tripletSweep)(const SweepInput& in, int* activeBegins, std::int64_t* difference,
                          double* coefficients, SweepTotals* totals);
+    /// ranks[t] = #{k : table.sorted[k] < values[t]} for t in [0, n), values not NaN: the answers
+    /// of GapTable::countBelow, eight values at a time. nullptr where tripletSweep is.
+    void (*countBelow)(const CellTable& table, const double* values, int n, int* ranks);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

@@ -12,7 +12,8 @@
 // lane the table cannot settle falls back to a binary search over all sorted positives, whose
 // answer is the same (the predicate is monotone along them: the caller sends only anchors whose
 // positives are all finite). The violation's terms are summed one lane after another in the
-// negatives' order: the scalar loop's bits.
+// negatives' order: the scalar loop's bits. The hard boundary's lookup alone is also exported
+// (countBelow) for the TF-Addons semi-hard miner, which ranks every negative among the positives.
 #include <cstdint>
 #if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
@@ -131,8 +132,9 @@ inline Lookup countBelow(const Table& table, __m512d z) {
 
 /// Replaces the unconfirmed lanes of `value` by the binary search (rare: crowded cells,
 /// boundaries rounded into the next cell, NaN, ±∞).
-inline __m256i settle(__m256i value, __mmask8 unconfirmed, const double* zs, const SweepInput& in,
-                      double bound, bool inclusive) {
+template <typename Sorted>
+inline __m256i settle(__m256i value, __mmask8 unconfirmed, const double* zs, const Sorted& in, double bound,
+                      bool inclusive) {
     if (!unconfirmed) return value;
     alignas(32) int lanes[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), value);
@@ -230,6 +232,22 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
 }
 
 }  // namespace
+
+void countBelow(const CellTable& cells, const double* values, int n, int* ranks) {
+    const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale), _mm512_set1_pd(cells.top),
+                      cells.sorted, cells.cellStart};
+    alignas(64) double zs[8];
+    for (int t = 0; t < n; t += 8) {
+        const __mmask8 valid = static_cast<__mmask8>(n - t < 8 ? (1u << (n - t)) - 1u : 0xffu);
+        // Lanes past the end count below 0.0 and are not stored.
+        const __m512d z = _mm512_maskz_loadu_pd(valid, values + t);
+        _mm512_store_pd(zs, z);
+        const Lookup below = countBelow(table, z);
+        const __m256i rank =
+            settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, cells, 0.0, true);
+        _mm256_mask_storeu_epi32(ranks + t, valid, rank);
+    }
+}
 
 void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
                   SweepTotals* totals) {

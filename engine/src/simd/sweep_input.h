@@ -33,6 +33,13 @@ struct SweepInput {
     double low, scale, top;
     const int* cellStart;
 };
+/// A GapTable alone (its fields as in SweepInput), for rank queries.
+struct CellTable {
+    const double* sorted;  // sorted[−1] = −∞ … sorted[size + 4] = +∞, cells > 0, every value finite
+    int size;
+    double low, scale, top;
+    const int* cellStart;
+};
 /// The sweep's sums over the negatives (TripletSweepTotals).
 struct SweepTotals {
     std::int64_t tuples, active, easy, semiHard, hard;
