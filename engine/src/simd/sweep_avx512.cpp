@@ -59,6 +59,10 @@ struct Table {
         return _mm512_cvttpd_epi32(_mm512_min_pd(_mm512_max_pd(t, _mm512_setzero_pd()), top));
     }
     __m512d at(__m256i index) const { return _mm512_i32gather_pd(index, sorted, 8); }
+    /// at() in the lanes of `mask` only (0.0 elsewhere): fewer loads.
+    __m512d atIn(__mmask8 mask, __m256i index) const {
+        return _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mask, index, sorted, 8);
+    }
     /// cellStart[cell] and cellStart[cell + 1] of eight cells, as one gather of adjacent pairs.
     void cellRange(__m256i cell, __m256i* begin, __m256i* end) const {
         const __m512i pairs = _mm512_i32gather_epi64(cell, cellStart, 4);
@@ -66,6 +70,11 @@ struct Table {
         *end = _mm512_cvtepi64_epi32(_mm512_srli_epi64(pairs, 32));
     }
 };
+
+/// The lanes whose cell [begin, end) holds more than k values: those whose slot k is in the cell.
+inline __mmask8 inCellAt(__m256i begin, __m256i end, int k) {
+    return _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin), _mm256_set1_epi32(k), _MM_CMPINT_NLE);
+}
 
 /// Adds 1 to the lanes of `count` that `mask` selects.
 inline __m256i addOnes(__m256i count, __mmask8 mask) {
@@ -105,11 +114,16 @@ inline Lookup lookUp(const Table& table, __m512d z, __m512d bound) {
         _mm512_cmp_pd_mask(after, bound, needs == Needs::Inclusive ? _CMP_NLE_UQ : _CMP_NLT_UQ);
     Lookup out{begin, begin, static_cast<__mmask8>(failsBefore & ~failsAfter & small)};
     for (int k = 0; k < 4; ++k) {
-        const __m512d gap = _mm512_sub_pd(z, table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))));
+        // A slot past its cell's end holds the predicate in a confirmed lane (it is at or after
+        // the cell's next value) and adds nothing; an unconfirmed lane is settled afterwards.
+        const __mmask8 inCell = inCellAt(begin, end, k);
+        if (!inCell) break;  // most cells hold at most one value: one gather, rarely two
+        const __m512d gap =
+            _mm512_sub_pd(z, table.atIn(inCell, _mm256_add_epi32(begin, _mm256_set1_epi32(k))));
         if (needs != Needs::Inclusive)
-            out.strict = addOnes(out.strict, _mm512_cmp_pd_mask(gap, bound, _CMP_NLT_UQ));
+            out.strict = addOnes(out.strict, _mm512_mask_cmp_pd_mask(inCell, gap, bound, _CMP_NLT_UQ));
         if (needs != Needs::Strict)
-            out.inclusive = addOnes(out.inclusive, _mm512_cmp_pd_mask(gap, bound, _CMP_NLE_UQ));
+            out.inclusive = addOnes(out.inclusive, _mm512_mask_cmp_pd_mask(inCell, gap, bound, _CMP_NLE_UQ));
     }
     return out;
 }
@@ -123,10 +137,15 @@ inline Lookup countBelow(const Table& table, __m512d z) {
     Lookup out{begin, begin,
                static_cast<__mmask8>(finite & _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin),
                                                                     _mm256_set1_epi32(4), _MM_CMPINT_LE))};
-    for (int k = 0; k < 4; ++k)
+    for (int k = 0; k < 4; ++k) {
+        // Values past z's cell are not below z: only the cell's own slots are read.
+        const __mmask8 inCell = inCellAt(begin, end, k);
+        if (!inCell) break;
         out.inclusive = addOnes(
             out.inclusive,
-            _mm512_cmp_pd_mask(table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))), z, _CMP_LT_OQ));
+            _mm512_mask_cmp_pd_mask(inCell, table.atIn(inCell, _mm256_add_epi32(begin, _mm256_set1_epi32(k))),
+                                    z, _CMP_LT_OQ));
+    }
     return out;
 }
 
