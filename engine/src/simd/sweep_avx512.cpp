@@ -85,6 +85,24 @@ inline __m512i widenSum(__m512i sum, __m256i values, __mmask8 valid) {
     return _mm512_add_epi64(sum, _mm512_cvtepi32_epi64(_mm256_maskz_mov_epi32(valid, values)));
 }
 
+/// Eight cells' ranges [begin, end) in the sorted positives.
+struct Cells {
+    __m256i begin, end;
+    static Cells of(const Table& table, __m512d value) {
+        Cells out;
+        table.cellRange(table.cellOf(value), &out.begin, &out.end);
+        return out;
+    }
+    static Cells load(const int* begins, const int* ends) {
+        return {_mm256_load_si256(reinterpret_cast<const __m256i*>(begins)),
+                _mm256_load_si256(reinterpret_cast<const __m256i*>(ends))};
+    }
+    void store(int* begins, int* ends) const {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(begins), begin);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(ends), end);
+    }
+};
+
 /// One table lookup for eight z: the first sorted position with fl(z − x) < bound (`strict`) and
 /// with ≤ bound (`inclusive`), as GapTable::firstGapBelowBoth: the cell of z − bound, its
 /// neighbours and kPadding = 4 slots. `confirmed`: the lanes whose cell settles the predicates
@@ -97,11 +115,9 @@ struct Lookup {
 enum class Needs { Both, Strict, Inclusive };
 
 template <Needs needs>
-inline Lookup lookUp(const Table& table, __m512d z, __m512d bound) {
+inline Lookup lookUp(const Table& table, __m512d z, __m512d bound, Cells cells) {
     const __m256i one = _mm256_set1_epi32(1);
-    const __m256i cell = table.cellOf(_mm512_sub_pd(z, bound));
-    __m256i begin, end;
-    table.cellRange(cell, &begin, &end);
+    const __m256i begin = cells.begin, end = cells.end;
     const __m512d before = _mm512_sub_pd(z, table.at(_mm256_sub_epi32(begin, one)));
     const __m512d after = _mm512_sub_pd(z, table.at(end));
     // "Not <" and "not ≤": the predicates' failures, NaN failing both. Before the cell the
@@ -129,10 +145,8 @@ inline Lookup lookUp(const Table& table, __m512d z, __m512d bound) {
 }
 
 /// GapTable::countBelow for eight z: the positives below z, from z's own cell; z finite.
-inline Lookup countBelow(const Table& table, __m512d z) {
-    const __m256i cell = table.cellOf(z);
-    __m256i begin, end;
-    table.cellRange(cell, &begin, &end);
+inline Lookup countBelow(const Table& table, __m512d z, Cells cells) {
+    const __m256i begin = cells.begin, end = cells.end;
     const __mmask8 finite = _mm512_cmp_pd_mask(_mm512_sub_pd(z, z), _mm512_setzero_pd(), _CMP_EQ_OQ);
     Lookup out{begin, begin,
                static_cast<__mmask8>(finite & _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin),
@@ -181,66 +195,90 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
     const __m256i p = _mm256_set1_epi32(in.positives);
     __m512i tuples = _mm512_setzero_si512(), hard = tuples, semiHard = tuples, easy = tuples, active = tuples;
     double violation = 0.0;
-    alignas(64) double zs[8], terms[8];
+    alignas(64) double terms[8];
     alignas(32) int activeFrom[8], keptEnds[8];
-    for (int t = 0; t < in.count; t += 8) {
-        const int lanes = in.count - t < 8 ? in.count - t : 8;
-        const __mmask8 valid = static_cast<__mmask8>((1u << lanes) - 1u);
-        // Lanes past the end read index 0 and compute harmless values that nothing keeps.
-        const __m256i j = _mm256_maskz_loadu_epi32(valid, in.negatives + t);
-        const __m512d z =
-            _mm512_mul_pd(sign, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), valid, j, in.row, 8));
-        _mm512_store_pd(zs, z);
-
-        Lookup atMargin = lookUp<Needs::Both>(table, z, margin);
-        const __mmask8 marginOpen = valid & static_cast<__mmask8>(~atMargin.confirmed);
-        atMargin.strict = settle(atMargin.strict, marginOpen, zs, in, in.margin, false);
-        atMargin.inclusive = settle(atMargin.inclusive, marginOpen, zs, in, in.margin, true);
-        const Lookup below = countBelow(table, z);
-        const __m256i zero =
-            settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, in, 0.0, true);
-        __m256i keptBegin = _mm256_setzero_si256();
-        if constexpr (HasHigh) {
-            const Lookup atHigh =
-                lookUp < HighInclusive ? Needs::Inclusive : Needs::Strict > (table, z, high);
-            keptBegin =
-                settle(HighInclusive ? atHigh.inclusive : atHigh.strict,
-                       valid & static_cast<__mmask8>(~atHigh.confirmed), zs, in, in.high, HighInclusive);
+    // Two passes over each block of negatives: first their values and the cells each lookup
+    // reads, then the lookups themselves. In one pass every group of eight waited on a chain of
+    // three gathers (row → cell → values) and its long body kept the next group from starting.
+    constexpr int kBlock = 256;
+    alignas(64) double zBlock[kBlock];
+    alignas(32) int marginBegin[kBlock], marginEnd[kBlock], zeroBegin[kBlock], zeroEnd[kBlock];
+    alignas(32) int highBegin[HasHigh ? kBlock : 8], highEnd[HasHigh ? kBlock : 8];
+    for (int first = 0; first < in.count; first += kBlock) {
+        const int blockCount = in.count - first < kBlock ? in.count - first : kBlock;
+        for (int t = 0; t < blockCount; t += 8) {
+            const __mmask8 valid =
+                static_cast<__mmask8>(blockCount - t < 8 ? (1u << (blockCount - t)) - 1u : 0xffu);
+            // Lanes past the end read index 0 and compute harmless values that nothing keeps.
+            const __m256i j = _mm256_maskz_loadu_epi32(valid, in.negatives + first + t);
+            const __m512d z =
+                _mm512_mul_pd(sign, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), valid, j, in.row, 8));
+            _mm512_store_pd(zBlock + t, z);
+            Cells::of(table, _mm512_sub_pd(z, margin)).store(marginBegin + t, marginEnd + t);
+            Cells::of(table, z).store(zeroBegin + t, zeroEnd + t);
+            if constexpr (HasHigh) Cells::of(table, _mm512_sub_pd(z, high)).store(highBegin + t, highEnd + t);
         }
+        for (int t = 0; t < blockCount; t += 8) {
+            const int lanes = blockCount - t < 8 ? blockCount - t : 8;
+            const __mmask8 valid = static_cast<__mmask8>((1u << lanes) - 1u);
+            const __m256i j = _mm256_maskz_loadu_epi32(valid, in.negatives + first + t);
+            const double* zs = zBlock + t;
+            const __m512d z = _mm512_load_pd(zs);
 
-        // The counts of sweepOrdered / sweepNegatives.
-        const __m256i keptEnd = HasLow ? _mm256_max_epi32(keptBegin, zero) : p;
-        const __m256i hardFrom = HasLow ? keptEnd : zero;
-        const __m256i semiFrom = in.semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
-        tuples = widenSum(tuples, _mm256_sub_epi32(keptEnd, keptBegin), valid);
-        hard = widenSum(hard, _mm256_sub_epi32(keptEnd, hardFrom), valid);
-        semiHard = widenSum(
-            semiHard, _mm256_max_epi32(_mm256_sub_epi32(hardFrom, semiFrom), _mm256_setzero_si256()), valid);
-        easy = widenSum(easy, _mm256_sub_epi32(_mm256_min_epi32(semiFrom, hardFrom), keptBegin), valid);
-        const __m256i activeCount = _mm256_sub_epi32(keptEnd, atMargin.strict);
-        active = widenSum(active, activeCount, valid);
-        const __m512d count = _mm512_cvtepi32_pd(activeCount);
-        // (prefix[keptEnd] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop
-        // rounds it, summed one negative after another.
-        const __m512d prefixEnd = HasLow ? _mm512_i32gather_pd(keptEnd, in.prefix, 8) : prefixAll;
-        const __m512d term =
-            _mm512_add_pd(_mm512_sub_pd(prefixEnd, _mm512_i32gather_pd(atMargin.strict, in.prefix, 8)),
-                          _mm512_mul_pd(count, _mm512_sub_pd(margin, z)));
-        _mm512_store_pd(terms, term);
-        for (int k = 0; k < lanes; ++k) violation += terms[k];
-        if (difference) {
-            // Lanes may share a boundary: one at a time, not a scatter.
-            _mm256_store_si256(reinterpret_cast<__m256i*>(activeFrom), atMargin.strict);
-            _mm256_store_si256(reinterpret_cast<__m256i*>(keptEnds), keptEnd);
-            for (int k = 0; k < lanes; ++k) {
-                ++difference[activeFrom[k]];
-                if (HasLow) --difference[keptEnds[k]];
+            Lookup atMargin =
+                lookUp<Needs::Both>(table, z, margin, Cells::load(marginBegin + t, marginEnd + t));
+            const __mmask8 marginOpen = valid & static_cast<__mmask8>(~atMargin.confirmed);
+            atMargin.strict = settle(atMargin.strict, marginOpen, zs, in, in.margin, false);
+            atMargin.inclusive = settle(atMargin.inclusive, marginOpen, zs, in, in.margin, true);
+            const Lookup below = countBelow(table, z, Cells::load(zeroBegin + t, zeroEnd + t));
+            const __m256i zero =
+                settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, in, 0.0, true);
+            __m256i keptBegin = _mm256_setzero_si256();
+            if constexpr (HasHigh) {
+                const Lookup atHigh =
+                    lookUp < HighInclusive
+                        ? Needs::Inclusive
+                        : Needs::Strict > (table, z, high, Cells::load(highBegin + t, highEnd + t));
+                keptBegin =
+                    settle(HighInclusive ? atHigh.inclusive : atHigh.strict,
+                           valid & static_cast<__mmask8>(~atHigh.confirmed), zs, in, in.high, HighInclusive);
             }
-        } else {
-            _mm256_mask_storeu_epi32(activeBegins + t, valid, atMargin.strict);
+
+            // The counts of sweepOrdered / sweepNegatives.
+            const __m256i keptEnd = HasLow ? _mm256_max_epi32(keptBegin, zero) : p;
+            const __m256i hardFrom = HasLow ? keptEnd : zero;
+            const __m256i semiFrom = in.semiIncludesMargin ? atMargin.inclusive : atMargin.strict;
+            tuples = widenSum(tuples, _mm256_sub_epi32(keptEnd, keptBegin), valid);
+            hard = widenSum(hard, _mm256_sub_epi32(keptEnd, hardFrom), valid);
+            semiHard = widenSum(
+                semiHard, _mm256_max_epi32(_mm256_sub_epi32(hardFrom, semiFrom), _mm256_setzero_si256()),
+                valid);
+            easy = widenSum(easy, _mm256_sub_epi32(_mm256_min_epi32(semiFrom, hardFrom), keptBegin), valid);
+            const __m256i activeCount = _mm256_sub_epi32(keptEnd, atMargin.strict);
+            active = widenSum(active, activeCount, valid);
+            const __m512d count = _mm512_cvtepi32_pd(activeCount);
+            // (prefix[keptEnd] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop
+            // rounds it, summed one negative after another.
+            const __m512d prefixEnd = HasLow ? _mm512_i32gather_pd(keptEnd, in.prefix, 8) : prefixAll;
+            const __m512d term =
+                _mm512_add_pd(_mm512_sub_pd(prefixEnd, _mm512_i32gather_pd(atMargin.strict, in.prefix, 8)),
+                              _mm512_mul_pd(count, _mm512_sub_pd(margin, z)));
+            _mm512_store_pd(terms, term);
+            for (int k = 0; k < lanes; ++k) violation += terms[k];
+            if (difference) {
+                // Lanes may share a boundary: one at a time, not a scatter.
+                _mm256_store_si256(reinterpret_cast<__m256i*>(activeFrom), atMargin.strict);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(keptEnds), keptEnd);
+                for (int k = 0; k < lanes; ++k) {
+                    ++difference[activeFrom[k]];
+                    if (HasLow) --difference[keptEnds[k]];
+                }
+            } else {
+                _mm256_mask_storeu_epi32(activeBegins + first + t, valid, atMargin.strict);
+            }
+            // −activeCount with the scalar loop's sign of zero (−0.0 for none).
+            _mm512_mask_i32scatter_pd(coefficients, valid, j, _mm512_xor_pd(count, negativeZero), 8);
         }
-        // −activeCount with the scalar loop's sign of zero (−0.0 for none).
-        _mm512_mask_i32scatter_pd(coefficients, valid, j, _mm512_xor_pd(count, negativeZero), 8);
     }
     totals->tuples = _mm512_reduce_add_epi64(tuples);
     totals->active = _mm512_reduce_add_epi64(active);
@@ -261,7 +299,7 @@ void countBelow(const CellTable& cells, const double* values, int n, int* ranks)
         // Lanes past the end count below 0.0 and are not stored.
         const __m512d z = _mm512_maskz_loadu_pd(valid, values + t);
         _mm512_store_pd(zs, z);
-        const Lookup below = countBelow(table, z);
+        const Lookup below = countBelow(table, z, Cells::of(table, z));
         const __m256i rank =
             settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, cells, 0.0, true);
         _mm256_mask_storeu_epi32(ranks + t, valid, rank);
