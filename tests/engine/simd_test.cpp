@@ -489,8 +489,8 @@ TEST(SimdDispatch, BatchAllSweepGivesThePortableBits) {
         rows.push_back(std::move(row));
     }
     // No filter, then TripletMarginMiner's kept ranges: "all" (gap ≤ 0.75), "semihard" (0 < gap
-    // ≤ 0.75), a strict high bound (gap < 0.75), and "hard" (gap ≤ 0), which the vector unit
-    // leaves to the generic loop.
+    // ≤ 0.75), a strict high bound (gap < 0.75), and "hard" (gap ≤ 0) and "easy" (gap > 0.75),
+    // whose lookups the vector unit makes beforehand for the generic loop.
     std::vector<std::optional<TripletGapFilter>> filters{std::nullopt};
     TripletGapFilter all;
     all.high = 0.75;
@@ -504,6 +504,9 @@ TEST(SimdDispatch, BatchAllSweepGivesThePortableBits) {
     TripletGapFilter hard;
     hard.high = 0.0;
     filters.push_back(hard);
+    TripletGapFilter easy;
+    easy.low = 0.75;
+    filters.push_back(easy);
     for (std::size_t f = 0; f < filters.size(); ++f)
         for (const bool semiIncludesMargin : {true, false}) {
             const TripletGapFilter* kept = filters[f] ? &*filters[f] : nullptr;

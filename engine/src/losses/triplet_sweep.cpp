@@ -179,14 +179,36 @@ struct NegativeSweep {
     const Real* prefix;    // prefix sums of the sorted positive values
 };
 
+/// sweepNegatives' filtered lookups straight from the table, one negative after another.
+struct TableLookups {
+    GapTable table;
+    int zero(int, Real z) const { return table.countBelow(z); }
+    GapTable::Boundaries margin(int, Real z, Real m) const { return table.firstGapBelowBoth(z, m); }
+    int bound(int, Real z, const FilterBound& b, bool) const {
+        return table.firstGapBelow(z, b.value, b.inclusive);
+    }
+};
+
+/// The same answers computed beforehand for every negative t, on the vector unit (presetOnVectorUnit).
+struct PresetLookups {
+    const int* zeros;
+    const int* marginStrict;
+    const int* marginInclusive;
+    const int* highs;
+    const int* lows;
+    int zero(int t, Real) const { return zeros[t]; }
+    GapTable::Boundaries margin(int t, Real, Real) const { return {marginStrict[t], marginInclusive[t]}; }
+    int bound(int t, Real, const FilterBound&, bool high) const { return high ? highs[t] : lows[t]; }
+};
+
 /**
  * The per-negative work of TripletSweep::anchor, with local accumulators (a captured-by-reference
  * lambda kept them in memory: every negative paid a store-to-load round trip on each sum).
  * Unfiltered sweeps, the common case, skip the filter's two searches at compile time.
  */
-template <bool Filtered>
-TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table, int* activeBegins, int* keptEnds,
-                                  Real* coefficients) {
+template <bool Filtered, typename Lookups = TableLookups>
+TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table, int* activeBegins,
+                                  int* keptEnds, Real* coefficients, const Lookups& look) {
     const Real* row = in.row;
     const Real sign = in.sign;
     const int* negatives = in.negatives;
@@ -214,10 +236,10 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
             // and a filter bound at 0 or at the margin reuses that boundary's lookup: the
             // TripletMarginMiner types hard and easy need one lookup per negative, not three.
             const FilterPlan& plan = in.plan;
-            const int zero = plan.zeroLookup ? table.countBelow(z) : 0;  // firstGapBelow(z, 0, true)
+            const int zero = plan.zeroLookup ? look.zero(t, z) : 0;  // firstGapBelow(z, 0, true)
             const GapTable::Boundaries atMargin =
-                plan.marginLookup ? table.firstGapBelowBoth(z, margin) : GapTable::Boundaries{0, 0};
-            auto boundary = [&](const FilterBound& bound) {
+                plan.marginLookup ? look.margin(t, z, margin) : GapTable::Boundaries{0, 0};
+            auto boundary = [&](const FilterBound& bound, bool high) {
                 switch (bound.reuse) {
                     case FilterBound::Reuse::Zero:
                         return zero;
@@ -228,10 +250,10 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
                     case FilterBound::Reuse::None:
                         break;
                 }
-                return table.firstGapBelow(z, bound.value, bound.inclusive);
+                return look.bound(t, z, bound, high);
             };
-            keptBegin = in.hasHigh ? boundary(in.high) : 0;
-            keptEnd = std::max(keptBegin, in.hasLow ? boundary(in.low) : p);
+            keptBegin = in.hasHigh ? boundary(in.high, true) : 0;
+            keptEnd = std::max(keptBegin, in.hasLow ? boundary(in.low, false) : p);
             auto place = [&](FilterPlan::Where where, int found) {
                 return where == FilterPlan::Where::Inside  ? std::clamp(found, keptBegin, keptEnd)
                        : where == FilterPlan::Where::Begin ? keptBegin
@@ -383,6 +405,50 @@ bool sweepOnVectorUnit(const NegativeSweep& in, const GapTable& table, int* acti
 }
 #endif
 
+/**
+ * A filtered sweep's lookups for every negative at once on the vector unit
+ * (simd::Kernels::countBelow, gapBoundaries: the same answers as the table's), into `buffers`,
+ * for sweepNegatives<true>: the filters the sweep kernel does not take (TripletMarginMiner's hard
+ * and easy, bounds at 0 or at the margin). False where it cannot run (see sweepOnVectorUnit).
+ */
+#if defined(MARGINLAB_NO_SIMD)
+bool presetOnVectorUnit(const NegativeSweep&, const GapTable&, PresetBuffers*, PresetLookups*) {
+    return false;
+}
+#else
+bool presetOnVectorUnit(const NegativeSweep& in, const GapTable& table, PresetBuffers* buffers,
+                        PresetLookups* out) {
+    const simd::Kernels& kernels = simd::kernels();
+    if (!kernels.countBelow || !kernels.gapBoundaries || table.cells == 0 ||
+        !std::isfinite(in.prefix[in.positives]))
+        return false;
+    const simd::CellTable cells{table.sorted, table.size, table.low, table.scale, table.top, table.cellStart};
+    const std::size_t count = static_cast<std::size_t>(in.count);
+    buffers->values.resize(count);
+    for (int t = 0; t < in.count; ++t)
+        buffers->values[static_cast<std::size_t>(t)] = in.sign * in.row[in.negatives[t]];
+    auto sized = [&](std::vector<int>& v) {
+        v.resize(count);
+        return v.data();
+    };
+    const double* z = buffers->values.data();
+    *out = PresetLookups{sized(buffers->zeros), sized(buffers->marginStrict), sized(buffers->marginInclusive),
+                         sized(buffers->highs), sized(buffers->lows)};
+    // Only what sweepNegatives<true> will read (FilterPlan; a reused bound reads zero or margin).
+    if (in.plan.zeroLookup) kernels.countBelow(cells, z, in.count, buffers->zeros.data());
+    if (in.plan.marginLookup)
+        kernels.gapBoundaries(cells, z, in.count, in.margin, buffers->marginStrict.data(),
+                              buffers->marginInclusive.data());
+    auto bound = [&](const FilterBound& b, int* found) {
+        kernels.gapBoundaries(cells, z, in.count, b.value, b.inclusive ? nullptr : found,
+                              b.inclusive ? found : nullptr);
+    };
+    if (in.hasHigh && in.high.reuse == FilterBound::Reuse::None) bound(in.high, buffers->highs.data());
+    if (in.hasLow && in.low.reuse == FilterBound::Reuse::None) bound(in.low, buffers->lows.data());
+    return true;
+}
+#endif
+
 using SweepFunction = TripletSweepTotals (*)(const NegativeSweep&, const GapTable, Count*, Real*);
 
 SweepFunction orderedSweep(const NegativeSweep& in) {
@@ -497,12 +563,18 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     TripletSweepTotals found;
     if (!filtered) {
         if (!sweepOnVectorUnit(in, gaps, m_activeBegins.data(), nullptr, out, &found))
-            found = sweepNegatives<false>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out);
+            found = sweepNegatives<false>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out,
+                                          TableLookups{gaps});
     } else if (ordered) {
         if (!sweepOnVectorUnit(in, gaps, nullptr, difference, out, &found))
             found = orderedSweep(in)(in, gaps, difference, out);
     } else {
-        found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out);
+        PresetLookups preset{};
+        if (presetOnVectorUnit(in, gaps, &m_preset, &preset))
+            found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out, preset);
+        else
+            found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out,
+                                         TableLookups{gaps});
     }
     *totals += found;
 

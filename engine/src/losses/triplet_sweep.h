@@ -264,6 +264,12 @@ struct TripletSweepTotals {
     }
 };
 
+/// Per negative: its value and its boundaries, looked up beforehand on the vector unit.
+struct PresetBuffers {
+    std::vector<Real> values;
+    std::vector<int> zeros, marginStrict, marginInclusive, highs, lows;
+};
+
 /**
  * Processes anchors one at a time, reusing its buffers. For anchor a, `row[j]` is M_aj and
  * `sign` the distance's orderSign (δ_aj = sign·row[j]). If `coefficients` is given it receives,
@@ -295,6 +301,7 @@ private:
     std::vector<int> m_activeBegins;  // per negative: its active positives start here…
     std::vector<int> m_keptEnds;      // …and end here (filtered sweeps; else at p)
     std::vector<Real> m_discarded;  // coefficients nobody asked for
+    PresetBuffers m_preset;
 };
 
 }  // namespace marginlab::detail

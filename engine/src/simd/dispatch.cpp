@@ -44,6 +44,8 @@ namespace avx512 {
 void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
                   SweepTotals* totals);
 void countBelow(const CellTable& table, const double* values, int n, int* ranks);
+void gapBoundaries(const CellTable& table, const double* values, int n, double bound, int* strict,
+                   int* inclusive);
 }
 #endif
 #undef MARGINLAB_DECLARE_KERNELS
@@ -68,6 +70,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::productRows,
                             &portable::mersenneTwist64,
                             nullptr,
+                            nullptr,
                             nullptr};
 #if defined(MARGINLAB_SIMD_X86)
 constexpr Kernels kAvx2{Level::Avx2,
@@ -88,6 +91,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::productRows,
                         &avx2::mersenneTwist64,
                         nullptr,
+                        nullptr,
                         nullptr};
 constexpr Kernels kAvx512{Level::Avx512,         &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
                           &avx512::dotRow,       &avx512::accumulateRow,      &avx512::expInPlace,
@@ -95,7 +99,7 @@ constexpr Kernels kAvx512{Level::Avx512,         &avx512::squaredDistanceRow, &a
                           &avx512::splitScale,   &avx512::scaledDifference,   &avx512::circleRow,
                           &avx512::log1pUnitRow, &avx512::softplusRow,        &avx512::gramLowerUpdate,
                           &avx512::productRows,  &avx512::mersenneTwist64,    &avx512::tripletSweep,
-                          &avx512::countBelow};
+                          &avx512::countBelow,   &avx512::gapBoundaries};
 #endif
 
 Level detectLevel() {

@@ -117,9 +117,14 @@ struct Kernels {
     /// negatives at once, has one.
     void (*tripletSweep)(const SweepInput& in, int* activeBegins, std::int64_t* difference,
                          double* coefficients, SweepTotals* totals);
-    /// ranks[t] = #{k : table.sorted[k] < values[t]} for t in [0, n), values not NaN: the answers
-    /// of GapTable::countBelow, eight values at a time. nullptr where tripletSweep is.
+    /// ranks[t] = #{k : table.sorted[k] < values[t]} for t in [0, n): the answers of
+    /// GapTable::countBelow (NaN: size), eight values at a time. nullptr where tripletSweep is.
     void (*countBelow)(const CellTable& table, const double* values, int n, int* ranks);
+    /// GapTable::firstGapBelow(values[t], bound, false) into strict[t] and (…, true) into
+    /// inclusive[t], for t in [0, n); either may be nullptr (not computed). nullptr where
+    /// tripletSweep is.
+    void (*gapBoundaries)(const CellTable& table, const double* values, int n, double bound, int* strict,
+                          int* inclusive);
 };
 
 /// The best level this CPU supports (ignoring MARGINLAB_SIMD).

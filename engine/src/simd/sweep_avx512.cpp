@@ -13,7 +13,8 @@
 // answer is the same (the predicate is monotone along them: the caller sends only anchors whose
 // positives are all finite). The violation's terms are summed one lane after another in the
 // negatives' order: the scalar loop's bits. The hard boundary's lookup alone is also exported
-// (countBelow) for the TF-Addons semi-hard miner, which ranks every negative among the positives.
+// (countBelow) for the TF-Addons semi-hard miner, which ranks every negative among the positives,
+// and a single bound's lookup (gapBoundaries) for the filters the sweep kernel does not take.
 #include <cstdint>
 #if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
@@ -303,6 +304,36 @@ void countBelow(const CellTable& cells, const double* values, int n, int* ranks)
         const __m256i rank =
             settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, cells, 0.0, true);
         _mm256_mask_storeu_epi32(ranks + t, valid, rank);
+    }
+}
+
+void gapBoundaries(const CellTable& cells, const double* values, int n, double bound, int* strict,
+                   int* inclusive) {
+    const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale), _mm512_set1_pd(cells.top),
+                      cells.sorted, cells.cellStart};
+    const __m512d limit = _mm512_set1_pd(bound);
+    alignas(64) double zs[8];
+    for (int t = 0; t < n; t += 8) {
+        const __mmask8 valid = static_cast<__mmask8>(n - t < 8 ? (1u << (n - t)) - 1u : 0xffu);
+        const __m512d z = _mm512_maskz_loadu_pd(valid, values + t);
+        _mm512_store_pd(zs, z);
+        const Cells at = Cells::of(table, _mm512_sub_pd(z, limit));
+        if (strict && inclusive) {
+            const Lookup found = lookUp<Needs::Both>(table, z, limit, at);
+            const __mmask8 open = valid & static_cast<__mmask8>(~found.confirmed);
+            _mm256_mask_storeu_epi32(strict + t, valid, settle(found.strict, open, zs, cells, bound, false));
+            _mm256_mask_storeu_epi32(inclusive + t, valid,
+                                     settle(found.inclusive, open, zs, cells, bound, true));
+        } else if (strict) {
+            const Lookup found = lookUp<Needs::Strict>(table, z, limit, at);
+            const __mmask8 open = valid & static_cast<__mmask8>(~found.confirmed);
+            _mm256_mask_storeu_epi32(strict + t, valid, settle(found.strict, open, zs, cells, bound, false));
+        } else {
+            const Lookup found = lookUp<Needs::Inclusive>(table, z, limit, at);
+            const __mmask8 open = valid & static_cast<__mmask8>(~found.confirmed);
+            _mm256_mask_storeu_epi32(inclusive + t, valid,
+                                     settle(found.inclusive, open, zs, cells, bound, true));
+        }
     }
 }
 
