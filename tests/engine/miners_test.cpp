@@ -348,6 +348,51 @@ TEST(MinerTfaSemiHard, NearestFartherNegativeElseFarthest) {
     }
 }
 
+// A diverged (NaN) point: its distances are NaN. δ_an = NaN ranks as +∞ (an infinitely far
+// negative), and a pair whose δ_ap is NaN has no negative beyond it: the farthest one. Every
+// other negative is finite here, so the NaN ones are the farthest of every anchor and also sit
+// above every positive: the fallback must be found even when every positive has a candidate.
+TEST(MinerTfaSemiHard, DivergedPointsAreInfinitelyFar) {
+    std::mt19937_64 rng(77);
+    std::normal_distribution<Real> normal(0.0, 1.0);
+    const int n = 150;
+    Case c{Points(n, 2), Labels(static_cast<std::size_t>(n)), DistanceSpec::lp(1, true), "one NaN point"};
+    for (int i = 0; i < n; ++i) {
+        c.labels[static_cast<std::size_t>(i)] = i % 3;
+        c.x(i, 0) = normal(rng);
+        c.x(i, 1) = normal(rng);
+    }
+    c.x(7, 0) = std::numeric_limits<Real>::quiet_NaN();
+    const Matrix delta = deltaOf(c);
+    auto valueOf = [&](int a, int j) {
+        return std::isnan(delta(a, j)) ? std::numeric_limits<Real>::infinity() : delta(a, j);
+    };
+    std::vector<Triplet> expected;
+    int diverged = 0;
+    for (const Pair& ap : positivePairsOf(c.labels)) {
+        const int a = ap[0], p = ap[1];
+        std::vector<int> farther, all;
+        std::vector<Real> fartherValues, allValues;
+        for (int j = 0; j < n; ++j) {
+            if (c.labels[static_cast<std::size_t>(j)] == c.labels[static_cast<std::size_t>(a)]) continue;
+            all.push_back(j);
+            allValues.push_back(valueOf(a, j));
+            if (!std::isnan(delta(a, p)) && valueOf(a, j) > delta(a, p)) {
+                farther.push_back(j);
+                fartherValues.push_back(valueOf(a, j));
+            }
+        }
+        diverged += std::isnan(delta(a, p));
+        const int q = farther.empty() ? extremeIndex(all, allValues, false)
+                                      : extremeIndex(farther, fartherValues, true);
+        expected.push_back({a, p, q});
+    }
+    ASSERT_GT(diverged, 0);
+    const Tuples tuples = mineCase(*make("tfa_semihard", c.spec), c);
+    ASSERT_EQ(tuples.kind, Tuples::Kind::Triplets);
+    EXPECT_EQ(tuples.triplets, expected);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pair miners
 

@@ -15,12 +15,13 @@ Tuples TfaSemiHardMiner::mine(const MinerInput& input) const {
     const int n = static_cast<int>(labels.size());
     constexpr Real infinity = std::numeric_limits<Real>::infinity();
     struct Scratch {
-        std::vector<std::pair<Real, int>> positives;
+        std::vector<std::pair<Real, int>> positives;  // (δ_ap, p), δ_ap not NaN, for the ranks
         detail::RankedValues ranked;
-        std::vector<std::pair<Real, int>> best;  // per boundary b: the least (δ_an, n) placed there
-        std::vector<int> chosen;                 // per sample: the negative of its pair (a, p)
-        std::vector<int> negatives, ranks;       // the anchor's negatives (j ascending), their ranks
-        std::vector<Real> values;                // and their values (NaN as +∞)
+        std::vector<Real> bestValue;  // per rank b: the least δ_an placed there (NaN: none yet)
+        std::vector<int> bestIndex;   // and its negative
+        std::vector<int> chosen;      // per sample: the negative of its pair (a, p)
+        std::vector<int> negatives, ranks, members;  // the anchor's negatives (j ascending), their
+        std::vector<Real> values;                    // ranks and values (NaN as +∞); its positives
     };
     // Per anchor, without sorting its negatives: with the positives sorted by δ_ap, a negative
     // qualifies ("δ_an > δ_ap") exactly for the positives below its rank b = #{p : δ_ap < δ_an},
@@ -28,59 +29,85 @@ Tuples TfaSemiHardMiner::mine(const MinerInput& input) const {
     // suffix minimum over the ranks. A NaN δ_an (diverged points) ranks as +∞, an infinitely far negative.
     auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, Scratch* scratch) {
         const int label = labels[static_cast<std::size_t>(a)];
-        int farthest = -1;
-        Real farthestValue = -infinity;
-        scratch->positives.clear();
+        const std::size_t size = static_cast<std::size_t>(n);
+        scratch->negatives.resize(size);
+        scratch->values.resize(size);
+        scratch->members.resize(size);
+        // One pass, without branches (whether j is a negative is data for the predictor): every j
+        // is written and the cursors advance only for the kept ones.
+        int* const negatives = scratch->negatives.data();
+        Real* const values = scratch->values.data();
+        int* const members = scratch->members.data();
+        const int* const y = labels.data();
+        int count = 0, positiveCount = 0;
         for (int j = 0; j < n; ++j) {
-            if (labels[static_cast<std::size_t>(j)] != label) {
-                const Real value = std::isnan(delta[j]) ? infinity : delta[j];
-                if (farthest < 0 || value > farthestValue) {  // strict: the lowest index among ties
-                    farthest = j;
-                    farthestValue = value;
-                }
-            } else if (j != a && !std::isnan(delta[j])) {
-                scratch->positives.emplace_back(delta[j], j);
-            }
+            const bool negative = y[j] != label;
+            negatives[count] = j;
+            values[count] = std::isnan(delta[j]) ? infinity : delta[j];
+            count += negative;
+            members[positiveCount] = j;
+            positiveCount += !negative & (j != a);
         }
-        if (farthest < 0) return;
-        std::vector<int>& chosen = scratch->chosen;
-        chosen.resize(static_cast<std::size_t>(n));
+        if (count == 0) return;
+        std::vector<std::pair<Real, int>>& positives = scratch->positives;
+        positives.clear();
+        bool anyNaN = false;
+        for (int k = 0; k < positiveCount; ++k) {
+            const int j = members[k];
+            if (std::isnan(delta[j]))
+                anyNaN = true;
+            else
+                positives.emplace_back(delta[j], j);
+        }
         detail::RankedValues& ranked = scratch->ranked;
-        ranked.assign(&scratch->positives);
+        ranked.assign(&positives);
         const int p = ranked.size();
-        std::vector<std::pair<Real, int>>& best = scratch->best;
-        best.assign(static_cast<std::size_t>(p) + 1, {infinity, -1});
-        // The negatives' values first, then all their ranks in one call (eight at a time on a
-        // vector unit: the lookups were most of the miner's time).
-        scratch->negatives.clear();
-        scratch->values.clear();
-        for (int j = 0; j < n; ++j) {
-            if (labels[static_cast<std::size_t>(j)] == label) continue;
-            scratch->negatives.push_back(j);
-            scratch->values.push_back(std::isnan(delta[j]) ? infinity : delta[j]);
-        }
-        const int count = static_cast<int>(scratch->negatives.size());
         scratch->ranks.resize(static_cast<std::size_t>(count));
-        ranked.countBelowMany(scratch->values.data(), count, scratch->ranks.data());
+        int* const ranks = scratch->ranks.data();
+        // All the ranks in one call (eight at a time on a vector unit).
+        ranked.countBelowMany(values, count, ranks);
+        // The least (δ_an, n) per rank. Branch-free: with j ascending, "!(v ≥ best)" keeps the
+        // first of ties and takes anything over an empty (NaN) slot.
+        scratch->bestValue.assign(static_cast<std::size_t>(p) + 1, std::numeric_limits<Real>::quiet_NaN());
+        scratch->bestIndex.assign(static_cast<std::size_t>(p) + 1, -1);
+        Real* const bestValue = scratch->bestValue.data();
+        int* const bestIndex = scratch->bestIndex.data();
+        int topRank = 0;
         for (int t = 0; t < count; ++t) {
-            const Real value = scratch->values[static_cast<std::size_t>(t)];
-            std::pair<Real, int>& slot =
-                best[static_cast<std::size_t>(scratch->ranks[static_cast<std::size_t>(t)])];
-            // j ascending: ties keep the first.
-            if (slot.second < 0 || value < slot.first)
-                slot = {value, scratch->negatives[static_cast<std::size_t>(t)]};
+            const int rank = ranks[t];
+            const Real value = values[t];
+            const Real held = bestValue[rank];
+            // Masks rather than conditions: GCC turned the conditional stores back into a
+            // branch, mispredicted about a third of the time.
+            const int keep = -static_cast<int>(value >= held);
+            bestValue[rank] = held < value ? held : value;  // minsd; an empty (NaN) slot takes value
+            bestIndex[rank] = (bestIndex[rank] & keep) | (negatives[t] & ~keep);
+            topRank = std::max(topRank, rank);
         }
-        std::pair<Real, int> running{infinity, -1};
+        // The farthest negative (the lowest index among ties) answers the positives no negative
+        // is beyond, and a NaN δ_ap; usually none, so it is looked for only then.
+        int farthest = -1;
+        if (anyNaN || topRank < p) {
+            Real farthestValue = -infinity;
+            for (int t = 0; t < count; ++t)
+                if (farthest < 0 || values[t] > farthestValue) {
+                    farthest = negatives[t];
+                    farthestValue = values[t];
+                }
+        }
+        // The suffix minimum: every value ranked b + 1 exceeds every value ranked b (b + 1 counts
+        // a positive that the latter do not pass), so the nearest non-empty slot above k holds it.
+        scratch->chosen.resize(size);
+        int* const chosen = scratch->chosen.data();
+        int running = farthest;
         for (int k = p - 1; k >= 0; --k) {
-            const std::pair<Real, int>& candidate = best[static_cast<std::size_t>(k) + 1];
-            if (candidate.second >= 0 && (running.second < 0 || candidate < running)) running = candidate;
-            chosen[static_cast<std::size_t>(ranked.items()[static_cast<std::size_t>(k)].second)] =
-                running.second >= 0 ? running.second : farthest;
+            if (bestIndex[k + 1] >= 0) running = bestIndex[k + 1];
+            chosen[ranked.items()[static_cast<std::size_t>(k)].second] = running;
         }
-        for (int j = 0; j < n; ++j) {
-            if (j == a || labels[static_cast<std::size_t>(j)] != label) continue;
+        for (int k = 0; k < positiveCount; ++k) {
+            const int j = members[k];
             // A NaN δ_ap is farther than nothing: the farthest negative, as the sorted search gives.
-            out->push_back({a, j, std::isnan(delta[j]) ? farthest : chosen[static_cast<std::size_t>(j)]});
+            out->push_back({a, j, std::isnan(delta[j]) ? farthest : chosen[j]});
         }
     };
     // One triplet per positive pair: anchor a adds (its class size − 1) at most.
