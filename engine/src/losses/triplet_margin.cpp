@@ -182,17 +182,20 @@ namespace {
 /// which is what its Eigen expression computes (tests/engine/mined_triplets_test.cpp compares the
 /// bits); (e_i − e_j) and (e_j − e_i) square alike. So the list path sees the very values (and
 /// ties) of the matrix.
-Real distanceEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j) {
-    const Real* a = e + i * dims;
-    const Real* b = e + j * dims;
+template <int FixedDims>
+[[gnu::always_inline]] inline Real distanceEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims,
+                                                 int i, int j) {
+    const Eigen::Index d = FixedDims > 0 ? FixedDims : dims;  // a constant: the loops unroll
+    const Real* a = e + i * d;
+    const Real* b = e + j * d;
     if (spec.isSimilarity()) {
         Real dot = 0.0;
-        for (Eigen::Index k = 0; k < dims; ++k) dot += a[k] * b[k];
+        for (Eigen::Index k = 0; k < d; ++k) dot += a[k] * b[k];
         return dot;
     }
     if (i == j) return 0.0;
     Real squared = 0.0;
-    for (Eigen::Index k = 0; k < dims; ++k) {
+    for (Eigen::Index k = 0; k < d; ++k) {
         const Real difference = a[k] - b[k];
         squared += difference * difference;
     }
@@ -200,14 +203,16 @@ Real distanceEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, i
 }
 
 /// Adds c·∂M_ij/∂e to `grad` (∂L/∂e, row-major like e), SelfDistance::backward's rule for one entry.
-void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims, int i, int j, Real value,
-                     Real c, Real* grad) {
-    const Real* a = e + i * dims;
-    const Real* b = e + j * dims;
-    Real* ga = grad + i * dims;
-    Real* gb = grad + j * dims;
+template <int FixedDims>
+[[gnu::always_inline]] inline void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims,
+                                                   int i, int j, Real value, Real c, Real* grad) {
+    const Eigen::Index d = FixedDims > 0 ? FixedDims : dims;
+    const Real* a = e + i * d;
+    const Real* b = e + j * d;
+    Real* ga = grad + i * d;
+    Real* gb = grad + j * d;
     if (spec.isSimilarity()) {
-        for (Eigen::Index k = 0; k < dims; ++k) {
+        for (Eigen::Index k = 0; k < d; ++k) {
             ga[k] += c * b[k];
             gb[k] += c * a[k];
         }
@@ -215,11 +220,100 @@ void accumulateEntry(const DistanceSpec& spec, const Real* e, Eigen::Index dims,
     }
     const Real w = spec.power == 2 ? 2.0 * c : (value > 0.0 ? c / value : 0.0);
     if (w == 0.0) return;
-    for (Eigen::Index k = 0; k < dims; ++k) {
+    for (Eigen::Index k = 0; k < d; ++k) {
         const Real step = w * (a[k] - b[k]);
         ga[k] += step;
         gb[k] -= step;
     }
+}
+
+/// What evaluateList's runs share.
+struct ListPass {
+    const std::vector<Triplet>& list;
+    const DistanceSpec& spec;
+    const Real* e;  // the embedded points, row-major N×D
+    Eigen::Index dims;
+    Real sign, margin;
+    bool swap, smooth, withGradient, split;
+    const Labels& labels;
+};
+
+/// The sums of one run of the list: its statistics, Σ terms and their unscaled gradients.
+struct ListRunResult {
+    LossStats stats;
+    Real sum = 0.0;
+    Points grad, gradSameLabel;
+};
+
+/// The triplets [begin, end) of the list, in order. FixedDims > 0 is the dimension as a
+/// compile-time constant (2 and 3, the app's), 0 any. The regions and the active test are counted
+/// without branches: which region a mined triplet falls in is a coin flip for the predictor.
+template <int FixedDims>
+void evaluateRun(const ListPass& in, std::ptrdiff_t begin, std::ptrdiff_t end, ListRunResult* result) {
+    const DistanceSpec& spec = in.spec;
+    const Real* e = in.e;
+    const Eigen::Index dims = in.dims;
+    const Real sign = in.sign;
+    const Real margin = in.margin;
+    Count hard = 0, semiHard = 0, easy = 0, active = 0;
+    Real sum = 0.0;
+    Real* grad = in.withGradient ? result->grad.data() : nullptr;
+    Real* gradSameLabel = in.split ? result->gradSameLabel.data() : nullptr;
+    for (std::ptrdiff_t index = begin; index < end; ++index) {
+        const Triplet& t = in.list[static_cast<std::size_t>(index)];
+        const int a = t[0], p = t[1], q = t[2];
+        const Real apValue = distanceEntry<FixedDims>(spec, e, dims, a, p);
+        const Real anValue = distanceEntry<FixedDims>(spec, e, dims, a, q);
+        const Real ap = sign * apValue;
+        const Real an = sign * anValue;
+        const Real gap = an - ap;
+        // if gap ≤ 0: hard, else if gap ≤ m: semi-hard, else easy (NaN: easy).
+        const bool atMostZero = gap <= 0.0;
+        const bool atMostMargin = gap <= margin;
+        hard += atMostZero;
+        semiHard += !atMostZero & atMostMargin;
+        easy += !atMostZero & !atMostMargin;
+
+        Real negative = an;
+        Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
+        Real pnValue = 0.0;
+        if (in.swap) {
+            pnValue = distanceEntry<FixedDims>(spec, e, dims, p, q);
+            const Real pn = sign * pnValue;
+            // torch.minimum's backward splits the gradient evenly on a tie.
+            if (pn < an) {
+                negative = pn;
+                anchorShare = 0.0;
+            } else if (pn == an) {
+                anchorShare = 0.5;
+            }
+        }
+        const Real v = (ap - negative) + margin;
+        const Real term = in.smooth ? detail::softplus(v) : detail::relu(v);
+        const bool counts = term > 0.0;
+        active += counts;
+        sum += counts ? term : 0.0;  // + 0.0 leaves the sum's bits as they are
+        if (!grad) continue;
+        const Real slope = in.smooth ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
+        if (slope == 0.0) continue;
+        // Each entry also goes to the attraction when its two points share a label (what
+        // SelfDistance::backwardSameLabel keeps): for a valid triplet, (a,p) alone.
+        auto add = [&](int i, int j, Real value, Real c) {
+            accumulateEntry<FixedDims>(spec, e, dims, i, j, value, c, grad);
+            if (gradSameLabel &&
+                in.labels[static_cast<std::size_t>(i)] == in.labels[static_cast<std::size_t>(j)])
+                accumulateEntry<FixedDims>(spec, e, dims, i, j, value, c, gradSameLabel);
+        };
+        add(a, p, apValue, sign * slope);
+        if (anchorShare > 0.0) add(a, q, anValue, -sign * slope * anchorShare);
+        if (anchorShare < 1.0) add(p, q, pnValue, -sign * slope * (1.0 - anchorShare));
+    }
+    result->stats.tuples += end - begin;
+    result->stats.hard += hard;
+    result->stats.semiHard += semiHard;
+    result->stats.easy += easy;
+    result->stats.active += active;
+    result->sum += sum;
 }
 
 }  // namespace
@@ -246,66 +340,26 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
     const std::ptrdiff_t runLength =
         std::max(kMinRun, (total + detail::AnchorChunks::kMaxChunks - 1) / detail::AnchorChunks::kMaxChunks);
     const int runs = total == 0 ? 0 : static_cast<int>((total + runLength - 1) / runLength);
-    struct RunResult {
-        LossStats stats;
-        Real sum = 0.0;
-        Points grad, gradSameLabel;  // ∂(Σ terms)/∂e, unscaled
-    };
-    std::vector<RunResult> results(static_cast<std::size_t>(runs));
+    std::vector<ListRunResult> results(static_cast<std::size_t>(runs));
+    const ListPass pass{
+        list,         m_distance, e,     dims, sign, margin, m_options.swap, m_options.smoothLoss,
+        withGradient, split,      labels};
     detail::forEachChunk(runs, detail::chunkWorkers(runs), [&](int run, int) {
-        RunResult& result = results[static_cast<std::size_t>(run)];
+        ListRunResult& result = results[static_cast<std::size_t>(run)];
         if (withGradient) result.grad = Points::Zero(n, dims);
         if (split) result.gradSameLabel = Points::Zero(n, dims);
-        const std::ptrdiff_t end = std::min(total, (run + 1) * runLength);
-        for (std::ptrdiff_t index = run * runLength; index < end; ++index) {
-            const Triplet& t = list[static_cast<std::size_t>(index)];
-            const int a = t[0], p = t[1], q = t[2];
-            const Real apValue = distanceEntry(m_distance, e, dims, a, p);
-            const Real anValue = distanceEntry(m_distance, e, dims, a, q);
-            const Real ap = sign * apValue;
-            const Real an = sign * anValue;
-            const Real gap = an - ap;
-            ++result.stats.tuples;
-            if (gap <= 0.0)
-                ++result.stats.hard;
-            else if (gap <= margin)
-                ++result.stats.semiHard;
-            else
-                ++result.stats.easy;
-
-            Real negative = an;
-            Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
-            Real pnValue = 0.0;
-            if (m_options.swap) {
-                pnValue = distanceEntry(m_distance, e, dims, p, q);
-                const Real pn = sign * pnValue;
-                // torch.minimum's backward splits the gradient evenly on a tie.
-                if (pn < an) {
-                    negative = pn;
-                    anchorShare = 0.0;
-                } else if (pn == an) {
-                    anchorShare = 0.5;
-                }
-            }
-            const Real v = (ap - negative) + margin;
-            const Real term = m_options.smoothLoss ? detail::softplus(v) : detail::relu(v);
-            if (term > 0.0) {
-                ++result.stats.active;
-                result.sum += term;
-            }
-            if (!withGradient) continue;
-            const Real slope = m_options.smoothLoss ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
-            if (slope == 0.0) continue;
-            // Each entry also goes to the attraction when its two points share a label (what
-            // SelfDistance::backwardSameLabel keeps): for a valid triplet, (a,p) alone.
-            auto add = [&](int i, int j, Real value, Real c) {
-                accumulateEntry(m_distance, e, dims, i, j, value, c, result.grad.data());
-                if (split && labels[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(j)])
-                    accumulateEntry(m_distance, e, dims, i, j, value, c, result.gradSameLabel.data());
-            };
-            add(a, p, apValue, sign * slope);
-            if (anchorShare > 0.0) add(a, q, anValue, -sign * slope * anchorShare);
-            if (anchorShare < 1.0) add(p, q, pnValue, -sign * slope * (1.0 - anchorShare));
+        const std::ptrdiff_t begin = run * runLength;
+        const std::ptrdiff_t end = std::min(total, begin + runLength);
+        switch (dims) {
+            case 2:
+                evaluateRun<2>(pass, begin, end, &result);
+                break;
+            case 3:
+                evaluateRun<3>(pass, begin, end, &result);
+                break;
+            default:
+                evaluateRun<0>(pass, begin, end, &result);
+                break;
         }
     });
 
@@ -314,7 +368,7 @@ LossOutput TripletMarginLoss::evaluateList(const LossInput& input, const std::ve
     Points grad, gradSameLabel;
     if (withGradient) grad = Points::Zero(n, dims);
     if (split) gradSameLabel = Points::Zero(n, dims);
-    for (const RunResult& result : results) {
+    for (const ListRunResult& result : results) {
         stats.tuples += result.stats.tuples;
         stats.active += result.stats.active;
         stats.easy += result.stats.easy;
