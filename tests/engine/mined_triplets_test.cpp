@@ -147,13 +147,14 @@ std::vector<Triplet> referenceTfa(const Case& c) {
     return out;
 }
 
-// FaceNet: the band S(a,p) in (δ, index) order and one draw per non-empty band, pairs in order.
+// FaceNet: the band S(a,p) in (δ, index) order and one draw per non-empty band, each anchor from
+// its own stream, its positives in order.
 std::vector<Triplet> referenceFaceNet(const Case& c, Real margin, std::uint64_t seed) {
     const detail::OrderingDistances delta(c.spec, c.x);
     const int n = static_cast<int>(c.y.size());
-    Rng random(seed);
     std::vector<Triplet> out;
     for (int a = 0; a < n; ++a) {
+        Rng random(Rng::deriveSeed(seed, static_cast<std::uint64_t>(a)));
         std::vector<std::pair<Real, int>> negatives;
         for (int j = 0; j < n; ++j)
             if (c.y[j] != c.y[a]) negatives.emplace_back(delta(a, j), j);
@@ -187,8 +188,9 @@ void expectSameTriplets(const std::vector<Triplet>& got, const std::vector<Tripl
 }
 
 // FaceNet's sort and band counts: the same order as std::sort and the counts of a plain scan,
-// for spread values, integer ties, a crowded cluster with one outlier (cells of hundreds of
-// items), infinities (no cells), a single value, and queries at, between and beyond the values.
+// for spread values, integer ties (in crowded cells and in small ones), a crowded cluster with one outlier
+// (cells of hundreds of items), infinities (no cells), a single value, and queries at, between and beyond the
+// values.
 TEST(BucketSorter, SortsAndCountsLikeThePlainDefinitions) {
     std::mt19937_64 random(5);
     std::vector<std::vector<detail::RankedNegative>> lists;
@@ -202,6 +204,9 @@ TEST(BucketSorter, SortsAndCountsLikeThePlainDefinitions) {
     list(1000, [&](int) { return uniform(random); });
     list(1000, [&](int) { return normal(random); });
     list(700, [&](int) { return Real(static_cast<int>(random() % 9)); });
+    // Tied values in cells of a few and of about twenty items, ordered by index.
+    list(600, [&](int) { return Real(static_cast<int>(random() % 100)) / 4.0; });
+    list(2000, [&](int) { return Real(static_cast<int>(random() % 100)); });
     list(500, [&](int i) { return i == 0 ? 1e6 : 1.0 + 1e-9 * normal(random); });
     list(300, [&](int i) { return i % 50 == 0 ? std::numeric_limits<Real>::infinity() : uniform(random); });
     list(40, [&](int) { return 2.5; });

@@ -118,6 +118,24 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
     return out;
 }
 
+/// Per anchor, its positives (its class's size − 1): the capacity bound of the miners that keep at
+/// most one triplet per positive pair.
+class PositiveCounts {
+public:
+    explicit PositiveCounts(const Labels& labels) : m_labels(labels), m_sorted(labels) {
+        std::sort(m_sorted.begin(), m_sorted.end());
+    }
+    std::size_t operator()(int a) const {
+        const auto range =
+            std::equal_range(m_sorted.begin(), m_sorted.end(), m_labels[static_cast<std::size_t>(a)]);
+        return static_cast<std::size_t>(range.second - range.first) - 1;
+    }
+
+private:
+    const Labels& m_labels;
+    Labels m_sorted;
+};
+
 /// mineAnchors without a capacity bound (lists that stay short: a triplet or two per anchor).
 template <class Scratch, class MineAnchor>
 std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& mineAnchor) {

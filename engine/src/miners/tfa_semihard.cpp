@@ -110,15 +110,9 @@ Tuples TfaSemiHardMiner::mine(const MinerInput& input) const {
             out->push_back({a, j, std::isnan(delta[j]) ? farthest : chosen[j]});
         }
     };
-    // One triplet per positive pair: anchor a adds (its class size − 1) at most.
-    std::vector<int> byLabel(labels.begin(), labels.end());
-    std::sort(byLabel.begin(), byLabel.end());
-    auto capacity = [&](int a) {
-        const int label = labels[static_cast<std::size_t>(a)];
-        const auto range = std::equal_range(byLabel.begin(), byLabel.end(), label);
-        return static_cast<std::size_t>(range.second - range.first) - 1;
-    };
-    return Tuples::fromTriplets(detail::mineAnchors<Scratch>(rows, mineAnchor, capacity));
+    // One triplet per positive pair.
+    const detail::PositiveCounts positiveCounts(labels);
+    return Tuples::fromTriplets(detail::mineAnchors<Scratch>(rows, mineAnchor, positiveCounts));
 }
 
 }  // namespace marginlab

@@ -7,12 +7,13 @@
  *   S(a,p) = { n : y_n ≠ y_a,  δ_ap < δ_an < δ_ap + margin }
  * (δ = orderSign·M of the miner's distance, default normalized L2 power 1; margin default 0.2);
  * the pair is skipped if S(a,p) is empty. Output: Kind::Triplets.
- * Random: Rng seeded with MinerInput::seed, one draw per pair with a non-empty set.
+ * Random: anchor a draws from its own stream, Rng(Rng::deriveSeed(MinerInput::seed, a)), one draw
+ * per positive pair with a non-empty set, its positives in index order (as NCE's noise draws): the
+ * same triplets on any thread count, and no sequential pass over all the pairs.
  * Cost O(N²) expected (O(N² log N) worst), on the engine's threads, one distance row at a time
  * (no N×N matrix): each anchor's negatives are bucket-sorted once and S(a,p) is a contiguous
- * range of them, its two ends counted from the sort's cells in O(1) expected time; the draws run
- * in pair order afterwards, so the choice is the same for any thread count. Memory: one int per
- * (anchor, negative) and three per positive pair, kept by the calling thread between calls.
+ * range of them, its two ends counted from the sort's cells in O(1) expected time. Memory: O(N)
+ * per thread besides the list.
  */
 #pragma once
 
