@@ -234,6 +234,7 @@ public:
 private:
     GapTable m_table;
     std::vector<int> m_cellStart;
+    std::vector<int> m_cellOf;  // sortWithTable's scratch: each item's cell, then each position's
 };
 
 struct TripletSweepOptions {
