@@ -41,14 +41,8 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         negativeListed = counts.negatives;
     }
     // PML: "every index list has length ≤ 1" → 0.
-    if (positiveListed <= 1 && negativeListed <= 1) return detail::zeroOutputWithKind(input, withGradient, "anchors");
-    // 1 = positive pair, 2 = negative pair, 0 = not used (a mined pair in both lists is taken as positive).
-    auto pairKind = [&](int i, int j) -> std::uint8_t {
-        if (mask) return mask->positive(i, j) ? 1 : (mask->negative(i, j) ? 2 : 0);
-        if (labels[i] != labels[j]) return 2;
-        return i != j ? 1 : 0;
-    };
-
+    if (positiveListed <= 1 && negativeListed <= 1)
+        return detail::zeroOutputWithKind(input, withGradient, "anchors");
     // One fused pass per anchor row (similarity row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
     const Real anchorCount = static_cast<Real>(n);
@@ -56,22 +50,24 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
         const Real* s = part.row.data();
         Real* exponent = part.first.data();
-        Real* kind = part.second.data();  // 0 none, 1 positive, 2 negative (as doubles: one buffer kind)
-        bool anyPositive = false, anyNegative = false;
-        for (int j = 0; j < n; ++j) {
-            const std::uint8_t k = pairKind(i, j);
-            kind[j] = k;
-            anyPositive = anyPositive || k == 1;
-            anyNegative = anyNegative || k == 2;
+        Real* kind = part.second.data();  // 1 positive, 0 negative or not used
+        // The kinds and exponents by selects in the vector unit's lanes, never branches: the label
+        // test is data-dependent, and its mispredictions were most of the loss's time.
+        if (mask) {
+            for (int j = 0; j < n; ++j) kind[j] = mask->positive(i, j) ? 1.0 : 0.0;
+        } else {
+            detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         }
-        if (!anyPositive && !anyNegative) return false;
-        // The exponents by selects (the kind is data-dependent): −∞ for unused pairs, so that
+        const Real base = m_base;
+        for (int j = 0; j < n; ++j) exponent[j] = s[j] - base;
+        // (s − λ)·(−α) for positives, (s − λ)·β for negatives; the pairs not used get −∞, so that
         // they drop out of the maxima and give e^{−∞} = 0.
-        const Real positiveScale = m_positiveScale, negativeScale = m_negativeScale, base = m_base;
-        for (int j = 0; j < n; ++j) {
-            const Real k = kind[j];
-            const Real positive = -positiveScale * (s[j] - base), negative = negativeScale * (s[j] - base);
-            exponent[j] = k == 1.0 ? positive : (k == 2.0 ? negative : minusInfinity);
+        detail::splitScale(exponent, exponent, kind, n, -m_positiveScale, m_negativeScale);
+        if (mask) {
+            for (int j = 0; j < n; ++j)
+                if (kind[j] == 0.0 && !mask->negative(i, j)) exponent[j] = minusInfinity;
+        } else {
+            exponent[i] = minusInfinity;  // (i, i) is no pair
         }
         // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
         Real topPositive = 0.0, topNegative = 0.0;
@@ -84,8 +80,10 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);  // the zeros add nothing
         sumPositive = std::exp(-topPositive) + sumPositive;
         sumNegative = std::exp(-topNegative) + sumNegative;
-        const Real termPositive = anyPositive ? (topPositive + std::log(sumPositive)) / m_positiveScale : 0.0;
-        const Real termNegative = anyNegative ? (topNegative + std::log(sumNegative)) / m_negativeScale : 0.0;
+        // An anchor without positives (or negatives) gets top = 0 and sum = e^0 = 1 on that side:
+        // a term of exactly 0, as PML's.
+        const Real termPositive = (topPositive + std::log(sumPositive)) / m_positiveScale;
+        const Real termNegative = (topNegative + std::log(sumNegative)) / m_negativeScale;
         const Real term = termPositive + termNegative;
         part.total += term;
         if (term > 0.0) ++part.active;
