@@ -273,9 +273,22 @@ TEST(SimdDispatch, RowPassesGiveThePortableBits) {
             portable->splitScale(a.data(), values.data(), kind.data(), length, -0.25, 7.0);
             unit->splitScale(b.data(), values.data(), kind.data(), length, -0.25, 7.0);
             EXPECT_TRUE(sameBits(a, b)) << what << " scale";
-            portable->scaledDifference(a.data(), values.data(), 0.3, other.data(), -1.7, length);
-            unit->scaledDifference(b.data(), values.data(), 0.3, other.data(), -1.7, length);
-            EXPECT_TRUE(sameBits(a, b)) << what << " difference";
+            portable->splitAffine(a.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0);
+            unit->splitAffine(b.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0);
+            EXPECT_TRUE(sameBits(a, b)) << what << " affine";
+            std::vector<int> labels(n);
+            for (int& label : labels) label = static_cast<int>(rng() % 3) - 1;
+            portable->sameLabelRow(labels.data(), -1, length, a.data());
+            unit->sameLabelRow(labels.data(), -1, length, b.data());
+            EXPECT_TRUE(sameBits(a, b)) << what << " same label";
+            a = values;
+            b = values;
+            portable->addRow(a.data(), other.data(), length);
+            unit->addRow(b.data(), other.data(), length);
+            EXPECT_TRUE(sameBits(a, b)) << what << " add";
+            portable->negatedSumProduct(a.data(), 0.3, values.data(), other.data(), length);
+            unit->negatedSumProduct(b.data(), 0.3, values.data(), other.data(), length);
+            EXPECT_TRUE(sameBits(a, b)) << what << " negated sum product";
             std::vector<double> slopeA(n), slopeB(n);
             portable->circleRow(values.data(), kind.data(), length, circleParameters, a.data(), slopeA.data());
             unit->circleRow(values.data(), kind.data(), length, circleParameters, b.data(), slopeB.data());
@@ -330,6 +343,15 @@ TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
             EXPECT_EQ(slope[j], expectedSlope) << j;
             EXPECT_EQ(out[j], expectedSlope * (values[j] - (positive ? 0.75 : 0.25))) << j;
         }
+        unit->splitAffine(out.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0);
+        for (std::size_t j = 0; j < n; ++j) {
+            const double expected = kind[j] == 1.0 ? (values[j] - 0.5) * -0.25 : (values[j] + 3.0) * 7.0;
+            EXPECT_TRUE(std::isnan(expected) ? std::isnan(out[j]) : out[j] == expected) << j;
+        }
+        std::vector<int> labels(n);
+        for (int& label : labels) label = static_cast<int>(rng() % 4);
+        unit->sameLabelRow(labels.data(), 2, length, out.data());
+        for (std::size_t j = 0; j < n; ++j) EXPECT_EQ(out[j], labels[j] == 2 ? 1.0 : 0.0) << j;
         // log1p on [0, 1] against glibc, and softplus / σ against their definitions
         std::uniform_real_distribution<double> uniform(0.0, 1.0);
         std::vector<double> x(4003);

@@ -36,10 +36,9 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         Real* exponent = part.first.data();  // one row of z (positives and negatives)
         Real* kind = part.second.data();     // 1 = same label, 0 = other
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
-        // z by products with the 0/1 kind, not a select the compiler may turn into a branch:
-        // exact, both candidates being finite.
-        for (int j = 0; j < n; ++j)
-            exponent[j] = kind[j] * (sign * (m[j] - m_positiveMargin)) + (1.0 - kind[j]) * (sign * (m_negativeMargin - m[j]));
+        // z = sign·(M − m_p) for positives, sign·(m_n − M) = −sign·(M − m_n) for negatives (the
+        // same value: a − b = −(b − a) exactly), by selects in the vector unit's lanes.
+        detail::splitAffine(exponent, m, kind, n, m_positiveMargin, sign, m_negativeMargin, -sign);
         exponent[i] = minusInfinity;  // the anchor is no pair of its own
         Real topPositive = minusInfinity, topNegative = minusInfinity;
         detail::splitMax(exponent, kind, n, &topPositive, &topNegative);

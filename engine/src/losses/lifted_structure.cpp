@@ -63,11 +63,14 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
 
     // The row's E_ij = e^{−M_ij} for its negatives j > i, 0 for its classmates (mask operations on
     // the vector unit, as the full-row passes).
+    const detail::simd::Kernels& kernels = detail::simd::kernels();
     auto negativeExps = [&](int i, const Real* m, Real* kind, Real* e) {
         const Eigen::Index first = i + 1, length = n - first;
-        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
-        for (Eigen::Index j = first; j < n; ++j) e[j] = -m[j];
-        detail::splitShift(e + first, kind + first, length, std::numeric_limits<Real>::infinity(), 0.0);
+        kernels.sameLabelRow(labels.data() + first, labels[static_cast<std::size_t>(i)], length,
+                             kind + first);
+        // e = (M − ∞)·1 = −∞ for classmates, (M − 0)·(−1) = −M for negatives
+        detail::splitAffine(e + first, m + first, kind + first, length, std::numeric_limits<Real>::infinity(),
+                            1.0, 0.0, -1.0);
         detail::expRowInPlace(e + first, length);
     };
 
@@ -86,8 +89,7 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
             Real sameLabel = 0.0, sum = 0.0;
             detail::splitSum(e.data() + first, kind.data() + first, n - first, &sameLabel, &sum);
             sums[static_cast<std::size_t>(i)] += sum;
-            for (Eigen::Index j = first; j < n; ++j)
-                sums[static_cast<std::size_t>(j)] += e[static_cast<std::size_t>(j)];
+            kernels.addRow(sums.data() + first, e.data() + first, n - first);
             const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
             std::size_t at = slot[static_cast<std::size_t>(i)];
             for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)
@@ -109,7 +111,6 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         std::vector<Real>& weights = partial[static_cast<std::size_t>(chunk)];
         weights.assign(static_cast<std::size_t>(n), 0.0);
         std::vector<Real> exps(static_cast<std::size_t>(n)), logs(static_cast<std::size_t>(n));
-        const detail::simd::Kernels& kernels = detail::simd::kernels();
         Real total = 0.0;
         Count active = 0;
         for (auto i = static_cast<int>(begin); i < end; ++i) {
@@ -182,8 +183,8 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
             rows.row(i, m.data(), first);
             negativeExps(i, m.data(), kind.data(), e.data());
             const Real own = share(i);
-            for (Eigen::Index j = first; j < n; ++j)
-                g[static_cast<std::size_t>(j)] = -(own + share(j)) * e[static_cast<std::size_t>(j)];
+            kernels.negatedSumProduct(g.data() + first, own, share.data() + first, e.data() + first,
+                                      n - first);
             const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
             std::size_t at = slot[static_cast<std::size_t>(i)];
             for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)

@@ -58,11 +58,9 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         } else {
             detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         }
-        const Real base = m_base;
-        for (int j = 0; j < n; ++j) exponent[j] = s[j] - base;
         // (s − λ)·(−α) for positives, (s − λ)·β for negatives; the pairs not used get −∞, so that
         // they drop out of the maxima and give e^{−∞} = 0.
-        detail::splitScale(exponent, exponent, kind, n, -m_positiveScale, m_negativeScale);
+        detail::splitAffine(exponent, s, kind, n, m_base, -m_positiveScale, m_base, m_negativeScale);
         if (mask) {
             for (int j = 0; j < n; ++j)
                 if (kind[j] == 0.0 && !mask->negative(i, j)) exponent[j] = minusInfinity;

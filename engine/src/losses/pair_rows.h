@@ -141,7 +141,7 @@ private:
  * same bits everywhere.
  */
 inline void sameLabelRow(const Labels& labels, int label, Real* kind, Eigen::Index n) {
-    for (Eigen::Index j = 0; j < n; ++j) kind[j] = labels[static_cast<std::size_t>(j)] == label ? 1.0 : 0.0;
+    simd::kernels().sameLabelRow(labels.data(), label, n, kind);
 }
 
 /// The largest values[j] with kind[j] = 1 (*ofOnes) and with kind[j] = 0 (*ofZeros); −∞ for none.
@@ -167,6 +167,13 @@ inline void splitSumOffDiagonal(const Real* values, const Real* kind, Eigen::Ind
 /// values[j] −= kind[j] = 1 ? ofOnes : ofZeros.
 inline void splitShift(Real* values, const Real* kind, Eigen::Index n, Real ofOnes, Real ofZeros) {
     simd::kernels().splitShift(values, kind, n, ofOnes, ofZeros);
+}
+
+/// out[j] = (values[j] − shift)·factor, with (shiftOnes, factorOnes) where kind[j] = 1 and
+/// (shiftZeros, factorZeros) elsewhere; out may be values.
+inline void splitAffine(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real shiftOnes,
+                        Real factorOnes, Real shiftZeros, Real factorZeros) {
+    simd::kernels().splitAffine(out, values, kind, n, shiftOnes, factorOnes, shiftZeros, factorZeros);
 }
 
 /// out[j] = values[j] · (kind[j] = 1 ? ofOnes : ofZeros).

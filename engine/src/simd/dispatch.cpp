@@ -9,32 +9,38 @@
 namespace marginlab::detail::simd {
 
 // The kernels of each unit (kernels_*.cpp), each in its own namespace.
-#define MARGINLAB_DECLARE_KERNELS(unit)                                                                  \
-    namespace unit {                                                                                     \
-    void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, \
-                            double* out, std::ptrdiff_t first);                                          \
-    void sqrtInPlace(double* values, std::ptrdiff_t n);                                                  \
-    void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,     \
-                std::ptrdiff_t first);                                                                   \
-    void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode, \
-                       const double* g, const double* row, double* grad, std::ptrdiff_t first);          \
-    void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                        \
-    void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros); \
-    void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros); \
-    void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);  \
-    void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes, \
-                    double ofZeros);                                                                     \
-    void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB,    \
-                          std::ptrdiff_t n);                                                             \
+#define MARGINLAB_DECLARE_KERNELS(unit)                                                                      \
+    namespace unit {                                                                                         \
+    void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
+                            double* out, std::ptrdiff_t first);                                              \
+    void sqrtInPlace(double* values, std::ptrdiff_t n);                                                      \
+    void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,    \
+                std::ptrdiff_t first);                                                                       \
+    void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,          \
+                       int mode, const double* g, const double* row, double* grad, std::ptrdiff_t first);    \
+    void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                            \
+    void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes,                \
+                  double* ofZeros);                                                                          \
+    void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes,                \
+                  double* ofZeros);                                                                          \
+    void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);    \
+    void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,  \
+                    double ofZeros);                                                                         \
+    void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
+                     double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
+    void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \
+    void addRow(double* out, const double* a, std::ptrdiff_t n);                                             \
+    void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);  \
     void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters, \
-                   double* exponent, double* slope);                                                     \
-    void log1pUnitRow(double* values, std::ptrdiff_t n);                                                 \
-    void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope); \
-    void gramLowerUpdate(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,     \
-                         double* gram);                                                                  \
-    void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,         \
-                     const double* w, double* out);                                                      \
-    void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                      \
+                   double* exponent, double* slope);                                                         \
+    void log1pUnitRow(double* values, std::ptrdiff_t n);                                                     \
+    void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value,            \
+                     double* slope);                                                                         \
+    void gramLowerUpdate(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,   \
+                         double* gram);                                                                      \
+    void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,       \
+                     const double* w, double* out);                                                          \
+    void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)
@@ -62,7 +68,10 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitSum,
                             &portable::splitShift,
                             &portable::splitScale,
-                            &portable::scaledDifference,
+                            &portable::splitAffine,
+                            &portable::sameLabelRow,
+                            &portable::addRow,
+                            &portable::negatedSumProduct,
                             &portable::circleRow,
                             &portable::log1pUnitRow,
                             &portable::softplusRow,
@@ -83,7 +92,10 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitSum,
                         &avx2::splitShift,
                         &avx2::splitScale,
-                        &avx2::scaledDifference,
+                        &avx2::splitAffine,
+                        &avx2::sameLabelRow,
+                        &avx2::addRow,
+                        &avx2::negatedSumProduct,
                         &avx2::circleRow,
                         &avx2::log1pUnitRow,
                         &avx2::softplusRow,
@@ -93,13 +105,13 @@ constexpr Kernels kAvx2{Level::Avx2,
                         nullptr,
                         nullptr,
                         nullptr};
-constexpr Kernels kAvx512{Level::Avx512,         &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
-                          &avx512::dotRow,       &avx512::accumulateRow,      &avx512::expInPlace,
-                          &avx512::splitMax,     &avx512::splitSum,           &avx512::splitShift,
-                          &avx512::splitScale,   &avx512::scaledDifference,   &avx512::circleRow,
-                          &avx512::log1pUnitRow, &avx512::softplusRow,        &avx512::gramLowerUpdate,
-                          &avx512::productRows,  &avx512::mersenneTwist64,    &avx512::tripletSweep,
-                          &avx512::countBelow,   &avx512::gapBoundaries};
+constexpr Kernels kAvx512{
+    Level::Avx512,          &avx512::squaredDistanceRow, &avx512::sqrtInPlace,  &avx512::dotRow,
+    &avx512::accumulateRow, &avx512::expInPlace,         &avx512::splitMax,     &avx512::splitSum,
+    &avx512::splitShift,    &avx512::splitScale,         &avx512::splitAffine,  &avx512::sameLabelRow,
+    &avx512::addRow,        &avx512::negatedSumProduct,  &avx512::circleRow,    &avx512::log1pUnitRow,
+    &avx512::softplusRow,   &avx512::gramLowerUpdate,    &avx512::productRows,  &avx512::mersenneTwist64,
+    &avx512::tripletSweep,  &avx512::countBelow,         &avx512::gapBoundaries};
 #endif
 
 Level detectLevel() {

@@ -80,9 +80,15 @@ struct Kernels {
     void (*splitShift)(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);
     void (*splitScale)(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
                        double ofZeros);
-    /// out[j] = a[j]·factorA − b[j]·factorB.
-    void (*scaledDifference)(double* out, const double* a, double factorA, const double* b, double factorB,
-                             std::ptrdiff_t n);
+    /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
+    void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
+                        double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);
+    /// kind[j] = labels[j] == label ? 1.0 : 0.0 (the 0/1 row of the split passes).
+    void (*sameLabelRow)(const int* labels, int label, std::ptrdiff_t n, double* kind);
+    /// out[j] += a[j].
+    void (*addRow)(double* out, const double* a, std::ptrdiff_t n);
+    /// out[j] = −((offset + a[j])·b[j]).
+    void (*negatedSumProduct)(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);
     /// The circle loss's row (losses/circle.cpp): kind[j] = 1 positive, 0 negative; parameters =
     /// {γ, O_p, O_n, Δ_p, Δ_n}; slope[j] = sign·(γ·max(sign·(s − O), 0)) with sign −1 for a
     /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ).

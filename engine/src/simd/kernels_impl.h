@@ -427,8 +427,47 @@ void splitScale(double* out, const double* values, const double* kind, std::ptrd
     for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
 }
 
-void scaledDifference(double* out, const double* a, double factorA, const double* b, double factorB, std::ptrdiff_t n) {
-    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = a[j] * factorA - b[j] * factorB;
+// out may be values (in place).
+void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n, double shiftOnes,
+                 double factorOnes, double shiftZeros, double factorZeros) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes oneLanes = broadcast(1.0);
+    const Lanes shiftOneLanes = broadcast(shiftOnes), factorOneLanes = broadcast(factorOnes);
+    const Lanes shiftZeroLanes = broadcast(shiftZeros), factorZeroLanes = broadcast(factorZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        const Lanes shifted = loadLanes(values + j) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
+        storeLanes(out + j, shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes));
+    }
+    for (; j < n; ++j) {
+        const bool one = kind[j] == 1.0;
+        out[j] = (values[j] - (one ? shiftOnes : shiftZeros)) * (one ? factorOnes : factorZeros);
+    }
+}
+
+void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind) {
+    constexpr int L = kAccumulateLanes;
+    typedef int LabelLanes __attribute__((vector_size(L * sizeof(int))));
+    const LabelLanes wanted = LabelLanes{} + label;
+    const LaneMask oneBits = (LaneMask)broadcast(1.0);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        LabelLanes chunk;
+        __builtin_memcpy(&chunk, labels + j, sizeof chunk);
+        // all-ones (−1) where equal, widened to 64 bits with its sign: 1.0's bits or 0.0's
+        const LaneMask same = __builtin_convertvector(chunk == wanted, LaneMask);
+        storeLanes(kind + j, (Lanes)(oneBits & same));
+    }
+    for (; j < n; ++j) kind[j] = labels[j] == label ? 1.0 : 0.0;
+}
+
+void addRow(double* out, const double* a, std::ptrdiff_t n) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] += a[j];
+}
+
+void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = -((offset + a[j]) * b[j]);
 }
 
 // ---- Circle loss (losses/circle.cpp): one row's exponents and slopes -------------------------
