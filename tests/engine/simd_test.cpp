@@ -273,6 +273,23 @@ TEST(SimdDispatch, RowPassesGiveThePortableBits) {
             portable->splitScale(a.data(), values.data(), kind.data(), length, -0.25, 7.0);
             unit->splitScale(b.data(), values.data(), kind.data(), length, -0.25, 7.0);
             EXPECT_TRUE(sameBits(a, b)) << what << " scale";
+            {
+                std::vector<double> separate = values, fused(n), inPlace = values;
+                double separateSums[2], fusedSums[2], inPlaceSums[2];
+                portable->splitShift(separate.data(), kind.data(), length, 0.5, -3.0);
+                portable->expInPlace(separate.data(), length, detail::expconst::kTable.data());
+                portable->splitSum(separate.data(), kind.data(), length, &separateSums[0], &separateSums[1]);
+                unit->splitShiftExpSum(fused.data(), values.data(), kind.data(), length, 0.5, -3.0,
+                                       detail::expconst::kTable.data(), &fusedSums[0], &fusedSums[1]);
+                unit->splitShiftExpSum(inPlace.data(), inPlace.data(), kind.data(), length, 0.5, -3.0,
+                                       detail::expconst::kTable.data(), &inPlaceSums[0], &inPlaceSums[1]);
+                EXPECT_TRUE(sameBits(separate, fused) && sameBits(separate, inPlace))
+                    << what << " shift exp sum";
+                EXPECT_EQ(std::memcmp(separateSums, fusedSums, sizeof fusedSums), 0)
+                    << what << " shift exp sum";
+                EXPECT_EQ(std::memcmp(separateSums, inPlaceSums, sizeof fusedSums), 0)
+                    << what << " shift exp sum";
+            }
             portable->splitAffine(a.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0);
             unit->splitAffine(b.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0);
             EXPECT_TRUE(sameBits(a, b)) << what << " affine";

@@ -47,11 +47,10 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
         if (topPositive == minusInfinity || topNegative == minusInfinity) return false;
         ++part.tuples;
-        detail::splitShift(exponent, kind, n, topPositive, topNegative);
-        exponent[i] = minusInfinity;  // e^{−∞} = 0: the anchor adds nothing to the sums
-        detail::expRowInPlace(exponent, n);
+        // The anchor's −∞ minus a top that is not −∞ stays −∞: e^{−∞} = 0 adds nothing to the sums.
         Real sumPositive = 0.0, sumNegative = 0.0;
-        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);
+        detail::splitShiftExpSum(exponent, exponent, kind, n, topPositive, topNegative, &sumPositive,
+                                 &sumNegative);
         const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
         const Real term = detail::softplus(v);
         // AvgNonZero: only terms > 0 count (softplus can underflow to exactly 0 for large γ).

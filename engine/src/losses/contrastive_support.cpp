@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "losses/contrastive_support.h"
 
-#include "losses/common.h"
-#include "losses/exp_row.h"
-#include "parallel.h"
-#include "simd/dispatch.h"
-
 #include <algorithm>
 #include <limits>
 #include <map>
 #include <utility>
+
+#include "losses/common.h"
+#include "losses/exp_row.h"
+#include "losses/pair_rows.h"
+#include "parallel.h"
+#include "simd/dispatch.h"
 
 namespace marginlab::detail {
 
@@ -248,11 +249,10 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             kernels.splitScale(logits.data(), logits.data(), kind.data(), n, inverseTemperature, inverseTemperature);
             Real topOwnClass = 0.0, top = 0.0;
             kernels.splitMax(logits.data(), kind.data(), n, &topOwnClass, &top);
-            negativeExp = logits;
-            kernels.splitShift(negativeExp.data(), kind.data(), n, std::numeric_limits<Real>::infinity(), top);
-            expRowInPlace(negativeExp.data(), n);
+            negativeExp.resize(n);
             Real ownClassSum = 0.0, negativeSum = 0.0;
-            kernels.splitSum(negativeExp.data(), kind.data(), n, &ownClassSum, &negativeSum);
+            splitShiftExpSum(negativeExp.data(), logits.data(), kind.data(), n,
+                             std::numeric_limits<Real>::infinity(), top, &ownClassSum, &negativeSum);
             const Real logNegatives = top + std::log(negativeSum);
             gaps.clear();
             for (int p : members)

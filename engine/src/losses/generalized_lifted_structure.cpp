@@ -42,12 +42,13 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         exponent[i] = minusInfinity;  // the anchor is no pair of its own
         Real topPositive = minusInfinity, topNegative = minusInfinity;
         detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
-        detail::splitShift(exponent, kind, n, topPositive, topNegative);
-        exponent[i] = minusInfinity;
-        // z now holds the shifted exponential (an empty kind's entries: none exist to read)
-        detail::expRowInPlace(exponent, n);
+        // z now holds the shifted exponential. A kind whose top is −∞ has only −∞ entries (the
+        // anchor's own, say): they are shifted by 0, not by −∞, whose −∞ − (−∞) would be NaN.
+        const Real shiftPositive = topPositive == minusInfinity ? 0.0 : topPositive;
+        const Real shiftNegative = topNegative == minusInfinity ? 0.0 : topNegative;
         Real sumPositive = 0.0, sumNegative = 0.0;
-        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);
+        detail::splitShiftExpSum(exponent, exponent, kind, n, shiftPositive, shiftNegative, &sumPositive,
+                                 &sumNegative);
         // LSE of an empty set is 0 (PML's helper), not −∞.
         const Real lsePositive = sumPositive > 0.0 ? topPositive + std::log(sumPositive) : 0.0;
         const Real lseNegative = sumNegative > 0.0 ? topNegative + std::log(sumNegative) : 0.0;

@@ -235,10 +235,9 @@ LossOutput LiftedStructureLoss::evaluate(const LossInput& input, bool withGradie
     auto shiftedRow = [&](const Real* kind, const Real* m, Real top, Real* shifted) {
         for (int j = 0; j < n; ++j) shifted[j] = std::min(sign * (m_negativeMargin - m[j]) - top, Real(0));
         // Same-label entries: minus +∞ gives −∞, whose exponential is 0; the others lose 0.
-        detail::splitShift(shifted, kind, n, std::numeric_limits<Real>::infinity(), 0.0);
-        detail::expRowInPlace(shifted, n);
         Real sameLabel = 0.0, sum = 0.0;
-        detail::splitSum(shifted, kind, n, &sameLabel, &sum);
+        detail::splitShiftExpSum(shifted, shifted, kind, n, std::numeric_limits<Real>::infinity(), 0.0,
+                                 &sameLabel, &sum);
         return sum;
     };
     // For a distance, t_in = mn − M_in ≤ mn = t_ii (M ≥ 0 and M_ii = 0), so mn is a valid shift

@@ -72,10 +72,10 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         detail::splitMax(exponent, kind, n, &topPositive, &topNegative);  // kind ≠ 1: negatives and −∞
         topPositive = std::max(0.0, topPositive);
         topNegative = std::max(0.0, topNegative);
-        detail::splitShift(exponent, kind, n, topPositive, topNegative);  // −∞ stays −∞
-        detail::expRowInPlace(exponent, n);  // unused pairs: e^{−∞} = 0
+        // e^{z − top}: unused pairs keep −∞ and give 0, which adds nothing to the sums
         Real sumPositive = 0.0, sumNegative = 0.0;
-        detail::splitSum(exponent, kind, n, &sumPositive, &sumNegative);  // the zeros add nothing
+        detail::splitShiftExpSum(exponent, exponent, kind, n, topPositive, topNegative, &sumPositive,
+                                 &sumNegative);
         sumPositive = std::exp(-topPositive) + sumPositive;
         sumNegative = std::exp(-topNegative) + sumNegative;
         // An anchor without positives (or negatives) gets top = 0 and sum = e^0 = 1 on that side:

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "losses/distance_rows.h"
+#include "losses/exp_row.h"
 #include "parallel.h"
 #include "simd/dispatch.h"
 
@@ -167,6 +168,14 @@ inline void splitSumOffDiagonal(const Real* values, const Real* kind, Eigen::Ind
 /// values[j] −= kind[j] = 1 ? ofOnes : ofZeros.
 inline void splitShift(Real* values, const Real* kind, Eigen::Index n, Real ofOnes, Real ofZeros) {
     simd::kernels().splitShift(values, kind, n, ofOnes, ofZeros);
+}
+
+/// out[j] = e^{values[j] − shift} with kind[j]'s shift (rowExp: exp_row.h), and out's sums by kind:
+/// splitShift, expRowInPlace and splitSum in one pass with the same bits; out may be values.
+inline void splitShiftExpSum(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real shiftOnes,
+                             Real shiftZeros, Real* sumOnes, Real* sumZeros) {
+    simd::kernels().splitShiftExpSum(out, values, kind, n, shiftOnes, shiftZeros, expconst::kTable.data(),
+                                     sumOnes, sumZeros);
 }
 
 /// out[j] = (values[j] − shift)·factor, with (shiftOnes, factorOnes) where kind[j] = 1 and

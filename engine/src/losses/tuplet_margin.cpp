@@ -39,10 +39,9 @@ LossOutput tupletOverEveryPair(const LossInput& input, bool withGradient, Real m
         Real topPositive = 0.0, top = 0.0;
         detail::splitMax(exps, kind, n, &topPositive, &top);
         if (!std::isfinite(top)) return false;  // no negative: log(1 + 0) = 0 for each positive
-        detail::splitShift(exps, kind, n, std::numeric_limits<Real>::infinity(), top);
-        detail::expRowInPlace(exps, n);
         Real sameLabel = 0.0, sum = 0.0;
-        detail::splitSum(exps, kind, n, &sameLabel, &sum);
+        detail::splitShiftExpSum(exps, exps, kind, n, std::numeric_limits<Real>::infinity(), top, &sameLabel,
+                                 &sum);
         const Real logSum = top + std::log(sum);
         // ℓ_ap = softplus(z_ap), z_ap = logSum − scale·cos(θ_ap − m), for the row's positives at once.
         std::vector<int>& positives = part.indices;

@@ -26,6 +26,9 @@ namespace marginlab::detail::simd {
     void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);    \
     void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,  \
                     double ofZeros);                                                                         \
+    void splitShiftExpSum(double* out, const double* values, const double* kind, std::ptrdiff_t n,           \
+                          double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,   \
+                          double* sumZeros);                                                                 \
     void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
                      double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
     void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \
@@ -68,6 +71,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitSum,
                             &portable::splitShift,
                             &portable::splitScale,
+                            &portable::splitShiftExpSum,
                             &portable::splitAffine,
                             &portable::sameLabelRow,
                             &portable::addRow,
@@ -92,6 +96,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitSum,
                         &avx2::splitShift,
                         &avx2::splitScale,
+                        &avx2::splitShiftExpSum,
                         &avx2::splitAffine,
                         &avx2::sameLabelRow,
                         &avx2::addRow,
@@ -105,13 +110,30 @@ constexpr Kernels kAvx2{Level::Avx2,
                         nullptr,
                         nullptr,
                         nullptr};
-constexpr Kernels kAvx512{
-    Level::Avx512,          &avx512::squaredDistanceRow, &avx512::sqrtInPlace,  &avx512::dotRow,
-    &avx512::accumulateRow, &avx512::expInPlace,         &avx512::splitMax,     &avx512::splitSum,
-    &avx512::splitShift,    &avx512::splitScale,         &avx512::splitAffine,  &avx512::sameLabelRow,
-    &avx512::addRow,        &avx512::negatedSumProduct,  &avx512::circleRow,    &avx512::log1pUnitRow,
-    &avx512::softplusRow,   &avx512::gramLowerUpdate,    &avx512::productRows,  &avx512::mersenneTwist64,
-    &avx512::tripletSweep,  &avx512::countBelow,         &avx512::gapBoundaries};
+constexpr Kernels kAvx512{Level::Avx512,
+                          &avx512::squaredDistanceRow,
+                          &avx512::sqrtInPlace,
+                          &avx512::dotRow,
+                          &avx512::accumulateRow,
+                          &avx512::expInPlace,
+                          &avx512::splitMax,
+                          &avx512::splitSum,
+                          &avx512::splitShift,
+                          &avx512::splitScale,
+                          &avx512::splitShiftExpSum,
+                          &avx512::splitAffine,
+                          &avx512::sameLabelRow,
+                          &avx512::addRow,
+                          &avx512::negatedSumProduct,
+                          &avx512::circleRow,
+                          &avx512::log1pUnitRow,
+                          &avx512::softplusRow,
+                          &avx512::gramLowerUpdate,
+                          &avx512::productRows,
+                          &avx512::mersenneTwist64,
+                          &avx512::tripletSweep,
+                          &avx512::countBelow,
+                          &avx512::gapBoundaries};
 #endif
 
 Level detectLevel() {

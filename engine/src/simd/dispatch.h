@@ -80,6 +80,11 @@ struct Kernels {
     void (*splitShift)(double* values, const double* kind, std::ptrdiff_t n, double ofOnes, double ofZeros);
     void (*splitScale)(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
                        double ofZeros);
+    /// out[j] = rowExp(values[j] − kind[j]'s shift), and the sums of out by kind: splitShift,
+    /// expInPlace and splitSum in one pass, the same bits (out may be values).
+    void (*splitShiftExpSum)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
+                             double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,
+                             double* sumZeros);
     /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
     void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);

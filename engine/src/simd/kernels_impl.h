@@ -414,6 +414,49 @@ void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofO
     for (; j < n; ++j) values[j] -= kind[j] == 1.0 ? ofOnes : ofZeros;
 }
 
+// splitShift, expInPlace and splitSum in one pass, block by block (each block's values stay in
+// the level-1 cache between the three steps): the same operations per element and the same lanes
+// in the same order (blocks are whole multiples of the lanes), so the same bits as the three
+// passes. out may be values.
+void splitShiftExpSum(double* out, const double* values, const double* kind, std::ptrdiff_t n,
+                      double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,
+                      double* sumZeros) {
+    constexpr int L = kAccumulateLanes;
+    constexpr std::ptrdiff_t kBlock = 32 * L;
+    const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    const Lanes shiftOneLanes = broadcast(shiftOnes), shiftZeroLanes = broadcast(shiftZeros);
+    Lanes laneOnes = zero, laneZeros = zero;
+    std::ptrdiff_t j = 0;
+    while (j + L <= n) {
+        const std::ptrdiff_t whole = (n - j) / L * L;
+        const std::ptrdiff_t end = j + (whole < kBlock ? whole : kBlock);
+        for (std::ptrdiff_t k = j; k < end; k += L) {
+            const LaneMask isOne = loadLanes(kind + k) == oneLanes;
+            storeLanes(out + k, loadLanes(values + k) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes));
+        }
+        expInPlace(out + j, end - j, table);
+        for (std::ptrdiff_t k = j; k < end; k += L) {
+            const Lanes v = loadLanes(out + k);
+            const LaneMask isOne = loadLanes(kind + k) == oneLanes;
+            laneOnes += selectLanes(isOne, v, zero);
+            laneZeros += selectLanes(isOne, zero, v);
+        }
+        j = end;
+    }
+    double ones[L], zeros[L];
+    storeLanes(ones, laneOnes);
+    storeLanes(zeros, laneZeros);
+    for (; j < n; ++j) {
+        const int l = static_cast<int>(j % L);
+        const bool one = kind[j] == 1.0;
+        out[j] = expOne(values[j] - (one ? shiftOnes : shiftZeros), table);
+        ones[l] += one ? out[j] : 0.0;
+        zeros[l] += one ? 0.0 : out[j];
+    }
+    *sumOnes = addLanes(ones);
+    *sumZeros = addLanes(zeros);
+}
+
 // out may be values (in place).
 void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
                 double ofZeros) {
