@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Issue 13, targets 3 and 4: one training step (miner + triplet loss with its gradient) for every
-// triplet miner, the angular loss, and the yardstick T = batch-all triplet at N = 4096, all in one
-// program so that the ratios to T come from the same run. Data as losses_bench.cpp: D = 2,
-// 10 classes, seed-fixed Gaussian points, default parameters. The second argument is the engine's
-// thread count. BM_MinedVsT times each case side by side with T in every iteration and reports
-// their ratio (per_T), the figure to quote on a noisy machine. BM_MinerCounts measures the
+// Issue 13, targets 2, 3 and 4: one training step (miner + triplet loss with its gradient) for every
+// triplet miner, the angular loss, the dense O(N²) losses (BM_DenseVsT), and the yardstick T = batch-all
+// triplet at N = 4096, all in one program so that the ratios to T come from the same run. Data as
+// losses_bench.cpp: D = 2, 10 classes, seed-fixed Gaussian points, default parameters. The second argument is
+// the engine's thread count. BM_MinedVsT times each case side by side with T in every iteration and reports
+// their ratio (per_T), the figure to quote on a noisy machine; BM_DenseVsT does the same for the
+// dense losses. BM_MinerCounts measures the
 // mining statistics (countTuples) a snapshot reports.
 //
 //   build-engine/bench/marginlab_mined_bench --benchmark_repetitions=3
@@ -49,6 +50,7 @@ struct Case {
     std::string loss;   // catalogue name
     std::string miner;  // empty: no miner
     ParamValues minerParams;
+    bool dense = false;  // a dense O(N²) loss of issue 13's target 2: only BM_DenseVsT
 };
 
 std::vector<Case> cases() {
@@ -65,6 +67,10 @@ std::vector<Case> cases() {
     out.push_back({"batch_easy_hard", "triplet_margin", "batch_easy_hard", {}});
     out.push_back({"batch_hard", "triplet_margin", "batch_hard", {}});
     out.push_back({"angular", "angular", "", {}});
+    for (const char* loss : {"contrastive", "contrastive_hadsell", "circle", "multi_similarity",
+                             "lifted_structure", "generalized_lifted_structure", "soft_nearest_neighbor",
+                             "ntxent", "supcon", "decoupled_contrastive", "npairs"})
+        out.push_back({loss, loss, "", {}, true});
     return out;
 }
 
@@ -203,6 +209,15 @@ const bool registered = [] {
             ->UseRealTime();
     static const std::vector<Case> all = cases();
     for (const Case& c : all) {
+        if (c.dense) {
+            benchmark::RegisterBenchmark(("BM_DenseVsT/" + c.name).c_str(), minedStepAgainstT, c)
+                ->ArgsProduct({{4096}, {1, 2}})
+                ->ArgNames({"n", "threads"})
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(1.0)
+                ->UseManualTime();
+            continue;
+        }
         benchmark::RegisterBenchmark(("BM_Mined/" + c.name).c_str(), minedStep, c)
             ->ArgsProduct({{1024, 4096}, {1, 2}})
             ->ArgNames({"n", "threads"})

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/supcon.h"
 
-#include "losses/common.h"
-#include "losses/contrastive_support.h"
-#include "losses/exp_row.h"
-#include "losses/reference_set.h"
-#include "parallel.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
+
+#include "losses/common.h"
+#include "losses/contrastive_support.h"
+#include "losses/exp_row.h"
+#include "losses/pair_rows.h"
+#include "losses/reference_set.h"
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -50,7 +51,6 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     detail::RowSimilarities similarities(m_distance, input.embeddings);
     if (detail::splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
     const Real inverseTemperature = 1.0 / m_temperature;
-    const Real minusInfinity = -std::numeric_limits<Real>::infinity();
     // Anchors in chunks fixed by N, each with its own sums and gradient, added in chunk order
     // (the same bits on any number of threads). Without a miner they go class by class.
     std::vector<int> order;
@@ -70,6 +70,7 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
         detail::ChunkSums& part = parts[static_cast<std::size_t>(c)];
         Vector logits, keptExp;
+        Vector kind = Vector::Zero(n);  // 1 for the entries outside P(i) ∪ N(i), 0 for the kept ones
         std::vector<int> positiveList, droppedList;
         for (Eigen::Index t = begin; t < end; ++t) {
             const int i = order[static_cast<std::size_t>(t)];
@@ -89,13 +90,19 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             }
             if (positiveList.empty()) continue;  // ℓ_i = 0
             part.similarities.row(i, logits);
-            logits *= inverseTemperature;
-            keptExp = logits;
-            for (int k : droppedList) keptExp(k) = minusInfinity;
-            const Real top = keptExp.maxCoeff();
-            keptExp.array() -= top;
-            detail::expRowInPlace(keptExp.data(), keptExp.size());  // e^{−∞} = 0 for the dropped entries
-            const Real sum = keptExp.sum();
+            // The row passes on the vector unit (pair_rows.h): z = s/τ; the top of the kept
+            // entries; e^{z − top} for them and e^{z − ∞} = 0 for the dropped ones, summed in the
+            // unit's fixed lanes.
+            for (int k : droppedList) kind(k) = 1.0;
+            detail::splitScale(logits.data(), logits.data(), kind.data(), n, inverseTemperature,
+                               inverseTemperature);
+            Real droppedTop = 0.0, top = 0.0;
+            detail::splitMax(logits.data(), kind.data(), n, &droppedTop, &top);
+            keptExp.resize(n);
+            Real droppedSum = 0.0, sum = 0.0;
+            detail::splitShiftExpSum(keptExp.data(), logits.data(), kind.data(), n,
+                                     std::numeric_limits<Real>::infinity(), top, &droppedSum, &sum);
+            for (int k : droppedList) kind(k) = 0.0;
             Real positiveSum = 0.0;
             for (int p : positiveList) positiveSum += logits(p);
             const Real inversePositives = 1.0 / static_cast<Real>(positiveList.size());
@@ -104,7 +111,8 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             ++part.active;
             part.total += term;
             if (!withGradient) continue;
-            keptExp *= inverseTemperature / sum;  // in place: becomes ∂ℓ_i/∂s_i·
+            const Real factor = inverseTemperature / sum;  // in place: keptExp becomes ∂ℓ_i/∂s_i·
+            detail::splitScale(keptExp.data(), keptExp.data(), kind.data(), n, factor, factor);
             for (int p : positiveList) keptExp(p) -= inverseTemperature * inversePositives;
             part.similarities.addRowGradient(i, keptExp);
         }
