@@ -69,7 +69,7 @@ std::vector<Case> cases() {
     out.push_back({"angular", "angular", "", {}});
     for (const char* loss : {"contrastive", "contrastive_hadsell", "circle", "multi_similarity",
                              "lifted_structure", "generalized_lifted_structure", "soft_nearest_neighbor",
-                             "ntxent", "supcon", "decoupled_contrastive", "npairs"})
+                             "ntxent", "supcon", "decoupled_contrastive"})
         out.push_back({loss, loss, "", {}, true});
     return out;
 }
