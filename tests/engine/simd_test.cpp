@@ -306,10 +306,45 @@ TEST(SimdDispatch, RowPassesGiveThePortableBits) {
             portable->negatedSumProduct(a.data(), 0.3, values.data(), other.data(), length);
             unit->negatedSumProduct(b.data(), 0.3, values.data(), other.data(), length);
             EXPECT_TRUE(sameBits(a, b)) << what << " negated sum product";
+            {  // the fused maxima: the bits of splitAffine, out[skip] = −∞, then splitMax
+                const std::ptrdiff_t skip = length / 2;
+                std::vector<double> separate(n), fused(n), inPlace = values;
+                double separateTop[2], fusedTop[2], inPlaceTop[2];
+                portable->splitAffine(separate.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0,
+                                      7.0);
+                separate[static_cast<std::size_t>(skip)] = -std::numeric_limits<double>::infinity();
+                portable->splitMax(separate.data(), kind.data(), length, &separateTop[0], &separateTop[1]);
+                unit->splitAffineMax(fused.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0,
+                                     skip, &fusedTop[0], &fusedTop[1]);
+                unit->splitAffineMax(inPlace.data(), inPlace.data(), kind.data(), length, 0.5, -0.25, -3.0,
+                                     7.0, skip, &inPlaceTop[0], &inPlaceTop[1]);
+                EXPECT_TRUE(sameBits(separate, fused) && sameBits(separate, inPlace))
+                    << what << " affine max";
+                EXPECT_EQ(std::memcmp(separateTop, fusedTop, sizeof fusedTop), 0) << what << " affine max";
+                EXPECT_EQ(std::memcmp(separateTop, inPlaceTop, sizeof fusedTop), 0) << what << " affine max";
+                // skip < 0: nothing skipped
+                portable->splitAffine(separate.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0,
+                                      7.0);
+                portable->splitMax(separate.data(), kind.data(), length, &separateTop[0], &separateTop[1]);
+                unit->splitAffineMax(fused.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0,
+                                     -1, &fusedTop[0], &fusedTop[1]);
+                EXPECT_TRUE(sameBits(separate, fused)) << what << " affine max, no skip";
+                EXPECT_EQ(std::memcmp(separateTop, fusedTop, sizeof fusedTop), 0)
+                    << what << " affine max, no skip";
+            }
+            portable->splitScaleProduct(a.data(), values.data(), other.data(), kind.data(), length, -0.25,
+                                        7.0);
+            unit->splitScaleProduct(b.data(), values.data(), other.data(), kind.data(), length, -0.25, 7.0);
+            EXPECT_TRUE(sameBits(a, b)) << what << " scale product";
             std::vector<double> slopeA(n), slopeB(n);
-            portable->circleRow(values.data(), kind.data(), length, circleParameters, a.data(), slopeA.data());
-            unit->circleRow(values.data(), kind.data(), length, circleParameters, b.data(), slopeB.data());
+            const std::ptrdiff_t anchor = length - 1;
+            double topA[2], topB[2];
+            portable->circleRow(values.data(), kind.data(), length, circleParameters, anchor, a.data(),
+                                slopeA.data(), &topA[0], &topA[1]);
+            unit->circleRow(values.data(), kind.data(), length, circleParameters, anchor, b.data(),
+                            slopeB.data(), &topB[0], &topB[1]);
             EXPECT_TRUE(sameBits(a, b) && sameBits(slopeA, slopeB)) << what << " circle";
+            EXPECT_EQ(std::memcmp(topA, topB, sizeof topB), 0) << what << " circle maxima";
             std::vector<double> unitValues(n);
             for (std::size_t j = 0; j < n; ++j) unitValues[j] = std::abs(std::tanh(values[j]));
             a = unitValues;
@@ -350,16 +385,31 @@ TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
         }
         std::vector<double> out(n), slope(n);
         const double parameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
-        unit->circleRow(values.data(), kind.data(), length, parameters, out.data(), slope.data());
+        const std::ptrdiff_t anchor = 5;
+        double circleTop[2];
+        std::vector<double> similarity = values;  // finite: the maxima are compared too
+        for (double& v : similarity)
+            if (!std::isfinite(v)) v = 0.3;
+        unit->circleRow(similarity.data(), kind.data(), length, parameters, anchor, out.data(), slope.data(),
+                        &circleTop[0], &circleTop[1]);
+        double expectedCircleTop[2] = {-std::numeric_limits<double>::infinity(),
+                                       -std::numeric_limits<double>::infinity()};
+        EXPECT_EQ(out[anchor], -std::numeric_limits<double>::infinity());
         for (std::size_t j = 0; j < n; ++j) {
-            if (!std::isfinite(values[j])) continue;
             const bool positive = kind[j] == 1.0;
+            const double s = similarity[j];
             // PML: α_p = relu(O_p − s), α_n = relu(s − O_n); z = −γ α_p (s − Δ_p) or γ α_n (s − Δ_n)
-            const double alpha = positive ? std::max(1.25 - values[j], 0.0) : std::max(values[j] + 0.25, 0.0);
+            const double alpha = positive ? std::max(1.25 - s, 0.0) : std::max(s + 0.25, 0.0);
             const double expectedSlope = (positive ? -80.0 : 80.0) * alpha;
+            const double expectedExponent = expectedSlope * (s - (positive ? 0.75 : 0.25));
             EXPECT_EQ(slope[j], expectedSlope) << j;
-            EXPECT_EQ(out[j], expectedSlope * (values[j] - (positive ? 0.75 : 0.25))) << j;
+            if (static_cast<std::ptrdiff_t>(j) == anchor) continue;
+            EXPECT_EQ(out[j], expectedExponent) << j;
+            double& circleMax = expectedCircleTop[positive ? 0 : 1];
+            circleMax = std::max(circleMax, expectedExponent);
         }
+        EXPECT_EQ(circleTop[0], expectedCircleTop[0]);
+        EXPECT_EQ(circleTop[1], expectedCircleTop[1]);
         unit->splitAffine(out.data(), values.data(), kind.data(), length, 0.5, -0.25, -3.0, 7.0);
         for (std::size_t j = 0; j < n; ++j) {
             const double expected = kind[j] == 1.0 ? (values[j] - 0.5) * -0.25 : (values[j] + 3.0) * 7.0;

@@ -40,10 +40,10 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         // mispredictions were half of the loss's time), in the vector unit's lanes
         // (simd/kernels_impl.h). −(s − O_p) = O_p − s exactly, so the values are bit for bit those
         // of the two-branch formula; max(gap, 0) is 0.5·(gap + |gap|), exact.
-        detail::simd::kernels().circleRow(row, kind, n, parameters, exponent, slope);
-        exponent[i] = minusInfinity;  // the anchor itself is left out of the maxima and the sums
+        // The anchor itself gets −∞: it is left out of the maxima (taken in the same pass) and sums.
         Real topPositive = minusInfinity, topNegative = minusInfinity;
-        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
+        detail::simd::kernels().circleRow(row, kind, n, parameters, i, exponent, slope, &topPositive,
+                                          &topNegative);
         // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
         if (topPositive == minusInfinity || topNegative == minusInfinity) return false;
         ++part.tuples;
@@ -60,8 +60,8 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         if (!withGradient) return false;
         const Real outer = detail::softplusDerivative(v);
         // softplus' × softmax weight × ∂z/∂s with α frozen: (e·slope)·factor, as before
-        for (int j = 0; j < n; ++j) exponent[j] *= slope[j];
-        detail::splitScale(part.gradRow.data(), exponent, kind, n, outer / sumPositive, outer / sumNegative);
+        detail::splitScaleProduct(part.gradRow.data(), exponent, slope, kind, n, outer / sumPositive,
+                                  outer / sumNegative);
         return true;
     });
     LossOutput out;

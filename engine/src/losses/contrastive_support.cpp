@@ -246,18 +246,19 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             // The row passes on the vector unit (pair_rows.h): z = s/τ; the top of the negatives;
             // z − top for them and z − ∞ = −∞ for the anchor's class, whose e^{−∞} is exactly 0
             // (rowExp flushes: no subnormal); the negatives' sum in the unit's fixed lanes.
-            kernels.splitScale(logits.data(), logits.data(), kind.data(), n, inverseTemperature, inverseTemperature);
             Real topOwnClass = 0.0, top = 0.0;
-            kernels.splitMax(logits.data(), kind.data(), n, &topOwnClass, &top);
+            splitAffineMax(logits.data(), logits.data(), kind.data(), n, 0.0, inverseTemperature, 0.0,
+                           inverseTemperature, -1, &topOwnClass, &top);
             negativeExp.resize(n);
             Real ownClassSum = 0.0, negativeSum = 0.0;
             splitShiftExpSum(negativeExp.data(), logits.data(), kind.data(), n,
                              std::numeric_limits<Real>::infinity(), top, &ownClassSum, &negativeSum);
             const Real logNegatives = top + std::log(negativeSum);
-            gaps.clear();
+            const std::size_t count = members.size() - 1;
+            gaps.resize(count);
+            std::size_t filled = 0;
             for (int p : members)
-                if (p != a) gaps.push_back(logNegatives - logits(p));
-            const std::size_t count = gaps.size();
+                if (p != a) gaps[filled++] = logNegatives - logits(p);
             slopes.resize(count);
             values.resize(count);
             if (rowTerm) {
@@ -266,11 +267,17 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
                 for (std::size_t k = 0; k < count; ++k) values[k] = term(gaps[k], &slopes[k]);
             }
             Real slopeSum = 0.0;  // Σ_p f'(g_ap): how hard the anchor's negatives are pushed
+            // The running sums in locals, in the same order: through `part` every addition would
+            // wait for the store of the previous one.
+            Real total = part.total;
+            Count active = part.active;
             for (std::size_t k = 0; k < count; ++k) {
-                part.total += values[k];
-                if (values[k] != 0.0) ++part.active;
+                total += values[k];
+                active += values[k] != 0.0 ? 1 : 0;
                 slopeSum += slopes[k];
             }
+            part.total = total;
+            part.active = active;
             if (!withGradient) continue;
             // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −f'.
             gradRow.resize(n);

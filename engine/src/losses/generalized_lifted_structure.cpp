@@ -38,10 +38,10 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         // z = sign·(M − m_p) for positives, sign·(m_n − M) = −sign·(M − m_n) for negatives (the
         // same value: a − b = −(b − a) exactly), by selects in the vector unit's lanes.
-        detail::splitAffine(exponent, m, kind, n, m_positiveMargin, sign, m_negativeMargin, -sign);
-        exponent[i] = minusInfinity;  // the anchor is no pair of its own
+        // The anchor is no pair of its own: its entry is −∞.
         Real topPositive = minusInfinity, topNegative = minusInfinity;
-        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
+        detail::splitAffineMax(exponent, m, kind, n, m_positiveMargin, sign, m_negativeMargin, -sign, i,
+                               &topPositive, &topNegative);
         // z now holds the shifted exponential. A kind whose top is −∞ has only −∞ entries (the
         // anchor's own, say): they are shifted by 0, not by −∞, whose −∞ − (−∞) would be NaN.
         const Real shiftPositive = topPositive == minusInfinity ? 0.0 : topPositive;

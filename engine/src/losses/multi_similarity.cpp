@@ -60,16 +60,18 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         }
         // (s − λ)·(−α) for positives, (s − λ)·β for negatives; the pairs not used get −∞, so that
         // they drop out of the maxima and give e^{−∞} = 0.
-        detail::splitAffine(exponent, s, kind, n, m_base, -m_positiveScale, m_base, m_negativeScale);
+        // The maxima (kind ≠ 1: negatives and −∞) are taken in the same pass where nothing is masked.
+        Real topPositive = 0.0, topNegative = 0.0;
         if (mask) {
+            detail::splitAffine(exponent, s, kind, n, m_base, -m_positiveScale, m_base, m_negativeScale);
             for (int j = 0; j < n; ++j)
                 if (kind[j] == 0.0 && !mask->negative(i, j)) exponent[j] = minusInfinity;
-        } else {
-            exponent[i] = minusInfinity;  // (i, i) is no pair
+            detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
+        } else {  // (i, i) is no pair
+            detail::splitAffineMax(exponent, s, kind, n, m_base, -m_positiveScale, m_base, m_negativeScale, i,
+                                   &topPositive, &topNegative);
         }
         // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
-        Real topPositive = 0.0, topNegative = 0.0;
-        detail::splitMax(exponent, kind, n, &topPositive, &topNegative);  // kind ≠ 1: negatives and −∞
         topPositive = std::max(0.0, topPositive);
         topNegative = std::max(0.0, topNegative);
         // e^{z − top}: unused pairs keep −∞ and give 0, which adds nothing to the sums

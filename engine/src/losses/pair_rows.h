@@ -185,6 +185,21 @@ inline void splitAffine(Real* out, const Real* values, const Real* kind, Eigen::
     simd::kernels().splitAffine(out, values, kind, n, shiftOnes, factorOnes, shiftZeros, factorZeros);
 }
 
+/// splitAffine with out[skip] = −∞ (skip < 0: none; the anchor of the row, say), then splitMax of
+/// out (*maxOnes, *maxZeros), in one pass with the same bits as the passes; out may be values.
+inline void splitAffineMax(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real shiftOnes,
+                           Real factorOnes, Real shiftZeros, Real factorZeros, Eigen::Index skip,
+                           Real* maxOnes, Real* maxZeros) {
+    simd::kernels().splitAffineMax(out, values, kind, n, shiftOnes, factorOnes, shiftZeros, factorZeros, skip,
+                                   maxOnes, maxZeros);
+}
+
+/// out[j] = (a[j]·b[j]) · (kind[j] = 1 ? ofOnes : ofZeros); out may be a or b.
+inline void splitScaleProduct(Real* out, const Real* a, const Real* b, const Real* kind, Eigen::Index n,
+                              Real ofOnes, Real ofZeros) {
+    simd::kernels().splitScaleProduct(out, a, b, kind, n, ofOnes, ofZeros);
+}
+
 /// out[j] = values[j] · (kind[j] = 1 ? ofOnes : ofZeros).
 inline void splitScale(Real* out, const Real* values, const Real* kind, Eigen::Index n, Real ofOnes,
                        Real ofZeros) {

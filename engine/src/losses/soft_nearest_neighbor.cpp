@@ -50,10 +50,10 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         // The row passes on the vector unit (pair_rows.h, simd/dispatch.h).
         const detail::simd::Kernels& kernels = detail::simd::kernels();
-        kernels.splitScale(shiftedAll, m, kind, n, factor, factor);  // z = factor·M
-        shiftedAll[i] = minusInfinity;  // the anchor is no neighbour of its own
+        // z = factor·M, and −∞ for the anchor: it is no neighbour of its own.
         Real topPositive = minusInfinity, topNegative = minusInfinity;
-        detail::splitMax(shiftedAll, kind, n, &topPositive, &topNegative);
+        detail::splitAffineMax(shiftedAll, m, kind, n, 0.0, factor, 0.0, factor, i, &topPositive,
+                               &topNegative);
         if (topPositive == minusInfinity) return false;  // no positive: the anchor is not counted
         ++part.tuples;
         // numerator = denominator without a negative: ℓ_i = 0 exactly

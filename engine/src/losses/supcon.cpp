@@ -94,10 +94,9 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             // entries; e^{z − top} for them and e^{z − ∞} = 0 for the dropped ones, summed in the
             // unit's fixed lanes.
             for (int k : droppedList) kind(k) = 1.0;
-            detail::splitScale(logits.data(), logits.data(), kind.data(), n, inverseTemperature,
-                               inverseTemperature);
             Real droppedTop = 0.0, top = 0.0;
-            detail::splitMax(logits.data(), kind.data(), n, &droppedTop, &top);
+            detail::splitAffineMax(logits.data(), logits.data(), kind.data(), n, 0.0, inverseTemperature, 0.0,
+                                   inverseTemperature, -1, &droppedTop, &top);
             keptExp.resize(n);
             Real droppedSum = 0.0, sum = 0.0;
             detail::splitShiftExpSum(keptExp.data(), logits.data(), kind.data(), n,

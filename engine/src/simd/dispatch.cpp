@@ -35,7 +35,12 @@ namespace marginlab::detail::simd {
     void addRow(double* out, const double* a, std::ptrdiff_t n);                                             \
     void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);  \
     void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters, \
-                   double* exponent, double* slope);                                                         \
+                   std::ptrdiff_t skip, double* exponent, double* slope, double* topOnes, double* topZeros); \
+    void splitAffineMax(double* out, const double* values, const double* kind, std::ptrdiff_t n,             \
+                        double shiftOnes, double factorOnes, double shiftZeros, double factorZeros,          \
+                        std::ptrdiff_t skip, double* maxOnes, double* maxZeros);                             \
+    void splitScaleProduct(double* out, const double* a, const double* b, const double* kind,                \
+                           std::ptrdiff_t n, double ofOnes, double ofZeros);                                 \
     void log1pUnitRow(double* values, std::ptrdiff_t n);                                                     \
     void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value,            \
                      double* slope);                                                                         \
@@ -73,6 +78,8 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitScale,
                             &portable::splitShiftExpSum,
                             &portable::splitAffine,
+                            &portable::splitAffineMax,
+                            &portable::splitScaleProduct,
                             &portable::sameLabelRow,
                             &portable::addRow,
                             &portable::negatedSumProduct,
@@ -98,6 +105,8 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitScale,
                         &avx2::splitShiftExpSum,
                         &avx2::splitAffine,
+                        &avx2::splitAffineMax,
+                        &avx2::splitScaleProduct,
                         &avx2::sameLabelRow,
                         &avx2::addRow,
                         &avx2::negatedSumProduct,
@@ -110,30 +119,15 @@ constexpr Kernels kAvx2{Level::Avx2,
                         nullptr,
                         nullptr,
                         nullptr};
-constexpr Kernels kAvx512{Level::Avx512,
-                          &avx512::squaredDistanceRow,
-                          &avx512::sqrtInPlace,
-                          &avx512::dotRow,
-                          &avx512::accumulateRow,
-                          &avx512::expInPlace,
-                          &avx512::splitMax,
-                          &avx512::splitSum,
-                          &avx512::splitShift,
-                          &avx512::splitScale,
-                          &avx512::splitShiftExpSum,
-                          &avx512::splitAffine,
-                          &avx512::sameLabelRow,
-                          &avx512::addRow,
-                          &avx512::negatedSumProduct,
-                          &avx512::circleRow,
-                          &avx512::log1pUnitRow,
-                          &avx512::softplusRow,
-                          &avx512::gramLowerUpdate,
-                          &avx512::productRows,
-                          &avx512::mersenneTwist64,
-                          &avx512::tripletSweep,
-                          &avx512::countBelow,
-                          &avx512::gapBoundaries};
+constexpr Kernels kAvx512{Level::Avx512,           &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
+                          &avx512::dotRow,         &avx512::accumulateRow,      &avx512::expInPlace,
+                          &avx512::splitMax,       &avx512::splitSum,           &avx512::splitShift,
+                          &avx512::splitScale,     &avx512::splitShiftExpSum,   &avx512::splitAffine,
+                          &avx512::splitAffineMax, &avx512::splitScaleProduct,  &avx512::sameLabelRow,
+                          &avx512::addRow,         &avx512::negatedSumProduct,  &avx512::circleRow,
+                          &avx512::log1pUnitRow,   &avx512::softplusRow,        &avx512::gramLowerUpdate,
+                          &avx512::productRows,    &avx512::mersenneTwist64,    &avx512::tripletSweep,
+                          &avx512::countBelow,     &avx512::gapBoundaries};
 #endif
 
 Level detectLevel() {

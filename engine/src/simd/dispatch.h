@@ -88,6 +88,14 @@ struct Kernels {
     /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
     void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);
+    /// splitAffine with out[skip] = −∞ (skip < 0: none), then splitMax of out, in one pass: the
+    /// same bits as the passes (out may be values).
+    void (*splitAffineMax)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
+                           double shiftOnes, double factorOnes, double shiftZeros, double factorZeros,
+                           std::ptrdiff_t skip, double* maxOnes, double* maxZeros);
+    /// out[j] = (a[j]·b[j]) × kind[j]'s factor (out may be a or b).
+    void (*splitScaleProduct)(double* out, const double* a, const double* b, const double* kind,
+                              std::ptrdiff_t n, double ofOnes, double ofZeros);
     /// kind[j] = labels[j] == label ? 1.0 : 0.0 (the 0/1 row of the split passes).
     void (*sameLabelRow)(const int* labels, int label, std::ptrdiff_t n, double* kind);
     /// out[j] += a[j].
@@ -96,9 +104,11 @@ struct Kernels {
     void (*negatedSumProduct)(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);
     /// The circle loss's row (losses/circle.cpp): kind[j] = 1 positive, 0 negative; parameters =
     /// {γ, O_p, O_n, Δ_p, Δ_n}; slope[j] = sign·(γ·max(sign·(s − O), 0)) with sign −1 for a
-    /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ).
-    void (*circleRow)(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
-                      double* exponent, double* slope);
+    /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ), but exponent[skip] = −∞ (the
+    /// anchor: no pair); and splitMax of exponent, in the same pass.
+    void (*circleRow)(const double* similarity, const double* kind, std::ptrdiff_t n,
+                      const double* parameters, std::ptrdiff_t skip, double* exponent, double* slope,
+                      double* topOnes, double* topZeros);
     /// values[j] = log1p(values[j]) for values in [0, 1] (within 4 ulp of std::log1p).
     void (*log1pUnitRow)(double* values, std::ptrdiff_t n);
     /// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}) and slope[j] = σ(v[j]) (1/(1 + e)

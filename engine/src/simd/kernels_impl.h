@@ -84,11 +84,24 @@ static inline __attribute__((always_inline)) Lanes loadLanes(const double* p) {
 }
 static inline __attribute__((always_inline)) void storeLanes(double* p, Lanes v) { __builtin_memcpy(p, &v, sizeof v); }
 static inline __attribute__((always_inline)) Lanes broadcast(double x) { return Lanes{} + x; }
+// AVX-512 has a blend under a mask register and a max with exactly `a > b ? a : b`'s rule (b when
+// unordered or both zero), which GCC emits for the vector conditionals; narrower units lower those
+// conditionals lane by lane, so they keep the bit masks. Both give the same bits.
 static inline __attribute__((always_inline)) Lanes selectLanes(LaneMask mask, Lanes a, Lanes b) {
+#if defined(__AVX512F__)
+    return mask ? a : b;
+#else
     return (Lanes)(((LaneMask)a & mask) | ((LaneMask)b & ~mask));
+#endif
 }
 // a > b ? a : b per lane (the scalar `larger` below)
-static inline __attribute__((always_inline)) Lanes largerLanes(Lanes a, Lanes b) { return selectLanes(a > b, a, b); }
+static inline __attribute__((always_inline)) Lanes largerLanes(Lanes a, Lanes b) {
+#if defined(__AVX512F__)
+    return a > b ? a : b;
+#else
+    return selectLanes(a > b, a, b);
+#endif
+}
 
 // The weight of pair (a, j): similarity g (0 for j = a); Lp power 1 g/r (0 for r = 0, through a
 // 0/1 factor: exact and branch-free); Lp power 2 2g.
@@ -351,7 +364,14 @@ static inline double maxLanes(const double* lanes) {
 // order only decides which of +0 and −0 is kept, and it is one order on every unit.
 constexpr int kMaxLanes = 16;
 
-void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
+// The split maxima of a row whose values come from valuesAt(j, isOne) (8 lanes from j; it may
+// store them) and valueAt(j, one) (one element, the tail): splitMax's loop, shared by the kernels
+// that make a row and take its maxima in the same pass (the same lanes, so the same bits as the
+// two passes).
+template <class LanesAt, class ValueAt>
+static inline __attribute__((always_inline)) void splitMaxOf(const double* kind, std::ptrdiff_t n,
+                                                             LanesAt valuesAt, ValueAt valueAt,
+                                                             double* ofOnes, double* ofZeros) {
     constexpr int L = kAccumulateLanes;
     const double none = -__builtin_inf();
     const Lanes noneLanes = broadcast(none), oneLanes = broadcast(1.0);
@@ -359,8 +379,8 @@ void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double
     std::ptrdiff_t j = 0;
     for (; j + kMaxLanes <= n; j += kMaxLanes)
         for (int half = 0; half < 2; ++half) {
-            const Lanes v = loadLanes(values + j + half * L);
             const LaneMask isOne = loadLanes(kind + j + half * L) == oneLanes;
+            const Lanes v = valuesAt(j + half * L, isOne);
             topOnes[half] = largerLanes(topOnes[half], selectLanes(isOne, v, noneLanes));
             topZeros[half] = largerLanes(topZeros[half], selectLanes(isOne, noneLanes, v));
         }
@@ -372,11 +392,49 @@ void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % kMaxLanes);
         const bool one = kind[j] == 1.0;
-        ones[l] = larger(ones[l], one ? values[j] : none);
-        zeros[l] = larger(zeros[l], one ? none : values[j]);
+        const double v = valueAt(j, one);
+        ones[l] = larger(ones[l], one ? v : none);
+        zeros[l] = larger(zeros[l], one ? none : v);
     }
     *ofOnes = larger(maxLanes(ones), maxLanes(ones + L));
     *ofZeros = larger(maxLanes(zeros), maxLanes(zeros + L));
+}
+
+void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
+    splitMaxOf(
+        kind, n, [&](std::ptrdiff_t j, LaneMask) { return loadLanes(values + j); },
+        [&](std::ptrdiff_t j, bool) { return values[j]; }, ofOnes, ofZeros);
+}
+
+// v with lane `skip` (an index, compared as a double: exact below 2⁵³) set to −∞.
+static inline __attribute__((always_inline)) Lanes skipLane(Lanes v, std::ptrdiff_t j, Lanes skip) {
+    const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
+    return selectLanes(laneIndex + static_cast<double>(j) == skip, broadcast(-__builtin_inf()), v);
+}
+
+// splitAffine (out[skip] = −∞), then splitMax of out, in one pass; out may be values.
+void splitAffineMax(double* out, const double* values, const double* kind, std::ptrdiff_t n, double shiftOnes,
+                    double factorOnes, double shiftZeros, double factorZeros, std::ptrdiff_t skip,
+                    double* maxOnes, double* maxZeros) {
+    const Lanes shiftOneLanes = broadcast(shiftOnes), factorOneLanes = broadcast(factorOnes);
+    const Lanes shiftZeroLanes = broadcast(shiftZeros), factorZeroLanes = broadcast(factorZeros);
+    const Lanes skipLanes = broadcast(static_cast<double>(skip));
+    splitMaxOf(
+        kind, n,
+        [&](std::ptrdiff_t j, LaneMask isOne) {
+            const Lanes shifted = loadLanes(values + j) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
+            const Lanes v =
+                skipLane(shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes), j, skipLanes);
+            storeLanes(out + j, v);
+            return v;
+        },
+        [&](std::ptrdiff_t j, bool one) {
+            out[j] = j == skip
+                         ? -__builtin_inf()
+                         : (values[j] - (one ? shiftOnes : shiftZeros)) * (one ? factorOnes : factorZeros);
+            return out[j];
+        },
+        maxOnes, maxZeros);
 }
 
 void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
@@ -470,6 +528,20 @@ void splitScale(double* out, const double* values, const double* kind, std::ptrd
     for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
 }
 
+// out may be a or b (in place).
+void splitScaleProduct(double* out, const double* a, const double* b, const double* kind, std::ptrdiff_t n,
+                       double ofOnes, double ofZeros) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes oneLanes = broadcast(1.0), factorOnes = broadcast(ofOnes), factorZeros = broadcast(ofZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
+        storeLanes(out + j,
+                   (loadLanes(a + j) * loadLanes(b + j)) * selectLanes(isOne, factorOnes, factorZeros));
+    }
+    for (; j < n; ++j) out[j] = (a[j] * b[j]) * (kind[j] == 1.0 ? ofOnes : ofZeros);
+}
+
 // out may be values (in place).
 void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n, double shiftOnes,
                  double factorOnes, double shiftZeros, double factorZeros) {
@@ -524,31 +596,37 @@ static inline double circleSlope(double s, bool positive, const double* paramete
 }
 
 void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
-               double* exponent, double* slope) {
+               std::ptrdiff_t skip, double* exponent, double* slope, double* topOnes, double* topZeros) {
     // parameters: γ, O_p, O_n, Δ_p, Δ_n
-    constexpr int L = kAccumulateLanes;
     const Lanes one = broadcast(1.0), minusOne = broadcast(-1.0), half = broadcast(0.5);
     const Lanes scale = broadcast(parameters[0]), optimumPositive = broadcast(parameters[1]),
                 optimumNegative = broadcast(parameters[2]), marginPositive = broadcast(parameters[3]),
                 marginNegative = broadcast(parameters[4]);
+    const Lanes skipLanes = broadcast(static_cast<double>(skip));
     const LaneMask magnitude = LaneMask{} + 0x7fffffffffffffffLL;
-    std::ptrdiff_t j = 0;
-    for (; j + L <= n; j += L) {
-        const Lanes s = loadLanes(similarity + j);
-        const LaneMask positive = loadLanes(kind + j) == one;
-        const Lanes sign = selectLanes(positive, minusOne, one);
-        const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
-        const Lanes alpha = half * (gap + (Lanes)((LaneMask)gap & magnitude));
-        const Lanes gradientSlope = sign * (scale * alpha);
-        storeLanes(slope + j, gradientSlope);
-        storeLanes(exponent + j, gradientSlope * (s - selectLanes(positive, marginPositive, marginNegative)));
-    }
-    for (; j < n; ++j) {
-        const bool positive = kind[j] == 1.0;
-        const double gradientSlope = circleSlope(similarity[j], positive, parameters);
-        slope[j] = gradientSlope;
-        exponent[j] = gradientSlope * (similarity[j] - (positive ? parameters[3] : parameters[4]));
-    }
+    splitMaxOf(
+        kind, n,
+        [&](std::ptrdiff_t j, LaneMask positive) {
+            const Lanes s = loadLanes(similarity + j);
+            const Lanes sign = selectLanes(positive, minusOne, one);
+            const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
+            const Lanes alpha = half * (gap + (Lanes)((LaneMask)gap & magnitude));
+            const Lanes gradientSlope = sign * (scale * alpha);
+            storeLanes(slope + j, gradientSlope);
+            const Lanes v = skipLane(
+                gradientSlope * (s - selectLanes(positive, marginPositive, marginNegative)), j, skipLanes);
+            storeLanes(exponent + j, v);
+            return v;
+        },
+        [&](std::ptrdiff_t j, bool positive) {
+            const double gradientSlope = circleSlope(similarity[j], positive, parameters);
+            slope[j] = gradientSlope;
+            exponent[j] = j == skip
+                              ? -__builtin_inf()
+                              : gradientSlope * (similarity[j] - (positive ? parameters[3] : parameters[4]));
+            return exponent[j];
+        },
+        topOnes, topZeros);
 }
 
 // ---- softplus for a row (NT-Xent's terms, NCE's log σ) ---------------------------------------
