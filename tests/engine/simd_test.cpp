@@ -71,6 +71,12 @@ TEST(SimdDispatch, EveryUnitGivesThePortableBits) {
                                                  std::to_string(dims) + " n " + std::to_string(n) + " a " +
                                                  std::to_string(a);
                         EXPECT_TRUE(sameBits(got, expected)) << what;
+                        // The distance in one pass: the square roots of the same squares, the
+                        // entries before `first` untouched.
+                        std::vector<double> root = expected, fused(static_cast<std::size_t>(n), -1.0);
+                        portable->sqrtInPlace(root.data() + first, n - first);
+                        unit->distanceRow(data.data(), n, dims, a, fused.data(), first);
+                        EXPECT_TRUE(sameBits(fused, root)) << what << " distance";
                         portable->sqrtInPlace(expected.data(), n);
                         unit->sqrtInPlace(got.data(), n);
                         EXPECT_TRUE(sameBits(got, expected)) << what << " sqrt";

@@ -34,8 +34,10 @@ void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, 
     // The vector unit's kernels (simd/dispatch.h): the differences summed in coordinate order and
     // correctly rounded square roots, the same bits on every unit.
     const simd::Kernels& kernels = simd::kernels();
-    kernels.squaredDistanceRow(data, n, dims, a, out, first);
-    if (power == 1 && n > first) kernels.sqrtInPlace(out + first, n - first);
+    if (power == 1)
+        kernels.distanceRow(data, n, dims, a, out, first);
+    else
+        kernels.squaredDistanceRow(data, n, dims, a, out, first);
 }
 
 void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,

@@ -68,8 +68,10 @@ public:
         }
         // Lp: the vector unit's kernels (simd/dispatch.h), the same bits as SelfDistance's entries.
         const simd::Kernels& kernels = simd::kernels();
-        kernels.squaredDistanceRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, out, 0);
-        if (m_spec.power == 1) kernels.sqrtInPlace(out, m_embedded.rows());
+        if (m_spec.power == 1)
+            kernels.distanceRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, out, 0);
+        else
+            kernels.squaredDistanceRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, out, 0);
     }
 
 private:

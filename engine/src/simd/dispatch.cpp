@@ -13,6 +13,8 @@ namespace marginlab::detail::simd {
     namespace unit {                                                                                         \
     void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
                             double* out, std::ptrdiff_t first);                                              \
+    void distanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,            \
+                     double* out, std::ptrdiff_t first);                                                     \
     void sqrtInPlace(double* values, std::ptrdiff_t n);                                                      \
     void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,    \
                 std::ptrdiff_t first);                                                                       \
@@ -66,8 +68,11 @@ void gapBoundaries(const CellTable& table, const double* values, int n, double b
 
 namespace {
 
+// One entry per line, in the order of Kernels (clang-format would pack them into columns).
+// clang-format off
 constexpr Kernels kPortable{Level::Portable,
                             &portable::squaredDistanceRow,
+                            &portable::distanceRow,
                             &portable::sqrtInPlace,
                             &portable::dotRow,
                             &portable::accumulateRow,
@@ -95,6 +100,7 @@ constexpr Kernels kPortable{Level::Portable,
 #if defined(MARGINLAB_SIMD_X86)
 constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::squaredDistanceRow,
+                        &avx2::distanceRow,
                         &avx2::sqrtInPlace,
                         &avx2::dotRow,
                         &avx2::accumulateRow,
@@ -119,15 +125,34 @@ constexpr Kernels kAvx2{Level::Avx2,
                         nullptr,
                         nullptr,
                         nullptr};
-constexpr Kernels kAvx512{Level::Avx512,           &avx512::squaredDistanceRow, &avx512::sqrtInPlace,
-                          &avx512::dotRow,         &avx512::accumulateRow,      &avx512::expInPlace,
-                          &avx512::splitMax,       &avx512::splitSum,           &avx512::splitShift,
-                          &avx512::splitScale,     &avx512::splitShiftExpSum,   &avx512::splitAffine,
-                          &avx512::splitAffineMax, &avx512::splitScaleProduct,  &avx512::sameLabelRow,
-                          &avx512::addRow,         &avx512::negatedSumProduct,  &avx512::circleRow,
-                          &avx512::log1pUnitRow,   &avx512::softplusRow,        &avx512::gramLowerUpdate,
-                          &avx512::productRows,    &avx512::mersenneTwist64,    &avx512::tripletSweep,
-                          &avx512::countBelow,     &avx512::gapBoundaries};
+constexpr Kernels kAvx512{Level::Avx512,
+                          &avx512::squaredDistanceRow,
+                          &avx512::distanceRow,
+                          &avx512::sqrtInPlace,
+                          &avx512::dotRow,
+                          &avx512::accumulateRow,
+                          &avx512::expInPlace,
+                          &avx512::splitMax,
+                          &avx512::splitSum,
+                          &avx512::splitShift,
+                          &avx512::splitScale,
+                          &avx512::splitShiftExpSum,
+                          &avx512::splitAffine,
+                          &avx512::splitAffineMax,
+                          &avx512::splitScaleProduct,
+                          &avx512::sameLabelRow,
+                          &avx512::addRow,
+                          &avx512::negatedSumProduct,
+                          &avx512::circleRow,
+                          &avx512::log1pUnitRow,
+                          &avx512::softplusRow,
+                          &avx512::gramLowerUpdate,
+                          &avx512::productRows,
+                          &avx512::mersenneTwist64,
+                          &avx512::tripletSweep,
+                          &avx512::countBelow,
+                          &avx512::gapBoundaries};
+// clang-format on
 #endif
 
 Level detectLevel() {

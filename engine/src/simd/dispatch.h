@@ -56,6 +56,9 @@ struct Kernels {
     /// out[j] = Σ_k (data[a,k] − data[j,k])² for j in [first, n), k ascending (no FMA).
     void (*squaredDistanceRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
                                double* out, std::ptrdiff_t first);
+    /// out[j] = sqrt(squaredDistanceRow's out[j]) in the same pass (the same bits as the two).
+    void (*distanceRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                        double* out, std::ptrdiff_t first);
     /// values[j] = sqrt(values[j]) for j in [0, n) (correctly rounded, as std::sqrt).
     void (*sqrtInPlace)(double* values, std::ptrdiff_t n);
     /// out[j] = ((0 + data[a,0]·data[j,0]) + data[a,1]·data[j,1]) + … for j in [first, n).

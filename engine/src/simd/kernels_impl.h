@@ -4,8 +4,11 @@
 // unit's flags, and explicit intrinsics where a table lookup needs a gather. No includes here: see
 // dispatch.h for why, and for what keeps the bits the same.
 
-void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                        double* out, std::ptrdiff_t first) {
+// Root: the square root of each entry taken in the same loop (the Lp distance), so that the
+// square roots, which have a unit of their own, overlap the differences and products.
+template <bool Root>
+static void lpDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                          double* out, std::ptrdiff_t first) {
     const double* anchor = data + a * dims;
     // Fixed dimensions let the loop run over j with the coordinates in registers; the sum is
     // ((0 + d0²) + d1²) + d2², the order of the portable loop below (0 + x is exact).
@@ -13,7 +16,8 @@ void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
         const double x0 = anchor[0], x1 = anchor[1];
         for (std::ptrdiff_t j = first; j < n; ++j) {
             const double d0 = x0 - data[2 * j], d1 = x1 - data[2 * j + 1];
-            out[j] = d0 * d0 + d1 * d1;
+            const double squared = d0 * d0 + d1 * d1;
+            out[j] = Root ? __builtin_sqrt(squared) : squared;
         }
         return;
     }
@@ -21,7 +25,8 @@ void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
         const double x0 = anchor[0], x1 = anchor[1], x2 = anchor[2];
         for (std::ptrdiff_t j = first; j < n; ++j) {
             const double d0 = x0 - data[3 * j], d1 = x1 - data[3 * j + 1], d2 = x2 - data[3 * j + 2];
-            out[j] = (d0 * d0 + d1 * d1) + d2 * d2;
+            const double squared = (d0 * d0 + d1 * d1) + d2 * d2;
+            out[j] = Root ? __builtin_sqrt(squared) : squared;
         }
         return;
     }
@@ -32,8 +37,18 @@ void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
             const double difference = anchor[k] - other[k];
             squared += difference * difference;
         }
-        out[j] = squared;
+        out[j] = Root ? __builtin_sqrt(squared) : squared;
     }
+}
+
+void squaredDistanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                        double* out, std::ptrdiff_t first) {
+    lpDistanceRow<false>(data, n, dims, a, out, first);
+}
+
+void distanceRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,
+                 std::ptrdiff_t first) {
+    lpDistanceRow<true>(data, n, dims, a, out, first);
 }
 
 void sqrtInPlace(double* values, std::ptrdiff_t n) {
