@@ -146,6 +146,16 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
                             unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(), gradGot.data(),
                                                 first);
                             EXPECT_TRUE(sameBits(gradGot, gradExpected)) << what << " mode " << mode;
+                            // scaled by kind inside the pass: the bits of splitScale, then the pass
+                            std::vector<double> kind(static_cast<std::size_t>(n)), scaled(kind.size());
+                            for (double& k : kind) k = rng() % 3 == 0 ? 1.0 : 0.0;
+                            portable->splitScale(scaled.data(), g.data(), kind.data(), n, -0.75, 3.0);
+                            portable->accumulateRow(data.data(), n, dims, a, mode, scaled.data(), rows.data(),
+                                                    gradExpected.data(), first);
+                            unit->accumulateScaledRow(data.data(), n, dims, a, mode, g.data(), kind.data(),
+                                                      -0.75, 3.0, rows.data(), gradGot.data(), first);
+                            EXPECT_TRUE(sameBits(gradGot, gradExpected))
+                                << what << " mode " << mode << " scaled";
                             ++compared;
                         }
                     }

@@ -76,6 +76,20 @@ void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
     addRow(a, m_sameLabelRow, m_gradSameLabel);
 }
 
+void RowSimilarities::addScaledRowGradient(Eigen::Index a, const Vector& values, const Vector& kind,
+                                           Real ofOnes, Real ofZeros, Vector* scratch) {
+    const auto n = static_cast<Eigen::Index>(values.size());
+    if (m_similarity && !m_sameLabels) {
+        m_rows.accumulateScaled(a, values.data(), kind.data(), ofOnes, ofZeros, values.data(),
+                                &m_gradEmbedded);
+        return;
+    }
+    // A distance (negated) or the same-label split: the row written out, then the plain path.
+    scratch->resize(n);
+    splitScale(scratch->data(), values.data(), kind.data(), n, ofOnes, ofZeros);
+    addRowGradient(a, *scratch);
+}
+
 void RowSimilarities::trackSameLabel(const Labels& labels) {
     m_sameLabels = &labels;
     m_gradSameLabel = Points::Zero(m_rows.size(), m_rows.dims());
@@ -232,7 +246,6 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
         Vector logits, negativeExp, gradRow, kind = Vector::Zero(n);  // kind: 1 = the anchor's class
         std::vector<Real> slopes, gaps, values;
         const std::vector<int>* maskedClass = nullptr;
-        const simd::Kernels& kernels = simd::kernels();
         for (std::ptrdiff_t t = begin; t < end; ++t) {
             const int a = anchors[static_cast<std::size_t>(t)].index;
             const std::vector<int>& members = *anchors[static_cast<std::size_t>(t)].members;
@@ -279,14 +292,14 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             part.total = total;
             part.active = active;
             if (!withGradient) continue;
-            // Gradient in z, times 1/τ for s: negatives get the softmax share, positives −f'.
-            gradRow.resize(n);
+            // Gradient in z, times 1/τ for s: negatives get the softmax share (e^z × the factor, in
+            // the backward pass), positives −f', written over their e^{−∞} = 0 and scaled by 1
+            // (exact); the anchor's own entry stays 0.
             const Real negativeFactor = inverseTemperature * slopeSum * perPair / negativeSum;
-            kernels.splitScale(gradRow.data(), negativeExp.data(), kind.data(), n, negativeFactor, negativeFactor);
             std::size_t next = 0;
             for (int p : members)
-                if (p != a) gradRow(p) = -inverseTemperature * slopes[next++] * perPair;
-            part.similarities.addRowGradient(a, gradRow);
+                if (p != a) negativeExp(p) = -inverseTemperature * slopes[next++] * perPair;
+            part.similarities.addScaledRowGradient(a, negativeExp, kind, 1.0, negativeFactor, &gradRow);
         }
     });
     LossOutput out;

@@ -62,6 +62,10 @@ public:
     void row(Eigen::Index a, Vector& out) const;
     /// Adds the effect of ∂L/∂s_a· (`gradRow`, size N) on the embeddings.
     void addRowGradient(Eigen::Index a, const Vector& gradRow);
+    /// addRowGradient of the row values[j] × (kind[j] = 1 ? ofOnes : ofZeros), the same bits; the
+    /// scaling happens inside the backward pass where it can (`scratch` holds the row otherwise).
+    void addScaledRowGradient(Eigen::Index a, const Vector& values, const Vector& kind, Real ofOnes,
+                              Real ofZeros, Vector* scratch);
     /// ∂L/∂x (N×D): everything added so far, taken back through the normalization.
     Points gradient() const;
 

@@ -48,6 +48,13 @@ void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Po
                                   gradEmbedded->data(), first);
 }
 
+void DistanceRows::accumulateScaled(Eigen::Index a, const Real* g, const Real* kind, Real ofOnes,
+                                    Real ofZeros, const Real* row, Points* gradEmbedded) const {
+    const int mode = m_spec.isSimilarity() ? 0 : m_spec.power == 2 ? 2 : 1;
+    simd::kernels().accumulateScaledRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, mode, g,
+                                        kind, ofOnes, ofZeros, row, gradEmbedded->data(), 0);
+}
+
 void DistanceRows::accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,
                                        Points* gradEmbedded, std::vector<Real>* scratch, Eigen::Index first) const {
     const Eigen::Index n = m_embedded.rows();

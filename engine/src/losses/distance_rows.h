@@ -40,6 +40,10 @@ public:
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded, Eigen::Index first = 0) const;
+    /// accumulate() with g[j] × (kind[j] = 1 ? ofOnes : ofZeros) for g[j]: the same bits as scaling
+    /// g into a row first (splitScale), without that pass.
+    void accumulateScaled(Eigen::Index a, const Real* g, const Real* kind, Real ofOnes, Real ofZeros,
+                          const Real* row, Points* gradEmbedded) const;
     /// accumulate() with g[j] taken as 0 wherever labels[j] ≠ labels[a]: only the same-label
     /// pairs of row a (for LossOutput::gradFromPositives). `scratch` holds the masked row: one
     /// per thread, so that threads can share this object.

@@ -69,7 +69,7 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     std::vector<detail::ChunkSums> parts(static_cast<std::size_t>(chunks.count()), detail::ChunkSums{similarities});
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
         detail::ChunkSums& part = parts[static_cast<std::size_t>(c)];
-        Vector logits, keptExp;
+        Vector logits, keptExp, gradRow;
         Vector kind = Vector::Zero(n);  // 1 for the entries outside P(i) ∪ N(i), 0 for the kept ones
         std::vector<int> positiveList, droppedList;
         for (Eigen::Index t = begin; t < end; ++t) {
@@ -110,10 +110,16 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             ++part.active;
             part.total += term;
             if (!withGradient) continue;
-            const Real factor = inverseTemperature / sum;  // in place: keptExp becomes ∂ℓ_i/∂s_i·
-            detail::splitScale(keptExp.data(), keptExp.data(), kind.data(), n, factor, factor);
-            for (int p : positiveList) keptExp(p) -= inverseTemperature * inversePositives;
-            part.similarities.addRowGradient(i, keptExp);
+            // ∂ℓ_i/∂s_i· = e^{z − top}·factor, minus 1/(τ|P|) at the positives. The positives' entries
+            // are finished here and marked kind 1 with factor 1 (exact); the backward pass scales
+            // the rest (the dropped entries' 0 stays 0).
+            const Real factor = inverseTemperature / sum;
+            for (int p : positiveList) {
+                keptExp(p) = keptExp(p) * factor - inverseTemperature * inversePositives;
+                kind(p) = 1.0;
+            }
+            part.similarities.addScaledRowGradient(i, keptExp, kind, 1.0, factor, &gradRow);
+            for (int p : positiveList) kind(p) = 0.0;
         }
     });
     LossOutput out;

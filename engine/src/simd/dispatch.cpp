@@ -20,6 +20,9 @@ namespace marginlab::detail::simd {
                 std::ptrdiff_t first);                                                                       \
     void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,          \
                        int mode, const double* g, const double* row, double* grad, std::ptrdiff_t first);    \
+    void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,    \
+                             int mode, const double* g, const double* kind, double ofOnes, double ofZeros,   \
+                             const double* row, double* grad, std::ptrdiff_t first);                         \
     void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                            \
     void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes,                \
                   double* ofZeros);                                                                          \
@@ -76,6 +79,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::sqrtInPlace,
                             &portable::dotRow,
                             &portable::accumulateRow,
+                            &portable::accumulateScaledRow,
                             &portable::expInPlace,
                             &portable::splitMax,
                             &portable::splitSum,
@@ -104,6 +108,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::sqrtInPlace,
                         &avx2::dotRow,
                         &avx2::accumulateRow,
+                        &avx2::accumulateScaledRow,
                         &avx2::expInPlace,
                         &avx2::splitMax,
                         &avx2::splitSum,
@@ -131,6 +136,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::sqrtInPlace,
                           &avx512::dotRow,
                           &avx512::accumulateRow,
+                          &avx512::accumulateScaledRow,
                           &avx512::expInPlace,
                           &avx512::splitMax,
                           &avx512::splitSum,

@@ -71,6 +71,11 @@ struct Kernels {
     /// (kernels_impl.h): one order on every unit.
     void (*accumulateRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
                           const double* g, const double* row, double* grad, std::ptrdiff_t first);
+    /// accumulateRow with g[j] × (kind[j] = 1 ? ofOnes : ofZeros) for g[j]: the same bits as
+    /// splitScale into a row and accumulateRow of it, without that pass.
+    void (*accumulateScaledRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                                int mode, const double* g, const double* kind, double ofOnes, double ofZeros,
+                                const double* row, double* grad, std::ptrdiff_t first);
     /// values[j] = detail::rowExp(values[j]) (losses/exp_row.h) for j in [0, n), bit for bit;
     /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).
     void (*expInPlace)(double* values, std::ptrdiff_t n, const std::int64_t* table);

@@ -150,8 +150,8 @@ static inline void pairStep(double w, double anchorK, double otherK, double* lan
     }
 }
 
-template <int Dims, int Mode>
-static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t a, const double* g,
+template <int Dims, int Mode, class Weights>
+static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t a, const Weights& g,
                             const double* row, double* grad, std::ptrdiff_t first) {
     constexpr int L = kAccumulateLanes;
     double anchor[Dims];
@@ -169,7 +169,7 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
             const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
             const Lanes x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
             const Lanes y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
-            const Lanes gj = loadLanes(g + j);
+            const Lanes gj = g.lanesAt(j);
             Lanes w;
             if constexpr (Mode == 0) {
                 w = selectLanes(laneIndex + static_cast<double>(j) == static_cast<double>(a), zero, gj);
@@ -210,14 +210,14 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
     for (; j + L <= n; j += L) {
         // Constant trip counts: the compiler turns the lanes into vector registers.
         double w[L];
-        for (int l = 0; l < L; ++l) w[l] = pairWeight<Mode>(a, j + l, g[j + l], row[j + l]);
+        for (int l = 0; l < L; ++l) w[l] = pairWeight<Mode>(a, j + l, g.at(j + l), row[j + l]);
         for (int l = 0; l < L; ++l)
             for (int k = 0; k < Dims; ++k)
                 pairStep<Mode>(w[l], anchor[k], data[(j + l) * Dims + k], &lanes[k][l], &grad[(j + l) * Dims + k]);
     }
     for (; j < n; ++j) {
         const int l = static_cast<int>((j - first) % L);
-        const double w = pairWeight<Mode>(a, j, g[j], row[j]);
+        const double w = pairWeight<Mode>(a, j, g.at(j), row[j]);
         for (int k = 0; k < Dims; ++k) pairStep<Mode>(w, anchor[k], data[j * Dims + k], &lanes[k][l], &grad[j * Dims + k]);
     }
     for (int k = 0; k < Dims; ++k) grad[a * Dims + k] += addLanes(lanes[k]);
@@ -225,9 +225,9 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
 
 // Any dimension: the same lanes, the coordinates taken kBlock at a time (the weight is
 // recomputed per block, the same value each time).
-template <int Mode>
+template <int Mode, class Weights>
 static void accumulateAny(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                          const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+                          const Weights& g, const double* row, double* grad, std::ptrdiff_t first) {
     constexpr int L = kAccumulateLanes, kBlock = 8;
     const double* anchor = data + a * dims;
     for (std::ptrdiff_t k0 = 0; k0 < dims; k0 += kBlock) {
@@ -235,7 +235,7 @@ static void accumulateAny(const double* data, std::ptrdiff_t n, std::ptrdiff_t d
         double lanes[kBlock][L] = {};
         for (std::ptrdiff_t j = first; j < n; ++j) {
             const int l = static_cast<int>((j - first) % L);
-            const double w = pairWeight<Mode>(a, j, g[j], row[j]);
+            const double w = pairWeight<Mode>(a, j, g.at(j), row[j]);
             for (int k = 0; k < width; ++k)
                 pairStep<Mode>(w, anchor[k0 + k], data[j * dims + k0 + k], &lanes[k][l], &grad[j * dims + k0 + k]);
         }
@@ -243,19 +243,50 @@ static void accumulateAny(const double* data, std::ptrdiff_t n, std::ptrdiff_t d
     }
 }
 
-template <int Mode>
+template <int Mode, class Weights>
 static void accumulateMode(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                           const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+                           const Weights& g, const double* row, double* grad, std::ptrdiff_t first) {
     if (dims == 2) return accumulateFixed<2, Mode>(data, n, a, g, row, grad, first);
     if (dims == 3) return accumulateFixed<3, Mode>(data, n, a, g, row, grad, first);
     accumulateAny<Mode>(data, n, dims, a, g, row, grad, first);
 }
 
-void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
-                   const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+template <class Weights>
+static void accumulateWith(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                           int mode, const Weights& g, const double* row, double* grad,
+                           std::ptrdiff_t first) {
     if (mode == 0) return accumulateMode<0>(data, n, dims, a, g, row, grad, first);
     if (mode == 1) return accumulateMode<1>(data, n, dims, a, g, row, grad, first);
     accumulateMode<2>(data, n, dims, a, g, row, grad, first);
+}
+
+// The row of g the backward pass reads: g itself, or g[j] × kind[j]'s factor, the product
+// splitScale forms (so the same bits as scaling the row first, without the pass that does it).
+struct PlainWeights {
+    const double* g;
+    double at(std::ptrdiff_t j) const { return g[j]; }
+    Lanes lanesAt(std::ptrdiff_t j) const { return loadLanes(g + j); }
+};
+struct ScaledWeights {
+    const double* g;
+    const double* kind;
+    double ofOnes, ofZeros;
+    double at(std::ptrdiff_t j) const { return g[j] * (kind[j] == 1.0 ? ofOnes : ofZeros); }
+    Lanes lanesAt(std::ptrdiff_t j) const {
+        return loadLanes(g + j) *
+               selectLanes(loadLanes(kind + j) == broadcast(1.0), broadcast(ofOnes), broadcast(ofZeros));
+    }
+};
+
+void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                   const double* g, const double* row, double* grad, std::ptrdiff_t first) {
+    accumulateWith(data, n, dims, a, mode, PlainWeights{g}, row, grad, first);
+}
+
+void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                         int mode, const double* g, const double* kind, double ofOnes, double ofZeros,
+                         const double* row, double* grad, std::ptrdiff_t first) {
+    accumulateWith(data, n, dims, a, mode, ScaledWeights{g, kind, ofOnes, ofZeros}, row, grad, first);
 }
 
 // ---- e^v for a row: detail::rowExp (losses/exp_row.h) lane for lane -------------------------
