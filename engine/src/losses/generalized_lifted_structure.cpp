@@ -58,10 +58,12 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         ++part.active;
         if (!withGradient) return false;
         // softmax weight × ∂z/∂M (sign for positives, −sign for negatives), mean over anchors;
-        // the row factors are hoisted so the N² loop has no division.
-        const Real positiveFactor = sign / (sumPositive * anchorCount);
-        const Real negativeFactor = -sign / (sumNegative * anchorCount);
-        detail::splitScale(part.gradRow.data(), exponent, kind, n, positiveFactor, negativeFactor);
+        // the row factors are hoisted so the N² loop has no division. An empty kind gets the
+        // factor 0, not ±∞: the anchor's own e^{−∞} = 0 is scaled too, and must give ±0 (−0 only
+        // for a similarity, whose backward pass skips the anchor).
+        const Real positiveFactor = sumPositive > 0.0 ? sign / (sumPositive * anchorCount) : 0.0;
+        const Real negativeFactor = sumNegative > 0.0 ? -sign / (sumNegative * anchorCount) : 0.0;
+        part.scaleGradient(exponent, kind, positiveFactor, negativeFactor);
         return true;
     });
     LossOutput out;

@@ -92,7 +92,8 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         const Real positiveFactor = -1.0 / (sumPositive * anchorCount);
         const Real negativeFactor = 1.0 / (sumNegative * anchorCount);
         // 0 for unused pairs (e = 0)
-        detail::splitScale(part.gradRow.data(), exponent, kind, n, positiveFactor, negativeFactor);
+        part.scaleGradient(exponent, kind, positiveFactor,
+                           negativeFactor);  // a similarity: the anchor is skipped
         return true;
     });
     LossOutput out;

@@ -36,6 +36,20 @@ struct PairRowChunk {
     Points grad;
     Points gradSameLabel;
     std::vector<Real> masked;  // accumulateSameLabel's scratch
+
+    /// Instead of writing gradRow, a row function may name ∂L/∂M_i· as values[j] × (kind[j] = 1 ?
+    /// ofOnes : ofZeros): the backward pass then scales as it reads (splitScale's bits, without
+    /// its pass). values[i] × its factor must be +0, or ±0 for a similarity (the anchor's e^{−∞}
+    /// times a finite factor, say: not an empty kind's 1/0): the pass reads it where gradRow[i]
+    /// would be set to 0. The pointers must stay valid until the row function returns.
+    void scaleGradient(const Real* values, const Real* kind, Real ofOnes, Real ofZeros) {
+        scaled = {values, kind, ofOnes, ofZeros};
+    }
+    struct ScaledRow {
+        const Real* values = nullptr;
+        const Real* kind = nullptr;
+        Real ofOnes = 0.0, ofZeros = 0.0;
+    } scaled;
 };
 
 /**
@@ -69,7 +83,17 @@ public:
             if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
             for (Eigen::Index i = begin; i < end; ++i) {
                 m_rows.row(i, part.row.data());
+                part.scaled.values = nullptr;
                 if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
+                if (const PairRowChunk::ScaledRow& s = part.scaled; s.values) {
+                    if (!sameLabels) {
+                        m_rows.accumulateScaled(i, s.values, s.kind, s.ofOnes, s.ofZeros, part.row.data(),
+                                                &part.grad);
+                        continue;
+                    }
+                    // The same-label pass masks a written row.
+                    simd::kernels().splitScale(part.gradRow.data(), s.values, s.kind, n, s.ofOnes, s.ofZeros);
+                }
                 part.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
                 m_rows.accumulate(i, part.gradRow.data(), part.row.data(), &part.grad);
                 if (sameLabels)
