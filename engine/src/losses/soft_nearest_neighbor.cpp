@@ -49,7 +49,6 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         Real* kind = part.third.data();  // 1 = same label as the anchor, 0 = other
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         // The row passes on the vector unit (pair_rows.h, simd/dispatch.h).
-        const detail::simd::Kernels& kernels = detail::simd::kernels();
         // z = factor·M, and −∞ for the anchor: it is no neighbour of its own.
         Real topPositive = minusInfinity, topNegative = minusInfinity;
         detail::splitAffineMax(shiftedAll, m, kind, n, 0.0, factor, 0.0, factor, i, &topPositive,
@@ -84,13 +83,14 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         if (!withGradient) return false;
         // ∂ℓ_i/∂z_ik = softmax over all k − softmax over the positives; × ∂z/∂M = factor
         const Real allFactor = factor / sumAll, positiveFactor = factor / sumPositive;
-        // softmax over all · factor, minus the positives' softmax · factor at their own indices
-        Real* gradRow = part.gradRow.data();
-        kernels.splitScale(gradRow, shiftedAll, kind, n, allFactor, allFactor);
+        // softmax over all · factor, minus the positives' softmax · factor at their own indices:
+        // the class's entries (kind 1; the anchor's gives 0 − 0 = +0) are finished here, the
+        // others scaled in the backward pass.
         for (Eigen::Index k = 0; k < count; ++k) {
             const int p = members[static_cast<std::size_t>(k)];
-            gradRow[p] = shiftedAll[p] * allFactor - shiftedPositive[k] * positiveFactor;
+            shiftedAll[p] = shiftedAll[p] * allFactor - shiftedPositive[k] * positiveFactor;
         }
+        part.scaleGradient(shiftedAll, kind, 1.0, allFactor);
         return true;
     });
     LossOutput out;
