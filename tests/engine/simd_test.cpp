@@ -134,6 +134,18 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
                         portable->dotRow(data.data(), n, dims, a, expected.data(), first);
                         unit->dotRow(data.data(), n, dims, a, got.data(), first);
                         EXPECT_TRUE(sameBits(got, expected)) << what << " dot";
+                        if (first == 0) {  // × factor with split maxima: dotRow, then splitAffineMax
+                            std::vector<double> kind(static_cast<std::size_t>(n)), fused(kind.size());
+                            for (double& k : kind) k = rng() % 3 == 0 ? 1.0 : 0.0;
+                            double separateTop[2], fusedTop[2];
+                            portable->splitAffineMax(expected.data(), expected.data(), kind.data(), n, 0.0,
+                                                     -1.5, 0.0, -1.5, -1, &separateTop[0], &separateTop[1]);
+                            unit->dotRowScaledMax(data.data(), n, dims, a, -1.5, kind.data(), fused.data(),
+                                                  &fusedTop[0], &fusedTop[1]);
+                            EXPECT_TRUE(sameBits(fused, expected)) << what << " scaled dot";
+                            EXPECT_EQ(std::memcmp(separateTop, fusedTop, sizeof fusedTop), 0)
+                                << what << " scaled dot";
+                        }
                         for (int mode : {0, 1, 2}) {
                             // the row the backward pass reads: distances for mode 1 (zeros at ties)
                             portable->squaredDistanceRow(data.data(), n, dims, a, rows.data(), 0);

@@ -49,6 +49,18 @@ void RowSimilarities::row(Eigen::Index a, Vector& out) const {
     if (!m_similarity) out = -out;
 }
 
+void RowSimilarities::scaledRowWithMax(Eigen::Index a, Real factor, const Vector& kind, Vector& out,
+                                       Real* maxOnes, Real* maxZeros) const {
+    const Eigen::Index n = m_rows.size();
+    if (m_similarity) {
+        out.resize(n);
+        m_rows.scaledDotRowWithMax(a, factor, kind.data(), out.data(), maxOnes, maxZeros);
+        return;
+    }
+    row(a, out);
+    splitAffineMax(out.data(), out.data(), kind.data(), n, 0.0, factor, 0.0, factor, -1, maxOnes, maxZeros);
+}
+
 void RowSimilarities::addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded) {
     // s_aj = e_a·e_j: ∂/∂e_a = Σ_j g_j e_j, ∂/∂e_j = g_j e_a (the diagonal g_aa is never set by
     // the losses here: the anchor is not its own pair).
@@ -255,13 +267,12 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
                 for (int i : members) kind(i) = 1.0;
                 maskedClass = &members;
             }
-            part.similarities.row(a, logits);
-            // The row passes on the vector unit (pair_rows.h): z = s/τ; the top of the negatives;
-            // z − top for them and z − ∞ = −∞ for the anchor's class, whose e^{−∞} is exactly 0
-            // (rowExp flushes: no subnormal); the negatives' sum in the unit's fixed lanes.
+            // The row passes on the vector unit (pair_rows.h): z = s/τ and the top of the
+            // negatives (one pass with the similarities); z − top for them and z − ∞ = −∞ for the
+            // anchor's class, whose e^{−∞} is exactly 0 (rowExp flushes: no subnormal); the
+            // negatives' sum in the unit's fixed lanes.
             Real topOwnClass = 0.0, top = 0.0;
-            splitAffineMax(logits.data(), logits.data(), kind.data(), n, 0.0, inverseTemperature, 0.0,
-                           inverseTemperature, -1, &topOwnClass, &top);
+            part.similarities.scaledRowWithMax(a, inverseTemperature, kind, logits, &topOwnClass, &top);
             negativeExp.resize(n);
             Real ownClassSum = 0.0, negativeSum = 0.0;
             splitShiftExpSum(negativeExp.data(), logits.data(), kind.data(), n,

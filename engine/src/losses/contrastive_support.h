@@ -60,6 +60,11 @@ public:
     Eigen::Index size() const { return m_rows.size(); }
     /// s_a· into `out` (resized to N).
     void row(Eigen::Index a, Vector& out) const;
+    /// s_a· × factor into `out` (resized to N) and its largest entries with kind 1 (*maxOnes) and
+    /// with kind 0 (*maxZeros): row(), then splitAffineMax with shifts 0, the same bits; for a
+    /// similarity in one pass.
+    void scaledRowWithMax(Eigen::Index a, Real factor, const Vector& kind, Vector& out, Real* maxOnes,
+                          Real* maxZeros) const;
     /// Adds the effect of ∂L/∂s_a· (`gradRow`, size N) on the embeddings.
     void addRowGradient(Eigen::Index a, const Vector& gradRow);
     /// addRowGradient of the row values[j] × (kind[j] = 1 ? ofOnes : ofZeros), the same bits; the

@@ -29,6 +29,12 @@ void DistanceRows::row(Eigen::Index a, Real* out, Eigen::Index first) const {
     lpRow(m_embedded.data(), n, dims, a, m_spec.power, out, first);
 }
 
+void DistanceRows::scaledDotRowWithMax(Eigen::Index a, Real factor, const Real* kind, Real* out,
+                                       Real* maxOnes, Real* maxZeros) const {
+    simd::kernels().dotRowScaledMax(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, factor, kind,
+                                    out, maxOnes, maxZeros);
+}
+
 void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,
            Eigen::Index first) {
     // The vector unit's kernels (simd/dispatch.h): the differences summed in coordinate order and

@@ -37,6 +37,10 @@ public:
     /// out[j] = M_aj for every j ≥ first (M_aa = 0 for Lp); entries before `first` are untouched.
     /// M_aj and M_ja are computed by the same arithmetic, so they are equal bit for bit.
     void row(Eigen::Index a, Real* out, Eigen::Index first = 0) const;
+    /// For a similarity: out[j] = M_aj × factor for every j, and the largest out[j] with kind[j] = 1
+    /// (*maxOnes) and with kind[j] = 0 (*maxZeros), in one pass (simd::Kernels::dotRowScaledMax).
+    void scaledDotRowWithMax(Eigen::Index a, Real factor, const Real* kind, Real* out, Real* maxOnes,
+                             Real* maxZeros) const;
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded, Eigen::Index first = 0) const;

@@ -89,14 +89,12 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
                 droppedList.assign(1, i);
             }
             if (positiveList.empty()) continue;  // ℓ_i = 0
-            part.similarities.row(i, logits);
-            // The row passes on the vector unit (pair_rows.h): z = s/τ; the top of the kept
-            // entries; e^{z − top} for them and e^{z − ∞} = 0 for the dropped ones, summed in the
-            // unit's fixed lanes.
+            // The row passes on the vector unit (pair_rows.h): z = s/τ and the top of the kept
+            // entries (one pass with the similarities); e^{z − top} for them and e^{z − ∞} = 0 for
+            // the dropped ones, summed in the unit's fixed lanes.
             for (int k : droppedList) kind(k) = 1.0;
             Real droppedTop = 0.0, top = 0.0;
-            detail::splitAffineMax(logits.data(), logits.data(), kind.data(), n, 0.0, inverseTemperature, 0.0,
-                                   inverseTemperature, -1, &droppedTop, &top);
+            part.similarities.scaledRowWithMax(i, inverseTemperature, kind, logits, &droppedTop, &top);
             keptExp.resize(n);
             Real droppedSum = 0.0, sum = 0.0;
             detail::splitShiftExpSum(keptExp.data(), logits.data(), kind.data(), n,

@@ -18,6 +18,8 @@ namespace marginlab::detail::simd {
     void sqrtInPlace(double* values, std::ptrdiff_t n);                                                      \
     void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,    \
                 std::ptrdiff_t first);                                                                       \
+    void dotRowScaledMax(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,        \
+                         double factor, const double* kind, double* out, double* maxOnes, double* maxZeros); \
     void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,          \
                        int mode, const double* g, const double* row, double* grad, std::ptrdiff_t first);    \
     void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,    \
@@ -78,6 +80,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::distanceRow,
                             &portable::sqrtInPlace,
                             &portable::dotRow,
+                            &portable::dotRowScaledMax,
                             &portable::accumulateRow,
                             &portable::accumulateScaledRow,
                             &portable::expInPlace,
@@ -107,6 +110,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::distanceRow,
                         &avx2::sqrtInPlace,
                         &avx2::dotRow,
+                        &avx2::dotRowScaledMax,
                         &avx2::accumulateRow,
                         &avx2::accumulateScaledRow,
                         &avx2::expInPlace,
@@ -135,6 +139,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::distanceRow,
                           &avx512::sqrtInPlace,
                           &avx512::dotRow,
+                          &avx512::dotRowScaledMax,
                           &avx512::accumulateRow,
                           &avx512::accumulateScaledRow,
                           &avx512::expInPlace,

@@ -64,6 +64,11 @@ struct Kernels {
     /// out[j] = ((0 + data[a,0]·data[j,0]) + data[a,1]·data[j,1]) + … for j in [first, n).
     void (*dotRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double* out,
                    std::ptrdiff_t first);
+    /// out[j] = dotRow's out[j] × factor for j in [0, n), and splitMax of out, in one pass: the same
+    /// bits as dotRow, then splitAffineMax with shifts 0 and no skip.
+    void (*dotRowScaledMax)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                            double factor, const double* kind, double* out, double* maxOnes,
+                            double* maxZeros);
     /// The backward pass of one row of M (DistanceRows::accumulate): adds ∂(Σ_{j ≥ first} g[j]·M_aj)
     /// w.r.t. the points `data` to `grad` (both n × dims). mode 0: M = similarity (dot product);
     /// 1: Lp distance (`row` = the distances, subgradient 0 at 0); 2: squared Lp distance. The

@@ -483,6 +483,37 @@ void splitAffineMax(double* out, const double* values, const double* kind, std::
         maxOnes, maxZeros);
 }
 
+// dotRow × factor, then splitMax of it, in one pass for D = 2 (x and y taken apart from the
+// interleaved points as accumulateFixed does; dotRow's operations per element); other D: dotRow,
+// then splitAffineMax. The same bits as dotRow, then splitAffineMax with shifts 0 (v − 0 = v).
+void dotRowScaledMax(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                     double factor, const double* kind, double* out, double* maxOnes, double* maxZeros) {
+    if (dims != 2) {
+        dotRow(data, n, dims, a, out, 0);
+        splitAffineMax(out, out, kind, n, 0.0, factor, 0.0, factor, -1, maxOnes, maxZeros);
+        return;
+    }
+    constexpr int L = kAccumulateLanes;
+    const double x0 = data[2 * a], x1 = data[2 * a + 1];
+    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0),
+                scale = broadcast(factor);
+    splitMaxOf(
+        kind, n,
+        [&](std::ptrdiff_t j, LaneMask) {
+            const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
+            const Lanes x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
+            const Lanes y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+            const Lanes v = ((zero + anchorX * x) + anchorY * y) * scale;
+            storeLanes(out + j, v);
+            return v;
+        },
+        [&](std::ptrdiff_t j, bool) {
+            out[j] = ((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1]) * factor;
+            return out[j];
+        },
+        maxOnes, maxZeros);
+}
+
 void splitSum(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes, double* ofZeros) {
     constexpr int L = kAccumulateLanes;
     const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
