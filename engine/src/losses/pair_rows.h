@@ -41,7 +41,8 @@ struct PairRowChunk {
     /// ofOnes : ofZeros): the backward pass then scales as it reads (splitScale's bits, without
     /// its pass). values[i] × its factor must be +0, or ±0 for a similarity (the anchor's e^{−∞}
     /// times a finite factor, say: not an empty kind's 1/0): the pass reads it where gradRow[i]
-    /// would be set to 0. The pointers must stay valid until the row function returns.
+    /// would be set to 0. The pass reads the rows after the row function has returned: they must
+    /// be the chunk's own buffers (first, second, …), not the function's locals.
     void scaleGradient(const Real* values, const Real* kind, Real ofOnes, Real ofZeros) {
         scaled = {values, kind, ofOnes, ofZeros};
     }
