@@ -592,31 +592,35 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
     *sumZeros = addLanes(zeros);
 }
 
-// out may be values (in place).
-void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
-                double ofZeros) {
+// out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
+template <class LanesAt, class ValueAt>
+static inline __attribute__((always_inline)) void splitScaled(double* out, const double* kind,
+                                                              std::ptrdiff_t n, double ofOnes, double ofZeros,
+                                                              LanesAt lanesAt, ValueAt valueAt) {
     constexpr int L = kAccumulateLanes;
     const Lanes oneLanes = broadcast(1.0), factorOnes = broadcast(ofOnes), factorZeros = broadcast(ofZeros);
     std::ptrdiff_t j = 0;
     for (; j + L <= n; j += L) {
         const LaneMask isOne = loadLanes(kind + j) == oneLanes;
-        storeLanes(out + j, loadLanes(values + j) * selectLanes(isOne, factorOnes, factorZeros));
+        storeLanes(out + j, lanesAt(j) * selectLanes(isOne, factorOnes, factorZeros));
     }
-    for (; j < n; ++j) out[j] = values[j] * (kind[j] == 1.0 ? ofOnes : ofZeros);
+    for (; j < n; ++j) out[j] = valueAt(j) * (kind[j] == 1.0 ? ofOnes : ofZeros);
+}
+
+// out may be values (in place).
+void splitScale(double* out, const double* values, const double* kind, std::ptrdiff_t n, double ofOnes,
+                double ofZeros) {
+    splitScaled(
+        out, kind, n, ofOnes, ofZeros, [&](std::ptrdiff_t j) { return loadLanes(values + j); },
+        [&](std::ptrdiff_t j) { return values[j]; });
 }
 
 // out may be a or b (in place).
 void splitScaleProduct(double* out, const double* a, const double* b, const double* kind, std::ptrdiff_t n,
                        double ofOnes, double ofZeros) {
-    constexpr int L = kAccumulateLanes;
-    const Lanes oneLanes = broadcast(1.0), factorOnes = broadcast(ofOnes), factorZeros = broadcast(ofZeros);
-    std::ptrdiff_t j = 0;
-    for (; j + L <= n; j += L) {
-        const LaneMask isOne = loadLanes(kind + j) == oneLanes;
-        storeLanes(out + j,
-                   (loadLanes(a + j) * loadLanes(b + j)) * selectLanes(isOne, factorOnes, factorZeros));
-    }
-    for (; j < n; ++j) out[j] = (a[j] * b[j]) * (kind[j] == 1.0 ? ofOnes : ofZeros);
+    splitScaled(
+        out, kind, n, ofOnes, ofZeros, [&](std::ptrdiff_t j) { return loadLanes(a + j) * loadLanes(b + j); },
+        [&](std::ptrdiff_t j) { return a[j] * b[j]; });
 }
 
 // out may be values (in place).
