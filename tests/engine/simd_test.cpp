@@ -850,5 +850,75 @@ TEST(SimdDispatch, AngularProductsGiveThePortableBitsOnLargeBlocks) {
         }
 }
 
+// The rows around those products (dispatch.h: affineColumnsRow, weightedPullRows): every unit
+// against the plain loops of their definition, bit for bit, for the written-out dimensions (2, 3)
+// and the general loop, on widths that are not a multiple of any unit's vector.
+TEST(SimdDispatch, AngularRowsFollowTheirDefinitionOnEveryUnit) {
+    std::mt19937_64 rng(14);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    auto draw = [&](std::size_t size) {
+        std::vector<double> out(size);
+        for (double& value : out) value = std::exp(3.0 * normal(rng)) * (normal(rng) < 0 ? -1.0 : 1.0);
+        return out;
+    };
+    int compared = 0;
+    for (std::ptrdiff_t dims : {1, 2, 3, 5})
+        for (std::ptrdiff_t m : {1, 7, 23, 100}) {
+            const std::ptrdiff_t stride = (m + 15) / 16 * 16, rows = 9;
+            const std::vector<double> columns = draw(static_cast<std::size_t>(dims * stride));
+            const std::vector<double> points = draw(static_cast<std::size_t>(rows * dims));
+            const std::vector<double> q = draw(static_cast<std::size_t>(rows * stride));
+            const std::vector<double> e = draw(static_cast<std::size_t>(rows * stride));
+            const std::vector<double> pulledStart = draw(static_cast<std::size_t>(dims * stride));
+            const double scale = 2.8, shift = 1.7;
+            // The plain loops.
+            std::vector<double> row(static_cast<std::size_t>(m));
+            for (std::ptrdiff_t i = 0; i < m; ++i) {
+                double sum = 0.0;
+                for (std::ptrdiff_t c = 0; c < dims; ++c)
+                    sum += columns[static_cast<std::size_t>(c * stride + i)] *
+                           points[static_cast<std::size_t>(c)];
+                row[static_cast<std::size_t>(i)] = scale * sum - shift;
+            }
+            std::vector<double> qExpected = q, pulledExpected = pulledStart,
+                                dotsExpected(static_cast<std::size_t>(rows * dims));
+            for (std::ptrdiff_t n = 0; n < rows; ++n) {
+                for (std::ptrdiff_t i = 0; i < stride; ++i)
+                    qExpected[static_cast<std::size_t>(n * stride + i)] *=
+                        e[static_cast<std::size_t>(n * stride + i)];
+                for (std::ptrdiff_t c = 0; c < dims; ++c) {
+                    double lanes[8] = {};
+                    for (std::ptrdiff_t i = 0; i < stride; ++i) {
+                        const double value = qExpected[static_cast<std::size_t>(n * stride + i)];
+                        pulledExpected[static_cast<std::size_t>(c * stride + i)] +=
+                            value * points[static_cast<std::size_t>(n * dims + c)];
+                        lanes[i % 8] += value * columns[static_cast<std::size_t>(c * stride + i)];
+                    }
+                    dotsExpected[static_cast<std::size_t>(n * dims + c)] =
+                        ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                        ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+                }
+            }
+            for (const simd::Kernels* unit : units) {
+                const std::string what = std::string(simd::levelName(unit->level)) + " dims " +
+                                         std::to_string(dims) + " m " + std::to_string(m);
+                std::vector<double> gotRow(row.size(), -1.0);
+                unit->affineColumnsRow(columns.data(), stride, dims, points.data(), scale, shift, m,
+                                       gotRow.data());
+                EXPECT_TRUE(sameBits(gotRow, row)) << what;
+                std::vector<double> gotQ = q, gotPulled = pulledStart, gotDots(dotsExpected.size(), -1.0);
+                unit->weightedPullRows(gotQ.data(), e.data(), rows, stride, points.data(), dims,
+                                       columns.data(), gotPulled.data(), gotDots.data());
+                EXPECT_TRUE(sameBits(gotQ, qExpected)) << what;
+                EXPECT_TRUE(sameBits(gotPulled, pulledExpected)) << what;
+                EXPECT_TRUE(sameBits(gotDots, dotsExpected)) << what;
+                ++compared;
+            }
+        }
+    EXPECT_EQ(compared, 16 * static_cast<int>(units.size()));
+}
+
 }  // namespace
 }  // namespace marginlab

@@ -36,16 +36,6 @@ Eigen::Index blockRows(Eigen::Index stride) {
     return std::max<Eigen::Index>(8, kBlockEntries / stride);
 }
 
-// Σ_i a[i]·b[i] for i < n (n a multiple of 8) in 8 lanes, lane i mod 8, added in a fixed tree:
-// one order (this file is compiled once, for the baseline), and not one addition's latency per
-// element.
-Real laneDot(const Real* a, const Real* b, Eigen::Index n) {
-    Real lanes[8] = {};
-    for (Eigen::Index i = 0; i < n; i += 8)
-        for (int l = 0; l < 8; ++l) lanes[l] += a[i + l] * b[i + l];
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-}
-
 struct Gradients {
     Points normalized;  // ∂L/∂x̂ (anchor/positive roles)
     Points raw;         // ∂L/∂x  (negative role, the raw-x_n quirk)
@@ -159,8 +149,9 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
             // on every unit: the same bits on any unit and thread count.
             const Eigen::Index stride = paddedClassWidth(m);
             const Eigen::Index block = std::min(blockRows(stride), k);
-            const std::size_t scratchSize = static_cast<std::size_t>(
-                d * stride + 3 * stride + 2 * m * stride + m * m + 2 * block * stride + 2 * d * stride);
+            const std::size_t scratchSize =
+                static_cast<std::size_t>(d * stride + 3 * stride + 2 * m * stride + m * m +
+                                         2 * block * stride + 2 * d * stride + block * d);
             thread_local std::vector<Real> scratch;
             if (scratch.size() < scratchSize) scratch.resize(scratchSize);
             Real* cursor = scratch.data();
@@ -176,6 +167,7 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
             Real* const scaled = claim(block * stride);    // E' block, row j = negative start + j
             Real* const weighted = claim(block * stride);  // (E'ᵀ C) block, then Q = E' ∘ (E'ᵀ C)
             Real* const pulled = claim(d * stride);        // Σ_n Q_in x_n,c at [c·stride + i]
+            Real* const pullDots = claim(block * d);       // Σ_i Q_in x̂_i,c for the block's n
             Real* const exponents = claim(stride);         // z_ap for one a
             Real* const terms = claim(stride);             // softplus(z_ap)
             Real* const slopes = claim(stride);            // σ(z_ap)
@@ -190,38 +182,16 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
             Real reach = 0.0;
             for (const int other : others) reach = std::max(reach, norms(other));
             const Real shift = scale * reach;
-            // row[i] = E'_ij = exp(4t · (((0 + x̂_i0 x_j0) + x̂_i1 x_j1) + …) − α) for i < m, 0 beyond:
-            // one pass for the exponents (written out for D = 2 and 3, the common cases, with the
-            // same operations in the same order as the general loop), then the row exp.
+            const detail::simd::Kernels& kernels = detail::simd::kernels();
+            // row[i] = E'_ij = exp(4t · (((0 + x̂_i0 x_j0) + x̂_i1 x_j1) + …) − α) for i < m, 0 beyond.
             auto scaledRow = [&](Eigen::Index j, Real* row) {
-                const Real* negative = &negatives(j, 0);
-                const Real* first = anchorColumns;
-                if (d == 2) {
-                    const Real x0 = negative[0], x1 = negative[1];
-                    const Real* second = anchorColumns + stride;
-                    for (Eigen::Index i = 0; i < m; ++i)
-                        row[i] = scale * ((0.0 + first[i] * x0) + second[i] * x1) - shift;
-                } else if (d == 3) {
-                    const Real x0 = negative[0], x1 = negative[1], x2 = negative[2];
-                    const Real *second = anchorColumns + stride, *third = anchorColumns + 2 * stride;
-                    for (Eigen::Index i = 0; i < m; ++i)
-                        row[i] = scale * (((0.0 + first[i] * x0) + second[i] * x1) + third[i] * x2) - shift;
-                } else {
-                    std::fill(row, row + m, 0.0);
-                    for (Eigen::Index c = 0; c < d; ++c) {
-                        const Real coordinate = negative[c];
-                        const Real* column = anchorColumns + c * stride;
-                        for (Eigen::Index i = 0; i < m; ++i) row[i] += column[i] * coordinate;
-                    }
-                    for (Eigen::Index i = 0; i < m; ++i) row[i] = scale * row[i] - shift;
-                }
+                kernels.affineColumnsRow(anchorColumns, stride, d, &negatives(j, 0), scale, shift, m, row);
                 detail::expRowInPlace(row, m);
                 std::fill(row + m, row + stride, 0.0);
             };
             auto scaledBlock = [&](Eigen::Index start, Eigen::Index width) {
                 for (Eigen::Index j = 0; j < width; ++j) scaledRow(start + j, scaled + j * stride);
             };
-            const detail::simd::Kernels& kernels = detail::simd::kernels();
             std::fill(gram, gram + m * stride, 0.0);
             for (Eigen::Index start = 0; start < k; start += block) {
                 const Eigen::Index width = std::min(block, k - start);
@@ -261,19 +231,11 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
                     const Eigen::Index width = std::min(block, k - start);
                     scaledBlock(start, width);
                     kernels.productRows(scaled, width, m, stride, weights, weighted);
-                    for (Eigen::Index j = 0; j < width; ++j) {
-                        Real* q = weighted + j * stride;
-                        const Real* e = scaled + j * stride;
-                        for (Eigen::Index i = 0; i < stride; ++i) q[i] *= e[i];  // 0 beyond m
-                        const Real* negative = &negatives(start + j, 0);
-                        for (Eigen::Index c = 0; c < d; ++c) {
-                            Real* target = pulled + c * stride;
-                            const Real coordinate = negative[c];
-                            for (Eigen::Index i = 0; i < stride; ++i) target[i] += q[i] * coordinate;
-                            gradNegatives(start + j, c) +=
-                                (8.0 * t) * laneDot(q, anchorColumns + c * stride, stride);
-                        }
-                    }
+                    kernels.weightedPullRows(weighted, scaled, width, stride, &negatives(start, 0), d,
+                                             anchorColumns, pulled, pullDots);
+                    for (Eigen::Index j = 0; j < width; ++j)
+                        for (Eigen::Index c = 0; c < d; ++c)
+                            gradNegatives(start + j, c) += (8.0 * t) * pullDots[j * d + c];
                 }
                 for (Eigen::Index i = 0; i < m; ++i)
                     for (Eigen::Index c = 0; c < d; ++c)

@@ -55,6 +55,11 @@ namespace marginlab::detail::simd {
                          double* gram);                                                                      \
     void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,       \
                      const double* w, double* out);                                                          \
+    void affineColumnsRow(const double* columns, std::ptrdiff_t stride, std::ptrdiff_t dims,                 \
+                          const double* point, double scale, double shift, std::ptrdiff_t n, double* row);   \
+    void weightedPullRows(double* q, const double* e, std::ptrdiff_t rows, std::ptrdiff_t stride,            \
+                          const double* x, std::ptrdiff_t dims, const double* columns, double* pulled,       \
+                          double* dots);                                                                     \
     void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
@@ -100,6 +105,8 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::softplusRow,
                             &portable::gramLowerUpdate,
                             &portable::productRows,
+                            &portable::affineColumnsRow,
+                            &portable::weightedPullRows,
                             &portable::mersenneTwist64,
                             nullptr,
                             nullptr,
@@ -130,6 +137,8 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::softplusRow,
                         &avx2::gramLowerUpdate,
                         &avx2::productRows,
+                        &avx2::affineColumnsRow,
+                        &avx2::weightedPullRows,
                         &avx2::mersenneTwist64,
                         nullptr,
                         nullptr,
@@ -159,6 +168,8 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::softplusRow,
                           &avx512::gramLowerUpdate,
                           &avx512::productRows,
+                          &avx512::affineColumnsRow,
+                          &avx512::weightedPullRows,
                           &avx512::mersenneTwist64,
                           &avx512::tripletSweep,
                           &avx512::countBelow,

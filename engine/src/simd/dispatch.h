@@ -139,6 +139,17 @@ struct Kernels {
     ///     out[n][i] = ((0 + b[n][0]·w[0][i]) + b[n][1]·w[1][i]) + …  (p ascending, p < cols).
     void (*productRows)(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
                         const double* w, double* out);
+    /// The factorized angular loss's exponent row: for i < n (columns: dims columns of stride),
+    ///     row[i] = scale·(((0 + columns[0][i]·point[0]) + columns[1][i]·point[1]) + …) − shift.
+    void (*affineColumnsRow)(const double* columns, std::ptrdiff_t stride, std::ptrdiff_t dims,
+                             const double* point, double scale, double shift, std::ptrdiff_t n, double* row);
+    /// Its pull of a block (q and e: rows × stride, x: rows × dims, columns and pulled: dims
+    /// columns of stride; stride a multiple of 8). For each row n, ascending:
+    ///     q[n][i] = q[n][i]·e[n][i],  pulled[c][i] = pulled[c][i] + q[n][i]·x[n][c],
+    ///     dots[n·dims + c] = Σ_i q[n][i]·columns[c][i]  (8 lanes, i mod 8, added in the fixed tree).
+    void (*weightedPullRows)(double* q, const double* e, std::ptrdiff_t rows, std::ptrdiff_t stride,
+                             const double* x, std::ptrdiff_t dims, const double* columns, double* pulled,
+                             double* dots);
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);

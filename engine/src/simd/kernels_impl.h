@@ -804,7 +804,7 @@ void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, d
 // together, never an element's bits: every unit gives the bits of the plain loops in dispatch.h.
 #if defined(__AVX512F__)
 typedef double TileVector __attribute__((vector_size(64)));
-constexpr int kTileRows = 8, kTileVectors = 2;  // 16 of 32 zmm registers accumulate
+constexpr int kTileRows = 4, kTileVectors = 4;        // 16 of 32 zmm registers; 8 × 2 ran 15 % slower
 constexpr int kProductRows = 4, kProductVectors = 4;  // fewer broadcasts per load of w
 #elif defined(__AVX2__)
 typedef double TileVector __attribute__((vector_size(32)));
@@ -826,12 +826,12 @@ static inline __attribute__((always_inline)) void storeTile(double* p, TileVecto
     __builtin_memcpy(p, &v, sizeof v);
 }
 
-// gram[a][p0 .. p0 + kTileWidth) for a in [a0, a0 + Rows) += Σ_n b[n][a]·b[n][p], n ascending.
-template <int Rows>
+// gram[a][p0 .. p0 + V vectors) for a in [a0, a0 + Rows) += Σ_n b[n][a]·b[n][p], n ascending.
+template <int Rows, int V>
 static inline __attribute__((always_inline)) void gramTile(const double* b, std::ptrdiff_t rows,
                                                            std::ptrdiff_t stride, std::ptrdiff_t a0,
                                                            std::ptrdiff_t p0, double* gram) {
-    constexpr int V = kTileVectors, W = static_cast<int>(sizeof(TileVector) / sizeof(double));
+    constexpr int W = static_cast<int>(sizeof(TileVector) / sizeof(double));
     TileVector sum[Rows][V];
     for (int r = 0; r < Rows; ++r)
         for (int v = 0; v < V; ++v) sum[r][v] = loadTile(gram + (a0 + r) * stride + p0 + v * W);
@@ -848,17 +848,27 @@ static inline __attribute__((always_inline)) void gramTile(const double* b, std:
         for (int v = 0; v < V; ++v) storeTile(gram + (a0 + r) * stride + p0 + v * W, sum[r][v]);
 }
 
+// The strip of columns [p0, p0 + V vectors): every row tile at or below the diagonal.
+template <int V>
+static inline void gramStrip(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
+                             std::ptrdiff_t p0, double* gram) {
+    const std::ptrdiff_t fullRows = cols - cols % kTileRows;
+    for (std::ptrdiff_t a0 = p0 - p0 % kTileRows; a0 < fullRows; a0 += kTileRows)
+        gramTile<kTileRows, V>(b, rows, stride, a0, p0, gram);
+    for (std::ptrdiff_t a = fullRows > p0 ? fullRows : p0; a < cols; ++a)
+        gramTile<1, V>(b, rows, stride, a, p0, gram);
+}
+
 void gramLowerUpdate(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
                      double* gram) {
     // Column strips outermost: one strip of b (rows × kTileWidth) stays in L1 while every row
-    // tile at or below the diagonal passes over it.
-    const std::ptrdiff_t fullRows = cols - cols % kTileRows;
-    for (std::ptrdiff_t p0 = 0; p0 < cols; p0 += kTileWidth) {
-        for (std::ptrdiff_t a0 = p0 - p0 % kTileRows; a0 < fullRows; a0 += kTileRows)
-            gramTile<kTileRows>(b, rows, stride, a0, p0, gram);
-        for (std::ptrdiff_t a = fullRows > p0 ? fullRows : p0; a < cols; ++a)
-            gramTile<1>(b, rows, stride, a, p0, gram);
-    }
+    // tile at or below the diagonal passes over it. A tile wider than the columns left (the
+    // stride is a multiple of 16, AVX-512's tile is 32 wide) gives way to strips of one vector.
+    constexpr int W = static_cast<int>(sizeof(TileVector) / sizeof(double));
+    std::ptrdiff_t p0 = 0;
+    for (; p0 < cols && p0 + kTileWidth <= stride; p0 += kTileWidth)
+        gramStrip<kTileVectors>(b, rows, cols, stride, p0, gram);
+    for (; p0 < cols; p0 += W) gramStrip<1>(b, rows, cols, stride, p0, gram);
 }
 
 // out[n][i0 .. i0 + kTileWidth) for n in [n0, n0 + Rows): the sums over p in [p0, p1), p
@@ -911,6 +921,79 @@ void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std:
         }
         p0 = p1;
     } while (p0 < cols);
+}
+
+// The rows around the products. E'_n's exponents from the anchors' coordinate columns, and the
+// pull of a block once its product rows are known: plain element-wise loops in the unit's width,
+// each element's operations in the order of the scalar loops they replaced.
+void affineColumnsRow(const double* columns, std::ptrdiff_t stride, std::ptrdiff_t dims, const double* point,
+                      double scale, double shift, std::ptrdiff_t n, double* row) {
+    const double* first = columns;
+    if (dims == 2) {
+        const double x0 = point[0], x1 = point[1];
+        const double* second = columns + stride;
+        for (std::ptrdiff_t i = 0; i < n; ++i)
+            row[i] = scale * ((0.0 + first[i] * x0) + second[i] * x1) - shift;
+        return;
+    }
+    if (dims == 3) {
+        const double x0 = point[0], x1 = point[1], x2 = point[2];
+        const double *second = columns + stride, *third = columns + 2 * stride;
+        for (std::ptrdiff_t i = 0; i < n; ++i)
+            row[i] = scale * (((0.0 + first[i] * x0) + second[i] * x1) + third[i] * x2) - shift;
+        return;
+    }
+    for (std::ptrdiff_t i = 0; i < n; ++i) row[i] = 0.0;
+    for (std::ptrdiff_t c = 0; c < dims; ++c) {
+        const double coordinate = point[c];
+        const double* column = columns + c * stride;
+        for (std::ptrdiff_t i = 0; i < n; ++i) row[i] += column[i] * coordinate;
+    }
+    for (std::ptrdiff_t i = 0; i < n; ++i) row[i] = scale * row[i] - shift;
+}
+
+// One row of weightedPullRows with Dims coordinates in one pass: q ∘= e first when Weigh.
+template <int Dims, bool Weigh>
+static inline void pullRow(double* q, const double* e, std::ptrdiff_t stride, const double* x,
+                           const double* columns, double* pulled, double* dots) {
+    Lanes sums[Dims] = {};
+    for (std::ptrdiff_t i = 0; i < stride; i += kAccumulateLanes) {
+        Lanes product = loadLanes(q + i);
+        if constexpr (Weigh) {
+            product = product * loadLanes(e + i);
+            storeLanes(q + i, product);
+        }
+        for (int c = 0; c < Dims; ++c) {
+            double* target = pulled + c * stride + i;
+            storeLanes(target, loadLanes(target) + product * broadcast(x[c]));
+            sums[c] = sums[c] + product * loadLanes(columns + c * stride + i);
+        }
+    }
+    for (int c = 0; c < Dims; ++c) {
+        double lanes[kAccumulateLanes];
+        storeLanes(lanes, sums[c]);
+        dots[c] = addLanes(lanes);
+    }
+}
+
+void weightedPullRows(double* q, const double* e, std::ptrdiff_t rows, std::ptrdiff_t stride, const double* x,
+                      std::ptrdiff_t dims, const double* columns, double* pulled, double* dots) {
+    for (std::ptrdiff_t n = 0; n < rows; ++n) {
+        double* qn = q + n * stride;
+        const double* en = e + n * stride;
+        const double* xn = x + n * dims;
+        double* dotsN = dots + n * dims;
+        if (dims == 2) {
+            pullRow<2, true>(qn, en, stride, xn, columns, pulled, dotsN);
+        } else if (dims == 3) {
+            pullRow<3, true>(qn, en, stride, xn, columns, pulled, dotsN);
+        } else {
+            for (std::ptrdiff_t i = 0; i < stride; ++i) qn[i] *= en[i];
+            for (std::ptrdiff_t c = 0; c < dims; ++c)
+                pullRow<1, false>(qn, en, stride, xn + c, columns + c * stride, pulled + c * stride,
+                                  dotsN + c);
+        }
+    }
 }
 
 // ---- std::mt19937_64, a block at a time (NCE's noise draws, losses/nce_draws.h) ---------------
