@@ -5,6 +5,7 @@
 // whichever unit runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -718,6 +719,78 @@ TEST(SimdDispatch, RankQueriesGiveThePlainCounts) {
                                               << kind << ", z = " << values[t];
         }
     }
+}
+
+// The vector unit's boundary lookups (gapBoundaries, and through the same code the sweep's) skip
+// reading a cell's neighbours where the cell's place proves their answers (sweep_avx512.cpp,
+// prove): queries placed within ulps of the bound from a positive and of the cells' edges, on
+// tables with duplicates, a wide range and a large offset, must still give the plain boundaries.
+TEST(SimdDispatch, GapBoundariesGiveThePlainBoundariesNearEdges) {
+    const simd::Kernels* avx512 = simd::kernelsFor(simd::Level::Avx512);
+    if (!avx512 || !avx512->gapBoundaries) GTEST_SKIP() << "no AVX-512 on this CPU";
+    std::mt19937_64 rng(47);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    constexpr double infinity = std::numeric_limits<double>::infinity();
+    int checked = 0;
+    for (int kind = 0; kind < 6; ++kind) {
+        std::vector<double> values;
+        if (kind == 5) {
+            // 128 values in [0, 1]: 512 cells of exactly 1/512, every other value one ulp below a
+            // cell's edge, where the gap to a query in the next cell can round onto the bound.
+            values = {0.0, 1.0};
+            for (int c = 1; values.size() < 128; c += 3) values.push_back(std::nextafter(c / 512.0, -1.0));
+        }
+        for (int k = 0; k < (kind == 5 ? 0 : 120); ++k) {
+            double v = normal(rng);
+            if (kind == 1) v = std::round(v * 8.0) / 8.0;
+            if (kind == 2) v *= std::exp(6.0 * normal(rng));
+            if (kind == 3) v = 1e6 + v;
+            if (kind == 4) v = std::abs(v) * 1e-3;
+            values.push_back(v);
+        }
+        std::sort(values.begin(), values.end());
+        const int n = static_cast<int>(values.size());
+        std::vector<double> sorted(static_cast<std::size_t>(n + detail::GapLocator::kPadding + 2), infinity);
+        sorted[0] = -infinity;
+        std::copy(values.begin(), values.end(), sorted.begin() + 1);
+        detail::GapLocator locator;
+        locator.assign(sorted.data() + 1, n);
+        const detail::GapTable& table = locator.table();
+        ASSERT_GT(table.cells, 0);
+        const simd::CellTable cells{table.sorted, table.size, table.low,
+                                    table.scale,  table.top,  table.cellStart};
+        for (double bound : {0.05, 0.2, 0.0, -0.3, 1.0 / 3.0, 1e-9, 2.5}) {
+            std::vector<double> queries;
+            auto around = [&](double z) {  // z and three ulps either side
+                queries.push_back(z);
+                double below = z, above = z;
+                for (int k = 0; k < 3; ++k) {
+                    queries.push_back(below = std::nextafter(below, -infinity));
+                    queries.push_back(above = std::nextafter(above, infinity));
+                }
+            };
+            for (double x : values) around(x + bound);
+            for (int c = 0; c <= table.cells; c += 7) around(table.low + c / table.scale + bound);
+            for (double z : {-infinity, infinity, -1e300, 1e300, 0.0, -0.0, std::nan("")})
+                queries.push_back(z);
+            std::vector<int> strict(queries.size(), -1), inclusive(queries.size(), -1);
+            avx512->gapBoundaries(cells, queries.data(), static_cast<int>(queries.size()), bound,
+                                  strict.data(), inclusive.data());
+            for (std::size_t t = 0; t < queries.size(); ++t) {
+                const double z = queries[t];
+                int plainStrict = n, plainInclusive = n;
+                for (int k = n - 1; k >= 0; --k) {
+                    if (z - values[static_cast<std::size_t>(k)] < bound) plainStrict = k;
+                    if (z - values[static_cast<std::size_t>(k)] <= bound) plainInclusive = k;
+                }
+                ASSERT_EQ(strict[t], plainStrict) << "kind " << kind << " bound " << bound << " z " << z;
+                ASSERT_EQ(inclusive[t], plainInclusive)
+                    << "kind " << kind << " bound " << bound << " z " << z;
+                ++checked;
+            }
+        }
+    }
+    EXPECT_GT(checked, 6 * 7 * 800);
 }
 
 // The TF-Addons semi-hard miner, whose ranks come from that kernel: the same triplets on every unit.

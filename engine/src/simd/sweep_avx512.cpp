@@ -8,13 +8,14 @@
 // z); a TripletMarginMiner filter with a high bound adds a third (firstGapBelowOne). The scalar
 // loop does them one negative after another, each a chain of dependent loads (cell → cell start →
 // values); here eight chains run side by side through gathers. Per lane the operations, the
-// comparisons and their confirmation are those of GapTable::firstGapBelowBoth and countBelow; a
-// lane the table cannot settle falls back to a binary search over all sorted positives, whose
-// answer is the same (the predicate is monotone along them: the caller sends only anchors whose
-// positives are all finite). The violation's terms are summed one lane after another in the
-// negatives' order: the scalar loop's bits. The hard boundary's lookup alone is also exported
-// (countBelow) for the TF-Addons semi-hard miner, which ranks every negative among the positives,
-// and a single bound's lookup (gapBoundaries) for the filters the sweep kernel does not take.
+// comparisons and their confirmation are those of GapTable::firstGapBelowBoth and countBelow,
+// except that the cell's neighbours are read only where the cell's place cannot prove what they
+// would show (prove, below: almost never); a lane the table cannot settle falls back to a binary
+// search over all sorted positives, whose answer is the same (the predicate is monotone along
+// them: the caller sends only anchors whose positives are all finite). The violation's terms are
+// summed one lane after another in the negatives' order: the scalar loop's bits. The hard boundary's lookup
+// alone is also exported (countBelow) for the TF-Addons semi-hard miner, which ranks every negative among the
+// positives, and a single bound's lookup (gapBoundaries) for the filters the sweep kernel does not take.
 #include <cstdint>
 #if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
@@ -52,6 +53,7 @@ struct Table {
     __m512d low, scale, top;
     const double* sorted;
     const int* cellStart;
+    __m256i size;
 
     /// GapTable::cellOf for eight values: max(t, 0) gives 0 for NaN as maxsd does, then min with
     /// the last cell, truncated.
@@ -71,6 +73,38 @@ struct Table {
         *end = _mm512_cvtepi64_epi32(_mm512_srli_epi64(pairs, 32));
     }
 };
+
+/// The slack of prove() for a bound: 16 units of rounding (u = 2⁻⁵³) times the largest value,
+/// in cell units, that the proof's differences can reach. Its error analysis needs 8.
+inline __m512d proofSlack(double low, double scale, double top, double bound) {
+    const double u = 0x1p-53;
+    return _mm512_set1_pd(16.0 * u *
+                          (top + 2.0 + scale * ((low < 0 ? -low : low) + (bound < 0 ? -bound : bound))));
+}
+
+/// The lanes whose neighbours of the cell [begin, end) of value = z − bound need not be read.
+/// With t = fl(fl(value − low)·scale) and c its cell, every sorted x before the cell has
+/// t(x) < c and every x after it t(x) ≥ c + 1 (cellOf is monotone). When t − c ≥ slack, the
+/// rounding of t, t(x) and value (bounded by the slack) cannot bring x within half an ulp of
+/// bound of z − bound: fl(z − x) > bound, so "gap ≤ bound" fails before the cell; when
+/// (c + 1) − t ≥ slack, fl(z − x) < bound after it. The sentinels settle the rest the way the
+/// reads would: nothing before the first value (z − (−∞) fails both, even as NaN), and +∞ after
+/// the last, which holds for every z < +∞.
+struct Proof {
+    __mmask8 failsBefore, holdsAfter;
+};
+inline Proof prove(const Table& table, __m512d z, __m512d value, __m512d slack, __m256i begin, __m256i end) {
+    const __m512d t = _mm512_mul_pd(_mm512_sub_pd(value, table.low), table.scale);
+    const __m512d cell = _mm512_cvtepi32_pd(
+        _mm512_cvttpd_epi32(_mm512_min_pd(_mm512_max_pd(t, _mm512_setzero_pd()), table.top)));
+    const __m512d one = _mm512_set1_pd(1.0);
+    const __mmask8 first = _mm256_cmp_epi32_mask(begin, _mm256_setzero_si256(), _MM_CMPINT_EQ);
+    const __mmask8 last = _mm256_cmp_epi32_mask(end, table.size, _MM_CMPINT_EQ) &
+                          _mm512_cmp_pd_mask(z, _mm512_set1_pd(__builtin_inf()), _CMP_LT_OQ);
+    return {static_cast<__mmask8>(_mm512_cmp_pd_mask(_mm512_sub_pd(t, cell), slack, _CMP_GE_OQ) | first),
+            static_cast<__mmask8>(
+                _mm512_cmp_pd_mask(_mm512_sub_pd(_mm512_add_pd(cell, one), t), slack, _CMP_GE_OQ) | last)};
+}
 
 /// The lanes whose cell [begin, end) holds more than k values: those whose slot k is in the cell.
 inline __mmask8 inCellAt(__m256i begin, __m256i end, int k) {
@@ -116,19 +150,28 @@ struct Lookup {
 enum class Needs { Both, Strict, Inclusive };
 
 template <Needs needs>
-inline Lookup lookUp(const Table& table, __m512d z, __m512d bound, Cells cells) {
+inline Lookup lookUp(const Table& table, __m512d z, __m512d bound, __m512d slack, Cells cells) {
     const __m256i one = _mm256_set1_epi32(1);
     const __m256i begin = cells.begin, end = cells.end;
-    const __m512d before = _mm512_sub_pd(z, table.at(_mm256_sub_epi32(begin, one)));
-    const __m512d after = _mm512_sub_pd(z, table.at(end));
     // "Not <" and "not ≤": the predicates' failures, NaN failing both. Before the cell the
-    // predicate needed must fail (for both: even "≤"), after it hold (for both: even "<").
+    // predicate needed must fail (for both: even "≤"), after it hold (for both: even "<"). The
+    // cell proves both in almost every lane (prove); the others read their neighbours.
+    const Proof proof = prove(table, z, _mm512_sub_pd(z, bound), slack, begin, end);
+    __mmask8 failsBefore = proof.failsBefore, failsAfter = 0;
+    const auto readBefore = static_cast<__mmask8>(~proof.failsBefore);
+    const auto readAfter = static_cast<__mmask8>(~proof.holdsAfter);
+    if (readBefore) {
+        const __m512d before = _mm512_sub_pd(z, table.atIn(readBefore, _mm256_sub_epi32(begin, one)));
+        failsBefore |= _mm512_mask_cmp_pd_mask(readBefore, before, bound,
+                                               needs == Needs::Strict ? _CMP_NLT_UQ : _CMP_NLE_UQ);
+    }
+    if (readAfter) {
+        const __m512d after = _mm512_sub_pd(z, table.atIn(readAfter, end));
+        failsAfter = _mm512_mask_cmp_pd_mask(readAfter, after, bound,
+                                             needs == Needs::Inclusive ? _CMP_NLE_UQ : _CMP_NLT_UQ);
+    }
     const __mmask8 small =
         _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin), _mm256_set1_epi32(4), _MM_CMPINT_LE);
-    const __mmask8 failsBefore =
-        _mm512_cmp_pd_mask(before, bound, needs == Needs::Strict ? _CMP_NLT_UQ : _CMP_NLE_UQ);
-    const __mmask8 failsAfter =
-        _mm512_cmp_pd_mask(after, bound, needs == Needs::Inclusive ? _CMP_NLE_UQ : _CMP_NLT_UQ);
     Lookup out{begin, begin, static_cast<__mmask8>(failsBefore & ~failsAfter & small)};
     for (int k = 0; k < 4; ++k) {
         // A slot past its cell's end holds the predicate in a confirmed lane (it is at or after
@@ -186,8 +229,10 @@ inline __m256i settle(__m256i value, __mmask8 unconfirmed, const double* zs, con
 template <bool HasHigh, bool HighInclusive, bool HasLow>
 void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
            SweepTotals* totals) {
-    const Table table{_mm512_set1_pd(in.low), _mm512_set1_pd(in.scale), _mm512_set1_pd(in.top), in.sorted,
-                      in.cellStart};
+    const Table table{_mm512_set1_pd(in.low), _mm512_set1_pd(in.scale),  _mm512_set1_pd(in.top), in.sorted,
+                      in.cellStart,           _mm256_set1_epi32(in.size)};
+    const __m512d marginSlack = proofSlack(in.low, in.scale, in.top, in.margin),
+                  highSlack = proofSlack(in.low, in.scale, in.top, in.high);
     const __m512d sign = _mm512_set1_pd(in.sign);
     const __m512d margin = _mm512_set1_pd(in.margin);
     const __m512d high = _mm512_set1_pd(in.high);
@@ -226,8 +271,8 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
             const double* zs = zBlock + t;
             const __m512d z = _mm512_load_pd(zs);
 
-            Lookup atMargin =
-                lookUp<Needs::Both>(table, z, margin, Cells::load(marginBegin + t, marginEnd + t));
+            Lookup atMargin = lookUp<Needs::Both>(table, z, margin, marginSlack,
+                                                  Cells::load(marginBegin + t, marginEnd + t));
             const __mmask8 marginOpen = valid & static_cast<__mmask8>(~atMargin.confirmed);
             atMargin.strict = settle(atMargin.strict, marginOpen, zs, in, in.margin, false);
             atMargin.inclusive = settle(atMargin.inclusive, marginOpen, zs, in, in.margin, true);
@@ -236,10 +281,10 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
                 settle(below.inclusive, valid & static_cast<__mmask8>(~below.confirmed), zs, in, 0.0, true);
             __m256i keptBegin = _mm256_setzero_si256();
             if constexpr (HasHigh) {
-                const Lookup atHigh =
-                    lookUp < HighInclusive
-                        ? Needs::Inclusive
-                        : Needs::Strict > (table, z, high, Cells::load(highBegin + t, highEnd + t));
+                const Lookup atHigh = lookUp < HighInclusive
+                                          ? Needs::Inclusive
+                                          : Needs::Strict > (table, z, high, highSlack,
+                                                             Cells::load(highBegin + t, highEnd + t));
                 keptBegin =
                     settle(HighInclusive ? atHigh.inclusive : atHigh.strict,
                            valid & static_cast<__mmask8>(~atHigh.confirmed), zs, in, in.high, HighInclusive);
@@ -292,8 +337,9 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
 }  // namespace
 
 void countBelow(const CellTable& cells, const double* values, int n, int* ranks) {
-    const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale), _mm512_set1_pd(cells.top),
-                      cells.sorted, cells.cellStart};
+    const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale),
+                      _mm512_set1_pd(cells.top), cells.sorted,
+                      cells.cellStart,           _mm256_set1_epi32(cells.size)};
     alignas(64) double zs[8];
     for (int t = 0; t < n; t += 8) {
         const __mmask8 valid = static_cast<__mmask8>(n - t < 8 ? (1u << (n - t)) - 1u : 0xffu);
@@ -309,9 +355,10 @@ void countBelow(const CellTable& cells, const double* values, int n, int* ranks)
 
 void gapBoundaries(const CellTable& cells, const double* values, int n, double bound, int* strict,
                    int* inclusive) {
-    const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale), _mm512_set1_pd(cells.top),
-                      cells.sorted, cells.cellStart};
-    const __m512d limit = _mm512_set1_pd(bound);
+    const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale),
+                      _mm512_set1_pd(cells.top), cells.sorted,
+                      cells.cellStart,           _mm256_set1_epi32(cells.size)};
+    const __m512d limit = _mm512_set1_pd(bound), slack = proofSlack(cells.low, cells.scale, cells.top, bound);
     alignas(64) double zs[8];
     for (int t = 0; t < n; t += 8) {
         const __mmask8 valid = static_cast<__mmask8>(n - t < 8 ? (1u << (n - t)) - 1u : 0xffu);
@@ -319,17 +366,17 @@ void gapBoundaries(const CellTable& cells, const double* values, int n, double b
         _mm512_store_pd(zs, z);
         const Cells at = Cells::of(table, _mm512_sub_pd(z, limit));
         if (strict && inclusive) {
-            const Lookup found = lookUp<Needs::Both>(table, z, limit, at);
+            const Lookup found = lookUp<Needs::Both>(table, z, limit, slack, at);
             const __mmask8 open = valid & static_cast<__mmask8>(~found.confirmed);
             _mm256_mask_storeu_epi32(strict + t, valid, settle(found.strict, open, zs, cells, bound, false));
             _mm256_mask_storeu_epi32(inclusive + t, valid,
                                      settle(found.inclusive, open, zs, cells, bound, true));
         } else if (strict) {
-            const Lookup found = lookUp<Needs::Strict>(table, z, limit, at);
+            const Lookup found = lookUp<Needs::Strict>(table, z, limit, slack, at);
             const __mmask8 open = valid & static_cast<__mmask8>(~found.confirmed);
             _mm256_mask_storeu_epi32(strict + t, valid, settle(found.strict, open, zs, cells, bound, false));
         } else {
-            const Lookup found = lookUp<Needs::Inclusive>(table, z, limit, at);
+            const Lookup found = lookUp<Needs::Inclusive>(table, z, limit, slack, at);
             const __mmask8 open = valid & static_cast<__mmask8>(~found.confirmed);
             _mm256_mask_storeu_epi32(inclusive + t, valid,
                                      settle(found.inclusive, open, zs, cells, bound, true));
