@@ -516,6 +516,23 @@ TEST(SimdDispatch, MersenneTwistOfEveryUnitIsStdMt19937_64) {
     }
 }
 
+TEST(SimdDispatch, RunningSumsOfEveryUnitAreThePlainSums) {
+    std::mt19937_64 rng(53);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    for (std::ptrdiff_t n : {0, 1, 7, 8, 9, 16, 23, 100, 14745}) {
+        std::vector<int> counts(static_cast<std::size_t>(n));
+        for (int& count : counts) count = static_cast<int>(rng() % 5) - 1;  // negatives too
+        std::vector<int> plain = counts;
+        for (std::size_t c = 1; c < plain.size(); ++c) plain[c] += plain[c - 1];
+        for (const simd::Kernels* unit : units) {
+            std::vector<int> got = counts;
+            unit->runningSums(got.data(), n);
+            EXPECT_EQ(got, plain) << simd::levelName(unit->level) << " n " << n;
+        }
+    }
+}
+
 TEST(SimdDispatch, TheCapChoosesTheUnit) {
     const simd::Level best = simd::supportedLevel();
     {

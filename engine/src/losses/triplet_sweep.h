@@ -46,6 +46,10 @@ inline int firstGapBelow(const Real* sorted, int n, Real z, Real bound, bool inc
     return static_cast<int>(base - sorted) + ((z - *base < bound) ? 0 : 1);
 }
 
+/// values[c] = values[0] + … + values[c] for c < n, in place: the bucket sorts' cell starts, in
+/// the vector unit (one cell at a time, the sum was a sixth of FaceNet's sort at N = 4096).
+void runningSums(int* values, int n);
+
 /**
  * firstGapBelow in O(1) expected time: a table of B ≈ 4P equal-width value cells over the sorted
  * positives gives the one cell where the answer should lie; the answer is then confirmed with the

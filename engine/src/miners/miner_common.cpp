@@ -39,14 +39,7 @@ void BucketSorter::sort(std::vector<RankedNegative>* items) {
         cellOfItem[k] = cell;
         crowded = std::max(crowded, ++end[cell]);
     }
-    // The running sum stays in a register: end[c] += end[c − 1] waited, cell after cell, for the
-    // previous store to come back from memory (with the maximum in the same loop, 40 % of
-    // FaceNet's sort at N = 4096).
-    int running = 0;
-    for (int c = 0; c < cells; ++c) {
-        running += end[c];
-        end[c] = running;
-    }
+    runningSums(end, cells);
     end[cells] = m_size;
     m_scratch.resize(n);
     RankedNegative* out = m_scratch.data();

@@ -60,6 +60,7 @@ namespace marginlab::detail::simd {
     void weightedPullRows(double* q, const double* e, std::ptrdiff_t rows, std::ptrdiff_t stride,            \
                           const double* x, std::ptrdiff_t dims, const double* columns, double* pulled,       \
                           double* dots);                                                                     \
+    void runningSums(int* values, std::ptrdiff_t n);                                                         \
     void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
@@ -107,6 +108,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::productRows,
                             &portable::affineColumnsRow,
                             &portable::weightedPullRows,
+                            &portable::runningSums,
                             &portable::mersenneTwist64,
                             nullptr,
                             nullptr,
@@ -139,6 +141,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::productRows,
                         &avx2::affineColumnsRow,
                         &avx2::weightedPullRows,
+                        &avx2::runningSums,
                         &avx2::mersenneTwist64,
                         nullptr,
                         nullptr,
@@ -170,6 +173,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::productRows,
                           &avx512::affineColumnsRow,
                           &avx512::weightedPullRows,
+                          &avx512::runningSums,
                           &avx512::mersenneTwist64,
                           &avx512::tripletSweep,
                           &avx512::countBelow,

@@ -150,6 +150,8 @@ struct Kernels {
     void (*weightedPullRows)(double* q, const double* e, std::ptrdiff_t rows, std::ptrdiff_t stride,
                              const double* x, std::ptrdiff_t dims, const double* columns, double* pulled,
                              double* dots);
+    /// values[c] = values[0] + … + values[c] for c < n, in place (integers: the same on every unit).
+    void (*runningSums)(int* values, std::ptrdiff_t n);
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);

@@ -996,6 +996,30 @@ void weightedPullRows(double* q, const double* e, std::ptrdiff_t rows, std::ptrd
     }
 }
 
+// ---- Running sums of counts (the bucket sorts' cell starts) ------------------------------------
+// values[c] = values[0] + … + values[c]. Integers: any order gives the same sums. Eight at a time,
+// scanned in registers by three shifted additions, then the carry of the blocks before: one
+// addition's latency per eight cells instead of per cell (the plain loop was a tenth of FaceNet's
+// step at N = 4096, over four cells per negative).
+typedef int CountLanes __attribute__((vector_size(32)));
+void runningSums(int* values, std::ptrdiff_t n) {
+    const CountLanes zero = {};
+    CountLanes carry = {};
+    std::ptrdiff_t c = 0;
+    for (; c + 8 <= n; c += 8) {
+        CountLanes v;
+        __builtin_memcpy(&v, values + c, sizeof v);
+        v += __builtin_shufflevector(zero, v, 0, 8, 9, 10, 11, 12, 13, 14);
+        v += __builtin_shufflevector(zero, v, 0, 1, 8, 9, 10, 11, 12, 13);
+        v += __builtin_shufflevector(zero, v, 0, 1, 2, 3, 8, 9, 10, 11);
+        v += carry;
+        __builtin_memcpy(values + c, &v, sizeof v);
+        carry = __builtin_shufflevector(v, v, 7, 7, 7, 7, 7, 7, 7, 7);
+    }
+    int running = c > 0 ? values[c - 1] : 0;
+    for (; c < n; ++c) values[c] = running += values[c];
+}
+
 // ---- std::mt19937_64, a block at a time (NCE's noise draws, losses/nce_draws.h) ---------------
 // One refill of the engine ([rand.eng.mers] with std::mt19937_64's parameters: w = 64, n = 312,
 // m = 156, r = 31, a = 0xb5026f5aa96619e9, tempering u = 29, d = 0x5555555555555555, s = 17,
