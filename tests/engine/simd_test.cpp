@@ -533,6 +533,104 @@ TEST(SimdDispatch, RunningSumsOfEveryUnitAreThePlainSums) {
     }
 }
 
+// The contrastive losses' rows (dispatch.h: contrastiveRow, hadsellRow) on every unit against
+// their definitions written as plain loops: slopes bit for bit, sums in the 8 lanes' tree, counts
+// exact; rows starting anywhere (the anchor's b > a), values at the margins and zeros of both signs.
+TEST(SimdDispatch, ContrastiveRowsFollowTheirDefinitionOnEveryUnit) {
+    std::mt19937_64 rng(59);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    const double mp = 0.25, mn = 1.5;
+    int compared = 0;
+    for (std::ptrdiff_t n : {1, 9, 40, 301})
+        for (std::ptrdiff_t first : {std::ptrdiff_t{0}, std::ptrdiff_t{1}, n / 2}) {
+            std::vector<double> row(static_cast<std::size_t>(n));
+            std::vector<int> labels(static_cast<std::size_t>(n));
+            for (std::ptrdiff_t j = 0; j < n; ++j) {
+                const double pick = normal(rng);
+                row[static_cast<std::size_t>(j)] = pick > 1.5    ? mp
+                                                   : pick < -1.5 ? mn
+                                                   : pick > 1.2  ? -0.0
+                                                   : pick < -1.2 ? 0.0
+                                                                 : 2.0 * std::abs(normal(rng));
+                labels[static_cast<std::size_t>(j)] = static_cast<int>(rng() % 3);
+            }
+            const int label = 1;
+            for (bool similarity : {false, true}) {
+                const double s = similarity ? -1.0 : 1.0;
+                double lanes[2][8] = {};
+                std::int64_t counts[3] = {};
+                std::vector<double> positiveSlope(row.size(), 7.0), negativeSlope(row.size(), 7.0);
+                for (std::ptrdiff_t j = first; j < n; ++j) {
+                    const double m = row[static_cast<std::size_t>(j)];
+                    const bool same = labels[static_cast<std::size_t>(j)] == label;
+                    const double p = same ? 1.0 : 0.0, q = 1.0 - p;
+                    const double v = p * (similarity ? mp - m : m - mp) + q * (similarity ? m - mn : mn - m);
+                    const double term = v + std::abs(v);
+                    lanes[0][(j - first) % 8] += p * term;
+                    lanes[1][(j - first) % 8] += q * term;
+                    counts[0] += same;
+                    counts[1] += same && v > 0.0;
+                    counts[2] += !same && v > 0.0;
+                    const double slope = (v > 0.0 ? 2.0 : 0.0) * (p * s - q * s);
+                    positiveSlope[static_cast<std::size_t>(j)] = p * slope;
+                    negativeSlope[static_cast<std::size_t>(j)] = q * slope;
+                }
+                double sums[2];
+                for (int k = 0; k < 2; ++k) {
+                    const double* l = lanes[k];
+                    sums[k] = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+                }
+                for (const simd::Kernels* unit : units) {
+                    const std::string what = std::string(simd::levelName(unit->level)) + " n " +
+                                             std::to_string(n) + " first " + std::to_string(first) +
+                                             (similarity ? " similarity" : "");
+                    std::vector<double> gotPositive(row.size(), 7.0), gotNegative(row.size(), 7.0);
+                    double gotSums[2];
+                    std::int64_t gotCounts[3];
+                    unit->contrastiveRow(row.data(), labels.data(), label, first, n, mp, mn, similarity,
+                                         gotPositive.data(), gotNegative.data(), gotSums, gotCounts);
+                    EXPECT_TRUE(sameBits(gotPositive, positiveSlope)) << what;
+                    EXPECT_TRUE(sameBits(gotNegative, negativeSlope)) << what;
+                    EXPECT_TRUE(sameBits({gotSums[0], gotSums[1]}, {sums[0], sums[1]})) << what;
+                    EXPECT_EQ(std::vector<std::int64_t>(gotCounts, gotCounts + 3),
+                              std::vector<std::int64_t>(counts, counts + 3))
+                        << what;
+                    ++compared;
+                }
+            }
+            // Hadsell's form, the margin mn.
+            double lanes[8] = {};
+            std::int64_t active = 0;
+            std::vector<double> slope(row.size(), 7.0);
+            for (std::ptrdiff_t j = first; j < n; ++j) {
+                const double d = row[static_cast<std::size_t>(j)], gap = mn - d;
+                const double shortfall = gap > 0.0 ? gap : 0.0;
+                const bool same = labels[static_cast<std::size_t>(j)] == label;
+                const double term = same ? 0.5 * d * d : 0.5 * shortfall * shortfall;
+                lanes[(j - first) % 8] += term;
+                active += term > 0.0;
+                slope[static_cast<std::size_t>(j)] = same ? d : -shortfall;
+            }
+            const double sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                               ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+            for (const simd::Kernels* unit : units) {
+                std::vector<double> gotSlope(row.size(), 7.0);
+                double gotSum = 0.0;
+                std::int64_t gotActive = -1;
+                unit->hadsellRow(row.data(), labels.data(), label, first, n, mn, gotSlope.data(), &gotSum,
+                                 &gotActive);
+                const std::string what =
+                    std::string(simd::levelName(unit->level)) + " Hadsell n " + std::to_string(n);
+                EXPECT_TRUE(sameBits(gotSlope, slope)) << what;
+                EXPECT_TRUE(sameBits({gotSum}, {sum})) << what;
+                EXPECT_EQ(gotActive, active) << what;
+            }
+        }
+    EXPECT_EQ(compared, 4 * 3 * 2 * static_cast<int>(units.size()));
+}
+
 TEST(SimdDispatch, TheCapChoosesTheUnit) {
     const simd::Level best = simd::supportedLevel();
     {

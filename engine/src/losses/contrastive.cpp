@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/contrastive.h"
 
+#include <cmath>
+#include <optional>
+#include <vector>
+
 #include "losses/common.h"
 #include "losses/distance_rows.h"
 #include "losses/reference_set.h"
 #include "parallel.h"
-
-#include <cmath>
-#include <optional>
-#include <vector>
+#include "simd/dispatch.h"
 
 namespace marginlab {
 
@@ -75,38 +76,18 @@ LossOutput ContrastiveLoss::evaluate(const LossInput& input, bool withGradient) 
             }
             // M_ab = M_ba exactly and the two ordered pairs have the same label relation: visit
             // b > a once and count it twice.
-            // The pair kind is data-dependent: both terms are formed and one is kept by selects,
-            // so the loop has no branch to mispredict (the kind's branch cost more than the rest).
-            const Real positiveSign = similarity ? -1.0 : 1.0;  // ∂v/∂M of the positive term
+            // The pair kind is data-dependent: both terms are formed and one is kept by selects
+            // (simd::Kernels::contrastiveRow), so the loop has no branch to mispredict.
+            const detail::simd::Kernels& kernels = detail::simd::kernels();
             for (Eigen::Index a = begin; a < end; ++a) {
                 rows->row(a, row.data(), a + 1);
-                const int label = y[static_cast<std::size_t>(a)];
-                Count positivePairs = 0, positiveActive = 0, negativeActive = 0;
-                Real positiveSum = 0.0, negativeSum = 0.0;
-                for (Eigen::Index b = a + 1; b < n; ++b) {
-                    const std::size_t j = static_cast<std::size_t>(b);
-                    const Real m = row[j];
-                    // The kind as a 0/1 number and products with it: exact (x·1 + y·0 = x for
-                    // finite values), and unlike a select the compiler cannot turn it into a branch.
-                    const auto isPositive = static_cast<Count>(label == y[j]);
-                    const auto p = static_cast<Real>(isPositive), q = 1.0 - p;
-                    // The same v as positiveTerm / negativeTerm.
-                    const Real positiveV = similarity ? mp - m : m - mp;
-                    const Real negativeV = similarity ? m - mn : mn - m;
-                    const Real v = p * positiveV + q * negativeV;
-                    const auto active = static_cast<Count>(v > 0.0);
-                    const Real term = v + std::abs(v);  // 2·relu(v): the pair counted twice, exactly
-                    positivePairs += isPositive;
-                    positiveActive += isPositive & active;
-                    negativeActive += (1 - isPositive) & active;
-                    positiveSum += p * term;
-                    negativeSum += q * term;
-                    if (withGradient) {
-                        const Real slope = static_cast<Real>(2 * active) * (p * positiveSign - q * positiveSign);
-                        positiveSlope[j] = p * slope;
-                        negativeSlope[j] = q * slope;
-                    }
-                }
+                Real sums[2];
+                std::int64_t counts[3];
+                kernels.contrastiveRow(row.data(), y.data(), y[static_cast<std::size_t>(a)], a + 1, n, mp, mn,
+                                       similarity, withGradient ? positiveSlope.data() : nullptr,
+                                       negativeSlope.data(), sums, counts);
+                const Count positivePairs = counts[0], positiveActive = counts[1], negativeActive = counts[2];
+                const Real positiveSum = sums[0], negativeSum = sums[1];
                 const Count pairsInRow = n - 1 - a;
                 part.positive.pairs += 2 * positivePairs;
                 part.negative.pairs += 2 * (pairsInRow - positivePairs);

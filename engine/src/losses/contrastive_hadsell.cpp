@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/losses/contrastive_hadsell.h"
 
+#include <vector>
+
 #include "losses/common.h"
 #include "losses/distance_rows.h"
 #include "parallel.h"
-
-#include <vector>
+#include "simd/dispatch.h"
 
 namespace marginlab {
 
@@ -44,21 +45,16 @@ LossOutput HadsellContrastiveLoss::evaluate(const LossInput& input, bool withGra
             part.grad = Points::Zero(n, dims);
         }
         if (split) part.gradSameLabel = Points::Zero(n, dims);
+        const detail::simd::Kernels& kernels = detail::simd::kernels();
         for (Eigen::Index a = begin; a < end; ++a) {
             distance.row(a, row.data(), a + 1);
-            const int label = y[static_cast<std::size_t>(a)];
-            for (Eigen::Index b = a + 1; b < n; ++b) {
-                const std::size_t j = static_cast<std::size_t>(b);
-                const Real d = row[j];
-                // Both kinds computed, one kept by a select: the label test is data-dependent.
-                const Real shortfall = detail::relu(m_margin - d);
-                const bool same = label == y[j];
-                const Real term = same ? 0.5 * d * d : 0.5 * shortfall * shortfall;
-                const Real slope = same ? d : -shortfall;  // slope = d term / d d_ab
-                part.active += term > 0.0 ? 1 : 0;
-                part.sum += term;
-                if (withGradient) slopes[j] = slope;
-            }
+            // Both kinds computed, one kept by a select (the label test is data-dependent).
+            Real sum = 0.0;
+            std::int64_t active = 0;
+            kernels.hadsellRow(row.data(), y.data(), y[static_cast<std::size_t>(a)], a + 1, n, m_margin,
+                               withGradient ? slopes.data() : nullptr, &sum, &active);
+            part.sum += sum;
+            part.active += active;
             part.tuples += n - 1 - a;
             if (withGradient) distance.accumulate(a, slopes.data(), row.data(), &part.grad, a + 1);
             if (split) distance.accumulateSameLabel(a, slopes.data(), row.data(), y, &part.gradSameLabel, &masked, a + 1);

@@ -51,6 +51,11 @@ namespace marginlab::detail::simd {
     void log1pUnitRow(double* values, std::ptrdiff_t n);                                                     \
     void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value,            \
                      double* slope);                                                                         \
+    void contrastiveRow(const double* row, const int* labels, int label, std::ptrdiff_t first,               \
+                        std::ptrdiff_t n, double positiveMargin, double negativeMargin, bool similarity,     \
+                        double* positiveSlope, double* negativeSlope, double* sums, std::int64_t* counts);   \
+    void hadsellRow(const double* row, const int* labels, int label, std::ptrdiff_t first, std::ptrdiff_t n, \
+                    double margin, double* slope, double* sum, std::int64_t* active);                        \
     void gramLowerUpdate(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,   \
                          double* gram);                                                                      \
     void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,       \
@@ -104,6 +109,8 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::circleRow,
                             &portable::log1pUnitRow,
                             &portable::softplusRow,
+                            &portable::contrastiveRow,
+                            &portable::hadsellRow,
                             &portable::gramLowerUpdate,
                             &portable::productRows,
                             &portable::affineColumnsRow,
@@ -137,6 +144,8 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::circleRow,
                         &avx2::log1pUnitRow,
                         &avx2::softplusRow,
+                        &avx2::contrastiveRow,
+                        &avx2::hadsellRow,
                         &avx2::gramLowerUpdate,
                         &avx2::productRows,
                         &avx2::affineColumnsRow,
@@ -169,6 +178,8 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::circleRow,
                           &avx512::log1pUnitRow,
                           &avx512::softplusRow,
+                          &avx512::contrastiveRow,
+                          &avx512::hadsellRow,
                           &avx512::gramLowerUpdate,
                           &avx512::productRows,
                           &avx512::affineColumnsRow,

@@ -127,6 +127,20 @@ struct Kernels {
     /// value[j] = softplus(v[j]) = max(v, 0) + log1p(e^{−|v|}) and slope[j] = σ(v[j]) (1/(1 + e)
     /// for v ≥ 0, e/(1 + e) below), e = rowExp(−|v|); `table` as for expInPlace.
     void (*softplusRow)(const double* v, std::ptrdiff_t n, const std::int64_t* table, double* value, double* slope);
+    /// The contrastive loss's row (losses/contrastive.cpp): for j in [first, n), p = [labels[j] ==
+    /// label], q = 1 − p, v = p·v⁺ + q·v⁻ with v⁺ = row[j] − mp, v⁻ = mn − row[j] (similarity:
+    /// mp − row[j], row[j] − mn), term = v + |v|. sums = {Σ p·term, Σ q·term} in 8 lanes (j − first
+    /// mod 8, the fixed tree); counts = {Σ p, Σ p·[v > 0], Σ q·[v > 0]}. With positiveSlope:
+    /// slope = 2[v > 0]·(p·s − q·s), s = ±1 the sign of ∂v⁺/∂row, positiveSlope[j] = p·slope,
+    /// negativeSlope[j] = q·slope.
+    void (*contrastiveRow)(const double* row, const int* labels, int label, std::ptrdiff_t first,
+                           std::ptrdiff_t n, double positiveMargin, double negativeMargin, bool similarity,
+                           double* positiveSlope, double* negativeSlope, double* sums, std::int64_t* counts);
+    /// Hadsell et al.'s contrastive row (losses/contrastive_hadsell.cpp): same label: term =
+    /// 0.5·d·d, slope d; else r = relu(margin − d), term = 0.5·r·r, slope −r. sum = Σ term in 8
+    /// lanes (the fixed tree), active = #{term > 0}; slope written if not nullptr.
+    void (*hadsellRow)(const double* row, const int* labels, int label, std::ptrdiff_t first,
+                       std::ptrdiff_t n, double margin, double* slope, double* sum, std::int64_t* active);
     /// The factorized angular loss's products (losses/angular.cpp). `b` is rows × stride
     /// (row-major), `stride` a multiple of 16, its columns [cols, stride) readable (zeros, say).
     /// gram (cols × stride) += bᵀb on and below the diagonal: for every p ≤ a < cols,

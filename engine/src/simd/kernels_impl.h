@@ -680,6 +680,144 @@ void negatedSumProduct(double* out, double offset, const double* a, const double
     for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = -((offset + a[j]) * b[j]);
 }
 
+// ---- Contrastive losses (losses/contrastive.cpp, contrastive_hadsell.cpp): one row's terms ----
+// Pairs (a, j) for j in [first, n), the kind from the labels without branches. Sums run in
+// kAccumulateLanes lanes, lane (j − first) mod kAccumulateLanes, added in addLanes' tree; counts
+// are integers (any order). Each element's operations are the scalar loops' they replaced.
+typedef int LabelLanes __attribute__((vector_size(kAccumulateLanes * sizeof(int))));
+
+static inline __attribute__((always_inline)) LaneMask sameLabelLanes(const int* labels, int label) {
+    LabelLanes chunk;
+    __builtin_memcpy(&chunk, labels, sizeof chunk);
+    return __builtin_convertvector(chunk == (LabelLanes{} + label), LaneMask);  // −1 where equal
+}
+
+static inline long long addCounts(LaneMask counts) {
+    long long total = 0;
+    for (int l = 0; l < kAccumulateLanes; ++l) total += counts[l];
+    return total;
+}
+
+// PML's ContrastiveLoss: p = [same label], q = 1 − p, v = p·v⁺ + q·v⁻ with v⁺ = m − mp
+// (similarity: mp − m) and v⁻ = mn − m (similarity: m − mn), term = v + |v| (2·relu(v), exact),
+// slope = 2[v > 0]·(p·s − q·s) with s = ∂v⁺/∂m, written as p·slope and q·slope.
+template <bool Similarity, typename Real8>
+static inline __attribute__((always_inline)) void contrastiveTerms(Real8 m, Real8 p, Real8 mp, Real8 mn,
+                                                                   Real8* v) {
+    const Real8 q = 1.0 - p;
+    const Real8 positive = Similarity ? mp - m : m - mp;
+    const Real8 negative = Similarity ? m - mn : mn - m;
+    *v = p * positive + q * negative;
+}
+
+template <bool Similarity>
+static void contrastiveRowOf(const double* row, const int* labels, int label, std::ptrdiff_t first,
+                             std::ptrdiff_t n, double positiveMargin, double negativeMargin,
+                             double* positiveSlope, double* negativeSlope, double* sums,
+                             std::int64_t* counts) {
+    constexpr int L = kAccumulateLanes;
+    const double s = Similarity ? -1.0 : 1.0;
+    const Lanes mp = broadcast(positiveMargin), mn = broadcast(negativeMargin), zero = {},
+                one = broadcast(1.0);
+    const LaneMask magnitude = LaneMask{} + 0x7fffffffffffffffLL, oneBits = (LaneMask)one;
+    Lanes positiveSums = {}, negativeSums = {};
+    LaneMask positivePairs = {}, positiveActive = {}, negativeActive = {};
+    std::ptrdiff_t j = first;
+    for (; j + L <= n; j += L) {
+        const LaneMask same = sameLabelLanes(labels + j, label);
+        const Lanes p = (Lanes)(oneBits & same), q = one - p;
+        Lanes v;
+        contrastiveTerms<Similarity>(loadLanes(row + j), p, mp, mn, &v);
+        const LaneMask active = v > zero;
+        const Lanes term = v + (Lanes)((LaneMask)v & magnitude);
+        positiveSums = positiveSums + p * term;
+        negativeSums = negativeSums + q * term;
+        positivePairs -= same;
+        positiveActive -= same & active;
+        negativeActive -= ~same & active;
+        if (positiveSlope) {
+            const Lanes twiceActive = (Lanes)(active & (LaneMask)broadcast(2.0));
+            const Lanes slope = twiceActive * (p * s - q * s);
+            storeLanes(positiveSlope + j, p * slope);
+            storeLanes(negativeSlope + j, q * slope);
+        }
+    }
+    double positiveLanes[L], negativeLanes[L];
+    storeLanes(positiveLanes, positiveSums);
+    storeLanes(negativeLanes, negativeSums);
+    std::int64_t tailPairs = 0, tailPositive = 0, tailNegative = 0;
+    for (std::ptrdiff_t lane = 0; j < n; ++j, ++lane) {
+        const auto isPositive = static_cast<std::int64_t>(labels[j] == label);
+        const auto p = static_cast<double>(isPositive), q = 1.0 - p;
+        double v;
+        contrastiveTerms<Similarity>(row[j], p, positiveMargin, negativeMargin, &v);
+        const auto active = static_cast<std::int64_t>(v > 0.0);
+        const double term = v + __builtin_fabs(v);
+        positiveLanes[lane] += p * term;
+        negativeLanes[lane] += q * term;
+        tailPairs += isPositive;
+        tailPositive += isPositive & active;
+        tailNegative += (1 - isPositive) & active;
+        if (positiveSlope) {
+            const double slope = static_cast<double>(2 * active) * (p * s - q * s);
+            positiveSlope[j] = p * slope;
+            negativeSlope[j] = q * slope;
+        }
+    }
+    sums[0] = addLanes(positiveLanes);
+    sums[1] = addLanes(negativeLanes);
+    counts[0] = addCounts(positivePairs) + tailPairs;
+    counts[1] = addCounts(positiveActive) + tailPositive;
+    counts[2] = addCounts(negativeActive) + tailNegative;
+}
+
+void contrastiveRow(const double* row, const int* labels, int label, std::ptrdiff_t first, std::ptrdiff_t n,
+                    double positiveMargin, double negativeMargin, bool similarity, double* positiveSlope,
+                    double* negativeSlope, double* sums, std::int64_t* counts) {
+    if (similarity)
+        contrastiveRowOf<true>(row, labels, label, first, n, positiveMargin, negativeMargin, positiveSlope,
+                               negativeSlope, sums, counts);
+    else
+        contrastiveRowOf<false>(row, labels, label, first, n, positiveMargin, negativeMargin, positiveSlope,
+                                negativeSlope, sums, counts);
+}
+
+// Hadsell et al.'s form: same label: term = 0.5·d·d, slope d; else shortfall = relu(m − d)
+// (x > 0 ? x : 0, NaN to 0 as detail::relu), term = 0.5·shortfall·shortfall, slope −shortfall.
+// Active: term > 0.
+void hadsellRow(const double* row, const int* labels, int label, std::ptrdiff_t first, std::ptrdiff_t n,
+                double margin, double* slope, double* sum, std::int64_t* active) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes marginLanes = broadcast(margin), half = broadcast(0.5), zero = {};
+    Lanes sums = {};
+    LaneMask actives = {};
+    std::ptrdiff_t j = first;
+    for (; j + L <= n; j += L) {
+        const LaneMask same = sameLabelLanes(labels + j, label);
+        const Lanes d = loadLanes(row + j);
+        const Lanes gap = marginLanes - d;
+        const Lanes shortfall = selectLanes(gap > zero, gap, zero);
+        const Lanes term = selectLanes(same, half * d * d, half * shortfall * shortfall);
+        sums = sums + term;
+        actives -= term > zero;
+        if (slope) storeLanes(slope + j, selectLanes(same, d, -shortfall));
+    }
+    double lanes[L];
+    storeLanes(lanes, sums);
+    std::int64_t tail = 0;
+    for (std::ptrdiff_t lane = 0; j < n; ++j, ++lane) {
+        const double d = row[j], gap = margin - d;
+        const double shortfall = gap > 0.0 ? gap : 0.0;
+        const bool same = labels[j] == label;
+        const double term = same ? 0.5 * d * d : 0.5 * shortfall * shortfall;
+        lanes[lane] += term;
+        tail += term > 0.0 ? 1 : 0;
+        if (slope) slope[j] = same ? d : -shortfall;
+    }
+    *sum = addLanes(lanes);
+    *active = addCounts(actives) + tail;
+}
+
 // ---- Circle loss (losses/circle.cpp): one row's exponents and slopes -------------------------
 // kind[j] = 1 positive, 0 negative. sign = −1 / +1, gap = sign·(s − O), α = max(gap, 0) as
 // 0.5·(gap + |gap|) (exact), slope = sign·(γ·α), z = slope·(s − Δ).
