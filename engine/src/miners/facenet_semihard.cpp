@@ -23,27 +23,58 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     };
     // Per anchor: its negatives sorted by (δ_an, n) (a bucket sort, O(N) expected), each band
     // S(a,p) located as a range of them, and the draws made at once from the anchor's own stream.
+    // Each class's members in index order, once per call: an anchor's negatives are the runs of
+    // indices between its own class's members, listed without a label test per point (that test
+    // and the cursor it advanced were most of the listing).
+    std::vector<int> members(static_cast<std::size_t>(n)), classStart, classOf(static_cast<std::size_t>(n));
+    {
+        std::vector<std::pair<int, int>> byLabel(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i)
+            byLabel[static_cast<std::size_t>(i)] = {labels[static_cast<std::size_t>(i)], i};
+        std::sort(byLabel.begin(), byLabel.end());
+        for (int k = 0; k < n; ++k) {
+            if (k == 0 ||
+                byLabel[static_cast<std::size_t>(k)].first != byLabel[static_cast<std::size_t>(k) - 1].first)
+                classStart.push_back(k);
+            members[static_cast<std::size_t>(k)] = byLabel[static_cast<std::size_t>(k)].second;
+            classOf[static_cast<std::size_t>(byLabel[static_cast<std::size_t>(k)].second)] =
+                static_cast<int>(classStart.size()) - 1;
+        }
+        classStart.push_back(n);
+    }
     auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, Scratch* s) {
-        const int label = labels[static_cast<std::size_t>(a)];
+        const int ownClass = classOf[static_cast<std::size_t>(a)];
+        const int* const own = members.data() + classStart[static_cast<std::size_t>(ownClass)];
+        const int ownCount = classStart[static_cast<std::size_t>(ownClass) + 1] -
+                             classStart[static_cast<std::size_t>(ownClass)];
         s->negatives.resize(static_cast<std::size_t>(n));
         s->positives.resize(static_cast<std::size_t>(n));
         detail::RankedNegative* const negatives = s->negatives.data();
         int* const positives = s->positives.data();
-        const int* const y = labels.data();
-        // Without branches (whether j is a negative is data for the predictor): every j is
-        // written, the cursors advance only for the kept ones.
         int count = 0, positiveCount = 0;
-        for (int j = 0; j < n; ++j) {
-            const bool negative = y[j] != label;
-            // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
-            negatives[count] = {std::isnan(delta[j]) ? infinity : delta[j], j};
-            count += negative;
-            positives[positiveCount] = j;
-            positiveCount += !negative & (j != a);
+        // The values' std::min and std::max on the way, for the sort (from ±∞: the first value
+        // replaces them exactly, as the sort's own pass starting from it would).
+        Real low = infinity, high = -infinity;
+        auto listUpTo = [&](int j, int end) {
+            for (; j < end; ++j) {
+                // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
+                const Real value = std::isnan(delta[j]) ? infinity : delta[j];
+                negatives[count++] = {value, j};
+                low = std::min(low, value);
+                high = std::max(high, value);
+            }
+        };
+        int next = 0;
+        for (int k = 0; k < ownCount; ++k) {
+            const int member = own[k];
+            listUpTo(next, member);
+            next = member + 1;
+            if (member != a) positives[positiveCount++] = member;
         }
+        listUpTo(next, n);
         if (count == 0) return;  // no band, no draw
         s->negatives.resize(static_cast<std::size_t>(count));
-        s->sorter.sort(&s->negatives);
+        s->sorter.sort(&s->negatives, low, high);
         const detail::RankedNegative* sorted = s->negatives.data();
         std::optional<Rng> random;  // seeded at the first draw: many anchors draw nothing
         for (int k = 0; k < positiveCount; ++k) {

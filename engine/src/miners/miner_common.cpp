@@ -8,16 +8,23 @@
 namespace marginlab::detail {
 
 void BucketSorter::sort(std::vector<RankedNegative>* items) {
+    if (items->empty()) return sort(items, 0.0, 0.0);
+    Real low = (*items)[0].first, high = low;
+    for (const auto& item : *items) {
+        low = std::min(low, item.first);
+        high = std::max(high, item.first);
+    }
+    sort(items, low, high);
+}
+
+void BucketSorter::sort(std::vector<RankedNegative>* items, Real low, Real high) {
     const std::size_t n = items->size();
     m_items = items->data();
     m_size = static_cast<int>(n);
     m_cells = 0;
     if (n == 0) return;
-    m_low = m_high = (*items)[0].first;
-    for (const auto& item : *items) {
-        m_low = std::min(m_low, item.first);
-        m_high = std::max(m_high, item.first);
-    }
+    m_low = low;
+    m_high = high;
     const Real range = m_high - m_low;
     m_scale = Real(kCellsPerItem * n) / range;
     if (n < 16 || !(range > 0.0) || !std::isfinite(range) || !std::isfinite(m_scale)) {

@@ -160,6 +160,9 @@ class BucketSorter {
 public:
     /// Sorts `items` (no NaN values) in place; the counts below refer to them until they change.
     void sort(std::vector<RankedNegative>* items);
+    /// The same, given the values' std::min and std::max over the items in order (the caller
+    /// that lists them can take both on the way).
+    void sort(std::vector<RankedNegative>* items, Real low, Real high);
     /// #{k : value_k < z}, or ≤ z if `inclusive` (z not NaN).
     int count(Real z, bool inclusive) const;
 
