@@ -375,8 +375,12 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
             const __m512d count = _mm512_cvtepi32_pd(activeCount);
             // (prefix[keptEnd] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop
             // rounds it, summed one negative after another.
-            const __m512d prefixEnd = HasLow ? loadAt(in.prefix, keptEnd) : prefixAll;
-            const __m512d term = _mm512_add_pd(_mm512_sub_pd(prefixEnd, loadAt(in.prefix, atMargin.strict)),
+            // Lanes past the end were never settled: their boundaries could point past the p + 1
+            // sums, so they read prefix[0] (and nothing keeps their terms).
+            const __m512d prefixEnd =
+                HasLow ? loadAt(in.prefix, _mm256_maskz_mov_epi32(valid, keptEnd)) : prefixAll;
+            const __m512d prefixFrom = loadAt(in.prefix, _mm256_maskz_mov_epi32(valid, atMargin.strict));
+            const __m512d term = _mm512_add_pd(_mm512_sub_pd(prefixEnd, prefixFrom),
                                                _mm512_mul_pd(count, _mm512_sub_pd(margin, z)));
             _mm512_store_pd(terms, term);
             for (int k = 0; k < lanes; ++k) violation += terms[k];
