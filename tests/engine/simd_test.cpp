@@ -672,7 +672,7 @@ TEST(SimdDispatch, MinersChooseTheSameTripletsOnEveryUnit) {
     }
 }
 
-// The batch-all sweep (dispatch.h: tripletSweep, AVX-512 only), with and without the filters of
+// The batch-all sweep (dispatch.h: tripletSweep, AVX2 and AVX-512), with and without the filters of
 // TripletMarginMiner: every unit gives the portable loop's counts, coefficients and violation
 // bit for bit, on rows made to hit its rare cases:
 // gaps exactly at 0 and at the margin (values on a grid of the margin's quarters), crowded cells
@@ -841,8 +841,10 @@ TEST(SimdDispatch, RankQueriesGiveThePlainCounts) {
 // prove): queries placed within ulps of the bound from a positive and of the cells' edges, on
 // tables with duplicates, a wide range and a large offset, must still give the plain boundaries.
 TEST(SimdDispatch, GapBoundariesGiveThePlainBoundariesNearEdges) {
-    const simd::Kernels* avx512 = simd::kernelsFor(simd::Level::Avx512);
-    if (!avx512 || !avx512->gapBoundaries) GTEST_SKIP() << "no AVX-512 on this CPU";
+    std::vector<const simd::Kernels*> units;
+    for (const simd::Kernels* unit : availableUnits())
+        if (unit->gapBoundaries) units.push_back(unit);
+    if (units.empty()) GTEST_SKIP() << "no vector sweep kernels on this CPU";
     std::mt19937_64 rng(47);
     std::normal_distribution<double> normal(0.0, 1.0);
     constexpr double infinity = std::numeric_limits<double>::infinity();
@@ -888,24 +890,27 @@ TEST(SimdDispatch, GapBoundariesGiveThePlainBoundariesNearEdges) {
             for (int c = 0; c <= table.cells; c += 7) around(table.low + c / table.scale + bound);
             for (double z : {-infinity, infinity, -1e300, 1e300, 0.0, -0.0, std::nan("")})
                 queries.push_back(z);
-            std::vector<int> strict(queries.size(), -1), inclusive(queries.size(), -1);
-            avx512->gapBoundaries(cells, queries.data(), static_cast<int>(queries.size()), bound,
-                                  strict.data(), inclusive.data());
-            for (std::size_t t = 0; t < queries.size(); ++t) {
-                const double z = queries[t];
-                int plainStrict = n, plainInclusive = n;
-                for (int k = n - 1; k >= 0; --k) {
-                    if (z - values[static_cast<std::size_t>(k)] < bound) plainStrict = k;
-                    if (z - values[static_cast<std::size_t>(k)] <= bound) plainInclusive = k;
+            for (const simd::Kernels* unit : units) {
+                std::vector<int> strict(queries.size(), -1), inclusive(queries.size(), -1);
+                unit->gapBoundaries(cells, queries.data(), static_cast<int>(queries.size()), bound,
+                                    strict.data(), inclusive.data());
+                for (std::size_t t = 0; t < queries.size(); ++t) {
+                    const double z = queries[t];
+                    int plainStrict = n, plainInclusive = n;
+                    for (int k = n - 1; k >= 0; --k) {
+                        if (z - values[static_cast<std::size_t>(k)] < bound) plainStrict = k;
+                        if (z - values[static_cast<std::size_t>(k)] <= bound) plainInclusive = k;
+                    }
+                    const std::string where = std::string(simd::levelName(unit->level)) + ", kind " +
+                                              std::to_string(kind) + ", bound " + std::to_string(bound);
+                    ASSERT_EQ(strict[t], plainStrict) << where << " z " << z;
+                    ASSERT_EQ(inclusive[t], plainInclusive) << where << " z " << z;
+                    ++checked;
                 }
-                ASSERT_EQ(strict[t], plainStrict) << "kind " << kind << " bound " << bound << " z " << z;
-                ASSERT_EQ(inclusive[t], plainInclusive)
-                    << "kind " << kind << " bound " << bound << " z " << z;
-                ++checked;
             }
         }
     }
-    EXPECT_GT(checked, 6 * 7 * 800);
+    EXPECT_GT(checked, static_cast<int>(units.size()) * 6 * 7 * 800);
 }
 
 // The TF-Addons semi-hard miner, whose ranks come from that kernel: the same triplets on every unit.

@@ -72,13 +72,18 @@ MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)
 MARGINLAB_DECLARE_KERNELS(avx2)
 MARGINLAB_DECLARE_KERNELS(avx512)
-namespace avx512 {
-void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, double* coefficients,
-                  SweepTotals* totals);
-void countBelow(const CellTable& table, const double* values, int n, int* ranks);
-void gapBoundaries(const CellTable& table, const double* values, int n, double bound, int* strict,
-                   int* inclusive);
-}
+// The batch-all sweep's kernels (sweep_avx2.cpp, sweep_avx512.cpp).
+#define MARGINLAB_DECLARE_SWEEP_KERNELS(unit)                                                          \
+    namespace unit {                                                                                   \
+    void tripletSweep(const SweepInput& in, int* activeBegins, std::int64_t* difference,               \
+                      double* coefficients, SweepTotals* totals);                                      \
+    void countBelow(const CellTable& table, const double* values, int n, int* ranks);                  \
+    void gapBoundaries(const CellTable& table, const double* values, int n, double bound, int* strict, \
+                       int* inclusive);                                                                \
+    }
+MARGINLAB_DECLARE_SWEEP_KERNELS(avx2)
+MARGINLAB_DECLARE_SWEEP_KERNELS(avx512)
+#undef MARGINLAB_DECLARE_SWEEP_KERNELS
 #endif
 #undef MARGINLAB_DECLARE_KERNELS
 
@@ -152,9 +157,9 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::weightedPullRows,
                         &avx2::runningSums,
                         &avx2::mersenneTwist64,
-                        nullptr,
-                        nullptr,
-                        nullptr};
+                        &avx2::tripletSweep,
+                        &avx2::countBelow,
+                        &avx2::gapBoundaries};
 constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::squaredDistanceRow,
                           &avx512::distanceRow,

@@ -174,8 +174,8 @@ struct Kernels {
     /// the positives' difference array updated). The same boundaries, counts and
     /// coefficients[negatives[t]] = −(active positives), and the violation summed over the
     /// negatives in their order with the same operations per term: the same bits. nullptr for a
-    /// unit without one (the engine's own loop runs): only AVX-512, whose gathers look up eight
-    /// negatives at once, has one.
+    /// unit without one (the engine's own loop runs): AVX2 (four negatives at a time) and AVX-512
+    /// (eight) have one; the portable unit's lookups are the engine's scalar loop.
     void (*tripletSweep)(const SweepInput& in, int* activeBegins, std::int64_t* difference,
                          double* coefficients, SweepTotals* totals);
     /// ranks[t] = #{k : table.sorted[k] < values[t]} for t in [0, n): the answers of

@@ -23,6 +23,7 @@
 #endif
 
 #include "simd/sweep_input.h"
+#include "simd/sweep_search.h"
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a self-initialised variable),
 // which -Wuninitialized and -Wmaybe-uninitialized report once inlined: false positives.
@@ -34,21 +35,6 @@
 namespace marginlab::detail::simd::avx512 {
 
 namespace {
-
-/// The first k in [0, n) with fl(z − sorted[k]) < bound (≤ if inclusive), n if none: the
-/// definition GapTable's lookups answer (losses/triplet_sweep.h, firstGapBelow).
-int firstGapBelow(const double* sorted, int n, double z, double bound, bool inclusive) {
-    int low = 0, high = n;
-    while (low < high) {
-        const int mid = low + (high - low) / 2;
-        const double gap = z - sorted[mid];
-        if (inclusive ? gap <= bound : gap < bound)
-            high = mid;
-        else
-            low = mid + 1;
-    }
-    return low;
-}
 
 /// base[index[0..8)] as eight loads paired into a register: on Zen 4 about twice the throughput
 /// of a gather (whose eight elements are sequenced by microcode), and the sweep is bound by them.
@@ -106,12 +92,9 @@ struct Table {
     }
 };
 
-/// The slack of prove() for a bound: 16 units of rounding (u = 2⁻⁵³) times the largest value,
-/// in cell units, that the proof's differences can reach. Its error analysis needs 8.
-inline __m512d proofSlack(double low, double scale, double top, double bound) {
-    const double u = 0x1p-53;
-    return _mm512_set1_pd(16.0 * u *
-                          (top + 2.0 + scale * ((low < 0 ? -low : low) + (bound < 0 ? -bound : bound))));
+/// The slack of prove() for a bound (sweep_search.h), in every lane.
+inline __m512d proofSlack8(double low, double scale, double top, double bound) {
+    return _mm512_set1_pd(proofSlack(low, scale, top, bound));
 }
 
 /// The lanes whose neighbours of the cell [begin, end) of value = z − bound need not be read.
@@ -238,20 +221,6 @@ inline Lookup countBelow(const Table& table, __m512d z, Cells cells) {
     return out;
 }
 
-/// The values below z in sorted[begin, end): a branch-free binary search (whose comparisons do
-/// not stall on mispredictions, as a plain one would at every step).
-inline int countBelowIn(const double* sorted, int begin, int end, double z) {
-    if (begin == end) return begin;
-    const double* base = sorted + begin;
-    int length = end - begin;
-    while (length > 1) {
-        const int half = length / 2;
-        base = base[half] < z ? base + half : base;
-        length -= half;
-    }
-    return static_cast<int>(base - sorted) + (*base < z ? 1 : 0);
-}
-
 /// countBelow's unconfirmed lanes settled. A finite z is ordered against every value outside its
 /// cell by the cells, so a crowded cell is searched alone: the top of normalized embeddings'
 /// distances (near 2, where their density has no bound) crowds cells, and a search over all the
@@ -298,8 +267,8 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
            SweepTotals* totals) {
     const Table table{_mm512_set1_pd(in.low), _mm512_set1_pd(in.scale),  _mm512_set1_pd(in.top), in.sorted,
                       in.cellStart,           _mm256_set1_epi32(in.size)};
-    const __m512d marginSlack = proofSlack(in.low, in.scale, in.top, in.margin),
-                  highSlack = proofSlack(in.low, in.scale, in.top, in.high);
+    const __m512d marginSlack = proofSlack8(in.low, in.scale, in.top, in.margin),
+                  highSlack = proofSlack8(in.low, in.scale, in.top, in.high);
     const __m512d sign = _mm512_set1_pd(in.sign);
     const __m512d margin = _mm512_set1_pd(in.margin);
     const __m512d high = _mm512_set1_pd(in.high);
@@ -430,7 +399,8 @@ void gapBoundaries(const CellTable& cells, const double* values, int n, double b
     const Table table{_mm512_set1_pd(cells.low), _mm512_set1_pd(cells.scale),
                       _mm512_set1_pd(cells.top), cells.sorted,
                       cells.cellStart,           _mm256_set1_epi32(cells.size)};
-    const __m512d limit = _mm512_set1_pd(bound), slack = proofSlack(cells.low, cells.scale, cells.top, bound);
+    const __m512d limit = _mm512_set1_pd(bound),
+                  slack = proofSlack8(cells.low, cells.scale, cells.top, bound);
     alignas(64) double zs[8];
     for (int t = 0; t < n; t += 8) {
         const __mmask8 valid = static_cast<__mmask8>(n - t < 8 ? (1u << (n - t)) - 1u : 0xffu);
