@@ -86,18 +86,200 @@ void dotRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrd
 // register), so the bits stay the same on every unit.
 constexpr int kAccumulateLanes = 8;
 
-// Eight lanes as a GCC/Clang vector: each unit lowers it to its own width (4 SSE2 registers, 2
-// AVX2, 1 AVX-512) with the same IEEE operation per lane, so one source gives every unit the
-// same bits. Selects are bit masks (a comparison gives all-ones or zero per lane).
+// Eight lanes, the same IEEE operation per lane on every unit, so one source gives every unit
+// the same bits. Selects are bit masks (a comparison gives all-ones or zero per lane). On
+// AVX-512 a GCC/Clang vector, one register. Narrower units hold the eight lanes as an array of
+// register-wide vectors (2 AVX2, 4 SSE2) with the vector's operators: GCC 12 splits the
+// arithmetic of a too-wide vector into registers itself, but makes its comparisons, selects and
+// casts one lane at a time through the stack (circle's row ran 4× slower on AVX2 than it does
+// this way).
+#if defined(__AVX512F__)
 typedef double Lanes __attribute__((vector_size(64)));
 typedef long long LaneMask __attribute__((vector_size(64)));
+#else
+#if defined(__AVX__)
+constexpr int kRegisterBytes = 32;
+#else
+constexpr int kRegisterBytes = 16;
+#endif
+template <class T>
+struct Wide {
+    typedef T Part __attribute__((vector_size(kRegisterBytes)));
+    static constexpr int kPartLanes = kRegisterBytes / sizeof(T), kParts = 8 / kPartLanes;
+    Part part[kParts];
 
+    Wide() = default;  // Wide{} is zero, as a vector's {}
+    // {v0, …, v7}, as a vector's initializer
+    template <class... V>
+    requires(sizeof...(V) == 8) Wide(V... values) {
+        const T lanes[8] = {static_cast<T>(values)...};
+        __builtin_memcpy(part, lanes, sizeof part);
+    }
+    // the same bits as the other element type: a vector cast
+    template <class U>
+    explicit Wide(Wide<U> other) {
+        for (int k = 0; k < kParts; ++k) part[k] = (Part)other.part[k];
+    }
+    T operator[](int lane) const {
+        T lanes[8];
+        __builtin_memcpy(lanes, part, sizeof lanes);
+        return lanes[lane];
+    }
+};
+typedef Wide<double> Lanes;
+typedef Wide<long long> LaneMask;
+
+// Each operator part by part; a scalar operand stands for eight copies, as with a vector.
+#define MARGINLAB_WIDE_BINARY(op)                                                                 \
+    template <class T>                                                                            \
+    static inline __attribute__((always_inline)) Wide<T> operator op(Wide<T> a, Wide<T> b) {      \
+        for (int k = 0; k < Wide<T>::kParts; ++k) a.part[k] = a.part[k] op b.part[k];             \
+        return a;                                                                                 \
+    }                                                                                             \
+    template <class T>                                                                            \
+    static inline __attribute__((always_inline)) Wide<T> operator op(Wide<T> a, T b) {            \
+        for (int k = 0; k < Wide<T>::kParts; ++k) a.part[k] = a.part[k] op b;                     \
+        return a;                                                                                 \
+    }                                                                                             \
+    template <class T>                                                                            \
+    static inline __attribute__((always_inline)) Wide<T> operator op(T a, Wide<T> b) {            \
+        for (int k = 0; k < Wide<T>::kParts; ++k) b.part[k] = a op b.part[k];                     \
+        return b;                                                                                 \
+    }                                                                                             \
+    template <class T>                                                                            \
+    static inline __attribute__((always_inline)) Wide<T>& operator op##=(Wide<T>& a, Wide<T> b) { \
+        return a = a op b;                                                                        \
+    }
+MARGINLAB_WIDE_BINARY(+)
+MARGINLAB_WIDE_BINARY(-)
+MARGINLAB_WIDE_BINARY(*)
+MARGINLAB_WIDE_BINARY(/)
+MARGINLAB_WIDE_BINARY(&)
+MARGINLAB_WIDE_BINARY(|)
+MARGINLAB_WIDE_BINARY(^)
+#undef MARGINLAB_WIDE_BINARY
+
+// −1 (all ones) where the comparison holds, 0 where not, as 64-bit lanes
+#define MARGINLAB_WIDE_COMPARE(op)                                                                        \
+    template <class T>                                                                                    \
+    static inline __attribute__((always_inline)) LaneMask operator op(Wide<T> a, Wide<T> b) {             \
+        LaneMask out;                                                                                     \
+        for (int k = 0; k < Wide<T>::kParts; ++k) out.part[k] = (LaneMask::Part)(a.part[k] op b.part[k]); \
+        return out;                                                                                       \
+    }                                                                                                     \
+    template <class T>                                                                                    \
+    static inline __attribute__((always_inline)) LaneMask operator op(Wide<T> a, T b) {                   \
+        return a op(Wide<T>{} + b);                                                                       \
+    }
+MARGINLAB_WIDE_COMPARE(==)
+MARGINLAB_WIDE_COMPARE(!=)
+MARGINLAB_WIDE_COMPARE(<)
+MARGINLAB_WIDE_COMPARE(<=)
+MARGINLAB_WIDE_COMPARE(>)
+MARGINLAB_WIDE_COMPARE(>=)
+#undef MARGINLAB_WIDE_COMPARE
+
+template <class T>
+static inline __attribute__((always_inline)) Wide<T> operator-(Wide<T> a) {
+    for (int k = 0; k < Wide<T>::kParts; ++k) a.part[k] = -a.part[k];
+    return a;
+}
+template <class T>
+static inline __attribute__((always_inline)) Wide<T> operator~(Wide<T> a) {
+    for (int k = 0; k < Wide<T>::kParts; ++k) a.part[k] = ~a.part[k];
+    return a;
+}
+#endif
+
+// −1 (all ones) in the lanes where labels[0..8) equals `label`, 0 elsewhere: the labels compared
+// as 32-bit integers and widened with their sign.
+static inline __attribute__((always_inline)) LaneMask labelMask(const int* labels, int label) {
+#if defined(__AVX512F__)
+    typedef int Labels __attribute__((vector_size(8 * sizeof(int))));
+    Labels chunk;
+    __builtin_memcpy(&chunk, labels, sizeof chunk);
+    return __builtin_convertvector(chunk == (Labels{} + label), LaneMask);
+#else
+    typedef int Labels __attribute__((vector_size(LaneMask::kPartLanes * sizeof(int))));
+    LaneMask out;
+    for (int k = 0; k < LaneMask::kParts; ++k) {
+        Labels chunk;
+        __builtin_memcpy(&chunk, labels + k * LaneMask::kPartLanes, sizeof chunk);
+        out.part[k] = __builtin_convertvector(chunk == (Labels{} + label), LaneMask::Part);
+    }
+    return out;
+#endif
+}
+
+// Four 2D points' coordinates: x = the even lanes of (low, high), y = the odd ones (deinterleave),
+// and back (interleave). Narrower units shuffle within register pairs: a shuffle of the whole
+// eight lanes would also go one lane at a time.
+static inline __attribute__((always_inline)) void deinterleave(Lanes low, Lanes high, Lanes* x, Lanes* y) {
+#if defined(__AVX512F__)
+    *x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
+    *y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+#else
+    constexpr int half = Lanes::kParts / 2;
+    for (int k = 0; k < half; ++k) {
+        const Lanes::Part a = low.part[2 * k], b = low.part[2 * k + 1];
+        const Lanes::Part c = high.part[2 * k], d = high.part[2 * k + 1];
+#if defined(__AVX__)
+        x->part[k] = __builtin_shufflevector(a, b, 0, 2, 4, 6);
+        y->part[k] = __builtin_shufflevector(a, b, 1, 3, 5, 7);
+        x->part[half + k] = __builtin_shufflevector(c, d, 0, 2, 4, 6);
+        y->part[half + k] = __builtin_shufflevector(c, d, 1, 3, 5, 7);
+#else
+        x->part[k] = __builtin_shufflevector(a, b, 0, 2);
+        y->part[k] = __builtin_shufflevector(a, b, 1, 3);
+        x->part[half + k] = __builtin_shufflevector(c, d, 0, 2);
+        y->part[half + k] = __builtin_shufflevector(c, d, 1, 3);
+#endif
+    }
+#endif
+}
+static inline __attribute__((always_inline)) void interleave(Lanes x, Lanes y, Lanes* low, Lanes* high) {
+#if defined(__AVX512F__)
+    *low = __builtin_shufflevector(x, y, 0, 8, 1, 9, 2, 10, 3, 11);
+    *high = __builtin_shufflevector(x, y, 4, 12, 5, 13, 6, 14, 7, 15);
+#else
+    constexpr int half = Lanes::kParts / 2;
+    for (int k = 0; k < half; ++k) {
+        // Part k of x and y makes parts 2k and 2k + 1 of the interleaved sixteen lanes.
+        for (int side = 0; side < 2; ++side) {
+            const Lanes::Part a = x.part[side * half + k], b = y.part[side * half + k];
+            Lanes* out = side == 0 ? low : high;
+#if defined(__AVX__)
+            out->part[2 * k] = __builtin_shufflevector(a, b, 0, 4, 1, 5);
+            out->part[2 * k + 1] = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+#else
+            out->part[2 * k] = __builtin_shufflevector(a, b, 0, 2);
+            out->part[2 * k + 1] = __builtin_shufflevector(a, b, 1, 3);
+#endif
+        }
+    }
+#endif
+}
+
+// Register by register below AVX-512: one copy of all eight lanes would go through the stack in
+// halves, and the wide load after the narrow stores waits for them.
 static inline __attribute__((always_inline)) Lanes loadLanes(const double* p) {
     Lanes v;
+#if defined(__AVX512F__)
     __builtin_memcpy(&v, p, sizeof v);
+#else
+    for (int k = 0; k < Lanes::kParts; ++k)
+        __builtin_memcpy(&v.part[k], p + k * Lanes::kPartLanes, sizeof v.part[k]);
+#endif
     return v;
 }
-static inline __attribute__((always_inline)) void storeLanes(double* p, Lanes v) { __builtin_memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) void storeLanes(double* p, Lanes v) {
+#if defined(__AVX512F__)
+    __builtin_memcpy(p, &v, sizeof v);
+#else
+    for (int k = 0; k < Lanes::kParts; ++k)
+        __builtin_memcpy(p + k * Lanes::kPartLanes, &v.part[k], sizeof v.part[k]);
+#endif
+}
 static inline __attribute__((always_inline)) Lanes broadcast(double x) { return Lanes{} + x; }
 // AVX-512 has a blend under a mask register and a max with exactly `a > b ? a : b`'s rule (b when
 // unordered or both zero), which GCC emits for the vector conditionals; narrower units lower those
@@ -167,8 +349,8 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
         Lanes sumX = zero, sumY = zero;
         for (; j + L <= n; j += L) {
             const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
-            const Lanes x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
-            const Lanes y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+            Lanes x, y;
+            deinterleave(low, high, &x, &y);
             const Lanes gj = g.lanesAt(j);
             Lanes w;
             if constexpr (Mode == 0) {
@@ -193,8 +375,8 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
                 sumX += toOtherX;
                 sumY += toOtherY;
             }
-            const Lanes toLow = __builtin_shufflevector(toOtherX, toOtherY, 0, 8, 1, 9, 2, 10, 3, 11);
-            const Lanes toHigh = __builtin_shufflevector(toOtherX, toOtherY, 4, 12, 5, 13, 6, 14, 7, 15);
+            Lanes toLow, toHigh;
+            interleave(toOtherX, toOtherY, &toLow, &toHigh);
             const Lanes gradLow = loadLanes(grad + 2 * j), gradHigh = loadLanes(grad + 2 * j + L);
             if constexpr (Mode == 0) {
                 storeLanes(grad + 2 * j, gradLow + toLow);
@@ -515,8 +697,8 @@ void dotRowScaledMax(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, 
         kind, n,
         [&](std::ptrdiff_t j, LaneMask) {
             const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
-            const Lanes x = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
-            const Lanes y = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+            Lanes x, y;
+            deinterleave(low, high, &x, &y);
             const Lanes v = ((zero + anchorX * x) + anchorY * y) * scale;
             storeLanes(out + j, v);
             return v;
@@ -658,17 +840,10 @@ void splitAffine(double* out, const double* values, const double* kind, std::ptr
 
 void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind) {
     constexpr int L = kAccumulateLanes;
-    typedef int LabelLanes __attribute__((vector_size(L * sizeof(int))));
-    const LabelLanes wanted = LabelLanes{} + label;
     const LaneMask oneBits = (LaneMask)broadcast(1.0);
     std::ptrdiff_t j = 0;
-    for (; j + L <= n; j += L) {
-        LabelLanes chunk;
-        __builtin_memcpy(&chunk, labels + j, sizeof chunk);
-        // all-ones (−1) where equal, widened to 64 bits with its sign: 1.0's bits or 0.0's
-        const LaneMask same = __builtin_convertvector(chunk == wanted, LaneMask);
-        storeLanes(kind + j, (Lanes)(oneBits & same));
-    }
+    // all-ones where equal: 1.0's bits or 0.0's
+    for (; j + L <= n; j += L) storeLanes(kind + j, (Lanes)(oneBits & labelMask(labels + j, label)));
     for (; j < n; ++j) kind[j] = labels[j] == label ? 1.0 : 0.0;
 }
 
@@ -684,13 +859,6 @@ void negatedSumProduct(double* out, double offset, const double* a, const double
 // Pairs (a, j) for j in [first, n), the kind from the labels without branches. Sums run in
 // kAccumulateLanes lanes, lane (j − first) mod kAccumulateLanes, added in addLanes' tree; counts
 // are integers (any order). Each element's operations are the scalar loops' they replaced.
-typedef int LabelLanes __attribute__((vector_size(kAccumulateLanes * sizeof(int))));
-
-static inline __attribute__((always_inline)) LaneMask sameLabelLanes(const int* labels, int label) {
-    LabelLanes chunk;
-    __builtin_memcpy(&chunk, labels, sizeof chunk);
-    return __builtin_convertvector(chunk == (LabelLanes{} + label), LaneMask);  // −1 where equal
-}
 
 static inline long long addCounts(LaneMask counts) {
     long long total = 0;
@@ -724,7 +892,7 @@ static void contrastiveRowOf(const double* row, const int* labels, int label, st
     LaneMask positivePairs = {}, positiveActive = {}, negativeActive = {};
     std::ptrdiff_t j = first;
     for (; j + L <= n; j += L) {
-        const LaneMask same = sameLabelLanes(labels + j, label);
+        const LaneMask same = labelMask(labels + j, label);
         const Lanes p = (Lanes)(oneBits & same), q = one - p;
         Lanes v;
         contrastiveTerms<Similarity>(loadLanes(row + j), p, mp, mn, &v);
@@ -793,7 +961,7 @@ void hadsellRow(const double* row, const int* labels, int label, std::ptrdiff_t 
     LaneMask actives = {};
     std::ptrdiff_t j = first;
     for (; j + L <= n; j += L) {
-        const LaneMask same = sameLabelLanes(labels + j, label);
+        const LaneMask same = labelMask(labels + j, label);
         const Lanes d = loadLanes(row + j);
         const Lanes gap = marginLanes - d;
         const Lanes shortfall = selectLanes(gap > zero, gap, zero);
