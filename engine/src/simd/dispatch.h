@@ -22,8 +22,8 @@
  * run in a fixed number of lanes — 8 for sums (element j in lane j mod 8), 16 for maxima —
  * combined in a fixed tree, all written out in kernels_impl.h with an 8-lane type held in the
  * unit's own registers (4 SSE2, 2 AVX2, 1 AVX-512; below AVX-512 as an array of register-wide
- * vectors, because GCC compares and selects a too-wide vector one lane at a time). The order is part of the
- * kernel, not of the unit, so the bits stay the same on every unit; it differs from a plain
+ * vectors, because GCC compares and selects a too-wide vector one lane at a time). The order is
+ * part of the kernel, not of the unit, so the bits stay the same on every unit; it differs from a plain
  * left-to-right loop by rounding only (the losses moved onto these kernels in issue 13 changed
  * their last bits once, relative differences ≤ 1e-14 of each gradient's largest entry).
  *
