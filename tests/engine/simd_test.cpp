@@ -178,6 +178,72 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
     }
 }
 
+TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
+    // accumulateRows against accumulateRow / accumulateScaledRow called row after row, on every
+    // unit: anchors sharing a group of lanes, in the tail, and more rows than one block.
+    std::mt19937_64 rng(6);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    int compared = 0;
+    for (const simd::Kernels* unit : units)
+        for (std::ptrdiff_t dims : {1, 2, 3})
+            for (std::ptrdiff_t n : {1, 5, 8, 13, 67, 1000})
+                for (int count : {1, 2, 3, 4, 6}) {
+                    const std::vector<double> data = awkwardPoints(n, dims, rng);
+                    std::vector<std::ptrdiff_t> anchors;
+                    const std::ptrdiff_t start =
+                        static_cast<std::ptrdiff_t>(rng() % static_cast<std::uint64_t>(n));
+                    for (int k = 0; k < count; ++k)  // neighbours (one group, and the tail) or anywhere
+                        anchors.push_back(count % 2 == 1 ? (start + k) % n
+                                                         : static_cast<std::ptrdiff_t>(
+                                                               rng() % static_cast<std::uint64_t>(n)));
+                    if (count == 4) anchors.back() = n - 1;
+                    const auto rowsOf = static_cast<std::size_t>(count) * static_cast<std::size_t>(n);
+                    std::vector<double> g(rowsOf), kind(rowsOf), rows(rowsOf);
+                    for (std::size_t e = 0; e < rowsOf; ++e) {
+                        g[e] = normal(rng);
+                        kind[e] = rng() % 3 == 0 ? 1.0 : 0.0;
+                    }
+                    std::vector<const double*> gs, kinds, rowPointers;
+                    std::vector<double> ofOnes, ofZeros;
+                    for (int k = 0; k < count; ++k) {
+                        const std::size_t at = static_cast<std::size_t>(k) * static_cast<std::size_t>(n);
+                        unit->squaredDistanceRow(data.data(), n, dims, anchors[static_cast<std::size_t>(k)],
+                                                 rows.data() + at, 0);
+                        unit->sqrtInPlace(rows.data() + at, n);
+                        gs.push_back(g.data() + at);
+                        kinds.push_back(kind.data() + at);
+                        rowPointers.push_back(rows.data() + at);
+                        ofOnes.push_back(normal(rng));
+                        ofZeros.push_back(normal(rng));
+                    }
+                    for (int mode : {0, 1, 2})
+                        for (bool scaled : {false, true}) {
+                            std::vector<double> inTurn(data.size());
+                            for (double& value : inTurn) value = normal(rng);
+                            std::vector<double> blocked = inTurn;
+                            for (std::size_t k = 0; k < static_cast<std::size_t>(count); ++k) {
+                                if (scaled)
+                                    unit->accumulateScaledRow(data.data(), n, dims, anchors[k], mode, gs[k],
+                                                              kinds[k], ofOnes[k], ofZeros[k], rowPointers[k],
+                                                              inTurn.data(), 0);
+                                else
+                                    unit->accumulateRow(data.data(), n, dims, anchors[k], mode, gs[k],
+                                                        rowPointers[k], inTurn.data(), 0);
+                            }
+                            unit->accumulateRows(data.data(), n, dims, mode, count, anchors.data(), gs.data(),
+                                                 scaled ? kinds.data() : nullptr, ofOnes.data(),
+                                                 ofZeros.data(), rowPointers.data(), blocked.data());
+                            EXPECT_TRUE(sameBits(blocked, inTurn))
+                                << simd::levelName(unit->level) << " dims " << dims << " n " << n << " rows "
+                                << count << " mode " << mode << (scaled ? " scaled" : "");
+                            ++compared;
+                        }
+                }
+    EXPECT_GT(compared, 500);
+}
+
 TEST(SimdDispatch, DotRowsAndBackwardRowsFollowTheirDefinition) {
     // The portable unit (and thereby every unit) against the plain formulas, on every unit.
     std::mt19937_64 rng(5);

@@ -46,19 +46,32 @@ void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, 
         kernels.squaredDistanceRow(data, n, dims, a, out, first);
 }
 
+// The backward kernels' mode (simd/dispatch.h accumulateRow): similarity, Lp distance, squared.
+int DistanceRows::kernelMode() const {
+    return m_spec.isSimilarity() ? 0 : m_spec.power == 2 ? 2 : 1;
+}
+
 void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,
                               Eigen::Index first) const {
     // Branch-free in j (whether g[j] is zero is data-dependent), in the vector unit's lanes.
-    const int mode = m_spec.isSimilarity() ? 0 : m_spec.power == 2 ? 2 : 1;
+    const int mode = kernelMode();
     simd::kernels().accumulateRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, mode, g, row,
                                   gradEmbedded->data(), first);
 }
 
 void DistanceRows::accumulateScaled(Eigen::Index a, const Real* g, const Real* kind, Real ofOnes,
                                     Real ofZeros, const Real* row, Points* gradEmbedded) const {
-    const int mode = m_spec.isSimilarity() ? 0 : m_spec.power == 2 ? 2 : 1;
+    const int mode = kernelMode();
     simd::kernels().accumulateScaledRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, mode, g,
                                         kind, ofOnes, ofZeros, row, gradEmbedded->data(), 0);
+}
+
+void DistanceRows::accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g,
+                                  const Real* const* kind, const Real* ofOnes, const Real* ofZeros,
+                                  const Real* const* rows, Points* gradEmbedded) const {
+    const int mode = kernelMode();
+    simd::kernels().accumulateRows(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), mode, count,
+                                   anchors, g, kind, ofOnes, ofZeros, rows, gradEmbedded->data());
 }
 
 void DistanceRows::accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,

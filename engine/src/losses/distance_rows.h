@@ -48,6 +48,12 @@ public:
     /// g into a row first (splitScale), without that pass.
     void accumulateScaled(Eigen::Index a, const Real* g, const Real* kind, Real ofOnes, Real ofZeros,
                           const Real* row, Points* gradEmbedded) const;
+    /// accumulate() (first = 0) of `count` rows in turn, the same bits: row k is anchors[k] with
+    /// g[k] (× kind[k]'s factors ofOnes[k] / ofZeros[k], as accumulateScaled, when kind is not
+    /// nullptr) and M_anchors[k]· in rows[k]. Faster than one at a time in 2D (simd accumulateRows).
+    void accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g, const Real* const* kind,
+                        const Real* ofOnes, const Real* ofZeros, const Real* const* rows,
+                        Points* gradEmbedded) const;
     /// accumulate() with g[j] taken as 0 wherever labels[j] ≠ labels[a]: only the same-label
     /// pairs of row a (for LossOutput::gradFromPositives). `scratch` holds the masked row: one
     /// per thread, so that threads can share this object.
@@ -57,6 +63,7 @@ public:
     Points finish(const Points& gradEmbedded) const;
 
 private:
+    int kernelMode() const;
     DistanceSpec m_spec;
     Vector m_norms;  // filled together with m_embedded
     Points m_embedded;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "losses/distance_rows.h"
@@ -15,23 +16,44 @@
 
 namespace marginlab::detail {
 
-/// One chunk of anchors of a fused row loss: its sums, its share of the gradient (w.r.t. the
-/// embedded points) and its row buffers. Each chunk has its own, so chunks share nothing they
-/// write; they are added in chunk order.
-struct PairRowChunk {
-    Real total = 0.0;
-    Count tuples = 0;
-    Count active = 0;
-    // Further sums and counts a loss keeps per chunk (the two halves of a pair loss, say).
-    std::array<Real, 4> sums{};
-    std::array<Count, 4> counts{};
-    std::vector<Real> tally;    // sums of any number (FusedPairRows::setTallySize), a histogram say
+/// The row buffers of a fused row loss's chunk.
+struct PairRowBuffers {
     std::vector<Real> row;      // M_i·, filled before the row function is called
     std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
     std::vector<Real> first;    // scratch rows for the row function
     std::vector<Real> second;
     std::vector<Real> third;
     std::vector<Real> fourth;
+
+    void allocate(std::size_t size) {
+        row.resize(size);
+        gradRow.assign(size, 0.0);
+        first.resize(size);
+        second.resize(size);
+        third.resize(size);
+        fourth.resize(size);
+    }
+    void swapWith(PairRowBuffers& other) {
+        row.swap(other.row);
+        gradRow.swap(other.gradRow);
+        first.swap(other.first);
+        second.swap(other.second);
+        third.swap(other.third);
+        fourth.swap(other.fourth);
+    }
+};
+
+/// One chunk of anchors of a fused row loss: its sums, its share of the gradient (w.r.t. the
+/// embedded points) and its row buffers. Each chunk has its own, so chunks share nothing they
+/// write; they are added in chunk order.
+struct PairRowChunk : PairRowBuffers {
+    Real total = 0.0;
+    Count tuples = 0;
+    Count active = 0;
+    // Further sums and counts a loss keeps per chunk (the two halves of a pair loss, say).
+    std::array<Real, 4> sums{};
+    std::array<Count, 4> counts{};
+    std::vector<Real> tally;   // sums of any number (FusedPairRows::setTallySize), a histogram say
     std::vector<int> indices;  // scratch, sized by the row function
     Points grad;
     Points gradSameLabel;
@@ -54,6 +76,59 @@ struct PairRowChunk {
 };
 
 /**
+ * A chunk's rows whose backward passes wait to run together (DistanceRows::accumulateRows reads
+ * each point and gradient entry once per block of rows instead of once per row, with the same
+ * bits as one row at a time). A returning row is parked by swapping the chunk's row buffers with
+ * a slot's spare ones (no copy): the chunk goes on with buffers that hold an earlier row's values,
+ * which is what it had before (row functions write every entry they read).
+ */
+class PendingRows {
+public:
+    static constexpr int kCapacity = 4;
+
+    explicit PendingRows(std::size_t size) {
+        for (PairRowBuffers& slot : m_slots) slot.allocate(size);
+    }
+
+    /// Parks row i's backward pass (part.gradRow, or the row part.scaleGradient named), running
+    /// the waiting rows first when the block is full or they are of the other form.
+    void add(Eigen::Index i, PairRowChunk& part, const DistanceRows& rows, Points* grad) {
+        const bool scaled = part.scaled.values != nullptr;
+        if (m_count == kCapacity || (m_count > 0 && scaled != m_scaled)) flush(rows, grad);
+        m_scaled = scaled;
+        PairRowBuffers& slot = m_slots[static_cast<std::size_t>(m_count)];
+        slot.swapWith(part);
+        const auto k = static_cast<std::size_t>(m_count++);
+        m_anchors[k] = i;
+        m_rows[k] = slot.row.data();
+        if (scaled) {  // the pointers follow the swapped buffers
+            m_g[k] = part.scaled.values;
+            m_kind[k] = part.scaled.kind;
+            m_ofOnes[k] = part.scaled.ofOnes;
+            m_ofZeros[k] = part.scaled.ofZeros;
+        } else {
+            slot.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
+            m_g[k] = slot.gradRow.data();
+        }
+    }
+
+    void flush(const DistanceRows& rows, Points* grad) {
+        if (m_count == 0) return;
+        rows.accumulateRows(m_count, m_anchors.data(), m_g.data(), m_scaled ? m_kind.data() : nullptr,
+                            m_ofOnes.data(), m_ofZeros.data(), m_rows.data(), grad);
+        m_count = 0;
+    }
+
+private:
+    std::array<PairRowBuffers, kCapacity> m_slots;
+    int m_count = 0;
+    bool m_scaled = false;
+    std::array<Eigen::Index, kCapacity> m_anchors{};
+    std::array<const Real*, kCapacity> m_g{}, m_kind{}, m_rows{};
+    std::array<Real, kCapacity> m_ofOnes{}, m_ofZeros{};
+};
+
+/**
  * Runs a loss whose terms come row by row from the pairwise matrix M (distance or similarity of
  * the embedded points, DistanceRows' entries) without ever holding an N×N matrix: for each anchor
  * row i, M_i· is computed into part.row, `rowFunction(i, part)` adds the row's terms to the chunk
@@ -73,34 +148,30 @@ public:
         m_parts.assign(static_cast<std::size_t>(AnchorChunks(n).count()), PairRowChunk{});
         forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
             PairRowChunk& part = m_parts[static_cast<std::size_t>(chunk)];
-            part.row.resize(size);
-            part.gradRow.assign(size, 0.0);
-            part.first.resize(size);
-            part.second.resize(size);
-            part.third.resize(size);
-            part.fourth.resize(size);
+            part.allocate(size);
             part.tally.assign(m_tallySize, 0.0);
             if (withGradient) part.grad = Points::Zero(n, dims);
             if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);
+            // Without the same-label split, the backward passes run in blocks of rows.
+            std::optional<PendingRows> pending;
+            if (withGradient && !sameLabels) pending.emplace(size);
             for (Eigen::Index i = begin; i < end; ++i) {
                 m_rows.row(i, part.row.data());
                 part.scaled.values = nullptr;
                 if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
-                if (const PairRowChunk::ScaledRow& s = part.scaled; s.values) {
-                    if (!sameLabels) {
-                        m_rows.accumulateScaled(i, s.values, s.kind, s.ofOnes, s.ofZeros, part.row.data(),
-                                                &part.grad);
-                        continue;
-                    }
-                    // The same-label pass masks a written row.
-                    simd::kernels().splitScale(part.gradRow.data(), s.values, s.kind, n, s.ofOnes, s.ofZeros);
+                if (pending) {
+                    pending->add(i, part, m_rows, &part.grad);
+                    continue;
                 }
+                if (const PairRowChunk::ScaledRow& s = part.scaled;
+                    s.values)  // the same-label pass masks a written row
+                    simd::kernels().splitScale(part.gradRow.data(), s.values, s.kind, n, s.ofOnes, s.ofZeros);
                 part.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
                 m_rows.accumulate(i, part.gradRow.data(), part.row.data(), &part.grad);
-                if (sameLabels)
-                    m_rows.accumulateSameLabel(i, part.gradRow.data(), part.row.data(), *sameLabels,
-                                               &part.gradSameLabel, &part.masked);
+                m_rows.accumulateSameLabel(i, part.gradRow.data(), part.row.data(), *sameLabels,
+                                           &part.gradSameLabel, &part.masked);
             }
+            if (pending) pending->flush(m_rows, &part.grad);
         });
         m_total = 0.0;
         m_tuples = m_active = 0;

@@ -25,6 +25,10 @@ namespace marginlab::detail::simd {
     void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,    \
                              int mode, const double* g, const double* kind, double ofOnes, double ofZeros,   \
                              const double* row, double* grad, std::ptrdiff_t first);                         \
+    void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,      \
+                        const std::ptrdiff_t* anchors, const double* const* g, const double* const* kind,    \
+                        const double* ofOnes, const double* ofZeros, const double* const* rows,              \
+                        double* grad);                                                                       \
     void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                            \
     void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes,                \
                   double* ofZeros);                                                                          \
@@ -99,6 +103,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::dotRowScaledMax,
                             &portable::accumulateRow,
                             &portable::accumulateScaledRow,
+                            &portable::accumulateRows,
                             &portable::expInPlace,
                             &portable::splitMax,
                             &portable::splitSum,
@@ -134,6 +139,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::dotRowScaledMax,
                         &avx2::accumulateRow,
                         &avx2::accumulateScaledRow,
+                        &avx2::accumulateRows,
                         &avx2::expInPlace,
                         &avx2::splitMax,
                         &avx2::splitSum,
@@ -168,6 +174,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::dotRowScaledMax,
                           &avx512::accumulateRow,
                           &avx512::accumulateScaledRow,
+                          &avx512::accumulateRows,
                           &avx512::expInPlace,
                           &avx512::splitMax,
                           &avx512::splitSum,

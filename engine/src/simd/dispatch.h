@@ -82,6 +82,14 @@ struct Kernels {
     void (*accumulateScaledRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
                                 int mode, const double* g, const double* kind, double ofOnes, double ofZeros,
                                 const double* row, double* grad, std::ptrdiff_t first);
+    /// accumulateRow (first = 0) of `count` rows in turn, the same bits: row k is anchors[k] with
+    /// the weights g[k] (× kind[k]'s factors ofOnes[k] / ofZeros[k], as accumulateScaledRow, when
+    /// kind is not nullptr) and the distances rows[k]. In 2D, blocks of up to four rows read each
+    /// point and gradient entry once per block instead of once per row.
+    void (*accumulateRows)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
+                           const std::ptrdiff_t* anchors, const double* const* g, const double* const* kind,
+                           const double* ofOnes, const double* ofZeros, const double* const* rows,
+                           double* grad);
     /// values[j] = detail::rowExp(values[j]) (losses/exp_row.h) for j in [0, n), bit for bit;
     /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).
     void (*expInPlace)(double* values, std::ptrdiff_t n, const std::int64_t* table);

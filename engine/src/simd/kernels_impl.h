@@ -314,6 +314,24 @@ static inline double pairWeight(std::ptrdiff_t a, std::ptrdiff_t j, double g, do
     }
 }
 
+// pairWeight<Mode> of pairs (a, j), …, (a, j + 7) in lanes.
+template <int Mode, class Weights>
+static inline __attribute__((always_inline)) Lanes weightLanes(const Weights& g, std::ptrdiff_t a,
+                                                               std::ptrdiff_t j, const double* row) {
+    const Lanes zero = broadcast(0.0), one = broadcast(1.0);
+    const Lanes gj = g.lanesAt(j);
+    if constexpr (Mode == 0) {
+        const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
+        return selectLanes(laneIndex + static_cast<double>(j) == static_cast<double>(a), zero, gj);
+    } else if constexpr (Mode == 1) {
+        const Lanes r = loadLanes(row + j);
+        const Lanes positive = selectLanes(r > zero, one, zero);
+        return positive * (gj / (r + (one - positive)));
+    } else {
+        return broadcast(2.0) * gj;
+    }
+}
+
 static inline double addLanes(const double* lanes) {
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
@@ -344,24 +362,12 @@ static void accumulateFixed(const double* data, std::ptrdiff_t n, std::ptrdiff_t
         // The block loop below written out in lanes: the same operations per pair, x and y
         // taken apart from the interleaved points and put back together for the store.
         const Lanes anchorX = broadcast(anchor[0]), anchorY = broadcast(anchor[1]);
-        const Lanes zero = broadcast(0.0), one = broadcast(1.0), two = broadcast(2.0);
-        const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
-        Lanes sumX = zero, sumY = zero;
+        Lanes sumX = broadcast(0.0), sumY = sumX;
         for (; j + L <= n; j += L) {
             const Lanes low = loadLanes(data + 2 * j), high = loadLanes(data + 2 * j + L);
             Lanes x, y;
             deinterleave(low, high, &x, &y);
-            const Lanes gj = g.lanesAt(j);
-            Lanes w;
-            if constexpr (Mode == 0) {
-                w = selectLanes(laneIndex + static_cast<double>(j) == static_cast<double>(a), zero, gj);
-            } else if constexpr (Mode == 1) {
-                const Lanes r = loadLanes(row + j);
-                const Lanes positive = selectLanes(r > zero, one, zero);
-                w = positive * (gj / (r + (one - positive)));
-            } else {
-                w = two * gj;
-            }
+            const Lanes w = weightLanes<Mode>(g, a, j, row);
             // similarity: + w·e_a to e_j; Lp: − step (the scalar code's += and −=, lane for lane)
             Lanes toOtherX, toOtherY;
             if constexpr (Mode == 0) {
@@ -469,6 +475,142 @@ void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t di
                          int mode, const double* g, const double* kind, double ofOnes, double ofZeros,
                          const double* row, double* grad, std::ptrdiff_t first) {
     accumulateWith(data, n, dims, a, mode, ScaledWeights{g, kind, ofOnes, ofZeros}, row, grad, first);
+}
+
+// ---- Several rows' backward passes at once (accumulateRows) -----------------------------------
+// accumulateRow (first = 0) of rows 0, 1, …, count − 1 in turn, with the same bits: every
+// gradient entry takes the rows' shares in row order, but each point and each gradient entry is
+// loaded and stored once per block instead of once per row. A group of lanes holding one of the
+// anchors is not stored from the lanes: the one-row order adds an anchor's own sum right after its
+// row's share, and that sum is only known at the end; such groups and the tail are settled one
+// entry at a time afterwards, in the one-row order.
+template <int Mode, int Count, class Weights>
+static void accumulateBlock2(const double* data, std::ptrdiff_t n, const std::ptrdiff_t* anchors,
+                             const Weights* weights, const double* const* rows, double* grad) {
+    constexpr int L = kAccumulateLanes;
+    Lanes anchorX[Count], anchorY[Count], sumX[Count], sumY[Count];
+    for (int k = 0; k < Count; ++k) {
+        anchorX[k] = broadcast(data[2 * anchors[k]]);
+        anchorY[k] = broadcast(data[2 * anchors[k] + 1]);
+        sumX[k] = sumY[k] = broadcast(0.0);
+    }
+    auto groupOf = [](std::ptrdiff_t j) { return j - j % L; };
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        Lanes x, y, gradX, gradY;
+        deinterleave(loadLanes(data + 2 * j), loadLanes(data + 2 * j + L), &x, &y);
+        // Adding in x/y lanes is adding in the stored order: the shuffles only move lanes.
+        deinterleave(loadLanes(grad + 2 * j), loadLanes(grad + 2 * j + L), &gradX, &gradY);
+        bool holdsAnchor = false;
+        for (int k = 0; k < Count; ++k) {
+            holdsAnchor |= groupOf(anchors[k]) == j;
+            const Lanes w = weightLanes<Mode>(weights[k], anchors[k], j, rows[k]);
+            if constexpr (Mode == 0) {
+                sumX[k] += w * x;
+                sumY[k] += w * y;
+                gradX = gradX + w * anchorX[k];
+                gradY = gradY + w * anchorY[k];
+            } else {
+                const Lanes stepX = w * (anchorX[k] - x), stepY = w * (anchorY[k] - y);
+                sumX[k] += stepX;
+                sumY[k] += stepY;
+                gradX = gradX - stepX;
+                gradY = gradY - stepY;
+            }
+        }
+        if (holdsAnchor) continue;
+        Lanes low, high;
+        interleave(gradX, gradY, &low, &high);
+        storeLanes(grad + 2 * j, low);
+        storeLanes(grad + 2 * j + L, high);
+    }
+    const std::ptrdiff_t tail = j;
+    double totals[Count][2];
+    for (int k = 0; k < Count; ++k) {
+        double lanes[2][L];
+        storeLanes(lanes[0], sumX[k]);
+        storeLanes(lanes[1], sumY[k]);
+        const double* anchor = data + 2 * anchors[k];
+        for (std::ptrdiff_t t = tail; t < n; ++t) {
+            const double w = pairWeight<Mode>(anchors[k], t, weights[k].at(t), rows[k][t]);
+            for (int d = 0; d < 2; ++d)
+                lanes[d][t % L] += Mode == 0 ? w * data[2 * t + d] : w * (anchor[d] - data[2 * t + d]);
+        }
+        for (int d = 0; d < 2; ++d) totals[k][d] = addLanes(lanes[d]);
+    }
+    auto settle = [&](std::ptrdiff_t t) {
+        for (int d = 0; d < 2; ++d) {
+            double value = grad[2 * t + d];
+            for (int k = 0; k < Count; ++k) {
+                const double w = pairWeight<Mode>(anchors[k], t, weights[k].at(t), rows[k][t]);
+                const double anchorK = data[2 * anchors[k] + d];
+                if constexpr (Mode == 0)
+                    value += w * anchorK;
+                else
+                    value -= w * (anchorK - data[2 * t + d]);
+                if (t == anchors[k]) value += totals[k][d];
+            }
+            grad[2 * t + d] = value;
+        }
+    };
+    for (int k = 0; k < Count; ++k) {
+        const std::ptrdiff_t start = groupOf(anchors[k]);
+        bool settled = start >= tail;  // the tail's entries come below
+        for (int m = 0; m < k; ++m) settled |= groupOf(anchors[m]) == start;
+        if (!settled)
+            for (std::ptrdiff_t t = start; t < start + L; ++t) settle(t);
+    }
+    for (std::ptrdiff_t t = tail; t < n; ++t) settle(t);
+}
+
+template <int Mode, class Weights>
+static void accumulateBlock(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int count,
+                            const std::ptrdiff_t* anchors, const Weights* weights, const double* const* rows,
+                            double* grad) {
+    if (dims == 2) {
+        switch (count) {
+            case 1:
+                return accumulateBlock2<Mode, 1>(data, n, anchors, weights, rows, grad);
+            case 2:
+                return accumulateBlock2<Mode, 2>(data, n, anchors, weights, rows, grad);
+            case 3:
+                return accumulateBlock2<Mode, 3>(data, n, anchors, weights, rows, grad);
+            case 4:
+                return accumulateBlock2<Mode, 4>(data, n, anchors, weights, rows, grad);
+            default:
+                break;
+        }
+    }
+    for (int k = 0; k < count; ++k)
+        accumulateMode<Mode>(data, n, dims, anchors[k], weights[k], rows[k], grad, 0);
+}
+
+template <class Weights>
+static void accumulateBlockWith(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode,
+                                int count, const std::ptrdiff_t* anchors, const Weights* weights,
+                                const double* const* rows, double* grad) {
+    if (mode == 0) return accumulateBlock<0>(data, n, dims, count, anchors, weights, rows, grad);
+    if (mode == 1) return accumulateBlock<1>(data, n, dims, count, anchors, weights, rows, grad);
+    accumulateBlock<2>(data, n, dims, count, anchors, weights, rows, grad);
+}
+
+void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
+                    const std::ptrdiff_t* anchors, const double* const* g, const double* const* kind,
+                    const double* ofOnes, const double* ofZeros, const double* const* rows, double* grad) {
+    constexpr int kMaxRows = 4;
+    for (int begin = 0; begin < count; begin += kMaxRows) {  // blocks in order: the same bits
+        const int size = count - begin < kMaxRows ? count - begin : kMaxRows;
+        if (!kind) {
+            PlainWeights weights[kMaxRows];
+            for (int k = 0; k < size; ++k) weights[k] = PlainWeights{g[begin + k]};
+            accumulateBlockWith(data, n, dims, mode, size, anchors + begin, weights, rows + begin, grad);
+            continue;
+        }
+        ScaledWeights weights[kMaxRows];
+        for (int k = 0; k < size; ++k)
+            weights[k] = ScaledWeights{g[begin + k], kind[begin + k], ofOnes[begin + k], ofZeros[begin + k]};
+        accumulateBlockWith(data, n, dims, mode, size, anchors + begin, weights, rows + begin, grad);
+    }
 }
 
 // ---- e^v for a row: detail::rowExp (losses/exp_row.h) lane for lane -------------------------
