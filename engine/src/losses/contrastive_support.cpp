@@ -78,6 +78,7 @@ void RowSimilarities::addRow(Eigen::Index a, const Vector& gradRow, Points& grad
 }
 
 void RowSimilarities::addRowGradient(Eigen::Index a, const Vector& gradRow) {
+    runParkedRows();  // rows keep their order
     addRow(a, gradRow, m_gradEmbedded);
     if (!m_sameLabels) return;
     const Labels& labels = *m_sameLabels;
@@ -92,8 +93,13 @@ void RowSimilarities::addScaledRowGradient(Eigen::Index a, const Vector& values,
                                            Real ofOnes, Real ofZeros, Vector* scratch) {
     const auto n = static_cast<Eigen::Index>(values.size());
     if (m_similarity && !m_sameLabels) {
-        m_rows.accumulateScaled(a, values.data(), kind.data(), ofOnes, ofZeros, values.data(),
-                                &m_gradEmbedded);
+        // Written out (splitScale: the bits accumulateScaled reads) and parked: the caller reuses
+        // values and kind for the next row.
+        if (m_parkedCount == kParkedRows) runParkedRows();
+        std::vector<Real>& parked = m_parked[static_cast<std::size_t>(m_parkedCount)];
+        parked.resize(static_cast<std::size_t>(n));
+        splitScale(parked.data(), values.data(), kind.data(), n, ofOnes, ofZeros);
+        m_parkedAnchors[static_cast<std::size_t>(m_parkedCount++)] = a;
         return;
     }
     // A distance (negated) or the same-label split: the row written out, then the plain path.
@@ -102,7 +108,18 @@ void RowSimilarities::addScaledRowGradient(Eigen::Index a, const Vector& values,
     addRowGradient(a, *scratch);
 }
 
+void RowSimilarities::runParkedRows() const {
+    if (m_parkedCount == 0) return;
+    std::array<const Real*, kParkedRows> rows{};
+    for (std::size_t k = 0; k < static_cast<std::size_t>(m_parkedCount); ++k) rows[k] = m_parked[k].data();
+    // A similarity's backward pass reads no distances: the rows stand in for them.
+    m_rows.accumulateRows(m_parkedCount, m_parkedAnchors.data(), rows.data(), nullptr, nullptr, nullptr, rows.data(),
+                          &m_gradEmbedded);
+    m_parkedCount = 0;
+}
+
 void RowSimilarities::trackSameLabel(const Labels& labels) {
+    runParkedRows();
     m_sameLabels = &labels;
     m_gradSameLabel = Points::Zero(m_rows.size(), m_rows.dims());
 }
@@ -110,11 +127,16 @@ void RowSimilarities::trackSameLabel(const Labels& labels) {
 Points RowSimilarities::throughNormalization(const Points& gradEmbedded) const { return m_rows.finish(gradEmbedded); }
 
 void RowSimilarities::addAccumulated(const RowSimilarities& part) {
+    runParkedRows();
+    part.runParkedRows();
     m_gradEmbedded += part.m_gradEmbedded;
     if (m_sameLabels) m_gradSameLabel += part.m_gradSameLabel;
 }
 
-Points RowSimilarities::gradient() const { return throughNormalization(m_gradEmbedded); }
+Points RowSimilarities::gradient() const {
+    runParkedRows();
+    return throughNormalization(m_gradEmbedded);
+}
 
 Points RowSimilarities::sameLabelGradient() const {
     if (!m_sameLabels) return Points::Zero(m_rows.size(), m_rows.dims());
