@@ -93,7 +93,7 @@ void RowSimilarities::addScaledRowGradient(Eigen::Index a, const Vector& values,
                                            Real ofOnes, Real ofZeros, Vector* scratch) {
     const auto n = static_cast<Eigen::Index>(values.size());
     if (m_similarity && !m_sameLabels) {
-        // Written out (splitScale: the bits accumulateScaled reads) and parked: the caller reuses
+        // Written out (splitScale) and parked: the caller reuses
         // values and kind for the next row.
         if (m_parkedCount == kParkedRows) runParkedRows();
         std::vector<Real>& parked = m_parked[static_cast<std::size_t>(m_parkedCount)];
@@ -113,8 +113,7 @@ void RowSimilarities::runParkedRows() const {
     std::array<const Real*, kParkedRows> rows{};
     for (std::size_t k = 0; k < static_cast<std::size_t>(m_parkedCount); ++k) rows[k] = m_parked[k].data();
     // A similarity's backward pass reads no distances: the rows stand in for them.
-    m_rows.accumulateRows(m_parkedCount, m_parkedAnchors.data(), rows.data(), nullptr, nullptr, nullptr, rows.data(),
-                          &m_gradEmbedded);
+    m_rows.accumulateRows(m_parkedCount, m_parkedAnchors.data(), rows.data(), rows.data(), &m_gradEmbedded);
     m_parkedCount = 0;
 }
 

@@ -59,19 +59,10 @@ void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Po
                                   gradEmbedded->data(), first);
 }
 
-void DistanceRows::accumulateScaled(Eigen::Index a, const Real* g, const Real* kind, Real ofOnes,
-                                    Real ofZeros, const Real* row, Points* gradEmbedded) const {
-    const int mode = kernelMode();
-    simd::kernels().accumulateScaledRow(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, mode, g,
-                                        kind, ofOnes, ofZeros, row, gradEmbedded->data(), 0);
-}
-
 void DistanceRows::accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g,
-                                  const Real* const* kind, const Real* ofOnes, const Real* ofZeros,
                                   const Real* const* rows, Points* gradEmbedded) const {
-    const int mode = kernelMode();
-    simd::kernels().accumulateRows(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), mode, count,
-                                   anchors, g, kind, ofOnes, ofZeros, rows, gradEmbedded->data());
+    simd::kernels().accumulateRows(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), kernelMode(),
+                                   count, anchors, g, rows, gradEmbedded->data());
 }
 
 void DistanceRows::accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,

@@ -43,16 +43,11 @@ public:
                              Real* maxZeros) const;
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
-    void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded, Eigen::Index first = 0) const;
-    /// accumulate() with g[j] × (kind[j] = 1 ? ofOnes : ofZeros) for g[j]: the same bits as scaling
-    /// g into a row first (splitScale), without that pass.
-    void accumulateScaled(Eigen::Index a, const Real* g, const Real* kind, Real ofOnes, Real ofZeros,
-                          const Real* row, Points* gradEmbedded) const;
+    void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,
+                    Eigen::Index first = 0) const;
     /// accumulate() (first = 0) of `count` rows in turn, the same bits: row k is anchors[k] with
-    /// g[k] (× kind[k]'s factors ofOnes[k] / ofZeros[k], as accumulateScaled, when kind is not
-    /// nullptr) and M_anchors[k]· in rows[k]. Faster than one at a time in 2D (simd accumulateRows).
-    void accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g, const Real* const* kind,
-                        const Real* ofOnes, const Real* ofZeros, const Real* const* rows,
+    /// g[k] and M_anchors[k]· in rows[k]. Faster than one at a time in 2D (simd accumulateRows).
+    void accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g, const Real* const* rows,
                         Points* gradEmbedded) const;
     /// accumulate() with g[j] taken as 0 wherever labels[j] ≠ labels[a]: only the same-label
     /// pairs of row a (for LossOutput::gradFromPositives). `scratch` holds the masked row: one

@@ -16,55 +16,34 @@
 
 namespace marginlab::detail {
 
-/// The row buffers of a fused row loss's chunk.
-struct PairRowBuffers {
-    std::vector<Real> row;      // M_i·, filled before the row function is called
-    std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
-    std::vector<Real> first;    // scratch rows for the row function
-    std::vector<Real> second;
-    std::vector<Real> third;
-    std::vector<Real> fourth;
-
-    void allocate(std::size_t size) {
-        row.resize(size);
-        gradRow.assign(size, 0.0);
-        first.resize(size);
-        second.resize(size);
-        third.resize(size);
-        fourth.resize(size);
-    }
-    void swapWith(PairRowBuffers& other) {
-        row.swap(other.row);
-        gradRow.swap(other.gradRow);
-        first.swap(other.first);
-        second.swap(other.second);
-        third.swap(other.third);
-        fourth.swap(other.fourth);
-    }
-};
-
 /// One chunk of anchors of a fused row loss: its sums, its share of the gradient (w.r.t. the
 /// embedded points) and its row buffers. Each chunk has its own, so chunks share nothing they
 /// write; they are added in chunk order.
-struct PairRowChunk : PairRowBuffers {
+struct PairRowChunk {
     Real total = 0.0;
     Count tuples = 0;
     Count active = 0;
     // Further sums and counts a loss keeps per chunk (the two halves of a pair loss, say).
     std::array<Real, 4> sums{};
     std::array<Count, 4> counts{};
-    std::vector<Real> tally;   // sums of any number (FusedPairRows::setTallySize), a histogram say
+    std::vector<Real> tally;    // sums of any number (FusedPairRows::setTallySize), a histogram say
+    std::vector<Real> row;      // M_i·, filled before the row function is called
+    std::vector<Real> gradRow;  // ∂L/∂M_i·, written by the row function when it returns true
+    std::vector<Real> first;    // scratch rows for the row function
+    std::vector<Real> second;
+    std::vector<Real> third;
+    std::vector<Real> fourth;
     std::vector<int> indices;  // scratch, sized by the row function
     Points grad;
     Points gradSameLabel;
     std::vector<Real> masked;  // accumulateSameLabel's scratch
 
     /// Instead of writing gradRow, a row function may name ∂L/∂M_i· as values[j] × (kind[j] = 1 ?
-    /// ofOnes : ofZeros): the backward pass then scales as it reads (splitScale's bits, without
-    /// its pass). values[i] × its factor must be +0, or ±0 for a similarity (the anchor's e^{−∞}
-    /// times a finite factor, say: not an empty kind's 1/0): the pass reads it where gradRow[i]
-    /// would be set to 0. The pass reads the rows after the row function has returned: they must
-    /// be the chunk's own buffers (first, second, …), not the function's locals.
+    /// ofOnes : ofZeros): the row is then scaled (splitScale) into a buffer of the backward pass's
+    /// own. values[i] × its factor must be +0, or ±0 for a similarity (the anchor's e^{−∞} times a
+    /// finite factor, say: not an empty kind's 1/0): it stands where gradRow[i] would be set to 0.
+    /// The rows are read after the row function has returned: they must be the chunk's own
+    /// buffers (first, second, …), not the function's locals.
     void scaleGradient(const Real* values, const Real* kind, Real ofOnes, Real ofZeros) {
         scaled = {values, kind, ofOnes, ofZeros};
     }
@@ -78,54 +57,55 @@ struct PairRowChunk : PairRowBuffers {
 /**
  * A chunk's rows whose backward passes wait to run together (DistanceRows::accumulateRows reads
  * each point and gradient entry once per block of rows instead of once per row, with the same
- * bits as one row at a time). A returning row is parked by swapping the chunk's row buffers with
- * a slot's spare ones (no copy): the chunk goes on with buffers that hold an earlier row's values,
- * which is what it had before (row functions write every entry they read).
+ * bits as one row at a time). A returning row's M_i· and ∂L/∂M_i· are parked by swapping the
+ * chunk's buffers with a slot's spare ones (no copy): the chunk goes on with buffers holding an
+ * earlier row's values, as it did before (row functions write every entry they read).
  */
 class PendingRows {
 public:
     static constexpr int kCapacity = 4;
 
     explicit PendingRows(std::size_t size) {
-        for (PairRowBuffers& slot : m_slots) slot.allocate(size);
+        for (Slot& slot : m_slots) {
+            slot.row.resize(size);
+            slot.gradRow.assign(size, 0.0);
+        }
     }
 
-    /// Parks row i's backward pass (part.gradRow, or the row part.scaleGradient named), running
-    /// the waiting rows first when the block is full or they are of the other form.
+    /// Parks row i's backward pass: part.gradRow, or the row part.scaleGradient named written out
+    /// by splitScale (the same bits as scaling inside the pass). Runs the waiting rows first when
+    /// the block is full.
     void add(Eigen::Index i, PairRowChunk& part, const DistanceRows& rows, Points* grad) {
-        const bool scaled = part.scaled.values != nullptr;
-        if (m_count == kCapacity || (m_count > 0 && scaled != m_scaled)) flush(rows, grad);
-        m_scaled = scaled;
-        PairRowBuffers& slot = m_slots[static_cast<std::size_t>(m_count)];
-        slot.swapWith(part);
+        if (m_count == kCapacity) flush(rows, grad);
         const auto k = static_cast<std::size_t>(m_count++);
+        Slot& slot = m_slots[k];
+        slot.row.swap(part.row);
+        if (const PairRowChunk::ScaledRow& s = part.scaled; s.values) {
+            simd::kernels().splitScale(slot.gradRow.data(), s.values, s.kind, rows.size(), s.ofOnes,
+                                       s.ofZeros);
+        } else {
+            slot.gradRow.swap(part.gradRow);
+            slot.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
+        }
         m_anchors[k] = i;
         m_rows[k] = slot.row.data();
-        if (scaled) {  // the pointers follow the swapped buffers
-            m_g[k] = part.scaled.values;
-            m_kind[k] = part.scaled.kind;
-            m_ofOnes[k] = part.scaled.ofOnes;
-            m_ofZeros[k] = part.scaled.ofZeros;
-        } else {
-            slot.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
-            m_g[k] = slot.gradRow.data();
-        }
+        m_g[k] = slot.gradRow.data();
     }
 
     void flush(const DistanceRows& rows, Points* grad) {
         if (m_count == 0) return;
-        rows.accumulateRows(m_count, m_anchors.data(), m_g.data(), m_scaled ? m_kind.data() : nullptr,
-                            m_ofOnes.data(), m_ofZeros.data(), m_rows.data(), grad);
+        rows.accumulateRows(m_count, m_anchors.data(), m_g.data(), m_rows.data(), grad);
         m_count = 0;
     }
 
 private:
-    std::array<PairRowBuffers, kCapacity> m_slots;
+    struct Slot {
+        std::vector<Real> row, gradRow;
+    };
+    std::array<Slot, kCapacity> m_slots;
     int m_count = 0;
-    bool m_scaled = false;
     std::array<Eigen::Index, kCapacity> m_anchors{};
-    std::array<const Real*, kCapacity> m_g{}, m_kind{}, m_rows{};
-    std::array<Real, kCapacity> m_ofOnes{}, m_ofZeros{};
+    std::array<const Real*, kCapacity> m_g{}, m_rows{};
 };
 
 /**
@@ -148,7 +128,12 @@ public:
         m_parts.assign(static_cast<std::size_t>(AnchorChunks(n).count()), PairRowChunk{});
         forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
             PairRowChunk& part = m_parts[static_cast<std::size_t>(chunk)];
-            part.allocate(size);
+            part.row.resize(size);
+            part.gradRow.assign(size, 0.0);
+            part.first.resize(size);
+            part.second.resize(size);
+            part.third.resize(size);
+            part.fourth.resize(size);
             part.tally.assign(m_tallySize, 0.0);
             if (withGradient) part.grad = Points::Zero(n, dims);
             if (withGradient && sameLabels) part.gradSameLabel = Points::Zero(n, dims);

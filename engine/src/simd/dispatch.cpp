@@ -22,12 +22,8 @@ namespace marginlab::detail::simd {
                          double factor, const double* kind, double* out, double* maxOnes, double* maxZeros); \
     void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,          \
                        int mode, const double* g, const double* row, double* grad, std::ptrdiff_t first);    \
-    void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,    \
-                             int mode, const double* g, const double* kind, double ofOnes, double ofZeros,   \
-                             const double* row, double* grad, std::ptrdiff_t first);                         \
     void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,      \
-                        const std::ptrdiff_t* anchors, const double* const* g, const double* const* kind,    \
-                        const double* ofOnes, const double* ofZeros, const double* const* rows,              \
+                        const std::ptrdiff_t* anchors, const double* const* g, const double* const* rows,    \
                         double* grad);                                                                       \
     void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                            \
     void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes,                \
@@ -102,7 +98,6 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::dotRow,
                             &portable::dotRowScaledMax,
                             &portable::accumulateRow,
-                            &portable::accumulateScaledRow,
                             &portable::accumulateRows,
                             &portable::expInPlace,
                             &portable::splitMax,
@@ -138,7 +133,6 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::dotRow,
                         &avx2::dotRowScaledMax,
                         &avx2::accumulateRow,
-                        &avx2::accumulateScaledRow,
                         &avx2::accumulateRows,
                         &avx2::expInPlace,
                         &avx2::splitMax,
@@ -173,7 +167,6 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::dotRow,
                           &avx512::dotRowScaledMax,
                           &avx512::accumulateRow,
-                          &avx512::accumulateScaledRow,
                           &avx512::accumulateRows,
                           &avx512::expInPlace,
                           &avx512::splitMax,

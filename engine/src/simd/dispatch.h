@@ -75,20 +75,13 @@ struct Kernels {
     /// 1: Lp distance (`row` = the distances, subgradient 0 at 0); 2: squared Lp distance. The
     /// anchor's own share is summed in 8 lanes, lane (j − first) mod 8, added in a fixed tree
     /// (kernels_impl.h): one order on every unit.
-    void (*accumulateRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
-                          const double* g, const double* row, double* grad, std::ptrdiff_t first);
-    /// accumulateRow with g[j] × (kind[j] = 1 ? ofOnes : ofZeros) for g[j]: the same bits as
-    /// splitScale into a row and accumulateRow of it, without that pass.
-    void (*accumulateScaledRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                                int mode, const double* g, const double* kind, double ofOnes, double ofZeros,
-                                const double* row, double* grad, std::ptrdiff_t first);
+    void (*accumulateRow)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                          int mode, const double* g, const double* row, double* grad, std::ptrdiff_t first);
     /// accumulateRow (first = 0) of `count` rows in turn, the same bits: row k is anchors[k] with
-    /// the weights g[k] (× kind[k]'s factors ofOnes[k] / ofZeros[k], as accumulateScaledRow, when
-    /// kind is not nullptr) and the distances rows[k]. In 2D, blocks of up to four rows read each
-    /// point and gradient entry once per block instead of once per row.
+    /// the weights g[k] and the distances rows[k] (read in mode 1 only). In 2D, blocks of up to four
+    /// rows read each point and gradient entry once per block instead of once per row.
     void (*accumulateRows)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
-                           const std::ptrdiff_t* anchors, const double* const* g, const double* const* kind,
-                           const double* ofOnes, const double* ofZeros, const double* const* rows,
+                           const std::ptrdiff_t* anchors, const double* const* g, const double* const* rows,
                            double* grad);
     /// values[j] = detail::rowExp(values[j]) (losses/exp_row.h) for j in [0, n), bit for bit;
     /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).

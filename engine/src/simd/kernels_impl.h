@@ -448,33 +448,16 @@ static void accumulateWith(const double* data, std::ptrdiff_t n, std::ptrdiff_t 
     accumulateMode<2>(data, n, dims, a, g, row, grad, first);
 }
 
-// The row of g the backward pass reads: g itself, or g[j] × kind[j]'s factor, the product
-// splitScale forms (so the same bits as scaling the row first, without the pass that does it).
+// The row of g the backward pass reads.
 struct PlainWeights {
     const double* g;
     double at(std::ptrdiff_t j) const { return g[j]; }
     Lanes lanesAt(std::ptrdiff_t j) const { return loadLanes(g + j); }
 };
-struct ScaledWeights {
-    const double* g;
-    const double* kind;
-    double ofOnes, ofZeros;
-    double at(std::ptrdiff_t j) const { return g[j] * (kind[j] == 1.0 ? ofOnes : ofZeros); }
-    Lanes lanesAt(std::ptrdiff_t j) const {
-        return loadLanes(g + j) *
-               selectLanes(loadLanes(kind + j) == broadcast(1.0), broadcast(ofOnes), broadcast(ofZeros));
-    }
-};
 
 void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
                    const double* g, const double* row, double* grad, std::ptrdiff_t first) {
     accumulateWith(data, n, dims, a, mode, PlainWeights{g}, row, grad, first);
-}
-
-void accumulateScaledRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                         int mode, const double* g, const double* kind, double ofOnes, double ofZeros,
-                         const double* row, double* grad, std::ptrdiff_t first) {
-    accumulateWith(data, n, dims, a, mode, ScaledWeights{g, kind, ofOnes, ofZeros}, row, grad, first);
 }
 
 // ---- Several rows' backward passes at once (accumulateRows) -----------------------------------
@@ -595,20 +578,13 @@ static void accumulateBlockWith(const double* data, std::ptrdiff_t n, std::ptrdi
 }
 
 void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
-                    const std::ptrdiff_t* anchors, const double* const* g, const double* const* kind,
-                    const double* ofOnes, const double* ofZeros, const double* const* rows, double* grad) {
+                    const std::ptrdiff_t* anchors, const double* const* g, const double* const* rows,
+                    double* grad) {
     constexpr int kMaxRows = 4;
     for (int begin = 0; begin < count; begin += kMaxRows) {  // blocks in order: the same bits
         const int size = count - begin < kMaxRows ? count - begin : kMaxRows;
-        if (!kind) {
-            PlainWeights weights[kMaxRows];
-            for (int k = 0; k < size; ++k) weights[k] = PlainWeights{g[begin + k]};
-            accumulateBlockWith(data, n, dims, mode, size, anchors + begin, weights, rows + begin, grad);
-            continue;
-        }
-        ScaledWeights weights[kMaxRows];
-        for (int k = 0; k < size; ++k)
-            weights[k] = ScaledWeights{g[begin + k], kind[begin + k], ofOnes[begin + k], ofZeros[begin + k]};
+        PlainWeights weights[kMaxRows];
+        for (int k = 0; k < size; ++k) weights[k] = PlainWeights{g[begin + k]};
         accumulateBlockWith(data, n, dims, mode, size, anchors + begin, weights, rows + begin, grad);
     }
 }
