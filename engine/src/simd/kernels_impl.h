@@ -598,17 +598,17 @@ constexpr double kExpShifter = 6755399441055744.0;  // 1.5·2⁵²
 constexpr double kExpStepHigh = 6.93147180369123816490e-01 / 64.0;
 constexpr double kExpStepLow = 1.90821492927058770002e-10 / 64.0;
 constexpr double kExpFlush = -700.0;
-constexpr double kExpInverseFactorial[7] = {1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0};
+constexpr double kExpInverseFactorial[6] = {1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0};
 
-// e^r to r⁶ for |r| ≤ ln2/128, rowExp's operations in rowExp's order: Estrin's grouping, whose
-// longest chain is four multiply-add steps instead of Horner's six (the lanes were waiting on it);
+// e^r to r⁵ for |r| ≤ ln2/128, rowExp's operations in rowExp's order: Estrin's grouping, whose
+// longest chain is three multiply-add steps instead of Horner's six (the lanes were waiting on it);
 // 1 + (r + …) rounds once at the end, as Horner's last step did. Any width: a double or a
 // vector of them (GCC's operators broadcast the constants).
 template <typename T>
 static inline __attribute__((always_inline)) T expPolynomial(T r) {
     const T r2 = r * r;
     const T second = r * kExpInverseFactorial[3] + kExpInverseFactorial[2];
-    const T fourth = (r * kExpInverseFactorial[5] + kExpInverseFactorial[4]) + r2 * kExpInverseFactorial[6];
+    const T fourth = r * kExpInverseFactorial[5] + kExpInverseFactorial[4];
     return 1.0 + (r + r2 * (second + r2 * fourth));
 }
 
