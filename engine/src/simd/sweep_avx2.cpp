@@ -358,10 +358,12 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
     totals->violation = violation;
 }
 
-/// Four values from values[t…] (0.0 past n) and the mask of those that exist.
+/// Four values from values[t…] (0.0 past n), also stored to zs. One masked load: four scalar
+/// stores read back as one vector would wait for the stores to retire (no forwarding).
 inline __m256d loadQueries(const double* values, int t, int n, double* zs) {
-    for (int k = 0; k < 4; ++k) zs[k] = t + k < n ? values[t + k] : 0.0;
-    return _mm256_load_pd(zs);
+    const __m256d z = _mm256_maskload_pd(values + t, firstLanes(n - t < 4 ? n - t : 4));
+    _mm256_store_pd(zs, z);
+    return z;
 }
 
 inline void storeFirst(int* out, __m256i values, int lanes) {
