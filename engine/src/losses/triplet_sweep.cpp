@@ -313,6 +313,51 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
 }
 
 /**
+ * Whether a filter keeps exactly the hard gaps, "gap ≤ 0" (TripletMarginMiner's type hard with a
+ * loss margin > 0): then every kept gap is hard and active, and one lookup per negative,
+ * zero = countBelow(z), places all of them (sweepHardOnly).
+ */
+bool hardOnlyFilter(const NegativeSweep& in) {
+    return in.hasHigh && !in.hasLow && in.high.reuse == FilterBound::Reuse::Zero &&
+           in.plan.zero == FilterPlan::Where::Begin && in.plan.margin == FilterPlan::Where::Begin;
+}
+
+/**
+ * sweepNegatives<true> for a hardOnlyFilter: keptBegin = hardFrom = activeFrom = semiFrom = zero
+ * and keptEnd = p, so the generic loop's clamps, choices and empty counts (easy, semi-hard) drop
+ * out. The same sums in the same order, hence the same bits (tested against the generic path's
+ * listing).
+ */
+template <typename Lookups>
+TripletSweepTotals sweepHardOnly(const NegativeSweep& in, int* activeBegins, Real* coefficients,
+                                 const Lookups& look) {
+    const Real* row = in.row;
+    const Real sign = in.sign;
+    const int* negatives = in.negatives;
+    const int p = in.positives;
+    const Real margin = in.margin;
+    const Real* prefix = in.prefix;
+    Count kept = 0;
+    Real violation = 0.0;
+    for (int t = 0; t < in.count; ++t) {
+        const int j = negatives[t];
+        const Real z = sign * row[j];
+        const int zero = look.zero(t, z);
+        const int count = p - zero;
+        kept += count;
+        violation += (prefix[p] - prefix[zero]) + count * (margin - z);
+        activeBegins[t] = zero;
+        coefficients[j] = -Real(count);
+    }
+    TripletSweepTotals totals;
+    totals.tuples = kept;
+    totals.active = kept;
+    totals.hard = kept;
+    totals.violation = violation;
+    return totals;
+}
+
+/**
  * Whether a filter's kept range and the sweep's boundaries need none of the generic path's
  * choices (sweepOrdered): a high bound of its own (or none), a low bound that is exactly the hard
  * boundary "gap ≤ 0" (semi-hard's gap > 0) or none, and the margin inside the kept range. Then
@@ -595,7 +640,11 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
             found = orderedSweep(in)(in, gaps, difference, out);
     } else {
         PresetLookups preset{};
-        if (presetOnVectorUnit(in, gaps, &m_preset, &preset))
+        const bool onVectorUnit = presetOnVectorUnit(in, gaps, &m_preset, &preset);
+        if (hardOnlyFilter(in))
+            found = onVectorUnit ? sweepHardOnly(in, m_activeBegins.data(), out, preset)
+                                 : sweepHardOnly(in, m_activeBegins.data(), out, TableLookups{gaps});
+        else if (onVectorUnit)
             found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out, preset);
         else
             found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out,
