@@ -331,21 +331,17 @@ bool hardOnlyFilter(const NegativeSweep& in) {
 template <typename Lookups>
 TripletSweepTotals sweepHardOnly(const NegativeSweep& in, int* activeBegins, Real* coefficients,
                                  const Lookups& look) {
-    const Real* row = in.row;
-    const Real sign = in.sign;
-    const int* negatives = in.negatives;
-    const int p = in.positives;
-    const Real margin = in.margin;
-    const Real* prefix = in.prefix;
+    const NegativeSweep s = in;  // a copy the stores below cannot alias: it stays in registers
+    const int p = s.positives;
     Count kept = 0;
     Real violation = 0.0;
-    for (int t = 0; t < in.count; ++t) {
-        const int j = negatives[t];
-        const Real z = sign * row[j];
+    for (int t = 0; t < s.count; ++t) {
+        const int j = s.negatives[t];
+        const Real z = s.sign * s.row[j];
         const int zero = look.zero(t, z);
         const int count = p - zero;
         kept += count;
-        violation += (prefix[p] - prefix[zero]) + count * (margin - z);
+        violation += (s.prefix[p] - s.prefix[zero]) + count * (s.margin - z);
         activeBegins[t] = zero;
         coefficients[j] = -Real(count);
     }
