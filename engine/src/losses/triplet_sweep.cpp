@@ -313,24 +313,37 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
 }
 
 /**
- * Whether a filter keeps exactly the hard gaps, "gap ≤ 0" (TripletMarginMiner's type hard with a
- * loss margin > 0): then every kept gap is hard and active, and one lookup per negative,
- * zero = countBelow(z), places all of them (sweepHardOnly).
+ * Filters whose kept gaps all fall in one region, placed by one lookup per negative
+ * (sweepOneRegion):
+ * - Hard: "gap ≤ 0" (TripletMarginMiner's type hard, loss margin > 0). Kept: [zero, p), where
+ *   zero = countBelow(z); every kept gap is hard and active.
+ * - Easy: "gap > b" alone with b above the loss margin and its own lookup (type easy with the
+ *   miner's margin above the loss's). Kept: [0, end), end = firstGapBelow(z, b, inclusive); every
+ *   kept gap is easy and none is active.
  */
-bool hardOnlyFilter(const NegativeSweep& in) {
-    return in.hasHigh && !in.hasLow && in.high.reuse == FilterBound::Reuse::Zero &&
-           in.plan.zero == FilterPlan::Where::Begin && in.plan.margin == FilterPlan::Where::Begin;
+enum class OneRegion { None, Hard, Easy };
+
+OneRegion oneRegionFilter(const NegativeSweep& in) {
+    using Where = FilterPlan::Where;
+    if (in.hasHigh && !in.hasLow && in.high.reuse == FilterBound::Reuse::Zero &&
+        in.plan.zero == Where::Begin && in.plan.margin == Where::Begin)
+        return OneRegion::Hard;
+    if (!in.hasHigh && in.hasLow && in.low.reuse == FilterBound::Reuse::None && in.plan.zero == Where::End &&
+        in.plan.margin == Where::End)
+        return OneRegion::Easy;
+    return OneRegion::None;
 }
 
 /**
- * sweepNegatives<true> for a hardOnlyFilter: keptBegin = hardFrom = activeFrom = semiFrom = zero
- * and keptEnd = p, so the generic loop's clamps, choices and empty counts (easy, semi-hard) drop
- * out. The same sums in the same order, hence the same bits (tested against the generic path's
- * listing).
+ * sweepNegatives<true> for a oneRegionFilter. Hard: keptBegin = hardFrom = activeFrom = semiFrom
+ * = zero, keptEnd = p. Easy: keptBegin = 0, hardFrom = activeFrom = semiFrom = keptEnd. The
+ * generic loop's clamps, choices and empty counts drop out; the sums are the same in the same
+ * order (the easy terms included: 0·(m − z) is NaN for an infinite z there too), hence the same
+ * bits, tested against the listing.
  */
-template <typename Lookups>
-TripletSweepTotals sweepHardOnly(const NegativeSweep& in, int* activeBegins, Real* coefficients,
-                                 const Lookups& look) {
+template <OneRegion region, typename Lookups>
+TripletSweepTotals sweepOneRegion(const NegativeSweep& in, int* activeBegins, int* keptEnds,
+                                  Real* coefficients, const Lookups& look) {
     const NegativeSweep s = in;  // a copy the stores below cannot alias: it stays in registers
     const int p = s.positives;
     Count kept = 0;
@@ -338,17 +351,30 @@ TripletSweepTotals sweepHardOnly(const NegativeSweep& in, int* activeBegins, Rea
     for (int t = 0; t < s.count; ++t) {
         const int j = s.negatives[t];
         const Real z = s.sign * s.row[j];
-        const int zero = look.zero(t, z);
-        const int count = p - zero;
-        kept += count;
-        violation += (s.prefix[p] - s.prefix[zero]) + count * (s.margin - z);
-        activeBegins[t] = zero;
-        coefficients[j] = -Real(count);
+        if constexpr (region == OneRegion::Hard) {
+            const int zero = look.zero(t, z);
+            const int count = p - zero;
+            kept += count;
+            violation += (s.prefix[p] - s.prefix[zero]) + count * (s.margin - z);
+            activeBegins[t] = zero;
+            coefficients[j] = -Real(count);
+        } else {
+            const int end = std::max(0, look.bound(t, z, s.low, false));
+            kept += end;
+            violation += (s.prefix[end] - s.prefix[end]) + 0 * (s.margin - z);
+            activeBegins[t] = end;
+            keptEnds[t] = end;
+            coefficients[j] = -Real(0);
+        }
     }
     TripletSweepTotals totals;
     totals.tuples = kept;
-    totals.active = kept;
-    totals.hard = kept;
+    if constexpr (region == OneRegion::Hard) {
+        totals.active = kept;
+        totals.hard = kept;
+    } else {
+        totals.easy = kept;
+    }
     totals.violation = violation;
     return totals;
 }
@@ -637,9 +663,15 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     } else {
         PresetLookups preset{};
         const bool onVectorUnit = presetOnVectorUnit(in, gaps, &m_preset, &preset);
-        if (hardOnlyFilter(in))
-            found = onVectorUnit ? sweepHardOnly(in, m_activeBegins.data(), out, preset)
-                                 : sweepHardOnly(in, m_activeBegins.data(), out, TableLookups{gaps});
+        int* const begins = m_activeBegins.data();
+        int* const ends = m_keptEnds.data();
+        const OneRegion region = oneRegionFilter(in);
+        if (region == OneRegion::Hard)
+            found = onVectorUnit ? sweepOneRegion<OneRegion::Hard>(in, begins, ends, out, preset)
+                                 : sweepOneRegion<OneRegion::Hard>(in, begins, ends, out, TableLookups{gaps});
+        else if (region == OneRegion::Easy)
+            found = onVectorUnit ? sweepOneRegion<OneRegion::Easy>(in, begins, ends, out, preset)
+                                 : sweepOneRegion<OneRegion::Easy>(in, begins, ends, out, TableLookups{gaps});
         else if (onVectorUnit)
             found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out, preset);
         else
