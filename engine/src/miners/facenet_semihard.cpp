@@ -21,7 +21,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         std::vector<int> positives;                     // index order
         detail::BucketSorter sorter;
     };
-    // Per anchor: its negatives sorted by (δ_an, n) (a bucket sort, O(N) expected), each band
+    // Per anchor: its negatives ordered by (δ_an, n) (BucketSorter, O(N) expected), each band
     // S(a,p) located as a range of them, and the draws made at once from the anchor's own stream.
     // Each class's members in index order, once per call: an anchor's negatives are the runs of
     // indices between its own class's members, listed without a label test per point (that test
@@ -74,8 +74,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         listUpTo(next, n);
         if (count == 0) return;  // no band, no draw
         s->negatives.resize(static_cast<std::size_t>(count));
-        s->sorter.sort(&s->negatives, low, high);
-        const detail::RankedNegative* sorted = s->negatives.data();
+        s->sorter.arrange(&s->negatives, low, high);
         std::optional<Rng> random;  // seeded at the first draw: many anchors draw nothing
         for (int k = 0; k < positiveCount; ++k) {
             const int p = positives[k];
@@ -88,7 +87,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             if (last == first) continue;
             if (!random) random.emplace(Rng::deriveSeed(input.seed, static_cast<std::uint64_t>(a)));
             const auto drawn = static_cast<int>(random->uniformInt(static_cast<std::uint64_t>(last - first)));
-            out->push_back({a, p, sorted[first + drawn].second});
+            out->push_back({a, p, s->sorter.at(first + drawn).second});
         }
     };
     // At most one triplet per positive pair.

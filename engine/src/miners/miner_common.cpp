@@ -7,17 +7,17 @@
 
 namespace marginlab::detail {
 
-void BucketSorter::sort(std::vector<RankedNegative>* items) {
-    if (items->empty()) return sort(items, 0.0, 0.0);
+void BucketSorter::arrange(std::vector<RankedNegative>* items) {
+    if (items->empty()) return arrange(items, 0.0, 0.0);
     Real low = (*items)[0].first, high = low;
     for (const auto& item : *items) {
         low = std::min(low, item.first);
         high = std::max(high, item.first);
     }
-    sort(items, low, high);
+    arrange(items, low, high);
 }
 
-void BucketSorter::sort(std::vector<RankedNegative>* items, Real low, Real high) {
+void BucketSorter::arrange(std::vector<RankedNegative>* items, Real low, Real high) {
     const std::size_t n = items->size();
     m_items = items->data();
     m_size = static_cast<int>(n);
@@ -39,35 +39,26 @@ void BucketSorter::sort(std::vector<RankedNegative>* items, Real low, Real high)
     int* end = m_start.data();  // per cell: its end, then (after the scatter) its start
     int* cellOfItem = end + cells + 1;
     std::fill(end, end + cells + 1, 0);
-    // The largest cell is tracked per item (n) rather than found over the 4n cells afterwards.
-    int crowded = 0;
+    // The cells that outgrow kSorted are listed as they do (n items) rather than looked for
+    // over the 4n cells afterwards.
+    m_crowded.clear();
     for (std::size_t k = 0; k < n; ++k) {
         const int cell = cellOf((*items)[k].first);
         cellOfItem[k] = cell;
-        crowded = std::max(crowded, ++end[cell]);
+        if (++end[cell] == kSorted + 1) m_crowded.push_back(cell);
     }
     runningSums(end, cells);
     end[cells] = m_size;
     m_scratch.resize(n);
+    m_cellAt.resize(n);
     RankedNegative* out = m_scratch.data();
-    for (std::size_t k = n; k-- > 0;) out[--end[cellOfItem[k]]] = (*items)[k];
-    // Crowded cells (clustered values) sorted on their own, so that the insertion pass below
-    // moves no item further than kSmall places: O(n · kSmall) at worst.
-    constexpr int kSmall = 32;
-    if (crowded > kSmall)
-        for (int c = 0; c < cells; ++c)
-            if (end[c + 1] - end[c] > kSmall) std::sort(out + end[c], out + end[c + 1]);
-    // One insertion pass over the whole list finishes the cells: with a quarter of an item per
-    // cell few items move, and it avoids a branchy walk over the cells' bounds. (Measured at
-    // N = 4096: four cells per item sort in about 0.7 of the time one cell per item takes, the
-    // insertion pass's mispredicted branches being most of it.)
-    for (std::size_t i = 1; i < n; ++i) {
-        if (!(out[i] < out[i - 1])) continue;
-        const RankedNegative held = out[i];
-        std::size_t j = i;
-        for (; j > 0 && held < out[j - 1]; --j) out[j] = out[j - 1];
-        out[j] = held;
+    int* cellAt = m_cellAt.data();
+    for (std::size_t k = n; k-- > 0;) {
+        const int at = --end[cellOfItem[k]];
+        out[at] = (*items)[k];
+        cellAt[at] = cellOfItem[k];
     }
+    for (const int c : m_crowded) std::sort(out + end[c], out + end[c + 1]);
     items->swap(m_scratch);
     m_items = items->data();
 }

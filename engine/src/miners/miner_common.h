@@ -149,30 +149,37 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
 using RankedNegative = std::pair<Real, int>;
 
 /**
- * Sorts (value, index) items by value then index with a bucket sort over four equal-width cells
- * per item (O(n) expected for values spread over their range), then counts the sorted values
- * below any z in O(1) expected time from the same cells. For callers that need the order and a
- * few counts; RankedValues's table (GapLocator) also answers gap queries, at the cost of a walk
- * over every cell's bounds. Falls back to std::sort and binary searches when the values' range
- * is empty or not finite.
+ * Orders (value, index) items by value then index as far as a few counts and picks need: a
+ * counting sort into four equal-width cells per item (O(n) for values spread over their range),
+ * after which count(z) (the values below z) and at(rank) (the item of that rank in the full
+ * order) are O(1) expected from the cells. Within a cell of at most kSorted items the order is
+ * left as it came (about a quarter of an item per cell: finishing the order took an insertion
+ * pass of mispredicted branches over every item, while the callers read a few hundred ranks);
+ * larger cells are sorted. Falls back to std::sort and binary searches when the values' range is
+ * empty or not finite.
  */
 class BucketSorter {
 public:
-    /// Sorts `items` (no NaN values) in place; the counts below refer to them until they change.
-    void sort(std::vector<RankedNegative>* items);
+    /// Arranges `items` (no NaN values) in place; the queries below refer to them until they change.
+    void arrange(std::vector<RankedNegative>* items);
     /// The same, given the values' std::min and std::max over the items in order (the caller
     /// that lists them can take both on the way).
-    void sort(std::vector<RankedNegative>* items, Real low, Real high);
+    void arrange(std::vector<RankedNegative>* items, Real low, Real high);
     /// #{k : value_k < z}, or ≤ z if `inclusive` (z not NaN).
     int count(Real z, bool inclusive) const;
+    /// The item at `rank` (0-based) of the items sorted by (value, index).
+    const RankedNegative& at(int rank) const;
 
 private:
+    static constexpr int kCellsPerItem = 4;
+    static constexpr int kSorted = 8;  // cells holding more are sorted outright
     const RankedNegative* m_items = nullptr;
     int m_size = 0;
-    static constexpr int kCellsPerItem = 4;
-    int m_cells = 0;  // 0: no cells, binary search
+    int m_cells = 0;  // 0: no cells, sorted outright
     Real m_low = 0.0, m_high = 0.0, m_scale = 0.0;
-    std::vector<int> m_start;  // per cell: its first item (and the cell of each item, while sorting)
+    std::vector<int> m_start;    // per cell: its first item (and the cell of each item, while arranging)
+    std::vector<int> m_cellAt;   // per position: its cell
+    std::vector<int> m_crowded;  // the cells of more than kSorted items
     std::vector<RankedNegative> m_scratch;
 
     int cellOf(Real value) const {
@@ -186,15 +193,37 @@ inline int BucketSorter::count(Real z, bool inclusive) const {
         return static_cast<int>(std::partition_point(m_items, m_items + m_size, holds) - m_items);
     if (z < m_low) return 0;
     if (z > m_high) return m_size;
-    // Cells before z's hold only values below it, cells after it only values above: only z's
-    // own cell (under one item on average; a binary search in a crowded one) is compared.
+    // Cells before z's hold only values below it, cells after it only values above (cellOf is
+    // non-decreasing): only z's own cell is compared, every item of it, as it is not in order.
     const int cell = cellOf(z);
     int k = m_start[static_cast<std::size_t>(cell)];
     const int stop = m_start[static_cast<std::size_t>(cell) + 1];
-    if (stop - k > 8)
+    if (stop - k > kSorted)
         return static_cast<int>(std::partition_point(m_items + k, m_items + stop, holds) - m_items);
-    while (k < stop && holds(m_items[k])) ++k;
-    return k;
+    int below = k;
+    for (; k < stop; ++k) below += holds(m_items[k]) ? 1 : 0;
+    return below;
+}
+
+inline const RankedNegative& BucketSorter::at(int rank) const {
+    if (m_cells == 0) return m_items[rank];
+    const int cell = m_cellAt[static_cast<std::size_t>(rank)];
+    const int begin = m_start[static_cast<std::size_t>(cell)];
+    const int stop = m_start[static_cast<std::size_t>(cell) + 1];
+    if (stop - begin > kSorted) return m_items[rank];
+    // The cell's item with the most of the cell's items below it, at most rank − begin of them:
+    // exactly that many for distinct items (the callers' indices differ), and right for repeats.
+    const int want = rank - begin;
+    int found = begin, foundBelow = -1;
+    for (int k = begin; k < stop; ++k) {
+        int below = 0;
+        for (int i = begin; i < stop; ++i) below += m_items[i] < m_items[k] ? 1 : 0;
+        if (below <= want && below > foundBelow) {
+            found = k;
+            foundBelow = below;
+        }
+    }
+    return m_items[found];
 }
 
 /**
