@@ -14,12 +14,15 @@ FastApLoss::FastApLoss(int bins, const DistanceSpec& distance) : m_bins(bins), m
 LossOutput FastApLoss::evaluate(const LossInput& input, bool withGradient) const {
     const Labels& y = input.labels;
     const int n = static_cast<int>(y.size());
+    // |P(i)| = the size of i's class − 1, from the sorted labels (a scan of every pair on the
+    // calling thread was a serial N² part of the step).
+    Labels sorted = y;
+    std::sort(sorted.begin(), sorted.end());
     std::vector<int> positivesOf(static_cast<std::size_t>(n), 0);
     int anchors = 0;
     for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < n; ++j)
-            if (j != i && y[static_cast<std::size_t>(j)] == y[static_cast<std::size_t>(i)])
-                ++positivesOf[static_cast<std::size_t>(i)];
+        const auto range = std::equal_range(sorted.begin(), sorted.end(), y[static_cast<std::size_t>(i)]);
+        positivesOf[static_cast<std::size_t>(i)] = static_cast<int>(range.second - range.first) - 1;
         if (positivesOf[static_cast<std::size_t>(i)] > 0) ++anchors;
     }
     if (anchors == 0) return detail::zeroOutputWithKind(input, withGradient, "anchors");
