@@ -25,9 +25,9 @@ namespace {
 // How long a thread that has run out of work keeps looking before it sleeps. A sleeping thread
 // is woken through the kernel: on these VMs that took about 60 µs before it ran (and as long
 // again for the caller woken at the end of the loop), while a step of a loss at N = 1,024 runs a
-// few loops of a few hundred µs each. Measured (docs/benchmarks.md, seventeenth session): loops
-// of 2 × 100 µs with 20 µs between them took 148 µs each when the threads slept, 124 µs with
-// this spin. Longer than the gaps between a step's loops, short enough not to hold a vCPU the
+// few loops of a few hundred µs each. Measured (BM_PoolLoop, docs/benchmarks.md, seventeenth
+// session): loops of 2 × 100 µs with 20 µs between them took 152 µs each when the threads slept,
+// 125 µs with this spin. Longer than the gaps between a step's loops, short enough not to hold a vCPU the
 // GUI's thread wants for long.
 constexpr std::chrono::microseconds kSpinTime{200};
 
@@ -39,18 +39,17 @@ void relax() {
 #endif
 }
 
-/// Polls ready() for up to kSpinTime; true as soon as it holds.
+/// Polls ready() until it holds or kSpinTime has passed.
 template <typename Ready>
-bool spinUntil(Ready&& ready) {
+void spinUntil(Ready&& ready) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + kSpinTime;
     do {
         for (int i = 0; i < 32; ++i) {
-            if (ready()) return true;
+            if (ready()) return;
             relax();
         }
     } while (Clock::now() < deadline);
-    return ready();
 }
 
 int defaultThreads() {
@@ -123,7 +122,7 @@ public:
         {
             const std::lock_guard<std::mutex> lock(m_lock);
             m_stop = true;
-            m_idle = false;
+            noteJobs();
         }
         m_wake.notify_all();
         for (std::thread& thread : m_threads) thread.join();
@@ -138,7 +137,7 @@ public:
         } catch (const std::system_error&) {
         }
         m_jobs.push_back(&job);
-        m_idle = false;
+        noteJobs();
         lock.unlock();
         if (job.workers - 1 >= static_cast<int>(m_threads.size()))
             m_wake.notify_all();
@@ -149,7 +148,7 @@ public:
         // No thread may join from now on; wait for those inside to finish their last chunk.
         const auto queued = std::find(m_jobs.begin(), m_jobs.end(), &job);
         if (queued != m_jobs.end()) m_jobs.erase(queued);
-        m_idle = m_jobs.empty();
+        noteJobs();
         if (job.running != 0) {
             // The helpers are finishing their last chunks: wait for them awake first. Seeing
             // running = 0 here is not enough to return (the helper may still be notifying
@@ -178,7 +177,7 @@ private:
             const int worker = job.joined++;
             if (job.joined >= job.workers) {
                 m_jobs.pop_front();  // full: the next thread takes the next job
-                m_idle = m_jobs.empty();
+                noteJobs();
             }
             ++job.running;
             lock.unlock();
@@ -193,8 +192,11 @@ private:
     std::deque<Job*> m_jobs;  // jobs that still take workers, oldest first
     std::vector<std::thread> m_threads;
     bool m_stop = false;
-    // m_jobs.empty() && !m_stop, for the idle threads' polling (written under m_lock)
+    // m_jobs.empty() && !m_stop, for the idle threads' polling without the lock (noteJobs)
     std::atomic<bool> m_idle{true};
+
+    /// Keeps m_idle up to date; called under m_lock after m_jobs or m_stop changes.
+    void noteJobs() { m_idle = m_jobs.empty() && !m_stop; }
 };
 
 }  // namespace

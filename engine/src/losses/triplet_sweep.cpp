@@ -662,21 +662,18 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
             found = orderedSweep(in)(in, gaps, difference, out);
     } else {
         PresetLookups preset{};
-        const bool onVectorUnit = presetOnVectorUnit(in, gaps, &m_preset, &preset);
         int* const begins = m_activeBegins.data();
         int* const ends = m_keptEnds.data();
         const OneRegion region = oneRegionFilter(in);
-        if (region == OneRegion::Hard)
-            found = onVectorUnit ? sweepOneRegion<OneRegion::Hard>(in, begins, ends, out, preset)
-                                 : sweepOneRegion<OneRegion::Hard>(in, begins, ends, out, TableLookups{gaps});
-        else if (region == OneRegion::Easy)
-            found = onVectorUnit ? sweepOneRegion<OneRegion::Easy>(in, begins, ends, out, preset)
-                                 : sweepOneRegion<OneRegion::Easy>(in, begins, ends, out, TableLookups{gaps});
-        else if (onVectorUnit)
-            found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out, preset);
-        else
-            found = sweepNegatives<true>(in, gaps, m_activeBegins.data(), m_keptEnds.data(), out,
-                                         TableLookups{gaps});
+        auto sweepWith = [&](const auto& look) {
+            if (region == OneRegion::Hard)
+                return sweepOneRegion<OneRegion::Hard>(in, begins, ends, out, look);
+            if (region == OneRegion::Easy)
+                return sweepOneRegion<OneRegion::Easy>(in, begins, ends, out, look);
+            return sweepNegatives<true>(in, gaps, begins, ends, out, look);
+        };
+        found = presetOnVectorUnit(in, gaps, &m_preset, &preset) ? sweepWith(preset)
+                                                                 : sweepWith(TableLookups{gaps});
     }
     *totals += found;
 
