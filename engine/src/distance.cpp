@@ -2,6 +2,10 @@
 #include "marginlab/distance.h"
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "parallel.h"
 
 namespace marginlab {
 
@@ -131,33 +135,58 @@ CrossDistance::CrossDistance(const DistanceSpec& spec, const Points& queries, co
     : m_spec(spec),
       m_queries(embed(spec, queries, &m_queryNorms)),
       m_references(embed(spec, references, &m_referenceNorms)) {
-    if (spec.isSimilarity()) {
-        m_matrix.noalias() = m_queries * m_references.transpose();
-        return;
-    }
     m_matrix.resize(m_queries.rows(), m_references.rows());
-    for (Eigen::Index i = 0; i < m_queries.rows(); ++i)
-        for (Eigen::Index c = 0; c < m_references.rows(); ++c)
-            m_matrix(i, c) = lpEntry(m_queries, i, m_references, c, spec.power);
+    // Query rows are independent: each run of rows fills its own rows of the matrix.
+    forEachQueryRun([&](Eigen::Index begin, Eigen::Index rows, int) {
+        if (spec.isSimilarity()) {
+            m_matrix.middleRows(begin, rows).noalias() =
+                m_queries.middleRows(begin, rows) * m_references.transpose();
+            return;
+        }
+        for (Eigen::Index i = begin; i < begin + rows; ++i)
+            for (Eigen::Index c = 0; c < m_references.rows(); ++c)
+                m_matrix(i, c) = lpEntry(m_queries, i, m_references, c, spec.power);
+    });
+}
+
+void CrossDistance::forEachQueryRun(const std::function<void(Eigen::Index, Eigen::Index, int)>& work) const {
+    // Runs fixed by the number of queries alone (AnchorChunks), so that the per-run sums of
+    // backward() add up to the same bits on any thread count. The work of one entry is about D
+    // multiply-adds: small sets (a few proxies, one anchor) stay on the calling thread.
+    const detail::AnchorChunks runs(m_queries.rows());
+    const auto entries = static_cast<std::int64_t>(m_queries.rows()) * m_references.rows() * m_queries.cols();
+    detail::forEachChunk(runs.count(), detail::chunkWorkers(runs.count(), entries),
+                         [&](int run, int) { work(runs.begin(run), runs.end(run) - runs.begin(run), run); });
 }
 
 void CrossDistance::backward(const Matrix& gradMatrix, Points* gradQueries, Points* gradReferences) const {
-    Points gq, gr;
-    if (m_spec.isSimilarity()) {
-        gq.noalias() = gradMatrix * m_references;
-        gr.noalias() = gradMatrix.transpose() * m_queries;
-    } else {
-        Matrix weights(m_matrix.rows(), m_matrix.cols());
-        for (Eigen::Index i = 0; i < weights.rows(); ++i)
-            for (Eigen::Index c = 0; c < weights.cols(); ++c)
-                weights(i, c) = lpWeight(gradMatrix(i, c), m_matrix(i, c), m_spec.power);
+    const Eigen::Index n = m_queries.rows(), c = m_references.rows(), d = m_queries.cols();
+    // ∂L/∂Q row by row; ∂L/∂R is a sum over the queries, kept per run and added in run order.
+    Points gq(n, d);
+    std::vector<Points> partial(static_cast<std::size_t>(detail::AnchorChunks(n).count()));
+    forEachQueryRun([&](Eigen::Index begin, Eigen::Index rows, int run) {
+        const auto grad = gradMatrix.middleRows(begin, rows);
+        const auto queries = m_queries.middleRows(begin, rows);
+        Points& gr = partial[static_cast<std::size_t>(run)];
+        if (m_spec.isSimilarity()) {
+            gq.middleRows(begin, rows).noalias() = grad * m_references;
+            gr.noalias() = grad.transpose() * queries;
+            return;
+        }
+        // The Lp gradient is Σ_c W_ic (q_i − r_c) for a query and Σ_i W_ic (r_c − q_i) for a reference.
+        Matrix weights(rows, c);
+        for (Eigen::Index i = 0; i < rows; ++i)
+            for (Eigen::Index k = 0; k < c; ++k)
+                weights(i, k) = lpWeight(grad(i, k), m_matrix(begin + i, k), m_spec.power);
         const Vector rowSums = weights.rowwise().sum();
         const Vector colSums = weights.colwise().sum().transpose();
-        gq = rowSums.asDiagonal() * m_queries;
-        gq.noalias() -= weights * m_references;
+        gq.middleRows(begin, rows) = rowSums.asDiagonal() * queries;
+        gq.middleRows(begin, rows).noalias() -= weights * m_references;
         gr = colSums.asDiagonal() * m_references;
-        gr.noalias() -= weights.transpose() * m_queries;
-    }
+        gr.noalias() -= weights.transpose() * queries;
+    });
+    Points gr = partial.empty() ? Points::Zero(c, d) : std::move(partial.front());
+    for (std::size_t run = 1; run < partial.size(); ++run) gr += partial[run];
     if (gradQueries) *gradQueries = unembed(m_spec, m_queries, m_queryNorms, gq);
     if (gradReferences) *gradReferences = unembed(m_spec, m_references, m_referenceNorms, gr);
 }

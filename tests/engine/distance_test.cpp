@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "marginlab/distance.h"
-#include "test_support.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+
+#include "marginlab/parallel.h"
+#include "test_support.h"
 
 namespace marginlab {
 namespace {
@@ -114,6 +116,43 @@ TEST(Distance, CoincidentPointsGiveZeroSubgradientForEuclidean) {
     Matrix g = Matrix::Ones(2, 2);
     const Points grad = d.backward(g);
     EXPECT_TRUE(grad.isZero());
+}
+
+// Many queries (soft triple's N × K·C cosines) are cut into runs of rows on the engine's
+// threads, and ∂L/∂R adds the runs' partial sums in run order: each query's own backward, one
+// query at a time, must add up to the same gradient, and every thread count gives the same bits.
+TEST(Distance, CrossDistanceOverManyQueriesSumsItsRunsInOrder) {
+    const int before = engineThreads();
+    const Points q = randomPoints(1100, 3, 7);  // 5 runs of rows
+    const Points r = randomPoints(64, 3, 8);    // 1100 · 64 · 3 entries: above kMinParallelWork
+    const Matrix g = randomPoints(1100, 64, 9);
+    for (const DistanceSpec& spec : allSpecs()) {
+        setEngineThreads(1);
+        const CrossDistance one(spec, q, r);
+        Points gq1, gr1;
+        one.backward(g, &gq1, &gr1);
+        Points grSum = Points::Zero(r.rows(), r.cols());
+        for (int i = 0; i < q.rows(); ++i) {
+            const CrossDistance single(spec, q.row(i), r);
+            Points gq, gr;
+            single.backward(g.row(i), &gq, &gr);
+            EXPECT_TRUE(single.matrix().row(0).isApprox(one.matrix().row(i), 1e-14))
+                << spec.describe() << " row " << i;
+            EXPECT_TRUE(gq.row(0).isApprox(gq1.row(i), 1e-12)) << spec.describe() << " row " << i;
+            grSum += gr;
+        }
+        EXPECT_TRUE(grSum.isApprox(gr1, 1e-12)) << spec.describe();
+        for (int threads : {2, 3}) {
+            setEngineThreads(threads);
+            const CrossDistance other(spec, q, r);
+            Points gq, gr;
+            other.backward(g, &gq, &gr);
+            EXPECT_TRUE(other.matrix() == one.matrix()) << spec.describe() << " " << threads;
+            EXPECT_TRUE(gq == gq1) << spec.describe() << " " << threads;
+            EXPECT_TRUE(gr == gr1) << spec.describe() << " " << threads;
+        }
+    }
+    setEngineThreads(before);
 }
 
 }  // namespace

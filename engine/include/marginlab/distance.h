@@ -16,9 +16,10 @@
  */
 #pragma once
 
-#include "marginlab/types.h"
-
+#include <functional>
 #include <string>
+
+#include "marginlab/types.h"
 
 namespace marginlab {
 
@@ -90,6 +91,10 @@ public:
                            Points* gradQueries, Points* gradReferences) const;
 
 private:
+    /// work(begin, rows, run) for each fixed run of query rows, on the engine's threads.
+    void forEachQueryRun(
+        const std::function<void(Eigen::Index begin, Eigen::Index rows, int run)>& work) const;
+
     DistanceSpec m_spec;
     Vector m_queryNorms, m_referenceNorms;  // before the embedded rows (filled together)
     Points m_queries, m_references;

@@ -24,7 +24,7 @@ LossOutput SoftTripleLoss::evaluate(const LossInput& input, bool withGradient) c
     const CrossDistance cosine(DistanceSpec::cosine(), input.embeddings, w);
     const Matrix& s = cosine.matrix();  // N × K·C
     Matrix g;
-    if (withGradient) g = Matrix::Zero(n, w.rows());
+    if (withGradient) g.resize(n, w.rows());  // every entry written below
     const auto k = static_cast<std::size_t>(m_centersPerClass);
     // Samples on the engine's threads, each run writing its own rows. A center costs about three
     // units of kMinParallelWork (its exponential, its share of the log-sum-exp and of the
@@ -59,7 +59,7 @@ LossOutput SoftTripleLoss::evaluate(const LossInput& input, bool withGradient) c
                     for (std::size_t j = 0; j < k; ++j) {
                         const Eigen::Index column = static_cast<Eigen::Index>(j) * classes + c;
                         const Real weight = p[static_cast<std::size_t>(c) * k + j];
-                        g(i, column) += upstream * weight * (1.0 + (s(i, column) - mean) / m_gamma);
+                        g(i, column) = upstream * weight * (1.0 + (s(i, column) - mean) / m_gamma);
                     }
                 }
             }
