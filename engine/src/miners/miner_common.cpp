@@ -50,14 +50,8 @@ void BucketSorter::arrange(std::vector<RankedNegative>* items, Real low, Real hi
     runningSums(end, cells);
     end[cells] = m_size;
     m_scratch.resize(n);
-    m_cellAt.resize(n);
     RankedNegative* out = m_scratch.data();
-    int* cellAt = m_cellAt.data();
-    for (std::size_t k = n; k-- > 0;) {
-        const int at = --end[cellOfItem[k]];
-        out[at] = (*items)[k];
-        cellAt[at] = cellOfItem[k];
-    }
+    for (std::size_t k = n; k-- > 0;) out[--end[cellOfItem[k]]] = (*items)[k];
     for (const int c : m_crowded) std::sort(out + end[c], out + end[c + 1]);
     items->swap(m_scratch);
     m_items = items->data();

@@ -178,7 +178,6 @@ private:
     int m_cells = 0;  // 0: no cells, sorted outright
     Real m_low = 0.0, m_high = 0.0, m_scale = 0.0;
     std::vector<int> m_start;    // per cell: its first item (and the cell of each item, while arranging)
-    std::vector<int> m_cellAt;   // per position: its cell
     std::vector<int> m_crowded;  // the cells of more than kSorted items
     std::vector<RankedNegative> m_scratch;
 
@@ -207,7 +206,8 @@ inline int BucketSorter::count(Real z, bool inclusive) const {
 
 inline const RankedNegative& BucketSorter::at(int rank) const {
     if (m_cells == 0) return m_items[rank];
-    const int cell = m_cellAt[static_cast<std::size_t>(rank)];
+    // Any item at `rank` lies in the cell that holds that position: its value names the cell.
+    const int cell = cellOf(m_items[rank].first);
     const int begin = m_start[static_cast<std::size_t>(cell)];
     const int stop = m_start[static_cast<std::size_t>(cell) + 1];
     if (stop - begin > kSorted) return m_items[rank];
