@@ -9,9 +9,9 @@
 // measured in the same run. Without it, the engine's default thread count and the plain names.
 //
 // BM_Scaling/<loss>/<N> (N = 1024, 4096) times one step on one thread and one on two in every
-// iteration, one after the other, and reports their ratio (counter speedup = Σ 1-thread time /
-// Σ 2-thread time): a figure that the drift of a shared VM (up to 1.5× within minutes) moves
-// for both at once, unlike the ratio of two cases run minutes apart.
+// iteration, one after the other (each after an untimed step on its own thread count), and reports their
+// ratio (counter speedup = Σ 1-thread time / Σ 2-thread time): a figure that the drift of a shared VM (up
+// to 1.5× within minutes) moves for both at once, unlike the ratio of two cases run minutes apart.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -123,6 +123,11 @@ void scaling(benchmark::State& state, const LossInfo* info) {
     using Clock = std::chrono::steady_clock;
     auto timedStep = [&](int threads) {
         const EngineThreads use(threads);
+        // An untimed step first, on the same thread count: training runs its steps back to back,
+        // so the pool thread is still polling when the next one starts. Without it every timed
+        // two-thread step came after a one-thread step long enough for the pool thread to fall
+        // asleep, and paid its wake-up (about 70 µs, BM_PoolLoop), 5-10 % of a 1 ms step.
+        c.step();
         const auto start = Clock::now();
         c.step();
         return std::chrono::duration<double>(Clock::now() - start).count();
