@@ -36,6 +36,20 @@ inline __m256d loadAt(const double* base, __m256i index) {
     return loadAt(base, lanes);
 }
 
+/// base[index[k]] and base[index[k] + 1] for four k, as two registers: one 16-byte load per
+/// lane instead of two loadAt. Every index + 1 must be readable.
+inline void loadTwoAt(const double* base, __m256i index, __m256d* first, __m256d* second) {
+    alignas(32) std::int64_t at[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), index);
+    // (x0, y0, x2, y2) and (x1, y1, x3, y3): unpacking within each 128-bit half puts the lanes back in order.
+    const __m256d even = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(base + at[0])),
+                                              _mm_loadu_pd(base + at[2]), 1);
+    const __m256d odd = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(base + at[1])),
+                                             _mm_loadu_pd(base + at[3]), 1);
+    *first = _mm256_unpacklo_pd(even, odd);
+    *second = _mm256_unpackhi_pd(even, odd);
+}
+
 inline __m256i asMask(__m256d compared) {
     return _mm256_castpd_si256(compared);
 }
@@ -76,6 +90,10 @@ struct Table {
     }
     /// sorted[index] for indices in [−1, size + kPadding]: the sentinels make them all readable.
     __m256d at(__m256i index) const { return loadAt(sorted, index); }
+    /// at(index) and at(index + 1), for indices in [−1, size + kPadding − 1].
+    void atTwo(__m256i index, __m256d* first, __m256d* second) const {
+        loadTwoAt(sorted, index, first, second);
+    }
     /// cellStart[cell] and cellStart[cell + 1] of four cells, loaded as adjacent pairs.
     void cellRange(__m128i cell, __m256i* begin, __m256i* end) const {
         alignas(16) int at[4];
@@ -148,6 +166,20 @@ struct Lookup {
 
 enum class Needs { Both, Strict, Inclusive };
 
+/// Calls count(k, sorted[begin + k]) for the slots k < 4 of the cells [begin, end). Most cells
+/// hold at most one value, but among the lanes some often hold two: the first two slots are read
+/// always (one paired load, and no branch that half the groups would mispredict), the other two
+/// only when some cell reaches them.
+template <typename Count>
+inline void forEachSlot(const Table& table, __m256i begin, __m256i end, Count count) {
+    __m256d first, second;
+    table.atTwo(begin, &first, &second);
+    count(0, first);
+    count(1, second);
+    for (int k = 2; k < 4 && bits(inCellAt(begin, end, k)); ++k)
+        count(k, table.at(_mm256_add_epi64(begin, _mm256_set1_epi64x(k))));
+}
+
 template <Needs needs>
 inline Lookup lookUp(const Table& table, __m256d z, __m256d bound, __m256d slack, Cells cells) {
     const __m256i begin = cells.begin, end = cells.end;
@@ -171,18 +203,18 @@ inline Lookup lookUp(const Table& table, __m256d z, __m256d bound, __m256d slack
     }
     Lookup out{begin, begin,
                bits(_mm256_and_si256(_mm256_andnot_si256(failsAfter, failsBefore), smallCell(begin, end)))};
-    for (int k = 0; k < 4; ++k) {
-        // A slot past its cell's end holds the predicate in a confirmed lane and adds nothing.
+    // A slot past its cell's end holds the predicate in a confirmed lane and adds nothing.
+    auto count = [&](int k, __m256d x) {
         const __m256i inCell = inCellAt(begin, end, k);
-        if (!bits(inCell)) break;  // most cells hold at most one value: one load, rarely two
-        const __m256d gap = _mm256_sub_pd(z, table.at(_mm256_add_epi64(begin, _mm256_set1_epi64x(k))));
+        const __m256d gap = _mm256_sub_pd(z, x);
         if (needs != Needs::Inclusive)
             out.strict =
                 addOnes(out.strict, _mm256_and_si256(inCell, asMask(_mm256_cmp_pd(gap, bound, _CMP_NLT_UQ))));
         if (needs != Needs::Strict)
             out.inclusive = addOnes(out.inclusive,
                                     _mm256_and_si256(inCell, asMask(_mm256_cmp_pd(gap, bound, _CMP_NLE_UQ))));
-    }
+    };
+    forEachSlot(table, begin, end, count);
     return out;
 }
 
@@ -191,14 +223,12 @@ inline Lookup countBelow(const Table& table, __m256d z, Cells cells) {
     const __m256i begin = cells.begin, end = cells.end;
     const __m256i finite = asMask(_mm256_cmp_pd(_mm256_sub_pd(z, z), _mm256_setzero_pd(), _CMP_EQ_OQ));
     Lookup out{begin, begin, bits(_mm256_and_si256(finite, smallCell(begin, end)))};
-    for (int k = 0; k < 4; ++k) {
-        // Values past z's cell are not below z: only the cell's own slots are compared.
-        const __m256i inCell = inCellAt(begin, end, k);
-        if (!bits(inCell)) break;
-        const __m256d value = table.at(_mm256_add_epi64(begin, _mm256_set1_epi64x(k)));
-        out.inclusive =
-            addOnes(out.inclusive, _mm256_and_si256(inCell, asMask(_mm256_cmp_pd(value, z, _CMP_LT_OQ))));
-    }
+    // Values past z's cell are not below z: only the cell's own slots are compared.
+    auto count = [&](int k, __m256d x) {
+        out.inclusive = addOnes(out.inclusive, _mm256_and_si256(inCellAt(begin, end, k),
+                                                                asMask(_mm256_cmp_pd(x, z, _CMP_LT_OQ))));
+    };
+    forEachSlot(table, begin, end, count);
     return out;
 }
 

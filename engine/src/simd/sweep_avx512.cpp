@@ -66,6 +66,24 @@ inline __m512i loadPairsAt(const int* base, __m256i index) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
 }
 
+/// base[index[k]] and base[index[k] + 1] for eight k, as two registers: one 16-byte load per
+/// lane instead of two loadAt, whose index extraction and inserts cost as much as the loads.
+/// Every index + 1 must be readable: no mask.
+inline void loadTwoAt(const double* base, __m256i index, __m512d* first, __m512d* second) {
+    alignas(32) int at[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), index);
+    auto two = [&](int k, int l) {
+        return _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(base + at[k])),
+                                    _mm_loadu_pd(base + at[l]), 1);
+    };
+    // low = (x0, y0, x1, y1, x2, y2, x3, y3), high the same for lanes 4 to 7: the even elements
+    // of the pair are the first slots, the odd ones the second.
+    const __m512d low = _mm512_insertf64x4(_mm512_castpd256_pd512(two(0, 1)), two(2, 3), 1);
+    const __m512d high = _mm512_insertf64x4(_mm512_castpd256_pd512(two(4, 5)), two(6, 7), 1);
+    *first = _mm512_permutex2var_pd(low, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), high);
+    *second = _mm512_permutex2var_pd(low, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), high);
+}
+
 struct Table {
     __m512d low, scale, top;
     const double* sorted;
@@ -80,6 +98,10 @@ struct Table {
     }
     /// sorted[index] for indices in [−1, size + kPadding]: the sentinels make them all readable.
     __m512d at(__m256i index) const { return loadAt(sorted, index); }
+    /// at(index) and at(index + 1), for indices in [−1, size + kPadding − 1].
+    void atTwo(__m256i index, __m512d* first, __m512d* second) const {
+        loadTwoAt(sorted, index, first, second);
+    }
     /// The lanes of `mask` only (0.0 elsewhere): the neighbours, read in the rare lanes that need them.
     __m512d atIn(__mmask8 mask, __m256i index) const {
         return _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mask, index, sorted, 8);
@@ -135,6 +157,20 @@ inline __m512i widenSum(__m512i sum, __m256i values, __mmask8 valid) {
     return _mm512_add_epi64(sum, _mm512_cvtepi32_epi64(_mm256_maskz_mov_epi32(valid, values)));
 }
 
+/// Calls count(k, sorted[begin + k]) for the slots k < 4 of the cells [begin, end). Most cells
+/// hold at most one value, but among the lanes some often hold two: the first two slots are read
+/// always (one paired load, and no branch that half the groups would mispredict), the other two
+/// only when some cell reaches them.
+template <typename Count>
+inline void forEachSlot(const Table& table, __m256i begin, __m256i end, Count count) {
+    __m512d first, second;
+    table.atTwo(begin, &first, &second);
+    count(0, first);
+    count(1, second);
+    for (int k = 2; k < 4 && inCellAt(begin, end, k); ++k)
+        count(k, table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))));
+}
+
 /// Eight cells' ranges [begin, end) in the sorted positives.
 struct Cells {
     __m256i begin, end;
@@ -188,17 +224,17 @@ inline Lookup lookUp(const Table& table, __m512d z, __m512d bound, __m512d slack
     const __mmask8 small =
         _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin), _mm256_set1_epi32(4), _MM_CMPINT_LE);
     Lookup out{begin, begin, static_cast<__mmask8>(failsBefore & ~failsAfter & small)};
-    for (int k = 0; k < 4; ++k) {
-        // A slot past its cell's end holds the predicate in a confirmed lane (it is at or after
-        // the cell's next value) and adds nothing; an unconfirmed lane is settled afterwards.
+    // A slot past its cell's end holds the predicate in a confirmed lane (it is at or after the
+    // cell's next value) and adds nothing; an unconfirmed lane is settled afterwards.
+    auto count = [&](int k, __m512d x) {
         const __mmask8 inCell = inCellAt(begin, end, k);
-        if (!inCell) break;  // most cells hold at most one value: one load, rarely two
-        const __m512d gap = _mm512_sub_pd(z, table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))));
+        const __m512d gap = _mm512_sub_pd(z, x);
         if (needs != Needs::Inclusive)
             out.strict = addOnes(out.strict, _mm512_mask_cmp_pd_mask(inCell, gap, bound, _CMP_NLT_UQ));
         if (needs != Needs::Strict)
             out.inclusive = addOnes(out.inclusive, _mm512_mask_cmp_pd_mask(inCell, gap, bound, _CMP_NLE_UQ));
-    }
+    };
+    forEachSlot(table, begin, end, count);
     return out;
 }
 
@@ -209,15 +245,12 @@ inline Lookup countBelow(const Table& table, __m512d z, Cells cells) {
     Lookup out{begin, begin,
                static_cast<__mmask8>(finite & _mm256_cmp_epi32_mask(_mm256_sub_epi32(end, begin),
                                                                     _mm256_set1_epi32(4), _MM_CMPINT_LE))};
-    for (int k = 0; k < 4; ++k) {
-        // Values past z's cell are not below z: only the cell's own slots are compared.
-        const __mmask8 inCell = inCellAt(begin, end, k);
-        if (!inCell) break;
+    // Values past z's cell are not below z: only the cell's own slots are compared.
+    auto count = [&](int k, __m512d x) {
         out.inclusive =
-            addOnes(out.inclusive,
-                    _mm512_mask_cmp_pd_mask(inCell, table.at(_mm256_add_epi32(begin, _mm256_set1_epi32(k))),
-                                            z, _CMP_LT_OQ));
-    }
+            addOnes(out.inclusive, _mm512_mask_cmp_pd_mask(inCellAt(begin, end, k), x, z, _CMP_LT_OQ));
+    };
+    forEachSlot(table, begin, end, count);
     return out;
 }
 
