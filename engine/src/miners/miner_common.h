@@ -171,6 +171,9 @@ public:
     const RankedNegative& at(int rank) const;
 
 private:
+    template <bool Inclusive>
+    int countBelow(Real z) const;
+
     static constexpr int kCellsPerItem = 4;
     static constexpr int kSorted = 8;  // cells holding more are sorted outright
     const RankedNegative* m_items = nullptr;
@@ -187,7 +190,12 @@ private:
 };
 
 inline int BucketSorter::count(Real z, bool inclusive) const {
-    auto holds = [&](const RankedNegative& item) { return inclusive ? item.first <= z : item.first < z; };
+    return inclusive ? countBelow<true>(z) : countBelow<false>(z);
+}
+
+template <bool Inclusive>
+int BucketSorter::countBelow(Real z) const {
+    auto holds = [z](const RankedNegative& item) { return Inclusive ? item.first <= z : item.first < z; };
     if (m_cells == 0)
         return static_cast<int>(std::partition_point(m_items, m_items + m_size, holds) - m_items);
     if (z < m_low) return 0;
@@ -199,8 +207,9 @@ inline int BucketSorter::count(Real z, bool inclusive) const {
     const int stop = m_start[static_cast<std::size_t>(cell) + 1];
     if (stop - k > kSorted)
         return static_cast<int>(std::partition_point(m_items + k, m_items + stop, holds) - m_items);
+    // Added as 0 or 1, not branched on: the items of a cell are in no order.
     int below = k;
-    for (; k < stop; ++k) below += holds(m_items[k]) ? 1 : 0;
+    for (; k < stop; ++k) below += static_cast<int>(holds(m_items[k]));
     return below;
 }
 
@@ -210,7 +219,7 @@ inline const RankedNegative& BucketSorter::at(int rank) const {
     const int cell = cellOf(m_items[rank].first);
     const int begin = m_start[static_cast<std::size_t>(cell)];
     const int stop = m_start[static_cast<std::size_t>(cell) + 1];
-    if (stop - begin > kSorted) return m_items[rank];
+    if (stop - begin > kSorted || stop - begin == 1) return m_items[rank];
     // The cell's item with the most of the cell's items below it, at most rank − begin of them:
     // exactly that many for distinct items (the callers' indices differ), and right for repeats.
     const int want = rank - begin;
