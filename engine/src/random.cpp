@@ -30,15 +30,4 @@ double Rng::normal() {
     return radius * std::cos(angle);
 }
 
-std::uint64_t Rng::uniformInt(std::uint64_t n) {
-    if (n <= 1) return 0;
-    // 2⁶⁴ mod n values at the bottom of the range would be over-represented by `r % n`: reject
-    // them. That threshold is below n, so r ≥ n passes without it: its division (half the cost of
-    // a draw in FaceNet's serial pass) is only needed for r < n, almost never.
-    for (;;) {
-        const std::uint64_t r = next();
-        if (r >= n || r >= (0 - n) % n) return r % n;
-    }
-}
-
 }  // namespace marginlab

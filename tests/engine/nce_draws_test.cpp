@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// NCE's bulk noise draws (internal losses/nce_draws.h): the engine words are std::mt19937_64's on
-// every vector unit, the remainder by multiplication is r mod n, the draws are the sampler's draw
-// for draw, and the loss gives the bits of the former path that drew through the sampler.
+// NCE's bulk noise draws (internal losses/nce_draws.h, random_blocks.h): the engine words are
+// std::mt19937_64's on every vector unit, the remainder by multiplication is r mod n, the draws are the
+// sampler's draw for draw, and the loss gives the bits of the former path that drew through the sampler.
 #include "losses/nce_draws.h"
 
 #include <gtest/gtest.h>
@@ -47,6 +47,23 @@ TEST(NceDraws, MersenneBlocksAreStdMt19937_64WordForWord) {
                         << block << " word " << k;
             }
         }
+}
+
+TEST(NceDraws, BlockRngDrawsWhatRngDraws) {
+    // FaceNet's draws: the bounds change from draw to draw, n = 1 takes no word, bounds near 2⁶⁴
+    // reject words, and a re-seeded stream starts over in the middle of a block.
+    const std::vector<std::uint64_t> bounds = {
+        1, 2, 7, 3687, 1, 0x8000000000000001ull, 1000, 0xFFFFFFFFFFFFFFFFull};
+    detail::BlockRng blocks;
+    for (std::uint64_t seed : std::vector<std::uint64_t>{3, Rng::deriveSeed(42, 7), 3}) {
+        Rng reference(seed);
+        blocks.seed(seed);
+        for (int k = 0; k < 2000; ++k) {
+            const std::uint64_t n = bounds[static_cast<std::size_t>(k) % bounds.size()];
+            ASSERT_EQ(blocks.uniformInt(n), reference.uniformInt(n)) << "seed " << seed << " draw " << k;
+        }
+        ASSERT_EQ(blocks.next(), reference.next());
+    }
 }
 
 TEST(NceDraws, ExactRemainderIsTheRemainder) {

@@ -17,6 +17,20 @@
 
 namespace marginlab {
 
+/// Uniform in {0, …, n−1} from 64-bit words next() (n ≥ 1; none consumed for n = 1): Rng::uniformInt's
+/// rule, shared with the engine's block-at-a-time word source so that both draw the same numbers.
+/// 2⁶⁴ mod n words at the bottom of the range would be over-represented by `r % n`: they are
+/// rejected. That threshold is below n, so r ≥ n passes without it: its division (half the cost
+/// of a draw in FaceNet's serial pass) is only needed for r < n, almost never.
+template <typename NextWord>
+std::uint64_t uniformIntFromWords(std::uint64_t n, NextWord&& next) {
+    if (n <= 1) return 0;
+    for (;;) {
+        const std::uint64_t r = next();
+        if (r >= n || r >= (0 - n) % n) return r % n;
+    }
+}
+
 class Rng {
 public:
     explicit Rng(std::uint64_t seed = 1) : m_engine(seed) {}
@@ -40,7 +54,9 @@ public:
     double normal(double mean, double standardDeviation) { return mean + standardDeviation * normal(); }
 
     /// Uniform in {0, …, n−1} without modulo bias (rejection of the short top range); n ≥ 1.
-    std::uint64_t uniformInt(std::uint64_t n);
+    std::uint64_t uniformInt(std::uint64_t n) {
+        return uniformIntFromWords(n, [this] { return next(); });
+    }
 
     /// Fisher–Yates with uniformInt (std::shuffle's algorithm is unspecified).
     template <typename T>

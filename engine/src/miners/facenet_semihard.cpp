@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <optional>
 
 #include "marginlab/random.h"
 #include "miners/miner_common.h"
+#include "random_blocks.h"
 
 namespace marginlab {
 
@@ -20,6 +20,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         std::vector<detail::RankedNegative> negatives;  // (δ_an, n), NaN as +∞
         std::vector<int> positives;                     // index order
         detail::BucketSorter sorter;
+        detail::BlockRng random;  // the anchor's Rng stream, its words made a block at a time
     };
     // Per anchor: its negatives ordered by (δ_an, n) (BucketSorter, O(N) expected), each band
     // S(a,p) located as a range of them, and the draws made at once from the anchor's own stream.
@@ -75,7 +76,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         if (count == 0) return;  // no band, no draw
         s->negatives.resize(static_cast<std::size_t>(count));
         s->sorter.arrange(&s->negatives, low, high);
-        std::optional<Rng> random;  // seeded at the first draw: many anchors draw nothing
+        bool seeded = false;  // at the first draw: many anchors draw nothing
         for (int k = 0; k < positiveCount; ++k) {
             const int p = positives[k];
             const Real lower = delta[p];
@@ -85,8 +86,12 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
             const int first = s->sorter.count(lower, true);
             const int last = std::max(first, s->sorter.count(lower + m_margin, false));
             if (last == first) continue;
-            if (!random) random.emplace(Rng::deriveSeed(input.seed, static_cast<std::uint64_t>(a)));
-            const auto drawn = static_cast<int>(random->uniformInt(static_cast<std::uint64_t>(last - first)));
+            if (!seeded) {
+                s->random.seed(Rng::deriveSeed(input.seed, static_cast<std::uint64_t>(a)));
+                seeded = true;
+            }
+            const auto drawn =
+                static_cast<int>(s->random.uniformInt(static_cast<std::uint64_t>(last - first)));
             out->push_back({a, p, s->sorter.at(first + drawn).second});
         }
     };
