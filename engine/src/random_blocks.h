@@ -43,38 +43,8 @@ private:
 };
 
 /**
- * r mod n for a fixed n ≥ 1 and any 64-bit r, with a multiplication, additions and shifts
- * instead of a division (Granlund & Montgomery, "Division by invariant integers using
- * multiplication", 1994, fig. 4.1: m' = ⌊2⁶⁴(2ˡ − n)/n⌋ + 1, l = ⌈log₂ n⌉, and
- * q = (t + ((r − t) >> 1)) >> (l − 1) (both shifts 0 for n = 1) with t = ⌊m'·r / 2⁶⁴⌋ is ⌊r/n⌋ exactly).
- */
-class ExactRemainder {
-public:
-    explicit ExactRemainder(std::uint64_t n) : m_divisor(n) {
-        // l = ⌈log₂ n⌉ (0 for n = 1, where the two shifts are 0 and the quotient is r itself).
-        const int l = n <= 1 ? 0 : 64 - __builtin_clzll(n - 1);
-        const std::uint64_t power = l == 64 ? 0 : std::uint64_t{1} << l;  // 2ˡ mod 2⁶⁴
-        m_multiplier = static_cast<std::uint64_t>((static_cast<Wide>(power - n) << 64) / n) + 1;
-        m_firstShift = l > 0 ? 1 : 0;
-        m_secondShift = l > 0 ? l - 1 : 0;
-    }
-    std::uint64_t operator()(std::uint64_t r) const {
-        const auto t = static_cast<std::uint64_t>((static_cast<Wide>(m_multiplier) * r) >> 64);
-        const std::uint64_t quotient = (t + ((r - t) >> m_firstShift)) >> m_secondShift;
-        return r - quotient * m_divisor;
-    }
-
-private:
-    __extension__ typedef unsigned __int128 Wide;
-    std::uint64_t m_divisor;
-    std::uint64_t m_multiplier = 0;
-    int m_firstShift = 0;
-    int m_secondShift = 0;
-};
-
-/**
  * Rng(seed)'s words and its uniformInt draws, word for word, the words made a block at a time.
- * One per thread, re-seeded per stream: it holds 5 KB of state.
+ * One per thread, re-seeded per stream: it holds 5 KB of state. seed() before the first draw.
  */
 class BlockRng {
 public:
