@@ -123,9 +123,18 @@ TEST(Nce, SamplesAreTheSamplersDrawsDrawForDraw) {
     detail::simd::setSimdLevel(before);
 }
 
+/// Σ terms in nce.cpp's order: four interleaved partial sums (term k in sum k mod 4), added as
+/// (s₀ + s₁) + (s₂ + s₃).
+Real fourLaneSum(const std::vector<Real>& terms) {
+    Real sums[4] = {0.0, 0.0, 0.0, 0.0};
+    for (std::size_t k = 0; k < terms.size(); ++k) sums[k % 4] += terms[k];
+    return (sums[0] + sums[1]) + (sums[2] + sums[3]);
+}
+
 /// The loss as it was before the bulk draws: NoiseContrastiveSampler one draw at a time, each
-/// negative's draws counted in a row indexed by sample, the rest as in nce.cpp. The new path must
-/// give exactly these bits.
+/// negative's draws counted in a row indexed by sample, the drawn negatives listed by a plain
+/// loop, the rest as in nce.cpp (the gradient rows without the common factor 1/(τ|P|), applied
+/// to the sum). The new path must give exactly these bits.
 LossOutput formerNce(const Points& x, const Labels& labels, std::uint64_t seed, Real temperature,
                      int perPair) {
     const int n = static_cast<int>(labels.size());
@@ -150,12 +159,11 @@ LossOutput formerNce(const Points& x, const Labels& labels, std::uint64_t seed, 
         for (int p : members)
             if (p != a) inputs[count++] = -(s[p] * inverseTemperature);
         kernels.softplusRow(inputs, count, detail::expconst::kTable.data(), values, slopes);
-        Real total = part.total;
+        part.total += fourLaneSum(std::vector<Real>(values, values + count));
         count = 0;
         for (int p : members) {
             if (p == a) continue;
-            total += values[count];
-            gradRow[p] -= slopes[count] * inverseTemperature / pairCount;
+            gradRow[p] -= slopes[count];
             ++count;
         }
         std::vector<int> negatives;
@@ -179,19 +187,20 @@ LossOutput formerNce(const Points& x, const Labels& labels, std::uint64_t seed, 
                 }
             const auto drawn = static_cast<Eigen::Index>(drawnNegatives.size());
             kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
+            std::vector<Real> terms;
             for (Eigen::Index t = 0; t < drawn; ++t) {
                 const int j = drawnNegatives[static_cast<std::size_t>(t)];
                 const Real times = draws[static_cast<std::size_t>(j)];
-                total += times * values[t];
-                gradRow[j] += times * slopes[t] * inverseTemperature / pairCount;
+                terms.push_back(times * values[t]);
+                gradRow[j] += times * slopes[t];
             }
+            part.total += fourLaneSum(terms);
         }
-        part.total = total;
         return true;
     });
     LossOutput out;
     out.value = pairRows.total() / pairCount;
-    out.gradEmbeddings = pairRows.gradient(1.0);
+    out.gradEmbeddings = pairRows.gradient(inverseTemperature / pairCount);
     return out;
 }
 

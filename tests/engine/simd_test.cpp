@@ -156,8 +156,8 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsGiveThePortableBits) {
                             std::vector<double> gradGot = gradExpected;
                             portable->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(),
                                                     gradExpected.data(), first);
-                            unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(), gradGot.data(),
-                                                first);
+                            unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), rows.data(),
+                                                gradGot.data(), first);
                             EXPECT_TRUE(sameBits(gradGot, gradExpected)) << what << " mode " << mode;
                             ++compared;
                         }
@@ -232,8 +232,11 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsFollowTheirDefinition) {
                 std::vector<double> g(static_cast<std::size_t>(n));
                 for (double& value : g) value = normal(rng);
                 const std::ptrdiff_t a = n / 3, first = 2;
-                auto at = [&](std::ptrdiff_t i, std::ptrdiff_t k) { return data[static_cast<std::size_t>(i * dims + k)]; };
-                std::vector<double> dots(static_cast<std::size_t>(n), -1.0), distances(static_cast<std::size_t>(n));
+                auto at = [&](std::ptrdiff_t i, std::ptrdiff_t k) {
+                    return data[static_cast<std::size_t>(i * dims + k)];
+                };
+                std::vector<double> dots(static_cast<std::size_t>(n), -1.0),
+                    distances(static_cast<std::size_t>(n));
                 unit->dotRow(data.data(), n, dims, a, dots.data(), first);
                 unit->squaredDistanceRow(data.data(), n, dims, a, distances.data(), 0);
                 unit->sqrtInPlace(distances.data(), n);
@@ -245,7 +248,8 @@ TEST(SimdDispatch, DotRowsAndBackwardRowsFollowTheirDefinition) {
                 }
                 for (int mode : {0, 1, 2}) {
                     std::vector<double> grad(data.size(), 0.0), expected(data.size(), 0.0);
-                    unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), distances.data(), grad.data(), first);
+                    unit->accumulateRow(data.data(), n, dims, a, mode, g.data(), distances.data(),
+                                        grad.data(), first);
                     // ∂(Σ_j g_j M_aj): M = e_a·e_j, ‖e_a − e_j‖ or ‖e_a − e_j‖², written out
                     for (std::ptrdiff_t j = first; j < n; ++j) {
                         if (j == a) continue;
@@ -279,13 +283,21 @@ TEST(SimdDispatch, RowExpOfEveryUnitIsRowExpBitForBit) {
     std::uniform_real_distribution<double> uniform(-730.0, 709.0);
     std::vector<double> v(5003);
     for (double& value : v) value = uniform(rng);
-    const double special[] = {0.0, -0.0, -700.0, -700.0000000001, 709.0, -std::numeric_limits<double>::infinity(),
-                              std::numeric_limits<double>::quiet_NaN(), 1e-300, -0.34657359027997264};
+    const double special[] = {0.0,
+                              -0.0,
+                              -700.0,
+                              -700.0000000001,
+                              709.0,
+                              -std::numeric_limits<double>::infinity(),
+                              std::numeric_limits<double>::quiet_NaN(),
+                              1e-300,
+                              -0.34657359027997264};
     for (std::size_t k = 0; k < std::size(special); ++k) v[k * 7] = special[k];
     std::vector<const simd::Kernels*> units = availableUnits();
     units.push_back(simd::kernelsFor(simd::Level::Portable));
     for (const simd::Kernels* unit : units)
-        for (std::ptrdiff_t length : {std::ptrdiff_t(1), std::ptrdiff_t(3), std::ptrdiff_t(9), std::ptrdiff_t(5003)}) {
+        for (std::ptrdiff_t length :
+             {std::ptrdiff_t(1), std::ptrdiff_t(3), std::ptrdiff_t(9), std::ptrdiff_t(5003)}) {
             std::vector<double> out(v.begin(), v.begin() + length);
             unit->expInPlace(out.data(), length, detail::expconst::kTable.data());
             for (std::ptrdiff_t k = 0; k < length; ++k) {
@@ -299,7 +311,8 @@ TEST(SimdDispatch, RowExpOfEveryUnitIsRowExpBitForBit) {
 // Distance in units in the last place (0 for equal values, including both zero).
 double ulps(double got, double expected) {
     if (got == expected) return 0.0;
-    const double step = std::abs(std::nextafter(expected, std::numeric_limits<double>::infinity()) - expected);
+    const double step =
+        std::abs(std::nextafter(expected, std::numeric_limits<double>::infinity()) - expected);
     return std::abs(got - expected) / step;
 }
 
@@ -307,7 +320,8 @@ double ulps(double got, double expected) {
 std::vector<double> awkwardRow(std::size_t n, std::mt19937_64& rng) {
     std::normal_distribution<double> normal(0.0, 1.0);
     std::vector<double> row(n);
-    for (std::size_t j = 0; j < n; ++j) row[j] = normal(rng) * (j % 7 == 0 ? 1e-6 : (j % 11 == 0 ? 50.0 : 1.0));
+    for (std::size_t j = 0; j < n; ++j)
+        row[j] = normal(rng) * (j % 7 == 0 ? 1e-6 : (j % 11 == 0 ? 50.0 : 1.0));
     if (n > 5) row[5] = row[2];
     if (n > 8) row[8] = -0.0;
     if (n > 9) row[9] = 0.0;
@@ -326,10 +340,12 @@ TEST(SimdDispatch, RowPassesGiveThePortableBits) {
     std::mt19937_64 rng(9);
     const double circleParameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
     for (const simd::Kernels* unit : availableUnits())
-        for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(16), std::size_t(37), std::size_t(1001)}) {
+        for (std::size_t n :
+             {std::size_t(1), std::size_t(7), std::size_t(16), std::size_t(37), std::size_t(1001)}) {
             const std::string what = std::string(simd::levelName(unit->level)) + " n " + std::to_string(n);
             const auto length = static_cast<std::ptrdiff_t>(n);
-            const std::vector<double> values = awkwardRow(n, rng), other = awkwardRow(n, rng), kind = kindRow(n, rng);
+            const std::vector<double> values = awkwardRow(n, rng), other = awkwardRow(n, rng),
+                                      kind = kindRow(n, rng);
             double expected[2], got[2];
             portable->splitMax(values.data(), kind.data(), length, &expected[0], &expected[1]);
             unit->splitMax(values.data(), kind.data(), length, &got[0], &got[1]);
@@ -423,8 +439,10 @@ TEST(SimdDispatch, RowPassesGiveThePortableBits) {
             portable->log1pUnitRow(a.data(), length);
             unit->log1pUnitRow(b.data(), length);
             EXPECT_TRUE(sameBits(a, b)) << what << " log1p";
-            portable->softplusRow(values.data(), length, detail::expconst::kTable.data(), a.data(), slopeA.data());
-            unit->softplusRow(values.data(), length, detail::expconst::kTable.data(), b.data(), slopeB.data());
+            portable->softplusRow(values.data(), length, detail::expconst::kTable.data(), a.data(),
+                                  slopeA.data());
+            unit->softplusRow(values.data(), length, detail::expconst::kTable.data(), b.data(),
+                              slopeB.data());
             EXPECT_TRUE(sameBits(a, b) && sameBits(slopeA, slopeB)) << what << " softplus";
         }
 }
@@ -439,7 +457,8 @@ TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
         double top[2], sum[2];
         unit->splitMax(values.data(), kind.data(), length, &top[0], &top[1]);
         unit->splitSum(values.data(), kind.data(), length, &sum[0], &sum[1]);
-        double expectedTop[2] = {-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+        double expectedTop[2] = {-std::numeric_limits<double>::infinity(),
+                                 -std::numeric_limits<double>::infinity()};
         double expectedSum[2] = {0.0, 0.0}, magnitude = 0.0;
         for (std::size_t j = 0; j < n; ++j) {
             const int k = kind[j] == 1.0 ? 0 : 1;
@@ -451,8 +470,10 @@ TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
         EXPECT_EQ(top[1], expectedTop[1]);
         // the −∞ entry makes one sum −∞; the other is compared within its rounding
         for (int k = 0; k < 2; ++k) {
-            if (std::isinf(expectedSum[k])) EXPECT_EQ(sum[k], expectedSum[k]);
-            else EXPECT_NEAR(sum[k], expectedSum[k], 1e-14 * magnitude);
+            if (std::isinf(expectedSum[k]))
+                EXPECT_EQ(sum[k], expectedSum[k]);
+            else
+                EXPECT_NEAR(sum[k], expectedSum[k], 1e-14 * magnitude);
         }
         std::vector<double> out(n), slope(n);
         const double parameters[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
@@ -494,7 +515,8 @@ TEST(SimdDispatch, RowPassesFollowTheirDefinition) {
         std::uniform_real_distribution<double> uniform(0.0, 1.0);
         std::vector<double> x(4003);
         for (std::size_t j = 0; j < x.size(); ++j)
-            x[j] = j % 3 == 0 ? std::exp(-700.0 * uniform(rng)) : (j % 3 == 1 ? uniform(rng) : 1e-9 * uniform(rng));
+            x[j] = j % 3 == 0 ? std::exp(-700.0 * uniform(rng))
+                              : (j % 3 == 1 ? uniform(rng) : 1e-9 * uniform(rng));
         x[0] = 0.0;
         x[1] = 1.0;
         x[2] = std::sqrt(2.0) - 1.0;
@@ -573,6 +595,58 @@ TEST(SimdDispatch, RunningSumsOfEveryUnitAreThePlainSums) {
             EXPECT_EQ(got, plain) << simd::levelName(unit->level) << " n " << n;
         }
     }
+}
+
+// NCE's packing of the drawn negatives (dispatch.h: packDrawn) on every unit against a plain
+// loop over its definition: rows of every length around the vector width, one to all points
+// negatives (or none), from none to all drawn; only the kept entries are compared.
+TEST(SimdDispatch, PackDrawnKeepsTheDrawnNegativesInOrderOnEveryUnit) {
+    std::mt19937_64 rng(61);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    const double scale = 1.0 / 0.07;
+    for (std::ptrdiff_t n : {0, 1, 7, 8, 9, 15, 16, 17, 40, 301, 4096})
+        for (int classes : {1, 2, 3, 10})
+            for (double drawRate : {0.0, 0.3, 1.0}) {
+                const auto size = static_cast<std::size_t>(n);
+                std::vector<int> labels(size);
+                std::vector<double> row(size), times(size, -1.0);
+                for (std::size_t j = 0; j < size; ++j) {
+                    labels[j] = static_cast<int>(rng() % static_cast<unsigned>(classes));
+                    row[j] = std::uniform_real_distribution<double>(-1.0, 1.0)(rng);
+                }
+                const int label = 0;
+                // times[t] for the t-th negative: 0 (not drawn) or a count.
+                std::vector<int> expectedIndices;
+                std::vector<double> expectedTimes, expectedInputs;
+                std::size_t t = 0;
+                for (std::size_t j = 0; j < size; ++j) {
+                    if (labels[j] == label) continue;
+                    const bool drawn = std::uniform_real_distribution<double>(0.0, 1.0)(rng) < drawRate;
+                    times[t] = drawn ? static_cast<double>(1 + rng() % 4) : 0.0;
+                    if (drawn) {
+                        expectedIndices.push_back(static_cast<int>(j));
+                        expectedTimes.push_back(times[t]);
+                        expectedInputs.push_back(row[j] * scale);
+                    }
+                    ++t;
+                }
+                for (const simd::Kernels* unit : units) {
+                    std::vector<double> packedTimes = times, inputs(size, 0.0);
+                    std::vector<int> indices(size, -1);
+                    const int kept = unit->packDrawn(labels.data(), label, n, row.data(), scale,
+                                                     packedTimes.data(), indices.data(), inputs.data());
+                    const std::string where = std::string(simd::levelName(unit->level)) + " n " +
+                                              std::to_string(n) + " classes " + std::to_string(classes);
+                    ASSERT_EQ(kept, static_cast<int>(expectedIndices.size())) << where;
+                    for (int k = 0; k < kept; ++k) {
+                        const auto at = static_cast<std::size_t>(k);
+                        EXPECT_EQ(indices[at], expectedIndices[at]) << where << " k " << k;
+                        EXPECT_EQ(packedTimes[at], expectedTimes[at]) << where << " k " << k;
+                        EXPECT_EQ(inputs[at], expectedInputs[at]) << where << " k " << k;
+                    }
+                }
+            }
 }
 
 // The contrastive losses' rows (dispatch.h: contrastiveRow, hadsellRow) on every unit against

@@ -67,6 +67,8 @@ namespace marginlab::detail::simd {
                           double* dots);                                                                     \
     void runningSums(int* values, std::ptrdiff_t n);                                                         \
     void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
+    int packDrawn(const int* labels, int label, std::ptrdiff_t n, const double* row, double scale,            \
+                  double* times, int* indices, double* inputs);                                              \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)
@@ -122,6 +124,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::weightedPullRows,
                             &portable::runningSums,
                             &portable::mersenneTwist64,
+                            &portable::packDrawn,
                             nullptr,
                             nullptr,
                             nullptr};
@@ -157,6 +160,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::weightedPullRows,
                         &avx2::runningSums,
                         &avx2::mersenneTwist64,
+                        &avx2::packDrawn,
                         &avx2::tripletSweep,
                         &avx2::countBelow,
                         &avx2::gapBoundaries};
@@ -191,6 +195,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::weightedPullRows,
                           &avx512::runningSums,
                           &avx512::mersenneTwist64,
+                          &avx512::packDrawn,
                           &avx512::tripletSweep,
                           &avx512::countBelow,
                           &avx512::gapBoundaries};
