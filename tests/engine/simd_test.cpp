@@ -610,31 +610,32 @@ TEST(SimdDispatch, PackDrawnKeepsTheDrawnNegativesInOrderOnEveryUnit) {
             for (double drawRate : {0.0, 0.3, 1.0}) {
                 const auto size = static_cast<std::size_t>(n);
                 std::vector<int> labels(size);
-                std::vector<double> row(size), times(size, -1.0);
+                std::vector<double> row(size);
+                std::vector<int> draws(size, -1);
                 for (std::size_t j = 0; j < size; ++j) {
                     labels[j] = static_cast<int>(rng() % static_cast<unsigned>(classes));
                     row[j] = std::uniform_real_distribution<double>(-1.0, 1.0)(rng);
                 }
                 const int label = 0;
-                // times[t] for the t-th negative: 0 (not drawn) or a count.
+                // draws[t] for the t-th negative: 0 (not drawn) or a count.
                 std::vector<int> expectedIndices;
                 std::vector<double> expectedTimes, expectedInputs;
                 std::size_t t = 0;
                 for (std::size_t j = 0; j < size; ++j) {
                     if (labels[j] == label) continue;
                     const bool drawn = std::uniform_real_distribution<double>(0.0, 1.0)(rng) < drawRate;
-                    times[t] = drawn ? static_cast<double>(1 + rng() % 4) : 0.0;
+                    draws[t] = drawn ? static_cast<int>(1 + rng() % 4) : 0;
                     if (drawn) {
                         expectedIndices.push_back(static_cast<int>(j));
-                        expectedTimes.push_back(times[t]);
+                        expectedTimes.push_back(draws[t]);
                         expectedInputs.push_back(row[j] * scale);
                     }
                     ++t;
                 }
                 for (const simd::Kernels* unit : units) {
-                    std::vector<double> packedTimes = times, inputs(size, 0.0);
+                    std::vector<double> packedTimes(size, 0.0), inputs(size, 0.0);
                     std::vector<int> indices(size, -1);
-                    const int kept = unit->packDrawn(labels.data(), label, n, row.data(), scale,
+                    const int kept = unit->packDrawn(labels.data(), label, n, row.data(), scale, draws.data(),
                                                      packedTimes.data(), indices.data(), inputs.data());
                     const std::string where = std::string(simd::levelName(unit->level)) + " n " +
                                               std::to_string(n) + " classes " + std::to_string(classes);

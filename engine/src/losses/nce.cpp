@@ -139,17 +139,18 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
             // The sampler's draws (NoiseContrastiveSampler(seed, a), one draw per noise sample,
             // positives in index order), produced in bulk by drawNoiseIndices: the same indices in
             // the same order. Only how often each negative is drawn matters, counted by position.
-            Real* times = part.first.data();
-            std::fill(times, times + negativeCount, 0.0);
+            part.indices.resize(2 * static_cast<std::size_t>(n));
+            int* negatives = part.indices.data();
+            int* draws = negatives + n;
+            std::fill(draws, draws + negativeCount, 0);
             const auto samples = static_cast<std::int64_t>(members.size() - 1) * m_negativesPerPair;
             detail::drawNoiseIndices(input.sampleSeed, a, negativeCount, samples,
-                                     [times](std::uint64_t t) { times[t] += 1.0; });
-            // The drawn negatives (about half) with their s_an/τ, packed to the front in one walk
-            // over the row (kernels.packDrawn).
-            part.indices.resize(static_cast<std::size_t>(n));
-            int* negatives = part.indices.data();
+                                     [draws](std::uint64_t t) { ++draws[t]; });
+            // The drawn negatives (about half) with their s_an/τ and draw counts, packed to the
+            // front in one walk over the row (kernels.packDrawn).
+            Real* times = part.first.data();
             const int drawn = kernels.packDrawn(labels.data(), labels[static_cast<std::size_t>(a)], n, s,
-                                                inverseTemperature, times, negatives, inputs);
+                                                inverseTemperature, draws, times, negatives, inputs);
             kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
             part.total +=
                 interleavedSum(drawn, [times, values](Eigen::Index t) { return times[t] * values[t]; });

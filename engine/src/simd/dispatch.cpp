@@ -68,7 +68,7 @@ namespace marginlab::detail::simd {
     void runningSums(int* values, std::ptrdiff_t n);                                                         \
     void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
     int packDrawn(const int* labels, int label, std::ptrdiff_t n, const double* row, double scale,            \
-                  double* times, int* indices, double* inputs);                                              \
+                  const int* draws, double* times, int* indices, double* inputs);                            \
     }
 MARGINLAB_DECLARE_KERNELS(portable)
 #if defined(MARGINLAB_SIMD_X86)

@@ -172,12 +172,12 @@ struct Kernels {
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
     /// NCE's drawn negatives (losses/nce.cpp): over j in [0, n) with labels[j] ≠ label (the
-    /// anchor's negatives in index order, the t-th one holding times[t], how often it was drawn),
-    /// keeps those with times[t] ≠ 0: the k-th kept gets indices[k] = j, inputs[k] = row[j]·scale
-    /// and times[k] = times[t] (in place: k ≤ t). Returns how many were kept. times, indices and
-    /// inputs have n entries (entries past the kept ones may be written).
+    /// anchor's negatives in index order, the t-th one drawn draws[t] times), keeps those with
+    /// draws[t] ≠ 0: the k-th kept gets indices[k] = j, inputs[k] = row[j]·scale and times[k] =
+    /// draws[t]. Returns how many were kept. draws, times, indices and inputs have n entries
+    /// (entries past the kept ones may be written).
     int (*packDrawn)(const int* labels, int label, std::ptrdiff_t n, const double* row, double scale,
-                     double* times, int* indices, double* inputs);
+                     const int* draws, double* times, int* indices, double* inputs);
     /// losses/triplet_sweep.cpp's sweep of one anchor's negatives: sweepNegatives without a filter
     /// (difference == nullptr: activeBegins[t] recorded) or sweepOrdered (the filter in `in`;
     /// the positives' difference array updated). The same boundaries, counts and
