@@ -3,18 +3,35 @@
 // decoupled_contrastive): numerically safe scalar functions and the pair masks of a batch.
 #pragma once
 
-#include "losses/distance_rows.h"
-#include "marginlab/loss.h"
-
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "losses/distance_rows.h"
+#include "marginlab/loss.h"
+
 namespace marginlab::detail {
 
 /// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
-inline Real stableSoftplus(Real v) { return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
+/// Σ term(k) for k < n in four interleaved partial sums, added as (s₀ + s₁) + (s₂ + s₃): a fixed
+/// order (the same bits on every run and thread count) with four additions in flight, where one
+/// running sum makes each addition wait for the last. A sum kept across the row's kernel calls is
+/// worse: no x86-64 vector register survives a call, so the compiler keeps it on the stack and
+/// each addition also waits for the store of the last.
+template <typename Term>
+Real interleavedSum(Eigen::Index n, Term term) {
+    std::array<Real, 4> sums{};
+    Eigen::Index k = 0;
+    for (; k + 4 <= n; k += 4)
+        for (Eigen::Index lane = 0; lane < 4; ++lane) sums[static_cast<std::size_t>(lane)] += term(k + lane);
+    for (Eigen::Index lane = 0; k < n; ++k, ++lane) sums[static_cast<std::size_t>(lane)] += term(k);
+    return (sums[0] + sums[1]) + (sums[2] + sums[3]);
+}
+
+inline Real stableSoftplus(Real v) {
+    return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+}
 /// 1 / (1 + e⁻ᵛ), the derivative of stableSoftplus.
 inline Real logistic(Real v) {
     if (v >= 0.0) return 1.0 / (1.0 + std::exp(-v));
@@ -42,10 +59,13 @@ struct PairMasks {
     Count positiveCount = 0;  // set entries
     Count negativeCount = 0;
 
-    bool isPositive(Eigen::Index a, Eigen::Index j) const { return positive[static_cast<std::size_t>(a * size + j)] != 0; }
-    bool isNegative(Eigen::Index a, Eigen::Index j) const { return negative[static_cast<std::size_t>(a * size + j)] != 0; }
+    bool isPositive(Eigen::Index a, Eigen::Index j) const {
+        return positive[static_cast<std::size_t>(a * size + j)] != 0;
+    }
+    bool isNegative(Eigen::Index a, Eigen::Index j) const {
+        return negative[static_cast<std::size_t>(a * size + j)] != 0;
+    }
 };
-
 
 /**
  * The similarity matrix of the all-pairs losses, one anchor row at a time, with its backward pass
@@ -95,7 +115,7 @@ private:
     static constexpr int kParkedRows = 4;
 
     bool m_similarity;
-    DistanceRows m_rows;  // the embedded points and their row kernels (plain loops: D is 2 or 3)
+    DistanceRows m_rows;            // the embedded points and their row kernels (plain loops: D is 2 or 3)
     mutable Points m_gradEmbedded;  // mutable: the parked rows are added when it is read
     const Labels* m_sameLabels = nullptr;  // set by trackSameLabel
     Points m_gradSameLabel;
@@ -118,7 +138,8 @@ struct ChunkSums {
 };
 /// Adds the chunks in order: their gradients into `into` (if `withGradient`), their counts into
 /// *active; returns the sum of their totals. The same bits however the chunks were scheduled.
-Real addChunkSums(const std::vector<ChunkSums>& parts, bool withGradient, RowSimilarities* into, Count* active);
+Real addChunkSums(const std::vector<ChunkSums>& parts, bool withGradient, RowSimilarities* into,
+                  Count* active);
 
 /// The members (ascending indices) of each distinct label, labels ascending.
 std::vector<std::vector<int>> groupByLabel(const Labels& labels);
@@ -156,7 +177,8 @@ inline Count listLength(const std::vector<WeightedPair>& pairs) {
 }
 
 /// PML GenericPairLoss's early exit: every index list has length ≤ 1 → the loss is 0.
-inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives, const std::vector<WeightedPair>& negatives) {
+inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives,
+                             const std::vector<WeightedPair>& negatives) {
     return listLength(positives) <= 1 && listLength(negatives) <= 1;
 }
 
@@ -170,7 +192,8 @@ inline bool tooFewMinedPairs(const std::vector<WeightedPair>& positives, const s
  */
 using RowTerm = void (*)(const Real* gaps, Eigen::Index count, Real* values, Real* slopes);
 LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
-                                 Real (*term)(Real gap, Real* slope), bool withGradient, RowTerm rowTerm = nullptr);
+                                 Real (*term)(Real gap, Real* slope), bool withGradient,
+                                 RowTerm rowTerm = nullptr);
 
 /// softplusWithSlope for a row, on the vector unit (simd/dispatch.h: softplusRow; the exp is the
 /// row exp and log1p the unit's, each within a few ulp of glibc's).

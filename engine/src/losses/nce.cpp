@@ -39,20 +39,6 @@ void forEachNoiseSample(const Labels& labels, std::uint64_t seed, int negativesP
     }
 }
 
-/// Σ term(k) for k < n in four interleaved partial sums, added as (s₀ + s₁) + (s₂ + s₃): a fixed
-/// order (the same bits on every run and thread count) with four additions in flight, where one
-/// running sum made each addition wait for the last (and, live across the row's kernel calls, it
-/// was kept on the stack: no x86-64 vector register survives a call).
-template <typename Term>
-Real interleavedSum(Eigen::Index n, Term term) {
-    std::array<Real, 4> sums{};
-    Eigen::Index k = 0;
-    for (; k + 4 <= n; k += 4)
-        for (Eigen::Index lane = 0; lane < 4; ++lane) sums[static_cast<std::size_t>(lane)] += term(k + lane);
-    for (Eigen::Index lane = 0; k < n; ++k, ++lane) sums[static_cast<std::size_t>(lane)] += term(k);
-    return (sums[0] + sums[1]) + (sums[2] + sums[3]);
-}
-
 }  // namespace
 
 NoiseContrastiveSampler::NoiseContrastiveSampler(std::uint64_t seed, int anchor)
@@ -123,7 +109,7 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         for (int p : members)
             if (p != a) inputs[count++] = -(s[p] * inverseTemperature);
         kernels.softplusRow(inputs, count, detail::expconst::kTable.data(), values, slopes);
-        part.total += interleavedSum(count, [values](Eigen::Index k) { return values[k]; });
+        part.total += detail::interleavedSum(count, [values](Eigen::Index k) { return values[k]; });
         count = 0;
         for (int p : members) {
             if (p == a) continue;
@@ -152,8 +138,8 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
             const int drawn = kernels.packDrawn(labels.data(), labels[static_cast<std::size_t>(a)], n, s,
                                                 inverseTemperature, draws, times, negatives, inputs);
             kernels.softplusRow(inputs, drawn, detail::expconst::kTable.data(), values, slopes);
-            part.total +=
-                interleavedSum(drawn, [times, values](Eigen::Index t) { return times[t] * values[t]; });
+            part.total += detail::interleavedSum(
+                drawn, [times, values](Eigen::Index t) { return times[t] * values[t]; });
             // d(−log σ(−v))/dv = σ(v)
             for (int t = 0; t < drawn; ++t) gradRow[negatives[t]] += times[t] * slopes[t];
         }
