@@ -597,6 +597,46 @@ TEST(SimdDispatch, RunningSumsOfEveryUnitAreThePlainSums) {
     }
 }
 
+// Lifted structure's fused row pass (dispatch.h: sameLabelAffine) on every unit: the bits of
+// sameLabelRow then splitAffine, the passes it replaces, with ±∞ and NaN distances and row lengths
+// around the lane count.
+TEST(SimdDispatch, SameLabelAffineIsTheTwoPassesBitForBit) {
+    std::mt19937_64 rng(67);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    const double infinity = std::numeric_limits<double>::infinity();
+    for (std::ptrdiff_t n : {0, 1, 7, 8, 9, 17, 301})
+        for (int classes : {1, 3}) {
+            const auto size = static_cast<std::size_t>(n);
+            std::vector<int> labels(size);
+            std::vector<double> values(size);
+            for (std::size_t j = 0; j < size; ++j) {
+                labels[j] = static_cast<int>(rng() % static_cast<unsigned>(classes));
+                const auto pick = rng() % 16;
+                values[j] = pick == 0   ? infinity
+                            : pick == 1 ? std::numeric_limits<double>::quiet_NaN()
+                            : pick == 2 ? 0.0
+                                        : std::uniform_real_distribution<double>(0.0, 5.0)(rng);
+            }
+            for (const simd::Kernels* unit : units) {
+                std::vector<double> kind(size, -1.0), out(size, -1.0), twoPassKind(size, -1.0),
+                    twoPassOut(size, -1.0);
+                unit->sameLabelRow(labels.data(), 0, n, twoPassKind.data());
+                unit->splitAffine(twoPassOut.data(), values.data(), twoPassKind.data(), n, infinity, 1.0, 0.0,
+                                  -1.0);
+                unit->sameLabelAffine(labels.data(), 0, values.data(), n, infinity, 1.0, 0.0, -1.0,
+                                      kind.data(), out.data());
+                for (std::size_t j = 0; j < size; ++j) {
+                    EXPECT_EQ(kind[j], twoPassKind[j])
+                        << simd::levelName(unit->level) << " n " << n << " j " << j;
+                    EXPECT_EQ(std::memcmp(&out[j], &twoPassOut[j], sizeof(double)), 0)
+                        << simd::levelName(unit->level) << " n " << n << " j " << j << ": " << out[j]
+                        << " vs " << twoPassOut[j];
+                }
+            }
+        }
+}
+
 // NCE's packing of the drawn negatives (dispatch.h: packDrawn) on every unit against a plain
 // loop over its definition: rows of every length around the vector width, one to all points
 // negatives (or none), from none to all drawn; only the kept entries are compared.

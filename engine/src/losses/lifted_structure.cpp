@@ -78,11 +78,10 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
     const detail::simd::Kernels& kernels = detail::simd::kernels();
     auto negativeExps = [&](int i, const Real* m, Real* kind, Real* e) {
         const Eigen::Index first = i + 1, length = n - first;
-        kernels.sameLabelRow(labels.data() + first, labels[static_cast<std::size_t>(i)], length,
-                             kind + first);
-        // e = (M − ∞)·1 = −∞ for classmates, (M − 0)·(−1) = −M for negatives
-        detail::splitAffine(e + first, m + first, kind + first, length, std::numeric_limits<Real>::infinity(),
-                            1.0, 0.0, -1.0);
+        // kind, and e = (M − ∞)·1 = −∞ for classmates, (M − 0)·(−1) = −M for negatives, in one pass
+        kernels.sameLabelAffine(labels.data() + first, labels[static_cast<std::size_t>(i)], m + first, length,
+                                std::numeric_limits<Real>::infinity(), 1.0, 0.0, -1.0, kind + first,
+                                e + first);
         detail::expRowInPlace(e + first, length);
     };
 

@@ -39,6 +39,9 @@ namespace marginlab::detail::simd {
     void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
                      double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
     void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \
+    void sameLabelAffine(const int* labels, int label, const double* values, std::ptrdiff_t n,               \
+                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros,        \
+                         double* kind, double* out);                                                         \
     void addRow(double* out, const double* a, std::ptrdiff_t n);                                             \
     void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);  \
     void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters, \
@@ -111,6 +114,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitAffineMax,
                             &portable::splitScaleProduct,
                             &portable::sameLabelRow,
+                            &portable::sameLabelAffine,
                             &portable::addRow,
                             &portable::negatedSumProduct,
                             &portable::circleRow,
@@ -147,6 +151,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitAffineMax,
                         &avx2::splitScaleProduct,
                         &avx2::sameLabelRow,
+                        &avx2::sameLabelAffine,
                         &avx2::addRow,
                         &avx2::negatedSumProduct,
                         &avx2::circleRow,
@@ -182,6 +187,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::splitAffineMax,
                           &avx512::splitScaleProduct,
                           &avx512::sameLabelRow,
+                          &avx512::sameLabelAffine,
                           &avx512::addRow,
                           &avx512::negatedSumProduct,
                           &avx512::circleRow,

@@ -113,6 +113,11 @@ struct Kernels {
                               std::ptrdiff_t n, double ofOnes, double ofZeros);
     /// kind[j] = labels[j] == label ? 1.0 : 0.0 (the 0/1 row of the split passes).
     void (*sameLabelRow)(const int* labels, int label, std::ptrdiff_t n, double* kind);
+    /// sameLabelRow and splitAffine of `values` by that row in one pass: kind[j] = [labels[j] ==
+    /// label] and out[j] = (values[j] − shift)·factor with kind[j]'s pair, the same operations.
+    void (*sameLabelAffine)(const int* labels, int label, const double* values, std::ptrdiff_t n,
+                            double shiftOnes, double factorOnes, double shiftZeros, double factorZeros,
+                            double* kind, double* out);
     /// out[j] += a[j].
     void (*addRow)(double* out, const double* a, std::ptrdiff_t n);
     /// out[j] = −((offset + a[j])·b[j]).

@@ -980,6 +980,28 @@ void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind) 
     for (; j < n; ++j) kind[j] = labels[j] == label ? 1.0 : 0.0;
 }
 
+// The two passes above in one (lifted structure's rows: a pass over the row saved, and the kind
+// row is not read back): per element the same comparisons, selects and operations as each.
+void sameLabelAffine(const int* labels, int label, const double* values, std::ptrdiff_t n, double shiftOnes,
+                     double factorOnes, double shiftZeros, double factorZeros, double* kind, double* out) {
+    constexpr int L = kAccumulateLanes;
+    const LaneMask oneBits = (LaneMask)broadcast(1.0);
+    const Lanes shiftOneLanes = broadcast(shiftOnes), factorOneLanes = broadcast(factorOnes);
+    const Lanes shiftZeroLanes = broadcast(shiftZeros), factorZeroLanes = broadcast(factorZeros);
+    std::ptrdiff_t j = 0;
+    for (; j + L <= n; j += L) {
+        const LaneMask isOne = labelMask(labels + j, label);
+        storeLanes(kind + j, (Lanes)(oneBits & isOne));
+        const Lanes shifted = loadLanes(values + j) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
+        storeLanes(out + j, shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes));
+    }
+    for (; j < n; ++j) {
+        const bool one = labels[j] == label;
+        kind[j] = one ? 1.0 : 0.0;
+        out[j] = (values[j] - (one ? shiftOnes : shiftZeros)) * (one ? factorOnes : factorZeros);
+    }
+}
+
 void addRow(double* out, const double* a, std::ptrdiff_t n) {
     for (std::ptrdiff_t j = 0; j < n; ++j) out[j] += a[j];
 }
