@@ -13,7 +13,6 @@
 
 namespace marginlab::detail {
 
-/// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
 /// Σ term(k) for k < n in four interleaved partial sums, added as (s₀ + s₁) + (s₂ + s₃): a fixed
 /// order (the same bits on every run and thread count) with four additions in flight, where one
 /// running sum makes each addition wait for the last. A sum kept across the row's kernel calls is
@@ -29,6 +28,7 @@ Real interleavedSum(Eigen::Index n, Term term) {
     return (sums[0] + sums[1]) + (sums[2] + sums[3]);
 }
 
+/// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
 inline Real stableSoftplus(Real v) {
     return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
 }

@@ -91,7 +91,9 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         std::vector<Real>& sums = partial[static_cast<std::size_t>(chunk)];
         sums.assign(static_cast<std::size_t>(n), 0.0);
         RowScratch& scratch = rowScratch(n);
-        std::vector<Real>&m = scratch.rows[0], &kind = scratch.rows[1], &e = scratch.rows[2];
+        std::vector<Real>& m = scratch.rows[0];
+        std::vector<Real>& kind = scratch.rows[1];
+        std::vector<Real>& e = scratch.rows[2];
         for (auto i = static_cast<int>(begin); i < end; ++i) {
             const Eigen::Index first = i + 1;
             if (first >= n) continue;
@@ -122,7 +124,8 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         std::vector<Real>& weights = partial[static_cast<std::size_t>(chunk)];
         weights.assign(static_cast<std::size_t>(n), 0.0);
         RowScratch& scratch = rowScratch(n);
-        std::vector<Real>&exps = scratch.rows[0], &logs = scratch.rows[1];
+        std::vector<Real>& exps = scratch.rows[0];
+        std::vector<Real>& logs = scratch.rows[1];
         Real total = 0.0;
         Count active = 0;
         for (auto i = static_cast<int>(begin); i < end; ++i) {
@@ -191,8 +194,11 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
             sameLabel = &sameLabelGrads[static_cast<std::size_t>(chunk)];
         }
         RowScratch& scratch = rowScratch(n);
-        std::vector<Real>&m = scratch.rows[0], &kind = scratch.rows[1], &e = scratch.rows[2],
-        &g = scratch.rows[3], &masked = scratch.rows[4];
+        std::vector<Real>& m = scratch.rows[0];
+        std::vector<Real>& kind = scratch.rows[1];
+        std::vector<Real>& e = scratch.rows[2];
+        std::vector<Real>& g = scratch.rows[3];
+        std::vector<Real>& masked = scratch.rows[4];
         for (auto i = static_cast<int>(begin); i < end; ++i) {
             const Eigen::Index first = i + 1;
             if (first >= n) continue;

@@ -2,7 +2,6 @@
 #include "marginlab/losses/nce.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -114,7 +113,7 @@ LossOutput NoiseContrastiveEstimationLoss::evaluate(const LossInput& input, bool
         for (int p : members) {
             if (p == a) continue;
             // d(−log σ(v))/dv = −σ(−v); the factor 1/(τ|P|) of every entry is applied once, to the
-            // summed gradient (a division per entry cost a fifth of the step).
+            // summed gradient, instead of a multiplication and a division per entry.
             gradRow[p] -= slopes[count++];
         }
         // Noise terms −log σ(−s_an/τ) = softplus(s_an/τ), drawn as forEachNoiseSample does
