@@ -59,7 +59,8 @@ void GapLocator::assign(const Real* sorted, int n) {
     }
 }
 
-bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items, std::vector<std::pair<Real, int>>* scratch) {
+bool GapLocator::sortWithTable(std::vector<std::pair<Real, int>>* items,
+                               std::vector<std::pair<Real, int>>* scratch) {
     const int n = static_cast<int>(items->size());
     m_table = GapTable{};
     m_table.size = n;
@@ -194,14 +195,14 @@ struct NegativeSweep {
     Real sign;
     const int* negatives;  // indices, the anchor's class left out
     int count;
-    int positives;         // p
+    int positives;  // p
     Real margin;
     bool semiHardIncludesMargin;
     const TripletGapFilter* filter;
     bool hasHigh, hasLow;
     FilterBound high, low;  // "gap ≤(<) high" and "gap <(≤) low" as firstGapBelow queries
     FilterPlan plan;
-    const Real* prefix;    // prefix sums of the sorted positive values
+    bool finitePositives;  // their sum is finite: no NaN or ±∞ among them (the kernels' condition)
 };
 
 /// sweepNegatives' filtered lookups straight from the table, one negative after another.
@@ -239,7 +240,6 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
     const int* negatives = in.negatives;
     const int p = in.positives;
     const Real margin = in.margin;
-    const Real* prefix = in.prefix;
     const bool semiIncludesMargin = in.semiHardIncludesMargin;
     Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
     Real violation = 0.0;
@@ -295,7 +295,7 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         // Branch-free on purpose: whether a negative is active is a coin flip for the predictor.
         const int activeCount = keptEnd - activeFrom;
         active += activeCount;
-        violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
+        violation += activeCount * (margin - z);  // the positives' part: TripletSweep::anchor
         // Recorded here and counted afterwards, only when the positives' coefficients are wanted.
         activeBegins[t] = activeFrom;
         if constexpr (Filtered)
@@ -355,13 +355,13 @@ TripletSweepTotals sweepOneRegion(const NegativeSweep& in, int* activeBegins, in
             const int zero = look.zero(t, z);
             const int count = p - zero;
             kept += count;
-            violation += (s.prefix[p] - s.prefix[zero]) + count * (s.margin - z);
+            violation += count * (s.margin - z);
             activeBegins[t] = zero;
             coefficients[j] = -Real(count);
         } else {
             const int end = std::max(0, look.bound(t, z, s.low, false));
             kept += end;
-            violation += (s.prefix[end] - s.prefix[end]) + 0 * (s.margin - z);
+            violation += 0 * (s.margin - z);
             activeBegins[t] = end;
             keptEnds[t] = end;
             coefficients[j] = -Real(0);
@@ -414,7 +414,6 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, C
     const int p = in.positives;
     const Real margin = in.margin;
     const Real high = in.high.value;
-    const Real* prefix = in.prefix;
     const bool semiIncludesMargin = in.semiHardIncludesMargin;
     Count tuples = 0, active = 0, easy = 0, semiHard = 0, hard = 0;
     Real violation = 0.0;
@@ -436,7 +435,7 @@ TripletSweepTotals sweepOrdered(const NegativeSweep& in, const GapTable table, C
         easy += std::min(semiFrom, hardFrom) - keptBegin;
         const int activeCount = keptEnd - activeFrom;
         active += activeCount;
-        violation += (prefix[keptEnd] - prefix[activeFrom]) + activeCount * (margin - z);
+        violation += activeCount * (margin - z);
         // The positives' difference array directly (TripletSweep::anchor's second pass otherwise):
         // the active range [activeFrom, keptEnd) covers these positives.
         ++difference[activeFrom];
@@ -468,9 +467,9 @@ bool sweepOnVectorUnit(const NegativeSweep& in, const GapTable& table, int* acti
                        Real* coefficients, TripletSweepTotals* totals) {
     // The kernel settles a lookup its cell cannot with a plain binary search, which finds the
     // scalar loop's answer only if the positives are truly ordered: not with a NaN among them
-    // (the table skips NaN when it takes the range; the prefix sums then end in NaN).
+    // (the table skips NaN when it takes the range).
     const auto kernel = simd::kernels().tripletSweep;
-    if (!kernel || table.cells == 0 || !std::isfinite(in.prefix[in.positives])) return false;
+    if (!kernel || table.cells == 0 || !in.finitePositives) return false;
     const simd::SweepInput args{in.row,
                                 in.sign,
                                 in.negatives,
@@ -478,7 +477,6 @@ bool sweepOnVectorUnit(const NegativeSweep& in, const GapTable& table, int* acti
                                 in.positives,
                                 in.margin,
                                 in.semiHardIncludesMargin,
-                                in.prefix,
                                 in.hasHigh,
                                 in.high.inclusive,
                                 in.hasLow,
@@ -511,8 +509,7 @@ bool presetOnVectorUnit(const NegativeSweep&, const GapTable&, PresetBuffers*, P
 bool presetOnVectorUnit(const NegativeSweep& in, const GapTable& table, PresetBuffers* buffers,
                         PresetLookups* out) {
     const simd::Kernels& kernels = simd::kernels();
-    if (!kernels.countBelow || !kernels.gapBoundaries || table.cells == 0 ||
-        !std::isfinite(in.prefix[in.positives]))
+    if (!kernels.countBelow || !kernels.gapBoundaries || table.cells == 0 || !in.finitePositives)
         return false;
     const simd::CellTable cells{table.sorted, table.size, table.low, table.scale, table.top, table.cellStart};
     const std::size_t count = static_cast<std::size_t>(in.count);
@@ -564,7 +561,8 @@ TripletSweep::TripletSweep(const TripletSweepOptions& options, const Labels& lab
     for (int begin = 0; begin < n;) {
         int end = begin;
         const int label = labels[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(begin)])];
-        while (end < n && labels[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(end)])] == label) ++end;
+        while (end < n && labels[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(end)])] == label)
+            ++end;
         for (int t = begin; t < end; ++t) {
             m_classBegin[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(t)])] = begin;
             m_classEnd[static_cast<std::size_t>(m_byLabel[static_cast<std::size_t>(t)])] = end;
@@ -593,14 +591,15 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
     m_sorted.assign(static_cast<std::size_t>(p + GapLocator::kPadding + 2), infinity);
     m_sorted[0] = -infinity;
     Real* sorted = m_sorted.data() + 1;
-    m_prefix.resize(static_cast<std::size_t>(p) + 1);
-    m_prefix[0] = 0.0;
+    Real sum = 0.0;
     for (int k = 0; k < p; ++k) {
         sorted[k] = m_positives[static_cast<std::size_t>(k)].first;
-        m_prefix[static_cast<std::size_t>(k) + 1] = m_prefix[static_cast<std::size_t>(k)] + sorted[k];
+        sum += sorted[k];
     }
-    if (table) m_locator.bind(sorted);
-    else m_locator.assign(sorted, p);
+    if (table)
+        m_locator.bind(sorted);
+    else
+        m_locator.assign(sorted, p);
 
     // The negatives are everything outside the anchor's class range of m_byLabel: gather them
     // into one list so the loop has a single trip count.
@@ -628,7 +627,7 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         in.low = filterBound(filter->low, !filter->includeLow, m_options.margin);
         in.plan = filterPlan(*filter, m_options.margin, in.high, in.low, in.hasHigh, in.hasLow);
     }
-    in.prefix = m_prefix.data();
+    in.finitePositives = std::isfinite(sum);
     if (m_options.countKeptOnly) {
         const GapTable gaps = m_locator.table();
         Count kept = 0;
@@ -675,19 +674,26 @@ void TripletSweep::anchor(int a, const Real* row, Real sign, const Labels& label
         found = presetOnVectorUnit(in, gaps, &m_preset, &preset) ? sweepWith(preset)
                                                                  : sweepWith(TableLookups{gaps});
     }
-    *totals += found;
 
-    if (!coefficients) return;
     if (!ordered) {
         for (std::size_t t = 0; t < m_negatives.size(); ++t) ++difference[m_activeBegins[t]];
         if (in.hasLow)  // else every kept range ends at p, past the positives' counts
             for (std::size_t t = 0; t < m_negatives.size(); ++t) --difference[m_keptEnds[t]];
     }
+    // A positive's count is the number of negatives whose active range covers it: its
+    // coefficient, and its value's weight in the violation. The sweeps sum the negatives' part,
+    // Σ count·(m − z); here the positives' part Σ count·x, in their sorted order. (Per negative,
+    // the positives' part was a difference of prefix sums: one more indexed load per negative.)
+    // Every product is taken, zero counts included: a NaN or ±∞ positive leaves the sum non-finite.
     Count running = 0;
+    Real covered = 0.0;
     for (int k = 0; k < p; ++k) {
-        running += m_difference[static_cast<std::size_t>(k)];
-        coefficients[m_positives[static_cast<std::size_t>(k)].second] = Real(running);
+        running += difference[k];
+        covered += Real(running) * sorted[k];
+        if (coefficients) coefficients[m_positives[static_cast<std::size_t>(k)].second] = Real(running);
     }
+    found.violation += covered;
+    *totals += found;
 }
 
 }  // namespace marginlab::detail

@@ -299,7 +299,6 @@ private:
     std::vector<std::pair<Real, int>> m_positives;
     std::vector<std::pair<Real, int>> m_scratch;
     std::vector<Real> m_sorted;
-    std::vector<Real> m_prefix;
     GapLocator m_locator;
     std::vector<Count> m_difference;
     std::vector<int> m_negatives;   // the anchor's negatives, in m_byLabel order

@@ -285,7 +285,6 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
     const __m256d margin = _mm256_set1_pd(in.margin);
     const __m256d high = _mm256_set1_pd(in.high);
     const __m256d negativeZero = _mm256_set1_pd(-0.0);
-    const __m256d prefixAll = _mm256_set1_pd(in.prefix[in.positives]);
     const __m256i p = _mm256_set1_epi64x(in.positives);
     __m256i tuples = _mm256_setzero_si256(), hard = tuples, semiHard = tuples, easy = tuples, active = tuples;
     double violation = 0.0;
@@ -350,13 +349,9 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
                 _mm256_and_si256(_mm256_sub_epi64(keptEnd, atMargin.strict), validMask);
             active = _mm256_add_epi64(active, activeCount);
             const __m256d count = toDouble(activeCount);
-            // (prefix[keptEnd] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop
-            // rounds it, summed one negative after another. Lanes past the end read prefix[0].
-            const __m256d prefixEnd =
-                HasLow ? loadAt(in.prefix, _mm256_and_si256(keptEnd, validMask)) : prefixAll;
-            const __m256d prefixFrom = loadAt(in.prefix, _mm256_and_si256(atMargin.strict, validMask));
-            const __m256d term = _mm256_add_pd(_mm256_sub_pd(prefixEnd, prefixFrom),
-                                               _mm256_mul_pd(count, _mm256_sub_pd(margin, z)));
+            // The negatives' part of the violation, activeCount·(m − z), summed one negative after
+            // another as the scalar loop does (the positives' part is TripletSweep::anchor's).
+            const __m256d term = _mm256_mul_pd(count, _mm256_sub_pd(margin, z));
             _mm256_store_pd(terms, term);
             // −activeCount with the scalar loop's sign of zero (−0.0 for none).
             _mm256_store_pd(negated, _mm256_xor_pd(count, negativeZero));

@@ -306,7 +306,6 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
     const __m512d margin = _mm512_set1_pd(in.margin);
     const __m512d high = _mm512_set1_pd(in.high);
     const __m512d negativeZero = _mm512_set1_pd(-0.0);
-    const __m512d prefixAll = _mm512_set1_pd(in.prefix[in.positives]);
     const __m256i p = _mm256_set1_epi32(in.positives);
     __m512i tuples = _mm512_setzero_si512(), hard = tuples, semiHard = tuples, easy = tuples, active = tuples;
     double violation = 0.0;
@@ -375,15 +374,9 @@ void sweep(const SweepInput& in, int* activeBegins, std::int64_t* difference, do
             const __m256i activeCount = _mm256_sub_epi32(keptEnd, atMargin.strict);
             active = widenSum(active, activeCount, valid);
             const __m512d count = _mm512_cvtepi32_pd(activeCount);
-            // (prefix[keptEnd] − prefix[activeFrom]) + activeCount·(m − z), as the scalar loop
-            // rounds it, summed one negative after another.
-            // Lanes past the end were never settled: their boundaries could point past the p + 1
-            // sums, so they read prefix[0] (and nothing keeps their terms).
-            const __m512d prefixEnd =
-                HasLow ? loadAt(in.prefix, _mm256_maskz_mov_epi32(valid, keptEnd)) : prefixAll;
-            const __m512d prefixFrom = loadAt(in.prefix, _mm256_maskz_mov_epi32(valid, atMargin.strict));
-            const __m512d term = _mm512_add_pd(_mm512_sub_pd(prefixEnd, prefixFrom),
-                                               _mm512_mul_pd(count, _mm512_sub_pd(margin, z)));
+            // The negatives' part of the violation, activeCount·(m − z), summed one negative after
+            // another as the scalar loop does (the positives' part is TripletSweep::anchor's).
+            const __m512d term = _mm512_mul_pd(count, _mm512_sub_pd(margin, z));
             _mm512_store_pd(terms, term);
             for (int k = 0; k < lanes; ++k) violation += terms[k];
             if (difference) {

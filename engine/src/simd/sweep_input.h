@@ -20,7 +20,6 @@ struct SweepInput {
     int positives;  // p, the sorted positives' count
     double margin;
     bool semiIncludesMargin;
-    const double* prefix;  // p + 1 prefix sums of the sorted positives
     // sweepOrdered's filter: the kept positives start at the high bound's boundary ("gap ≤ high"
     // or "< high") and, with a low bound, end at the hard boundary. Neither: no filter.
     bool hasHigh;
