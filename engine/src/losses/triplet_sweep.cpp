@@ -202,7 +202,7 @@ struct NegativeSweep {
     bool hasHigh, hasLow;
     FilterBound high, low;  // "gap ≤(<) high" and "gap <(≤) low" as firstGapBelow queries
     FilterPlan plan;
-    bool finitePositives;  // their sum is finite: no NaN or ±∞ among them (the kernels' condition)
+    bool finitePositives;  // their sum is finite, so none is NaN or ±∞: the kernels' condition
 };
 
 /// sweepNegatives' filtered lookups straight from the table, one negative after another.

@@ -256,7 +256,9 @@ struct TripletSweepTotals {
     Count easy = 0;
     Count semiHard = 0;
     Count hard = 0;
-    Real violation = 0.0;  ///< Σ over active kept triplets of (δ_ap − δ_an + m)
+    /// Σ over active kept triplets of (δ_ap − δ_an + m): per anchor, the negatives' part
+    /// Σ count·(m − δ_an) in their order, then the positives' Σ coverage·δ_ap in sorted order.
+    Real violation = 0.0;
 
     TripletSweepTotals& operator+=(const TripletSweepTotals& other) {
         tuples += other.tuples;
