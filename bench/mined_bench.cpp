@@ -4,7 +4,8 @@
 // triplet at N = 4096, all in one program so that the ratios to T come from the same run. Data as
 // losses_bench.cpp: D = 2, 10 classes, seed-fixed Gaussian points, default parameters. The second argument is
 // the engine's thread count. BM_MinedVsT times each case side by side with T in every iteration and reports
-// their ratio (per_T), the figure to quote on a noisy machine; BM_DenseVsT does the same for the
+// their ratio (per_T = Σ case / Σ T, and per_T_median, the median of the iterations' ratios), the figures
+// to quote on a noisy machine; BM_DenseVsT does the same for the
 // dense losses and BM_Target4VsT for target 4's batch hard and contrastive at N = 1,024 and NCE at
 // N = 4,096 (T always at 4,096). BM_MinerCounts measures the
 // mining statistics (countTuples) a snapshot reports.
@@ -13,11 +14,12 @@
 //   --benchmark_enable_random_interleaving=true
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
-#include <utility>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "marginlab/allocator.h"
@@ -144,6 +146,7 @@ void minedStepAgainstT(benchmark::State& state, const Case& c) {
     // its share of each iteration stays measurable; the iteration time is one step.
     const int repeats = n < 4096 ? (4096 / n) * (4096 / n) : 1;
     double caseSeconds = 0.0, tSeconds = 0.0;
+    std::vector<double> ratios;  // per iteration, for the median
     std::uint64_t seed = 1;
     for (auto _ : state) {
         const auto start = Clock::now();
@@ -153,11 +156,18 @@ void minedStepAgainstT(benchmark::State& state, const Case& c) {
         const auto end = Clock::now();
         const double seconds = std::chrono::duration<double>(end - middle).count() / repeats;
         state.SetIterationTime(seconds);
+        const double yardstickSeconds = std::chrono::duration<double>(middle - start).count();
         caseSeconds += seconds;
-        tSeconds += std::chrono::duration<double>(middle - start).count();
+        tSeconds += yardstickSeconds;
+        ratios.push_back(seconds / yardstickSeconds);
     }
     state.counters["T_ms"] = benchmark::Counter(1e3 * tSeconds / static_cast<double>(state.iterations()));
     state.counters["per_T"] = benchmark::Counter(caseSeconds / tSeconds);
+    // The median of the iterations' own ratios: a stall of the VM (steal time) during one half of
+    // an iteration moves Σ case / Σ T by its whole length, the median not at all.
+    std::nth_element(ratios.begin(), ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2),
+                     ratios.end());
+    if (!ratios.empty()) state.counters["per_T_median"] = benchmark::Counter(ratios[ratios.size() / 2]);
     setEngineThreads(threadsBefore);
 }
 
