@@ -164,7 +164,7 @@ void minedStepAgainstT(benchmark::State& state, const Case& c) {
     state.counters["T_ms"] = benchmark::Counter(1e3 * tSeconds / static_cast<double>(state.iterations()));
     state.counters["per_T"] = benchmark::Counter(caseSeconds / tSeconds);
     // The median of the iterations' own ratios: a stall of the VM (steal time) during one half of
-    // an iteration moves Σ case / Σ T by its whole length, the median not at all.
+    // an iteration moves Σ case / Σ T by its whole length, the median hardly at all.
     std::nth_element(ratios.begin(), ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2),
                      ratios.end());
     if (!ratios.empty()) state.counters["per_T_median"] = benchmark::Counter(ratios[ratios.size() / 2]);
