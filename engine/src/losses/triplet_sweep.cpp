@@ -296,7 +296,7 @@ TripletSweepTotals sweepNegatives(const NegativeSweep& in, const GapTable table,
         const int activeCount = keptEnd - activeFrom;
         active += activeCount;
         violation += activeCount * (margin - z);  // the positives' part: TripletSweep::anchor
-        // Recorded here and counted afterwards, only when the positives' coefficients are wanted.
+        // Recorded here and counted afterwards into the positives' coverage (TripletSweep::anchor).
         activeBegins[t] = activeFrom;
         if constexpr (Filtered)
             if (in.hasLow) keptEnds[t] = keptEnd;
