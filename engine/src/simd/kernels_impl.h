@@ -1537,9 +1537,9 @@ void mersenneTwist64(std::uint64_t* state, std::uint64_t* out) {
 // the kept lanes, within the row) in half the time of stores masked to the kept lanes; the
 // compress instructions beat a table permutation. AVX2, which has no compress, takes eight j at
 // a time the same way with a second table, the kept lanes' numbers in order: a permutation packs
-// the counts, the lane numbers are the indices, and permutations by them pack the similarities (the gather
-// instruction took as long as the scalar walk, a quarter of NCE's step on a Zen 3). SSE2 walks one j at a time without a
-// branch: write, then advance or not. Copies, an exact conversion and one product per kept entry:
+// the counts, the lane numbers are the indices, and permutations by them pack the similarities
+// (the gather instruction took as long as the scalar walk, a quarter of NCE's step on a Zen 3).
+// SSE2 walks one j at a time without a branch: write, then advance or not. Copies, an exact conversion and one product per kept entry:
 // the same bits on every unit.
 #if defined(__AVX2__)
 // kSpread[m][i] = the rank of lane i among the set bits of m (which of the block's negatives lane i
