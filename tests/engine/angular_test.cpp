@@ -9,6 +9,8 @@
 #include <cmath>
 #include <map>
 #include <numbers>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "marginlab/parallel.h"
@@ -148,21 +150,24 @@ TEST_F(AngularFactorized, GradientMatchesCentralDifferencesOverSeveralBlocks) {
     EXPECT_LE(worst, 1e-6 * scale);
 }
 
-TEST_F(AngularFactorized, SameBitsOnAnyThreadCountAndVectorUnit) {
+// One unit gives the same bits on any thread count; the units with FMA (AVX2, AVX-512) the same
+// bits as each other, and the portable unit, whose products multiply and add separately
+// (simd/dispatch.h), the same value and gradients within 1e-12 of their scale.
+TEST_F(AngularFactorized, SameBitsOnAnyThreadCountAndOnTheFusedUnits) {
     for (const Case& c : kCases) {
         const Points x = randomPoints(c.n, c.d, c.seed + 9, 1.1);
         const Labels y = unevenLabels(c.n, c.sizes, c.seed + 10);
         LossInput input{x, y};
         input.splitForces = true;
         const AngularLoss loss(40.0, true);
-        simd::setSimdLevel(simd::Level::Portable);
-        setEngineThreads(1);
-        const LossOutput first = loss.evaluate(input, true);
-        ASSERT_GT(first.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0);
+        std::optional<LossOutput> portable, fused;
         for (simd::Level level : {simd::Level::Portable, simd::Level::Avx2, simd::Level::Avx512}) {
             if (!simd::kernelsFor(level)) continue;
             simd::setSimdLevel(level);
-            for (int threads : {1, 2, 3, 7}) {
+            setEngineThreads(1);
+            const LossOutput first = loss.evaluate(input, true);
+            ASSERT_GT(first.gradEmbeddings.cwiseAbs().maxCoeff(), 0.0);
+            for (int threads : {2, 3, 7}) {
                 setEngineThreads(threads);
                 const LossOutput other = loss.evaluate(input, true);
                 const std::string what =
@@ -171,6 +176,26 @@ TEST_F(AngularFactorized, SameBitsOnAnyThreadCountAndVectorUnit) {
                 EXPECT_TRUE(first.gradEmbeddings == other.gradEmbeddings) << what;
                 EXPECT_TRUE(first.gradFromPositives == other.gradFromPositives) << what;
                 EXPECT_EQ(first.stats.active, other.stats.active) << what;
+            }
+            const std::string what(simd::levelName(level));
+            if (level == simd::Level::Portable) {
+                portable = first;
+            } else if (!fused) {
+                fused = first;
+            } else {
+                EXPECT_EQ(fused->value, first.value) << what;
+                EXPECT_TRUE(fused->gradEmbeddings == first.gradEmbeddings) << what;
+                EXPECT_TRUE(fused->gradFromPositives == first.gradFromPositives) << what;
+            }
+            if (level != simd::Level::Portable) {
+                const Real scale = portable->gradEmbeddings.cwiseAbs().maxCoeff();
+                EXPECT_NEAR(first.value, portable->value, 1e-12 * std::abs(portable->value)) << what;
+                EXPECT_LE((first.gradEmbeddings - portable->gradEmbeddings).cwiseAbs().maxCoeff(), 1e-12 * scale)
+                    << what;
+                EXPECT_LE((first.gradFromPositives - portable->gradFromPositives).cwiseAbs().maxCoeff(),
+                          1e-12 * scale)
+                    << what;
+                EXPECT_EQ(first.stats.active, portable->stats.active) << what;
             }
         }
     }

@@ -1093,7 +1093,8 @@ TEST(SimdDispatch, TfaSemiHardMinerGivesThePortableTriplets) {
 // The factorized angular loss's products (dispatch.h: gramLowerUpdate, productRows): every unit
 // against the plain loops of their definition, bit for bit, on shapes with ragged edges (cols
 // not a multiple of any unit's register tile, rows of 1 to a few tiles), signed zeros, and
-// products spanning many binades.
+// products spanning many binades. The units with FMA fuse each step (std::fma), the portable unit
+// multiplies and adds.
 std::vector<double> productOperand(std::ptrdiff_t rows, std::ptrdiff_t cols, std::ptrdiff_t stride,
                                    std::mt19937_64& rng) {
     std::normal_distribution<double> normal(0.0, 1.0);
@@ -1125,24 +1126,40 @@ TEST(SimdDispatch, AngularProductsFollowTheirDefinitionOnEveryUnit) {
             for (double& value : start) value = normal(rng);
             std::vector<double> w(static_cast<std::size_t>(cols * stride));
             for (double& value : w) value = normal(rng);
-            // The plain loops.
-            std::vector<double> gram = start, product(static_cast<std::size_t>(rows * stride));
-            for (std::ptrdiff_t a = 0; a < cols; ++a)
-                for (std::ptrdiff_t p = 0; p < stride; ++p) {
-                    double& sum = gram[static_cast<std::size_t>(a * stride + p)];
-                    for (std::ptrdiff_t n = 0; n < rows; ++n)
-                        sum += b[static_cast<std::size_t>(n * stride + a)] *
-                               b[static_cast<std::size_t>(n * stride + p)];
-                }
-            for (std::ptrdiff_t n = 0; n < rows; ++n)
-                for (std::ptrdiff_t i = 0; i < stride; ++i) {
-                    double sum = 0.0;
-                    for (std::ptrdiff_t p = 0; p < cols; ++p)
-                        sum += b[static_cast<std::size_t>(n * stride + p)] *
-                               w[static_cast<std::size_t>(p * stride + i)];
-                    product[static_cast<std::size_t>(n * stride + i)] = sum;
-                }
+            // The plain loops, with separate multiplies and adds or fused ones.
+            auto step = [](bool fused, double sum, double x, double y) {
+                return fused ? std::fma(x, y, sum) : sum + x * y;
+            };
+            std::vector<double> grams[2], products[2];
+            for (const bool fused : {false, true}) {
+                std::vector<double>& gram = grams[fused];
+                std::vector<double>& product = products[fused];
+                gram = start;
+                product.assign(static_cast<std::size_t>(rows * stride), 0.0);
+                for (std::ptrdiff_t a = 0; a < cols; ++a)
+                    for (std::ptrdiff_t p = 0; p < stride; ++p) {
+                        double& sum = gram[static_cast<std::size_t>(a * stride + p)];
+                        for (std::ptrdiff_t n = 0; n < rows; ++n)
+                            sum = step(fused, sum, b[static_cast<std::size_t>(n * stride + a)],
+                                       b[static_cast<std::size_t>(n * stride + p)]);
+                    }
+                for (std::ptrdiff_t n = 0; n < rows; ++n)
+                    for (std::ptrdiff_t i = 0; i < stride; ++i) {
+                        double sum = 0.0;
+                        for (std::ptrdiff_t p = 0; p < cols; ++p)
+                            sum = step(fused, sum, b[static_cast<std::size_t>(n * stride + p)],
+                                       w[static_cast<std::size_t>(p * stride + i)]);
+                        product[static_cast<std::size_t>(n * stride + i)] = sum;
+                    }
+            }
+            // The two forms must differ somewhere, or this test could not tell them apart.
+            if (cols == 300 && rows == 30) {
+                EXPECT_FALSE(sameBits(products[0], products[1]));
+            }
             for (const simd::Kernels* unit : units) {
+                const bool fused = unit->level != simd::Level::Portable;
+                const std::vector<double>& gram = grams[fused];
+                const std::vector<double>& product = products[fused];
                 const std::string what = std::string(simd::levelName(unit->level)) + " cols " +
                                          std::to_string(cols) + " rows " + std::to_string(rows);
                 std::vector<double> gotGram = start;
@@ -1168,36 +1185,58 @@ TEST(SimdDispatch, AngularProductsFollowTheirDefinitionOnEveryUnit) {
     EXPECT_EQ(compared, 32 * static_cast<int>(units.size()));
 }
 
-TEST(SimdDispatch, AngularProductsGiveThePortableBitsOnLargeBlocks) {
-    // Blocks of the size the angular loss uses (hundreds of columns, tens of rows), on every unit.
+TEST(SimdDispatch, AngularProductsAgreeAcrossUnitsOnLargeBlocks) {
+    // Blocks of the size the angular loss uses (hundreds of columns, tens of rows): the units with
+    // FMA give the same bits as each other, and the portable unit's unfused sums agree with them
+    // within dispatch.h's bound, n·2⁻⁵³ of the sum of the terms' magnitudes (n terms; with a
+    // factor 4 to spare).
     const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
     std::mt19937_64 rng(13);
     std::normal_distribution<double> normal(0.0, 1.0);
-    for (const simd::Kernels* unit : availableUnits())
-        for (std::ptrdiff_t cols : {410, 333}) {
-            const std::ptrdiff_t stride = (cols + 15) / 16 * 16, rows = 78;
-            const std::vector<double> b = productOperand(rows, cols, stride, rng);
-            std::vector<double> w(static_cast<std::size_t>(cols * stride));
-            for (double& value : w) value = normal(rng);
-            std::vector<double> gramExpected(static_cast<std::size_t>(cols * stride), 0.0),
-                gramGot = gramExpected;
-            portable->gramLowerUpdate(b.data(), rows, cols, stride, gramExpected.data());
-            portable->gramLowerUpdate(b.data(), rows, cols, stride,
-                                      gramExpected.data());  // twice: accumulates
-            unit->gramLowerUpdate(b.data(), rows, cols, stride, gramGot.data());
-            unit->gramLowerUpdate(b.data(), rows, cols, stride, gramGot.data());
+    const std::vector<const simd::Kernels*> units = availableUnits();
+    auto close = [](const std::vector<double>& got, const std::vector<double>& expected,
+                    const std::vector<double>& magnitude, std::ptrdiff_t terms) {
+        for (std::size_t e = 0; e < got.size(); ++e)
+            if (!(std::abs(got[e] - expected[e]) <= 4.0 * double(terms) * 0x1p-53 * magnitude[e])) return false;
+        return true;
+    };
+    for (std::ptrdiff_t cols : {410, 333}) {
+        const std::ptrdiff_t stride = (cols + 15) / 16 * 16, rows = 78;
+        const std::vector<double> b = productOperand(rows, cols, stride, rng);
+        std::vector<double> w(static_cast<std::size_t>(cols * stride));
+        for (double& value : w) value = normal(rng);
+        std::vector<double> absB(b.size()), absW(w.size());
+        std::transform(b.begin(), b.end(), absB.begin(), [](double v) { return std::abs(v); });
+        std::transform(w.begin(), w.end(), absW.begin(), [](double v) { return std::abs(v); });
+        // Twice: the Gram update accumulates. The lower triangle is compared (the rest depends on
+        // the unit's tile).
+        auto gramOf = [&](const simd::Kernels* unit, const std::vector<double>& operand) {
+            std::vector<double> gram(static_cast<std::size_t>(cols * stride), 0.0);
+            unit->gramLowerUpdate(operand.data(), rows, cols, stride, gram.data());
+            unit->gramLowerUpdate(operand.data(), rows, cols, stride, gram.data());
             for (std::ptrdiff_t a = 0; a < cols; ++a)
-                EXPECT_EQ(std::memcmp(&gramGot[static_cast<std::size_t>(a * stride)],
-                                      &gramExpected[static_cast<std::size_t>(a * stride)],
-                                      static_cast<std::size_t>(a + 1) * sizeof(double)),
-                          0)
-                    << simd::levelName(unit->level) << " row " << a;
-            std::vector<double> productExpected(static_cast<std::size_t>(rows * stride)),
-                productGot(productExpected.size());
-            portable->productRows(b.data(), rows, cols, stride, w.data(), productExpected.data());
-            unit->productRows(b.data(), rows, cols, stride, w.data(), productGot.data());
-            EXPECT_TRUE(sameBits(productGot, productExpected)) << simd::levelName(unit->level);
+                std::fill(gram.begin() + a * stride + a + 1, gram.begin() + (a + 1) * stride, 0.0);
+            return gram;
+        };
+        auto productOf = [&](const simd::Kernels* unit, const std::vector<double>& left,
+                             const std::vector<double>& right) {
+            std::vector<double> product(static_cast<std::size_t>(rows * stride));
+            unit->productRows(left.data(), rows, cols, stride, right.data(), product.data());
+            return product;
+        };
+        const std::vector<double> gramPortable = gramOf(portable, b), gramMagnitude = gramOf(portable, absB);
+        const std::vector<double> productPortable = productOf(portable, b, w),
+                                  productMagnitude = productOf(portable, absB, absW);
+        for (const simd::Kernels* unit : units) {
+            const std::string what = std::string(simd::levelName(unit->level)) + " cols " + std::to_string(cols);
+            const std::vector<double> gram = gramOf(unit, b), product = productOf(unit, b, w);
+            EXPECT_TRUE(close(gram, gramPortable, gramMagnitude, 2 * rows)) << what;
+            EXPECT_TRUE(close(product, productPortable, productMagnitude, cols)) << what;
+            EXPECT_FALSE(sameBits(product, productPortable)) << what << ": fused sums should round differently";
+            EXPECT_TRUE(sameBits(gram, gramOf(units.front(), b))) << what;
+            EXPECT_TRUE(sameBits(product, productOf(units.front(), b, w))) << what;
         }
+    }
 }
 
 // The rows around those products (dispatch.h: affineColumnsRow, weightedPullRows): every unit

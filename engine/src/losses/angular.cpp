@@ -146,7 +146,8 @@ LossOutput AngularLoss::evaluate(const LossInput& input, bool withGradient) cons
             // small enough for the L2 cache, once for K = E'E'ᵀ and once for the gradient. The
             // two products of m² per negative run in the vector units' kernels
             // (simd::Kernels::gramLowerUpdate, productRows), whose sums run in n (or p) order
-            // on every unit: the same bits on any unit and thread count.
+            // on every unit: the same bits on any thread count, fused multiply-adds on the units
+            // with FMA (simd/dispatch.h states the tolerance against the portable unit's).
             const Eigen::Index stride = paddedClassWidth(m);
             const Eigen::Index block = std::min(blockRows(stride), k);
             const std::size_t scratchSize =
