@@ -33,7 +33,7 @@
  * which elements run together, never an element's bits. They are the exception to the rule
  * above: each step of a chain is a fused multiply-add on the units that have FMA (AVX2 and
  * AVX-512: std::fma's bits, so these two units agree bit for bit) and a multiply and an add on
- * the portable unit, because the products are bound by those operations (angular runs about 1.3×
+ * the portable unit, because the products are bound by those operations (angular runs about 1.2×
  * faster fused on a Zen 4). Between the portable unit and the others an element of n terms
  * differs by at most about n·2⁻⁵³ of the sum of its terms' magnitudes (the usual bound for a dot
  * product, which both forms obey); the angular loss's value and gradients agree within 1e-12 of

@@ -1304,7 +1304,8 @@ static inline __attribute__((always_inline)) void storeTile(double* p, TileVecto
 }
 // sum + factor·column, fused where the unit has FMA: explicit, so that exactly these steps fuse
 // (the units stay compiled with -ffp-contract=off) and AVX2 and AVX-512 give the same bits. Fused,
-// the products run at 1.3× the speed of separate multiplies and adds on a Zen 4 (benchmarks.md).
+// the angular loss runs about 1.2× as fast as with separate multiplies and adds on a Zen 4
+// (benchmarks.md).
 static inline __attribute__((always_inline)) TileVector multiplyAdd(TileVector sum, TileVector factor,
                                                                     TileVector column) {
 #if defined(__AVX512F__)
