@@ -65,6 +65,14 @@ void DistanceRows::accumulateRows(int count, const Eigen::Index* anchors, const 
                                    count, anchors, g, rows, gradEmbedded->data());
 }
 
+void DistanceRows::accumulateScaledRows(int count, const Eigen::Index* anchors, const Real* const* values,
+                                        const Labels& labels, const Real* ofOnes, const Real* ofZeros,
+                                        const Real* const* rows, Points* gradEmbedded) const {
+    simd::kernels().accumulateScaledRows(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), kernelMode(),
+                                         count, anchors, values, labels.data(), ofOnes, ofZeros, rows,
+                                         gradEmbedded->data());
+}
+
 void DistanceRows::accumulateSameLabel(Eigen::Index a, const Real* g, const Real* row, const Labels& labels,
                                        Points* gradEmbedded, std::vector<Real>* scratch, Eigen::Index first) const {
     const Eigen::Index n = m_embedded.rows();

@@ -49,6 +49,11 @@ public:
     /// g[k] and M_anchors[k]· in rows[k]. Faster than one at a time in 2D (simd accumulateRows).
     void accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g, const Real* const* rows,
                         Points* gradEmbedded) const;
+    /// accumulateRows() of the rows values[k][j] × (labels[j] = labels[anchors[k]] ? ofOnes[k] :
+    /// ofZeros[k]), the same bits, without writing them out (simd accumulateScaledRows).
+    void accumulateScaledRows(int count, const Eigen::Index* anchors, const Real* const* values,
+                              const Labels& labels, const Real* ofOnes, const Real* ofZeros,
+                              const Real* const* rows, Points* gradEmbedded) const;
     /// accumulate() with g[j] taken as 0 wherever labels[j] ≠ labels[a]: only the same-label
     /// pairs of row a (for LossOutput::gradFromPositives). `scratch` holds the masked row: one
     /// per thread, so that threads can share this object.

@@ -63,7 +63,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
         // for a similarity, whose backward pass skips the anchor).
         const Real positiveFactor = sumPositive > 0.0 ? sign / (sumPositive * anchorCount) : 0.0;
         const Real negativeFactor = sumNegative > 0.0 ? -sign / (sumNegative * anchorCount) : 0.0;
-        part.scaleGradient(exponent, kind, positiveFactor, negativeFactor);
+        part.scaleGradientBySameLabel(exponent, kind, labels, positiveFactor, negativeFactor);
         return true;
     });
     LossOutput out;

@@ -92,8 +92,12 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         const Real positiveFactor = -1.0 / (sumPositive * anchorCount);
         const Real negativeFactor = 1.0 / (sumNegative * anchorCount);
         // 0 for unused pairs (e = 0)
-        part.scaleGradient(exponent, kind, positiveFactor,
-                           negativeFactor);  // a similarity: the anchor is skipped
+        // A similarity: the anchor is skipped. Unmined, the kind is the labels' own, and the
+        // backward pass scales from them.
+        if (mask)
+            part.scaleGradient(exponent, kind, positiveFactor, negativeFactor);
+        else
+            part.scaleGradientBySameLabel(exponent, kind, labels, positiveFactor, negativeFactor);
         return true;
     });
     LossOutput out;

@@ -45,13 +45,30 @@ struct PairRowChunk {
     /// The rows are read after the row function has returned: they must be the chunk's own
     /// buffers (first, second, …), not the function's locals.
     void scaleGradient(const Real* values, const Real* kind, Real ofOnes, Real ofZeros) {
-        scaled = {values, kind, ofOnes, ofZeros};
+        scaled = {values, kind, ofOnes, ofZeros, nullptr};
+    }
+    /// scaleGradient where kind is sameLabelRow(labels, labels[i]): the backward pass then scales
+    /// from the labels as it goes, and nothing writes the scaled row out.
+    void scaleGradientBySameLabel(const Real* values, const Real* kind, const Labels& labels, Real ofOnes,
+                                  Real ofZeros) {
+        scaled = {values, kind, ofOnes, ofZeros, &labels};
     }
     struct ScaledRow {
         const Real* values = nullptr;
         const Real* kind = nullptr;
         Real ofOnes = 0.0, ofZeros = 0.0;
+        const Labels* labels = nullptr;  // set by scaleGradientBySameLabel
     } scaled;
+    /// The scratch row whose data() is `p`, or null.
+    std::vector<Real>* scratchAt(const Real* p) {
+        for (std::vector<Real>* buffer : {&first, &second, &third, &fourth})
+            if (buffer->data() == p) return buffer;
+        return nullptr;
+    }
+    /// The named row written out: values[j] × kind[j]'s factor.
+    void writeScaled(Real* out, Eigen::Index n) const {
+        simd::kernels().splitScale(out, scaled.values, scaled.kind, n, scaled.ofOnes, scaled.ofZeros);
+    }
 };
 
 /**
@@ -69,20 +86,33 @@ public:
         for (Slot& slot : m_slots) {
             slot.row.resize(size);
             slot.gradRow.assign(size, 0.0);
+            slot.values.resize(size);
         }
     }
 
-    /// Parks row i's backward pass: part.gradRow, or the row part.scaleGradient named written out
-    /// by splitScale (the same bits as scaling inside the pass). Runs the waiting rows first when
-    /// the block is full.
+    /// Parks row i's backward pass: part.gradRow, or the row part.scaleGradient named. A row named
+    /// by scaleGradientBySameLabel keeps its values here, swapped in, and is scaled inside the
+    /// backward pass; any other named row is written out (PairRowChunk::writeScaled). Either way
+    /// the same bits. Runs the waiting rows first when the block is full or the row is of another
+    /// sort than theirs.
     void add(Eigen::Index i, PairRowChunk& part, const DistanceRows& rows, Points* grad) {
-        if (m_count == kCapacity) flush(rows, grad);
+        const PairRowChunk::ScaledRow& s = part.scaled;
+        std::vector<Real>* values = s.values && s.labels ? part.scratchAt(s.values) : nullptr;
+        const bool byLabel = values != nullptr;
+        if (m_count == kCapacity || (m_count > 0 && (byLabel != m_byLabel || (byLabel && s.labels != m_labels))))
+            flush(rows, grad);
+        m_byLabel = byLabel;
         const auto k = static_cast<std::size_t>(m_count++);
         Slot& slot = m_slots[k];
         slot.row.swap(part.row);
-        if (const PairRowChunk::ScaledRow& s = part.scaled; s.values) {
-            simd::kernels().splitScale(slot.gradRow.data(), s.values, s.kind, rows.size(), s.ofOnes,
-                                       s.ofZeros);
+        if (byLabel) {
+            slot.values.swap(*values);
+            m_values[k] = slot.values.data();
+            m_labels = s.labels;
+            m_ofOnes[k] = s.ofOnes;
+            m_ofZeros[k] = s.ofZeros;
+        } else if (s.values) {
+            part.writeScaled(slot.gradRow.data(), rows.size());
         } else {
             slot.gradRow.swap(part.gradRow);
             slot.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
@@ -94,18 +124,25 @@ public:
 
     void flush(const DistanceRows& rows, Points* grad) {
         if (m_count == 0) return;
-        rows.accumulateRows(m_count, m_anchors.data(), m_g.data(), m_rows.data(), grad);
+        if (m_byLabel)
+            rows.accumulateScaledRows(m_count, m_anchors.data(), m_values.data(), *m_labels, m_ofOnes.data(),
+                                      m_ofZeros.data(), m_rows.data(), grad);
+        else
+            rows.accumulateRows(m_count, m_anchors.data(), m_g.data(), m_rows.data(), grad);
         m_count = 0;
     }
 
 private:
     struct Slot {
-        std::vector<Real> row, gradRow;
+        std::vector<Real> row, gradRow, values;
     };
     std::array<Slot, kCapacity> m_slots;
     int m_count = 0;
+    bool m_byLabel = false;  // the waiting rows are scaled from m_labels, not written out in gradRow
+    const Labels* m_labels = nullptr;
     std::array<Eigen::Index, kCapacity> m_anchors{};
-    std::array<const Real*, kCapacity> m_g{}, m_rows{};
+    std::array<const Real*, kCapacity> m_g{}, m_rows{}, m_values{};
+    std::array<Real, kCapacity> m_ofOnes{}, m_ofZeros{};
 };
 
 /**
@@ -142,15 +179,14 @@ public:
             if (withGradient && !sameLabels) pending.emplace(size);
             for (Eigen::Index i = begin; i < end; ++i) {
                 m_rows.row(i, part.row.data());
-                part.scaled.values = nullptr;
+                part.scaled = {};
                 if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
                 if (pending) {
                     pending->add(i, part, m_rows, &part.grad);
                     continue;
                 }
-                if (const PairRowChunk::ScaledRow& s = part.scaled;
-                    s.values)  // the same-label pass masks a written row
-                    simd::kernels().splitScale(part.gradRow.data(), s.values, s.kind, n, s.ofOnes, s.ofZeros);
+                if (part.scaled.values)  // the same-label pass masks a written row
+                    part.writeScaled(part.gradRow.data(), n);
                 part.gradRow[static_cast<std::size_t>(i)] = 0.0;  // M_ii is constant for every loss here
                 m_rows.accumulate(i, part.gradRow.data(), part.row.data(), &part.grad);
                 m_rows.accumulateSameLabel(i, part.gradRow.data(), part.row.data(), *sameLabels,

@@ -90,7 +90,7 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
             const int p = members[static_cast<std::size_t>(k)];
             shiftedAll[p] = shiftedAll[p] * allFactor - shiftedPositive[k] * positiveFactor;
         }
-        part.scaleGradient(shiftedAll, kind, 1.0, allFactor);
+        part.scaleGradientBySameLabel(shiftedAll, kind, labels, 1.0, allFactor);
         return true;
     });
     LossOutput out;

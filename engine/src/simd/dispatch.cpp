@@ -25,6 +25,10 @@ namespace marginlab::detail::simd {
     void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,      \
                         const std::ptrdiff_t* anchors, const double* const* g, const double* const* rows,    \
                         double* grad);                                                                       \
+    void accumulateScaledRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count, \
+                              const std::ptrdiff_t* anchors, const double* const* values,                   \
+                              const int* labels, const double* ofOnes, const double* ofZeros,               \
+                              const double* const* rows, double* grad);                                     \
     void expInPlace(double* values, std::ptrdiff_t n, const std::int64_t* table);                            \
     void splitMax(const double* values, const double* kind, std::ptrdiff_t n, double* ofOnes,                \
                   double* ofZeros);                                                                          \
@@ -104,6 +108,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::dotRowScaledMax,
                             &portable::accumulateRow,
                             &portable::accumulateRows,
+                            &portable::accumulateScaledRows,
                             &portable::expInPlace,
                             &portable::splitMax,
                             &portable::splitSum,
@@ -141,6 +146,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::dotRowScaledMax,
                         &avx2::accumulateRow,
                         &avx2::accumulateRows,
+                        &avx2::accumulateScaledRows,
                         &avx2::expInPlace,
                         &avx2::splitMax,
                         &avx2::splitSum,
@@ -177,6 +183,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::dotRowScaledMax,
                           &avx512::accumulateRow,
                           &avx512::accumulateRows,
+                          &avx512::accumulateScaledRows,
                           &avx512::expInPlace,
                           &avx512::splitMax,
                           &avx512::splitSum,

@@ -91,6 +91,13 @@ struct Kernels {
     void (*accumulateRows)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
                            const std::ptrdiff_t* anchors, const double* const* g, const double* const* rows,
                            double* grad);
+    /// accumulateRows of the rows g[k][j] = values[k][j] × (labels[j] = labels[anchors[k]] ?
+    /// ofOnes[k] : ofZeros[k]): the same bits as splitScale by the same-label kind row, then
+    /// accumulateRows, without the scaled rows written out.
+    void (*accumulateScaledRows)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
+                                 const std::ptrdiff_t* anchors, const double* const* values, const int* labels,
+                                 const double* ofOnes, const double* ofZeros, const double* const* rows,
+                                 double* grad);
     /// values[j] = detail::rowExp(values[j]) (losses/exp_row.h) for j in [0, n), bit for bit;
     /// `table` = the bits of 2^(i/64), i = 0..63 (expconst::kTable).
     void (*expInPlace)(double* values, std::ptrdiff_t n, const std::int64_t* table);

@@ -469,8 +469,12 @@ void accumulateRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, st
 // entry at a time afterwards, in the one-row order.
 template <int Mode, int Count, class Weights>
 static void accumulateBlock2(const double* data, std::ptrdiff_t n, const std::ptrdiff_t* anchors,
-                             const Weights* weights, const double* const* rows, double* grad) {
+                             const Weights* weightsIn, const double* const* rows, double* grad) {
     constexpr int L = kAccumulateLanes;
+    // A local copy: the gradient's stores could alias a weight's double fields (its factors), and
+    // the compiler would load them again after each one.
+    Weights weights[Count];
+    for (int k = 0; k < Count; ++k) weights[k] = weightsIn[k];
     Lanes anchorX[Count], anchorY[Count], sumX[Count], sumY[Count];
     for (int k = 0; k < Count; ++k) {
         anchorX[k] = broadcast(data[2 * anchors[k]]);
@@ -585,6 +589,36 @@ void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, i
         const int size = count - begin < kMaxRows ? count - begin : kMaxRows;
         PlainWeights weights[kMaxRows];
         for (int k = 0; k < size; ++k) weights[k] = PlainWeights{g[begin + k]};
+        accumulateBlockWith(data, n, dims, mode, size, anchors + begin, weights, rows + begin, grad);
+    }
+}
+
+// The weights of a row scaled by its same-label kind: values[j] × (labels[j] = label ? ofOnes :
+// ofZeros), splitScale's operation lane for lane, so the backward pass reads the scaled row's bits
+// without anyone writing the row out and reading it back.
+struct LabelScaledWeights {
+    const double* values;
+    const int* labels;
+    int label;
+    double ofOnes, ofZeros;
+    double at(std::ptrdiff_t j) const { return values[j] * (labels[j] == label ? ofOnes : ofZeros); }
+    __attribute__((always_inline)) Lanes lanesAt(std::ptrdiff_t j) const {
+        return loadLanes(values + j) *
+               selectLanes(labelMask(labels + j, label), broadcast(ofOnes), broadcast(ofZeros));
+    }
+};
+
+void accumulateScaledRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, int mode, int count,
+                          const std::ptrdiff_t* anchors, const double* const* values, const int* labels,
+                          const double* ofOnes, const double* ofZeros, const double* const* rows, double* grad) {
+    constexpr int kMaxRows = 4;
+    for (int begin = 0; begin < count; begin += kMaxRows) {  // blocks in order: the same bits
+        const int size = count - begin < kMaxRows ? count - begin : kMaxRows;
+        LabelScaledWeights weights[kMaxRows];
+        for (int k = 0; k < size; ++k) {
+            const int row = begin + k;
+            weights[k] = {values[row], labels, labels[anchors[row]], ofOnes[row], ofZeros[row]};
+        }
         accumulateBlockWith(data, n, dims, mode, size, anchors + begin, weights, rows + begin, grad);
     }
 }
