@@ -690,6 +690,31 @@ TEST(DecoupledContrastiveLoss, MatchesReferenceLoop) {
             }
 }
 
+TEST(NegativeLogSumExp, ShiftByTheBoundKeepsTheFarEndOfItsRange) {
+    // With normalized points NT-Xent and decoupled contrastive shift the negatives' log-sum-exp by
+    // 1/τ instead of their maximum while 2/τ ≤ 600 (τ ≥ 1/300). Anchor (1, 0) has its positive at
+    // (−1, 0) and every negative near (−1, 0) too: all its exps sit near e^{−2/τ}, the far end of
+    // that range, where a term lost to underflow would change the loss. τ = 0.0034 takes the bound
+    // (2/τ ≈ 588), 0.0033 and 0.002 the maximum; 2D and 3D take different kernels.
+    for (int dims : {2, 3})
+        for (Real tau : {0.0034, 0.0033, 0.002, 0.07}) {
+            Points x = Points::Zero(7, dims);
+            x.row(0)(0) = 1.0;
+            x.row(1)(0) = -1.0;
+            for (int k = 1; k <= 5; ++k) {
+                x(k + 1, 0) = -std::cos(0.002 * k);
+                x(k + 1, 1) = -std::sin(0.002 * k);
+                if (dims == 3) x(k + 1, 2) = 0.001 * k;
+            }
+            const Labels y{0, 0, 1, 1, 1, 1, 1};
+            const DistanceSpec cosine = DistanceSpec::cosine();
+            expectRelativeNear(make("ntxent", temperature(tau))->evaluate(LossInput{x, y}, false).value,
+                               referenceNTXent(x, y, tau, cosine), 1e-12);
+            expectRelativeNear(make("decoupled_contrastive", temperature(tau))->evaluate(LossInput{x, y}, false).value,
+                               referenceDecoupled(x, y, tau, cosine), 1e-12);
+        }
+}
+
 TEST(DecoupledContrastiveLoss, GradientMatchesFiniteDifferences) {
     for (const Config& c : kConfigs)
         for (const DistanceSpec& spec : pairDistances()) {

@@ -220,6 +220,44 @@ TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
     EXPECT_GT(compared, 250);
 }
 
+TEST(SimdDispatch, ScaledDotExpRowIsItsThreePassesBitForBit) {
+    // dotRowScaledExpSum against the portable unit's dotRow, splitAffine by the factor and
+    // splitShiftExpSum, on every unit: the logits, the exps and both sums; an infinite shift
+    // (NT-Xent's own class) and a row long enough for several of the exp's blocks.
+    const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
+    std::mt19937_64 rng(17);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(portable);
+    const std::int64_t* table = detail::expconst::kTable.data();
+    int compared = 0;
+    for (const simd::Kernels* unit : units)
+        for (std::ptrdiff_t dims : {1, 2, 3})
+            for (std::ptrdiff_t n : {1, 7, 8, 67, 1000})
+                for (double shiftOnes : {0.25, std::numeric_limits<double>::infinity()}) {
+                    const std::vector<double> data = awkwardPoints(n, dims, rng);
+                    const auto size = static_cast<std::size_t>(n);
+                    std::vector<double> kind(size);
+                    for (double& k : kind) k = rng() % 3 == 0 ? 1.0 : 0.0;
+                    const std::ptrdiff_t a = static_cast<std::ptrdiff_t>(rng() % static_cast<std::uint64_t>(n));
+                    const double factor = 14.25, shiftZeros = 3.5;
+                    std::vector<double> logits(size), exps(size), gotLogits(size, -1.0), gotExps(size, -1.0);
+                    double sums[2] = {}, gotSums[2] = {};
+                    portable->dotRow(data.data(), n, dims, a, logits.data(), 0);
+                    portable->splitAffine(logits.data(), logits.data(), kind.data(), n, 0.0, factor, 0.0, factor);
+                    portable->splitShiftExpSum(exps.data(), logits.data(), kind.data(), n, shiftOnes, shiftZeros, table,
+                                               &sums[0], &sums[1]);
+                    unit->dotRowScaledExpSum(data.data(), n, dims, a, factor, kind.data(), shiftOnes, shiftZeros,
+                                             table, gotLogits.data(), gotExps.data(), &gotSums[0], &gotSums[1]);
+                    const std::string what = std::string(simd::levelName(unit->level)) + " dims " +
+                                             std::to_string(dims) + " n " + std::to_string(n);
+                    EXPECT_TRUE(sameBits(gotLogits, logits)) << what;
+                    EXPECT_TRUE(sameBits(gotExps, exps)) << what;
+                    EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what;
+                    ++compared;
+                }
+    EXPECT_GE(compared, 30);
+}
+
 TEST(SimdDispatch, LabelScaledBackwardRowsAreTheWrittenRowsBitForBit) {
     // accumulateScaledRows against splitScale by the same-label kind row, then accumulateRows, on
     // every unit: the row scaled inside the pass must be the written one.

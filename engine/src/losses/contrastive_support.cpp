@@ -35,7 +35,7 @@ PairMasks listedPairMasks(Eigen::Index size, const std::vector<WeightedPair>& po
 }
 
 RowSimilarities::RowSimilarities(const DistanceSpec& spec, const Points& x)
-    : m_similarity(spec.isSimilarity()), m_rows(spec, x) {
+    : m_similarity(spec.isSimilarity()), m_boundedByOne(spec.isSimilarity() && spec.normalizes()), m_rows(spec, x) {
     m_gradEmbedded = Points::Zero(x.rows(), x.cols());
 }
 
@@ -59,6 +59,16 @@ void RowSimilarities::scaledRowWithMax(Eigen::Index a, Real factor, const Vector
     }
     row(a, out);
     splitAffineMax(out.data(), out.data(), kind.data(), n, 0.0, factor, 0.0, factor, -1, maxOnes, maxZeros);
+}
+
+void RowSimilarities::scaledRowExpSum(Eigen::Index a, Real factor, const Vector& kind, Real shiftOnes,
+                                      Real shiftZeros, Vector& logits, Vector& exps, Real* sumOnes,
+                                      Real* sumZeros) const {
+    const Eigen::Index n = m_rows.size();
+    logits.resize(n);
+    exps.resize(n);
+    m_rows.scaledDotRowExpSum(a, factor, kind.data(), shiftOnes, shiftZeros, logits.data(), exps.data(), sumOnes,
+                              sumZeros);
 }
 
 void RowSimilarities::addRow(Eigen::Index a, const Vector& gradRow, Points& gradEmbedded) {
@@ -255,13 +265,18 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
         return zero;
     }
 
-    // Per anchor: L_a = LSE over its negatives of z, shifted by their max (no overflow whatever
-    // the positives are). Adding −∞ on the anchor's own class turns the row into exactly N(a),
+    // Per anchor: L_a = LSE over its negatives of z, shifted by their max or by the bound 1/τ
+    // (below; no overflow whatever the positives are). Adding −∞ on the anchor's own class turns the row into exactly N(a),
     // so max / exp / sum run vectorized without branches.
     RowSimilarities similarities(distance, input.embeddings);
     if (splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
     const Real inverseTemperature = 1.0 / temperature;
     const Real perPair = 1.0 / static_cast<Real>(positivePairs);
+    // Normalized points have s ≤ 1, so z = s/τ ≤ 1/τ: 1/τ can shift the negatives' log-sum-exp in
+    // place of their maximum (kBoundedShiftRange), and then one pass over the points makes the row,
+    // its exps and their sum, where the maximum needs a pass of its own before the exps.
+    const bool boundedShift =
+        similarities.boundedByOne() && 2.0 * inverseTemperature <= kBoundedShiftRange;
     // The anchors with a positive, class by class; in chunks fixed by their number, each with its
     // own sums and gradient, added in chunk order (the same bits on any number of threads).
     struct Anchor {
@@ -292,12 +307,18 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             // negatives (one pass with the similarities); z − top for them and z − ∞ = −∞ for the
             // anchor's class, whose e^{−∞} is exactly 0 (rowExp flushes: no subnormal); the
             // negatives' sum in the unit's fixed lanes.
-            Real topOwnClass = 0.0, top = 0.0;
-            part.similarities.scaledRowWithMax(a, inverseTemperature, kind, logits, &topOwnClass, &top);
-            negativeExp.resize(n);
-            Real ownClassSum = 0.0, negativeSum = 0.0;
-            splitShiftExpSum(negativeExp.data(), logits.data(), kind.data(), n,
-                             std::numeric_limits<Real>::infinity(), top, &ownClassSum, &negativeSum);
+            constexpr Real ownClassShift = std::numeric_limits<Real>::infinity();
+            Real top = inverseTemperature, ownClassSum = 0.0, negativeSum = 0.0;
+            if (boundedShift) {
+                part.similarities.scaledRowExpSum(a, inverseTemperature, kind, ownClassShift, top, logits,
+                                                  negativeExp, &ownClassSum, &negativeSum);
+            } else {
+                Real topOwnClass = 0.0;
+                part.similarities.scaledRowWithMax(a, inverseTemperature, kind, logits, &topOwnClass, &top);
+                negativeExp.resize(n);
+                splitShiftExpSum(negativeExp.data(), logits.data(), kind.data(), n, ownClassShift, top,
+                                 &ownClassSum, &negativeSum);
+            }
             const Real logNegatives = top + std::log(negativeSum);
             const std::size_t count = members.size() - 1;
             gaps.resize(count);
@@ -311,18 +332,16 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             } else {
                 for (std::size_t k = 0; k < count; ++k) values[k] = term(gaps[k], &slopes[k]);
             }
-            Real slopeSum = 0.0;  // Σ_p f'(g_ap): how hard the anchor's negatives are pushed
-            // The running sums in locals, in the same order: through `part` every addition would
-            // wait for the store of the previous one.
-            Real total = part.total;
-            Count active = part.active;
-            for (std::size_t k = 0; k < count; ++k) {
-                total += values[k];
-                active += values[k] != 0.0 ? 1 : 0;
-                slopeSum += slopes[k];
-            }
-            part.total = total;
-            part.active = active;
+            // The row's sums in four interleaved partial sums, then the row's total added to the
+            // chunk's: one running sum over the chunk made every addition wait for the last.
+            const auto rowCount = static_cast<Eigen::Index>(count);
+            part.total += interleavedSum(rowCount, [&](Eigen::Index k) { return values[static_cast<std::size_t>(k)]; });
+            // Σ_p f'(g_ap): how hard the anchor's negatives are pushed
+            const Real slopeSum =
+                interleavedSum(rowCount, [&](Eigen::Index k) { return slopes[static_cast<std::size_t>(k)]; });
+            Count active = 0;
+            for (std::size_t k = 0; k < count; ++k) active += values[k] != 0.0 ? 1 : 0;
+            part.active += active;
             if (!withGradient) continue;
             // Gradient in z, times 1/τ for s: negatives get the softmax share (e^z × the factor, in
             // the backward pass), positives −f', written over their e^{−∞} = 0 and scaled by 1

@@ -28,6 +28,11 @@ Real interleavedSum(Eigen::Index n, Term term) {
     return (sums[0] + sums[1]) + (sums[2] + sums[3]);
 }
 
+/// The widest range of exponents a log-sum-exp may shift by a bound instead of by its maximum: the
+/// exps then lie in [e^{−600}, 1], far from overflow and from underflow (e^{−708}), so no term is
+/// lost that the maximum would keep, and the results differ only by rounding.
+constexpr Real kBoundedShiftRange = 600.0;
+
 /// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
 inline Real stableSoftplus(Real v) {
     return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
@@ -86,6 +91,13 @@ public:
     /// similarity in one pass.
     void scaledRowWithMax(Eigen::Index a, Real factor, const Vector& kind, Vector& out, Real* maxOnes,
                           Real* maxZeros) const;
+    /// Whether every s_aj is at most 1 (up to rounding): a similarity of normalized points.
+    bool boundedByOne() const { return m_boundedByOne; }
+    /// For a similarity: s_a· × factor into `logits` and rowExp(logits[j] − kind[j]'s shift) into
+    /// `exps` (both resized to N), with the exps' sums by kind: row(), splitAffine by the factor,
+    /// then splitShiftExpSum, the same bits, in one pass over the points in 2D.
+    void scaledRowExpSum(Eigen::Index a, Real factor, const Vector& kind, Real shiftOnes, Real shiftZeros,
+                         Vector& logits, Vector& exps, Real* sumOnes, Real* sumZeros) const;
     /// Adds the effect of ∂L/∂s_a· (`gradRow`, size N) on the embeddings.
     void addRowGradient(Eigen::Index a, const Vector& gradRow);
     /// addRowGradient of the row values[j] × (kind[j] = 1 ? ofOnes : ofZeros), the same bits; the
@@ -115,6 +127,7 @@ private:
     static constexpr int kParkedRows = 4;
 
     bool m_similarity;
+    bool m_boundedByOne;
     DistanceRows m_rows;            // the embedded points and their row kernels (plain loops: D is 2 or 3)
     mutable Points m_gradEmbedded;  // mutable: the parked rows are added when it is read
     const Labels* m_sameLabels = nullptr;  // set by trackSameLabel

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "losses/exp_row.h"
 #include "simd/dispatch.h"
 
 namespace marginlab::detail {
@@ -33,6 +34,13 @@ void DistanceRows::scaledDotRowWithMax(Eigen::Index a, Real factor, const Real* 
                                        Real* maxOnes, Real* maxZeros) const {
     simd::kernels().dotRowScaledMax(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, factor, kind,
                                     out, maxOnes, maxZeros);
+}
+
+void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* kind, Real shiftOnes,
+                                      Real shiftZeros, Real* logits, Real* out, Real* sumOnes, Real* sumZeros) const {
+    simd::kernels().dotRowScaledExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, factor, kind,
+                                       shiftOnes, shiftZeros, expconst::kTable.data(), logits, out, sumOnes,
+                                       sumZeros);
 }
 
 void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,

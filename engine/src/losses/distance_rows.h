@@ -41,6 +41,10 @@ public:
     /// (*maxOnes) and with kind[j] = 0 (*maxZeros), in one pass (simd::Kernels::dotRowScaledMax).
     void scaledDotRowWithMax(Eigen::Index a, Real factor, const Real* kind, Real* out, Real* maxOnes,
                              Real* maxZeros) const;
+    /// For a similarity: logits[j] = M_aj × factor and out[j] = rowExp(logits[j] − kind[j]'s shift),
+    /// with out's sums by kind, in one pass (simd::Kernels::dotRowScaledExpSum).
+    void scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* kind, Real shiftOnes, Real shiftZeros,
+                            Real* logits, Real* out, Real* sumOnes, Real* sumZeros) const;
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,

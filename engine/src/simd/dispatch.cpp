@@ -40,6 +40,10 @@ namespace marginlab::detail::simd {
     void splitShiftExpSum(double* out, const double* values, const double* kind, std::ptrdiff_t n,           \
                           double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,   \
                           double* sumZeros);                                                                 \
+    void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
+                            double factor, const double* kind, double shiftOnes, double shiftZeros,         \
+                            const std::int64_t* table, double* logits, double* out, double* sumOnes,        \
+                            double* sumZeros);                                                              \
     void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
                      double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
     void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \
@@ -115,6 +119,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitShift,
                             &portable::splitScale,
                             &portable::splitShiftExpSum,
+                            &portable::dotRowScaledExpSum,
                             &portable::splitAffine,
                             &portable::splitAffineMax,
                             &portable::splitScaleProduct,
@@ -153,6 +158,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitShift,
                         &avx2::splitScale,
                         &avx2::splitShiftExpSum,
+                        &avx2::dotRowScaledExpSum,
                         &avx2::splitAffine,
                         &avx2::splitAffineMax,
                         &avx2::splitScaleProduct,
@@ -190,6 +196,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::splitShift,
                           &avx512::splitScale,
                           &avx512::splitShiftExpSum,
+                          &avx512::dotRowScaledExpSum,
                           &avx512::splitAffine,
                           &avx512::splitAffineMax,
                           &avx512::splitScaleProduct,

@@ -115,6 +115,13 @@ struct Kernels {
     void (*splitShiftExpSum)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                              double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,
                              double* sumZeros);
+    /// logits[j] = dotRow's out[j] × factor, out[j] = rowExp(logits[j] − kind[j]'s shift) and the
+    /// sums of out by kind: the same bits as dotRow, splitAffine by the factor, then
+    /// splitShiftExpSum, in one pass over the points in 2D.
+    void (*dotRowScaledExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                               double factor, const double* kind, double shiftOnes, double shiftZeros,
+                               const std::int64_t* table, double* logits, double* out, double* sumOnes,
+                               double* sumZeros);
     /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
     void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);

@@ -916,9 +916,15 @@ void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofO
 // the level-1 cache between the three steps): the same operations per element and the same lanes
 // in the same order (blocks are whole multiples of the lanes), so the same bits as the three
 // passes. out may be values.
-void splitShiftExpSum(double* out, const double* values, const double* kind, std::ptrdiff_t n,
-                      double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,
-                      double* sumZeros) {
+// out[j] = rowExp(value(j) − kind[j]'s shift) and out's sums by kind, block by block (a block's
+// values stay in the first-level cache between its passes): valueLanes(k) gives the 8 values from
+// k (called once per group, before the group's out is written), valueAt(j) one value (the tail).
+template <class ValueLanes, class ValueAt>
+static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, const double* kind, std::ptrdiff_t n,
+                                                                double shiftOnes, double shiftZeros,
+                                                                const std::int64_t* table, double* sumOnes,
+                                                                double* sumZeros, ValueLanes valueLanes,
+                                                                ValueAt valueAt) {
     constexpr int L = kAccumulateLanes;
     constexpr std::ptrdiff_t kBlock = 32 * L;
     const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
@@ -930,7 +936,7 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
         const std::ptrdiff_t end = j + (whole < kBlock ? whole : kBlock);
         for (std::ptrdiff_t k = j; k < end; k += L) {
             const LaneMask isOne = loadLanes(kind + k) == oneLanes;
-            storeLanes(out + k, loadLanes(values + k) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes));
+            storeLanes(out + k, valueLanes(k) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes));
         }
         expInPlace(out + j, end - j, table);
         for (std::ptrdiff_t k = j; k < end; k += L) {
@@ -947,12 +953,53 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % L);
         const bool one = kind[j] == 1.0;
-        out[j] = expOne(values[j] - (one ? shiftOnes : shiftZeros), table);
+        out[j] = expOne(valueAt(j) - (one ? shiftOnes : shiftZeros), table);
         ones[l] += one ? out[j] : 0.0;
         zeros[l] += one ? 0.0 : out[j];
     }
     *sumOnes = addLanes(ones);
     *sumZeros = addLanes(zeros);
+}
+
+// out may be values (in place): each group of values is read before its out is written.
+void splitShiftExpSum(double* out, const double* values, const double* kind, std::ptrdiff_t n,
+                      double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,
+                      double* sumZeros) {
+    shiftExpSumOf(
+        out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
+        [&](std::ptrdiff_t k) { return loadLanes(values + k); }, [&](std::ptrdiff_t j) { return values[j]; });
+}
+
+void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n, double shiftOnes,
+                 double factorOnes, double shiftZeros, double factorZeros);
+
+// The scaled dot row is made group by group inside the exp's blocks, and logits keeps it: one pass
+// over the points instead of a pass writing the row and another reading it back.
+void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double factor,
+                        const double* kind, double shiftOnes, double shiftZeros, const std::int64_t* table,
+                        double* logits, double* out, double* sumOnes, double* sumZeros) {
+    if (dims != 2) {
+        dotRow(data, n, dims, a, logits, 0);
+        splitAffine(logits, logits, kind, n, 0.0, factor, 0.0, factor);
+        splitShiftExpSum(out, logits, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros);
+        return;
+    }
+    constexpr int L = kAccumulateLanes;
+    const double x0 = data[2 * a], x1 = data[2 * a + 1];
+    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), scale = broadcast(factor);
+    shiftExpSumOf(
+        out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
+        [&](std::ptrdiff_t k) {
+            Lanes x, y;
+            deinterleave(loadLanes(data + 2 * k), loadLanes(data + 2 * k + L), &x, &y);
+            const Lanes v = ((zero + anchorX * x) + anchorY * y) * scale;
+            storeLanes(logits + k, v);
+            return v;
+        },
+        [&](std::ptrdiff_t j) {
+            logits[j] = ((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1]) * factor;
+            return logits[j];
+        });
 }
 
 // out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
