@@ -459,7 +459,9 @@ Real referenceMultiSimilarity(const Points& x, const Labels& y, Real alpha, Real
 
 TEST(MultiSimilarity, MatchesReferenceLoop) {
     for (const Config& c : configs)
-        for (auto [alpha, beta, base] : {std::tuple{2.0, 50.0, 0.5}, std::tuple{1.0, 5.0, 0.2}}) {
+        // β = 400 spans more than 600 (2β) in z: its negatives keep the maximum's shift
+        for (auto [alpha, beta, base] :
+             {std::tuple{2.0, 50.0, 0.5}, std::tuple{1.0, 5.0, 0.2}, std::tuple{2.0, 400.0, 0.5}}) {
             const Points x = randomPoints(c.n, c.d, c.seed + 6);
             const Labels y = randomLabels(c.n, c.classes, c.seed + 106);
             const auto loss = make("multi_similarity", {{"alpha", alpha}, {"beta", beta}, {"base", base}});

@@ -220,10 +220,11 @@ TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
     EXPECT_GT(compared, 250);
 }
 
-TEST(SimdDispatch, ScaledDotExpRowIsItsThreePassesBitForBit) {
+TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
     // dotRowScaledExpSum against the portable unit's dotRow, splitAffine by the factor and
-    // splitShiftExpSum, on every unit: the logits, the exps and both sums; an infinite shift
-    // (NT-Xent's own class) and a row long enough for several of the exp's blocks.
+    // splitShiftExpSum, and dotRowAffineExpSum against dotRow, splitAffineMax (with the anchor
+    // skipped) and splitShiftExpSum, on every unit: the logits, the exps and both sums; an
+    // infinite shift (NT-Xent's own class) and a row long enough for several of the exp's blocks.
     const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
     std::mt19937_64 rng(17);
     std::vector<const simd::Kernels*> units = availableUnits();
@@ -253,6 +254,19 @@ TEST(SimdDispatch, ScaledDotExpRowIsItsThreePassesBitForBit) {
                     EXPECT_TRUE(sameBits(gotLogits, logits)) << what;
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what;
                     EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what;
+                    // the split affine row (multi-similarity's): shift and factor by kind, a skip
+                    const double affine[4] = {0.3, -2.0, -0.1, 7.0};
+                    double tops[2] = {};
+                    portable->dotRow(data.data(), n, dims, a, logits.data(), 0);
+                    portable->splitAffineMax(logits.data(), logits.data(), kind.data(), n, affine[0], affine[1],
+                                             affine[2], affine[3], a, &tops[0], &tops[1]);
+                    portable->splitShiftExpSum(exps.data(), logits.data(), kind.data(), n, shiftOnes, shiftZeros, table,
+                                               &sums[0], &sums[1]);
+                    unit->dotRowAffineExpSum(data.data(), n, dims, a, affine, kind.data(), a, shiftOnes, shiftZeros,
+                                             table, gotExps.data(), &gotSums[0], &gotSums[1]);
+                    EXPECT_TRUE(sameBits(gotExps, exps)) << what << " affine";
+                    EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " affine";
+                    EXPECT_EQ(gotExps[static_cast<std::size_t>(a)], 0.0) << what << " affine";  // e^{−∞}
                     ++compared;
                 }
     EXPECT_GE(compared, 30);

@@ -28,11 +28,6 @@ Real interleavedSum(Eigen::Index n, Term term) {
     return (sums[0] + sums[1]) + (sums[2] + sums[3]);
 }
 
-/// The widest range of exponents a log-sum-exp may shift by a bound instead of by its maximum: the
-/// exps then lie in [e^{−600}, 1], far from overflow and from underflow (e^{−708}), so no term is
-/// lost that the maximum would keep, and the results differ only by rounding.
-constexpr Real kBoundedShiftRange = 600.0;
-
 /// log(1 + eᵛ) without overflow for large v and without the torch threshold (exact in double).
 inline Real stableSoftplus(Real v) {
     return v > 0.0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));

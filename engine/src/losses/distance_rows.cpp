@@ -43,6 +43,13 @@ void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* k
                                        sumZeros);
 }
 
+void DistanceRows::dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Real* kind, Eigen::Index skip,
+                                      Real shiftOnes, Real shiftZeros, Real* out, Real* sumOnes,
+                                      Real* sumZeros) const {
+    simd::kernels().dotRowAffineExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, affine, kind, skip,
+                                       shiftOnes, shiftZeros, expconst::kTable.data(), out, sumOnes, sumZeros);
+}
+
 void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,
            Eigen::Index first) {
     // The vector unit's kernels (simd/dispatch.h): the differences summed in coordinate order and

@@ -45,6 +45,11 @@ public:
     /// with out's sums by kind, in one pass (simd::Kernels::dotRowScaledExpSum).
     void scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* kind, Real shiftOnes, Real shiftZeros,
                             Real* logits, Real* out, Real* sumOnes, Real* sumZeros) const;
+    /// For a similarity: out[j] = rowExp(z_j − kind[j]'s shift) with z_j = (M_aj − kind's shift)
+    /// × kind's factor (affine = shiftOnes, factorOnes, shiftZeros, factorZeros; z_skip = −∞), and
+    /// out's sums by kind, in one pass (simd::Kernels::dotRowAffineExpSum).
+    void dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Real* kind, Eigen::Index skip, Real shiftOnes,
+                            Real shiftZeros, Real* out, Real* sumOnes, Real* sumZeros) const;
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,
@@ -65,6 +70,8 @@ public:
                              Points* gradEmbedded, std::vector<Real>* scratch, Eigen::Index first = 0) const;
     /// ∂L/∂x from the accumulated ∂L/∂e (through the normalization when the spec normalizes).
     Points finish(const Points& gradEmbedded) const;
+    /// The spec the rows follow.
+    const DistanceSpec& spec() const { return m_spec; }
 
 private:
     int kernelMode() const;

@@ -46,6 +46,11 @@ inline const std::array<std::int64_t, 64> kTable = [] {
 }();
 }  // namespace expconst
 
+/// The widest range of exponents a log-sum-exp may shift by a bound instead of by its maximum: the
+/// exps then lie in [e^{−600}, 1], far from overflow and from rowExp's flush to 0 (below e^{−700}),
+/// so no term is lost that the maximum would keep, and the results differ only by rounding.
+inline constexpr double kBoundedShiftRange = 600.0;
+
 /// e^v for v ≤ 709, with v < −700 flushed to exactly 0 (see shiftedExp: below double precision
 /// next to a row's largest term, and subnormal results would slow every later product). NaN
 /// stays NaN. The portable form, one value: the SIMD lanes compute exactly this.

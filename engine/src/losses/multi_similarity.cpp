@@ -10,7 +10,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -47,8 +49,27 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
     detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
     const Real anchorCount = static_cast<Real>(n);
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    // Cosine similarities lie in [−1, 1], so each side's z (and the "1" = e^0) lies within known
+    // bounds [low, high]. Shifting a side by its high bound instead of max(0, max z) keeps every
+    // exp in [e^{−600}, 1] while high − low ≤ kBoundedShiftRange, so nothing underflows that the
+    // maximum would keep; the row, its exps and their sums then come in one pass over the points.
+    // Only an empty side keeps the shift 0 (its term must stay exactly 0).
+    auto bounds = [this](Real scale) {  // z = (s − λ)·scale at s = ±1, and the 0 of the "1"
+        const Real low = std::min({0.0, (-1.0 - m_base) * scale, (1.0 - m_base) * scale});
+        const Real high = std::max({0.0, (-1.0 - m_base) * scale, (1.0 - m_base) * scale});
+        return std::pair{low, high};
+    };
+    const auto [positiveLow, positiveHigh] = bounds(-m_positiveScale);
+    const auto [negativeLow, negativeHigh] = bounds(m_negativeScale);
+    const bool boundedShift = !mask && positiveHigh - positiveLow <= detail::kBoundedShiftRange &&
+                              negativeHigh - negativeLow <= detail::kBoundedShiftRange;
+    std::map<int, int> classSizes;
+    if (boundedShift) {
+        for (int label : labels) ++classSizes[label];
+        pairRows.leaveRowsToFunction();
+    }
+    const Real affine[4] = {m_base, -m_positiveScale, m_base, m_negativeScale};
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
-        const Real* s = part.row.data();
         Real* exponent = part.first.data();
         Real* kind = part.second.data();  // 1 positive, 0 negative or not used
         // The kinds and exponents by selects in the vector unit's lanes, never branches: the label
@@ -61,23 +82,31 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         // (s − λ)·(−α) for positives, (s − λ)·β for negatives; the pairs not used get −∞, so that
         // they drop out of the maxima and give e^{−∞} = 0.
         // The maxima (kind ≠ 1: negatives and −∞) are taken in the same pass where nothing is masked.
-        Real topPositive = 0.0, topNegative = 0.0;
-        if (mask) {
+        Real topPositive = 0.0, topNegative = 0.0, sumPositive = 0.0, sumNegative = 0.0;
+        if (boundedShift) {  // (i, i) is no pair
+            const int classSize = classSizes.at(labels[static_cast<std::size_t>(i)]);
+            topPositive = classSize > 1 ? positiveHigh : 0.0;
+            topNegative = classSize < n ? negativeHigh : 0.0;
+            pairRows.rows().dotRowAffineExpSum(i, affine, kind, i, topPositive, topNegative, exponent, &sumPositive,
+                                               &sumNegative);
+        } else if (mask) {
+            const Real* s = part.row.data();
             detail::splitAffine(exponent, s, kind, n, m_base, -m_positiveScale, m_base, m_negativeScale);
             for (int j = 0; j < n; ++j)
                 if (kind[j] == 0.0 && !mask->negative(i, j)) exponent[j] = minusInfinity;
             detail::splitMax(exponent, kind, n, &topPositive, &topNegative);
         } else {  // (i, i) is no pair
-            detail::splitAffineMax(exponent, s, kind, n, m_base, -m_positiveScale, m_base, m_negativeScale, i,
-                                   &topPositive, &topNegative);
+            detail::splitAffineMax(exponent, part.row.data(), kind, n, m_base, -m_positiveScale, m_base,
+                                   m_negativeScale, i, &topPositive, &topNegative);
         }
-        // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
-        topPositive = std::max(0.0, topPositive);
-        topNegative = std::max(0.0, topNegative);
-        // e^{z − top}: unused pairs keep −∞ and give 0, which adds nothing to the sums
-        Real sumPositive = 0.0, sumNegative = 0.0;
-        detail::splitShiftExpSum(exponent, exponent, kind, n, topPositive, topNegative, &sumPositive,
-                                 &sumNegative);
+        if (!boundedShift) {
+            // log(1 + Σ e^z) is shifted by max(0, max z) for stability (the "1" is e^0).
+            topPositive = std::max(0.0, topPositive);
+            topNegative = std::max(0.0, topNegative);
+            // e^{z − top}: unused pairs keep −∞ and give 0, which adds nothing to the sums
+            detail::splitShiftExpSum(exponent, exponent, kind, n, topPositive, topNegative, &sumPositive,
+                                     &sumNegative);
+        }
         sumPositive = std::exp(-topPositive) + sumPositive;
         sumNegative = std::exp(-topNegative) + sumNegative;
         // An anchor without positives (or negatives) gets top = 0 and sum = e^0 = 1 on that side:

@@ -178,7 +178,7 @@ public:
             std::optional<PendingRows> pending;
             if (withGradient && !sameLabels) pending.emplace(size);
             for (Eigen::Index i = begin; i < end; ++i) {
-                m_rows.row(i, part.row.data());
+                if (!m_rowsLeftToFunction) m_rows.row(i, part.row.data());
                 part.scaled = {};
                 if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
                 if (pending) {
@@ -219,6 +219,10 @@ public:
     }
 
     const DistanceRows& rows() const { return m_rows; }
+    /// From now on part.row is not filled before the row function: the function makes what it
+    /// needs of M_i· itself (rows().dotRowAffineExpSum, say). For a similarity only, whose
+    /// backward pass never reads part.row.
+    void leaveRowsToFunction() { m_rowsLeftToFunction = m_rows.spec().isSimilarity(); }
     /// The chunks' sums of part.total, part.tuples and part.active.
     Real total() const { return m_total; }
     Count tuples() const { return m_tuples; }
@@ -238,6 +242,7 @@ public:
 private:
     DistanceRows m_rows;
     std::vector<PairRowChunk> m_parts;
+    bool m_rowsLeftToFunction = false;
     Real m_total = 0.0;
     Count m_tuples = 0;
     Count m_active = 0;

@@ -44,6 +44,10 @@ namespace marginlab::detail::simd {
                             double factor, const double* kind, double shiftOnes, double shiftZeros,         \
                             const std::int64_t* table, double* logits, double* out, double* sumOnes,        \
                             double* sumZeros);                                                              \
+    void dotRowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
+                            const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,\
+                            double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,     \
+                            double* sumZeros);                                                              \
     void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
                      double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
     void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \
@@ -120,6 +124,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitScale,
                             &portable::splitShiftExpSum,
                             &portable::dotRowScaledExpSum,
+                            &portable::dotRowAffineExpSum,
                             &portable::splitAffine,
                             &portable::splitAffineMax,
                             &portable::splitScaleProduct,
@@ -159,6 +164,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitScale,
                         &avx2::splitShiftExpSum,
                         &avx2::dotRowScaledExpSum,
+                        &avx2::dotRowAffineExpSum,
                         &avx2::splitAffine,
                         &avx2::splitAffineMax,
                         &avx2::splitScaleProduct,
@@ -197,6 +203,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::splitScale,
                           &avx512::splitShiftExpSum,
                           &avx512::dotRowScaledExpSum,
+                          &avx512::dotRowAffineExpSum,
                           &avx512::splitAffine,
                           &avx512::splitAffineMax,
                           &avx512::splitScaleProduct,

@@ -122,6 +122,13 @@ struct Kernels {
                                double factor, const double* kind, double shiftOnes, double shiftZeros,
                                const std::int64_t* table, double* logits, double* out, double* sumOnes,
                                double* sumZeros);
+    /// out[j] = rowExp(z_j − kind[j]'s shift) and the sums of out by kind, where z is dotRow's row
+    /// through splitAffineMax (affine = shiftOnes, factorOnes, shiftZeros, factorZeros; z_skip = −∞):
+    /// the same bits as dotRow, splitAffineMax, then splitShiftExpSum, in one pass over the points in 2D.
+    void (*dotRowAffineExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                               const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,
+                               double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
+                               double* sumZeros);
     /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
     void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);

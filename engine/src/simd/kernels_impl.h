@@ -970,36 +970,67 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
         [&](std::ptrdiff_t k) { return loadLanes(values + k); }, [&](std::ptrdiff_t j) { return values[j]; });
 }
 
-void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n, double shiftOnes,
-                 double factorOnes, double shiftZeros, double factorZeros);
-
-// The scaled dot row is made group by group inside the exp's blocks, and logits keeps it: one pass
-// over the points instead of a pass writing the row and another reading it back.
-void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double factor,
-                        const double* kind, double shiftOnes, double shiftZeros, const std::int64_t* table,
-                        double* logits, double* out, double* sumOnes, double* sumZeros) {
+// The affine dot row z_j = (dot_j − kind's shift)·kind's factor (z_skip = −∞) made group by group
+// inside the exp's blocks (logits keeps it when set): one pass over the points instead of a pass
+// writing the row, another reading it for the maxima and a third for the exps. affine: shiftOnes,
+// factorOnes, shiftZeros, factorZeros. Other D: the passes, with the same bits.
+template <bool KeepLogits>
+static inline __attribute__((always_inline)) void dotAffineExpSum(
+    const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, const double* affine,
+    const double* kind, std::ptrdiff_t skip, double expShiftOnes, double expShiftZeros, const std::int64_t* table,
+    double* logits, double* out, double* sumOnes, double* sumZeros) {
     if (dims != 2) {
-        dotRow(data, n, dims, a, logits, 0);
-        splitAffine(logits, logits, kind, n, 0.0, factor, 0.0, factor);
-        splitShiftExpSum(out, logits, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros);
+        double* row = KeepLogits ? logits : out;
+        double maxOnes = 0.0, maxZeros = 0.0;
+        dotRow(data, n, dims, a, row, 0);
+        splitAffineMax(row, row, kind, n, affine[0], affine[1], affine[2], affine[3], skip, &maxOnes, &maxZeros);
+        splitShiftExpSum(out, row, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros);
         return;
     }
     constexpr int L = kAccumulateLanes;
     const double x0 = data[2 * a], x1 = data[2 * a + 1];
-    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), scale = broadcast(factor);
+    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    const Lanes shiftOneLanes = broadcast(affine[0]), factorOneLanes = broadcast(affine[1]);
+    const Lanes shiftZeroLanes = broadcast(affine[2]), factorZeroLanes = broadcast(affine[3]);
+    const Lanes skipLanes = broadcast(static_cast<double>(skip));
     shiftExpSumOf(
-        out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
+        out, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros,
         [&](std::ptrdiff_t k) {
             Lanes x, y;
             deinterleave(loadLanes(data + 2 * k), loadLanes(data + 2 * k + L), &x, &y);
-            const Lanes v = ((zero + anchorX * x) + anchorY * y) * scale;
-            storeLanes(logits + k, v);
+            const LaneMask isOne = loadLanes(kind + k) == oneLanes;
+            const Lanes shifted = ((zero + anchorX * x) + anchorY * y) -
+                                  selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
+            const Lanes v = skipLane(shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes), k, skipLanes);
+            if constexpr (KeepLogits) storeLanes(logits + k, v);
             return v;
         },
         [&](std::ptrdiff_t j) {
-            logits[j] = ((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1]) * factor;
-            return logits[j];
+            const bool one = kind[j] == 1.0;
+            const double v = j == skip ? -__builtin_inf()
+                                       : (((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1]) -
+                                          (one ? affine[0] : affine[2])) *
+                                             (one ? affine[1] : affine[3]);
+            if constexpr (KeepLogits) logits[j] = v;
+            return v;
         });
+}
+
+void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double factor,
+                        const double* kind, double shiftOnes, double shiftZeros, const std::int64_t* table,
+                        double* logits, double* out, double* sumOnes, double* sumZeros) {
+    // (v − 0)·factor = v·factor exactly, and no lane is skipped
+    const double affine[4] = {0.0, factor, 0.0, factor};
+    dotAffineExpSum<true>(data, n, dims, a, affine, kind, -1, shiftOnes, shiftZeros, table, logits, out, sumOnes,
+                          sumZeros);
+}
+
+void dotRowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                        const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,
+                        double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
+                        double* sumZeros) {
+    dotAffineExpSum<false>(data, n, dims, a, affine, kind, skip, shiftOnes, shiftZeros, table, nullptr, out, sumOnes,
+                           sumZeros);
 }
 
 // out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
