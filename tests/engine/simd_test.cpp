@@ -223,8 +223,9 @@ TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
 TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
     // dotRowScaledExpSum against the portable unit's dotRow, splitAffine by the factor and
     // splitShiftExpSum, and dotRowAffineExpSum against dotRow, splitAffineMax (with the anchor
-    // skipped) and splitShiftExpSum, on every unit: the logits, the exps and both sums; an
-    // infinite shift (NT-Xent's own class) and a row long enough for several of the exp's blocks.
+    // skipped) and splitShiftExpSum, and dotRowCircleExpSum against dotRow, circleRow and
+    // splitShiftExpSum, on every unit: the logits, slopes, exps and sums; an infinite shift
+    // (NT-Xent's own class) and a row long enough for several of the exp's blocks.
     const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
     std::mt19937_64 rng(17);
     std::vector<const simd::Kernels*> units = availableUnits();
@@ -267,6 +268,19 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what << " affine";
                     EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " affine";
                     EXPECT_EQ(gotExps[static_cast<std::size_t>(a)], 0.0) << what << " affine";  // e^{−∞}
+                    // circle's row: z and slope (dotRow, circleRow), then the exps in place
+                    const double circle[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
+                    std::vector<double> slopes(size), gotSlopes(size, -1.0);
+                    portable->dotRow(data.data(), n, dims, a, exps.data(), 0);
+                    portable->circleRow(exps.data(), kind.data(), n, circle, a, exps.data(), slopes.data(), &tops[0],
+                                        &tops[1]);
+                    portable->splitShiftExpSum(exps.data(), exps.data(), kind.data(), n, shiftOnes, shiftZeros, table,
+                                               &sums[0], &sums[1]);
+                    unit->dotRowCircleExpSum(data.data(), n, dims, a, circle, kind.data(), a, shiftOnes, shiftZeros,
+                                             table, gotExps.data(), gotSlopes.data(), &gotSums[0], &gotSums[1]);
+                    EXPECT_TRUE(sameBits(gotExps, exps)) << what << " circle";
+                    EXPECT_TRUE(sameBits(gotSlopes, slopes)) << what << " circle";
+                    EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " circle";
                     ++compared;
                 }
     EXPECT_GE(compared, 30);

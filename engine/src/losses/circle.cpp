@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "losses/exp_row.h"
@@ -12,6 +14,24 @@
 #include "losses/reference_set.h"
 
 namespace marginlab {
+namespace {
+
+// The least and the largest z of one kind over s ∈ [−1, 1] (the cosine's range): z = slope·(s − Δ)
+// is 0 on one side of the optimum O and a parabola with its vertex at (O + Δ)/2 on the other, so
+// its extremes lie at ±1, at O or at the vertex.
+std::pair<Real, Real> exponentBounds(Real scale, Real optimum, Real margin, bool positive) {
+    const Real sign = positive ? -1.0 : 1.0;
+    Real low = std::numeric_limits<Real>::infinity(), high = -low;
+    for (Real s : {-1.0, 1.0, optimum, 0.5 * (optimum + margin)}) {
+        s = std::clamp(s, -1.0, 1.0);
+        const Real z = sign * scale * std::max(sign * (s - optimum), 0.0) * (s - margin);
+        low = std::min(low, z);
+        high = std::max(high, z);
+    }
+    return {low, high};
+}
+
+}  // namespace
 
 CircleLoss::CircleLoss(Real relaxation, Real scale) : m_relaxation(relaxation), m_scale(scale) {}
 
@@ -29,8 +49,20 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     const Real scale = m_scale;  // a local: the stores below could otherwise alias the member
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
     const Real parameters[5] = {scale, optimumPositive, optimumNegative, marginPositive, marginNegative};
+    // Shifting each side by its bound's high end instead of its maximum keeps every exp in
+    // [e^{−600}, 1] while the side's z spans at most kBoundedShiftRange (γ = 80, m = 0.4: 320
+    // and 80): nothing underflows that the maximum would keep, and the similarity row, z, its exps
+    // and their sums come in one pass over the points.
+    const auto [positiveLow, positiveHigh] = exponentBounds(scale, optimumPositive, marginPositive, true);
+    const auto [negativeLow, negativeHigh] = exponentBounds(scale, optimumNegative, marginNegative, false);
+    const bool boundedShift = positiveHigh - positiveLow <= detail::kBoundedShiftRange &&
+                              negativeHigh - negativeLow <= detail::kBoundedShiftRange;
+    std::map<int, int> classSizes;
+    if (boundedShift) {
+        for (int label : labels) ++classSizes[label];
+        pairRows.leaveRowsToFunction();
+    }
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
-        const Real* row = part.row.data();
         Real* exponent = part.first.data();
         // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
         Real* slope = part.second.data();
@@ -41,16 +73,24 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         // (simd/kernels_impl.h). −(s − O_p) = O_p − s exactly, so the values are bit for bit those
         // of the two-branch formula; max(gap, 0) is 0.5·(gap + |gap|), exact.
         // The anchor itself gets −∞: it is left out of the maxima (taken in the same pass) and sums.
-        Real topPositive = minusInfinity, topNegative = minusInfinity;
-        detail::simd::kernels().circleRow(row, kind, n, parameters, i, exponent, slope, &topPositive,
-                                          &topNegative);
-        // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
-        if (topPositive == minusInfinity || topNegative == minusInfinity) return false;
+        Real topPositive = minusInfinity, topNegative = minusInfinity, sumPositive = 0.0, sumNegative = 0.0;
+        if (boundedShift) {
+            // An anchor without a positive or without a negative has ℓ_i = 0 (PML zeroes those rows).
+            const int classSize = classSizes.at(labels[static_cast<std::size_t>(i)]);
+            if (classSize == 1 || classSize == n) return false;
+            topPositive = positiveHigh;
+            topNegative = negativeHigh;
+            pairRows.rows().dotRowCircleExpSum(i, parameters, kind, i, topPositive, topNegative, exponent, slope,
+                                               &sumPositive, &sumNegative);
+        } else {
+            detail::simd::kernels().circleRow(part.row.data(), kind, n, parameters, i, exponent, slope,
+                                              &topPositive, &topNegative);
+            if (topPositive == minusInfinity || topNegative == minusInfinity) return false;
+            // The anchor's −∞ minus a top that is not −∞ stays −∞: e^{−∞} = 0 adds nothing to the sums.
+            detail::splitShiftExpSum(exponent, exponent, kind, n, topPositive, topNegative, &sumPositive,
+                                     &sumNegative);
+        }
         ++part.tuples;
-        // The anchor's −∞ minus a top that is not −∞ stays −∞: e^{−∞} = 0 adds nothing to the sums.
-        Real sumPositive = 0.0, sumNegative = 0.0;
-        detail::splitShiftExpSum(exponent, exponent, kind, n, topPositive, topNegative, &sumPositive,
-                                 &sumNegative);
         const Real v = topPositive + std::log(sumPositive) + topNegative + std::log(sumNegative);
         const Real term = detail::softplus(v);
         // AvgNonZero: only terms > 0 count (softplus can underflow to exactly 0 for large γ).

@@ -50,6 +50,14 @@ void DistanceRows::dotRowAffineExpSum(Eigen::Index a, const Real* affine, const 
                                        shiftOnes, shiftZeros, expconst::kTable.data(), out, sumOnes, sumZeros);
 }
 
+void DistanceRows::dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Real* kind, Eigen::Index skip,
+                                      Real shiftOnes, Real shiftZeros, Real* out, Real* slope, Real* sumOnes,
+                                      Real* sumZeros) const {
+    simd::kernels().dotRowCircleExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, parameters, kind,
+                                       skip, shiftOnes, shiftZeros, expconst::kTable.data(), out, slope, sumOnes,
+                                       sumZeros);
+}
+
 void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,
            Eigen::Index first) {
     // The vector unit's kernels (simd/dispatch.h): the differences summed in coordinate order and

@@ -50,6 +50,11 @@ public:
     /// out's sums by kind, in one pass (simd::Kernels::dotRowAffineExpSum).
     void dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Real* kind, Eigen::Index skip, Real shiftOnes,
                             Real shiftZeros, Real* out, Real* sumOnes, Real* sumZeros) const;
+    /// For a similarity: circle's z (into out, then rowExp(z_j − kind[j]'s shift) in place) and
+    /// slope of row a, with out's sums by kind, in one pass (simd::Kernels::dotRowCircleExpSum).
+    void dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Real* kind, Eigen::Index skip,
+                            Real shiftOnes, Real shiftZeros, Real* out, Real* slope, Real* sumOnes,
+                            Real* sumZeros) const;
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,

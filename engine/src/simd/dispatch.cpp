@@ -48,6 +48,10 @@ namespace marginlab::detail::simd {
                             const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,\
                             double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,     \
                             double* sumZeros);                                                              \
+    void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
+                            const double* parameters, const double* kind, std::ptrdiff_t skip,              \
+                            double shiftOnes, double shiftZeros, const std::int64_t* table, double* out,    \
+                            double* slope, double* sumOnes, double* sumZeros);                              \
     void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
                      double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
     void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \
@@ -125,6 +129,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitShiftExpSum,
                             &portable::dotRowScaledExpSum,
                             &portable::dotRowAffineExpSum,
+                            &portable::dotRowCircleExpSum,
                             &portable::splitAffine,
                             &portable::splitAffineMax,
                             &portable::splitScaleProduct,
@@ -165,6 +170,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitShiftExpSum,
                         &avx2::dotRowScaledExpSum,
                         &avx2::dotRowAffineExpSum,
+                        &avx2::dotRowCircleExpSum,
                         &avx2::splitAffine,
                         &avx2::splitAffineMax,
                         &avx2::splitScaleProduct,
@@ -204,6 +210,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::splitShiftExpSum,
                           &avx512::dotRowScaledExpSum,
                           &avx512::dotRowAffineExpSum,
+                          &avx512::dotRowCircleExpSum,
                           &avx512::splitAffine,
                           &avx512::splitAffineMax,
                           &avx512::splitScaleProduct,

@@ -129,6 +129,12 @@ struct Kernels {
                                const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,
                                double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
                                double* sumZeros);
+    /// circleRow's z (into out) and slope of dotRow's row, then splitShiftExpSum of out in place
+    /// (no maxima): the same bits as those passes, in one pass over the points in 2D.
+    void (*dotRowCircleExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                               const double* parameters, const double* kind, std::ptrdiff_t skip, double shiftOnes,
+                               double shiftZeros, const std::int64_t* table, double* out, double* slope,
+                               double* sumOnes, double* sumZeros);
     /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
     void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);

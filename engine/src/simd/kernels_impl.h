@@ -970,6 +970,29 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
         [&](std::ptrdiff_t k) { return loadLanes(values + k); }, [&](std::ptrdiff_t j) { return values[j]; });
 }
 
+// In 2D: out[j] = rowExp(z_j − kind[j]'s shift) and out's sums by kind, where z_j comes from
+// the similarity s_j = dotRow's value (made here, group by group): zLanes(s, isOne, k) for the 8
+// from k, zAt(s, one, j) for one. One pass over the points for the row, its exps and their sums.
+template <class ZLanes, class ZAt>
+static inline __attribute__((always_inline)) void dotExpSumOf(const double* data, std::ptrdiff_t n, std::ptrdiff_t a,
+                                                              const double* kind, double shiftOnes, double shiftZeros,
+                                                              const std::int64_t* table, double* out, double* sumOnes,
+                                                              double* sumZeros, ZLanes zLanes, ZAt zAt) {
+    constexpr int L = kAccumulateLanes;
+    const double x0 = data[2 * a], x1 = data[2 * a + 1];
+    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    shiftExpSumOf(
+        out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
+        [&](std::ptrdiff_t k) {
+            Lanes x, y;
+            deinterleave(loadLanes(data + 2 * k), loadLanes(data + 2 * k + L), &x, &y);
+            return zLanes((zero + anchorX * x) + anchorY * y, loadLanes(kind + k) == oneLanes, k);
+        },
+        [&](std::ptrdiff_t j) {
+            return zAt((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1], kind[j] == 1.0, j);
+        });
+}
+
 // The affine dot row z_j = (dot_j − kind's shift)·kind's factor (z_skip = −∞) made group by group
 // inside the exp's blocks (logits keeps it when set): one pass over the points instead of a pass
 // writing the row, another reading it for the maxima and a third for the exps. affine: shiftOnes,
@@ -987,30 +1010,20 @@ static inline __attribute__((always_inline)) void dotAffineExpSum(
         splitShiftExpSum(out, row, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros);
         return;
     }
-    constexpr int L = kAccumulateLanes;
-    const double x0 = data[2 * a], x1 = data[2 * a + 1];
-    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), oneLanes = broadcast(1.0);
     const Lanes shiftOneLanes = broadcast(affine[0]), factorOneLanes = broadcast(affine[1]);
     const Lanes shiftZeroLanes = broadcast(affine[2]), factorZeroLanes = broadcast(affine[3]);
     const Lanes skipLanes = broadcast(static_cast<double>(skip));
-    shiftExpSumOf(
-        out, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros,
-        [&](std::ptrdiff_t k) {
-            Lanes x, y;
-            deinterleave(loadLanes(data + 2 * k), loadLanes(data + 2 * k + L), &x, &y);
-            const LaneMask isOne = loadLanes(kind + k) == oneLanes;
-            const Lanes shifted = ((zero + anchorX * x) + anchorY * y) -
-                                  selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
+    dotExpSumOf(
+        data, n, a, kind, expShiftOnes, expShiftZeros, table, out, sumOnes, sumZeros,
+        [&](Lanes s, LaneMask isOne, std::ptrdiff_t k) {
+            const Lanes shifted = s - selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
             const Lanes v = skipLane(shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes), k, skipLanes);
             if constexpr (KeepLogits) storeLanes(logits + k, v);
             return v;
         },
-        [&](std::ptrdiff_t j) {
-            const bool one = kind[j] == 1.0;
+        [&](double s, bool one, std::ptrdiff_t j) {
             const double v = j == skip ? -__builtin_inf()
-                                       : (((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1]) -
-                                          (one ? affine[0] : affine[2])) *
-                                             (one ? affine[1] : affine[3]);
+                                       : (s - (one ? affine[0] : affine[2])) * (one ? affine[1] : affine[3]);
             if constexpr (KeepLogits) logits[j] = v;
             return v;
         });
@@ -1259,42 +1272,84 @@ void hadsellRow(const double* row, const int* labels, int label, std::ptrdiff_t 
 static inline double circleSlope(double s, bool positive, const double* parameters) {
     const double sign = positive ? -1.0 : 1.0;
     const double gap = sign * (s - (positive ? parameters[1] : parameters[2]));
-    const double alpha = 0.5 * (gap + __builtin_fabs(gap));
-    return sign * (parameters[0] * alpha);
+    // α = max(gap, 0) (gap > 0 ? gap : +0, one instruction in lanes); the slope ±γ·α is (±γ)·α,
+    // the same bits as −(γ·α) since rounding to nearest is symmetric.
+    return (positive ? -parameters[0] : parameters[0]) * larger(gap, 0.0);
+}
+
+// Circle's z and ∂z/∂s (α frozen) of eight similarities s in lanes (positive: the kind-1 lanes),
+// with z = −∞ in lane `skip`: circleSlope and circleRow's z, lane for lane.
+struct CircleLanes {
+    Lanes one = broadcast(1.0), minusOne = broadcast(-1.0), zero = broadcast(0.0);
+    Lanes scale, minusScale, optimumPositive, optimumNegative, marginPositive, marginNegative, skipLanes;
+    CircleLanes(const double* parameters, std::ptrdiff_t skip)
+        : scale(broadcast(parameters[0])),
+          minusScale(broadcast(-parameters[0])),
+          optimumPositive(broadcast(parameters[1])),
+          optimumNegative(broadcast(parameters[2])),
+          marginPositive(broadcast(parameters[3])),
+          marginNegative(broadcast(parameters[4])),
+          skipLanes(broadcast(static_cast<double>(skip))) {}
+    __attribute__((always_inline)) Lanes operator()(Lanes s, LaneMask positive, std::ptrdiff_t j, Lanes* slope) const {
+        const Lanes sign = selectLanes(positive, minusOne, one);
+        const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
+        *slope = selectLanes(positive, minusScale, scale) * largerLanes(gap, zero);
+        return skipLane(*slope * (s - selectLanes(positive, marginPositive, marginNegative)), j, skipLanes);
+    }
+};
+
+// circleRow's z of one similarity (its tail).
+static inline double circleExponent(double s, bool positive, const double* parameters, std::ptrdiff_t j,
+                                    std::ptrdiff_t skip, double* slope) {
+    *slope = circleSlope(s, positive, parameters);
+    return j == skip ? -__builtin_inf() : *slope * (s - (positive ? parameters[3] : parameters[4]));
 }
 
 void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
                std::ptrdiff_t skip, double* exponent, double* slope, double* topOnes, double* topZeros) {
     // parameters: γ, O_p, O_n, Δ_p, Δ_n
-    const Lanes one = broadcast(1.0), minusOne = broadcast(-1.0), half = broadcast(0.5);
-    const Lanes scale = broadcast(parameters[0]), optimumPositive = broadcast(parameters[1]),
-                optimumNegative = broadcast(parameters[2]), marginPositive = broadcast(parameters[3]),
-                marginNegative = broadcast(parameters[4]);
-    const Lanes skipLanes = broadcast(static_cast<double>(skip));
-    const LaneMask magnitude = LaneMask{} + 0x7fffffffffffffffLL;
+    const CircleLanes circle(parameters, skip);
     splitMaxOf(
         kind, n,
         [&](std::ptrdiff_t j, LaneMask positive) {
-            const Lanes s = loadLanes(similarity + j);
-            const Lanes sign = selectLanes(positive, minusOne, one);
-            const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
-            const Lanes alpha = half * (gap + (Lanes)((LaneMask)gap & magnitude));
-            const Lanes gradientSlope = sign * (scale * alpha);
+            Lanes gradientSlope;
+            const Lanes v = circle(loadLanes(similarity + j), positive, j, &gradientSlope);
             storeLanes(slope + j, gradientSlope);
-            const Lanes v = skipLane(
-                gradientSlope * (s - selectLanes(positive, marginPositive, marginNegative)), j, skipLanes);
             storeLanes(exponent + j, v);
             return v;
         },
         [&](std::ptrdiff_t j, bool positive) {
-            const double gradientSlope = circleSlope(similarity[j], positive, parameters);
-            slope[j] = gradientSlope;
-            exponent[j] = j == skip
-                              ? -__builtin_inf()
-                              : gradientSlope * (similarity[j] - (positive ? parameters[3] : parameters[4]));
+            exponent[j] = circleExponent(similarity[j], positive, parameters, j, skip, &slope[j]);
             return exponent[j];
         },
         topOnes, topZeros);
+}
+
+// dotRow, circleRow's z and slope (no maxima), then splitShiftExpSum of z, in one pass over the
+// points in 2D; other D: those passes. The same bits.
+void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                        const double* parameters, const double* kind, std::ptrdiff_t skip, double shiftOnes,
+                        double shiftZeros, const std::int64_t* table, double* out, double* slope, double* sumOnes,
+                        double* sumZeros) {
+    if (dims != 2) {
+        double tops[2];
+        dotRow(data, n, dims, a, out, 0);
+        circleRow(out, kind, n, parameters, skip, out, slope, &tops[0], &tops[1]);
+        splitShiftExpSum(out, out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros);
+        return;
+    }
+    const CircleLanes circle(parameters, skip);
+    dotExpSumOf(
+        data, n, a, kind, shiftOnes, shiftZeros, table, out, sumOnes, sumZeros,
+        [&](Lanes s, LaneMask positive, std::ptrdiff_t k) {
+            Lanes gradientSlope;
+            const Lanes v = circle(s, positive, k, &gradientSlope);
+            storeLanes(slope + k, gradientSlope);
+            return v;
+        },
+        [&](double s, bool positive, std::ptrdiff_t j) {
+            return circleExponent(s, positive, parameters, j, skip, &slope[j]);
+        });
 }
 
 // ---- softplus for a row (NT-Xent's terms, NCE's log σ) ---------------------------------------
