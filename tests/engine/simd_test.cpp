@@ -223,8 +223,8 @@ TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
 TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
     // dotRowScaledExpSum against the portable unit's dotRow, splitAffine by the factor and
     // splitShiftExpSum, and dotRowAffineExpSum against dotRow, splitAffineMax (with the anchor
-    // skipped) and splitShiftExpSum, and dotRowCircleExpSum against dotRow, circleRow and
-    // splitShiftExpSum, on every unit: the logits, slopes, exps and sums; an infinite shift
+    // skipped) and splitShiftExpSum, and dotRowCircleExpSum against dotRow, circleRow,
+    // splitShiftExpSum and splitScaleProduct of exps and slopes (by 1), on every unit: the logits, slopes, exps and sums; an infinite shift
     // (NT-Xent's own class) and a row long enough for several of the exp's blocks.
     const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
     std::mt19937_64 rng(17);
@@ -276,6 +276,8 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                                         &tops[1]);
                     portable->splitShiftExpSum(exps.data(), exps.data(), kind.data(), n, shiftOnes, shiftZeros, table,
                                                &sums[0], &sums[1]);
+                    std::vector<double> ones(size, 1.0);
+                    portable->splitScaleProduct(slopes.data(), exps.data(), slopes.data(), ones.data(), n, 1.0, 1.0);
                     unit->dotRowCircleExpSum(data.data(), n, dims, a, circle, kind.data(), a, shiftOnes, shiftZeros,
                                              table, gotExps.data(), gotSlopes.data(), &gotSums[0], &gotSums[1]);
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what << " circle";

@@ -64,7 +64,8 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     }
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
         Real* exponent = part.first.data();
-        // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s.
+        // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s
+        // (times e_ij after the bounded pass).
         Real* slope = part.second.data();
         Real* kind = part.third.data();  // 1 = positive, 0 = negative
         detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
@@ -99,9 +100,13 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         ++part.active;
         if (!withGradient) return false;
         const Real outer = detail::softplusDerivative(v);
-        // softplus' × softmax weight × ∂z/∂s with α frozen: (e·slope)·factor, as before
-        detail::splitScaleProduct(part.gradRow.data(), exponent, slope, kind, n, outer / sumPositive,
-                                  outer / sumNegative);
+        // softplus' × softmax weight × ∂z/∂s with α frozen: (e·slope)·factor, as before. The
+        // bounded pass has left e·slope in `slope`, and the backward pass scales it by the labels.
+        if (boundedShift)
+            part.scaleGradientBySameLabel(slope, kind, labels, outer / sumPositive, outer / sumNegative);
+        else
+            detail::splitScaleProduct(part.gradRow.data(), exponent, slope, kind, n, outer / sumPositive,
+                                      outer / sumNegative);
         return true;
     });
     LossOutput out;

@@ -129,8 +129,9 @@ struct Kernels {
                                const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,
                                double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
                                double* sumZeros);
-    /// circleRow's z (into out) and slope of dotRow's row, then splitShiftExpSum of out in place
-    /// (no maxima): the same bits as those passes, in one pass over the points in 2D.
+    /// circleRow's z (into out) and slope of dotRow's row, splitShiftExpSum of out in place (no
+    /// maxima), then slope[j] = out[j] × slope[j]: the same bits as those passes, in one pass over
+    /// the points in 2D.
     void (*dotRowCircleExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
                                const double* parameters, const double* kind, std::ptrdiff_t skip, double shiftOnes,
                                double shiftZeros, const std::int64_t* table, double* out, double* slope,

@@ -919,12 +919,17 @@ void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofO
 // out[j] = rowExp(value(j) − kind[j]'s shift) and out's sums by kind, block by block (a block's
 // values stay in the first-level cache between its passes): valueLanes(k) gives the 8 values from
 // k (called once per group, before the group's out is written), valueAt(j) one value (the tail).
-template <class ValueLanes, class ValueAt>
+// then(k, e) / then(j, e) is shown each group's / the tail's exps once they are final.
+struct NothingAfter {
+    void operator()(std::ptrdiff_t, Lanes) const {}
+    void operator()(std::ptrdiff_t, double) const {}
+};
+template <class ValueLanes, class ValueAt, class Then = NothingAfter>
 static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, const double* kind, std::ptrdiff_t n,
                                                                 double shiftOnes, double shiftZeros,
                                                                 const std::int64_t* table, double* sumOnes,
                                                                 double* sumZeros, ValueLanes valueLanes,
-                                                                ValueAt valueAt) {
+                                                                ValueAt valueAt, Then then = {}) {
     constexpr int L = kAccumulateLanes;
     constexpr std::ptrdiff_t kBlock = 32 * L;
     const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
@@ -944,6 +949,7 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
             const LaneMask isOne = loadLanes(kind + k) == oneLanes;
             laneOnes += selectLanes(isOne, v, zero);
             laneZeros += selectLanes(isOne, zero, v);
+            then(k, v);
         }
         j = end;
     }
@@ -956,6 +962,7 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
         out[j] = expOne(valueAt(j) - (one ? shiftOnes : shiftZeros), table);
         ones[l] += one ? out[j] : 0.0;
         zeros[l] += one ? 0.0 : out[j];
+        then(j, out[j]);
     }
     *sumOnes = addLanes(ones);
     *sumZeros = addLanes(zeros);
@@ -973,11 +980,12 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
 // In 2D: out[j] = rowExp(z_j − kind[j]'s shift) and out's sums by kind, where z_j comes from
 // the similarity s_j = dotRow's value (made here, group by group): zLanes(s, isOne, k) for the 8
 // from k, zAt(s, one, j) for one. One pass over the points for the row, its exps and their sums.
-template <class ZLanes, class ZAt>
+template <class ZLanes, class ZAt, class Then = NothingAfter>
 static inline __attribute__((always_inline)) void dotExpSumOf(const double* data, std::ptrdiff_t n, std::ptrdiff_t a,
                                                               const double* kind, double shiftOnes, double shiftZeros,
                                                               const std::int64_t* table, double* out, double* sumOnes,
-                                                              double* sumZeros, ZLanes zLanes, ZAt zAt) {
+                                                              double* sumZeros, ZLanes zLanes, ZAt zAt,
+                                                              Then then = {}) {
     constexpr int L = kAccumulateLanes;
     const double x0 = data[2 * a], x1 = data[2 * a + 1];
     const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), oneLanes = broadcast(1.0);
@@ -990,7 +998,8 @@ static inline __attribute__((always_inline)) void dotExpSumOf(const double* data
         },
         [&](std::ptrdiff_t j) {
             return zAt((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1], kind[j] == 1.0, j);
-        });
+        },
+        then);
 }
 
 // The affine dot row z_j = (dot_j − kind's shift)·kind's factor (z_skip = −∞) made group by group
@@ -1325,8 +1334,16 @@ void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, c
         topOnes, topZeros);
 }
 
-// dotRow, circleRow's z and slope (no maxima), then splitShiftExpSum of z, in one pass over the
-// points in 2D; other D: those passes. The same bits.
+// slope[j] = e × slope[j] once the exps e are final (splitScaleProduct's product of the two).
+struct TimesExp {
+    double* slope;
+    void operator()(std::ptrdiff_t k, Lanes e) const { storeLanes(slope + k, e * loadLanes(slope + k)); }
+    void operator()(std::ptrdiff_t j, double e) const { slope[j] = e * slope[j]; }
+};
+
+// dotRow, circleRow's z and slope (no maxima), splitShiftExpSum of z, then slope[j] = out[j] ×
+// slope[j] (splitScaleProduct's product), in one pass over the points in 2D; other D: those
+// passes. The same bits.
 void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
                         const double* parameters, const double* kind, std::ptrdiff_t skip, double shiftOnes,
                         double shiftZeros, const std::int64_t* table, double* out, double* slope, double* sumOnes,
@@ -1336,6 +1353,7 @@ void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
         dotRow(data, n, dims, a, out, 0);
         circleRow(out, kind, n, parameters, skip, out, slope, &tops[0], &tops[1]);
         splitShiftExpSum(out, out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros);
+        for (std::ptrdiff_t j = 0; j < n; ++j) slope[j] = out[j] * slope[j];
         return;
     }
     const CircleLanes circle(parameters, skip);
@@ -1349,7 +1367,8 @@ void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
         },
         [&](double s, bool positive, std::ptrdiff_t j) {
             return circleExponent(s, positive, parameters, j, skip, &slope[j]);
-        });
+        },
+        TimesExp{slope});
 }
 
 // ---- softplus for a row (NT-Xent's terms, NCE's log σ) ---------------------------------------
