@@ -221,11 +221,12 @@ TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
 }
 
 TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
-    // dotRowScaledExpSum against the portable unit's dotRow, splitAffine by the factor and
-    // splitShiftExpSum, and dotRowAffineExpSum against dotRow, splitAffineMax (with the anchor
-    // skipped) and splitShiftExpSum, and dotRowCircleExpSum against dotRow, circleRow,
-    // splitShiftExpSum and splitScaleProduct of exps and slopes (by 1), on every unit: the logits, slopes, exps and sums; an infinite shift
-    // (NT-Xent's own class) and a row long enough for several of the exp's blocks.
+    // On every unit, against the portable unit's passes: dotRowScaledExpSum against dotRow,
+    // splitAffine by the factor and splitShiftExpSum; dotRowAffineExpSum against sameLabelRow,
+    // dotRow, splitAffineMax (the anchor skipped) and splitShiftExpSum; dotRowCircleExpSum against
+    // sameLabelRow, dotRow, circleRow, splitShiftExpSum and splitScaleProduct of exps and slopes
+    // (by 1). The kind rows, logits, slopes, exps and sums; an infinite shift (NT-Xent's own
+    // class) and a row long enough for several of the exp's blocks.
     const simd::Kernels* portable = simd::kernelsFor(simd::Level::Portable);
     std::mt19937_64 rng(17);
     std::vector<const simd::Kernels*> units = availableUnits();
@@ -238,9 +239,12 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                 for (double shiftOnes : {0.25, std::numeric_limits<double>::infinity()}) {
                     const std::vector<double> data = awkwardPoints(n, dims, rng);
                     const auto size = static_cast<std::size_t>(n);
-                    std::vector<double> kind(size);
-                    for (double& k : kind) k = rng() % 3 == 0 ? 1.0 : 0.0;
+                    std::vector<int> labels(size);
+                    for (int& label : labels) label = static_cast<int>(rng() % 3);
                     const std::ptrdiff_t a = static_cast<std::ptrdiff_t>(rng() % static_cast<std::uint64_t>(n));
+                    const int label = labels[static_cast<std::size_t>(a)];
+                    std::vector<double> kind(size), gotKind(size, -1.0);
+                    portable->sameLabelRow(labels.data(), label, n, kind.data());
                     const double factor = 14.25, shiftZeros = 3.5;
                     std::vector<double> logits(size), exps(size), gotLogits(size, -1.0), gotExps(size, -1.0);
                     double sums[2] = {}, gotSums[2] = {};
@@ -263,8 +267,9 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                                              affine[2], affine[3], a, &tops[0], &tops[1]);
                     portable->splitShiftExpSum(exps.data(), logits.data(), kind.data(), n, shiftOnes, shiftZeros, table,
                                                &sums[0], &sums[1]);
-                    unit->dotRowAffineExpSum(data.data(), n, dims, a, affine, kind.data(), a, shiftOnes, shiftZeros,
-                                             table, gotExps.data(), &gotSums[0], &gotSums[1]);
+                    unit->dotRowAffineExpSum(data.data(), n, dims, a, affine, labels.data(), label, gotKind.data(), a,
+                                             shiftOnes, shiftZeros, table, gotExps.data(), &gotSums[0], &gotSums[1]);
+                    EXPECT_TRUE(sameBits(gotKind, kind)) << what << " affine";
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what << " affine";
                     EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " affine";
                     EXPECT_EQ(gotExps[static_cast<std::size_t>(a)], 0.0) << what << " affine";  // e^{−∞}
@@ -278,8 +283,11 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                                                &sums[0], &sums[1]);
                     std::vector<double> ones(size, 1.0);
                     portable->splitScaleProduct(slopes.data(), exps.data(), slopes.data(), ones.data(), n, 1.0, 1.0);
-                    unit->dotRowCircleExpSum(data.data(), n, dims, a, circle, kind.data(), a, shiftOnes, shiftZeros,
-                                             table, gotExps.data(), gotSlopes.data(), &gotSums[0], &gotSums[1]);
+                    std::fill(gotKind.begin(), gotKind.end(), -1.0);
+                    unit->dotRowCircleExpSum(data.data(), n, dims, a, circle, labels.data(), label, gotKind.data(), a,
+                                             shiftOnes, shiftZeros, table, gotExps.data(), gotSlopes.data(),
+                                             &gotSums[0], &gotSums[1]);
+                    EXPECT_TRUE(sameBits(gotKind, kind)) << what << " circle";
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what << " circle";
                     EXPECT_TRUE(sameBits(gotSlopes, slopes)) << what << " circle";
                     EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " circle";

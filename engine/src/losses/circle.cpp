@@ -67,8 +67,8 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
         // ∂z_ij/∂s_ij with α frozen: PML detaches α, so the backward pass sees z as linear in s
         // (times e_ij after the bounded pass).
         Real* slope = part.second.data();
-        Real* kind = part.third.data();  // 1 = positive, 0 = negative
-        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+        Real* kind = part.third.data();  // 1 = positive, 0 = negative (the bounded pass writes it)
+        if (!boundedShift) detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         // Selects on the kind, never branches (the label test is data-dependent and its
         // mispredictions were half of the loss's time), in the vector unit's lanes
         // (simd/kernels_impl.h). −(s − O_p) = O_p − s exactly, so the values are bit for bit those
@@ -81,7 +81,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
             if (classSize == 1 || classSize == n) return false;
             topPositive = positiveHigh;
             topNegative = negativeHigh;
-            pairRows.rows().dotRowCircleExpSum(i, parameters, kind, i, topPositive, topNegative, exponent, slope,
+            pairRows.rows().dotRowCircleExpSum(i, parameters, labels, kind, i, topPositive, topNegative, exponent, slope,
                                                &sumPositive, &sumNegative);
         } else {
             detail::simd::kernels().circleRow(part.row.data(), kind, n, parameters, i, exponent, slope,

@@ -43,19 +43,20 @@ void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* k
                                        sumZeros);
 }
 
-void DistanceRows::dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Real* kind, Eigen::Index skip,
-                                      Real shiftOnes, Real shiftZeros, Real* out, Real* sumOnes,
+void DistanceRows::dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind,
+                                      Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* out, Real* sumOnes,
                                       Real* sumZeros) const {
-    simd::kernels().dotRowAffineExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, affine, kind, skip,
-                                       shiftOnes, shiftZeros, expconst::kTable.data(), out, sumOnes, sumZeros);
+    simd::kernels().dotRowAffineExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, affine,
+                                       labels.data(), labels[static_cast<std::size_t>(a)], kind, skip, shiftOnes,
+                                       shiftZeros, expconst::kTable.data(), out, sumOnes, sumZeros);
 }
 
-void DistanceRows::dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Real* kind, Eigen::Index skip,
-                                      Real shiftOnes, Real shiftZeros, Real* out, Real* slope, Real* sumOnes,
-                                      Real* sumZeros) const {
-    simd::kernels().dotRowCircleExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, parameters, kind,
-                                       skip, shiftOnes, shiftZeros, expconst::kTable.data(), out, slope, sumOnes,
-                                       sumZeros);
+void DistanceRows::dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Labels& labels, Real* kind,
+                                      Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* out, Real* slope,
+                                      Real* sumOnes, Real* sumZeros) const {
+    simd::kernels().dotRowCircleExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, parameters,
+                                       labels.data(), labels[static_cast<std::size_t>(a)], kind, skip, shiftOnes,
+                                       shiftZeros, expconst::kTable.data(), out, slope, sumOnes, sumZeros);
 }
 
 void lpRow(const Real* data, Eigen::Index n, Eigen::Index dims, Eigen::Index a, int power, Real* out,

@@ -45,15 +45,17 @@ public:
     /// with out's sums by kind, in one pass (simd::Kernels::dotRowScaledExpSum).
     void scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* kind, Real shiftOnes, Real shiftZeros,
                             Real* logits, Real* out, Real* sumOnes, Real* sumZeros) const;
-    /// For a similarity: out[j] = rowExp(z_j − kind[j]'s shift) with z_j = (M_aj − kind's shift)
-    /// × kind's factor (affine = shiftOnes, factorOnes, shiftZeros, factorZeros; z_skip = −∞), and
-    /// out's sums by kind, in one pass (simd::Kernels::dotRowAffineExpSum).
-    void dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Real* kind, Eigen::Index skip, Real shiftOnes,
-                            Real shiftZeros, Real* out, Real* sumOnes, Real* sumZeros) const;
-    /// For a similarity: circle's z (into out, then rowExp(z_j − kind[j]'s shift) in place) and
-    /// slope of row a, with out's sums by kind, in one pass (simd::Kernels::dotRowCircleExpSum).
-    void dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Real* kind, Eigen::Index skip,
-                            Real shiftOnes, Real shiftZeros, Real* out, Real* slope, Real* sumOnes,
+    /// For a similarity: kind = sameLabelRow(labels, labels[a]) and out[j] = rowExp(z_j − kind[j]'s
+    /// shift) with z_j = (M_aj − kind's shift) × kind's factor (affine = shiftOnes, factorOnes,
+    /// shiftZeros, factorZeros; z_skip = −∞), and out's sums by kind, in one pass
+    /// (simd::Kernels::dotRowAffineExpSum).
+    void dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind, Eigen::Index skip,
+                            Real shiftOnes, Real shiftZeros, Real* out, Real* sumOnes, Real* sumZeros) const;
+    /// For a similarity: kind = sameLabelRow(labels, labels[a]), circle's z (into out, then
+    /// rowExp(z_j − kind[j]'s shift) in place) and slope × that exp of row a, with out's sums by
+    /// kind, in one pass (simd::Kernels::dotRowCircleExpSum).
+    void dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Labels& labels, Real* kind,
+                            Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* out, Real* slope, Real* sumOnes,
                             Real* sumZeros) const;
     /// Adds the gradient of Σ_{j ≥ first} g[j]·M_aj w.r.t. the embedded points to `gradEmbedded`
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).

@@ -76,7 +76,7 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         // test is data-dependent, and its mispredictions were most of the loss's time.
         if (mask) {
             for (int j = 0; j < n; ++j) kind[j] = mask->positive(i, j) ? 1.0 : 0.0;
-        } else {
+        } else if (!boundedShift) {  // (the bounded pass writes it)
             detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
         }
         // (s − λ)·(−α) for positives, (s − λ)·β for negatives; the pairs not used get −∞, so that
@@ -87,7 +87,7 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
             const int classSize = classSizes.at(labels[static_cast<std::size_t>(i)]);
             topPositive = classSize > 1 ? positiveHigh : 0.0;
             topNegative = classSize < n ? negativeHigh : 0.0;
-            pairRows.rows().dotRowAffineExpSum(i, affine, kind, i, topPositive, topNegative, exponent, &sumPositive,
+            pairRows.rows().dotRowAffineExpSum(i, affine, labels, kind, i, topPositive, topNegative, exponent, &sumPositive,
                                                &sumNegative);
         } else if (mask) {
             const Real* s = part.row.data();

@@ -45,13 +45,14 @@ namespace marginlab::detail::simd {
                             const std::int64_t* table, double* logits, double* out, double* sumOnes,        \
                             double* sumZeros);                                                              \
     void dotRowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
-                            const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,\
-                            double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,     \
-                            double* sumZeros);                                                              \
+                            const double* affine, const int* labels, int label, double* kind,               \
+                            std::ptrdiff_t skip, double shiftOnes, double shiftZeros,                       \
+                            const std::int64_t* table, double* out, double* sumOnes, double* sumZeros);     \
     void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
-                            const double* parameters, const double* kind, std::ptrdiff_t skip,              \
-                            double shiftOnes, double shiftZeros, const std::int64_t* table, double* out,    \
-                            double* slope, double* sumOnes, double* sumZeros);                              \
+                            const double* parameters, const int* labels, int label, double* kind,           \
+                            std::ptrdiff_t skip, double shiftOnes, double shiftZeros,                       \
+                            const std::int64_t* table, double* out, double* slope, double* sumOnes,         \
+                            double* sumZeros);                                                              \
     void splitAffine(double* out, const double* values, const double* kind, std::ptrdiff_t n,                \
                      double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);            \
     void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);                         \

@@ -122,20 +122,21 @@ struct Kernels {
                                double factor, const double* kind, double shiftOnes, double shiftZeros,
                                const std::int64_t* table, double* logits, double* out, double* sumOnes,
                                double* sumZeros);
-    /// out[j] = rowExp(z_j − kind[j]'s shift) and the sums of out by kind, where z is dotRow's row
-    /// through splitAffineMax (affine = shiftOnes, factorOnes, shiftZeros, factorZeros; z_skip = −∞):
-    /// the same bits as dotRow, splitAffineMax, then splitShiftExpSum, in one pass over the points in 2D.
+    /// kind = sameLabelRow(labels, label), out[j] = rowExp(z_j − kind[j]'s shift) and the sums of
+    /// out by kind, where z is dotRow's row through splitAffineMax (affine = shiftOnes, factorOnes,
+    /// shiftZeros, factorZeros; z_skip = −∞): the same bits as sameLabelRow, dotRow, splitAffineMax,
+    /// then splitShiftExpSum, in one pass over the points in 2D.
     void (*dotRowAffineExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                               const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,
-                               double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
-                               double* sumZeros);
-    /// circleRow's z (into out) and slope of dotRow's row, splitShiftExpSum of out in place (no
-    /// maxima), then slope[j] = out[j] × slope[j]: the same bits as those passes, in one pass over
-    /// the points in 2D.
-    void (*dotRowCircleExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                               const double* parameters, const double* kind, std::ptrdiff_t skip, double shiftOnes,
-                               double shiftZeros, const std::int64_t* table, double* out, double* slope,
+                               const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
+                               double shiftOnes, double shiftZeros, const std::int64_t* table, double* out,
                                double* sumOnes, double* sumZeros);
+    /// kind = sameLabelRow(labels, label), circleRow's z (into out) and slope of dotRow's row,
+    /// splitShiftExpSum of out in place (no maxima), then slope[j] = out[j] × slope[j]: the same
+    /// bits as those passes, in one pass over the points in 2D.
+    void (*dotRowCircleExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
+                               const double* parameters, const int* labels, int label, double* kind,
+                               std::ptrdiff_t skip, double shiftOnes, double shiftZeros, const std::int64_t* table,
+                               double* out, double* slope, double* sumOnes, double* sumZeros);
     /// out[j] = (values[j] − shift)·factor with kind[j]'s shift and factor (out may be values).
     void (*splitAffine)(double* out, const double* values, const double* kind, std::ptrdiff_t n,
                         double shiftOnes, double factorOnes, double shiftZeros, double factorZeros);

@@ -916,23 +916,58 @@ void splitShift(double* values, const double* kind, std::ptrdiff_t n, double ofO
 // the level-1 cache between the three steps): the same operations per element and the same lanes
 // in the same order (blocks are whole multiples of the lanes), so the same bits as the three
 // passes. out may be values.
-// out[j] = rowExp(value(j) − kind[j]'s shift) and out's sums by kind, block by block (a block's
-// values stay in the first-level cache between its passes): valueLanes(k) gives the 8 values from
-// k (called once per group, before the group's out is written), valueAt(j) one value (the tail).
-// then(k, e) / then(j, e) is shown each group's / the tail's exps once they are final.
+// The two kinds of a row's entries: a 0/1 row (kind[j] = 1.0 or 0.0)...
+struct KindRow {
+    const double* kind;
+    LaneMask lanesAt(std::ptrdiff_t k) const { return loadLanes(kind + k) == broadcast(1.0); }
+    bool at(std::ptrdiff_t j) const { return kind[j] == 1.0; }
+    // the first look at each entry (a kind row is only read)
+    LaneMask firstLanesAt(std::ptrdiff_t k) const { return lanesAt(k); }
+    bool firstAt(std::ptrdiff_t j) const { return at(j); }
+    // the 0/1 row itself, for the passes that read one
+    const double* row(std::ptrdiff_t) const { return kind; }
+};
+void sameLabelRow(const int* labels, int label, std::ptrdiff_t n, double* kind);
+// ... or the same-label test labels[j] = label, whose 0/1 row (sameLabelRow's) the first look
+// writes into kind for the passes after.
+struct SameLabelKind {
+    const int* labels;
+    int label;
+    double* kind;
+    LaneMask lanesAt(std::ptrdiff_t k) const { return labelMask(labels + k, label); }
+    bool at(std::ptrdiff_t j) const { return labels[j] == label; }
+    LaneMask firstLanesAt(std::ptrdiff_t k) const {
+        const LaneMask isOne = lanesAt(k);
+        storeLanes(kind + k, selectLanes(isOne, broadcast(1.0), broadcast(0.0)));
+        return isOne;
+    }
+    bool firstAt(std::ptrdiff_t j) const {
+        kind[j] = at(j) ? 1.0 : 0.0;
+        return at(j);
+    }
+    const double* row(std::ptrdiff_t n) const {
+        sameLabelRow(labels, label, n, kind);
+        return kind;
+    }
+};
+
+// out[j] = rowExp(value(j) − kind j's shift) and out's sums by kind, block by block (a block's
+// values stay in the first-level cache between its passes): valueLanes(k, isOne) gives the 8
+// values from k (called once per group, before the group's out is written), valueAt(j, one) one
+// value (the tail); then(k, e) / then(j, e) is shown each group's / the tail's exps once final.
 struct NothingAfter {
     void operator()(std::ptrdiff_t, Lanes) const {}
     void operator()(std::ptrdiff_t, double) const {}
 };
-template <class ValueLanes, class ValueAt, class Then = NothingAfter>
-static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, const double* kind, std::ptrdiff_t n,
+template <class Kinds, class ValueLanes, class ValueAt, class Then = NothingAfter>
+static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, const Kinds& kinds, std::ptrdiff_t n,
                                                                 double shiftOnes, double shiftZeros,
                                                                 const std::int64_t* table, double* sumOnes,
                                                                 double* sumZeros, ValueLanes valueLanes,
                                                                 ValueAt valueAt, Then then = {}) {
     constexpr int L = kAccumulateLanes;
     constexpr std::ptrdiff_t kBlock = 32 * L;
-    const Lanes zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    const Lanes zero = broadcast(0.0);
     const Lanes shiftOneLanes = broadcast(shiftOnes), shiftZeroLanes = broadcast(shiftZeros);
     Lanes laneOnes = zero, laneZeros = zero;
     std::ptrdiff_t j = 0;
@@ -940,13 +975,13 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
         const std::ptrdiff_t whole = (n - j) / L * L;
         const std::ptrdiff_t end = j + (whole < kBlock ? whole : kBlock);
         for (std::ptrdiff_t k = j; k < end; k += L) {
-            const LaneMask isOne = loadLanes(kind + k) == oneLanes;
-            storeLanes(out + k, valueLanes(k) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes));
+            const LaneMask isOne = kinds.firstLanesAt(k);
+            storeLanes(out + k, valueLanes(k, isOne) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes));
         }
         expInPlace(out + j, end - j, table);
         for (std::ptrdiff_t k = j; k < end; k += L) {
             const Lanes v = loadLanes(out + k);
-            const LaneMask isOne = loadLanes(kind + k) == oneLanes;
+            const LaneMask isOne = kinds.lanesAt(k);
             laneOnes += selectLanes(isOne, v, zero);
             laneZeros += selectLanes(isOne, zero, v);
             then(k, v);
@@ -958,8 +993,8 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
     storeLanes(zeros, laneZeros);
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % L);
-        const bool one = kind[j] == 1.0;
-        out[j] = expOne(valueAt(j) - (one ? shiftOnes : shiftZeros), table);
+        const bool one = kinds.firstAt(j);
+        out[j] = expOne(valueAt(j, one) - (one ? shiftOnes : shiftZeros), table);
         ones[l] += one ? out[j] : 0.0;
         zeros[l] += one ? 0.0 : out[j];
         then(j, out[j]);
@@ -973,32 +1008,31 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
                       double shiftOnes, double shiftZeros, const std::int64_t* table, double* sumOnes,
                       double* sumZeros) {
     shiftExpSumOf(
-        out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
-        [&](std::ptrdiff_t k) { return loadLanes(values + k); }, [&](std::ptrdiff_t j) { return values[j]; });
+        out, KindRow{kind}, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
+        [&](std::ptrdiff_t k, LaneMask) { return loadLanes(values + k); },
+        [&](std::ptrdiff_t j, bool) { return values[j]; });
 }
 
-// In 2D: out[j] = rowExp(z_j − kind[j]'s shift) and out's sums by kind, where z_j comes from
-// the similarity s_j = dotRow's value (made here, group by group): zLanes(s, isOne, k) for the 8
-// from k, zAt(s, one, j) for one. One pass over the points for the row, its exps and their sums.
-template <class ZLanes, class ZAt, class Then = NothingAfter>
+// In 2D: out[j] = rowExp(z_j − kind j's shift) and out's sums by kind, where z_j comes from the
+// similarity s_j = dotRow's value (made here, group by group): zLanes(s, isOne, k) for the 8 from
+// k, zAt(s, one, j) for one. One pass over the points for the row, its exps and their sums.
+template <class Kinds, class ZLanes, class ZAt, class Then = NothingAfter>
 static inline __attribute__((always_inline)) void dotExpSumOf(const double* data, std::ptrdiff_t n, std::ptrdiff_t a,
-                                                              const double* kind, double shiftOnes, double shiftZeros,
+                                                              const Kinds& kinds, double shiftOnes, double shiftZeros,
                                                               const std::int64_t* table, double* out, double* sumOnes,
                                                               double* sumZeros, ZLanes zLanes, ZAt zAt,
                                                               Then then = {}) {
     constexpr int L = kAccumulateLanes;
     const double x0 = data[2 * a], x1 = data[2 * a + 1];
-    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0), oneLanes = broadcast(1.0);
+    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0);
     shiftExpSumOf(
-        out, kind, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
-        [&](std::ptrdiff_t k) {
+        out, kinds, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
+        [&](std::ptrdiff_t k, LaneMask isOne) {
             Lanes x, y;
             deinterleave(loadLanes(data + 2 * k), loadLanes(data + 2 * k + L), &x, &y);
-            return zLanes((zero + anchorX * x) + anchorY * y, loadLanes(kind + k) == oneLanes, k);
+            return zLanes((zero + anchorX * x) + anchorY * y, isOne, k);
         },
-        [&](std::ptrdiff_t j) {
-            return zAt((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1], kind[j] == 1.0, j);
-        },
+        [&](std::ptrdiff_t j, bool one) { return zAt((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1], one, j); },
         then);
 }
 
@@ -1006,12 +1040,13 @@ static inline __attribute__((always_inline)) void dotExpSumOf(const double* data
 // inside the exp's blocks (logits keeps it when set): one pass over the points instead of a pass
 // writing the row, another reading it for the maxima and a third for the exps. affine: shiftOnes,
 // factorOnes, shiftZeros, factorZeros. Other D: the passes, with the same bits.
-template <bool KeepLogits>
+template <bool KeepLogits, class Kinds>
 static inline __attribute__((always_inline)) void dotAffineExpSum(
     const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, const double* affine,
-    const double* kind, std::ptrdiff_t skip, double expShiftOnes, double expShiftZeros, const std::int64_t* table,
+    const Kinds& kinds, std::ptrdiff_t skip, double expShiftOnes, double expShiftZeros, const std::int64_t* table,
     double* logits, double* out, double* sumOnes, double* sumZeros) {
     if (dims != 2) {
+        const double* kind = kinds.row(n);
         double* row = KeepLogits ? logits : out;
         double maxOnes = 0.0, maxZeros = 0.0;
         dotRow(data, n, dims, a, row, 0);
@@ -1023,7 +1058,7 @@ static inline __attribute__((always_inline)) void dotAffineExpSum(
     const Lanes shiftZeroLanes = broadcast(affine[2]), factorZeroLanes = broadcast(affine[3]);
     const Lanes skipLanes = broadcast(static_cast<double>(skip));
     dotExpSumOf(
-        data, n, a, kind, expShiftOnes, expShiftZeros, table, out, sumOnes, sumZeros,
+        data, n, a, kinds, expShiftOnes, expShiftZeros, table, out, sumOnes, sumZeros,
         [&](Lanes s, LaneMask isOne, std::ptrdiff_t k) {
             const Lanes shifted = s - selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
             const Lanes v = skipLane(shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes), k, skipLanes);
@@ -1043,16 +1078,16 @@ void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
                         double* logits, double* out, double* sumOnes, double* sumZeros) {
     // (v − 0)·factor = v·factor exactly, and no lane is skipped
     const double affine[4] = {0.0, factor, 0.0, factor};
-    dotAffineExpSum<true>(data, n, dims, a, affine, kind, -1, shiftOnes, shiftZeros, table, logits, out, sumOnes,
-                          sumZeros);
+    dotAffineExpSum<true>(data, n, dims, a, affine, KindRow{kind}, -1, shiftOnes, shiftZeros, table, logits, out,
+                          sumOnes, sumZeros);
 }
 
 void dotRowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                        const double* affine, const double* kind, std::ptrdiff_t skip, double shiftOnes,
-                        double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
+                        const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
+                        double shiftOnes, double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
                         double* sumZeros) {
-    dotAffineExpSum<false>(data, n, dims, a, affine, kind, skip, shiftOnes, shiftZeros, table, nullptr, out, sumOnes,
-                           sumZeros);
+    dotAffineExpSum<false>(data, n, dims, a, affine, SameLabelKind{labels, label, kind}, skip, shiftOnes, shiftZeros,
+                           table, nullptr, out, sumOnes, sumZeros);
 }
 
 // out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
@@ -1345,10 +1380,12 @@ struct TimesExp {
 // slope[j] (splitScaleProduct's product), in one pass over the points in 2D; other D: those
 // passes. The same bits.
 void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                        const double* parameters, const double* kind, std::ptrdiff_t skip, double shiftOnes,
-                        double shiftZeros, const std::int64_t* table, double* out, double* slope, double* sumOnes,
-                        double* sumZeros) {
+                        const double* parameters, const int* labels, int label, double* kind, std::ptrdiff_t skip,
+                        double shiftOnes, double shiftZeros, const std::int64_t* table, double* out, double* slope,
+                        double* sumOnes, double* sumZeros) {
+    const SameLabelKind kinds{labels, label, kind};
     if (dims != 2) {
+        kinds.row(n);
         double tops[2];
         dotRow(data, n, dims, a, out, 0);
         circleRow(out, kind, n, parameters, skip, out, slope, &tops[0], &tops[1]);
@@ -1358,7 +1395,7 @@ void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
     }
     const CircleLanes circle(parameters, skip);
     dotExpSumOf(
-        data, n, a, kind, shiftOnes, shiftZeros, table, out, sumOnes, sumZeros,
+        data, n, a, kinds, shiftOnes, shiftZeros, table, out, sumOnes, sumZeros,
         [&](Lanes s, LaneMask positive, std::ptrdiff_t k) {
             Lanes gradientSlope;
             const Lanes v = circle(s, positive, k, &gradientSlope);
