@@ -955,6 +955,8 @@ struct SameLabelKind {
 // values stay in the first-level cache between its passes): valueLanes(k, isOne) gives the 8
 // values from k (called once per group, before the group's out is written), valueAt(j, one) one
 // value (the tail); then(k, e) / then(j, e) is shown each group's / the tail's exps once final.
+// The value at `skip` (< 0: none) is taken as −∞ whatever valueLanes gives: one entry set after its
+// group, where a lane compare in every group made each wait for the conversion of k.
 struct NothingAfter {
     void operator()(std::ptrdiff_t, Lanes) const {}
     void operator()(std::ptrdiff_t, double) const {}
@@ -964,7 +966,8 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
                                                                 double shiftOnes, double shiftZeros,
                                                                 const std::int64_t* table, double* sumOnes,
                                                                 double* sumZeros, ValueLanes valueLanes,
-                                                                ValueAt valueAt, Then then = {}) {
+                                                                ValueAt valueAt, std::ptrdiff_t skip = -1,
+                                                                Then then = {}) {
     constexpr int L = kAccumulateLanes;
     constexpr std::ptrdiff_t kBlock = 32 * L;
     const Lanes zero = broadcast(0.0);
@@ -978,6 +981,7 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
             const LaneMask isOne = kinds.firstLanesAt(k);
             storeLanes(out + k, valueLanes(k, isOne) - selectLanes(isOne, shiftOneLanes, shiftZeroLanes));
         }
+        if (skip >= j && skip < end) out[skip] = -__builtin_inf() - (kinds.at(skip) ? shiftOnes : shiftZeros);
         expInPlace(out + j, end - j, table);
         for (std::ptrdiff_t k = j; k < end; k += L) {
             const Lanes v = loadLanes(out + k);
@@ -994,7 +998,7 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % L);
         const bool one = kinds.firstAt(j);
-        out[j] = expOne(valueAt(j, one) - (one ? shiftOnes : shiftZeros), table);
+        out[j] = expOne((j == skip ? -__builtin_inf() : valueAt(j, one)) - (one ? shiftOnes : shiftZeros), table);
         ones[l] += one ? out[j] : 0.0;
         zeros[l] += one ? 0.0 : out[j];
         then(j, out[j]);
@@ -1015,13 +1019,14 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
 
 // In 2D: out[j] = rowExp(z_j − kind j's shift) and out's sums by kind, where z_j comes from the
 // similarity s_j = dotRow's value (made here, group by group): zLanes(s, isOne, k) for the 8 from
-// k, zAt(s, one, j) for one. One pass over the points for the row, its exps and their sums.
+// k, zAt(s, one, j) for one; z_skip = −∞. One pass over the points for the row, its exps and
+// their sums.
 template <class Kinds, class ZLanes, class ZAt, class Then = NothingAfter>
 static inline __attribute__((always_inline)) void dotExpSumOf(const double* data, std::ptrdiff_t n, std::ptrdiff_t a,
                                                               const Kinds& kinds, double shiftOnes, double shiftZeros,
                                                               const std::int64_t* table, double* out, double* sumOnes,
                                                               double* sumZeros, ZLanes zLanes, ZAt zAt,
-                                                              Then then = {}) {
+                                                              std::ptrdiff_t skip, Then then = {}) {
     constexpr int L = kAccumulateLanes;
     const double x0 = data[2 * a], x1 = data[2 * a + 1];
     const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0);
@@ -1033,7 +1038,7 @@ static inline __attribute__((always_inline)) void dotExpSumOf(const double* data
             return zLanes((zero + anchorX * x) + anchorY * y, isOne, k);
         },
         [&](std::ptrdiff_t j, bool one) { return zAt((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1], one, j); },
-        then);
+        skip, then);
 }
 
 // The affine dot row z_j = (dot_j − kind's shift)·kind's factor (z_skip = −∞) made group by group
@@ -1056,12 +1061,11 @@ static inline __attribute__((always_inline)) void dotAffineExpSum(
     }
     const Lanes shiftOneLanes = broadcast(affine[0]), factorOneLanes = broadcast(affine[1]);
     const Lanes shiftZeroLanes = broadcast(affine[2]), factorZeroLanes = broadcast(affine[3]);
-    const Lanes skipLanes = broadcast(static_cast<double>(skip));
     dotExpSumOf(
         data, n, a, kinds, expShiftOnes, expShiftZeros, table, out, sumOnes, sumZeros,
         [&](Lanes s, LaneMask isOne, std::ptrdiff_t k) {
-            const Lanes shifted = s - selectLanes(isOne, shiftOneLanes, shiftZeroLanes);
-            const Lanes v = skipLane(shifted * selectLanes(isOne, factorOneLanes, factorZeroLanes), k, skipLanes);
+            const Lanes v = (s - selectLanes(isOne, shiftOneLanes, shiftZeroLanes)) *
+                            selectLanes(isOne, factorOneLanes, factorZeroLanes);
             if constexpr (KeepLogits) storeLanes(logits + k, v);
             return v;
         },
@@ -1070,7 +1074,9 @@ static inline __attribute__((always_inline)) void dotAffineExpSum(
                                        : (s - (one ? affine[0] : affine[2])) * (one ? affine[1] : affine[3]);
             if constexpr (KeepLogits) logits[j] = v;
             return v;
-        });
+        },
+        skip);
+    if (KeepLogits && skip >= 0 && skip < n) logits[skip] = -__builtin_inf();
 }
 
 void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double factor,
@@ -1321,24 +1327,23 @@ static inline double circleSlope(double s, bool positive, const double* paramete
     return (positive ? -parameters[0] : parameters[0]) * larger(gap, 0.0);
 }
 
-// Circle's z and ∂z/∂s (α frozen) of eight similarities s in lanes (positive: the kind-1 lanes),
-// with z = −∞ in lane `skip`: circleSlope and circleRow's z, lane for lane.
+// Circle's z and ∂z/∂s (α frozen) of eight similarities s in lanes (positive: the kind-1 lanes):
+// circleSlope and circleRow's z (before its skip), lane for lane.
 struct CircleLanes {
     Lanes one = broadcast(1.0), minusOne = broadcast(-1.0), zero = broadcast(0.0);
-    Lanes scale, minusScale, optimumPositive, optimumNegative, marginPositive, marginNegative, skipLanes;
-    CircleLanes(const double* parameters, std::ptrdiff_t skip)
+    Lanes scale, minusScale, optimumPositive, optimumNegative, marginPositive, marginNegative;
+    explicit CircleLanes(const double* parameters)
         : scale(broadcast(parameters[0])),
           minusScale(broadcast(-parameters[0])),
           optimumPositive(broadcast(parameters[1])),
           optimumNegative(broadcast(parameters[2])),
           marginPositive(broadcast(parameters[3])),
-          marginNegative(broadcast(parameters[4])),
-          skipLanes(broadcast(static_cast<double>(skip))) {}
-    __attribute__((always_inline)) Lanes operator()(Lanes s, LaneMask positive, std::ptrdiff_t j, Lanes* slope) const {
+          marginNegative(broadcast(parameters[4])) {}
+    __attribute__((always_inline)) Lanes operator()(Lanes s, LaneMask positive, Lanes* slope) const {
         const Lanes sign = selectLanes(positive, minusOne, one);
         const Lanes gap = sign * (s - selectLanes(positive, optimumPositive, optimumNegative));
         *slope = selectLanes(positive, minusScale, scale) * largerLanes(gap, zero);
-        return skipLane(*slope * (s - selectLanes(positive, marginPositive, marginNegative)), j, skipLanes);
+        return *slope * (s - selectLanes(positive, marginPositive, marginNegative));
     }
 };
 
@@ -1352,12 +1357,13 @@ static inline double circleExponent(double s, bool positive, const double* param
 void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters,
                std::ptrdiff_t skip, double* exponent, double* slope, double* topOnes, double* topZeros) {
     // parameters: γ, O_p, O_n, Δ_p, Δ_n
-    const CircleLanes circle(parameters, skip);
+    const CircleLanes circle(parameters);
+    const Lanes skipLanes = broadcast(static_cast<double>(skip));
     splitMaxOf(
         kind, n,
         [&](std::ptrdiff_t j, LaneMask positive) {
             Lanes gradientSlope;
-            const Lanes v = circle(loadLanes(similarity + j), positive, j, &gradientSlope);
+            const Lanes v = skipLane(circle(loadLanes(similarity + j), positive, &gradientSlope), j, skipLanes);
             storeLanes(slope + j, gradientSlope);
             storeLanes(exponent + j, v);
             return v;
@@ -1393,19 +1399,19 @@ void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
         for (std::ptrdiff_t j = 0; j < n; ++j) slope[j] = out[j] * slope[j];
         return;
     }
-    const CircleLanes circle(parameters, skip);
+    const CircleLanes circle(parameters);
     dotExpSumOf(
         data, n, a, kinds, shiftOnes, shiftZeros, table, out, sumOnes, sumZeros,
         [&](Lanes s, LaneMask positive, std::ptrdiff_t k) {
             Lanes gradientSlope;
-            const Lanes v = circle(s, positive, k, &gradientSlope);
+            const Lanes v = circle(s, positive, &gradientSlope);
             storeLanes(slope + k, gradientSlope);
             return v;
         },
         [&](double s, bool positive, std::ptrdiff_t j) {
             return circleExponent(s, positive, parameters, j, skip, &slope[j]);
         },
-        TimesExp{slope});
+        skip, TimesExp{slope});
 }
 
 // ---- softplus for a row (NT-Xent's terms, NCE's log σ) ---------------------------------------
