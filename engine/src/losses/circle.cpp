@@ -53,10 +53,12 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
     // [e^{−600}, 1] while the side's z spans at most kBoundedShiftRange (γ = 80, m = 0.4: 320
     // and 80): nothing underflows that the maximum would keep, and the similarity row, z, its exps
     // and their sums come in one pass over the points.
-    const auto [positiveLow, positiveHigh] = exponentBounds(scale, optimumPositive, marginPositive, true);
-    const auto [negativeLow, negativeHigh] = exponentBounds(scale, optimumNegative, marginNegative, false);
-    const bool boundedShift = positiveHigh - positiveLow <= detail::kBoundedShiftRange &&
-                              negativeHigh - negativeLow <= detail::kBoundedShiftRange;
+    // Not structured bindings: clang 14 (the fuzz build) cannot capture those in a lambda.
+    const std::pair<Real, Real> positiveBounds = exponentBounds(scale, optimumPositive, marginPositive, true);
+    const std::pair<Real, Real> negativeBounds = exponentBounds(scale, optimumNegative, marginNegative, false);
+    const Real positiveHigh = positiveBounds.second, negativeHigh = negativeBounds.second;
+    const bool boundedShift = positiveHigh - positiveBounds.first <= detail::kBoundedShiftRange &&
+                              negativeHigh - negativeBounds.first <= detail::kBoundedShiftRange;
     std::map<int, int> classSizes;
     if (boundedShift) {
         for (int label : labels) ++classSizes[label];

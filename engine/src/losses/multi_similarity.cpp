@@ -59,10 +59,11 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         const Real high = std::max({0.0, (-1.0 - m_base) * scale, (1.0 - m_base) * scale});
         return std::pair{low, high};
     };
-    const auto [positiveLow, positiveHigh] = bounds(-m_positiveScale);
-    const auto [negativeLow, negativeHigh] = bounds(m_negativeScale);
-    const bool boundedShift = !mask && positiveHigh - positiveLow <= detail::kBoundedShiftRange &&
-                              negativeHigh - negativeLow <= detail::kBoundedShiftRange;
+    // Not structured bindings: clang 14 (the fuzz build) cannot capture those in a lambda.
+    const std::pair<Real, Real> positiveBounds = bounds(-m_positiveScale), negativeBounds = bounds(m_negativeScale);
+    const Real positiveHigh = positiveBounds.second, negativeHigh = negativeBounds.second;
+    const bool boundedShift = !mask && positiveHigh - positiveBounds.first <= detail::kBoundedShiftRange &&
+                              negativeHigh - negativeBounds.first <= detail::kBoundedShiftRange;
     std::map<int, int> classSizes;
     if (boundedShift) {
         for (int label : labels) ++classSizes[label];
