@@ -222,8 +222,8 @@ TEST(SimdDispatch, BlocksOfBackwardRowsAreTheRowsInTurnBitForBit) {
 
 TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
     // On every unit, against the portable unit's passes: dotRowScaledExpSum against dotRow,
-    // splitAffine by the factor and splitShiftExpSum; dotRowAffineExpSum against sameLabelRow,
-    // dotRow, splitAffineMax (the anchor skipped) and splitShiftExpSum; dotRowCircleExpSum against
+    // splitAffine by the factor and splitShiftExpSum; rowAffineExpSum against sameLabelRow,
+    // dotRow (distanceRow, squaredDistanceRow), splitAffineMax (the anchor skipped) and splitShiftExpSum; dotRowCircleExpSum against
     // sameLabelRow, dotRow, circleRow, splitShiftExpSum and splitScaleProduct of exps and slopes
     // (by 1). The kind rows, logits, slopes, exps and sums; an infinite shift (NT-Xent's own
     // class) and a row long enough for several of the exp's blocks.
@@ -267,12 +267,61 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                                              affine[2], affine[3], a, &tops[0], &tops[1]);
                     portable->splitShiftExpSum(exps.data(), logits.data(), kind.data(), n, shiftOnes, shiftZeros, table,
                                                &sums[0], &sums[1]);
-                    unit->dotRowAffineExpSum(data.data(), n, dims, a, affine, labels.data(), label, gotKind.data(), a,
-                                             shiftOnes, shiftZeros, table, gotExps.data(), &gotSums[0], &gotSums[1]);
+                    unit->rowAffineExpSum(data.data(), n, dims, a, 0, affine, labels.data(), label, gotKind.data(), a,
+                                          shiftOnes, shiftZeros, table, nullptr, gotExps.data(), nullptr,
+                                          &gotSums[0], &gotSums[1]);
                     EXPECT_TRUE(sameBits(gotKind, kind)) << what << " affine";
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what << " affine";
                     EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " affine";
                     EXPECT_EQ(gotExps[static_cast<std::size_t>(a)], 0.0) << what << " affine";  // e^{−∞}
+                    // the same of the distance row and its square (generalized lifted structure's),
+                    // with the row written out
+                    for (int mode : {1, 2}) {
+                        std::vector<double> row(size), gotRow(size, -1.0);
+                        if (mode == 1)
+                            portable->distanceRow(data.data(), n, dims, a, row.data(), 0);
+                        else
+                            portable->squaredDistanceRow(data.data(), n, dims, a, row.data(), 0);
+                        portable->splitAffineMax(logits.data(), row.data(), kind.data(), n, affine[0], affine[1],
+                                                 affine[2], affine[3], a, &tops[0], &tops[1]);
+                        portable->splitShiftExpSum(exps.data(), logits.data(), kind.data(), n, shiftOnes, shiftZeros,
+                                                   table, &sums[0], &sums[1]);
+                        std::fill(gotKind.begin(), gotKind.end(), -1.0);
+                        unit->rowAffineExpSum(data.data(), n, dims, a, mode, affine, labels.data(), label,
+                                              gotKind.data(), a, shiftOnes, shiftZeros, table, gotRow.data(),
+                                              gotExps.data(), nullptr, &gotSums[0], &gotSums[1]);
+                        const std::string which = what + " affine mode " + std::to_string(mode);
+                        EXPECT_TRUE(sameBits(gotRow, row)) << which;
+                        EXPECT_TRUE(sameBits(gotKind, kind)) << which;
+                        EXPECT_TRUE(sameBits(gotExps, exps)) << which;
+                        EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << which;
+                    }
+                    // the distance row from the point after the anchor on (lifted structure's
+                    // triangle: the anchor before the offset data), its exps added to a row
+                    if (a + 1 < n) {
+                        const std::ptrdiff_t first = a + 1, length = n - first;
+                        const auto tail = [first](const std::vector<double>& v) {
+                            return std::vector<double>(v.begin() + first, v.end());
+                        };
+                        std::vector<double> row(size), gotRow(size), added(size, 0.5), gotAdded(size, 0.5);
+                        portable->distanceRow(data.data(), n, dims, a, row.data(), first);
+                        portable->splitAffineMax(logits.data() + first, row.data() + first, kind.data() + first,
+                                                 length, affine[0], affine[1], affine[2], affine[3], -1, &tops[0],
+                                                 &tops[1]);
+                        portable->splitShiftExpSum(exps.data() + first, logits.data() + first, kind.data() + first,
+                                                   length, shiftOnes, shiftZeros, table, &sums[0], &sums[1]);
+                        portable->addRow(added.data() + first, exps.data() + first, length);
+                        unit->rowAffineExpSum(data.data() + first * dims, length, dims, a - first, 1, affine,
+                                              labels.data() + first, label, gotKind.data() + first, -1, shiftOnes,
+                                              shiftZeros, table, gotRow.data() + first, gotExps.data() + first,
+                                              gotAdded.data() + first, &gotSums[0], &gotSums[1]);
+                        const std::string which = what + " affine from " + std::to_string(first);
+                        EXPECT_TRUE(sameBits(tail(gotRow), tail(row))) << which;
+                        EXPECT_TRUE(sameBits(tail(gotKind), tail(kind))) << which;
+                        EXPECT_TRUE(sameBits(tail(gotExps), tail(exps))) << which;
+                        EXPECT_TRUE(sameBits(gotAdded, added)) << which;
+                        EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << which;
+                    }
                     // circle's row: z and slope (dotRow, circleRow), then the exps in place
                     const double circle[5] = {80.0, 1.25, -0.25, 0.75, 0.25};
                     std::vector<double> slopes(size), gotSlopes(size, -1.0);

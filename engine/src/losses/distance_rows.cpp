@@ -43,12 +43,24 @@ void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* k
                                        sumZeros);
 }
 
-void DistanceRows::dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind,
-                                      Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* out, Real* sumOnes,
-                                      Real* sumZeros) const {
-    simd::kernels().dotRowAffineExpSum(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), a, affine,
-                                       labels.data(), labels[static_cast<std::size_t>(a)], kind, skip, shiftOnes,
-                                       shiftZeros, expconst::kTable.data(), out, sumOnes, sumZeros);
+void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind,
+                                   Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* row, Real* out,
+                                   Real* addTo, Real* sumOnes, Real* sumZeros, Eigen::Index first) const {
+    // The row from `first` on is the kernel's row of the points from `first`, with the anchor at
+    // a − first (before them, when a < first).
+    auto from = [first](Real* p) { return p ? p + first : nullptr; };
+    simd::kernels().rowAffineExpSum(m_embedded.data() + first * m_embedded.cols(), m_embedded.rows() - first,
+                                    m_embedded.cols(), a - first, kernelMode(), affine, labels.data() + first,
+                                    labels[static_cast<std::size_t>(a)], from(kind), skip >= first ? skip - first : -1,
+                                    shiftOnes, shiftZeros, expconst::kTable.data(), from(row), out + first,
+                                    from(addTo), sumOnes, sumZeros);
+}
+
+std::optional<std::pair<Real, Real>> DistanceRows::bounds() const {
+    // Normalized rows have norms of at most 1 (0 for a zero row, which normalizeRows keeps).
+    if (!m_spec.normalizes()) return std::nullopt;
+    if (m_spec.isSimilarity()) return std::pair<Real, Real>{-1.0, 1.0};
+    return std::pair<Real, Real>{0.0, m_spec.power == 2 ? 4.0 : 2.0};
 }
 
 void DistanceRows::dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Labels& labels, Real* kind,

@@ -5,6 +5,8 @@
 #include "marginlab/distance.h"
 #include "marginlab/types.h"
 
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace marginlab::detail {
@@ -45,12 +47,18 @@ public:
     /// with out's sums by kind, in one pass (simd::Kernels::dotRowScaledExpSum).
     void scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* kind, Real shiftOnes, Real shiftZeros,
                             Real* logits, Real* out, Real* sumOnes, Real* sumZeros) const;
-    /// For a similarity: kind = sameLabelRow(labels, labels[a]) and out[j] = rowExp(z_j − kind[j]'s
-    /// shift) with z_j = (M_aj − kind's shift) × kind's factor (affine = shiftOnes, factorOnes,
-    /// shiftZeros, factorZeros; z_skip = −∞), and out's sums by kind, in one pass
-    /// (simd::Kernels::dotRowAffineExpSum).
-    void dotRowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind, Eigen::Index skip,
-                            Real shiftOnes, Real shiftZeros, Real* out, Real* sumOnes, Real* sumZeros) const;
+    /// kind = sameLabelRow(labels, labels[a]) and out[j] = rowExp(z_j − kind[j]'s shift) with
+    /// z_j = (M_aj − kind's shift) × kind's factor (affine = shiftOnes, factorOnes, shiftZeros,
+    /// factorZeros; z_skip = −∞, skip < 0: none), and out's sums by kind, in one pass; M_a· goes to
+    /// `row` and addTo[j] += out[j] unless they are null. Entries j ≥ first only (the sums' lanes
+    /// counted from first); the others are untouched (simd::Kernels::rowAffineExpSum).
+    void rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind, Eigen::Index skip,
+                         Real shiftOnes, Real shiftZeros, Real* row, Real* out, Real* addTo, Real* sumOnes,
+                         Real* sumZeros, Eigen::Index first = 0) const;
+    /// Where every entry of M lies when the spec normalizes: [0, 2] for the distance of unit
+    /// vectors, [0, 4] for its square, [−1, 1] for their similarity (up to rounding); none when
+    /// it does not normalize.
+    std::optional<std::pair<Real, Real>> bounds() const;
     /// For a similarity: kind = sameLabelRow(labels, labels[a]), circle's z (into out, then
     /// rowExp(z_j − kind[j]'s shift) in place) and slope × that exp of row a, with out's sums by
     /// kind, in one pass (simd::Kernels::dotRowCircleExpSum).

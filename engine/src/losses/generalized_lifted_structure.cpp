@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -31,24 +33,46 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     const Real sign = m_distance.orderSign();  // PML's margin(): x − y for a distance, y − x for a similarity
     const Real anchorCount = static_cast<Real>(n);
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
+    // z = sign·(M − m_p) for positives, sign·(m_n − M) = −sign·(M − m_n) for negatives (the same
+    // value: a − b = −(b − a) exactly): an affine map of M per kind.
+    const Real affine[4] = {m_positiveMargin, sign, m_negativeMargin, -sign};
+    // With normalized points M lies within known bounds (DistanceRows::bounds), and so does each
+    // kind's z, whose span is M's (the factors are ±1): at most 4. Shifting a kind by the high end
+    // of its z instead of its maximum keeps every exp in [e^{−4}, 1], so nothing underflows that
+    // the maximum would keep, and the row, z, its exps and their sums come in one pass over the
+    // points.
+    const std::optional<std::pair<Real, Real>> range = pairRows.rows().bounds();
+    auto highEnd = [&](int k) {  // the largest z of kind k (0 positives, 1 negatives) over M's bounds
+        const Real margin = affine[2 * k], factor = affine[2 * k + 1];
+        return std::max((range->first - margin) * factor, (range->second - margin) * factor);
+    };
+    const bool boundedShift = range.has_value();
+    const Real positiveHigh = boundedShift ? highEnd(0) : 0.0, negativeHigh = boundedShift ? highEnd(1) : 0.0;
+    if (boundedShift) pairRows.leaveRowsToFunction();
     pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
-        const Real* m = part.row.data();
-        Real* exponent = part.first.data();  // one row of z (positives and negatives)
+        Real* exponent = part.first.data();  // one row of z (positives and negatives), then e^{z − top}
         Real* kind = part.second.data();     // 1 = same label, 0 = other
-        detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
-        // z = sign·(M − m_p) for positives, sign·(m_n − M) = −sign·(M − m_n) for negatives (the
-        // same value: a − b = −(b − a) exactly), by selects in the vector unit's lanes.
-        // The anchor is no pair of its own: its entry is −∞.
+        // The anchor is no pair of its own: its z is −∞.
         Real topPositive = minusInfinity, topNegative = minusInfinity;
-        detail::splitAffineMax(exponent, m, kind, n, m_positiveMargin, sign, m_negativeMargin, -sign, i,
-                               &topPositive, &topNegative);
-        // z now holds the shifted exponential. A kind whose top is −∞ has only −∞ entries (the
-        // anchor's own, say): they are shifted by 0, not by −∞, whose −∞ − (−∞) would be NaN.
-        const Real shiftPositive = topPositive == minusInfinity ? 0.0 : topPositive;
-        const Real shiftNegative = topNegative == minusInfinity ? 0.0 : topNegative;
         Real sumPositive = 0.0, sumNegative = 0.0;
-        detail::splitShiftExpSum(exponent, exponent, kind, n, shiftPositive, shiftNegative, &sumPositive,
-                                 &sumNegative);
+        if (boundedShift) {
+            // An empty kind (the anchor alone in its class) has only e^{−∞} = 0: a sum of 0.
+            topPositive = positiveHigh;
+            topNegative = negativeHigh;
+            pairRows.rows().rowAffineExpSum(i, affine, labels, kind, i, topPositive, topNegative, part.row.data(),
+                                            exponent, nullptr, &sumPositive, &sumNegative);
+        } else {
+            detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);
+            // z by selects in the vector unit's lanes, and each kind's maximum in the same pass.
+            detail::splitAffineMax(exponent, part.row.data(), kind, n, affine[0], affine[1], affine[2], affine[3], i,
+                                   &topPositive, &topNegative);
+            // A kind whose top is −∞ has only −∞ entries (the anchor's own, say): they are shifted
+            // by 0, not by −∞, whose −∞ − (−∞) would be NaN.
+            const Real shiftPositive = topPositive == minusInfinity ? 0.0 : topPositive;
+            const Real shiftNegative = topNegative == minusInfinity ? 0.0 : topNegative;
+            detail::splitShiftExpSum(exponent, exponent, kind, n, shiftPositive, shiftNegative, &sumPositive,
+                                     &sumNegative);
+        }
         // LSE of an empty set is 0 (PML's helper), not −∞.
         const Real lsePositive = sumPositive > 0.0 ? topPositive + std::log(sumPositive) : 0.0;
         const Real lseNegative = sumNegative > 0.0 ? topNegative + std::log(sumNegative) : 0.0;

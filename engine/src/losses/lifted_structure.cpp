@@ -73,16 +73,14 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
     positiveDistance.resize(slot.back());
     positiveSlope.resize(slot.back());
 
-    // The row's E_ij = e^{−M_ij} for its negatives j > i, 0 for its classmates (mask operations on
-    // the vector unit, as the full-row passes).
+    // Row i's distances M_ij, its kinds and E_ij = e^{−M_ij} for its negatives j > i, 0 for its
+    // classmates, in one pass over the points: z = (M − ∞)·1 = −∞ for a classmate, (M − 0)·(−1) =
+    // −M for a negative, each shifted by 0. Its sums by kind; addTo (unless null) gains the E.
     const detail::simd::Kernels& kernels = detail::simd::kernels();
-    auto negativeExps = [&](int i, const Real* m, Real* kind, Real* e) {
-        const Eigen::Index first = i + 1, length = n - first;
-        // kind, and e = (M − ∞)·1 = −∞ for classmates, (M − 0)·(−1) = −M for negatives, in one pass
-        kernels.sameLabelAffine(labels.data() + first, labels[static_cast<std::size_t>(i)], m + first, length,
-                                std::numeric_limits<Real>::infinity(), 1.0, 0.0, -1.0, kind + first,
-                                e + first);
-        detail::expRowInPlace(e + first, length);
+    const Real negativeExponent[4] = {std::numeric_limits<Real>::infinity(), 1.0, 0.0, -1.0};
+    auto negativeExps = [&](int i, Real* m, Real* kind, Real* e, Real* addTo, Real* sum) {
+        Real sameLabel = 0.0;
+        rows.rowAffineExpSum(i, negativeExponent, labels, kind, -1, 0.0, 0.0, m, e, addTo, &sameLabel, sum, i + 1);
     };
 
     // Pass 1: S_i = Σ_{n ∈ N(i)} E_in, each E added to both of its rows.
@@ -97,12 +95,9 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         for (auto i = static_cast<int>(begin); i < end; ++i) {
             const Eigen::Index first = i + 1;
             if (first >= n) continue;
-            rows.row(i, m.data(), first);
-            negativeExps(i, m.data(), kind.data(), e.data());
-            Real sameLabel = 0.0, sum = 0.0;
-            detail::splitSum(e.data() + first, kind.data() + first, n - first, &sameLabel, &sum);
+            Real sum = 0.0;  // E of the row's negatives, each also added to its other row
+            negativeExps(i, m.data(), kind.data(), e.data(), sums.data(), &sum);
             sums[static_cast<std::size_t>(i)] += sum;
-            kernels.addRow(sums.data() + first, e.data() + first, n - first);
             const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
             std::size_t at = slot[static_cast<std::size_t>(i)];
             for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)
@@ -202,8 +197,8 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         for (auto i = static_cast<int>(begin); i < end; ++i) {
             const Eigen::Index first = i + 1;
             if (first >= n) continue;
-            rows.row(i, m.data(), first);
-            negativeExps(i, m.data(), kind.data(), e.data());
+            Real sum = 0.0;
+            negativeExps(i, m.data(), kind.data(), e.data(), nullptr, &sum);
             const Real own = share(i);
             kernels.negatedSumProduct(g.data() + first, own, share.data() + first, e.data() + first,
                                       n - first);

@@ -220,9 +220,9 @@ public:
 
     const DistanceRows& rows() const { return m_rows; }
     /// From now on part.row is not filled before the row function: the function makes what it
-    /// needs of M_i· itself (rows().dotRowAffineExpSum, say). For a similarity only, whose
-    /// backward pass never reads part.row.
-    void leaveRowsToFunction() { m_rowsLeftToFunction = m_rows.spec().isSimilarity(); }
+    /// needs of M_i· itself (rows().rowAffineExpSum, say). For a distance it must also write M_i·
+    /// into part.row when it returns true (the backward pass reads it); a similarity's is never read.
+    void leaveRowsToFunction() { m_rowsLeftToFunction = true; }
     /// The chunks' sums of part.total, part.tuples and part.active.
     Real total() const { return m_total; }
     Count tuples() const { return m_tuples; }

@@ -44,10 +44,10 @@ namespace marginlab::detail::simd {
                             double factor, const double* kind, double shiftOnes, double shiftZeros,         \
                             const std::int64_t* table, double* logits, double* out, double* sumOnes,        \
                             double* sumZeros);                                                              \
-    void dotRowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
-                            const double* affine, const int* labels, int label, double* kind,               \
-                            std::ptrdiff_t skip, double shiftOnes, double shiftZeros,                       \
-                            const std::int64_t* table, double* out, double* sumOnes, double* sumZeros);     \
+    void rowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,  \
+                         const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,  \
+                         double shiftOnes, double shiftZeros, const std::int64_t* table, double* row,            \
+                         double* out, double* addTo, double* sumOnes, double* sumZeros);                         \
     void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
                             const double* parameters, const int* labels, int label, double* kind,           \
                             std::ptrdiff_t skip, double shiftOnes, double shiftZeros,                       \
@@ -129,7 +129,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::splitScale,
                             &portable::splitShiftExpSum,
                             &portable::dotRowScaledExpSum,
-                            &portable::dotRowAffineExpSum,
+                            &portable::rowAffineExpSum,
                             &portable::dotRowCircleExpSum,
                             &portable::splitAffine,
                             &portable::splitAffineMax,
@@ -170,7 +170,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::splitScale,
                         &avx2::splitShiftExpSum,
                         &avx2::dotRowScaledExpSum,
-                        &avx2::dotRowAffineExpSum,
+                        &avx2::rowAffineExpSum,
                         &avx2::dotRowCircleExpSum,
                         &avx2::splitAffine,
                         &avx2::splitAffineMax,
@@ -210,7 +210,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::splitScale,
                           &avx512::splitShiftExpSum,
                           &avx512::dotRowScaledExpSum,
-                          &avx512::dotRowAffineExpSum,
+                          &avx512::rowAffineExpSum,
                           &avx512::dotRowCircleExpSum,
                           &avx512::splitAffine,
                           &avx512::splitAffineMax,

@@ -123,13 +123,17 @@ struct Kernels {
                                const std::int64_t* table, double* logits, double* out, double* sumOnes,
                                double* sumZeros);
     /// kind = sameLabelRow(labels, label), out[j] = rowExp(z_j − kind[j]'s shift) and the sums of
-    /// out by kind, where z is dotRow's row through splitAffineMax (affine = shiftOnes, factorOnes,
-    /// shiftZeros, factorZeros; z_skip = −∞): the same bits as sameLabelRow, dotRow, splitAffineMax,
-    /// then splitShiftExpSum, in one pass over the points in 2D.
-    void (*dotRowAffineExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                               const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
-                               double shiftOnes, double shiftZeros, const std::int64_t* table, double* out,
-                               double* sumOnes, double* sumZeros);
+    /// out by kind, where z is row a of M through splitAffineMax (affine = shiftOnes, factorOnes,
+    /// shiftZeros, factorZeros; z_skip = −∞, skip < 0: none) and M is accumulateRow's: mode 0
+    /// dotRow, 1 distanceRow, 2 squaredDistanceRow; M's row is written to `row` and addRow(addTo,
+    /// out) done unless they are null. The same bits as those passes, in one pass over the points in
+    /// 2D. The anchor a is an index from `data`, and may be negative: a row from point `first` on
+    /// is this with data, labels and the outputs offset by first, and a − first (the same lanes as
+    /// the passes over the offset rows).
+    void (*rowAffineExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                            const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
+                            double shiftOnes, double shiftZeros, const std::int64_t* table, double* row, double* out,
+                            double* addTo, double* sumOnes, double* sumZeros);
     /// kind = sameLabelRow(labels, label), circleRow's z (into out) and slope of dotRow's row,
     /// splitShiftExpSum of out in place (no maxima), then slope[j] = out[j] × slope[j]: the same
     /// bits as those passes, in one pass over the points in 2D.

@@ -998,7 +998,8 @@ static inline __attribute__((always_inline)) void shiftExpSumOf(double* out, con
     for (; j < n; ++j) {
         const int l = static_cast<int>(j % L);
         const bool one = kinds.firstAt(j);
-        out[j] = expOne((j == skip ? -__builtin_inf() : valueAt(j, one)) - (one ? shiftOnes : shiftZeros), table);
+        const double value = valueAt(j, one);  // made at the skip too, as in the groups (it may store a row)
+        out[j] = expOne((j == skip ? -__builtin_inf() : value) - (one ? shiftOnes : shiftZeros), table);
         ones[l] += one ? out[j] : 0.0;
         zeros[l] += one ? 0.0 : out[j];
         then(j, out[j]);
@@ -1017,66 +1018,138 @@ void splitShiftExpSum(double* out, const double* values, const double* kind, std
         [&](std::ptrdiff_t j, bool) { return values[j]; });
 }
 
-// In 2D: out[j] = rowExp(z_j − kind j's shift) and out's sums by kind, where z_j comes from the
-// similarity s_j = dotRow's value (made here, group by group): zLanes(s, isOne, k) for the 8 from
-// k, zAt(s, one, j) for one; z_skip = −∞. One pass over the points for the row, its exps and
-// their sums.
-template <class Kinds, class ZLanes, class ZAt, class Then = NothingAfter>
-static inline __attribute__((always_inline)) void dotExpSumOf(const double* data, std::ptrdiff_t n, std::ptrdiff_t a,
-                                                              const Kinds& kinds, double shiftOnes, double shiftZeros,
-                                                              const std::int64_t* table, double* out, double* sumOnes,
-                                                              double* sumZeros, ZLanes zLanes, ZAt zAt,
-                                                              std::ptrdiff_t skip, Then then = {}) {
+// √v in each lane (correctly rounded, as __builtin_sqrt).
+static inline __attribute__((always_inline)) Lanes sqrtLanes(Lanes v) {
+#if defined(__AVX512F__)
+    // The masked form with every lane set: _mm512_sqrt_pd starts from _mm512_undefined_pd(), the
+    // false -Wmaybe-uninitialized of GCC 12 noted at expInPlace.
+    return (Lanes)_mm512_mask_sqrt_pd((__m512d)v, (__mmask8)-1, (__m512d)v);
+#else
+    for (int k = 0; k < Lanes::kParts; ++k) {
+#if defined(__AVX__)
+        v.part[k] = (Lanes::Part)_mm256_sqrt_pd((__m256d)v.part[k]);
+#elif defined(__SSE2__)
+        v.part[k] = (Lanes::Part)_mm_sqrt_pd((__m128d)v.part[k]);
+#else
+        for (int l = 0; l < Lanes::kPartLanes; ++l) v.part[k][l] = __builtin_sqrt(v.part[k][l]);
+#endif
+    }
+    return v;
+#endif
+}
+
+// Row a's entry M_aj of 2D points, by the arithmetic of its row kernel: Mode 0 the dot product
+// (dotRow), 1 the distance (distanceRow), 2 its square (squaredDistanceRow).
+template <int Mode>
+static inline __attribute__((always_inline)) Lanes pairLanes(Lanes anchorX, Lanes anchorY, Lanes x, Lanes y) {
+    if constexpr (Mode == 0) {
+        return (broadcast(0.0) + anchorX * x) + anchorY * y;
+    } else {
+        const Lanes d0 = anchorX - x, d1 = anchorY - y;
+        const Lanes squared = d0 * d0 + d1 * d1;
+        if constexpr (Mode == 1) return sqrtLanes(squared);
+        return squared;
+    }
+}
+template <int Mode>
+static inline double pairValue(double x0, double x1, double x, double y) {
+    if constexpr (Mode == 0) {
+        return (0.0 + x0 * x) + x1 * y;
+    } else {
+        const double d0 = x0 - x, d1 = x1 - y;
+        const double squared = d0 * d0 + d1 * d1;
+        return Mode == 1 ? __builtin_sqrt(squared) : squared;
+    }
+}
+
+// In 2D: out[j] = rowExp(z_j − kind j's shift) and out's sums by kind, where z_j comes from row
+// a's entry m_j = M_aj (pairLanes<Mode>, made here, group by group): zLanes(m, isOne, k) for the
+// 8 from k, zAt(m, one, j) for one; z_skip = −∞. One pass over the points for the row, its exps
+// and their sums.
+template <int Mode, class Kinds, class ZLanes, class ZAt, class Then = NothingAfter>
+static inline __attribute__((always_inline)) void pairExpSumOf(const double* data, std::ptrdiff_t n, std::ptrdiff_t a,
+                                                               const Kinds& kinds, double shiftOnes, double shiftZeros,
+                                                               const std::int64_t* table, double* out, double* sumOnes,
+                                                               double* sumZeros, ZLanes zLanes, ZAt zAt,
+                                                               std::ptrdiff_t skip, Then then = {}) {
     constexpr int L = kAccumulateLanes;
     const double x0 = data[2 * a], x1 = data[2 * a + 1];
-    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1), zero = broadcast(0.0);
+    const Lanes anchorX = broadcast(x0), anchorY = broadcast(x1);
     shiftExpSumOf(
         out, kinds, n, shiftOnes, shiftZeros, table, sumOnes, sumZeros,
         [&](std::ptrdiff_t k, LaneMask isOne) {
             Lanes x, y;
             deinterleave(loadLanes(data + 2 * k), loadLanes(data + 2 * k + L), &x, &y);
-            return zLanes((zero + anchorX * x) + anchorY * y, isOne, k);
+            return zLanes(pairLanes<Mode>(anchorX, anchorY, x, y), isOne, k);
         },
-        [&](std::ptrdiff_t j, bool one) { return zAt((0.0 + x0 * data[2 * j]) + x1 * data[2 * j + 1], one, j); },
+        [&](std::ptrdiff_t j, bool one) { return zAt(pairValue<Mode>(x0, x1, data[2 * j], data[2 * j + 1]), one, j); },
         skip, then);
 }
 
-// The affine dot row z_j = (dot_j − kind's shift)·kind's factor (z_skip = −∞) made group by group
-// inside the exp's blocks (logits keeps it when set): one pass over the points instead of a pass
-// writing the row, another reading it for the maxima and a third for the exps. affine: shiftOnes,
-// factorOnes, shiftZeros, factorZeros. Other D: the passes, with the same bits.
-template <bool KeepLogits, class Kinds>
-static inline __attribute__((always_inline)) void dotAffineExpSum(
+// Row a of M by its mode's kernel (pairLanes' modes).
+static void pairRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                    double* out) {
+    if (mode == 0)
+        dotRow(data, n, dims, a, out, 0);
+    else if (mode == 1)
+        distanceRow(data, n, dims, a, out, 0);
+    else
+        squaredDistanceRow(data, n, dims, a, out, 0);
+}
+
+void addRow(double* out, const double* a, std::ptrdiff_t n);
+// addTo[j] += e_j (addRow's operation) once the exps e are final; nothing when addTo is null.
+struct AddExps {
+    double* addTo;
+    void operator()(std::ptrdiff_t k, Lanes e) const {
+        if (addTo) storeLanes(addTo + k, loadLanes(addTo + k) + e);
+    }
+    void operator()(std::ptrdiff_t j, double e) const {
+        if (addTo) addTo[j] += e;
+    }
+};
+
+// The affine row z_j = (m_j − kind's shift)·kind's factor (z_skip = −∞) made group by group
+// inside the exp's blocks: one pass over the points instead of a pass writing M's row, another
+// reading it for the maxima and a third for the exps. logits keeps z when set; row keeps M's row
+// when set (the backward pass of a distance reads it); addTo gains the exps when set. affine:
+// shiftOnes, factorOnes, shiftZeros, factorZeros. Other D: the passes, with the same bits.
+template <int Mode, class Kinds>
+static inline __attribute__((always_inline)) void affineExpSumOf(
     const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, const double* affine,
     const Kinds& kinds, std::ptrdiff_t skip, double expShiftOnes, double expShiftZeros, const std::int64_t* table,
-    double* logits, double* out, double* sumOnes, double* sumZeros) {
+    double* row, double* logits, double* out, double* addTo, double* sumOnes, double* sumZeros) {
     if (dims != 2) {
         const double* kind = kinds.row(n);
-        double* row = KeepLogits ? logits : out;
+        double* z = logits ? logits : out;
+        double* m = row ? row : z;
         double maxOnes = 0.0, maxZeros = 0.0;
-        dotRow(data, n, dims, a, row, 0);
-        splitAffineMax(row, row, kind, n, affine[0], affine[1], affine[2], affine[3], skip, &maxOnes, &maxZeros);
-        splitShiftExpSum(out, row, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros);
+        pairRow(data, n, dims, a, Mode, m);
+        splitAffineMax(z, m, kind, n, affine[0], affine[1], affine[2], affine[3], skip, &maxOnes, &maxZeros);
+        splitShiftExpSum(out, z, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros);
+        if (addTo) addRow(addTo, out, n);
         return;
     }
     const Lanes shiftOneLanes = broadcast(affine[0]), factorOneLanes = broadcast(affine[1]);
     const Lanes shiftZeroLanes = broadcast(affine[2]), factorZeroLanes = broadcast(affine[3]);
-    dotExpSumOf(
+    pairExpSumOf<Mode>(
         data, n, a, kinds, expShiftOnes, expShiftZeros, table, out, sumOnes, sumZeros,
-        [&](Lanes s, LaneMask isOne, std::ptrdiff_t k) {
-            const Lanes v = (s - selectLanes(isOne, shiftOneLanes, shiftZeroLanes)) *
+        [&](Lanes m, LaneMask isOne, std::ptrdiff_t k) {
+            if (row) storeLanes(row + k, m);
+            const Lanes v = (m - selectLanes(isOne, shiftOneLanes, shiftZeroLanes)) *
                             selectLanes(isOne, factorOneLanes, factorZeroLanes);
-            if constexpr (KeepLogits) storeLanes(logits + k, v);
+            if (logits) storeLanes(logits + k, v);
             return v;
         },
-        [&](double s, bool one, std::ptrdiff_t j) {
+        [&](double m, bool one, std::ptrdiff_t j) {
+            if (row) row[j] = m;
             const double v = j == skip ? -__builtin_inf()
-                                       : (s - (one ? affine[0] : affine[2])) * (one ? affine[1] : affine[3]);
-            if constexpr (KeepLogits) logits[j] = v;
+                                       : (m - (one ? affine[0] : affine[2])) * (one ? affine[1] : affine[3]);
+            if (logits) logits[j] = v;
             return v;
         },
-        skip);
-    if (KeepLogits && skip >= 0 && skip < n) logits[skip] = -__builtin_inf();
+        skip, AddExps{addTo});
+    if (logits && skip >= 0 && skip < n) logits[skip] = -__builtin_inf();
 }
 
 void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, double factor,
@@ -1084,16 +1157,24 @@ void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
                         double* logits, double* out, double* sumOnes, double* sumZeros) {
     // (v − 0)·factor = v·factor exactly, and no lane is skipped
     const double affine[4] = {0.0, factor, 0.0, factor};
-    dotAffineExpSum<true>(data, n, dims, a, affine, KindRow{kind}, -1, shiftOnes, shiftZeros, table, logits, out,
-                          sumOnes, sumZeros);
+    affineExpSumOf<0>(data, n, dims, a, affine, KindRow{kind}, -1, shiftOnes, shiftZeros, table, nullptr, logits, out,
+                      nullptr, sumOnes, sumZeros);
 }
 
-void dotRowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,
-                        const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
-                        double shiftOnes, double shiftZeros, const std::int64_t* table, double* out, double* sumOnes,
-                        double* sumZeros) {
-    dotAffineExpSum<false>(data, n, dims, a, affine, SameLabelKind{labels, label, kind}, skip, shiftOnes, shiftZeros,
-                           table, nullptr, out, sumOnes, sumZeros);
+void rowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
+                     const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
+                     double shiftOnes, double shiftZeros, const std::int64_t* table, double* row, double* out,
+                     double* addTo, double* sumOnes, double* sumZeros) {
+    const SameLabelKind kinds{labels, label, kind};
+    if (mode == 0)
+        affineExpSumOf<0>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
+                          addTo, sumOnes, sumZeros);
+    else if (mode == 1)
+        affineExpSumOf<1>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
+                          addTo, sumOnes, sumZeros);
+    else
+        affineExpSumOf<2>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
+                          addTo, sumOnes, sumZeros);
 }
 
 // out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
@@ -1400,7 +1481,7 @@ void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
         return;
     }
     const CircleLanes circle(parameters);
-    dotExpSumOf(
+    pairExpSumOf<0>(
         data, n, a, kinds, shiftOnes, shiftZeros, table, out, sumOnes, sumZeros,
         [&](Lanes s, LaneMask positive, std::ptrdiff_t k) {
             Lanes gradientSlope;
