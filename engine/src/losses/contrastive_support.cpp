@@ -105,9 +105,9 @@ void RowSimilarities::addScaledRowGradient(Eigen::Index a, const Vector& values,
     if (m_similarity && !m_sameLabels) {
         // Written out (splitScale) and parked: the caller reuses
         // values and kind for the next row.
-        if (m_parkedCount == kParkedRows) runParkedRows();
-        std::vector<Real>& parked = m_parked[static_cast<std::size_t>(m_parkedCount)];
-        parked.resize(static_cast<std::size_t>(n));
+        if (m_parkedCount == kParkedRows || m_parkedLabels) runParkedRows();
+        Vector& parked = m_parked[static_cast<std::size_t>(m_parkedCount)];
+        parked.resize(n);
         splitScale(parked.data(), values.data(), kind.data(), n, ofOnes, ofZeros);
         m_parkedAnchors[static_cast<std::size_t>(m_parkedCount++)] = a;
         return;
@@ -118,13 +118,39 @@ void RowSimilarities::addScaledRowGradient(Eigen::Index a, const Vector& values,
     addRowGradient(a, *scratch);
 }
 
+void RowSimilarities::addLabelScaledRowGradient(Eigen::Index a, Vector& values, const Labels& labels, Real ofOnes,
+                                                Real ofZeros, Vector* scratch) {
+    if (m_similarity && !m_sameLabels) {
+        // Parked unscaled: no pass writes the scaled row out and the backward pass reads it back.
+        if (m_parkedCount == kParkedRows || (m_parkedCount > 0 && m_parkedLabels != &labels)) runParkedRows();
+        const auto k = static_cast<std::size_t>(m_parkedCount++);
+        m_parked[k].swap(values);
+        m_parkedLabels = &labels;
+        m_parkedOnes[k] = ofOnes;
+        m_parkedZeros[k] = ofZeros;
+        m_parkedAnchors[k] = a;
+        return;
+    }
+    // splitScale's product, by the labels
+    const int label = labels[static_cast<std::size_t>(a)];
+    scratch->resize(values.size());
+    for (Eigen::Index j = 0; j < values.size(); ++j)
+        (*scratch)(j) = values(j) * (labels[static_cast<std::size_t>(j)] == label ? ofOnes : ofZeros);
+    addRowGradient(a, *scratch);
+}
+
 void RowSimilarities::runParkedRows() const {
     if (m_parkedCount == 0) return;
     std::array<const Real*, kParkedRows> rows{};
     for (std::size_t k = 0; k < static_cast<std::size_t>(m_parkedCount); ++k) rows[k] = m_parked[k].data();
     // A similarity's backward pass reads no distances: the rows stand in for them.
-    m_rows.accumulateRows(m_parkedCount, m_parkedAnchors.data(), rows.data(), rows.data(), &m_gradEmbedded);
+    if (m_parkedLabels)
+        m_rows.accumulateScaledRows(m_parkedCount, m_parkedAnchors.data(), rows.data(), *m_parkedLabels,
+                                    m_parkedOnes.data(), m_parkedZeros.data(), rows.data(), &m_gradEmbedded);
+    else
+        m_rows.accumulateRows(m_parkedCount, m_parkedAnchors.data(), rows.data(), rows.data(), &m_gradEmbedded);
     m_parkedCount = 0;
+    m_parkedLabels = nullptr;
 }
 
 void RowSimilarities::trackSameLabel(const Labels& labels) {
@@ -350,7 +376,8 @@ LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& dis
             std::size_t next = 0;
             for (int p : members)
                 if (p != a) negativeExp(p) = -inverseTemperature * slopes[next++] * perPair;
-            part.similarities.addScaledRowGradient(a, negativeExp, kind, 1.0, negativeFactor, &gradRow);
+            // The kind row is the anchor's class: its same-label row.
+            part.similarities.addLabelScaledRowGradient(a, negativeExp, input.labels, 1.0, negativeFactor, &gradRow);
         }
     });
     LossOutput out;

@@ -99,6 +99,12 @@ public:
     /// scaling happens inside the backward pass where it can (`scratch` holds the row otherwise).
     void addScaledRowGradient(Eigen::Index a, const Vector& values, const Vector& kind, Real ofOnes,
                               Real ofZeros, Vector* scratch);
+    /// addScaledRowGradient where kind is the same-label row of a (labels[j] = labels[a]): for a
+    /// similarity the row waits with its values, swapped out of `values` (which then holds a spare
+    /// buffer of any size and content), and is scaled inside the backward pass; the same bits.
+    /// `labels` must outlive the next gradient().
+    void addLabelScaledRowGradient(Eigen::Index a, Vector& values, const Labels& labels, Real ofOnes, Real ofZeros,
+                                   Vector* scratch);
     /// ∂L/∂x (N×D): everything added so far, taken back through the normalization.
     Points gradient() const;
 
@@ -130,10 +136,14 @@ private:
     Vector m_sameLabelRow;               // scratch: the masked row
     std::vector<Real> m_distances;       // scratch for the Lp backward
     std::vector<Real> m_distanceSlopes;  // scratch: ∂L/∂d = −∂L/∂s
-    // Scaled similarity rows wait here, written out, to run their backward passes together
-    // (DistanceRows::accumulateRows: the same bits as one at a time, faster in 2D).
-    mutable std::array<std::vector<Real>, kParkedRows> m_parked;
+    // Scaled similarity rows wait here to run their backward passes together
+    // (DistanceRows::accumulateRows: the same bits as one at a time, faster in 2D): written out,
+    // or, with m_parkedLabels set, as values and factors scaled by the same-label row inside the
+    // backward pass (DistanceRows::accumulateScaledRows).
+    mutable std::array<Vector, kParkedRows> m_parked;
     mutable std::array<Eigen::Index, kParkedRows> m_parkedAnchors{};
+    mutable std::array<Real, kParkedRows> m_parkedOnes{}, m_parkedZeros{};
+    mutable const Labels* m_parkedLabels = nullptr;
     mutable int m_parkedCount = 0;
 };
 

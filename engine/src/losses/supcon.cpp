@@ -112,10 +112,14 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             // are finished here and marked kind 1 with factor 1 (exact); the backward pass scales
             // the rest (the dropped entries' 0 stays 0).
             const Real factor = inverseTemperature / sum;
-            for (int p : positiveList) {
-                keptExp(p) = keptExp(p) * factor - inverseTemperature * inversePositives;
-                kind(p) = 1.0;
+            for (int p : positiveList) keptExp(p) = keptExp(p) * factor - inverseTemperature * inversePositives;
+            if (!masks) {
+                // All pairs: the positives and the anchor (whose e^{−∞} = 0 stays 0) are its class,
+                // whose same-label row the backward pass scales by from the labels.
+                part.similarities.addLabelScaledRowGradient(i, keptExp, input.labels, 1.0, factor, &gradRow);
+                continue;
             }
+            for (int p : positiveList) kind(p) = 1.0;
             part.similarities.addScaledRowGradient(i, keptExp, kind, 1.0, factor, &gradRow);
             for (int p : positiveList) kind(p) = 0.0;
         }
