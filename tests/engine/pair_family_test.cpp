@@ -649,6 +649,23 @@ TEST(SoftNearestNeighbor, HandComputedTinyValue) {
     EXPECT_EQ(out.stats.tuples, 2);
 }
 
+TEST(SoftNearestNeighbor, ClassesHundredsOfTemperaturesApartKeepTheirTerms) {
+    // Squared Euclidean, T = 1: classmates 40 apart (z = −1600, far below e^{−700}) and a point of
+    // the other class at distance 1 (z = −1). Shifted by the bound 0, the positives' sum underflows
+    // to 0; those rows must be redone with the maxima: ℓ = LSE_all − LSE_positives = −1 − (−1600)
+    // to double precision, for each of the four. The pair at 100 keeps the bounded pass: its term
+    // is log(1 + Σ e^{−d²}) over the others, below 1e-300, so the mean is 4·1599/6.
+    Points x(6, 2);
+    x << 0, 0, 40, 0, 1, 0, 41, 0, 100, 0, 100.5, 0;
+    const Labels y = {0, 0, 1, 1, 2, 2};
+    const auto loss = make("soft_nearest_neighbor");
+    const LossOutput out = run(*loss, x, y);
+    EXPECT_NEAR(out.value, 4.0 * 1599.0 / 6.0, 1e-9);
+    EXPECT_EQ(out.stats.tuples, 6);
+    EXPECT_EQ(out.stats.active, 4);
+    EXPECT_LT(finiteDifferenceError(*loss, LossInput{x, y}).embeddings, 1e-6);
+}
+
 // --- NCE -------------------------------------------------------------------------------------------
 
 /// The loss from the sampled indices handed out by noiseContrastiveNegatives (the public helper).

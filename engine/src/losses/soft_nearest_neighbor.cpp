@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace marginlab {
@@ -42,7 +44,8 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     // logits z_ik = −δ_ik / T with δ the ordering distance (δ = d, or −s for a similarity)
     const Real factor = -m_distance.orderSign() / m_temperature;
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
-    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
+    // Each sum shifted by its own maximum, from part.row.
+    auto exactRow = [&](int i, detail::PairRowChunk& part) {
         const Real* m = part.row.data();
         Real* shiftedAll = part.first.data();
         Real* shiftedPositive = part.second.data();
@@ -91,6 +94,41 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
             shiftedAll[p] = shiftedAll[p] * allFactor - shiftedPositive[k] * positiveFactor;
         }
         part.scaleGradientBySameLabel(shiftedAll, kind, labels, 1.0, allFactor);
+        return true;
+    };
+    // z ≤ 0 for a distance (M ≥ 0), z ≤ 1/T for a similarity of normalized points: that bound can
+    // shift both sums in place of their maxima, and then the numerator's exps are the
+    // denominator's own, so one pass over the points makes the row, its exps and both sums, and
+    // no pass packs the class. Far points lose nothing the maxima would keep unless the positives'
+    // sum underflows (the class hundreds of T away, or a similarity's span 2/T beyond
+    // kBoundedShiftRange): that row is redone with the maxima.
+    const std::optional<std::pair<Real, Real>> range = pairRows.rows().bounds();
+    const bool boundedShift =
+        !m_distance.isSimilarity() || (range && 2.0 * std::abs(factor) <= detail::kBoundedShiftRange);
+    const Real high = m_distance.isSimilarity() ? std::abs(factor) : 0.0;
+    const Real affine[4] = {0.0, factor, 0.0, factor};
+    constexpr Real kSmallestSum = 1e-280;  // the largest term above e^{−644}: any flushed one is < e^{−56} of it
+    if (boundedShift) pairRows.leaveRowsToFunction();
+    pairRows.run(withGradient, input.splitForces ? &labels : nullptr, [&](int i, detail::PairRowChunk& part) {
+        if (!boundedShift) return exactRow(i, part);
+        Real* exps = part.first.data();
+        Real* kind = part.third.data();  // 1 = same label as the anchor, 0 = other
+        Real sumPositive = 0.0, sumOthers = 0.0;
+        pairRows.rows().rowAffineExpSum(i, affine, labels, kind, i, high, high, part.row.data(), exps, nullptr,
+                                        &sumPositive, &sumOthers);
+        // (also an anchor without positives: its sum is 0, and the exact pass does not count it)
+        if (!(sumPositive > kSmallestSum)) return exactRow(i, part);
+        ++part.tuples;
+        if (oneClass) return false;  // numerator = denominator: ℓ_i = 0 exactly
+        const Real sumAll = sumPositive + sumOthers;
+        const Real term = std::log(sumAll) - std::log(sumPositive);  // the shifts cancel
+        part.total += term;
+        if (term > 0.0) ++part.active;
+        if (!withGradient) return false;
+        // ∂ℓ_i/∂z_ik = e_k/Σall − [k ∈ P(i)]·e_k/Σpositives, × ∂z/∂M = factor: two factors by kind
+        // (the anchor's e = 0 gives +0).
+        const Real allFactor = factor / sumAll, positiveFactor = factor / sumPositive;
+        part.scaleGradientBySameLabel(exps, kind, labels, allFactor - positiveFactor, allFactor);
         return true;
     });
     LossOutput out;
