@@ -482,6 +482,9 @@ static void accumulateBlock2(const double* data, std::ptrdiff_t n, const std::pt
         sumX[k] = sumY[k] = broadcast(0.0);
     }
     auto groupOf = [](std::ptrdiff_t j) { return j - j % L; };
+    std::ptrdiff_t anchorGroup[Count];
+    for (int k = 0; k < Count; ++k) anchorGroup[k] = groupOf(anchors[k]);
+    const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
     std::ptrdiff_t j = 0;
     for (; j + L <= n; j += L) {
         Lanes x, y, gradX, gradY;
@@ -490,8 +493,18 @@ static void accumulateBlock2(const double* data, std::ptrdiff_t n, const std::pt
         deinterleave(loadLanes(grad + 2 * j), loadLanes(grad + 2 * j + L), &gradX, &gradY);
         bool holdsAnchor = false;
         for (int k = 0; k < Count; ++k) {
-            holdsAnchor |= groupOf(anchors[k]) == j;
-            const Lanes w = weightLanes<Mode>(weights[k], anchors[k], j, rows[k]);
+            const bool anchorHere = anchorGroup[k] == j;
+            holdsAnchor |= anchorHere;
+            Lanes w;
+            if constexpr (Mode == 0) {
+                // weightLanes<0>'s zero at the anchor, selected in the anchor's group only: elsewhere
+                // the select keeps every lane, and its lane compare cost each group four operations.
+                w = weights[k].lanesAt(j);
+                if (anchorHere)
+                    w = selectLanes(laneIndex == broadcast(static_cast<double>(anchors[k] - j)), broadcast(0.0), w);
+            } else {
+                w = weightLanes<Mode>(weights[k], anchors[k], j, rows[k]);
+            }
             if constexpr (Mode == 0) {
                 sumX[k] += w * x;
                 sumY[k] += w * y;
