@@ -119,7 +119,8 @@ Real relativeError(const Points& analytic, const Points& numeric) {
 }
 
 const std::vector<DistanceSpec> liftedDistances = {DistanceSpec::lp(1, true), DistanceSpec::lp(1, false),
-                                                   DistanceSpec::lp(2, false), DistanceSpec::cosine()};
+                                                   DistanceSpec::lp(2, false), DistanceSpec::lp(2, true),
+                                                   DistanceSpec::cosine()};
 
 void expectRotationEquivariant(const Loss& loss, const Points& x, const Labels& y, std::uint64_t seed,
                                const Tuples* tuples = nullptr) {
@@ -647,6 +648,20 @@ TEST(SoftNearestNeighbor, HandComputedTinyValue) {
     const LossOutput out = run(*make("soft_nearest_neighbor"), x, tinyLabels);
     EXPECT_NEAR(out.value, expected, 1e-12);
     EXPECT_EQ(out.stats.tuples, 2);
+}
+
+TEST(SoftNearestNeighbor, CosineAtSmallTemperaturesOnBothSidesOfTheBoundedRange) {
+    // z = s/T spans 2/T: 500 at T = 0.004 (shifted by the bound 1/T, one pass) and 1,000 at
+    // T = 0.002 (beyond kBoundedShiftRange: the maxima). Both against the plain loop, whose exps
+    // stay within e^{±500}.
+    for (const Config& c : configs)
+        for (Real temperature : {0.004, 0.002}) {
+            const Points x = randomPoints(c.n, c.d, c.seed + 11);
+            const Labels y = randomLabels(c.n, c.classes, c.seed + 111);
+            const auto loss = make("soft_nearest_neighbor", {{"temperature", temperature}}, DistanceSpec::cosine());
+            expectRelative(run(*loss, x, y).value,
+                           referenceSoftNearestNeighbor(x, y, temperature, DistanceSpec::cosine()), 1e-9);
+        }
 }
 
 TEST(SoftNearestNeighbor, ClassesHundredsOfTemperaturesApartKeepTheirTerms) {

@@ -100,8 +100,9 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
     // shift both sums in place of their maxima, and then the numerator's exps are the
     // denominator's own, so one pass over the points makes the row, its exps and both sums, and
     // no pass packs the class. Far points lose nothing the maxima would keep unless the positives'
-    // sum underflows (the class hundreds of T away, or a similarity's span 2/T beyond
-    // kBoundedShiftRange): that row is redone with the maxima.
+    // sum underflows (the class hundreds of T away): that row is redone with the maxima. A
+    // similarity whose span 2/T exceeds kBoundedShiftRange, or of points not normalized, keeps
+    // the maxima throughout.
     const std::optional<std::pair<Real, Real>> range = pairRows.rows().bounds();
     const bool boundedShift =
         !m_distance.isSimilarity() || (range && 2.0 * std::abs(factor) <= detail::kBoundedShiftRange);
