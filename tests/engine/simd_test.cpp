@@ -347,7 +347,8 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
 
 TEST(SimdDispatch, LabelScaledBackwardRowsAreTheWrittenRowsBitForBit) {
     // accumulateScaledRows against splitScale by the same-label kind row, then accumulateRows, on
-    // every unit: the row scaled inside the pass must be the written one.
+    // every unit: the row scaled inside the pass must be the written one; with anchors of random
+    // labels and with anchors of one label (whose rows share one lane mask).
     std::mt19937_64 rng(16);
     std::normal_distribution<double> normal(0.0, 1.0);
     std::vector<const simd::Kernels*> units = availableUnits();
@@ -356,50 +357,58 @@ TEST(SimdDispatch, LabelScaledBackwardRowsAreTheWrittenRowsBitForBit) {
     for (const simd::Kernels* unit : units)
         for (std::ptrdiff_t dims : {1, 2, 3})
             for (std::ptrdiff_t n : {1, 7, 8, 13, 67, 1000})
-                for (int count : {1, 3, 4, 6}) {
-                    const std::vector<double> data = awkwardPoints(n, dims, rng);
-                    const auto size = static_cast<std::size_t>(n);
-                    std::vector<int> labels(size);
-                    for (int& label : labels) label = static_cast<int>(rng() % 3) - 1;  // negatives too
-                    std::vector<std::ptrdiff_t> anchors;
-                    for (int k = 0; k < count; ++k)
-                        anchors.push_back(static_cast<std::ptrdiff_t>(rng() % static_cast<std::uint64_t>(n)));
-                    std::vector<std::vector<double>> values(static_cast<std::size_t>(count), std::vector<double>(size));
-                    std::vector<std::vector<double>> kinds = values, written = values, rows = values;
-                    std::vector<double> ofOnes, ofZeros;
-                    std::vector<const double*> valuePointers, writtenPointers, rowPointers;
-                    for (std::size_t k = 0; k < values.size(); ++k) {
-                        for (double& value : values[k]) value = rng() % 5 == 0 ? 0.0 : normal(rng);
-                        ofOnes.push_back(normal(rng));
-                        ofZeros.push_back(normal(rng));
-                        unit->sameLabelRow(labels.data(), labels[static_cast<std::size_t>(anchors[k])], n,
-                                           kinds[k].data());
-                        unit->splitScale(written[k].data(), values[k].data(), kinds[k].data(), n, ofOnes[k],
-                                         ofZeros[k]);
-                        unit->squaredDistanceRow(data.data(), n, dims, anchors[k], rows[k].data(), 0);
-                        unit->sqrtInPlace(rows[k].data(), n);
-                        valuePointers.push_back(values[k].data());
-                        writtenPointers.push_back(written[k].data());
-                        rowPointers.push_back(rows[k].data());
+                for (int count : {1, 3, 4, 6})
+                    for (bool oneLabel : {false, true}) {
+                        const std::vector<double> data = awkwardPoints(n, dims, rng);
+                        const auto size = static_cast<std::size_t>(n);
+                        std::vector<int> labels(size);
+                        for (int& label : labels) label = static_cast<int>(rng() % 3) - 1;  // negatives too
+                        std::vector<std::ptrdiff_t> anchors;
+                        while (static_cast<int>(anchors.size()) < count) {
+                            const auto a = static_cast<std::ptrdiff_t>(rng() % static_cast<std::uint64_t>(n));
+                            if (!oneLabel || anchors.empty() ||
+                                labels[static_cast<std::size_t>(a)] ==
+                                    labels[static_cast<std::size_t>(anchors[0])])
+                                anchors.push_back(a);
+                        }
+                        std::vector<std::vector<double>> values(static_cast<std::size_t>(count),
+                                                                std::vector<double>(size));
+                        std::vector<std::vector<double>> kinds = values, written = values, rows = values;
+                        std::vector<double> ofOnes, ofZeros;
+                        std::vector<const double*> valuePointers, writtenPointers, rowPointers;
+                        for (std::size_t k = 0; k < values.size(); ++k) {
+                            for (double& value : values[k]) value = rng() % 5 == 0 ? 0.0 : normal(rng);
+                            ofOnes.push_back(normal(rng));
+                            ofZeros.push_back(normal(rng));
+                            unit->sameLabelRow(labels.data(), labels[static_cast<std::size_t>(anchors[k])], n,
+                                               kinds[k].data());
+                            unit->splitScale(written[k].data(), values[k].data(), kinds[k].data(), n,
+                                             ofOnes[k], ofZeros[k]);
+                            unit->squaredDistanceRow(data.data(), n, dims, anchors[k], rows[k].data(), 0);
+                            unit->sqrtInPlace(rows[k].data(), n);
+                            valuePointers.push_back(values[k].data());
+                            writtenPointers.push_back(written[k].data());
+                            rowPointers.push_back(rows[k].data());
+                        }
+                        for (int mode : {0, 1, 2}) {
+                            std::vector<double> expected(data.size());
+                            for (double& value : expected) value = normal(rng);
+                            std::vector<double> got = expected, unscaled = expected;
+                            unit->accumulateRows(data.data(), n, dims, mode, count, anchors.data(),
+                                                 writtenPointers.data(), rowPointers.data(), expected.data());
+                            unit->accumulateScaledRows(data.data(), n, dims, mode, count, anchors.data(),
+                                                       valuePointers.data(), labels.data(), ofOnes.data(),
+                                                       ofZeros.data(), rowPointers.data(), got.data());
+                            EXPECT_TRUE(sameBits(got, expected))
+                                << simd::levelName(unit->level) << " dims " << dims << " n " << n << " rows "
+                                << count << " mode " << mode << (oneLabel ? " one label" : "");
+                            // the factors must matter: the unscaled rows give other numbers
+                            unit->accumulateRows(data.data(), n, dims, mode, count, anchors.data(),
+                                                 valuePointers.data(), rowPointers.data(), unscaled.data());
+                            differentFromUnscaled += sameBits(unscaled, expected) ? 0 : 1;
+                            ++compared;
+                        }
                     }
-                    for (int mode : {0, 1, 2}) {
-                        std::vector<double> expected(data.size());
-                        for (double& value : expected) value = normal(rng);
-                        std::vector<double> got = expected, unscaled = expected;
-                        unit->accumulateRows(data.data(), n, dims, mode, count, anchors.data(), writtenPointers.data(),
-                                             rowPointers.data(), expected.data());
-                        unit->accumulateScaledRows(data.data(), n, dims, mode, count, anchors.data(),
-                                                   valuePointers.data(), labels.data(), ofOnes.data(), ofZeros.data(),
-                                                   rowPointers.data(), got.data());
-                        EXPECT_TRUE(sameBits(got, expected)) << simd::levelName(unit->level) << " dims " << dims
-                                                             << " n " << n << " rows " << count << " mode " << mode;
-                        // the factors must matter: the unscaled rows give other numbers
-                        unit->accumulateRows(data.data(), n, dims, mode, count, anchors.data(), valuePointers.data(),
-                                             rowPointers.data(), unscaled.data());
-                        differentFromUnscaled += sameBits(unscaled, expected) ? 0 : 1;
-                        ++compared;
-                    }
-                }
     EXPECT_GT(compared, 200);
     EXPECT_GT(differentFromUnscaled, compared * 3 / 4);
 }

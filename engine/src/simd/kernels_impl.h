@@ -314,12 +314,12 @@ static inline double pairWeight(std::ptrdiff_t a, std::ptrdiff_t j, double g, do
     }
 }
 
-// pairWeight<Mode> of pairs (a, j), …, (a, j + 7) in lanes.
-template <int Mode, class Weights>
-static inline __attribute__((always_inline)) Lanes weightLanes(const Weights& g, std::ptrdiff_t a,
-                                                               std::ptrdiff_t j, const double* row) {
+// pairWeight<Mode> of pairs (a, j), …, (a, j + 7) in lanes, from the weights gj = g.lanesAt(j)
+// (weightLanes reads them itself).
+template <int Mode>
+static inline __attribute__((always_inline)) Lanes weightFrom(Lanes gj, std::ptrdiff_t a, std::ptrdiff_t j,
+                                                              const double* row) {
     const Lanes zero = broadcast(0.0), one = broadcast(1.0);
-    const Lanes gj = g.lanesAt(j);
     if constexpr (Mode == 0) {
         const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
         return selectLanes(laneIndex + static_cast<double>(j) == static_cast<double>(a), zero, gj);
@@ -330,6 +330,11 @@ static inline __attribute__((always_inline)) Lanes weightLanes(const Weights& g,
     } else {
         return broadcast(2.0) * gj;
     }
+}
+template <int Mode, class Weights>
+static inline __attribute__((always_inline)) Lanes weightLanes(const Weights& g, std::ptrdiff_t a,
+                                                               std::ptrdiff_t j, const double* row) {
+    return weightFrom<Mode>(g.lanesAt(j), a, j, row);
 }
 
 static inline double addLanes(const double* lanes) {
@@ -450,6 +455,7 @@ static void accumulateWith(const double* data, std::ptrdiff_t n, std::ptrdiff_t 
 
 // The row of g the backward pass reads.
 struct PlainWeights {
+    static constexpr bool kByLabel = false;
     const double* g;
     double at(std::ptrdiff_t j) const { return g[j]; }
     Lanes lanesAt(std::ptrdiff_t j) const { return loadLanes(g + j); }
@@ -485,25 +491,38 @@ static void accumulateBlock2(const double* data, std::ptrdiff_t n, const std::pt
     std::ptrdiff_t anchorGroup[Count];
     for (int k = 0; k < Count; ++k) anchorGroup[k] = groupOf(anchors[k]);
     const Lanes laneIndex = {0, 1, 2, 3, 4, 5, 6, 7};
+    // Rows scaled by one label (consecutive anchors of a class, say) share its lane mask: one label
+    // compare per group instead of one per row.
+    bool oneLabel = Weights::kByLabel;
+    if constexpr (Weights::kByLabel)
+        for (int k = 1; k < Count; ++k) oneLabel &= weights[k].label == weights[0].label;
     std::ptrdiff_t j = 0;
     for (; j + L <= n; j += L) {
         Lanes x, y, gradX, gradY;
         deinterleave(loadLanes(data + 2 * j), loadLanes(data + 2 * j + L), &x, &y);
         // Adding in x/y lanes is adding in the stored order: the shuffles only move lanes.
         deinterleave(loadLanes(grad + 2 * j), loadLanes(grad + 2 * j + L), &gradX, &gradY);
+        LaneMask sharedMask{};
+        if constexpr (Weights::kByLabel)
+            if (oneLabel) sharedMask = labelMask(weights[0].labels + j, weights[0].label);
         bool holdsAnchor = false;
         for (int k = 0; k < Count; ++k) {
             const bool anchorHere = anchorGroup[k] == j;
             holdsAnchor |= anchorHere;
+            Lanes gk;
+            if constexpr (Weights::kByLabel)
+                gk = oneLabel ? weights[k].lanesWith(j, sharedMask) : weights[k].lanesAt(j);
+            else
+                gk = weights[k].lanesAt(j);
             Lanes w;
             if constexpr (Mode == 0) {
                 // weightLanes<0>'s zero at the anchor, selected in the anchor's group only: elsewhere
                 // the select keeps every lane, and its lane compare cost each group four operations.
-                w = weights[k].lanesAt(j);
+                w = gk;
                 if (anchorHere)
                     w = selectLanes(laneIndex == broadcast(static_cast<double>(anchors[k] - j)), broadcast(0.0), w);
             } else {
-                w = weightLanes<Mode>(weights[k], anchors[k], j, rows[k]);
+                w = weightFrom<Mode>(gk, anchors[k], j, rows[k]);
             }
             if constexpr (Mode == 0) {
                 sumX[k] += w * x;
@@ -610,14 +629,18 @@ void accumulateRows(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, i
 // ofZeros), splitScale's operation lane for lane, so the backward pass reads the scaled row's bits
 // without anyone writing the row out and reading it back.
 struct LabelScaledWeights {
+    static constexpr bool kByLabel = true;
     const double* values;
     const int* labels;
     int label;
     double ofOnes, ofZeros;
     double at(std::ptrdiff_t j) const { return values[j] * (labels[j] == label ? ofOnes : ofZeros); }
+    // with isOne = labelMask(labels + j, label), made already (rows of one label share it)
+    __attribute__((always_inline)) Lanes lanesWith(std::ptrdiff_t j, LaneMask isOne) const {
+        return loadLanes(values + j) * selectLanes(isOne, broadcast(ofOnes), broadcast(ofZeros));
+    }
     __attribute__((always_inline)) Lanes lanesAt(std::ptrdiff_t j) const {
-        return loadLanes(values + j) *
-               selectLanes(labelMask(labels + j, label), broadcast(ofOnes), broadcast(ofZeros));
+        return lanesWith(j, labelMask(labels + j, label));
     }
 };
 
