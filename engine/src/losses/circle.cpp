@@ -44,6 +44,7 @@ LossOutput CircleLoss::evaluate(const LossInput& input, bool withGradient) const
 
     // One fused pass per anchor row (similarity row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    pairRows.orderRowsByLabel(labels);  // the backward passes scale by the labels: a block's rows share them
     const Real optimumPositive = 1.0 + m_relaxation, optimumNegative = -m_relaxation;
     const Real marginPositive = 1.0 - m_relaxation, marginNegative = m_relaxation;
     const Real scale = m_scale;  // a local: the stores below could otherwise alias the member

@@ -30,6 +30,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
 
     // One fused pass per anchor row (distance row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(m_distance, input.embeddings);
+    pairRows.orderRowsByLabel(labels);  // the backward passes scale by the labels: a block's rows share them
     const Real sign = m_distance.orderSign();  // PML's margin(): x − y for a distance, y − x for a similarity
     const Real anchorCount = static_cast<Real>(n);
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();

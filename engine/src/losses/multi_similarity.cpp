@@ -47,6 +47,8 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
         return detail::zeroOutputWithKind(input, withGradient, "anchors");
     // One fused pass per anchor row (similarity row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(DistanceSpec::cosine(), input.embeddings);
+    // Unmined, the backward passes scale by the labels: class by class, a block's rows share them.
+    if (!mask) pairRows.orderRowsByLabel(labels);
     const Real anchorCount = static_cast<Real>(n);
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
     // Cosine similarities lie in [−1, 1], so each side's z (and the "1" = e^0) lies within known

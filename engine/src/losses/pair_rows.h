@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <vector>
 
@@ -177,7 +178,8 @@ public:
             // Without the same-label split, the backward passes run in blocks of rows.
             std::optional<PendingRows> pending;
             if (withGradient && !sameLabels) pending.emplace(size);
-            for (Eigen::Index i = begin; i < end; ++i) {
+            for (Eigen::Index t = begin; t < end; ++t) {
+                const Eigen::Index i = m_order.empty() ? t : m_order[static_cast<std::size_t>(t)];
                 if (!m_rowsLeftToFunction) m_rows.row(i, part.row.data());
                 part.scaled = {};
                 if (!rowFunction(static_cast<int>(i), part) || !withGradient) continue;
@@ -223,6 +225,18 @@ public:
     /// needs of M_i· itself (rows().rowAffineExpSum, say). For a distance it must also write M_i·
     /// into part.row when it returns true (the backward pass reads it); a similarity's is never read.
     void leaveRowsToFunction() { m_rowsLeftToFunction = true; }
+    /// From now on run() takes the anchors class by class (labels ascending, indices ascending
+    /// within a class) instead of in index order, its chunks being runs of that order: a block of
+    /// backward passes then mostly holds rows of one label, which share one label compare per
+    /// group (simd accumulateScaledRows). Still fixed by N and the labels: the same bits on any
+    /// number of threads.
+    void orderRowsByLabel(const Labels& labels) {
+        m_order.resize(labels.size());
+        std::iota(m_order.begin(), m_order.end(), Eigen::Index{0});
+        std::stable_sort(m_order.begin(), m_order.end(), [&labels](Eigen::Index a, Eigen::Index b) {
+            return labels[static_cast<std::size_t>(a)] < labels[static_cast<std::size_t>(b)];
+        });
+    }
     /// The chunks' sums of part.total, part.tuples and part.active.
     Real total() const { return m_total; }
     Count tuples() const { return m_tuples; }
@@ -243,6 +257,7 @@ private:
     DistanceRows m_rows;
     std::vector<PairRowChunk> m_parts;
     bool m_rowsLeftToFunction = false;
+    std::vector<Eigen::Index> m_order;  // the anchors in the order run() takes them; empty: 0, 1, …
     Real m_total = 0.0;
     Count m_tuples = 0;
     Count m_active = 0;

@@ -41,6 +41,7 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
 
     // One fused pass per anchor row (distance row, terms, backward): no N×N buffer.
     detail::FusedPairRows pairRows(m_distance, input.embeddings);
+    pairRows.orderRowsByLabel(labels);  // the backward passes scale by the labels: a block's rows share them
     // logits z_ik = −δ_ik / T with δ the ordering distance (δ = d, or −s for a similarity)
     const Real factor = -m_distance.orderSign() / m_temperature;
     constexpr Real minusInfinity = -std::numeric_limits<Real>::infinity();
