@@ -161,6 +161,37 @@ Real addChunkSums(const std::vector<ChunkSums>& parts, bool withGradient, RowSim
 
 /// The members (ascending indices) of each distinct label, labels ascending.
 std::vector<std::vector<int>> groupByLabel(const Labels& labels);
+/**
+ * The points of a loss input reordered class by class (groupByLabel's classes, members ascending),
+ * so that each class is one range of rows: a row's positives are then read and written as runs
+ * of consecutive entries rather than one scattered index at a time. input() is the reordered
+ * input (no reference, no owned rows, no tuples); restore() puts a gradient back in the caller's
+ * row order. Not copyable: input() refers to the object's own points and labels.
+ */
+class ClassOrder {
+public:
+    struct Range {
+        int begin = 0;
+        int end = 0;
+    };
+    explicit ClassOrder(const LossInput& input);
+    ClassOrder(const ClassOrder&) = delete;
+    ClassOrder& operator=(const ClassOrder&) = delete;
+
+    const LossInput& input() const { return m_input; }
+    /// Each class's rows in the reordered input, classes in label order.
+    const std::vector<Range>& classes() const { return m_classes; }
+    /// `reordered` (rows in the reordered order) with row k moved back to the caller's row.
+    Points restore(const Points& reordered) const;
+
+private:
+    std::vector<int> m_order;  // m_order[k]: the caller's row at reordered row k
+    std::vector<Range> m_classes;
+    Points m_embeddings;
+    Labels m_labels;
+    LossInput m_input;
+};
+
 /// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.
 Count orderedPositivePairs(const std::vector<std::vector<int>>& groups);
 

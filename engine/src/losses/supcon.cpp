@@ -48,23 +48,21 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     // Row by row (no N×N buffer): D_i = LSE over the kept entries of z = s/τ (shifted by their
     // max), ℓ_i = D_i − mean_{p∈P(i)} z_ip, ∂ℓ_i/∂z_ik = softmax_ik − [k∈P(i)]/|P(i)|.
     // AvgNonZero: the gradient rows are added with weight 1 and scaled by 1/#(ℓ_i > 0) at the end.
-    detail::RowSimilarities similarities(m_distance, input.embeddings);
-    if (detail::splitsForces(input, withGradient)) similarities.trackSameLabel(input.labels);
+    // Without a miner the rows go class by class (ClassOrder): an anchor's positives are then the
+    // runs of its row on either side of it, summed and written as runs.
+    std::optional<detail::ClassOrder> order;
+    if (!masks) order.emplace(input);
+    const LossInput& rows = order ? order->input() : input;
+    detail::RowSimilarities similarities(m_distance, rows.embeddings);
+    if (detail::splitsForces(input, withGradient)) similarities.trackSameLabel(rows.labels);
     const Real inverseTemperature = 1.0 / m_temperature;
+    // All pairs: each row's class, P(i) = its rows but i.
+    std::vector<detail::ClassOrder::Range> classOf;
+    if (order)
+        for (const detail::ClassOrder::Range& members : order->classes())
+            classOf.insert(classOf.end(), static_cast<std::size_t>(members.end - members.begin), members);
     // Anchors in chunks fixed by N, each with its own sums and gradient, added in chunk order
-    // (the same bits on any number of threads). Without a miner they go class by class.
-    std::vector<int> order;
-    std::vector<const std::vector<int>*> classOf;  // all pairs: each anchor's class members
-    const std::vector<std::vector<int>> groups = masks ? std::vector<std::vector<int>>{} : detail::groupByLabel(input.labels);
-    if (masks) {
-        for (int i = 0; i < n; ++i) order.push_back(i);
-    } else {
-        for (const auto& members : groups)
-            for (int i : members) {
-                order.push_back(i);
-                classOf.push_back(&members);
-            }
-    }
+    // (the same bits on any number of threads).
     const detail::AnchorChunks chunks(n);
     std::vector<detail::ChunkSums> parts(static_cast<std::size_t>(chunks.count()), detail::ChunkSums{similarities});
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int c) {
@@ -72,23 +70,25 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
         Vector logits, keptExp, gradRow;
         Vector kind = Vector::Zero(n);  // 1 for the entries outside P(i) ∪ N(i), 0 for the kept ones
         std::vector<int> positiveList, droppedList;
-        for (Eigen::Index t = begin; t < end; ++t) {
-            const int i = order[static_cast<std::size_t>(t)];
+        for (auto i = static_cast<int>(begin); i < end; ++i) {
             // The anchor's positives and the entries outside P(i) ∪ N(i) (itself included).
             positiveList.clear();
             droppedList.clear();
+            detail::ClassOrder::Range members{0, 0};
+            Eigen::Index positiveCount = 0;
             if (masks) {
                 for (int k = 0; k < n; ++k) {
                     if (masks->isPositive(i, k)) positiveList.push_back(k);
                     else if (!masks->isNegative(i, k)) droppedList.push_back(k);
                 }
+                positiveCount = static_cast<Eigen::Index>(positiveList.size());
             } else {
                 // All pairs: P(i) = the rest of i's class, N(i) = everything else.
-                for (int p : *classOf[static_cast<std::size_t>(t)])
-                    if (p != i) positiveList.push_back(p);
+                members = classOf[static_cast<std::size_t>(i)];
+                positiveCount = members.end - members.begin - 1;
                 droppedList.assign(1, i);
             }
-            if (positiveList.empty()) continue;  // ℓ_i = 0
+            if (positiveCount == 0) continue;  // ℓ_i = 0
             // The row passes on the vector unit (pair_rows.h): z = s/τ and the top of the kept
             // entries (one pass with the similarities); e^{z − top} for them and e^{z − ∞} = 0 for
             // the dropped ones, summed in the unit's fixed lanes.
@@ -101,8 +101,15 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
                                      std::numeric_limits<Real>::infinity(), top, &droppedSum, &sum);
             for (int k : droppedList) kind(k) = 0.0;
             Real positiveSum = 0.0;
-            for (int p : positiveList) positiveSum += logits(p);
-            const Real inversePositives = 1.0 / static_cast<Real>(positiveList.size());
+            if (masks) {
+                for (int p : positiveList) positiveSum += logits(p);
+            } else {
+                // the runs before and after the anchor, each in interleaved partial sums
+                const Real* z = logits.data();
+                positiveSum = detail::interleavedSum(i - members.begin, [&](Eigen::Index k) { return z[members.begin + k]; }) +
+                              detail::interleavedSum(members.end - i - 1, [&](Eigen::Index k) { return z[i + 1 + k]; });
+            }
+            const Real inversePositives = 1.0 / static_cast<Real>(positiveCount);
             const Real term = top + std::log(sum) - positiveSum * inversePositives;
             if (!(term > 0.0)) continue;
             ++part.active;
@@ -112,13 +119,17 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
             // are finished here and marked kind 1 with factor 1 (exact); the backward pass scales
             // the rest (the dropped entries' 0 stays 0).
             const Real factor = inverseTemperature / sum;
-            for (int p : positiveList) keptExp(p) = keptExp(p) * factor - inverseTemperature * inversePositives;
+            const Real positiveShare = inverseTemperature * inversePositives;
             if (!masks) {
                 // All pairs: the positives and the anchor (whose e^{−∞} = 0 stays 0) are its class,
                 // whose same-label row the backward pass scales by from the labels.
-                part.similarities.addLabelScaledRowGradient(i, keptExp, input.labels, 1.0, factor, &gradRow);
+                Real* e = keptExp.data();
+                for (int p = members.begin; p < i; ++p) e[p] = e[p] * factor - positiveShare;
+                for (int p = i + 1; p < members.end; ++p) e[p] = e[p] * factor - positiveShare;
+                part.similarities.addLabelScaledRowGradient(i, keptExp, rows.labels, 1.0, factor, &gradRow);
                 continue;
             }
+            for (int p : positiveList) keptExp(p) = keptExp(p) * factor - positiveShare;
             for (int p : positiveList) kind(p) = 1.0;
             part.similarities.addScaledRowGradient(i, keptExp, kind, 1.0, factor, &gradRow);
             for (int p : positiveList) kind(p) = 0.0;
@@ -135,9 +146,11 @@ LossOutput SupConLoss::evaluate(const LossInput& input, bool withGradient) const
     }
     const Real perAnchor = 1.0 / static_cast<Real>(out.stats.active);
     out.value = total * perAnchor;
-    if (withGradient) out.gradEmbeddings = perAnchor * similarities.gradient();
+    // back in the caller's row order when the rows went class by class
+    auto callersOrder = [&](Points grad) { return order ? order->restore(grad) : grad; };
+    if (withGradient) out.gradEmbeddings = callersOrder(perAnchor * similarities.gradient());
     if (detail::splitsForces(input, withGradient))
-        out.gradFromPositives = perAnchor * similarities.sameLabelGradient();
+        out.gradFromPositives = callersOrder(perAnchor * similarities.sameLabelGradient());
     return out;
 }
 
