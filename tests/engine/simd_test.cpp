@@ -104,6 +104,53 @@ TEST(SimdDispatch, KernelsFollowTheirDefinition) {
     }
 }
 
+// Lifted structure's positive pairs of a row, against the definition written out per pair: every
+// unit (portable, AVX2, AVX-512) the same bits, ties li = lp, inactive pairs and a NaN included.
+TEST(SimdDispatch, LiftedPairRowsFollowTheirDefinition) {
+    std::mt19937_64 rng(11);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    for (std::ptrdiff_t n : {1, 7, 8, 29, 300}) {
+        const auto size = static_cast<std::size_t>(n);
+        const double li = 0.75, margin = 0.5, perPair = 1.0 / 97.0;
+        std::vector<double> lp(size), e(size), logOnePlus(size), distance(size), otherStart(size);
+        for (std::size_t k = 0; k < size; ++k) {
+            lp[k] = k % 5 == 0 ? li : li + normal(rng);  // ties every fifth pair
+            e[k] = std::exp(-std::abs(li - lp[k]));
+            logOnePlus[k] = std::log1p(e[k]);
+            distance[k] = std::abs(normal(rng)) * (k % 3 == 0 ? 0.1 : 2.0);  // some J ≤ 0
+            otherStart[k] = normal(rng);
+        }
+        if (n > 4) distance[4] = std::numeric_limits<double>::quiet_NaN();
+        // the definition, pair by pair
+        std::vector<double> square(size), slope(size), own(size), other = otherStart;
+        double active = 0.0;
+        for (std::size_t k = 0; k < size; ++k) {
+            const double raw = (std::max(li, lp[k]) + logOnePlus[k]) + (distance[k] - margin);
+            const double j = std::max(raw, 0.0);
+            active += raw > 0.0 || std::isnan(raw) ? 1.0 : 0.0;
+            square[k] = j * j;
+            slope[k] = 2.0 * (j * perPair);
+            const double larger = 1.0 / (1.0 + e[k]), smaller = e[k] * larger;
+            own[k] = slope[k] * (li >= lp[k] ? larger : smaller);
+            other[k] += slope[k] * (li >= lp[k] ? smaller : larger);
+        }
+        for (const simd::Kernels* unit : units) {
+            std::vector<double> gotSquare(size), gotSlope(size), gotOwn(size), gotOther = otherStart;
+            const double gotActive =
+                unit->liftedPairRow(li, lp.data(), e.data(), logOnePlus.data(), distance.data(), margin, perPair, n,
+                                    gotSquare.data(), gotSlope.data(), gotOwn.data(), gotOther.data());
+            const std::string what = std::string(simd::levelName(unit->level)) + " n " + std::to_string(n);
+            EXPECT_EQ(gotActive, active) << what;
+            EXPECT_TRUE(sameBits(gotSquare, square)) << what;
+            EXPECT_TRUE(sameBits(gotSlope, slope)) << what;
+            EXPECT_TRUE(sameBits(gotOwn, own)) << what;
+            EXPECT_TRUE(sameBits(gotOther, other)) << what;
+        }
+    }
+}
+
 // Points with mixed magnitudes, exact duplicates (ties, zero distances) and negative zeros.
 std::vector<double> awkwardPoints(std::ptrdiff_t n, std::ptrdiff_t dims, std::mt19937_64& rng) {
     std::normal_distribution<double> normal(0.0, 1.0);
@@ -269,7 +316,7 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                                                &sums[0], &sums[1]);
                     unit->rowAffineExpSum(data.data(), n, dims, a, 0, affine, labels.data(), label, gotKind.data(), a,
                                           shiftOnes, shiftZeros, table, nullptr, gotExps.data(), nullptr,
-                                          &gotSums[0], &gotSums[1]);
+                                          nullptr, &gotSums[0], &gotSums[1]);
                     EXPECT_TRUE(sameBits(gotKind, kind)) << what << " affine";
                     EXPECT_TRUE(sameBits(gotExps, exps)) << what << " affine";
                     EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << what << " affine";
@@ -289,7 +336,7 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                         std::fill(gotKind.begin(), gotKind.end(), -1.0);
                         unit->rowAffineExpSum(data.data(), n, dims, a, mode, affine, labels.data(), label,
                                               gotKind.data(), a, shiftOnes, shiftZeros, table, gotRow.data(),
-                                              gotExps.data(), nullptr, &gotSums[0], &gotSums[1]);
+                                              gotExps.data(), nullptr, nullptr, &gotSums[0], &gotSums[1]);
                         const std::string which = what + " affine mode " + std::to_string(mode);
                         EXPECT_TRUE(sameBits(gotRow, row)) << which;
                         EXPECT_TRUE(sameBits(gotKind, kind)) << which;
@@ -297,7 +344,8 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                         EXPECT_EQ(std::memcmp(gotSums, sums, sizeof sums), 0) << which;
                     }
                     // the distance row from the point after the anchor on (lifted structure's
-                    // triangle: the anchor before the offset data), its exps added to a row
+                    // triangle: the anchor before the offset data), its exps added to a row and
+                    // their negated products with offset + factors written out
                     if (a + 1 < n) {
                         const std::ptrdiff_t first = a + 1, length = n - first;
                         const auto tail = [first](const std::vector<double>& v) {
@@ -311,10 +359,17 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                         portable->splitShiftExpSum(exps.data() + first, logits.data() + first, kind.data() + first,
                                                    length, shiftOnes, shiftZeros, table, &sums[0], &sums[1]);
                         portable->addRow(added.data() + first, exps.data() + first, length);
+                        std::vector<double> factors(size), products(size, 0.25), gotProducts(size, 0.25);
+                        for (double& f : factors) f = static_cast<double>(rng() % 1000) / 37.0;
+                        const double offset = 0.625;
+                        portable->negatedSumProduct(products.data() + first, offset, factors.data() + first,
+                                                    exps.data() + first, length);
+                        const simd::NegatedProduct product{offset, factors.data() + first, gotProducts.data() + first};
                         unit->rowAffineExpSum(data.data() + first * dims, length, dims, a - first, 1, affine,
                                               labels.data() + first, label, gotKind.data() + first, -1, shiftOnes,
                                               shiftZeros, table, gotRow.data() + first, gotExps.data() + first,
-                                              gotAdded.data() + first, &gotSums[0], &gotSums[1]);
+                                              gotAdded.data() + first, &product, &gotSums[0], &gotSums[1]);
+                        EXPECT_TRUE(sameBits(gotProducts, products)) << what << " products from " << first;
                         const std::string which = what + " affine from " + std::to_string(first);
                         EXPECT_TRUE(sameBits(tail(gotRow), tail(row))) << which;
                         EXPECT_TRUE(sameBits(tail(gotKind), tail(kind))) << which;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "losses/distance_rows.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "losses/exp_row.h"
@@ -20,8 +21,8 @@ Points embedRows(const DistanceSpec& spec, const Points& x, Vector* norms) {
 DistanceRows::DistanceRows(const DistanceSpec& spec, const Points& x)
     : m_spec(spec), m_embedded(embedRows(spec, x, &m_norms)) {}
 
-void DistanceRows::row(Eigen::Index a, Real* out, Eigen::Index first) const {
-    const Eigen::Index n = m_embedded.rows();
+void DistanceRows::row(Eigen::Index a, Real* out, Eigen::Index first, Eigen::Index end) const {
+    const Eigen::Index n = end < 0 ? m_embedded.rows() : end;  // the kernels' rows end at n
     const Eigen::Index dims = m_embedded.cols();
     if (m_spec.isSimilarity()) {
         simd::kernels().dotRow(m_embedded.data(), n, dims, a, out, first);
@@ -45,15 +46,18 @@ void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* k
 
 void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind,
                                    Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* row, Real* out,
-                                   Real* addTo, Real* sumOnes, Real* sumZeros, Eigen::Index first) const {
+                                   Real* addTo, Real* sumOnes, Real* sumZeros, Eigen::Index first,
+                                   const simd::NegatedProduct* product) const {
     // The row from `first` on is the kernel's row of the points from `first`, with the anchor at
     // a − first (before them, when a < first).
     auto from = [first](Real* p) { return p ? p + first : nullptr; };
+    simd::NegatedProduct shifted;
+    if (product) shifted = {product->offset, product->factors + first, product->out + first};
     simd::kernels().rowAffineExpSum(m_embedded.data() + first * m_embedded.cols(), m_embedded.rows() - first,
                                     m_embedded.cols(), a - first, kernelMode(), affine, labels.data() + first,
                                     labels[static_cast<std::size_t>(a)], from(kind), skip >= first ? skip - first : -1,
                                     shiftOnes, shiftZeros, expconst::kTable.data(), from(row), out + first,
-                                    from(addTo), sumOnes, sumZeros);
+                                    from(addTo), product ? &shifted : nullptr, sumOnes, sumZeros);
 }
 
 std::optional<std::pair<Real, Real>> DistanceRows::bounds() const {
@@ -96,9 +100,29 @@ void DistanceRows::accumulate(Eigen::Index a, const Real* g, const Real* row, Po
 }
 
 void DistanceRows::accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g,
-                                  const Real* const* rows, Points* gradEmbedded) const {
-    simd::kernels().accumulateRows(m_embedded.data(), m_embedded.rows(), m_embedded.cols(), kernelMode(),
-                                   count, anchors, g, rows, gradEmbedded->data());
+                                  const Real* const* rows, Points* gradEmbedded, Eigen::Index first) const {
+    const Eigen::Index dims = m_embedded.cols();
+    if (first == 0) {
+        simd::kernels().accumulateRows(m_embedded.data(), m_embedded.rows(), dims, kernelMode(), count, anchors, g,
+                                       rows, gradEmbedded->data());
+        return;
+    }
+    // The kernel's points are those from `first` on: anchors, rows and gradient shifted alike.
+    constexpr int kMaxRows = 4;
+    for (int begin = 0; begin < count; begin += kMaxRows) {
+        const int size = std::min(count - begin, kMaxRows);
+        Eigen::Index shifted[kMaxRows];
+        const Real* gFrom[kMaxRows];
+        const Real* rowsFrom[kMaxRows];
+        for (int k = 0; k < size; ++k) {
+            shifted[k] = anchors[begin + k] - first;
+            gFrom[k] = g[begin + k] + first;
+            rowsFrom[k] = rows[begin + k] + first;
+        }
+        simd::kernels().accumulateRows(m_embedded.data() + first * dims, m_embedded.rows() - first, dims,
+                                       kernelMode(), size, shifted, gFrom, rowsFrom,
+                                       gradEmbedded->data() + first * dims);
+    }
 }
 
 void DistanceRows::accumulateScaledRows(int count, const Eigen::Index* anchors, const Real* const* values,

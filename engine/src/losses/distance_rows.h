@@ -11,6 +11,10 @@
 
 namespace marginlab::detail {
 
+namespace simd {
+struct NegatedProduct;
+}
+
 /**
  * One row of the distance matrix at a time, and the matching backward pass accumulated row by
  * row: what SelfDistance does with an N×N matrix, in O(N·D) memory. Lp entries use
@@ -36,9 +40,10 @@ public:
 
     Eigen::Index size() const { return m_embedded.rows(); }
     Eigen::Index dims() const { return m_embedded.cols(); }
-    /// out[j] = M_aj for every j ≥ first (M_aa = 0 for Lp); entries before `first` are untouched.
-    /// M_aj and M_ja are computed by the same arithmetic, so they are equal bit for bit.
-    void row(Eigen::Index a, Real* out, Eigen::Index first = 0) const;
+    /// out[j] = M_aj for every j in [first, end) (end < 0: the last row; M_aa = 0 for Lp); the
+    /// other entries are untouched. M_aj and M_ja are computed by the same arithmetic, so they are
+    /// equal bit for bit.
+    void row(Eigen::Index a, Real* out, Eigen::Index first = 0, Eigen::Index end = -1) const;
     /// For a similarity: out[j] = M_aj × factor for every j, and the largest out[j] with kind[j] = 1
     /// (*maxOnes) and with kind[j] = 0 (*maxZeros), in one pass (simd::Kernels::dotRowScaledMax).
     void scaledDotRowWithMax(Eigen::Index a, Real factor, const Real* kind, Real* out, Real* maxOnes,
@@ -52,9 +57,11 @@ public:
     /// factorZeros; z_skip = −∞, skip < 0: none), and out's sums by kind, in one pass; M_a· goes to
     /// `row` and addTo[j] += out[j] unless they are null. Entries j ≥ first only (the sums' lanes
     /// counted from first); the others are untouched (simd::Kernels::rowAffineExpSum).
+    /// With `product` set, also product->out[j] = −((product->offset + product->factors[j])·out[j])
+    /// for those j, in the same pass (simd::NegatedProduct; its arrays indexed like the row).
     void rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind, Eigen::Index skip,
                          Real shiftOnes, Real shiftZeros, Real* row, Real* out, Real* addTo, Real* sumOnes,
-                         Real* sumZeros, Eigen::Index first = 0) const;
+                         Real* sumZeros, Eigen::Index first = 0, const simd::NegatedProduct* product = nullptr) const;
     /// Where every entry of M lies when the spec normalizes: [0, 2] for the distance of unit
     /// vectors, [0, 4] for its square, [−1, 1] for their similarity (up to rounding); none when
     /// it does not normalize.
@@ -69,10 +76,11 @@ public:
     /// (`row` = the values row(a) returned; a zero distance gets the subgradient 0).
     void accumulate(Eigen::Index a, const Real* g, const Real* row, Points* gradEmbedded,
                     Eigen::Index first = 0) const;
-    /// accumulate() (first = 0) of `count` rows in turn, the same bits: row k is anchors[k] with
-    /// g[k] and M_anchors[k]· in rows[k]. Faster than one at a time in 2D (simd accumulateRows).
+    /// accumulate() of `count` rows in turn, the same bits: row k is anchors[k] with g[k] and
+    /// M_anchors[k]· in rows[k], entries j ≥ first (every anchor ≥ first; its lanes counted from
+    /// first). Faster than one at a time in 2D (simd accumulateRows).
     void accumulateRows(int count, const Eigen::Index* anchors, const Real* const* g, const Real* const* rows,
-                        Points* gradEmbedded) const;
+                        Points* gradEmbedded, Eigen::Index first = 0) const;
     /// accumulateRows() of the rows values[k][j] × (labels[j] = labels[anchors[k]] ? ofOnes[k] :
     /// ofZeros[k]), the same bits, without writing them out (simd accumulateScaledRows).
     void accumulateScaledRows(int count, const Eigen::Index* anchors, const Real* const* values,

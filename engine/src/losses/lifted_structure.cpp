@@ -22,7 +22,7 @@ namespace {
 /// Row buffers of a thread, kept between chunks and steps: a chunk's fresh zeroed rows cost 6 %
 /// of the step at N = 4,096 in memset alone. Every entry a pass reads it has written first.
 struct RowScratch {
-    std::array<std::vector<Real>, 5> rows;
+    std::array<std::vector<Real>, 11> rows;  // pass 3: kind, e, masked, then a block's m and g rows
 };
 RowScratch& rowScratch(int n) {
     thread_local RowScratch scratch;
@@ -35,73 +35,71 @@ RowScratch& rowScratch(int n) {
  * valid shift of every row's log-sum-exp, and E_ij = e^{(mn − M_ij) − mn} = e^{−M_ij} is symmetric:
  * each negative pair's exponential serves both rows, each positive pair's J_ip = J_pi is found
  * once, and the backward pass takes each pair once with both rows' coefficients — half the
- * distances, exponentials and backward rows of the full-row passes. Three passes, rows in
+ * distances, exponentials and backward rows of the full-row passes. The rows go class by class
+ * (ClassOrder): the part j > i of row i is then its positives, a run up to the end of its class,
+ * and after them only negatives, whose exponentials alone are computed (none wasted on the
+ * positives) while the positives' distances and slopes are copied as runs. Three passes, rows in
  * AnchorChunks on the engine's threads; what a row adds to other rows goes into its chunk's own
  * vectors, added in chunk order: the same bits on any thread count. Memory: O(chunks·N + N·D)
  * and one distance per unordered positive pair. Empty when a row's sum underflows (negatives
  * hundreds of units away): the caller then takes the full-row passes with each row's exact shift.
  */
-std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGradient,
+std::optional<LossOutput> liftedOverTriangle(const LossInput& callers, bool withGradient,
                                              const DistanceSpec& spec, Real negativeMargin,
                                              Real positiveMargin, Count positivePairs) {
+    const detail::ClassOrder order(callers);
+    const LossInput& input = order.input();
     const Labels& labels = input.labels;
     const int n = static_cast<int>(labels.size());
     const detail::DistanceRows rows(spec, input.embeddings);
     const int chunkCount = detail::AnchorChunks(n).count();
-    // Each row's positives after it (its classmates p > i, ascending) and where their slots start
-    // in the per-pair arrays.
-    const std::vector<std::vector<int>> groups = detail::groupByLabel(labels);
-    std::vector<const std::vector<int>*> classOf(static_cast<std::size_t>(n));
-    for (const auto& members : groups)
-        for (int i : members) classOf[static_cast<std::size_t>(i)] = &members;
+    // Where each row's class ends (its positives after it are [i + 1, classEnd)) and where their
+    // slots start in the per-pair arrays.
+    std::vector<int> classEnd(static_cast<std::size_t>(n));
+    for (const detail::ClassOrder::Range& members : order.classes())
+        std::fill(classEnd.begin() + members.begin, classEnd.begin() + members.end, members.end);
+    auto laterCount = [&](int i) { return static_cast<std::size_t>(classEnd[static_cast<std::size_t>(i)] - i - 1); };
     std::vector<std::size_t> slot(static_cast<std::size_t>(n) + 1, 0);
-    std::vector<std::size_t> laterStart(static_cast<std::size_t>(n),
-                                        0);  // index in its class list of the first p > i
-    for (int i = 0; i < n; ++i) {
-        const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
-        const auto after = std::upper_bound(members.begin(), members.end(), i);
-        laterStart[static_cast<std::size_t>(i)] = static_cast<std::size_t>(after - members.begin());
-        slot[static_cast<std::size_t>(i) + 1] =
-            slot[static_cast<std::size_t>(i)] + static_cast<std::size_t>(members.end() - after);
-    }
+    for (int i = 0; i < n; ++i) slot[static_cast<std::size_t>(i) + 1] = slot[static_cast<std::size_t>(i)] + laterCount(i);
     // One entry per unordered positive pair (N²/2C of them): kept between calls, per thread, so
     // that a step does not fault in megabytes of fresh pages; every entry is written before use.
     // Named through references: the row chunks run on other threads, whose thread_locals differ.
     thread_local std::vector<Real> keptDistance, keptSlope;
     std::vector<Real>& positiveDistance = keptDistance;
     std::vector<Real>& positiveSlope = keptSlope;
-    positiveDistance.resize(slot.back());
+    // The distances after n entries of padding: row i writes its run as a distance row would,
+    // entry j at distanceRun(i)[j], straight into its slots (distanceRun(i) + i + 1 ≥ the padding).
+    positiveDistance.resize(static_cast<std::size_t>(n) + slot.back());
     positiveSlope.resize(slot.back());
+    Real* const distances = positiveDistance.data() + n;  // the slots
+    auto distanceRun = [&](int i) { return distances + slot[static_cast<std::size_t>(i)] - (i + 1); };
 
-    // Row i's distances M_ij, its kinds and E_ij = e^{−M_ij} for its negatives j > i, 0 for its
-    // classmates, in one pass over the points: z = (M − ∞)·1 = −∞ for a classmate, (M − 0)·(−1) =
-    // −M for a negative, each shifted by 0. Its sums by kind; addTo (unless null) gains the E.
+    // Row i's negatives j ≥ its class's end: M_ij (into m unless null) and E_ij = e^{−M_ij}, in
+    // one pass over those points: z = (M − 0)·(−1) = −M, shifted by 0 (kind is the same-label row,
+    // all 0 there). Their sum; addTo (unless null) gains the E.
     const detail::simd::Kernels& kernels = detail::simd::kernels();
     const Real negativeExponent[4] = {std::numeric_limits<Real>::infinity(), 1.0, 0.0, -1.0};
-    auto negativeExps = [&](int i, Real* m, Real* kind, Real* e, Real* addTo, Real* sum) {
+    auto negativeExps = [&](int i, Real* m, Real* kind, Real* e, Real* addTo, Real* sum,
+                            const detail::simd::NegatedProduct* product = nullptr) {
         Real sameLabel = 0.0;
-        rows.rowAffineExpSum(i, negativeExponent, labels, kind, -1, 0.0, 0.0, m, e, addTo, &sameLabel, sum, i + 1);
+        rows.rowAffineExpSum(i, negativeExponent, labels, kind, -1, 0.0, 0.0, m, e, addTo, &sameLabel, sum,
+                             classEnd[static_cast<std::size_t>(i)], product);
     };
 
-    // Pass 1: S_i = Σ_{n ∈ N(i)} E_in, each E added to both of its rows.
+    // Pass 1: S_i = Σ_{n ∈ N(i)} E_in, each E added to both of its rows; the positive pairs' M.
     std::vector<std::vector<Real>> partial(static_cast<std::size_t>(chunkCount));
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
         std::vector<Real>& sums = partial[static_cast<std::size_t>(chunk)];
         sums.assign(static_cast<std::size_t>(n), 0.0);
         RowScratch& scratch = rowScratch(n);
-        std::vector<Real>& m = scratch.rows[0];
         std::vector<Real>& kind = scratch.rows[1];
         std::vector<Real>& e = scratch.rows[2];
         for (auto i = static_cast<int>(begin); i < end; ++i) {
-            const Eigen::Index first = i + 1;
-            if (first >= n) continue;
+            const int negativesFrom = classEnd[static_cast<std::size_t>(i)];
             Real sum = 0.0;  // E of the row's negatives, each also added to its other row
-            negativeExps(i, m.data(), kind.data(), e.data(), sums.data(), &sum);
+            if (negativesFrom < n) negativeExps(i, nullptr, kind.data(), e.data(), sums.data(), &sum);
             sums[static_cast<std::size_t>(i)] += sum;
-            const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
-            std::size_t at = slot[static_cast<std::size_t>(i)];
-            for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)
-                positiveDistance[at++] = m[static_cast<std::size_t>(members[k])];
+            if (negativesFrom > i + 1) rows.row(i, distanceRun(i), i + 1, negativesFrom);
         }
     });
     Vector rowSum = Vector::Zero(n);
@@ -124,38 +122,29 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
         Real total = 0.0;
         Count active = 0;
         for (auto i = static_cast<int>(begin); i < end; ++i) {
-            const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
-            const std::size_t start = laterStart[static_cast<std::size_t>(i)];
-            const auto count = static_cast<Eigen::Index>(members.size() - start);
+            const auto count = static_cast<Eigen::Index>(laterCount(i));
             if (count == 0) continue;
-            // The row's own weight in a local, added once after its pairs: through weights[i]
-            // each pair's addition waited for the store of the last.
-            Real own = 0.0;
             const Real li = rowLog(i);
-            for (Eigen::Index k = 0; k < count; ++k)
-                exps[static_cast<std::size_t>(k)] =
-                    -std::abs(li - rowLog(members[start + static_cast<std::size_t>(k)]));
+            for (Eigen::Index k = 0; k < count; ++k) exps[static_cast<std::size_t>(k)] = -std::abs(li - rowLog(i + 1 + k));
             kernels.expInPlace(exps.data(), count, detail::expconst::kTable.data());
             std::copy(exps.begin(), exps.begin() + count, logs.begin());
             kernels.log1pUnitRow(logs.data(), count);
-            for (Eigen::Index k = 0; k < count; ++k) {
-                const int p = members[start + static_cast<std::size_t>(k)];
-                const std::size_t at = slot[static_cast<std::size_t>(i)] + static_cast<std::size_t>(k);
-                const Real lp = rowLog(p), e = exps[static_cast<std::size_t>(k)];
-                const Real j = std::max(li, lp) + logs[static_cast<std::size_t>(k)] +
-                               (positiveDistance[at] - positiveMargin);
-                positiveSlope[at] = 0.0;
-                if (j <= 0.0) continue;
-                total += j * j;
-                active += 2;
-                if (!withGradient) continue;
-                const Real g = j / pairCount;  // d(J²/2)/dJ of each ordered pair, mean over pairs
-                positiveSlope[at] = 2.0 * g;
-                const Real larger = 1.0 / (1.0 + e), smaller = e * larger;  // e^{L − joint} of each end
-                own += 2.0 * g * (li >= lp ? larger : smaller);
-                weights[static_cast<std::size_t>(p)] += 2.0 * g * (lp > li ? larger : smaller);
-            }
-            weights[static_cast<std::size_t>(i)] += own;
+            // The row's pairs on the vector unit, without branches or running sums: an inactive
+            // pair (J ≤ 0) gets J = 0, which adds exact zeros, and the row's J² and its own
+            // weights go into arrays, summed after in interleaved partial sums. A branch per pair
+            // (J's sign is data) and two sums each waiting on the last had made this pass a
+            // twelfth of the loss.
+            const std::size_t at = slot[static_cast<std::size_t>(i)];
+            Real* squares = logs.data();     // log1p's, each read before its square is written
+            Real* ownWeights = exps.data();  // e's, likewise
+            const Real activeCount = kernels.liftedPairRow(
+                li, rowLog.data() + i + 1, exps.data(), logs.data(), distances + at, positiveMargin,
+                1.0 / pairCount, count, squares, positiveSlope.data() + at, ownWeights, weights.data() + i + 1);
+            total += detail::interleavedSum(count, [&](Eigen::Index k) { return squares[k]; });
+            active += 2 * static_cast<Count>(activeCount);
+            if (withGradient)
+                weights[static_cast<std::size_t>(i)] +=
+                    detail::interleavedSum(count, [&](Eigen::Index k) { return ownWeights[k]; });
         }
         chunkTotal[static_cast<std::size_t>(chunk)] = total;
         chunkActive[static_cast<std::size_t>(chunk)] = active;
@@ -189,36 +178,55 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& input, bool withGr
             sameLabel = &sameLabelGrads[static_cast<std::size_t>(chunk)];
         }
         RowScratch& scratch = rowScratch(n);
-        std::vector<Real>& m = scratch.rows[0];
-        std::vector<Real>& kind = scratch.rows[1];
-        std::vector<Real>& e = scratch.rows[2];
-        std::vector<Real>& g = scratch.rows[3];
-        std::vector<Real>& masked = scratch.rows[4];
-        for (auto i = static_cast<int>(begin); i < end; ++i) {
-            const Eigen::Index first = i + 1;
-            if (first >= n) continue;
-            Real sum = 0.0;
-            negativeExps(i, m.data(), kind.data(), e.data(), nullptr, &sum);
-            const Real own = share(i);
-            kernels.negatedSumProduct(g.data() + first, own, share.data() + first, e.data() + first,
-                                      n - first);
-            const std::vector<int>& members = *classOf[static_cast<std::size_t>(i)];
-            std::size_t at = slot[static_cast<std::size_t>(i)];
-            for (std::size_t k = laterStart[static_cast<std::size_t>(i)]; k < members.size(); ++k)
-                g[static_cast<std::size_t>(members[k])] = positiveSlope[at++];
-            rows.accumulate(i, g.data(), m.data(), &grad, first);
-            if (sameLabel) rows.accumulateSameLabel(i, g.data(), m.data(), labels, sameLabel, &masked, first);
+        std::vector<Real>& kind = scratch.rows[0];
+        std::vector<Real>& e = scratch.rows[1];
+        std::vector<Real>& masked = scratch.rows[2];
+        // Rows in blocks of four: one backward pass reads each point and gradient entry once for
+        // the block (DistanceRows::accumulateRows) instead of once per row. It starts at the
+        // block's first anchor; a row's entries before its own j > i are zero weights (and zero
+        // distances, so that a zero over a zero distance stays 0).
+        constexpr int kBlock = 4;
+        Real* ms[kBlock];
+        Real* gs[kBlock];
+        Eigen::Index anchors[kBlock];
+        for (int k = 0; k < kBlock; ++k) {
+            ms[k] = scratch.rows[static_cast<std::size_t>(3 + 2 * k)].data();
+            gs[k] = scratch.rows[static_cast<std::size_t>(4 + 2 * k)].data();
+        }
+        for (auto blockStart = static_cast<int>(begin); blockStart < end; blockStart += kBlock) {
+            const int size = std::min(kBlock, static_cast<int>(end) - blockStart);
+            for (int k = 0; k < size; ++k) {
+                const int i = blockStart + k, first = i + 1, negativesFrom = classEnd[static_cast<std::size_t>(i)];
+                Real* m = ms[k];
+                Real* g = gs[k];
+                anchors[k] = i;
+                std::fill(m + blockStart, m + std::min(first, n), 0.0);
+                std::fill(g + blockStart, g + std::min(first, n), 0.0);
+                if (negativesFrom < n) {
+                    Real sum = 0.0;
+                    // g = −(w_i/S_i + w_j/S_j)·E_ij, made as each E is
+                    const detail::simd::NegatedProduct product{share(i), share.data(), g};
+                    negativeExps(i, m, kind.data(), e.data(), nullptr, &sum, &product);
+                }
+                const auto from = static_cast<std::ptrdiff_t>(slot[static_cast<std::size_t>(i)]);
+                const auto count = static_cast<std::ptrdiff_t>(laterCount(i));
+                std::copy(positiveSlope.begin() + from, positiveSlope.begin() + from + count, g + first);
+                std::copy(distances + from, distances + from + count, m + first);
+                if (sameLabel && first < n)
+                    rows.accumulateSameLabel(i, g, m, labels, sameLabel, &masked, first);
+            }
+            rows.accumulateRows(size, anchors, gs, ms, &grad, blockStart);
         }
     });
     Points grad = Points::Zero(n, dims), sameLabel;
     for (const Points& part : grads) grad += part;
-    out.gradEmbeddings = rows.finish(grad);
+    out.gradEmbeddings = order.restore(rows.finish(grad));
     if (input.splitForces) {
         sameLabel = Points::Zero(n, dims);
         for (const Points& part : sameLabelGrads) sameLabel += part;
-        out.gradFromPositives = rows.finish(sameLabel);
+        out.gradFromPositives = order.restore(rows.finish(sameLabel));
     }
-    if (input.owned) out.gradOwned = Points::Zero(input.owned->rows(), input.owned->cols());
+    if (callers.owned) out.gradOwned = Points::Zero(callers.owned->rows(), callers.owned->cols());
     return out;
 }
 

@@ -47,7 +47,8 @@ namespace marginlab::detail::simd {
     void rowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,  \
                          const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,  \
                          double shiftOnes, double shiftZeros, const std::int64_t* table, double* row,            \
-                         double* out, double* addTo, double* sumOnes, double* sumZeros);                         \
+                         double* out, double* addTo, const NegatedProduct* product, double* sumOnes,            \
+                         double* sumZeros);                                                                      \
     void dotRowCircleExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a,     \
                             const double* parameters, const int* labels, int label, double* kind,           \
                             std::ptrdiff_t skip, double shiftOnes, double shiftZeros,                       \
@@ -61,6 +62,9 @@ namespace marginlab::detail::simd {
                          double* kind, double* out);                                                         \
     void addRow(double* out, const double* a, std::ptrdiff_t n);                                             \
     void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);  \
+    double liftedPairRow(double li, const double* lp, const double* e, const double* logOnePlus,               \
+                         const double* distance, double margin, double perPair, std::ptrdiff_t n,            \
+                         double* square, double* slope, double* own, double* other);                         \
     void circleRow(const double* similarity, const double* kind, std::ptrdiff_t n, const double* parameters, \
                    std::ptrdiff_t skip, double* exponent, double* slope, double* topOnes, double* topZeros); \
     void splitAffineMax(double* out, const double* values, const double* kind, std::ptrdiff_t n,             \
@@ -138,6 +142,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::sameLabelAffine,
                             &portable::addRow,
                             &portable::negatedSumProduct,
+                            &portable::liftedPairRow,
                             &portable::circleRow,
                             &portable::log1pUnitRow,
                             &portable::softplusRow,
@@ -179,6 +184,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::sameLabelAffine,
                         &avx2::addRow,
                         &avx2::negatedSumProduct,
+                        &avx2::liftedPairRow,
                         &avx2::circleRow,
                         &avx2::log1pUnitRow,
                         &avx2::softplusRow,
@@ -219,6 +225,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::sameLabelAffine,
                           &avx512::addRow,
                           &avx512::negatedSumProduct,
+                          &avx512::liftedPairRow,
                           &avx512::circleRow,
                           &avx512::log1pUnitRow,
                           &avx512::softplusRow,

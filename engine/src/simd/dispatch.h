@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "simd/negated_product.h"
 #include "simd/sweep_input.h"
 
 namespace marginlab::detail::simd {
@@ -130,10 +131,12 @@ struct Kernels {
     /// 2D. The anchor a is an index from `data`, and may be negative: a row from point `first` on
     /// is this with data, labels and the outputs offset by first, and a − first (the same lanes as
     /// the passes over the offset rows).
+    /// With `product` set, also negatedSumProduct(product->out, product->offset, product->factors,
+    /// out) in the same pass (the same bits).
     void (*rowAffineExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
                             const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
                             double shiftOnes, double shiftZeros, const std::int64_t* table, double* row, double* out,
-                            double* addTo, double* sumOnes, double* sumZeros);
+                            double* addTo, const NegatedProduct* product, double* sumOnes, double* sumZeros);
     /// kind = sameLabelRow(labels, label), circleRow's z (into out) and slope of dotRow's row,
     /// splitShiftExpSum of out in place (no maxima), then slope[j] = out[j] × slope[j]: the same
     /// bits as those passes, in one pass over the points in 2D.
@@ -163,6 +166,14 @@ struct Kernels {
     void (*addRow)(double* out, const double* a, std::ptrdiff_t n);
     /// out[j] = −((offset + a[j])·b[j]).
     void (*negatedSumProduct)(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);
+    /// Lifted structure's positive pairs {i, p} of one row, p = its classmates after i, with the
+    /// row's L_i = li (losses/lifted_structure.cpp). Per pair k: raw = max(li, lp[k]) + logOnePlus[k] +
+    /// (distance[k] − margin), J = max(raw, 0) (NaN kept), square[k] = J², slope[k] = 2·(J·perPair),
+    /// and with larger = 1/(1 + e[k]), smaller = e[k]·larger: own[k] = slope[k]·(li ≥ lp[k] ? larger :
+    /// smaller), other[k] += slope[k]·(li ≥ lp[k] ? smaller : larger). Returns how many raw > 0 or NaN.
+    double (*liftedPairRow)(double li, const double* lp, const double* e, const double* logOnePlus,
+                            const double* distance, double margin, double perPair, std::ptrdiff_t n,
+                            double* square, double* slope, double* own, double* other);
     /// The circle loss's row (losses/circle.cpp): kind[j] = 1 positive, 0 negative; parameters =
     /// {γ, O_p, O_n, Δ_p, Δ_n}; slope[j] = sign·(γ·max(sign·(s − O), 0)) with sign −1 for a
     /// positive, +1 for a negative, and exponent[j] = slope[j]·(s − Δ), but exponent[skip] = −∞ (the

@@ -9,6 +9,8 @@
 #include <immintrin.h>
 #endif
 
+#include "simd/negated_product.h"
+
 namespace marginlab::detail::simd::avx2 {
 #include "simd/kernels_impl.h"
 }  // namespace marginlab::detail::simd::avx2

@@ -1134,14 +1134,20 @@ static void pairRow(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, s
 }
 
 void addRow(double* out, const double* a, std::ptrdiff_t n);
-// addTo[j] += e_j (addRow's operation) once the exps e are final; nothing when addTo is null.
+void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n);
+// addTo[j] += e_j (addRow's operation) and product's −((offset + factors[j])·e_j) once the exps e
+// are final; nothing for a null one.
 struct AddExps {
     double* addTo;
+    const NegatedProduct* product = nullptr;
     void operator()(std::ptrdiff_t k, Lanes e) const {
         if (addTo) storeLanes(addTo + k, loadLanes(addTo + k) + e);
+        if (product)
+            storeLanes(product->out + k, -((broadcast(product->offset) + loadLanes(product->factors + k)) * e));
     }
     void operator()(std::ptrdiff_t j, double e) const {
         if (addTo) addTo[j] += e;
+        if (product) product->out[j] = -((product->offset + product->factors[j]) * e);
     }
 };
 
@@ -1154,7 +1160,8 @@ template <int Mode, class Kinds>
 static inline __attribute__((always_inline)) void affineExpSumOf(
     const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, const double* affine,
     const Kinds& kinds, std::ptrdiff_t skip, double expShiftOnes, double expShiftZeros, const std::int64_t* table,
-    double* row, double* logits, double* out, double* addTo, double* sumOnes, double* sumZeros) {
+    double* row, double* logits, double* out, double* addTo, double* sumOnes, double* sumZeros,
+    const NegatedProduct* product = nullptr) {
     if (dims != 2) {
         const double* kind = kinds.row(n);
         double* z = logits ? logits : out;
@@ -1164,6 +1171,7 @@ static inline __attribute__((always_inline)) void affineExpSumOf(
         splitAffineMax(z, m, kind, n, affine[0], affine[1], affine[2], affine[3], skip, &maxOnes, &maxZeros);
         splitShiftExpSum(out, z, kind, n, expShiftOnes, expShiftZeros, table, sumOnes, sumZeros);
         if (addTo) addRow(addTo, out, n);
+        if (product) negatedSumProduct(product->out, product->offset, product->factors, out, n);
         return;
     }
     const Lanes shiftOneLanes = broadcast(affine[0]), factorOneLanes = broadcast(affine[1]);
@@ -1184,7 +1192,7 @@ static inline __attribute__((always_inline)) void affineExpSumOf(
             if (logits) logits[j] = v;
             return v;
         },
-        skip, AddExps{addTo});
+        skip, AddExps{addTo, product});
     if (logits && skip >= 0 && skip < n) logits[skip] = -__builtin_inf();
 }
 
@@ -1200,17 +1208,17 @@ void dotRowScaledExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dim
 void rowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
                      const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
                      double shiftOnes, double shiftZeros, const std::int64_t* table, double* row, double* out,
-                     double* addTo, double* sumOnes, double* sumZeros) {
+                     double* addTo, const NegatedProduct* product, double* sumOnes, double* sumZeros) {
     const SameLabelKind kinds{labels, label, kind};
     if (mode == 0)
         affineExpSumOf<0>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
-                          addTo, sumOnes, sumZeros);
+                          addTo, sumOnes, sumZeros, product);
     else if (mode == 1)
         affineExpSumOf<1>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
-                          addTo, sumOnes, sumZeros);
+                          addTo, sumOnes, sumZeros, product);
     else
         affineExpSumOf<2>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
-                          addTo, sumOnes, sumZeros);
+                          addTo, sumOnes, sumZeros, product);
 }
 
 // out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
@@ -1300,6 +1308,48 @@ void addRow(double* out, const double* a, std::ptrdiff_t n) {
 
 void negatedSumProduct(double* out, double offset, const double* a, const double* b, std::ptrdiff_t n) {
     for (std::ptrdiff_t j = 0; j < n; ++j) out[j] = -((offset + a[j]) * b[j]);
+}
+
+// Every selection is one of its two operands (no arithmetic blend), so lanes and the scalar tail
+// give the same bits; the count is a sum of 0/1 lanes (exact).
+double liftedPairRow(double li, const double* lp, const double* e, const double* logOnePlus, const double* distance,
+                     double margin, double perPair, std::ptrdiff_t n, double* square, double* slope, double* own,
+                     double* other) {
+    constexpr int L = kAccumulateLanes;
+    const Lanes liLanes = broadcast(li), marginLanes = broadcast(margin), perPairLanes = broadcast(perPair);
+    const Lanes zero = broadcast(0.0), one = broadcast(1.0), two = broadcast(2.0);
+    Lanes active = zero;
+    std::ptrdiff_t k = 0;
+    for (; k + L <= n; k += L) {
+        const Lanes p = loadLanes(lp + k), ek = loadLanes(e + k);
+        const Lanes raw = (selectLanes(liLanes < p, p, liLanes) + loadLanes(logOnePlus + k)) +
+                          (loadLanes(distance + k) - marginLanes);
+        const Lanes j = selectLanes(raw < zero, zero, raw);
+        active += selectLanes(raw <= zero, zero, one);
+        storeLanes(square + k, j * j);
+        const Lanes s = two * (j * perPairLanes);
+        storeLanes(slope + k, s);
+        const Lanes larger = one / (one + ek), smaller = ek * larger;
+        const LaneMask ownLarger = liLanes >= p;
+        storeLanes(own + k, s * selectLanes(ownLarger, larger, smaller));
+        storeLanes(other + k, loadLanes(other + k) + s * selectLanes(ownLarger, smaller, larger));
+    }
+    double lanes[L];
+    storeLanes(lanes, active);
+    double count = addLanes(lanes);
+    for (; k < n; ++k) {
+        const double raw = ((li < lp[k] ? lp[k] : li) + logOnePlus[k]) + (distance[k] - margin);
+        const double j = raw < 0.0 ? 0.0 : raw;
+        count += raw <= 0.0 ? 0.0 : 1.0;
+        square[k] = j * j;
+        const double s = 2.0 * (j * perPair);
+        slope[k] = s;
+        const double larger = 1.0 / (1.0 + e[k]), smaller = e[k] * larger;
+        const bool ownLarger = li >= lp[k];
+        own[k] = s * (ownLarger ? larger : smaller);
+        other[k] += s * (ownLarger ? smaller : larger);
+    }
+    return count;
 }
 
 // ---- Contrastive losses (losses/contrastive.cpp, contrastive_hadsell.cpp): one row's terms ----
