@@ -370,6 +370,22 @@ TEST(SimdDispatch, DotExpRowsAreTheirPassesBitForBit) {
                                               shiftZeros, table, gotRow.data() + first, gotExps.data() + first,
                                               gotAdded.data() + first, &product, &gotSums[0], &gotSums[1]);
                         EXPECT_TRUE(sameBits(gotProducts, products)) << what << " products from " << first;
+                        // no labels: every entry of kind 0, as a label no point has
+                        std::vector<double> noneExps(size), noneRow(size), absentExps(size), absentRow(size);
+                        std::vector<double> scratchKind(size);
+                        double noneSums[2] = {}, absentSums[2] = {};
+                        unit->rowAffineExpSum(data.data() + first * dims, length, dims, a - first, 1, affine,
+                                              labels.data() + first, 99, scratchKind.data() + first, -1, shiftOnes,
+                                              shiftZeros, table, absentRow.data() + first, absentExps.data() + first,
+                                              nullptr, nullptr, &absentSums[0], &absentSums[1]);
+                        unit->rowAffineExpSum(data.data() + first * dims, length, dims, a - first, 1, affine, nullptr,
+                                              0, scratchKind.data() + first, -1, shiftOnes, shiftZeros, table,
+                                              noneRow.data() + first, noneExps.data() + first, nullptr, nullptr,
+                                              &noneSums[0], &noneSums[1]);
+                        EXPECT_TRUE(sameBits(noneRow, absentRow)) << what << " no labels from " << first;
+                        EXPECT_TRUE(sameBits(noneExps, absentExps)) << what << " no labels from " << first;
+                        EXPECT_EQ(std::memcmp(noneSums, absentSums, sizeof noneSums), 0) << what << " no labels";
+                        EXPECT_EQ(noneSums[0], 0.0) << what << " no labels";
                         const std::string which = what + " affine from " + std::to_string(first);
                         EXPECT_TRUE(sameBits(tail(gotRow), tail(row))) << which;
                         EXPECT_TRUE(sameBits(tail(gotKind), tail(kind))) << which;

@@ -44,7 +44,7 @@ void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* k
                                        sumZeros);
 }
 
-void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels& labels, Real* kind,
+void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels* labels, Real* kind,
                                    Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* row, Real* out,
                                    Real* addTo, Real* sumOnes, Real* sumZeros, Eigen::Index first,
                                    const simd::NegatedProduct* product) const {
@@ -54,8 +54,10 @@ void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Lab
     simd::NegatedProduct shifted;
     if (product) shifted = {product->offset, product->factors + first, product->out + first};
     simd::kernels().rowAffineExpSum(m_embedded.data() + first * m_embedded.cols(), m_embedded.rows() - first,
-                                    m_embedded.cols(), a - first, kernelMode(), affine, labels.data() + first,
-                                    labels[static_cast<std::size_t>(a)], from(kind), skip >= first ? skip - first : -1,
+                                    m_embedded.cols(), a - first, kernelMode(), affine,
+                                    labels ? labels->data() + first : nullptr,
+                                    labels ? (*labels)[static_cast<std::size_t>(a)] : 0, from(kind),
+                                    skip >= first ? skip - first : -1,
                                     shiftOnes, shiftZeros, expconst::kTable.data(), from(row), out + first,
                                     from(addTo), product ? &shifted : nullptr, sumOnes, sumZeros);
 }

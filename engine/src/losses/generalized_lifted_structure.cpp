@@ -60,7 +60,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
             // An empty kind (the anchor alone in its class) has only e^{−∞} = 0: a sum of 0.
             topPositive = positiveHigh;
             topNegative = negativeHigh;
-            pairRows.rows().rowAffineExpSum(i, affine, labels, kind, i, topPositive, topNegative, part.row.data(),
+            pairRows.rows().rowAffineExpSum(i, affine, &labels, kind, i, topPositive, topNegative, part.row.data(),
                                             exponent, nullptr, &sumPositive, &sumNegative);
         } else {
             detail::sameLabelRow(labels, labels[static_cast<std::size_t>(i)], kind, n);

@@ -75,14 +75,14 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& callers, bool with
     auto distanceRun = [&](int i) { return distances + slot[static_cast<std::size_t>(i)] - (i + 1); };
 
     // Row i's negatives j ≥ its class's end: M_ij (into m unless null) and E_ij = e^{−M_ij}, in
-    // one pass over those points: z = (M − 0)·(−1) = −M, shifted by 0 (kind is the same-label row,
-    // all 0 there). Their sum; addTo (unless null) gains the E.
+    // one pass over those points: z = (M − 0)·(−1) = −M, shifted by 0 (every entry of kind 0: no
+    // label compare; kind is scratch). Their sum; addTo (unless null) gains the E.
     const detail::simd::Kernels& kernels = detail::simd::kernels();
     const Real negativeExponent[4] = {std::numeric_limits<Real>::infinity(), 1.0, 0.0, -1.0};
     auto negativeExps = [&](int i, Real* m, Real* kind, Real* e, Real* addTo, Real* sum,
                             const detail::simd::NegatedProduct* product = nullptr) {
         Real sameLabel = 0.0;
-        rows.rowAffineExpSum(i, negativeExponent, labels, kind, -1, 0.0, 0.0, m, e, addTo, &sameLabel, sum,
+        rows.rowAffineExpSum(i, negativeExponent, nullptr, kind, -1, 0.0, 0.0, m, e, addTo, &sameLabel, sum,
                              classEnd[static_cast<std::size_t>(i)], product);
     };
 

@@ -90,7 +90,7 @@ LossOutput MultiSimilarityLoss::evaluate(const LossInput& input, bool withGradie
             const int classSize = classSizes.at(labels[static_cast<std::size_t>(i)]);
             topPositive = classSize > 1 ? positiveHigh : 0.0;
             topNegative = classSize < n ? negativeHigh : 0.0;
-            pairRows.rows().rowAffineExpSum(i, affine, labels, kind, i, topPositive, topNegative, nullptr, exponent,
+            pairRows.rows().rowAffineExpSum(i, affine, &labels, kind, i, topPositive, topNegative, nullptr, exponent,
                                             nullptr, &sumPositive, &sumNegative);
         } else if (mask) {
             const Real* s = part.row.data();

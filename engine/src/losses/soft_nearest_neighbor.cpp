@@ -116,7 +116,7 @@ LossOutput SoftNearestNeighborLoss::evaluate(const LossInput& input, bool withGr
         Real* exps = part.first.data();
         Real* kind = part.third.data();  // 1 = same label as the anchor, 0 = other
         Real sumPositive = 0.0, sumOthers = 0.0;
-        pairRows.rows().rowAffineExpSum(i, affine, labels, kind, i, high, high, part.row.data(), exps, nullptr,
+        pairRows.rows().rowAffineExpSum(i, affine, &labels, kind, i, high, high, part.row.data(), exps, nullptr,
                                         &sumPositive, &sumOthers);
         // (also an anchor without positives: its sum is 0, and the exact pass does not count it)
         if (!(sumPositive > kSmallestSum)) return exactRow(i, part);

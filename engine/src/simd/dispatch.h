@@ -132,7 +132,8 @@ struct Kernels {
     /// is this with data, labels and the outputs offset by first, and a − first (the same lanes as
     /// the passes over the offset rows).
     /// With `product` set, also negatedSumProduct(product->out, product->offset, product->factors,
-    /// out) in the same pass (the same bits).
+    /// out) in the same pass (the same bits). With `labels` null every entry is of kind 0 (the
+    /// same bits as a label no entry has), without a label compare.
     void (*rowAffineExpSum)(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, std::ptrdiff_t a, int mode,
                             const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
                             double shiftOnes, double shiftZeros, const std::int64_t* table, double* row, double* out,

@@ -987,6 +987,20 @@ struct SameLabelKind {
     }
 };
 
+// ... or no entry of kind 1 (no label compare at all); kind is only written by the passes of
+// other D, which read a zero row.
+struct NoKindOne {
+    double* kind;
+    LaneMask lanesAt(std::ptrdiff_t) const { return LaneMask{}; }
+    bool at(std::ptrdiff_t) const { return false; }
+    LaneMask firstLanesAt(std::ptrdiff_t k) const { return lanesAt(k); }
+    bool firstAt(std::ptrdiff_t j) const { return at(j); }
+    const double* row(std::ptrdiff_t n) const {
+        for (std::ptrdiff_t j = 0; j < n; ++j) kind[j] = 0.0;
+        return kind;
+    }
+};
+
 // out[j] = rowExp(value(j) − kind j's shift) and out's sums by kind, block by block (a block's
 // values stay in the first-level cache between its passes): valueLanes(k, isOne) gives the 8
 // values from k (called once per group, before the group's out is written), valueAt(j, one) one
@@ -1209,16 +1223,21 @@ void rowAffineExpSum(const double* data, std::ptrdiff_t n, std::ptrdiff_t dims, 
                      const double* affine, const int* labels, int label, double* kind, std::ptrdiff_t skip,
                      double shiftOnes, double shiftZeros, const std::int64_t* table, double* row, double* out,
                      double* addTo, const NegatedProduct* product, double* sumOnes, double* sumZeros) {
-    const SameLabelKind kinds{labels, label, kind};
-    if (mode == 0)
-        affineExpSumOf<0>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
-                          addTo, sumOnes, sumZeros, product);
-    else if (mode == 1)
-        affineExpSumOf<1>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
-                          addTo, sumOnes, sumZeros, product);
+    auto run = [&](const auto& kinds) {
+        if (mode == 0)
+            affineExpSumOf<0>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
+                              addTo, sumOnes, sumZeros, product);
+        else if (mode == 1)
+            affineExpSumOf<1>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
+                              addTo, sumOnes, sumZeros, product);
+        else
+            affineExpSumOf<2>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
+                              addTo, sumOnes, sumZeros, product);
+    };
+    if (labels)
+        run(SameLabelKind{labels, label, kind});
     else
-        affineExpSumOf<2>(data, n, dims, a, affine, kinds, skip, shiftOnes, shiftZeros, table, row, nullptr, out,
-                          addTo, sumOnes, sumZeros, product);
+        run(NoKindOne{kind});
 }
 
 // out[j] = valueAt(j) × kind[j]'s factor (lanesAt(j): 8 of them from j): splitScale's loop.
