@@ -2,7 +2,6 @@
 #include "marginlab/losses/lifted_structure.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -12,23 +11,13 @@
 #include "losses/pair_family_support.h"
 #include "losses/pair_rows.h"
 #include "losses/reference_set.h"
+#include "losses/triangle_rows.h"
 #include "parallel.h"
 #include "simd/dispatch.h"
 
 namespace marginlab {
 
 namespace {
-
-/// Row buffers of a thread, kept between chunks and steps: a chunk's fresh zeroed rows cost 6 %
-/// of the step at N = 4,096 in memset alone. Every entry a pass reads it has written first.
-struct RowScratch {
-    std::array<std::vector<Real>, 11> rows;  // pass 3: kind, e, masked, then a block's m and g rows
-};
-RowScratch& rowScratch(int n) {
-    thread_local RowScratch scratch;
-    for (std::vector<Real>& row : scratch.rows) row.resize(static_cast<std::size_t>(n));
-    return scratch;
-}
 
 /**
  * The loss for a distance over the upper triangle j > i only. With M ≥ 0 and M_ii = 0, mn is a
@@ -91,7 +80,7 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& callers, bool with
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
         std::vector<Real>& sums = partial[static_cast<std::size_t>(chunk)];
         sums.assign(static_cast<std::size_t>(n), 0.0);
-        RowScratch& scratch = rowScratch(n);
+        detail::TriangleScratch& scratch = detail::triangleScratch(n);
         std::vector<Real>& kind = scratch.rows[1];
         std::vector<Real>& e = scratch.rows[2];
         for (auto i = static_cast<int>(begin); i < end; ++i) {
@@ -116,7 +105,7 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& callers, bool with
     detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
         std::vector<Real>& weights = partial[static_cast<std::size_t>(chunk)];
         weights.assign(static_cast<std::size_t>(n), 0.0);
-        RowScratch& scratch = rowScratch(n);
+        detail::TriangleScratch& scratch = detail::triangleScratch(n);
         std::vector<Real>& exps = scratch.rows[0];
         std::vector<Real>& logs = scratch.rows[1];
         Real total = 0.0;
@@ -166,66 +155,22 @@ std::optional<LossOutput> liftedOverTriangle(const LossInput& callers, bool with
     for (const std::vector<Real>& weights : partial)
         for (int i = 0; i < n; ++i) share(i) += weights[static_cast<std::size_t>(i)];
     share.array() /= rowSum.array();
-    const Eigen::Index dims = input.embeddings.cols();
-    std::vector<Points> grads(static_cast<std::size_t>(chunkCount)),
-        sameLabelGrads(static_cast<std::size_t>(chunkCount));
-    detail::forEachRowChunk(n, [&](Eigen::Index begin, Eigen::Index end, int chunk) {
-        Points& grad = grads[static_cast<std::size_t>(chunk)];
-        grad = Points::Zero(n, dims);
-        Points* sameLabel = nullptr;
-        if (input.splitForces) {
-            sameLabelGrads[static_cast<std::size_t>(chunk)] = Points::Zero(n, dims);
-            sameLabel = &sameLabelGrads[static_cast<std::size_t>(chunk)];
-        }
-        RowScratch& scratch = rowScratch(n);
-        std::vector<Real>& kind = scratch.rows[0];
-        std::vector<Real>& e = scratch.rows[1];
-        std::vector<Real>& masked = scratch.rows[2];
-        // Rows in blocks of four: one backward pass reads each point and gradient entry once for
-        // the block (DistanceRows::accumulateRows) instead of once per row. It starts at the
-        // block's first anchor; a row's entries before its own j > i are zero weights (and zero
-        // distances, so that a zero over a zero distance stays 0).
-        constexpr int kBlock = 4;
-        Real* ms[kBlock];
-        Real* gs[kBlock];
-        Eigen::Index anchors[kBlock];
-        for (int k = 0; k < kBlock; ++k) {
-            ms[k] = scratch.rows[static_cast<std::size_t>(3 + 2 * k)].data();
-            gs[k] = scratch.rows[static_cast<std::size_t>(4 + 2 * k)].data();
-        }
-        for (auto blockStart = static_cast<int>(begin); blockStart < end; blockStart += kBlock) {
-            const int size = std::min(kBlock, static_cast<int>(end) - blockStart);
-            for (int k = 0; k < size; ++k) {
-                const int i = blockStart + k, first = i + 1, negativesFrom = classEnd[static_cast<std::size_t>(i)];
-                Real* m = ms[k];
-                Real* g = gs[k];
-                anchors[k] = i;
-                std::fill(m + blockStart, m + std::min(first, n), 0.0);
-                std::fill(g + blockStart, g + std::min(first, n), 0.0);
-                if (negativesFrom < n) {
-                    Real sum = 0.0;
-                    // g = −(w_i/S_i + w_j/S_j)·E_ij, made as each E is
-                    const detail::simd::NegatedProduct product{share(i), share.data(), g};
-                    negativeExps(i, m, kind.data(), e.data(), nullptr, &sum, &product);
-                }
-                const auto from = static_cast<std::ptrdiff_t>(slot[static_cast<std::size_t>(i)]);
-                const auto count = static_cast<std::ptrdiff_t>(laterCount(i));
-                std::copy(positiveSlope.begin() + from, positiveSlope.begin() + from + count, g + first);
-                std::copy(distances + from, distances + from + count, m + first);
-                if (sameLabel && first < n)
-                    rows.accumulateSameLabel(i, g, m, labels, sameLabel, &masked, first);
+    const detail::TriangleGradients grads =
+        detail::accumulateOverTriangle(rows, labels, input.splitForces, [&](int i, Real* m, Real* g, Real* kind, Real* e) {
+            const int first = i + 1, negativesFrom = classEnd[static_cast<std::size_t>(i)];
+            if (negativesFrom < n) {
+                Real sum = 0.0;
+                // g = −(w_i/S_i + w_j/S_j)·E_ij, made as each E is
+                const detail::simd::NegatedProduct product{share(i), share.data(), g};
+                negativeExps(i, m, kind, e, nullptr, &sum, &product);
             }
-            rows.accumulateRows(size, anchors, gs, ms, &grad, blockStart);
-        }
-    });
-    Points grad = Points::Zero(n, dims), sameLabel;
-    for (const Points& part : grads) grad += part;
-    out.gradEmbeddings = order.restore(rows.finish(grad));
-    if (input.splitForces) {
-        sameLabel = Points::Zero(n, dims);
-        for (const Points& part : sameLabelGrads) sameLabel += part;
-        out.gradFromPositives = order.restore(rows.finish(sameLabel));
-    }
+            const auto from = static_cast<std::ptrdiff_t>(slot[static_cast<std::size_t>(i)]);
+            const auto count = static_cast<std::ptrdiff_t>(laterCount(i));
+            std::copy(positiveSlope.begin() + from, positiveSlope.begin() + from + count, g + first);
+            std::copy(distances + from, distances + from + count, m + first);
+        });
+    out.gradEmbeddings = order.restore(grads.all);
+    if (input.splitForces) out.gradFromPositives = order.restore(grads.sameLabel);
     if (callers.owned) out.gradOwned = Points::Zero(callers.owned->rows(), callers.owned->cols());
     return out;
 }
