@@ -5,6 +5,7 @@
 // they deliberately share no code with the implementations.
 #include "marginlab/loss.h"
 #include "marginlab/losses/nce.h"
+#include "parallel.h"
 #include "test_support.h"
 
 #include <Eigen/QR>
@@ -318,6 +319,29 @@ TEST(GeneralizedLifted, HandComputedTinyValue) {
         (std::sqrt(2.0) - 1 + 1 + std::log(std::exp(-1.0) + std::exp(1 - std::sqrt(2.0)))) / 3;
     EXPECT_NEAR(expected, 0.4808492, 1e-6);
     EXPECT_NEAR(run(*make("generalized_lifted_structure"), tinyPoints(), tinyLabels).value, expected, 1e-12);
+}
+
+// --- the triangle paths across row chunks ---------------------------------------------------------
+
+// Lifted and generalized lifted structure take normalized distances over the triangle j > i, rows
+// reordered class by class, in row chunks whose sums cross into each other's rows: at N = 300
+// (two chunks) with shuffled labels, the value matches the reference loops and the gradient the
+// finite differences.
+TEST(LiftedFamily, TrianglesAcrossRowChunksMatchTheReferences) {
+    const int n = 300;
+    ASSERT_GE(marginlab::detail::AnchorChunks(n).count(), 2);
+    const Points x = randomPoints(n, 2, 61);
+    const Labels y = randomLabels(n, 6, 62);
+    for (const DistanceSpec& spec : {DistanceSpec::lp(1, true), DistanceSpec::lp(2, true), DistanceSpec::cosine()}) {
+        const auto lifted = make("lifted_structure", {{"neg_margin", 1.0}, {"pos_margin", 0.2}}, spec);
+        const auto generalized = make("generalized_lifted_structure", {{"neg_margin", 1.0}, {"pos_margin", 0.2}}, spec);
+        expectRelative(run(*lifted, x, y).value, referenceLifted(x, y, 1.0, 0.2, spec));
+        expectRelative(run(*generalized, x, y).value, referenceGeneralizedLifted(x, y, 1.0, 0.2, spec));
+        // N = 300 sums many terms into each value: a wider step keeps their rounding out of the
+        // differences (a wrong share of a pair would be off by far more than 1e-5)
+        EXPECT_LT(finiteDifferenceError(*lifted, LossInput{x, y}, 1e-5).embeddings, 1e-5) << spec.describe();
+        EXPECT_LT(finiteDifferenceError(*generalized, LossInput{x, y}, 1e-5).embeddings, 1e-5) << spec.describe();
+    }
 }
 
 // --- circle (§6.6) -------------------------------------------------------------------------------

@@ -47,13 +47,14 @@ void DistanceRows::scaledDotRowExpSum(Eigen::Index a, Real factor, const Real* k
 void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels* labels, Real* kind,
                                    Eigen::Index skip, Real shiftOnes, Real shiftZeros, Real* row, Real* out,
                                    Real* addTo, Real* sumOnes, Real* sumZeros, Eigen::Index first,
-                                   const simd::NegatedProduct* product) const {
+                                   const simd::NegatedProduct* product, Eigen::Index end) const {
     // The row from `first` on is the kernel's row of the points from `first`, with the anchor at
     // a − first (before them, when a < first).
     auto from = [first](Real* p) { return p ? p + first : nullptr; };
     simd::NegatedProduct shifted;
     if (product) shifted = {product->offset, product->factors + first, product->out + first};
-    simd::kernels().rowAffineExpSum(m_embedded.data() + first * m_embedded.cols(), m_embedded.rows() - first,
+    const Eigen::Index last = end < 0 ? m_embedded.rows() : end;
+    simd::kernels().rowAffineExpSum(m_embedded.data() + first * m_embedded.cols(), last - first,
                                     m_embedded.cols(), a - first, kernelMode(), affine,
                                     labels ? labels->data() + first : nullptr,
                                     labels ? (*labels)[static_cast<std::size_t>(a)] : 0, from(kind),

@@ -57,12 +57,14 @@ public:
     /// factorZeros; z_skip = −∞, skip < 0: none), and out's sums by kind, in one pass; M_a· goes to
     /// `row` and addTo[j] += out[j] unless they are null. Entries j ≥ first only (the sums' lanes
     /// counted from first); the others are untouched (simd::Kernels::rowAffineExpSum).
-    /// With `labels` null, every entry is of kind 0 (no label compares; kind is scratch).
+    /// With `labels` null, every entry is of kind 0 (no label compares; kind is scratch). With
+    /// end ≥ 0 the row stops before entry `end` (the same bits as rows of the first `end` points).
     /// With `product` set, also product->out[j] = −((product->offset + product->factors[j])·out[j])
     /// for those j, in the same pass (simd::NegatedProduct; its arrays indexed like the row).
     void rowAffineExpSum(Eigen::Index a, const Real* affine, const Labels* labels, Real* kind, Eigen::Index skip,
                          Real shiftOnes, Real shiftZeros, Real* row, Real* out, Real* addTo, Real* sumOnes,
-                         Real* sumZeros, Eigen::Index first = 0, const simd::NegatedProduct* product = nullptr) const;
+                         Real* sumZeros, Eigen::Index first = 0, const simd::NegatedProduct* product = nullptr,
+                         Eigen::Index end = -1) const;
     /// Where every entry of M lies when the spec normalizes: [0, 2] for the distance of unit
     /// vectors, [0, 4] for its square, [−1, 1] for their similarity (up to rounding); none when
     /// it does not normalize.
