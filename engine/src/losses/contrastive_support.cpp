@@ -223,6 +223,12 @@ ClassOrder::ClassOrder(const LossInput& input)
     }
 }
 
+std::vector<int> ClassOrder::classEnds() const {
+    std::vector<int> ends(m_order.size());
+    for (const Range& members : m_classes) std::fill(ends.begin() + members.begin, ends.begin() + members.end, members.end);
+    return ends;
+}
+
 Points ClassOrder::restore(const Points& reordered) const {
     Points out(reordered.rows(), reordered.cols());
     for (std::size_t k = 0; k < m_order.size(); ++k) out.row(m_order[k]) = reordered.row(static_cast<Eigen::Index>(k));

@@ -181,6 +181,9 @@ public:
     const LossInput& input() const { return m_input; }
     /// Each class's rows in the reordered input, classes in label order.
     const std::vector<Range>& classes() const { return m_classes; }
+    /// For each reordered row, where its class's rows end: its classmates after it are the rows
+    /// up to there.
+    std::vector<int> classEnds() const;
     /// `reordered` (rows in the reordered order) with row k moved back to the caller's row.
     Points restore(const Points& reordered) const;
 

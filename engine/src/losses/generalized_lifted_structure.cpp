@@ -35,15 +35,11 @@ namespace {
  */
 LossOutput generalizedLiftedOverTriangle(const LossInput& callers, bool withGradient, const DistanceSpec& spec,
                                          const Real* affine, Real positiveShift, Real negativeShift) {
-    const detail::ClassOrder order(callers);
-    const LossInput& input = order.input();
-    const Labels& labels = input.labels;
-    const int n = static_cast<int>(labels.size());
-    const detail::DistanceRows rows(spec, input.embeddings);
+    const detail::ClassOrderedRows sorted(callers, spec);
+    const int n = sorted.n;
+    const detail::DistanceRows& rows = sorted.rows;
     const int chunkCount = detail::AnchorChunks(n).count();
-    std::vector<int> classEnd(static_cast<std::size_t>(n));
-    for (const detail::ClassOrder::Range& members : order.classes())
-        std::fill(classEnd.begin() + members.begin, classEnd.begin() + members.end, members.end);
+    const std::vector<int>& classEnd = sorted.classEnd;
     // Each kind's affine map as the zero kind's (no labels: every entry is of kind 0).
     const Real positiveAffine[4] = {0.0, 1.0, affine[0], affine[1]};
     const Real negativeAffine[4] = {0.0, 1.0, affine[2], affine[3]};
@@ -110,15 +106,15 @@ LossOutput generalizedLiftedOverTriangle(const LossInput& callers, bool withGrad
     // Pass 2: ∂L/∂M_ij = (f_i + f_j)·E_ij for j > i, made with the exps, straight into the
     // backward pass.
     const detail::TriangleGradients grads =
-        detail::accumulateOverTriangle(rows, labels, input.splitForces, [&](int i, Real* m, Real* g, Real* kind, Real* e) {
+        detail::accumulateOverTriangle(rows, sorted.labels(), callers.splitForces, [&](int i, Real* m, Real* g, Real* kind, Real* e) {
             const int negativesFrom = classEnd[static_cast<std::size_t>(i)];
             const detail::simd::NegatedProduct positive{negatedPositiveFactor(i), negatedPositiveFactor.data(), g};
             const detail::simd::NegatedProduct negative{negatedNegativeFactor(i), negatedNegativeFactor.data(), g};
             runExps(i, true, i + 1, negativesFrom, m, kind, e, nullptr, &positive);
             runExps(i, false, negativesFrom, n, m, kind, e, nullptr, &negative);
         });
-    out.gradEmbeddings = order.restore(grads.all);
-    if (input.splitForces) out.gradFromPositives = order.restore(grads.sameLabel);
+    out.gradEmbeddings = sorted.order.restore(grads.all);
+    if (callers.splitForces) out.gradFromPositives = sorted.order.restore(grads.sameLabel);
     if (callers.owned) out.gradOwned = Points::Zero(callers.owned->rows(), callers.owned->cols());
     return out;
 }

@@ -36,17 +36,16 @@ namespace {
 std::optional<LossOutput> liftedOverTriangle(const LossInput& callers, bool withGradient,
                                              const DistanceSpec& spec, Real negativeMargin,
                                              Real positiveMargin, Count positivePairs) {
-    const detail::ClassOrder order(callers);
-    const LossInput& input = order.input();
-    const Labels& labels = input.labels;
-    const int n = static_cast<int>(labels.size());
-    const detail::DistanceRows rows(spec, input.embeddings);
+    const detail::ClassOrderedRows sorted(callers, spec);
+    const detail::ClassOrder& order = sorted.order;
+    const LossInput& input = sorted.input();
+    const Labels& labels = sorted.labels();
+    const int n = sorted.n;
+    const detail::DistanceRows& rows = sorted.rows;
     const int chunkCount = detail::AnchorChunks(n).count();
     // Where each row's class ends (its positives after it are [i + 1, classEnd)) and where their
     // slots start in the per-pair arrays.
-    std::vector<int> classEnd(static_cast<std::size_t>(n));
-    for (const detail::ClassOrder::Range& members : order.classes())
-        std::fill(classEnd.begin() + members.begin, classEnd.begin() + members.end, members.end);
+    const std::vector<int>& classEnd = sorted.classEnd;
     auto laterCount = [&](int i) { return static_cast<std::size_t>(classEnd[static_cast<std::size_t>(i)] - i - 1); };
     std::vector<std::size_t> slot(static_cast<std::size_t>(n) + 1, 0);
     for (int i = 0; i < n; ++i) slot[static_cast<std::size_t>(i) + 1] = slot[static_cast<std::size_t>(i)] + laterCount(i);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "losses/contrastive_support.h"
 #include "losses/distance_rows.h"
 #include "parallel.h"
 
@@ -25,6 +26,21 @@ inline TriangleScratch& triangleScratch(Eigen::Index n) {
     for (std::vector<Real>& row : scratch.rows) row.resize(static_cast<std::size_t>(n));
     return scratch;
 }
+
+/// A loss's points class by class (ClassOrder) with their distance rows: row i's part j > i is
+/// then its classmates up to classEnd[i] and after them only other classes.
+struct ClassOrderedRows {
+    ClassOrderedRows(const LossInput& callers, const DistanceSpec& spec)
+        : order(callers), rows(spec, order.input().embeddings), classEnd(order.classEnds()),
+          n(static_cast<int>(order.input().labels.size())) {}
+    const LossInput& input() const { return order.input(); }
+    const Labels& labels() const { return order.input().labels; }
+
+    ClassOrder order;
+    DistanceRows rows;
+    std::vector<int> classEnd;
+    int n;
+};
 
 struct TriangleGradients {
     Points all;        ///< ∂L/∂x
