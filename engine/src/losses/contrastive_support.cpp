@@ -235,10 +235,10 @@ Points ClassOrder::restore(const Points& reordered) const {
     return out;
 }
 
-Count orderedPositivePairs(const std::vector<std::vector<int>>& groups) {
+Count orderedPositivePairs(const std::vector<ClassOrder::Range>& classes) {
     Count pairs = 0;
-    for (const auto& members : groups) {
-        const auto m = static_cast<Count>(members.size());
+    for (const ClassOrder::Range& members : classes) {
+        const Count m = members.end - members.begin;
         pairs += m * (m - 1);
     }
     return pairs;
@@ -320,20 +320,18 @@ void softplusRowWithSlope(const Real* gaps, Eigen::Index count, Real* values, Re
 LossOutput negativeLogSumExpLoss(const LossInput& input, const DistanceSpec& distance, Real temperature,
                                  Real (*term)(Real gap, Real* slope), bool withGradient, RowTerm rowTerm) {
     const auto n = static_cast<Eigen::Index>(input.labels.size());
-    const auto groups = groupByLabel(input.labels);
-    const Count positivePairs = orderedPositivePairs(groups);
-    if (positivePairs == 0 || groups.size() < 2) {  // no positive or no negative pair
-        LossOutput zero = zeroOutput(input, withGradient);
-        zero.stats.tupleKind = "pairs";
-        zero.stats.tuples = positivePairs;
-        return zero;
-    }
-
     // The rows class by class: an anchor's positives are then one run of the row on each side of
     // the anchor, read and written as such (scattered, they took a tenth of NT-Xent's time).
     // Reordering moves each entry to another of the sums' lanes: the same numbers up to rounding.
     const ClassOrder order(input);
     const LossInput& sorted = order.input();
+    const Count positivePairs = orderedPositivePairs(order.classes());
+    if (positivePairs == 0 || order.classes().size() < 2) {  // no positive or no negative pair
+        LossOutput zero = zeroOutput(input, withGradient);
+        zero.stats.tupleKind = "pairs";
+        zero.stats.tuples = positivePairs;
+        return zero;
+    }
     // Per anchor: L_a = LSE over its negatives of z, shifted by their max or by the bound 1/τ
     // (below; no overflow whatever the positives are). Adding −∞ on the anchor's own class turns the row into exactly N(a),
     // so max / exp / sum run vectorized without branches.

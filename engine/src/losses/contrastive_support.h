@@ -195,8 +195,8 @@ private:
     LossInput m_input;
 };
 
-/// Σ_c |c|(|c|−1): the number of ordered positive pairs of the groups.
-Count orderedPositivePairs(const std::vector<std::vector<int>>& groups);
+/// Σ_c |c|(|c|−1): the number of ordered positive pairs of the classes.
+Count orderedPositivePairs(const std::vector<ClassOrder::Range>& classes);
 
 /// One ordered pair of a mined list and how many times the list holds it.
 struct WeightedPair {

@@ -63,11 +63,11 @@ void DistanceRows::rowAffineExpSum(Eigen::Index a, const Real* affine, const Lab
                                     from(addTo), product ? &shifted : nullptr, sumOnes, sumZeros);
 }
 
-std::optional<std::pair<Real, Real>> DistanceRows::bounds() const {
+std::optional<std::pair<Real, Real>> DistanceRows::boundsOf(const DistanceSpec& spec) {
     // Normalized rows have norms of at most 1 (0 for a zero row, which normalizeRows keeps).
-    if (!m_spec.normalizes()) return std::nullopt;
-    if (m_spec.isSimilarity()) return std::pair<Real, Real>{-1.0, 1.0};
-    return std::pair<Real, Real>{0.0, m_spec.power == 2 ? 4.0 : 2.0};
+    if (!spec.normalizes()) return std::nullopt;
+    if (spec.isSimilarity()) return std::pair<Real, Real>{-1.0, 1.0};
+    return std::pair<Real, Real>{0.0, spec.power == 2 ? 4.0 : 2.0};
 }
 
 void DistanceRows::dotRowCircleExpSum(Eigen::Index a, const Real* parameters, const Labels& labels, Real* kind,

@@ -68,7 +68,9 @@ public:
     /// Where every entry of M lies when the spec normalizes: [0, 2] for the distance of unit
     /// vectors, [0, 4] for its square, [−1, 1] for their similarity (up to rounding); none when
     /// it does not normalize.
-    std::optional<std::pair<Real, Real>> bounds() const;
+    std::optional<std::pair<Real, Real>> bounds() const { return boundsOf(m_spec); }
+    /// bounds() of the rows a spec would make, known before any point is embedded.
+    static std::optional<std::pair<Real, Real>> boundsOf(const DistanceSpec& spec);
     /// For a similarity: kind = sameLabelRow(labels, labels[a]), circle's z (into out, then
     /// rowExp(z_j − kind[j]'s shift) in place) and slope × that exp of row a, with out's sums by
     /// kind, in one pass (simd::Kernels::dotRowCircleExpSum).

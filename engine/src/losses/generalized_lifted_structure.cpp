@@ -144,7 +144,7 @@ LossOutput GeneralizedLiftedStructureLoss::evaluate(const LossInput& input, bool
     // of its z instead of its maximum keeps every exp in [e^{−4}, 1], so nothing underflows that
     // the maximum would keep; the same shift for every row makes the exps symmetric, and the
     // loss runs over the triangle j > i.
-    const std::optional<std::pair<Real, Real>> range = detail::DistanceRows(m_distance, input.embeddings).bounds();
+    const std::optional<std::pair<Real, Real>> range = detail::DistanceRows::boundsOf(m_distance);
     if (range) {
         auto highEnd = [&](int k) {  // the largest z of kind k (0 positives, 1 negatives) over M's bounds
             const Real margin = affine[2 * k], factor = affine[2 * k + 1];
