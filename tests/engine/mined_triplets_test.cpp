@@ -236,6 +236,74 @@ TEST(BucketSorter, SortsAndCountsLikeThePlainDefinitions) {
     }
 }
 
+// arrangeRow: a row's items but the excluded ones (an anchor's class), arranged straight from the row,
+// answer as the sorted list of those items does, on the rows the miner sees and on the awkward ones
+// (ties, a crowded cluster, the excluded holding the row's extremes); rows it must decline (a NaN, one
+// value, too few items) are declined.
+TEST(BucketSorter, ArrangesARowButItsExcludedItems) {
+    std::mt19937_64 random(17);
+    std::uniform_real_distribution<Real> uniform(0.0, 2.0);
+    std::normal_distribution<Real> normal(0.0, 1.0);
+    struct Row {
+        std::vector<Real> values;
+        std::vector<int> excluded;  // ascending
+        bool arranged;
+    };
+    std::vector<Row> rows;
+    auto addRow = [&](int n, int every, bool arranged, auto value) {
+        Row r;
+        for (int j = 0; j < n; ++j) {
+            r.values.push_back(value(j));
+            if (j % every == 3 % every) r.excluded.push_back(j);
+        }
+        r.arranged = arranged;
+        rows.push_back(r);
+    };
+    addRow(4096, 10, true, [&](int) { return uniform(random); });
+    addRow(1000, 3, true, [&](int) { return normal(random); });
+    addRow(800, 7, true, [&](int) { return Real(static_cast<int>(random() % 9)); });  // crowded ties
+    addRow(600, 5, true, [&](int j) { return j == 0 ? 1e6 : 1.0 + 1e-9 * normal(random); });
+    // The excluded hold the extremes: the items fill only the middle of the row's range.
+    addRow(500, 4, true, [&](int j) { return j % 4 == 3 ? (j % 8 == 3 ? -50.0 : 50.0) : uniform(random); });
+    addRow(300, 6, false, [&](int j) { return j == 123 ? std::numeric_limits<Real>::quiet_NaN() : uniform(random); });
+    addRow(300, 6, false, [&](int) { return 0.75; });
+    // Around the least row it takes: 16 items (the odd j excluded, then 0 too: 19 items, arranged)
+    // and 15 items (declined).
+    addRow(40, 2, true, [&](int) { return uniform(random); });
+    rows.back().excluded.insert(rows.back().excluded.begin(), 0);
+    addRow(30, 2, false, [&](int) { return uniform(random); });
+    detail::BucketSorter sorter;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const Row& row = rows[r];
+        const int n = static_cast<int>(row.values.size());
+        const bool arranged = sorter.arrangeRow(row.values.data(), n, row.excluded.data(),
+                                                static_cast<int>(row.excluded.size()));
+        ASSERT_EQ(arranged, row.arranged) << "row " << r;
+        if (!arranged) continue;
+        std::vector<detail::RankedNegative> expected;
+        for (int j = 0; j < n; ++j)
+            if (!std::binary_search(row.excluded.begin(), row.excluded.end(), j))
+                expected.emplace_back(row.values[static_cast<std::size_t>(j)], j);
+        std::sort(expected.begin(), expected.end());
+        for (std::size_t k = 0; k < expected.size(); ++k)
+            ASSERT_EQ(sorter.at(static_cast<int>(k)), expected[k]) << "row " << r << ", rank " << k;
+        std::vector<Real> queries = {-std::numeric_limits<Real>::infinity(), -60.0, 0.0, 2.0, 60.0,
+                                     std::numeric_limits<Real>::infinity()};
+        for (std::size_t j = 0; j < row.values.size(); j += 3) {
+            queries.push_back(row.values[j]);
+            queries.push_back(std::nextafter(row.values[j], 0.0));
+            queries.push_back(row.values[j] + 0.01);
+        }
+        for (Real z : queries)
+            for (bool inclusive : {false, true}) {
+                int plain = 0;
+                for (const auto& item : expected) plain += inclusive ? item.first <= z : item.first < z;
+                ASSERT_EQ(sorter.count(z, inclusive), plain)
+                    << "row " << r << ", z = " << z << (inclusive ? " (≤)" : " (<)");
+            }
+    }
+}
+
 TEST(MinedTriplets, OrderingRowsAreTheMatrixRowsBitForBit) {
     for (const Case& c : cases(300)) {
         const detail::OrderingDistances matrix(c.spec, c.x);

@@ -861,6 +861,53 @@ TEST(SimdDispatch, RunningSumsOfEveryUnitAreThePlainSums) {
     }
 }
 
+// The bucket sort's row kernels on every unit: rowRange is the plain loop's least and largest
+// with NaN left out and reported, bucketCells the scalar cellOf, value for value, at the range's
+// ends and over row lengths around the lane count.
+TEST(SimdDispatch, RowRangeAndBucketCellsAreThePlainLoops) {
+    std::mt19937_64 rng(59);
+    std::uniform_real_distribution<double> uniform(-1.0, 3.0);
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::ptrdiff_t n : {1, 7, 8, 9, 16, 23, 100, 4096}) {
+        for (int withNaN : {0, 1}) {
+            std::vector<double> values(static_cast<std::size_t>(n));
+            for (double& v : values) v = uniform(rng);
+            if (withNaN) values[static_cast<std::size_t>(n / 2)] = nan;
+            double low = std::numeric_limits<double>::infinity(), high = -low;
+            bool anyNaN = false;
+            for (double v : values) {
+                if (std::isnan(v)) {
+                    anyNaN = true;
+                    continue;
+                }
+                low = std::min(low, v);
+                high = std::max(high, v);
+            }
+            for (const simd::Kernels* unit : units) {
+                double gotLow = 0.0, gotHigh = 0.0;
+                EXPECT_EQ(unit->rowRange(values.data(), n, &gotLow, &gotHigh), anyNaN)
+                    << simd::levelName(unit->level) << " n " << n;
+                EXPECT_EQ(gotLow, low) << simd::levelName(unit->level) << " n " << n;
+                EXPECT_EQ(gotHigh, high) << simd::levelName(unit->level) << " n " << n;
+            }
+            if (withNaN) continue;
+            // 4n cells, as the sorter makes them; the largest value lands exactly on the top cell's end.
+            const int cells = 4 * static_cast<int>(n);
+            const double scale = double(cells) / (high - low), top = double(cells - 1);
+            std::vector<int> plain(static_cast<std::size_t>(n));
+            for (std::size_t j = 0; j < plain.size(); ++j)
+                plain[j] = static_cast<int>(std::min((values[j] - low) * scale, top));
+            for (const simd::Kernels* unit : units) {
+                std::vector<int> got(static_cast<std::size_t>(n), -1);
+                unit->bucketCells(values.data(), n, low, scale, top, got.data());
+                EXPECT_EQ(got, plain) << simd::levelName(unit->level) << " n " << n;
+            }
+        }
+    }
+}
+
 // Lifted structure's fused row pass (dispatch.h: sameLabelAffine) on every unit: the bits of
 // sameLabelRow then splitAffine, the passes it replaces, with ±∞ and NaN distances and row lengths
 // around the lane count.

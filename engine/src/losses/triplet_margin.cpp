@@ -2,7 +2,9 @@
 #include "marginlab/losses/triplet_margin.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 
 #include "losses/common.h"
@@ -245,9 +247,19 @@ struct ListRunResult {
     Points grad, gradSameLabel;
 };
 
+/// x where `keep`, +0.0 elsewhere, by the bits (an integer mask): adding it to a sum that is never
+/// −0.0 leaves the sum as `keep ? sum + x : sum` would. A select on doubles would be a branch in
+/// this file (GCC does not if-convert them under -ftrapping-math), and a mispredicted one here.
+inline Real keptOrZero(Real x, bool keep) {
+    return std::bit_cast<Real>(std::bit_cast<std::uint64_t>(x) & (std::uint64_t{0} - std::uint64_t{keep}));
+}
+
 /// The triplets [begin, end) of the list, in order. FixedDims > 0 is the dimension as a
-/// compile-time constant (2 and 3, the app's), 0 any. The regions and the active test are counted
-/// without branches: which region a mined triplet falls in is a coin flip for the predictor.
+/// compile-time constant (2 and 3, the app's), 0 any. In blocks, two passes each: the terms and
+/// the statistics of every triplet, without branches on the data (which region a mined triplet
+/// falls in, and whether it is active, are coin flips for the predictor: those branches were a
+/// quarter of this loop's time), noting the triplets with a slope; then the gradients of those,
+/// in the list's order, from the distances the first pass measured.
 template <int FixedDims>
 void evaluateRun(const ListPass& in, std::ptrdiff_t begin, std::ptrdiff_t end, ListRunResult* result) {
     const DistanceSpec& spec = in.spec;
@@ -259,54 +271,72 @@ void evaluateRun(const ListPass& in, std::ptrdiff_t begin, std::ptrdiff_t end, L
     Real sum = 0.0;
     Real* grad = in.withGradient ? result->grad.data() : nullptr;
     Real* gradSameLabel = in.split ? result->gradSameLabel.data() : nullptr;
-    for (std::ptrdiff_t index = begin; index < end; ++index) {
-        const Triplet& t = in.list[static_cast<std::size_t>(index)];
-        const int a = t[0], p = t[1], q = t[2];
-        const Real apValue = distanceEntry<FixedDims>(spec, e, dims, a, p);
-        const Real anValue = distanceEntry<FixedDims>(spec, e, dims, a, q);
-        const Real ap = sign * apValue;
-        const Real an = sign * anValue;
-        const Real gap = an - ap;
-        // if gap ≤ 0: hard, else if gap ≤ m: semi-hard, else easy (NaN: easy).
-        const bool atMostZero = gap <= 0.0;
-        const bool atMostMargin = gap <= margin;
-        hard += atMostZero;
-        semiHard += !atMostZero & atMostMargin;
-        easy += !atMostZero & !atMostMargin;
+    struct Sloped {
+        std::ptrdiff_t index;
+        Real apValue, anValue, pnValue, slope, anchorShare;
+    };
+    constexpr std::ptrdiff_t kBlock = 256;
+    Sloped sloped[kBlock];
+    for (std::ptrdiff_t blockBegin = begin; blockBegin < end; blockBegin += kBlock) {
+        const std::ptrdiff_t blockEnd = std::min(end, blockBegin + kBlock);
+        int kept = 0;
+        for (std::ptrdiff_t index = blockBegin; index < blockEnd; ++index) {
+            const Triplet& t = in.list[static_cast<std::size_t>(index)];
+            const int a = t[0], p = t[1], q = t[2];
+            const Real apValue = distanceEntry<FixedDims>(spec, e, dims, a, p);
+            const Real anValue = distanceEntry<FixedDims>(spec, e, dims, a, q);
+            const Real ap = sign * apValue;
+            const Real an = sign * anValue;
+            const Real gap = an - ap;
+            // if gap ≤ 0: hard, else if gap ≤ m: semi-hard, else easy (NaN: easy).
+            const bool atMostZero = gap <= 0.0;
+            const bool atMostMargin = gap <= margin;
+            hard += atMostZero;
+            semiHard += !atMostZero & atMostMargin;
+            easy += !atMostZero & !atMostMargin;
 
-        Real negative = an;
-        Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
-        Real pnValue = 0.0;
-        if (in.swap) {
-            pnValue = distanceEntry<FixedDims>(spec, e, dims, p, q);
-            const Real pn = sign * pnValue;
-            // torch.minimum's backward splits the gradient evenly on a tie.
-            if (pn < an) {
-                negative = pn;
-                anchorShare = 0.0;
-            } else if (pn == an) {
-                anchorShare = 0.5;
+            Real negative = an;
+            Real anchorShare = 1.0;  // how the slope of v w.r.t. the negative distance is split
+            Real pnValue = 0.0;
+            if (in.swap) {
+                pnValue = distanceEntry<FixedDims>(spec, e, dims, p, q);
+                const Real pn = sign * pnValue;
+                // torch.minimum's backward splits the gradient evenly on a tie.
+                if (pn < an) {
+                    negative = pn;
+                    anchorShare = 0.0;
+                } else if (pn == an) {
+                    anchorShare = 0.5;
+                }
             }
+            const Real v = (ap - negative) + margin;
+            // relu(v) as v's bits or +0.0 (NaN: 0), and its slope 1 or 0, without a branch.
+            const bool positive = v > 0.0;
+            const Real term = in.smooth ? detail::softplus(v) : keptOrZero(v, positive);
+            const bool counts = term > 0.0;
+            active += counts;
+            sum += keptOrZero(term, counts);  // + 0.0 leaves the sum's bits as they are
+            if (!grad) continue;
+            const Real slope = in.smooth ? detail::softplusDerivative(v) : Real(positive);
+            sloped[kept] = {index, apValue, anValue, pnValue, slope, anchorShare};
+            kept += !(slope == 0.0);  // NaN slopes too: they reach the gradient, as they should
         }
-        const Real v = (ap - negative) + margin;
-        const Real term = in.smooth ? detail::softplus(v) : detail::relu(v);
-        const bool counts = term > 0.0;
-        active += counts;
-        sum += counts ? term : 0.0;  // + 0.0 leaves the sum's bits as they are
-        if (!grad) continue;
-        const Real slope = in.smooth ? detail::softplusDerivative(v) : (v > 0.0 ? 1.0 : 0.0);
-        if (slope == 0.0) continue;
-        // Each entry also goes to the attraction when its two points share a label (what
-        // SelfDistance::backwardSameLabel keeps): for a valid triplet, (a,p) alone.
-        auto add = [&](int i, int j, Real value, Real c) {
-            accumulateEntry<FixedDims>(spec, e, dims, i, j, value, c, grad);
-            if (gradSameLabel &&
-                in.labels[static_cast<std::size_t>(i)] == in.labels[static_cast<std::size_t>(j)])
-                accumulateEntry<FixedDims>(spec, e, dims, i, j, value, c, gradSameLabel);
-        };
-        add(a, p, apValue, sign * slope);
-        if (anchorShare > 0.0) add(a, q, anValue, -sign * slope * anchorShare);
-        if (anchorShare < 1.0) add(p, q, pnValue, -sign * slope * (1.0 - anchorShare));
+        for (int k = 0; k < kept; ++k) {
+            const Sloped& s = sloped[k];
+            const Triplet& t = in.list[static_cast<std::size_t>(s.index)];
+            const int a = t[0], p = t[1], q = t[2];
+            // Each entry also goes to the attraction when its two points share a label (what
+            // SelfDistance::backwardSameLabel keeps): for a valid triplet, (a,p) alone.
+            auto add = [&](int i, int j, Real value, Real c) {
+                accumulateEntry<FixedDims>(spec, e, dims, i, j, value, c, grad);
+                if (gradSameLabel &&
+                    in.labels[static_cast<std::size_t>(i)] == in.labels[static_cast<std::size_t>(j)])
+                    accumulateEntry<FixedDims>(spec, e, dims, i, j, value, c, gradSameLabel);
+            };
+            add(a, p, s.apValue, sign * s.slope);
+            if (s.anchorShare > 0.0) add(a, q, s.anValue, -sign * s.slope * s.anchorShare);
+            if (s.anchorShare < 1.0) add(p, q, s.pnValue, -sign * s.slope * (1.0 - s.anchorShare));
+        }
     }
     result->stats.tuples += end - begin;
     result->stats.hard += hard;

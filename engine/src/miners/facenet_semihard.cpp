@@ -18,15 +18,14 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     constexpr Real infinity = std::numeric_limits<Real>::infinity();
     struct Scratch {
         std::vector<detail::RankedNegative> negatives;  // (δ_an, n), NaN as +∞
-        std::vector<int> positives;                     // index order
         detail::BucketSorter sorter;
+        std::vector<int> band, rank, width;  // per non-empty band: its positive, ranks, width
         detail::BlockRng random;  // the anchor's Rng stream, its words made a block at a time
     };
     // Per anchor: its negatives ordered by (δ_an, n) (BucketSorter, O(N) expected), each band
     // S(a,p) located as a range of them, and the draws made at once from the anchor's own stream.
-    // Each class's members in index order, once per call: an anchor's negatives are the runs of
-    // indices between its own class's members, listed without a label test per point (that test
-    // and the cursor it advanced were most of the listing).
+    // Each class's members in index order, once per call: they are what an anchor's row leaves out
+    // (arrangeRow), or the bounds of the runs of negatives listed when that declines.
     std::vector<int> members(static_cast<std::size_t>(n)), classStart, classOf(static_cast<std::size_t>(n));
     {
         std::vector<std::pair<int, int>> byLabel(static_cast<std::size_t>(n));
@@ -48,52 +47,63 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         const int* const own = members.data() + classStart[static_cast<std::size_t>(ownClass)];
         const int ownCount = classStart[static_cast<std::size_t>(ownClass) + 1] -
                              classStart[static_cast<std::size_t>(ownClass)];
-        s->negatives.resize(static_cast<std::size_t>(n));
-        s->positives.resize(static_cast<std::size_t>(n));
-        detail::RankedNegative* const negatives = s->negatives.data();
-        int* const positives = s->positives.data();
-        int count = 0, positiveCount = 0;
-        // The values' std::min and std::max on the way, for the sort (from ±∞: the first value
-        // replaces them exactly, as the sort's own pass starting from it would).
-        Real low = infinity, high = -infinity;
-        auto listUpTo = [&](int j, int end) {
-            for (; j < end; ++j) {
-                // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
-                const Real value = std::isnan(delta[j]) ? infinity : delta[j];
-                negatives[count++] = {value, j};
-                low = std::min(low, value);
-                high = std::max(high, value);
+        if (ownCount == n) return;  // no negative: no band, no draw
+        // The row arranged as it is (the usual case), or its negatives listed first (a NaN in it,
+        // or a degenerate range).
+        if (!s->sorter.arrangeRow(delta, n, own, ownCount)) {
+            s->negatives.resize(static_cast<std::size_t>(n));
+            detail::RankedNegative* const negatives = s->negatives.data();
+            int count = 0;
+            // The values' std::min and std::max on the way, for the sort (from ±∞: the first value
+            // replaces them exactly, as the sort's own pass starting from it would).
+            Real low = infinity, high = -infinity;
+            auto listUpTo = [&](int j, int end) {
+                for (; j < end; ++j) {
+                    // NaN (diverged points) would break the sort's contract: ranked last, as +∞.
+                    const Real value = std::isnan(delta[j]) ? infinity : delta[j];
+                    negatives[count++] = {value, j};
+                    low = std::min(low, value);
+                    high = std::max(high, value);
+                }
+            };
+            int next = 0;
+            for (int k = 0; k < ownCount; ++k) {
+                listUpTo(next, own[k]);
+                next = own[k] + 1;
             }
-        };
-        int next = 0;
-        for (int k = 0; k < ownCount; ++k) {
-            const int member = own[k];
-            listUpTo(next, member);
-            next = member + 1;
-            if (member != a) positives[positiveCount++] = member;
+            listUpTo(next, n);
+            s->negatives.resize(static_cast<std::size_t>(count));
+            s->sorter.arrange(&s->negatives, low, high);
         }
-        listUpTo(next, n);
-        if (count == 0) return;  // no band, no draw
-        s->negatives.resize(static_cast<std::size_t>(count));
-        s->sorter.arrange(&s->negatives, low, high);
-        bool seeded = false;  // at the first draw: many anchors draw nothing
-        for (int k = 0; k < positiveCount; ++k) {
-            const int p = positives[k];
+        // In three passes, each of independent steps (one pass of all three was a chain of
+        // dependent loads and a division per positive, with little to overlap): the bands, the
+        // draws in the positives' order from the anchor's own stream, then the picks.
+        s->band.resize(static_cast<std::size_t>(ownCount));
+        int* const bandPositive = s->band.data();
+        s->rank.resize(static_cast<std::size_t>(ownCount));
+        int* const rank = s->rank.data();  // per band: its first rank, then the drawn one
+        s->width.resize(static_cast<std::size_t>(ownCount));
+        int* const width = s->width.data();
+        int bands = 0;
+        for (int k = 0; k < ownCount; ++k) {
+            const int p = own[k];
             const Real lower = delta[p];
-            if (std::isnan(lower)) continue;  // "δ_an > NaN" never holds: an empty band
+            // "δ_an > NaN" never holds: an empty band, as is the anchor's own.
+            if (p == a || std::isnan(lower)) continue;
             // The definition's comparisons: first = #{δ_an ≤ δ_ap} (as "!(δ_an > δ_ap)"),
             // last = #{δ_an < fl(δ_ap + margin)}.
             const int first = s->sorter.count(lower, true);
             const int last = std::max(first, s->sorter.count(lower + m_margin, false));
-            if (last == first) continue;
-            if (!seeded) {
-                s->random.seed(Rng::deriveSeed(input.seed, static_cast<std::uint64_t>(a)));
-                seeded = true;
-            }
-            const auto drawn =
-                static_cast<int>(s->random.uniformInt(static_cast<std::uint64_t>(last - first)));
-            out->push_back({a, p, s->sorter.at(first + drawn).second});
+            bandPositive[bands] = p;
+            rank[bands] = first;
+            width[bands] = last - first;
+            bands += last > first;  // kept only if not empty; overwritten otherwise
         }
+        if (bands == 0) return;  // no draw: the stream is not even seeded
+        s->random.seed(Rng::deriveSeed(input.seed, static_cast<std::uint64_t>(a)));
+        for (int b = 0; b < bands; ++b)
+            rank[b] += static_cast<int>(s->random.uniformInt(static_cast<std::uint64_t>(width[b])));
+        for (int b = 0; b < bands; ++b) out->push_back({a, bandPositive[b], s->sorter.at(rank[b]).second});
     };
     // At most one triplet per positive pair.
     const detail::PositiveCounts positiveCounts(labels);

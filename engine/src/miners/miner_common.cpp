@@ -57,6 +57,45 @@ void BucketSorter::arrange(std::vector<RankedNegative>* items, Real low, Real hi
     m_items = items->data();
 }
 
+bool BucketSorter::arrangeRow(const Real* row, int n, const int* excluded, int excludedCount) {
+    const int size = n - excludedCount;
+    if (size < 16) return false;
+    const simd::Kernels& kernels = simd::kernels();
+    // The whole row's range, the excluded included: a wider range than the items' own only
+    // spreads them over the cells differently, and the queries are exact for any cells.
+    Real low = 0.0, high = 0.0;
+    if (kernels.rowRange(row, n, &low, &high)) return false;
+    const Real range = high - low;
+    const Real scale = Real(kCellsPerItem * size) / range;
+    if (!(range > 0.0) || !std::isfinite(range) || !std::isfinite(scale)) return false;
+    m_low = low;
+    m_high = high;
+    m_scale = scale;
+    m_cells = kCellsPerItem * size;
+    m_size = size;
+    const int cells = m_cells;
+    m_cellOf.resize(static_cast<std::size_t>(n));
+    int* const cellOf = m_cellOf.data();
+    kernels.bucketCells(row, n, low, scale, Real(cells - 1), cellOf);
+    for (int k = 0; k < excludedCount; ++k) cellOf[excluded[k]] = cells;
+    // As arrange(): counts, starts, a stable scatter (the excluded land past the items), and the
+    // crowded cells sorted; every j is placed, without a test of whether it is an item.
+    m_start.resize(static_cast<std::size_t>(cells) + 2);
+    int* end = m_start.data();
+    std::fill(end, end + cells + 2, 0);
+    m_crowded.clear();
+    for (int j = 0; j < n; ++j)
+        if (++end[cellOf[j]] == kSorted + 1) m_crowded.push_back(cellOf[j]);
+    runningSums(end, cells + 2);
+    m_scratch.resize(static_cast<std::size_t>(n));
+    RankedNegative* out = m_scratch.data();
+    for (int j = n; j-- > 0;) out[--end[cellOf[j]]] = {row[j], j};
+    for (const int c : m_crowded)
+        if (c < cells) std::sort(out + end[c], out + end[c + 1]);
+    m_items = out;
+    return true;
+}
+
 void RankedValues::assign(std::vector<std::pair<Real, int>>* items) {
     m_items.swap(*items);
     const bool table = m_locator.sortWithTable(&m_items, &m_scratch);

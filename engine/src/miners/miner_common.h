@@ -165,6 +165,14 @@ public:
     /// The same, given the values' std::min and std::max over the items in order (the caller
     /// that lists them can take both on the way).
     void arrange(std::vector<RankedNegative>* items, Real low, Real high);
+    /**
+     * Arranges the items (row[j], j) of one anchor's row but those j in `excluded` (its own class,
+     * each index once), straight from the row: its range and its cells on the vector unit, and no
+     * list of the items made first. Returns false, arranging nothing, when the row holds a NaN, its range is empty
+     * or not finite, or fewer than 16 items remain: the caller then lists them for arrange().
+     * The queries then answer as arrange() of those items would.
+     */
+    bool arrangeRow(const Real* row, int n, const int* excluded, int excludedCount);
     /// #{k : value_k < z}, or ≤ z if `inclusive` (z not NaN).
     int count(Real z, bool inclusive) const;
     /// The item at `rank` (0-based) of the items sorted by (value, index).
@@ -183,6 +191,7 @@ private:
     std::vector<int> m_start;    // per cell: its first item (and the cell of each item, while arranging)
     std::vector<int> m_crowded;  // the cells of more than kSorted items
     std::vector<RankedNegative> m_scratch;
+    std::vector<int> m_cellOf;  // arrangeRow: per j, its cell (the excluded in a cell past the last)
 
     int cellOf(Real value) const {
         return static_cast<int>(std::min((value - m_low) * m_scale, Real(m_cells - 1)));
@@ -225,8 +234,13 @@ inline const RankedNegative& BucketSorter::at(int rank) const {
     const int want = rank - begin;
     int found = begin, foundBelow = -1;
     for (int k = begin; k < stop; ++k) {
+        // The pairs' order written without its short-circuit (values are never NaN here): the
+        // branches it made were mispredicted, the items of a cell being in no order.
+        const RankedNegative& item = m_items[k];
         int below = 0;
-        for (int i = begin; i < stop; ++i) below += m_items[i] < m_items[k] ? 1 : 0;
+        for (int i = begin; i < stop; ++i)
+            below += static_cast<int>((m_items[i].first < item.first) |
+                                      ((m_items[i].first == item.first) & (m_items[i].second < item.second)));
         if (below <= want && below > foundBelow) {
             found = k;
             foundBelow = below;

@@ -90,6 +90,9 @@ namespace marginlab::detail::simd {
                           const double* x, std::ptrdiff_t dims, const double* columns, double* pulled,       \
                           double* dots);                                                                     \
     void runningSums(int* values, std::ptrdiff_t n);                                                         \
+    bool rowRange(const double* values, std::ptrdiff_t n, double* low, double* high);                         \
+    void bucketCells(const double* values, std::ptrdiff_t n, double low, double scale, double top,            \
+                     int* cells);                                                                            \
     void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
     int packDrawn(const int* labels, int label, std::ptrdiff_t n, const double* row, double scale,            \
                   const int* draws, double* times, int* indices, double* inputs);                            \
@@ -153,6 +156,8 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::affineColumnsRow,
                             &portable::weightedPullRows,
                             &portable::runningSums,
+                            &portable::rowRange,
+                            &portable::bucketCells,
                             &portable::mersenneTwist64,
                             &portable::packDrawn,
                             nullptr,
@@ -195,6 +200,8 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::affineColumnsRow,
                         &avx2::weightedPullRows,
                         &avx2::runningSums,
+                        &avx2::rowRange,
+                        &avx2::bucketCells,
                         &avx2::mersenneTwist64,
                         &avx2::packDrawn,
                         &avx2::tripletSweep,
@@ -236,6 +243,8 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::affineColumnsRow,
                           &avx512::weightedPullRows,
                           &avx512::runningSums,
+                          &avx512::rowRange,
+                          &avx512::bucketCells,
                           &avx512::mersenneTwist64,
                           &avx512::packDrawn,
                           &avx512::tripletSweep,

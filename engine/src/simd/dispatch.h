@@ -226,6 +226,12 @@ struct Kernels {
                              double* dots);
     /// values[c] = values[0] + … + values[c] for c < n, in place (integers: the same on every unit).
     void (*runningSums)(int* values, std::ptrdiff_t n);
+    /// The least and the largest of values[0..n) (n > 0), NaN left out; returns whether any value
+    /// was NaN (then *low and *high are those of the others, ±∞ if there are none).
+    bool (*rowRange)(const double* values, std::ptrdiff_t n, double* low, double* high);
+    /// The bucket sorts' cells (miners/miner_common.h): cells[j] = (int) min((values[j] − low)·scale,
+    /// top), truncated, the scalar cellOf's operations (values not NaN, low ≤ values[j]).
+    void (*bucketCells)(const double* values, std::ptrdiff_t n, double low, double scale, double top, int* cells);
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
