@@ -150,12 +150,12 @@ using RankedNegative = std::pair<Real, int>;
 
 /**
  * Orders (value, index) items by value then index as far as a few counts and picks need: a
- * counting sort into four equal-width cells per item (O(n) for values spread over their range),
- * after which count(z) (the values below z) and at(rank) (the item of that rank in the full
- * order) are O(1) expected from the cells. Within a cell of at most kSorted items the order is
- * left as it came (about a quarter of an item per cell: finishing the order took an insertion
- * pass of mispredicted branches over every item, while the callers read a few hundred ranks);
- * larger cells are sorted. Falls back to std::sort and binary searches when the values' range is
+ * counting sort into kCellsPerItem equal-width cells per item (O(n) for values spread over their
+ * range), after which count(z) (the values below z) and at(rank) (the item of that rank in the
+ * full order) are O(1) expected from the cells. Within a cell of at most kSorted items the order
+ * is left as it came (an eighth of an item per cell on average: finishing the order took an
+ * insertion pass of mispredicted branches over every item, while the callers read a few hundred
+ * ranks); larger cells are sorted. Falls back to std::sort and binary searches when the values' range is
  * empty or not finite.
  */
 class BucketSorter {
@@ -182,7 +182,10 @@ private:
     template <bool Inclusive>
     int countBelow(Real z) const;
 
-    static constexpr int kCellsPerItem = 4;
+    // FaceNet's step at N = 4096 on Zen 5 (twenty-eighth session): 2 cells per item 1.50 T, 3 1.31–1.38,
+    // 4 1.28–1.31, 6 1.25 then (after the picks' compares lost their branches) 6 1.18–1.19, 8
+    // 1.16–1.18, 12 1.15–1.19: the queries' work in a cell costs more than the larger count array.
+    static constexpr int kCellsPerItem = 8;
     static constexpr int kSorted = 8;  // cells holding more are sorted outright
     const RankedNegative* m_items = nullptr;
     int m_size = 0;
