@@ -24,29 +24,12 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
     };
     // Per anchor: its negatives ordered by (δ_an, n) (BucketSorter, O(N) expected), each band
     // S(a,p) located as a range of them, and the draws made at once from the anchor's own stream.
-    // Each class's members in index order, once per call: they are what an anchor's row leaves out
-    // (arrangeRow), or the bounds of the runs of negatives listed when that declines.
-    std::vector<int> members(static_cast<std::size_t>(n)), classStart, classOf(static_cast<std::size_t>(n));
-    {
-        std::vector<std::pair<int, int>> byLabel(static_cast<std::size_t>(n));
-        for (int i = 0; i < n; ++i)
-            byLabel[static_cast<std::size_t>(i)] = {labels[static_cast<std::size_t>(i)], i};
-        std::sort(byLabel.begin(), byLabel.end());
-        for (int k = 0; k < n; ++k) {
-            if (k == 0 ||
-                byLabel[static_cast<std::size_t>(k)].first != byLabel[static_cast<std::size_t>(k) - 1].first)
-                classStart.push_back(k);
-            members[static_cast<std::size_t>(k)] = byLabel[static_cast<std::size_t>(k)].second;
-            classOf[static_cast<std::size_t>(byLabel[static_cast<std::size_t>(k)].second)] =
-                static_cast<int>(classStart.size()) - 1;
-        }
-        classStart.push_back(n);
-    }
+    // Its own class is what the row leaves out (arrangeRow), or the bounds of the runs of
+    // negatives listed when that declines.
+    const detail::ClassMembers classes(labels);
     auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, Scratch* s) {
-        const int ownClass = classOf[static_cast<std::size_t>(a)];
-        const int* const own = members.data() + classStart[static_cast<std::size_t>(ownClass)];
-        const int ownCount = classStart[static_cast<std::size_t>(ownClass) + 1] -
-                             classStart[static_cast<std::size_t>(ownClass)];
+        int ownCount = 0;
+        const int* const own = classes.of(a, &ownCount);
         if (ownCount == n) return;  // no negative: no band, no draw
         // The row arranged as it is (the usual case), or its negatives listed first (a NaN in it,
         // or a degenerate range).

@@ -7,6 +7,20 @@
 
 namespace marginlab::detail {
 
+ClassMembers::ClassMembers(const Labels& labels)
+    : m_members(labels.size()), m_classOf(labels.size()) {
+    const std::size_t n = labels.size();
+    std::vector<std::pair<int, int>> byLabel(n);
+    for (std::size_t i = 0; i < n; ++i) byLabel[i] = {labels[i], static_cast<int>(i)};
+    std::sort(byLabel.begin(), byLabel.end());
+    for (std::size_t k = 0; k < n; ++k) {
+        if (k == 0 || byLabel[k].first != byLabel[k - 1].first) m_classStart.push_back(static_cast<int>(k));
+        m_members[k] = byLabel[k].second;
+        m_classOf[static_cast<std::size_t>(byLabel[k].second)] = static_cast<int>(m_classStart.size()) - 1;
+    }
+    m_classStart.push_back(static_cast<int>(n));
+}
+
 void BucketSorter::arrange(std::vector<RankedNegative>* items) {
     if (items->empty()) return arrange(items, 0.0, 0.0);
     Real low = (*items)[0].first, high = low;

@@ -144,6 +144,22 @@ std::vector<Triplet> mineAnchors(const OrderingRows& rows, const MineAnchor& min
     return mineAnchors<Scratch>(rows, mineAnchor, [](int) { return std::size_t{0}; });
 }
 
+/// Each class's members in index order, grouped once per call: what an anchor's row leaves out
+/// of its negatives (BucketSorter::arrangeRow), or the bounds of the runs of negatives between them.
+class ClassMembers {
+public:
+    explicit ClassMembers(const Labels& labels);
+    /// The members of a's class, ascending (a among them); *count gets how many.
+    const int* of(int a, int* count) const {
+        const int c = m_classOf[static_cast<std::size_t>(a)];
+        *count = m_classStart[static_cast<std::size_t>(c) + 1] - m_classStart[static_cast<std::size_t>(c)];
+        return m_members.data() + m_classStart[static_cast<std::size_t>(c)];
+    }
+
+private:
+    std::vector<int> m_members, m_classStart, m_classOf;
+};
+
 /// A negative of an anchor with its ordering distance: (δ_an, n). Sorted lexicographically, ties
 /// in δ are ordered by index, so every "first of the ties" choice picks the lowest index.
 using RankedNegative = std::pair<Real, int>;

@@ -22,12 +22,37 @@ Tuples TfaSemiHardMiner::mine(const MinerInput& input) const {
         std::vector<int> chosen;      // per sample: the negative of its pair (a, p)
         std::vector<int> negatives, ranks, members;  // the anchor's negatives (j ascending), their
         std::vector<Real> values;                    // ranks and values (NaN as +∞); its positives
+        detail::BucketSorter sorter;                 // the negatives arranged from the row
     };
     // Per anchor, without sorting its negatives: with the positives sorted by δ_ap, a negative
     // qualifies ("δ_an > δ_ap") exactly for the positives below its rank b = #{p : δ_ap < δ_an},
     // so the answer for the k-th positive is the least (δ_an, n) over the negatives with b > k: a
     // suffix minimum over the ranks. A NaN δ_an (diverged points) ranks as +∞, an infinitely far negative.
+    //
+    // Usually (a row without NaN) the negatives are arranged from the row instead, as FaceNet's
+    // miner does (BucketSorter::arrangeRow), and each positive reads its answer off them: with
+    // r = #{δ_an ≤ δ_ap}, the item of rank r in (δ_an, n) order is the least negative beyond it,
+    // the lowest index among ties. That is one query per positive where the ranks were one lookup
+    // per negative, nine times as many.
+    const detail::ClassMembers classes(labels);
     auto mineAnchor = [&](int a, const Real* delta, std::vector<Triplet>* out, Scratch* scratch) {
+        int ownCount = 0;
+        const int* const own = classes.of(a, &ownCount);
+        if (ownCount == n) return;  // no negative: no triplet
+        detail::BucketSorter& sorter = scratch->sorter;
+        if (sorter.arrangeRow(delta, n, own, ownCount)) {
+            const int negativeCount = n - ownCount;
+            int farthest = -1;  // the largest δ_an, lowest index among ties: looked for when needed
+            for (int k = 0; k < ownCount; ++k) {
+                const int p = own[k];
+                if (p == a) continue;
+                const int rank = sorter.count(delta[p], true);
+                if (rank == negativeCount && farthest < 0)
+                    farthest = sorter.at(sorter.count(sorter.at(negativeCount - 1).first, false)).second;
+                out->push_back({a, p, rank < negativeCount ? sorter.at(rank).second : farthest});
+            }
+            return;
+        }
         const int label = labels[static_cast<std::size_t>(a)];
         const std::size_t size = static_cast<std::size_t>(n);
         scratch->negatives.resize(size);

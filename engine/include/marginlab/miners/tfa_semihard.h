@@ -9,8 +9,9 @@
  * δ = orderSign·M of the miner's distance (default normalized L2 power 1; TF-Addons uses
  * squared L2, which orders the same). Ties go to the lowest index. No parameters.
  * Output: Kind::Triplets. Cost O(N²) expected, on the engine's threads, one distance row at a
- * time: per anchor only the positives are sorted; each negative is ranked among them (the batch-all
- * sweep's cell table) and a suffix minimum over the ranks gives every positive its negative.
+ * time: per anchor the negatives are bucket-sorted straight from the row and each positive reads
+ * its negative off them (a row holding a NaN: the positives are sorted instead, each negative is
+ * ranked among them and a suffix minimum over the ranks gives every positive its negative).
  */
 #pragma once
 
