@@ -222,7 +222,7 @@ inline int BucketSorter::count(Real z, bool inclusive) const {
 }
 
 template <bool Inclusive>
-int BucketSorter::countBelow(Real z) const {
+[[gnu::always_inline]] inline int BucketSorter::countBelow(Real z) const {
     auto holds = [z](const RankedNegative& item) { return Inclusive ? item.first <= z : item.first < z; };
     if (m_cells == 0)
         return static_cast<int>(std::partition_point(m_items, m_items + m_size, holds) - m_items);
@@ -235,9 +235,14 @@ int BucketSorter::countBelow(Real z) const {
     const int stop = m_start[static_cast<std::size_t>(cell) + 1];
     if (stop - k > kSorted)
         return static_cast<int>(std::partition_point(m_items + k, m_items + stop, holds) - m_items);
-    // Added as 0 or 1, not branched on: the items of a cell are in no order.
+    // Added as 0 or 1, not branched on: the items of a cell are in no order. The first two
+    // slots are read always (most cells hold none or one item, so a loop over them mispredicted
+    // its exit); a slot past the cell reads item 0 (m_size ≥ 16 here) and adds nothing.
+    const int last = stop - 1;
     int below = k;
-    for (; k < stop; ++k) below += static_cast<int>(holds(m_items[k]));
+    below += static_cast<int>((k <= last) & holds(m_items[k <= last ? k : 0]));
+    below += static_cast<int>((k + 1 <= last) & holds(m_items[k + 1 <= last ? k + 1 : 0]));
+    for (k += 2; k < stop; ++k) below += static_cast<int>(holds(m_items[k]));
     return below;
 }
 
