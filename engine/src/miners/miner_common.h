@@ -198,9 +198,10 @@ private:
     template <bool Inclusive>
     int countBelow(Real z) const;
 
-    // FaceNet's step at N = 4096 on Zen 5 (twenty-eighth session): 2 cells per item 1.50 T, 3 1.31–1.38,
-    // 4 1.28–1.31, 6 1.25 then (after the picks' compares lost their branches) 6 1.18–1.19, 8
-    // 1.16–1.18, 12 1.15–1.19: the queries' work in a cell costs more than the larger count array.
+    // FaceNet's step at N = 4096 on Zen 5 (twenty-eighth session, per T): 2 cells per item 1.50, 3
+    // 1.31–1.38, 4 1.28–1.31, 6 1.18–1.26, 8 1.16–1.18, 12 1.15–1.19; and after the counts' first
+    // slots lost their loop, 4 1.22–1.24, 6 1.18–1.23, 8 1.15–1.17: the queries' work in a crowded
+    // cell costs more than the larger count array.
     static constexpr int kCellsPerItem = 8;
     static constexpr int kSorted = 8;  // cells holding more are sorted outright
     const RankedNegative* m_items = nullptr;
@@ -258,13 +259,8 @@ inline const RankedNegative& BucketSorter::at(int rank) const {
     const int want = rank - begin;
     int found = begin, foundBelow = -1;
     for (int k = begin; k < stop; ++k) {
-        // The pairs' order written without its short-circuit (values are never NaN here): the
-        // branches it made were mispredicted, the items of a cell being in no order.
-        const RankedNegative& item = m_items[k];
         int below = 0;
-        for (int i = begin; i < stop; ++i)
-            below += static_cast<int>((m_items[i].first < item.first) |
-                                      ((m_items[i].first == item.first) & (m_items[i].second < item.second)));
+        for (int i = begin; i < stop; ++i) below += m_items[i] < m_items[k] ? 1 : 0;
         if (below <= want && below > foundBelow) {
             found = k;
             foundBelow = below;
