@@ -265,7 +265,8 @@ TEST(BucketSorter, ArrangesARowButItsExcludedItems) {
     addRow(600, 5, true, [&](int j) { return j == 0 ? 1e6 : 1.0 + 1e-9 * normal(random); });
     // The excluded hold the extremes: the items fill only the middle of the row's range.
     addRow(500, 4, true, [&](int j) { return j % 4 == 3 ? (j % 8 == 3 ? -50.0 : 50.0) : uniform(random); });
-    addRow(300, 6, false, [&](int j) { return j == 123 ? std::numeric_limits<Real>::quiet_NaN() : uniform(random); });
+    const Real nan = std::numeric_limits<Real>::quiet_NaN();
+    addRow(300, 6, false, [&](int j) { return j == 123 ? nan : uniform(random); });
     addRow(300, 6, false, [&](int) { return 0.75; });
     // Around the least row it takes: 16 items (the odd j excluded, then 0 too: 19 items, arranged)
     // and 15 items (declined).

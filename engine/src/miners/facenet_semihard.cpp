@@ -20,7 +20,7 @@ Tuples FaceNetSemiHardMiner::mine(const MinerInput& input) const {
         std::vector<detail::RankedNegative> negatives;  // (δ_an, n), NaN as +∞
         detail::BucketSorter sorter;
         std::vector<int> band, rank, width;  // per non-empty band: its positive, ranks, width
-        detail::BlockRng random;  // the anchor's Rng stream, its words made a block at a time
+        detail::BlockRng random;             // the anchor's Rng stream, its words made a block at a time
     };
     // Per anchor: its negatives ordered by (δ_an, n) (BucketSorter, O(N) expected), each band
     // S(a,p) located as a range of them, and the draws made at once from the anchor's own stream.

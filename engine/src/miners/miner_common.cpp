@@ -7,8 +7,7 @@
 
 namespace marginlab::detail {
 
-ClassMembers::ClassMembers(const Labels& labels)
-    : m_members(labels.size()), m_classOf(labels.size()) {
+ClassMembers::ClassMembers(const Labels& labels) : m_members(labels.size()), m_classOf(labels.size()) {
     const std::size_t n = labels.size();
     std::vector<std::pair<int, int>> byLabel(n);
     for (std::size_t i = 0; i < n; ++i) byLabel[i] = {labels[i], static_cast<int>(i)};

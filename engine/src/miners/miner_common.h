@@ -171,8 +171,8 @@ using RankedNegative = std::pair<Real, int>;
  * full order) are O(1) expected from the cells. Within a cell of at most kSorted items the order
  * is left as it came (an eighth of an item per cell on average: finishing the order took an
  * insertion pass of mispredicted branches over every item, while the callers read a few hundred
- * ranks); larger cells are sorted. Falls back to std::sort and binary searches when the values' range is
- * empty or not finite.
+ * ranks); larger cells are sorted. Falls back to std::sort and binary searches when the values'
+ * range is empty or not finite.
  */
 class BucketSorter {
 public:
@@ -184,9 +184,9 @@ public:
     /**
      * Arranges the items (row[j], j) of one anchor's row but those j in `excluded` (its own class,
      * each index once), straight from the row: its range and its cells on the vector unit, and no
-     * list of the items made first. Returns false, arranging nothing, when the row holds a NaN, its range is empty
-     * or not finite, or fewer than 16 items remain: the caller then lists them for arrange().
-     * The queries then answer as arrange() of those items would.
+     * list of the items made first. Returns false, arranging nothing, when the row holds a NaN,
+     * its range is empty or not finite, or fewer than 16 items remain: the caller then lists
+     * them for arrange(). The queries then answer as arrange() of those items would.
      */
     bool arrangeRow(const Real* row, int n, const int* excluded, int excludedCount);
     /// #{k : value_k < z}, or ≤ z if `inclusive` (z not NaN).

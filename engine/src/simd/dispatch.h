@@ -231,7 +231,8 @@ struct Kernels {
     bool (*rowRange)(const double* values, std::ptrdiff_t n, double* low, double* high);
     /// The bucket sorts' cells (miners/miner_common.h): cells[j] = (int) min((values[j] − low)·scale,
     /// top), truncated, the scalar cellOf's operations (values not NaN, low ≤ values[j]).
-    void (*bucketCells)(const double* values, std::ptrdiff_t n, double low, double scale, double top, int* cells);
+    void (*bucketCells)(const double* values, std::ptrdiff_t n, double low, double scale, double top,
+                        int* cells);
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
