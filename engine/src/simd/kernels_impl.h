@@ -1696,8 +1696,11 @@ void softplusRow(const double* v, std::ptrdiff_t n, const std::int64_t* table, d
 // and an add; dispatch.h states the tolerance between the two.
 #if defined(__AVX512F__)
 typedef double TileVector __attribute__((vector_size(64)));
-constexpr int kTileRows = 4, kTileVectors = 4;        // 16 of 32 zmm registers; 8 × 2 ran 15 % slower
-constexpr int kProductRows = 4, kProductVectors = 4;  // fewer broadcasts per load of w
+constexpr int kTileRows = 4, kTileVectors = 4;  // 16 of 32 zmm registers; 8 × 2 ran 15 % slower
+// 24 of 32 zmm registers: ten loads (4 of w, 6 broadcasts) per 24 multiply-adds, where 4 × 4 took
+// eight per 16 and left the Ice Lake's two FMA ports waiting on its two load ports (angular
+// 3.0–3.7 → 2.2–2.6 T there, benchmarks.md)
+constexpr int kProductRows = 6, kProductVectors = 4;
 #elif defined(__AVX2__)
 typedef double TileVector __attribute__((vector_size(32)));
 constexpr int kTileRows = 6, kTileVectors = 2;  // 12 of 16 ymm registers accumulate
@@ -1805,8 +1808,9 @@ void productRows(const double* b, std::ptrdiff_t rows, std::ptrdiff_t cols, std:
                  const double* w, double* out) {
     // The sum over p in chunks of kProductDepth (each element's chain goes on through `out`,
     // unchanged), and within a chunk, column strips of w outermost: the chunk's strip
-    // (kProductDepth × kTileWidth, 16 KB at most) stays in L1 while every row tile passes over it.
-    constexpr std::ptrdiff_t kProductDepth = 128;
+    // (kProductDepth × kProductVectors vectors, 16 KB on AVX-512) stays in L1 while every row tile
+    // passes over it. 128 deep (32 KB) ran angular about 4 % slower on an Ice Lake (48 KB of L1).
+    constexpr std::ptrdiff_t kProductDepth = 64;
     constexpr int R = kProductRows, V = kProductVectors,
                   W = static_cast<int>(sizeof(TileVector) / sizeof(double));
     const std::ptrdiff_t fullRows = rows - rows % R, fullWidth = stride - stride % (V * W);
