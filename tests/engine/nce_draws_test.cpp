@@ -66,14 +66,33 @@ TEST(NceDraws, BlockRngDrawsWhatRngDraws) {
     }
 }
 
-TEST(NceDraws, ExactRemainderIsTheRemainder) {
+// Every unit's remainders (vector lanes for divisors below 2³², the scalar steps above and in the
+// tails) against r % n, on the edges of each divisor's quotients and on random words of every
+// magnitude; a word below the threshold anywhere, the tail included, is reported.
+TEST(NceDraws, WordRemaindersAreTheRemainders) {
     const std::uint64_t top = ~std::uint64_t{0};
     std::mt19937_64 random(11);
-    for (std::uint64_t n : std::vector<std::uint64_t>{1ull, 2ull, 3ull, 5ull, 7ull, 10ull, 255ull, 256ull,
-                                                      257ull, 1000ull, 3687ull, 4095ull, 2147483647ull,
-                                                      2147483648ull, 4294967311ull, 0x8000000000000000ull,
-                                                      0x8000000000003039ull, 0xFFFFFFFFFFFFFFFEull, top}) {
-        const detail::ExactRemainder remainder(n);
+    for (std::uint64_t n : std::vector<std::uint64_t>{1ull,
+                                                      2ull,
+                                                      3ull,
+                                                      5ull,
+                                                      7ull,
+                                                      10ull,
+                                                      255ull,
+                                                      256ull,
+                                                      257ull,
+                                                      1000ull,
+                                                      3687ull,
+                                                      4095ull,
+                                                      2147483647ull,
+                                                      2147483648ull,
+                                                      4294967295ull,
+                                                      4294967296ull,
+                                                      4294967311ull,
+                                                      0x8000000000000000ull,
+                                                      0x8000000000003039ull,
+                                                      0xFFFFFFFFFFFFFFFEull,
+                                                      top}) {
         std::vector<std::uint64_t> values = {0,
                                              1,
                                              2,
@@ -88,8 +107,28 @@ TEST(NceDraws, ExactRemainderIsTheRemainder) {
                                              n * 2 - 1,
                                              (top / n) * n,
                                              (top / n) * n - 1};
-        for (int k = 0; k < 20000; ++k) values.push_back(random() >> (k % 64));
-        for (std::uint64_t r : values) ASSERT_EQ(remainder(r), r % n) << r << " mod " << n;
+        for (int k = 0; k < 20003; ++k) values.push_back(random() >> (k % 64));
+        const auto size = static_cast<std::ptrdiff_t>(values.size());  // 20017: a tail on every unit
+        for (const auto* kernels : everyUnit()) {
+            std::vector<std::uint64_t> out(values.size());
+            ASSERT_TRUE(
+                kernels->wordRemainders(values.data(), size, detail::remainderMagic(n, 0), out.data()));
+            for (std::size_t k = 0; k < values.size(); ++k)
+                ASSERT_EQ(out[k], values[k] % n)
+                    << values[k] << " mod " << n << ", " << detail::simd::levelName(kernels->level);
+            // A word below the threshold, in a vector lane or in the tail, rejects the block.
+            for (const std::ptrdiff_t at : {std::ptrdiff_t{3}, size - 1}) {
+                std::vector<std::uint64_t> words(values.begin(), values.end());
+                for (auto& w : words) w |= std::uint64_t{1} << 40;
+                words[static_cast<std::size_t>(at)] = 5;
+                EXPECT_FALSE(
+                    kernels->wordRemainders(words.data(), size, detail::remainderMagic(n, 6), out.data()))
+                    << n << " at " << at;
+                EXPECT_TRUE(
+                    kernels->wordRemainders(words.data(), size, detail::remainderMagic(n, 5), out.data()))
+                    << n << " at " << at;
+            }
+        }
     }
 }
 

@@ -54,6 +54,7 @@
 #include <string_view>
 
 #include "simd/negated_product.h"
+#include "simd/remainder_magic.h"
 #include "simd/sweep_input.h"
 
 namespace marginlab::detail::simd {
@@ -236,6 +237,12 @@ struct Kernels {
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
+    /// NCE's noise draws (losses/nce_draws.h): out[k] = words[k] mod magic.divisor for k < n, by
+    /// magic's multiplication, unless some words[k] < magic.threshold (a word Rng::uniformInt
+    /// rejects): then false, out unspecified. Integer operations: the same on every unit; AVX-512
+    /// takes divisors below 2³² eight at a time, the scalar steps the rest.
+    bool (*wordRemainders)(const std::uint64_t* words, std::ptrdiff_t n, const RemainderMagic& magic,
+                           std::uint64_t* out);
     /// NCE's drawn negatives (losses/nce.cpp): over j in [0, n) with labels[j] ≠ label (the
     /// anchor's negatives in index order, the t-th one drawn draws[t] times), keeps those with
     /// draws[t] ≠ 0: the k-th kept gets indices[k] = j, inputs[k] = row[j]·scale and times[k] =

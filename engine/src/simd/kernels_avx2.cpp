@@ -10,6 +10,7 @@
 #endif
 
 #include "simd/negated_product.h"
+#include "simd/remainder_magic.h"
 
 namespace marginlab::detail::simd::avx2 {
 #include "simd/kernels_impl.h"
