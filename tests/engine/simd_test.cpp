@@ -864,6 +864,67 @@ TEST(SimdDispatch, RunningSumsOfEveryUnitAreThePlainSums) {
 // The bucket sort's row kernels on every unit: rowRange is the plain loop's least and largest
 // with NaN left out and reported, bucketCells the scalar cellOf, value for value, at the range's
 // ends and over row lengths around the lane count.
+// Batch hard's choice (dispatch.h: hardestPair) on every unit, the portable one included, against
+// the definition's single scan: rows of 1 to 203 entries (partial groups of eight and four) with
+// ties everywhere (values on a coarse grid), ±∞, NaN as the first candidate, among the others or
+// everywhere, the anchor first in its class or alone in it, and rows without negatives.
+TEST(SimdDispatch, HardestPairIsTheScan) {
+    auto scan = [](const std::vector<double>& delta, const std::vector<int>& labels, int a) {
+        int positive = -1, negative = -1;
+        for (int j = 0; j < static_cast<int>(delta.size()); ++j) {
+            if (labels[static_cast<std::size_t>(j)] == labels[static_cast<std::size_t>(a)]) {
+                if (j != a && (positive < 0 || delta[static_cast<std::size_t>(j)] >
+                                                   delta[static_cast<std::size_t>(positive)]))
+                    positive = j;
+            } else if (negative < 0 ||
+                       delta[static_cast<std::size_t>(j)] < delta[static_cast<std::size_t>(negative)]) {
+                negative = j;
+            }
+        }
+        return std::pair<int, int>{positive, negative};
+    };
+    std::vector<const simd::Kernels*> units = availableUnits();
+    units.push_back(simd::kernelsFor(simd::Level::Portable));
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    constexpr double infinity = std::numeric_limits<double>::infinity();
+    std::mt19937_64 rng(61);
+    std::uniform_int_distribution<int> grid(0, 6);
+    int rows = 0, nanChosen = 0;
+    for (int n : {1, 2, 7, 8, 9, 31, 64, 203})
+        for (int kind = 0; kind < 8; ++kind)
+            for (int trial = 0; trial < 6; ++trial) {
+                std::vector<int> labels(static_cast<std::size_t>(n));
+                for (int& label : labels) label = kind == 7 ? 4 : grid(rng) % 3;  // kind 7: one class
+                std::vector<double> delta(static_cast<std::size_t>(n));
+                for (double& value : delta) value = 0.5 * grid(rng);  // ties
+                const int a = (trial * 37) % n;
+                if (kind == 1)  // ±∞ among the values
+                    for (int j = 0; j < n; j += 5)
+                        delta[static_cast<std::size_t>(j)] = j % 2 ? infinity : -infinity;
+                if (kind == 2 || kind == 3)  // NaN as the first entries (the first candidates, often)
+                    for (int j = 0; j < std::min(n, kind); ++j) delta[static_cast<std::size_t>(j)] = nan;
+                if (kind == 4)  // NaN among the others
+                    for (int j = 3; j < n; j += 4) delta[static_cast<std::size_t>(j)] = nan;
+                if (kind == 5)  // NaN everywhere
+                    for (double& value : delta) value = nan;
+                if (kind == 6)  // the anchor alone in its class
+                    labels[static_cast<std::size_t>(a)] = 9;
+                const auto [positive, negative] = scan(delta, labels, a);
+                ++rows;
+                nanChosen += (positive >= 0 && std::isnan(delta[static_cast<std::size_t>(positive)])) ||
+                             (negative >= 0 && std::isnan(delta[static_cast<std::size_t>(negative)]));
+                for (const simd::Kernels* unit : units) {
+                    int gotPositive = -2, gotNegative = -2;
+                    unit->hardestPair(delta.data(), labels.data(), a, n, &gotPositive, &gotNegative);
+                    EXPECT_EQ(gotPositive, positive) << simd::levelName(unit->level) << " n " << n << " kind "
+                                                     << kind << " trial " << trial;
+                    EXPECT_EQ(gotNegative, negative) << simd::levelName(unit->level) << " n " << n << " kind "
+                                                     << kind << " trial " << trial;
+                }
+            }
+    EXPECT_GT(nanChosen, rows / 10);  // the NaN rule is exercised, not only the ordinary choice
+}
+
 TEST(SimdDispatch, RowRangeAndBucketCellsAreThePlainLoops) {
     std::mt19937_64 rng(59);
     std::uniform_real_distribution<double> uniform(-1.0, 3.0);

@@ -94,6 +94,8 @@ namespace marginlab::detail::simd {
     void bucketCells(const double* values, std::ptrdiff_t n, double low, double scale, double top,            \
                      int* cells);                                                                            \
     void mersenneTwist64(std::uint64_t* state, std::uint64_t* out);                                          \
+    void hardestPair(const double* delta, const int* labels, int a, std::ptrdiff_t n, int* positive,        \
+                     int* negative);                                                                         \
     bool wordRemainders(const std::uint64_t* words, std::ptrdiff_t n, const RemainderMagic& magic,            \
                         std::uint64_t* out);                                                                 \
     int packDrawn(const int* labels, int label, std::ptrdiff_t n, const double* row, double scale,            \
@@ -161,6 +163,7 @@ constexpr Kernels kPortable{Level::Portable,
                             &portable::rowRange,
                             &portable::bucketCells,
                             &portable::mersenneTwist64,
+                            &portable::hardestPair,
                             &portable::wordRemainders,
                             &portable::packDrawn,
                             nullptr,
@@ -206,6 +209,7 @@ constexpr Kernels kAvx2{Level::Avx2,
                         &avx2::rowRange,
                         &avx2::bucketCells,
                         &avx2::mersenneTwist64,
+                        &avx2::hardestPair,
                         &avx2::wordRemainders,
                         &avx2::packDrawn,
                         &avx2::tripletSweep,
@@ -250,6 +254,7 @@ constexpr Kernels kAvx512{Level::Avx512,
                           &avx512::rowRange,
                           &avx512::bucketCells,
                           &avx512::mersenneTwist64,
+                          &avx512::hardestPair,
                           &avx512::wordRemainders,
                           &avx512::packDrawn,
                           &avx512::tripletSweep,

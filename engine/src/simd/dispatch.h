@@ -237,6 +237,13 @@ struct Kernels {
     /// std::mt19937_64's refill: twists the 312 words of `state` in place and writes their 312
     /// tempered outputs to `out` (integer operations: the same words on every unit).
     void (*mersenneTwist64)(std::uint64_t* state, std::uint64_t* out);
+    /// Batch hard's choice for anchor a over its row δ (miners/batch_hard.cpp): *positive = the
+    /// farthest j with labels[j] == labels[a], j ≠ a, *negative = the nearest j with another
+    /// label, each the first index among ties, −1 if there is none; the first candidate is taken
+    /// whatever its value, so a NaN there is chosen, and a later NaN never is. Comparisons and
+    /// copies only: the same choice on every unit.
+    void (*hardestPair)(const double* delta, const int* labels, int a, std::ptrdiff_t n, int* positive,
+                        int* negative);
     /// NCE's noise draws (losses/nce_draws.h): out[k] = words[k] mod magic.divisor for k < n, by
     /// magic's multiplication, unless some words[k] < magic.threshold (a word Rng::uniformInt
     /// rejects): then false, out unspecified. Integer operations: the same on every unit; AVX-512
